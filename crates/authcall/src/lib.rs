@@ -1,0 +1,23 @@
+//! The outbound call to a customer's Authentication URL (steps 3-4 of the flow).
+//!
+//! One [`AuthClient`] is shared by every bot. A call signs the JSON body with the bot's
+//! Standard Webhooks secret(s), adds the static headers, POSTs it through an address guard
+//! that judges every address *after* DNS resolution (so a name that later re-resolves to an
+//! internal address cannot slip through), and turns whatever happens into a [`CallTrace`]:
+//! what was sent, what came back, how long it took, and the outcome, either the verified
+//! profile or a [`CallError`] with a stable [`AuthErrorCode`](concierge_domain::AuthErrorCode).
+//!
+//! Module map: `guard` (which addresses may be called), `signing` (Standard Webhooks
+//! headers), `client` (the call itself), `response` (reading an answer within the size
+//! cap), `trace` (the record of a call), `curl` (the call as a shell command).
+
+mod client;
+mod curl;
+mod guard;
+mod response;
+mod signing;
+mod trace;
+
+pub use client::{AuthClient, BuildError, CallRequest, ClientConfig};
+pub use response::MAX_RESPONSE_BYTES;
+pub use trace::{CallError, CallTrace, Header, ReceivedResponse, SentRequest, MASK};

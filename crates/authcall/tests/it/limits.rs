@@ -1,0 +1,115 @@
+use std::time::Duration;
+
+use concierge_authcall::MAX_RESPONSE_BYTES;
+use concierge_domain::AuthErrorCode;
+use url::Url;
+
+use crate::support::{client, error_of, Call, Server};
+
+fn quick() -> Call {
+    Call {
+        timeout: Duration::from_millis(200),
+        ..Call::default()
+    }
+}
+
+#[tokio::test]
+async fn a_slow_answer_times_out() {
+    let server = Server::start().await;
+    let trace = quick().to(&client(true), &server.url("/slow")).await;
+    let (error, message) = error_of(&trace);
+    assert_eq!(error, AuthErrorCode::AuthTimeout);
+    assert_eq!(
+        message,
+        "The Authentication URL did not answer within 200 ms."
+    );
+    assert!(
+        trace.duration < Duration::from_secs(1),
+        "{:?}",
+        trace.duration
+    );
+    assert!(trace.response.is_none());
+}
+
+#[tokio::test]
+async fn the_timeout_covers_the_body() {
+    let server = Server::start().await;
+    let trace = quick().to(&client(true), &server.url("/slow-body")).await;
+    assert_eq!(error_of(&trace).0, AuthErrorCode::AuthTimeout);
+    assert!(
+        trace.duration < Duration::from_secs(1),
+        "{:?}",
+        trace.duration
+    );
+    // The head had arrived: the trace still shows it.
+    assert_eq!(trace.response.as_ref().map(|r| r.status), Some(200));
+}
+
+#[tokio::test]
+async fn a_closed_port_is_unreachable() {
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.local_addr().expect("an address").port()
+    };
+    let url = Url::parse(&format!("http://127.0.0.1:{port}/auth")).expect("a URL");
+    let trace = Call::default().to(&client(true), &url).await;
+    let (error, message) = error_of(&trace);
+    assert_eq!(error, AuthErrorCode::AuthUnreachable);
+    assert!(message.contains(&format!("127.0.0.1:{port}")), "{message}");
+    assert!(trace.response.is_none());
+}
+
+#[tokio::test]
+async fn a_name_that_does_not_resolve_is_unreachable() {
+    // A label longer than DNS allows fails in the local resolver, before any query leaves
+    // the machine.
+    let url = Url::parse(&format!("http://{}.invalid/auth", "a".repeat(64))).expect("a URL");
+    let trace = Call::default().to(&client(false), &url).await;
+    let (error, message) = error_of(&trace);
+    assert_eq!(error, AuthErrorCode::AuthUnreachable, "{message}");
+    assert!(message.contains("could not be resolved"), "{message}");
+}
+
+#[tokio::test]
+async fn an_announced_oversized_answer_is_not_read() {
+    let server = Server::start().await;
+    let trace = Call::default().to(&client(true), &server.url("/big")).await;
+    let (error, message) = error_of(&trace);
+    assert_eq!(error, AuthErrorCode::AuthResponseTooLarge);
+    assert!(
+        message.contains("1048576-byte answer (Content-Length)"),
+        "{message}"
+    );
+    let response = trace.response.as_ref().expect("the head arrived");
+    assert!(response.truncated && response.body.is_empty());
+}
+
+#[tokio::test]
+async fn a_streamed_oversized_answer_is_cut_at_the_cap() {
+    let server = Server::start().await;
+    let trace = Call::default()
+        .to(&client(true), &server.url("/big-stream"))
+        .await;
+    let (error, message) = error_of(&trace);
+    assert_eq!(error, AuthErrorCode::AuthResponseTooLarge);
+    assert!(
+        message.contains(&format!("more than {MAX_RESPONSE_BYTES} bytes")),
+        "{message}"
+    );
+    let response = trace.response.as_ref().expect("the head arrived");
+    assert!(!response.headers.iter().any(|h| h.name == "content-length"));
+    assert!(response.truncated);
+    assert_eq!(response.body.len(), MAX_RESPONSE_BYTES);
+}
+
+#[tokio::test]
+async fn an_oversized_error_page_keeps_its_status_code() {
+    let server = Server::start().await;
+    let trace = Call::default()
+        .to(&client(true), &server.url("/big-error"))
+        .await;
+    assert_eq!(error_of(&trace).0, AuthErrorCode::AuthUpstreamError);
+    let response = trace.response.as_ref().expect("a response");
+    assert!(response.truncated);
+    assert_eq!(response.body.len(), MAX_RESPONSE_BYTES);
+}

@@ -1,0 +1,85 @@
+//! Wiring: open the store, build the services, serve until told to stop.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use concierge_authcall::{AuthClient, ClientConfig};
+use concierge_store::postgres::PostgresStore;
+use concierge_store::sqlite::SqliteStore;
+use concierge_store::Store;
+use tokio::net::TcpListener;
+
+use crate::config::{Config, Database, StorageConfig};
+use crate::seal::Sealer;
+use crate::service::Services;
+
+const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(600);
+
+pub async fn open_store(storage: &StorageConfig) -> anyhow::Result<Arc<dyn Store>> {
+    Ok(match &storage.database {
+        Database::Sqlite(path) => Arc::new(
+            SqliteStore::open(path).await.with_context(|| format!("cannot open the SQLite database {}", path.display()))?,
+        ),
+        Database::Postgres(url) => Arc::new(
+            PostgresStore::connect(url, 20)
+                .await
+                .with_context(|| format!("cannot open the PostgreSQL database {}", crate::config::redact_url(url)))?,
+        ),
+    })
+}
+
+pub async fn services(config: Config) -> anyhow::Result<Services> {
+    let store = open_store(&config.storage).await?;
+    store.default_workspace().await.context("cannot create the default workspace")?;
+    let sealer = Sealer::load(std::env::var("CONCIERGE_SECRET_KEY").ok().as_deref(), &config.storage.data_dir)?;
+    let client = AuthClient::new(ClientConfig {
+        allow_private: config.allow_private_upstreams,
+        user_agent: format!("Concierge/{} (+custom-authentication)", env!("CARGO_PKG_VERSION")),
+    })
+    .context("cannot build the HTTP client")?;
+    crate::http::metrics_handle();
+    Ok(Services::new(store, Arc::new(config), sealer, client))
+}
+
+/// Serves on `listener` until `shutdown` completes, then lets requests in flight finish.
+pub async fn serve(services: Services, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    let housekeeping = {
+        let services = services.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(HOUSEKEEPING_EVERY);
+            loop {
+                tick.tick().await;
+                if let Err(e) = services.housekeeping().await {
+                    tracing::warn!(error = %e, "housekeeping failed");
+                }
+            }
+        })
+    };
+    let app = crate::http::router(services).into_make_service_with_connect_info::<SocketAddr>();
+    let result = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    housekeeping.abort();
+    result.context("server error")
+}
+
+/// Completes on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}

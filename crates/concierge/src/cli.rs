@@ -1,0 +1,127 @@
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Concierge: a self-hosted support chat widget and bot that knows who your signed-in
+/// users are, by asking your own API (Custom Authentication).
+#[derive(Debug, Parser)]
+#[command(name = "concierge", version)]
+pub struct Cli {
+    /// A TOML file with any of the settings below (keys as the flags, with underscores).
+    /// Precedence: flags, then CONCIERGE_* environment variables, then this file, then defaults.
+    #[arg(long, global = true, env = "CONCIERGE_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub storage: StorageArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server: widget, admin API and (later) dashboard.
+    Serve(ServeArgs),
+    /// Manage dashboard users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage API tokens for the admin API.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Manage workspaces.
+    #[command(subcommand)]
+    Workspace(WorkspaceCommand),
+}
+
+/// Where the data lives; every subcommand that touches storage takes these.
+#[derive(Debug, Args, Default)]
+pub struct StorageArgs {
+    /// Directory for the embedded SQLite database and the secret-sealing key.
+    #[arg(long, global = true, env = "CONCIERGE_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// A postgres:// URL: use PostgreSQL instead of the embedded SQLite database.
+    #[arg(long, global = true, env = "CONCIERGE_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+}
+
+#[derive(Debug, Args, Default)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "CONCIERGE_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// Let Authentication URLs point at loopback, private and link-local addresses
+    /// (cloud metadata addresses stay blocked). For tests and local development.
+    #[arg(long, env = "CONCIERGE_ALLOW_PRIVATE_UPSTREAMS", num_args = 0..=1, default_missing_value = "true")]
+    pub allow_private_upstreams: Option<bool>,
+    /// Let Authentication URLs use plain http to any host.
+    #[arg(long, env = "CONCIERGE_ALLOW_HTTP_UPSTREAMS", num_args = 0..=1, default_missing_value = "true")]
+    pub allow_http_upstreams: Option<bool>,
+    /// A bearer token with full admin rights, for automation and first setup.
+    #[arg(long, env = "CONCIERGE_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+    /// Log format: `pretty` or `json`.
+    #[arg(long, env = "CONCIERGE_LOG_FORMAT")]
+    pub log_format: Option<String>,
+    /// Log filter, e.g. `info` or `concierge=debug` (RUST_LOG syntax).
+    #[arg(long, env = "CONCIERGE_LOG_LEVEL")]
+    pub log_level: Option<String>,
+    /// How long a widget session lives, in seconds.
+    #[arg(long, env = "CONCIERGE_SESSION_TTL_SECS")]
+    pub session_ttl_secs: Option<u64>,
+    /// How many days authentication attempts are kept.
+    #[arg(long, env = "CONCIERGE_ATTEMPT_RETENTION_DAYS")]
+    pub attempt_retention_days: Option<u32>,
+    /// Session starts allowed per client IP per minute.
+    #[arg(long, env = "CONCIERGE_SESSION_RATE_PER_IP")]
+    pub session_rate_per_ip: Option<u32>,
+    /// Session starts allowed per bot per minute.
+    #[arg(long, env = "CONCIERGE_SESSION_RATE_PER_BOT")]
+    pub session_rate_per_bot: Option<u32>,
+    /// Concurrent calls to one bot's Authentication URL; more wait briefly, then fail.
+    #[arg(long, env = "CONCIERGE_MAX_CONCURRENT_CALLS_PER_BOT")]
+    pub max_concurrent_calls_per_bot: Option<u32>,
+    /// How long the previous signing secret keeps signing after a rotation, in seconds.
+    #[arg(long, env = "CONCIERGE_SECRET_ROTATION_GRACE_SECS")]
+    pub secret_rotation_grace_secs: Option<u64>,
+    /// Take the client IP from X-Forwarded-For (only behind a proxy you trust).
+    #[arg(long, env = "CONCIERGE_TRUST_PROXY_HEADERS", num_args = 0..=1, default_missing_value = "true")]
+    pub trust_proxy_headers: Option<bool>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a dashboard user (password hashed with argon2).
+    Create {
+        #[arg(long)]
+        email: String,
+        /// The password; prefer CONCIERGE_USER_PASSWORD so it stays out of shell history.
+        #[arg(long, env = "CONCIERGE_USER_PASSWORD", hide_env_values = true)]
+        password: String,
+        /// Workspace name; the default workspace when omitted.
+        #[arg(long)]
+        workspace: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token for a user; it is printed once and stored only as a hash.
+    Create {
+        #[arg(long)]
+        email: String,
+        /// A label to recognise the token by.
+        #[arg(long, default_value = "cli")]
+        name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WorkspaceCommand {
+    /// Create a workspace.
+    Create {
+        #[arg(long)]
+        name: String,
+    },
+}

@@ -1,0 +1,351 @@
+//! The JSON shapes of the API, documented for OpenAPI.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
+
+use crate::service::{rfc3339, BotAuth};
+
+/// What a masked header value looks like; sending it back keeps the stored value.
+pub const MASK: &str = "********";
+
+#[derive(Serialize, ToSchema)]
+pub struct BotDto {
+    pub id: String,
+    pub workspace_id: String,
+    pub name: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<concierge_store::Bot> for BotDto {
+    fn from(b: concierge_store::Bot) -> Self {
+        Self {
+            id: b.id,
+            workspace_id: b.workspace_id,
+            name: b.name,
+            created_at: rfc3339(b.created_at),
+            updated_at: rfc3339(b.updated_at),
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateBotBody {
+    pub name: String,
+    /// Only the admin token may name a workspace other than its own; default: the
+    /// caller's workspace (the default workspace for the admin token).
+    pub workspace_id: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatchBotBody {
+    pub name: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct BotListDto {
+    pub items: Vec<BotDto>,
+}
+
+/// A bot's Custom Authentication settings as read. Header values are write-only.
+#[derive(Serialize, ToSchema)]
+pub struct CustomAuthDto {
+    pub enabled: bool,
+    pub url: Option<String>,
+    /// Which widget fields are forwarded: `user_id`, `email`, `name`, `phone_number`.
+    pub additional_fields: Vec<String>,
+    /// `id` (default), `email` or `phone_number`.
+    pub identify_method: String,
+    pub timeout_ms: u32,
+    /// `anonymous` (default) or `block`.
+    pub on_failure: String,
+    /// Static headers; every value reads as `********`.
+    pub headers: BTreeMap<String, String>,
+    /// Page origins allowed to use the widget; empty = any.
+    pub allowed_origins: Vec<String>,
+    /// The Standard Webhooks secret that signs every call (`whsec_…`).
+    pub signing_secret: String,
+    /// While set, the secret before the last rotation also signs, until this time.
+    pub previous_secret_expires_at: Option<String>,
+}
+
+impl From<&BotAuth> for CustomAuthDto {
+    fn from(a: &BotAuth) -> Self {
+        let s = &a.settings;
+        Self {
+            enabled: s.enabled,
+            url: s.url.as_ref().map(|u| u.to_string()),
+            additional_fields: s.additional_fields.iter().map(|f| f.as_str().to_owned()).collect(),
+            identify_method: s.identify_method.as_str().to_owned(),
+            timeout_ms: s.timeout_ms,
+            on_failure: s.on_failure.as_str().to_owned(),
+            headers: s.headers.iter().map(|h| (h.name.clone(), MASK.to_owned())).collect(),
+            allowed_origins: s.allowed_origins.clone(),
+            signing_secret: a.secret.expose().to_owned(),
+            previous_secret_expires_at: a
+                .previous
+                .as_ref()
+                .filter(|(_, until)| *until > crate::service::now_ms())
+                .map(|(_, until)| rfc3339(*until)),
+        }
+    }
+}
+
+/// New settings (PUT: a missing field takes its default). A header whose value is null or
+/// `********` keeps its stored value.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CustomAuthBody {
+    pub enabled: Option<bool>,
+    pub url: Option<String>,
+    pub additional_fields: Option<Vec<String>>,
+    pub identify_method: Option<String>,
+    pub timeout_ms: Option<i64>,
+    pub on_failure: Option<String>,
+    pub headers: Option<BTreeMap<String, Option<String>>>,
+    pub allowed_origins: Option<Vec<String>>,
+    /// Read-only; accepted so that a GET answer can be sent back as it is.
+    #[serde(default)]
+    #[schema(read_only)]
+    pub signing_secret: Option<String>,
+    /// Read-only; accepted so that a GET answer can be sent back as it is.
+    #[serde(default)]
+    #[schema(read_only)]
+    pub previous_secret_expires_at: Option<String>,
+}
+
+impl From<CustomAuthBody> for concierge_domain::CustomAuthInput {
+    fn from(b: CustomAuthBody) -> Self {
+        Self {
+            enabled: b.enabled,
+            url: b.url,
+            additional_fields: b.additional_fields,
+            identify_method: b.identify_method,
+            timeout_ms: b.timeout_ms,
+            on_failure: b.on_failure,
+            headers: b.headers.map(|h| {
+                h.into_iter().map(|(k, v)| (k, v.filter(|v| v != MASK))).collect()
+            }),
+            allowed_origins: b.allowed_origins,
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AuthTestBody {
+    pub access_token: String,
+    pub user_id: Option<String>,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    #[serde(alias = "phone")]
+    pub phone_number: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct OutcomeDto {
+    /// `ok` or an error code.
+    pub code: String,
+    pub message: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ContactMatchDto {
+    /// `existing` or `new`.
+    pub status: String,
+    pub contact_id: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AuthTestDto {
+    pub ok: bool,
+    pub outcome: OutcomeDto,
+    pub identify_method: String,
+    /// The normalised identifier the contact is found by.
+    pub identifier: Option<String>,
+    /// The profile the answer would write.
+    #[schema(value_type = Option<Object>)]
+    pub profile: Option<concierge_domain::VerifiedProfile>,
+    pub contact: Option<ContactMatchDto>,
+    pub duration_ms: u64,
+    /// The request as sent (static header values masked); absent when none was sent.
+    #[schema(value_type = Option<Object>)]
+    pub request: Option<concierge_authcall::SentRequest>,
+    /// The response as received (body up to 64 KiB); absent when none arrived.
+    #[schema(value_type = Option<Object>)]
+    pub response: Option<concierge_authcall::ReceivedResponse>,
+    /// Reproduces the signed request (valid for five minutes).
+    pub curl: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ContactDto {
+    pub id: String,
+    pub bot_id: String,
+    pub identify_method: String,
+    /// The normalised value the contact is found by.
+    pub identifier: String,
+    /// `data.id` of the customer's answer.
+    pub external_id: Option<String>,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub phone_number: Option<String>,
+    #[schema(value_type = Object)]
+    pub metadata: Map<String, Value>,
+    /// Always true: a contact's profile comes only from the customer's API.
+    pub verified: bool,
+    pub created_at: String,
+    pub updated_at: String,
+    pub last_authenticated_at: String,
+}
+
+impl From<concierge_store::Contact> for ContactDto {
+    fn from(c: concierge_store::Contact) -> Self {
+        Self {
+            id: c.id,
+            bot_id: c.bot_id,
+            identify_method: c.identify_method,
+            identifier: c.identifier,
+            external_id: c.external_id,
+            email: c.email,
+            name: c.name,
+            phone_number: c.phone_number,
+            metadata: c.metadata,
+            verified: true,
+            created_at: rfc3339(c.created_at),
+            updated_at: rfc3339(c.updated_at),
+            last_authenticated_at: rfc3339(c.last_authenticated_at),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ContactPageDto {
+    pub items: Vec<ContactDto>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    /// The `next_cursor` of the previous page.
+    pub before: Option<String>,
+    /// 1..=200, default 50.
+    pub limit: Option<u32>,
+}
+
+#[derive(Deserialize, ToSchema, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AttemptQuery {
+    /// `ok` or an error code.
+    pub outcome: Option<String>,
+    /// RFC 3339 time; only attempts at or after it.
+    pub since: Option<String>,
+    pub before: Option<String>,
+    pub limit: Option<u32>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AttemptDto {
+    pub id: String,
+    pub bot_id: String,
+    /// `ok` or an error code.
+    pub outcome: String,
+    pub reason: Option<String>,
+    pub latency_ms: i64,
+    pub identifier: Option<String>,
+    pub upstream_status: Option<i64>,
+    pub client_ip: Option<String>,
+    /// Made by the testing endpoint.
+    pub test: bool,
+    pub created_at: String,
+}
+
+impl From<concierge_store::Attempt> for AttemptDto {
+    fn from(a: concierge_store::Attempt) -> Self {
+        Self {
+            id: a.id,
+            bot_id: a.bot_id,
+            outcome: a.outcome,
+            reason: a.reason,
+            latency_ms: a.latency_ms,
+            identifier: a.identifier,
+            upstream_status: a.upstream_status,
+            client_ip: a.client_ip,
+            test: a.is_test,
+            created_at: rfc3339(a.created_at),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AttemptPageDto {
+    pub items: Vec<AttemptDto>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SessionBody {
+    pub bot_id: String,
+    /// The customer's access token (`data-token`).
+    pub access_token: Option<String>,
+    pub user_id: Option<String>,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    /// Also accepted as `phone` (the seed's example uses `data-phone`).
+    #[serde(alias = "phone")]
+    pub phone_number: Option<String>,
+    /// This browser's previous anonymous session token: its conversation follows the
+    /// user into the identified session.
+    pub visitor_token: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MessageDto {
+    pub id: i64,
+    /// `visitor`, `bot` or `agent`.
+    pub author: String,
+    pub text: String,
+    pub created_at: String,
+}
+
+impl From<concierge_store::Message> for MessageDto {
+    fn from(m: concierge_store::Message) -> Self {
+        Self { id: m.seq, author: m.author, text: m.text, created_at: rfc3339(m.created_at) }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ConversationDto {
+    pub id: String,
+    pub messages: Vec<MessageDto>,
+}
+
+/// The contact as the widget sees it: the verified profile, without metadata, which is
+/// the customer's context for the bot and the support team, not for the page.
+#[derive(Serialize, ToSchema)]
+pub struct WidgetContactDto {
+    pub id: String,
+    pub external_id: Option<String>,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub phone_number: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SessionDto {
+    /// Opaque; send as `Authorization: Bearer …`. Only its hash is stored.
+    pub session_token: String,
+    pub expires_at: String,
+    pub authenticated: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth_error: Option<OutcomeDto>,
+    pub contact: Option<WidgetContactDto>,
+    pub conversation: ConversationDto,
+}

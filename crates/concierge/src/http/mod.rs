@@ -1,0 +1,106 @@
+//! HTTP: routes, extractors and error mapping over the service layer. Every route is
+//! registered through `utoipa_axum::routes!`, so the OpenAPI document and the router come
+//! from the same list.
+
+mod admin_bots;
+mod admin_records;
+mod dto;
+pub mod error;
+mod extract;
+mod ops;
+mod widget;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderName, Method, Request};
+use axum::Router;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub use ops::metrics_handle;
+
+use crate::service::Services;
+
+const MAX_BODY_BYTES: usize = 64 * 1024;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Concierge", description = "Self-hosted support chat with Custom Authentication."),
+    modifiers(&BearerSchemes),
+    tags(
+        (name = "bots", description = "Admin API: bots"),
+        (name = "custom-auth", description = "Admin API: Custom Authentication"),
+        (name = "contacts", description = "Admin API: contacts"),
+        (name = "widget", description = "Widget API"),
+        (name = "ops", description = "Operations"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerSchemes;
+
+impl Modify for BearerSchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let bearer = || SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build());
+        components.add_security_scheme("bearer", bearer());
+        components.add_security_scheme("session", bearer());
+    }
+}
+
+/// The whole application, ready to serve.
+pub fn router(services: Services) -> Router {
+    let (router, _) = api().split_for_parts();
+    let request_id = HeaderName::from_static("x-request-id");
+    router
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+            let path = req
+                .extensions()
+                .get::<axum::extract::MatchedPath>()
+                .map(|p| p.as_str().to_owned())
+                .unwrap_or_else(|| "unmatched".into());
+            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+            tracing::info_span!("request", method = %req.method(), path, request_id = id)
+        }))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .with_state(services)
+}
+
+/// The documented API. Split out so a test can compare the document with the routes.
+pub fn api() -> OpenApiRouter<Services> {
+    let widget_cors = CorsLayer::new()
+        .allow_origin(AllowOrigin::mirror_request())
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION])
+        .max_age(std::time::Duration::from_secs(3600));
+    let widget = OpenApiRouter::new()
+        .routes(routes!(widget::start_session))
+        .routes(routes!(widget::post_message, widget::list_messages))
+        .layer(widget_cors);
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(admin_bots::create_bot, admin_bots::list_bots))
+        .routes(routes!(admin_bots::get_bot, admin_bots::patch_bot))
+        .routes(routes!(admin_bots::get_custom_auth, admin_bots::put_custom_auth))
+        .routes(routes!(admin_bots::rotate_secret))
+        .routes(routes!(admin_bots::test_custom_auth))
+        .routes(routes!(admin_records::list_contacts))
+        .routes(routes!(admin_records::get_contact))
+        .routes(routes!(admin_records::list_attempts))
+        .routes(routes!(ops::healthz))
+        .routes(routes!(ops::readyz))
+        .routes(routes!(ops::metrics))
+        .routes(routes!(ops::openapi))
+        .merge(widget)
+}
+
+/// The OpenAPI document, pretty-printed, as committed in `docs/openapi.json`.
+pub fn openapi_json() -> String {
+    let (_, openapi) = api().split_for_parts();
+    openapi.to_pretty_json().unwrap_or_default()
+}

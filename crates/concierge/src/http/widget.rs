@@ -1,0 +1,115 @@
+//! Widget API: what the embedded script calls from the customer's pages.
+
+use axum::extract::State;
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Deserialize;
+
+use super::dto::*;
+use super::error::{ApiError, ErrorBody};
+use super::extract::{bearer, ApiJson, ApiQuery, Client};
+use crate::service::{Error, Services, StartSession, WidgetFields};
+
+type ApiResult<T> = Result<T, ApiError>;
+
+/// Start a widget session: authenticates through the bot's Custom Authentication when it
+/// is enabled, otherwise opens an anonymous visitor session.
+#[utoipa::path(post, path = "/api/widget/v1/sessions", tag = "widget", request_body = SessionBody,
+    responses(
+        (status = 201, body = SessionDto, description = "A session; `authenticated` tells whether the user was identified."),
+        (status = 401, body = ErrorBody, description = "Authentication failed and the bot blocks the chat on failure."),
+        (status = 403, body = ErrorBody, description = "The page's origin is not allowed."),
+        (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn start_session(
+    State(s): State<Services>,
+    Client(client): Client,
+    ApiJson(body): ApiJson<SessionBody>,
+) -> ApiResult<(StatusCode, Json<SessionDto>)> {
+    let req = StartSession {
+        bot_id: body.bot_id,
+        access_token: body.access_token,
+        fields: WidgetFields { user_id: body.user_id, email: body.email, name: body.name, phone_number: body.phone_number },
+        visitor_token: body.visitor_token,
+    };
+    let started = s.start_session(req, client).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(SessionDto {
+            session_token: started.token,
+            expires_at: crate::service::rfc3339(started.expires_at),
+            authenticated: started.authenticated,
+            auth_error: started.auth_error.map(|f| OutcomeDto { code: f.code.as_str().into(), message: f.message }),
+            contact: started.contact.map(|c| WidgetContactDto {
+                id: c.id,
+                external_id: c.external_id,
+                email: c.email,
+                name: c.name,
+                phone_number: c.phone_number,
+            }),
+            conversation: ConversationDto {
+                id: started.conversation.id,
+                messages: started.messages.into_iter().map(Into::into).collect(),
+            },
+        }),
+    ))
+}
+
+/// The widget session behind `Authorization: Bearer SESSION_TOKEN`.
+pub struct WidgetSession(concierge_store::Session);
+
+impl axum::extract::FromRequestParts<Services> for WidgetSession {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, s: &Services) -> Result<Self, Self::Rejection> {
+        Ok(WidgetSession(s.widget_session(bearer(parts)).await?))
+    }
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MessageBody {
+    pub text: String,
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AfterQuery {
+    /// The id of the last message the widget has; 0 or absent for all.
+    pub after: Option<i64>,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct MessageListDto {
+    pub items: Vec<MessageDto>,
+}
+
+/// Send a message as the visitor.
+#[utoipa::path(post, path = "/api/widget/v1/messages", tag = "widget", request_body = MessageBody,
+    security(("session" = [])),
+    responses((status = 201, body = MessageDto), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn post_message(
+    State(s): State<Services>,
+    WidgetSession(session): WidgetSession,
+    ApiJson(body): ApiJson<MessageBody>,
+) -> ApiResult<(StatusCode, Json<MessageDto>)> {
+    let message = s.send_visitor_message(&session, &body.text).await?;
+    Ok((StatusCode::CREATED, Json(message.into())))
+}
+
+/// The conversation's messages after `after`, oldest first.
+#[utoipa::path(get, path = "/api/widget/v1/messages", tag = "widget", params(AfterQuery),
+    security(("session" = [])),
+    responses((status = 200, body = MessageListDto), (status = 401, body = ErrorBody)))]
+pub async fn list_messages(
+    State(s): State<Services>,
+    WidgetSession(session): WidgetSession,
+    ApiQuery(q): ApiQuery<AfterQuery>,
+) -> ApiResult<Json<MessageListDto>> {
+    let after = q.after.unwrap_or(0);
+    if after < 0 {
+        return Err(Error::BadRequest { code: "invalid_query", message: "after must be 0 or more.".into() }.into());
+    }
+    let items = s.messages_after(&session, after).await?.into_iter().map(Into::into).collect();
+    Ok(Json(MessageListDto { items }))
+}

@@ -1,0 +1,10 @@
+//! The `concierge` server: configuration, the HTTP layer and the use cases over the
+//! store and the outbound authentication call.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod http;
+pub mod seal;
+pub mod service;
+pub mod telemetry;

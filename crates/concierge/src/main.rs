@@ -1,0 +1,69 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+use concierge::cli::{Cli, Command, TokenCommand, UserCommand, WorkspaceCommand};
+use concierge::{app, config, service, telemetry};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(args) => {
+            let config = config::load(cli.config.as_deref(), &cli.storage, &args)?;
+            telemetry::init(config.log_format, &config.log_level);
+            let listen = config.listen;
+            let services = app::services(config).await?;
+            let listener = tokio::net::TcpListener::bind(listen)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
+            let addr = listener.local_addr()?;
+            println!("Concierge is running at http://{addr}/");
+            println!("Admin API: http://{addr}/api/admin/v1 — OpenAPI: http://{addr}/api/openapi.json");
+            tracing::info!(%addr, "listening");
+            app::serve(services, listener, app::shutdown_signal()).await
+        }
+        Command::User(UserCommand::Create { email, password, workspace }) => {
+            let store = app::open_store(&config::load_storage(cli.config.as_deref(), &cli.storage)?).await?;
+            let user = service::create_user(store.as_ref(), &email, &password, workspace.as_deref())
+                .await
+                .map_err(describe)?;
+            println!("Created user {} ({}) in workspace {}", user.email, user.id, user.workspace_id);
+            Ok(())
+        }
+        Command::Token(TokenCommand::Create { email, name }) => {
+            let store = app::open_store(&config::load_storage(cli.config.as_deref(), &cli.storage)?).await?;
+            let token = service::create_api_token(store.as_ref(), &email, &name).await.map_err(describe)?;
+            println!("{token}");
+            Ok(())
+        }
+        Command::Workspace(WorkspaceCommand::Create { name }) => {
+            let store = app::open_store(&config::load_storage(cli.config.as_deref(), &cli.storage)?).await?;
+            let ws = service::create_workspace(store.as_ref(), &name).await.map_err(describe)?;
+            println!("Created workspace {} ({})", ws.name, ws.id);
+            Ok(())
+        }
+    }
+}
+
+/// The CLI's words for a refused request.
+fn describe(e: service::Error) -> anyhow::Error {
+    match e {
+        service::Error::Validation(fields) => anyhow::anyhow!(
+            "{}",
+            fields.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join("; ")
+        ),
+        service::Error::NotFound(what) => anyhow::anyhow!("no such {what}"),
+        service::Error::Conflict(what) => anyhow::anyhow!("that {} is already taken", what.replace('_', " ")),
+        other => anyhow::Error::from(other),
+    }
+}

@@ -1,0 +1,54 @@
+//! Workspaces, users and API tokens: what the CLI manages.
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHasher, SaltString};
+use argon2::Argon2;
+use concierge_domain::{hash_token, normalise_email, random_token, FieldError};
+use concierge_store::{NewApiToken, NewUser, User, Workspace};
+
+use super::{now_ms, Error, Result};
+use concierge_store::Store;
+
+const MIN_PASSWORD_CHARS: usize = 10;
+
+fn invalid(field: &str, message: impl Into<String>) -> Error {
+    Error::Validation(vec![FieldError { field: field.into(), message: message.into() }])
+}
+
+pub async fn create_workspace(store: &dyn Store, name: &str) -> Result<Workspace> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(invalid("name", "A workspace needs a name of 1 to 100 characters."));
+    }
+    Ok(store.create_workspace(name).await?)
+}
+
+pub async fn create_user(store: &dyn Store, email: &str, password: &str, workspace: Option<&str>) -> Result<User> {
+    let email = normalise_email(email).map_err(|e| invalid("email", format!("The email {e}.")))?;
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(invalid("password", format!("A password needs at least {MIN_PASSWORD_CHARS} characters.")));
+    }
+    let workspace = match workspace {
+        Some(name) => store.find_workspace_by_name(name).await?.ok_or(Error::NotFound("workspace"))?,
+        None => store.default_workspace().await?,
+    };
+    let salt = SaltString::generate(&mut OsRng);
+    let hash = Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map_err(|e| anyhow::anyhow!("argon2: {e}"))?
+        .to_string();
+    Ok(store
+        .create_user(NewUser { workspace_id: &workspace.id, email: &email, password_hash: &hash, now: now_ms() })
+        .await?)
+}
+
+/// A new API token for the user; returned once, stored as a hash.
+pub async fn create_api_token(store: &dyn Store, email: &str, name: &str) -> Result<String> {
+    let email = normalise_email(email).map_err(|e| invalid("email", format!("The email {e}.")))?;
+    let user = store.find_user_by_email(&email).await?.ok_or(Error::NotFound("user"))?;
+    let token = random_token("cat_");
+    store
+        .create_api_token(NewApiToken { user_id: &user.id, name, token_hash: &hash_token(&token), now: now_ms() })
+        .await?;
+    Ok(token)
+}

@@ -1,0 +1,121 @@
+//! The call-out shared by session start and the testing endpoint, so the test runs the
+//! identical code path: build the body, take a call slot, call, log the attempt.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use concierge_authcall::{CallRequest, CallTrace};
+use concierge_domain::{AdditionalField, AuthErrorCode, Identifier, VerifiedProfile};
+use serde_json::{Map, Value};
+
+use super::{now_ms, BotAuth, Services};
+
+/// The optional `data-*` values the widget sent. Unverified: only ever forwarded.
+#[derive(Debug, Clone, Default)]
+pub struct WidgetFields {
+    pub user_id: Option<String>,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub phone_number: Option<String>,
+}
+
+impl WidgetFields {
+    fn get(&self, field: AdditionalField) -> Option<&str> {
+        let value = match field {
+            AdditionalField::UserId => &self.user_id,
+            AdditionalField::Email => &self.email,
+            AdditionalField::Name => &self.name,
+            AdditionalField::PhoneNumber => &self.phone_number,
+        };
+        value.as_deref().filter(|v| !v.trim().is_empty())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthFailure {
+    pub code: AuthErrorCode,
+    pub message: String,
+}
+
+/// The result of one call-out; `trace` is absent when no request was sent.
+pub struct CallOutcome {
+    pub result: Result<(VerifiedProfile, Identifier), AuthFailure>,
+    pub trace: Option<CallTrace>,
+}
+
+/// `access_token` plus each ticked field that the widget provided, nothing else.
+pub fn request_body(auth: &BotAuth, access_token: &str, fields: &WidgetFields) -> Map<String, Value> {
+    let mut body = Map::new();
+    body.insert("access_token".into(), Value::String(access_token.to_owned()));
+    for field in &auth.settings.additional_fields {
+        if let Some(value) = fields.get(*field) {
+            body.insert(field.as_str().into(), Value::String(value.to_owned()));
+        }
+    }
+    body
+}
+
+impl Services {
+    pub(super) async fn call_out(
+        &self,
+        auth: &BotAuth,
+        access_token: &str,
+        fields: &WidgetFields,
+        client_ip: Option<IpAddr>,
+        is_test: bool,
+    ) -> CallOutcome {
+        let started = std::time::Instant::now();
+        let outcome = self.call_out_unlogged(auth, access_token, fields).await;
+        let latency = started.elapsed();
+        let (code, reason, identifier) = match &outcome.result {
+            Ok((_, id)) => ("ok", None, Some(id.value())),
+            Err(f) => (f.code.as_str(), Some(f.message.as_str()), None),
+        };
+        let status = outcome.trace.as_ref().and_then(|t| t.response.as_ref()).map(|r| i64::from(r.status));
+        self.record_attempt(&auth.bot_id, code, reason, latency, identifier, status, client_ip, is_test)
+            .await;
+        outcome
+    }
+
+    async fn call_out_unlogged(&self, auth: &BotAuth, access_token: &str, fields: &WidgetFields) -> CallOutcome {
+        let Some(url) = &auth.settings.url else {
+            return CallOutcome {
+                result: Err(AuthFailure {
+                    code: AuthErrorCode::AuthUrlBlocked,
+                    message: "No Authentication URL is configured for this bot.".into(),
+                }),
+                trace: None,
+            };
+        };
+        let Some(_slot) = self.limits.call_slot(&auth.bot_id).await else {
+            return CallOutcome {
+                result: Err(AuthFailure {
+                    code: AuthErrorCode::AuthUpstreamError,
+                    message: format!(
+                        "More than {} calls to the Authentication URL are in flight; this one was not sent.",
+                        self.config.max_concurrent_calls_per_bot
+                    ),
+                }),
+                trace: None,
+            };
+        };
+        let body = request_body(auth, access_token, fields);
+        let secrets = auth.signing_secrets(now_ms());
+        let trace = self
+            .auth_client
+            .call(CallRequest {
+                url,
+                body: &body,
+                headers: &auth.settings.headers,
+                secrets: &secrets,
+                timeout: Duration::from_millis(auth.settings.timeout_ms.into()),
+                identify_method: auth.settings.identify_method,
+            })
+            .await;
+        let result = trace
+            .outcome
+            .clone()
+            .map_err(|e| AuthFailure { code: e.code, message: e.message });
+        CallOutcome { result, trace: Some(trace) }
+    }
+}

@@ -1,0 +1,145 @@
+//! A bot's Custom Authentication settings: from the stored record (secrets sealed) to
+//! the domain's validated settings (secrets open), and back.
+
+use concierge_domain::{
+    AdditionalField, CustomAuthInput, CustomAuthSettings, IdentifyMethod, OnFailure, SigningSecret,
+    StaticHeader, UpstreamPolicy,
+};
+use concierge_store::CustomAuthRecord;
+
+use super::{now_ms, Error, Result, Services};
+
+/// Settings plus signing secrets of one bot.
+#[derive(Debug, Clone)]
+pub struct BotAuth {
+    pub bot_id: String,
+    pub settings: CustomAuthSettings,
+    pub secret: SigningSecret,
+    /// The secret before the last rotation and when it stops signing.
+    pub previous: Option<(SigningSecret, i64)>,
+}
+
+impl BotAuth {
+    /// Secrets that sign a call made at `now`: the current one, plus the previous one
+    /// during its grace period.
+    pub fn signing_secrets(&self, now: i64) -> Vec<SigningSecret> {
+        let mut secrets = vec![self.secret.clone()];
+        if let Some((previous, until)) = &self.previous {
+            if *until > now {
+                secrets.push(previous.clone());
+            }
+        }
+        secrets
+    }
+}
+
+fn corrupt(what: &str) -> Error {
+    Error::Internal(anyhow::anyhow!("stored custom auth settings are corrupt: {what}"))
+}
+
+impl Services {
+    pub fn upstream_policy(&self) -> UpstreamPolicy {
+        UpstreamPolicy {
+            allow_private: self.config.allow_private_upstreams,
+            allow_http: self.config.allow_http_upstreams,
+        }
+    }
+
+    /// The bot's settings; a bot without a stored record gets the defaults and a fresh
+    /// secret, stored so that every later call signs with the same one.
+    pub(super) async fn load_bot_auth(&self, bot_id: &str) -> Result<BotAuth> {
+        match self.store.get_custom_auth(bot_id).await? {
+            Some(record) => self.open_record(record),
+            None => {
+                let auth = BotAuth {
+                    bot_id: bot_id.to_owned(),
+                    settings: CustomAuthSettings::default(),
+                    secret: SigningSecret::generate(),
+                    previous: None,
+                };
+                self.save_bot_auth(&auth).await?;
+                Ok(auth)
+            }
+        }
+    }
+
+    pub(super) async fn save_bot_auth(&self, auth: &BotAuth) -> Result<()> {
+        let s = &auth.settings;
+        let record = CustomAuthRecord {
+            bot_id: auth.bot_id.clone(),
+            enabled: s.enabled,
+            url: s.url.as_ref().map(|u| u.to_string()),
+            additional_fields: s.additional_fields.iter().map(|f| f.as_str().to_owned()).collect(),
+            identify_method: s.identify_method.as_str().to_owned(),
+            timeout_ms: s.timeout_ms.into(),
+            on_failure: s.on_failure.as_str().to_owned(),
+            headers: s.headers.iter().map(|h| (h.name.clone(), self.sealer.seal(&h.value))).collect(),
+            allowed_origins: s.allowed_origins.clone(),
+            signing_secret_sealed: self.sealer.seal(auth.secret.expose()),
+            previous_secret_sealed: auth.previous.as_ref().map(|(p, _)| self.sealer.seal(p.expose())),
+            previous_secret_expires_at: auth.previous.as_ref().map(|(_, until)| *until),
+            updated_at: now_ms(),
+        };
+        self.store.put_custom_auth(&record).await?;
+        Ok(())
+    }
+
+    fn open_record(&self, r: CustomAuthRecord) -> Result<BotAuth> {
+        let secret = |sealed: &str| -> Result<SigningSecret> {
+            SigningSecret::parse(&self.sealer.open(sealed)?).ok_or_else(|| corrupt("signing secret"))
+        };
+        let url = match &r.url {
+            Some(u) => Some(url::Url::parse(u).map_err(|_| corrupt("url"))?),
+            None => None,
+        };
+        let additional_fields = r
+            .additional_fields
+            .iter()
+            .map(|f| f.parse::<AdditionalField>().map_err(|_| corrupt("additional_fields")))
+            .collect::<Result<_>>()?;
+        let headers = r
+            .headers
+            .iter()
+            .map(|(name, sealed)| Ok(StaticHeader { name: name.clone(), value: self.sealer.open(sealed)? }))
+            .collect::<Result<_>>()?;
+        let previous = match (&r.previous_secret_sealed, r.previous_secret_expires_at) {
+            (Some(sealed), Some(until)) => Some((secret(sealed)?, until)),
+            _ => None,
+        };
+        Ok(BotAuth {
+            bot_id: r.bot_id.clone(),
+            settings: CustomAuthSettings {
+                enabled: r.enabled,
+                url,
+                additional_fields,
+                identify_method: r.identify_method.parse::<IdentifyMethod>().map_err(|_| corrupt("identify_method"))?,
+                timeout_ms: u32::try_from(r.timeout_ms).map_err(|_| corrupt("timeout_ms"))?,
+                on_failure: r.on_failure.parse::<OnFailure>().map_err(|_| corrupt("on_failure"))?,
+                headers,
+                allowed_origins: r.allowed_origins,
+            },
+            secret: secret(&r.signing_secret_sealed)?,
+            previous,
+        })
+    }
+
+    /// Replaces a bot's settings (PUT semantics: a missing field takes its default; a
+    /// header sent without a value keeps its stored value). The signing secret stays.
+    pub async fn put_custom_auth(&self, bot_id: &str, input: CustomAuthInput) -> Result<BotAuth> {
+        let mut auth = self.load_bot_auth(bot_id).await?;
+        auth.settings = input.validate(&auth.settings, self.upstream_policy()).map_err(Error::Validation)?;
+        self.save_bot_auth(&auth).await?;
+        Ok(auth)
+    }
+
+    /// A new signing secret; the old one keeps signing during the grace period so the
+    /// customer can deploy the new one without failed logins.
+    pub async fn rotate_secret(&self, bot_id: &str) -> Result<BotAuth> {
+        let mut auth = self.load_bot_auth(bot_id).await?;
+        let grace = i64::try_from(self.config.secret_rotation_grace.as_millis()).unwrap_or(i64::MAX);
+        let old = std::mem::replace(&mut auth.secret, SigningSecret::generate());
+        auth.previous = (grace > 0).then(|| (old, now_ms().saturating_add(grace)));
+        self.save_bot_auth(&auth).await?;
+        Ok(auth)
+    }
+}

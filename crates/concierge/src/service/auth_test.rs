@@ -1,0 +1,67 @@
+//! The testing panel's dry run: the same call-out as a session start, answered with the
+//! full trace, writing nothing but the attempt log.
+
+use concierge_authcall::CallTrace;
+use concierge_domain::{FieldError, IdentifyMethod, Identifier, VerifiedProfile};
+
+use super::auth_flow::{AuthFailure, WidgetFields};
+use super::{ClientInfo, Error, Principal, Result, Services};
+
+pub struct AuthTestInput {
+    pub access_token: String,
+    pub fields: WidgetFields,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ContactMatch {
+    Existing { contact_id: String },
+    New,
+}
+
+pub struct AuthTestReport {
+    pub identify_method: IdentifyMethod,
+    pub trace: Option<CallTrace>,
+    pub result: Result<(VerifiedProfile, Identifier), AuthFailure>,
+    /// Only when the answer was accepted.
+    pub contact: Option<ContactMatch>,
+}
+
+impl Services {
+    pub async fn test_custom_auth(
+        &self,
+        who: &Principal,
+        bot_id: &str,
+        input: AuthTestInput,
+        client: ClientInfo,
+    ) -> Result<AuthTestReport> {
+        let auth = self.bot_auth_for(who, bot_id).await?;
+        if input.access_token.trim().is_empty() {
+            return Err(Error::Validation(vec![FieldError {
+                field: "access_token".into(),
+                message: "Enter a sample access token to send.".into(),
+            }]));
+        }
+        if auth.settings.url.is_none() {
+            return Err(Error::BadRequest {
+                code: "custom_auth_not_configured",
+                message: "Set an Authentication URL before sending a test request.".into(),
+            });
+        }
+        let outcome = self.call_out(&auth, input.access_token.trim(), &input.fields, Some(client.ip), true).await;
+        let contact = match &outcome.result {
+            Ok((_, identifier)) => Some(
+                match self.store.find_contact(bot_id, identifier.method().as_str(), identifier.value()).await? {
+                    Some(c) => ContactMatch::Existing { contact_id: c.id },
+                    None => ContactMatch::New,
+                },
+            ),
+            Err(_) => None,
+        };
+        Ok(AuthTestReport {
+            identify_method: auth.settings.identify_method,
+            trace: outcome.trace,
+            result: outcome.result,
+            contact,
+        })
+    }
+}

@@ -1,0 +1,20 @@
+use concierge_store::{Contact, Page};
+
+use super::{Error, Principal, Result, Services};
+
+impl Services {
+    pub async fn list_contacts(&self, who: &Principal, bot_id: &str, page: Page<'_>) -> Result<Vec<Contact>> {
+        self.bot_for(who, bot_id).await?;
+        let limit = if page.limit == 0 { 50 } else { page.limit.min(200) };
+        Ok(self.store.list_contacts(bot_id, Page { limit, ..page }).await?)
+    }
+
+    /// The contact, if the caller may see its bot; otherwise `contact_not_found`.
+    pub async fn contact_for(&self, who: &Principal, contact_id: &str) -> Result<Contact> {
+        let contact = self.store.get_contact(contact_id).await?.ok_or(Error::NotFound("contact"))?;
+        match self.store.get_bot(&contact.bot_id).await? {
+            Some(bot) if who.can_access(&bot.workspace_id) => Ok(contact),
+            _ => Err(Error::NotFound("contact")),
+        }
+    }
+}

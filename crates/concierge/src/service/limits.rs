@@ -1,0 +1,74 @@
+//! Abuse limits on session starts: rate limits per client IP and per bot, and a cap on
+//! concurrent calls to one bot's Authentication URL, so one busy or slow customer cannot
+//! exhaust the server for the others.
+
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use super::{Error, Result};
+use crate::config::Config;
+
+/// How long a call waits for a free slot before it fails fast.
+const CALL_SLOT_WAIT: Duration = Duration::from_millis(250);
+
+pub struct Limits {
+    per_ip: DefaultKeyedRateLimiter<IpAddr>,
+    per_bot: DefaultKeyedRateLimiter<String>,
+    call_slots: moka::sync::Cache<String, Arc<Semaphore>>,
+    max_calls_per_bot: usize,
+}
+
+fn per_minute(n: u32) -> Quota {
+    Quota::per_minute(NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN))
+}
+
+fn refused(wait: Duration) -> Error {
+    Error::RateLimited { retry_after_secs: wait.as_secs().max(1) }
+}
+
+impl Limits {
+    pub fn new(config: &Config) -> Self {
+        Self {
+            per_ip: RateLimiter::keyed(per_minute(config.session_rate_per_ip)),
+            per_bot: RateLimiter::keyed(per_minute(config.session_rate_per_bot)),
+            call_slots: moka::sync::Cache::builder()
+                .time_to_idle(Duration::from_secs(600))
+                .max_capacity(100_000)
+                .build(),
+            max_calls_per_bot: config.max_concurrent_calls_per_bot as usize,
+        }
+    }
+
+    /// Counts one session start from `ip`; checked before anything touches the database.
+    pub fn check_ip(&self, ip: IpAddr) -> Result<()> {
+        self.per_ip.check_key(&ip).map_err(|n| refused(n.wait_time_from(DefaultClock::default().now())))
+    }
+
+    /// Counts one session start for a bot that exists.
+    pub fn check_bot(&self, bot_id: &str) -> Result<()> {
+        self.per_bot
+            .check_key(&bot_id.to_owned())
+            .map_err(|n| refused(n.wait_time_from(DefaultClock::default().now())))
+    }
+
+    /// A slot for one outbound call to the bot's Authentication URL, or `None` when all
+    /// slots stayed busy for a moment.
+    pub async fn call_slot(&self, bot_id: &str) -> Option<OwnedSemaphorePermit> {
+        let max = self.max_calls_per_bot;
+        let semaphore = self.call_slots.get_with(bot_id.to_owned(), || Arc::new(Semaphore::new(max)));
+        tokio::time::timeout(CALL_SLOT_WAIT, semaphore.acquire_owned()).await.ok()?.ok()
+    }
+
+    pub fn forget_idle(&self) {
+        self.per_ip.retain_recent();
+        self.per_bot.retain_recent();
+        self.per_ip.shrink_to_fit();
+        self.per_bot.shrink_to_fit();
+    }
+}

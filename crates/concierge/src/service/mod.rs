@@ -1,0 +1,65 @@
+//! Use cases: configure bots, start widget sessions, run the authentication test, read
+//! the attempt log. Knows the store and the outbound call through their ports, nothing
+//! of HTTP.
+
+mod accounts;
+mod attempts;
+mod auth_flow;
+mod auth_settings;
+mod auth_test;
+mod bots;
+mod contacts;
+mod error;
+mod limits;
+mod messages;
+mod principal;
+mod session;
+mod time;
+
+use std::sync::Arc;
+
+use concierge_authcall::AuthClient;
+use concierge_store::Store;
+
+use crate::config::Config;
+use crate::seal::Sealer;
+
+pub use accounts::{create_api_token, create_user, create_workspace};
+pub use attempts::AttemptPage;
+pub use auth_flow::{AuthFailure, WidgetFields};
+pub use auth_settings::BotAuth;
+pub use auth_test::{AuthTestInput, AuthTestReport, ContactMatch};
+pub use error::{Error, Result};
+pub use limits::Limits;
+pub use principal::Principal;
+pub use session::{ClientInfo, SessionStarted, StartSession};
+pub use time::{now_ms, rfc3339};
+
+/// Everything a use case needs, shared by all requests.
+#[derive(Clone)]
+pub struct Services {
+    pub store: Arc<dyn Store>,
+    pub config: Arc<Config>,
+    sealer: Sealer,
+    auth_client: Arc<AuthClient>,
+    limits: Arc<Limits>,
+}
+
+impl Services {
+    pub fn new(store: Arc<dyn Store>, config: Arc<Config>, sealer: Sealer, auth_client: AuthClient) -> Self {
+        let limits = Limits::new(&config);
+        Self { store, config, sealer, auth_client: Arc::new(auth_client), limits: Arc::new(limits) }
+    }
+
+    /// Periodic housekeeping: enforce the attempt retention, drop expired sessions and
+    /// forget idle rate-limit keys.
+    pub async fn housekeeping(&self) -> Result<()> {
+        let now = now_ms();
+        let retention = i64::try_from(self.config.attempt_retention.as_millis()).unwrap_or(i64::MAX);
+        let attempts = self.store.purge_attempts(now.saturating_sub(retention)).await?;
+        let sessions = self.store.purge_sessions(now).await?;
+        self.limits.forget_idle();
+        tracing::debug!(attempts, sessions, "housekeeping purged old rows");
+        Ok(())
+    }
+}

@@ -1,0 +1,130 @@
+//! Starting a widget session (PRODUCT.md steps 2–6 and 8).
+
+use std::net::IpAddr;
+
+use concierge_domain::{hash_token, random_token, AuthErrorCode, OnFailure};
+use concierge_store::{Contact, ContactUpsert, Conversation, Message, OpenSession};
+
+use super::auth_flow::{AuthFailure, WidgetFields};
+use super::{now_ms, Error, Result, Services};
+
+/// How many messages of history a new session receives.
+const HISTORY_LIMIT: u32 = 500;
+
+pub struct StartSession {
+    pub bot_id: String,
+    pub access_token: Option<String>,
+    pub fields: WidgetFields,
+    /// The browser's previous (anonymous) session token: the only proof that a visitor
+    /// conversation belongs to the person now signing in.
+    pub visitor_token: Option<String>,
+}
+
+pub struct ClientInfo {
+    pub ip: IpAddr,
+    pub origin: Option<String>,
+}
+
+pub struct SessionStarted {
+    pub token: String,
+    pub expires_at: i64,
+    pub authenticated: bool,
+    pub auth_error: Option<AuthFailure>,
+    pub contact: Option<Contact>,
+    pub conversation: Conversation,
+    pub messages: Vec<Message>,
+}
+
+/// What the end user's browser is told about a failure. The details (status codes, host
+/// names, field names) are for the customer's developers: they are in the attempt log and
+/// the testing panel, not in every visitor's console.
+fn public_failure(code: AuthErrorCode) -> AuthFailure {
+    let message = match code {
+        AuthErrorCode::TokenRequired => "Sign in on the website to chat as yourself.",
+        AuthErrorCode::InvalidToken => "Your sign-in could not be confirmed. Sign in again to chat as yourself.",
+        _ => "We could not confirm who you are right now.",
+    };
+    AuthFailure { code, message: message.into() }
+}
+
+impl Services {
+    pub async fn start_session(&self, req: StartSession, client: ClientInfo) -> Result<SessionStarted> {
+        self.limits.check_ip(client.ip)?;
+        let bot = self.store.get_bot(&req.bot_id).await?.ok_or(Error::NotFound("bot"))?;
+        let auth = self.load_bot_auth(&bot.id).await?;
+        if !auth.settings.allows_origin(client.origin.as_deref()) {
+            return Err(Error::OriginNotAllowed);
+        }
+        self.limits.check_bot(&bot.id)?;
+
+        let access_token = req.access_token.as_deref().map(str::trim).filter(|t| !t.is_empty());
+        let verified = match (auth.settings.enabled, access_token) {
+            (false, _) => Ok(None),
+            (true, None) => Err(public_failure(AuthErrorCode::TokenRequired)),
+            (true, Some(token)) => {
+                let outcome = self.call_out(&auth, token, &req.fields, Some(client.ip), false).await;
+                match outcome.result {
+                    Ok(found) => Ok(Some(found)),
+                    Err(failure) => {
+                        tracing::info!(bot_id = %bot.id, code = %failure.code, "custom authentication failed");
+                        Err(public_failure(failure.code))
+                    }
+                }
+            }
+        };
+        let (contact, auth_error) = match verified {
+            Ok(None) => (None, None),
+            Ok(Some((profile, identifier))) => {
+                let upserted = self
+                    .store
+                    .upsert_contact(ContactUpsert {
+                        bot_id: &bot.id,
+                        identify_method: identifier.method().as_str(),
+                        identifier: identifier.value(),
+                        external_id: profile.id.as_deref(),
+                        email: profile.email.as_deref(),
+                        name: profile.name.as_deref(),
+                        phone_number: profile.phone_number.as_deref(),
+                        metadata: &profile.metadata,
+                        now: now_ms(),
+                    })
+                    .await?;
+                (Some(upserted.contact), None)
+            }
+            Err(failure) if auth.settings.on_failure == OnFailure::Block => {
+                return Err(Error::AuthFailed { code: failure.code, message: failure.message });
+            }
+            Err(failure) => (None, Some(failure)),
+        };
+
+        let token = random_token("cst_");
+        let now = now_ms();
+        let ttl = i64::try_from(self.config.session_ttl.as_millis()).unwrap_or(i64::MAX);
+        let expires_at = now.saturating_add(ttl);
+        let visitor_hash = req.visitor_token.as_deref().filter(|t| !t.is_empty()).map(hash_token);
+        let opened = self
+            .store
+            .open_session(OpenSession {
+                bot_id: &bot.id,
+                contact_id: contact.as_ref().map(|c| c.id.as_str()),
+                token_hash: &hash_token(&token),
+                visitor_token_hash: visitor_hash.as_deref(),
+                expires_at,
+                now,
+            })
+            .await?;
+        let messages = self.store.list_messages(&opened.conversation.id, 0, HISTORY_LIMIT).await?;
+        let authenticated = contact.is_some();
+        metrics::counter!("concierge_sessions_started_total", "authenticated" => authenticated.to_string())
+            .increment(1);
+        Ok(SessionStarted {
+            token,
+            expires_at,
+            authenticated,
+            auth_error,
+            contact,
+            conversation: opened.conversation,
+            messages,
+        })
+    }
+}

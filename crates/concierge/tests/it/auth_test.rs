@@ -1,0 +1,66 @@
+//! The testing endpoint: the same code path in dry run.
+
+use axum::response::IntoResponse;
+use serde_json::json;
+
+use crate::both_backends;
+use crate::utils::{Customer, TestApp};
+
+async fn the_test_reports_new_then_existing_and_writes_nothing(app: TestApp) {
+    let customer = Customer::with_users().await;
+    let bot = app.bot_with_auth(&customer.url, json!({"additional_fields": ["email"], "headers": {"X-Api-Key": "k-999"}})).await;
+    let path = format!("/bots/{bot}/custom-auth/test");
+    let (status, t) = app.post(&path, json!({"access_token": "tok-alice", "email": "alice@example.com", "name": "unticked"})).await;
+    assert_eq!(status, 200, "{t}");
+    assert_eq!(t["ok"], true);
+    assert_eq!(t["outcome"]["code"], "ok");
+    assert_eq!(t["identify_method"], "id");
+    assert_eq!(t["identifier"], "u-1");
+    assert_eq!(t["contact"], json!({"status": "new", "contact_id": null}));
+    assert_eq!(t["profile"]["name"], "Alice Liddell");
+    assert_eq!(t["response"]["status"], 200);
+    assert!(t["duration_ms"].is_u64());
+    let request = t["request"].to_string();
+    assert!(request.contains("webhook-signature") && request.contains("********"), "{request}");
+    assert!(!request.contains("k-999"), "static header values are masked");
+    assert_eq!(customer.received()[0].body, json!({"access_token": "tok-alice", "email": "alice@example.com"}));
+    let curl = t["curl"].as_str().unwrap();
+    assert!(curl.starts_with("curl ") && curl.contains("webhook-signature: v1,") && curl.contains(&customer.url), "{curl}");
+
+    assert!(app.contacts(&bot).await.is_empty(), "the test creates no contact");
+    let attempts = app.attempts(&bot, "").await;
+    assert_eq!((attempts.len(), attempts[0]["test"].as_bool()), (1, Some(true)));
+
+    let (_, s) = app.start_session(json!({"bot_id": bot, "access_token": "tok-alice"})).await;
+    let (_, t) = app.post(&path, json!({"access_token": "tok-alice"})).await;
+    assert_eq!(t["contact"], json!({"status": "existing", "contact_id": s["contact"]["id"]}));
+}
+both_backends!(the_test_reports_new_then_existing_and_writes_nothing, super::the_test_reports_new_then_existing_and_writes_nothing);
+
+#[tokio::test]
+async fn the_test_explains_a_missing_identifier_and_other_failures() {
+    let Some(app) = TestApp::spawn(crate::utils::Backend::Sqlite).await else { return };
+    let customer = Customer::start(|r| async move {
+        if r.body["access_token"] == "nope" {
+            return axum::http::StatusCode::FORBIDDEN.into_response();
+        }
+        axum::Json(json!({"data": {"id": "1", "name": "No Email"}})).into_response()
+    })
+    .await;
+    let bot = app.bot_with_auth(&customer.url, json!({"identify_method": "email"})).await;
+    let path = format!("/bots/{bot}/custom-auth/test");
+    let (_, t) = app.post(&path, json!({"access_token": "x"})).await;
+    assert_eq!(t["ok"], false);
+    assert_eq!(t["outcome"]["code"], "auth_missing_identifier");
+    assert_eq!(t["outcome"]["message"], "Identify method is Email but the response has no data.email.");
+    assert_eq!(t["response"]["body"], r#"{"data":{"id":"1","name":"No Email"}}"#);
+    let (_, t) = app.post(&path, json!({"access_token": "nope"})).await;
+    assert_eq!(t["outcome"]["code"], "invalid_token");
+    assert_eq!(t["response"]["status"], 403);
+
+    let (status, e) = app.post(&path, json!({"access_token": "  "})).await;
+    assert_eq!((status, e["error"]["fields"][0]["field"].as_str()), (422, Some("access_token")));
+    let bare = app.bot().await;
+    let (status, e) = app.post(&format!("/bots/{bare}/custom-auth/test"), json!({"access_token": "x"})).await;
+    assert_eq!((status, e["error"]["code"].as_str()), (400, Some("custom_auth_not_configured")));
+}

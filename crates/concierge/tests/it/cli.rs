@@ -1,0 +1,164 @@
+//! The binary as an operator runs it.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::utils::Customer;
+
+const BIN: &str = env!("CARGO_BIN_EXE_concierge");
+
+fn tmp_dir() -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("concierge-cli-{}", uuid::Uuid::now_v7().simple()))
+}
+
+fn concierge(data_dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(BIN).arg("--data-dir").arg(data_dir).args(args).env_remove("CONCIERGE_ADMIN_TOKEN").output().expect("runs")
+}
+
+/// Starts `concierge serve` and returns it with the base URL it printed.
+fn serve(data_dir: &Path, log: &Path, extra_env: &[(&str, &str)]) -> (Child, String) {
+    let mut child = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir)
+        .envs(extra_env.iter().copied())
+        .env("CONCIERGE_LOG_FORMAT", "json")
+        .env("CONCIERGE_LOG_LEVEL", "debug")
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(log).expect("log file"))
+        .spawn()
+        .expect("starts");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let url = loop {
+        let line = lines.next().expect("the server prints its URL").expect("line");
+        if let Some(rest) = line.strip_prefix("Concierge is running at ") {
+            break rest.trim_end_matches('/').to_owned();
+        }
+    };
+    let log = log.to_owned();
+    std::thread::spawn(move || {
+        let mut out = std::fs::OpenOptions::new().append(true).open(log).expect("log");
+        for line in lines.map_while(Result::ok) {
+            use std::io::Write;
+            let _ = writeln!(out, "{line}");
+        }
+    });
+    (child, url)
+}
+
+fn terminate(mut child: Child) -> std::process::ExitStatus {
+    Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().expect("kill");
+    for _ in 0..100 {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    child.kill().ok();
+    panic!("the server did not stop within 10 s of SIGTERM");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_sets_up_users_and_tokens_and_no_secret_reaches_disk_or_logs() {
+    let dir = tmp_dir();
+    let data = dir.join("data");
+    let log = dir.join("server.log");
+    std::fs::create_dir_all(&dir).unwrap();
+
+    let made = concierge(&data, &["user", "create", "--email", "Ops@Example.com", "--password", "correct horse battery"]);
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let again = concierge(&data, &["user", "create", "--email", "ops@example.com", "--password", "correct horse battery"]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already taken"), "{}", String::from_utf8_lossy(&again.stderr));
+    let short = concierge(&data, &["user", "create", "--email", "b@example.com", "--password", "short"]);
+    assert!(String::from_utf8_lossy(&short.stderr).contains("password"));
+    let elsewhere = concierge(&data, &["user", "create", "--email", "c@example.com", "--password", "long enough pw", "--workspace", "Nope"]);
+    assert!(String::from_utf8_lossy(&elsewhere.stderr).contains("no such workspace"));
+    let token = concierge(&data, &["token", "create", "--email", "ops@example.com"]);
+    assert!(token.status.success(), "{}", String::from_utf8_lossy(&token.stderr));
+    let token = String::from_utf8(token.stdout).unwrap().trim().to_owned();
+    assert!(token.starts_with("cat_"));
+
+    let customer = Customer::with_users().await;
+    let (child, url) = serve(&data, &log, &[("CONCIERGE_ALLOW_PRIVATE_UPSTREAMS", "true")]);
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let bot: serde_json::Value = http
+        .post(format!("{url}/api/admin/v1/bots"))
+        .bearer_auth(&token)
+        .json(&json!({"name": "Shop"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let bot = bot["id"].as_str().expect("the user's token creates a bot").to_owned();
+    let settings: serde_json::Value = http
+        .put(format!("{url}/api/admin/v1/bots/{bot}/custom-auth"))
+        .bearer_auth(&token)
+        .json(&json!({"enabled": true, "url": customer.url, "headers": {"X-Api-Key": "hdr-secret-value"}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let signing_secret = settings["signing_secret"].as_str().unwrap().to_owned();
+    let mut session_tokens = Vec::new();
+    for access_token in ["tok-alice", "tok-bob", "wrong-token-zzz"] {
+        let s: serde_json::Value = http
+            .post(format!("{url}/api/widget/v1/sessions"))
+            .json(&json!({"bot_id": bot, "access_token": access_token}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        session_tokens.push(s["session_token"].as_str().unwrap().to_owned());
+    }
+    let test: serde_json::Value = http
+        .post(format!("{url}/api/admin/v1/bots/{bot}/custom-auth/test"))
+        .bearer_auth(&token)
+        .json(&json!({"access_token": "tok-carol"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(test["ok"], true);
+    let status = terminate(child);
+    assert!(status.success(), "graceful shutdown exits 0: {status:?}");
+
+    let mut haystack = std::fs::read(&log).unwrap();
+    assert!(String::from_utf8_lossy(&haystack).contains("\"level\":\"DEBUG\""), "debug logs were captured");
+    for entry in std::fs::read_dir(&data).unwrap() {
+        haystack.extend(std::fs::read(entry.unwrap().path()).unwrap());
+    }
+    let mut secrets = vec!["tok-alice", "tok-bob", "wrong-token-zzz", "tok-carol", "hdr-secret-value", &signing_secret[6..], &token, "correct horse battery"];
+    secrets.extend(session_tokens.iter().map(String::as_str));
+    for secret in secrets {
+        assert!(!haystack.windows(secret.len()).any(|w| w == secret.as_bytes()), "{secret:?} leaked to the database or logs");
+    }
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn bad_configuration_is_refused_at_start_with_a_clear_message() {
+    let dir = tmp_dir();
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("c.toml");
+    std::fs::write(&config, "listen = 5\n").unwrap();
+    let out = Command::new(BIN).args(["serve", "--config"]).arg(&config).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("invalid config file"), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(BIN).args(["serve", "--database-url", "mysql://x", "--data-dir"]).arg(&dir).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("postgres://"));
+    let out = Command::new(BIN).args(["serve", "--data-dir"]).arg(&dir).env("CONCIERGE_ADMIN_TOKEN", "short").output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at least 16"));
+    std::fs::remove_dir_all(dir).ok();
+}

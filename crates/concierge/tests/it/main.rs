@@ -1,0 +1,11 @@
+//! All integration tests in one binary: the real server on a random port with a fresh
+//! database per test, on SQLite and on PostgreSQL, against real customer servers.
+#![allow(clippy::unwrap_used)]
+
+mod admin;
+mod auth_test;
+mod cli;
+mod errors;
+mod ops;
+mod sessions;
+mod utils;

@@ -1,0 +1,142 @@
+//! Health, readiness, metrics and the OpenAPI document.
+
+use serde_json::{json, Value};
+
+use crate::utils::{Customer, TestApp};
+
+/// Every endpoint the server answers. A new endpoint goes here, and the test below makes
+/// sure it is in the OpenAPI document.
+const ENDPOINTS: &[(&str, &str)] = &[
+    ("post", "/api/admin/v1/bots"),
+    ("get", "/api/admin/v1/bots"),
+    ("get", "/api/admin/v1/bots/{id}"),
+    ("patch", "/api/admin/v1/bots/{id}"),
+    ("get", "/api/admin/v1/bots/{id}/custom-auth"),
+    ("put", "/api/admin/v1/bots/{id}/custom-auth"),
+    ("post", "/api/admin/v1/bots/{id}/custom-auth/rotate-secret"),
+    ("post", "/api/admin/v1/bots/{id}/custom-auth/test"),
+    ("get", "/api/admin/v1/bots/{id}/contacts"),
+    ("get", "/api/admin/v1/contacts/{id}"),
+    ("get", "/api/admin/v1/bots/{id}/auth-attempts"),
+    ("post", "/api/widget/v1/sessions"),
+    ("post", "/api/widget/v1/messages"),
+    ("get", "/api/widget/v1/messages"),
+    ("get", "/healthz"),
+    ("get", "/readyz"),
+    ("get", "/metrics"),
+    ("get", "/api/openapi.json"),
+];
+
+#[tokio::test]
+async fn every_endpoint_is_served_and_documented() {
+    let Some(app) = TestApp::spawn(crate::utils::Backend::Sqlite).await else { return };
+    let doc: Value = app.http.get(app.url("/api/openapi.json")).send().await.unwrap().json().await.unwrap();
+    let mut documented = 0;
+    for (method, path) in ENDPOINTS {
+        assert!(doc["paths"][path][method].is_object(), "{method} {path} is missing from the OpenAPI document");
+        let live = app
+            .http
+            .request(method.to_uppercase().parse().unwrap(), app.url(&path.replace("{id}", "x")))
+            .header("content-type", "application/json")
+            .body("{}")
+            .send()
+            .await
+            .unwrap();
+        assert!(![404, 405].contains(&live.status().as_u16()) || path.contains("{id}"), "{method} {path} is not served");
+        assert_ne!(live.status().as_u16(), 405, "{method} {path} is not served");
+        documented += 1;
+    }
+    let operations: usize = doc["paths"].as_object().unwrap().values().map(|p| p.as_object().unwrap().len()).sum();
+    assert_eq!(operations, documented, "an endpoint is documented but not listed here");
+}
+
+#[test]
+fn the_committed_openapi_document_is_current() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/openapi.json");
+    let current = concierge::http::openapi_json();
+    if std::env::var("UPDATE_OPENAPI").is_ok() {
+        std::fs::write(&path, &current).unwrap();
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(committed == current, "docs/openapi.json is stale: run UPDATE_OPENAPI=1 cargo test --test it openapi");
+}
+
+#[tokio::test]
+async fn health_readiness_and_metrics() {
+    let Some(app) = TestApp::spawn(crate::utils::Backend::Sqlite).await else { return };
+    let get = |p: &'static str| app.http.get(app.url(p)).send();
+    assert_eq!(get("/healthz").await.unwrap().status(), 200);
+    assert_eq!(get("/readyz").await.unwrap().text().await.unwrap(), "ready");
+    let customer = Customer::with_users().await;
+    let bot = app.bot_with_auth(&customer.url, json!({})).await;
+    app.start_session(json!({"bot_id": bot, "access_token": "tok-alice"})).await;
+    app.start_session(json!({"bot_id": bot, "access_token": "bad"})).await;
+    let metrics = get("/metrics").await.unwrap().text().await.unwrap();
+    for needle in [
+        "concierge_auth_calls_total{outcome=\"ok\"}",
+        "concierge_auth_calls_total{outcome=\"invalid_token\"}",
+        "concierge_auth_call_duration_seconds_bucket",
+        "concierge_sessions_started_total{authenticated=\"true\"}",
+    ] {
+        assert!(metrics.contains(needle), "{needle} missing from:\n{metrics}");
+    }
+}
+
+#[tokio::test]
+async fn the_attempt_log_filters_and_pages() {
+    let Some(app) = TestApp::spawn(crate::utils::Backend::Sqlite).await else { return };
+    let customer = Customer::with_users().await;
+    let bot = app.bot_with_auth(&customer.url, json!({})).await;
+    for token in ["tok-alice", "x", "tok-bob", "y", "tok-carol"] {
+        app.start_session(json!({"bot_id": bot, "access_token": token})).await;
+    }
+    let ok = app.attempts(&bot, "?outcome=ok").await;
+    assert_eq!(ok.len(), 3);
+    assert_eq!(ok[0]["identifier"], "u-3", "newest first");
+    assert_eq!(ok[0]["client_ip"], "127.0.0.1");
+    assert_eq!(app.attempts(&bot, "?outcome=invalid_token").await.len(), 2);
+    let (_, page1) = app.get(&format!("/bots/{bot}/auth-attempts?limit=2")).await;
+    let cursor = page1["next_cursor"].as_str().unwrap();
+    let (_, page2) = app.get(&format!("/bots/{bot}/auth-attempts?limit=2&before={cursor}")).await;
+    let (_, page3) = app.get(&format!("/bots/{bot}/auth-attempts?limit=2&before={}", page2["next_cursor"].as_str().unwrap())).await;
+    let ids: std::collections::HashSet<_> = [&page1, &page2, &page3]
+        .iter()
+        .flat_map(|p| p["items"].as_array().unwrap().iter().map(|a| a["id"].as_str().unwrap().to_owned()))
+        .collect();
+    assert_eq!(ids.len(), 5);
+    assert_eq!(page3["next_cursor"], Value::Null);
+    assert!(app.attempts(&bot, "?since=2999-01-01T00:00:00Z").await.is_empty());
+    assert_eq!(app.attempts(&bot, "?since=2000-01-01T00:00:00Z").await.len(), 5);
+    let (status, e) = app.get(&format!("/bots/{bot}/auth-attempts?outcome=weird")).await;
+    assert_eq!((status, e["error"]["code"].as_str()), (400, Some("invalid_query")));
+    let (status, _) = app.get(&format!("/bots/{bot}/auth-attempts?since=yesterday")).await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn retention_removes_old_attempts() {
+    let Some(app) = TestApp::spawn(crate::utils::Backend::Sqlite).await else { return };
+    let bot = app.bot().await;
+    let store = app.services.store.clone();
+    let old = concierge::service::now_ms() - 31 * 24 * 3600 * 1000;
+    for (now, outcome) in [(old, "invalid_token"), (concierge::service::now_ms(), "ok")] {
+        store
+            .record_attempt(concierge_store::NewAttempt {
+                bot_id: &bot,
+                outcome,
+                reason: None,
+                latency_ms: 5,
+                identifier: None,
+                upstream_status: None,
+                client_ip: None,
+                is_test: false,
+                now,
+            })
+            .await
+            .unwrap();
+    }
+    app.services.housekeeping().await.unwrap();
+    let left = app.attempts(&bot, "").await;
+    assert_eq!(left.len(), 1, "the default retention is 30 days");
+    assert_eq!(left[0]["outcome"], "ok");
+}

@@ -1,0 +1,241 @@
+//! The harness: a real Concierge server on a random loopback port with its own fresh
+//! database, and real "customer API" servers on loopback.
+
+pub mod customer;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use concierge::cli::{ServeArgs, StorageArgs};
+use concierge::service::Services;
+use concierge_store::testing::TempPostgres;
+use serde_json::{json, Value};
+use tokio::sync::oneshot;
+
+pub use customer::{Customer, Received};
+
+pub const ADMIN_TOKEN: &str = "admin-token-for-tests-0123456789";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs one async test body on each backend: `both_backends!(name, body_fn)` defines
+/// `name::sqlite` and `name::postgres`.
+#[macro_export]
+macro_rules! both_backends {
+    ($name:ident, $body:path) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn sqlite() {
+                if let Some(app) = $crate::utils::TestApp::spawn($crate::utils::Backend::Sqlite).await {
+                    $body(app).await;
+                }
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn postgres() {
+                if let Some(app) = $crate::utils::TestApp::spawn($crate::utils::Backend::Postgres).await {
+                    $body(app).await;
+                }
+            }
+        }
+    };
+}
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub http: reqwest::Client,
+    pub services: Services,
+    pub backend: Backend,
+    pub data_dir: PathBuf,
+    storage: StorageArgs,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<()>>,
+    postgres: Option<TempPostgres>,
+    owns_storage: bool,
+}
+
+pub fn test_args() -> ServeArgs {
+    ServeArgs {
+        listen: Some("127.0.0.1:0".parse().expect("addr")),
+        allow_private_upstreams: Some(true),
+        admin_token: Some(ADMIN_TOKEN.into()),
+        session_rate_per_ip: Some(1_000_000),
+        session_rate_per_bot: Some(1_000_000),
+        max_concurrent_calls_per_bot: Some(256),
+        log_level: Some("warn".into()),
+        ..Default::default()
+    }
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Option<TestApp> {
+        Self::spawn_with(backend, test_args()).await
+    }
+
+    /// `None` only when PostgreSQL is missing outside CI (the harness says so); with
+    /// CI=true a missing PostgreSQL fails the test.
+    pub async fn spawn_with(backend: Backend, args: ServeArgs) -> Option<TestApp> {
+        let data_dir = std::env::temp_dir().join(format!("concierge-it-{}", uuid::Uuid::now_v7().simple()));
+        let postgres = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres => Some(TempPostgres::create().await?),
+        };
+        let storage = StorageArgs {
+            data_dir: Some(data_dir.clone()),
+            database_url: postgres.as_ref().map(|p| p.url.clone()),
+        };
+        let mut app = Self::start(backend, storage, args).await;
+        app.postgres = postgres;
+        Some(app)
+    }
+
+    /// A second server on this one's database and secret key, e.g. another instance, or
+    /// the same one restarted with other settings. It cleans up nothing.
+    pub async fn sibling(&self, args: ServeArgs) -> TestApp {
+        let storage = StorageArgs { data_dir: self.storage.data_dir.clone(), database_url: self.storage.database_url.clone() };
+        let mut app = Self::start(self.backend, storage, args).await;
+        app.owns_storage = false;
+        app
+    }
+
+    async fn start(backend: Backend, storage: StorageArgs, args: ServeArgs) -> TestApp {
+        let data_dir = storage.data_dir.clone().expect("data dir");
+        let config = concierge::config::load(None, &storage, &args).expect("test config is valid");
+        let services = concierge::app::services(config).await.expect("services start");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (tx, rx) = oneshot::channel::<()>();
+        let server_services = services.clone();
+        let server = tokio::spawn(async move {
+            concierge::app::serve(server_services, listener, async {
+                let _ = rx.await;
+            })
+            .await
+            .expect("server runs");
+        });
+        TestApp {
+            addr,
+            http: reqwest::Client::builder().no_proxy().build().expect("client"),
+            services,
+            backend,
+            data_dir,
+            storage,
+            shutdown: Some(tx),
+            server: Some(server),
+            postgres: None,
+            owns_storage: true,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub async fn admin(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        self.admin_as(ADMIN_TOKEN, method, path, body).await
+    }
+
+    pub async fn admin_as(&self, token: &str, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let mut req = self.http.request(method, self.url(&format!("/api/admin/v1{path}"))).bearer_auth(token);
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let resp = req.send().await.expect("request");
+        let status = resp.status().as_u16();
+        let text = resp.text().await.expect("body");
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        self.admin(reqwest::Method::GET, path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        self.admin(reqwest::Method::POST, path, Some(body)).await
+    }
+
+    pub async fn put(&self, path: &str, body: Value) -> (u16, Value) {
+        self.admin(reqwest::Method::PUT, path, Some(body)).await
+    }
+
+    /// A new bot; returns its id.
+    pub async fn bot(&self) -> String {
+        let (status, bot) = self.post("/bots", json!({"name": "Support"})).await;
+        assert_eq!(status, 201, "{bot}");
+        bot["id"].as_str().expect("id").to_owned()
+    }
+
+    /// A bot with Custom Authentication enabled against `url`, plus `extra` settings.
+    pub async fn bot_with_auth(&self, url: &str, extra: Value) -> String {
+        let bot = self.bot().await;
+        let mut settings = json!({"enabled": true, "url": url});
+        if let (Some(s), Some(e)) = (settings.as_object_mut(), extra.as_object()) {
+            s.extend(e.clone());
+        }
+        let (status, body) = self.put(&format!("/bots/{bot}/custom-auth"), settings).await;
+        assert_eq!(status, 200, "{body}");
+        bot
+    }
+
+    pub async fn start_session(&self, body: Value) -> (u16, Value) {
+        let resp = self.http.post(self.url("/api/widget/v1/sessions")).json(&body).send().await.expect("request");
+        let status = resp.status().as_u16();
+        (status, resp.json().await.expect("json body"))
+    }
+
+    pub async fn contacts(&self, bot: &str) -> Vec<Value> {
+        let (status, body) = self.get(&format!("/bots/{bot}/contacts?limit=200")).await;
+        assert_eq!(status, 200, "{body}");
+        body["items"].as_array().expect("items").clone()
+    }
+
+    pub async fn attempts(&self, bot: &str, query: &str) -> Vec<Value> {
+        let (status, body) = self.get(&format!("/bots/{bot}/auth-attempts{query}")).await;
+        assert_eq!(status, 200, "{body}");
+        body["items"].as_array().expect("items").clone()
+    }
+}
+
+impl TestApp {
+    /// Fails if `needle` is anywhere in what the database holds: every SQLite file, or a
+    /// full dump of the PostgreSQL database.
+    pub async fn assert_not_stored(&self, needle: &str) {
+        let haystack: Vec<u8> = match self.backend {
+            Backend::Sqlite => {
+                let mut all = Vec::new();
+                for entry in std::fs::read_dir(&self.data_dir).expect("data dir") {
+                    all.extend(std::fs::read(entry.expect("entry").path()).unwrap_or_default());
+                }
+                all
+            }
+            Backend::Postgres => {
+                let url = self.storage.database_url.clone().expect("postgres url");
+                let out = tokio::process::Command::new("pg_dump").arg("--data-only").arg(&url).output().await.expect("pg_dump runs");
+                assert!(out.status.success(), "pg_dump: {}", String::from_utf8_lossy(&out.stderr));
+                out.stdout
+            }
+        };
+        assert!(!haystack.is_empty(), "the database is empty: nothing was checked");
+        let found = haystack.windows(needle.len()).any(|w| w == needle.as_bytes());
+        assert!(!found, "{needle:?} is stored in plain text in the {:?} database", self.backend);
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.abort();
+        }
+        if self.owns_storage {
+            std::fs::remove_dir_all(&self.data_dir).ok();
+        }
+        drop(self.postgres.take());
+    }
+}

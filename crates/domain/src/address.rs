@@ -1,0 +1,159 @@
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+/// What kind of network an address belongs to, as far as calling a customer's
+/// Authentication URL is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AddressClass {
+    Public,
+    Loopback,
+    /// RFC 1918, carrier-grade NAT, IPv6 unique-local and similar site-local ranges.
+    Private,
+    LinkLocal,
+    /// Cloud instance-metadata endpoints: never called, whatever the operator allows,
+    /// because they hand out credentials.
+    Metadata,
+    /// Unspecified, broadcast, multicast, documentation and reserved ranges: not a server.
+    Unroutable,
+}
+
+impl AddressClass {
+    /// Whether the address may be called under the operator's switch
+    /// `--allow-private-upstreams`.
+    pub fn is_allowed(self, allow_private: bool) -> bool {
+        match self {
+            Self::Public => true,
+            Self::Loopback | Self::Private | Self::LinkLocal => allow_private,
+            Self::Metadata | Self::Unroutable => false,
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Public => "a public address",
+            Self::Loopback => "a loopback address",
+            Self::Private => "a private-network address",
+            Self::LinkLocal => "a link-local address",
+            Self::Metadata => "a cloud metadata address",
+            Self::Unroutable => "an unroutable or reserved address",
+        }
+    }
+}
+
+/// Classifies an address. IPv4-mapped and IPv4-compatible IPv6 addresses are judged as the
+/// IPv4 address they carry, so `[::ffff:127.0.0.1]` is loopback.
+pub fn classify(ip: IpAddr) -> AddressClass {
+    match ip {
+        IpAddr::V4(v4) => classify_v4(v4),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => classify_v4(v4),
+            None => classify_v6(v6),
+        },
+    }
+}
+
+fn classify_v4(ip: Ipv4Addr) -> AddressClass {
+    let [a, b, c, _] = ip.octets();
+    if ip == Ipv4Addr::new(169, 254, 169, 254)
+        || ip == Ipv4Addr::new(169, 254, 170, 2)
+        || ip == Ipv4Addr::new(100, 100, 100, 200)
+    {
+        return AddressClass::Metadata;
+    }
+    if ip.is_loopback() {
+        AddressClass::Loopback
+    } else if ip.is_link_local() {
+        AddressClass::LinkLocal
+    } else if ip.is_private() || (a == 100 && (64..128).contains(&b)) || (a == 198 && (b == 18 || b == 19)) {
+        AddressClass::Private
+    } else if ip.is_unspecified()
+        || ip.is_broadcast()
+        || ip.is_multicast()
+        || ip.is_documentation()
+        || a == 0
+        || a >= 240
+        || (a == 192 && b == 0 && c == 0)
+    {
+        AddressClass::Unroutable
+    } else {
+        AddressClass::Public
+    }
+}
+
+fn classify_v6(ip: Ipv6Addr) -> AddressClass {
+    let seg = ip.segments();
+    if seg == [0xfd00, 0x0ec2, 0, 0, 0, 0, 0, 0x0254] {
+        return AddressClass::Metadata;
+    }
+    if ip.is_loopback() {
+        AddressClass::Loopback
+    } else if ip.is_unspecified() || ip.is_multicast() || (seg[0] == 0x2001 && seg[1] == 0x0db8) {
+        AddressClass::Unroutable
+    } else if (seg[0] & 0xffc0) == 0xfe80 {
+        AddressClass::LinkLocal
+    } else if (seg[0] & 0xfe00) == 0xfc00 || (seg[0] & 0xffc0) == 0xfec0 {
+        AddressClass::Private
+    } else if seg[0] == 0 && seg[1..6].iter().all(|s| *s == 0) {
+        // IPv4-compatible (::a.b.c.d), deprecated but still routed by some stacks.
+        classify_v4(Ipv4Addr::new((seg[6] >> 8) as u8, seg[6] as u8, (seg[7] >> 8) as u8, seg[7] as u8))
+    } else if seg[0] == 0x64 && seg[1] == 0xff9b {
+        // NAT64: judge the embedded IPv4 address.
+        classify_v4(Ipv4Addr::new((seg[6] >> 8) as u8, seg[6] as u8, (seg[7] >> 8) as u8, seg[7] as u8))
+    } else {
+        AddressClass::Public
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn class(s: &str) -> AddressClass {
+        classify(s.parse().unwrap())
+    }
+
+    #[test]
+    fn ranges_are_classified() {
+        for (addr, expected) in [
+            ("8.8.8.8", AddressClass::Public),
+            ("2606:4700:4700::1111", AddressClass::Public),
+            ("127.0.0.1", AddressClass::Loopback),
+            ("127.255.0.9", AddressClass::Loopback),
+            ("::1", AddressClass::Loopback),
+            ("::ffff:127.0.0.1", AddressClass::Loopback),
+            ("10.1.2.3", AddressClass::Private),
+            ("172.16.0.1", AddressClass::Private),
+            ("172.31.255.255", AddressClass::Private),
+            ("172.32.0.1", AddressClass::Public),
+            ("192.168.1.1", AddressClass::Private),
+            ("100.64.0.1", AddressClass::Private),
+            ("fd12:3456::1", AddressClass::Private),
+            ("::ffff:10.0.0.1", AddressClass::Private),
+            ("169.254.1.1", AddressClass::LinkLocal),
+            ("fe80::1", AddressClass::LinkLocal),
+            ("169.254.169.254", AddressClass::Metadata),
+            ("::ffff:169.254.169.254", AddressClass::Metadata),
+            ("fd00:ec2::254", AddressClass::Metadata),
+            ("100.100.100.200", AddressClass::Metadata),
+            ("169.254.170.2", AddressClass::Metadata),
+            ("0.0.0.0", AddressClass::Unroutable),
+            ("::", AddressClass::Unroutable),
+            ("255.255.255.255", AddressClass::Unroutable),
+            ("224.0.0.1", AddressClass::Unroutable),
+            ("192.0.2.10", AddressClass::Unroutable),
+            ("::127.0.0.1", AddressClass::Loopback),
+            ("64:ff9b::10.0.0.1", AddressClass::Private),
+        ] {
+            assert_eq!(class(addr), expected, "{addr}");
+        }
+    }
+
+    #[test]
+    fn the_operator_switch_opens_private_ranges_but_never_metadata() {
+        assert!(!AddressClass::Loopback.is_allowed(false));
+        assert!(AddressClass::Loopback.is_allowed(true));
+        assert!(AddressClass::Private.is_allowed(true));
+        assert!(!AddressClass::Metadata.is_allowed(true));
+        assert!(!AddressClass::Unroutable.is_allowed(true));
+        assert!(AddressClass::Public.is_allowed(false));
+    }
+}

@@ -1,0 +1,23 @@
+//! Concierge's domain: the types and rules of Custom Authentication, free of HTTP and SQL.
+//!
+//! Everything that crosses a trust boundary is parsed into a type here ("parse, don't
+//! validate"): identify methods, identifiers, the customer API's answer, bot settings.
+
+pub mod address;
+pub mod error_code;
+pub mod identifier;
+pub mod method;
+pub mod profile;
+pub mod secret;
+pub mod settings;
+
+pub use address::{classify, AddressClass};
+pub use error_code::AuthErrorCode;
+pub use identifier::{normalise_email, normalise_phone, Identifier, IdentifierError};
+pub use method::{AdditionalField, IdentifyMethod, OnFailure, ParseEnumError};
+pub use profile::{parse_answer, AnswerError, VerifiedProfile, MAX_METADATA_BYTES};
+pub use secret::{hash_token, random_token, SigningSecret};
+pub use settings::{
+    normalise_origin, CustomAuthInput, CustomAuthSettings, FieldError, StaticHeader, UpstreamPolicy,
+    DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS, MIN_TIMEOUT_MS,
+};

@@ -1,0 +1,113 @@
+use std::fmt;
+use std::str::FromStr;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{value:?} is not one of {expected}")]
+pub struct ParseEnumError {
+    pub value: String,
+    pub expected: &'static str,
+}
+
+macro_rules! wire_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $wire:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        pub enum $name {
+            $(#[serde(rename = $wire)] $variant),+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $wire),+ }
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = ParseEnumError;
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s {
+                    $($wire => Ok($name::$variant),)+
+                    _ => Err(ParseEnumError {
+                        value: s.to_owned(),
+                        expected: concat!($("\"", $wire, "\" "),+),
+                    }),
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+wire_enum!(
+    /// Which field of the customer's answer identifies the contact ("Identify method").
+    IdentifyMethod { Id => "id", Email => "email", PhoneNumber => "phone_number" }
+);
+
+wire_enum!(
+    /// A widget-provided field that may be forwarded to the Authentication URL
+    /// ("Additional request body").
+    AdditionalField { UserId => "user_id", Email => "email", Name => "name", PhoneNumber => "phone_number" }
+);
+
+wire_enum!(
+    /// What the widget does when authentication fails.
+    OnFailure { Anonymous => "anonymous", Block => "block" }
+);
+
+impl Default for IdentifyMethod {
+    fn default() -> Self {
+        Self::Id
+    }
+}
+
+impl Default for OnFailure {
+    fn default() -> Self {
+        Self::Anonymous
+    }
+}
+
+impl IdentifyMethod {
+    /// The field of `data` in the customer's answer that this method requires.
+    pub fn response_field(self) -> &'static str {
+        self.as_str()
+    }
+
+    /// How a person names the method in the dashboard and in explanations.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Id => "Id",
+            Self::Email => "Email",
+            Self::PhoneNumber => "Phone number",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_names_parse_and_unknown_names_are_refused() {
+        assert_eq!("phone_number".parse(), Ok(IdentifyMethod::PhoneNumber));
+        assert_eq!("user_id".parse(), Ok(AdditionalField::UserId));
+        assert_eq!("block".parse(), Ok(OnFailure::Block));
+        let err = "phone".parse::<IdentifyMethod>().unwrap_err();
+        assert!(err.to_string().contains("\"phone_number\""), "{err}");
+        assert_eq!(IdentifyMethod::default(), IdentifyMethod::Id);
+        assert_eq!(OnFailure::default(), OnFailure::Anonymous);
+    }
+
+    #[test]
+    fn serde_uses_the_wire_names() {
+        let json = serde_json::to_string(&[AdditionalField::PhoneNumber]).unwrap();
+        assert_eq!(json, r#"["phone_number"]"#);
+    }
+}

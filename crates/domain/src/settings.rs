@@ -1,0 +1,406 @@
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use url::{Host, Url};
+
+use crate::address::classify;
+use crate::method::{AdditionalField, IdentifyMethod, OnFailure};
+
+pub const DEFAULT_TIMEOUT_MS: u32 = 5000;
+pub const MIN_TIMEOUT_MS: u32 = 100;
+pub const MAX_TIMEOUT_MS: u32 = 30_000;
+const MAX_HEADERS: usize = 20;
+const MAX_HEADER_VALUE_LEN: usize = 4096;
+const MAX_URL_LEN: usize = 2048;
+const MAX_ORIGINS: usize = 50;
+
+/// Headers Concierge sets itself, or that would change how the request is framed: a
+/// static header may not replace them.
+const RESERVED_HEADERS: &[&str] = &[
+    "host", "content-type", "content-length", "content-encoding", "transfer-encoding",
+    "connection", "upgrade", "te", "trailer", "keep-alive", "proxy-authorization",
+    "user-agent", "webhook-id", "webhook-timestamp", "webhook-signature",
+];
+
+/// What the operator allows Authentication URLs to point at.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UpstreamPolicy {
+    /// `--allow-private-upstreams`: loopback, private and link-local addresses.
+    pub allow_private: bool,
+    /// `--allow-http-upstreams`: plain http to any host.
+    pub allow_http: bool,
+}
+
+/// A static header added to every call, e.g. an API key. Its value is a secret.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StaticHeader {
+    pub name: String,
+    pub value: String,
+}
+
+impl std::fmt::Debug for StaticHeader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "StaticHeader({}: ********)", self.name)
+    }
+}
+
+/// A bot's Custom Authentication settings, valid by construction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomAuthSettings {
+    pub enabled: bool,
+    pub url: Option<Url>,
+    pub additional_fields: Vec<AdditionalField>,
+    pub identify_method: IdentifyMethod,
+    pub timeout_ms: u32,
+    pub on_failure: OnFailure,
+    pub headers: Vec<StaticHeader>,
+    /// Origins (`https://shop.example`) whose pages may embed the widget; empty = any.
+    pub allowed_origins: Vec<String>,
+}
+
+impl Default for CustomAuthSettings {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            url: None,
+            additional_fields: Vec::new(),
+            identify_method: IdentifyMethod::Id,
+            timeout_ms: DEFAULT_TIMEOUT_MS,
+            on_failure: OnFailure::Anonymous,
+            headers: Vec::new(),
+            allowed_origins: Vec::new(),
+        }
+    }
+}
+
+impl CustomAuthSettings {
+    pub fn forwards(&self, field: AdditionalField) -> bool {
+        self.additional_fields.contains(&field)
+    }
+
+    /// Whether a page of `origin` may use this bot's widget.
+    pub fn allows_origin(&self, origin: Option<&str>) -> bool {
+        if self.allowed_origins.is_empty() {
+            return true;
+        }
+        match origin.and_then(|o| normalise_origin(o).ok()) {
+            Some(o) => self.allowed_origins.contains(&o),
+            None => false,
+        }
+    }
+}
+
+/// One refused field of a settings request, named as in the request body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+/// Settings as submitted: every field optional (a missing one takes its default), enum
+/// values as text so that a wrong one gets a message naming the field.
+#[derive(Debug, Clone, Default)]
+pub struct CustomAuthInput {
+    pub enabled: Option<bool>,
+    pub url: Option<String>,
+    pub additional_fields: Option<Vec<String>>,
+    pub identify_method: Option<String>,
+    pub timeout_ms: Option<i64>,
+    pub on_failure: Option<String>,
+    /// Header name → new value, or `None` to keep the value currently stored under that
+    /// name (values are write-only, so a client cannot send them back).
+    pub headers: Option<BTreeMap<String, Option<String>>>,
+    pub allowed_origins: Option<Vec<String>>,
+}
+
+impl CustomAuthInput {
+    pub fn validate(
+        self,
+        current: &CustomAuthSettings,
+        policy: UpstreamPolicy,
+    ) -> Result<CustomAuthSettings, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let mut err = |field: &str, message: String| {
+            errors.push(FieldError { field: field.to_owned(), message })
+        };
+        let enabled = self.enabled.unwrap_or(false);
+
+        let url = match self.url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+            None => {
+                if enabled {
+                    err("url", "An Authentication URL is required when Custom Authentication is enabled.".into());
+                }
+                None
+            }
+            Some(raw) => match parse_url(raw, policy) {
+                Ok(url) => Some(url),
+                Err(message) => {
+                    err("url", message);
+                    None
+                }
+            },
+        };
+
+        let mut additional_fields = Vec::new();
+        for name in self.additional_fields.unwrap_or_default() {
+            match name.parse::<AdditionalField>() {
+                Ok(f) if !additional_fields.contains(&f) => additional_fields.push(f),
+                Ok(_) => {}
+                Err(e) => err("additional_fields", format!("{e}.")),
+            }
+        }
+
+        let identify_method = match self.identify_method.as_deref() {
+            None => IdentifyMethod::default(),
+            Some(s) => s.parse().unwrap_or_else(|e| {
+                err("identify_method", format!("{e}."));
+                IdentifyMethod::default()
+            }),
+        };
+
+        let timeout_ms = match self.timeout_ms {
+            None => DEFAULT_TIMEOUT_MS,
+            Some(t) if (MIN_TIMEOUT_MS as i64..=MAX_TIMEOUT_MS as i64).contains(&t) => t as u32,
+            Some(t) => {
+                err(
+                    "timeout_ms",
+                    format!("{t} is outside {MIN_TIMEOUT_MS}..={MAX_TIMEOUT_MS} milliseconds."),
+                );
+                DEFAULT_TIMEOUT_MS
+            }
+        };
+
+        let on_failure = match self.on_failure.as_deref() {
+            None => OnFailure::default(),
+            Some(s) => s.parse().unwrap_or_else(|e| {
+                err("on_failure", format!("{e}."));
+                OnFailure::default()
+            }),
+        };
+
+        let headers = self.headers.unwrap_or_default();
+        if headers.len() > MAX_HEADERS {
+            err("headers", format!("At most {MAX_HEADERS} static headers are allowed."));
+        }
+        let mut static_headers = Vec::new();
+        for (name, value) in headers {
+            let field = format!("headers.{name}");
+            if let Err(message) = check_header_name(&name) {
+                err(&field, message);
+                continue;
+            }
+            let value = match value {
+                Some(v) => v,
+                None => match current.headers.iter().find(|h| h.name.eq_ignore_ascii_case(&name)) {
+                    Some(h) => h.value.clone(),
+                    None => {
+                        err(&field, "No value is stored for this header yet: send one.".into());
+                        continue;
+                    }
+                },
+            };
+            if let Err(message) = check_header_value(&value) {
+                err(&field, message);
+                continue;
+            }
+            static_headers.push(StaticHeader { name, value });
+        }
+
+        let mut allowed_origins = Vec::new();
+        let origins = self.allowed_origins.unwrap_or_default();
+        if origins.len() > MAX_ORIGINS {
+            err("allowed_origins", format!("At most {MAX_ORIGINS} origins are allowed."));
+        }
+        for raw in origins {
+            match normalise_origin(&raw) {
+                Ok(o) if !allowed_origins.contains(&o) => allowed_origins.push(o),
+                Ok(_) => {}
+                Err(message) => err("allowed_origins", message),
+            }
+        }
+
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(CustomAuthSettings {
+            enabled,
+            url,
+            additional_fields,
+            identify_method,
+            timeout_ms,
+            on_failure,
+            headers: static_headers,
+            allowed_origins,
+        })
+    }
+}
+
+fn parse_url(raw: &str, policy: UpstreamPolicy) -> Result<Url, String> {
+    if raw.len() > MAX_URL_LEN {
+        return Err(format!("The URL is longer than {MAX_URL_LEN} characters."));
+    }
+    let url = Url::parse(raw).map_err(|e| format!("This is not a valid URL ({e})."))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("Put credentials in a static header, not in the URL.".into());
+    }
+    if url.fragment().is_some() {
+        return Err("The URL must not have a #fragment.".into());
+    }
+    let ip = match url.host() {
+        Some(Host::Ipv4(ip)) => Some(IpAddr::V4(ip)),
+        Some(Host::Ipv6(ip)) => Some(IpAddr::V6(ip)),
+        Some(Host::Domain(d)) if is_localhost(d) => Some(IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)),
+        Some(Host::Domain(_)) => None,
+        None => return Err("The URL has no host.".into()),
+    };
+    if let Some(ip) = ip {
+        let class = classify(ip);
+        if !class.is_allowed(policy.allow_private) {
+            return Err(format!(
+                "The URL points at {}; the server's operator does not allow that{}.",
+                class.describe(),
+                if class.is_allowed(true) { " (--allow-private-upstreams)" } else { "" }
+            ));
+        }
+    }
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if policy.allow_http => Ok(url),
+        "http" if policy.allow_private && ip.is_some_and(|ip| classify(ip) != crate::AddressClass::Public) => {
+            Ok(url)
+        }
+        "http" => Err("The URL must use https (plain http is allowed only for private addresses with --allow-private-upstreams, or with --allow-http-upstreams).".into()),
+        other => Err(format!("The URL must use https, not {other}.")),
+    }
+}
+
+fn is_localhost(domain: &str) -> bool {
+    let d = domain.trim_end_matches('.');
+    d == "localhost" || d.ends_with(".localhost")
+}
+
+fn check_header_name(name: &str) -> Result<(), String> {
+    let valid = !name.is_empty()
+        && name.len() <= 128
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+    if !valid {
+        return Err(format!("{name:?} is not a valid header name."));
+    }
+    if RESERVED_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
+        return Err(format!("{name} is set by Concierge and cannot be replaced."));
+    }
+    Ok(())
+}
+
+fn check_header_value(value: &str) -> Result<(), String> {
+    if value.len() > MAX_HEADER_VALUE_LEN {
+        return Err(format!("The value is longer than {MAX_HEADER_VALUE_LEN} bytes."));
+    }
+    if value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0 || (b < 0x20 && b != b'\t') || b == 0x7f) {
+        return Err("The value contains control characters.".into());
+    }
+    Ok(())
+}
+
+/// `https://Shop.Example:443/` → `https://shop.example`: what a browser sends in `Origin`.
+pub fn normalise_origin(raw: &str) -> Result<String, String> {
+    let url = Url::parse(raw.trim()).map_err(|_| format!("{raw:?} is not an origin like https://shop.example."))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(format!("{raw:?} is not an http(s) origin."));
+    }
+    if url.path() != "/" || url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+        return Err(format!("{raw:?} has a path; an origin is only scheme://host[:port]."));
+    }
+    Ok(url.origin().ascii_serialization())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OPEN: UpstreamPolicy = UpstreamPolicy { allow_private: true, allow_http: false };
+    const CLOSED: UpstreamPolicy = UpstreamPolicy { allow_private: false, allow_http: false };
+
+    fn input(url: &str) -> CustomAuthInput {
+        CustomAuthInput { enabled: Some(true), url: Some(url.into()), ..Default::default() }
+    }
+
+    fn url_error(url: &str, policy: UpstreamPolicy) -> String {
+        let errors = input(url).validate(&CustomAuthSettings::default(), policy).unwrap_err();
+        assert_eq!(errors[0].field, "url");
+        errors[0].message.clone()
+    }
+
+    #[test]
+    fn defaults_follow_the_seed() {
+        let s = input("https://api.shop.example/auth").validate(&Default::default(), CLOSED).unwrap();
+        assert_eq!(s.identify_method, IdentifyMethod::Id);
+        assert_eq!(s.timeout_ms, 5000);
+        assert_eq!(s.on_failure, OnFailure::Anonymous);
+        assert!(s.additional_fields.is_empty());
+    }
+
+    #[test]
+    fn url_rules() {
+        assert!(url_error("http://api.shop.example/auth", CLOSED).contains("https"));
+        assert!(url_error("http://127.0.0.1:9/auth", CLOSED).contains("loopback"));
+        assert!(url_error("https://localhost/auth", CLOSED).contains("loopback"));
+        assert!(url_error("https://[::ffff:127.0.0.1]/", CLOSED).contains("loopback"));
+        assert!(url_error("https://169.254.169.254/", OPEN).contains("metadata"));
+        assert!(url_error("https://user:pw@api.shop.example/", CLOSED).contains("credentials"));
+        assert!(url_error("ftp://api.shop.example/", CLOSED).contains("https"));
+        assert!(url_error("not a url", CLOSED).contains("not a valid URL"));
+        for ok in ["http://127.0.0.1:9/auth", "http://localhost:9/", "http://[::1]:9/", "http://127.1:9/"] {
+            input(ok).validate(&Default::default(), OPEN).unwrap();
+        }
+        let allow_http = UpstreamPolicy { allow_private: false, allow_http: true };
+        input("http://api.shop.example/auth").validate(&Default::default(), allow_http).unwrap();
+        let errors = CustomAuthInput { enabled: Some(true), ..Default::default() }
+            .validate(&Default::default(), CLOSED)
+            .unwrap_err();
+        assert!(errors[0].message.contains("required"));
+    }
+
+    #[test]
+    fn every_bad_field_gets_its_own_message() {
+        let bad = CustomAuthInput {
+            enabled: Some(false),
+            url: None,
+            additional_fields: Some(vec!["user_id".into(), "age".into()]),
+            identify_method: Some("username".into()),
+            timeout_ms: Some(50),
+            on_failure: Some("ignore".into()),
+            headers: Some([("Content-Type".to_string(), Some("x".to_string())), ("X-Key".into(), Some("a\nb".into()))].into()),
+            allowed_origins: Some(vec!["https://shop.example/path".into()]),
+        };
+        let fields: Vec<String> = bad.validate(&Default::default(), CLOSED).unwrap_err().into_iter().map(|e| e.field).collect();
+        assert_eq!(
+            fields,
+            ["additional_fields", "identify_method", "timeout_ms", "on_failure", "headers.Content-Type", "headers.X-Key", "allowed_origins"]
+        );
+    }
+
+    #[test]
+    fn header_values_are_write_only_and_can_be_kept() {
+        let current = CustomAuthSettings {
+            headers: vec![StaticHeader { name: "X-Api-Key".into(), value: "k1".into() }],
+            ..Default::default()
+        };
+        let keep = CustomAuthInput { headers: Some([("X-Api-Key".to_string(), None)].into()), ..Default::default() };
+        assert_eq!(keep.validate(&current, CLOSED).unwrap().headers[0].value, "k1");
+        let unknown = CustomAuthInput { headers: Some([("X-Other".to_string(), None)].into()), ..Default::default() };
+        assert_eq!(unknown.validate(&current, CLOSED).unwrap_err()[0].field, "headers.X-Other");
+    }
+
+    #[test]
+    fn origins_are_normalised_and_matched() {
+        let s = CustomAuthInput { allowed_origins: Some(vec!["https://Shop.Example:443/".into()]), ..Default::default() }
+            .validate(&Default::default(), CLOSED)
+            .unwrap();
+        assert_eq!(s.allowed_origins, ["https://shop.example"]);
+        assert!(s.allows_origin(Some("https://shop.example")));
+        assert!(!s.allows_origin(Some("https://evil.example")));
+        assert!(!s.allows_origin(None));
+        assert!(CustomAuthSettings::default().allows_origin(None));
+    }
+}

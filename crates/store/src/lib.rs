@@ -1,0 +1,165 @@
+//! Concierge's storage port: the [`Store`] trait and its two implementations, SQLite
+//! (embedded, the default) and PostgreSQL (scale-out). Both pass the same story suite
+//! (`tests/stories.rs`).
+//!
+//! Times are Unix milliseconds (`i64`) on both backends so that the two behave
+//! identically; secrets arrive already hashed or sealed and are stored as given.
+
+mod error;
+mod model;
+pub mod postgres;
+pub mod sqlite;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+use async_trait::async_trait;
+
+pub use error::{Error, Result};
+pub use model::*;
+pub use postgres::PostgresStore;
+pub use sqlite::SqliteStore;
+
+/// Everything Concierge keeps. Implementations must make every method atomic: a method
+/// either fully happens or not at all.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Cheap round trip, for `/readyz`.
+    async fn ping(&self) -> Result<()>;
+
+    // Workspaces and people.
+    /// The workspace created on first start; created here if missing (idempotent, also
+    /// under concurrent callers).
+    async fn default_workspace(&self) -> Result<Workspace>;
+    /// `Error::Conflict("workspace_name")` when the name is taken.
+    async fn create_workspace(&self, name: &str) -> Result<Workspace>;
+    async fn find_workspace_by_name(&self, name: &str) -> Result<Option<Workspace>>;
+    /// `Error::Conflict("user_email")` when the email is taken (emails are stored lower-case
+    /// by the caller).
+    async fn create_user(&self, user: NewUser<'_>) -> Result<User>;
+    async fn find_user_by_email(&self, email: &str) -> Result<Option<User>>;
+    async fn create_api_token(&self, token: NewApiToken<'_>) -> Result<ApiToken>;
+    /// The token's owner, if a token with this hash exists.
+    async fn find_api_token(&self, token_hash: &str) -> Result<Option<ApiTokenOwner>>;
+
+    // Bots and their settings.
+    async fn create_bot(&self, workspace_id: &str, name: &str, now: i64) -> Result<Bot>;
+    async fn get_bot(&self, bot_id: &str) -> Result<Option<Bot>>;
+    async fn list_bots(&self, workspace_id: &str) -> Result<Vec<Bot>>;
+    async fn rename_bot(&self, bot_id: &str, name: &str, now: i64) -> Result<Option<Bot>>;
+    async fn get_custom_auth(&self, bot_id: &str) -> Result<Option<CustomAuthRecord>>;
+    /// Inserts or replaces the bot's settings.
+    async fn put_custom_auth(&self, record: &CustomAuthRecord) -> Result<()>;
+
+    // Contacts.
+    /// Finds the contact of `bot_id` with this identify method and normalised value, or
+    /// creates it, exactly once even under concurrent callers on several instances (by a
+    /// unique constraint, never check-then-insert), and replaces its profile and metadata
+    /// with `profile`. `created` tells which happened.
+    async fn upsert_contact(&self, upsert: ContactUpsert<'_>) -> Result<UpsertedContact>;
+    async fn find_contact(
+        &self,
+        bot_id: &str,
+        identify_method: &str,
+        identifier: &str,
+    ) -> Result<Option<Contact>>;
+    async fn get_contact(&self, contact_id: &str) -> Result<Option<Contact>>;
+    /// Newest first; `before` is the id of the last contact of the previous page.
+    async fn list_contacts(&self, bot_id: &str, page: Page<'_>) -> Result<Vec<Contact>>;
+
+    // Sessions and conversations.
+    /// In one transaction: revokes the visitor session `visitor_token_hash` (when given,
+    /// valid at `now` and of the same bot) and, if `contact_id` is set, hands that
+    /// visitor's conversation to the contact; picks the conversation of the new session
+    /// (the contact's most recent one, else a new one); creates the session.
+    async fn open_session(&self, open: OpenSession<'_>) -> Result<OpenedSession>;
+    /// The session with this token hash, if it exists and has not expired at `now`.
+    async fn find_session(&self, token_hash: &str, now: i64) -> Result<Option<Session>>;
+    async fn add_message(&self, message: NewMessage<'_>) -> Result<Message>;
+    /// Oldest first, those with a sequence number greater than `after`.
+    async fn list_messages(
+        &self,
+        conversation_id: &str,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<Message>>;
+    /// Deletes sessions that expired before `now`; returns how many.
+    async fn purge_sessions(&self, now: i64) -> Result<u64>;
+
+    // Authentication attempts.
+    async fn record_attempt(&self, attempt: NewAttempt<'_>) -> Result<()>;
+    /// Newest first; `outcome` filters on the outcome code (`ok` or an error code),
+    /// `since` on the time; `before` is the id of the last attempt of the previous page.
+    async fn list_attempts(&self, bot_id: &str, filter: AttemptFilter<'_>) -> Result<Vec<Attempt>>;
+    /// Deletes attempts older than `before`; returns how many.
+    async fn purge_attempts(&self, before: i64) -> Result<u64>;
+}
+
+/// The name of the workspace [`Store::default_workspace`] creates.
+pub const DEFAULT_WORKSPACE_NAME: &str = "Default";
+
+/// A new row id: a UUIDv7 string, so ids sort in creation order (`ORDER BY id DESC` is
+/// newest first and pagination cursors are plain ids).
+fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// The page size actually used: 1 to 200, and 50 when the caller asks for 0.
+fn clamp_limit(limit: u32) -> i64 {
+    match limit {
+        0 => 50,
+        n => i64::from(n.min(200)),
+    }
+}
+
+/// The application clock, for the few writes whose caller gives no `now`.
+fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// Turns constraint violations into the errors the trait promises; chained right after the
+/// statement that can violate them.
+trait ResultExt<T> {
+    /// A unique violation becomes `Error::Conflict(name)`.
+    fn on_unique(self, name: &'static str) -> Result<T>;
+    /// A foreign key violation becomes `Error::NotFound(name)`.
+    fn on_foreign_key(self, name: &'static str) -> Result<T>;
+}
+
+impl<T, E: Into<Error>> ResultExt<T> for Result<T, E> {
+    fn on_unique(self, name: &'static str) -> Result<T> {
+        self.map_err(|err| match err.into() {
+            Error::Database(sqlx::Error::Database(db)) if db.is_unique_violation() => {
+                Error::Conflict(name)
+            }
+            other => other,
+        })
+    }
+
+    fn on_foreign_key(self, name: &'static str) -> Result<T> {
+        self.map_err(|err| match err.into() {
+            Error::Database(sqlx::Error::Database(db)) if db.is_foreign_key_violation() => {
+                Error::NotFound(name)
+            }
+            other => other,
+        })
+    }
+}
+
+/// Reads a JSON column; anything that does not parse into `T` is [`Error::Corrupt`].
+fn decode_json<T: serde::de::DeserializeOwned>(column: &str, json: &str) -> Result<T> {
+    serde_json::from_str(json).map_err(|err| Error::Corrupt(format!("{column}: {err}")))
+}
+
+/// Like [`decode_json`], for a column the driver already parsed (PostgreSQL `JSONB`).
+fn decode_json_value<T: serde::de::DeserializeOwned>(
+    column: &str,
+    json: serde_json::Value,
+) -> Result<T> {
+    serde_json::from_value(json).map_err(|err| Error::Corrupt(format!("{column}: {err}")))
+}
+
+fn encode_json<T: serde::Serialize>(column: &str, value: &T) -> Result<String> {
+    serde_json::to_string(value).map_err(|err| Error::Corrupt(format!("{column}: {err}")))
+}

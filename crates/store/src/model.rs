@@ -1,0 +1,225 @@
+use serde_json::{Map, Value};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Workspace {
+    pub id: String,
+    pub name: String,
+    pub is_default: bool,
+    pub created_at: i64,
+}
+
+pub struct NewUser<'a> {
+    pub workspace_id: &'a str,
+    pub email: &'a str,
+    /// An argon2 PHC string.
+    pub password_hash: &'a str,
+    pub now: i64,
+}
+
+#[derive(Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: String,
+    pub workspace_id: String,
+    pub email: String,
+    pub password_hash: String,
+    pub created_at: i64,
+}
+
+impl std::fmt::Debug for User {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("User")
+            .field("id", &self.id)
+            .field("workspace_id", &self.workspace_id)
+            .field("email", &self.email)
+            .finish_non_exhaustive()
+    }
+}
+
+pub struct NewApiToken<'a> {
+    pub user_id: &'a str,
+    pub name: &'a str,
+    /// SHA-256 of the token; the token itself is never stored.
+    pub token_hash: &'a str,
+    pub now: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiToken {
+    pub id: String,
+    pub user_id: String,
+    pub name: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiTokenOwner {
+    pub token_id: String,
+    pub user_id: String,
+    pub workspace_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bot {
+    pub id: String,
+    pub workspace_id: String,
+    pub name: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A bot's Custom Authentication settings as stored. Secret values (signing secrets,
+/// static header values) are sealed by the caller before they get here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomAuthRecord {
+    pub bot_id: String,
+    pub enabled: bool,
+    pub url: Option<String>,
+    /// Wire names (`user_id`, `email`, …).
+    pub additional_fields: Vec<String>,
+    pub identify_method: String,
+    pub timeout_ms: i64,
+    pub on_failure: String,
+    /// Header name and sealed value, in order.
+    pub headers: Vec<(String, String)>,
+    pub allowed_origins: Vec<String>,
+    pub signing_secret_sealed: String,
+    /// The secret before the last rotation, which keeps signing until `previous_secret_expires_at`.
+    pub previous_secret_sealed: Option<String>,
+    pub previous_secret_expires_at: Option<i64>,
+    pub updated_at: i64,
+}
+
+pub struct ContactUpsert<'a> {
+    pub bot_id: &'a str,
+    pub identify_method: &'a str,
+    /// The normalised identifier.
+    pub identifier: &'a str,
+    pub external_id: Option<&'a str>,
+    pub email: Option<&'a str>,
+    pub name: Option<&'a str>,
+    pub phone_number: Option<&'a str>,
+    pub metadata: &'a Map<String, Value>,
+    pub now: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Contact {
+    pub id: String,
+    pub bot_id: String,
+    pub identify_method: String,
+    pub identifier: String,
+    pub external_id: Option<String>,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub phone_number: Option<String>,
+    pub metadata: Map<String, Value>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub last_authenticated_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct UpsertedContact {
+    pub contact: Contact,
+    pub created: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Page<'a> {
+    pub before: Option<&'a str>,
+    pub limit: u32,
+}
+
+pub struct OpenSession<'a> {
+    pub bot_id: &'a str,
+    pub contact_id: Option<&'a str>,
+    /// SHA-256 of the new session token.
+    pub token_hash: &'a str,
+    /// The hash of the browser's previous visitor session token, if it sent one.
+    pub visitor_token_hash: Option<&'a str>,
+    pub expires_at: i64,
+    pub now: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub id: String,
+    pub bot_id: String,
+    pub contact_id: Option<String>,
+    pub conversation_id: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conversation {
+    pub id: String,
+    pub bot_id: String,
+    pub contact_id: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenedSession {
+    pub session: Session,
+    pub conversation: Conversation,
+    /// Whether a visitor conversation was handed to the contact.
+    pub attached_visitor_conversation: bool,
+}
+
+pub struct NewMessage<'a> {
+    pub conversation_id: &'a str,
+    /// `visitor`, `bot` or `agent`.
+    pub author: &'a str,
+    pub text: &'a str,
+    pub now: i64,
+}
+
+/// `seq` is the message's id on the wire: increasing in insertion order, across all
+/// conversations, so `after=seq` pagination never skips or repeats.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub seq: i64,
+    pub conversation_id: String,
+    pub author: String,
+    pub text: String,
+    pub created_at: i64,
+}
+
+pub struct NewAttempt<'a> {
+    pub bot_id: &'a str,
+    /// `ok` or an error code.
+    pub outcome: &'a str,
+    /// Human-readable reason on failure.
+    pub reason: Option<&'a str>,
+    pub latency_ms: i64,
+    /// The normalised identifier, when the answer carried one.
+    pub identifier: Option<&'a str>,
+    pub upstream_status: Option<i64>,
+    pub client_ip: Option<&'a str>,
+    pub is_test: bool,
+    pub now: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    pub id: String,
+    pub bot_id: String,
+    pub outcome: String,
+    pub reason: Option<String>,
+    pub latency_ms: i64,
+    pub identifier: Option<String>,
+    pub upstream_status: Option<i64>,
+    pub client_ip: Option<String>,
+    pub is_test: bool,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AttemptFilter<'a> {
+    pub outcome: Option<&'a str>,
+    pub since: Option<i64>,
+    pub before: Option<&'a str>,
+    pub limit: u32,
+}

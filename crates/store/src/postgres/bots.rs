@@ -1,0 +1,132 @@
+//! Bots and their Custom Authentication settings.
+
+use sqlx::types::Json;
+use sqlx::PgPool;
+
+use super::rows;
+use crate::{new_id, Bot, CustomAuthRecord, Result, ResultExt};
+
+pub(super) async fn create_bot(
+    pool: &PgPool,
+    workspace_id: &str,
+    name: &str,
+    now: i64,
+) -> Result<Bot> {
+    let bot = Bot {
+        id: new_id(),
+        workspace_id: workspace_id.to_owned(),
+        name: name.to_owned(),
+        created_at: now,
+        updated_at: now,
+    };
+    sqlx::query(
+        "INSERT INTO bots (id, workspace_id, name, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(&bot.id)
+    .bind(&bot.workspace_id)
+    .bind(&bot.name)
+    .bind(bot.created_at)
+    .bind(bot.updated_at)
+    .execute(pool)
+    .await
+    .on_foreign_key("workspace")?;
+    Ok(bot)
+}
+
+pub(super) async fn get_bot(pool: &PgPool, bot_id: &str) -> Result<Option<Bot>> {
+    sqlx::query("SELECT id, workspace_id, name, created_at, updated_at FROM bots WHERE id = $1")
+        .bind(bot_id)
+        .fetch_optional(pool)
+        .await?
+        .map(|row| rows::bot(&row))
+        .transpose()
+}
+
+/// Oldest first.
+pub(super) async fn list_bots(pool: &PgPool, workspace_id: &str) -> Result<Vec<Bot>> {
+    sqlx::query(
+        "SELECT id, workspace_id, name, created_at, updated_at FROM bots
+         WHERE workspace_id = $1 ORDER BY id",
+    )
+    .bind(workspace_id)
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(rows::bot)
+    .collect()
+}
+
+pub(super) async fn rename_bot(
+    pool: &PgPool,
+    bot_id: &str,
+    name: &str,
+    now: i64,
+) -> Result<Option<Bot>> {
+    sqlx::query(
+        "UPDATE bots SET name = $1, updated_at = $2 WHERE id = $3
+         RETURNING id, workspace_id, name, created_at, updated_at",
+    )
+    .bind(name)
+    .bind(now)
+    .bind(bot_id)
+    .fetch_optional(pool)
+    .await?
+    .map(|row| rows::bot(&row))
+    .transpose()
+}
+
+pub(super) async fn get_custom_auth(
+    pool: &PgPool,
+    bot_id: &str,
+) -> Result<Option<CustomAuthRecord>> {
+    sqlx::query(
+        "SELECT bot_id, enabled, url, additional_fields, identify_method, timeout_ms, on_failure,
+                headers, allowed_origins, signing_secret_sealed, previous_secret_sealed,
+                previous_secret_expires_at, updated_at
+         FROM custom_auth WHERE bot_id = $1",
+    )
+    .bind(bot_id)
+    .fetch_optional(pool)
+    .await?
+    .map(|row| rows::custom_auth(&row))
+    .transpose()
+}
+
+pub(super) async fn put_custom_auth(pool: &PgPool, record: &CustomAuthRecord) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO custom_auth (bot_id, enabled, url, additional_fields, identify_method,
+             timeout_ms, on_failure, headers, allowed_origins, signing_secret_sealed,
+             previous_secret_sealed, previous_secret_expires_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+         ON CONFLICT (bot_id) DO UPDATE SET
+             enabled = excluded.enabled,
+             url = excluded.url,
+             additional_fields = excluded.additional_fields,
+             identify_method = excluded.identify_method,
+             timeout_ms = excluded.timeout_ms,
+             on_failure = excluded.on_failure,
+             headers = excluded.headers,
+             allowed_origins = excluded.allowed_origins,
+             signing_secret_sealed = excluded.signing_secret_sealed,
+             previous_secret_sealed = excluded.previous_secret_sealed,
+             previous_secret_expires_at = excluded.previous_secret_expires_at,
+             updated_at = excluded.updated_at",
+    )
+    .bind(&record.bot_id)
+    .bind(record.enabled)
+    .bind(&record.url)
+    .bind(Json(&record.additional_fields))
+    .bind(&record.identify_method)
+    .bind(record.timeout_ms)
+    .bind(&record.on_failure)
+    .bind(Json(&record.headers))
+    .bind(Json(&record.allowed_origins))
+    .bind(&record.signing_secret_sealed)
+    .bind(&record.previous_secret_sealed)
+    .bind(record.previous_secret_expires_at)
+    .bind(record.updated_at)
+    .execute(pool)
+    .await
+    .on_foreign_key("bot")?;
+    Ok(())
+}

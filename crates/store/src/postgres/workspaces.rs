@@ -1,0 +1,138 @@
+//! Workspaces, their users and the users' API tokens.
+
+use sqlx::PgPool;
+
+use super::rows;
+use crate::{
+    new_id, now_millis, ApiToken, ApiTokenOwner, Error, NewApiToken, NewUser, Result, ResultExt,
+    User, Workspace, DEFAULT_WORKSPACE_NAME,
+};
+
+pub(super) async fn default_workspace(pool: &PgPool) -> Result<Workspace> {
+    // A concurrent caller's insert makes this one wait for it and then do nothing, so the
+    // select below always sees the one default workspace.
+    sqlx::query(
+        "INSERT INTO workspaces (id, name, is_default, created_at) VALUES ($1, $2, TRUE, $3)
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(new_id())
+    .bind(DEFAULT_WORKSPACE_NAME)
+    .bind(now_millis())
+    .execute(pool)
+    .await?;
+    let row =
+        sqlx::query("SELECT id, name, is_default, created_at FROM workspaces WHERE is_default")
+            .fetch_optional(pool)
+            .await?;
+    match row {
+        Some(row) => rows::workspace(&row),
+        // No default after the insert: an ordinary workspace already has its name.
+        None => Err(Error::Conflict("workspace_name")),
+    }
+}
+
+pub(super) async fn create_workspace(pool: &PgPool, name: &str) -> Result<Workspace> {
+    let workspace = Workspace {
+        id: new_id(),
+        name: name.to_owned(),
+        is_default: false,
+        created_at: now_millis(),
+    };
+    sqlx::query("INSERT INTO workspaces (id, name, is_default, created_at) VALUES ($1, $2, FALSE, $3)")
+        .bind(&workspace.id)
+        .bind(&workspace.name)
+        .bind(workspace.created_at)
+        .execute(pool)
+        .await
+        .on_unique("workspace_name")?;
+    Ok(workspace)
+}
+
+pub(super) async fn find_workspace_by_name(
+    pool: &PgPool,
+    name: &str,
+) -> Result<Option<Workspace>> {
+    sqlx::query("SELECT id, name, is_default, created_at FROM workspaces WHERE name = $1")
+        .bind(name)
+        .fetch_optional(pool)
+        .await?
+        .map(|row| rows::workspace(&row))
+        .transpose()
+}
+
+pub(super) async fn create_user(pool: &PgPool, new: &NewUser<'_>) -> Result<User> {
+    let user = User {
+        id: new_id(),
+        workspace_id: new.workspace_id.to_owned(),
+        email: new.email.to_owned(),
+        password_hash: new.password_hash.to_owned(),
+        created_at: new.now,
+    };
+    sqlx::query(
+        "INSERT INTO users (id, workspace_id, email, password_hash, created_at)
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(&user.id)
+    .bind(&user.workspace_id)
+    .bind(&user.email)
+    .bind(&user.password_hash)
+    .bind(user.created_at)
+    .execute(pool)
+    .await
+    .on_unique("user_email")
+    .on_foreign_key("workspace")?;
+    Ok(user)
+}
+
+pub(super) async fn find_user_by_email(pool: &PgPool, email: &str) -> Result<Option<User>> {
+    sqlx::query(
+        "SELECT id, workspace_id, email, password_hash, created_at FROM users WHERE email = $1",
+    )
+    .bind(email)
+    .fetch_optional(pool)
+    .await?
+    .map(|row| rows::user(&row))
+    .transpose()
+}
+
+pub(super) async fn create_api_token(
+    pool: &PgPool,
+    new: &NewApiToken<'_>,
+) -> Result<ApiToken> {
+    let token = ApiToken {
+        id: new_id(),
+        user_id: new.user_id.to_owned(),
+        name: new.name.to_owned(),
+        created_at: new.now,
+    };
+    sqlx::query(
+        "INSERT INTO api_tokens (id, user_id, name, token_hash, created_at)
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(&token.id)
+    .bind(&token.user_id)
+    .bind(&token.name)
+    .bind(new.token_hash)
+    .bind(token.created_at)
+    .execute(pool)
+    .await
+    .on_unique("api_token")
+    .on_foreign_key("user")?;
+    Ok(token)
+}
+
+pub(super) async fn find_api_token(
+    pool: &PgPool,
+    token_hash: &str,
+) -> Result<Option<ApiTokenOwner>> {
+    sqlx::query(
+        "SELECT t.id AS token_id, t.user_id, u.workspace_id
+         FROM api_tokens t JOIN users u ON u.id = t.user_id
+         WHERE t.token_hash = $1",
+    )
+    .bind(token_hash)
+    .fetch_optional(pool)
+    .await?
+    .map(|row| rows::api_token_owner(&row))
+    .transpose()
+}

@@ -1,0 +1,61 @@
+//! The log of Custom Authentication attempts shown in the dashboard.
+
+use sqlx::{QueryBuilder, SqlitePool};
+
+use super::rows;
+use crate::{clamp_limit, new_id, Attempt, AttemptFilter, NewAttempt, Result, ResultExt};
+
+pub(super) async fn record_attempt(writer: &SqlitePool, attempt: &NewAttempt<'_>) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO auth_attempts (id, bot_id, outcome, reason, latency_ms, identifier,
+             upstream_status, client_ip, is_test, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(new_id())
+    .bind(attempt.bot_id)
+    .bind(attempt.outcome)
+    .bind(attempt.reason)
+    .bind(attempt.latency_ms)
+    .bind(attempt.identifier)
+    .bind(attempt.upstream_status)
+    .bind(attempt.client_ip)
+    .bind(attempt.is_test)
+    .bind(attempt.now)
+    .execute(writer)
+    .await
+    .on_foreign_key("bot")?;
+    Ok(())
+}
+
+/// Newest first, `filter.before` being the id of the previous page's last attempt.
+pub(super) async fn list_attempts(
+    reader: &SqlitePool,
+    bot_id: &str,
+    filter: AttemptFilter<'_>,
+) -> Result<Vec<Attempt>> {
+    let mut query = QueryBuilder::new(
+        "SELECT id, bot_id, outcome, reason, latency_ms, identifier, upstream_status, client_ip,
+                is_test, created_at
+         FROM auth_attempts WHERE bot_id = ",
+    );
+    query.push_bind(bot_id);
+    if let Some(outcome) = filter.outcome {
+        query.push(" AND outcome = ").push_bind(outcome);
+    }
+    if let Some(since) = filter.since {
+        query.push(" AND created_at >= ").push_bind(since);
+    }
+    if let Some(before) = filter.before {
+        query.push(" AND id < ").push_bind(before);
+    }
+    query.push(" ORDER BY id DESC LIMIT ").push_bind(clamp_limit(filter.limit));
+    query.build().fetch_all(reader).await?.iter().map(rows::attempt).collect()
+}
+
+pub(super) async fn purge_attempts(writer: &SqlitePool, before: i64) -> Result<u64> {
+    let done = sqlx::query("DELETE FROM auth_attempts WHERE created_at < ?")
+        .bind(before)
+        .execute(writer)
+        .await?;
+    Ok(done.rows_affected())
+}

@@ -1,0 +1,152 @@
+//! Helpers for tests, here and in downstream crates (feature `testing`): a SQLite store in
+//! a temporary directory and a throwaway PostgreSQL database.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use sqlx::{Connection, Executor, PgConnection};
+
+use crate::SqliteStore;
+
+/// The server [`TempPostgres`] uses unless `CONCIERGE_TEST_POSTGRES_URL` names another.
+pub const DEFAULT_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+/// A directory under the system's temporary directory, removed with everything in it when
+/// dropped.
+#[derive(Debug)]
+pub struct TempDir {
+    path: PathBuf,
+}
+
+impl TempDir {
+    pub fn new() -> std::io::Result<Self> {
+        let path = std::env::temp_dir().join(format!("concierge-test-{}", random_hex()));
+        std::fs::create_dir_all(&path)?;
+        Ok(Self { path })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        // Best effort: a leftover directory in /tmp is no reason to fail a test.
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+/// A fresh, migrated SQLite store in its own temporary directory, which lives as long as
+/// the returned guard.
+pub async fn temp_sqlite() -> (SqliteStore, TempDir) {
+    let dir = TempDir::new().expect("create a temporary directory for SQLite");
+    let store = SqliteStore::open(&dir.path().join("concierge.db"))
+        .await
+        .expect("open a SQLite store in a temporary directory");
+    (store, dir)
+}
+
+/// A database of its own on the test PostgreSQL server, dropped by [`TempPostgres::drop_db`]
+/// or, failing that (a test panicked), when this value is dropped.
+#[derive(Debug)]
+pub struct TempPostgres {
+    /// Connects to the new database.
+    pub url: String,
+    admin_url: String,
+    name: String,
+    dropped: bool,
+}
+
+impl TempPostgres {
+    /// Creates `concierge_test_<random hex>` on the server of `CONCIERGE_TEST_POSTGRES_URL`
+    /// (default [`DEFAULT_ADMIN_URL`]). `None` when the server is unreachable, so tests can
+    /// skip, except under `CI=true`, where that panics instead.
+    pub async fn create() -> Option<Self> {
+        let admin_url = std::env::var("CONCIERGE_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| DEFAULT_ADMIN_URL.to_owned());
+        let connecting = PgConnection::connect(&admin_url);
+        let mut admin = match tokio::time::timeout(Duration::from_secs(10), connecting).await {
+            Ok(Ok(admin)) => admin,
+            Ok(Err(err)) => return unreachable(&admin_url, &err.to_string()),
+            Err(_) => return unreachable(&admin_url, "no connection within 10 seconds"),
+        };
+
+        let name = format!("concierge_test_{}", random_hex());
+        admin
+            .execute(format!(r#"CREATE DATABASE "{name}""#).as_str())
+            .await
+            .expect("create a test database");
+        let _ = admin.close().await;
+
+        let mut url = url::Url::parse(&admin_url).expect("CONCIERGE_TEST_POSTGRES_URL is a URL");
+        url.set_path(&name);
+        Some(Self { url: url.into(), admin_url, name, dropped: false })
+    }
+
+    /// Drops the database, disconnecting whoever is still connected to it.
+    pub async fn drop_db(mut self) {
+        self.dropped = true;
+        drop_database(&self.admin_url, &self.name).await;
+    }
+}
+
+impl Drop for TempPostgres {
+    fn drop(&mut self) {
+        if self.dropped {
+            return;
+        }
+        // Drop may run inside a runtime (a panicking async test), where blocking on another
+        // future is not allowed: a thread with its own runtime does the work.
+        let admin_url = self.admin_url.clone();
+        let name = self.name.clone();
+        let dropping = std::thread::spawn(move || {
+            match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                Ok(runtime) => runtime.block_on(drop_database(&admin_url, &name)),
+                Err(err) => eprintln!("could not drop test database {name}: {err}"),
+            }
+        });
+        let _ = dropping.join();
+    }
+}
+
+fn unreachable(admin_url: &str, reason: &str) -> Option<TempPostgres> {
+    let where_ = redact(admin_url);
+    if std::env::var("CI").is_ok_and(|ci| ci == "true") {
+        panic!("PostgreSQL is required when CI=true: cannot connect to {where_}: {reason}");
+    }
+    eprintln!("skipping a PostgreSQL test: cannot connect to {where_}: {reason}");
+    None
+}
+
+async fn drop_database(admin_url: &str, name: &str) {
+    let dropped = async {
+        let mut admin = PgConnection::connect(admin_url).await?;
+        admin
+            .execute(format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#).as_str())
+            .await?;
+        admin.close().await
+    };
+    if let Err(err) = dropped.await {
+        eprintln!("could not drop test database {name}: {err}");
+    }
+}
+
+/// The URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) => {
+            if parsed.password().is_some() {
+                let _ = parsed.set_password(Some("***"));
+            }
+            parsed.into()
+        }
+        Err(_) => "an unparsable URL".to_owned(),
+    }
+}
+
+/// 32 hex digits, unique per call in this process and unlikely to repeat across processes
+/// (a UUIDv7: time, then random bits).
+fn random_hex() -> String {
+    uuid::Uuid::now_v7().simple().to_string()
+}

@@ -1,0 +1,90 @@
+use concierge_store::{CustomAuthRecord, Error};
+
+use super::support::{bot, Harness, NOW};
+
+pub async fn bots_are_created_listed_and_renamed(h: &Harness) {
+    let acme = h.store.create_workspace("Acme").await.expect("create Acme");
+    let sales = h.store.create_bot(&acme.id, "Sales", NOW).await.expect("create Sales");
+    let support = h.store.create_bot(&acme.id, "Support", NOW + 1).await.expect("create Support");
+    bot(h.store.as_ref()).await; // in another workspace
+    assert_eq!(sales.workspace_id, acme.id);
+    assert_eq!((sales.created_at, sales.updated_at), (NOW, NOW));
+
+    assert_eq!(h.store.get_bot(&sales.id).await.expect("get"), Some(sales.clone()));
+    let listed = h.store.list_bots(&acme.id).await.expect("list");
+    assert_eq!(listed, vec![sales.clone(), support]);
+
+    let renamed = h
+        .store
+        .rename_bot(&sales.id, "Pre-sales", NOW + 5)
+        .await
+        .expect("rename")
+        .expect("the bot exists");
+    assert_eq!(renamed.name, "Pre-sales");
+    assert_eq!((renamed.created_at, renamed.updated_at), (NOW, NOW + 5));
+    assert_eq!(h.store.get_bot(&sales.id).await.expect("get"), Some(renamed));
+
+    assert_eq!(h.store.rename_bot("no-such-bot", "x", NOW).await.expect("rename"), None);
+    assert_eq!(h.store.get_bot("no-such-bot").await.expect("get"), None);
+    assert_eq!(h.store.list_bots("no-such-workspace").await.expect("list"), vec![]);
+    let err = h.store.create_bot("no-such-workspace", "x", NOW).await.expect_err("no workspace");
+    assert!(matches!(err, Error::NotFound("workspace")), "{err:?}");
+}
+
+fn settings(bot_id: &str) -> CustomAuthRecord {
+    CustomAuthRecord {
+        bot_id: bot_id.to_owned(),
+        enabled: true,
+        url: Some("https://api.example.com/concierge/auth".to_owned()),
+        additional_fields: vec!["user_id".to_owned(), "email".to_owned()],
+        identify_method: "email".to_owned(),
+        timeout_ms: 5_000,
+        on_failure: "block".to_owned(),
+        headers: vec![
+            ("X-Api-Key".to_owned(), "sealed:v1:aaaa".to_owned()),
+            ("Authorization".to_owned(), "sealed:v1:bbbb".to_owned()),
+        ],
+        allowed_origins: vec!["https://www.example.com".to_owned()],
+        signing_secret_sealed: "sealed:v1:new".to_owned(),
+        previous_secret_sealed: Some("sealed:v1:old".to_owned()),
+        previous_secret_expires_at: Some(NOW + 86_400_000),
+        updated_at: NOW,
+    }
+}
+
+pub async fn custom_auth_round_trips_and_is_replaced(h: &Harness) {
+    let bot = bot(h.store.as_ref()).await;
+    assert_eq!(h.store.get_custom_auth(&bot.id).await.expect("get"), None);
+
+    let first = settings(&bot.id);
+    h.store.put_custom_auth(&first).await.expect("put");
+    assert_eq!(h.store.get_custom_auth(&bot.id).await.expect("get"), Some(first));
+
+    let replaced = CustomAuthRecord {
+        enabled: false,
+        url: None,
+        additional_fields: vec![],
+        identify_method: "id".to_owned(),
+        timeout_ms: 10_000,
+        on_failure: "anonymous".to_owned(),
+        headers: vec![("B".to_owned(), "sealed:2".to_owned()), ("A".to_owned(), "sealed:1".to_owned())],
+        allowed_origins: vec![],
+        previous_secret_sealed: None,
+        previous_secret_expires_at: None,
+        updated_at: NOW + 1,
+        ..settings(&bot.id)
+    };
+    h.store.put_custom_auth(&replaced).await.expect("replace");
+    assert_eq!(h.store.get_custom_auth(&bot.id).await.expect("get"), Some(replaced));
+
+    let err = h.store.put_custom_auth(&settings("no-such-bot")).await.expect_err("no bot");
+    assert!(matches!(err, Error::NotFound("bot")), "{err:?}");
+}
+
+pub async fn corrupt_custom_auth_is_reported(h: &Harness) {
+    let bot = bot(h.store.as_ref()).await;
+    h.store.put_custom_auth(&settings(&bot.id)).await.expect("put");
+    h.execute(r#"UPDATE custom_auth SET headers = '{"X-Api-Key": 1}'"#).await;
+    let err = h.store.get_custom_auth(&bot.id).await.expect_err("headers are not pairs");
+    assert!(matches!(err, Error::Corrupt(_)), "{err:?}");
+}

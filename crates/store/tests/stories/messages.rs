@@ -1,0 +1,78 @@
+use std::collections::HashSet;
+
+use concierge_store::{Conversation, Error, NewMessage};
+
+use super::support::{bot, session, Harness, NOW};
+
+async fn conversation(h: &Harness, bot_id: &str, token: &str) -> Conversation {
+    let opened = h.store.open_session(session(bot_id, None, token, None, NOW)).await;
+    opened.expect("open a session").conversation
+}
+
+fn message<'a>(conversation: &'a Conversation, text: &'a str, now: i64) -> NewMessage<'a> {
+    NewMessage { conversation_id: &conversation.id, author: "visitor", text, now }
+}
+
+pub async fn messages_are_ordered_and_paged_by_seq(h: &Harness) {
+    let bot = bot(h.store.as_ref()).await;
+    let a = conversation(h, &bot.id, "a").await;
+    let b = conversation(h, &bot.id, "b").await;
+
+    let mut added = Vec::new();
+    for (i, conversation) in [&a, &b, &a, &b, &a].into_iter().enumerate() {
+        let text = format!("message {i}");
+        let now = NOW + i64::try_from(i).expect("small");
+        let message = h.store.add_message(message(conversation, &text, now)).await.expect("add");
+        assert_eq!((message.text.as_str(), message.created_at), (text.as_str(), now));
+        added.push(message);
+    }
+    assert!(added.windows(2).all(|w| w[0].seq < w[1].seq), "seq increases across conversations");
+
+    let in_a: Vec<_> = [0, 2, 4].map(|i| added[i].clone()).into();
+    assert_eq!(h.store.list_messages(&a.id, 0, 0).await.expect("list"), in_a);
+    assert_eq!(h.store.list_messages(&a.id, added[0].seq, 0).await.expect("list"), in_a[1..]);
+    assert_eq!(h.store.list_messages(&a.id, 0, 2).await.expect("list"), in_a[..2]);
+    assert_eq!(h.store.list_messages(&a.id, added[4].seq, 0).await.expect("list"), vec![]);
+    let in_b = h.store.list_messages(&b.id, 0, 0).await.expect("list");
+    assert_eq!(in_b, vec![added[1].clone(), added[3].clone()]);
+}
+
+pub async fn concurrent_messages_get_distinct_increasing_seqs(h: &Harness) {
+    let bot = bot(h.store.as_ref()).await;
+    let a = conversation(h, &bot.id, "a").await;
+    let other = h.another_instance().await;
+    let adds: Vec<_> = (0..50)
+        .map(|i| {
+            let store = if i % 2 == 0 { h.store.clone() } else { other.clone() };
+            let conversation_id = a.id.clone();
+            tokio::spawn(async move {
+                let text = format!("message {i}");
+                let new = NewMessage { conversation_id: &conversation_id, author: "bot", text: &text, now: NOW };
+                store.add_message(new).await
+            })
+        })
+        .collect();
+    let mut seqs = HashSet::new();
+    for add in adds {
+        seqs.insert(add.await.expect("join").expect("add").seq);
+    }
+    assert_eq!(seqs.len(), 50);
+
+    let listed = h.store.list_messages(&a.id, 0, 200).await.expect("list");
+    assert_eq!(listed.len(), 50);
+    assert!(listed.windows(2).all(|w| w[0].seq < w[1].seq));
+    assert!(listed.iter().all(|m| seqs.contains(&m.seq)));
+}
+
+pub async fn message_to_a_missing_conversation_is_not_found(h: &Harness) {
+    let missing = Conversation {
+        id: "no-such-conversation".to_owned(),
+        bot_id: "no-such-bot".to_owned(),
+        contact_id: None,
+        created_at: NOW,
+        updated_at: NOW,
+    };
+    let err = h.store.add_message(message(&missing, "hello?", NOW)).await.expect_err("missing");
+    assert!(matches!(err, Error::NotFound("conversation")), "{err:?}");
+    assert_eq!(h.store.list_messages(&missing.id, 0, 0).await.expect("list"), vec![]);
+}
