@@ -6,12 +6,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use concierge_domain::{
-    parse_answer, AuthErrorCode, Identifier, IdentifyMethod, SigningSecret, StaticHeader,
-    VerifiedProfile,
+    parse_answer, AuthErrorCode, Identifier, IdentifyMethod, SigningSecret, StaticHeader, VerifiedProfile,
 };
-use reqwest::header::{
-    HeaderMap, HeaderName, HeaderValue, ACCEPT, CONTENT_TYPE, LOCATION, USER_AGENT,
-};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, CONTENT_TYPE, LOCATION, USER_AGENT};
 use reqwest::{redirect, StatusCode};
 use serde_json::{Map, Value};
 use url::Url;
@@ -75,23 +72,17 @@ struct Progress {
 
 impl AuthClient {
     pub fn new(config: ClientConfig) -> Result<Self, BuildError> {
-        let user_agent = HeaderValue::from_str(&config.user_agent)
-            .map_err(|_| BuildError::UserAgent(config.user_agent.clone()))?;
+        let user_agent =
+            HeaderValue::from_str(&config.user_agent).map_err(|_| BuildError::UserAgent(config.user_agent.clone()))?;
         let http = reqwest::Client::builder()
             // A redirect would lead the call to an address the guard never judged, and the
             // customer should fix the URL anyway.
             .redirect(redirect::Policy::none())
             // An HTTP_PROXY from the environment would connect on our behalf, past the guard.
             .no_proxy()
-            .dns_resolver(Arc::new(GuardedResolver {
-                allow_private: config.allow_private,
-            }))
+            .dns_resolver(Arc::new(GuardedResolver { allow_private: config.allow_private }))
             .build()?;
-        Ok(Self {
-            http,
-            allow_private: config.allow_private,
-            user_agent,
-        })
+        Ok(Self { http, allow_private: config.allow_private, user_agent })
     }
 
     /// Never fails as a Rust error: every failure is a [`CallTrace`] outcome.
@@ -99,12 +90,8 @@ impl AuthClient {
         let started = Instant::now();
         let body = Value::Object(request.body.clone()).to_string();
         let (headers, shown, prepared) = self.headers(&request, &body);
-        let sent = SentRequest {
-            method: "POST".to_owned(),
-            url: request.url.to_string(),
-            headers: shown,
-            body: body.clone(),
-        };
+        let sent =
+            SentRequest { method: "POST".to_owned(), url: request.url.to_string(), headers: shown, body: body.clone() };
 
         let mut progress = Progress::default();
         let outcome = match prepared {
@@ -112,12 +99,9 @@ impl AuthClient {
             // reqwest's timeout bounds connecting, the head and the body; the outer one
             // bounds the whole exchange, our reading loop included, whatever reqwest's
             // timeout covers in a later version.
-            Ok(()) => tokio::time::timeout(
-                request.timeout,
-                self.exchange(&request, headers, body, &mut progress),
-            )
-            .await
-            .unwrap_or_else(|_| Err(timed_out(request.timeout))),
+            Ok(()) => tokio::time::timeout(request.timeout, self.exchange(&request, headers, body, &mut progress))
+                .await
+                .unwrap_or_else(|_| Err(timed_out(request.timeout))),
         };
 
         let duration = started.elapsed();
@@ -134,20 +118,11 @@ impl AuthClient {
             outcome = outcome.as_ref().err().map_or("ok", |e| e.code.as_str()),
             "authentication call"
         );
-        CallTrace {
-            request: sent,
-            response,
-            duration,
-            outcome,
-        }
+        CallTrace { request: sent, response, duration, outcome }
     }
 
     /// The headers to send and, in the same order, as shown with static values masked.
-    fn headers(
-        &self,
-        request: &CallRequest<'_>,
-        body: &str,
-    ) -> (HeaderMap, Vec<Header>, Result<(), CallError>) {
+    fn headers(&self, request: &CallRequest<'_>, body: &str) -> (HeaderMap, Vec<Header>, Result<(), CallError>) {
         let signed = signing::sign_now(request.secrets, body);
         let mut map = HeaderMap::new();
         let mut shown = Vec::new();
@@ -204,10 +179,7 @@ impl AuthClient {
         if !matches!(url.scheme(), "http" | "https") {
             return Err(CallError::new(
                 AuthErrorCode::AuthUrlBlocked,
-                format!(
-                    "The Authentication URL must use https (or http), not {}.",
-                    url.scheme()
-                ),
+                format!("The Authentication URL must use https (or http), not {}.", url.scheme()),
             ));
         }
         guard::check_literal(url, self.allow_private).map_err(|r| refused(&r))?;
@@ -226,9 +198,7 @@ impl AuthClient {
         progress.headers = response
             .headers()
             .iter()
-            .map(|(name, value)| {
-                Header::new(name.as_str(), String::from_utf8_lossy(value.as_bytes()))
-            })
+            .map(|(name, value)| Header::new(name.as_str(), String::from_utf8_lossy(value.as_bytes())))
             .collect();
 
         // Only a 2xx body is used; any other answer is read (within the cap) for display.
@@ -244,9 +214,8 @@ impl AuthClient {
                 ));
             }
         }
-        progress.truncated = read_capped(&mut response, &mut progress.body)
-            .await
-            .map_err(|e| body_failed(&e, request.timeout))?;
+        progress.truncated =
+            read_capped(&mut response, &mut progress.body).await.map_err(|e| body_failed(&e, request.timeout))?;
 
         if status.is_success() {
             if progress.truncated {
@@ -286,10 +255,7 @@ fn status_error(status: StatusCode, headers: &HeaderMap) -> CallError {
             ),
         );
     }
-    let reason = status
-        .canonical_reason()
-        .map(|r| format!(" {r}"))
-        .unwrap_or_default();
+    let reason = status.canonical_reason().map(|r| format!(" {r}")).unwrap_or_default();
     CallError::new(
         AuthErrorCode::AuthUpstreamError,
         format!(
@@ -302,10 +268,7 @@ fn status_error(status: StatusCode, headers: &HeaderMap) -> CallError {
 fn timed_out(timeout: Duration) -> CallError {
     CallError::new(
         AuthErrorCode::AuthTimeout,
-        format!(
-            "The Authentication URL did not answer within {} ms.",
-            timeout.as_millis()
-        ),
+        format!("The Authentication URL did not answer within {} ms.", timeout.as_millis()),
     )
 }
 
@@ -344,10 +307,7 @@ fn send_failed(error: &reqwest::Error, url: &Url, timeout: Duration) -> CallErro
         return timed_out(timeout);
     }
     if let Some(lookup) = find::<LookupFailed>(error) {
-        return CallError::new(
-            AuthErrorCode::AuthUnreachable,
-            format!("The Authentication URL's host {lookup}."),
-        );
+        return CallError::new(AuthErrorCode::AuthUnreachable, format!("The Authentication URL's host {lookup}."));
     }
     let cause = root_cause(error);
     let message = match error.is_connect() {
@@ -369,9 +329,6 @@ fn body_failed(error: &reqwest::Error, timeout: Duration) -> CallError {
     }
     CallError::new(
         AuthErrorCode::AuthUpstreamError,
-        format!(
-            "The Authentication URL broke off its answer ({}).",
-            root_cause(error)
-        ),
+        format!("The Authentication URL broke off its answer ({}).", root_cause(error)),
     )
 }

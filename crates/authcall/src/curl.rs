@@ -13,13 +13,7 @@ impl CallTrace {
             true => request.method.clone(),
             false => quote(&request.method),
         };
-        let mut words = vec![
-            "curl".to_owned(),
-            "-sS".to_owned(),
-            "-X".to_owned(),
-            method,
-            quote(&request.url),
-        ];
+        let mut words = vec!["curl".to_owned(), "-sS".to_owned(), "-X".to_owned(), method, quote(&request.url)];
         for header in &request.headers {
             words.push("-H".to_owned());
             words.push(quote(&format!("{}: {}", header.name, header.value)));

@@ -37,26 +37,15 @@ impl fmt::Display for Refusal {
         };
         match (self.literal, first_class) {
             (true, Some(class)) => write!(f, "{} is {}", self.host, class.describe())?,
-            (false, Some(class)) if one_class => write!(
-                f,
-                "{} resolves only to {} ({})",
-                self.host,
-                class.describe(),
-                list(false)
-            )?,
-            _ => write!(
-                f,
-                "{} resolves only to addresses that may not be called ({})",
-                self.host,
-                list(true)
-            )?,
+            (false, Some(class)) if one_class => {
+                write!(f, "{} resolves only to {} ({})", self.host, class.describe(), list(false))?
+            }
+            _ => write!(f, "{} resolves only to addresses that may not be called ({})", self.host, list(true))?,
         }
         // Loopback, private and link-local addresses are the operator's choice; metadata
         // and unroutable addresses are never called, so the switch would not help.
         if self.refused.iter().all(|(_, c)| c.is_allowed(true)) {
-            f.write_str(
-                "; the operator has not allowed private upstreams (--allow-private-upstreams).",
-            )
+            f.write_str("; the operator has not allowed private upstreams (--allow-private-upstreams).")
         } else {
             f.write_str("; Concierge never calls such addresses.")
         }
@@ -75,22 +64,11 @@ pub(crate) struct LookupFailed {
 }
 
 /// Keeps the addresses that may be called, or says why none may.
-fn judge(
-    host: &str,
-    literal: bool,
-    addrs: &[IpAddr],
-    allow_private: bool,
-) -> Result<Vec<IpAddr>, Refusal> {
-    let (allowed, refused): (Vec<_>, Vec<_>) = addrs
-        .iter()
-        .map(|ip| (*ip, classify(*ip)))
-        .partition(|(_, class)| class.is_allowed(allow_private));
+fn judge(host: &str, literal: bool, addrs: &[IpAddr], allow_private: bool) -> Result<Vec<IpAddr>, Refusal> {
+    let (allowed, refused): (Vec<_>, Vec<_>) =
+        addrs.iter().map(|ip| (*ip, classify(*ip))).partition(|(_, class)| class.is_allowed(allow_private));
     if allowed.is_empty() {
-        return Err(Refusal {
-            host: host.to_owned(),
-            literal,
-            refused,
-        });
+        return Err(Refusal { host: host.to_owned(), literal, refused });
     }
     Ok(allowed.into_iter().map(|(ip, _)| ip).collect())
 }
@@ -158,54 +136,34 @@ mod tests {
 
     #[tokio::test]
     async fn localhost_is_refused_after_resolution_unless_the_operator_allows_it() {
-        let err = guarded("localhost", false)
-            .await
-            .expect_err("localhost is loopback");
+        let err = guarded("localhost", false).await.expect_err("localhost is loopback");
         assert!(
             err.starts_with("localhost resolves only to a loopback address (")
-                && err.ends_with(
-                    "the operator has not allowed private upstreams (--allow-private-upstreams)."
-                ),
+                && err.ends_with("the operator has not allowed private upstreams (--allow-private-upstreams)."),
             "{err}"
         );
         let addrs = guarded("localhost", true).await.expect("allowed");
-        assert!(
-            !addrs.is_empty() && addrs.iter().all(|a| a.is_loopback()),
-            "{addrs:?}"
-        );
+        assert!(!addrs.is_empty() && addrs.iter().all(|a| a.is_loopback()), "{addrs:?}");
     }
 
     #[tokio::test]
     async fn an_unknown_name_is_a_lookup_failure_not_a_refusal() {
-        let err = guarded("no-such-host.invalid", true)
-            .await
-            .expect_err("does not resolve");
-        assert!(
-            err.starts_with("no-such-host.invalid could not be resolved ("),
-            "{err}"
-        );
+        let err = guarded("no-such-host.invalid", true).await.expect_err("does not resolve");
+        assert!(err.starts_with("no-such-host.invalid could not be resolved ("), "{err}");
     }
 
     #[test]
     fn only_allowed_addresses_are_kept() {
         let mixed = [ip("10.0.0.1"), ip("93.184.215.14"), ip("169.254.169.254")];
-        assert_eq!(
-            judge("h", false, &mixed, false),
-            Ok(vec![ip("93.184.215.14")])
-        );
-        assert_eq!(
-            judge("h", false, &mixed, true),
-            Ok(vec![ip("10.0.0.1"), ip("93.184.215.14")])
-        );
+        assert_eq!(judge("h", false, &mixed, false), Ok(vec![ip("93.184.215.14")]));
+        assert_eq!(judge("h", false, &mixed, true), Ok(vec![ip("10.0.0.1"), ip("93.184.215.14")]));
     }
 
     #[test]
     fn refusals_explain_themselves() {
         let refusal = |host: &str, literal: bool, addrs: &[&str], allow_private: bool| {
             let addrs: Vec<IpAddr> = addrs.iter().map(|a| ip(a)).collect();
-            judge(host, literal, &addrs, allow_private)
-                .expect_err("refused")
-                .to_string()
+            judge(host, literal, &addrs, allow_private).expect_err("refused").to_string()
         };
         assert_eq!(
             refusal("api.example", false, &["127.0.0.1"], false),

@@ -9,19 +9,14 @@ pub const MAX_RESPONSE_BYTES: usize = 64 * 1024;
 /// Whether the answer announced (with Content-Length) more than the cap, in which case
 /// not one byte of it needs to be read.
 pub(crate) fn announced_too_large(response: &Response) -> Option<u64> {
-    response
-        .content_length()
-        .filter(|len| *len > MAX_RESPONSE_BYTES as u64)
+    response.content_length().filter(|len| *len > MAX_RESPONSE_BYTES as u64)
 }
 
 /// Appends the body to `into`, chunk by chunk, and stops once the cap is passed, so at
 /// most the cap plus one chunk is ever held. `into` belongs to the caller so that what was
 /// read survives a timeout that cancels this future. Returns whether the body was longer
 /// than the cap.
-pub(crate) async fn read_capped(
-    response: &mut Response,
-    into: &mut Vec<u8>,
-) -> Result<bool, reqwest::Error> {
+pub(crate) async fn read_capped(response: &mut Response, into: &mut Vec<u8>) -> Result<bool, reqwest::Error> {
     while let Some(chunk) = response.chunk().await? {
         let room = MAX_RESPONSE_BYTES.saturating_sub(into.len());
         if chunk.len() > room {

@@ -21,10 +21,7 @@ pub struct Header {
 
 impl Header {
     pub(crate) fn new(name: impl Into<String>, value: impl Into<String>) -> Self {
-        Self {
-            name: name.into(),
-            value: value.into(),
-        }
+        Self { name: name.into(), value: value.into() }
     }
 }
 
@@ -46,10 +43,7 @@ impl fmt::Debug for SentRequest {
             .field("method", &self.method)
             .field("url", &self.url)
             .field("headers", &self.headers)
-            .field(
-                "body",
-                &format_args!("<{} bytes redacted>", self.body.len()),
-            )
+            .field("body", &format_args!("<{} bytes redacted>", self.body.len()))
             .finish()
     }
 }
@@ -72,10 +66,7 @@ impl fmt::Debug for ReceivedResponse {
         f.debug_struct("ReceivedResponse")
             .field("status", &self.status)
             .field("headers", &self.headers)
-            .field(
-                "body",
-                &format_args!("<{} bytes redacted>", self.body.len()),
-            )
+            .field("body", &format_args!("<{} bytes redacted>", self.body.len()))
             .field("truncated", &self.truncated)
             .finish()
     }
@@ -93,10 +84,7 @@ pub struct CallError {
 
 impl CallError {
     pub(crate) fn new(code: AuthErrorCode, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            message: message.into(),
-        }
+        Self { code, message: message.into() }
     }
 }
 
@@ -123,10 +111,7 @@ fn millis<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
-fn outcome<S: Serializer>(
-    outcome: &Result<(VerifiedProfile, Identifier), CallError>,
-    s: S,
-) -> Result<S::Ok, S::Error> {
+fn outcome<S: Serializer>(outcome: &Result<(VerifiedProfile, Identifier), CallError>, s: S) -> Result<S::Ok, S::Error> {
     let mut map = s.serialize_map(Some(4))?;
     match outcome {
         Ok((profile, identifier)) => {
@@ -181,21 +166,12 @@ mod tests {
         let err = CallError::new(AuthErrorCode::AuthTimeout, "slow");
         let json = serde_json::to_value(trace(Err(err))).expect("serialises");
         assert_eq!(json["duration_ms"], 42);
-        assert_eq!(
-            json["outcome"],
-            serde_json::json!({"ok": false, "code": "auth_timeout", "message": "slow"})
-        );
-        assert_eq!(
-            json["request"]["headers"][0],
-            serde_json::json!({"name": "x-api-key", "value": MASK})
-        );
+        assert_eq!(json["outcome"], serde_json::json!({"ok": false, "code": "auth_timeout", "message": "slow"}));
+        assert_eq!(json["request"]["headers"][0], serde_json::json!({"name": "x-api-key", "value": MASK}));
         assert_eq!(json["request"]["body"], r#"{"access_token":"tok_secret"}"#);
 
         let id = Identifier::parse(IdentifyMethod::Email, "Ann@Example.com").expect("an email");
-        let profile = VerifiedProfile {
-            email: Some("Ann@Example.com".into()),
-            ..Default::default()
-        };
+        let profile = VerifiedProfile { email: Some("Ann@Example.com".into()), ..Default::default() };
         let json = serde_json::to_value(trace(Ok((profile, id)))).expect("serialises");
         assert_eq!(json["outcome"]["ok"], true);
         assert_eq!(json["outcome"]["identify_method"], "email");

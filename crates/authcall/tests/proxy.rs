@@ -8,14 +8,9 @@ use std::time::Duration;
 
 #[tokio::test]
 async fn a_proxy_in_the_environment_is_ignored() {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("an address");
-    let app = axum::Router::new().route(
-        "/auth",
-        axum::routing::post(|| async { r#"{"data":{"id":"1"}}"# }),
-    );
+    let app = axum::Router::new().route("/auth", axum::routing::post(|| async { r#"{"data":{"id":"1"}}"# }));
     tokio::spawn(async move { axum::serve(listener, app).await });
 
     // A proxy would connect on Concierge's behalf, past the guard. This one is a closed
@@ -23,29 +18,15 @@ async fn a_proxy_in_the_environment_is_ignored() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let proxy = format!("http://{}", closed.local_addr().expect("an address"));
     drop(closed);
-    for name in [
-        "HTTP_PROXY",
-        "http_proxy",
-        "HTTPS_PROXY",
-        "https_proxy",
-        "ALL_PROXY",
-        "all_proxy",
-    ] {
+    for name in ["HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"] {
         std::env::set_var(name, &proxy);
     }
     std::env::remove_var("NO_PROXY");
     std::env::remove_var("no_proxy");
 
-    let client = AuthClient::new(ClientConfig {
-        allow_private: true,
-        user_agent: "t".into(),
-    })
-    .expect("a client");
+    let client = AuthClient::new(ClientConfig { allow_private: true, user_agent: "t".into() }).expect("a client");
     let url = url::Url::parse(&format!("http://{addr}/auth")).expect("a URL");
-    let body: Map<String, Value> = json!({"access_token": "t"})
-        .as_object()
-        .cloned()
-        .unwrap_or_default();
+    let body: Map<String, Value> = json!({"access_token": "t"}).as_object().cloned().unwrap_or_default();
     let trace = client
         .call(CallRequest {
             url: &url,

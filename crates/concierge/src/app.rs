@@ -21,7 +21,9 @@ const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(600);
 pub async fn open_store(storage: &StorageConfig) -> anyhow::Result<Arc<dyn Store>> {
     Ok(match &storage.database {
         Database::Sqlite(path) => Arc::new(
-            SqliteStore::open(path).await.with_context(|| format!("cannot open the SQLite database {}", path.display()))?,
+            SqliteStore::open(path)
+                .await
+                .with_context(|| format!("cannot open the SQLite database {}", path.display()))?,
         ),
         Database::Postgres(url) => Arc::new(
             PostgresStore::connect(url, 20)
@@ -45,7 +47,11 @@ pub async fn services(config: Config) -> anyhow::Result<Services> {
 }
 
 /// Serves on `listener` until `shutdown` completes, then lets requests in flight finish.
-pub async fn serve(services: Services, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+pub async fn serve(
+    services: Services,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let housekeeping = {
         let services = services.clone();
         tokio::spawn(async move {

@@ -94,29 +94,20 @@ pub const MIN_ADMIN_TOKEN_LEN: usize = 16;
 
 fn read_file(path: Option<&Path>) -> anyhow::Result<FileConfig> {
     let Some(path) = path else { return Ok(FileConfig::default()) };
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read the config file {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read the config file {}", path.display()))?;
     toml::from_str(&text).with_context(|| format!("invalid config file {}", path.display()))
 }
 
 fn storage(args: &StorageArgs, file: &FileConfig) -> anyhow::Result<StorageConfig> {
-    let data_dir = args
-        .data_dir
-        .clone()
-        .or_else(|| file.data_dir.clone())
-        .unwrap_or_else(|| PathBuf::from("data"));
+    let data_dir = args.data_dir.clone().or_else(|| file.data_dir.clone()).unwrap_or_else(|| PathBuf::from("data"));
     let database = match args.database_url.clone().or_else(|| file.database_url.clone()) {
         None => Database::Sqlite(data_dir.join("concierge.db")),
-        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-            Database::Postgres(url)
-        }
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => Database::Postgres(url),
         Some(url) if url.starts_with("sqlite:") => {
             Database::Sqlite(PathBuf::from(url.trim_start_matches("sqlite://").trim_start_matches("sqlite:")))
         }
-        Some(url) => bail!(
-            "database_url must start with postgres:// (or sqlite:), got {}",
-            redact_url(&url)
-        ),
+        Some(url) => bail!("database_url must start with postgres:// (or sqlite:), got {}", redact_url(&url)),
     };
     Ok(StorageConfig { data_dir, database })
 }

@@ -38,8 +38,7 @@ impl Sealer {
         match std::fs::read_to_string(&path) {
             Ok(text) => Self::decode(text.trim()).with_context(|| format!("{}", path.display())),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                std::fs::create_dir_all(data_dir)
-                    .with_context(|| format!("cannot create {}", data_dir.display()))?;
+                std::fs::create_dir_all(data_dir).with_context(|| format!("cannot create {}", data_dir.display()))?;
                 let key = ChaCha20Poly1305::generate_key(&mut OsRng);
                 write_private(&path, &B64.encode(key))?;
                 Ok(Self::from_key(&key.into()))
@@ -58,10 +57,7 @@ impl Sealer {
 
     pub fn seal(&self, plaintext: &str) -> String {
         let nonce = ChaCha20Poly1305::generate_nonce(&mut OsRng);
-        let sealed = self
-            .cipher
-            .encrypt(&nonce, plaintext.as_bytes())
-            .unwrap_or_default();
+        let sealed = self.cipher.encrypt(&nonce, plaintext.as_bytes()).unwrap_or_default();
         let mut out = nonce.to_vec();
         out.extend_from_slice(&sealed);
         format!("{PREFIX}{}", B64.encode(out))

@@ -99,29 +99,17 @@ mod tests {
 
     #[test]
     fn emails_compare_case_insensitively() {
-        assert_eq!(
-            parse(IdentifyMethod::Email, " John.Doe@Example.COM ").unwrap(),
-            "john.doe@example.com"
-        );
+        assert_eq!(parse(IdentifyMethod::Email, " John.Doe@Example.COM ").unwrap(), "john.doe@example.com");
         assert_eq!(parse(IdentifyMethod::Email, "john"), Err(IdentifierError::NotAnEmail));
         assert_eq!(parse(IdentifyMethod::Email, "@x"), Err(IdentifierError::NotAnEmail));
     }
 
     #[test]
     fn phone_numbers_lose_spaces_dashes_dots_and_brackets() {
-        assert_eq!(
-            parse(IdentifyMethod::PhoneNumber, "+1 (555) 010-20.30").unwrap(),
-            "+15550102030"
-        );
+        assert_eq!(parse(IdentifyMethod::PhoneNumber, "+1 (555) 010-20.30").unwrap(), "+15550102030");
         assert_eq!(parse(IdentifyMethod::PhoneNumber, "0987654321").unwrap(), "0987654321");
-        assert_eq!(
-            parse(IdentifyMethod::PhoneNumber, "call me"),
-            Err(IdentifierError::NotAPhoneNumber)
-        );
-        assert_eq!(
-            parse(IdentifyMethod::PhoneNumber, "1+2"),
-            Err(IdentifierError::NotAPhoneNumber)
-        );
+        assert_eq!(parse(IdentifyMethod::PhoneNumber, "call me"), Err(IdentifierError::NotAPhoneNumber));
+        assert_eq!(parse(IdentifyMethod::PhoneNumber, "1+2"), Err(IdentifierError::NotAPhoneNumber));
         assert_eq!(parse(IdentifyMethod::PhoneNumber, "()-"), Err(IdentifierError::NotAPhoneNumber));
     }
 

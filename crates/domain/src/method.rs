@@ -9,11 +9,11 @@ pub struct ParseEnumError {
 }
 
 macro_rules! wire_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident => $wire:literal),+ $(,)? }) => {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $wire:literal),+ $(,)? }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
         pub enum $name {
-            $(#[serde(rename = $wire)] $variant),+
+            $($(#[$vmeta])* #[serde(rename = $wire)] $variant),+
         }
 
         impl $name {
@@ -48,31 +48,19 @@ macro_rules! wire_enum {
 
 wire_enum!(
     /// Which field of the customer's answer identifies the contact ("Identify method").
-    IdentifyMethod { Id => "id", Email => "email", PhoneNumber => "phone_number" }
+    IdentifyMethod { #[default] Id => "id", Email => "email", PhoneNumber => "phone_number" }
 );
 
 wire_enum!(
     /// A widget-provided field that may be forwarded to the Authentication URL
     /// ("Additional request body").
-    AdditionalField { UserId => "user_id", Email => "email", Name => "name", PhoneNumber => "phone_number" }
+    AdditionalField { #[default] UserId => "user_id", Email => "email", Name => "name", PhoneNumber => "phone_number" }
 );
 
 wire_enum!(
     /// What the widget does when authentication fails.
-    OnFailure { Anonymous => "anonymous", Block => "block" }
+    OnFailure { #[default] Anonymous => "anonymous", Block => "block" }
 );
-
-impl Default for IdentifyMethod {
-    fn default() -> Self {
-        Self::Id
-    }
-}
-
-impl Default for OnFailure {
-    fn default() -> Self {
-        Self::Anonymous
-    }
-}
 
 impl IdentifyMethod {
     /// The field of `data` in the customer's answer that this method requires.

@@ -36,25 +36,14 @@ impl AnswerError {
 /// "metadata"}}`. `id` may be a string or a number; the other fields strings or null;
 /// metadata an object (or null); unknown fields are ignored. The identify method's field
 /// must be present and non-empty.
-pub fn parse_answer(
-    body: &[u8],
-    method: IdentifyMethod,
-) -> Result<(VerifiedProfile, Identifier), AnswerError> {
-    let root: Value = serde_json::from_slice(body).map_err(|e| {
-        AnswerError::invalid(format!("The response body is not valid JSON ({e})."))
-    })?;
+pub fn parse_answer(body: &[u8], method: IdentifyMethod) -> Result<(VerifiedProfile, Identifier), AnswerError> {
+    let root: Value = serde_json::from_slice(body)
+        .map_err(|e| AnswerError::invalid(format!("The response body is not valid JSON ({e}).")))?;
     let data = match root.get("data") {
         Some(Value::Object(data)) => data,
-        Some(other) => {
-            return Err(AnswerError::invalid(format!(
-                "data must be an object, but it is {}.",
-                kind(other)
-            )))
-        }
+        Some(other) => return Err(AnswerError::invalid(format!("data must be an object, but it is {}.", kind(other)))),
         None => {
-            return Err(AnswerError::invalid(
-                "The response has no data object: wrap the user in {\"data\": {...}}.",
-            ))
+            return Err(AnswerError::invalid("The response has no data object: wrap the user in {\"data\": {...}}."))
         }
     };
     let profile = VerifiedProfile {
@@ -98,10 +87,9 @@ fn id_field(data: &Map<String, Value>) -> Result<Option<String>, AnswerError> {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
         Some(Value::Number(n)) => Ok(Some(n.to_string())),
-        Some(other) => Err(AnswerError::invalid(format!(
-            "data.id must be a string or a number, but it is {}.",
-            kind(other)
-        ))),
+        Some(other) => {
+            Err(AnswerError::invalid(format!("data.id must be a string or a number, but it is {}.", kind(other))))
+        }
     }
 }
 
@@ -109,10 +97,9 @@ fn text_field(data: &Map<String, Value>, name: &str) -> Result<Option<String>, A
     match data.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(other) => Err(AnswerError::invalid(format!(
-            "data.{name} must be a string or null, but it is {}.",
-            kind(other)
-        ))),
+        Some(other) => {
+            Err(AnswerError::invalid(format!("data.{name} must be a string or null, but it is {}.", kind(other))))
+        }
     }
 }
 
@@ -128,10 +115,9 @@ fn metadata_field(data: &Map<String, Value>) -> Result<Map<String, Value>, Answe
             }
             Ok(m.clone())
         }
-        Some(other) => Err(AnswerError::invalid(format!(
-            "data.metadata must be an object, but it is {}.",
-            kind(other)
-        ))),
+        Some(other) => {
+            Err(AnswerError::invalid(format!("data.metadata must be an object, but it is {}.", kind(other))))
+        }
     }
 }
 

@@ -17,9 +17,21 @@ const MAX_ORIGINS: usize = 50;
 /// Headers Concierge sets itself, or that would change how the request is framed: a
 /// static header may not replace them.
 const RESERVED_HEADERS: &[&str] = &[
-    "host", "content-type", "content-length", "content-encoding", "transfer-encoding",
-    "connection", "upgrade", "te", "trailer", "keep-alive", "proxy-authorization",
-    "user-agent", "webhook-id", "webhook-timestamp", "webhook-signature",
+    "host",
+    "content-type",
+    "content-length",
+    "content-encoding",
+    "transfer-encoding",
+    "connection",
+    "upgrade",
+    "te",
+    "trailer",
+    "keep-alive",
+    "proxy-authorization",
+    "user-agent",
+    "webhook-id",
+    "webhook-timestamp",
+    "webhook-signature",
 ];
 
 /// What the operator allows Authentication URLs to point at.
@@ -120,9 +132,7 @@ impl CustomAuthInput {
         policy: UpstreamPolicy,
     ) -> Result<CustomAuthSettings, Vec<FieldError>> {
         let mut errors = Vec::new();
-        let mut err = |field: &str, message: String| {
-            errors.push(FieldError { field: field.to_owned(), message })
-        };
+        let mut err = |field: &str, message: String| errors.push(FieldError { field: field.to_owned(), message });
         let enabled = self.enabled.unwrap_or(false);
 
         let url = match self.url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
@@ -162,10 +172,7 @@ impl CustomAuthInput {
             None => DEFAULT_TIMEOUT_MS,
             Some(t) if (MIN_TIMEOUT_MS as i64..=MAX_TIMEOUT_MS as i64).contains(&t) => t as u32,
             Some(t) => {
-                err(
-                    "timeout_ms",
-                    format!("{t} is outside {MIN_TIMEOUT_MS}..={MAX_TIMEOUT_MS} milliseconds."),
-                );
+                err("timeout_ms", format!("{t} is outside {MIN_TIMEOUT_MS}..={MAX_TIMEOUT_MS} milliseconds."));
                 DEFAULT_TIMEOUT_MS
             }
         };
@@ -370,13 +377,24 @@ mod tests {
             identify_method: Some("username".into()),
             timeout_ms: Some(50),
             on_failure: Some("ignore".into()),
-            headers: Some([("Content-Type".to_string(), Some("x".to_string())), ("X-Key".into(), Some("a\nb".into()))].into()),
+            headers: Some(
+                [("Content-Type".to_string(), Some("x".to_string())), ("X-Key".into(), Some("a\nb".into()))].into(),
+            ),
             allowed_origins: Some(vec!["https://shop.example/path".into()]),
         };
-        let fields: Vec<String> = bad.validate(&Default::default(), CLOSED).unwrap_err().into_iter().map(|e| e.field).collect();
+        let fields: Vec<String> =
+            bad.validate(&Default::default(), CLOSED).unwrap_err().into_iter().map(|e| e.field).collect();
         assert_eq!(
             fields,
-            ["additional_fields", "identify_method", "timeout_ms", "on_failure", "headers.Content-Type", "headers.X-Key", "allowed_origins"]
+            [
+                "additional_fields",
+                "identify_method",
+                "timeout_ms",
+                "on_failure",
+                "headers.Content-Type",
+                "headers.X-Key",
+                "allowed_origins"
+            ]
         );
     }
 
@@ -394,9 +412,10 @@ mod tests {
 
     #[test]
     fn origins_are_normalised_and_matched() {
-        let s = CustomAuthInput { allowed_origins: Some(vec!["https://Shop.Example:443/".into()]), ..Default::default() }
-            .validate(&Default::default(), CLOSED)
-            .unwrap();
+        let s =
+            CustomAuthInput { allowed_origins: Some(vec!["https://Shop.Example:443/".into()]), ..Default::default() }
+                .validate(&Default::default(), CLOSED)
+                .unwrap();
         assert_eq!(s.allowed_origins, ["https://shop.example"]);
         assert!(s.allows_origin(Some("https://shop.example")));
         assert!(!s.allows_origin(Some("https://evil.example")));

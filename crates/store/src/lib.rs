@@ -56,12 +56,7 @@ pub trait Store: Send + Sync + 'static {
     /// unique constraint, never check-then-insert), and replaces its profile and metadata
     /// with `profile`. `created` tells which happened.
     async fn upsert_contact(&self, upsert: ContactUpsert<'_>) -> Result<UpsertedContact>;
-    async fn find_contact(
-        &self,
-        bot_id: &str,
-        identify_method: &str,
-        identifier: &str,
-    ) -> Result<Option<Contact>>;
+    async fn find_contact(&self, bot_id: &str, identify_method: &str, identifier: &str) -> Result<Option<Contact>>;
     async fn get_contact(&self, contact_id: &str) -> Result<Option<Contact>>;
     /// Newest first; `before` is the id of the last contact of the previous page.
     async fn list_contacts(&self, bot_id: &str, page: Page<'_>) -> Result<Vec<Contact>>;
@@ -76,12 +71,7 @@ pub trait Store: Send + Sync + 'static {
     async fn find_session(&self, token_hash: &str, now: i64) -> Result<Option<Session>>;
     async fn add_message(&self, message: NewMessage<'_>) -> Result<Message>;
     /// Oldest first, those with a sequence number greater than `after`.
-    async fn list_messages(
-        &self,
-        conversation_id: &str,
-        after: i64,
-        limit: u32,
-    ) -> Result<Vec<Message>>;
+    async fn list_messages(&self, conversation_id: &str, after: i64, limit: u32) -> Result<Vec<Message>>;
     /// Deletes sessions that expired before `now`; returns how many.
     async fn purge_sessions(&self, now: i64) -> Result<u64>;
 
@@ -130,18 +120,14 @@ trait ResultExt<T> {
 impl<T, E: Into<Error>> ResultExt<T> for Result<T, E> {
     fn on_unique(self, name: &'static str) -> Result<T> {
         self.map_err(|err| match err.into() {
-            Error::Database(sqlx::Error::Database(db)) if db.is_unique_violation() => {
-                Error::Conflict(name)
-            }
+            Error::Database(sqlx::Error::Database(db)) if db.is_unique_violation() => Error::Conflict(name),
             other => other,
         })
     }
 
     fn on_foreign_key(self, name: &'static str) -> Result<T> {
         self.map_err(|err| match err.into() {
-            Error::Database(sqlx::Error::Database(db)) if db.is_foreign_key_violation() => {
-                Error::NotFound(name)
-            }
+            Error::Database(sqlx::Error::Database(db)) if db.is_foreign_key_violation() => Error::NotFound(name),
             other => other,
         })
     }
@@ -153,10 +139,7 @@ fn decode_json<T: serde::de::DeserializeOwned>(column: &str, json: &str) -> Resu
 }
 
 /// Like [`decode_json`], for a column the driver already parsed (PostgreSQL `JSONB`).
-fn decode_json_value<T: serde::de::DeserializeOwned>(
-    column: &str,
-    json: serde_json::Value,
-) -> Result<T> {
+fn decode_json_value<T: serde::de::DeserializeOwned>(column: &str, json: serde_json::Value) -> Result<T> {
     serde_json::from_value(json).map_err(|err| Error::Corrupt(format!("{column}: {err}")))
 }
 

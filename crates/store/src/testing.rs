@@ -63,8 +63,7 @@ impl TempPostgres {
     /// (default [`DEFAULT_ADMIN_URL`]). `None` when the server is unreachable, so tests can
     /// skip, except under `CI=true`, where that panics instead.
     pub async fn create() -> Option<Self> {
-        let admin_url = std::env::var("CONCIERGE_TEST_POSTGRES_URL")
-            .unwrap_or_else(|_| DEFAULT_ADMIN_URL.to_owned());
+        let admin_url = std::env::var("CONCIERGE_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_ADMIN_URL.to_owned());
         let connecting = PgConnection::connect(&admin_url);
         let mut admin = match tokio::time::timeout(Duration::from_secs(10), connecting).await {
             Ok(Ok(admin)) => admin,
@@ -73,10 +72,7 @@ impl TempPostgres {
         };
 
         let name = format!("concierge_test_{}", random_hex());
-        admin
-            .execute(format!(r#"CREATE DATABASE "{name}""#).as_str())
-            .await
-            .expect("create a test database");
+        admin.execute(format!(r#"CREATE DATABASE "{name}""#).as_str()).await.expect("create a test database");
         let _ = admin.close().await;
 
         let mut url = url::Url::parse(&admin_url).expect("CONCIERGE_TEST_POSTGRES_URL is a URL");
@@ -100,12 +96,11 @@ impl Drop for TempPostgres {
         // future is not allowed: a thread with its own runtime does the work.
         let admin_url = self.admin_url.clone();
         let name = self.name.clone();
-        let dropping = std::thread::spawn(move || {
-            match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        let dropping =
+            std::thread::spawn(move || match tokio::runtime::Builder::new_current_thread().enable_all().build() {
                 Ok(runtime) => runtime.block_on(drop_database(&admin_url, &name)),
                 Err(err) => eprintln!("could not drop test database {name}: {err}"),
-            }
-        });
+            });
         let _ = dropping.join();
     }
 }
@@ -122,9 +117,7 @@ fn unreachable(admin_url: &str, reason: &str) -> Option<TempPostgres> {
 async fn drop_database(admin_url: &str, name: &str) {
     let dropped = async {
         let mut admin = PgConnection::connect(admin_url).await?;
-        admin
-            .execute(format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#).as_str())
-            .await?;
+        admin.execute(format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#).as_str()).await?;
         admin.close().await
     };
     if let Err(err) = dropped.await {

@@ -16,7 +16,7 @@ mod stories {
 
 use concierge_store::testing::{temp_sqlite, TempDir, TempPostgres};
 use concierge_store::{PostgresStore, SqliteStore, Store};
-use sqlx::{Connection, SqliteConnection};
+use sqlx::{Connection, PgConnection, SqliteConnection};
 
 /// Declares a `sqlite::<story>` and a `postgres::<story>` test for each story.
 macro_rules! on_both_backends {
@@ -82,13 +82,10 @@ async fn sqlite_open_creates_directories_and_uses_wal() {
     let store = SqliteStore::open(&path).await.expect("open in a missing directory");
     store.ping().await.expect("ping");
 
-    let mut conn = SqliteConnection::connect(&format!("sqlite://{}", path.display()))
-        .await
-        .expect("open the file directly");
-    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
-        .fetch_one(&mut conn)
-        .await
-        .expect("read the journal mode");
+    let mut conn =
+        SqliteConnection::connect(&format!("sqlite://{}", path.display())).await.expect("open the file directly");
+    let mode: String =
+        sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&mut conn).await.expect("read the journal mode");
     assert_eq!(mode, "wal");
     conn.close().await.expect("close");
 
@@ -127,4 +124,19 @@ async fn postgres_instances_starting_together_migrate_once() {
         store.close().await;
     }
     db.drop_db().await;
+}
+
+/// A test that panics never reaches `drop_db`; dropping the guard still removes the
+/// database, disconnecting the store that was using it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_temp_database_is_dropped_by_the_guard() {
+    let Some(db) = TempPostgres::create().await else { return };
+    let url = db.url.clone();
+    let store = PostgresStore::connect(&url, 1).await.expect("connect");
+    store.ping().await.expect("ping");
+
+    drop(db);
+    let err = PgConnection::connect(&url).await.expect_err("the database is gone");
+    assert!(err.to_string().contains("does not exist"), "{err}");
+    store.close().await;
 }

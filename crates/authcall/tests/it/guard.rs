@@ -4,13 +4,7 @@ use url::Url;
 use crate::support::{client, error_of, Call, Server};
 
 /// Every way of writing "this machine" that the guard must see through.
-const LOOPBACK_SPELLINGS: [&str; 5] = [
-    "127.0.0.1",
-    "localhost",
-    "[::1]",
-    "127.1",
-    "[::ffff:127.0.0.1]",
-];
+const LOOPBACK_SPELLINGS: [&str; 5] = ["127.0.0.1", "localhost", "[::1]", "127.1", "[::ffff:127.0.0.1]"];
 
 #[tokio::test]
 async fn with_the_guard_on_no_loopback_spelling_gets_through() {
@@ -22,29 +16,18 @@ async fn with_the_guard_on_no_loopback_spelling_gets_through() {
         let (error, message) = error_of(&trace);
         assert_eq!(error, AuthErrorCode::AuthUrlBlocked, "{url}: {message}");
         assert!(message.contains("a loopback address"), "{url}: {message}");
-        assert!(
-            message.contains("--allow-private-upstreams"),
-            "{url}: {message}"
-        );
+        assert!(message.contains("--allow-private-upstreams"), "{url}: {message}");
         assert!(trace.response.is_none(), "{url}");
     }
-    assert!(
-        server.received().is_empty(),
-        "a request got through the guard"
-    );
+    assert!(server.received().is_empty(), "a request got through the guard");
 }
 
 #[tokio::test]
 async fn a_name_is_judged_by_what_it_resolves_to() {
     let server = Server::start().await;
-    let trace = Call::default()
-        .to(&client(false), &server.url_via("localhost", "/ok"))
-        .await;
+    let trace = Call::default().to(&client(false), &server.url_via("localhost", "/ok")).await;
     let (_, message) = error_of(&trace);
-    assert!(
-        message.starts_with("localhost resolves only to a loopback address (127.0.0.1"),
-        "{message}"
-    );
+    assert!(message.starts_with("localhost resolves only to a loopback address (127.0.0.1"), "{message}");
 }
 
 #[tokio::test]
@@ -80,19 +63,12 @@ async fn ipv6_loopback_is_refused_and_then_allowed() {
 #[tokio::test]
 async fn metadata_and_unroutable_addresses_stay_refused_whatever_the_operator_allows() {
     let open = client(true);
-    for url in [
-        "http://169.254.169.254/latest/meta-data/",
-        "http://[fd00:ec2::254]/",
-        "http://0.0.0.0:9/",
-    ] {
+    for url in ["http://169.254.169.254/latest/meta-data/", "http://[fd00:ec2::254]/", "http://0.0.0.0:9/"] {
         let url = Url::parse(url).expect("a URL");
         let trace = Call::default().to(&open, &url).await;
         let (error, message) = error_of(&trace);
         assert_eq!(error, AuthErrorCode::AuthUrlBlocked, "{url}: {message}");
-        assert!(
-            message.ends_with("Concierge never calls such addresses."),
-            "{url}: {message}"
-        );
+        assert!(message.ends_with("Concierge never calls such addresses."), "{url}: {message}");
     }
 }
 

@@ -7,10 +7,7 @@ use url::Url;
 use crate::support::{client, error_of, Call, Server};
 
 fn quick() -> Call {
-    Call {
-        timeout: Duration::from_millis(200),
-        ..Call::default()
-    }
+    Call { timeout: Duration::from_millis(200), ..Call::default() }
 }
 
 #[tokio::test]
@@ -19,15 +16,8 @@ async fn a_slow_answer_times_out() {
     let trace = quick().to(&client(true), &server.url("/slow")).await;
     let (error, message) = error_of(&trace);
     assert_eq!(error, AuthErrorCode::AuthTimeout);
-    assert_eq!(
-        message,
-        "The Authentication URL did not answer within 200 ms."
-    );
-    assert!(
-        trace.duration < Duration::from_secs(1),
-        "{:?}",
-        trace.duration
-    );
+    assert_eq!(message, "The Authentication URL did not answer within 200 ms.");
+    assert!(trace.duration < Duration::from_secs(1), "{:?}", trace.duration);
     assert!(trace.response.is_none());
 }
 
@@ -36,11 +26,7 @@ async fn the_timeout_covers_the_body() {
     let server = Server::start().await;
     let trace = quick().to(&client(true), &server.url("/slow-body")).await;
     assert_eq!(error_of(&trace).0, AuthErrorCode::AuthTimeout);
-    assert!(
-        trace.duration < Duration::from_secs(1),
-        "{:?}",
-        trace.duration
-    );
+    assert!(trace.duration < Duration::from_secs(1), "{:?}", trace.duration);
     // The head had arrived: the trace still shows it.
     assert_eq!(trace.response.as_ref().map(|r| r.status), Some(200));
 }
@@ -76,10 +62,7 @@ async fn an_announced_oversized_answer_is_not_read() {
     let trace = Call::default().to(&client(true), &server.url("/big")).await;
     let (error, message) = error_of(&trace);
     assert_eq!(error, AuthErrorCode::AuthResponseTooLarge);
-    assert!(
-        message.contains("1048576-byte answer (Content-Length)"),
-        "{message}"
-    );
+    assert!(message.contains("1048576-byte answer (Content-Length)"), "{message}");
     let response = trace.response.as_ref().expect("the head arrived");
     assert!(response.truncated && response.body.is_empty());
 }
@@ -87,15 +70,10 @@ async fn an_announced_oversized_answer_is_not_read() {
 #[tokio::test]
 async fn a_streamed_oversized_answer_is_cut_at_the_cap() {
     let server = Server::start().await;
-    let trace = Call::default()
-        .to(&client(true), &server.url("/big-stream"))
-        .await;
+    let trace = Call::default().to(&client(true), &server.url("/big-stream")).await;
     let (error, message) = error_of(&trace);
     assert_eq!(error, AuthErrorCode::AuthResponseTooLarge);
-    assert!(
-        message.contains(&format!("more than {MAX_RESPONSE_BYTES} bytes")),
-        "{message}"
-    );
+    assert!(message.contains(&format!("more than {MAX_RESPONSE_BYTES} bytes")), "{message}");
     let response = trace.response.as_ref().expect("the head arrived");
     assert!(!response.headers.iter().any(|h| h.name == "content-length"));
     assert!(response.truncated);
@@ -105,9 +83,7 @@ async fn a_streamed_oversized_answer_is_cut_at_the_cap() {
 #[tokio::test]
 async fn an_oversized_error_page_keeps_its_status_code() {
     let server = Server::start().await;
-    let trace = Call::default()
-        .to(&client(true), &server.url("/big-error"))
-        .await;
+    let trace = Call::default().to(&client(true), &server.url("/big-error")).await;
     assert_eq!(error_of(&trace).0, AuthErrorCode::AuthUpstreamError);
     let response = trace.response.as_ref().expect("a response");
     assert!(response.truncated);

@@ -33,25 +33,16 @@ async fn logs_name_the_host_and_outcome_but_never_secrets() {
     let server = Server::start().await;
     let client = client(true);
     let ok = Call::default().to(&client, &server.url("/ok")).await;
-    let refused = Call::default()
-        .to(&client, &server.url("/status/401"))
-        .await;
+    let refused = Call::default().to(&client, &server.url("/status/401")).await;
 
     let logs = String::from_utf8(captured.0.lock().expect("not poisoned").clone()).expect("UTF-8");
     assert!(logs.contains("authentication call"), "{logs}");
     assert!(logs.contains("host=\"127.0.0.1\""), "{logs}");
     assert!(logs.contains("outcome=\"ok\""), "{logs}");
-    assert!(
-        logs.contains("outcome=\"invalid_token\"") && logs.contains("status=401"),
-        "{logs}"
-    );
+    assert!(logs.contains("outcome=\"invalid_token\"") && logs.contains("status=401"), "{logs}");
     let mut secrets = vec![TOKEN.to_owned(), API_KEY.to_owned()];
     for trace in [&ok, &refused] {
-        let signature = trace
-            .request
-            .headers
-            .iter()
-            .find(|h| h.name == "webhook-signature");
+        let signature = trace.request.headers.iter().find(|h| h.name == "webhook-signature");
         secrets.push(signature.expect("signed").value.clone());
         secrets.push(trace.request.body.clone());
     }

@@ -4,9 +4,7 @@ use concierge_domain::AuthErrorCode;
 use serde_json::Value;
 use standardwebhooks::Webhook;
 
-use crate::support::{
-    client, error_of, Call, Server, API_KEY, CURRENT_SECRET, PREVIOUS_SECRET, USER_AGENT,
-};
+use crate::support::{client, error_of, Call, Server, API_KEY, CURRENT_SECRET, PREVIOUS_SECRET, USER_AGENT};
 
 #[tokio::test]
 async fn the_customer_receives_exactly_the_body_and_the_signed_headers() {
@@ -34,15 +32,9 @@ async fn the_customer_receives_exactly_the_body_and_the_signed_headers() {
     assert_eq!(header("user-agent"), USER_AGENT);
     assert_eq!(header("x-api-key"), API_KEY);
     assert!(header("webhook-id").starts_with("msg_"));
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("after 1970")
-        .as_secs();
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).expect("after 1970").as_secs();
     let timestamp: u64 = header("webhook-timestamp").parse().expect("unix seconds");
-    assert!(
-        now.abs_diff(timestamp) <= 5,
-        "{timestamp} is not now ({now})"
-    );
+    assert!(now.abs_diff(timestamp) <= 5, "{timestamp} is not now ({now})");
 
     let signatures = header("webhook-signature");
     let parts: Vec<&str> = signatures.split(' ').collect();
@@ -50,24 +42,12 @@ async fn the_customer_receives_exactly_the_body_and_the_signed_headers() {
     assert!(parts.iter().all(|p| p.starts_with("v1,")), "{signatures}");
     for secret in [CURRENT_SECRET, PREVIOUS_SECRET] {
         let webhook = Webhook::new(secret).expect("a secret");
-        webhook
-            .verify(&got.body, &got.headers)
-            .expect("the signature verifies");
+        webhook.verify(&got.body, &got.headers).expect("the signature verifies");
     }
 
     // The trace shows the same id, timestamp and signatures that were sent.
-    for name in [
-        "webhook-id",
-        "webhook-timestamp",
-        "webhook-signature",
-        "user-agent",
-    ] {
-        let shown = trace
-            .request
-            .headers
-            .iter()
-            .find(|h| h.name == name)
-            .expect("shown");
+    for name in ["webhook-id", "webhook-timestamp", "webhook-signature", "user-agent"] {
+        let shown = trace.request.headers.iter().find(|h| h.name == name).expect("shown");
         assert_eq!(shown.value, header(name), "{name}");
     }
 }
@@ -78,9 +58,7 @@ async fn during_a_rotation_a_customer_on_either_secret_accepts_the_call() {
     let client = client(true);
     let call = Call::default();
     for which in ["current", "previous"] {
-        let trace = call
-            .to(&client, &server.url(&format!("/verify/{which}")))
-            .await;
+        let trace = call.to(&client, &server.url(&format!("/verify/{which}"))).await;
         assert!(trace.outcome.is_ok(), "{which}: {trace:?}");
     }
     let trace = call.to(&client, &server.url("/verify/stranger")).await;
@@ -95,8 +73,5 @@ async fn every_call_has_a_new_message_id() {
     call.to(&client, &server.url("/ok")).await;
     call.to(&client, &server.url("/ok")).await;
     let received = server.received();
-    assert_ne!(
-        received[0].headers["webhook-id"],
-        received[1].headers["webhook-id"]
-    );
+    assert_ne!(received[0].headers["webhook-id"], received[1].headers["webhook-id"]);
 }

@@ -85,11 +85,7 @@ impl Server {
 }
 
 fn record(state: &AppState, headers: HeaderMap, body: Bytes) {
-    state
-        .received
-        .lock()
-        .expect("not poisoned")
-        .push(Received { headers, body });
+    state.received.lock().expect("not poisoned").push(Received { headers, body });
 }
 
 fn json_response(status: StatusCode, body: &'static str) -> Response {
@@ -102,12 +98,7 @@ async fn ok(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> R
 }
 
 /// Verifies like a customer using a Standard Webhooks library would.
-async fn verify(
-    State(state): State<AppState>,
-    Path(which): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+async fn verify(State(state): State<AppState>, Path(which): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
     let secret = match which.as_str() {
         "current" => CURRENT_SECRET,
         "previous" => PREVIOUS_SECRET,
@@ -127,11 +118,7 @@ async fn status(Path(code): Path<u16>) -> Response {
 }
 
 async fn redirect() -> Response {
-    (
-        StatusCode::FOUND,
-        [("location", "https://elsewhere.example/auth")],
-    )
-        .into_response()
+    (StatusCode::FOUND, [("location", "https://elsewhere.example/auth")]).into_response()
 }
 
 async fn slow() -> Response {
@@ -144,10 +131,7 @@ async fn slow() -> Response {
 async fn slow_body() -> Response {
     let chunks = futures::stream::unfold(0, |step| async move {
         match step {
-            0 => Some((
-                Ok::<_, std::io::Error>(Bytes::from_static(b"{\"data\":")),
-                1,
-            )),
+            0 => Some((Ok::<_, std::io::Error>(Bytes::from_static(b"{\"data\":")), 1)),
             1 => {
                 tokio::time::sleep(Duration::from_secs(3)).await;
                 Some((Ok(Bytes::from_static(b"{\"id\":\"1\"}}")), 2))
@@ -185,15 +169,9 @@ async fn big() -> Response {
 /// No Content-Length: the size is only known by reading.
 async fn big_stream() -> Response {
     let body = big_json();
-    let chunks: Vec<Result<Bytes, std::io::Error>> = body
-        .chunks(16 * 1024)
-        .map(|c| Ok(Bytes::copy_from_slice(c)))
-        .collect();
-    (
-        StatusCode::OK,
-        Body::from_stream(futures::stream::iter(chunks)),
-    )
-        .into_response()
+    let chunks: Vec<Result<Bytes, std::io::Error>> =
+        body.chunks(16 * 1024).map(|c| Ok(Bytes::copy_from_slice(c))).collect();
+    (StatusCode::OK, Body::from_stream(futures::stream::iter(chunks))).into_response()
 }
 
 async fn big_error() -> Response {
@@ -201,11 +179,7 @@ async fn big_error() -> Response {
 }
 
 pub fn client(allow_private: bool) -> AuthClient {
-    AuthClient::new(ClientConfig {
-        allow_private,
-        user_agent: USER_AGENT.to_owned(),
-    })
-    .expect("a client")
+    AuthClient::new(ClientConfig { allow_private, user_agent: USER_AGENT.to_owned() }).expect("a client")
 }
 
 /// The owned parts of a [`CallRequest`], with the defaults most tests want.
@@ -222,10 +196,7 @@ impl Default for Call {
         let body = json!({"access_token": TOKEN, "email": "john@example.com"});
         Self {
             body: body.as_object().expect("an object").clone(),
-            headers: vec![StaticHeader {
-                name: "X-Api-Key".into(),
-                value: API_KEY.into(),
-            }],
+            headers: vec![StaticHeader { name: "X-Api-Key".into(), value: API_KEY.into() }],
             secrets: vec![secret(CURRENT_SECRET), secret(PREVIOUS_SECRET)],
             timeout: Duration::from_secs(5),
             identify_method: IdentifyMethod::Id,

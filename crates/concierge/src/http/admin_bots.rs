@@ -36,7 +36,11 @@ pub async fn list_bots(State(s): State<Services>, Admin(who): Admin) -> ApiResul
 #[utoipa::path(get, path = "/api/admin/v1/bots/{id}", tag = "bots", security(("bearer" = [])),
     params(("id" = String, Path)),
     responses((status = 200, body = BotDto), (status = 404, body = ErrorBody)))]
-pub async fn get_bot(State(s): State<Services>, Admin(who): Admin, ApiPath(id): ApiPath<String>) -> ApiResult<Json<BotDto>> {
+pub async fn get_bot(
+    State(s): State<Services>,
+    Admin(who): Admin,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Json<BotDto>> {
     Ok(Json(s.bot_for(&who, &id).await?.into()))
 }
 
@@ -110,14 +114,23 @@ pub async fn test_custom_auth(
 ) -> ApiResult<Json<AuthTestDto>> {
     let input = AuthTestInput {
         access_token: body.access_token,
-        fields: WidgetFields { user_id: body.user_id, email: body.email, name: body.name, phone_number: body.phone_number },
+        fields: WidgetFields {
+            user_id: body.user_id,
+            email: body.email,
+            name: body.name,
+            phone_number: body.phone_number,
+        },
     };
     let report = s.test_custom_auth(&who, &id, input, client).await?;
     let (outcome, identifier, profile) = match report.result {
         Ok((profile, identifier)) => (
             OutcomeDto {
                 code: "ok".into(),
-                message: format!("Authenticated: the contact is identified by {} {:?}.", identifier.method().label(), identifier.value()),
+                message: format!(
+                    "Authenticated: the contact is identified by {} {:?}.",
+                    identifier.method().label(),
+                    identifier.value()
+                ),
             },
             Some(identifier.value().to_owned()),
             Some(profile),
@@ -125,7 +138,9 @@ pub async fn test_custom_auth(
         Err(f) => (OutcomeDto { code: f.code.as_str().into(), message: f.message }, None, None),
     };
     let contact = report.contact.map(|m| match m {
-        ContactMatch::Existing { contact_id } => ContactMatchDto { status: "existing".into(), contact_id: Some(contact_id) },
+        ContactMatch::Existing { contact_id } => {
+            ContactMatchDto { status: "existing".into(), contact_id: Some(contact_id) }
+        }
         ContactMatch::New => ContactMatchDto { status: "new".into(), contact_id: None },
     });
     let trace = report.trace;

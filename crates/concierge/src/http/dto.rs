@@ -128,9 +128,7 @@ impl From<CustomAuthBody> for concierge_domain::CustomAuthInput {
             identify_method: b.identify_method,
             timeout_ms: b.timeout_ms,
             on_failure: b.on_failure,
-            headers: b.headers.map(|h| {
-                h.into_iter().map(|(k, v)| (k, v.filter(|v| v != MASK))).collect()
-            }),
+            headers: b.headers.map(|h| h.into_iter().map(|(k, v)| (k, v.filter(|v| v != MASK))).collect()),
             allowed_origins: b.allowed_origins,
         }
     }

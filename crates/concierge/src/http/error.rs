@@ -68,18 +68,26 @@ impl IntoResponse for ApiError {
                 error_response(StatusCode::NOT_FOUND, &format!("{what}_not_found"), format!("No such {what}."))
             }
             Error::Validation(fields) => {
-                let message = fields.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join(" ");
+                let message =
+                    fields.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join(" ");
                 let body = ErrorBody {
                     error: ErrorDetail {
                         code: "validation_failed".into(),
                         message,
-                        fields: fields.into_iter().map(|f| FieldMessage { field: f.field, message: f.message }).collect(),
+                        fields: fields
+                            .into_iter()
+                            .map(|f| FieldMessage { field: f.field, message: f.message })
+                            .collect(),
                     },
                 };
                 (StatusCode::UNPROCESSABLE_ENTITY, axum::Json(body)).into_response()
             }
             Error::BadRequest { code, message } => error_response(StatusCode::BAD_REQUEST, code, message),
-            Error::Conflict(what) => error_response(StatusCode::CONFLICT, "conflict", format!("That {} already exists.", what.replace('_', " "))),
+            Error::Conflict(what) => error_response(
+                StatusCode::CONFLICT,
+                "conflict",
+                format!("That {} already exists.", what.replace('_', " ")),
+            ),
             Error::RateLimited { retry_after_secs } => {
                 let mut r = error_response(
                     StatusCode::TOO_MANY_REQUESTS,
@@ -124,12 +132,20 @@ fn serde_message(text: String) -> String {
 
 impl From<QueryRejection> for ApiError {
     fn from(r: QueryRejection) -> Self {
-        ApiError::Request { status: StatusCode::BAD_REQUEST, code: "invalid_query", message: serde_message(r.body_text()) }
+        ApiError::Request {
+            status: StatusCode::BAD_REQUEST,
+            code: "invalid_query",
+            message: serde_message(r.body_text()),
+        }
     }
 }
 
 impl From<PathRejection> for ApiError {
     fn from(r: PathRejection) -> Self {
-        ApiError::Request { status: StatusCode::BAD_REQUEST, code: "invalid_path", message: serde_message(r.body_text()) }
+        ApiError::Request {
+            status: StatusCode::BAD_REQUEST,
+            code: "invalid_path",
+            message: serde_message(r.body_text()),
+        }
     }
 }

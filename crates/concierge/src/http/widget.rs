@@ -29,7 +29,12 @@ pub async fn start_session(
     let req = StartSession {
         bot_id: body.bot_id,
         access_token: body.access_token,
-        fields: WidgetFields { user_id: body.user_id, email: body.email, name: body.name, phone_number: body.phone_number },
+        fields: WidgetFields {
+            user_id: body.user_id,
+            email: body.email,
+            name: body.name,
+            phone_number: body.phone_number,
+        },
         visitor_token: body.visitor_token,
     };
     let started = s.start_session(req, client).await?;

@@ -45,12 +45,7 @@ impl Services {
         }
     }
 
-    pub async fn list_attempts(
-        &self,
-        who: &Principal,
-        bot_id: &str,
-        filter: AttemptFilter<'_>,
-    ) -> Result<AttemptPage> {
+    pub async fn list_attempts(&self, who: &Principal, bot_id: &str, filter: AttemptFilter<'_>) -> Result<AttemptPage> {
         self.bot_for(who, bot_id).await?;
         let limit = if filter.limit == 0 { 50 } else { filter.limit.min(200) };
         let items = self.store.list_attempts(bot_id, AttemptFilter { limit, ..filter }).await?;

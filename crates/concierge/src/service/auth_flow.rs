@@ -72,8 +72,7 @@ impl Services {
             Err(f) => (f.code.as_str(), Some(f.message.as_str()), None),
         };
         let status = outcome.trace.as_ref().and_then(|t| t.response.as_ref()).map(|r| i64::from(r.status));
-        self.record_attempt(&auth.bot_id, code, reason, latency, identifier, status, client_ip, is_test)
-            .await;
+        self.record_attempt(&auth.bot_id, code, reason, latency, identifier, status, client_ip, is_test).await;
         outcome
     }
 
@@ -112,10 +111,7 @@ impl Services {
                 identify_method: auth.settings.identify_method,
             })
             .await;
-        let result = trace
-            .outcome
-            .clone()
-            .map_err(|e| AuthFailure { code: e.code, message: e.message });
+        let result = trace.outcome.clone().map_err(|e| AuthFailure { code: e.code, message: e.message });
         CallOutcome { result, trace: Some(trace) }
     }
 }

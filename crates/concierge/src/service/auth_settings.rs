@@ -2,8 +2,8 @@
 //! the domain's validated settings (secrets open), and back.
 
 use concierge_domain::{
-    AdditionalField, CustomAuthInput, CustomAuthSettings, IdentifyMethod, OnFailure, SigningSecret,
-    StaticHeader, UpstreamPolicy,
+    AdditionalField, CustomAuthInput, CustomAuthSettings, IdentifyMethod, OnFailure, SigningSecret, StaticHeader,
+    UpstreamPolicy,
 };
 use concierge_store::CustomAuthRecord;
 

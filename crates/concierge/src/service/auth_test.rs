@@ -2,7 +2,7 @@
 //! full trace, writing nothing but the attempt log.
 
 use concierge_authcall::CallTrace;
-use concierge_domain::{FieldError, IdentifyMethod, Identifier, VerifiedProfile};
+use concierge_domain::{FieldError, Identifier, IdentifyMethod, VerifiedProfile};
 
 use super::auth_flow::{AuthFailure, WidgetFields};
 use super::{ClientInfo, Error, Principal, Result, Services};
@@ -49,12 +49,12 @@ impl Services {
         }
         let outcome = self.call_out(&auth, input.access_token.trim(), &input.fields, Some(client.ip), true).await;
         let contact = match &outcome.result {
-            Ok((_, identifier)) => Some(
-                match self.store.find_contact(bot_id, identifier.method().as_str(), identifier.value()).await? {
+            Ok((_, identifier)) => {
+                Some(match self.store.find_contact(bot_id, identifier.method().as_str(), identifier.value()).await? {
                     Some(c) => ContactMatch::Existing { contact_id: c.id },
                     None => ContactMatch::New,
-                },
-            ),
+                })
+            }
             Err(_) => None,
         };
         Ok(AuthTestReport {

@@ -52,9 +52,7 @@ impl Limits {
 
     /// Counts one session start for a bot that exists.
     pub fn check_bot(&self, bot_id: &str) -> Result<()> {
-        self.per_bot
-            .check_key(&bot_id.to_owned())
-            .map_err(|n| refused(n.wait_time_from(DefaultClock::default().now())))
+        self.per_bot.check_key(&bot_id.to_owned()).map_err(|n| refused(n.wait_time_from(DefaultClock::default().now())))
     }
 
     /// A slot for one outbound call to the bot's Authentication URL, or `None` when all

@@ -26,7 +26,12 @@ impl Services {
         }
         let message = self
             .store
-            .add_message(NewMessage { conversation_id: &session.conversation_id, author: "visitor", text, now: now_ms() })
+            .add_message(NewMessage {
+                conversation_id: &session.conversation_id,
+                author: "visitor",
+                text,
+                now: now_ms(),
+            })
             .await?;
         Ok(message)
     }

@@ -34,4 +34,3 @@ impl Services {
         Ok(Principal::Member { workspace_id: owner.workspace_id, user_id: owner.user_id })
     }
 }
-

@@ -39,7 +39,10 @@ async fn a_new_bot_has_the_seed_defaults_and_its_own_secret(app: TestApp) {
     let (_, list) = app.get("/bots").await;
     assert_eq!(list["items"].as_array().unwrap().len(), 2);
 }
-both_backends!(a_new_bot_has_the_seed_defaults_and_its_own_secret, super::a_new_bot_has_the_seed_defaults_and_its_own_secret);
+both_backends!(
+    a_new_bot_has_the_seed_defaults_and_its_own_secret,
+    super::a_new_bot_has_the_seed_defaults_and_its_own_secret
+);
 
 #[tokio::test]
 async fn invalid_settings_get_a_message_per_field() {
@@ -54,7 +57,8 @@ async fn invalid_settings_get_a_message_per_field() {
         .await;
     assert_eq!(status, 422, "{e}");
     assert_eq!(e["error"]["code"], "validation_failed");
-    let fields: Vec<&str> = e["error"]["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    let fields: Vec<&str> =
+        e["error"]["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
     assert_eq!(fields, ["url", "additional_fields", "identify_method", "timeout_ms", "on_failure", "headers.Host"]);
     // Nothing was half-written.
     let (_, s) = app.get(&format!("/bots/{bot}/custom-auth")).await;
@@ -78,7 +82,10 @@ async fn header_values_are_write_only_and_reach_the_customer(app: TestApp) {
     assert_eq!(customer.received()[0].headers["x-api-key"], "key-123-secret");
     app.assert_not_stored("key-123-secret").await;
 }
-both_backends!(header_values_are_write_only_and_reach_the_customer, super::header_values_are_write_only_and_reach_the_customer);
+both_backends!(
+    header_values_are_write_only_and_reach_the_customer,
+    super::header_values_are_write_only_and_reach_the_customer
+);
 
 async fn a_rotated_secret_and_the_previous_one_both_sign_during_the_grace_period(app: TestApp) {
     let customer = Customer::with_users().await;

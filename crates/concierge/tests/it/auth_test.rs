@@ -8,9 +8,12 @@ use crate::utils::{Customer, TestApp};
 
 async fn the_test_reports_new_then_existing_and_writes_nothing(app: TestApp) {
     let customer = Customer::with_users().await;
-    let bot = app.bot_with_auth(&customer.url, json!({"additional_fields": ["email"], "headers": {"X-Api-Key": "k-999"}})).await;
+    let bot = app
+        .bot_with_auth(&customer.url, json!({"additional_fields": ["email"], "headers": {"X-Api-Key": "k-999"}}))
+        .await;
     let path = format!("/bots/{bot}/custom-auth/test");
-    let (status, t) = app.post(&path, json!({"access_token": "tok-alice", "email": "alice@example.com", "name": "unticked"})).await;
+    let (status, t) =
+        app.post(&path, json!({"access_token": "tok-alice", "email": "alice@example.com", "name": "unticked"})).await;
     assert_eq!(status, 200, "{t}");
     assert_eq!(t["ok"], true);
     assert_eq!(t["outcome"]["code"], "ok");
@@ -25,7 +28,10 @@ async fn the_test_reports_new_then_existing_and_writes_nothing(app: TestApp) {
     assert!(!request.contains("k-999"), "static header values are masked");
     assert_eq!(customer.received()[0].body, json!({"access_token": "tok-alice", "email": "alice@example.com"}));
     let curl = t["curl"].as_str().unwrap();
-    assert!(curl.starts_with("curl ") && curl.contains("webhook-signature: v1,") && curl.contains(&customer.url), "{curl}");
+    assert!(
+        curl.starts_with("curl ") && curl.contains("webhook-signature: v1,") && curl.contains(&customer.url),
+        "{curl}"
+    );
 
     assert!(app.contacts(&bot).await.is_empty(), "the test creates no contact");
     let attempts = app.attempts(&bot, "").await;
@@ -35,7 +41,10 @@ async fn the_test_reports_new_then_existing_and_writes_nothing(app: TestApp) {
     let (_, t) = app.post(&path, json!({"access_token": "tok-alice"})).await;
     assert_eq!(t["contact"], json!({"status": "existing", "contact_id": s["contact"]["id"]}));
 }
-both_backends!(the_test_reports_new_then_existing_and_writes_nothing, super::the_test_reports_new_then_existing_and_writes_nothing);
+both_backends!(
+    the_test_reports_new_then_existing_and_writes_nothing,
+    super::the_test_reports_new_then_existing_and_writes_nothing
+);
 
 #[tokio::test]
 async fn the_test_explains_a_missing_identifier_and_other_failures() {

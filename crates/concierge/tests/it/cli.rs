@@ -16,7 +16,13 @@ fn tmp_dir() -> std::path::PathBuf {
 }
 
 fn concierge(data_dir: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(BIN).arg("--data-dir").arg(data_dir).args(args).env_remove("CONCIERGE_ADMIN_TOKEN").output().expect("runs")
+    Command::new(BIN)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .env_remove("CONCIERGE_ADMIN_TOKEN")
+        .output()
+        .expect("runs")
 }
 
 /// Starts `concierge serve` and returns it with the base URL it printed.
@@ -68,14 +74,23 @@ async fn an_operator_sets_up_users_and_tokens_and_no_secret_reaches_disk_or_logs
     let log = dir.join("server.log");
     std::fs::create_dir_all(&dir).unwrap();
 
-    let made = concierge(&data, &["user", "create", "--email", "Ops@Example.com", "--password", "correct horse battery"]);
+    let made =
+        concierge(&data, &["user", "create", "--email", "Ops@Example.com", "--password", "correct horse battery"]);
     assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
-    let again = concierge(&data, &["user", "create", "--email", "ops@example.com", "--password", "correct horse battery"]);
+    let again =
+        concierge(&data, &["user", "create", "--email", "ops@example.com", "--password", "correct horse battery"]);
     assert!(!again.status.success());
-    assert!(String::from_utf8_lossy(&again.stderr).contains("already taken"), "{}", String::from_utf8_lossy(&again.stderr));
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("already taken"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
     let short = concierge(&data, &["user", "create", "--email", "b@example.com", "--password", "short"]);
     assert!(String::from_utf8_lossy(&short.stderr).contains("password"));
-    let elsewhere = concierge(&data, &["user", "create", "--email", "c@example.com", "--password", "long enough pw", "--workspace", "Nope"]);
+    let elsewhere = concierge(
+        &data,
+        &["user", "create", "--email", "c@example.com", "--password", "long enough pw", "--workspace", "Nope"],
+    );
     assert!(String::from_utf8_lossy(&elsewhere.stderr).contains("no such workspace"));
     let token = concierge(&data, &["token", "create", "--email", "ops@example.com"]);
     assert!(token.status.success(), "{}", String::from_utf8_lossy(&token.stderr));
@@ -139,10 +154,22 @@ async fn an_operator_sets_up_users_and_tokens_and_no_secret_reaches_disk_or_logs
     for entry in std::fs::read_dir(&data).unwrap() {
         haystack.extend(std::fs::read(entry.unwrap().path()).unwrap());
     }
-    let mut secrets = vec!["tok-alice", "tok-bob", "wrong-token-zzz", "tok-carol", "hdr-secret-value", &signing_secret[6..], &token, "correct horse battery"];
+    let mut secrets = vec![
+        "tok-alice",
+        "tok-bob",
+        "wrong-token-zzz",
+        "tok-carol",
+        "hdr-secret-value",
+        &signing_secret[6..],
+        &token,
+        "correct horse battery",
+    ];
     secrets.extend(session_tokens.iter().map(String::as_str));
     for secret in secrets {
-        assert!(!haystack.windows(secret.len()).any(|w| w == secret.as_bytes()), "{secret:?} leaked to the database or logs");
+        assert!(
+            !haystack.windows(secret.len()).any(|w| w == secret.as_bytes()),
+            "{secret:?} leaked to the database or logs"
+        );
     }
     std::fs::remove_dir_all(dir).ok();
 }
@@ -155,10 +182,20 @@ fn bad_configuration_is_refused_at_start_with_a_clear_message() {
     std::fs::write(&config, "listen = 5\n").unwrap();
     let out = Command::new(BIN).args(["serve", "--config"]).arg(&config).output().unwrap();
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("invalid config file"), "{}", String::from_utf8_lossy(&out.stderr));
-    let out = Command::new(BIN).args(["serve", "--database-url", "mysql://x", "--data-dir"]).arg(&dir).output().unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("invalid config file"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out =
+        Command::new(BIN).args(["serve", "--database-url", "mysql://x", "--data-dir"]).arg(&dir).output().unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("postgres://"));
-    let out = Command::new(BIN).args(["serve", "--data-dir"]).arg(&dir).env("CONCIERGE_ADMIN_TOKEN", "short").output().unwrap();
+    let out = Command::new(BIN)
+        .args(["serve", "--data-dir"])
+        .arg(&dir)
+        .env("CONCIERGE_ADMIN_TOKEN", "short")
+        .output()
+        .unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("at least 16"));
     std::fs::remove_dir_all(dir).ok();
 }

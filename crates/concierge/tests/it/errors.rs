@@ -137,7 +137,8 @@ async fn the_guard_blocks_private_addresses_stored_before_the_switch_was_turned_
         assert_eq!(s["auth_error"]["code"], "auth_url_blocked", "{url}: {s}");
     }
     assert!(customer.received().is_empty(), "nothing reached the private address");
-    let (status, e) = closed.put(&format!("/bots/{}/custom-auth", bots[0].1), json!({"enabled": true, "url": customer.url})).await;
+    let (status, e) =
+        closed.put(&format!("/bots/{}/custom-auth", bots[0].1), json!({"enabled": true, "url": customer.url})).await;
     assert_eq!(status, 422, "and such a URL cannot be saved: {e}");
     assert_eq!(e["error"]["fields"][0]["field"], "url");
 }
@@ -192,9 +193,8 @@ async fn session_starts_are_rate_limited_per_ip() {
 async fn widget_origins_are_enforced_and_cors_answers() {
     let Some(app) = TestApp::spawn(crate::utils::Backend::Sqlite).await else { return };
     let bot = app.bot().await;
-    let (status, e) = app
-        .put(&format!("/bots/{bot}/custom-auth"), json!({"allowed_origins": ["https://shop.example"]}))
-        .await;
+    let (status, e) =
+        app.put(&format!("/bots/{bot}/custom-auth"), json!({"allowed_origins": ["https://shop.example"]})).await;
     assert_eq!(status, 200, "{e}");
     let start = |origin: &'static str| {
         app.http.post(app.url("/api/widget/v1/sessions")).header("origin", origin).json(&json!({"bot_id": bot})).send()

@@ -6,6 +6,7 @@ mod admin;
 mod auth_test;
 mod cli;
 mod errors;
+mod independent;
 mod ops;
 mod sessions;
 mod utils;

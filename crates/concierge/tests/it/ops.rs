@@ -42,7 +42,10 @@ async fn every_endpoint_is_served_and_documented() {
             .send()
             .await
             .unwrap();
-        assert!(![404, 405].contains(&live.status().as_u16()) || path.contains("{id}"), "{method} {path} is not served");
+        assert!(
+            ![404, 405].contains(&live.status().as_u16()) || path.contains("{id}"),
+            "{method} {path} is not served"
+        );
         assert_ne!(live.status().as_u16(), 405, "{method} {path} is not served");
         documented += 1;
     }
@@ -98,7 +101,8 @@ async fn the_attempt_log_filters_and_pages() {
     let (_, page1) = app.get(&format!("/bots/{bot}/auth-attempts?limit=2")).await;
     let cursor = page1["next_cursor"].as_str().unwrap();
     let (_, page2) = app.get(&format!("/bots/{bot}/auth-attempts?limit=2&before={cursor}")).await;
-    let (_, page3) = app.get(&format!("/bots/{bot}/auth-attempts?limit=2&before={}", page2["next_cursor"].as_str().unwrap())).await;
+    let (_, page3) =
+        app.get(&format!("/bots/{bot}/auth-attempts?limit=2&before={}", page2["next_cursor"].as_str().unwrap())).await;
     let ids: std::collections::HashSet<_> = [&page1, &page2, &page3]
         .iter()
         .flat_map(|p| p["items"].as_array().unwrap().iter().map(|a| a["id"].as_str().unwrap().to_owned()))

@@ -53,7 +53,10 @@ async fn signs_forwards_ticked_fields_and_creates_the_contact(app: TestApp) {
     app.assert_not_stored(s["session_token"].as_str().unwrap()).await;
     app.assert_not_stored(settings["signing_secret"].as_str().unwrap()).await;
 }
-both_backends!(signs_forwards_ticked_fields_and_creates_the_contact, super::signs_forwards_ticked_fields_and_creates_the_contact);
+both_backends!(
+    signs_forwards_ticked_fields_and_creates_the_contact,
+    super::signs_forwards_ticked_fields_and_creates_the_contact
+);
 
 async fn the_answer_replaces_profile_and_metadata(app: TestApp) {
     let calls = Arc::new(AtomicUsize::new(0));
@@ -125,13 +128,13 @@ async fn a_visitor_conversation_follows_the_login_in_the_same_browser_only(app: 
     assert_eq!(sent.status(), 201);
 
     // Another browser signs in as Bob claiming Alice's email on the page: nothing attaches.
-    let (_, bob) = app.start_session(json!({"bot_id": bot, "access_token": "tok-bob", "email": "alice@example.com"})).await;
+    let (_, bob) =
+        app.start_session(json!({"bot_id": bot, "access_token": "tok-bob", "email": "alice@example.com"})).await;
     assert_ne!(bob["conversation"]["id"], visitor["conversation"]["id"]);
 
     // The same browser signs in: its conversation comes along.
-    let (_, alice) = app
-        .start_session(json!({"bot_id": bot, "access_token": "tok-alice", "visitor_token": visitor_token}))
-        .await;
+    let (_, alice) =
+        app.start_session(json!({"bot_id": bot, "access_token": "tok-alice", "visitor_token": visitor_token})).await;
     assert_eq!(alice["authenticated"], true);
     assert_eq!(alice["conversation"]["id"], visitor["conversation"]["id"]);
     assert_eq!(alice["conversation"]["messages"][0]["text"], "Where is my order?");
@@ -140,9 +143,8 @@ async fn a_visitor_conversation_follows_the_login_in_the_same_browser_only(app: 
     // The visitor token is spent: it reads nothing any more, and cannot attach again.
     let old = app.http.get(app.url("/api/widget/v1/messages")).bearer_auth(visitor_token).send().await.unwrap();
     assert_eq!(old.status(), 401);
-    let (_, carol) = app
-        .start_session(json!({"bot_id": bot, "access_token": "tok-carol", "visitor_token": visitor_token}))
-        .await;
+    let (_, carol) =
+        app.start_session(json!({"bot_id": bot, "access_token": "tok-carol", "visitor_token": visitor_token})).await;
     assert_ne!(carol["conversation"]["id"], visitor["conversation"]["id"]);
 
     // Alice on a second device sees her history.
@@ -190,7 +192,9 @@ async fn two_hundred_concurrent_starts_make_one_contact(app: TestApp) {
     for _ in 0..200 {
         let app = app.clone();
         let bot = bot.clone();
-        tasks.push(tokio::spawn(async move { app.start_session(json!({"bot_id": bot, "access_token": "tok-alice"})).await }));
+        tasks.push(tokio::spawn(async move {
+            app.start_session(json!({"bot_id": bot, "access_token": "tok-alice"})).await
+        }));
     }
     let mut contact_ids = std::collections::HashSet::new();
     for t in tasks {

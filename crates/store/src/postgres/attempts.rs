@@ -1,6 +1,6 @@
 //! The log of Custom Authentication attempts shown in the dashboard.
 
-use sqlx::{QueryBuilder, PgPool};
+use sqlx::{PgPool, QueryBuilder};
 
 use super::rows;
 use crate::{clamp_limit, new_id, Attempt, AttemptFilter, NewAttempt, Result, ResultExt};
@@ -28,11 +28,7 @@ pub(super) async fn record_attempt(pool: &PgPool, attempt: &NewAttempt<'_>) -> R
 }
 
 /// Newest first, `filter.before` being the id of the previous page's last attempt.
-pub(super) async fn list_attempts(
-    pool: &PgPool,
-    bot_id: &str,
-    filter: AttemptFilter<'_>,
-) -> Result<Vec<Attempt>> {
+pub(super) async fn list_attempts(pool: &PgPool, bot_id: &str, filter: AttemptFilter<'_>) -> Result<Vec<Attempt>> {
     let mut query = QueryBuilder::new(
         "SELECT id, bot_id, outcome, reason, latency_ms, identifier, upstream_status, client_ip,
                 is_test, created_at
@@ -53,9 +49,6 @@ pub(super) async fn list_attempts(
 }
 
 pub(super) async fn purge_attempts(pool: &PgPool, before: i64) -> Result<u64> {
-    let done = sqlx::query("DELETE FROM auth_attempts WHERE created_at < $1")
-        .bind(before)
-        .execute(pool)
-        .await?;
+    let done = sqlx::query("DELETE FROM auth_attempts WHERE created_at < $1").bind(before).execute(pool).await?;
     Ok(done.rows_affected())
 }

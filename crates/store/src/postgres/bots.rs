@@ -6,12 +6,7 @@ use sqlx::PgPool;
 use super::rows;
 use crate::{new_id, Bot, CustomAuthRecord, Result, ResultExt};
 
-pub(super) async fn create_bot(
-    pool: &PgPool,
-    workspace_id: &str,
-    name: &str,
-    now: i64,
-) -> Result<Bot> {
+pub(super) async fn create_bot(pool: &PgPool, workspace_id: &str, name: &str, now: i64) -> Result<Bot> {
     let bot = Bot {
         id: new_id(),
         workspace_id: workspace_id.to_owned(),
@@ -19,17 +14,15 @@ pub(super) async fn create_bot(
         created_at: now,
         updated_at: now,
     };
-    sqlx::query(
-        "INSERT INTO bots (id, workspace_id, name, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(&bot.id)
-    .bind(&bot.workspace_id)
-    .bind(&bot.name)
-    .bind(bot.created_at)
-    .bind(bot.updated_at)
-    .execute(pool)
-    .await
-    .on_foreign_key("workspace")?;
+    sqlx::query("INSERT INTO bots (id, workspace_id, name, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)")
+        .bind(&bot.id)
+        .bind(&bot.workspace_id)
+        .bind(&bot.name)
+        .bind(bot.created_at)
+        .bind(bot.updated_at)
+        .execute(pool)
+        .await
+        .on_foreign_key("workspace")?;
     Ok(bot)
 }
 
@@ -56,12 +49,7 @@ pub(super) async fn list_bots(pool: &PgPool, workspace_id: &str) -> Result<Vec<B
     .collect()
 }
 
-pub(super) async fn rename_bot(
-    pool: &PgPool,
-    bot_id: &str,
-    name: &str,
-    now: i64,
-) -> Result<Option<Bot>> {
+pub(super) async fn rename_bot(pool: &PgPool, bot_id: &str, name: &str, now: i64) -> Result<Option<Bot>> {
     sqlx::query(
         "UPDATE bots SET name = $1, updated_at = $2 WHERE id = $3
          RETURNING id, workspace_id, name, created_at, updated_at",
@@ -75,10 +63,7 @@ pub(super) async fn rename_bot(
     .transpose()
 }
 
-pub(super) async fn get_custom_auth(
-    pool: &PgPool,
-    bot_id: &str,
-) -> Result<Option<CustomAuthRecord>> {
+pub(super) async fn get_custom_auth(pool: &PgPool, bot_id: &str) -> Result<Option<CustomAuthRecord>> {
     sqlx::query(
         "SELECT bot_id, enabled, url, additional_fields, identify_method, timeout_ms, on_failure,
                 headers, allowed_origins, signing_secret_sealed, previous_secret_sealed,

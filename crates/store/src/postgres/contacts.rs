@@ -4,15 +4,9 @@ use sqlx::types::Json;
 use sqlx::{PgPool, QueryBuilder};
 
 use super::rows;
-use crate::{
-    clamp_limit, new_id, Contact, ContactUpsert, Error, Page, Result, ResultExt,
-    UpsertedContact,
-};
+use crate::{clamp_limit, new_id, Contact, ContactUpsert, Error, Page, Result, ResultExt, UpsertedContact};
 
-pub(super) async fn upsert_contact(
-    pool: &PgPool,
-    upsert: &ContactUpsert<'_>,
-) -> Result<UpsertedContact> {
+pub(super) async fn upsert_contact(pool: &PgPool, upsert: &ContactUpsert<'_>) -> Result<UpsertedContact> {
     let metadata = Json(upsert.metadata);
     // The unique key (bot_id, identify_method, identifier) decides between the two
     // statements; nothing is checked first. A concurrent insert of the same key makes this
@@ -106,11 +100,7 @@ pub(super) async fn get_contact(pool: &PgPool, contact_id: &str) -> Result<Optio
 }
 
 /// Newest first, `page.before` being the id of the previous page's last contact.
-pub(super) async fn list_contacts(
-    pool: &PgPool,
-    bot_id: &str,
-    page: Page<'_>,
-) -> Result<Vec<Contact>> {
+pub(super) async fn list_contacts(pool: &PgPool, bot_id: &str, page: Page<'_>) -> Result<Vec<Contact>> {
     let mut query = QueryBuilder::new(
         "SELECT id, bot_id, identify_method, identifier, external_id, email, name, phone_number,
                 metadata, created_at, updated_at, last_authenticated_at

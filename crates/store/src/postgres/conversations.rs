@@ -4,14 +4,11 @@ use sqlx::{PgConnection, PgPool};
 
 use super::rows;
 use crate::{
-    clamp_limit, new_id, Conversation, Error, Message, NewMessage, OpenSession, OpenedSession,
-    Result, ResultExt, Session,
+    clamp_limit, new_id, Conversation, Error, Message, NewMessage, OpenSession, OpenedSession, Result, ResultExt,
+    Session,
 };
 
-pub(super) async fn open_session(
-    pool: &PgPool,
-    open: &OpenSession<'_>,
-) -> Result<OpenedSession> {
+pub(super) async fn open_session(pool: &PgPool, open: &OpenSession<'_>) -> Result<OpenedSession> {
     let mut tx = pool.begin().await?;
 
     if let Some(contact_id) = open.contact_id {
@@ -45,26 +42,22 @@ pub(super) async fn open_session(
         None => None,
     };
 
-    let mut attached_visitor_conversation = false;
-    let mut conversation = None;
-    if let Some(conversation_id) = visitor_conversation {
-        conversation = match open.contact_id {
-            // The visitor signed in: their conversation goes with them.
-            Some(contact_id) => hand_over(&mut tx, &conversation_id, contact_id, open.now).await?,
-            // A refreshed visitor keeps chatting where they were.
-            None => anonymous_conversation(&mut tx, &conversation_id).await?,
-        };
-        attached_visitor_conversation = open.contact_id.is_some() && conversation.is_some();
-    }
-    let conversation = match (conversation, open.contact_id) {
-        (Some(conversation), _) => conversation,
-        (None, Some(contact_id)) => match latest_conversation(&mut tx, open.bot_id, contact_id)
-            .await?
-        {
-            Some(conversation) => conversation,
-            None => new_conversation(&mut tx, open.bot_id, Some(contact_id), open.now).await?,
+    let from_visitor = match (visitor_conversation, open.contact_id) {
+        // The visitor signed in: their conversation goes with them.
+        (Some(conversation_id), Some(contact_id)) => {
+            hand_over(&mut tx, &conversation_id, contact_id, open.now).await?.map(|c| (c, true))
+        }
+        // A refreshed visitor keeps chatting where they were.
+        (Some(conversation_id), None) => anonymous_conversation(&mut tx, &conversation_id).await?.map(|c| (c, false)),
+        (None, _) => None,
+    };
+    let (conversation, attached_visitor_conversation) = match (from_visitor, open.contact_id) {
+        (Some(picked), _) => picked,
+        (None, Some(contact_id)) => match latest_conversation(&mut tx, open.bot_id, contact_id).await? {
+            Some(conversation) => (conversation, false),
+            None => (new_conversation(&mut tx, open.bot_id, Some(contact_id), open.now).await?, false),
         },
-        (None, None) => new_conversation(&mut tx, open.bot_id, None, open.now).await?,
+        (None, None) => (new_conversation(&mut tx, open.bot_id, None, open.now).await?, false),
     };
 
     let session = Session {
@@ -117,10 +110,7 @@ async fn hand_over(
     .transpose()
 }
 
-async fn anonymous_conversation(
-    tx: &mut PgConnection,
-    conversation_id: &str,
-) -> Result<Option<Conversation>> {
+async fn anonymous_conversation(tx: &mut PgConnection, conversation_id: &str) -> Result<Option<Conversation>> {
     sqlx::query(
         "SELECT id, bot_id, contact_id, created_at, updated_at FROM conversations
          WHERE id = $1 AND contact_id IS NULL",
@@ -132,11 +122,7 @@ async fn anonymous_conversation(
     .transpose()
 }
 
-async fn latest_conversation(
-    tx: &mut PgConnection,
-    bot_id: &str,
-    contact_id: &str,
-) -> Result<Option<Conversation>> {
+async fn latest_conversation(tx: &mut PgConnection, bot_id: &str, contact_id: &str) -> Result<Option<Conversation>> {
     sqlx::query(
         "SELECT id, bot_id, contact_id, created_at, updated_at FROM conversations
          WHERE bot_id = $1 AND contact_id = $2
@@ -178,11 +164,7 @@ async fn new_conversation(
     Ok(conversation)
 }
 
-pub(super) async fn find_session(
-    pool: &PgPool,
-    token_hash: &str,
-    now: i64,
-) -> Result<Option<Session>> {
+pub(super) async fn find_session(pool: &PgPool, token_hash: &str, now: i64) -> Result<Option<Session>> {
     sqlx::query(
         "SELECT id, bot_id, contact_id, conversation_id, created_at, expires_at
          FROM sessions WHERE token_hash = $1 AND expires_at > $2",
@@ -196,10 +178,7 @@ pub(super) async fn find_session(
 }
 
 pub(super) async fn purge_sessions(pool: &PgPool, now: i64) -> Result<u64> {
-    let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
-        .bind(now)
-        .execute(pool)
-        .await?;
+    let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now).execute(pool).await?;
     Ok(done.rows_affected())
 }
 

@@ -15,9 +15,9 @@ use async_trait::async_trait;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 
 use crate::{
-    ApiToken, ApiTokenOwner, Attempt, AttemptFilter, Bot, Contact, ContactUpsert,
-    CustomAuthRecord, Message, NewApiToken, NewAttempt, NewMessage, NewUser, OpenSession,
-    OpenedSession, Page, Result, Session, Store, UpsertedContact, User, Workspace,
+    ApiToken, ApiTokenOwner, Attempt, AttemptFilter, Bot, Contact, ContactUpsert, CustomAuthRecord, Message,
+    NewApiToken, NewAttempt, NewMessage, NewUser, OpenSession, OpenedSession, Page, Result, Session, Store,
+    UpsertedContact, User, Workspace,
 };
 
 #[derive(Clone)]
@@ -35,10 +35,7 @@ impl std::fmt::Debug for PostgresStore {
 impl PostgresStore {
     /// Connects to `url` and migrates the database.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self> {
-        let pool = PgPoolOptions::new()
-            .max_connections(max_connections)
-            .connect(url)
-            .await?;
+        let pool = PgPoolOptions::new().max_connections(max_connections).connect(url).await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
         Ok(Self { pool })
     }
@@ -127,12 +124,7 @@ impl Store for PostgresStore {
     }
 
     #[tracing::instrument(skip_all, fields(bot_id = %bot_id))]
-    async fn find_contact(
-        &self,
-        bot_id: &str,
-        identify_method: &str,
-        identifier: &str,
-    ) -> Result<Option<Contact>> {
+    async fn find_contact(&self, bot_id: &str, identify_method: &str, identifier: &str) -> Result<Option<Contact>> {
         contacts::find_contact(&self.pool, bot_id, identify_method, identifier).await
     }
 
@@ -162,12 +154,7 @@ impl Store for PostgresStore {
     }
 
     #[tracing::instrument(skip_all, fields(conversation_id = %conversation_id))]
-    async fn list_messages(
-        &self,
-        conversation_id: &str,
-        after: i64,
-        limit: u32,
-    ) -> Result<Vec<Message>> {
+    async fn list_messages(&self, conversation_id: &str, after: i64, limit: u32) -> Result<Vec<Message>> {
         conversations::list_messages(&self.pool, conversation_id, after, limit).await
     }
 

@@ -4,8 +4,8 @@ use sqlx::postgres::PgRow;
 use sqlx::Row;
 
 use crate::{
-    decode_json_value, ApiTokenOwner, Attempt, Bot, Contact, Conversation, CustomAuthRecord, Message,
-    Result, Session, User, Workspace,
+    decode_json_value, ApiTokenOwner, Attempt, Bot, Contact, Conversation, CustomAuthRecord, Message, Result, Session,
+    User, Workspace,
 };
 
 pub(super) fn workspace(row: &PgRow) -> Result<Workspace> {

@@ -4,8 +4,8 @@ use sqlx::PgPool;
 
 use super::rows;
 use crate::{
-    new_id, now_millis, ApiToken, ApiTokenOwner, Error, NewApiToken, NewUser, Result, ResultExt,
-    User, Workspace, DEFAULT_WORKSPACE_NAME,
+    new_id, now_millis, ApiToken, ApiTokenOwner, Error, NewApiToken, NewUser, Result, ResultExt, User, Workspace,
+    DEFAULT_WORKSPACE_NAME,
 };
 
 pub(super) async fn default_workspace(pool: &PgPool) -> Result<Workspace> {
@@ -20,10 +20,9 @@ pub(super) async fn default_workspace(pool: &PgPool) -> Result<Workspace> {
     .bind(now_millis())
     .execute(pool)
     .await?;
-    let row =
-        sqlx::query("SELECT id, name, is_default, created_at FROM workspaces WHERE is_default")
-            .fetch_optional(pool)
-            .await?;
+    let row = sqlx::query("SELECT id, name, is_default, created_at FROM workspaces WHERE is_default")
+        .fetch_optional(pool)
+        .await?;
     match row {
         Some(row) => rows::workspace(&row),
         // No default after the insert: an ordinary workspace already has its name.
@@ -32,12 +31,7 @@ pub(super) async fn default_workspace(pool: &PgPool) -> Result<Workspace> {
 }
 
 pub(super) async fn create_workspace(pool: &PgPool, name: &str) -> Result<Workspace> {
-    let workspace = Workspace {
-        id: new_id(),
-        name: name.to_owned(),
-        is_default: false,
-        created_at: now_millis(),
-    };
+    let workspace = Workspace { id: new_id(), name: name.to_owned(), is_default: false, created_at: now_millis() };
     sqlx::query("INSERT INTO workspaces (id, name, is_default, created_at) VALUES ($1, $2, FALSE, $3)")
         .bind(&workspace.id)
         .bind(&workspace.name)
@@ -48,10 +42,7 @@ pub(super) async fn create_workspace(pool: &PgPool, name: &str) -> Result<Worksp
     Ok(workspace)
 }
 
-pub(super) async fn find_workspace_by_name(
-    pool: &PgPool,
-    name: &str,
-) -> Result<Option<Workspace>> {
+pub(super) async fn find_workspace_by_name(pool: &PgPool, name: &str) -> Result<Option<Workspace>> {
     sqlx::query("SELECT id, name, is_default, created_at FROM workspaces WHERE name = $1")
         .bind(name)
         .fetch_optional(pool)
@@ -85,26 +76,17 @@ pub(super) async fn create_user(pool: &PgPool, new: &NewUser<'_>) -> Result<User
 }
 
 pub(super) async fn find_user_by_email(pool: &PgPool, email: &str) -> Result<Option<User>> {
-    sqlx::query(
-        "SELECT id, workspace_id, email, password_hash, created_at FROM users WHERE email = $1",
-    )
-    .bind(email)
-    .fetch_optional(pool)
-    .await?
-    .map(|row| rows::user(&row))
-    .transpose()
+    sqlx::query("SELECT id, workspace_id, email, password_hash, created_at FROM users WHERE email = $1")
+        .bind(email)
+        .fetch_optional(pool)
+        .await?
+        .map(|row| rows::user(&row))
+        .transpose()
 }
 
-pub(super) async fn create_api_token(
-    pool: &PgPool,
-    new: &NewApiToken<'_>,
-) -> Result<ApiToken> {
-    let token = ApiToken {
-        id: new_id(),
-        user_id: new.user_id.to_owned(),
-        name: new.name.to_owned(),
-        created_at: new.now,
-    };
+pub(super) async fn create_api_token(pool: &PgPool, new: &NewApiToken<'_>) -> Result<ApiToken> {
+    let token =
+        ApiToken { id: new_id(), user_id: new.user_id.to_owned(), name: new.name.to_owned(), created_at: new.now };
     sqlx::query(
         "INSERT INTO api_tokens (id, user_id, name, token_hash, created_at)
          VALUES ($1, $2, $3, $4, $5)",
@@ -121,10 +103,7 @@ pub(super) async fn create_api_token(
     Ok(token)
 }
 
-pub(super) async fn find_api_token(
-    pool: &PgPool,
-    token_hash: &str,
-) -> Result<Option<ApiTokenOwner>> {
+pub(super) async fn find_api_token(pool: &PgPool, token_hash: &str) -> Result<Option<ApiTokenOwner>> {
     sqlx::query(
         "SELECT t.id AS token_id, t.user_id, u.workspace_id
          FROM api_tokens t JOIN users u ON u.id = t.user_id

@@ -53,9 +53,6 @@ pub(super) async fn list_attempts(
 }
 
 pub(super) async fn purge_attempts(writer: &SqlitePool, before: i64) -> Result<u64> {
-    let done = sqlx::query("DELETE FROM auth_attempts WHERE created_at < ?")
-        .bind(before)
-        .execute(writer)
-        .await?;
+    let done = sqlx::query("DELETE FROM auth_attempts WHERE created_at < ?").bind(before).execute(writer).await?;
     Ok(done.rows_affected())
 }

@@ -5,12 +5,7 @@ use sqlx::SqlitePool;
 use super::rows;
 use crate::{encode_json, new_id, Bot, CustomAuthRecord, Result, ResultExt};
 
-pub(super) async fn create_bot(
-    writer: &SqlitePool,
-    workspace_id: &str,
-    name: &str,
-    now: i64,
-) -> Result<Bot> {
+pub(super) async fn create_bot(writer: &SqlitePool, workspace_id: &str, name: &str, now: i64) -> Result<Bot> {
     let bot = Bot {
         id: new_id(),
         workspace_id: workspace_id.to_owned(),
@@ -18,17 +13,15 @@ pub(super) async fn create_bot(
         created_at: now,
         updated_at: now,
     };
-    sqlx::query(
-        "INSERT INTO bots (id, workspace_id, name, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
-    )
-    .bind(&bot.id)
-    .bind(&bot.workspace_id)
-    .bind(&bot.name)
-    .bind(bot.created_at)
-    .bind(bot.updated_at)
-    .execute(writer)
-    .await
-    .on_foreign_key("workspace")?;
+    sqlx::query("INSERT INTO bots (id, workspace_id, name, created_at, updated_at) VALUES (?, ?, ?, ?, ?)")
+        .bind(&bot.id)
+        .bind(&bot.workspace_id)
+        .bind(&bot.name)
+        .bind(bot.created_at)
+        .bind(bot.updated_at)
+        .execute(writer)
+        .await
+        .on_foreign_key("workspace")?;
     Ok(bot)
 }
 
@@ -55,12 +48,7 @@ pub(super) async fn list_bots(reader: &SqlitePool, workspace_id: &str) -> Result
     .collect()
 }
 
-pub(super) async fn rename_bot(
-    writer: &SqlitePool,
-    bot_id: &str,
-    name: &str,
-    now: i64,
-) -> Result<Option<Bot>> {
+pub(super) async fn rename_bot(writer: &SqlitePool, bot_id: &str, name: &str, now: i64) -> Result<Option<Bot>> {
     sqlx::query(
         "UPDATE bots SET name = ?, updated_at = ? WHERE id = ?
          RETURNING id, workspace_id, name, created_at, updated_at",
@@ -74,10 +62,7 @@ pub(super) async fn rename_bot(
     .transpose()
 }
 
-pub(super) async fn get_custom_auth(
-    reader: &SqlitePool,
-    bot_id: &str,
-) -> Result<Option<CustomAuthRecord>> {
+pub(super) async fn get_custom_auth(reader: &SqlitePool, bot_id: &str) -> Result<Option<CustomAuthRecord>> {
     sqlx::query(
         "SELECT bot_id, enabled, url, additional_fields, identify_method, timeout_ms, on_failure,
                 headers, allowed_origins, signing_secret_sealed, previous_secret_sealed,

@@ -4,14 +4,10 @@ use sqlx::{QueryBuilder, SqlitePool};
 
 use super::rows;
 use crate::{
-    clamp_limit, encode_json, new_id, Contact, ContactUpsert, Error, Page, Result, ResultExt,
-    UpsertedContact,
+    clamp_limit, encode_json, new_id, Contact, ContactUpsert, Error, Page, Result, ResultExt, UpsertedContact,
 };
 
-pub(super) async fn upsert_contact(
-    writer: &SqlitePool,
-    upsert: &ContactUpsert<'_>,
-) -> Result<UpsertedContact> {
+pub(super) async fn upsert_contact(writer: &SqlitePool, upsert: &ContactUpsert<'_>) -> Result<UpsertedContact> {
     let metadata = encode_json("metadata", upsert.metadata)?;
     // The unique key (bot_id, identify_method, identifier) decides between the two
     // statements; nothing is checked first, so concurrent callers (here queued on the one
@@ -104,11 +100,7 @@ pub(super) async fn get_contact(reader: &SqlitePool, contact_id: &str) -> Result
 }
 
 /// Newest first, `page.before` being the id of the previous page's last contact.
-pub(super) async fn list_contacts(
-    reader: &SqlitePool,
-    bot_id: &str,
-    page: Page<'_>,
-) -> Result<Vec<Contact>> {
+pub(super) async fn list_contacts(reader: &SqlitePool, bot_id: &str, page: Page<'_>) -> Result<Vec<Contact>> {
     let mut query = QueryBuilder::new(
         "SELECT id, bot_id, identify_method, identifier, external_id, email, name, phone_number,
                 metadata, created_at, updated_at, last_authenticated_at

@@ -4,8 +4,8 @@ use sqlx::{SqliteConnection, SqlitePool};
 
 use super::rows;
 use crate::{
-    clamp_limit, new_id, Conversation, Error, Message, NewMessage, OpenSession, OpenedSession,
-    Result, ResultExt, Session,
+    clamp_limit, new_id, Conversation, Error, Message, NewMessage, OpenSession, OpenedSession, Result, ResultExt,
+    Session,
 };
 
 /// Write transactions start with `BEGIN IMMEDIATE`: they take the file's write lock up
@@ -13,10 +13,7 @@ use crate::{
 /// of failing when a read would turn into a write.
 const BEGIN: &str = "BEGIN IMMEDIATE";
 
-pub(super) async fn open_session(
-    writer: &SqlitePool,
-    open: &OpenSession<'_>,
-) -> Result<OpenedSession> {
+pub(super) async fn open_session(writer: &SqlitePool, open: &OpenSession<'_>) -> Result<OpenedSession> {
     let mut tx = writer.begin_with(BEGIN).await?;
 
     if let Some(contact_id) = open.contact_id {
@@ -48,26 +45,22 @@ pub(super) async fn open_session(
         None => None,
     };
 
-    let mut attached_visitor_conversation = false;
-    let mut conversation = None;
-    if let Some(conversation_id) = visitor_conversation {
-        conversation = match open.contact_id {
-            // The visitor signed in: their conversation goes with them.
-            Some(contact_id) => hand_over(&mut tx, &conversation_id, contact_id, open.now).await?,
-            // A refreshed visitor keeps chatting where they were.
-            None => anonymous_conversation(&mut tx, &conversation_id).await?,
-        };
-        attached_visitor_conversation = open.contact_id.is_some() && conversation.is_some();
-    }
-    let conversation = match (conversation, open.contact_id) {
-        (Some(conversation), _) => conversation,
-        (None, Some(contact_id)) => match latest_conversation(&mut tx, open.bot_id, contact_id)
-            .await?
-        {
-            Some(conversation) => conversation,
-            None => new_conversation(&mut tx, open.bot_id, Some(contact_id), open.now).await?,
+    let from_visitor = match (visitor_conversation, open.contact_id) {
+        // The visitor signed in: their conversation goes with them.
+        (Some(conversation_id), Some(contact_id)) => {
+            hand_over(&mut tx, &conversation_id, contact_id, open.now).await?.map(|c| (c, true))
+        }
+        // A refreshed visitor keeps chatting where they were.
+        (Some(conversation_id), None) => anonymous_conversation(&mut tx, &conversation_id).await?.map(|c| (c, false)),
+        (None, _) => None,
+    };
+    let (conversation, attached_visitor_conversation) = match (from_visitor, open.contact_id) {
+        (Some(picked), _) => picked,
+        (None, Some(contact_id)) => match latest_conversation(&mut tx, open.bot_id, contact_id).await? {
+            Some(conversation) => (conversation, false),
+            None => (new_conversation(&mut tx, open.bot_id, Some(contact_id), open.now).await?, false),
         },
-        (None, None) => new_conversation(&mut tx, open.bot_id, None, open.now).await?,
+        (None, None) => (new_conversation(&mut tx, open.bot_id, None, open.now).await?, false),
     };
 
     let session = Session {
@@ -120,10 +113,7 @@ async fn hand_over(
     .transpose()
 }
 
-async fn anonymous_conversation(
-    tx: &mut SqliteConnection,
-    conversation_id: &str,
-) -> Result<Option<Conversation>> {
+async fn anonymous_conversation(tx: &mut SqliteConnection, conversation_id: &str) -> Result<Option<Conversation>> {
     sqlx::query(
         "SELECT id, bot_id, contact_id, created_at, updated_at FROM conversations
          WHERE id = ? AND contact_id IS NULL",
@@ -181,11 +171,7 @@ async fn new_conversation(
     Ok(conversation)
 }
 
-pub(super) async fn find_session(
-    reader: &SqlitePool,
-    token_hash: &str,
-    now: i64,
-) -> Result<Option<Session>> {
+pub(super) async fn find_session(reader: &SqlitePool, token_hash: &str, now: i64) -> Result<Option<Session>> {
     sqlx::query(
         "SELECT id, bot_id, contact_id, conversation_id, created_at, expires_at
          FROM sessions WHERE token_hash = ? AND expires_at > ?",
@@ -199,10 +185,7 @@ pub(super) async fn find_session(
 }
 
 pub(super) async fn purge_sessions(writer: &SqlitePool, now: i64) -> Result<u64> {
-    let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= ?")
-        .bind(now)
-        .execute(writer)
-        .await?;
+    let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= ?").bind(now).execute(writer).await?;
     Ok(done.rows_affected())
 }
 

@@ -17,14 +17,12 @@ use std::path::Path;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 use crate::{
-    ApiToken, ApiTokenOwner, Attempt, AttemptFilter, Bot, Contact, ContactUpsert,
-    CustomAuthRecord, Message, NewApiToken, NewAttempt, NewMessage, NewUser, OpenSession,
-    OpenedSession, Page, Result, Session, Store, UpsertedContact, User, Workspace,
+    ApiToken, ApiTokenOwner, Attempt, AttemptFilter, Bot, Contact, ContactUpsert, CustomAuthRecord, Message,
+    NewApiToken, NewAttempt, NewMessage, NewUser, OpenSession, OpenedSession, Page, Result, Session, Store,
+    UpsertedContact, User, Workspace,
 };
 
 const READERS: u32 = 4;
@@ -50,20 +48,12 @@ impl SqliteStore {
 
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
-            .connect_with(
-                options
-                    .clone()
-                    .create_if_missing(true)
-                    .journal_mode(SqliteJournalMode::Wal),
-            )
+            .connect_with(options.clone().create_if_missing(true).journal_mode(SqliteJournalMode::Wal))
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&writer).await?;
 
         // WAL is a property of the file, set above by the writer.
-        let reader = SqlitePoolOptions::new()
-            .max_connections(READERS)
-            .connect_with(options.read_only(true))
-            .await?;
+        let reader = SqlitePoolOptions::new().max_connections(READERS).connect_with(options.read_only(true)).await?;
         Ok(Self { writer, reader })
     }
 
@@ -152,12 +142,7 @@ impl Store for SqliteStore {
     }
 
     #[tracing::instrument(skip_all, fields(bot_id = %bot_id))]
-    async fn find_contact(
-        &self,
-        bot_id: &str,
-        identify_method: &str,
-        identifier: &str,
-    ) -> Result<Option<Contact>> {
+    async fn find_contact(&self, bot_id: &str, identify_method: &str, identifier: &str) -> Result<Option<Contact>> {
         contacts::find_contact(&self.reader, bot_id, identify_method, identifier).await
     }
 
@@ -187,12 +172,7 @@ impl Store for SqliteStore {
     }
 
     #[tracing::instrument(skip_all, fields(conversation_id = %conversation_id))]
-    async fn list_messages(
-        &self,
-        conversation_id: &str,
-        after: i64,
-        limit: u32,
-    ) -> Result<Vec<Message>> {
+    async fn list_messages(&self, conversation_id: &str, after: i64, limit: u32) -> Result<Vec<Message>> {
         conversations::list_messages(&self.reader, conversation_id, after, limit).await
     }
 

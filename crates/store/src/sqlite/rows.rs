@@ -4,8 +4,8 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::Row;
 
 use crate::{
-    decode_json, ApiTokenOwner, Attempt, Bot, Contact, Conversation, CustomAuthRecord, Message,
-    Result, Session, User, Workspace,
+    decode_json, ApiTokenOwner, Attempt, Bot, Contact, Conversation, CustomAuthRecord, Message, Result, Session, User,
+    Workspace,
 };
 
 pub(super) fn workspace(row: &SqliteRow) -> Result<Workspace> {

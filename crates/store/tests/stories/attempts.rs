@@ -41,10 +41,7 @@ pub async fn attempts_are_filtered_paged_and_purged(h: &Harness) {
 
     let list = |filter| h.store.list_attempts(&bot.id, filter);
     let all = list(AttemptFilter::default()).await.expect("list");
-    assert_eq!(
-        outcomes_and_times(&all),
-        [("ok", 4), ("timeout", 3), ("ok", 2), ("upstream_error", 1), ("ok", 0)]
-    );
+    assert_eq!(outcomes_and_times(&all), [("ok", 4), ("timeout", 3), ("ok", 2), ("upstream_error", 1), ("ok", 0)]);
     assert!(all.iter().all(|a| a.bot_id == bot.id));
 
     let ok = list(AttemptFilter { outcome: Some("ok"), ..Default::default() }).await.expect("ok");

@@ -14,12 +14,7 @@ pub async fn bots_are_created_listed_and_renamed(h: &Harness) {
     let listed = h.store.list_bots(&acme.id).await.expect("list");
     assert_eq!(listed, vec![sales.clone(), support]);
 
-    let renamed = h
-        .store
-        .rename_bot(&sales.id, "Pre-sales", NOW + 5)
-        .await
-        .expect("rename")
-        .expect("the bot exists");
+    let renamed = h.store.rename_bot(&sales.id, "Pre-sales", NOW + 5).await.expect("rename").expect("the bot exists");
     assert_eq!(renamed.name, "Pre-sales");
     assert_eq!((renamed.created_at, renamed.updated_at), (NOW, NOW + 5));
     assert_eq!(h.store.get_bot(&sales.id).await.expect("get"), Some(renamed));

@@ -62,19 +62,12 @@ pub async fn upsert_creates_then_replaces_the_profile(h: &Harness) {
     assert!(by_email.created);
     assert_ne!(by_email.contact.id, ann.id);
     let other_bot = super::support::bot(h.store.as_ref()).await;
-    let elsewhere = h
-        .store
-        .upsert_contact(upsert(&other_bot.id, "u-1", &second_metadata))
-        .await
-        .expect("create in the other bot");
+    let elsewhere =
+        h.store.upsert_contact(upsert(&other_bot.id, "u-1", &second_metadata)).await.expect("create in the other bot");
     assert!(elsewhere.created);
     assert_ne!(elsewhere.contact.id, ann.id);
 
-    let err = h
-        .store
-        .upsert_contact(upsert("no-such-bot", "u-1", &second_metadata))
-        .await
-        .expect_err("no bot");
+    let err = h.store.upsert_contact(upsert("no-such-bot", "u-1", &second_metadata)).await.expect_err("no bot");
     assert!(matches!(err, Error::NotFound("bot")), "{err:?}");
 }
 
@@ -83,19 +76,11 @@ pub async fn upsert_creates_then_replaces_the_profile(h: &Harness) {
 async fn upsert_as(store: &dyn Store, bot_id: &str, method: IdentifyMethod, raw: &str) -> Contact {
     let identifier = Identifier::parse(method, raw).expect("a valid identifier");
     let empty = Map::new();
-    let key = ContactUpsert {
-        identify_method: method.as_str(),
-        ..upsert(bot_id, identifier.value(), &empty)
-    };
+    let key = ContactUpsert { identify_method: method.as_str(), ..upsert(bot_id, identifier.value(), &empty) };
     store.upsert_contact(key).await.expect("upsert").contact
 }
 
-async fn find(
-    store: &dyn Store,
-    bot_id: &str,
-    method: IdentifyMethod,
-    raw: &str,
-) -> Option<Contact> {
+async fn find(store: &dyn Store, bot_id: &str, method: IdentifyMethod, raw: &str) -> Option<Contact> {
     let identifier = Identifier::parse(method, raw).expect("a valid identifier");
     store.find_contact(bot_id, method.as_str(), identifier.value()).await.expect("find")
 }
@@ -103,8 +88,7 @@ async fn find(
 pub async fn contacts_are_found_by_normalised_identifier(h: &Harness) {
     let store = h.store.as_ref();
     let bot = bot(store).await;
-    let (email, phone, id) =
-        (IdentifyMethod::Email, IdentifyMethod::PhoneNumber, IdentifyMethod::Id);
+    let (email, phone, id) = (IdentifyMethod::Email, IdentifyMethod::PhoneNumber, IdentifyMethod::Id);
 
     let ann = upsert_as(store, &bot.id, email, " Ann@Example.COM ").await;
     assert_eq!(ann.identifier, "ann@example.com");
@@ -131,9 +115,7 @@ pub async fn contacts_are_listed_newest_first_in_pages(h: &Harness) {
         created.push(contact(h.store.as_ref(), &bot.id, &format!("c{i}")).await);
         contact(h.store.as_ref(), &other_bot.id, &format!("c{i}")).await;
     }
-    let ids = |contacts: &[Contact]| {
-        contacts.iter().map(|c| c.identifier.clone()).collect::<Vec<_>>()
-    };
+    let ids = |contacts: &[Contact]| contacts.iter().map(|c| c.identifier.clone()).collect::<Vec<_>>();
 
     let all = h.store.list_contacts(&bot.id, Page::default()).await.expect("list");
     assert_eq!(ids(&all), ["c4", "c3", "c2", "c1", "c0"]);

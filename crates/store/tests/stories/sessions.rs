@@ -22,18 +22,11 @@ pub async fn anonymous_visitor_gets_a_new_conversation(h: &Harness) {
 pub async fn refreshed_visitor_keeps_the_conversation(h: &Harness) {
     let bot = bot(h.store.as_ref()).await;
     let first = h.store.open_session(session(&bot.id, None, "old", None, NOW)).await.expect("open");
-    let refreshed = h
-        .store
-        .open_session(session(&bot.id, None, "new", Some("old"), NOW + 1))
-        .await
-        .expect("refresh");
+    let refreshed = h.store.open_session(session(&bot.id, None, "new", Some("old"), NOW + 1)).await.expect("refresh");
     assert_eq!(refreshed.conversation, first.conversation);
     assert!(!refreshed.attached_visitor_conversation);
     assert_eq!(h.store.find_session("old", NOW + 1).await.expect("find"), None);
-    assert_eq!(
-        h.store.find_session("new", NOW + 1).await.expect("find"),
-        Some(refreshed.session)
-    );
+    assert_eq!(h.store.find_session("new", NOW + 1).await.expect("find"), Some(refreshed.session));
 }
 
 pub async fn signing_in_hands_the_visitor_conversation_to_the_contact(h: &Harness) {
@@ -42,14 +35,9 @@ pub async fn signing_in_hands_the_visitor_conversation_to_the_contact(h: &Harnes
     // Ann chatted before, so she has a conversation of her own already.
     h.store.open_session(session(&bot.id, Some(&ann.id), "a0", None, NOW)).await.expect("open");
 
-    let visitor =
-        h.store.open_session(session(&bot.id, None, "visitor", None, NOW)).await.expect("open");
-    let hello = NewMessage {
-        conversation_id: &visitor.conversation.id,
-        author: "visitor",
-        text: "hello?",
-        now: NOW + 1,
-    };
+    let visitor = h.store.open_session(session(&bot.id, None, "visitor", None, NOW)).await.expect("open");
+    let hello =
+        NewMessage { conversation_id: &visitor.conversation.id, author: "visitor", text: "hello?", now: NOW + 1 };
     h.store.add_message(hello).await.expect("say hello");
 
     let signed_in = h
@@ -73,11 +61,8 @@ pub async fn signing_in_hands_the_visitor_conversation_to_the_contact(h: &Harnes
 
     // The revoked token hands nothing over a second time.
     let bob = contact(h.store.as_ref(), &bot.id, "bob").await;
-    let again = h
-        .store
-        .open_session(session(&bot.id, Some(&bob.id), "bob", Some("visitor"), NOW + 3))
-        .await
-        .expect("open");
+    let again =
+        h.store.open_session(session(&bot.id, Some(&bob.id), "bob", Some("visitor"), NOW + 3)).await.expect("open");
     assert!(!again.attached_visitor_conversation);
     assert_ne!(again.conversation.id, visitor.conversation.id);
     assert_eq!(again.conversation.contact_id.as_deref(), Some(bob.id.as_str()));
@@ -95,24 +80,16 @@ pub async fn contact_returns_to_the_latest_conversation(h: &Harness) {
     assert_eq!(again.conversation, first.conversation);
 
     // A visitor conversation handed to Ann becomes her most recent one...
-    let visitor =
-        h.store.open_session(session(&bot.id, None, "v", None, NOW + 2)).await.expect("open");
-    let handed = h
-        .store
-        .open_session(session(&bot.id, Some(&ann.id), "a3", Some("v"), NOW + 3))
-        .await
-        .expect("sign in");
+    let visitor = h.store.open_session(session(&bot.id, None, "v", None, NOW + 2)).await.expect("open");
+    let handed =
+        h.store.open_session(session(&bot.id, Some(&ann.id), "a3", Some("v"), NOW + 3)).await.expect("sign in");
     assert!(handed.attached_visitor_conversation);
     let latest = h.store.open_session(open_as_ann("a4", NOW + 4)).await.expect("open");
     assert_eq!(latest.conversation.id, visitor.conversation.id);
 
     // ...until a message makes the first one the most recently updated again.
-    let message = NewMessage {
-        conversation_id: &first.conversation.id,
-        author: "agent",
-        text: "any news?",
-        now: NOW + 5,
-    };
+    let message =
+        NewMessage { conversation_id: &first.conversation.id, author: "agent", text: "any news?", now: NOW + 5 };
     h.store.add_message(message).await.expect("add message");
     let back = h.store.open_session(open_as_ann("a5", NOW + 6)).await.expect("open");
     assert_eq!(back.conversation.id, first.conversation.id);
@@ -126,44 +103,26 @@ pub async fn foreign_expired_and_identified_visitor_tokens_are_ignored(h: &Harne
     let bob = contact(h.store.as_ref(), &bot.id, "bob").await;
 
     // A visitor session of another bot.
-    let foreign =
-        h.store.open_session(session(&other_bot.id, None, "foreign", None, NOW)).await.expect("open");
-    let opened = h
-        .store
-        .open_session(session(&bot.id, Some(&ann.id), "ann-1", Some("foreign"), NOW))
-        .await
-        .expect("open");
+    let foreign = h.store.open_session(session(&other_bot.id, None, "foreign", None, NOW)).await.expect("open");
+    let opened =
+        h.store.open_session(session(&bot.id, Some(&ann.id), "ann-1", Some("foreign"), NOW)).await.expect("open");
     assert!(!opened.attached_visitor_conversation);
     assert_ne!(opened.conversation.id, foreign.conversation.id);
-    let anonymous = h
-        .store
-        .open_session(session(&bot.id, None, "anon-1", Some("foreign"), NOW))
-        .await
-        .expect("open");
+    let anonymous = h.store.open_session(session(&bot.id, None, "anon-1", Some("foreign"), NOW)).await.expect("open");
     assert_ne!(anonymous.conversation.id, foreign.conversation.id);
     assert!(h.store.find_session("foreign", NOW).await.expect("find").is_some(), "not revoked");
 
     // An expired visitor session.
-    let expired = h
-        .store
-        .open_session(session(&bot.id, None, "expired", None, NOW - HOUR))
-        .await
-        .expect("open");
-    let opened = h
-        .store
-        .open_session(session(&bot.id, Some(&bob.id), "bob-1", Some("expired"), NOW))
-        .await
-        .expect("open");
+    let expired = h.store.open_session(session(&bot.id, None, "expired", None, NOW - HOUR)).await.expect("open");
+    let opened =
+        h.store.open_session(session(&bot.id, Some(&bob.id), "bob-1", Some("expired"), NOW)).await.expect("open");
     assert!(!opened.attached_visitor_conversation);
     assert_ne!(opened.conversation.id, expired.conversation.id);
     assert_eq!(opened.conversation.contact_id.as_deref(), Some(bob.id.as_str()));
 
     // Someone else's signed-in session.
-    let opened = h
-        .store
-        .open_session(session(&bot.id, Some(&bob.id), "bob-2", Some("ann-1"), NOW))
-        .await
-        .expect("open");
+    let opened =
+        h.store.open_session(session(&bot.id, Some(&bob.id), "bob-2", Some("ann-1"), NOW)).await.expect("open");
     assert!(!opened.attached_visitor_conversation);
     assert_eq!(opened.conversation.contact_id.as_deref(), Some(bob.id.as_str()));
     assert!(h.store.find_session("ann-1", NOW).await.expect("find").is_some(), "not revoked");
@@ -174,11 +133,7 @@ pub async fn unknown_bot_and_contact_are_not_found(h: &Harness) {
     let other_bot = super::support::bot(h.store.as_ref()).await;
     let stranger = contact(h.store.as_ref(), &other_bot.id, "stranger").await;
 
-    let err = h
-        .store
-        .open_session(session("no-such-bot", None, "t1", None, NOW))
-        .await
-        .expect_err("no bot");
+    let err = h.store.open_session(session("no-such-bot", None, "t1", None, NOW)).await.expect_err("no bot");
     assert!(matches!(err, Error::NotFound("bot")), "{err:?}");
     for contact_id in ["no-such-contact", stranger.id.as_str()] {
         let err = h
@@ -195,11 +150,7 @@ pub async fn unknown_bot_and_contact_are_not_found(h: &Harness) {
 pub async fn sessions_expire_and_are_purged(h: &Harness) {
     let bot = bot(h.store.as_ref()).await;
     let short = h.store.open_session(session(&bot.id, None, "short", None, NOW)).await.expect("open");
-    let long = h
-        .store
-        .open_session(session(&bot.id, None, "long", None, NOW + HOUR))
-        .await
-        .expect("open");
+    let long = h.store.open_session(session(&bot.id, None, "long", None, NOW + HOUR)).await.expect("open");
 
     let find = |token, now| h.store.find_session(token, now);
     assert_eq!(find("short", NOW).await.expect("find"), Some(short.session.clone()));
@@ -207,11 +158,8 @@ pub async fn sessions_expire_and_are_purged(h: &Harness) {
     assert_eq!(find("short", NOW + HOUR).await.expect("find"), None, "expired at expires_at");
     assert_eq!(find("unknown", NOW).await.expect("find"), None);
 
-    let err = h
-        .store
-        .open_session(session(&bot.id, None, "long", None, NOW))
-        .await
-        .expect_err("token hashes are unique");
+    let err =
+        h.store.open_session(session(&bot.id, None, "long", None, NOW)).await.expect_err("token hashes are unique");
     assert!(matches!(err, Error::Conflict("session_token")), "{err:?}");
 
     assert_eq!(h.store.purge_sessions(NOW + HOUR).await.expect("purge"), 1);

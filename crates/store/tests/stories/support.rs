@@ -4,9 +4,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use concierge_store::testing::{temp_sqlite, TempDir, TempPostgres};
-use concierge_store::{
-    Bot, Contact, ContactUpsert, OpenSession, PostgresStore, SqliteStore, Store,
-};
+use concierge_store::{Bot, Contact, ContactUpsert, OpenSession, PostgresStore, SqliteStore, Store};
 use serde_json::{Map, Value};
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{Connection, Executor, PgConnection, SqliteConnection};
@@ -63,9 +61,7 @@ impl Harness {
     /// `None` when PostgreSQL is unreachable outside CI: the story is skipped.
     pub async fn postgres() -> Option<Self> {
         let db = TempPostgres::create().await?;
-        let store = PostgresStore::connect(&db.url, PG_CONNECTIONS)
-            .await
-            .expect("connect to the test database");
+        let store = PostgresStore::connect(&db.url, PG_CONNECTIONS).await.expect("connect to the test database");
         Some(Self::new(Opened::Postgres(store), Place::Postgres(db)))
     }
 
@@ -80,9 +76,7 @@ impl Harness {
                 Opened::Sqlite(SqliteStore::open(path).await.expect("open the SQLite file again"))
             }
             Place::Postgres(db) => Opened::Postgres(
-                PostgresStore::connect(&db.url, PG_CONNECTIONS)
-                    .await
-                    .expect("connect to the test database again"),
+                PostgresStore::connect(&db.url, PG_CONNECTIONS).await.expect("connect to the test database again"),
             ),
         };
         let store = opened.store();
@@ -95,8 +89,7 @@ impl Harness {
         match &self.place {
             Place::Sqlite { path, .. } => {
                 let options = SqliteConnectOptions::new().filename(path);
-                let mut conn =
-                    SqliteConnection::connect_with(&options).await.expect("open the SQLite file");
+                let mut conn = SqliteConnection::connect_with(&options).await.expect("open the SQLite file");
                 conn.execute(sql).await.expect("run raw SQL");
                 conn.close().await.expect("close the raw connection");
             }
@@ -138,11 +131,7 @@ pub fn metadata(json: Value) -> Map<String, Value> {
 }
 
 /// An upsert by `id` with no profile.
-pub fn upsert<'a>(
-    bot_id: &'a str,
-    identifier: &'a str,
-    metadata: &'a Map<String, Value>,
-) -> ContactUpsert<'a> {
+pub fn upsert<'a>(bot_id: &'a str, identifier: &'a str, metadata: &'a Map<String, Value>) -> ContactUpsert<'a> {
     ContactUpsert {
         bot_id,
         identify_method: "id",

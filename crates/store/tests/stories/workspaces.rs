@@ -74,16 +74,10 @@ pub async fn api_tokens_find_their_owner(h: &Harness) {
     let acme = h.store.create_workspace("Acme").await.expect("create Acme");
     let ann = h
         .store
-        .create_user(NewUser {
-            workspace_id: &acme.id,
-            email: "ann@example.com",
-            password_hash: "hash",
-            now: NOW,
-        })
+        .create_user(NewUser { workspace_id: &acme.id, email: "ann@example.com", password_hash: "hash", now: NOW })
         .await
         .expect("create Ann");
-    let new_token =
-        |token_hash| NewApiToken { user_id: &ann.id, name: "deploy", token_hash, now: NOW + 1 };
+    let new_token = |token_hash| NewApiToken { user_id: &ann.id, name: "deploy", token_hash, now: NOW + 1 };
 
     let token = h.store.create_api_token(new_token("hash-1")).await.expect("create token");
     assert_eq!(token.user_id, ann.id);

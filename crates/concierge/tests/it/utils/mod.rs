@@ -84,10 +84,8 @@ impl TestApp {
             Backend::Sqlite => None,
             Backend::Postgres => Some(TempPostgres::create().await?),
         };
-        let storage = StorageArgs {
-            data_dir: Some(data_dir.clone()),
-            database_url: postgres.as_ref().map(|p| p.url.clone()),
-        };
+        let storage =
+            StorageArgs { data_dir: Some(data_dir.clone()), database_url: postgres.as_ref().map(|p| p.url.clone()) };
         let mut app = Self::start(backend, storage, args).await;
         app.postgres = postgres;
         Some(app)
@@ -96,7 +94,8 @@ impl TestApp {
     /// A second server on this one's database and secret key, e.g. another instance, or
     /// the same one restarted with other settings. It cleans up nothing.
     pub async fn sibling(&self, args: ServeArgs) -> TestApp {
-        let storage = StorageArgs { data_dir: self.storage.data_dir.clone(), database_url: self.storage.database_url.clone() };
+        let storage =
+            StorageArgs { data_dir: self.storage.data_dir.clone(), database_url: self.storage.database_url.clone() };
         let mut app = Self::start(self.backend, storage, args).await;
         app.owns_storage = false;
         app
@@ -139,7 +138,13 @@ impl TestApp {
         self.admin_as(ADMIN_TOKEN, method, path, body).await
     }
 
-    pub async fn admin_as(&self, token: &str, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+    pub async fn admin_as(
+        &self,
+        token: &str,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         let mut req = self.http.request(method, self.url(&format!("/api/admin/v1{path}"))).bearer_auth(token);
         if let Some(body) = body {
             req = req.json(&body);
@@ -214,7 +219,12 @@ impl TestApp {
             }
             Backend::Postgres => {
                 let url = self.storage.database_url.clone().expect("postgres url");
-                let out = tokio::process::Command::new("pg_dump").arg("--data-only").arg(&url).output().await.expect("pg_dump runs");
+                let out = tokio::process::Command::new("pg_dump")
+                    .arg("--data-only")
+                    .arg(&url)
+                    .output()
+                    .await
+                    .expect("pg_dump runs");
                 assert!(out.status.success(), "pg_dump: {}", String::from_utf8_lossy(&out.stderr));
                 out.stdout
             }

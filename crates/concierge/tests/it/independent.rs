@@ -1,0 +1,56 @@
+//! Our signature, verified by an independent implementation: a customer endpoint in Node
+//! using the stock `standardwebhooks` package from npm (tests/customer-node).
+
+use std::process::Stdio;
+
+use serde_json::json;
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+use crate::utils::TestApp;
+
+#[tokio::test]
+async fn a_node_customer_verifies_our_signature_with_the_stock_library() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/customer-node");
+    if !dir.join("node_modules/standardwebhooks").exists() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "tests/customer-node has no node_modules: run `npm ci` there (.ci/run does)"
+        );
+        eprintln!("skipping: tests/customer-node needs `npm ci`");
+        return;
+    }
+    let Some(app) = TestApp::spawn(crate::utils::Backend::Sqlite).await else { return };
+    let bot = app.bot().await;
+    let (_, settings) = app.get(&format!("/bots/{bot}/custom-auth")).await;
+
+    let mut node = tokio::process::Command::new("node")
+        .arg("server.mjs")
+        .current_dir(&dir)
+        .env("CONCIERGE_SIGNING_SECRET", settings["signing_secret"].as_str().unwrap())
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("node runs");
+    let mut lines = BufReader::new(node.stdout.take().unwrap()).lines();
+    let port =
+        lines.next_line().await.unwrap().expect("node prints its port").trim_start_matches("listening ").to_owned();
+    let url = format!("http://127.0.0.1:{port}/auth");
+    let (status, _) = app.put(&format!("/bots/{bot}/custom-auth"), json!({"enabled": true, "url": url})).await;
+    assert_eq!(status, 200);
+
+    let (_, s) = app.start_session(json!({"bot_id": bot, "access_token": "tok-alice"})).await;
+    assert_eq!(s["authenticated"], true, "the Node customer accepted our signature: {s}");
+    assert_eq!(s["contact"]["name"], "Alice");
+
+    // After a rotation the old secret keeps signing, so the customer (still on it) accepts.
+    app.post(&format!("/bots/{bot}/custom-auth/rotate-secret"), json!({})).await;
+    let (_, s) = app.start_session(json!({"bot_id": bot, "access_token": "tok-alice"})).await;
+    assert_eq!(s["authenticated"], true, "{s}");
+
+    // A request signed with a secret the customer does not know is refused.
+    let other = app.bot().await;
+    app.put(&format!("/bots/{other}/custom-auth"), json!({"enabled": true, "url": url})).await;
+    let (_, s) = app.start_session(json!({"bot_id": other, "access_token": "tok-alice"})).await;
+    assert_eq!(s["auth_error"]["code"], "invalid_token", "{s}");
+    node.kill().await.ok();
+}
