@@ -92,7 +92,8 @@ pub(super) async fn open_session(writer: &SqlitePool, open: &OpenSession<'_>) ->
     Ok(OpenedSession { session, conversation, attached_visitor_conversation })
 }
 
-/// Gives an anonymous conversation to `contact_id`; `None` if it already has a contact.
+/// Gives an anonymous conversation to `contact_id`, as its most recently updated one;
+/// `None` if the conversation already has a contact.
 async fn hand_over(
     tx: &mut SqliteConnection,
     conversation_id: &str,
