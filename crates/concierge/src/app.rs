@@ -36,7 +36,7 @@ pub async fn open_store(storage: &StorageConfig) -> anyhow::Result<Arc<dyn Store
 pub async fn services(config: Config) -> anyhow::Result<Services> {
     let store = open_store(&config.storage).await?;
     store.default_workspace().await.context("cannot create the default workspace")?;
-    let sealer = Sealer::load(std::env::var("CONCIERGE_SECRET_KEY").ok().as_deref(), &config.storage.data_dir)?;
+    let sealer = Sealer::load(config.secret_key.as_deref(), &config.storage.data_dir)?;
     let client = AuthClient::new(ClientConfig {
         allow_private: config.allow_private_upstreams,
         user_agent: format!("Concierge/{} (+custom-authentication)", env!("CARGO_PKG_VERSION")),

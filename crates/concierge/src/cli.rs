@@ -22,7 +22,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the server: widget, admin API and (later) dashboard.
+    /// Run the server: the widget API and the admin API.
     Serve(ServeArgs),
     /// Manage dashboard users.
     #[command(subcommand)]
@@ -61,6 +61,10 @@ pub struct ServeArgs {
     /// A bearer token with full admin rights, for automation and first setup.
     #[arg(long, env = "CONCIERGE_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
+    /// Key that seals stored secrets (base64 of 32 bytes). Default: `secret.key` in the data
+    /// directory, created on first start. Instances sharing a database must share it.
+    #[arg(long, env = "CONCIERGE_SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<String>,
     /// Log format: `pretty` or `json`.
     #[arg(long, env = "CONCIERGE_LOG_FORMAT")]
     pub log_format: Option<String>,

@@ -20,6 +20,7 @@ struct FileConfig {
     allow_private_upstreams: Option<bool>,
     allow_http_upstreams: Option<bool>,
     admin_token: Option<String>,
+    secret_key: Option<String>,
     log_format: Option<String>,
     log_level: Option<String>,
     session_ttl_secs: Option<u64>,
@@ -65,6 +66,7 @@ pub struct Config {
     pub allow_private_upstreams: bool,
     pub allow_http_upstreams: bool,
     pub admin_token: Option<String>,
+    pub secret_key: Option<String>,
     pub log_format: LogFormat,
     pub log_level: String,
     pub session_ttl: Duration,
@@ -84,6 +86,7 @@ impl std::fmt::Debug for Config {
             .field("allow_private_upstreams", &self.allow_private_upstreams)
             .field("allow_http_upstreams", &self.allow_http_upstreams)
             .field("admin_token", &self.admin_token.as_ref().map(|_| "********"))
+            .field("secret_key", &self.secret_key.as_ref().map(|_| "********"))
             .field("session_ttl", &self.session_ttl)
             .field("attempt_retention", &self.attempt_retention)
             .finish_non_exhaustive()
@@ -142,6 +145,7 @@ pub fn load(config_file: Option<&Path>, storage_args: &StorageArgs, args: &Serve
         allow_private_upstreams: args.allow_private_upstreams.or(file.allow_private_upstreams).unwrap_or(false),
         allow_http_upstreams: args.allow_http_upstreams.or(file.allow_http_upstreams).unwrap_or(false),
         admin_token,
+        secret_key: args.secret_key.clone().or(file.secret_key.clone()).filter(|k| !k.is_empty()),
         log_format,
         log_level: args.log_level.clone().or(file.log_level.clone()).unwrap_or_else(|| "info".into()),
         session_ttl: Duration::from_secs(positive(
