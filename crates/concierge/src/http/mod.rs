@@ -11,8 +11,9 @@ mod ops;
 mod widget;
 
 use axum::extract::DefaultBodyLimit;
-use axum::http::{header, HeaderName, Method, Request};
+use axum::http::{header, HeaderName, Method, Request, StatusCode};
 use axum::Router;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
@@ -22,6 +23,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub use ops::metrics_handle;
+
+use error::error_response;
 
 use crate::service::Services;
 
@@ -57,6 +60,12 @@ pub fn router(services: Services) -> Router {
     let (router, _) = api().split_for_parts();
     let request_id = HeaderName::from_static("x-request-id");
     router
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(CatchPanicLayer::custom(|_| {
+            tracing::error!("a request handler panicked");
+            error_response(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "Something went wrong on our side.")
+        }))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
@@ -70,6 +79,14 @@ pub fn router(services: Services) -> Router {
         }))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
         .with_state(services)
+}
+
+async fn not_found() -> axum::response::Response {
+    error_response(StatusCode::NOT_FOUND, "route_not_found", "There is no such endpoint; see /api/openapi.json.")
+}
+
+async fn method_not_allowed() -> axum::response::Response {
+    error_response(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "This endpoint does not take that method.")
 }
 
 /// The documented API. Split out so a test can compare the document with the routes.

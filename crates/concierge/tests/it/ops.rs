@@ -53,6 +53,17 @@ async fn every_endpoint_is_served_and_documented() {
     assert_eq!(operations, documented, "an endpoint is documented but not listed here");
 }
 
+#[tokio::test]
+async fn unknown_routes_and_methods_answer_with_the_error_body() {
+    let Some(app) = TestApp::spawn(crate::utils::Backend::Sqlite).await else { return };
+    let resp = app.http.get(app.url("/api/admin/v1/nope")).send().await.unwrap();
+    assert_eq!(resp.status(), 404);
+    assert_eq!(resp.json::<Value>().await.unwrap()["error"]["code"], "route_not_found");
+    let resp = app.http.delete(app.url("/api/widget/v1/sessions")).send().await.unwrap();
+    assert_eq!(resp.status(), 405);
+    assert_eq!(resp.json::<Value>().await.unwrap()["error"]["code"], "method_not_allowed");
+}
+
 #[test]
 fn the_committed_openapi_document_is_current() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/openapi.json");
