@@ -67,6 +67,7 @@ pub fn router(services: Services) -> Router {
             error_response(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "Something went wrong on our side.")
         }))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(widget_cors())
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
             let path = req
@@ -91,15 +92,6 @@ async fn method_not_allowed() -> axum::response::Response {
 
 /// The documented API. Split out so a test can compare the document with the routes.
 pub fn api() -> OpenApiRouter<Services> {
-    let widget_cors = CorsLayer::new()
-        .allow_origin(AllowOrigin::mirror_request())
-        .allow_methods([Method::GET, Method::POST])
-        .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION])
-        .max_age(std::time::Duration::from_secs(3600));
-    let widget = OpenApiRouter::new()
-        .routes(routes!(widget::start_session))
-        .routes(routes!(widget::post_message, widget::list_messages))
-        .layer(widget_cors);
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(admin_bots::create_bot, admin_bots::list_bots))
         .routes(routes!(admin_bots::get_bot, admin_bots::patch_bot))
@@ -113,7 +105,19 @@ pub fn api() -> OpenApiRouter<Services> {
         .routes(routes!(ops::readyz))
         .routes(routes!(ops::metrics))
         .routes(routes!(ops::openapi))
-        .merge(widget)
+        .routes(routes!(widget::start_session))
+        .routes(routes!(widget::post_message, widget::list_messages))
+}
+
+/// Widget endpoints answer any origin here; each bot's `allowed_origins` is enforced by
+/// the session start itself, which knows the bot. Admin endpoints get no CORS headers, so
+/// browsers keep other sites out of them.
+fn widget_cors() -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::predicate(|_, parts| parts.uri.path().starts_with("/api/widget/")))
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION])
+        .max_age(std::time::Duration::from_secs(3600))
 }
 
 /// The OpenAPI document, pretty-printed, as committed in `docs/openapi.json`.

@@ -216,6 +216,15 @@ async fn widget_origins_are_enforced_and_cors_answers() {
         .unwrap();
     assert!(preflight.status().is_success());
     assert_eq!(preflight.headers()["access-control-allow-origin"], "https://shop.example");
+    let admin = app
+        .http
+        .get(app.url(&format!("/api/admin/v1/bots/{bot}")))
+        .header("origin", "https://shop.example")
+        .bearer_auth(crate::utils::ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert!(admin.headers().get("access-control-allow-origin").is_none(), "no CORS on the admin API");
 }
 
 #[tokio::test]
