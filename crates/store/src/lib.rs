@@ -133,14 +133,17 @@ impl<T, E: Into<Error>> ResultExt<T> for Result<T, E> {
     }
 }
 
-/// Reads a JSON column; anything that does not parse into `T` is [`Error::Corrupt`].
-fn decode_json<T: serde::de::DeserializeOwned>(column: &str, json: &str) -> Result<T> {
-    serde_json::from_str(json).map_err(|err| Error::Corrupt(format!("{column}: {err}")))
-}
-
-/// Like [`decode_json`], for a column the driver already parsed (PostgreSQL `JSONB`).
-fn decode_json_value<T: serde::de::DeserializeOwned>(column: &str, json: serde_json::Value) -> Result<T> {
-    serde_json::from_value(json).map_err(|err| Error::Corrupt(format!("{column}: {err}")))
+/// Turns a row into a model; a column that does not decode (malformed JSON, say) is
+/// corrupt data rather than a database failure.
+fn decode_row<'r, T, R>(row: &'r R) -> Result<T>
+where
+    R: sqlx::Row,
+    T: sqlx::FromRow<'r, R>,
+{
+    T::from_row(row).map_err(|err| match err {
+        sqlx::Error::ColumnDecode { index, source } => Error::Corrupt(format!("{index}: {source}")),
+        other => Error::Database(other),
+    })
 }
 
 fn encode_json<T: serde::Serialize>(column: &str, value: &T) -> Result<String> {

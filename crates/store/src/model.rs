@@ -1,6 +1,6 @@
 use serde_json::{Map, Value};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Workspace {
     pub id: String,
     pub name: String,
@@ -16,7 +16,7 @@ pub struct NewUser<'a> {
     pub now: i64,
 }
 
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct User {
     pub id: String,
     pub workspace_id: String,
@@ -43,7 +43,7 @@ pub struct NewApiToken<'a> {
     pub now: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct ApiToken {
     pub id: String,
     pub user_id: String,
@@ -51,14 +51,14 @@ pub struct ApiToken {
     pub created_at: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct ApiTokenOwner {
     pub token_id: String,
     pub user_id: String,
     pub workspace_id: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Bot {
     pub id: String,
     pub workspace_id: String,
@@ -69,18 +69,21 @@ pub struct Bot {
 
 /// A bot's Custom Authentication settings as stored. Secret values (signing secrets,
 /// static header values) are sealed by the caller before they get here.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct CustomAuthRecord {
     pub bot_id: String,
     pub enabled: bool,
     pub url: Option<String>,
     /// Wire names (`user_id`, `email`, …).
+    #[sqlx(json)]
     pub additional_fields: Vec<String>,
     pub identify_method: String,
     pub timeout_ms: i64,
     pub on_failure: String,
     /// Header name and sealed value, in order.
+    #[sqlx(json)]
     pub headers: Vec<(String, String)>,
+    #[sqlx(json)]
     pub allowed_origins: Vec<String>,
     pub signing_secret_sealed: String,
     /// The secret before the last rotation, which keeps signing until `previous_secret_expires_at`.
@@ -102,7 +105,7 @@ pub struct ContactUpsert<'a> {
     pub now: i64,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct Contact {
     pub id: String,
     pub bot_id: String,
@@ -112,6 +115,7 @@ pub struct Contact {
     pub email: Option<String>,
     pub name: Option<String>,
     pub phone_number: Option<String>,
+    #[sqlx(json)]
     pub metadata: Map<String, Value>,
     pub created_at: i64,
     pub updated_at: i64,
@@ -141,7 +145,7 @@ pub struct OpenSession<'a> {
     pub now: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Session {
     pub id: String,
     pub bot_id: String,
@@ -151,7 +155,7 @@ pub struct Session {
     pub expires_at: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Conversation {
     pub id: String,
     pub bot_id: String,
@@ -178,7 +182,7 @@ pub struct NewMessage<'a> {
 
 /// `seq` is the message's id on the wire: increasing in insertion order, across all
 /// conversations, so `after=seq` pagination never skips or repeats.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Message {
     pub seq: i64,
     pub conversation_id: String,
@@ -202,7 +206,7 @@ pub struct NewAttempt<'a> {
     pub now: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Attempt {
     pub id: String,
     pub bot_id: String,

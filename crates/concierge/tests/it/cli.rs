@@ -5,6 +5,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use reqwest::Method;
 use serde_json::json;
 
 use crate::utils::Customer;
@@ -55,6 +56,16 @@ fn serve(data_dir: &Path, log: &Path, extra_env: &[(&str, &str)]) -> (Child, Str
     (child, url)
 }
 
+/// POSTs or PUTs JSON, with a bearer token when given, and returns the JSON answer.
+async fn send(method: reqwest::Method, url: String, token: Option<&str>, body: serde_json::Value) -> serde_json::Value {
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let mut req = http.request(method, url).json(&body);
+    if let Some(token) = token {
+        req = req.bearer_auth(token);
+    }
+    req.send().await.unwrap().json().await.unwrap()
+}
+
 fn terminate(mut child: Child) -> std::process::ExitStatus {
     Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().expect("kill");
     for _ in 0..100 {
@@ -99,52 +110,24 @@ async fn an_operator_sets_up_users_and_tokens_and_no_secret_reaches_disk_or_logs
 
     let customer = Customer::with_users().await;
     let (child, url) = serve(&data, &log, &[("CONCIERGE_ALLOW_PRIVATE_UPSTREAMS", "true")]);
-    let http = reqwest::Client::builder().no_proxy().build().unwrap();
-    let bot: serde_json::Value = http
-        .post(format!("{url}/api/admin/v1/bots"))
-        .bearer_auth(&token)
-        .json(&json!({"name": "Shop"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let bot = send(Method::POST, format!("{url}/api/admin/v1/bots"), Some(&token), json!({"name": "Shop"})).await;
     let bot = bot["id"].as_str().expect("the user's token creates a bot").to_owned();
-    let settings: serde_json::Value = http
-        .put(format!("{url}/api/admin/v1/bots/{bot}/custom-auth"))
-        .bearer_auth(&token)
-        .json(&json!({"enabled": true, "url": customer.url, "headers": {"X-Api-Key": "hdr-secret-value"}}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let settings = send(
+        Method::PUT,
+        format!("{url}/api/admin/v1/bots/{bot}/custom-auth"),
+        Some(&token),
+        json!({"enabled": true, "url": customer.url, "headers": {"X-Api-Key": "hdr-secret-value"}}),
+    )
+    .await;
     let signing_secret = settings["signing_secret"].as_str().unwrap().to_owned();
     let mut session_tokens = Vec::new();
     for access_token in ["tok-alice", "tok-bob", "wrong-token-zzz"] {
-        let s: serde_json::Value = http
-            .post(format!("{url}/api/widget/v1/sessions"))
-            .json(&json!({"bot_id": bot, "access_token": access_token}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let body = json!({"bot_id": bot, "access_token": access_token});
+        let s = send(Method::POST, format!("{url}/api/widget/v1/sessions"), None, body).await;
         session_tokens.push(s["session_token"].as_str().unwrap().to_owned());
     }
-    let test: serde_json::Value = http
-        .post(format!("{url}/api/admin/v1/bots/{bot}/custom-auth/test"))
-        .bearer_auth(&token)
-        .json(&json!({"access_token": "tok-carol"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let test_url = format!("{url}/api/admin/v1/bots/{bot}/custom-auth/test");
+    let test = send(Method::POST, test_url, Some(&token), json!({"access_token": "tok-carol"})).await;
     assert_eq!(test["ok"], true);
     let status = terminate(child);
     assert!(status.success(), "graceful shutdown exits 0: {status:?}");

@@ -2,7 +2,6 @@
 
 use sqlx::{PgPool, QueryBuilder};
 
-use super::rows;
 use crate::{clamp_limit, new_id, Attempt, AttemptFilter, NewAttempt, Result, ResultExt};
 
 pub(super) async fn record_attempt(pool: &PgPool, attempt: &NewAttempt<'_>) -> Result<()> {
@@ -45,7 +44,7 @@ pub(super) async fn list_attempts(pool: &PgPool, bot_id: &str, filter: AttemptFi
         query.push(" AND id < ").push_bind(before);
     }
     query.push(" ORDER BY id DESC LIMIT ").push_bind(clamp_limit(filter.limit));
-    query.build().fetch_all(pool).await?.iter().map(rows::attempt).collect()
+    query.build().fetch_all(pool).await?.iter().map(crate::decode_row).collect()
 }
 
 pub(super) async fn purge_attempts(pool: &PgPool, before: i64) -> Result<u64> {

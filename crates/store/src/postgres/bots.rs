@@ -3,7 +3,6 @@
 use sqlx::types::Json;
 use sqlx::PgPool;
 
-use super::rows;
 use crate::{new_id, Bot, CustomAuthRecord, Result, ResultExt};
 
 pub(super) async fn create_bot(pool: &PgPool, workspace_id: &str, name: &str, now: i64) -> Result<Bot> {
@@ -31,7 +30,7 @@ pub(super) async fn get_bot(pool: &PgPool, bot_id: &str) -> Result<Option<Bot>> 
         .bind(bot_id)
         .fetch_optional(pool)
         .await?
-        .map(|row| rows::bot(&row))
+        .map(|row| crate::decode_row(&row))
         .transpose()
 }
 
@@ -45,7 +44,7 @@ pub(super) async fn list_bots(pool: &PgPool, workspace_id: &str) -> Result<Vec<B
     .fetch_all(pool)
     .await?
     .iter()
-    .map(rows::bot)
+    .map(crate::decode_row)
     .collect()
 }
 
@@ -59,7 +58,7 @@ pub(super) async fn rename_bot(pool: &PgPool, bot_id: &str, name: &str, now: i64
     .bind(bot_id)
     .fetch_optional(pool)
     .await?
-    .map(|row| rows::bot(&row))
+    .map(|row| crate::decode_row(&row))
     .transpose()
 }
 
@@ -73,7 +72,7 @@ pub(super) async fn get_custom_auth(pool: &PgPool, bot_id: &str) -> Result<Optio
     .bind(bot_id)
     .fetch_optional(pool)
     .await?
-    .map(|row| rows::custom_auth(&row))
+    .map(|row| crate::decode_row(&row))
     .transpose()
 }
 

@@ -2,7 +2,6 @@
 
 use sqlx::{PgConnection, PgPool};
 
-use super::rows;
 use crate::{
     clamp_limit, new_id, Conversation, Error, Message, NewMessage, OpenSession, OpenedSession, Result, ResultExt,
     Session,
@@ -107,7 +106,7 @@ async fn hand_over(
     .bind(conversation_id)
     .fetch_optional(tx)
     .await?
-    .map(|row| rows::conversation(&row))
+    .map(|row| crate::decode_row(&row))
     .transpose()
 }
 
@@ -119,7 +118,7 @@ async fn anonymous_conversation(tx: &mut PgConnection, conversation_id: &str) ->
     .bind(conversation_id)
     .fetch_optional(tx)
     .await?
-    .map(|row| rows::conversation(&row))
+    .map(|row| crate::decode_row(&row))
     .transpose()
 }
 
@@ -133,7 +132,7 @@ async fn latest_conversation(tx: &mut PgConnection, bot_id: &str, contact_id: &s
     .bind(contact_id)
     .fetch_optional(tx)
     .await?
-    .map(|row| rows::conversation(&row))
+    .map(|row| crate::decode_row(&row))
     .transpose()
 }
 
@@ -174,7 +173,7 @@ pub(super) async fn find_session(pool: &PgPool, token_hash: &str, now: i64) -> R
     .bind(now)
     .fetch_optional(pool)
     .await?
-    .map(|row| rows::session(&row))
+    .map(|row| crate::decode_row(&row))
     .transpose()
 }
 
@@ -233,6 +232,6 @@ pub(super) async fn list_messages(
     .fetch_all(pool)
     .await?
     .iter()
-    .map(rows::message)
+    .map(crate::decode_row)
     .collect()
 }

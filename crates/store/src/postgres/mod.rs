@@ -8,7 +8,6 @@ mod attempts;
 mod bots;
 mod contacts;
 mod conversations;
-mod rows;
 mod workspaces;
 
 use async_trait::async_trait;

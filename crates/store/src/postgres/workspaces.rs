@@ -2,7 +2,6 @@
 
 use sqlx::PgPool;
 
-use super::rows;
 use crate::{
     new_id, now_millis, ApiToken, ApiTokenOwner, Error, NewApiToken, NewUser, Result, ResultExt, User, Workspace,
     DEFAULT_WORKSPACE_NAME,
@@ -24,7 +23,7 @@ pub(super) async fn default_workspace(pool: &PgPool) -> Result<Workspace> {
         .fetch_optional(pool)
         .await?;
     match row {
-        Some(row) => rows::workspace(&row),
+        Some(row) => crate::decode_row(&row),
         // No default after the insert: an ordinary workspace already has its name.
         None => Err(Error::Conflict("workspace_name")),
     }
@@ -47,7 +46,7 @@ pub(super) async fn find_workspace_by_name(pool: &PgPool, name: &str) -> Result<
         .bind(name)
         .fetch_optional(pool)
         .await?
-        .map(|row| rows::workspace(&row))
+        .map(|row| crate::decode_row(&row))
         .transpose()
 }
 
@@ -80,7 +79,7 @@ pub(super) async fn find_user_by_email(pool: &PgPool, email: &str) -> Result<Opt
         .bind(email)
         .fetch_optional(pool)
         .await?
-        .map(|row| rows::user(&row))
+        .map(|row| crate::decode_row(&row))
         .transpose()
 }
 
@@ -112,6 +111,6 @@ pub(super) async fn find_api_token(pool: &PgPool, token_hash: &str) -> Result<Op
     .bind(token_hash)
     .fetch_optional(pool)
     .await?
-    .map(|row| rows::api_token_owner(&row))
+    .map(|row| crate::decode_row(&row))
     .transpose()
 }

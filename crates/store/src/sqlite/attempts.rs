@@ -2,7 +2,6 @@
 
 use sqlx::{QueryBuilder, SqlitePool};
 
-use super::rows;
 use crate::{clamp_limit, new_id, Attempt, AttemptFilter, NewAttempt, Result, ResultExt};
 
 pub(super) async fn record_attempt(writer: &SqlitePool, attempt: &NewAttempt<'_>) -> Result<()> {
@@ -49,7 +48,7 @@ pub(super) async fn list_attempts(
         query.push(" AND id < ").push_bind(before);
     }
     query.push(" ORDER BY id DESC LIMIT ").push_bind(clamp_limit(filter.limit));
-    query.build().fetch_all(reader).await?.iter().map(rows::attempt).collect()
+    query.build().fetch_all(reader).await?.iter().map(crate::decode_row).collect()
 }
 
 pub(super) async fn purge_attempts(writer: &SqlitePool, before: i64) -> Result<u64> {

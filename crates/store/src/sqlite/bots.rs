@@ -2,7 +2,6 @@
 
 use sqlx::SqlitePool;
 
-use super::rows;
 use crate::{encode_json, new_id, Bot, CustomAuthRecord, Result, ResultExt};
 
 pub(super) async fn create_bot(writer: &SqlitePool, workspace_id: &str, name: &str, now: i64) -> Result<Bot> {
@@ -30,7 +29,7 @@ pub(super) async fn get_bot(reader: &SqlitePool, bot_id: &str) -> Result<Option<
         .bind(bot_id)
         .fetch_optional(reader)
         .await?
-        .map(|row| rows::bot(&row))
+        .map(|row| crate::decode_row(&row))
         .transpose()
 }
 
@@ -44,7 +43,7 @@ pub(super) async fn list_bots(reader: &SqlitePool, workspace_id: &str) -> Result
     .fetch_all(reader)
     .await?
     .iter()
-    .map(rows::bot)
+    .map(crate::decode_row)
     .collect()
 }
 
@@ -58,7 +57,7 @@ pub(super) async fn rename_bot(writer: &SqlitePool, bot_id: &str, name: &str, no
     .bind(bot_id)
     .fetch_optional(writer)
     .await?
-    .map(|row| rows::bot(&row))
+    .map(|row| crate::decode_row(&row))
     .transpose()
 }
 
@@ -72,7 +71,7 @@ pub(super) async fn get_custom_auth(reader: &SqlitePool, bot_id: &str) -> Result
     .bind(bot_id)
     .fetch_optional(reader)
     .await?
-    .map(|row| rows::custom_auth(&row))
+    .map(|row| crate::decode_row(&row))
     .transpose()
 }
 

@@ -2,7 +2,6 @@
 
 use sqlx::{QueryBuilder, SqlitePool};
 
-use super::rows;
 use crate::{
     clamp_limit, encode_json, new_id, Contact, ContactUpsert, Error, Page, Result, ResultExt, UpsertedContact,
 };
@@ -36,7 +35,7 @@ pub(super) async fn upsert_contact(writer: &SqlitePool, upsert: &ContactUpsert<'
     .await
     .on_foreign_key("bot")?;
     if let Some(row) = inserted {
-        return Ok(UpsertedContact { contact: rows::contact(&row)?, created: true });
+        return Ok(UpsertedContact { contact: crate::decode_row(&row)?, created: true });
     }
 
     let updated = sqlx::query(
@@ -59,7 +58,7 @@ pub(super) async fn upsert_contact(writer: &SqlitePool, upsert: &ContactUpsert<'
     .fetch_optional(writer)
     .await?;
     match updated {
-        Some(row) => Ok(UpsertedContact { contact: rows::contact(&row)?, created: false }),
+        Some(row) => Ok(UpsertedContact { contact: crate::decode_row(&row)?, created: false }),
         // Contacts are only ever deleted with their bot, so the conflicting row vanishing
         // between the two statements means the bot is gone.
         None => Err(Error::NotFound("bot")),
@@ -82,7 +81,7 @@ pub(super) async fn find_contact(
     .bind(identifier)
     .fetch_optional(reader)
     .await?
-    .map(|row| rows::contact(&row))
+    .map(|row| crate::decode_row(&row))
     .transpose()
 }
 
@@ -95,7 +94,7 @@ pub(super) async fn get_contact(reader: &SqlitePool, contact_id: &str) -> Result
     .bind(contact_id)
     .fetch_optional(reader)
     .await?
-    .map(|row| rows::contact(&row))
+    .map(|row| crate::decode_row(&row))
     .transpose()
 }
 
@@ -111,5 +110,5 @@ pub(super) async fn list_contacts(reader: &SqlitePool, bot_id: &str, page: Page<
         query.push(" AND id < ").push_bind(before);
     }
     query.push(" ORDER BY id DESC LIMIT ").push_bind(clamp_limit(page.limit));
-    query.build().fetch_all(reader).await?.iter().map(rows::contact).collect()
+    query.build().fetch_all(reader).await?.iter().map(crate::decode_row).collect()
 }

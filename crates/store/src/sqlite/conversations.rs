@@ -2,7 +2,6 @@
 
 use sqlx::{SqliteConnection, SqlitePool};
 
-use super::rows;
 use crate::{
     clamp_limit, new_id, Conversation, Error, Message, NewMessage, OpenSession, OpenedSession, Result, ResultExt,
     Session,
@@ -110,7 +109,7 @@ async fn hand_over(
     .bind(conversation_id)
     .fetch_optional(tx)
     .await?
-    .map(|row| rows::conversation(&row))
+    .map(|row| crate::decode_row(&row))
     .transpose()
 }
 
@@ -122,7 +121,7 @@ async fn anonymous_conversation(tx: &mut SqliteConnection, conversation_id: &str
     .bind(conversation_id)
     .fetch_optional(tx)
     .await?
-    .map(|row| rows::conversation(&row))
+    .map(|row| crate::decode_row(&row))
     .transpose()
 }
 
@@ -140,7 +139,7 @@ async fn latest_conversation(
     .bind(contact_id)
     .fetch_optional(tx)
     .await?
-    .map(|row| rows::conversation(&row))
+    .map(|row| crate::decode_row(&row))
     .transpose()
 }
 
@@ -181,7 +180,7 @@ pub(super) async fn find_session(reader: &SqlitePool, token_hash: &str, now: i64
     .bind(now)
     .fetch_optional(reader)
     .await?
-    .map(|row| rows::session(&row))
+    .map(|row| crate::decode_row(&row))
     .transpose()
 }
 
@@ -237,6 +236,6 @@ pub(super) async fn list_messages(
     .fetch_all(reader)
     .await?
     .iter()
-    .map(rows::message)
+    .map(crate::decode_row)
     .collect()
 }

@@ -10,7 +10,6 @@ mod attempts;
 mod bots;
 mod contacts;
 mod conversations;
-mod rows;
 mod workspaces;
 
 use std::path::Path;

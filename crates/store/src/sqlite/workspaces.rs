@@ -2,7 +2,6 @@
 
 use sqlx::SqlitePool;
 
-use super::rows;
 use crate::{
     new_id, now_millis, ApiToken, ApiTokenOwner, Error, NewApiToken, NewUser, Result, ResultExt, User, Workspace,
     DEFAULT_WORKSPACE_NAME,
@@ -24,7 +23,7 @@ pub(super) async fn default_workspace(writer: &SqlitePool) -> Result<Workspace> 
         .fetch_optional(writer)
         .await?;
     match row {
-        Some(row) => rows::workspace(&row),
+        Some(row) => crate::decode_row(&row),
         // No default after the insert: an ordinary workspace already has its name.
         None => Err(Error::Conflict("workspace_name")),
     }
@@ -47,7 +46,7 @@ pub(super) async fn find_workspace_by_name(reader: &SqlitePool, name: &str) -> R
         .bind(name)
         .fetch_optional(reader)
         .await?
-        .map(|row| rows::workspace(&row))
+        .map(|row| crate::decode_row(&row))
         .transpose()
 }
 
@@ -80,7 +79,7 @@ pub(super) async fn find_user_by_email(reader: &SqlitePool, email: &str) -> Resu
         .bind(email)
         .fetch_optional(reader)
         .await?
-        .map(|row| rows::user(&row))
+        .map(|row| crate::decode_row(&row))
         .transpose()
 }
 
@@ -112,6 +111,6 @@ pub(super) async fn find_api_token(reader: &SqlitePool, token_hash: &str) -> Res
     .bind(token_hash)
     .fetch_optional(reader)
     .await?
-    .map(|row| rows::api_token_owner(&row))
+    .map(|row| crate::decode_row(&row))
     .transpose()
 }
