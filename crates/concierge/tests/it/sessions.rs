@@ -184,16 +184,17 @@ both_backends!(
     super::without_custom_authentication_everyone_is_an_anonymous_visitor
 );
 
-async fn two_hundred_concurrent_starts_make_one_contact(app: TestApp) {
+async fn two_hundred_concurrent_starts_on_two_instances_make_one_contact(app: TestApp) {
     let customer = Customer::with_users().await;
     let bot = app.bot_with_auth(&customer.url, json!({"identify_method": "email"})).await;
-    let app = Arc::new(app);
+    let second = app.sibling(crate::utils::test_args()).await;
+    let instances = [Arc::new(app), Arc::new(second)];
     let mut tasks = Vec::new();
-    for _ in 0..200 {
-        let app = app.clone();
+    for i in 0..200 {
+        let instance = instances[i % 2].clone();
         let bot = bot.clone();
         tasks.push(tokio::spawn(async move {
-            app.start_session(json!({"bot_id": bot, "access_token": "tok-alice"})).await
+            instance.start_session(json!({"bot_id": bot, "access_token": "tok-alice"})).await
         }));
     }
     let mut contact_ids = std::collections::HashSet::new();
@@ -204,6 +205,10 @@ async fn two_hundred_concurrent_starts_make_one_contact(app: TestApp) {
         contact_ids.insert(s["contact"]["id"].as_str().unwrap().to_owned());
     }
     assert_eq!(contact_ids.len(), 1);
-    assert_eq!(app.contacts(&bot).await.len(), 1);
+    assert_eq!(instances[0].contacts(&bot).await.len(), 1);
+    assert_eq!(customer.received().len(), 200);
 }
-both_backends!(two_hundred_concurrent_starts_make_one_contact, super::two_hundred_concurrent_starts_make_one_contact);
+both_backends!(
+    two_hundred_concurrent_starts_on_two_instances_make_one_contact,
+    super::two_hundred_concurrent_starts_on_two_instances_make_one_contact
+);
