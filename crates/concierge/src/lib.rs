@@ -2,6 +2,7 @@
 //! store and the outbound authentication call.
 
 pub mod app;
+pub mod bus;
 pub mod cli;
 pub mod config;
 pub mod http;

@@ -4,6 +4,7 @@
 //! validate"): identify methods, identifiers, the customer API's answer, bot settings.
 
 pub mod address;
+pub mod appearance;
 pub mod error_code;
 pub mod identifier;
 pub mod method;
@@ -12,6 +13,7 @@ pub mod secret;
 pub mod settings;
 
 pub use address::{classify, AddressClass};
+pub use appearance::{parse_bot_text, parse_color};
 pub use error_code::AuthErrorCode;
 pub use identifier::{normalise_email, normalise_phone, Identifier, IdentifierError};
 pub use method::{AdditionalField, IdentifyMethod, OnFailure, ParseEnumError};

@@ -45,7 +45,8 @@ pub trait Store: Send + Sync + 'static {
     async fn create_bot(&self, workspace_id: &str, name: &str, now: i64) -> Result<Bot>;
     async fn get_bot(&self, bot_id: &str) -> Result<Option<Bot>>;
     async fn list_bots(&self, workspace_id: &str) -> Result<Vec<Bot>>;
-    async fn rename_bot(&self, bot_id: &str, name: &str, now: i64) -> Result<Option<Bot>>;
+    /// Changes the fields that are `Some`; `None` when the bot does not exist.
+    async fn update_bot(&self, bot_id: &str, update: &BotUpdate<'_>, now: i64) -> Result<Option<Bot>>;
     async fn get_custom_auth(&self, bot_id: &str) -> Result<Option<CustomAuthRecord>>;
     /// Inserts or replaces the bot's settings.
     async fn put_custom_auth(&self, record: &CustomAuthRecord) -> Result<()>;

@@ -63,8 +63,23 @@ pub struct Bot {
     pub id: String,
     pub workspace_id: String,
     pub name: String,
+    /// `#rrggbb`: the widget's accent colour.
+    pub color: String,
+    /// The widget's first bubble; `{name}` stands for the contact's name.
+    pub greeting: String,
+    /// What the widget shows when the chat requires signing in.
+    pub signin_text: String,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+/// Fields of a bot to change; `None` keeps the stored value.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BotUpdate<'a> {
+    pub name: Option<&'a str>,
+    pub color: Option<&'a str>,
+    pub greeting: Option<&'a str>,
+    pub signin_text: Option<&'a str>,
 }
 
 /// A bot's Custom Authentication settings as stored. Secret values (signing secrets,

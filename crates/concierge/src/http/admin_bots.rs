@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use super::dto::*;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{Admin, ApiJson, ApiPath, Client};
-use crate::service::{AuthTestInput, ContactMatch, Services, WidgetFields};
+use crate::service::{AuthTestInput, BotPatch, ContactMatch, Services, WidgetFields};
 use axum::extract::State;
 use axum::Json;
 
@@ -44,7 +44,7 @@ pub async fn get_bot(
     Ok(Json(s.bot_for(&who, &id).await?.into()))
 }
 
-/// Change a bot.
+/// Change a bot's name and appearance; fields left out keep their value.
 #[utoipa::path(patch, path = "/api/admin/v1/bots/{id}", tag = "bots", security(("bearer" = [])),
     params(("id" = String, Path)), request_body = PatchBotBody,
     responses((status = 200, body = BotDto), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
@@ -54,11 +54,8 @@ pub async fn patch_bot(
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<PatchBotBody>,
 ) -> ApiResult<Json<BotDto>> {
-    let bot = match body.name {
-        Some(name) => s.rename_bot(&who, &id, &name).await?,
-        None => s.bot_for(&who, &id).await?,
-    };
-    Ok(Json(bot.into()))
+    let patch = BotPatch { name: body.name, color: body.color, greeting: body.greeting, signin_text: body.signin_text };
+    Ok(Json(s.update_bot(&who, &id, patch).await?.into()))
 }
 
 /// Read a bot's Custom Authentication settings, with its signing secret.

@@ -16,6 +16,12 @@ pub struct BotDto {
     pub id: String,
     pub workspace_id: String,
     pub name: String,
+    /// The widget's accent colour, `#rrggbb`.
+    pub color: String,
+    /// The widget's first bubble; `{name}` stands for the contact's name.
+    pub greeting: String,
+    /// Shown instead of the chat when it requires signing in.
+    pub signin_text: String,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -26,6 +32,9 @@ impl From<concierge_store::Bot> for BotDto {
             id: b.id,
             workspace_id: b.workspace_id,
             name: b.name,
+            color: b.color,
+            greeting: b.greeting,
+            signin_text: b.signin_text,
             created_at: rfc3339(b.created_at),
             updated_at: rfc3339(b.updated_at),
         }
@@ -45,6 +54,22 @@ pub struct CreateBotBody {
 #[serde(deny_unknown_fields)]
 pub struct PatchBotBody {
     pub name: Option<String>,
+    /// `#rrggbb` or `#rgb`.
+    pub color: Option<String>,
+    pub greeting: Option<String>,
+    pub signin_text: Option<String>,
+}
+
+/// What the widget needs to draw a bot.
+#[derive(Serialize, ToSchema)]
+pub struct PublicBotDto {
+    pub id: String,
+    pub name: String,
+    pub color: String,
+    pub greeting: String,
+    pub signin_text: String,
+    /// Custom Authentication is on and blocks the chat when it fails.
+    pub signin_required: bool,
 }
 
 #[derive(Serialize, ToSchema)]

@@ -4,11 +4,13 @@
 
 mod admin_bots;
 mod admin_records;
+mod assets;
 mod dto;
 pub mod error;
 mod extract;
 mod ops;
 mod widget;
+mod ws;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderName, Method, Request, StatusCode};
@@ -105,6 +107,9 @@ pub fn api() -> OpenApiRouter<Services> {
         .routes(routes!(ops::readyz))
         .routes(routes!(ops::metrics))
         .routes(routes!(ops::openapi))
+        .routes(routes!(assets::widget_js))
+        .routes(routes!(ws::ws))
+        .routes(routes!(widget::public_bot))
         .routes(routes!(widget::start_session))
         .routes(routes!(widget::post_message, widget::list_messages))
 }

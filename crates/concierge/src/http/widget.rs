@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::dto::*;
 use super::error::{ApiError, ErrorBody};
-use super::extract::{bearer, ApiJson, ApiQuery, Client};
+use super::extract::{bearer, ApiJson, ApiPath, ApiQuery, Client};
 use crate::service::{Error, Services, StartSession, WidgetFields};
 
 type ApiResult<T> = Result<T, ApiError>;
@@ -60,6 +60,21 @@ pub async fn start_session(
     ))
 }
 
+/// How the widget draws a bot: name, colour, greeting, sign-in text.
+#[utoipa::path(get, path = "/api/widget/v1/bots/{id}", tag = "widget", params(("id" = String, Path)),
+    responses((status = 200, body = PublicBotDto), (status = 404, body = ErrorBody)))]
+pub async fn public_bot(State(s): State<Services>, ApiPath(id): ApiPath<String>) -> ApiResult<Json<PublicBotDto>> {
+    let (bot, signin_required) = s.public_bot(&id).await?;
+    Ok(Json(PublicBotDto {
+        id: bot.id,
+        name: bot.name,
+        color: bot.color,
+        greeting: bot.greeting,
+        signin_text: bot.signin_text,
+        signin_required,
+    }))
+}
+
 /// The widget session behind `Authorization: Bearer SESSION_TOKEN`.
 pub struct WidgetSession(concierge_store::Session);
 
@@ -67,7 +82,8 @@ impl axum::extract::FromRequestParts<Services> for WidgetSession {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, s: &Services) -> Result<Self, Self::Rejection> {
-        Ok(WidgetSession(s.widget_session(bearer(parts)).await?))
+        let origin = parts.headers.get(axum::http::header::ORIGIN).and_then(|o| o.to_str().ok());
+        Ok(WidgetSession(s.widget_session(bearer(parts), origin).await?))
     }
 }
 

@@ -1,17 +1,23 @@
-use concierge_domain::FieldError;
-use concierge_store::Bot;
+use concierge_domain::{parse_bot_text, parse_color, FieldError};
+use concierge_store::{Bot, BotUpdate};
 
 use super::{now_ms, BotAuth, Error, Principal, Result, Services};
 
 const MAX_BOT_NAME: usize = 100;
 
-fn bot_name(raw: &str) -> Result<String> {
+/// Fields of a bot to change; `None` keeps the current value.
+#[derive(Debug, Default)]
+pub struct BotPatch {
+    pub name: Option<String>,
+    pub color: Option<String>,
+    pub greeting: Option<String>,
+    pub signin_text: Option<String>,
+}
+
+fn bot_name(raw: &str) -> Result<String, String> {
     let name = raw.trim();
     if name.is_empty() || name.chars().count() > MAX_BOT_NAME {
-        return Err(Error::Validation(vec![FieldError {
-            field: "name".into(),
-            message: format!("A bot needs a name of 1 to {MAX_BOT_NAME} characters."),
-        }]));
+        return Err(format!("A bot needs a name of 1 to {MAX_BOT_NAME} characters."));
     }
     Ok(name.to_owned())
 }
@@ -20,7 +26,8 @@ impl Services {
     /// Creates a bot in `workspace_id` (admin only may name another workspace), or in the
     /// caller's own workspace, or for the admin token, in the default workspace.
     pub async fn create_bot(&self, who: &Principal, name: &str, workspace_id: Option<&str>) -> Result<(Bot, BotAuth)> {
-        let name = bot_name(name)?;
+        let name =
+            bot_name(name).map_err(|message| Error::Validation(vec![FieldError { field: "name".into(), message }]))?;
         let workspace_id = match (who, workspace_id) {
             (_, Some(ws)) if !who.can_access(ws) => return Err(Error::NotFound("workspace")),
             (_, Some(ws)) => ws.to_owned(),
@@ -49,10 +56,37 @@ impl Services {
         Ok(self.store.list_bots(&workspace_id).await?)
     }
 
-    pub async fn rename_bot(&self, who: &Principal, bot_id: &str, name: &str) -> Result<Bot> {
-        let name = bot_name(name)?;
+    /// Changes the given fields of a bot; every invalid one is reported.
+    pub async fn update_bot(&self, who: &Principal, bot_id: &str, patch: BotPatch) -> Result<Bot> {
+        let mut errors = Vec::new();
+        let mut check = |field: &str, value: Option<String>, parse: fn(&str) -> Result<String, String>| {
+            value.and_then(|v| {
+                parse(&v).map_err(|message| errors.push(FieldError { field: field.into(), message })).ok()
+            })
+        };
+        let name = check("name", patch.name, bot_name);
+        let color = check("color", patch.color, parse_color);
+        let greeting = check("greeting", patch.greeting, parse_bot_text);
+        let signin_text = check("signin_text", patch.signin_text, parse_bot_text);
+        if !errors.is_empty() {
+            return Err(Error::Validation(errors));
+        }
         self.bot_for(who, bot_id).await?;
-        self.store.rename_bot(bot_id, &name, now_ms()).await?.ok_or(Error::NotFound("bot"))
+        let update = BotUpdate {
+            name: name.as_deref(),
+            color: color.as_deref(),
+            greeting: greeting.as_deref(),
+            signin_text: signin_text.as_deref(),
+        };
+        self.store.update_bot(bot_id, &update, now_ms()).await?.ok_or(Error::NotFound("bot"))
+    }
+
+    /// What the widget needs to draw a bot, for anyone: no secrets, no settings.
+    pub async fn public_bot(&self, bot_id: &str) -> Result<(Bot, bool)> {
+        let bot = self.store.get_bot(bot_id).await?.ok_or(Error::NotFound("bot"))?;
+        let auth = self.load_bot_auth(bot_id).await?;
+        let signin_required = auth.settings.enabled && auth.settings.on_failure == concierge_domain::OnFailure::Block;
+        Ok((bot, signin_required))
     }
 
     pub async fn bot_auth_for(&self, who: &Principal, bot_id: &str) -> Result<BotAuth> {

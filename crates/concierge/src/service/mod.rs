@@ -21,6 +21,7 @@ use std::sync::Arc;
 use concierge_authcall::AuthClient;
 use concierge_store::Store;
 
+use crate::bus::Bus;
 use crate::config::Config;
 use crate::seal::Sealer;
 
@@ -29,6 +30,7 @@ pub use attempts::AttemptPage;
 pub use auth_flow::{AuthFailure, WidgetFields};
 pub use auth_settings::BotAuth;
 pub use auth_test::{AuthTestInput, AuthTestReport, ContactMatch};
+pub use bots::BotPatch;
 pub use error::{Error, Result};
 pub use limits::Limits;
 pub use principal::Principal;
@@ -39,6 +41,7 @@ pub use time::{now_ms, rfc3339};
 #[derive(Clone)]
 pub struct Services {
     pub store: Arc<dyn Store>,
+    pub bus: Arc<Bus>,
     pub config: Arc<Config>,
     sealer: Sealer,
     auth_client: Arc<AuthClient>,
@@ -48,7 +51,14 @@ pub struct Services {
 impl Services {
     pub fn new(store: Arc<dyn Store>, config: Arc<Config>, sealer: Sealer, auth_client: AuthClient) -> Self {
         let limits = Limits::new(&config);
-        Self { store, config, sealer, auth_client: Arc::new(auth_client), limits: Arc::new(limits) }
+        Self {
+            store,
+            bus: Arc::new(Bus::default()),
+            config,
+            sealer,
+            auth_client: Arc::new(auth_client),
+            limits: Arc::new(limits),
+        }
     }
 
     /// Periodic housekeeping: enforce the attempt retention, drop expired sessions and

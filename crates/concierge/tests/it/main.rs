@@ -10,3 +10,4 @@ mod independent;
 mod ops;
 mod sessions;
 mod utils;
+mod widget;

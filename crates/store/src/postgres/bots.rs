@@ -3,30 +3,28 @@
 use sqlx::types::Json;
 use sqlx::PgPool;
 
-use crate::{new_id, Bot, CustomAuthRecord, Result, ResultExt};
+use crate::{new_id, Bot, BotUpdate, CustomAuthRecord, Result, ResultExt};
+
+const BOT_COLUMNS: &str = "id, workspace_id, name, color, greeting, signin_text, created_at, updated_at";
 
 pub(super) async fn create_bot(pool: &PgPool, workspace_id: &str, name: &str, now: i64) -> Result<Bot> {
-    let bot = Bot {
-        id: new_id(),
-        workspace_id: workspace_id.to_owned(),
-        name: name.to_owned(),
-        created_at: now,
-        updated_at: now,
-    };
-    sqlx::query("INSERT INTO bots (id, workspace_id, name, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(&bot.id)
-        .bind(&bot.workspace_id)
-        .bind(&bot.name)
-        .bind(bot.created_at)
-        .bind(bot.updated_at)
-        .execute(pool)
-        .await
-        .on_foreign_key("workspace")?;
-    Ok(bot)
+    sqlx::query(&format!(
+        "INSERT INTO bots (id, workspace_id, name, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)
+         RETURNING {BOT_COLUMNS}"
+    ))
+    .bind(new_id())
+    .bind(workspace_id)
+    .bind(name)
+    .bind(now)
+    .bind(now)
+    .fetch_one(pool)
+    .await
+    .on_foreign_key("workspace")
+    .and_then(|row| crate::decode_row(&row))
 }
 
 pub(super) async fn get_bot(pool: &PgPool, bot_id: &str) -> Result<Option<Bot>> {
-    sqlx::query("SELECT id, workspace_id, name, created_at, updated_at FROM bots WHERE id = $1")
+    sqlx::query(&format!("SELECT {BOT_COLUMNS} FROM bots WHERE id = $1"))
         .bind(bot_id)
         .fetch_optional(pool)
         .await?
@@ -36,24 +34,27 @@ pub(super) async fn get_bot(pool: &PgPool, bot_id: &str) -> Result<Option<Bot>> 
 
 /// Oldest first.
 pub(super) async fn list_bots(pool: &PgPool, workspace_id: &str) -> Result<Vec<Bot>> {
-    sqlx::query(
-        "SELECT id, workspace_id, name, created_at, updated_at FROM bots
-         WHERE workspace_id = $1 ORDER BY id",
-    )
-    .bind(workspace_id)
-    .fetch_all(pool)
-    .await?
-    .iter()
-    .map(crate::decode_row)
-    .collect()
+    sqlx::query(&format!("SELECT {BOT_COLUMNS} FROM bots WHERE workspace_id = $1 ORDER BY id"))
+        .bind(workspace_id)
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(crate::decode_row)
+        .collect()
 }
 
-pub(super) async fn rename_bot(pool: &PgPool, bot_id: &str, name: &str, now: i64) -> Result<Option<Bot>> {
-    sqlx::query(
-        "UPDATE bots SET name = $1, updated_at = $2 WHERE id = $3
-         RETURNING id, workspace_id, name, created_at, updated_at",
-    )
-    .bind(name)
+/// Changes the given fields; `None` keeps a field as it is.
+pub(super) async fn update_bot(pool: &PgPool, bot_id: &str, update: &BotUpdate<'_>, now: i64) -> Result<Option<Bot>> {
+    sqlx::query(&format!(
+        "UPDATE bots SET name = COALESCE($1, name), color = COALESCE($2, color),
+                greeting = COALESCE($3, greeting), signin_text = COALESCE($4, signin_text),
+                updated_at = $5
+         WHERE id = $6 RETURNING {BOT_COLUMNS}"
+    ))
+    .bind(update.name)
+    .bind(update.color)
+    .bind(update.greeting)
+    .bind(update.signin_text)
     .bind(now)
     .bind(bot_id)
     .fetch_optional(pool)

@@ -14,7 +14,7 @@ use async_trait::async_trait;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 
 use crate::{
-    ApiToken, ApiTokenOwner, Attempt, AttemptFilter, Bot, Contact, ContactUpsert, CustomAuthRecord, Message,
+    ApiToken, ApiTokenOwner, Attempt, AttemptFilter, Bot, BotUpdate, Contact, ContactUpsert, CustomAuthRecord, Message,
     NewApiToken, NewAttempt, NewMessage, NewUser, OpenSession, OpenedSession, Page, Result, Session, Store,
     UpsertedContact, User, Workspace,
 };
@@ -103,8 +103,8 @@ impl Store for PostgresStore {
     }
 
     #[tracing::instrument(skip_all, fields(bot_id = %bot_id))]
-    async fn rename_bot(&self, bot_id: &str, name: &str, now: i64) -> Result<Option<Bot>> {
-        bots::rename_bot(&self.pool, bot_id, name, now).await
+    async fn update_bot(&self, bot_id: &str, update: &BotUpdate<'_>, now: i64) -> Result<Option<Bot>> {
+        bots::update_bot(&self.pool, bot_id, update, now).await
     }
 
     #[tracing::instrument(skip_all, fields(bot_id = %bot_id))]

@@ -2,30 +2,28 @@
 
 use sqlx::SqlitePool;
 
-use crate::{encode_json, new_id, Bot, CustomAuthRecord, Result, ResultExt};
+use crate::{encode_json, new_id, Bot, BotUpdate, CustomAuthRecord, Result, ResultExt};
+
+const BOT_COLUMNS: &str = "id, workspace_id, name, color, greeting, signin_text, created_at, updated_at";
 
 pub(super) async fn create_bot(writer: &SqlitePool, workspace_id: &str, name: &str, now: i64) -> Result<Bot> {
-    let bot = Bot {
-        id: new_id(),
-        workspace_id: workspace_id.to_owned(),
-        name: name.to_owned(),
-        created_at: now,
-        updated_at: now,
-    };
-    sqlx::query("INSERT INTO bots (id, workspace_id, name, created_at, updated_at) VALUES (?, ?, ?, ?, ?)")
-        .bind(&bot.id)
-        .bind(&bot.workspace_id)
-        .bind(&bot.name)
-        .bind(bot.created_at)
-        .bind(bot.updated_at)
-        .execute(writer)
-        .await
-        .on_foreign_key("workspace")?;
-    Ok(bot)
+    sqlx::query(&format!(
+        "INSERT INTO bots (id, workspace_id, name, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
+         RETURNING {BOT_COLUMNS}"
+    ))
+    .bind(new_id())
+    .bind(workspace_id)
+    .bind(name)
+    .bind(now)
+    .bind(now)
+    .fetch_one(writer)
+    .await
+    .on_foreign_key("workspace")
+    .and_then(|row| crate::decode_row(&row))
 }
 
 pub(super) async fn get_bot(reader: &SqlitePool, bot_id: &str) -> Result<Option<Bot>> {
-    sqlx::query("SELECT id, workspace_id, name, created_at, updated_at FROM bots WHERE id = ?")
+    sqlx::query(&format!("SELECT {BOT_COLUMNS} FROM bots WHERE id = ?"))
         .bind(bot_id)
         .fetch_optional(reader)
         .await?
@@ -35,24 +33,32 @@ pub(super) async fn get_bot(reader: &SqlitePool, bot_id: &str) -> Result<Option<
 
 /// Oldest first.
 pub(super) async fn list_bots(reader: &SqlitePool, workspace_id: &str) -> Result<Vec<Bot>> {
-    sqlx::query(
-        "SELECT id, workspace_id, name, created_at, updated_at FROM bots
-         WHERE workspace_id = ? ORDER BY id",
-    )
-    .bind(workspace_id)
-    .fetch_all(reader)
-    .await?
-    .iter()
-    .map(crate::decode_row)
-    .collect()
+    sqlx::query(&format!("SELECT {BOT_COLUMNS} FROM bots WHERE workspace_id = ? ORDER BY id"))
+        .bind(workspace_id)
+        .fetch_all(reader)
+        .await?
+        .iter()
+        .map(crate::decode_row)
+        .collect()
 }
 
-pub(super) async fn rename_bot(writer: &SqlitePool, bot_id: &str, name: &str, now: i64) -> Result<Option<Bot>> {
-    sqlx::query(
-        "UPDATE bots SET name = ?, updated_at = ? WHERE id = ?
-         RETURNING id, workspace_id, name, created_at, updated_at",
-    )
-    .bind(name)
+/// Changes the given fields; `None` keeps a field as it is.
+pub(super) async fn update_bot(
+    writer: &SqlitePool,
+    bot_id: &str,
+    update: &BotUpdate<'_>,
+    now: i64,
+) -> Result<Option<Bot>> {
+    sqlx::query(&format!(
+        "UPDATE bots SET name = COALESCE(?, name), color = COALESCE(?, color),
+                greeting = COALESCE(?, greeting), signin_text = COALESCE(?, signin_text),
+                updated_at = ?
+         WHERE id = ? RETURNING {BOT_COLUMNS}"
+    ))
+    .bind(update.name)
+    .bind(update.color)
+    .bind(update.greeting)
+    .bind(update.signin_text)
     .bind(now)
     .bind(bot_id)
     .fetch_optional(writer)

@@ -1,4 +1,4 @@
-use concierge_store::{CustomAuthRecord, Error};
+use concierge_store::{BotUpdate, CustomAuthRecord, Error};
 
 use super::support::{bot, Harness, NOW};
 
@@ -14,12 +14,20 @@ pub async fn bots_are_created_listed_and_renamed(h: &Harness) {
     let listed = h.store.list_bots(&acme.id).await.expect("list");
     assert_eq!(listed, vec![sales.clone(), support]);
 
-    let renamed = h.store.rename_bot(&sales.id, "Pre-sales", NOW + 5).await.expect("rename").expect("the bot exists");
+    assert_eq!(sales.color, "#2563eb", "new bots get the default appearance");
+    assert!(sales.greeting.contains("{name}"));
+    let rename = BotUpdate { name: Some("Pre-sales"), ..Default::default() };
+    let renamed = h.store.update_bot(&sales.id, &rename, NOW + 5).await.expect("rename").expect("the bot exists");
     assert_eq!(renamed.name, "Pre-sales");
+    assert_eq!(renamed.color, "#2563eb", "fields not given are kept");
     assert_eq!((renamed.created_at, renamed.updated_at), (NOW, NOW + 5));
     assert_eq!(h.store.get_bot(&sales.id).await.expect("get"), Some(renamed));
+    let look = BotUpdate { color: Some("#aa0000"), greeting: Some("Hello"), signin_text: Some("Log in"), name: None };
+    let restyled = h.store.update_bot(&sales.id, &look, NOW + 6).await.expect("restyle").expect("exists");
+    assert_eq!((restyled.name.as_str(), restyled.color.as_str()), ("Pre-sales", "#aa0000"));
+    assert_eq!((restyled.greeting.as_str(), restyled.signin_text.as_str()), ("Hello", "Log in"));
 
-    assert_eq!(h.store.rename_bot("no-such-bot", "x", NOW).await.expect("rename"), None);
+    assert_eq!(h.store.update_bot("no-such-bot", &rename, NOW).await.expect("rename"), None);
     assert_eq!(h.store.get_bot("no-such-bot").await.expect("get"), None);
     assert_eq!(h.store.list_bots("no-such-workspace").await.expect("list"), vec![]);
     let err = h.store.create_bot("no-such-workspace", "x", NOW).await.expect_err("no workspace");

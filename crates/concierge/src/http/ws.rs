@@ -1,0 +1,153 @@
+//! The widget's WebSocket (docs/widget-protocol.md §3): the session token arrives in the
+//! first frame, then the backlog after the client's last message id, then live events.
+
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message as Frame, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use futures::{SinkExt, StreamExt};
+use serde::Deserialize;
+use serde_json::json;
+use tokio::sync::broadcast::error::RecvError;
+
+use super::dto::MessageDto;
+use crate::bus::Event;
+use crate::service::{Error, Services};
+
+const HELLO_WITHIN: Duration = Duration::from_secs(10);
+/// Keeps proxies from closing an idle socket, and re-checks that the session still exists.
+const PING_EVERY: Duration = Duration::from_secs(20);
+const CLOSE_UNAUTHORIZED: u16 = 4401;
+const MAX_FRAME_BYTES: usize = 64 * 1024;
+
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum ClientFrame {
+    Hello { token: String, after: Option<i64> },
+    Send { text: String },
+}
+
+/// Realtime messages for the widget (a WebSocket; see docs/widget-protocol.md).
+#[utoipa::path(get, path = "/api/widget/v1/ws", tag = "widget",
+    responses((status = 101, description = "Switching to the WebSocket protocol of docs/widget-protocol.md")))]
+pub async fn ws(State(s): State<Services>, headers: HeaderMap, upgrade: WebSocketUpgrade) -> Response {
+    let origin = headers.get(axum::http::header::ORIGIN).and_then(|o| o.to_str().ok()).map(str::to_owned);
+    upgrade.max_message_size(MAX_FRAME_BYTES).on_upgrade(move |socket| async move {
+        if let Err(e) = serve(s, socket, origin).await {
+            tracing::debug!(error = %e, "widget socket ended");
+        }
+    })
+}
+
+fn text(value: serde_json::Value) -> Frame {
+    Frame::Text(Utf8Bytes::from(value.to_string()))
+}
+
+fn message_frame(m: concierge_store::Message) -> Frame {
+    text(json!({"type": "message", "message": MessageDto::from(m)}))
+}
+
+fn error_frame(code: &str, message: &str) -> Frame {
+    text(json!({"type": "error", "code": code, "message": message}))
+}
+
+async fn serve(s: Services, socket: WebSocket, origin: Option<String>) -> Result<(), axum::Error> {
+    let (mut tx, mut rx) = socket.split();
+    let hello = match tokio::time::timeout(HELLO_WITHIN, rx.next()).await {
+        Ok(Some(Ok(Frame::Text(t)))) => serde_json::from_str::<ClientFrame>(&t).ok(),
+        _ => None,
+    };
+    let Some(ClientFrame::Hello { token, after }) = hello else {
+        tx.send(error_frame("invalid_frame", "The first frame must be {\"type\":\"hello\",\"token\":…}.")).await?;
+        return tx.close().await;
+    };
+    let session = match s.widget_session(Some(&token), origin.as_deref()).await {
+        Ok(session) => session,
+        Err(e) => return refuse(&mut tx, e).await,
+    };
+    // Subscribe before reading the backlog, so nothing written in between is missed; the
+    // id check below drops what both paths deliver.
+    let mut events = s.bus.subscribe(&session.conversation_id);
+    tx.send(text(json!({"type": "ready"}))).await?;
+    let mut last = after.unwrap_or(0).max(0);
+    last = send_backlog(&s, &session, &mut tx, last).await?;
+
+    let mut ping = tokio::time::interval(PING_EVERY);
+    ping.tick().await;
+    loop {
+        tokio::select! {
+            event = events.recv() => match event {
+                Ok(Event::Message(m)) if m.seq > last => {
+                    last = m.seq;
+                    tx.send(message_frame(m)).await?;
+                }
+                Ok(Event::Message(_)) => {}
+                Ok(Event::Typing { author }) => tx.send(text(json!({"type": "typing", "author": author}))).await?,
+                Err(RecvError::Lagged(_)) => last = send_backlog(&s, &session, &mut tx, last).await?,
+                Err(RecvError::Closed) => break,
+            },
+            frame = rx.next() => match frame {
+                Some(Ok(Frame::Text(t))) => match serde_json::from_str::<ClientFrame>(&t) {
+                    Ok(ClientFrame::Send { text: body }) => {
+                        if let Err(e) = s.send_visitor_message(&session, &body).await {
+                            let (code, message) = match e {
+                                Error::Validation(f) => ("validation_failed", f.first().map(|f| f.message.clone()).unwrap_or_default()),
+                                _ => ("internal_error", "The message could not be stored; send it again.".to_owned()),
+                            };
+                            tx.send(error_frame(code, &message)).await?;
+                        }
+                    }
+                    _ => tx.send(error_frame("invalid_frame", "Expected {\"type\":\"send\",\"text\":…}.")).await?,
+                },
+                Some(Ok(Frame::Close(_))) | None | Some(Err(_)) => break,
+                Some(Ok(_)) => {}
+            },
+            _ = ping.tick() => {
+                if let Err(e) = s.widget_session(Some(&token), origin.as_deref()).await {
+                    return refuse(&mut tx, e).await;
+                }
+                tx.send(Frame::Ping(Default::default())).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn send_backlog(
+    s: &Services,
+    session: &concierge_store::Session,
+    tx: &mut futures::stream::SplitSink<WebSocket, Frame>,
+    mut last: i64,
+) -> Result<i64, axum::Error> {
+    loop {
+        let page = s.messages_after(session, last).await.unwrap_or_default();
+        let full = page.len() >= 200;
+        for m in page {
+            last = last.max(m.seq);
+            tx.send(message_frame(m)).await?;
+        }
+        if !full {
+            return Ok(last);
+        }
+    }
+}
+
+async fn refuse(tx: &mut futures::stream::SplitSink<WebSocket, Frame>, e: Error) -> Result<(), axum::Error> {
+    let (code, message) = match e {
+        Error::OriginNotAllowed => ("origin_not_allowed", "This website may not use this bot's widget."),
+        Error::Unauthorized => ("unauthorized", "The session expired; start a new one."),
+        other => {
+            tracing::error!(error = %other, "socket session check failed");
+            ("internal_error", "Something went wrong on our side.")
+        }
+    };
+    tx.send(error_frame(code, message)).await?;
+    tx.send(Frame::Close(Some(CloseFrame {
+        code: CLOSE_UNAUTHORIZED,
+        reason: Utf8Bytes::from_static("unauthorized"),
+    })))
+    .await?;
+    tx.close().await
+}

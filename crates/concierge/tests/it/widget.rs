@@ -1,0 +1,203 @@
+//! The server side of the widget: the script, the bot's appearance, and the realtime
+//! socket of docs/widget-protocol.md.
+
+use std::time::Duration;
+
+use futures::{SinkExt, StreamExt};
+use reqwest::Method;
+use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::Message as Frame;
+
+use crate::both_backends;
+use crate::utils::{Customer, TestApp};
+
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn connect(app: &TestApp, token: &str, after: i64) -> Socket {
+    let (mut socket, _) =
+        tokio_tungstenite::connect_async(format!("ws://{}/api/widget/v1/ws", app.addr)).await.unwrap();
+    socket.send(Frame::text(json!({"type": "hello", "token": token, "after": after}).to_string())).await.unwrap();
+    assert_eq!(next(&mut socket).await["type"], "ready");
+    socket
+}
+
+/// The next JSON frame, skipping pings.
+async fn next(socket: &mut Socket) -> Value {
+    loop {
+        let frame = tokio::time::timeout(Duration::from_secs(5), socket.next()).await.expect("a frame within 5 s");
+        match frame.expect("open").expect("frame") {
+            Frame::Text(t) => return serde_json::from_str(&t).unwrap(),
+            Frame::Close(c) => return json!({"type": "closed", "code": c.map(|c| u16::from(c.code))}),
+            _ => {}
+        }
+    }
+}
+
+/// The next `message` frame, skipping typing indicators.
+async fn next_message(socket: &mut Socket) -> Value {
+    loop {
+        let f = next(socket).await;
+        if f["type"] == "message" {
+            return f["message"].clone();
+        }
+        assert_eq!(f["type"], "typing", "{f}");
+    }
+}
+
+async fn realtime_both_ways_with_resume(app: TestApp) {
+    let customer = Customer::with_users().await;
+    let bot = app.bot_with_auth(&customer.url, json!({})).await;
+    let (_, s) = app.start_session(json!({"bot_id": bot, "access_token": "tok-alice"})).await;
+    let token = s["session_token"].as_str().unwrap();
+    let mut a = connect(&app, token, 0).await;
+    let mut b = connect(&app, token, 0).await; // the same user in a second tab
+
+    a.send(Frame::text(r#"{"type":"send","text":"Hello <b>there</b>"}"#)).await.unwrap();
+    let mine = next_message(&mut a).await;
+    assert_eq!((mine["author"].as_str(), mine["text"].as_str()), (Some("visitor"), Some("Hello <b>there</b>")));
+    assert_eq!(next(&mut b).await["message"]["id"], mine["id"], "the other tab gets it live");
+    let typing = next(&mut a).await;
+    assert_eq!(typing, json!({"type": "typing", "author": "bot"}));
+    let reply = next_message(&mut a).await;
+    assert_eq!(reply["author"], "bot");
+    assert!(reply["text"].as_str().unwrap().contains("Alice Liddell"), "{reply}");
+    assert!(reply["id"].as_i64() > mine["id"].as_i64());
+
+    // A message sent over HTTP (the polling fallback) reaches sockets too.
+    let http = app
+        .http
+        .post(app.url("/api/widget/v1/messages"))
+        .bearer_auth(token)
+        .json(&json!({"text": "by polling"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(http.status(), 201);
+    assert_eq!(next_message(&mut a).await["text"], "by polling");
+
+    // Reconnecting after the first message resumes exactly after it: nothing lost, nothing twice.
+    drop(b);
+    let mut again = connect(&app, token, mine["id"].as_i64().unwrap()).await;
+    let mut texts = Vec::new();
+    for _ in 0..3 {
+        texts.push(next_message(&mut again).await["text"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(texts[0], reply["text"].as_str().unwrap());
+    assert_eq!(texts[1], "by polling");
+    assert!(texts[2].starts_with("Thanks"), "{texts:?}");
+    let (_, s2) = app.start_session(json!({"bot_id": bot, "access_token": "tok-alice"})).await;
+    assert_eq!(s2["conversation"]["messages"].as_array().unwrap().len(), 4, "history on another device");
+}
+both_backends!(realtime_both_ways_with_resume, super::realtime_both_ways_with_resume);
+
+#[tokio::test]
+async fn sockets_refuse_bad_hellos_expired_sessions_and_foreign_origins() {
+    let Some(app) = TestApp::spawn(crate::utils::Backend::Sqlite).await else { return };
+    let url = format!("ws://{}/api/widget/v1/ws", app.addr);
+    let (mut socket, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
+    socket.send(Frame::text(r#"{"type":"hello","token":"cst_nope"}"#)).await.unwrap();
+    assert_eq!(next(&mut socket).await["code"], "unauthorized");
+    assert_eq!(next(&mut socket).await, json!({"type": "closed", "code": 4401}));
+
+    let (mut socket, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
+    socket.send(Frame::text("hello?")).await.unwrap();
+    assert_eq!(next(&mut socket).await["code"], "invalid_frame");
+
+    let bot = app.bot().await;
+    app.put(&format!("/bots/{bot}/custom-auth"), json!({"allowed_origins": ["https://shop.example"]})).await;
+    let start = app
+        .http
+        .post(app.url("/api/widget/v1/sessions"))
+        .header("origin", "https://shop.example")
+        .json(&json!({"bot_id": bot}))
+        .send()
+        .await
+        .unwrap();
+    let token = start.json::<Value>().await.unwrap()["session_token"].as_str().unwrap().to_owned();
+    let mut request =
+        tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(url.as_str()).unwrap();
+    request.headers_mut().insert("origin", "https://evil.example".parse().unwrap());
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    socket.send(Frame::text(json!({"type": "hello", "token": token}).to_string())).await.unwrap();
+    assert_eq!(next(&mut socket).await["code"], "origin_not_allowed");
+    let polled = app
+        .http
+        .get(app.url("/api/widget/v1/messages"))
+        .bearer_auth(&token)
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(polled.status(), 403);
+}
+
+#[tokio::test]
+async fn the_widget_script_is_cached_compressed_and_small() {
+    let Some(app) = TestApp::spawn(crate::utils::Backend::Sqlite).await else { return };
+    let plain = app.http.get(app.url("/widget.js")).send().await.unwrap();
+    assert_eq!(plain.status(), 200);
+    assert!(plain.headers()["content-type"].to_str().unwrap().starts_with("text/javascript"));
+    assert!(plain.headers()["cache-control"].to_str().unwrap().contains("max-age"));
+    let etag = plain.headers()["etag"].to_str().unwrap().to_owned();
+    let source = plain.bytes().await.unwrap();
+    for (accept, encoding) in [("gzip", "gzip"), ("gzip, br", "br"), ("br;q=0, gzip", "gzip")] {
+        let resp = app.http.get(app.url("/widget.js")).header("accept-encoding", accept).send().await.unwrap();
+        assert_eq!(resp.headers()["content-encoding"], encoding, "{accept}");
+        assert_eq!(resp.headers()["vary"], "Accept-Encoding");
+        let body = resp.bytes().await.unwrap();
+        assert!(body.len() < source.len());
+        if encoding == "gzip" {
+            let mut unzipped = Vec::new();
+            std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&body[..]), &mut unzipped).unwrap();
+            assert_eq!(unzipped, source, "gzip decodes to the script");
+            assert!(body.len() <= 15 * 1024, "the widget is {} bytes gzipped; the budget is 15 KiB", body.len());
+        }
+    }
+    let cached = app.http.get(app.url("/widget.js")).header("if-none-match", &etag).send().await.unwrap();
+    assert_eq!(cached.status(), 304);
+    assert!(cached.bytes().await.unwrap().is_empty());
+}
+
+async fn appearance_is_editable_and_public(app: TestApp) {
+    let bot = app.bot().await;
+    let public = |app: &TestApp| {
+        let url = app.url(&format!("/api/widget/v1/bots/{bot}"));
+        let http = app.http.clone();
+        async move { http.get(url).send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let before = public(&app).await;
+    assert_eq!(before["name"], "Support");
+    assert_eq!(before["color"], "#2563eb");
+    assert_eq!(before["signin_required"], false);
+    assert!(before.get("signing_secret").is_none());
+
+    let (status, e) =
+        app.admin(Method::PATCH, &format!("/bots/{bot}"), Some(json!({"color": "blue", "greeting": ""}))).await;
+    assert_eq!(status, 422);
+    let fields: Vec<_> =
+        e["error"]["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["color", "greeting"]);
+    let (status, b) = app
+        .admin(
+            Method::PATCH,
+            &format!("/bots/{bot}"),
+            Some(json!({"color": "#0A7", "greeting": "Hello {name}!", "signin_text": "Log in first."})),
+        )
+        .await;
+    assert_eq!(status, 200, "{b}");
+    assert_eq!((b["name"].as_str(), b["color"].as_str()), (Some("Support"), Some("#00aa77")));
+    app.put(
+        &format!("/bots/{bot}/custom-auth"),
+        json!({"enabled": true, "url": "http://127.0.0.1:9/auth", "on_failure": "block"}),
+    )
+    .await;
+    let after = public(&app).await;
+    assert_eq!(
+        (after["greeting"].as_str(), after["signin_text"].as_str()),
+        (Some("Hello {name}!"), Some("Log in first."))
+    );
+    assert_eq!(after["signin_required"], true);
+    let missing = app.http.get(app.url("/api/widget/v1/bots/nope")).send().await.unwrap();
+    assert_eq!(missing.status(), 404);
+}
+both_backends!(appearance_is_editable_and_public, super::appearance_is_editable_and_public);

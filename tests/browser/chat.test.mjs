@@ -1,0 +1,167 @@
+// Chatting (4), reloading (7) and the mobile layout (12).
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+
+import {
+  countEverywhere,
+  eventually,
+  localStorageEntries,
+  occurrences,
+  openPage,
+  plainPage,
+  screenshot,
+  setup,
+  skipReason,
+  typingSeen,
+  watchSockets,
+  watchTyping,
+} from './harness.mjs';
+
+describe('chatting', { skip: skipReason() }, () => {
+  let f;
+  let bot;
+  let url;
+  before(async () => {
+    f = await setup();
+    bot = await f.server.createBot('Acme Support', { color: '#0f766e', greeting: 'Hi {name}! How can we help?' });
+    await f.server.putCustomAuth(bot.id, { enabled: true, url: f.customer.url });
+    url = f.host.page(plainPage({ serverUrl: f.server.url, data: { 'bot-id': bot.id, token: 'tok-alice' } }));
+  });
+  after(async () => {
+    await f?.close();
+  });
+
+  test('open, type, Enter sends; the bot answers in real time using the contact name; reload keeps it all', async (t) => {
+    const { page, tracker, w } = await openPage(f, t, url);
+    const sockets = watchSockets(page);
+    await w.launcher().waitFor({ state: 'visible' });
+    await screenshot(page, 'closed-launcher');
+
+    await w.launcher().click();
+    const dialog = w.dialog('Acme Support');
+    await dialog.waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Close chat' }).count() >= 1, true, 'launcher now closes');
+    await eventually(async () => assert.match(await dialog.innerText(), /Hi Alice! How can we help\?/), {
+      message: 'greeting',
+    });
+    await watchTyping(page);
+
+    await w.input().click();
+    await w.input().fill('Where is my order #1042?');
+    await w.input().press('Enter');
+    await eventually(async () => assert.match(await w.logText(), /Where is my order #1042\?/), {
+      message: 'visitor message shown',
+    });
+    assert.equal(await w.input().inputValue(), '', 'the message box is emptied after sending');
+
+    // The bot's acknowledgement arrives over the socket, addressing Alice.
+    const before = await w.logText();
+    await eventually(
+      async () => {
+        const text = await w.logText();
+        const added = text.slice(text.indexOf('Where is my order #1042?'));
+        assert.match(added, /Alice/, 'the bot answers using the contact name');
+      },
+      { message: 'bot acknowledgement' },
+    );
+    const botMessages = sockets.received.filter((m) => m?.type === 'message' && m.message?.author === 'bot');
+    assert.ok(botMessages.length >= 1, 'the bot answer came over the WebSocket (real time)');
+    // Typing indicator: best effort. If the server said "typing", the widget must have shown it.
+    const typingFrames = sockets.received.filter((m) => m?.type === 'typing');
+    const seen = await typingSeen(page);
+    t.diagnostic(`typing frames: ${typingFrames.length}, indicator seen: ${seen}; log before answer: ${JSON.stringify(before)}`);
+    if (typingFrames.length) assert.ok(seen, 'a typing frame was received, so the indicator was shown');
+
+    await screenshot(page, 'open-conversation');
+
+    // Shift+Enter is a newline, not a send (a textarea's natural behaviour kept).
+    await w.input().fill('line one');
+    await w.input().press('Shift+Enter');
+    await w.input().pressSequentially('line two');
+    assert.equal(await w.input().inputValue(), 'line one\nline two');
+    await w.send().click();
+    await eventually(async () => assert.match(await w.logText(), /line one\s+line two/), { message: 'Send button' });
+
+    // 7. Reload: the same session, the same conversation and messages.
+    const storedBefore = await localStorageEntries(page);
+    const logBefore = await w.logText();
+    await page.reload();
+    await w.launcher().click();
+    await w.dialog('Acme Support').waitFor();
+    await eventually(
+      async () => {
+        const text = await w.logText();
+        assert.equal(occurrences(text, 'Where is my order #1042?'), occurrences(logBefore, 'Where is my order #1042?'));
+        assert.match(text, /line one\s+line two/);
+      },
+      { message: 'history after reload' },
+    );
+    const storedAfter = await localStorageEntries(page);
+    const key = `concierge:${bot.id}`;
+    assert.ok(storedBefore[key], 'the session is stored under concierge:BOT');
+    assert.equal(JSON.parse(storedAfter[key]).token, JSON.parse(storedBefore[key]).token, 'the same session token');
+    assert.doesNotMatch(storedAfter[key], /tok-alice/, 'the access token itself is never stored');
+    tracker.check();
+  });
+
+  test('messages are text: markup is shown literally and never becomes elements', async (t) => {
+    const { page, tracker, w } = await openPage(f, t, url);
+    await w.open('Acme Support');
+    const imgsBefore = await countEverywhere(page, 'img');
+    const hostile = '<img src=x onerror=alert(1)>';
+    await w.input().fill(hostile);
+    await w.input().press('Enter');
+    await eventually(async () => assert.ok((await w.logText()).includes(hostile), 'the markup is shown as text'), {
+      message: 'literal markup',
+    });
+    const bold = '<b>bold?</b> & &amp; "quotes"';
+    await w.input().fill(bold);
+    await w.input().press('Enter');
+    await eventually(async () => assert.ok((await w.logText()).includes(bold)), { message: 'literal entities' });
+    await page.waitForLoadState('networkidle');
+    assert.equal(await countEverywhere(page, 'img'), imgsBefore, 'no img element was created');
+    assert.equal(await countEverywhere(page, 'b'), 0, 'no b element was created');
+    assert.deepEqual(tracker.dialogs, [], 'no alert ran');
+    tracker.check();
+  });
+
+  test('mobile 390×844: the open panel covers the viewport', async (t) => {
+    const { page, tracker, w } = await openPage(f, t, url, {
+      viewport: { width: 390, height: 844 },
+      deviceScaleFactor: 2,
+      isMobile: true,
+      hasTouch: true,
+    });
+    await w.launcher().waitFor({ state: 'visible' });
+    const launcherBox = await w.launcher().boundingBox();
+    assert.ok(launcherBox.width >= 40 && launcherBox.height >= 40, `launcher is a comfortable tap target (${JSON.stringify(launcherBox)})`);
+    assert.ok(launcherBox.x + launcherBox.width <= 390 && launcherBox.y + launcherBox.height <= 844, 'launcher inside the viewport');
+    await w.launcher().tap();
+    const dialog = w.dialog('Acme Support');
+    await dialog.waitFor();
+    await w.input().fill('Hello from my phone');
+    await w.send().tap();
+    await eventually(async () => assert.match(await w.logText(), /Hello from my phone/), { message: 'mobile send' });
+    await eventually(
+      async () => {
+        const box = await dialog.boundingBox();
+        assert.ok(box, 'dialog has a box');
+        assert.ok(Math.abs(box.x) <= 1 && Math.abs(box.y) <= 1, `dialog at the top-left corner: ${JSON.stringify(box)}`);
+        assert.ok(Math.abs(box.width - 390) <= 1 && Math.abs(box.height - 844) <= 1, `dialog covers 390×844: ${JSON.stringify(box)}`);
+      },
+      { message: 'full-screen panel', timeout: 3_000 },
+    );
+    // The composer and the close control stay reachable on the small screen.
+    for (const [name, loc] of [
+      ['message box', w.input()],
+      ['send button', w.send()],
+      ['close button', page.getByRole('button', { name: 'Close chat' }).last()],
+    ]) {
+      const b = await loc.boundingBox();
+      assert.ok(b && b.y >= 0 && b.y + b.height <= 844 && b.x >= 0 && b.x + b.width <= 390, `${name} inside the viewport: ${JSON.stringify(b)}`);
+    }
+    await screenshot(page, 'mobile-open');
+    tracker.check();
+  });
+});

@@ -1,0 +1,142 @@
+// The server goes away: a reconnect loses and duplicates nothing (8); a page loaded while the
+// server is down keeps working, shows the widget offline, and recovers (10).
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+
+import {
+  NETWORK_NOISE,
+  eventually,
+  occurrences,
+  openPage,
+  plainPage,
+  screenshot,
+  setup,
+  skipReason,
+  watchSockets,
+} from './harness.mjs';
+
+/** Asserts that every server-side message text appears in the log exactly as often as on the server. */
+async function assertLogMatchesServer(w, serverMessages) {
+  const log = await w.logText();
+  const all = serverMessages.map((m) => m.text).join('\n\u0000\n');
+  for (const m of serverMessages) {
+    assert.equal(occurrences(log, m.text), occurrences(all, m.text), `"${m.text}" shown as often as stored; log:\n${log}`);
+  }
+}
+
+describe('server outages', { skip: skipReason() }, () => {
+  let f;
+  before(async () => {
+    f = await setup();
+  });
+  after(async () => {
+    await f?.close();
+  });
+
+  test('the server restarts while the panel is open: nothing lost, nothing duplicated', async (t) => {
+    const bot = await f.server.createBot('Acme Support');
+    await f.server.putCustomAuth(bot.id, { enabled: true, url: f.customer.url });
+    const url = f.host.page(plainPage({ serverUrl: f.server.url, data: { 'bot-id': bot.id, token: 'tok-alice' } }));
+    const { page, tracker, w } = await openPage(f, t, url);
+    const sockets = watchSockets(page);
+    await w.open('Acme Support');
+    await w.input().fill('Before the outage');
+    await w.input().press('Enter');
+    await eventually(async () => assert.match(await w.logText(), /Before the outage/), { message: 'first message' });
+    // Let the bot's answer (if any) land before pulling the plug.
+    const device2 = await f.server.widgetSession({ bot_id: bot.id, access_token: 'tok-alice' });
+    await eventually(async () => {
+      const stored = await f.server.widgetMessages(device2.session_token);
+      assert.ok(stored.some((m) => m.author === 'bot'), 'bot answered');
+      await assertLogMatchesServer(w, stored);
+    }, { message: 'conversation settled before the outage' });
+    await eventually(() => assert.ok(sockets.opened >= 1, 'a WebSocket is open'), { message: 'socket' });
+
+    tracker.allow(...NETWORK_NOISE);
+    await f.server.stop();
+    await eventually(() => assert.ok(sockets.closed >= 1, 'the widget saw its socket close'), { message: 'socket closed' });
+
+    // While the server is down the page and the widget keep working.
+    await page.locator('#page-counter').click();
+    assert.equal(await page.locator('#page-counter').innerText(), 'Clicked 1');
+    assert.ok(await w.dialog('Acme Support').isVisible(), 'the panel stays open');
+    await screenshot(page, 'reconnecting');
+    assert.deepEqual(tracker.pageErrors, [], 'no uncaught exception while down');
+
+    await f.server.start();
+    // Another device writes right after the restart; the page must get it once.
+    const other = await f.server.widgetSession({ bot_id: bot.id, access_token: 'tok-alice' });
+    assert.equal(other.conversation.id, device2.conversation.id, 'same conversation');
+    await f.server.widgetSend(other.session_token, 'Written on another device after the restart');
+    await eventually(async () => assert.match(await w.logText(), /Written on another device after the restart/), {
+      message: 'message after reconnect',
+    });
+    // And the page itself can talk again.
+    await w.input().fill('Back online');
+    await w.input().press('Enter');
+    await eventually(
+      async () => {
+        const stored = await f.server.widgetMessages(other.session_token);
+        assert.ok(stored.some((m) => m.text === 'Back online'), 'stored');
+        assert.ok(stored.filter((m) => m.author === 'bot').length >= 2, 'bot answered again');
+        await assertLogMatchesServer(w, stored);
+      },
+      { message: 'no loss, no duplicate' },
+    );
+    assert.ok(sockets.opened >= 2, 'the widget opened a new WebSocket');
+    tracker.check();
+  });
+
+  test('the server is down when the page loads: the page works, the widget is offline, then recovers', async (t) => {
+    const bot = await f.server.createBot('Acme Support');
+    await f.server.putCustomAuth(bot.id, { enabled: true, url: f.customer.url });
+    // The browser has widget.js (from its cache or a CDN), but Concierge itself is down.
+    const script = await (await fetch(`${f.server.url}/widget.js`)).text();
+    const url = f.host.page(plainPage({ serverUrl: f.server.url, data: { 'bot-id': bot.id, token: 'tok-alice' } }));
+    await f.server.stop();
+
+    const { page, tracker, w } = await openPage(f, t, null, {
+      before: (_page, context) =>
+        context.route(`${f.server.url}/widget.js`, (route) =>
+          route.fulfill({ status: 200, contentType: 'text/javascript; charset=utf-8', body: script }),
+        ),
+    });
+    tracker.allow(...NETWORK_NOISE);
+    await page.goto(url);
+    await page.locator('#page-counter').click();
+    assert.equal(await page.locator('#page-counter').innerText(), 'Clicked 1');
+
+    // Whatever the widget shows while offline, it must not throw.
+    await page.waitForTimeout(1_500); // give the widget time to try (and fail) its first requests
+    assert.deepEqual(tracker.pageErrors, [], 'no uncaught exception');
+    await screenshot(page, 'offline-closed');
+    const launcher = w.launcher();
+    if (await launcher.count()) {
+      await launcher.click();
+      await page.waitForTimeout(300);
+      await screenshot(page, 'offline');
+    }
+    await page.locator('#page-counter').click();
+    assert.equal(await page.locator('#page-counter').innerText(), 'Clicked 2');
+
+    await f.server.start();
+    await eventually(
+      async () => {
+        if (!(await w.dialog('Acme Support').isVisible())) await w.launcher().click({ timeout: 1_000 });
+        await w.dialog('Acme Support').waitFor({ timeout: 1_000 });
+        await w.input().waitFor({ timeout: 1_000 });
+        assert.ok(await w.input().isEditable(), 'composer usable');
+      },
+      { message: 'widget recovers', timeout: 10_000, interval: 250 },
+    );
+    await w.input().fill('Are you back?');
+    await w.input().press('Enter');
+    await eventually(async () => assert.match(await w.logText(), /Are you back\?/), { message: 'send after recovery' });
+    await eventually(
+      async () => assert.equal((await f.server.contacts(bot.id)).map((c) => c.name).join(), 'Alice'),
+      { message: 'authenticated after recovery' },
+    );
+    tracker.check();
+  });
+});
