@@ -73,6 +73,8 @@ pub trait Store: Send + Sync + 'static {
     async fn add_message(&self, message: NewMessage<'_>) -> Result<Message>;
     /// Oldest first, those with a sequence number greater than `after`.
     async fn list_messages(&self, conversation_id: &str, after: i64, limit: u32) -> Result<Vec<Message>>;
+    /// Revokes a session (the widget's logout); whether one existed.
+    async fn delete_session(&self, token_hash: &str) -> Result<bool>;
     /// Deletes sessions that expired before `now`; returns how many.
     async fn purge_sessions(&self, now: i64) -> Result<u64>;
 

@@ -68,6 +68,7 @@ on_both_backends!(
     sessions::foreign_expired_and_identified_visitor_tokens_are_ignored,
     sessions::unknown_bot_and_contact_are_not_found,
     sessions::sessions_expire_and_are_purged,
+    sessions::a_revoked_session_is_gone,
     messages::messages_are_ordered_and_paged_by_seq,
     messages::concurrent_messages_get_distinct_increasing_seqs,
     messages::message_to_a_missing_conversation_is_not_found,

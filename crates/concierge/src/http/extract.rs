@@ -22,8 +22,8 @@ pub struct ApiQuery<T>(pub T);
 #[from_request(via(Path), rejection(ApiError))]
 pub struct ApiPath<T>(pub T);
 
-pub fn bearer(parts: &Parts) -> Option<&str> {
-    let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;
+pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
@@ -35,7 +35,7 @@ impl FromRequestParts<Services> for Admin {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, services: &Services) -> Result<Self, Self::Rejection> {
-        Ok(Admin(services.authenticate_admin(bearer(parts)).await?))
+        Ok(Admin(services.authenticate_admin(bearer(&parts.headers)).await?))
     }
 }
 

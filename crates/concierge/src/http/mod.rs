@@ -111,6 +111,7 @@ pub fn api() -> OpenApiRouter<Services> {
         .routes(routes!(ws::ws))
         .routes(routes!(widget::public_bot))
         .routes(routes!(widget::start_session))
+        .routes(routes!(widget::end_session))
         .routes(routes!(widget::post_message, widget::list_messages))
 }
 
@@ -120,7 +121,7 @@ pub fn api() -> OpenApiRouter<Services> {
 fn widget_cors() -> CorsLayer {
     CorsLayer::new()
         .allow_origin(AllowOrigin::predicate(|_, parts| parts.uri.path().starts_with("/api/widget/")))
-        .allow_methods([Method::GET, Method::POST])
+        .allow_methods([Method::GET, Method::POST, Method::DELETE])
         .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION])
         .max_age(std::time::Duration::from_secs(3600))
 }

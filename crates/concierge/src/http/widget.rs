@@ -83,8 +83,16 @@ impl axum::extract::FromRequestParts<Services> for WidgetSession {
 
     async fn from_request_parts(parts: &mut Parts, s: &Services) -> Result<Self, Self::Rejection> {
         let origin = parts.headers.get(axum::http::header::ORIGIN).and_then(|o| o.to_str().ok());
-        Ok(WidgetSession(s.widget_session(bearer(parts), origin).await?))
+        Ok(WidgetSession(s.widget_session(bearer(&parts.headers), origin).await?))
     }
+}
+
+/// End the session (the widget's logout): its token stops working immediately.
+#[utoipa::path(delete, path = "/api/widget/v1/session", tag = "widget", security(("session" = [])),
+    responses((status = 204, description = "Ended"), (status = 401, body = ErrorBody)))]
+pub async fn end_session(State(s): State<Services>, headers: axum::http::HeaderMap) -> ApiResult<StatusCode> {
+    s.end_widget_session(bearer(&headers)).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

@@ -25,6 +25,16 @@ impl Services {
         Ok(session)
     }
 
+    /// Logs the widget out: the token stops working at once, everywhere.
+    pub async fn end_widget_session(&self, bearer: Option<&str>) -> Result<()> {
+        let token = bearer.filter(|t| !t.is_empty()).ok_or(Error::Unauthorized)?;
+        if self.store.delete_session(&hash_token(token)).await? {
+            Ok(())
+        } else {
+            Err(Error::Unauthorized)
+        }
+    }
+
     /// Stores the visitor's message, delivers it to every socket of the conversation, and
     /// lets the bot answer.
     pub async fn send_visitor_message(&self, session: &Session, text: &str) -> Result<Message> {

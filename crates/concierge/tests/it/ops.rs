@@ -22,6 +22,7 @@ const ENDPOINTS: &[(&str, &str)] = &[
     ("get", "/api/widget/v1/bots/{id}"),
     ("get", "/api/widget/v1/ws"),
     ("post", "/api/widget/v1/sessions"),
+    ("delete", "/api/widget/v1/session"),
     ("post", "/api/widget/v1/messages"),
     ("get", "/api/widget/v1/messages"),
     ("get", "/healthz"),

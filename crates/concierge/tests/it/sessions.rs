@@ -161,6 +161,21 @@ async fn a_visitor_conversation_follows_the_login_in_the_same_browser_only(app: 
         .await
         .unwrap();
     assert_eq!(history["items"][0]["text"], "Where is my order?");
+
+    // Logging out on the phone ends that session at once; the laptop's stays.
+    let phone_token = phone["session_token"].as_str().unwrap();
+    let bye = app.http.delete(app.url("/api/widget/v1/session")).bearer_auth(phone_token).send().await.unwrap();
+    assert_eq!(bye.status(), 204);
+    let after = app.http.get(app.url("/api/widget/v1/messages")).bearer_auth(phone_token).send().await.unwrap();
+    assert_eq!(after.status(), 401);
+    let laptop = app
+        .http
+        .get(app.url("/api/widget/v1/messages"))
+        .bearer_auth(alice["session_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(laptop.status(), 200);
 }
 both_backends!(
     a_visitor_conversation_follows_the_login_in_the_same_browser_only,

@@ -235,3 +235,8 @@ pub(super) async fn list_messages(
     .map(crate::decode_row)
     .collect()
 }
+
+pub(super) async fn delete_session(pool: &PgPool, token_hash: &str) -> Result<bool> {
+    let done = sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(pool).await?;
+    Ok(done.rows_affected() > 0)
+}

@@ -158,6 +158,11 @@ impl Store for PostgresStore {
     }
 
     #[tracing::instrument(skip_all)]
+    async fn delete_session(&self, token_hash: &str) -> Result<bool> {
+        conversations::delete_session(&self.pool, token_hash).await
+    }
+
+    #[tracing::instrument(skip_all)]
     async fn purge_sessions(&self, now: i64) -> Result<u64> {
         conversations::purge_sessions(&self.pool, now).await
     }

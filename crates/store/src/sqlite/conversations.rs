@@ -239,3 +239,8 @@ pub(super) async fn list_messages(
     .map(crate::decode_row)
     .collect()
 }
+
+pub(super) async fn delete_session(writer: &SqlitePool, token_hash: &str) -> Result<bool> {
+    let done = sqlx::query("DELETE FROM sessions WHERE token_hash = ?").bind(token_hash).execute(writer).await?;
+    Ok(done.rows_affected() > 0)
+}

@@ -176,6 +176,11 @@ impl Store for SqliteStore {
     }
 
     #[tracing::instrument(skip_all)]
+    async fn delete_session(&self, token_hash: &str) -> Result<bool> {
+        conversations::delete_session(&self.writer, token_hash).await
+    }
+
+    #[tracing::instrument(skip_all)]
     async fn purge_sessions(&self, now: i64) -> Result<u64> {
         conversations::purge_sessions(&self.writer, now).await
     }

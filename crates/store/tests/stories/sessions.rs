@@ -168,3 +168,13 @@ pub async fn sessions_expire_and_are_purged(h: &Harness) {
     assert_eq!(h.store.purge_sessions(NOW + 2 * HOUR).await.expect("purge"), 1);
     assert_eq!(find("long", NOW).await.expect("find"), None, "purged");
 }
+
+pub async fn a_revoked_session_is_gone(h: &Harness) {
+    let bot = bot(h.store.as_ref()).await;
+    let opened = h.store.open_session(session(&bot.id, None, "bye", None, NOW)).await.expect("open");
+    assert!(h.store.delete_session("bye").await.expect("delete"));
+    assert_eq!(h.store.find_session("bye", NOW + 1).await.expect("find"), None);
+    assert!(!h.store.delete_session("bye").await.expect("delete again"), "nothing left to revoke");
+    let messages = h.store.list_messages(&opened.conversation.id, 0, 10).await.expect("list");
+    assert!(messages.is_empty(), "the conversation itself stays");
+}
