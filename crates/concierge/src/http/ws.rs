@@ -70,7 +70,14 @@ async fn serve(s: Services, socket: WebSocket, origin: Option<String>) -> Result
     // Subscribe before reading the backlog, so nothing written in between is missed; the
     // id check below drops what both paths deliver.
     let mut events = s.bus.subscribe(&session.conversation_id);
-    tx.send(text(json!({"type": "ready"}))).await?;
+    // The verified contact, so a widget that reuses a stored session can still greet by name.
+    let contact = match &session.contact_id {
+        Some(id) => s.store.get_contact(id).await.ok().flatten().map(|c| {
+            json!({"id": c.id, "external_id": c.external_id, "email": c.email, "name": c.name, "phone_number": c.phone_number})
+        }),
+        None => None,
+    };
+    tx.send(text(json!({"type": "ready", "contact": contact}))).await?;
     let mut last = after.unwrap_or(0).max(0);
     last = send_backlog(&s, &session, &mut tx, last).await?;
 

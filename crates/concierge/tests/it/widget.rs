@@ -14,11 +14,17 @@ use crate::utils::{Customer, TestApp};
 type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 async fn connect(app: &TestApp, token: &str, after: i64) -> Socket {
+    connect_ready(app, token, after).await.0
+}
+
+/// A socket past its hello, and the `ready` frame that answered it.
+async fn connect_ready(app: &TestApp, token: &str, after: i64) -> (Socket, Value) {
     let (mut socket, _) =
         tokio_tungstenite::connect_async(format!("ws://{}/api/widget/v1/ws", app.addr)).await.unwrap();
     socket.send(Frame::text(json!({"type": "hello", "token": token, "after": after}).to_string())).await.unwrap();
-    assert_eq!(next(&mut socket).await["type"], "ready");
-    socket
+    let ready = next(&mut socket).await;
+    assert_eq!(ready["type"], "ready");
+    (socket, ready)
 }
 
 /// The next JSON frame, skipping pings.
@@ -49,7 +55,8 @@ async fn realtime_both_ways_with_resume(app: TestApp) {
     let bot = app.bot_with_auth(&customer.url, json!({})).await;
     let (_, s) = app.start_session(json!({"bot_id": bot, "access_token": "tok-alice"})).await;
     let token = s["session_token"].as_str().unwrap();
-    let mut a = connect(&app, token, 0).await;
+    let (mut a, ready) = connect_ready(&app, token, 0).await;
+    assert_eq!(ready["contact"]["name"], "Alice Liddell", "a reused session learns who it is");
     let mut b = connect(&app, token, 0).await; // the same user in a second tab
 
     a.send(Frame::text(r#"{"type":"send","text":"Hello <b>there</b>"}"#)).await.unwrap();
