@@ -86,6 +86,11 @@ describe('chatting', { skip: skipReason() }, () => {
     // 7. Reload: the same session, the same conversation and messages.
     const storedBefore = await localStorageEntries(page);
     const logBefore = await w.logText();
+
+    // Escape closes the panel and gives the focus back to the launcher.
+    await w.input().press('Escape');
+    await w.dialog('Acme Support').waitFor({ state: 'hidden' });
+    assert.ok(await w.launcher().evaluate((el) => el.getRootNode().activeElement === el), 'launcher focused');
     await page.reload();
     await w.launcher().click();
     await w.dialog('Acme Support').waitFor();

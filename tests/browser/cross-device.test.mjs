@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { eventually, occurrences, openPage, plainPage, setup, skipReason } from './harness.mjs';
+import { eventually, occurrences, openPage, plainPage, screenshot, setup, skipReason } from './harness.mjs';
 
 describe('cross-device history', { skip: skipReason() }, () => {
   let f;
@@ -45,6 +45,26 @@ describe('cross-device history', { skip: skipReason() }, () => {
         assert.equal(occurrences(text, m), 1, `"${m}" once in ${text}`);
       }
     }
+    // B closes its panel (once every bot answer so far has arrived); A asks again; B's
+    // launcher shows the bot's one new answer as unread.
+    await eventually(
+      async () => assert.equal(occurrences(await b.w.logText(), 'Thanks, Alice!'), 3, 'three bot answers shown'),
+      { message: 'bot answers settled' },
+    );
+    await b.w.closer().first().click();
+    await b.w.launcher().waitFor();
+    const badge = b.page.getByRole('img', { name: /unread message/ });
+    assert.equal(await badge.count(), 0, 'no unread badge yet');
+    await a.w.input().fill('One more question');
+    await a.w.input().press('Enter');
+    await badge.waitFor({ state: 'visible' });
+    assert.equal(await badge.getAttribute('aria-label'), '1 unread message');
+    assert.equal((await badge.innerText()).trim(), '1');
+    await screenshot(b.page, 'unread-badge');
+    await b.w.launcher().click();
+    await badge.waitFor({ state: 'hidden' });
+    await eventually(async () => assert.match(await b.w.logText(), /One more question/), { message: 'B sees it' });
+
     const keyA = JSON.parse((await a.page.evaluate((k) => localStorage.getItem(k), `concierge:${bot.id}`)) ?? '{}');
     const keyB = JSON.parse((await b.page.evaluate((k) => localStorage.getItem(k), `concierge:${bot.id}`)) ?? '{}');
     assert.ok(keyA.token && keyB.token && keyA.token !== keyB.token, 'two devices, two sessions');

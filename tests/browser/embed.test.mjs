@@ -88,7 +88,7 @@ describe('embedding with the script tag', { skip: skipReason() }, () => {
       await page.waitForLoadState('networkidle');
       const { warnings } = tracker.unexpected();
       assert.equal(warnings.length, 1, `exactly one warning, got ${JSON.stringify(warnings)}`);
-      assert.match(warnings[0], /concierge/i, 'the warning says who is talking');
+      assert.match(warnings[0], /^\[Concierge\] /, 'the warning says who is talking');
       assert.deepEqual(await shadowHosts(page), [], 'no widget host element');
       assert.equal(await page.getByRole('button', { name: 'Open chat' }).count(), 0, 'no launcher');
       const bodyChildren = await page.evaluate(() =>

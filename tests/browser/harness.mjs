@@ -7,7 +7,7 @@
 
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -82,7 +82,7 @@ export async function launchBrowser() {
 
 /**
  * Records uncaught exceptions and console errors/warnings of a page. `check()` asserts
- * that nothing unexpected happened; `allow(re)` tolerates console errors/warnings whose
+ * that nothing unexpected happened; `allow(...res)` tolerates console errors/warnings whose
  * text matches (e.g. the browser's own "Failed to load resource" line for a 404 the test
  * provoked on purpose).
  */
@@ -93,8 +93,8 @@ export function trackPage(page) {
     warnings: [],
     dialogs: [],
     allowed: [],
-    allow(re) {
-      t.allowed.push(re);
+    allow(...res) {
+      t.allowed.push(...res);
       return t;
     },
     unexpected() {
@@ -425,6 +425,10 @@ export async function startHost() {
   const server = http.createServer((req, res) => {
     const url = new URL(req.url, 'http://localhost');
     const html = pages.get(url.pathname);
+    if (url.pathname === '/favicon.ico') {
+      res.writeHead(204).end();
+      return;
+    }
     if (html === undefined) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
       return;
@@ -535,6 +539,14 @@ export const widget = (page) => ({
 export async function openPage(f, t, url, { viewport = { width: 1280, height: 800 }, before, ...ctxOpts } = {}) {
   const context = await f.browser.newContext({ viewport, ...ctxOpts });
   t.after(() => context.close().catch(() => {}));
+  // WIDGET_JS=path: serve that file as /widget.js instead of the binary's copy (to try a
+  // widget change without rebuilding the server, or to check that a test catches a bug).
+  if (process.env.WIDGET_JS) {
+    const body = readFileSync(process.env.WIDGET_JS);
+    await context.route(`${f.server.url}/widget.js`, (route) =>
+      route.fulfill({ status: 200, contentType: 'text/javascript; charset=utf-8', body }),
+    );
+  }
   const page = await context.newPage();
   page.setDefaultTimeout(10_000);
   const tracker = trackPage(page);

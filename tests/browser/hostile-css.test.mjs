@@ -14,6 +14,9 @@ const HOSTILE = `<style>
   div { background: lime !important; border: 3px dashed blue !important; }
   textarea { height: 2px !important; visibility: hidden !important; }
   [role], [aria-label] { opacity: 0 !important; }
+  /* Aimed at whatever third-party element lands in <body>: the widget's host element. */
+  body > :not(main) { visibility: hidden !important; transform: scale(0.3) !important; filter: blur(3px) !important;
+                      pointer-events: none !important; position: absolute !important; top: -9999px !important; }
 </style>`;
 
 // The page's own button has to stay visible for the "page still works" part, so it is

@@ -107,29 +107,33 @@ describe('server outages', { skip: skipReason() }, () => {
     await page.locator('#page-counter').click();
     assert.equal(await page.locator('#page-counter').innerText(), 'Clicked 1');
 
-    // Whatever the widget shows while offline, it must not throw.
-    await page.waitForTimeout(1_500); // give the widget time to try (and fail) its first requests
+    // The widget shows itself offline (docs/widget.md): the launcher keeps its name, gets
+    // the description/tooltip "Chat is offline, retrying", and the panel says so.
+    const launcher = w.launcher();
+    await eventually(async () => assert.match((await launcher.getAttribute('title', { timeout: 1_000 })) ?? '', /offline/i), {
+      message: 'offline launcher',
+    });
     assert.deepEqual(tracker.pageErrors, [], 'no uncaught exception');
     await screenshot(page, 'offline-closed');
-    const launcher = w.launcher();
-    if (await launcher.count()) {
-      await launcher.click();
-      await page.waitForTimeout(300);
-      await screenshot(page, 'offline');
-    }
+    await launcher.click();
+    const panel = page.getByRole('dialog');
+    await panel.waitFor();
+    await eventually(async () => assert.match(await panel.innerText(), /offline/i), { message: 'offline panel' });
+    await screenshot(page, 'offline');
     await page.locator('#page-counter').click();
     assert.equal(await page.locator('#page-counter').innerText(), 'Clicked 2');
 
     await f.server.start();
     await eventually(
       async () => {
-        if (!(await w.dialog('Acme Support').isVisible())) await w.launcher().click({ timeout: 1_000 });
-        await w.dialog('Acme Support').waitFor({ timeout: 1_000 });
-        await w.input().waitFor({ timeout: 1_000 });
+        await w.dialog('Acme Support').waitFor({ timeout: 500 });
+        assert.doesNotMatch(await w.dialog('Acme Support').innerText(), /offline/i);
         assert.ok(await w.input().isEditable(), 'composer usable');
       },
       { message: 'widget recovers', timeout: 10_000, interval: 250 },
     );
+    assert.equal(await launcher.count(), 0, 'the launcher is now "Close chat" (panel open)');
+    assert.equal(await w.closer().first().getAttribute('title'), null, 'no offline tooltip any more');
     await w.input().fill('Are you back?');
     await w.input().press('Enter');
     await eventually(async () => assert.match(await w.logText(), /Are you back\?/), { message: 'send after recovery' });

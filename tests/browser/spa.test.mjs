@@ -100,6 +100,7 @@ describe('single-page app API', { skip: skipReason() }, () => {
       },
       { message: 'storage clean after logout' },
     );
+    await assert.rejects(f.server.widgetMessages(aliceSession), /401/, 'logout revoked her session on the server');
     // The widget works anonymously again, in a new conversation.
     await w.input().fill('Someone else now');
     await w.input().press('Enter');
