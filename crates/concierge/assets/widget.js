@@ -563,14 +563,14 @@
 *,*::before,*::after{box-sizing:border-box}
 [hidden]{display:none!important}
 .w{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;color:#111827;text-align:left;-webkit-font-smoothing:antialiased}
-button{font:inherit;cursor:pointer}
+button{font:inherit;cursor:pointer;-webkit-tap-highlight-color:transparent}
 :focus-visible{outline:2px solid var(--f);outline-offset:2px}
-.launch{position:fixed;right:20px;bottom:20px;width:56px;height:56px;margin:0;padding:0;border:0;border-radius:50%;background:var(--c);color:var(--t);display:flex;align-items:center;justify-content:center;box-shadow:0 6px 20px rgba(0,0,0,.22);transition:transform .15s,filter .3s}
-.launch:hover{transform:scale(1.06)}
+.launch{position:fixed;right:20px;bottom:20px;width:56px;height:56px;margin:0;padding:0;border:0;border-radius:50%;background:var(--c);color:var(--t);display:flex;align-items:center;justify-content:center;box-shadow:0 6px 20px rgba(0,0,0,.22);transition:transform .15s,background .3s}
+@media (hover:hover){.launch:hover{transform:scale(1.06)}}
 .launch svg{width:28px;height:28px}
 .open .chat,.w:not(.open) .down{display:none}
-.dot{display:none;position:absolute;right:0;bottom:0;width:16px;height:16px;border-radius:50%;background:#9ca3af;border:3px solid #fff}
-.off .launch{filter:grayscale(.7)}
+.dot{display:none;position:absolute;right:0;bottom:0;width:16px;height:16px;border-radius:50%;background:#f59e0b;border:3px solid #fff}
+.off .launch{background:#6b7280;color:#fff}
 .off .dot{display:block}
 .badge{position:fixed;right:12px;bottom:62px;min-width:22px;height:22px;padding:0 6px;border:2px solid #fff;border-radius:11px;background:#dc2626;color:#fff;font-size:12px;font-weight:700;line-height:18px;text-align:center;pointer-events:none}
 .panel{position:fixed;right:20px;bottom:88px;width:360px;height:560px;max-width:calc(100vw - 40px);max-height:calc(100vh - 108px);display:flex;flex-direction:column;background:#fff;border-radius:12px;overflow:hidden;box-shadow:0 12px 48px rgba(0,0,0,.18),0 2px 6px rgba(0,0,0,.08)}
@@ -597,6 +597,8 @@ header :focus-visible{outline-color:currentColor}
 .status,.signin{margin:0;border-top:1px solid #e5e7eb;color:#4b5563}
 .status{padding:6px 16px;font-size:13px;text-align:center}
 .signin{padding:16px 18px}
+.gate .log{display:none}
+.gate .signin{flex:1;display:flex;align-items:center;justify-content:center;padding:32px;border:0;font-size:15px;color:#374151;text-align:center}
 .compose{display:flex;align-items:flex-end;gap:8px;padding:10px 12px;border-top:1px solid #e5e7eb}
 textarea{flex:1;height:40px;max-height:120px;margin:0;padding:9px 12px;border:1px solid #d1d5db;border-radius:10px;resize:none;font:inherit;line-height:20px;color:inherit;background:#fff}
 textarea::placeholder{color:#6b7280}
@@ -749,6 +751,7 @@ textarea:focus-visible{outline-offset:0}
     w.style.setProperty('--f', 1.05 / (L + 0.05) >= 3 ? color : '#374151');
     w.classList.toggle('open', isOpen);
     w.classList.toggle('off', offline);
+    w.classList.toggle('gate', blocked);
     ui.panel.hidden = !isOpen;
     ui.panel.setAttribute('aria-label', name);
     ui.title.textContent = name;
