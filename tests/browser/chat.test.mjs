@@ -110,6 +110,32 @@ describe('chatting', { skip: skipReason() }, () => {
     tracker.check();
   });
 
+  test('where WebSockets are blocked, the widget chats by HTTP polling', async (t) => {
+    const blocked = f.host.page(
+      plainPage({
+        serverUrl: f.server.url,
+        data: { 'bot-id': bot.id, token: 'tok-alice' },
+        head: '<script>window.WebSocket = undefined;</script>',
+      }),
+    );
+    const { page, tracker, w } = await openPage(f, t, blocked);
+    const sockets = watchSockets(page);
+    await w.launcher().click();
+    await w.dialog('Acme Support').waitFor();
+    await w.input().fill('Hello without a socket');
+    await w.input().press('Enter');
+    await eventually(
+      async () => {
+        const text = await w.logText();
+        const added = text.slice(text.indexOf('Hello without a socket'));
+        assert.match(added, /Thanks, Alice!/, 'the bot answer arrives by polling');
+      },
+      { message: 'bot answer by polling', timeout: 10_000 },
+    );
+    assert.equal(sockets.opened, 0, 'no WebSocket was opened');
+    tracker.check();
+  });
+
   test('messages are text: markup is shown literally and never becomes elements', async (t) => {
     const { page, tracker, w } = await openPage(f, t, url);
     await w.open('Acme Support');
