@@ -41,6 +41,22 @@ pub trait Store: Send + Sync + 'static {
     /// The token's owner, if a token with this hash exists.
     async fn find_api_token(&self, token_hash: &str) -> Result<Option<ApiTokenOwner>>;
 
+    // Dashboard sign-in.
+    /// Whether any user exists (if not, `serve` offers a one-time setup link).
+    async fn has_users(&self) -> Result<bool>;
+    async fn get_user(&self, user_id: &str) -> Result<Option<User>>;
+    async fn create_login(&self, login: NewLogin<'_>) -> Result<()>;
+    /// The signed-in user behind a dashboard cookie, if it exists and has not expired.
+    async fn find_login(&self, token_hash: &str, now: i64) -> Result<Option<User>>;
+    /// Signs out; whether the login existed.
+    async fn delete_login(&self, token_hash: &str) -> Result<bool>;
+    async fn create_setup_token(&self, token_hash: &str, expires_at: i64, now: i64) -> Result<()>;
+    async fn setup_token_valid(&self, token_hash: &str, now: i64) -> Result<bool>;
+    /// In one transaction: spends the setup link `token_hash` (if valid at `user.now`),
+    /// revokes every other setup link, and creates the user. `None` when the link is
+    /// unknown, expired or already used.
+    async fn claim_setup(&self, token_hash: &str, user: NewUser<'_>) -> Result<Option<User>>;
+
     // Bots and their settings.
     async fn create_bot(&self, workspace_id: &str, name: &str, now: i64) -> Result<Bot>;
     async fn get_bot(&self, bot_id: &str) -> Result<Option<Bot>>;

@@ -242,3 +242,11 @@ pub struct AttemptFilter<'a> {
     pub before: Option<&'a str>,
     pub limit: u32,
 }
+
+/// A dashboard sign-in: the cookie's token, stored as its SHA-256.
+pub struct NewLogin<'a> {
+    pub user_id: &'a str,
+    pub token_hash: &'a str,
+    pub expires_at: i64,
+    pub now: i64,
+}

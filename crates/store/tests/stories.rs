@@ -8,6 +8,7 @@ mod stories {
     pub mod attempts;
     pub mod bots;
     pub mod contacts;
+    pub mod logins;
     pub mod messages;
     pub mod sessions;
     pub mod support;
@@ -74,6 +75,9 @@ on_both_backends!(
     messages::message_to_a_missing_conversation_is_not_found,
     attempts::attempts_are_filtered_paged_and_purged,
     attempts::page_sizes_are_clamped,
+    logins::the_first_user_is_created_once_through_a_setup_link,
+    logins::a_failed_claim_keeps_the_link,
+    logins::logins_find_their_user_until_they_expire_or_end,
 );
 
 #[tokio::test]

@@ -8,6 +8,7 @@ mod attempts;
 mod bots;
 mod contacts;
 mod conversations;
+mod logins;
 mod workspaces;
 
 use async_trait::async_trait;
@@ -15,7 +16,7 @@ use sqlx::postgres::{PgPool, PgPoolOptions};
 
 use crate::{
     ApiToken, ApiTokenOwner, Attempt, AttemptFilter, Bot, BotUpdate, Contact, ContactUpsert, CustomAuthRecord, Message,
-    NewApiToken, NewAttempt, NewMessage, NewUser, OpenSession, OpenedSession, Page, Result, Session, Store,
+    NewApiToken, NewAttempt, NewLogin, NewMessage, NewUser, OpenSession, OpenedSession, Page, Result, Session, Store,
     UpsertedContact, User, Workspace,
 };
 
@@ -85,6 +86,46 @@ impl Store for PostgresStore {
     #[tracing::instrument(skip_all)]
     async fn find_api_token(&self, token_hash: &str) -> Result<Option<ApiTokenOwner>> {
         workspaces::find_api_token(&self.pool, token_hash).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn has_users(&self) -> Result<bool> {
+        logins::has_users(&self.pool).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_user(&self, user_id: &str) -> Result<Option<User>> {
+        logins::get_user(&self.pool, user_id).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn create_login(&self, login: NewLogin<'_>) -> Result<()> {
+        logins::create_login(&self.pool, &login).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn find_login(&self, token_hash: &str, now: i64) -> Result<Option<User>> {
+        logins::find_login(&self.pool, token_hash, now).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn delete_login(&self, token_hash: &str) -> Result<bool> {
+        logins::delete_login(&self.pool, token_hash).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn create_setup_token(&self, token_hash: &str, expires_at: i64, now: i64) -> Result<()> {
+        logins::create_setup_token(&self.pool, token_hash, expires_at, now).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn setup_token_valid(&self, token_hash: &str, now: i64) -> Result<bool> {
+        logins::setup_token_valid(&self.pool, token_hash, now).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn claim_setup(&self, token_hash: &str, user: NewUser<'_>) -> Result<Option<User>> {
+        logins::claim_setup(&self.pool, token_hash, &user).await
     }
 
     #[tracing::instrument(skip_all, fields(workspace_id = %workspace_id))]

@@ -10,6 +10,7 @@ mod attempts;
 mod bots;
 mod contacts;
 mod conversations;
+mod logins;
 mod workspaces;
 
 use std::path::Path;
@@ -20,7 +21,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 
 use crate::{
     ApiToken, ApiTokenOwner, Attempt, AttemptFilter, Bot, BotUpdate, Contact, ContactUpsert, CustomAuthRecord, Message,
-    NewApiToken, NewAttempt, NewMessage, NewUser, OpenSession, OpenedSession, Page, Result, Session, Store,
+    NewApiToken, NewAttempt, NewLogin, NewMessage, NewUser, OpenSession, OpenedSession, Page, Result, Session, Store,
     UpsertedContact, User, Workspace,
 };
 
@@ -103,6 +104,46 @@ impl Store for SqliteStore {
     #[tracing::instrument(skip_all)]
     async fn find_api_token(&self, token_hash: &str) -> Result<Option<ApiTokenOwner>> {
         workspaces::find_api_token(&self.reader, token_hash).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn has_users(&self) -> Result<bool> {
+        logins::has_users(&self.reader).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_user(&self, user_id: &str) -> Result<Option<User>> {
+        logins::get_user(&self.reader, user_id).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn create_login(&self, login: NewLogin<'_>) -> Result<()> {
+        logins::create_login(&self.writer, &login).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn find_login(&self, token_hash: &str, now: i64) -> Result<Option<User>> {
+        logins::find_login(&self.reader, token_hash, now).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn delete_login(&self, token_hash: &str) -> Result<bool> {
+        logins::delete_login(&self.writer, token_hash).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn create_setup_token(&self, token_hash: &str, expires_at: i64, now: i64) -> Result<()> {
+        logins::create_setup_token(&self.writer, token_hash, expires_at, now).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn setup_token_valid(&self, token_hash: &str, now: i64) -> Result<bool> {
+        logins::setup_token_valid(&self.reader, token_hash, now).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn claim_setup(&self, token_hash: &str, user: NewUser<'_>) -> Result<Option<User>> {
+        logins::claim_setup(&self.writer, token_hash, &user).await
     }
 
     #[tracing::instrument(skip_all, fields(workspace_id = %workspace_id))]
