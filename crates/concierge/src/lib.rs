@@ -5,6 +5,7 @@ pub mod app;
 pub mod bus;
 pub mod cli;
 pub mod config;
+pub mod dashboard;
 pub mod http;
 pub mod seal;
 pub mod service;

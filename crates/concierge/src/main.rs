@@ -28,6 +28,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
             let addr = listener.local_addr()?;
             println!("Concierge is running at http://{addr}/");
+            if let Some(token) = services.setup_link_if_needed().await.map_err(|e| anyhow::anyhow!("{e}"))? {
+                println!("No account exists yet. Create the first one (the link works once): http://{addr}/setup?token={token}");
+            }
             println!("Admin API: http://{addr}/api/admin/v1 — OpenAPI: http://{addr}/api/openapi.json");
             tracing::info!(%addr, "listening");
             app::serve(services, listener, app::shutdown_signal()).await

@@ -5,7 +5,7 @@ use axum::http::header::{AUTHORIZATION, ORIGIN};
 use axum::http::request::Parts;
 
 use super::error::ApiError;
-use crate::service::{ClientInfo, Principal, Services};
+use crate::service::{csrf_matches, ClientInfo, Error, Principal, Services};
 
 /// `axum::Json` whose rejections use our error body.
 #[derive(FromRequest)]
@@ -22,20 +22,50 @@ pub struct ApiQuery<T>(pub T);
 #[from_request(via(Path), rejection(ApiError))]
 pub struct ApiPath<T>(pub T);
 
+/// The token of `Authorization: Bearer …`.
 pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
     let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
-/// The admin API's caller, from `Authorization: Bearer …`.
+/// The name of the dashboard's sign-in cookie.
+pub const LOGIN_COOKIE: &str = "concierge_login";
+
+/// The dashboard sign-in token from the request's cookies.
+pub fn login_cookie(headers: &axum::http::HeaderMap) -> Option<String> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(cookie::Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == LOGIN_COOKIE)
+        .map(|c| c.value().to_owned())
+}
+
+/// The admin API's caller: `Authorization: Bearer …` (automation), or the dashboard's
+/// sign-in cookie, which must come with `X-CSRF-Token` on anything that changes state.
 pub struct Admin(pub Principal);
 
 impl FromRequestParts<Services> for Admin {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, services: &Services) -> Result<Self, Self::Rejection> {
-        Ok(Admin(services.authenticate_admin(bearer(&parts.headers)).await?))
+        if let Some(token) = bearer(&parts.headers) {
+            return Ok(Admin(services.authenticate_admin(Some(token)).await?));
+        }
+        let Some(login) = login_cookie(&parts.headers) else {
+            return Err(Error::Unauthorized.into());
+        };
+        let user = services.signed_in_user(&login).await?;
+        if !parts.method.is_safe() {
+            let presented = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or_default();
+            if !csrf_matches(&login, presented) {
+                return Err(Error::Forbidden("The request lacks a valid X-CSRF-Token header.").into());
+            }
+        }
+        Ok(Admin(Principal::Member { workspace_id: user.workspace_id, user_id: user.id }))
     }
 }
 

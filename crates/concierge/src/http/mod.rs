@@ -7,7 +7,7 @@ mod admin_records;
 mod assets;
 mod dto;
 pub mod error;
-mod extract;
+pub mod extract;
 mod ops;
 mod widget;
 mod ws;
@@ -42,6 +42,7 @@ const MAX_BODY_BYTES: usize = 64 * 1024;
         (name = "contacts", description = "Admin API: contacts"),
         (name = "widget", description = "Widget API"),
         (name = "ops", description = "Operations"),
+        (name = "dashboard", description = "Dashboard pages (HTML)"),
     )
 )]
 struct ApiDoc;
@@ -112,6 +113,7 @@ pub fn api() -> OpenApiRouter<Services> {
         .routes(routes!(widget::public_bot))
         .routes(routes!(widget::start_session))
         .routes(routes!(widget::end_session))
+        .merge(crate::dashboard::routes())
         .routes(routes!(widget::post_message, widget::list_messages))
 }
 

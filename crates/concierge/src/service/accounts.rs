@@ -23,20 +23,38 @@ pub async fn create_workspace(store: &dyn Store, name: &str) -> Result<Workspace
     Ok(store.create_workspace(name).await?)
 }
 
-pub async fn create_user(store: &dyn Store, email: &str, password: &str, workspace: Option<&str>) -> Result<User> {
-    let email = normalise_email(email).map_err(|e| invalid("email", format!("The email {e}.")))?;
+/// A new user's email (normalised) and the argon2id hash of their password, or a message
+/// per invalid field.
+pub(super) fn new_credentials(email: &str, password: &str) -> Result<(String, String)> {
+    let mut errors = Vec::new();
+    let email = normalise_email(email)
+        .map_err(|e| errors.push(FieldError { field: "email".into(), message: format!("The email {e}.") }))
+        .ok();
     if password.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(invalid("password", format!("A password needs at least {MIN_PASSWORD_CHARS} characters.")));
+        errors.push(FieldError {
+            field: "password".into(),
+            message: format!("A password needs at least {MIN_PASSWORD_CHARS} characters."),
+        });
     }
+    match email {
+        Some(email) if errors.is_empty() => {
+            let salt = SaltString::generate(&mut OsRng);
+            let hash = Argon2::default()
+                .hash_password(password.as_bytes(), &salt)
+                .map_err(|e| anyhow::anyhow!("argon2: {e}"))?
+                .to_string();
+            Ok((email, hash))
+        }
+        _ => Err(Error::Validation(errors)),
+    }
+}
+
+pub async fn create_user(store: &dyn Store, email: &str, password: &str, workspace: Option<&str>) -> Result<User> {
+    let (email, hash) = new_credentials(email, password)?;
     let workspace = match workspace {
         Some(name) => store.find_workspace_by_name(name).await?.ok_or(Error::NotFound("workspace"))?,
         None => store.default_workspace().await?,
     };
-    let salt = SaltString::generate(&mut OsRng);
-    let hash = Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map_err(|e| anyhow::anyhow!("argon2: {e}"))?
-        .to_string();
     Ok(store
         .create_user(NewUser { workspace_id: &workspace.id, email: &email, password_hash: &hash, now: now_ms() })
         .await?)

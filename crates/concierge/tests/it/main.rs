@@ -5,6 +5,7 @@
 mod admin;
 mod auth_test;
 mod cli;
+mod dashboard;
 mod errors;
 mod independent;
 mod ops;

@@ -34,7 +34,8 @@ pub async fn a_failed_claim_keeps_the_link(h: &Harness) {
     let ws = h.store.default_workspace().await.expect("default workspace");
     h.store.create_user(new_user(&ws.id, "taken@example.com", NOW)).await.expect("user");
     h.store.create_setup_token("link", NOW + HOUR, NOW).await.expect("link");
-    let err = h.store.claim_setup("link", new_user(&ws.id, "taken@example.com", NOW)).await.expect_err("the email is taken");
+    let err =
+        h.store.claim_setup("link", new_user(&ws.id, "taken@example.com", NOW)).await.expect_err("the email is taken");
     assert!(matches!(err, Error::Conflict("user_email")), "{err:?}");
     assert!(h.store.setup_token_valid("link", NOW).await.expect("valid"), "nothing was half-written");
 }

@@ -1,0 +1,64 @@
+//! The bots list and bot creation.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use minijinja::context;
+use serde::Deserialize;
+
+use super::{render, SignedIn};
+use crate::service::{Error, Principal, Services};
+
+fn principal(who: &SignedIn) -> Principal {
+    Principal::Member { workspace_id: who.user.workspace_id.clone(), user_id: who.user.id.clone() }
+}
+
+async fn bots_list(s: &Services, who: &SignedIn, status: StatusCode, error: Option<String>) -> Response {
+    match s.list_bots(&principal(who)).await {
+        Ok(bots) => {
+            let bots: Vec<_> =
+                bots.into_iter().map(|b| context! { id => b.id, name => b.name, color => b.color }).collect();
+            render(
+                status,
+                "bots.html",
+                context! { user => who.user_context(), csrf => who.csrf, section => "bots", bots, error },
+            )
+        }
+        Err(e) => crate::http::error::ApiError::from(e).into_response(),
+    }
+}
+
+/// The bots of the signed-in user's workspace.
+#[utoipa::path(get, path = "/bots", tag = "dashboard", responses((status = 200, description = "Bots", content_type = "text/html")))]
+pub async fn bots_page(State(s): State<Services>, who: SignedIn) -> Response {
+    bots_list(&s, &who, StatusCode::OK, None).await
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct NewBotForm {
+    csrf: String,
+    name: String,
+}
+
+/// Create a bot from the dashboard.
+#[utoipa::path(post, path = "/bots", tag = "dashboard",
+    responses((status = 303, description = "Created"), (status = 422, description = "Invalid name", content_type = "text/html")))]
+pub async fn create_bot(
+    State(s): State<Services>,
+    who: SignedIn,
+    headers: HeaderMap,
+    Form(form): Form<NewBotForm>,
+) -> Response {
+    if let Err(refused) = who.check_form(&headers, &form.csrf) {
+        return refused;
+    }
+    match s.create_bot(&principal(&who), &form.name, None).await {
+        Ok(_) => Redirect::to("/bots").into_response(),
+        Err(Error::Validation(fields)) => {
+            let error = fields.into_iter().map(|f| f.message).collect::<Vec<_>>().join(" ");
+            bots_list(&s, &who, StatusCode::UNPROCESSABLE_ENTITY, Some(error)).await
+        }
+        Err(e) => crate::http::error::ApiError::from(e).into_response(),
+    }
+}

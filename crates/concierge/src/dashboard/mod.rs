@@ -1,0 +1,71 @@
+//! The dashboard: server-rendered pages (minijinja templates shipped in the binary) and a
+//! little JavaScript. Sign-in is a cookie; every form that changes state carries a CSRF
+//! token derived from it and must come from the dashboard's own origin.
+
+mod auth;
+mod bots;
+mod pages;
+
+use std::sync::LazyLock;
+
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use minijinja::Environment;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::service::Services;
+
+pub use auth::SignedIn;
+
+static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
+    let mut env = Environment::new();
+    for (name, source) in [
+        ("base.html", include_str!("../../templates/base.html")),
+        ("login.html", include_str!("../../templates/login.html")),
+        ("setup.html", include_str!("../../templates/setup.html")),
+        ("bots.html", include_str!("../../templates/bots.html")),
+        ("message.html", include_str!("../../templates/message.html")),
+    ] {
+        if let Err(e) = env.add_template(name, source) {
+            tracing::error!(error = %e, name, "a dashboard template does not compile");
+        }
+    }
+    env
+});
+
+/// Renders a template; HTML escaping is on for every `.html` template.
+pub fn render(status: StatusCode, name: &str, context: minijinja::Value) -> Response {
+    match TEMPLATES.get_template(name).and_then(|t| t.render(context)) {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, name, "a dashboard page failed to render");
+            (StatusCode::INTERNAL_SERVER_ERROR, "The page could not be rendered.").into_response()
+        }
+    }
+}
+
+/// A page that only says something, e.g. why a form was refused.
+pub fn message(status: StatusCode, heading: &str, text: &str) -> Response {
+    render(status, "message.html", minijinja::context! { heading, text })
+}
+
+const DASHBOARD_CSS: &str = include_str!("../../assets/dashboard.css");
+
+/// The dashboard's stylesheet.
+#[utoipa::path(get, path = "/assets/dashboard.css", tag = "dashboard",
+    responses((status = 200, description = "Stylesheet", content_type = "text/css")))]
+pub async fn stylesheet() -> Response {
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=300")], DASHBOARD_CSS)
+        .into_response()
+}
+
+pub fn routes() -> OpenApiRouter<Services> {
+    OpenApiRouter::new()
+        .routes(routes!(stylesheet))
+        .routes(routes!(pages::home))
+        .routes(routes!(auth::login_page, auth::login))
+        .routes(routes!(auth::logout))
+        .routes(routes!(auth::setup_page, auth::setup))
+        .routes(routes!(bots::bots_page, bots::create_bot))
+}

@@ -1,0 +1,96 @@
+//! Dashboard sign-in: email and password (argon2id), an opaque cookie token stored as
+//! its SHA-256, a CSRF token derived from it, and the one-time link that creates the
+//! first user.
+
+use std::sync::LazyLock;
+
+use argon2::password_hash::{PasswordHash, PasswordVerifier};
+use argon2::Argon2;
+use concierge_domain::{hash_token, normalise_email, random_token};
+use concierge_store::{NewLogin, NewUser, User};
+use subtle::ConstantTimeEq;
+
+use super::accounts::new_credentials;
+use super::{now_ms, Error, Result, Services};
+
+const LOGIN_TTL_MS: i64 = 7 * 24 * 3600 * 1000;
+const SETUP_LINK_TTL_MS: i64 = 24 * 3600 * 1000;
+
+/// Verified against when the email is unknown, so that a wrong email costs as much time
+/// as a wrong password and response times do not reveal who has an account.
+static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
+    new_credentials("nobody@example.invalid", "not a real password").map(|(_, h)| h).unwrap_or_default()
+});
+
+/// Derives the CSRF token of a sign-in: unforgeable without the cookie, nothing to store.
+pub fn csrf_token(login_token: &str) -> String {
+    hash_token(&format!("csrf:{login_token}"))[..32].to_owned()
+}
+
+pub fn csrf_matches(login_token: &str, presented: &str) -> bool {
+    bool::from(csrf_token(login_token).as_bytes().ct_eq(presented.as_bytes()))
+}
+
+impl Services {
+    /// When nobody can sign in yet, a one-time link (valid 24 h) to create the first user.
+    pub async fn setup_link_if_needed(&self) -> Result<Option<String>> {
+        if self.store.has_users().await? {
+            return Ok(None);
+        }
+        let token = random_token("setup_");
+        let now = now_ms();
+        self.store.create_setup_token(&hash_token(&token), now + SETUP_LINK_TTL_MS, now).await?;
+        Ok(Some(token))
+    }
+
+    pub async fn setup_link_valid(&self, token: &str) -> Result<bool> {
+        Ok(self.store.setup_token_valid(&hash_token(token), now_ms()).await?)
+    }
+
+    /// Creates the first user through a setup link and signs them in; the cookie token.
+    pub async fn complete_setup(&self, token: &str, email: &str, password: &str) -> Result<String> {
+        let (email, hash) = new_credentials(email, password)?;
+        let workspace = self.store.default_workspace().await?;
+        let user = NewUser { workspace_id: &workspace.id, email: &email, password_hash: &hash, now: now_ms() };
+        let user = self.store.claim_setup(&hash_token(token), user).await?.ok_or_else(|| Error::BadRequest {
+            code: "setup_link_invalid",
+            message: "This setup link was already used or has expired.".into(),
+        })?;
+        self.new_login(&user).await
+    }
+
+    /// Signs in with email and password; the cookie token.
+    pub async fn sign_in(&self, email: &str, password: &str) -> Result<String> {
+        let refused = || Error::BadRequest { code: "invalid_credentials", message: "Wrong email or password.".into() };
+        let user = match normalise_email(email) {
+            Ok(email) => self.store.find_user_by_email(&email).await?,
+            Err(_) => None,
+        };
+        let stored = user.as_ref().map_or(DUMMY_HASH.as_str(), |u| u.password_hash.as_str());
+        let verified = PasswordHash::new(stored)
+            .is_ok_and(|hash| Argon2::default().verify_password(password.as_bytes(), &hash).is_ok());
+        match user {
+            Some(user) if verified => self.new_login(&user).await,
+            _ => Err(refused()),
+        }
+    }
+
+    async fn new_login(&self, user: &User) -> Result<String> {
+        let token = random_token("csn_");
+        let now = now_ms();
+        let login =
+            NewLogin { user_id: &user.id, token_hash: &hash_token(&token), expires_at: now + LOGIN_TTL_MS, now };
+        self.store.create_login(login).await?;
+        Ok(token)
+    }
+
+    /// The user behind a dashboard cookie.
+    pub async fn signed_in_user(&self, login_token: &str) -> Result<User> {
+        self.store.find_login(&hash_token(login_token), now_ms()).await?.ok_or(Error::Unauthorized)
+    }
+
+    pub async fn sign_out(&self, login_token: &str) -> Result<()> {
+        self.store.delete_login(&hash_token(login_token)).await?;
+        Ok(())
+    }
+}

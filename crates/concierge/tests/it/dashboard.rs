@@ -1,0 +1,55 @@
+//! Dashboard sign-in as seen over HTTP: the setup link, the cookie, CSRF on the JSON API.
+
+use serde_json::{json, Value};
+
+use crate::utils::TestApp;
+
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder().no_proxy().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+#[tokio::test]
+async fn the_setup_cookie_signs_into_the_json_api_with_csrf_on_writes() {
+    let Some(app) = TestApp::spawn(crate::utils::Backend::Sqlite).await else { return };
+    let link = app.services.setup_link_if_needed().await.unwrap().expect("no user yet, so a link");
+    let http = no_redirects();
+    let form = [("token", link.as_str()), ("email", "Owner@Example.com"), ("password", "a long password")];
+    let created = http.post(app.url("/setup")).form(&form).send().await.unwrap();
+    assert_eq!(created.status(), 303);
+    let cookie = created.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    let login = cookie.split(';').next().unwrap().to_owned();
+    let token = login.split_once('=').unwrap().1;
+    assert_eq!(app.services.setup_link_if_needed().await.unwrap(), None, "an account exists now");
+    let reused = http.post(app.url("/setup")).form(&form).send().await.unwrap();
+    assert_eq!(reused.status(), 410, "the link worked once");
+
+    let list = http.get(app.url("/api/admin/v1/bots")).header("cookie", &login).send().await.unwrap();
+    assert_eq!(list.status(), 200);
+    let post = |csrf: Option<String>| {
+        let mut req = http.post(app.url("/api/admin/v1/bots")).header("cookie", &login).json(&json!({"name": "Web"}));
+        if let Some(csrf) = csrf {
+            req = req.header("x-csrf-token", csrf);
+        }
+        req.send()
+    };
+    let refused = post(None).await.unwrap();
+    assert_eq!(refused.status(), 403);
+    assert_eq!(refused.json::<Value>().await.unwrap()["error"]["code"], "forbidden");
+    assert_eq!(post(Some("0".repeat(32))).await.unwrap().status(), 403);
+    let made = post(Some(concierge::service::csrf_token(token))).await.unwrap();
+    assert_eq!(made.status(), 201);
+
+    let out = http
+        .post(app.url("/logout"))
+        .header("cookie", &login)
+        .form(&[("csrf", concierge::service::csrf_token(token))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), 303);
+    let after = http.get(app.url("/api/admin/v1/bots")).header("cookie", &login).send().await.unwrap();
+    assert_eq!(after.status(), 401, "signed out means the cookie is dead");
+    let page = http.get(app.url("/bots")).header("cookie", &login).send().await.unwrap();
+    assert_eq!(page.headers()["location"], "/login?next=%2Fbots");
+}
