@@ -40,11 +40,11 @@ impl FromRequestParts<Services> for SignedIn {
 impl SignedIn {
     /// Refuses a form post that another site could have made: it must come from this
     /// origin and carry the sign-in's CSRF token.
-    pub fn check_form(&self, headers: &HeaderMap, csrf: &str) -> Result<(), Response> {
+    pub fn refuse_forged(&self, headers: &HeaderMap, csrf: &str) -> Option<Response> {
         if same_origin(headers) && csrf_matches(&self.token, csrf) {
-            Ok(())
+            None
         } else {
-            Err(message(
+            Some(message(
                 StatusCode::FORBIDDEN,
                 "Request refused",
                 "This form was not sent from the dashboard (its security token is missing or wrong). Reload the page and try again.",
@@ -147,7 +147,7 @@ pub async fn logout(
     headers: HeaderMap,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    if let Err(refused) = who.check_form(&headers, &form.csrf) {
+    if let Some(refused) = who.refuse_forged(&headers, &form.csrf) {
         return refused;
     }
     if let Err(e) = s.sign_out(&who.token).await {

@@ -50,7 +50,7 @@ pub async fn create_bot(
     headers: HeaderMap,
     Form(form): Form<NewBotForm>,
 ) -> Response {
-    if let Err(refused) = who.check_form(&headers, &form.csrf) {
+    if let Some(refused) = who.refuse_forged(&headers, &form.csrf) {
         return refused;
     }
     match s.create_bot(&principal(&who), &form.name, None).await {
