@@ -9,9 +9,21 @@ use cookie::{Cookie, SameSite};
 use minijinja::context;
 use serde::Deserialize;
 
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
 use super::{message, render};
 use crate::http::extract::{login_cookie, LOGIN_COOKIE};
 use crate::service::{csrf_matches, csrf_token, Error, Services};
+
+pub const TEMPLATES: &[(&str, &str)] = &[
+    ("login.html", include_str!("../../templates/login.html")),
+    ("setup.html", include_str!("../../templates/setup.html")),
+];
+
+pub fn routes() -> OpenApiRouter<Services> {
+    OpenApiRouter::new().routes(routes!(login_page, login)).routes(routes!(logout)).routes(routes!(setup_page, setup))
+}
 
 /// A signed-in dashboard user; pages that need one redirect to the sign-in page otherwise.
 pub struct SignedIn {

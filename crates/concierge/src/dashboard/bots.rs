@@ -7,10 +7,19 @@ use axum::Form;
 use minijinja::context;
 use serde::Deserialize;
 
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
 use super::{render, SignedIn};
 use crate::service::{Error, Principal, Services};
 
-fn principal(who: &SignedIn) -> Principal {
+pub const TEMPLATES: &[(&str, &str)] = &[("bots.html", include_str!("../../templates/bots.html"))];
+
+pub fn routes() -> OpenApiRouter<Services> {
+    OpenApiRouter::new().routes(routes!(bots_page, create_bot))
+}
+
+pub(super) fn principal(who: &SignedIn) -> Principal {
     Principal::Member { workspace_id: who.user.workspace_id.clone(), user_id: who.user.id.clone() }
 }
 

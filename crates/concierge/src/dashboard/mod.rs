@@ -3,8 +3,10 @@
 //! token derived from it and must come from the dashboard's own origin.
 
 mod auth;
+mod bot_detail;
 mod bots;
 mod pages;
+mod records;
 
 use std::sync::LazyLock;
 
@@ -18,15 +20,16 @@ use crate::service::Services;
 
 pub use auth::SignedIn;
 
+/// The layout every page extends, and the plain message page.
+const SHARED_TEMPLATES: &[(&str, &str)] = &[
+    ("base.html", include_str!("../../templates/base.html")),
+    ("message.html", include_str!("../../templates/message.html")),
+];
+
 static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut env = Environment::new();
-    for (name, source) in [
-        ("base.html", include_str!("../../templates/base.html")),
-        ("login.html", include_str!("../../templates/login.html")),
-        ("setup.html", include_str!("../../templates/setup.html")),
-        ("bots.html", include_str!("../../templates/bots.html")),
-        ("message.html", include_str!("../../templates/message.html")),
-    ] {
+    let modules = [SHARED_TEMPLATES, auth::TEMPLATES, bots::TEMPLATES, bot_detail::TEMPLATES, records::TEMPLATES];
+    for (name, source) in modules.into_iter().flatten() {
         if let Err(e) = env.add_template(name, source) {
             tracing::error!(error = %e, name, "a dashboard template does not compile");
         }
@@ -64,8 +67,8 @@ pub fn routes() -> OpenApiRouter<Services> {
     OpenApiRouter::new()
         .routes(routes!(stylesheet))
         .routes(routes!(pages::home))
-        .routes(routes!(auth::login_page, auth::login))
-        .routes(routes!(auth::logout))
-        .routes(routes!(auth::setup_page, auth::setup))
-        .routes(routes!(bots::bots_page, bots::create_bot))
+        .merge(auth::routes())
+        .merge(bots::routes())
+        .merge(bot_detail::routes())
+        .merge(records::routes())
 }
