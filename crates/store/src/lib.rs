@@ -89,6 +89,8 @@ pub trait Store: Send + Sync + 'static {
     async fn add_message(&self, message: NewMessage<'_>) -> Result<Message>;
     /// Oldest first, those with a sequence number greater than `after`.
     async fn list_messages(&self, conversation_id: &str, after: i64, limit: u32) -> Result<Vec<Message>>;
+    /// A contact's conversations, most recently active first (at most 100).
+    async fn contact_conversations(&self, contact_id: &str) -> Result<Vec<Conversation>>;
     /// Revokes a session (the widget's logout); whether one existed.
     async fn delete_session(&self, token_hash: &str) -> Result<bool>;
     /// Deletes sessions that expired before `now`; returns how many.
@@ -99,6 +101,9 @@ pub trait Store: Send + Sync + 'static {
     /// Newest first; `outcome` filters on the outcome code (`ok` or an error code),
     /// `since` on the time; `before` is the id of the last attempt of the previous page.
     async fn list_attempts(&self, bot_id: &str, filter: AttemptFilter<'_>) -> Result<Vec<Attempt>>;
+    /// Attempts since `since`, counted per outcome in buckets of `bucket_ms` (bucket =
+    /// start time), oldest first: the authentication log's chart.
+    async fn count_attempts(&self, bot_id: &str, since: i64, bucket_ms: i64) -> Result<Vec<AttemptCount>>;
     /// Deletes attempts older than `before`; returns how many.
     async fn purge_attempts(&self, before: i64) -> Result<u64>;
 }
@@ -150,6 +155,12 @@ impl<T, E: Into<Error>> ResultExt<T> for Result<T, E> {
             other => other,
         })
     }
+}
+
+/// `%text%` for a case-insensitive `LIKE`, with the pattern characters of `text` escaped.
+fn like_pattern(text: &str) -> String {
+    let escaped = text.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%{escaped}%")
 }
 
 /// Turns a row into a model; a column that does not decode (malformed JSON, say) is

@@ -147,6 +147,8 @@ pub struct UpsertedContact {
 pub struct Page<'a> {
     pub before: Option<&'a str>,
     pub limit: u32,
+    /// Case-insensitive substring of the name, email, phone number, identifier or external id.
+    pub search: Option<&'a str>,
 }
 
 pub struct OpenSession<'a> {
@@ -249,4 +251,12 @@ pub struct NewLogin<'a> {
     pub token_hash: &'a str,
     pub expires_at: i64,
     pub now: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AttemptCount {
+    /// Start of the bucket, Unix milliseconds.
+    pub bucket: i64,
+    pub outcome: String,
+    pub count: i64,
 }

@@ -22,7 +22,8 @@ pub async fn list_contacts(
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<ContactPageDto>> {
     let limit = q.limit.unwrap_or(50).clamp(1, 200);
-    let items = s.list_contacts(&who, &id, Page { before: q.before.as_deref(), limit }).await?;
+    let items =
+        s.list_contacts(&who, &id, Page { before: q.before.as_deref(), limit, search: q.search.as_deref() }).await?;
     let next_cursor = (items.len() == limit as usize).then(|| items.last().map(|c| c.id.clone())).flatten();
     Ok(Json(ContactPageDto { items: items.into_iter().map(Into::into).collect(), next_cursor }))
 }

@@ -260,6 +260,8 @@ pub struct PageQuery {
     pub before: Option<String>,
     /// 1..=200, default 50.
     pub limit: Option<u32>,
+    /// Case-insensitive part of a name, email, phone number or id.
+    pub search: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema, utoipa::IntoParams)]

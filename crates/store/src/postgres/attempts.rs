@@ -2,7 +2,7 @@
 
 use sqlx::{PgPool, QueryBuilder};
 
-use crate::{clamp_limit, new_id, Attempt, AttemptFilter, NewAttempt, Result, ResultExt};
+use crate::{clamp_limit, new_id, Attempt, AttemptCount, AttemptFilter, NewAttempt, Result, ResultExt};
 
 pub(super) async fn record_attempt(pool: &PgPool, attempt: &NewAttempt<'_>) -> Result<()> {
     sqlx::query(
@@ -50,4 +50,27 @@ pub(super) async fn list_attempts(pool: &PgPool, bot_id: &str, filter: AttemptFi
 pub(super) async fn purge_attempts(pool: &PgPool, before: i64) -> Result<u64> {
     let done = sqlx::query("DELETE FROM auth_attempts WHERE created_at < $1").bind(before).execute(pool).await?;
     Ok(done.rows_affected())
+}
+
+/// Attempts since `since`, counted per outcome in buckets of `bucket_ms`, oldest first.
+pub(super) async fn count_attempts(
+    pool: &PgPool,
+    bot_id: &str,
+    since: i64,
+    bucket_ms: i64,
+) -> Result<Vec<AttemptCount>> {
+    sqlx::query(
+        "SELECT (created_at / $1) * $2 AS bucket, outcome, COUNT(*) AS count
+         FROM auth_attempts WHERE bot_id = $3 AND created_at >= $4
+         GROUP BY bucket, outcome ORDER BY bucket, outcome",
+    )
+    .bind(bucket_ms.max(1))
+    .bind(bucket_ms.max(1))
+    .bind(bot_id)
+    .bind(since)
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(crate::decode_row)
+    .collect()
 }

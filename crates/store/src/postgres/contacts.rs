@@ -109,6 +109,17 @@ pub(super) async fn list_contacts(pool: &PgPool, bot_id: &str, page: Page<'_>) -
     if let Some(before) = page.before {
         query.push(" AND id < ").push_bind(before);
     }
+    if let Some(search) = page.search.map(str::trim).filter(|s| !s.is_empty()) {
+        let pattern = crate::like_pattern(search);
+        query.push(" AND (");
+        for (i, column) in ["name", "email", "phone_number", "identifier", "external_id"].iter().enumerate() {
+            if i > 0 {
+                query.push(" OR ");
+            }
+            query.push(format!("LOWER(COALESCE({column}, '')) LIKE ")).push_bind(pattern.clone()).push(" ESCAPE '\\'");
+        }
+        query.push(")");
+    }
     query.push(" ORDER BY id DESC LIMIT ").push_bind(clamp_limit(page.limit));
     query.build().fetch_all(pool).await?.iter().map(crate::decode_row).collect()
 }

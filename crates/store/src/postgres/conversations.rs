@@ -240,3 +240,17 @@ pub(super) async fn delete_session(pool: &PgPool, token_hash: &str) -> Result<bo
     let done = sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(pool).await?;
     Ok(done.rows_affected() > 0)
 }
+
+/// Newest activity first.
+pub(super) async fn contact_conversations(pool: &PgPool, contact_id: &str) -> Result<Vec<Conversation>> {
+    sqlx::query(
+        "SELECT id, bot_id, contact_id, created_at, updated_at FROM conversations
+         WHERE contact_id = $1 ORDER BY updated_at DESC, id DESC LIMIT 100",
+    )
+    .bind(contact_id)
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(crate::decode_row)
+    .collect()
+}

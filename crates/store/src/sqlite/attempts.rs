@@ -2,7 +2,7 @@
 
 use sqlx::{QueryBuilder, SqlitePool};
 
-use crate::{clamp_limit, new_id, Attempt, AttemptFilter, NewAttempt, Result, ResultExt};
+use crate::{clamp_limit, new_id, Attempt, AttemptCount, AttemptFilter, NewAttempt, Result, ResultExt};
 
 pub(super) async fn record_attempt(writer: &SqlitePool, attempt: &NewAttempt<'_>) -> Result<()> {
     sqlx::query(
@@ -54,4 +54,27 @@ pub(super) async fn list_attempts(
 pub(super) async fn purge_attempts(writer: &SqlitePool, before: i64) -> Result<u64> {
     let done = sqlx::query("DELETE FROM auth_attempts WHERE created_at < ?").bind(before).execute(writer).await?;
     Ok(done.rows_affected())
+}
+
+/// Attempts since `since`, counted per outcome in buckets of `bucket_ms`, oldest first.
+pub(super) async fn count_attempts(
+    reader: &SqlitePool,
+    bot_id: &str,
+    since: i64,
+    bucket_ms: i64,
+) -> Result<Vec<AttemptCount>> {
+    sqlx::query(
+        "SELECT (created_at / ?) * ? AS bucket, outcome, COUNT(*) AS count
+         FROM auth_attempts WHERE bot_id = ? AND created_at >= ?
+         GROUP BY bucket, outcome ORDER BY bucket, outcome",
+    )
+    .bind(bucket_ms.max(1))
+    .bind(bucket_ms.max(1))
+    .bind(bot_id)
+    .bind(since)
+    .fetch_all(reader)
+    .await?
+    .iter()
+    .map(crate::decode_row)
+    .collect()
 }

@@ -244,3 +244,17 @@ pub(super) async fn delete_session(writer: &SqlitePool, token_hash: &str) -> Res
     let done = sqlx::query("DELETE FROM sessions WHERE token_hash = ?").bind(token_hash).execute(writer).await?;
     Ok(done.rows_affected() > 0)
 }
+
+/// Newest activity first.
+pub(super) async fn contact_conversations(reader: &SqlitePool, contact_id: &str) -> Result<Vec<Conversation>> {
+    sqlx::query(
+        "SELECT id, bot_id, contact_id, created_at, updated_at FROM conversations
+         WHERE contact_id = ? ORDER BY updated_at DESC, id DESC LIMIT 100",
+    )
+    .bind(contact_id)
+    .fetch_all(reader)
+    .await?
+    .iter()
+    .map(crate::decode_row)
+    .collect()
+}

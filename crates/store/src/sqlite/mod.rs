@@ -20,9 +20,9 @@ use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 use crate::{
-    ApiToken, ApiTokenOwner, Attempt, AttemptFilter, Bot, BotUpdate, Contact, ContactUpsert, CustomAuthRecord, Message,
-    NewApiToken, NewAttempt, NewLogin, NewMessage, NewUser, OpenSession, OpenedSession, Page, Result, Session, Store,
-    UpsertedContact, User, Workspace,
+    ApiToken, ApiTokenOwner, Attempt, AttemptCount, AttemptFilter, Bot, BotUpdate, Contact, ContactUpsert,
+    Conversation, CustomAuthRecord, Message, NewApiToken, NewAttempt, NewLogin, NewMessage, NewUser, OpenSession,
+    OpenedSession, Page, Result, Session, Store, UpsertedContact, User, Workspace,
 };
 
 const READERS: u32 = 4;
@@ -214,6 +214,16 @@ impl Store for SqliteStore {
     #[tracing::instrument(skip_all, fields(conversation_id = %conversation_id))]
     async fn list_messages(&self, conversation_id: &str, after: i64, limit: u32) -> Result<Vec<Message>> {
         conversations::list_messages(&self.reader, conversation_id, after, limit).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn contact_conversations(&self, contact_id: &str) -> Result<Vec<Conversation>> {
+        conversations::contact_conversations(&self.reader, contact_id).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn count_attempts(&self, bot_id: &str, since: i64, bucket_ms: i64) -> Result<Vec<AttemptCount>> {
+        attempts::count_attempts(&self.reader, bot_id, since, bucket_ms).await
     }
 
     #[tracing::instrument(skip_all)]

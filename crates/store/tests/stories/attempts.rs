@@ -1,6 +1,6 @@
 use concierge_store::{Attempt, AttemptFilter, Error, NewAttempt};
 
-use super::support::{bot, Harness, NOW};
+use super::support::{bot, Harness, HOUR, NOW};
 
 fn attempt<'a>(bot_id: &'a str, outcome: &'a str, now: i64) -> NewAttempt<'a> {
     NewAttempt {
@@ -98,4 +98,29 @@ pub async fn page_sizes_are_clamped(h: &Harness) {
     assert_eq!(count(1).await, 1);
     assert_eq!(count(200).await, 200);
     assert_eq!(count(10_000).await, 200, "at most 200");
+}
+
+pub async fn attempts_are_counted_per_outcome_and_bucket(h: &Harness) {
+    let bot = bot(h.store.as_ref()).await;
+    let at = |outcome: &'static str, now: i64| NewAttempt {
+        bot_id: "",
+        outcome,
+        reason: None,
+        latency_ms: 1,
+        identifier: None,
+        upstream_status: None,
+        client_ip: None,
+        is_test: false,
+        now,
+    };
+    for (outcome, now) in
+        [("ok", NOW), ("ok", NOW + 10), ("invalid_token", NOW + 20), ("ok", NOW + HOUR), ("ok", NOW - HOUR)]
+    {
+        h.store.record_attempt(NewAttempt { bot_id: &bot.id, ..at(outcome, now) }).await.expect("record");
+    }
+    let counts = h.store.count_attempts(&bot.id, NOW, HOUR).await.expect("count");
+    let rows: Vec<_> = counts.iter().map(|c| (c.bucket, c.outcome.as_str(), c.count)).collect();
+    let start = NOW / HOUR * HOUR;
+    assert_eq!(rows, [(start, "invalid_token", 1), (start, "ok", 2), (start + HOUR, "ok", 1)]);
+    assert!(h.store.count_attempts("other-bot", NOW, HOUR).await.expect("count").is_empty());
 }

@@ -124,7 +124,7 @@ pub async fn contacts_are_listed_newest_first_in_pages(h: &Harness) {
     let mut pages = Vec::new();
     let mut before: Option<String> = None;
     loop {
-        let page = Page { before: before.as_deref(), limit: 2 };
+        let page = Page { before: before.as_deref(), limit: 2, search: None };
         let contacts = h.store.list_contacts(&bot.id, page).await.expect("list a page");
         if contacts.is_empty() {
             break;
@@ -179,4 +179,42 @@ pub async fn corrupt_metadata_is_reported(h: &Harness) {
     assert!(matches!(err, Error::Corrupt(_)), "{err:?}");
     let err = h.store.list_contacts(&bot.id, Page::default()).await.expect_err("same in lists");
     assert!(matches!(err, Error::Corrupt(_)), "{err:?}");
+}
+
+pub async fn contacts_are_searched_by_name_email_phone_and_ids(h: &Harness) {
+    let bot = bot(h.store.as_ref()).await;
+    let meta = metadata(serde_json::json!({}));
+    for (id, name, email, phone) in [
+        ("u-1", "Ann Lee", "ann@example.com", "+15550102030"),
+        ("u-2", "Bob 100%_sure", "bob@example.com", "+4930123"),
+        ("x-3", "Carol", "carol@shop.example", "+4930999"),
+    ] {
+        let upsert = ContactUpsert {
+            name: Some(name),
+            email: Some(email),
+            phone_number: Some(phone),
+            external_id: Some(id),
+            ..upsert(&bot.id, id, &meta)
+        };
+        h.store.upsert_contact(upsert).await.expect("upsert");
+    }
+    let found = |search: &'static str| {
+        let store = h.store.clone();
+        let bot_id = bot.id.clone();
+        async move {
+            let page = Page { search: Some(search), ..Page::default() };
+            let mut names: Vec<_> =
+                store.list_contacts(&bot_id, page).await.expect("search").into_iter().filter_map(|c| c.name).collect();
+            names.sort();
+            names
+        }
+    };
+    assert_eq!(found("ann").await, ["Ann Lee"], "case-insensitive name");
+    assert_eq!(found("EXAMPLE.COM").await, ["Ann Lee", "Bob 100%_sure"], "email");
+    assert_eq!(found("4930").await, ["Bob 100%_sure", "Carol"], "phone");
+    assert_eq!(found("x-3").await, ["Carol"], "identifier");
+    assert_eq!(found("100%_").await, ["Bob 100%_sure"], "LIKE characters are literal");
+    assert_eq!(found("0%").await, ["Bob 100%_sure"]);
+    assert!(found("zzz").await.is_empty());
+    assert_eq!(found("  ").await.len(), 3, "a blank search lists everyone");
 }

@@ -178,3 +178,15 @@ pub async fn a_revoked_session_is_gone(h: &Harness) {
     let messages = h.store.list_messages(&opened.conversation.id, 0, 10).await.expect("list");
     assert!(messages.is_empty(), "the conversation itself stays");
 }
+
+pub async fn a_contacts_conversations_are_listed_most_recent_first(h: &Harness) {
+    let bot = bot(h.store.as_ref()).await;
+    let ann = contact(h.store.as_ref(), &bot.id, "ann").await;
+    let visitor = h.store.open_session(session(&bot.id, None, "v", None, NOW)).await.expect("visitor");
+    let signed_in =
+        h.store.open_session(session(&bot.id, Some(&ann.id), "s", Some("v"), NOW + 1)).await.expect("login");
+    assert_eq!(signed_in.conversation.id, visitor.conversation.id);
+    let listed = h.store.contact_conversations(&ann.id).await.expect("list");
+    assert_eq!(listed.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), [visitor.conversation.id.as_str()]);
+    assert!(h.store.contact_conversations("nobody").await.expect("list").is_empty());
+}
