@@ -5,6 +5,7 @@
 mod auth;
 mod bot_detail;
 mod bots;
+mod chart;
 mod pages;
 mod records;
 

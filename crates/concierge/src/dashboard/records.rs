@@ -1,11 +1,207 @@
 //! Contacts and the authentication log.
 
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use concierge_store::{AttemptFilter, Bot, Page};
+use minijinja::context;
+use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use crate::service::Services;
+use super::bots::principal;
+use super::{chart, message, render, SignedIn};
+use crate::http::extract::ApiPath;
+use crate::service::{now_ms, rfc3339, Error, Services};
 
-pub const TEMPLATES: &[(&str, &str)] = &[];
+pub const TEMPLATES: &[(&str, &str)] = &[
+    ("contacts.html", include_str!("../../templates/contacts.html")),
+    ("contact.html", include_str!("../../templates/contact.html")),
+    ("auth_log.html", include_str!("../../templates/auth_log.html")),
+];
 
 pub fn routes() -> OpenApiRouter<Services> {
-    OpenApiRouter::new()
+    OpenApiRouter::new().routes(routes!(contacts_page)).routes(routes!(contact_page)).routes(routes!(auth_log_page))
+}
+
+fn failed(e: Error) -> Response {
+    match e {
+        Error::NotFound(what) => message(StatusCode::NOT_FOUND, "Not found", &format!("There is no such {what} here.")),
+        other => crate::http::error::ApiError::from(other).into_response(),
+    }
+}
+
+fn when(ms: i64) -> String {
+    DateTime::<Utc>::from_timestamp_millis(ms).map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_default()
+}
+
+/// The workspace's bots and the one asked for (or the first).
+async fn pick_bot(s: &Services, who: &SignedIn, wanted: Option<&str>) -> Result<(Vec<Bot>, Option<Bot>), Error> {
+    let bots = s.list_bots(&principal(who)).await?;
+    let chosen = match wanted {
+        Some(id) => Some(bots.iter().find(|b| b.id == id).cloned().ok_or(Error::NotFound("bot"))?),
+        None => bots.first().cloned(),
+    };
+    Ok((bots, chosen))
+}
+
+fn bot_options(bots: &[Bot]) -> Vec<minijinja::Value> {
+    bots.iter().map(|b| context! { id => b.id.clone(), name => b.name.clone() }).collect()
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct ContactsQuery {
+    /// The bot whose contacts to list; the first bot when absent.
+    bot: Option<String>,
+    /// Part of a name, email, phone number or id.
+    search: Option<String>,
+}
+
+/// Contacts of a bot, searchable.
+#[utoipa::path(get, path = "/contacts", tag = "dashboard", params(ContactsQuery),
+    responses((status = 200, description = "Contacts", content_type = "text/html")))]
+pub async fn contacts_page(State(s): State<Services>, who: SignedIn, Query(q): Query<ContactsQuery>) -> Response {
+    let (bots, bot) = match pick_bot(&s, &who, q.bot.as_deref()).await {
+        Ok(found) => found,
+        Err(e) => return failed(e),
+    };
+    let search = q.search.unwrap_or_default();
+    let contacts = match &bot {
+        Some(bot) => {
+            let page = Page { before: None, limit: 200, search: Some(search.as_str()) };
+            match s.list_contacts(&principal(&who), &bot.id, page).await {
+                Ok(list) => list,
+                Err(e) => return failed(e),
+            }
+        }
+        None => Vec::new(),
+    };
+    let contacts: Vec<_> = contacts
+        .into_iter()
+        .map(|c| {
+            context! {
+                id => c.id, name => c.name, email => c.email, phone_number => c.phone_number,
+                external_id => c.external_id, identifier => c.identifier,
+                last_authenticated => when(c.last_authenticated_at),
+            }
+        })
+        .collect();
+    render(
+        StatusCode::OK,
+        "contacts.html",
+        context! {
+            user => who.user_context(), csrf => who.csrf, section => "contacts",
+            bots => bot_options(&bots), bot_id => bot.as_ref().map(|b| b.id.clone()), search, contacts,
+        },
+    )
+}
+
+/// One contact: verified profile, metadata and conversations.
+#[utoipa::path(get, path = "/contacts/{id}", tag = "dashboard", params(("id" = String, Path)),
+    responses((status = 200, description = "Contact", content_type = "text/html"), (status = 404, description = "No such contact")))]
+pub async fn contact_page(State(s): State<Services>, who: SignedIn, ApiPath(id): ApiPath<String>) -> Response {
+    let (contact, conversations) = match s.contact_detail(&principal(&who), &id).await {
+        Ok(found) => found,
+        Err(e) => return failed(e),
+    };
+    let metadata = serde_json::to_string_pretty(&contact.metadata).unwrap_or_default();
+    let conversations: Vec<_> = conversations
+        .into_iter()
+        .map(|(conversation, messages)| {
+            let messages: Vec<_> = messages
+                .into_iter()
+                .map(|m| context! { author => m.author, text => m.text, at => when(m.created_at) })
+                .collect();
+            context! { id => conversation.id, updated => when(conversation.updated_at), messages }
+        })
+        .collect();
+    render(
+        StatusCode::OK,
+        "contact.html",
+        context! {
+            user => who.user_context(), csrf => who.csrf, section => "contacts",
+            contact => context! {
+                id => contact.id, bot_id => contact.bot_id, name => contact.name, email => contact.email,
+                phone_number => contact.phone_number, external_id => contact.external_id,
+                identify_method => contact.identify_method, identifier => contact.identifier,
+                created => when(contact.created_at), last_authenticated => when(contact.last_authenticated_at),
+                last_authenticated_iso => rfc3339(contact.last_authenticated_at),
+            },
+            metadata, has_metadata => !contact.metadata.is_empty(), conversations,
+        },
+    )
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct AuthLogQuery {
+    bot: Option<String>,
+    /// `ok` or an error code.
+    outcome: Option<String>,
+    /// `24h` (default), `7d` or `30d`.
+    period: Option<String>,
+}
+
+/// The authentication attempts of a bot, with a chart of outcomes over time.
+#[utoipa::path(get, path = "/auth-log", tag = "dashboard", params(AuthLogQuery),
+    responses((status = 200, description = "Authentication log", content_type = "text/html")))]
+pub async fn auth_log_page(State(s): State<Services>, who: SignedIn, Query(q): Query<AuthLogQuery>) -> Response {
+    const HOUR: i64 = 3_600_000;
+    let (bots, bot) = match pick_bot(&s, &who, q.bot.as_deref()).await {
+        Ok(found) => found,
+        Err(e) => return failed(e),
+    };
+    let period = match q.period.as_deref() {
+        Some("7d") => "7d",
+        Some("30d") => "30d",
+        _ => "24h",
+    };
+    let (bucket_ms, buckets) = match period {
+        "7d" => (6 * HOUR, 28),
+        "30d" => (24 * HOUR, 30),
+        _ => (HOUR, 24),
+    };
+    let start = (now_ms() / bucket_ms + 1 - buckets) * bucket_ms;
+    let outcome = q.outcome.filter(|o| o == "ok" || concierge_domain::AuthErrorCode::parse(o).is_some());
+    let (chart, attempts) = match &bot {
+        Some(bot) => {
+            let who_p = principal(&who);
+            let counts = match s.attempt_counts(&who_p, &bot.id, start, bucket_ms).await {
+                Ok(c) => c,
+                Err(e) => return failed(e),
+            };
+            let label = |t: i64| {
+                let format = if bucket_ms >= 24 * HOUR { "%b %d" } else { "%b %d %H:%M" };
+                DateTime::<Utc>::from_timestamp_millis(t).map(|d| d.format(format).to_string()).unwrap_or_default()
+            };
+            let chart = chart::build(&counts, start, bucket_ms, buckets as usize, label);
+            let filter = AttemptFilter { outcome: outcome.as_deref(), since: Some(start), before: None, limit: 200 };
+            let attempts = match s.list_attempts(&who_p, &bot.id, filter).await {
+                Ok(page) => page.items,
+                Err(e) => return failed(e),
+            };
+            (Some(chart), attempts)
+        }
+        None => (None, Vec::new()),
+    };
+    let attempts: Vec<_> = attempts
+        .into_iter()
+        .map(|a| {
+            context! {
+                at => when(a.created_at), outcome => a.outcome, reason => a.reason, latency_ms => a.latency_ms,
+                identifier => a.identifier, status => a.upstream_status, test => a.is_test,
+            }
+        })
+        .collect();
+    let outcomes: Vec<&str> =
+        std::iter::once("ok").chain(concierge_domain::AuthErrorCode::ALL.iter().map(|c| c.as_str())).collect();
+    render(
+        StatusCode::OK,
+        "auth_log.html",
+        context! {
+            user => who.user_context(), csrf => who.csrf, section => "auth-log",
+            bots => bot_options(&bots), bot_id => bot.as_ref().map(|b| b.id.clone()),
+            period, outcome, outcomes, chart => minijinja::Value::from_serialize(&chart), attempts,
+        },
+    )
 }

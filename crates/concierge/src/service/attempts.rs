@@ -1,7 +1,7 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use concierge_store::{Attempt, AttemptFilter};
+use concierge_store::{Attempt, AttemptCount, AttemptFilter};
 
 use super::{Principal, Result, Services};
 
@@ -51,5 +51,19 @@ impl Services {
         let items = self.store.list_attempts(bot_id, AttemptFilter { limit, ..filter }).await?;
         let next_cursor = (items.len() == limit as usize).then(|| items.last().map(|a| a.id.clone())).flatten();
         Ok(AttemptPage { items, next_cursor })
+    }
+}
+
+impl Services {
+    /// Attempt counts per outcome in buckets of `bucket_ms` since `since`, for the chart.
+    pub async fn attempt_counts(
+        &self,
+        who: &Principal,
+        bot_id: &str,
+        since: i64,
+        bucket_ms: i64,
+    ) -> Result<Vec<AttemptCount>> {
+        self.bot_for(who, bot_id).await?;
+        Ok(self.store.count_attempts(bot_id, since, bucket_ms).await?)
     }
 }

@@ -1,4 +1,4 @@
-use concierge_store::{Contact, Page};
+use concierge_store::{Contact, Conversation, Message, Page};
 
 use super::{Error, Principal, Result, Services};
 
@@ -16,5 +16,25 @@ impl Services {
             Some(bot) if who.can_access(&bot.workspace_id) => Ok(contact),
             _ => Err(Error::NotFound("contact")),
         }
+    }
+}
+
+/// Messages shown per conversation on a contact's page.
+const CONVERSATION_PREVIEW: u32 = 50;
+
+impl Services {
+    /// A contact with its conversations (most recent first) and their first messages.
+    pub async fn contact_detail(
+        &self,
+        who: &Principal,
+        contact_id: &str,
+    ) -> Result<(Contact, Vec<(Conversation, Vec<Message>)>)> {
+        let contact = self.contact_for(who, contact_id).await?;
+        let mut conversations = Vec::new();
+        for conversation in self.store.contact_conversations(&contact.id).await? {
+            let messages = self.store.list_messages(&conversation.id, 0, CONVERSATION_PREVIEW).await?;
+            conversations.push((conversation, messages));
+        }
+        Ok((contact, conversations))
     }
 }
