@@ -89,6 +89,17 @@ pub trait Store: Send + Sync + 'static {
     async fn add_message(&self, message: NewMessage<'_>) -> Result<Message>;
     /// Oldest first, those with a sequence number greater than `after`.
     async fn list_messages(&self, conversation_id: &str, after: i64, limit: u32) -> Result<Vec<Message>>;
+    /// A bot's conversations that have messages, most recently active first, each with
+    /// its contact's name and latest message.
+    async fn list_inbox(&self, bot_id: &str, limit: u32) -> Result<Vec<InboxItem>>;
+    async fn get_conversation(&self, conversation_id: &str) -> Result<Option<Conversation>>;
+    /// `bot` or `agent`; `None` when the conversation does not exist.
+    async fn set_conversation_handler(
+        &self,
+        conversation_id: &str,
+        handled_by: &str,
+        now: i64,
+    ) -> Result<Option<Conversation>>;
     /// A contact's conversations, most recently active first (at most 100).
     async fn contact_conversations(&self, contact_id: &str) -> Result<Vec<Conversation>>;
     /// Revokes a session (the widget's logout); whether one existed.

@@ -177,6 +177,8 @@ pub struct Conversation {
     pub id: String,
     pub bot_id: String,
     pub contact_id: Option<String>,
+    /// `bot` (the bot answers) or `agent` (a person took over; the bot stays silent).
+    pub handled_by: String,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -259,4 +261,19 @@ pub struct AttemptCount {
     pub bucket: i64,
     pub outcome: String,
     pub count: i64,
+}
+
+/// A conversation as the inbox lists it: who it is with and its latest message.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct InboxItem {
+    pub id: String,
+    pub bot_id: String,
+    pub contact_id: Option<String>,
+    pub handled_by: String,
+    pub updated_at: i64,
+    pub contact_name: Option<String>,
+    pub contact_email: Option<String>,
+    pub last_author: String,
+    pub last_text: String,
+    pub last_seq: i64,
 }

@@ -99,7 +99,7 @@ async fn hand_over(
     sqlx::query(
         "UPDATE conversations SET contact_id = $1, updated_at = $2
          WHERE id = $3 AND contact_id IS NULL
-         RETURNING id, bot_id, contact_id, created_at, updated_at",
+         RETURNING id, bot_id, contact_id, handled_by, created_at, updated_at",
     )
     .bind(contact_id)
     .bind(now)
@@ -112,7 +112,7 @@ async fn hand_over(
 
 async fn anonymous_conversation(tx: &mut PgConnection, conversation_id: &str) -> Result<Option<Conversation>> {
     sqlx::query(
-        "SELECT id, bot_id, contact_id, created_at, updated_at FROM conversations
+        "SELECT id, bot_id, contact_id, handled_by, created_at, updated_at FROM conversations
          WHERE id = $1 AND contact_id IS NULL",
     )
     .bind(conversation_id)
@@ -124,7 +124,7 @@ async fn anonymous_conversation(tx: &mut PgConnection, conversation_id: &str) ->
 
 async fn latest_conversation(tx: &mut PgConnection, bot_id: &str, contact_id: &str) -> Result<Option<Conversation>> {
     sqlx::query(
-        "SELECT id, bot_id, contact_id, created_at, updated_at FROM conversations
+        "SELECT id, bot_id, contact_id, handled_by, created_at, updated_at FROM conversations
          WHERE bot_id = $1 AND contact_id = $2
          ORDER BY updated_at DESC, id DESC LIMIT 1",
     )
@@ -146,6 +146,7 @@ async fn new_conversation(
         id: new_id(),
         bot_id: bot_id.to_owned(),
         contact_id: contact_id.map(str::to_owned),
+        handled_by: "bot".to_owned(),
         created_at: now,
         updated_at: now,
     };
@@ -244,7 +245,7 @@ pub(super) async fn delete_session(pool: &PgPool, token_hash: &str) -> Result<bo
 /// Newest activity first.
 pub(super) async fn contact_conversations(pool: &PgPool, contact_id: &str) -> Result<Vec<Conversation>> {
     sqlx::query(
-        "SELECT id, bot_id, contact_id, created_at, updated_at FROM conversations
+        "SELECT id, bot_id, contact_id, handled_by, created_at, updated_at FROM conversations
          WHERE contact_id = $1 ORDER BY updated_at DESC, id DESC LIMIT 100",
     )
     .bind(contact_id)

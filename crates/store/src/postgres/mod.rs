@@ -8,6 +8,7 @@ mod attempts;
 mod bots;
 mod contacts;
 mod conversations;
+mod inbox;
 mod logins;
 mod workspaces;
 
@@ -16,8 +17,8 @@ use sqlx::postgres::{PgPool, PgPoolOptions};
 
 use crate::{
     ApiToken, ApiTokenOwner, Attempt, AttemptCount, AttemptFilter, Bot, BotUpdate, Contact, ContactUpsert,
-    Conversation, CustomAuthRecord, Message, NewApiToken, NewAttempt, NewLogin, NewMessage, NewUser, OpenSession,
-    OpenedSession, Page, Result, Session, Store, UpsertedContact, User, Workspace,
+    Conversation, CustomAuthRecord, InboxItem, Message, NewApiToken, NewAttempt, NewLogin, NewMessage, NewUser,
+    OpenSession, OpenedSession, Page, Result, Session, Store, UpsertedContact, User, Workspace,
 };
 
 #[derive(Clone)]
@@ -206,6 +207,26 @@ impl Store for PostgresStore {
     #[tracing::instrument(skip_all)]
     async fn count_attempts(&self, bot_id: &str, since: i64, bucket_ms: i64) -> Result<Vec<AttemptCount>> {
         attempts::count_attempts(&self.pool, bot_id, since, bucket_ms).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_inbox(&self, bot_id: &str, limit: u32) -> Result<Vec<InboxItem>> {
+        inbox::list_inbox(&self.pool, bot_id, limit).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_conversation(&self, conversation_id: &str) -> Result<Option<Conversation>> {
+        inbox::get_conversation(&self.pool, conversation_id).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn set_conversation_handler(
+        &self,
+        conversation_id: &str,
+        handled_by: &str,
+        now: i64,
+    ) -> Result<Option<Conversation>> {
+        inbox::set_conversation_handler(&self.pool, conversation_id, handled_by, now).await
     }
 
     #[tracing::instrument(skip_all)]

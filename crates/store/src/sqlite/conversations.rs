@@ -102,7 +102,7 @@ async fn hand_over(
     sqlx::query(
         "UPDATE conversations SET contact_id = ?, updated_at = ?
          WHERE id = ? AND contact_id IS NULL
-         RETURNING id, bot_id, contact_id, created_at, updated_at",
+         RETURNING id, bot_id, contact_id, handled_by, created_at, updated_at",
     )
     .bind(contact_id)
     .bind(now)
@@ -115,7 +115,7 @@ async fn hand_over(
 
 async fn anonymous_conversation(tx: &mut SqliteConnection, conversation_id: &str) -> Result<Option<Conversation>> {
     sqlx::query(
-        "SELECT id, bot_id, contact_id, created_at, updated_at FROM conversations
+        "SELECT id, bot_id, contact_id, handled_by, created_at, updated_at FROM conversations
          WHERE id = ? AND contact_id IS NULL",
     )
     .bind(conversation_id)
@@ -131,7 +131,7 @@ async fn latest_conversation(
     contact_id: &str,
 ) -> Result<Option<Conversation>> {
     sqlx::query(
-        "SELECT id, bot_id, contact_id, created_at, updated_at FROM conversations
+        "SELECT id, bot_id, contact_id, handled_by, created_at, updated_at FROM conversations
          WHERE bot_id = ? AND contact_id = ?
          ORDER BY updated_at DESC, id DESC LIMIT 1",
     )
@@ -153,6 +153,7 @@ async fn new_conversation(
         id: new_id(),
         bot_id: bot_id.to_owned(),
         contact_id: contact_id.map(str::to_owned),
+        handled_by: "bot".to_owned(),
         created_at: now,
         updated_at: now,
     };
@@ -248,7 +249,7 @@ pub(super) async fn delete_session(writer: &SqlitePool, token_hash: &str) -> Res
 /// Newest activity first.
 pub(super) async fn contact_conversations(reader: &SqlitePool, contact_id: &str) -> Result<Vec<Conversation>> {
     sqlx::query(
-        "SELECT id, bot_id, contact_id, created_at, updated_at FROM conversations
+        "SELECT id, bot_id, contact_id, handled_by, created_at, updated_at FROM conversations
          WHERE contact_id = ? ORDER BY updated_at DESC, id DESC LIMIT 100",
     )
     .bind(contact_id)

@@ -10,6 +10,7 @@ mod attempts;
 mod bots;
 mod contacts;
 mod conversations;
+mod inbox;
 mod logins;
 mod workspaces;
 
@@ -21,8 +22,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 
 use crate::{
     ApiToken, ApiTokenOwner, Attempt, AttemptCount, AttemptFilter, Bot, BotUpdate, Contact, ContactUpsert,
-    Conversation, CustomAuthRecord, Message, NewApiToken, NewAttempt, NewLogin, NewMessage, NewUser, OpenSession,
-    OpenedSession, Page, Result, Session, Store, UpsertedContact, User, Workspace,
+    Conversation, CustomAuthRecord, InboxItem, Message, NewApiToken, NewAttempt, NewLogin, NewMessage, NewUser,
+    OpenSession, OpenedSession, Page, Result, Session, Store, UpsertedContact, User, Workspace,
 };
 
 const READERS: u32 = 4;
@@ -224,6 +225,26 @@ impl Store for SqliteStore {
     #[tracing::instrument(skip_all)]
     async fn count_attempts(&self, bot_id: &str, since: i64, bucket_ms: i64) -> Result<Vec<AttemptCount>> {
         attempts::count_attempts(&self.reader, bot_id, since, bucket_ms).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_inbox(&self, bot_id: &str, limit: u32) -> Result<Vec<InboxItem>> {
+        inbox::list_inbox(&self.reader, bot_id, limit).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_conversation(&self, conversation_id: &str) -> Result<Option<Conversation>> {
+        inbox::get_conversation(&self.reader, conversation_id).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn set_conversation_handler(
+        &self,
+        conversation_id: &str,
+        handled_by: &str,
+        now: i64,
+    ) -> Result<Option<Conversation>> {
+        inbox::set_conversation_handler(&self.writer, conversation_id, handled_by, now).await
     }
 
     #[tracing::instrument(skip_all)]

@@ -69,6 +69,7 @@ pub async fn message_to_a_missing_conversation_is_not_found(h: &Harness) {
         id: "no-such-conversation".to_owned(),
         bot_id: "no-such-bot".to_owned(),
         contact_id: None,
+        handled_by: "bot".to_owned(),
         created_at: NOW,
         updated_at: NOW,
     };

@@ -190,3 +190,34 @@ pub async fn a_contacts_conversations_are_listed_most_recent_first(h: &Harness) 
     assert_eq!(listed.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), [visitor.conversation.id.as_str()]);
     assert!(h.store.contact_conversations("nobody").await.expect("list").is_empty());
 }
+
+pub async fn the_inbox_lists_active_conversations_with_their_latest_message(h: &Harness) {
+    let bot = bot(h.store.as_ref()).await;
+    let ann = contact(h.store.as_ref(), &bot.id, "ann").await;
+    let quiet = h.store.open_session(session(&bot.id, None, "quiet", None, NOW)).await.expect("no messages");
+    let visitor = h.store.open_session(session(&bot.id, None, "v", None, NOW)).await.expect("visitor");
+    let signed = h.store.open_session(session(&bot.id, Some(&ann.id), "s", None, NOW)).await.expect("ann");
+    for (conversation, author, text, now) in [
+        (&visitor.conversation.id, "visitor", "hello?", NOW + 1),
+        (&signed.conversation.id, "visitor", "invoice", NOW + 2),
+        (&signed.conversation.id, "bot", "on it", NOW + 3),
+    ] {
+        h.store.add_message(NewMessage { conversation_id: conversation, author, text, now }).await.expect("message");
+    }
+    let inbox = h.store.list_inbox(&bot.id, 50).await.expect("inbox");
+    let rows: Vec<_> = inbox.iter().map(|i| (i.id.as_str(), i.last_text.as_str(), i.contact_name.is_some())).collect();
+    assert_eq!(
+        rows,
+        [(signed.conversation.id.as_str(), "on it", false), (visitor.conversation.id.as_str(), "hello?", false)]
+    );
+    assert!(inbox.iter().all(|i| i.id != quiet.conversation.id), "conversations without messages stay out");
+    assert_eq!(inbox[0].contact_id.as_deref(), Some(ann.id.as_str()));
+    assert_eq!(inbox[0].handled_by, "bot");
+
+    let taken = h.store.set_conversation_handler(&signed.conversation.id, "agent", NOW + 4).await.expect("take over");
+    assert_eq!(taken.expect("exists").handled_by, "agent");
+    let got = h.store.get_conversation(&signed.conversation.id).await.expect("get").expect("exists");
+    assert_eq!((got.handled_by.as_str(), got.updated_at), ("agent", NOW + 4));
+    assert_eq!(h.store.set_conversation_handler("nope", "agent", NOW).await.expect("set"), None);
+    assert_eq!(h.store.get_conversation("nope").await.expect("get"), None);
+}
