@@ -17,6 +17,13 @@ pub enum Event {
     Message(Message),
     /// `author` (`bot` or `agent`) is composing an answer.
     Typing { author: String },
+    /// The conversation is now handled by `handled_by` (`bot` or `agent`).
+    Handler { conversation_id: String, handled_by: String },
+}
+
+/// The topic of everything that happens in a bot's conversations: the inbox listens here.
+pub fn bot_topic(bot_id: &str) -> String {
+    format!("bot:{bot_id}")
 }
 
 #[derive(Default)]

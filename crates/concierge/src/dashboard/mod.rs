@@ -6,6 +6,7 @@ mod auth;
 mod bot_detail;
 mod bots;
 mod chart;
+mod inbox;
 mod pages;
 mod records;
 
@@ -29,7 +30,14 @@ const SHARED_TEMPLATES: &[(&str, &str)] = &[
 
 static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut env = Environment::new();
-    let modules = [SHARED_TEMPLATES, auth::TEMPLATES, bots::TEMPLATES, bot_detail::TEMPLATES, records::TEMPLATES];
+    let modules = [
+        SHARED_TEMPLATES,
+        auth::TEMPLATES,
+        bots::TEMPLATES,
+        bot_detail::TEMPLATES,
+        records::TEMPLATES,
+        inbox::TEMPLATES,
+    ];
     for (name, source) in modules.into_iter().flatten() {
         if let Err(e) = env.add_template(name, source) {
             tracing::error!(error = %e, name, "a dashboard template does not compile");
@@ -72,4 +80,5 @@ pub fn routes() -> OpenApiRouter<Services> {
         .merge(bots::routes())
         .merge(bot_detail::routes())
         .merge(records::routes())
+        .merge(inbox::routes())
 }

@@ -3,6 +3,7 @@
 //! from the same list.
 
 mod admin_bots;
+mod admin_inbox;
 mod admin_records;
 mod assets;
 mod dto;
@@ -40,6 +41,7 @@ const MAX_BODY_BYTES: usize = 64 * 1024;
         (name = "bots", description = "Admin API: bots"),
         (name = "custom-auth", description = "Admin API: Custom Authentication"),
         (name = "contacts", description = "Admin API: contacts"),
+        (name = "inbox", description = "Admin API: conversations, agent replies, handoff"),
         (name = "widget", description = "Widget API"),
         (name = "ops", description = "Operations"),
         (name = "dashboard", description = "Dashboard pages (HTML)"),
@@ -104,6 +106,11 @@ pub fn api() -> OpenApiRouter<Services> {
         .routes(routes!(admin_records::list_contacts))
         .routes(routes!(admin_records::get_contact))
         .routes(routes!(admin_records::list_attempts))
+        .routes(routes!(admin_inbox::inbox))
+        .routes(routes!(admin_inbox::messages, admin_inbox::reply))
+        .routes(routes!(admin_inbox::take_over))
+        .routes(routes!(admin_inbox::hand_back))
+        .routes(routes!(admin_inbox::events))
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))
         .routes(routes!(ops::metrics))

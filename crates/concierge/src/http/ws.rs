@@ -92,6 +92,7 @@ async fn serve(s: Services, socket: WebSocket, origin: Option<String>) -> Result
                 }
                 Ok(Event::Message(_)) => {}
                 Ok(Event::Typing { author }) => tx.send(text(json!({"type": "typing", "author": author}))).await?,
+                Ok(Event::Handler { .. }) => {}
                 Err(RecvError::Lagged(_)) => last = send_backlog(&s, &session, &mut tx, last).await?,
                 Err(RecvError::Closed) => break,
             },

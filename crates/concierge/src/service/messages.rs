@@ -7,7 +7,7 @@ use concierge_domain::{hash_token, FieldError};
 use concierge_store::{Message, NewMessage, Session};
 
 use super::{now_ms, Error, Result, Services};
-use crate::bus::Event;
+use crate::bus::{bot_topic, Event};
 
 const MAX_MESSAGE_CHARS: usize = 4000;
 const PAGE: u32 = 200;
@@ -45,7 +45,7 @@ impl Services {
                 message: format!("A message has 1 to {MAX_MESSAGE_CHARS} characters."),
             }]));
         }
-        let message = self.post(&session.conversation_id, "visitor", text).await?;
+        let message = self.post(&session.bot_id, &session.conversation_id, "visitor", text).await?;
         let services = self.clone();
         let session = session.clone();
         tokio::spawn(async move {
@@ -56,15 +56,25 @@ impl Services {
         Ok(message)
     }
 
-    async fn post(&self, conversation_id: &str, author: &str, text: &str) -> Result<Message> {
+    /// Stores a message and tells the conversation's sockets and the bot's inbox.
+    pub(super) async fn post(&self, bot_id: &str, conversation_id: &str, author: &str, text: &str) -> Result<Message> {
         let message = self.store.add_message(NewMessage { conversation_id, author, text, now: now_ms() }).await?;
         self.bus.publish(conversation_id, Event::Message(message.clone()));
+        self.bus.publish(&bot_topic(bot_id), Event::Message(message.clone()));
         Ok(message)
     }
 
     async fn acknowledge(&self, session: &Session) -> Result<()> {
+        // While an agent handles the conversation, the bot stays silent; an agent may take
+        // over while the bot is "thinking", so this is asked again right before it answers.
+        if !self.bot_handles(&session.conversation_id).await? {
+            return Ok(());
+        }
         self.bus.publish(&session.conversation_id, Event::Typing { author: "bot".into() });
         tokio::time::sleep(BOT_THINKING).await;
+        if !self.bot_handles(&session.conversation_id).await? {
+            return Ok(());
+        }
         let name = match &session.contact_id {
             Some(id) => self.store.get_contact(id).await?.and_then(|c| c.name),
             None => None,
@@ -73,8 +83,12 @@ impl Services {
             Some(name) => format!("Thanks, {name}! We have your message and will answer here."),
             None => "Thanks! We have your message and will answer here.".to_owned(),
         };
-        self.post(&session.conversation_id, "bot", &text).await?;
+        self.post(&session.bot_id, &session.conversation_id, "bot", &text).await?;
         Ok(())
+    }
+
+    async fn bot_handles(&self, conversation_id: &str) -> Result<bool> {
+        Ok(self.store.get_conversation(conversation_id).await?.is_some_and(|c| c.handled_by == "bot"))
     }
 
     pub async fn messages_after(&self, session: &Session, after: i64) -> Result<Vec<Message>> {

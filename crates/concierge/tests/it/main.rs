@@ -7,6 +7,7 @@ mod auth_test;
 mod cli;
 mod dashboard;
 mod errors;
+mod inbox;
 mod independent;
 mod ops;
 mod sessions;

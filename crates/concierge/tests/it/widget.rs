@@ -13,7 +13,7 @@ use crate::utils::{Customer, TestApp};
 
 type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn connect(app: &TestApp, token: &str, after: i64) -> Socket {
+pub async fn connect(app: &TestApp, token: &str, after: i64) -> Socket {
     connect_ready(app, token, after).await.0
 }
 
@@ -28,7 +28,7 @@ async fn connect_ready(app: &TestApp, token: &str, after: i64) -> (Socket, Value
 }
 
 /// The next JSON frame, skipping pings.
-async fn next(socket: &mut Socket) -> Value {
+pub async fn next(socket: &mut Socket) -> Value {
     loop {
         let frame = tokio::time::timeout(Duration::from_secs(5), socket.next()).await.expect("a frame within 5 s");
         match frame.expect("open").expect("frame") {
@@ -40,7 +40,7 @@ async fn next(socket: &mut Socket) -> Value {
 }
 
 /// The next `message` frame, skipping typing indicators.
-async fn next_message(socket: &mut Socket) -> Value {
+pub async fn next_message(socket: &mut Socket) -> Value {
     loop {
         let f = next(socket).await;
         if f["type"] == "message" {

@@ -1,0 +1,123 @@
+// The inbox, live: new messages and conversations appear without a reload, agent replies
+// and take over / hand back go through the JSON admin API with the page's CSRF token.
+// Text from conversations is only ever inserted as text, never as HTML.
+(() => {
+  const root = document.getElementById('inbox');
+  if (!root) return;
+  const bot = root.dataset.bot;
+  const open = root.dataset.conversation;
+  const csrf = document.querySelector('meta[name="csrf-token"]')?.content || '';
+  const thread = document.getElementById('thread');
+  const list = document.getElementById('conversations');
+
+  const api = (method, path, body) =>
+    fetch(`/api/admin/v1${path}`, {
+      method,
+      credentials: 'same-origin',
+      headers: { 'content-type': 'application/json', 'x-csrf-token': csrf },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+
+  function append(m) {
+    if (!thread || thread.querySelector(`[data-id="${m.id}"]`)) return;
+    const li = document.createElement('li');
+    li.className = `msg ${m.author}`;
+    li.dataset.id = m.id;
+    const who = document.createElement('span');
+    who.className = 'author';
+    who.textContent = m.author;
+    const text = document.createElement('span');
+    text.className = 'text';
+    text.textContent = m.text;
+    li.append(who, ' ', text);
+    thread.append(li);
+    thread.scrollTop = thread.scrollHeight;
+  }
+
+  async function refreshList() {
+    const res = await api('GET', `/bots/${bot}/conversations`);
+    if (!res.ok) return;
+    const { items } = await res.json();
+    list.replaceChildren(
+      ...items.map((item) => {
+        const a = document.createElement('a');
+        a.href = `/inbox?bot=${encodeURIComponent(bot)}&c=${encodeURIComponent(item.conversation_id)}`;
+        a.dataset.id = item.conversation_id;
+        if (item.conversation_id === open) a.setAttribute('aria-current', 'true');
+        const who = document.createElement('span');
+        who.className = 'conv-who';
+        who.textContent = item.contact_name || item.contact_email || 'Visitor';
+        const last = document.createElement('span');
+        last.className = 'conv-last';
+        last.textContent = item.last_text;
+        a.append(who);
+        if (item.handled_by === 'agent') {
+          const badge = document.createElement('span');
+          badge.className = 'badge';
+          badge.textContent = 'Agent';
+          a.append(' ', badge);
+        }
+        a.append(last);
+        const li = document.createElement('li');
+        li.append(a);
+        return li;
+      }),
+    );
+    document.getElementById('no-conversations').hidden = items.length > 0;
+  }
+
+  function showHandler(handledBy) {
+    const agent = handledBy === 'agent';
+    const status = document.getElementById('handler');
+    if (!status) return;
+    status.textContent = agent ? 'You are answering: the bot is silent.' : 'The bot is answering.';
+    document.getElementById('take-over').hidden = agent;
+    document.getElementById('hand-back').hidden = !agent;
+  }
+
+  const events = new EventSource(`/api/admin/v1/bots/${encodeURIComponent(bot)}/events`);
+  events.addEventListener('message', (e) => {
+    const data = JSON.parse(e.data);
+    if (data.conversation_id === open) append(data.message);
+    refreshList();
+  });
+  events.addEventListener('handler', (e) => {
+    const data = JSON.parse(e.data);
+    if (data.conversation_id === open) showHandler(data.handled_by);
+    refreshList();
+  });
+  events.addEventListener('resync', () => location.reload());
+
+  const form = document.getElementById('reply');
+  form?.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const box = document.getElementById('reply-text');
+    const error = document.getElementById('reply-error');
+    const text = box.value.trim();
+    if (!text) return;
+    const res = await api('POST', `/conversations/${open}/messages`, { text });
+    if (res.ok) {
+      box.value = '';
+      error.hidden = true;
+      append(await res.json());
+      showHandler('agent');
+    } else {
+      const body = await res.json().catch(() => ({}));
+      error.textContent = body.error?.message || 'The reply could not be sent.';
+      error.hidden = false;
+    }
+  });
+  document.getElementById('reply-text')?.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' && !e.shiftKey) {
+      e.preventDefault();
+      form.requestSubmit();
+    }
+  });
+  document.getElementById('take-over')?.addEventListener('click', async () => {
+    if ((await api('POST', `/conversations/${open}/takeover`)).ok) showHandler('agent');
+  });
+  document.getElementById('hand-back')?.addEventListener('click', async () => {
+    if ((await api('POST', `/conversations/${open}/handback`)).ok) showHandler('bot');
+  });
+  if (thread) thread.scrollTop = thread.scrollHeight;
+})();

@@ -1,0 +1,119 @@
+//! The inbox page: conversations updating live, the open conversation with its contact,
+//! agent replies, take over and hand back (the page's script drives the JSON API).
+
+use axum::extract::{Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use minijinja::context;
+use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::bots::principal;
+use super::{message, render, SignedIn};
+use crate::service::{Error, Services};
+
+pub const TEMPLATES: &[(&str, &str)] = &[("inbox.html", include_str!("../../templates/inbox.html"))];
+
+const SCRIPT: &str = include_str!("../../assets/inbox.js");
+
+pub fn routes() -> OpenApiRouter<Services> {
+    OpenApiRouter::new().routes(routes!(inbox_page)).routes(routes!(script))
+}
+
+/// The inbox page's script.
+#[utoipa::path(get, path = "/assets/inbox.js", tag = "dashboard",
+    responses((status = 200, description = "Script", content_type = "text/javascript")))]
+pub async fn script() -> Response {
+    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=300")], SCRIPT)
+        .into_response()
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct InboxQuery {
+    /// The bot; the first bot when absent.
+    bot: Option<String>,
+    /// The open conversation.
+    c: Option<String>,
+}
+
+fn failed(e: Error) -> Response {
+    match e {
+        Error::NotFound(what) => message(StatusCode::NOT_FOUND, "Not found", &format!("There is no such {what} here.")),
+        other => crate::http::error::ApiError::from(other).into_response(),
+    }
+}
+
+/// Conversations of a bot, live, with the open one and its contact.
+#[utoipa::path(get, path = "/inbox", tag = "dashboard", params(InboxQuery),
+    responses((status = 200, description = "Inbox", content_type = "text/html")))]
+pub async fn inbox_page(State(s): State<Services>, who: SignedIn, Query(q): Query<InboxQuery>) -> Response {
+    match inbox(&s, &who, q).await {
+        Ok(page) => page,
+        Err(e) => failed(e),
+    }
+}
+
+async fn inbox(s: &Services, who: &SignedIn, q: InboxQuery) -> Result<Response, Error> {
+    let me = principal(who);
+    let bots = s.list_bots(&me).await?;
+    let bot = match q.bot.as_deref() {
+        Some(id) => Some(bots.iter().find(|b| b.id == id).cloned().ok_or(Error::NotFound("bot"))?),
+        None => bots.first().cloned(),
+    };
+    let items = match &bot {
+        Some(bot) => s.inbox(&me, &bot.id).await?,
+        None => Vec::new(),
+    };
+    let open = match q.c.as_deref() {
+        Some(id) => Some(s.conversation_for(&me, id).await?),
+        None => None,
+    };
+    let (contact, metadata) = match open.as_ref().and_then(|c| c.contact_id.clone()) {
+        Some(id) => {
+            let c = s.contact_for(&me, &id).await?;
+            let metadata =
+                (!c.metadata.is_empty()).then(|| serde_json::to_string_pretty(&c.metadata).unwrap_or_default());
+            (Some(c), metadata)
+        }
+        None => (None, None),
+    };
+    let messages = match &open {
+        Some(c) => s.conversation_messages(&me, &c.id, 0).await?,
+        None => Vec::new(),
+    };
+    let who_label = |name: Option<&str>, email: Option<&str>| name.or(email).unwrap_or("Visitor").to_owned();
+    let items: Vec<_> = items
+        .into_iter()
+        .map(|i| {
+            context! {
+                id => i.id.clone(), handled_by => i.handled_by.clone(), last_text => i.last_text.clone(),
+                who => who_label(i.contact_name.as_deref(), i.contact_email.as_deref()),
+            }
+        })
+        .collect();
+    let conversation = open.map(|c| {
+        let label = who_label(
+            contact.as_ref().and_then(|x| x.name.as_deref()),
+            contact.as_ref().and_then(|x| x.email.as_deref()),
+        );
+        context! { id => c.id, handled_by => c.handled_by, who => label }
+    });
+    let messages: Vec<_> =
+        messages.into_iter().map(|m| context! { id => m.seq, author => m.author, text => m.text }).collect();
+    let contact = contact.map(|c| {
+        context! {
+            id => c.id, name => c.name, email => c.email, phone_number => c.phone_number,
+            external_id => c.external_id, identifier => c.identifier,
+        }
+    });
+    let bot_list: Vec<_> = bots.iter().map(|b| context! { id => b.id.clone(), name => b.name.clone() }).collect();
+    Ok(render(
+        StatusCode::OK,
+        "inbox.html",
+        context! {
+            user => who.user_context(), csrf => who.csrf.clone(), section => "inbox",
+            bots => bot_list, bot_id => bot.map(|b| b.id), items, conversation, messages, contact, metadata,
+        },
+    ))
+}

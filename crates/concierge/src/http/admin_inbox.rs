@@ -1,0 +1,191 @@
+//! Admin API: the inbox — conversations, agent replies, take over / hand back, and a live
+//! event stream for the dashboard.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::Json;
+use futures::Stream;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use tokio::sync::broadcast::error::RecvError;
+use utoipa::ToSchema;
+
+use super::dto::MessageDto;
+use super::error::{ApiError, ErrorBody};
+use super::extract::{Admin, ApiJson, ApiPath, ApiQuery};
+use crate::bus::{bot_topic, Event};
+use crate::service::{rfc3339, Handler, Services};
+
+type ApiResult<T> = Result<T, ApiError>;
+
+#[derive(Serialize, ToSchema)]
+pub struct InboxItemDto {
+    pub conversation_id: String,
+    pub contact_id: Option<String>,
+    pub contact_name: Option<String>,
+    pub contact_email: Option<String>,
+    /// `bot` or `agent`.
+    pub handled_by: String,
+    pub last_author: String,
+    pub last_text: String,
+    pub last_message_id: i64,
+    pub updated_at: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct InboxDto {
+    pub items: Vec<InboxItemDto>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ConversationDto {
+    pub id: String,
+    pub bot_id: String,
+    pub contact_id: Option<String>,
+    /// `bot` or `agent`.
+    pub handled_by: String,
+    pub updated_at: String,
+}
+
+impl From<concierge_store::Conversation> for ConversationDto {
+    fn from(c: concierge_store::Conversation) -> Self {
+        Self {
+            id: c.id,
+            bot_id: c.bot_id,
+            contact_id: c.contact_id,
+            handled_by: c.handled_by,
+            updated_at: rfc3339(c.updated_at),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ConversationMessagesDto {
+    pub items: Vec<MessageDto>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReplyBody {
+    pub text: String,
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AfterQuery {
+    /// Only messages after this id.
+    pub after: Option<i64>,
+}
+
+/// A bot's conversations that have messages, most recently active first.
+#[utoipa::path(get, path = "/api/admin/v1/bots/{id}/conversations", tag = "inbox", security(("bearer" = [])),
+    params(("id" = String, Path)), responses((status = 200, body = InboxDto), (status = 404, body = ErrorBody)))]
+pub async fn inbox(
+    State(s): State<Services>,
+    Admin(who): Admin,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Json<InboxDto>> {
+    let items = s
+        .inbox(&who, &id)
+        .await?
+        .into_iter()
+        .map(|i| InboxItemDto {
+            conversation_id: i.id,
+            contact_id: i.contact_id,
+            contact_name: i.contact_name,
+            contact_email: i.contact_email,
+            handled_by: i.handled_by,
+            last_author: i.last_author,
+            last_text: i.last_text,
+            last_message_id: i.last_seq,
+            updated_at: rfc3339(i.updated_at),
+        })
+        .collect();
+    Ok(Json(InboxDto { items }))
+}
+
+/// A conversation's messages, oldest first.
+#[utoipa::path(get, path = "/api/admin/v1/conversations/{id}/messages", tag = "inbox", security(("bearer" = [])),
+    params(("id" = String, Path), AfterQuery),
+    responses((status = 200, body = ConversationMessagesDto), (status = 404, body = ErrorBody)))]
+pub async fn messages(
+    State(s): State<Services>,
+    Admin(who): Admin,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<AfterQuery>,
+) -> ApiResult<Json<ConversationMessagesDto>> {
+    let items = s.conversation_messages(&who, &id, q.after.unwrap_or(0).max(0)).await?;
+    Ok(Json(ConversationMessagesDto { items: items.into_iter().map(Into::into).collect() }))
+}
+
+/// Answer as an agent; the widget shows it at once, and the bot stops answering.
+#[utoipa::path(post, path = "/api/admin/v1/conversations/{id}/messages", tag = "inbox", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = ReplyBody,
+    responses((status = 201, body = MessageDto), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn reply(
+    State(s): State<Services>,
+    Admin(who): Admin,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<ReplyBody>,
+) -> ApiResult<(StatusCode, Json<MessageDto>)> {
+    let message = s.agent_reply(&who, &id, &body.text).await?;
+    Ok((StatusCode::CREATED, Json(message.into())))
+}
+
+/// Take the conversation over from the bot: the bot stays silent until it is handed back.
+#[utoipa::path(post, path = "/api/admin/v1/conversations/{id}/takeover", tag = "inbox", security(("bearer" = [])),
+    params(("id" = String, Path)), responses((status = 200, body = ConversationDto), (status = 404, body = ErrorBody)))]
+pub async fn take_over(
+    State(s): State<Services>,
+    Admin(who): Admin,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Json<ConversationDto>> {
+    Ok(Json(s.set_handler(&who, &id, Handler::Agent).await?.into()))
+}
+
+/// Hand the conversation back to the bot.
+#[utoipa::path(post, path = "/api/admin/v1/conversations/{id}/handback", tag = "inbox", security(("bearer" = [])),
+    params(("id" = String, Path)), responses((status = 200, body = ConversationDto), (status = 404, body = ErrorBody)))]
+pub async fn hand_back(
+    State(s): State<Services>,
+    Admin(who): Admin,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Json<ConversationDto>> {
+    Ok(Json(s.set_handler(&who, &id, Handler::Bot).await?.into()))
+}
+
+/// Live events of a bot's conversations (Server-Sent Events): `message` and `handler`,
+/// each a JSON object with `conversation_id`.
+#[utoipa::path(get, path = "/api/admin/v1/bots/{id}/events", tag = "inbox", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, description = "text/event-stream of message and handler events"), (status = 404, body = ErrorBody)))]
+pub async fn events(
+    State(s): State<Services>,
+    Admin(who): Admin,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>> {
+    s.bot_for(&who, &id).await?;
+    let receiver = s.bus.subscribe(&bot_topic(&id));
+    let stream = futures::stream::unfold(receiver, |mut receiver| async move {
+        loop {
+            let event = match receiver.recv().await {
+                Ok(Event::Message(m)) => SseEvent::default().event("message").data(
+                    json!({"conversation_id": m.conversation_id.clone(), "message": MessageDto::from(m)}).to_string(),
+                ),
+                Ok(Event::Handler { conversation_id, handled_by }) => SseEvent::default()
+                    .event("handler")
+                    .data(json!({"conversation_id": conversation_id, "handled_by": handled_by}).to_string()),
+                Ok(Event::Typing { .. }) => continue,
+                // Fell behind: tell the page to reload its view rather than miss something.
+                Err(RecvError::Lagged(_)) => SseEvent::default().event("resync").data("{}"),
+                Err(RecvError::Closed) => return None,
+            };
+            return Some((Ok(event), receiver));
+        }
+    });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}

@@ -1,0 +1,109 @@
+//! The inbox over HTTP: agent replies reach the widget live, take over keeps the bot
+//! silent, hand back lets it answer again, and the dashboard's event stream sees it all.
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::both_backends;
+use crate::utils::{Customer, TestApp};
+use crate::widget::{connect, next, next_message};
+
+async fn send_as_visitor(app: &TestApp, token: &str, text: &str) {
+    let resp = app
+        .http
+        .post(app.url("/api/widget/v1/messages"))
+        .bearer_auth(token)
+        .json(&json!({"text": text}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+}
+
+async fn agents_answer_live_and_take_over_from_the_bot(app: TestApp) {
+    let customer = Customer::with_users().await;
+    let bot = app.bot_with_auth(&customer.url, json!({})).await;
+    let (_, s) = app.start_session(json!({"bot_id": bot, "access_token": "tok-alice"})).await;
+    let token = s["session_token"].as_str().unwrap().to_owned();
+    let conversation = s["conversation"]["id"].as_str().unwrap().to_owned();
+    let mut widget = connect(&app, &token, 0).await;
+
+    // The dashboard listens to the bot's events.
+    let events = app
+        .http
+        .get(app.url(&format!("/api/admin/v1/bots/{bot}/events")))
+        .bearer_auth(crate::utils::ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(events.headers()["content-type"], "text/event-stream");
+    let mut events = events.bytes_stream();
+
+    send_as_visitor(&app, &token, "I need a human").await;
+    assert_eq!(next_message(&mut widget).await["text"], "I need a human");
+    assert_eq!(next_message(&mut widget).await["author"], "bot", "the bot answers while it handles the conversation");
+    let mut seen = String::new();
+    while !seen.contains("I need a human") {
+        let chunk = tokio::time::timeout(Duration::from_secs(5), events.next()).await.unwrap().unwrap().unwrap();
+        seen.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(seen.contains("event: message"), "{seen}");
+
+    let (status, inbox) = app.get(&format!("/bots/{bot}/conversations")).await;
+    assert_eq!(status, 200);
+    assert_eq!(inbox["items"][0]["conversation_id"], conversation);
+    assert_eq!(inbox["items"][0]["contact_name"], "Alice Liddell");
+
+    // An agent replies: the widget shows it at once, and the conversation is the agent's now.
+    let (status, reply) =
+        app.post(&format!("/conversations/{conversation}/messages"), json!({"text": "Hi Alice, I'm Sam."})).await;
+    assert_eq!(status, 201, "{reply}");
+    let shown = next_message(&mut widget).await;
+    assert_eq!((shown["author"].as_str(), shown["text"].as_str()), (Some("agent"), Some("Hi Alice, I'm Sam.")));
+    let (_, inbox) = app.get(&format!("/bots/{bot}/conversations")).await;
+    assert_eq!(inbox["items"][0]["handled_by"], "agent");
+
+    // While the agent handles it, the bot stays silent.
+    send_as_visitor(&app, &token, "thanks Sam").await;
+    assert_eq!(next_message(&mut widget).await["text"], "thanks Sam");
+    let quiet = tokio::time::timeout(Duration::from_millis(1500), next(&mut widget)).await;
+    assert!(quiet.is_err(), "the bot did not answer: {quiet:?}");
+
+    // Handed back, the bot answers again.
+    let (status, c) = app.post(&format!("/conversations/{conversation}/handback"), json!({})).await;
+    assert_eq!((status, c["handled_by"].as_str()), (200, Some("bot")));
+    send_as_visitor(&app, &token, "one more thing").await;
+    assert_eq!(next_message(&mut widget).await["text"], "one more thing");
+    assert_eq!(next_message(&mut widget).await["author"], "bot");
+    let (status, c) = app.post(&format!("/conversations/{conversation}/takeover"), json!({})).await;
+    assert_eq!((status, c["handled_by"].as_str()), (200, Some("agent")));
+
+    let (_, history) = app.get(&format!("/conversations/{conversation}/messages")).await;
+    let authors: Vec<_> =
+        history["items"].as_array().unwrap().iter().map(|m| m["author"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(authors, ["visitor", "bot", "agent", "visitor", "visitor", "bot"]);
+
+    let (status, e) = app.post(&format!("/conversations/{conversation}/messages"), json!({"text": "  "})).await;
+    assert_eq!((status, e["error"]["code"].as_str()), (422, Some("validation_failed")));
+
+    // Another workspace sees none of it.
+    let store = app.services.store.as_ref();
+    concierge::service::create_workspace(store, "Other").await.unwrap();
+    concierge::service::create_user(store, "o@example.com", "a long password", Some("Other")).await.unwrap();
+    let other = concierge::service::create_api_token(store, "o@example.com", "t").await.unwrap();
+    for (method, path) in [
+        (Method::GET, format!("/bots/{bot}/conversations")),
+        (Method::GET, format!("/bots/{bot}/events")),
+        (Method::GET, format!("/conversations/{conversation}/messages")),
+        (Method::POST, format!("/conversations/{conversation}/messages")),
+        (Method::POST, format!("/conversations/{conversation}/takeover")),
+        (Method::POST, format!("/conversations/{conversation}/handback")),
+    ] {
+        let (status, e): (u16, Value) = app.admin_as(&other, method.clone(), &path, Some(json!({"text": "hi"}))).await;
+        assert_eq!(status, 404, "{method} {path}: {e}");
+    }
+}
+both_backends!(agents_answer_live_and_take_over_from_the_bot, super::agents_answer_live_and_take_over_from_the_bot);
