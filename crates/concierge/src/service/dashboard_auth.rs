@@ -43,19 +43,25 @@ impl Services {
         Ok(Some(token))
     }
 
+    /// A setup link only ever creates the *first* account: once anyone exists (also
+    /// through `concierge user create`), every link is dead.
     pub async fn setup_link_valid(&self, token: &str) -> Result<bool> {
-        Ok(self.store.setup_token_valid(&hash_token(token), now_ms()).await?)
+        Ok(!self.store.has_users().await? && self.store.setup_token_valid(&hash_token(token), now_ms()).await?)
     }
 
     /// Creates the first user through a setup link and signs them in; the cookie token.
     pub async fn complete_setup(&self, token: &str, email: &str, password: &str) -> Result<String> {
+        let used = || Error::BadRequest {
+            code: "setup_link_invalid",
+            message: "This setup link was already used or has expired.".into(),
+        };
+        if self.store.has_users().await? {
+            return Err(used());
+        }
         let (email, hash) = new_credentials(email, password)?;
         let workspace = self.store.default_workspace().await?;
         let user = NewUser { workspace_id: &workspace.id, email: &email, password_hash: &hash, now: now_ms() };
-        let user = self.store.claim_setup(&hash_token(token), user).await?.ok_or_else(|| Error::BadRequest {
-            code: "setup_link_invalid",
-            message: "This setup link was already used or has expired.".into(),
-        })?;
+        let user = self.store.claim_setup(&hash_token(token), user).await?.ok_or_else(used)?;
         self.new_login(&user).await
     }
 

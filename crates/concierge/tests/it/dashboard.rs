@@ -53,3 +53,19 @@ async fn the_setup_cookie_signs_into_the_json_api_with_csrf_on_writes() {
     let page = http.get(app.url("/bots")).header("cookie", &login).send().await.unwrap();
     assert_eq!(page.headers()["location"], "/login?next=%2Fbots");
 }
+
+#[tokio::test]
+async fn a_setup_link_dies_once_any_account_exists() {
+    let Some(app) = TestApp::spawn(crate::utils::Backend::Sqlite).await else { return };
+    let link = app.services.setup_link_if_needed().await.unwrap().expect("a link");
+    concierge::service::create_user(app.services.store.as_ref(), "cli@example.com", "a long password", None)
+        .await
+        .unwrap();
+    let http = no_redirects();
+    let page = http.get(app.url(&format!("/setup?token={link}"))).send().await.unwrap();
+    assert_eq!(page.status(), 410);
+    let form = [("token", link.as_str()), ("email", "late@example.com"), ("password", "a long password")];
+    let claimed = http.post(app.url("/setup")).form(&form).send().await.unwrap();
+    assert_eq!(claimed.status(), 410);
+    assert!(app.services.store.find_user_by_email("late@example.com").await.unwrap().is_none());
+}
