@@ -65,6 +65,9 @@ describe('the inbox', { skip: skipReason() }, () => {
     });
     await screenshot(dashboard, 'dashboard-inbox');
     await screenshot(page, 'widget-agent-reply');
+    await dashboard.setViewportSize({ width: 390, height: 844 });
+    await screenshot(dashboard, 'dashboard-inbox-mobile', { fullPage: true });
+    await dashboard.setViewportSize({ width: 1400, height: 900 });
 
     // The visitor answers; the dashboard shows it live and the bot stays quiet.
     await w.input().fill('Thank you!');

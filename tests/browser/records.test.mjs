@@ -82,6 +82,9 @@ describe('contacts and the authentication log', { skip: skipReason() }, () => {
     assert.match(await page.locator('pre.json').innerText(), /"plan": "pro"/, 'metadata as formatted JSON');
     assert.match(main, /Is my invoice ready\?/, 'the conversation is shown');
     await screenshot(page, 'dashboard-contact', { fullPage: true });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await screenshot(page, 'dashboard-contact-mobile', { fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 900 });
   });
 
   test('the authentication log lists attempts, filters them and charts outcomes', async () => {
