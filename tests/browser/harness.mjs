@@ -379,6 +379,8 @@ export class ConciergeServer {
 export const USERS = {
   'tok-alice': { id: 'u-1', email: 'alice@example.com', name: 'Alice', metadata: { plan: 'pro' } },
   'tok-bob': { id: 'u-2', email: 'bob@example.com', name: 'Bob', phone_number: '+15550102030', metadata: { plan: 'free' } },
+  // No email in the answer: what an endpoint sends when "Identify method" expects one it lacks.
+  'tok-carol': { id: 'u-3', name: 'Carol', metadata: {} },
 };
 
 /**

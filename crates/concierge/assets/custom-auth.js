@@ -1,0 +1,433 @@
+// The bot pages' script: copy buttons, and on the Custom Authentication page the settings
+// form (saved through the JSON admin API), the signing secret and the testing panel.
+// Plain JavaScript, no dependency. Data from the server or the customer's API is only ever
+// inserted with textContent, never as HTML.
+(() => {
+  'use strict';
+
+  const $ = (sel, root = document) => root.querySelector(sel);
+  const $$ = (sel, root = document) => [...root.querySelectorAll(sel)];
+  const csrf = () => $('meta[name="csrf-token"]')?.content ?? '';
+
+  /** `el('p', {className: 'x'}, 'text', child…)`: an element with text, never parsed HTML. */
+  function el(tag, props = {}, ...children) {
+    const node = Object.assign(document.createElement(tag), props);
+    for (const c of children) if (c !== null && c !== undefined) node.append(c);
+    return node;
+  }
+
+  /** A JSON call to the admin API with the sign-in cookie and the CSRF header. */
+  async function api(method, path, body) {
+    const res = await fetch(path, {
+      method,
+      credentials: 'same-origin',
+      headers: {
+        'x-csrf-token': csrf(),
+        accept: 'application/json',
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    let json = null;
+    try {
+      json = await res.json();
+    } catch {
+      // A proxy's HTML error page, say: the status alone has to do.
+    }
+    return { status: res.status, ok: res.ok, json };
+  }
+
+  const problem = (r) =>
+    r.json?.error?.message || `The server answered ${r.status}. Reload the page and try again.`;
+
+  // -------------------------------------------------------------------------------------
+  // Copy buttons: <button data-copy="ID"> copies the value or text of #ID.
+
+  const announcer = el('p', { className: 'sr' });
+  announcer.setAttribute('role', 'status');
+  document.body.append(announcer);
+
+  async function copyText(text) {
+    try {
+      await navigator.clipboard.writeText(text);
+      return true;
+    } catch {
+      // No clipboard API (plain http on a LAN address, or permission refused): the old way.
+      const area = el('textarea', { value: text, readOnly: true });
+      area.style.position = 'fixed';
+      area.style.opacity = '0';
+      document.body.append(area);
+      area.select();
+      let done = false;
+      try {
+        done = document.execCommand('copy');
+      } catch {
+        done = false;
+      }
+      area.remove();
+      return done;
+    }
+  }
+
+  document.addEventListener('click', async (event) => {
+    const button = event.target.closest('[data-copy]');
+    if (!button) return;
+    const source = document.getElementById(button.dataset.copy);
+    if (!source) return;
+    const text = 'value' in source && source.tagName !== 'PRE' ? source.value : source.textContent;
+    const done = await copyText(text);
+    const label = button.dataset.label || button.textContent;
+    button.dataset.label = label;
+    button.textContent = done ? 'Copied ✓' : 'Select and copy';
+    announcer.textContent = done ? 'Copied to the clipboard.' : 'Copying failed: select the text and copy it.';
+    clearTimeout(button._reset);
+    button._reset = setTimeout(() => {
+      button.textContent = label;
+    }, 2000);
+  });
+
+  const form = $('#ca-form');
+  if (!form) return;
+  const botId = $('.ca-grid').dataset.botId;
+  const base = `/api/admin/v1/bots/${encodeURIComponent(botId)}/custom-auth`;
+
+  // -------------------------------------------------------------------------------------
+  // The settings form
+
+  const headerRows = $('#header-rows');
+  const testButton = $('#send-test');
+  const dirtyHint = $('#test-dirty');
+  const saveStatus = $('#save-status');
+  const formAlert = $('#form-alert');
+  let allowedOrigins = JSON.parse(form.dataset.allowedOrigins || '[]');
+
+  /** The PUT body the form stands for. */
+  function collect() {
+    const headers = {};
+    for (const row of $$('.header-row', headerRows)) {
+      const name = $('[data-h=name]', row).value.trim();
+      const value = $('[data-h=value]', row).value;
+      if (!name && !value) continue;
+      // An empty value on a row that was saved keeps the stored (write-only) value.
+      headers[name] = value === '' && row.dataset.stored ? null : value;
+    }
+    const timeout = $('#timeout_ms').value.trim();
+    return {
+      enabled: $('#enabled').checked,
+      url: $('#url').value.trim(),
+      additional_fields: $$('input[name=additional_fields]:checked', form).map((i) => i.value),
+      identify_method: $('#identify_method').value,
+      timeout_ms: timeout === '' ? null : Number(timeout),
+      on_failure: $('input[name=on_failure]:checked', form)?.value ?? 'anonymous',
+      headers,
+      allowed_origins: allowedOrigins,
+    };
+  }
+
+  let saved = JSON.stringify(collect());
+  const isDirty = () => JSON.stringify(collect()) !== saved;
+
+  function refresh() {
+    const dirty = isDirty();
+    testButton.disabled = dirty;
+    dirtyHint.hidden = !dirty;
+    if (dirty) saveStatus.textContent = '';
+    const method = $('#identify_method').value;
+    for (const row of $$('#identify-table tbody tr')) row.classList.toggle('current', row.dataset.method === method);
+    $('[data-when-off]').hidden = $('#enabled').checked;
+    const ticked = new Set($$('input[name=additional_fields]:checked', form).map((i) => i.value));
+    for (const f of $$('[data-test-field]')) f.hidden = !ticked.has(f.dataset.testField);
+    $('#test-fields-hint').hidden = ticked.size > 0;
+  }
+  form.addEventListener('input', refresh);
+  form.addEventListener('change', refresh);
+
+  function addHeaderRow() {
+    const row = $('#header-row-template').content.firstElementChild.cloneNode(true);
+    headerRows.append(row);
+    $('[data-h=name]', row).focus();
+    refresh();
+  }
+  $('#add-header').addEventListener('click', addHeaderRow);
+  headerRows.addEventListener('click', (event) => {
+    const remove = event.target.closest('[data-remove-header]');
+    if (!remove) return;
+    const row = remove.closest('.header-row');
+    // Keep the keyboard focus somewhere sensible once the row is gone.
+    const next = row.nextElementSibling ? $('[data-h=name]', row.nextElementSibling) : $('#add-header');
+    row.remove();
+    next.focus();
+    refresh();
+  });
+
+  function clearErrors() {
+    formAlert.hidden = true;
+    formAlert.textContent = '';
+    for (const p of $$('.field-error', form)) {
+      p.hidden = true;
+      p.textContent = '';
+    }
+    for (const i of $$('[aria-invalid]', form)) i.removeAttribute('aria-invalid');
+  }
+
+  /** Shows each `{field, message}` next to its input; returns what has no place in the form. */
+  function showErrors(fields) {
+    const leftover = [];
+    let first = null;
+    const put = (p, message, input) => {
+      p.textContent = p.hidden ? message : `${p.textContent} ${message}`;
+      p.hidden = false;
+      if (input) input.setAttribute('aria-invalid', 'true');
+      first ??= input ?? p;
+    };
+    for (const { field, message } of fields) {
+      if (field.startsWith('headers.')) {
+        const name = field.slice('headers.'.length);
+        const row = $$('.header-row', headerRows).find((r) => $('[data-h=name]', r).value.trim() === name);
+        if (row) {
+          const input = $('[data-h=value]', row).value || !name ? $('[data-h=name]', row) : $('[data-h=value]', row);
+          put($('[data-error-row]', row), message, input);
+          continue;
+        }
+      }
+      const p = $(`[data-error-for="${CSS.escape(field)}"]`, form);
+      if (p) {
+        const input = form.elements[field];
+        put(p, message, input instanceof HTMLElement ? input : null);
+      } else {
+        leftover.push(message);
+      }
+    }
+    first?.focus?.();
+    return leftover;
+  }
+
+  /** After a save: the form shows what is stored now, header values masked again. */
+  function adopt(dto) {
+    $('#url').value = dto.url ?? '';
+    $('#timeout_ms').value = dto.timeout_ms;
+    allowedOrigins = dto.allowed_origins;
+    for (const row of $$('.header-row', headerRows)) {
+      const name = $('[data-h=name]', row).value.trim();
+      if (!(name in dto.headers)) {
+        row.remove();
+        continue;
+      }
+      row.dataset.stored = name;
+      const value = $('[data-h=value]', row);
+      value.value = '';
+      value.placeholder = '•••••• (unchanged)';
+    }
+    saved = JSON.stringify(collect());
+    refresh();
+  }
+
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    clearErrors();
+    const body = collect();
+    if (body.timeout_ms !== null && !Number.isInteger(body.timeout_ms)) {
+      showErrors([{ field: 'timeout_ms', message: 'Enter a whole number of milliseconds.' }]);
+      return;
+    }
+    const button = $('#save');
+    button.disabled = true;
+    saveStatus.classList.remove('bad');
+    saveStatus.textContent = 'Saving…';
+    try {
+      const r = await api('PUT', base, body);
+      if (r.ok) {
+        adopt(r.json);
+        saveStatus.textContent = 'Saved';
+      } else if (r.status === 422 && Array.isArray(r.json?.error?.fields)) {
+        const leftover = showErrors(r.json.error.fields);
+        formAlert.textContent = ['Nothing was saved: fix the fields marked below.', ...leftover].join(' ');
+        formAlert.hidden = false;
+        saveStatus.textContent = '';
+      } else {
+        formAlert.textContent = `Nothing was saved. ${problem(r)}`;
+        formAlert.hidden = false;
+        saveStatus.textContent = '';
+      }
+    } catch {
+      formAlert.textContent = 'Nothing was saved: the server could not be reached. Try again.';
+      formAlert.hidden = false;
+      saveStatus.textContent = '';
+    } finally {
+      button.disabled = false;
+    }
+  });
+
+  // -------------------------------------------------------------------------------------
+  // The signing secret
+
+  const secret = $('#secret');
+  const reveal = $('#reveal-secret');
+  const secretStatus = $('#secret-status');
+  reveal.addEventListener('click', () => {
+    const show = secret.type === 'password';
+    secret.type = show ? 'text' : 'password';
+    reveal.textContent = show ? 'Hide' : 'Reveal';
+    reveal.setAttribute('aria-pressed', String(show));
+  });
+
+  $('#rotate-secret').addEventListener('click', async () => {
+    const sure = window.confirm(
+      'Rotate the signing secret?\n\nA new secret signs every call from now on. The current one also signs during the grace period, so deploy the new secret on your side before it ends.',
+    );
+    if (!sure) return;
+    secretStatus.classList.remove('bad');
+    try {
+      const r = await api('POST', `${base}/rotate-secret`);
+      if (!r.ok) throw new Error(problem(r));
+      secret.value = r.json.signing_secret;
+      const previous = $('#previous-secret');
+      const expires = r.json.previous_secret_expires_at;
+      previous.hidden = !expires;
+      if (expires) {
+        const time = $('time', previous);
+        time.dateTime = expires;
+        time.textContent = new Date(expires).toLocaleString();
+      }
+      secretStatus.textContent = 'New secret created. Deploy it on your side.';
+    } catch (e) {
+      secretStatus.classList.add('bad');
+      secretStatus.textContent = `The secret was not rotated: ${e.message || 'the server could not be reached.'}`;
+    }
+  });
+
+  for (const t of $$('#previous-secret time')) if (t.dateTime) t.textContent = new Date(t.dateTime).toLocaleString();
+
+  // -------------------------------------------------------------------------------------
+  // The testing panel
+
+  const result = $('#test-result');
+  const tokenError = $('#test-access_token-error');
+
+  const pretty = (text) => {
+    try {
+      return JSON.stringify(JSON.parse(text), null, 2);
+    } catch {
+      return text;
+    }
+  };
+
+  function headerTable(headers) {
+    const table = el('table', { className: 'hdrs' });
+    for (const h of headers ?? []) table.append(el('tr', {}, el('td', {}, `${h.name}:`), el('td', {}, h.value)));
+    return table;
+  }
+
+  function alert(text) {
+    const p = el('p', { className: 'alert' }, text);
+    p.setAttribute('role', 'alert');
+    return p;
+  }
+
+  function fact(list, term, ...value) {
+    list.append(el('dt', {}, term), el('dd', {}, ...value));
+  }
+
+  const METHOD_LABEL = { id: 'Id', email: 'Email', phone_number: 'Phone number' };
+
+  function render(dto) {
+    const verdict = el(
+      'div',
+      { className: `verdict ${dto.ok ? 'ok' : 'bad'}` },
+      dto.ok ? el('strong', {}, '✓ Authenticated') : el('strong', {}, '✗ Not authenticated: ', el('code', {}, dto.outcome.code)),
+      el('p', {}, dto.outcome.message),
+    );
+    const facts = el('dl', { className: 'facts' });
+    if (dto.identifier) fact(facts, `Identifier (${METHOD_LABEL[dto.identify_method] ?? dto.identify_method})`, dto.identifier);
+    if (dto.contact?.status === 'existing') {
+      fact(facts, 'Contact', 'Matches an existing contact: ', el('a', { href: `/contacts/${encodeURIComponent(dto.contact.contact_id)}` }, 'open the contact'));
+    } else if (dto.contact?.status === 'new') {
+      fact(facts, 'Contact', 'No contact has this identifier yet: a sign-in would create a new contact.');
+    }
+    fact(facts, 'Duration', `${dto.duration_ms} ms`);
+
+    const parts = [verdict, facts];
+    if (dto.request) {
+      parts.push(
+        el(
+          'section',
+          {},
+          el('h3', {}, 'Request sent'),
+          el('p', { className: 'line' }, el('code', {}, `${dto.request.method} ${dto.request.url}`)),
+          headerTable(dto.request.headers),
+          el('pre', {}, pretty(dto.request.body)),
+        ),
+      );
+    }
+    const response = el('section', {}, el('h3', {}, 'Response'));
+    if (dto.response) {
+      response.append(
+        el('p', { className: 'line' }, el('code', {}, `Status ${dto.response.status}`)),
+        headerTable(dto.response.headers),
+        el('pre', {}, dto.response.body === '' ? '(empty body)' : pretty(dto.response.body)),
+      );
+      if (dto.response.truncated) response.append(el('p', { className: 'hint' }, 'Only the first 64 KiB are shown.'));
+    } else {
+      response.append(el('p', { className: 'hint' }, 'No response was received.'));
+    }
+    parts.push(response);
+    if (dto.curl) {
+      const pre = el('pre', { id: 'test-curl' }, dto.curl);
+      const copy = el('button', { type: 'button' }, 'Copy');
+      copy.dataset.copy = 'test-curl';
+      parts.push(
+        el(
+          'section',
+          {},
+          el('div', { className: 'snippet-head' }, el('h3', {}, 'Replay with curl'), copy),
+          el(
+            'p',
+            { className: 'hint' },
+            'The signed request, valid for five minutes.',
+            dto.request?.headers?.some((h) => h.value === '********')
+              ? ' Static header values are masked: put yours in before running it.'
+              : null,
+          ),
+          pre,
+        ),
+      );
+    }
+    result.replaceChildren(...parts);
+  }
+
+  $('#test-form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    if (isDirty()) return;
+    tokenError.hidden = true;
+    $('#test-access_token').removeAttribute('aria-invalid');
+    const body = { access_token: $('#test-access_token').value };
+    for (const f of $$('[data-test-field]:not([hidden]) input')) if (f.value.trim()) body[f.name] = f.value.trim();
+    testButton.disabled = true;
+    const label = testButton.textContent;
+    testButton.textContent = 'Sending…';
+    try {
+      const r = await api('POST', `${base}/test`, body);
+      if (r.ok) {
+        render(r.json);
+      } else {
+        const fieldError = r.json?.error?.fields?.find((f) => f.field === 'access_token');
+        if (fieldError) {
+          tokenError.textContent = fieldError.message;
+          tokenError.hidden = false;
+          $('#test-access_token').setAttribute('aria-invalid', 'true');
+          $('#test-access_token').focus();
+          result.replaceChildren();
+        } else {
+          result.replaceChildren(alert(problem(r)));
+        }
+      }
+    } catch {
+      result.replaceChildren(alert('The server could not be reached. Try again.'));
+    } finally {
+      testButton.textContent = label;
+      refresh();
+    }
+  });
+
+  refresh();
+})();

@@ -1,0 +1,172 @@
+//! The bot's settings page: name, colour, texts, and the page origins allowed to embed
+//! the widget (stored with the Custom Authentication settings, edited here because they
+//! concern every visitor, signed in or not).
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use concierge_domain::{parse_bot_text, parse_color, CustomAuthInput, CustomAuthSettings, FieldError};
+use concierge_store::Bot;
+use minijinja::context;
+use serde::Deserialize;
+
+use super::super::bots::principal;
+use super::super::{render, SignedIn};
+use super::{bot_and_auth, failure, page_context};
+use crate::service::{BotPatch, Error, Services};
+
+/// The form's values, as stored or as submitted.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct SettingsForm {
+    #[serde(default)]
+    csrf: String,
+    name: String,
+    color: String,
+    greeting: String,
+    signin_text: String,
+    /// One origin per line.
+    #[serde(default)]
+    allowed_origins: String,
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct SavedQuery {
+    saved: Option<String>,
+}
+
+fn render_settings(
+    who: &SignedIn,
+    bot: &Bot,
+    form: &SettingsForm,
+    status: StatusCode,
+    errors: &[FieldError],
+    saved: bool,
+) -> Response {
+    let mut by_field: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for e in errors {
+        by_field.entry(e.field.as_str()).or_default().push(e.message.as_str());
+    }
+    let known = ["name", "color", "greeting", "signin_text", "allowed_origins"];
+    // Errors about settings this page does not show (e.g. a stored URL that the operator's
+    // policy no longer allows) still need to be seen.
+    let other: Vec<&str> =
+        errors.iter().filter(|e| !known.contains(&e.field.as_str())).map(|e| e.message.as_str()).collect();
+    let errors: BTreeMap<&str, String> = by_field.into_iter().map(|(k, v)| (k, v.join(" "))).collect();
+    let ctx = context! {
+        form => context! {
+            name => form.name, color => form.color, greeting => form.greeting,
+            signin_text => form.signin_text, allowed_origins => form.allowed_origins,
+        },
+        errors, other_errors => other, saved,
+        ..page_context(who, bot, "settings")
+    };
+    render(status, "bot_settings.html", ctx)
+}
+
+/// A bot's settings.
+#[utoipa::path(get, path = "/bots/{id}", tag = "dashboard", params(("id" = String, Path), SavedQuery),
+    responses((status = 200, description = "Settings form", content_type = "text/html"),
+        (status = 404, description = "No such bot in this workspace", content_type = "text/html")))]
+pub async fn settings_page(
+    State(s): State<Services>,
+    who: SignedIn,
+    Path(id): Path<String>,
+    Query(q): Query<SavedQuery>,
+) -> Response {
+    let (bot, auth) = match bot_and_auth(&s, &principal(&who), &id).await {
+        Ok(found) => found,
+        Err(e) => return failure(e),
+    };
+    let form = SettingsForm {
+        csrf: String::new(),
+        name: bot.name.clone(),
+        color: bot.color.clone(),
+        greeting: bot.greeting.clone(),
+        signin_text: bot.signin_text.clone(),
+        allowed_origins: auth.settings.allowed_origins.join("\n"),
+    };
+    render_settings(&who, &bot, &form, StatusCode::OK, &[], q.saved.is_some())
+}
+
+/// The stored settings as an input that changes nothing but the allowed origins; header
+/// values stay as stored (`None`).
+fn origins_input(current: &CustomAuthSettings, origins: Vec<String>) -> CustomAuthInput {
+    CustomAuthInput {
+        enabled: Some(current.enabled),
+        url: current.url.as_ref().map(|u| u.to_string()),
+        additional_fields: Some(current.additional_fields.iter().map(|f| f.as_str().to_owned()).collect()),
+        identify_method: Some(current.identify_method.as_str().to_owned()),
+        timeout_ms: Some(current.timeout_ms.into()),
+        on_failure: Some(current.on_failure.as_str().to_owned()),
+        headers: Some(current.headers.iter().map(|h| (h.name.clone(), None)).collect()),
+        allowed_origins: Some(origins),
+    }
+}
+
+type Parse = fn(&str) -> Result<String, String>;
+
+/// Errors of the appearance fields that can be found without saving anything, so that a
+/// form with a bad origin and a bad colour reports both at once.
+fn appearance_errors(form: &SettingsForm) -> Vec<FieldError> {
+    let checks: [(&str, &str, Parse); 3] = [
+        ("color", &form.color, parse_color),
+        ("greeting", &form.greeting, parse_bot_text),
+        ("signin_text", &form.signin_text, parse_bot_text),
+    ];
+    checks
+        .into_iter()
+        .filter_map(|(field, value, parse)| {
+            parse(value).err().map(|message| FieldError { field: field.into(), message })
+        })
+        .collect()
+}
+
+/// Save a bot's settings from the dashboard.
+#[utoipa::path(post, path = "/bots/{id}", tag = "dashboard", params(("id" = String, Path)),
+    responses((status = 303, description = "Saved"),
+        (status = 422, description = "Invalid fields, shown next to each", content_type = "text/html"),
+        (status = 404, description = "No such bot in this workspace", content_type = "text/html")))]
+pub async fn save_settings(
+    State(s): State<Services>,
+    who: SignedIn,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<SettingsForm>,
+) -> Response {
+    if let Some(refused) = who.refuse_forged(&headers, &form.csrf) {
+        return refused;
+    }
+    let me = principal(&who);
+    let (bot, auth) = match bot_and_auth(&s, &me, &id).await {
+        Ok(found) => found,
+        Err(e) => return failure(e),
+    };
+    let origins: Vec<String> =
+        form.allowed_origins.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect();
+    let input = origins_input(&auth.settings, origins);
+    // Checked before anything is written, so that a refused form changes nothing.
+    if let Err(mut errors) = input.clone().validate(&auth.settings, s.upstream_policy()) {
+        errors.extend(appearance_errors(&form));
+        return render_settings(&who, &bot, &form, StatusCode::UNPROCESSABLE_ENTITY, &errors, false);
+    }
+    let patch = BotPatch {
+        name: Some(form.name.clone()),
+        color: Some(form.color.clone()),
+        greeting: Some(form.greeting.clone()),
+        signin_text: Some(form.signin_text.clone()),
+    };
+    let saved = match s.update_bot(&me, &id, patch).await {
+        Ok(_) => s.put_custom_auth(&id, input).await.map(|_| ()),
+        Err(e) => Err(e),
+    };
+    match saved {
+        Ok(()) => Redirect::to(&format!("/bots/{id}?saved=1")).into_response(),
+        Err(Error::Validation(errors)) => {
+            render_settings(&who, &bot, &form, StatusCode::UNPROCESSABLE_ENTITY, &errors, false)
+        }
+        Err(e) => failure(e),
+    }
+}
