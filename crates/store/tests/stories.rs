@@ -73,6 +73,7 @@ on_both_backends!(
     sessions::a_revoked_session_is_gone,
     sessions::a_contacts_conversations_are_listed_most_recent_first,
     sessions::the_inbox_lists_active_conversations_with_their_latest_message,
+    sessions::concurrent_first_sign_ins_share_one_conversation,
     messages::messages_are_ordered_and_paged_by_seq,
     messages::concurrent_messages_get_distinct_increasing_seqs,
     messages::message_to_a_missing_conversation_is_not_found,

@@ -88,8 +88,11 @@ fn urlencode(s: &str) -> String {
 
 /// Only paths of this site, so a crafted `next` cannot send someone elsewhere after signing in.
 fn safe_next(next: Option<&str>) -> String {
+    // Browsers drop tabs and newlines and read `\` as `/` in a Location, so `/\t/evil`
+    // would become `//evil`: only plain site paths pass.
+    let plain = |n: &str| !n.chars().any(|c| c.is_control() || c.is_whitespace() || c == '\\');
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => n.to_owned(),
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && plain(n) => n.to_owned(),
         _ => "/bots".to_owned(),
     }
 }
@@ -105,6 +108,28 @@ fn login_cookie_header(s: &Services, headers: &HeaderMap, token: &str) -> Header
         .max_age(cookie::time::Duration::days(7))
         .build();
     HeaderValue::from_str(&cookie.to_string()).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_plain_paths_of_this_site_are_followed_after_sign_in() {
+        assert_eq!(safe_next(Some("/contacts?bot=1")), "/contacts?bot=1");
+        for hostile in [
+            "//evil.example",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "/\n/evil",
+            "https://evil.example",
+            "evil",
+            "/ /x",
+        ] {
+            assert_eq!(safe_next(Some(hostile)), "/bots", "{hostile:?}");
+        }
+        assert_eq!(safe_next(None), "/bots");
+    }
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

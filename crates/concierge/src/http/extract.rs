@@ -79,8 +79,9 @@ impl FromRequestParts<Services> for Client {
         let forwarded = services
             .config
             .trust_proxy_headers
+            // The proxy appends the address it saw; anything to its left came from the client.
             .then(|| {
-                parts.headers.get("x-forwarded-for")?.to_str().ok()?.split(',').next()?.trim().parse::<IpAddr>().ok()
+                parts.headers.get("x-forwarded-for")?.to_str().ok()?.rsplit(',').next()?.trim().parse::<IpAddr>().ok()
             })
             .flatten();
         let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());

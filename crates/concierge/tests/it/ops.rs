@@ -185,3 +185,21 @@ async fn retention_removes_old_attempts() {
     assert_eq!(left.len(), 1, "the default retention is 30 days");
     assert_eq!(left[0]["outcome"], "ok");
 }
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_client_ip_is_the_one_the_proxy_appended() {
+    let mut args = crate::utils::test_args();
+    args.trust_proxy_headers = Some(true);
+    let Some(app) = TestApp::spawn_with(crate::utils::Backend::Sqlite, args).await else { return };
+    let customer = Customer::with_users().await;
+    let bot = app.bot_with_auth(&customer.url, json!({})).await;
+    app.http
+        .post(app.url("/api/widget/v1/sessions"))
+        .header("x-forwarded-for", "6.6.6.6, 203.0.113.9")
+        .json(&json!({"bot_id": bot, "access_token": "tok-alice"}))
+        .send()
+        .await
+        .unwrap();
+    let attempts = app.attempts(&bot, "").await;
+    assert_eq!(attempts[0]["client_ip"], "203.0.113.9", "the client's own claim (leftmost) is ignored");
+}

@@ -11,7 +11,9 @@ pub(super) async fn open_session(pool: &PgPool, open: &OpenSession<'_>) -> Resul
     let mut tx = pool.begin().await?;
 
     if let Some(contact_id) = open.contact_id {
-        let known = sqlx::query("SELECT 1 FROM contacts WHERE id = $1 AND bot_id = $2")
+        // Locking the contact serialises its session starts, so two devices signing in at
+        // once cannot each create a conversation (SQLite's single writer does the same).
+        let known = sqlx::query("SELECT 1 FROM contacts WHERE id = $1 AND bot_id = $2 FOR UPDATE")
             .bind(contact_id)
             .bind(open.bot_id)
             .fetch_optional(&mut *tx)

@@ -1,3 +1,5 @@
+use std::collections::HashSet;
+
 use concierge_store::{Error, NewMessage};
 
 use super::support::{bot, contact, session, Harness, HOUR, NOW};
@@ -220,4 +222,24 @@ pub async fn the_inbox_lists_active_conversations_with_their_latest_message(h: &
     assert_eq!((got.handled_by.as_str(), got.updated_at), ("agent", NOW + 4));
     assert_eq!(h.store.set_conversation_handler("nope", "agent", NOW).await.expect("set"), None);
     assert_eq!(h.store.get_conversation("nope").await.expect("get"), None);
+}
+
+pub async fn concurrent_first_sign_ins_share_one_conversation(h: &Harness) {
+    let bot = bot(h.store.as_ref()).await;
+    let ann = contact(h.store.as_ref(), &bot.id, "ann").await;
+    let other = h.another_instance().await;
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        let store = if i % 2 == 0 { h.store.clone() } else { other.clone() };
+        let (bot_id, ann_id) = (bot.id.clone(), ann.id.clone());
+        tasks.push(tokio::spawn(async move {
+            let token = format!("device-{i}");
+            store.open_session(session(&bot_id, Some(&ann_id), &token, None, NOW)).await.expect("open").conversation.id
+        }));
+    }
+    let mut conversations = HashSet::new();
+    for task in tasks {
+        conversations.insert(task.await.expect("task"));
+    }
+    assert_eq!(conversations.len(), 1, "every device got the same conversation");
 }
