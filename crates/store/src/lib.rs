@@ -104,6 +104,8 @@ pub trait Store: Send + Sync + 'static {
     async fn contact_conversations(&self, contact_id: &str) -> Result<Vec<Conversation>>;
     /// Revokes a session (the widget's logout); whether one existed.
     async fn delete_session(&self, token_hash: &str) -> Result<bool>;
+    /// The newest `limit` (at most 200) messages of a conversation, oldest first.
+    async fn latest_messages(&self, conversation_id: &str, limit: u32) -> Result<Vec<Message>>;
     /// Deletes sessions that expired before `now`; returns how many.
     async fn purge_sessions(&self, now: i64) -> Result<u64>;
 

@@ -77,6 +77,7 @@ on_both_backends!(
     messages::messages_are_ordered_and_paged_by_seq,
     messages::concurrent_messages_get_distinct_increasing_seqs,
     messages::message_to_a_missing_conversation_is_not_found,
+    messages::the_newest_messages_come_oldest_first,
     attempts::attempts_are_filtered_paged_and_purged,
     attempts::page_sizes_are_clamped,
     attempts::attempts_are_counted_per_outcome_and_bucket,

@@ -23,7 +23,7 @@ impl Services {
 const CONVERSATION_PREVIEW: u32 = 50;
 
 impl Services {
-    /// A contact with its conversations (most recent first) and their first messages.
+    /// A contact with its conversations (most recent first) and their newest messages.
     pub async fn contact_detail(
         &self,
         who: &Principal,
@@ -32,7 +32,7 @@ impl Services {
         let contact = self.contact_for(who, contact_id).await?;
         let mut conversations = Vec::new();
         for conversation in self.store.contact_conversations(&contact.id).await? {
-            let messages = self.store.list_messages(&conversation.id, 0, CONVERSATION_PREVIEW).await?;
+            let messages = self.store.latest_messages(&conversation.id, CONVERSATION_PREVIEW).await?;
             conversations.push((conversation, messages));
         }
         Ok((contact, conversations))

@@ -48,7 +48,11 @@ impl Services {
         after: i64,
     ) -> Result<Vec<Message>> {
         let conversation = self.conversation_for(who, conversation_id).await?;
-        Ok(self.store.list_messages(&conversation.id, after, 500).await?)
+        // A first look shows the newest messages; later calls continue after the last seen.
+        Ok(match after {
+            0 => self.store.latest_messages(&conversation.id, 200).await?,
+            _ => self.store.list_messages(&conversation.id, after, 200).await?,
+        })
     }
 
     /// An agent answers; answering takes the conversation over from the bot.

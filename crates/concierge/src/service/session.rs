@@ -8,8 +8,9 @@ use concierge_store::{Contact, ContactUpsert, Conversation, Message, OpenSession
 use super::auth_flow::{AuthFailure, WidgetFields};
 use super::{now_ms, Error, Result, Services};
 
-/// How many messages of history a new session receives.
-const HISTORY_LIMIT: u32 = 500;
+/// How many of the newest messages a new session receives; the widget fetches older
+/// ones never, newer ones through its socket or `GET /messages?after=`.
+const HISTORY_LIMIT: u32 = 200;
 
 pub struct StartSession {
     pub bot_id: String,
@@ -113,7 +114,7 @@ impl Services {
                 now,
             })
             .await?;
-        let messages = self.store.list_messages(&opened.conversation.id, 0, HISTORY_LIMIT).await?;
+        let messages = self.store.latest_messages(&opened.conversation.id, HISTORY_LIMIT).await?;
         let authenticated = contact.is_some();
         metrics::counter!("concierge_sessions_started_total", "authenticated" => authenticated.to_string())
             .increment(1);

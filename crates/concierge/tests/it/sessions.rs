@@ -227,3 +227,24 @@ both_backends!(
     two_hundred_concurrent_starts_on_two_instances_make_one_contact,
     super::two_hundred_concurrent_starts_on_two_instances_make_one_contact
 );
+
+#[tokio::test]
+async fn a_long_conversation_opens_on_its_newest_messages() {
+    let Some(app) = TestApp::spawn(crate::utils::Backend::Sqlite).await else { return };
+    let bot = app.bot().await;
+    let (_, first) = app.start_session(json!({"bot_id": bot})).await;
+    let conversation = first["conversation"]["id"].as_str().unwrap();
+    for i in 0..250 {
+        let text = format!("m{i}");
+        let message =
+            concierge_store::NewMessage { conversation_id: conversation, author: "visitor", text: &text, now: i };
+        app.services.store.add_message(message).await.unwrap();
+    }
+    let (_, again) = app.start_session(json!({"bot_id": bot, "visitor_token": first["session_token"]})).await;
+    let messages = again["conversation"]["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 200);
+    assert_eq!(messages.first().unwrap()["text"], "m50");
+    assert_eq!(messages.last().unwrap()["text"], "m249", "the newest message is there");
+    let (_, inbox_view) = app.get(&format!("/conversations/{conversation}/messages")).await;
+    assert_eq!(inbox_view["items"].as_array().unwrap().last().unwrap()["text"], "m249");
+}

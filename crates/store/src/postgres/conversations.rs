@@ -257,3 +257,20 @@ pub(super) async fn contact_conversations(pool: &PgPool, contact_id: &str) -> Re
     .map(crate::decode_row)
     .collect()
 }
+
+/// The newest `limit` messages, oldest first.
+pub(super) async fn latest_messages(pool: &PgPool, conversation_id: &str, limit: u32) -> Result<Vec<Message>> {
+    sqlx::query(
+        "SELECT seq, conversation_id, author, text, created_at FROM (
+             SELECT seq, conversation_id, author, text, created_at FROM messages
+             WHERE conversation_id = $1 ORDER BY seq DESC LIMIT $2
+         ) AS recent ORDER BY seq",
+    )
+    .bind(conversation_id)
+    .bind(clamp_limit(limit))
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(crate::decode_row)
+    .collect()
+}

@@ -230,6 +230,11 @@ impl Store for PostgresStore {
     }
 
     #[tracing::instrument(skip_all)]
+    async fn latest_messages(&self, conversation_id: &str, limit: u32) -> Result<Vec<Message>> {
+        conversations::latest_messages(&self.pool, conversation_id, limit).await
+    }
+
+    #[tracing::instrument(skip_all)]
     async fn delete_session(&self, token_hash: &str) -> Result<bool> {
         conversations::delete_session(&self.pool, token_hash).await
     }

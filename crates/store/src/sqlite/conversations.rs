@@ -259,3 +259,20 @@ pub(super) async fn contact_conversations(reader: &SqlitePool, contact_id: &str)
     .map(crate::decode_row)
     .collect()
 }
+
+/// The newest `limit` messages, oldest first.
+pub(super) async fn latest_messages(reader: &SqlitePool, conversation_id: &str, limit: u32) -> Result<Vec<Message>> {
+    sqlx::query(
+        "SELECT seq, conversation_id, author, text, created_at FROM (
+             SELECT seq, conversation_id, author, text, created_at FROM messages
+             WHERE conversation_id = ? ORDER BY seq DESC LIMIT ?
+         ) AS recent ORDER BY seq",
+    )
+    .bind(conversation_id)
+    .bind(clamp_limit(limit))
+    .fetch_all(reader)
+    .await?
+    .iter()
+    .map(crate::decode_row)
+    .collect()
+}

@@ -77,3 +77,16 @@ pub async fn message_to_a_missing_conversation_is_not_found(h: &Harness) {
     assert!(matches!(err, Error::NotFound("conversation")), "{err:?}");
     assert_eq!(h.store.list_messages(&missing.id, 0, 0).await.expect("list"), vec![]);
 }
+
+pub async fn the_newest_messages_come_oldest_first(h: &Harness) {
+    let bot = bot(h.store.as_ref()).await;
+    let opened = h.store.open_session(super::support::session(&bot.id, None, "t", None, NOW)).await.expect("open");
+    let conversation = &opened.conversation;
+    for i in 0..5 {
+        h.store.add_message(message(conversation, &format!("m{i}"), NOW + i)).await.expect("add");
+    }
+    let texts = |ms: Vec<concierge_store::Message>| ms.into_iter().map(|m| m.text).collect::<Vec<_>>();
+    assert_eq!(texts(h.store.latest_messages(&conversation.id, 2).await.expect("latest")), ["m3", "m4"]);
+    assert_eq!(texts(h.store.latest_messages(&conversation.id, 50).await.expect("all")).len(), 5);
+    assert!(h.store.latest_messages("none", 5).await.expect("empty").is_empty());
+}
