@@ -97,9 +97,14 @@ fn safe_next(next: Option<&str>) -> String {
     }
 }
 
+/// Whether the browser reached us over https. Concierge itself serves plain http, so this
+/// is only known from a proxy the operator trusts (`--trust-proxy-headers`).
+pub(super) fn served_over_https(s: &Services, headers: &HeaderMap) -> bool {
+    s.config.trust_proxy_headers && headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()) == Some("https")
+}
+
 fn login_cookie_header(s: &Services, headers: &HeaderMap, token: &str) -> HeaderValue {
-    let secure =
-        s.config.trust_proxy_headers && headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()) == Some("https");
+    let secure = served_over_https(s, headers);
     let cookie = Cookie::build((LOGIN_COOKIE, token.to_owned()))
         .http_only(true)
         .same_site(SameSite::Lax)

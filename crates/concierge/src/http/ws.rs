@@ -99,6 +99,10 @@ async fn serve(s: Services, socket: WebSocket, origin: Option<String>) -> Result
             frame = rx.next() => match frame {
                 Some(Ok(Frame::Text(t))) => match serde_json::from_str::<ClientFrame>(&t) {
                     Ok(ClientFrame::Send { text: body }) => {
+                        // A session ended (logout, expiry) since the last check may not write.
+                        if let Err(e) = s.widget_session(Some(&token), origin.as_deref()).await {
+                            return refuse(&mut tx, e).await;
+                        }
                         if let Err(e) = s.send_visitor_message(&session, &body).await {
                             let (code, message) = match e {
                                 Error::Validation(f) => ("validation_failed", f.first().map(|f| f.message.clone()).unwrap_or_default()),

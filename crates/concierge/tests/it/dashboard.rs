@@ -69,3 +69,30 @@ async fn a_setup_link_dies_once_any_account_exists() {
     assert_eq!(claimed.status(), 410);
     assert!(app.services.store.find_user_by_email("late@example.com").await.unwrap().is_none());
 }
+
+#[tokio::test]
+async fn behind_a_tls_proxy_the_embed_snippet_uses_https() {
+    let mut args = crate::utils::test_args();
+    args.trust_proxy_headers = Some(true);
+    let Some(app) = TestApp::spawn_with(crate::utils::Backend::Sqlite, args).await else { return };
+    let link = app.services.setup_link_if_needed().await.unwrap().expect("a link");
+    let http = no_redirects();
+    let form = [("token", link.as_str()), ("email", "o@example.com"), ("password", "a long password")];
+    let created = http.post(app.url("/setup")).form(&form).header("x-forwarded-proto", "https").send().await.unwrap();
+    let cookie = created.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(cookie.contains("Secure"), "over https the cookie is Secure: {cookie}");
+    let login = cookie.split(';').next().unwrap().to_owned();
+    let bot = app.bot().await;
+    let page = |proto: &'static str| {
+        http.get(app.url(&format!("/bots/{bot}/embed")))
+            .header("cookie", &login)
+            .header("host", "chat.acme.example")
+            .header("x-forwarded-proto", proto)
+            .send()
+    };
+    let unescaped = |html: String| html.replace("&#x2f;", "/");
+    let html = unescaped(page("https").await.unwrap().text().await.unwrap());
+    assert!(html.contains("https://chat.acme.example/widget.js"), "{html}");
+    let html = unescaped(page("http").await.unwrap().text().await.unwrap());
+    assert!(html.contains("http://chat.acme.example/widget.js"));
+}

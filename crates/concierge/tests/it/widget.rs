@@ -139,6 +139,22 @@ async fn sockets_refuse_bad_hellos_expired_sessions_and_foreign_origins() {
 }
 
 #[tokio::test]
+async fn a_socket_cannot_write_after_its_session_ended() {
+    let Some(app) = TestApp::spawn(crate::utils::Backend::Sqlite).await else { return };
+    let bot = app.bot().await;
+    let (_, s) = app.start_session(json!({"bot_id": bot})).await;
+    let token = s["session_token"].as_str().unwrap();
+    let mut socket = connect(&app, token, 0).await;
+    let bye = app.http.delete(app.url("/api/widget/v1/session")).bearer_auth(token).send().await.unwrap();
+    assert_eq!(bye.status(), 204);
+    socket.send(Frame::text(r#"{"type":"send","text":"still here?"}"#)).await.unwrap();
+    assert_eq!(next(&mut socket).await["code"], "unauthorized");
+    assert_eq!(next(&mut socket).await, json!({"type": "closed", "code": 4401}));
+    let stored = app.services.store.latest_messages(s["conversation"]["id"].as_str().unwrap(), 10).await.unwrap();
+    assert!(stored.is_empty(), "nothing was written after logout");
+}
+
+#[tokio::test]
 async fn the_widget_script_is_cached_compressed_and_small() {
     let Some(app) = TestApp::spawn(crate::utils::Backend::Sqlite).await else { return };
     let plain = app.http.get(app.url("/widget.js")).send().await.unwrap();

@@ -10,6 +10,7 @@ use minijinja::context;
 use super::super::bots::principal;
 use super::super::{render, SignedIn};
 use super::{bot_and_auth, failure, page_context};
+use crate::dashboard::auth::served_over_https;
 use crate::service::Services;
 
 /// Attribute and the placeholder value shown for it.
@@ -84,7 +85,8 @@ pub async fn embed_page(
         Err(e) => return failure(e),
     };
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost:8080");
-    let origin = format!("http://{host}");
+    let scheme = if served_over_https(&s, &headers) { "https" } else { "http" };
+    let origin = format!("{scheme}://{host}");
     let fields = &auth.settings.additional_fields;
     let ctx = context! {
         plain => plain_snippet(&origin, &bot.id, fields),
