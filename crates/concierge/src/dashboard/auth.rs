@@ -13,7 +13,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{message, render};
-use crate::http::extract::{login_cookie, LOGIN_COOKIE};
+use crate::http::extract::{login_cookie, Client, LOGIN_COOKIE};
 use crate::service::{csrf_matches, csrf_token, Error, Services};
 
 pub const TEMPLATES: &[(&str, &str)] = &[
@@ -159,13 +159,19 @@ pub struct LoginForm {
 
 /// Sign in with email and password.
 #[utoipa::path(post, path = "/login", tag = "dashboard",
-    responses((status = 303, description = "Signed in"), (status = 401, description = "Wrong email or password", content_type = "text/html")))]
-pub async fn login(State(s): State<Services>, headers: HeaderMap, Form(form): Form<LoginForm>) -> Response {
+    responses((status = 303, description = "Signed in"), (status = 401, description = "Wrong email or password", content_type = "text/html"),
+              (status = 429, description = "Too many attempts from this address", content_type = "text/html")))]
+pub async fn login(
+    State(s): State<Services>,
+    Client(client): Client,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Response {
     if !same_origin(&headers) {
         return message(StatusCode::FORBIDDEN, "Request refused", "Sign in from the dashboard's own page.");
     }
     let next = safe_next(form.next.as_deref());
-    match s.sign_in(&form.email, &form.password).await {
+    match s.sign_in(&form.email, &form.password, client.ip).await {
         Ok(token) => {
             let mut r = Redirect::to(&next).into_response();
             r.headers_mut().insert(header::SET_COOKIE, login_cookie_header(&s, &headers, &token));
@@ -173,6 +179,10 @@ pub async fn login(State(s): State<Services>, headers: HeaderMap, Form(form): Fo
         }
         Err(Error::BadRequest { message, .. }) => {
             render(StatusCode::UNAUTHORIZED, "login.html", context! { error => message, email => form.email, next })
+        }
+        Err(Error::RateLimited { retry_after_secs }) => {
+            let error = format!("Too many sign-in attempts. Try again in {retry_after_secs} s.");
+            render(StatusCode::TOO_MANY_REQUESTS, "login.html", context! { error, email => form.email, next })
         }
         Err(e) => crate::http::error::ApiError::from(e).into_response(),
     }

@@ -17,8 +17,12 @@ use crate::config::Config;
 /// How long a call waits for a free slot before it fails fast.
 const CALL_SLOT_WAIT: Duration = Duration::from_millis(250);
 
+/// Sign-in attempts allowed per client IP per minute: enough for typos, too few to guess.
+const SIGN_INS_PER_MINUTE: u32 = 10;
+
 pub struct Limits {
     per_ip: DefaultKeyedRateLimiter<IpAddr>,
+    sign_ins: DefaultKeyedRateLimiter<IpAddr>,
     per_bot: DefaultKeyedRateLimiter<String>,
     call_slots: moka::sync::Cache<String, Arc<Semaphore>>,
     max_calls_per_bot: usize,
@@ -36,6 +40,7 @@ impl Limits {
     pub fn new(config: &Config) -> Self {
         Self {
             per_ip: RateLimiter::keyed(per_minute(config.session_rate_per_ip)),
+            sign_ins: RateLimiter::keyed(per_minute(SIGN_INS_PER_MINUTE)),
             per_bot: RateLimiter::keyed(per_minute(config.session_rate_per_bot)),
             call_slots: moka::sync::Cache::builder()
                 .time_to_idle(Duration::from_secs(600))
@@ -48,6 +53,11 @@ impl Limits {
     /// Counts one session start from `ip`; checked before anything touches the database.
     pub fn check_ip(&self, ip: IpAddr) -> Result<()> {
         self.per_ip.check_key(&ip).map_err(|n| refused(n.wait_time_from(DefaultClock::default().now())))
+    }
+
+    /// Counts one dashboard sign-in attempt from `ip`.
+    pub fn check_sign_in(&self, ip: IpAddr) -> Result<()> {
+        self.sign_ins.check_key(&ip).map_err(|n| refused(n.wait_time_from(DefaultClock::default().now())))
     }
 
     /// Counts one session start for a bot that exists.
@@ -65,6 +75,7 @@ impl Limits {
 
     pub fn forget_idle(&self) {
         self.per_ip.retain_recent();
+        self.sign_ins.retain_recent();
         self.per_bot.retain_recent();
         self.per_ip.shrink_to_fit();
         self.per_bot.shrink_to_fit();

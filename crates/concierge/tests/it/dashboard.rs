@@ -96,3 +96,23 @@ async fn behind_a_tls_proxy_the_embed_snippet_uses_https() {
     let html = unescaped(page("http").await.unwrap().text().await.unwrap());
     assert!(html.contains("http://chat.acme.example/widget.js"));
 }
+
+#[tokio::test]
+async fn sign_in_attempts_are_rate_limited_per_address() {
+    let Some(app) = TestApp::spawn(crate::utils::Backend::Sqlite).await else { return };
+    concierge::service::create_user(app.services.store.as_ref(), "o@example.com", "a long password", None)
+        .await
+        .unwrap();
+    let http = no_redirects();
+    let attempt = |password: &'static str| {
+        http.post(app.url("/login"))
+            .form(&[("email", "o@example.com"), ("password", password), ("next", "/bots")])
+            .send()
+    };
+    for _ in 0..10 {
+        assert_eq!(attempt("wrong password").await.unwrap().status(), 401);
+    }
+    let limited = attempt("a long password").await.unwrap();
+    assert_eq!(limited.status(), 429, "even the right password waits once the limit is spent");
+    assert!(limited.text().await.unwrap().contains("Too many sign-in attempts"));
+}
