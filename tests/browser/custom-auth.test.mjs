@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 
-import { CONCIERGE_BIN, eventually, screenshot, setup, skipReason, trackPage } from './harness.mjs';
+import { CONCIERGE_BIN, screenshot, setup, signUpFirstUser, skipReason, trackPage } from './harness.mjs';
 
 const EMAIL = 'dev@acme.example';
 const PASSWORD = 'correct horse battery staple';
@@ -35,16 +35,7 @@ describe('bot pages and Custom Authentication', { skip: skipReason() }, () => {
   });
 
   test('sign in through the setup link and create a bot', async () => {
-    const link = await eventually(() => {
-      const m = f.server.log.join('').match(/(http:\/\/127\.0\.0\.1:\d+\/setup\?token=\S+)/);
-      assert.ok(m, 'serve prints a setup link');
-      return m[1];
-    });
-    await page.goto(link);
-    await page.getByLabel('Email').fill(EMAIL);
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Create account' }).click();
-    await page.getByRole('heading', { name: 'Bots' }).waitFor();
+    await signUpFirstUser(f, page, EMAIL, PASSWORD);
     await page.getByLabel('Name').fill('Acme Support');
     await page.getByRole('button', { name: 'Create bot' }).click();
     await page.getByRole('link', { name: 'Acme Support' }).click();

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { eventually, screenshot, setup, skipReason } from './harness.mjs';
+import { screenshot, setup, setupLink, skipReason } from './harness.mjs';
 
 const EMAIL = 'owner@acme.example';
 const PASSWORD = 'correct horse battery staple';
@@ -25,11 +25,7 @@ describe('dashboard sign-in', { skip: skipReason() }, () => {
   });
 
   test('first run: the printed setup link creates the first account once', async () => {
-    const link = await eventually(() => {
-      const m = f.server.log.join('').match(/(http:\/\/127\.0\.0\.1:\d+\/setup\?token=\S+)/);
-      assert.ok(m, 'serve prints a setup link while no account exists');
-      return m[1];
-    });
+    const link = await setupLink(f);
     await page.goto(link);
     await page.getByRole('heading', { name: 'Welcome to Concierge' }).waitFor();
     await page.getByLabel('Email').fill(EMAIL);

@@ -623,3 +623,20 @@ export async function setup() {
     },
   };
 }
+
+/** The one-time setup link that `serve` printed (it prints one while no account exists). */
+export const setupLink = (f) =>
+  eventually(() => {
+    const m = f.server.log.join('').match(/(http:\/\/127\.0\.0\.1:\d+\/setup\?token=\S+)/);
+    if (!m) throw new Error('serve printed no setup link');
+    return m[1];
+  });
+
+/** Creates the first account through the printed setup link; the page ends on /bots, signed in. */
+export async function signUpFirstUser(f, page, email, password) {
+  await page.goto(await setupLink(f));
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.getByRole('heading', { name: 'Bots' }).waitFor();
+}

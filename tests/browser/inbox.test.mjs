@@ -4,20 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { eventually, openPage, plainPage, screenshot, setup, skipReason } from './harness.mjs';
-
-async function signInFirstUser(f, page) {
-  const link = await eventually(() => {
-    const m = f.server.log.join('').match(/(http:\/\/127\.0\.0\.1:\d+\/setup\?token=\S+)/);
-    assert.ok(m, 'a setup link was printed');
-    return m[1];
-  });
-  await page.goto(link);
-  await page.getByLabel('Email').fill('agent@acme.example');
-  await page.getByLabel('Password').fill('a long enough password');
-  await page.getByRole('button', { name: 'Create account' }).click();
-  await page.getByRole('heading', { name: 'Bots' }).waitFor();
-}
+import { eventually, openPage, plainPage, screenshot, setup, signUpFirstUser, skipReason } from './harness.mjs';
 
 describe('the inbox', { skip: skipReason() }, () => {
   let f;
@@ -36,7 +23,7 @@ describe('the inbox', { skip: skipReason() }, () => {
     t.after(() => agentContext.close());
     const dashboard = await agentContext.newPage();
     dashboard.setDefaultTimeout(10_000);
-    await signInFirstUser(f, dashboard);
+    await signUpFirstUser(f, dashboard, 'agent@acme.example', 'a long enough password');
     await dashboard.goto(`${f.server.url}/inbox?bot=${bot.id}`);
     await dashboard.getByText('No conversations yet').waitFor();
 

@@ -4,21 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { eventually, screenshot, setup, skipReason } from './harness.mjs';
-
-/** Creates the first account through the printed setup link; the page is signed in. */
-async function signInFirstUser(f, page) {
-  const link = await eventually(() => {
-    const m = f.server.log.join('').match(/(http:\/\/127\.0\.0\.1:\d+\/setup\?token=\S+)/);
-    assert.ok(m, 'a setup link was printed');
-    return m[1];
-  });
-  await page.goto(link);
-  await page.getByLabel('Email').fill('team@acme.example');
-  await page.getByLabel('Password').fill('a long enough password');
-  await page.getByRole('button', { name: 'Create account' }).click();
-  await page.getByRole('heading', { name: 'Bots' }).waitFor();
-}
+import { eventually, screenshot, setup, signUpFirstUser, skipReason } from './harness.mjs';
 
 async function widgetSession(f, botId, accessToken) {
   const res = await fetch(`${f.server.url}/api/widget/v1/sessions`, {
@@ -39,7 +25,7 @@ describe('contacts and the authentication log', { skip: skipReason() }, () => {
     context = await f.browser.newContext({ viewport: { width: 1280, height: 900 } });
     page = await context.newPage();
     page.setDefaultTimeout(10_000);
-    await signInFirstUser(f, page);
+    await signUpFirstUser(f, page, 'team@acme.example', 'a long enough password');
     bot = await f.server.createBot('Acme Support', {});
     await f.server.putCustomAuth(bot.id, { enabled: true, url: f.customer.url });
   });
