@@ -64,8 +64,12 @@ pub trait Store: Send + Sync + 'static {
     /// Changes the fields that are `Some`; `None` when the bot does not exist.
     async fn update_bot(&self, bot_id: &str, update: &BotUpdate<'_>, now: i64) -> Result<Option<Bot>>;
     async fn get_custom_auth(&self, bot_id: &str) -> Result<Option<CustomAuthRecord>>;
-    /// Inserts or replaces the bot's settings.
+    /// Inserts the bot's settings with their signing secrets, or replaces the settings of
+    /// an existing record while keeping its secrets: those change only through
+    /// [`Store::set_signing_secrets`], so a settings save racing a rotation cannot undo it.
     async fn put_custom_auth(&self, record: &CustomAuthRecord) -> Result<()>;
+    /// Replaces a bot's signing secrets (a rotation); `false` when it has no settings yet.
+    async fn set_signing_secrets(&self, bot_id: &str, secrets: SigningSecrets<'_>) -> Result<bool>;
 
     // Contacts.
     /// Finds the contact of `bot_id` with this identify method and normalised value, or

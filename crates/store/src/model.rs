@@ -277,3 +277,12 @@ pub struct InboxItem {
     pub last_text: String,
     pub last_seq: i64,
 }
+
+/// A bot's signing secrets after a rotation, sealed by the caller.
+pub struct SigningSecrets<'a> {
+    pub current_sealed: &'a str,
+    /// The secret that keeps signing until `previous_expires_at`.
+    pub previous_sealed: Option<&'a str>,
+    pub previous_expires_at: Option<i64>,
+    pub now: i64,
+}

@@ -5,7 +5,7 @@ use concierge_domain::{
     AdditionalField, CustomAuthInput, CustomAuthSettings, IdentifyMethod, OnFailure, SigningSecret, StaticHeader,
     UpstreamPolicy,
 };
-use concierge_store::CustomAuthRecord;
+use concierge_store::{CustomAuthRecord, SigningSecrets};
 
 use super::{now_ms, Error, Result, Services};
 
@@ -138,8 +138,19 @@ impl Services {
         let mut auth = self.load_bot_auth(bot_id).await?;
         let grace = i64::try_from(self.config.secret_rotation_grace.as_millis()).unwrap_or(i64::MAX);
         let old = std::mem::replace(&mut auth.secret, SigningSecret::generate());
-        auth.previous = (grace > 0).then(|| (old, now_ms().saturating_add(grace)));
-        self.save_bot_auth(&auth).await?;
+        let now = now_ms();
+        auth.previous = (grace > 0).then(|| (old, now.saturating_add(grace)));
+        let current_sealed = self.sealer.seal(auth.secret.expose());
+        let previous_sealed = auth.previous.as_ref().map(|(p, _)| self.sealer.seal(p.expose()));
+        let secrets = SigningSecrets {
+            current_sealed: &current_sealed,
+            previous_sealed: previous_sealed.as_deref(),
+            previous_expires_at: auth.previous.as_ref().map(|(_, until)| *until),
+            now,
+        };
+        if !self.store.set_signing_secrets(bot_id, secrets).await? {
+            return Err(Error::NotFound("bot"));
+        }
         Ok(auth)
     }
 }

@@ -3,7 +3,7 @@
 use sqlx::types::Json;
 use sqlx::PgPool;
 
-use crate::{new_id, Bot, BotUpdate, CustomAuthRecord, Result, ResultExt};
+use crate::{new_id, Bot, BotUpdate, CustomAuthRecord, Result, ResultExt, SigningSecrets};
 
 const BOT_COLUMNS: &str = "id, workspace_id, name, color, greeting, signin_text, created_at, updated_at";
 
@@ -92,9 +92,6 @@ pub(super) async fn put_custom_auth(pool: &PgPool, record: &CustomAuthRecord) ->
              on_failure = excluded.on_failure,
              headers = excluded.headers,
              allowed_origins = excluded.allowed_origins,
-             signing_secret_sealed = excluded.signing_secret_sealed,
-             previous_secret_sealed = excluded.previous_secret_sealed,
-             previous_secret_expires_at = excluded.previous_secret_expires_at,
              updated_at = excluded.updated_at",
     )
     .bind(&record.bot_id)
@@ -114,4 +111,21 @@ pub(super) async fn put_custom_auth(pool: &PgPool, record: &CustomAuthRecord) ->
     .await
     .on_foreign_key("bot")?;
     Ok(())
+}
+
+/// Only the secret columns, so a concurrent settings save cannot undo a rotation.
+pub(super) async fn set_signing_secrets(pool: &PgPool, bot_id: &str, secrets: &SigningSecrets<'_>) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE custom_auth SET signing_secret_sealed = $1, previous_secret_sealed = $2,
+                previous_secret_expires_at = $3, updated_at = $4
+         WHERE bot_id = $5",
+    )
+    .bind(secrets.current_sealed)
+    .bind(secrets.previous_sealed)
+    .bind(secrets.previous_expires_at)
+    .bind(secrets.now)
+    .bind(bot_id)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() > 0)
 }

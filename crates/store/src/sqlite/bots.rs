@@ -2,7 +2,7 @@
 
 use sqlx::SqlitePool;
 
-use crate::{encode_json, new_id, Bot, BotUpdate, CustomAuthRecord, Result, ResultExt};
+use crate::{encode_json, new_id, Bot, BotUpdate, CustomAuthRecord, Result, ResultExt, SigningSecrets};
 
 const BOT_COLUMNS: &str = "id, workspace_id, name, color, greeting, signin_text, created_at, updated_at";
 
@@ -96,9 +96,6 @@ pub(super) async fn put_custom_auth(writer: &SqlitePool, record: &CustomAuthReco
              on_failure = excluded.on_failure,
              headers = excluded.headers,
              allowed_origins = excluded.allowed_origins,
-             signing_secret_sealed = excluded.signing_secret_sealed,
-             previous_secret_sealed = excluded.previous_secret_sealed,
-             previous_secret_expires_at = excluded.previous_secret_expires_at,
              updated_at = excluded.updated_at",
     )
     .bind(&record.bot_id)
@@ -118,4 +115,25 @@ pub(super) async fn put_custom_auth(writer: &SqlitePool, record: &CustomAuthReco
     .await
     .on_foreign_key("bot")?;
     Ok(())
+}
+
+/// Only the secret columns, so a concurrent settings save cannot undo a rotation.
+pub(super) async fn set_signing_secrets(
+    writer: &SqlitePool,
+    bot_id: &str,
+    secrets: &SigningSecrets<'_>,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE custom_auth SET signing_secret_sealed = ?, previous_secret_sealed = ?,
+                previous_secret_expires_at = ?, updated_at = ?
+         WHERE bot_id = ?",
+    )
+    .bind(secrets.current_sealed)
+    .bind(secrets.previous_sealed)
+    .bind(secrets.previous_expires_at)
+    .bind(secrets.now)
+    .bind(bot_id)
+    .execute(writer)
+    .await?;
+    Ok(done.rows_affected() > 0)
 }

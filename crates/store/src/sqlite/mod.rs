@@ -23,7 +23,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 use crate::{
     ApiToken, ApiTokenOwner, Attempt, AttemptCount, AttemptFilter, Bot, BotUpdate, Contact, ContactUpsert,
     Conversation, CustomAuthRecord, InboxItem, Message, NewApiToken, NewAttempt, NewLogin, NewMessage, NewUser,
-    OpenSession, OpenedSession, Page, Result, Session, Store, UpsertedContact, User, Workspace,
+    OpenSession, OpenedSession, Page, Result, Session, SigningSecrets, Store, UpsertedContact, User, Workspace,
 };
 
 const READERS: u32 = 4;
@@ -250,6 +250,11 @@ impl Store for SqliteStore {
     #[tracing::instrument(skip_all)]
     async fn latest_messages(&self, conversation_id: &str, limit: u32) -> Result<Vec<Message>> {
         conversations::latest_messages(&self.reader, conversation_id, limit).await
+    }
+
+    #[tracing::instrument(skip_all, fields(bot_id = %bot_id))]
+    async fn set_signing_secrets(&self, bot_id: &str, secrets: SigningSecrets<'_>) -> Result<bool> {
+        bots::set_signing_secrets(&self.writer, bot_id, &secrets).await
     }
 
     #[tracing::instrument(skip_all)]

@@ -1,4 +1,4 @@
-use concierge_store::{BotUpdate, CustomAuthRecord, Error};
+use concierge_store::{BotUpdate, CustomAuthRecord, Error, SigningSecrets};
 
 use super::support::{bot, Harness, NOW};
 
@@ -77,8 +77,35 @@ pub async fn custom_auth_round_trips_and_is_replaced(h: &Harness) {
         updated_at: NOW + 1,
         ..settings(&bot.id)
     };
-    h.store.put_custom_auth(&replaced).await.expect("replace");
-    assert_eq!(h.store.get_custom_auth(&bot.id).await.expect("get"), Some(replaced));
+    let with_other_secrets = CustomAuthRecord { signing_secret_sealed: "sealed:stale".into(), ..replaced.clone() };
+    h.store.put_custom_auth(&with_other_secrets).await.expect("replace");
+    let stored = h.store.get_custom_auth(&bot.id).await.expect("get").expect("stored");
+    let first = settings(&bot.id);
+    assert_eq!(
+        stored,
+        CustomAuthRecord {
+            signing_secret_sealed: first.signing_secret_sealed.clone(),
+            previous_secret_sealed: first.previous_secret_sealed.clone(),
+            previous_secret_expires_at: first.previous_secret_expires_at,
+            ..replaced
+        },
+        "the settings are replaced, the secrets kept"
+    );
+
+    let rotated = SigningSecrets {
+        current_sealed: "sealed:new",
+        previous_sealed: Some(&first.signing_secret_sealed),
+        previous_expires_at: Some(NOW + 100),
+        now: NOW + 2,
+    };
+    assert!(h.store.set_signing_secrets(&bot.id, rotated).await.expect("rotate"));
+    // A save that loaded the settings before the rotation does not bring the old secret back.
+    h.store.put_custom_auth(&with_other_secrets).await.expect("late save");
+    let stored = h.store.get_custom_auth(&bot.id).await.expect("get").expect("stored");
+    assert_eq!(stored.signing_secret_sealed, "sealed:new");
+    assert_eq!(stored.previous_secret_sealed.as_deref(), Some(first.signing_secret_sealed.as_str()));
+    let unknown = SigningSecrets { current_sealed: "x", previous_sealed: None, previous_expires_at: None, now: NOW };
+    assert!(!h.store.set_signing_secrets("no-such-bot", unknown).await.expect("rotate"));
 
     let err = h.store.put_custom_auth(&settings("no-such-bot")).await.expect_err("no bot");
     assert!(matches!(err, Error::NotFound("bot")), "{err:?}");
