@@ -5,7 +5,7 @@ use std::convert::Infallible;
 use std::time::Duration;
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::Json;
 use futures::Stream;
@@ -16,11 +16,14 @@ use utoipa::ToSchema;
 
 use super::dto::MessageDto;
 use super::error::{ApiError, ErrorBody};
-use super::extract::{Admin, ApiJson, ApiPath, ApiQuery};
+use super::extract::{admin_principal, Admin, ApiJson, ApiPath, ApiQuery};
 use crate::bus::{bot_topic, Event};
 use crate::service::{rfc3339, Handler, Services};
 
 type ApiResult<T> = Result<T, ApiError>;
+
+/// How often a live event stream checks that its caller may still see it.
+const RECHECK_EVERY: Duration = Duration::from_secs(15);
 
 #[derive(Serialize, ToSchema)]
 pub struct InboxItemDto {
@@ -166,13 +169,31 @@ pub async fn hand_back(
 pub async fn events(
     State(s): State<Services>,
     Admin(who): Admin,
+    headers: HeaderMap,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>> {
     s.bot_for(&who, &id).await?;
     let receiver = s.bus.subscribe(&bot_topic(&id));
-    let stream = futures::stream::unfold(receiver, |mut receiver| async move {
+    let mut recheck = tokio::time::interval(RECHECK_EVERY);
+    recheck.tick().await;
+    let state = (receiver, recheck, s, headers, id);
+    let stream = futures::stream::unfold(state, |(mut receiver, mut recheck, s, headers, id)| async move {
         loop {
-            let event = match receiver.recv().await {
+            let received = tokio::select! {
+                received = receiver.recv() => received,
+                _ = recheck.tick() => {
+                    // Signed out, expired or revoked since the stream began: it ends here.
+                    let still = match admin_principal(&s, &headers, true).await {
+                        Ok(who) => s.bot_for(&who, &id).await.is_ok(),
+                        Err(_) => false,
+                    };
+                    if !still {
+                        return None;
+                    }
+                    continue;
+                }
+            };
+            let event = match received {
                 Ok(Event::Message(m)) => SseEvent::default().event("message").data(
                     json!({"conversation_id": m.conversation_id.clone(), "message": MessageDto::from(m)}).to_string(),
                 ),
@@ -184,7 +205,7 @@ pub async fn events(
                 Err(RecvError::Lagged(_)) => SseEvent::default().event("resync").data("{}"),
                 Err(RecvError::Closed) => return None,
             };
-            return Some((Ok(event), receiver));
+            return Some((Ok(event), (receiver, recheck, s, headers, id)));
         }
     });
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))

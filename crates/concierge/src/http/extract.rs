@@ -52,21 +52,30 @@ impl FromRequestParts<Services> for Admin {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, services: &Services) -> Result<Self, Self::Rejection> {
-        if let Some(token) = bearer(&parts.headers) {
-            return Ok(Admin(services.authenticate_admin(Some(token)).await?));
-        }
-        let Some(login) = login_cookie(&parts.headers) else {
-            return Err(Error::Unauthorized.into());
-        };
-        let user = services.signed_in_user(&login).await?;
-        if !parts.method.is_safe() {
-            let presented = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or_default();
-            if !csrf_matches(&login, presented) {
-                return Err(Error::Forbidden("The request lacks a valid X-CSRF-Token header.").into());
-            }
-        }
-        Ok(Admin(Principal::Member { workspace_id: user.workspace_id, user_id: user.id }))
+        Ok(Admin(admin_principal(services, &parts.headers, parts.method.is_safe()).await?))
     }
+}
+
+/// Who the credentials of these headers belong to, now. `writes` requires the CSRF header
+/// from a cookie-authenticated caller. Long-lived responses (the inbox's event stream) ask
+/// again from time to time, so a sign-out or a revoked token ends them too.
+pub async fn admin_principal(
+    services: &Services,
+    headers: &axum::http::HeaderMap,
+    safe: bool,
+) -> Result<Principal, Error> {
+    if let Some(token) = bearer(headers) {
+        return services.authenticate_admin(Some(token)).await;
+    }
+    let login = login_cookie(headers).ok_or(Error::Unauthorized)?;
+    let user = services.signed_in_user(&login).await?;
+    if !safe {
+        let presented = headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).unwrap_or_default();
+        if !csrf_matches(&login, presented) {
+            return Err(Error::Forbidden("The request lacks a valid X-CSRF-Token header."));
+        }
+    }
+    Ok(Principal::Member { workspace_id: user.workspace_id, user_id: user.id })
 }
 
 /// The browser's address and the page origin it claims.

@@ -116,3 +116,36 @@ async fn sign_in_attempts_are_rate_limited_per_address() {
     assert_eq!(limited.status(), 429, "even the right password waits once the limit is spent");
     assert!(limited.text().await.unwrap().contains("Too many sign-in attempts"));
 }
+
+#[tokio::test]
+async fn an_inbox_event_stream_ends_after_sign_out() {
+    let Some(app) = TestApp::spawn(crate::utils::Backend::Sqlite).await else { return };
+    let link = app.services.setup_link_if_needed().await.unwrap().expect("a link");
+    let http = no_redirects();
+    let form = [("token", link.as_str()), ("email", "o@example.com"), ("password", "a long password")];
+    let created = http.post(app.url("/setup")).form(&form).send().await.unwrap();
+    let login = created.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let token = login.split_once('=').unwrap().1.to_owned();
+    let bot = app.bot().await;
+    let stream =
+        http.get(app.url(&format!("/api/admin/v1/bots/{bot}/events"))).header("cookie", &login).send().await.unwrap();
+    assert_eq!(stream.status(), 200);
+    let mut stream = futures::StreamExt::boxed(stream.bytes_stream());
+    let out = http
+        .post(app.url("/logout"))
+        .header("cookie", &login)
+        .form(&[("csrf", concierge::service::csrf_token(&token))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), 303);
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(25), async {
+        while let Some(chunk) = futures::StreamExt::next(&mut stream).await {
+            if chunk.is_err() {
+                break;
+            }
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "the stream kept going after sign-out");
+}
