@@ -4,6 +4,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
+use concierge_store::Bot;
 use minijinja::context;
 use serde::Deserialize;
 
@@ -21,6 +22,25 @@ pub fn routes() -> OpenApiRouter<Services> {
 
 pub(super) fn principal(who: &SignedIn) -> Principal {
     Principal::Member { workspace_id: who.user.workspace_id.clone(), user_id: who.user.id.clone() }
+}
+
+/// The workspace's bots and the one asked for (or the first).
+pub(super) async fn pick_bot(
+    s: &Services,
+    who: &SignedIn,
+    wanted: Option<&str>,
+) -> Result<(Vec<Bot>, Option<Bot>), Error> {
+    let bots = s.list_bots(&principal(who)).await?;
+    let chosen = match wanted {
+        Some(id) => Some(bots.iter().find(|b| b.id == id).cloned().ok_or(Error::NotFound("bot"))?),
+        None => bots.first().cloned(),
+    };
+    Ok((bots, chosen))
+}
+
+/// The bots as `<option>`s of a picker.
+pub(super) fn bot_options(bots: &[Bot]) -> Vec<minijinja::Value> {
+    bots.iter().map(|b| context! { id => b.id.clone(), name => b.name.clone() }).collect()
 }
 
 async fn bots_list(s: &Services, who: &SignedIn, status: StatusCode, error: Option<String>) -> Response {

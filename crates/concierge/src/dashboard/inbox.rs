@@ -9,8 +9,8 @@ use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::bots::principal;
-use super::{message, render, SignedIn};
+use super::bots::{bot_options, pick_bot, principal};
+use super::{failed, render, SignedIn};
 use crate::service::{Error, Services};
 
 pub const TEMPLATES: &[(&str, &str)] = &[("inbox.html", include_str!("../../templates/inbox.html"))];
@@ -37,13 +37,6 @@ pub struct InboxQuery {
     c: Option<String>,
 }
 
-fn failed(e: Error) -> Response {
-    match e {
-        Error::NotFound(what) => message(StatusCode::NOT_FOUND, "Not found", &format!("There is no such {what} here.")),
-        other => crate::http::error::ApiError::from(other).into_response(),
-    }
-}
-
 /// Conversations of a bot, live, with the open one and its contact.
 #[utoipa::path(get, path = "/inbox", tag = "dashboard", params(InboxQuery),
     responses((status = 200, description = "Inbox", content_type = "text/html")))]
@@ -56,11 +49,7 @@ pub async fn inbox_page(State(s): State<Services>, who: SignedIn, Query(q): Quer
 
 async fn inbox(s: &Services, who: &SignedIn, q: InboxQuery) -> Result<Response, Error> {
     let me = principal(who);
-    let bots = s.list_bots(&me).await?;
-    let bot = match q.bot.as_deref() {
-        Some(id) => Some(bots.iter().find(|b| b.id == id).cloned().ok_or(Error::NotFound("bot"))?),
-        None => bots.first().cloned(),
-    };
+    let (bots, bot) = pick_bot(s, who, q.bot.as_deref()).await?;
     let items = match &bot {
         Some(bot) => s.inbox(&me, &bot.id).await?,
         None => Vec::new(),
@@ -107,13 +96,12 @@ async fn inbox(s: &Services, who: &SignedIn, q: InboxQuery) -> Result<Response, 
             external_id => c.external_id, identifier => c.identifier,
         }
     });
-    let bot_list: Vec<_> = bots.iter().map(|b| context! { id => b.id.clone(), name => b.name.clone() }).collect();
     Ok(render(
         StatusCode::OK,
         "inbox.html",
         context! {
             user => who.user_context(), csrf => who.csrf.clone(), section => "inbox",
-            bots => bot_list, bot_id => bot.map(|b| b.id), items, conversation, messages, contact, metadata,
+            bots => bot_options(&bots), bot_id => bot.map(|b| b.id), items, conversation, messages, contact, metadata,
         },
     ))
 }

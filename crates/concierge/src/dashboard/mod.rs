@@ -62,6 +62,17 @@ pub fn message(status: StatusCode, heading: &str, text: &str) -> Response {
     render(status, "message.html", minijinja::context! { heading, text })
 }
 
+/// The page for a refused lookup (anything not found, including another workspace's) or
+/// an internal error.
+pub fn failed(e: crate::service::Error) -> Response {
+    match e {
+        crate::service::Error::NotFound(what) => {
+            message(StatusCode::NOT_FOUND, "Not found", &format!("There is no such {what} here."))
+        }
+        other => crate::http::error::ApiError::from(other).into_response(),
+    }
+}
+
 const DASHBOARD_CSS: &str = include_str!("../../assets/dashboard.css");
 
 /// The dashboard's stylesheet.

@@ -2,18 +2,18 @@
 
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use chrono::{DateTime, Utc};
-use concierge_store::{AttemptFilter, Bot, Page};
+use concierge_store::{AttemptFilter, Page};
 use minijinja::context;
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::bots::principal;
-use super::{chart, message, render, SignedIn};
+use super::bots::{bot_options, pick_bot, principal};
+use super::{chart, failed, render, SignedIn};
 use crate::http::extract::ApiPath;
-use crate::service::{now_ms, rfc3339, Error, Services};
+use crate::service::{now_ms, rfc3339, Services};
 
 pub const TEMPLATES: &[(&str, &str)] = &[
     ("contacts.html", include_str!("../../templates/contacts.html")),
@@ -25,29 +25,8 @@ pub fn routes() -> OpenApiRouter<Services> {
     OpenApiRouter::new().routes(routes!(contacts_page)).routes(routes!(contact_page)).routes(routes!(auth_log_page))
 }
 
-fn failed(e: Error) -> Response {
-    match e {
-        Error::NotFound(what) => message(StatusCode::NOT_FOUND, "Not found", &format!("There is no such {what} here.")),
-        other => crate::http::error::ApiError::from(other).into_response(),
-    }
-}
-
 fn when(ms: i64) -> String {
     DateTime::<Utc>::from_timestamp_millis(ms).map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_default()
-}
-
-/// The workspace's bots and the one asked for (or the first).
-async fn pick_bot(s: &Services, who: &SignedIn, wanted: Option<&str>) -> Result<(Vec<Bot>, Option<Bot>), Error> {
-    let bots = s.list_bots(&principal(who)).await?;
-    let chosen = match wanted {
-        Some(id) => Some(bots.iter().find(|b| b.id == id).cloned().ok_or(Error::NotFound("bot"))?),
-        None => bots.first().cloned(),
-    };
-    Ok((bots, chosen))
-}
-
-fn bot_options(bots: &[Bot]) -> Vec<minijinja::Value> {
-    bots.iter().map(|b| context! { id => b.id.clone(), name => b.name.clone() }).collect()
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

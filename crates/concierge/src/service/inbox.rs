@@ -1,13 +1,10 @@
 //! The support team's side of conversations: the inbox, agent replies, and taking a
 //! conversation over from the bot and handing it back.
 
-use concierge_domain::FieldError;
 use concierge_store::{Conversation, InboxItem, Message};
 
 use super::{now_ms, Error, Principal, Result, Services};
 use crate::bus::{bot_topic, Event};
-
-const MAX_MESSAGE_CHARS: usize = 4000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Handler {
@@ -57,13 +54,7 @@ impl Services {
 
     /// An agent answers; answering takes the conversation over from the bot.
     pub async fn agent_reply(&self, who: &Principal, conversation_id: &str, text: &str) -> Result<Message> {
-        let text = text.trim();
-        if text.is_empty() || text.chars().count() > MAX_MESSAGE_CHARS {
-            return Err(Error::Validation(vec![FieldError {
-                field: "text".into(),
-                message: format!("A message has 1 to {MAX_MESSAGE_CHARS} characters."),
-            }]));
-        }
+        let text = super::messages::message_text(text)?;
         let conversation = self.conversation_for(who, conversation_id).await?;
         if conversation.handled_by != Handler::Agent.as_str() {
             self.set_handler(who, conversation_id, Handler::Agent).await?;

@@ -14,6 +14,18 @@ const PAGE: u32 = 200;
 /// Long enough for the typing indicator to register with a person, short enough to feel live.
 const BOT_THINKING: Duration = Duration::from_millis(600);
 
+/// A message as written by a visitor or an agent: trimmed, 1 to 4,000 characters.
+pub(super) fn message_text(text: &str) -> Result<&str> {
+    let text = text.trim();
+    if text.is_empty() || text.chars().count() > MAX_MESSAGE_CHARS {
+        return Err(Error::Validation(vec![FieldError {
+            field: "text".into(),
+            message: format!("A message has 1 to {MAX_MESSAGE_CHARS} characters."),
+        }]));
+    }
+    Ok(text)
+}
+
 impl Services {
     /// The live session behind a widget's bearer token, if the page's origin may use the bot.
     pub async fn widget_session(&self, bearer: Option<&str>, origin: Option<&str>) -> Result<Session> {
@@ -38,13 +50,7 @@ impl Services {
     /// Stores the visitor's message, delivers it to every socket of the conversation, and
     /// lets the bot answer.
     pub async fn send_visitor_message(&self, session: &Session, text: &str) -> Result<Message> {
-        let text = text.trim();
-        if text.is_empty() || text.chars().count() > MAX_MESSAGE_CHARS {
-            return Err(Error::Validation(vec![FieldError {
-                field: "text".into(),
-                message: format!("A message has 1 to {MAX_MESSAGE_CHARS} characters."),
-            }]));
-        }
+        let text = message_text(text)?;
         let message = self.post(&session.bot_id, &session.conversation_id, "visitor", text).await?;
         let services = self.clone();
         let session = session.clone();
