@@ -4,6 +4,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
 import {
+  ACKNOWLEDGE,
+  GREETING,
   countEverywhere,
   eventually,
   localStorageEntries,
@@ -24,7 +26,7 @@ describe('chatting', { skip: skipReason() }, () => {
   let url;
   before(async () => {
     f = await setup();
-    bot = await f.server.createBot('Acme Support', { color: '#0f766e', greeting: 'Hi {name}! How can we help?' });
+    bot = await f.server.createBot('Acme Support', { color: '#0f766e', greeting: GREETING, rules: ACKNOWLEDGE });
     await f.server.putCustomAuth(bot.id, { enabled: true, url: f.customer.url });
     url = f.host.page(plainPage({ serverUrl: f.server.url, data: { 'bot-id': bot.id, token: 'tok-alice' } }));
   });

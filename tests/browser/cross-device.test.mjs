@@ -3,7 +3,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { eventually, occurrences, openPage, plainPage, screenshot, setup, skipReason } from './harness.mjs';
+import {
+  ACKNOWLEDGE,
+  eventually,
+  occurrences,
+  openPage,
+  plainPage,
+  screenshot,
+  setup,
+  skipReason,
+} from './harness.mjs';
 
 describe('cross-device history', { skip: skipReason() }, () => {
   let f;
@@ -15,7 +24,7 @@ describe('cross-device history', { skip: skipReason() }, () => {
   });
 
   test('a message sent on device A is in device B’s history and arrives live', async (t) => {
-    const bot = await f.server.createBot('Acme Support');
+    const bot = await f.server.createBot('Acme Support', { rules: ACKNOWLEDGE });
     await f.server.putCustomAuth(bot.id, { enabled: true, url: f.customer.url });
     const url = f.host.page(plainPage({ serverUrl: f.server.url, data: { 'bot-id': bot.id, token: 'tok-alice' } }));
 

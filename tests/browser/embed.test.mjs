@@ -4,7 +4,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { openPage, plainPage, screenshot, setup, shadowHosts, skipReason, eventually } from './harness.mjs';
+import {
+  GREETING,
+  eventually,
+  openPage,
+  plainPage,
+  screenshot,
+  setup,
+  shadowHosts,
+  skipReason,
+} from './harness.mjs';
 
 describe('embedding with the script tag', { skip: skipReason() }, () => {
   let f;
@@ -16,7 +25,7 @@ describe('embedding with the script tag', { skip: skipReason() }, () => {
   });
 
   test('data attributes reach the customer API, and the greeting uses the name from its answer', async (t) => {
-    const bot = await f.server.createBot('Acme Help', { greeting: 'Hi {name}! How can we help?' });
+    const bot = await f.server.createBot('Acme Help', { greeting: GREETING });
     await f.server.putCustomAuth(bot.id, {
       enabled: true,
       url: f.customer.url,

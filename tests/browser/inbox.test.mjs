@@ -1,10 +1,12 @@
 // The inbox (6): conversations appear live, an agent's reply reaches the widget open in
-// another browser context in real time, and taking over / handing back is visible.
+// another browser context in real time, and who answers is always visible: the bot, the
+// team (waiting, the bot silent), or the person who took over. Resolving hands back to
+// the bot.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { eventually, openPage, plainPage, screenshot, setup, signUpFirstUser, skipReason } from './harness.mjs';
+import { eventually, openPage, plainPage, screenshot, setup, setupLink, skipReason, trackPage } from './harness.mjs';
 
 describe('the inbox', { skip: skipReason() }, () => {
   let f;
@@ -13,6 +15,17 @@ describe('the inbox', { skip: skipReason() }, () => {
     f = await setup();
     bot = await f.server.createBot('Acme Support', { color: '#0f766e' });
     await f.server.putCustomAuth(bot.id, { enabled: true, url: f.customer.url });
+    // The knowledge base stays empty: the bot is not sure and hands questions to the team.
+    // An urgent message goes to the team with high priority.
+    await f.server.patchBot(bot.id, {
+      rules: [
+        {
+          name: 'Urgent',
+          when: [{ path: 'message', op: 'contains', value: 'urgent' }],
+          then: { action: 'handoff', priority: 'high' },
+        },
+      ],
+    });
   });
   after(async () => {
     await f?.close();
@@ -23,7 +36,14 @@ describe('the inbox', { skip: skipReason() }, () => {
     t.after(() => agentContext.close());
     const dashboard = await agentContext.newPage();
     dashboard.setDefaultTimeout(10_000);
-    await signUpFirstUser(f, dashboard, 'agent@acme.example', 'a long enough password');
+    const dashboardTracker = trackPage(dashboard).allow(/favicon\.ico/);
+    // The first account, with the name visitors see on its answers.
+    await dashboard.goto(await setupLink(f));
+    await dashboard.getByLabel('Email').fill('sam@acme.example');
+    await dashboard.getByLabel('Your name').fill('Sam');
+    await dashboard.getByLabel('Password').fill('a long enough password');
+    await dashboard.getByRole('button', { name: 'Create account' }).click();
+    await dashboard.getByRole('heading', { name: 'Bots' }).waitFor();
     await dashboard.goto(`${f.server.url}/inbox?bot=${bot.id}`);
     await dashboard.getByText('No conversations yet').waitFor();
 
@@ -33,23 +53,35 @@ describe('the inbox', { skip: skipReason() }, () => {
     await w.launcher().click();
     await w.input().fill('Can a person help me with my refund?');
     await w.input().press('Enter');
+    // Nothing in the knowledge base: the bot says it is not sure and waits for the team.
+    await eventually(async () => assert.match(await w.logText(), /I'm not sure I can answer that one/), {
+      message: 'the bot handed the question to the team',
+    });
 
-    // It appears in the inbox without a reload.
+    // It appears in the inbox without a reload, waiting for a person.
     const item = dashboard.locator('#conversations a', { hasText: 'Alice' });
     await item.waitFor();
-    assert.match(await item.innerText(), /refund|Thanks/);
+    await eventually(async () => assert.match(await item.innerText(), /Waiting/), { message: 'the Waiting badge' });
+    assert.doesNotMatch(await item.innerText(), /High priority/);
     await item.click();
     await dashboard.getByRole('heading', { name: 'Alice', exact: true, level: 1 }).waitFor();
     assert.match(await dashboard.locator('.inbox-contact').innerText(), /alice@example\.com/);
     assert.match(await dashboard.locator('.inbox-contact pre.json').innerText(), /"plan": "pro"/);
+    await dashboard.getByText('Waiting for a person — the bot is silent.').waitFor();
+    assert.ok(await dashboard.getByRole('button', { name: 'Take over' }).isVisible());
+    assert.ok(await dashboard.getByRole('button', { name: 'Resolve' }).isVisible());
 
     await dashboard.getByRole('button', { name: 'Take over' }).click();
-    await dashboard.getByText('You are answering: the bot is silent.').waitFor();
+    await dashboard.getByText('Sam is answering.').waitFor();
+    assert.ok(await dashboard.getByRole('button', { name: 'Take over' }).isHidden());
     await dashboard.getByLabel('Reply').fill('Hi Alice, Sam here. Your refund is on its way.');
     await dashboard.getByRole('button', { name: 'Send' }).click();
     await eventually(async () => assert.match(await w.logText(), /Sam here\. Your refund is on its way\./), {
       message: 'the agent reply reached the widget',
     });
+    const mine = dashboard.locator('#thread .msg.agent').last();
+    assert.equal(await mine.locator('.author').innerText(), 'Sam', 'agent answers show who wrote them');
+    await eventually(async () => assert.match(await item.innerText(), /Sam is answering/), { message: 'the list says who answers' });
     await screenshot(dashboard, 'dashboard-inbox');
     await screenshot(page, 'widget-agent-reply');
     await dashboard.setViewportSize({ width: 390, height: 844 });
@@ -63,11 +95,26 @@ describe('the inbox', { skip: skipReason() }, () => {
       message: 'the visitor message reached the dashboard',
     });
     await new Promise((r) => setTimeout(r, 1200));
-    const thread = await dashboard.locator('#thread').innerText();
-    assert.doesNotMatch(thread.slice(thread.indexOf('Thank you!')), /Thanks, Alice!/, 'the bot stayed silent');
+    const authors = await dashboard.locator('#thread .msg').evaluateAll((ms) => ms.map((m) => m.classList[1]));
+    assert.equal(authors.at(-1), 'visitor', 'the bot stayed silent while Sam answers');
 
-    await dashboard.getByRole('button', { name: 'Hand back to bot' }).click();
+    // Resolved: the bot answers again. An urgent message goes straight back to the team,
+    // with high priority, and the inbox shows it live.
+    await dashboard.getByRole('button', { name: 'Resolve' }).click();
     await dashboard.getByText('The bot is answering.').waitFor();
+    assert.ok(await dashboard.getByRole('button', { name: 'Resolve' }).isHidden());
+    await w.input().fill('URGENT: my order never arrived');
+    await w.input().press('Enter');
+    await dashboard.getByText('Waiting for a person — the bot is silent.').waitFor();
+    await eventually(async () => assert.match(await item.innerText(), /Waiting[\s\S]*High priority/), {
+      message: 'the list shows the high priority',
+    });
+    assert.ok(await dashboard.locator('.thread-head').getByText('High priority').isVisible());
+    await eventually(async () => assert.match(await w.logText(), /I'm bringing in a person from our team/), {
+      message: 'the bot told the visitor',
+    });
+    await screenshot(dashboard, 'dashboard-inbox-waiting');
     tracker.check();
+    dashboardTracker.check();
   });
 });

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
 import {
+  ACKNOWLEDGE,
   NETWORK_NOISE,
   eventually,
   occurrences,
@@ -35,7 +36,7 @@ describe('server outages', { skip: skipReason() }, () => {
   });
 
   test('the server restarts while the panel is open: nothing lost, nothing duplicated', async (t) => {
-    const bot = await f.server.createBot('Acme Support');
+    const bot = await f.server.createBot('Acme Support', { rules: ACKNOWLEDGE });
     await f.server.putCustomAuth(bot.id, { enabled: true, url: f.customer.url });
     const url = f.host.page(plainPage({ serverUrl: f.server.url, data: { 'bot-id': bot.id, token: 'tok-alice' } }));
     const { page, tracker, w } = await openPage(f, t, url);
@@ -89,7 +90,7 @@ describe('server outages', { skip: skipReason() }, () => {
   });
 
   test('the server is down when the page loads: the page works, the widget is offline, then recovers', async (t) => {
-    const bot = await f.server.createBot('Acme Support');
+    const bot = await f.server.createBot('Acme Support', { rules: ACKNOWLEDGE });
     await f.server.putCustomAuth(bot.id, { enabled: true, url: f.customer.url });
     // The browser has widget.js (from its cache or a CDN), but Concierge itself is down.
     const script = await (await fetch(`${f.server.url}/widget.js`)).text();

@@ -16,6 +16,22 @@ import { CONCIERGE_BIN, sleep } from './config.mjs';
  * data dir, so a test can take the server down and bring it back; `close()` stops it and
  * removes the data dir.
  */
+/** The greeting most tests use: the verified name when there is one (a template, docs/bot.md). */
+export const GREETING = 'Hi{% if contact.name %} {{ contact.name }}{% endif %}! How can we help?';
+
+/**
+ * A rule that makes the bot acknowledge every message by the contact's verified name: for
+ * tests about the widget's mechanics rather than the bot's knowledge (an empty knowledge
+ * base would hand the first message to the team and then stay silent).
+ */
+export const ACKNOWLEDGE = [
+  {
+    name: 'Acknowledge',
+    when: [],
+    then: { action: 'answer', text: 'Thanks{% if contact.name %}, {{ contact.name }}{% endif %}! We have your message and will answer here.' },
+  },
+];
+
 export class ConciergeServer {
   constructor() {
     this.adminToken = `adm-${randomBytes(18).toString('hex')}`;

@@ -4,7 +4,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { eventually, localStorageEntries, openPage, setup, skipReason, spaPage } from './harness.mjs';
+import {
+  ACKNOWLEDGE,
+  GREETING,
+  eventually,
+  localStorageEntries,
+  openPage,
+  setup,
+  skipReason,
+  spaPage,
+} from './harness.mjs';
 
 const conciergeKeys = (entries) => Object.entries(entries).filter(([k]) => k.startsWith('concierge:'));
 
@@ -18,7 +27,7 @@ describe('single-page app API', { skip: skipReason() }, () => {
   });
 
   test('anonymous, then login keeps the conversation for Alice, then logout forgets her', async (t) => {
-    const bot = await f.server.createBot('Acme Support', { greeting: 'Hi {name}! How can we help?' });
+    const bot = await f.server.createBot('Acme Support', { greeting: GREETING, rules: ACKNOWLEDGE });
     await f.server.putCustomAuth(bot.id, { enabled: true, url: f.customer.url });
     const url = f.host.page(spaPage({ serverUrl: f.server.url, data: { 'bot-id': bot.id } }));
     const start = f.customer.requests.length;
@@ -122,7 +131,7 @@ describe('single-page app API', { skip: skipReason() }, () => {
   });
 
   test('an expired token: the widget asks the token provider once and ends up authenticated', async (t) => {
-    const bot = await f.server.createBot('Acme Support', { greeting: 'Hi {name}! How can we help?' });
+    const bot = await f.server.createBot('Acme Support', { greeting: GREETING, rules: ACKNOWLEDGE });
     await f.server.putCustomAuth(bot.id, { enabled: true, url: f.customer.url });
     const provider = `
       window.providerCalls = 0;

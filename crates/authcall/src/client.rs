@@ -2,18 +2,18 @@
 //! wrong into a stable error code and a sentence a developer can act on.
 
 use std::error::Error as StdError;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use concierge_domain::{
     parse_answer, AuthErrorCode, Identifier, IdentifyMethod, SigningSecret, StaticHeader, VerifiedProfile,
 };
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, CONTENT_TYPE, LOCATION, USER_AGENT};
-use reqwest::{redirect, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Map, Value};
 use url::Url;
 
-use crate::guard::{self, GuardedResolver, LookupFailed, Refusal};
+use crate::guard::{self, LookupFailed, Refusal};
+use crate::outbound::guarded_http_client;
 use crate::response::{announced_too_large, read_capped, MAX_RESPONSE_BYTES};
 use crate::signing::{self, HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP};
 use crate::trace::{CallError, CallTrace, Header, ReceivedResponse, SentRequest, MASK};
@@ -74,14 +74,7 @@ impl AuthClient {
     pub fn new(config: ClientConfig) -> Result<Self, BuildError> {
         let user_agent =
             HeaderValue::from_str(&config.user_agent).map_err(|_| BuildError::UserAgent(config.user_agent.clone()))?;
-        let http = reqwest::Client::builder()
-            // A redirect would lead the call to an address the guard never judged, and the
-            // customer should fix the URL anyway.
-            .redirect(redirect::Policy::none())
-            // An HTTP_PROXY from the environment would connect on our behalf, past the guard.
-            .no_proxy()
-            .dns_resolver(Arc::new(GuardedResolver { allow_private: config.allow_private }))
-            .build()?;
+        let http = guarded_http_client(config.allow_private, &config.user_agent)?;
         Ok(Self { http, allow_private: config.allow_private, user_agent })
     }
 
@@ -278,7 +271,7 @@ fn refused(refusal: &Refusal) -> CallError {
 
 /// The guard's refusal reaches us wrapped by hyper and reqwest in errors whose nesting is
 /// theirs to change, so it is looked for anywhere in the source chain.
-fn find<'a, T: StdError + 'static>(error: &'a (dyn StdError + 'static)) -> Option<&'a T> {
+pub(crate) fn find<'a, T: StdError + 'static>(error: &'a (dyn StdError + 'static)) -> Option<&'a T> {
     let mut current = Some(error);
     while let Some(e) = current {
         if let Some(found) = e.downcast_ref::<T>() {

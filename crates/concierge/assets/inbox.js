@@ -1,11 +1,12 @@
 // The inbox, live: new messages and conversations appear without a reload, agent replies
-// and take over / hand back go through the JSON admin API with the page's CSRF token.
+// and take over / resolve go through the JSON admin API with the page's CSRF token.
 // Text from conversations is only ever inserted as text, never as HTML.
 (() => {
   const root = document.getElementById('inbox');
   if (!root) return;
   const bot = root.dataset.bot;
   const open = root.dataset.conversation;
+  const me = root.dataset.me || 'You';
   const csrf = document.querySelector('meta[name="csrf-token"]')?.content || '';
   const thread = document.getElementById('thread');
   const list = document.getElementById('conversations');
@@ -18,6 +19,18 @@
       body: body === undefined ? undefined : JSON.stringify(body),
     });
 
+  function authorLabel(m) {
+    if (m.author === 'agent') return m.author_name || 'Agent';
+    return m.author === 'bot' ? 'Bot' : 'Visitor';
+  }
+
+  function badge(text, kind) {
+    const b = document.createElement('span');
+    b.className = `badge ${kind}`;
+    b.textContent = text;
+    return b;
+  }
+
   function append(m) {
     if (!thread || thread.querySelector(`[data-id="${m.id}"]`)) return;
     const li = document.createElement('li');
@@ -25,7 +38,7 @@
     li.dataset.id = m.id;
     const who = document.createElement('span');
     who.className = 'author';
-    who.textContent = m.author;
+    who.textContent = authorLabel(m);
     const text = document.createElement('span');
     text.className = 'text';
     text.textContent = m.text;
@@ -50,14 +63,12 @@
         const last = document.createElement('span');
         last.className = 'conv-last';
         last.textContent = item.last_text;
-        a.append(who);
-        if (item.handled_by === 'agent') {
-          const badge = document.createElement('span');
-          badge.className = 'badge';
-          badge.textContent = 'Agent';
-          a.append(' ', badge);
-        }
-        a.append(last);
+        const badges = document.createElement('span');
+        badges.className = 'conv-badges';
+        if (item.handled_by === 'waiting') badges.append(badge('Waiting', 'warn'));
+        if (item.priority === 'high') badges.append(badge('High priority', 'bad'));
+        if (item.handled_by === 'agent') badges.append(badge(`${item.agent_name || 'A person'} is answering`, 'agent'));
+        a.append(who, ' ', badges, last);
         const li = document.createElement('li');
         li.append(a);
         return li;
@@ -66,13 +77,20 @@
     document.getElementById('no-conversations').hidden = items.length > 0;
   }
 
-  function showHandler(handledBy) {
-    const agent = handledBy === 'agent';
+  // Who answers the open conversation: the bot, nobody yet (waiting), or a named person.
+  function showHandler(handledBy, agentName, priority) {
     const status = document.getElementById('handler');
     if (!status) return;
-    status.textContent = agent ? 'You are answering: the bot is silent.' : 'The bot is answering.';
-    document.getElementById('take-over').hidden = agent;
-    document.getElementById('hand-back').hidden = !agent;
+    status.className = `small handler ${handledBy}`;
+    status.textContent =
+      handledBy === 'agent'
+        ? `${agentName || 'A person'} is answering.`
+        : handledBy === 'waiting'
+          ? 'Waiting for a person — the bot is silent.'
+          : 'The bot is answering.';
+    document.getElementById('take-over').hidden = handledBy === 'agent';
+    document.getElementById('hand-back').hidden = handledBy === 'bot';
+    if (priority) document.getElementById('priority').hidden = priority !== 'high';
   }
 
   const events = new EventSource(`/api/admin/v1/bots/${encodeURIComponent(bot)}/events`);
@@ -83,7 +101,7 @@
   });
   events.addEventListener('handler', (e) => {
     const data = JSON.parse(e.data);
-    if (data.conversation_id === open) showHandler(data.handled_by);
+    if (data.conversation_id === open) showHandler(data.handled_by, data.agent_name, data.priority);
     refreshList();
   });
   events.addEventListener('resync', () => location.reload());
@@ -99,8 +117,9 @@
     if (res.ok) {
       box.value = '';
       error.hidden = true;
-      append(await res.json());
-      showHandler('agent');
+      const message = await res.json();
+      append(message);
+      showHandler('agent', message.author_name || me);
     } else {
       const body = await res.json().catch(() => ({}));
       error.textContent = body.error?.message || 'The reply could not be sent.';
@@ -113,11 +132,14 @@
       form.requestSubmit();
     }
   });
-  document.getElementById('take-over')?.addEventListener('click', async () => {
-    if ((await api('POST', `/conversations/${open}/takeover`)).ok) showHandler('agent');
-  });
-  document.getElementById('hand-back')?.addEventListener('click', async () => {
-    if ((await api('POST', `/conversations/${open}/handback`)).ok) showHandler('bot');
-  });
+  async function setHandler(action) {
+    const res = await api('POST', `/conversations/${open}/${action}`);
+    if (!res.ok) return;
+    const c = await res.json();
+    showHandler(c.handled_by, c.agent_name, c.priority);
+    refreshList();
+  }
+  document.getElementById('take-over')?.addEventListener('click', () => setHandler('takeover'));
+  document.getElementById('hand-back')?.addEventListener('click', () => setHandler('handback'));
   if (thread) thread.scrollTop = thread.scrollHeight;
 })();

@@ -82,6 +82,8 @@
   let chain = Promise.resolve(), retry = null, retryTimer = 0;
   let link = 0, ws = null, timer = 0, attempt = 0, wsFails = 0, renewals = 0;
   let polling = false, flushing = false, flushTimer = 0, typingTimer = 0;
+  let answering = null; // who answers the conversation: {handled_by: bot|waiting|agent, agent_name}
+  const drafts = new Map(); // stream id -> bubble of a bot answer still being written
   let ui = null;
 
   // ---------------------------------------------------------------------------------
@@ -233,7 +235,8 @@
     const conv = d.conversation || {};
     if (!keep && conv.id !== convId) clearLog(false);
     convId = conv.id;
-    sess = { token: d.session_token, authenticated: !!d.authenticated, ...id, contact: d.contact || null };
+    sess = { token: d.session_token, authenticated: !!d.authenticated, ...id, contact: d.contact || null, greeting: d.greeting };
+    answering = conv.handled_by ? { handled_by: conv.handled_by, agent_name: conv.agent_name } : null;
     blocked = false;
     lastId = 0;
     const history = Array.isArray(conv.messages) ? conv.messages : [];
@@ -307,6 +310,7 @@
     pending = [];
     unread = lastId = quiet = 0;
     convId = null;
+    answering = null;
     clearLog(true);
     if (ui) ui.text.value = '';
     paint();
@@ -348,6 +352,8 @@
       try { if (s.readyState === 0) s.onopen = () => s.close(); else s.close(); } catch { /* closed */ }
     }
     typingOn(false);
+    // A half-written answer whose stream was cut arrives whole with the backlog.
+    dropDrafts();
   }
 
   function openSocket() {
@@ -369,12 +375,20 @@
       if (f.type === 'ready') {
         ready = true;
         // A session reused after a reload learns its verified contact here.
-        if (f.contact && s === sess && !sess.contact) { sess.contact = f.contact; paint(); }
+        if (s === sess) {
+          if (f.contact && !sess.contact) sess.contact = f.contact;
+          if (typeof f.greeting === 'string') sess.greeting = f.greeting;
+          if (f.conversation) answering = f.conversation;
+          paint();
+        }
         clearTimeout(guard);
         wsFails = 0;
         healthy();
       } else if (f.type === 'message') ingest(f.message);
       else if (f.type === 'typing' && f.author !== 'visitor') typingOn(true);
+      else if (f.type === 'handler') { answering = f; paint(); }
+      else if (f.type === 'delta') draft(f.stream, f.text);
+      else if (f.type === 'stream_end') dropDrafts(f.stream);
     });
     sock.onclose = safe((e) => {
       clearTimeout(guard);
@@ -418,6 +432,10 @@
       if (r.status !== 200) return 'down';
       const items = Array.isArray(r.data.items) ? r.data.items : [];
       items.forEach(ingest);
+      if (r.data.conversation && r.data.conversation.handled_by !== (answering || {}).handled_by) {
+        answering = r.data.conversation;
+        paint();
+      }
       return items.length >= PAGE ? 'more' : 'ok';
     } catch {
       return s === sess ? 'down' : 'stale';
@@ -491,6 +509,7 @@
     place(el, m.id);
     if (!mine) {
       typingOn(false);
+      if (m.author === 'bot') dropDrafts();
       if (!isOpen && m.id > quiet) unread++;
       paint();
     }
@@ -519,12 +538,41 @@
     if (!text || blocked) return;
     ui.text.value = '';
     grow();
+    send(text);
+  }
+
+  function send(text) {
     const b = bubble('visitor', text);
     b.classList.add('pending');
     ui.log.insertBefore(b, ui.typing);
     ui.log.scrollTop = ui.log.scrollHeight;
     pending.push({ text, el: b });
     flush();
+  }
+
+  // A bot answer streaming in, token by token; the stored message replaces it.
+  function draft(id, text) {
+    if (!ui || typeof id !== 'string' || typeof text !== 'string') return;
+    const stick = nearEnd();
+    let b = drafts.get(id);
+    if (!b) {
+      typingOn(false);
+      b = bubble('bot', '');
+      b.classList.add('draft');
+      ui.log.insertBefore(b, ui.typing);
+      drafts.set(id, b);
+    }
+    b.lastChild.textContent += text;
+    if (stick) ui.log.scrollTop = ui.log.scrollHeight;
+  }
+
+  function dropDrafts(id) {
+    for (const [k, b] of drafts) {
+      if (id === undefined || k === id) {
+        b.remove();
+        drafts.delete(k);
+      }
+    }
   }
 
   // ---------------------------------------------------------------------------------
@@ -538,12 +586,13 @@
   const HTML = `
 <div class="w">
   <div class="panel" id="panel" role="dialog" hidden>
-    <header><h2></h2><button class="x" type="button" aria-label="Close chat">${icon('', 'M6 6l12 12M18 6L6 18')}</button></header>
+    <header><div class="t"><h2></h2><p class="sub" aria-live="polite"></p></div><button class="x" type="button" aria-label="Close chat">${icon('', 'M6 6l12 12M18 6L6 18')}</button></header>
     <div class="log" role="log" aria-live="polite">
       <div class="b them greet" hidden></div>
       <div class="typing" role="status" hidden><i></i><i></i><i></i></div>
     </div>
     <p class="status" hidden>${OFFLINE}…</p>
+    <div class="ask" hidden><button class="human" type="button">Talk to a person</button></div>
     <div class="compose">
       <textarea rows="1" aria-label="Message" placeholder="Write a message…" maxlength="4000"></textarea>
       <button class="send" type="button">Send</button>
@@ -575,7 +624,14 @@ button{font:inherit;cursor:pointer;-webkit-tap-highlight-color:transparent}
 .badge{position:fixed;right:12px;bottom:62px;min-width:22px;height:22px;padding:0 6px;border:2px solid #fff;border-radius:11px;background:#dc2626;color:#fff;font-size:12px;font-weight:700;line-height:18px;text-align:center;pointer-events:none}
 .panel{position:fixed;right:20px;bottom:88px;width:360px;height:560px;max-width:calc(100vw - 40px);max-height:calc(100vh - 108px);display:flex;flex-direction:column;background:#fff;border-radius:12px;overflow:hidden;box-shadow:0 12px 48px rgba(0,0,0,.18),0 2px 6px rgba(0,0,0,.08)}
 header{display:flex;align-items:center;gap:8px;padding:12px 10px 12px 18px;background:var(--c);color:var(--t)}
-h2{flex:1;margin:0;font-size:16px;font-weight:600;line-height:1.3;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+header .t{flex:1;min-width:0}
+.sub{margin:1px 0 0;font-size:12.5px;line-height:1.3;opacity:.88;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+.sub:empty{display:none}
+.ask{display:flex;justify-content:flex-end;padding:0 12px 6px}
+.human{margin:0;padding:4px 10px;border:1px solid #d1d5db;border-radius:999px;background:#fff;color:#374151;font-size:13px}
+.human:hover{background:#f3f4f6}
+.draft span:last-child::after{content:"▍";opacity:.5}
+h2{margin:0;font-size:16px;font-weight:600;line-height:1.3;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
 header :focus-visible{outline-color:currentColor}
 .x{display:flex;width:36px;height:36px;margin:0;padding:8px;border:0;border-radius:8px;background:none;color:inherit}
 .x:hover{background:rgba(128,128,128,.25)}
@@ -700,13 +756,14 @@ textarea:focus-visible{outline-offset:0}
     ui = {
       host, root, w: $('.w'), panel: $('.panel'), title: $('h2'), log: $('.log'), greet: $('.greet'),
       typing: $('.typing'), status: $('.status'), compose: $('.compose'), text: $('textarea'),
-      signin: $('.signin'), launch: $('.launch'), badge: $('.badge'), off: $('#off'), x: $('.x'),
+      signin: $('.signin'), ask: $('.ask'), sub: $('.sub'), launch: $('.launch'), badge: $('.badge'), off: $('#off'), x: $('.x'),
     };
     const on = (e, type, fn) => e.addEventListener(type, safe(fn));
     on(ui.launch, 'click', () => (isOpen ? close() : open(true)));
     on(ui.x, 'click', close);
     on($('.send'), 'click', () => { submit(); ui.text.focus(); });
     on(ui.text, 'input', grow);
+    on($('.human'), 'click', () => send("I'd like to talk to a person."));
     on(ui.text, 'keydown', (e) => {
       if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
         e.preventDefault();
@@ -759,12 +816,19 @@ textarea:focus-visible{outline-offset:0}
     launch.setAttribute('aria-label', isOpen ? 'Close chat' : 'Open chat');
     launch.setAttribute('aria-expanded', isOpen);
 
-    // Only the verified name (from the customer's API), never the page's data-name claim.
-    const who = sess && sess.contact && clean(sess.contact.name);
-    // "Hi {name}! How can we help?" -> "Hi! How can we help?" when the name is unknown.
-    const greeting = (b.greeting || '').replace(/^\s*\{name\}[\s,]*|[\s,]*\{name\}/g, (m) => (who ? m.replace('{name}', () => who) : ''));
-    ui.greet.textContent = greeting.trim();
-    ui.greet.hidden = !greeting.trim();
+    // The server renders the greeting from the verified contact only (never the page's
+    // data-* claims); before a session exists, the bot's greeting for anyone.
+    const greeting = clean(sess && typeof sess.greeting === 'string' ? sess.greeting : b.greeting) || '';
+    ui.greet.textContent = greeting;
+    ui.greet.hidden = !greeting;
+
+    // Who is answering: the bot, nobody yet (handed off), or a named person.
+    const a = (sess && answering) || {};
+    const agentName = clean(a.agent_name);
+    ui.sub.textContent = a.handled_by === 'waiting' ? 'Waiting for a person to join…'
+      : a.handled_by === 'agent' ? (agentName ? agentName + ' is answering' : 'A person is answering')
+        : sess ? 'Bot is answering' : '';
+    ui.ask.hidden = blocked || !sess || (a.handled_by && a.handled_by !== 'bot');
 
     // Removed rather than hidden: no message box at all while sign-in is required. The
     // element (and any text typed in it) comes back as it was.

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use concierge_authcall::{AuthClient, ClientConfig};
+use concierge_authcall::{guarded_http_client, AuthClient, ClientConfig};
+use concierge_bot::LlmClient;
 use concierge_store::postgres::PostgresStore;
 use concierge_store::sqlite::SqliteStore;
 use concierge_store::Store;
@@ -42,8 +43,13 @@ pub async fn services(config: Config) -> anyhow::Result<Services> {
         user_agent: format!("Concierge/{} (+custom-authentication)", env!("CARGO_PKG_VERSION")),
     })
     .context("cannot build the HTTP client")?;
+    // The bot's language model is called through the same address guard as customer APIs.
+    let llm_http =
+        guarded_http_client(config.allow_private_upstreams, &format!("Concierge/{}", env!("CARGO_PKG_VERSION")))
+            .context("cannot build the HTTP client")?;
+    let llm = LlmClient::new(llm_http, config.allow_private_upstreams);
     crate::http::metrics_handle();
-    Ok(Services::new(store, Arc::new(config), sealer, client))
+    Ok(Services::new(store, Arc::new(config), sealer, client, llm))
 }
 
 /// Serves on `listener` until `shutdown` completes, then lets requests in flight finish.

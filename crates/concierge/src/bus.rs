@@ -17,8 +17,12 @@ pub enum Event {
     Message(Message),
     /// `author` (`bot` or `agent`) is composing an answer.
     Typing { author: String },
-    /// The conversation is now handled by `handled_by` (`bot` or `agent`).
-    Handler { conversation_id: String, handled_by: String },
+    /// The conversation is now handled by `handled_by` (`bot`, `waiting` or `agent`).
+    Handler { conversation_id: String, handled_by: String, agent_name: Option<String>, priority: String },
+    /// A piece of a bot answer that a language model is writing; `stream` names the answer.
+    Delta { stream: String, text: String },
+    /// The answer `stream` is complete or abandoned; its stored message follows.
+    StreamEnd { stream: String },
 }
 
 /// The topic of everything that happens in a bot's conversations: the inbox listens here.
@@ -60,6 +64,7 @@ mod tests {
             seq,
             conversation_id: "c".into(),
             author: "visitor".into(),
+            author_name: None,
             text: "hi".into(),
             created_at: 0,
         })

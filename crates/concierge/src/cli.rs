@@ -100,6 +100,10 @@ pub enum UserCommand {
     Create {
         #[arg(long)]
         email: String,
+        /// The name visitors see on this person's answers (default: the part of the email
+        /// before the @).
+        #[arg(long)]
+        name: Option<String>,
         /// The password; prefer CONCIERGE_USER_PASSWORD so it stays out of shell history.
         #[arg(long, env = "CONCIERGE_USER_PASSWORD", hide_env_values = true)]
         password: String,

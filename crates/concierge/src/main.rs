@@ -35,9 +35,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             tracing::info!(%addr, "listening");
             app::serve(services, listener, app::shutdown_signal()).await
         }
-        Command::User(UserCommand::Create { email, password, workspace }) => {
+        Command::User(UserCommand::Create { email, name, password, workspace }) => {
             let store = app::open_store(&config::load_storage(cli.config.as_deref(), &cli.storage)?).await?;
-            let user = service::create_user(store.as_ref(), &email, &password, workspace.as_deref())
+            let user = service::create_user(store.as_ref(), &email, name.as_deref(), &password, workspace.as_deref())
                 .await
                 .map_err(describe)?;
             println!("Created user {} ({}) in workspace {}", user.email, user.id, user.workspace_id);

@@ -20,6 +20,6 @@ pub use method::{AdditionalField, IdentifyMethod, OnFailure, ParseEnumError};
 pub use profile::{parse_answer, AnswerError, VerifiedProfile, MAX_METADATA_BYTES};
 pub use secret::{hash_token, random_token, SigningSecret};
 pub use settings::{
-    normalise_origin, CustomAuthInput, CustomAuthSettings, FieldError, StaticHeader, UpstreamPolicy,
-    DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS, MIN_TIMEOUT_MS,
+    normalise_origin, parse_upstream_url, CustomAuthInput, CustomAuthSettings, FieldError, StaticHeader,
+    UpstreamPolicy, DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS, MIN_TIMEOUT_MS,
 };

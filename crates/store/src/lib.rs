@@ -56,8 +56,11 @@ pub trait Store: Send + Sync + 'static {
     /// revokes every other setup link, and creates the user. `None` when the link is
     /// unknown, expired or already used.
     async fn claim_setup(&self, token_hash: &str, user: NewUser<'_>) -> Result<Option<User>>;
+    /// Sets or clears a user's display name; `false` when the user does not exist.
+    async fn set_user_name(&self, user_id: &str, name: Option<&str>) -> Result<bool>;
 
     // Bots and their settings.
+    /// A bot with the default settings and the greeting [`DEFAULT_GREETING`].
     async fn create_bot(&self, workspace_id: &str, name: &str, now: i64) -> Result<Bot>;
     async fn get_bot(&self, bot_id: &str) -> Result<Option<Bot>>;
     async fn list_bots(&self, workspace_id: &str) -> Result<Vec<Bot>>;
@@ -70,6 +73,25 @@ pub trait Store: Send + Sync + 'static {
     async fn put_custom_auth(&self, record: &CustomAuthRecord) -> Result<()>;
     /// Replaces a bot's signing secrets (a rotation); `false` when it has no settings yet.
     async fn set_signing_secrets(&self, bot_id: &str, secrets: SigningSecrets<'_>) -> Result<bool>;
+    async fn get_llm(&self, bot_id: &str) -> Result<Option<LlmRecord>>;
+    /// Inserts or replaces the bot's language model settings. With `keep_key` the stored
+    /// API key stays as it is (none for a new record) and `record.api_key_sealed` is
+    /// ignored, so a settings save that does not touch the write-only key never forgets
+    /// it; without, `record.api_key_sealed` is stored, `None` included.
+    /// `Error::NotFound("bot")` when the bot does not exist.
+    async fn put_llm(&self, record: &LlmRecord, keep_key: bool) -> Result<()>;
+
+    // The knowledge base. Every write bumps the bot's `knowledge_revision` in the same
+    // transaction.
+    /// `Error::NotFound("bot")` when the bot does not exist.
+    async fn create_article(&self, article: NewArticle<'_>) -> Result<Article>;
+    /// Oldest first, all of them up to 2000.
+    async fn list_articles(&self, bot_id: &str) -> Result<Vec<Article>>;
+    async fn get_article(&self, article_id: &str) -> Result<Option<Article>>;
+    /// `None` when the article does not exist.
+    async fn update_article(&self, article_id: &str, title: &str, body: &str, now: i64) -> Result<Option<Article>>;
+    /// Whether the article existed.
+    async fn delete_article(&self, article_id: &str) -> Result<bool>;
 
     // Contacts.
     /// Finds the contact of `bot_id` with this identify method and normalised value, or
@@ -93,16 +115,19 @@ pub trait Store: Send + Sync + 'static {
     async fn add_message(&self, message: NewMessage<'_>) -> Result<Message>;
     /// Oldest first, those with a sequence number greater than `after`.
     async fn list_messages(&self, conversation_id: &str, after: i64, limit: u32) -> Result<Vec<Message>>;
-    /// A bot's conversations that have messages, most recently active first, each with
-    /// its contact's name and latest message.
+    /// A bot's conversations that have messages, each with its contact's name and latest
+    /// message: first those waiting for an agent (high priority before normal), then the
+    /// others, each group most recently active first.
     async fn list_inbox(&self, bot_id: &str, limit: u32) -> Result<Vec<InboxItem>>;
     async fn get_conversation(&self, conversation_id: &str) -> Result<Option<Conversation>>;
-    /// `bot` or `agent`; `None` when the conversation does not exist.
+    /// Hands the conversation to whoever `change` names, with its priority and agent name.
+    /// `None` when the conversation does not exist or `change.expected` is set and did not
+    /// match its handler, leaving it unchanged; a caller that needs to know which re-reads
+    /// it.
     async fn set_conversation_handler(
         &self,
         conversation_id: &str,
-        handled_by: &str,
-        now: i64,
+        change: &HandlerChange<'_>,
     ) -> Result<Option<Conversation>>;
     /// A contact's conversations, most recently active first (at most 100).
     async fn contact_conversations(&self, contact_id: &str) -> Result<Vec<Conversation>>;
@@ -127,6 +152,12 @@ pub trait Store: Send + Sync + 'static {
 
 /// The name of the workspace [`Store::default_workspace`] creates.
 pub const DEFAULT_WORKSPACE_NAME: &str = "Default";
+
+/// The greeting of a new bot, a Jinja template: the contact's name, else "there".
+pub const DEFAULT_GREETING: &str = r#"Hi {{ contact.name | default("there") }}! How can we help?"#;
+
+/// How many articles [`Store::list_articles`] returns at most.
+const MAX_ARTICLES: i64 = 2000;
 
 /// A new row id: a UUIDv7 string, so ids sort in creation order (`ORDER BY id DESC` is
 /// newest first and pagination cursors are plain ids).

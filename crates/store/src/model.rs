@@ -13,6 +13,8 @@ pub struct NewUser<'a> {
     pub email: &'a str,
     /// An argon2 PHC string.
     pub password_hash: &'a str,
+    /// The display name agents answer under.
+    pub name: Option<&'a str>,
     pub now: i64,
 }
 
@@ -22,6 +24,8 @@ pub struct User {
     pub workspace_id: String,
     pub email: String,
     pub password_hash: String,
+    /// The display name agents answer under (shown to visitors next to their messages).
+    pub name: Option<String>,
     pub created_at: i64,
 }
 
@@ -31,6 +35,7 @@ impl std::fmt::Debug for User {
             .field("id", &self.id)
             .field("workspace_id", &self.workspace_id)
             .field("email", &self.email)
+            .field("name", &self.name)
             .finish_non_exhaustive()
     }
 }
@@ -65,10 +70,25 @@ pub struct Bot {
     pub name: String,
     /// `#rrggbb`: the widget's accent colour.
     pub color: String,
-    /// The widget's first bubble; `{name}` stands for the contact's name.
+    /// The widget's first bubble: a Jinja template, rendered with the signed-in contact as
+    /// `contact` (see [`crate::DEFAULT_GREETING`]).
     pub greeting: String,
     /// What the widget shows when the chat requires signing in.
     pub signin_text: String,
+    /// Bumped by every write of one of the bot's articles, in the same transaction: a
+    /// search index built at an older revision is stale.
+    pub knowledge_revision: i64,
+    /// The bot's answer rules, a JSON array (`[]` for a new bot) that the bot interprets
+    /// and the store keeps as given.
+    #[sqlx(json)]
+    pub rules: Value,
+    /// Percent, 0 to 100: below this confidence the bot does not answer from the knowledge
+    /// base (35 for a new bot).
+    pub confidence_threshold: i64,
+    /// What the bot says when it is not sure and asks a person to join.
+    pub not_sure_text: String,
+    /// What the bot says when it hands the conversation to a person.
+    pub handoff_text: String,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -80,6 +100,58 @@ pub struct BotUpdate<'a> {
     pub color: Option<&'a str>,
     pub greeting: Option<&'a str>,
     pub signin_text: Option<&'a str>,
+    pub rules: Option<&'a Value>,
+    pub confidence_threshold: Option<i64>,
+    pub not_sure_text: Option<&'a str>,
+    pub handoff_text: Option<&'a str>,
+}
+
+/// An article of a bot's knowledge base.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Article {
+    pub id: String,
+    pub bot_id: String,
+    pub title: String,
+    pub body: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+pub struct NewArticle<'a> {
+    pub bot_id: &'a str,
+    pub title: &'a str,
+    pub body: &'a str,
+    pub now: i64,
+}
+
+/// A bot's language model settings as stored. The API key is sealed by the caller before
+/// it gets here, and never shown again: `Debug` only tells whether there is one.
+#[derive(Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct LlmRecord {
+    pub bot_id: String,
+    pub enabled: bool,
+    pub base_url: String,
+    pub model: String,
+    pub api_key_sealed: Option<String>,
+    pub timeout_ms: i64,
+    /// What the bot tells the model about how to answer.
+    pub instructions: String,
+    pub updated_at: i64,
+}
+
+impl std::fmt::Debug for LlmRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LlmRecord")
+            .field("bot_id", &self.bot_id)
+            .field("enabled", &self.enabled)
+            .field("base_url", &self.base_url)
+            .field("model", &self.model)
+            .field("has_api_key", &self.api_key_sealed.is_some())
+            .field("timeout_ms", &self.timeout_ms)
+            .field("instructions", &self.instructions)
+            .field("updated_at", &self.updated_at)
+            .finish()
+    }
 }
 
 /// A bot's Custom Authentication settings as stored. Secret values (signing secrets,
@@ -177,10 +249,27 @@ pub struct Conversation {
     pub id: String,
     pub bot_id: String,
     pub contact_id: Option<String>,
-    /// `bot` (the bot answers) or `agent` (a person took over; the bot stays silent).
+    /// `bot` (the bot answers), `waiting` (handed off, waiting for an agent; the bot stays
+    /// silent) or `agent` (a person took over; the bot stays silent).
     pub handled_by: String,
+    /// `normal` or `high`; the inbox lists waiting conversations of high priority first.
+    pub priority: String,
+    /// The person answering, shown in the widget.
+    pub agent_name: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+/// Who handles a conversation from now on; see [`Conversation`] for the values.
+#[derive(Debug, Clone, Copy)]
+pub struct HandlerChange<'a> {
+    pub handled_by: &'a str,
+    pub priority: &'a str,
+    pub agent_name: Option<&'a str>,
+    /// Only change a conversation whose handled_by is this (compare-and-set), e.g. the bot
+    /// hands off only while it still handles the conversation.
+    pub expected: Option<&'a str>,
+    pub now: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -195,6 +284,9 @@ pub struct NewMessage<'a> {
     pub conversation_id: &'a str,
     /// `visitor`, `bot` or `agent`.
     pub author: &'a str,
+    /// The bot's name for bot messages, the agent's display name for agent messages, `None`
+    /// for the visitor.
+    pub author_name: Option<&'a str>,
     pub text: &'a str,
     pub now: i64,
 }
@@ -206,6 +298,8 @@ pub struct Message {
     pub seq: i64,
     pub conversation_id: String,
     pub author: String,
+    /// See [`NewMessage::author_name`].
+    pub author_name: Option<String>,
     pub text: String,
     pub created_at: i64,
 }
@@ -270,6 +364,8 @@ pub struct InboxItem {
     pub bot_id: String,
     pub contact_id: Option<String>,
     pub handled_by: String,
+    pub priority: String,
+    pub agent_name: Option<String>,
     pub updated_at: i64,
     pub contact_name: Option<String>,
     pub contact_email: Option<String>,

@@ -8,6 +8,8 @@ mod stories {
     pub mod attempts;
     pub mod bots;
     pub mod contacts;
+    pub mod handoff;
+    pub mod knowledge;
     pub mod logins;
     pub mod messages;
     pub mod sessions;
@@ -16,8 +18,11 @@ mod stories {
 }
 
 use concierge_store::testing::{temp_sqlite, TempDir, TempPostgres};
-use concierge_store::{PostgresStore, SqliteStore, Store};
-use sqlx::{Connection, PgConnection, SqliteConnection};
+use concierge_store::{Bot, PostgresStore, SqliteStore, Store, DEFAULT_GREETING};
+use serde_json::json;
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{Connection, Executor, PgConnection, SqliteConnection};
 
 /// Declares a `sqlite::<story>` and a `postgres::<story>` test for each story.
 macro_rules! on_both_backends {
@@ -57,6 +62,11 @@ on_both_backends!(
     bots::bots_are_created_listed_and_renamed,
     bots::custom_auth_round_trips_and_is_replaced,
     bots::corrupt_custom_auth_is_reported,
+    bots::answer_settings_have_defaults_and_round_trip,
+    bots::llm_settings_keep_or_replace_the_key,
+    knowledge::articles_are_written_and_each_write_bumps_the_revision,
+    knowledge::concurrent_article_writes_all_bump_the_revision,
+    knowledge::articles_and_llm_settings_go_with_their_bot,
     contacts::upsert_creates_then_replaces_the_profile,
     contacts::contacts_are_found_by_normalised_identifier,
     contacts::contacts_are_listed_newest_first_in_pages,
@@ -78,12 +88,17 @@ on_both_backends!(
     messages::concurrent_messages_get_distinct_increasing_seqs,
     messages::message_to_a_missing_conversation_is_not_found,
     messages::the_newest_messages_come_oldest_first,
+    messages::messages_keep_their_authors_names,
+    handoff::the_bot_hands_off_only_while_it_handles_the_conversation,
+    handoff::one_of_concurrent_takers_wins,
+    handoff::the_inbox_lists_waiting_conversations_first,
     attempts::attempts_are_filtered_paged_and_purged,
     attempts::page_sizes_are_clamped,
     attempts::attempts_are_counted_per_outcome_and_bucket,
     logins::the_first_user_is_created_once_through_a_setup_link,
     logins::a_failed_claim_keeps_the_link,
     logins::logins_find_their_user_until_they_expire_or_end,
+    logins::users_have_display_names,
 );
 
 #[tokio::test]
@@ -150,4 +165,85 @@ async fn postgres_temp_database_is_dropped_by_the_guard() {
     let err = PgConnection::connect(&url).await.expect_err("the database is gone");
     assert!(err.to_string().contains("does not exist"), "{err}");
     store.close().await;
+}
+
+/// Greetings as migrations 0001 to 0004 stored them (`{name}` and otherwise literal text),
+/// and the Jinja templates 0005 makes of them. `None`: the column's default.
+const GREETINGS: [(Option<&str>, &str); 5] = [
+    (None, DEFAULT_GREETING),
+    (
+        Some("Hello {name}, {name}!"),
+        r#"Hello {{ contact.name | default("there") }}, {{ contact.name | default("there") }}!"#,
+    ),
+    (Some("No name, it's me."), "No name, it's me."),
+    (
+        Some("Codes look like {{code}}, {% or {# here, {name}."),
+        concat!(
+            r#"{% raw %}Codes look like {{code}}, {% or {# here, {% endraw %}"#,
+            r#"{{ contact.name | default("there") }}{% raw %}.{% endraw %}"#,
+        ),
+    ),
+    (Some("{{name}"), r#"{% raw %}{{% endraw %}{{ contact.name | default("there") }}{% raw %}{% endraw %}"#),
+];
+
+/// Only the migrations before 0005.
+fn up_to_0004(mut migrator: Migrator) -> Migrator {
+    migrator.migrations = migrator.migrations.iter().filter(|m| m.version <= 4).cloned().collect::<Vec<_>>().into();
+    migrator
+}
+
+/// A workspace with a bot per greeting of [`GREETINGS`], in SQL both backends run.
+fn old_bots() -> String {
+    let mut sql = "INSERT INTO workspaces (id, name, created_at) VALUES ('w', 'Old', 1);".to_owned();
+    for (i, (greeting, _)) in GREETINGS.iter().enumerate() {
+        sql += &match greeting {
+            Some(greeting) => format!(
+                "INSERT INTO bots (id, workspace_id, name, greeting, created_at, updated_at)
+                 VALUES ('b{i}', 'w', 'Bot', '{}', 1, 1);",
+                greeting.replace('\'', "''")
+            ),
+            None => format!(
+                "INSERT INTO bots (id, workspace_id, name, created_at, updated_at) VALUES ('b{i}', 'w', 'Bot', 1, 1);"
+            ),
+        };
+    }
+    sql
+}
+
+fn assert_upgraded(bots: &[Bot]) {
+    let greetings: Vec<_> = bots.iter().map(|bot| bot.greeting.as_str()).collect();
+    assert_eq!(greetings, GREETINGS.map(|(_, template)| template));
+    for bot in bots {
+        assert_eq!((bot.knowledge_revision, &bot.rules, bot.confidence_threshold), (0, &json!([]), 35));
+        assert!(bot.not_sure_text.starts_with("I'm not sure") && bot.handoff_text.starts_with("I'm bringing"));
+    }
+}
+
+#[tokio::test]
+async fn sqlite_0005_turns_greetings_into_templates() {
+    let dir = TempDir::new().expect("create a temporary directory");
+    let path = dir.path().join("concierge.db");
+    let options = SqliteConnectOptions::new().filename(&path).create_if_missing(true);
+    let mut conn = SqliteConnection::connect_with(&options).await.expect("create the file");
+    up_to_0004(sqlx::migrate!("./migrations/sqlite")).run(&mut conn).await.expect("migrate to 0004");
+    conn.execute(old_bots().as_str()).await.expect("insert old bots");
+    conn.close().await.expect("close");
+
+    let store = SqliteStore::open(&path).await.expect("open and migrate to 0005");
+    assert_upgraded(&store.list_bots("w").await.expect("list bots"));
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_0005_turns_greetings_into_templates() {
+    let Some(db) = TempPostgres::create().await else { return };
+    let mut conn = PgConnection::connect(&db.url).await.expect("connect");
+    up_to_0004(sqlx::migrate!("./migrations/postgres")).run(&mut conn).await.expect("migrate to 0004");
+    conn.execute(old_bots().as_str()).await.expect("insert old bots");
+    conn.close().await.expect("close");
+
+    let store = PostgresStore::connect(&db.url, 1).await.expect("connect and migrate to 0005");
+    assert_upgraded(&store.list_bots("w").await.expect("list bots"));
+    store.close().await;
+    db.drop_db().await;
 }

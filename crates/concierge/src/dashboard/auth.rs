@@ -226,13 +226,15 @@ pub async fn setup_page(State(s): State<Services>, Query(q): Query<SetupQuery>) 
     let token = q.token.unwrap_or_default();
     let valid = !token.is_empty() && s.setup_link_valid(&token).await.unwrap_or(false);
     let status = if valid { StatusCode::OK } else { StatusCode::GONE };
-    render(status, "setup.html", context! { valid, token, email => "" })
+    render(status, "setup.html", context! { valid, token, email => "", name => "" })
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct SetupForm {
     token: String,
     email: String,
+    #[serde(default)]
+    name: String,
     password: String,
 }
 
@@ -243,7 +245,7 @@ pub async fn setup(State(s): State<Services>, headers: HeaderMap, Form(form): Fo
     if !same_origin(&headers) {
         return message(StatusCode::FORBIDDEN, "Request refused", "Use the setup page itself.");
     }
-    match s.complete_setup(&form.token, &form.email, &form.password).await {
+    match s.complete_setup(&form.token, &form.email, Some(&form.name), &form.password).await {
         Ok(login) => {
             let mut r = Redirect::to("/bots").into_response();
             r.headers_mut().insert(header::SET_COOKIE, login_cookie_header(&s, &headers, &login));
@@ -254,7 +256,7 @@ pub async fn setup(State(s): State<Services>, headers: HeaderMap, Form(form): Fo
             render(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "setup.html",
-                context! { valid => true, token => form.token, email => form.email, errors },
+                context! { valid => true, token => form.token, email => form.email, name => form.name, errors },
             )
         }
         Err(Error::BadRequest { .. }) => render(StatusCode::GONE, "setup.html", context! { valid => false }),

@@ -1,5 +1,6 @@
-//! The inbox page: conversations updating live, the open conversation with its contact,
-//! agent replies, take over and hand back (the page's script drives the JSON API).
+//! The inbox page: conversations updating live (those waiting for a person first), the
+//! open conversation with its contact, agent replies, take over and resolve (the page's
+//! script drives the JSON API).
 
 use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
@@ -27,6 +28,16 @@ pub fn routes() -> OpenApiRouter<Services> {
 pub async fn script() -> Response {
     ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=300")], SCRIPT)
         .into_response()
+}
+
+/// Who wrote a message, as the thread shows it: the person's name on agent answers.
+fn author_label(author: &str, name: Option<&str>) -> String {
+    match (author, name) {
+        ("agent", Some(name)) => name.to_owned(),
+        ("agent", None) => "Agent".to_owned(),
+        ("bot", _) => "Bot".to_owned(),
+        _ => "Visitor".to_owned(),
+    }
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -76,8 +87,8 @@ async fn inbox(s: &Services, who: &SignedIn, q: InboxQuery) -> Result<Response, 
         .into_iter()
         .map(|i| {
             context! {
-                id => i.id.clone(), handled_by => i.handled_by.clone(), last_text => i.last_text.clone(),
-                who => who_label(i.contact_name.as_deref(), i.contact_email.as_deref()),
+                id => i.id, handled_by => i.handled_by, priority => i.priority, agent_name => i.agent_name,
+                last_text => i.last_text, who => who_label(i.contact_name.as_deref(), i.contact_email.as_deref()),
             }
         })
         .collect();
@@ -86,10 +97,17 @@ async fn inbox(s: &Services, who: &SignedIn, q: InboxQuery) -> Result<Response, 
             contact.as_ref().and_then(|x| x.name.as_deref()),
             contact.as_ref().and_then(|x| x.email.as_deref()),
         );
-        context! { id => c.id, handled_by => c.handled_by, who => label }
+        context! { id => c.id, handled_by => c.handled_by, priority => c.priority, agent_name => c.agent_name, who => label }
     });
-    let messages: Vec<_> =
-        messages.into_iter().map(|m| context! { id => m.seq, author => m.author, text => m.text }).collect();
+    let messages: Vec<_> = messages
+        .into_iter()
+        .map(|m| {
+            let label = author_label(&m.author, m.author_name.as_deref());
+            context! { id => m.seq, author => m.author, label, text => m.text }
+        })
+        .collect();
+    // Answering takes a conversation over under this name; the script shows it at once.
+    let me_name = s.agent_name(&me).await?;
     let contact = contact.map(|c| {
         context! {
             id => c.id, name => c.name, email => c.email, phone_number => c.phone_number,
@@ -102,6 +120,7 @@ async fn inbox(s: &Services, who: &SignedIn, q: InboxQuery) -> Result<Response, 
         context! {
             user => who.user_context(), csrf => who.csrf.clone(), section => "inbox",
             bots => bot_options(&bots), bot_id => bot.map(|b| b.id), items, conversation, messages, contact, metadata,
+            me_name,
         },
     ))
 }

@@ -25,7 +25,7 @@ pub fn routes() -> OpenApiRouter<Services> {
     OpenApiRouter::new().routes(routes!(contacts_page)).routes(routes!(contact_page)).routes(routes!(auth_log_page))
 }
 
-fn when(ms: i64) -> String {
+pub(super) fn when(ms: i64) -> String {
     DateTime::<Utc>::from_timestamp_millis(ms).map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_default()
 }
 

@@ -54,7 +54,16 @@ pub async fn patch_bot(
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<PatchBotBody>,
 ) -> ApiResult<Json<BotDto>> {
-    let patch = BotPatch { name: body.name, color: body.color, greeting: body.greeting, signin_text: body.signin_text };
+    let patch = BotPatch {
+        name: body.name,
+        color: body.color,
+        greeting: body.greeting,
+        signin_text: body.signin_text,
+        confidence_threshold: body.confidence_threshold,
+        not_sure_text: body.not_sure_text,
+        handoff_text: body.handoff_text,
+        rules: body.rules,
+    };
     Ok(Json(s.update_bot(&who, &id, patch).await?.into()))
 }
 

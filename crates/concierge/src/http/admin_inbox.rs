@@ -31,8 +31,12 @@ pub struct InboxItemDto {
     pub contact_id: Option<String>,
     pub contact_name: Option<String>,
     pub contact_email: Option<String>,
-    /// `bot` or `agent`.
+    /// `bot`, `waiting` (handed to the team, nobody joined yet) or `agent`.
     pub handled_by: String,
+    /// `normal` or `high` (set by a handoff rule).
+    pub priority: String,
+    /// The person answering, when `handled_by` is `agent`.
+    pub agent_name: Option<String>,
     pub last_author: String,
     pub last_text: String,
     pub last_message_id: i64,
@@ -49,8 +53,11 @@ pub struct ConversationDto {
     pub id: String,
     pub bot_id: String,
     pub contact_id: Option<String>,
-    /// `bot` or `agent`.
+    /// `bot`, `waiting` or `agent`.
     pub handled_by: String,
+    /// `normal` or `high`.
+    pub priority: String,
+    pub agent_name: Option<String>,
     pub updated_at: String,
 }
 
@@ -61,6 +68,8 @@ impl From<concierge_store::Conversation> for ConversationDto {
             bot_id: c.bot_id,
             contact_id: c.contact_id,
             handled_by: c.handled_by,
+            priority: c.priority,
+            agent_name: c.agent_name,
             updated_at: rfc3339(c.updated_at),
         }
     }
@@ -84,7 +93,8 @@ pub struct AfterQuery {
     pub after: Option<i64>,
 }
 
-/// A bot's conversations that have messages, most recently active first.
+/// A bot's conversations that have messages: those waiting for an agent first (high
+/// priority before normal), then the rest, each group most recently active first.
 #[utoipa::path(get, path = "/api/admin/v1/bots/{id}/conversations", tag = "inbox", security(("bearer" = [])),
     params(("id" = String, Path)), responses((status = 200, body = InboxDto), (status = 404, body = ErrorBody)))]
 pub async fn inbox(
@@ -102,6 +112,8 @@ pub async fn inbox(
             contact_name: i.contact_name,
             contact_email: i.contact_email,
             handled_by: i.handled_by,
+            priority: i.priority,
+            agent_name: i.agent_name,
             last_author: i.last_author,
             last_text: i.last_text,
             last_message_id: i.last_seq,
@@ -150,7 +162,7 @@ pub async fn take_over(
     Ok(Json(s.set_handler(&who, &id, Handler::Agent).await?.into()))
 }
 
-/// Hand the conversation back to the bot.
+/// Resolve the conversation: it goes back to the bot, at normal priority.
 #[utoipa::path(post, path = "/api/admin/v1/conversations/{id}/handback", tag = "inbox", security(("bearer" = [])),
     params(("id" = String, Path)), responses((status = 200, body = ConversationDto), (status = 404, body = ErrorBody)))]
 pub async fn hand_back(
@@ -197,10 +209,13 @@ pub async fn events(
                 Ok(Event::Message(m)) => SseEvent::default().event("message").data(
                     json!({"conversation_id": m.conversation_id.clone(), "message": MessageDto::from(m)}).to_string(),
                 ),
-                Ok(Event::Handler { conversation_id, handled_by }) => SseEvent::default()
-                    .event("handler")
-                    .data(json!({"conversation_id": conversation_id, "handled_by": handled_by}).to_string()),
-                Ok(Event::Typing { .. }) => continue,
+                Ok(Event::Handler { conversation_id, handled_by, agent_name, priority }) => {
+                    SseEvent::default().event("handler").data(
+                        json!({"conversation_id": conversation_id, "handled_by": handled_by, "agent_name": agent_name, "priority": priority})
+                            .to_string(),
+                    )
+                }
+                Ok(Event::Typing { .. } | Event::Delta { .. } | Event::StreamEnd { .. }) => continue,
                 // Fell behind: tell the page to reload its view rather than miss something.
                 Err(RecvError::Lagged(_)) => SseEvent::default().event("resync").data("{}"),
                 Err(RecvError::Closed) => return None,

@@ -18,10 +18,21 @@ pub struct BotDto {
     pub name: String,
     /// The widget's accent colour, `#rrggbb`.
     pub color: String,
-    /// The widget's first bubble; `{name}` stands for the contact's name.
+    /// The widget's first bubble: a template (docs/bot.md), e.g.
+    /// `Hi {{ contact.name | default("there") }}! How can we help?`.
     pub greeting: String,
     /// Shown instead of the chat when it requires signing in.
     pub signin_text: String,
+    /// How sure the bot must be of its best article to answer with it, in percent; below,
+    /// it says `not_sure_text` and hands the conversation to the team.
+    pub confidence_threshold: i64,
+    /// Template said when no article is a confident enough match.
+    pub not_sure_text: String,
+    /// Template said when the conversation is handed to the team.
+    pub handoff_text: String,
+    /// Rules on the contact's verified data and the message, first match wins (docs/bot.md).
+    #[schema(value_type = Vec<concierge_bot::Rule>)]
+    pub rules: Value,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -35,6 +46,10 @@ impl From<concierge_store::Bot> for BotDto {
             color: b.color,
             greeting: b.greeting,
             signin_text: b.signin_text,
+            confidence_threshold: b.confidence_threshold,
+            not_sure_text: b.not_sure_text,
+            handoff_text: b.handoff_text,
+            rules: b.rules,
             created_at: rfc3339(b.created_at),
             updated_at: rfc3339(b.updated_at),
         }
@@ -56,8 +71,15 @@ pub struct PatchBotBody {
     pub name: Option<String>,
     /// `#rrggbb` or `#rgb`.
     pub color: Option<String>,
+    /// A template (docs/bot.md).
     pub greeting: Option<String>,
     pub signin_text: Option<String>,
+    /// 0 to 100.
+    pub confidence_threshold: Option<i64>,
+    pub not_sure_text: Option<String>,
+    pub handoff_text: Option<String>,
+    /// Replaces all of the bot's rules.
+    pub rules: Option<Vec<concierge_bot::Rule>>,
 }
 
 /// What the widget needs to draw a bot.
@@ -336,19 +358,47 @@ pub struct MessageDto {
     pub id: i64,
     /// `visitor`, `bot` or `agent`.
     pub author: String,
+    /// The bot's name on bot messages, the person's name on agent messages.
+    pub author_name: Option<String>,
+    /// Plain text, never HTML.
     pub text: String,
     pub created_at: String,
 }
 
 impl From<concierge_store::Message> for MessageDto {
     fn from(m: concierge_store::Message) -> Self {
-        Self { id: m.seq, author: m.author, text: m.text, created_at: rfc3339(m.created_at) }
+        Self {
+            id: m.seq,
+            author: m.author,
+            author_name: m.author_name,
+            text: m.text,
+            created_at: rfc3339(m.created_at),
+        }
+    }
+}
+
+/// Who answers a conversation.
+#[derive(Serialize, ToSchema)]
+pub struct HandlerDto {
+    pub id: String,
+    /// `bot`, `waiting` (handed to the team, nobody joined yet) or `agent`.
+    pub handled_by: String,
+    /// The person answering, when `handled_by` is `agent`.
+    pub agent_name: Option<String>,
+}
+
+impl From<&concierge_store::Conversation> for HandlerDto {
+    fn from(c: &concierge_store::Conversation) -> Self {
+        Self { id: c.id.clone(), handled_by: c.handled_by.clone(), agent_name: c.agent_name.clone() }
     }
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct ConversationDto {
     pub id: String,
+    /// `bot`, `waiting` or `agent`.
+    pub handled_by: String,
+    pub agent_name: Option<String>,
     pub messages: Vec<MessageDto>,
 }
 
@@ -363,6 +413,12 @@ pub struct WidgetContactDto {
     pub phone_number: Option<String>,
 }
 
+impl From<concierge_store::Contact> for WidgetContactDto {
+    fn from(c: concierge_store::Contact) -> Self {
+        Self { id: c.id, external_id: c.external_id, email: c.email, name: c.name, phone_number: c.phone_number }
+    }
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct SessionDto {
     /// Opaque; send as `Authorization: Bearer …`. Only its hash is stored.
@@ -372,5 +428,7 @@ pub struct SessionDto {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub auth_error: Option<OutcomeDto>,
     pub contact: Option<WidgetContactDto>,
+    /// The bot's greeting rendered for the verified contact (anonymous: the defaults).
+    pub greeting: String,
     pub conversation: ConversationDto,
 }

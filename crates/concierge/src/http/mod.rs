@@ -4,6 +4,8 @@
 
 mod admin_bots;
 mod admin_inbox;
+mod admin_knowledge;
+mod admin_llm;
 mod admin_records;
 mod assets;
 mod dto;
@@ -42,6 +44,7 @@ const MAX_BODY_BYTES: usize = 64 * 1024;
         (name = "custom-auth", description = "Admin API: Custom Authentication"),
         (name = "contacts", description = "Admin API: contacts"),
         (name = "inbox", description = "Admin API: conversations, agent replies, handoff"),
+        (name = "knowledge", description = "Admin API: knowledge base and answer preview"),
         (name = "widget", description = "Widget API"),
         (name = "ops", description = "Operations"),
         (name = "dashboard", description = "Dashboard pages (HTML)"),
@@ -103,6 +106,10 @@ pub fn api() -> OpenApiRouter<Services> {
         .routes(routes!(admin_bots::get_custom_auth, admin_bots::put_custom_auth))
         .routes(routes!(admin_bots::rotate_secret))
         .routes(routes!(admin_bots::test_custom_auth))
+        .routes(routes!(admin_llm::get_llm, admin_llm::put_llm))
+        .routes(routes!(admin_knowledge::create_article, admin_knowledge::list_articles))
+        .routes(routes!(admin_knowledge::get_article, admin_knowledge::put_article, admin_knowledge::delete_article))
+        .routes(routes!(admin_knowledge::ask))
         .routes(routes!(admin_records::list_contacts))
         .routes(routes!(admin_records::get_contact))
         .routes(routes!(admin_records::list_attempts))

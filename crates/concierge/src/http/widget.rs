@@ -45,15 +45,12 @@ pub async fn start_session(
             expires_at: crate::service::rfc3339(started.expires_at),
             authenticated: started.authenticated,
             auth_error: started.auth_error.map(|f| OutcomeDto { code: f.code.as_str().into(), message: f.message }),
-            contact: started.contact.map(|c| WidgetContactDto {
-                id: c.id,
-                external_id: c.external_id,
-                email: c.email,
-                name: c.name,
-                phone_number: c.phone_number,
-            }),
+            contact: started.contact.map(WidgetContactDto::from),
+            greeting: started.greeting,
             conversation: ConversationDto {
                 id: started.conversation.id,
+                handled_by: started.conversation.handled_by,
+                agent_name: started.conversation.agent_name,
                 messages: started.messages.into_iter().map(Into::into).collect(),
             },
         }),
@@ -66,10 +63,10 @@ pub async fn start_session(
 pub async fn public_bot(State(s): State<Services>, ApiPath(id): ApiPath<String>) -> ApiResult<Json<PublicBotDto>> {
     let (bot, signin_required) = s.public_bot(&id).await?;
     Ok(Json(PublicBotDto {
+        greeting: s.greeting(&bot, None),
         id: bot.id,
         name: bot.name,
         color: bot.color,
-        greeting: bot.greeting,
         signin_text: bot.signin_text,
         signin_required,
     }))
@@ -111,6 +108,8 @@ pub struct AfterQuery {
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct MessageListDto {
     pub items: Vec<MessageDto>,
+    /// Who answers the conversation now.
+    pub conversation: HandlerDto,
 }
 
 /// Send a message as the visitor.
@@ -140,5 +139,6 @@ pub async fn list_messages(
         return Err(Error::BadRequest { code: "invalid_query", message: "after must be 0 or more.".into() }.into());
     }
     let items = s.messages_after(&session, after).await?.into_iter().map(Into::into).collect();
-    Ok(Json(MessageListDto { items }))
+    let conversation = s.widget_conversation(&session).await?;
+    Ok(Json(MessageListDto { items, conversation: HandlerDto::from(&conversation) }))
 }

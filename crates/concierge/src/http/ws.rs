@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
 
-use super::dto::MessageDto;
+use super::dto::{HandlerDto, MessageDto, WidgetContactDto};
 use crate::bus::Event;
 use crate::service::{Error, Services};
 
@@ -70,14 +70,18 @@ async fn serve(s: Services, socket: WebSocket, origin: Option<String>) -> Result
     // Subscribe before reading the backlog, so nothing written in between is missed; the
     // id check below drops what both paths deliver.
     let mut events = s.bus.subscribe(&session.conversation_id);
-    // The verified contact, so a widget that reuses a stored session can still greet by name.
-    let contact = match &session.contact_id {
-        Some(id) => s.store.get_contact(id).await.ok().flatten().map(|c| {
-            json!({"id": c.id, "external_id": c.external_id, "email": c.email, "name": c.name, "phone_number": c.phone_number})
-        }),
-        None => None,
+    // The verified contact and its greeting, so a widget that reuses a stored session can
+    // still greet by name, and who answers the conversation.
+    let state = match s.widget_state(&session).await {
+        Ok(state) => state,
+        Err(e) => return refuse(&mut tx, e).await,
     };
-    tx.send(text(json!({"type": "ready", "contact": contact}))).await?;
+    let contact = state.contact.map(WidgetContactDto::from);
+    let conversation = HandlerDto::from(&state.conversation);
+    tx.send(text(
+        json!({"type": "ready", "contact": contact, "greeting": state.greeting, "conversation": conversation}),
+    ))
+    .await?;
     let mut last = after.unwrap_or(0).max(0);
     last = send_backlog(&s, &session, &mut tx, last).await?;
 
@@ -92,7 +96,13 @@ async fn serve(s: Services, socket: WebSocket, origin: Option<String>) -> Result
                 }
                 Ok(Event::Message(_)) => {}
                 Ok(Event::Typing { author }) => tx.send(text(json!({"type": "typing", "author": author}))).await?,
-                Ok(Event::Handler { .. }) => {}
+                Ok(Event::Handler { handled_by, agent_name, priority, .. }) => {
+                    tx.send(text(json!({"type": "handler", "handled_by": handled_by, "agent_name": agent_name, "priority": priority}))).await?;
+                }
+                Ok(Event::Delta { stream, text: piece }) => {
+                    tx.send(text(json!({"type": "delta", "stream": stream, "text": piece}))).await?;
+                }
+                Ok(Event::StreamEnd { stream }) => tx.send(text(json!({"type": "stream_end", "stream": stream}))).await?,
                 Err(RecvError::Lagged(_)) => last = send_backlog(&s, &session, &mut tx, last).await?,
                 Err(RecvError::Closed) => break,
             },

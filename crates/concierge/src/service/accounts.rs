@@ -49,14 +49,40 @@ pub(super) fn new_credentials(email: &str, password: &str) -> Result<(String, St
     }
 }
 
-pub async fn create_user(store: &dyn Store, email: &str, password: &str, workspace: Option<&str>) -> Result<User> {
+/// A person's name as visitors see it on their answers: trimmed, at most 100 characters;
+/// blank is no name.
+pub(super) fn display_name(raw: Option<&str>) -> Result<Option<String>> {
+    let name = raw.map(str::trim).filter(|n| !n.is_empty());
+    if name.is_some_and(|n| n.chars().count() > 100 || n.chars().any(char::is_control)) {
+        return Err(Error::Validation(vec![FieldError {
+            field: "name".into(),
+            message: "A name has at most 100 characters.".into(),
+        }]));
+    }
+    Ok(name.map(str::to_owned))
+}
+
+pub async fn create_user(
+    store: &dyn Store,
+    email: &str,
+    name: Option<&str>,
+    password: &str,
+    workspace: Option<&str>,
+) -> Result<User> {
     let (email, hash) = new_credentials(email, password)?;
+    let name = display_name(name)?;
     let workspace = match workspace {
         Some(name) => store.find_workspace_by_name(name).await?.ok_or(Error::NotFound("workspace"))?,
         None => store.default_workspace().await?,
     };
     Ok(store
-        .create_user(NewUser { workspace_id: &workspace.id, email: &email, password_hash: &hash, now: now_ms() })
+        .create_user(NewUser {
+            workspace_id: &workspace.id,
+            email: &email,
+            name: name.as_deref(),
+            password_hash: &hash,
+            now: now_ms(),
+        })
         .await?)
 }
 

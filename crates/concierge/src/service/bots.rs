@@ -1,3 +1,4 @@
+use concierge_bot::{rules, template, Rule};
 use concierge_domain::{parse_bot_text, parse_color, FieldError};
 use concierge_store::{Bot, BotUpdate};
 
@@ -12,6 +13,10 @@ pub struct BotPatch {
     pub color: Option<String>,
     pub greeting: Option<String>,
     pub signin_text: Option<String>,
+    pub confidence_threshold: Option<i64>,
+    pub not_sure_text: Option<String>,
+    pub handoff_text: Option<String>,
+    pub rules: Option<Vec<Rule>>,
 }
 
 fn bot_name(raw: &str) -> Result<String, String> {
@@ -20,6 +25,13 @@ fn bot_name(raw: &str) -> Result<String, String> {
         return Err(format!("A bot needs a name of 1 to {MAX_BOT_NAME} characters."));
     }
     Ok(name.to_owned())
+}
+
+/// Something the bot says: a short text that is a valid template.
+pub fn bot_template(raw: &str) -> Result<String, String> {
+    let text = parse_bot_text(raw)?;
+    template::check(&text).map_err(|e| e.to_string())?;
+    Ok(text)
 }
 
 impl Services {
@@ -66,8 +78,27 @@ impl Services {
         };
         let name = check("name", patch.name, bot_name);
         let color = check("color", patch.color, parse_color);
-        let greeting = check("greeting", patch.greeting, parse_bot_text);
+        let greeting = check("greeting", patch.greeting, bot_template);
         let signin_text = check("signin_text", patch.signin_text, parse_bot_text);
+        let not_sure_text = check("not_sure_text", patch.not_sure_text, bot_template);
+        let handoff_text = check("handoff_text", patch.handoff_text, bot_template);
+        if patch.confidence_threshold.is_some_and(|t| !(0..=100).contains(&t)) {
+            errors.push(FieldError {
+                field: "confidence_threshold".into(),
+                message: "The confidence threshold is a percentage from 0 to 100.".into(),
+            });
+        }
+        if let Some(Err(problems)) = patch.rules.as_deref().map(rules::validate) {
+            errors.extend(
+                problems
+                    .into_iter()
+                    .map(|p| FieldError { field: format!("rules[{}].{}", p.index, p.field), message: p.message }),
+            );
+        }
+        let rules = match patch.rules.as_ref().map(serde_json::to_value).transpose() {
+            Ok(rules) => rules,
+            Err(e) => return Err(Error::Internal(e.into())),
+        };
         if !errors.is_empty() {
             return Err(Error::Validation(errors));
         }
@@ -77,6 +108,10 @@ impl Services {
             color: color.as_deref(),
             greeting: greeting.as_deref(),
             signin_text: signin_text.as_deref(),
+            confidence_threshold: patch.confidence_threshold,
+            not_sure_text: not_sure_text.as_deref(),
+            handoff_text: handoff_text.as_deref(),
+            rules: rules.as_ref(),
         };
         self.store.update_bot(bot_id, &update, now_ms()).await?.ok_or(Error::NotFound("bot"))
     }

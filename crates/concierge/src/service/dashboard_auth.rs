@@ -50,7 +50,7 @@ impl Services {
     }
 
     /// Creates the first user through a setup link and signs them in; the cookie token.
-    pub async fn complete_setup(&self, token: &str, email: &str, password: &str) -> Result<String> {
+    pub async fn complete_setup(&self, token: &str, email: &str, name: Option<&str>, password: &str) -> Result<String> {
         let used = || Error::BadRequest {
             code: "setup_link_invalid",
             message: "This setup link was already used or has expired.".into(),
@@ -59,8 +59,15 @@ impl Services {
             return Err(used());
         }
         let (email, hash) = new_credentials(email, password)?;
+        let name = super::accounts::display_name(name)?;
         let workspace = self.store.default_workspace().await?;
-        let user = NewUser { workspace_id: &workspace.id, email: &email, password_hash: &hash, now: now_ms() };
+        let user = NewUser {
+            workspace_id: &workspace.id,
+            email: &email,
+            name: name.as_deref(),
+            password_hash: &hash,
+            now: now_ms(),
+        };
         let user = self.store.claim_setup(&hash_token(token), user).await?.ok_or_else(used)?;
         self.new_login(&user).await
     }

@@ -1,7 +1,7 @@
 //! The support team's side of conversations: the inbox, agent replies, and taking a
 //! conversation over from the bot and handing it back.
 
-use concierge_store::{Conversation, InboxItem, Message};
+use concierge_store::{Conversation, HandlerChange, InboxItem, Message};
 
 use super::{now_ms, Error, Principal, Result, Services};
 use crate::bus::{bot_topic, Event};
@@ -20,6 +20,9 @@ impl Handler {
         }
     }
 }
+
+/// Who answers for the admin token, which belongs to no person.
+const TEAM: &str = "Support team";
 
 impl Services {
     pub async fn inbox(&self, who: &Principal, bot_id: &str) -> Result<Vec<InboxItem>> {
@@ -52,28 +55,63 @@ impl Services {
         })
     }
 
-    /// An agent answers; answering takes the conversation over from the bot.
+    /// An agent answers; answering takes the conversation over from the bot (or from a
+    /// colleague: the widget then shows who answers now).
     pub async fn agent_reply(&self, who: &Principal, conversation_id: &str, text: &str) -> Result<Message> {
         let text = super::messages::message_text(text)?;
         let conversation = self.conversation_for(who, conversation_id).await?;
-        if conversation.handled_by != Handler::Agent.as_str() {
+        let name = self.agent_name(who).await?;
+        if conversation.handled_by != "agent" || conversation.agent_name.as_deref() != Some(name.as_str()) {
             self.set_handler(who, conversation_id, Handler::Agent).await?;
         }
-        self.post(&conversation.bot_id, &conversation.id, "agent", text).await
+        self.post(&conversation.bot_id, &conversation.id, "agent", Some(&name), text).await
     }
 
-    /// Takes the conversation over from the bot (`Agent`) or hands it back (`Bot`).
+    /// Takes the conversation over from the bot (`Agent`), or resolves it and hands it back
+    /// to the bot (`Bot`), which also drops its priority.
     pub async fn set_handler(&self, who: &Principal, conversation_id: &str, handler: Handler) -> Result<Conversation> {
         let conversation = self.conversation_for(who, conversation_id).await?;
+        let name = match handler {
+            Handler::Agent => Some(self.agent_name(who).await?),
+            Handler::Bot => None,
+        };
+        let change = HandlerChange {
+            handled_by: handler.as_str(),
+            priority: match handler {
+                Handler::Agent => conversation.priority.as_str(),
+                Handler::Bot => "normal",
+            },
+            agent_name: name.as_deref(),
+            expected: None,
+            now: now_ms(),
+        };
         let updated = self
             .store
-            .set_conversation_handler(&conversation.id, handler.as_str(), now_ms())
+            .set_conversation_handler(&conversation.id, &change)
             .await?
             .ok_or(Error::NotFound("conversation"))?;
-        self.bus.publish(
-            &bot_topic(&updated.bot_id),
-            Event::Handler { conversation_id: updated.id.clone(), handled_by: updated.handled_by.clone() },
-        );
+        self.announce_handler(&updated.bot_id, &updated);
         Ok(updated)
+    }
+
+    /// Tells the conversation's widgets and the bot's inbox who answers now.
+    pub(super) fn announce_handler(&self, bot_id: &str, conversation: &Conversation) {
+        let event = Event::Handler {
+            conversation_id: conversation.id.clone(),
+            handled_by: conversation.handled_by.clone(),
+            agent_name: conversation.agent_name.clone(),
+            priority: conversation.priority.clone(),
+        };
+        self.bus.publish(&conversation.id, event.clone());
+        self.bus.publish(&bot_topic(bot_id), event);
+    }
+
+    /// The name the visitor sees on a person's answers: the user's display name, else the
+    /// part of their email before the @; the admin token answers as the support team.
+    pub async fn agent_name(&self, who: &Principal) -> Result<String> {
+        let Principal::Member { user_id, .. } = who else { return Ok(TEAM.to_owned()) };
+        let Some(user) = self.store.get_user(user_id).await? else { return Ok(TEAM.to_owned()) };
+        let name = user.name.as_deref().map(str::trim).filter(|n| !n.is_empty());
+        Ok(name.map_or_else(|| user.email.split('@').next().unwrap_or(&user.email).to_owned(), str::to_owned))
     }
 }

@@ -1,7 +1,4 @@
-//! The visitor's side of a conversation: sending, reading history, and the interim bot
-//! that acknowledges each message by name until the knowledge-base bot replaces it.
-
-use std::time::Duration;
+//! The visitor's side of a conversation: sending and reading history.
 
 use concierge_domain::{hash_token, FieldError};
 use concierge_store::{Message, NewMessage, Session};
@@ -11,8 +8,6 @@ use crate::bus::{bot_topic, Event};
 
 const MAX_MESSAGE_CHARS: usize = 4000;
 const PAGE: u32 = 200;
-/// Long enough for the typing indicator to register with a person, short enough to feel live.
-const BOT_THINKING: Duration = Duration::from_millis(600);
 
 /// A message as written by a visitor or an agent: trimmed, 1 to 4,000 characters.
 pub(super) fn message_text(text: &str) -> Result<&str> {
@@ -51,11 +46,12 @@ impl Services {
     /// lets the bot answer.
     pub async fn send_visitor_message(&self, session: &Session, text: &str) -> Result<Message> {
         let text = message_text(text)?;
-        let message = self.post(&session.bot_id, &session.conversation_id, "visitor", text).await?;
+        let message = self.post(&session.bot_id, &session.conversation_id, "visitor", None, text).await?;
         let services = self.clone();
         let session = session.clone();
+        let question = text.to_owned();
         tokio::spawn(async move {
-            if let Err(e) = services.acknowledge(&session).await {
+            if let Err(e) = services.answer(&session, &question).await {
                 tracing::warn!(error = %e, "the bot could not answer");
             }
         });
@@ -63,38 +59,19 @@ impl Services {
     }
 
     /// Stores a message and tells the conversation's sockets and the bot's inbox.
-    pub(super) async fn post(&self, bot_id: &str, conversation_id: &str, author: &str, text: &str) -> Result<Message> {
-        let message = self.store.add_message(NewMessage { conversation_id, author, text, now: now_ms() }).await?;
+    pub(super) async fn post(
+        &self,
+        bot_id: &str,
+        conversation_id: &str,
+        author: &str,
+        author_name: Option<&str>,
+        text: &str,
+    ) -> Result<Message> {
+        let message =
+            self.store.add_message(NewMessage { conversation_id, author, author_name, text, now: now_ms() }).await?;
         self.bus.publish(conversation_id, Event::Message(message.clone()));
         self.bus.publish(&bot_topic(bot_id), Event::Message(message.clone()));
         Ok(message)
-    }
-
-    async fn acknowledge(&self, session: &Session) -> Result<()> {
-        // While an agent handles the conversation, the bot stays silent; an agent may take
-        // over while the bot is "thinking", so this is asked again right before it answers.
-        if !self.bot_handles(&session.conversation_id).await? {
-            return Ok(());
-        }
-        self.bus.publish(&session.conversation_id, Event::Typing { author: "bot".into() });
-        tokio::time::sleep(BOT_THINKING).await;
-        if !self.bot_handles(&session.conversation_id).await? {
-            return Ok(());
-        }
-        let name = match &session.contact_id {
-            Some(id) => self.store.get_contact(id).await?.and_then(|c| c.name),
-            None => None,
-        };
-        let text = match name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
-            Some(name) => format!("Thanks, {name}! We have your message and will answer here."),
-            None => "Thanks! We have your message and will answer here.".to_owned(),
-        };
-        self.post(&session.bot_id, &session.conversation_id, "bot", &text).await?;
-        Ok(())
-    }
-
-    async fn bot_handles(&self, conversation_id: &str) -> Result<bool> {
-        Ok(self.store.get_conversation(conversation_id).await?.is_some_and(|c| c.handled_by == "bot"))
     }
 
     pub async fn messages_after(&self, session: &Session, after: i64) -> Result<Vec<Message>> {

@@ -3,6 +3,7 @@
 //! of HTTP.
 
 mod accounts;
+mod answer;
 mod attempts;
 mod auth_flow;
 mod auth_settings;
@@ -10,10 +11,14 @@ mod auth_test;
 mod bots;
 mod contacts;
 mod dashboard_auth;
+mod decide;
 mod error;
 mod inbox;
+mod knowledge;
 mod limits;
+mod llm_settings;
 mod messages;
+mod preview;
 mod principal;
 mod session;
 mod time;
@@ -21,6 +26,7 @@ mod time;
 use std::sync::Arc;
 
 use concierge_authcall::AuthClient;
+use concierge_bot::LlmClient;
 use concierge_store::Store;
 
 use crate::bus::Bus;
@@ -28,17 +34,22 @@ use crate::config::Config;
 use crate::seal::Sealer;
 
 pub use accounts::{create_api_token, create_user, create_workspace};
+pub use answer::priority_name;
 pub use attempts::AttemptPage;
 pub use auth_flow::{AuthFailure, WidgetFields};
 pub use auth_settings::BotAuth;
 pub use auth_test::{AuthTestInput, AuthTestReport, ContactMatch};
-pub use bots::BotPatch;
+pub use bots::{bot_template, BotPatch};
 pub use dashboard_auth::{csrf_matches, csrf_token};
+pub use decide::{Decision, HandoffReason, Reply};
 pub use error::{Error, Result};
 pub use inbox::Handler;
+pub use knowledge::ArticleInput;
 pub use limits::Limits;
+pub use llm_settings::{LlmInput, LlmView};
+pub use preview::Preview;
 pub use principal::Principal;
-pub use session::{ClientInfo, SessionStarted, StartSession};
+pub use session::{ClientInfo, SessionStarted, StartSession, WidgetState};
 pub use time::{now_ms, rfc3339};
 
 /// Everything a use case needs, shared by all requests.
@@ -49,11 +60,20 @@ pub struct Services {
     pub config: Arc<Config>,
     sealer: Sealer,
     auth_client: Arc<AuthClient>,
+    llm_client: LlmClient,
     limits: Arc<Limits>,
+    /// Each bot's search index, checked against the bot's knowledge revision on use.
+    knowledge_cache: moka::sync::Cache<String, Arc<knowledge::Knowledge>>,
 }
 
 impl Services {
-    pub fn new(store: Arc<dyn Store>, config: Arc<Config>, sealer: Sealer, auth_client: AuthClient) -> Self {
+    pub fn new(
+        store: Arc<dyn Store>,
+        config: Arc<Config>,
+        sealer: Sealer,
+        auth_client: AuthClient,
+        llm_client: LlmClient,
+    ) -> Self {
         let limits = Limits::new(&config);
         Self {
             store,
@@ -61,7 +81,14 @@ impl Services {
             config,
             sealer,
             auth_client: Arc::new(auth_client),
+            llm_client,
             limits: Arc::new(limits),
+            // A bot's index is small (its articles, in memory); bots that stop answering
+            // drop out after an hour without use.
+            knowledge_cache: moka::sync::Cache::builder()
+                .max_capacity(1_000)
+                .time_to_idle(std::time::Duration::from_secs(3600))
+                .build(),
         }
     }
 

@@ -3,7 +3,7 @@
 use std::net::IpAddr;
 
 use concierge_domain::{hash_token, random_token, AuthErrorCode, OnFailure};
-use concierge_store::{Contact, ContactUpsert, Conversation, Message, OpenSession};
+use concierge_store::{Bot, Contact, ContactUpsert, Conversation, Message, OpenSession, Session};
 
 use super::auth_flow::{AuthFailure, WidgetFields};
 use super::{now_ms, Error, Result, Services};
@@ -34,6 +34,15 @@ pub struct SessionStarted {
     pub contact: Option<Contact>,
     pub conversation: Conversation,
     pub messages: Vec<Message>,
+    /// The bot's greeting rendered for the verified contact.
+    pub greeting: String,
+}
+
+/// What a widget learns when its socket opens.
+pub struct WidgetState {
+    pub contact: Option<Contact>,
+    pub greeting: String,
+    pub conversation: Conversation,
 }
 
 /// What the end user's browser is told about a failure. The details (status codes, host
@@ -118,7 +127,9 @@ impl Services {
         let authenticated = contact.is_some();
         metrics::counter!("concierge_sessions_started_total", "authenticated" => authenticated.to_string())
             .increment(1);
+        let greeting = self.greeting(&bot, contact.as_ref());
         Ok(SessionStarted {
+            greeting,
             token,
             expires_at,
             authenticated,
@@ -127,5 +138,29 @@ impl Services {
             conversation: opened.conversation,
             messages,
         })
+    }
+
+    /// The bot's greeting for this contact (`None`: an anonymous visitor), from its
+    /// verified data only. A greeting that fails to render is replaced by a plain one.
+    pub fn greeting(&self, bot: &Bot, contact: Option<&Contact>) -> String {
+        let facts = contact.map(super::decide::facts);
+        super::decide::render(&bot.greeting, facts.as_ref()).unwrap_or_else(|| "Hi! How can we help?".to_owned())
+    }
+
+    /// The session's verified contact, greeting and conversation, for a widget whose socket
+    /// just opened.
+    pub async fn widget_state(&self, session: &Session) -> Result<WidgetState> {
+        let bot = self.store.get_bot(&session.bot_id).await?.ok_or(Error::Unauthorized)?;
+        let contact = match &session.contact_id {
+            Some(id) => self.store.get_contact(id).await?,
+            None => None,
+        };
+        let conversation = self.widget_conversation(session).await?;
+        Ok(WidgetState { greeting: self.greeting(&bot, contact.as_ref()), contact, conversation })
+    }
+
+    /// The session's conversation, which says who answers it.
+    pub async fn widget_conversation(&self, session: &Session) -> Result<Conversation> {
+        self.store.get_conversation(&session.conversation_id).await?.ok_or(Error::Unauthorized)
     }
 }

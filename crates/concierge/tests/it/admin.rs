@@ -119,7 +119,9 @@ async fn another_workspace_sees_nothing(app: TestApp) {
 
     let store = app.services.store.as_ref();
     concierge::service::create_workspace(store, "Workspace B").await.unwrap();
-    concierge::service::create_user(store, "b@example.com", "a long password", Some("Workspace B")).await.unwrap();
+    concierge::service::create_user(store, "b@example.com", None, "a long password", Some("Workspace B"))
+        .await
+        .unwrap();
     let token_b = concierge::service::create_api_token(store, "b@example.com", "test").await.unwrap();
 
     let walk: Vec<(Method, String, Option<Value>)> = vec![

@@ -1,4 +1,7 @@
 //! Dashboard sign-in as seen over HTTP: the setup link, the cookie, CSRF on the JSON API.
+//! The bot pages that configure answers are in `bot_pages`.
+
+mod bot_pages;
 
 use serde_json::{json, Value};
 
@@ -58,7 +61,7 @@ async fn the_setup_cookie_signs_into_the_json_api_with_csrf_on_writes() {
 async fn a_setup_link_dies_once_any_account_exists() {
     let Some(app) = TestApp::spawn(crate::utils::Backend::Sqlite).await else { return };
     let link = app.services.setup_link_if_needed().await.unwrap().expect("a link");
-    concierge::service::create_user(app.services.store.as_ref(), "cli@example.com", "a long password", None)
+    concierge::service::create_user(app.services.store.as_ref(), "cli@example.com", None, "a long password", None)
         .await
         .unwrap();
     let http = no_redirects();
@@ -100,7 +103,7 @@ async fn behind_a_tls_proxy_the_embed_snippet_uses_https() {
 #[tokio::test]
 async fn sign_in_attempts_are_rate_limited_per_address() {
     let Some(app) = TestApp::spawn(crate::utils::Backend::Sqlite).await else { return };
-    concierge::service::create_user(app.services.store.as_ref(), "o@example.com", "a long password", None)
+    concierge::service::create_user(app.services.store.as_ref(), "o@example.com", None, "a long password", None)
         .await
         .unwrap();
     let http = no_redirects();

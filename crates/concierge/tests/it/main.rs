@@ -4,6 +4,7 @@
 
 mod admin;
 mod auth_test;
+mod bot;
 mod cli;
 mod dashboard;
 mod errors;

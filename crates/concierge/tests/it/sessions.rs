@@ -236,8 +236,13 @@ async fn a_long_conversation_opens_on_its_newest_messages() {
     let conversation = first["conversation"]["id"].as_str().unwrap();
     for i in 0..250 {
         let text = format!("m{i}");
-        let message =
-            concierge_store::NewMessage { conversation_id: conversation, author: "visitor", text: &text, now: i };
+        let message = concierge_store::NewMessage {
+            conversation_id: conversation,
+            author: "visitor",
+            author_name: None,
+            text: &text,
+            now: i,
+        };
         app.services.store.add_message(message).await.unwrap();
     }
     let (_, again) = app.start_session(json!({"bot_id": bot, "visitor_token": first["session_token"]})).await;

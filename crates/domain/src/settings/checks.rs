@@ -30,7 +30,9 @@ const RESERVED_HEADERS: &[&str] = &[
     "webhook-signature",
 ];
 
-pub(super) fn parse_url(raw: &str, policy: UpstreamPolicy) -> Result<Url, String> {
+/// An upstream URL the operator's policy allows: absolute, no credentials or fragment, https
+/// (or http where the policy allows it), and no literal address the policy refuses.
+pub fn parse_url(raw: &str, policy: UpstreamPolicy) -> Result<Url, String> {
     if raw.len() > MAX_URL_LEN {
         return Err(format!("The URL is longer than {MAX_URL_LEN} characters."));
     }

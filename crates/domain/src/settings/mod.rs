@@ -6,8 +6,8 @@ use url::Url;
 
 use crate::method::{AdditionalField, IdentifyMethod, OnFailure};
 
-pub use checks::normalise_origin;
 use checks::{check_header_name, check_header_value, parse_url};
+pub use checks::{normalise_origin, parse_url as parse_upstream_url};
 
 pub const DEFAULT_TIMEOUT_MS: u32 = 5000;
 pub const MIN_TIMEOUT_MS: u32 = 100;

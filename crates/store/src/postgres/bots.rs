@@ -3,18 +3,22 @@
 use sqlx::types::Json;
 use sqlx::PgPool;
 
-use crate::{new_id, Bot, BotUpdate, CustomAuthRecord, Result, ResultExt, SigningSecrets};
+use crate::{new_id, Bot, BotUpdate, CustomAuthRecord, Result, ResultExt, SigningSecrets, DEFAULT_GREETING};
 
-const BOT_COLUMNS: &str = "id, workspace_id, name, color, greeting, signin_text, created_at, updated_at";
+const BOT_COLUMNS: &str = "id, workspace_id, name, color, greeting, signin_text, knowledge_revision, rules,
+                           confidence_threshold, not_sure_text, handoff_text, created_at, updated_at";
 
 pub(super) async fn create_bot(pool: &PgPool, workspace_id: &str, name: &str, now: i64) -> Result<Bot> {
     sqlx::query(&format!(
-        "INSERT INTO bots (id, workspace_id, name, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)
+        "INSERT INTO bots (id, workspace_id, name, greeting, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6)
          RETURNING {BOT_COLUMNS}"
     ))
     .bind(new_id())
     .bind(workspace_id)
     .bind(name)
+    // Explicit, as on SQLite, whose column default could not follow.
+    .bind(DEFAULT_GREETING)
     .bind(now)
     .bind(now)
     .fetch_one(pool)
@@ -48,13 +52,19 @@ pub(super) async fn update_bot(pool: &PgPool, bot_id: &str, update: &BotUpdate<'
     sqlx::query(&format!(
         "UPDATE bots SET name = COALESCE($1, name), color = COALESCE($2, color),
                 greeting = COALESCE($3, greeting), signin_text = COALESCE($4, signin_text),
-                updated_at = $5
-         WHERE id = $6 RETURNING {BOT_COLUMNS}"
+                rules = COALESCE($5, rules), confidence_threshold = COALESCE($6, confidence_threshold),
+                not_sure_text = COALESCE($7, not_sure_text), handoff_text = COALESCE($8, handoff_text),
+                updated_at = $9
+         WHERE id = $10 RETURNING {BOT_COLUMNS}"
     ))
     .bind(update.name)
     .bind(update.color)
     .bind(update.greeting)
     .bind(update.signin_text)
+    .bind(update.rules.map(Json))
+    .bind(update.confidence_threshold)
+    .bind(update.not_sure_text)
+    .bind(update.handoff_text)
     .bind(now)
     .bind(bot_id)
     .fetch_optional(pool)

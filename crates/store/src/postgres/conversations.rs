@@ -7,6 +7,9 @@ use crate::{
     Session,
 };
 
+pub(super) const CONVERSATION_COLUMNS: &str =
+    "id, bot_id, contact_id, handled_by, priority, agent_name, created_at, updated_at";
+
 pub(super) async fn open_session(pool: &PgPool, open: &OpenSession<'_>) -> Result<OpenedSession> {
     let mut tx = pool.begin().await?;
 
@@ -98,11 +101,11 @@ async fn hand_over(
     contact_id: &str,
     now: i64,
 ) -> Result<Option<Conversation>> {
-    sqlx::query(
+    sqlx::query(&format!(
         "UPDATE conversations SET contact_id = $1, updated_at = $2
          WHERE id = $3 AND contact_id IS NULL
-         RETURNING id, bot_id, contact_id, handled_by, created_at, updated_at",
-    )
+         RETURNING {CONVERSATION_COLUMNS}"
+    ))
     .bind(contact_id)
     .bind(now)
     .bind(conversation_id)
@@ -113,10 +116,10 @@ async fn hand_over(
 }
 
 async fn anonymous_conversation(tx: &mut PgConnection, conversation_id: &str) -> Result<Option<Conversation>> {
-    sqlx::query(
-        "SELECT id, bot_id, contact_id, handled_by, created_at, updated_at FROM conversations
-         WHERE id = $1 AND contact_id IS NULL",
-    )
+    sqlx::query(&format!(
+        "SELECT {CONVERSATION_COLUMNS} FROM conversations
+         WHERE id = $1 AND contact_id IS NULL"
+    ))
     .bind(conversation_id)
     .fetch_optional(tx)
     .await?
@@ -125,11 +128,11 @@ async fn anonymous_conversation(tx: &mut PgConnection, conversation_id: &str) ->
 }
 
 async fn latest_conversation(tx: &mut PgConnection, bot_id: &str, contact_id: &str) -> Result<Option<Conversation>> {
-    sqlx::query(
-        "SELECT id, bot_id, contact_id, handled_by, created_at, updated_at FROM conversations
+    sqlx::query(&format!(
+        "SELECT {CONVERSATION_COLUMNS} FROM conversations
          WHERE bot_id = $1 AND contact_id = $2
-         ORDER BY updated_at DESC, id DESC LIMIT 1",
-    )
+         ORDER BY updated_at DESC, id DESC LIMIT 1"
+    ))
     .bind(bot_id)
     .bind(contact_id)
     .fetch_optional(tx)
@@ -149,6 +152,8 @@ async fn new_conversation(
         bot_id: bot_id.to_owned(),
         contact_id: contact_id.map(str::to_owned),
         handled_by: "bot".to_owned(),
+        priority: "normal".to_owned(),
+        agent_name: None,
         created_at: now,
         updated_at: now,
     };
@@ -199,11 +204,13 @@ pub(super) async fn add_message(pool: &PgPool, new: &NewMessage<'_>) -> Result<M
         return Err(Error::NotFound("conversation"));
     }
     let seq: i64 = sqlx::query_scalar(
-        "INSERT INTO messages (conversation_id, author, text, created_at) VALUES ($1, $2, $3, $4)
+        "INSERT INTO messages (conversation_id, author, author_name, text, created_at)
+         VALUES ($1, $2, $3, $4, $5)
          RETURNING seq",
     )
     .bind(new.conversation_id)
     .bind(new.author)
+    .bind(new.author_name)
     .bind(new.text)
     .bind(new.now)
     .fetch_one(&mut *tx)
@@ -213,6 +220,7 @@ pub(super) async fn add_message(pool: &PgPool, new: &NewMessage<'_>) -> Result<M
         seq,
         conversation_id: new.conversation_id.to_owned(),
         author: new.author.to_owned(),
+        author_name: new.author_name.map(str::to_owned),
         text: new.text.to_owned(),
         created_at: new.now,
     })
@@ -226,7 +234,7 @@ pub(super) async fn list_messages(
     limit: u32,
 ) -> Result<Vec<Message>> {
     sqlx::query(
-        "SELECT seq, conversation_id, author, text, created_at FROM messages
+        "SELECT seq, conversation_id, author, author_name, text, created_at FROM messages
          WHERE conversation_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
     )
     .bind(conversation_id)
@@ -246,10 +254,10 @@ pub(super) async fn delete_session(pool: &PgPool, token_hash: &str) -> Result<bo
 
 /// Newest activity first.
 pub(super) async fn contact_conversations(pool: &PgPool, contact_id: &str) -> Result<Vec<Conversation>> {
-    sqlx::query(
-        "SELECT id, bot_id, contact_id, handled_by, created_at, updated_at FROM conversations
-         WHERE contact_id = $1 ORDER BY updated_at DESC, id DESC LIMIT 100",
-    )
+    sqlx::query(&format!(
+        "SELECT {CONVERSATION_COLUMNS} FROM conversations
+         WHERE contact_id = $1 ORDER BY updated_at DESC, id DESC LIMIT 100"
+    ))
     .bind(contact_id)
     .fetch_all(pool)
     .await?
@@ -261,8 +269,8 @@ pub(super) async fn contact_conversations(pool: &PgPool, contact_id: &str) -> Re
 /// The newest `limit` messages, oldest first.
 pub(super) async fn latest_messages(pool: &PgPool, conversation_id: &str, limit: u32) -> Result<Vec<Message>> {
     sqlx::query(
-        "SELECT seq, conversation_id, author, text, created_at FROM (
-             SELECT seq, conversation_id, author, text, created_at FROM messages
+        "SELECT seq, conversation_id, author, author_name, text, created_at FROM (
+             SELECT seq, conversation_id, author, author_name, text, created_at FROM messages
              WHERE conversation_id = $1 ORDER BY seq DESC LIMIT $2
          ) AS recent ORDER BY seq",
     )

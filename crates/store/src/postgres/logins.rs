@@ -4,7 +4,7 @@ use sqlx::PgPool;
 
 use crate::{new_id, NewLogin, NewUser, Result, ResultExt, User};
 
-const USER_COLUMNS: &str = "u.id, u.workspace_id, u.email, u.password_hash, u.created_at";
+const USER_COLUMNS: &str = "u.id, u.workspace_id, u.email, u.password_hash, u.name, u.created_at";
 
 pub(super) async fn has_users(pool: &PgPool) -> Result<bool> {
     Ok(sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users)").fetch_one(pool).await?)
@@ -86,22 +86,26 @@ pub(super) async fn claim_setup(pool: &PgPool, token_hash: &str, user: &NewUser<
     }
     sqlx::query("DELETE FROM setup_tokens").execute(&mut *tx).await?;
     let id = new_id();
-    sqlx::query("INSERT INTO users (id, workspace_id, email, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(&id)
-        .bind(user.workspace_id)
-        .bind(user.email)
-        .bind(user.password_hash)
-        .bind(user.now)
-        .execute(&mut *tx)
-        .await
-        .on_unique("user_email")
-        .on_foreign_key("workspace")?;
+    sqlx::query(
+        "INSERT INTO users (id, workspace_id, email, password_hash, name, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&id)
+    .bind(user.workspace_id)
+    .bind(user.email)
+    .bind(user.password_hash)
+    .bind(user.name)
+    .bind(user.now)
+    .execute(&mut *tx)
+    .await
+    .on_unique("user_email")
+    .on_foreign_key("workspace")?;
     tx.commit().await?;
     Ok(Some(User {
         id,
         workspace_id: user.workspace_id.to_owned(),
         email: user.email.to_owned(),
         password_hash: user.password_hash.to_owned(),
+        name: user.name.map(str::to_owned),
         created_at: user.now,
     }))
 }

@@ -4,11 +4,13 @@
 //! multi-statement methods run in transactions under READ COMMITTED, and migrations take
 //! sqlx's advisory lock so instances starting together migrate once.
 
+mod articles;
 mod attempts;
 mod bots;
 mod contacts;
 mod conversations;
 mod inbox;
+mod llm;
 mod logins;
 mod workspaces;
 
@@ -16,9 +18,10 @@ use async_trait::async_trait;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 
 use crate::{
-    ApiToken, ApiTokenOwner, Attempt, AttemptCount, AttemptFilter, Bot, BotUpdate, Contact, ContactUpsert,
-    Conversation, CustomAuthRecord, InboxItem, Message, NewApiToken, NewAttempt, NewLogin, NewMessage, NewUser,
-    OpenSession, OpenedSession, Page, Result, Session, SigningSecrets, Store, UpsertedContact, User, Workspace,
+    ApiToken, ApiTokenOwner, Article, Attempt, AttemptCount, AttemptFilter, Bot, BotUpdate, Contact, ContactUpsert,
+    Conversation, CustomAuthRecord, HandlerChange, InboxItem, LlmRecord, Message, NewApiToken, NewArticle, NewAttempt,
+    NewLogin, NewMessage, NewUser, OpenSession, OpenedSession, Page, Result, Session, SigningSecrets, Store,
+    UpsertedContact, User, Workspace,
 };
 
 #[derive(Clone)]
@@ -129,6 +132,11 @@ impl Store for PostgresStore {
         logins::claim_setup(&self.pool, token_hash, &user).await
     }
 
+    #[tracing::instrument(skip_all)]
+    async fn set_user_name(&self, user_id: &str, name: Option<&str>) -> Result<bool> {
+        workspaces::set_user_name(&self.pool, user_id, name).await
+    }
+
     #[tracing::instrument(skip_all, fields(workspace_id = %workspace_id))]
     async fn create_bot(&self, workspace_id: &str, name: &str, now: i64) -> Result<Bot> {
         bots::create_bot(&self.pool, workspace_id, name, now).await
@@ -219,14 +227,13 @@ impl Store for PostgresStore {
         inbox::get_conversation(&self.pool, conversation_id).await
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(skip_all, fields(conversation_id = %conversation_id, handled_by = %change.handled_by))]
     async fn set_conversation_handler(
         &self,
         conversation_id: &str,
-        handled_by: &str,
-        now: i64,
+        change: &HandlerChange<'_>,
     ) -> Result<Option<Conversation>> {
-        inbox::set_conversation_handler(&self.pool, conversation_id, handled_by, now).await
+        inbox::set_conversation_handler(&self.pool, conversation_id, change).await
     }
 
     #[tracing::instrument(skip_all)]
@@ -237,6 +244,41 @@ impl Store for PostgresStore {
     #[tracing::instrument(skip_all, fields(bot_id = %bot_id))]
     async fn set_signing_secrets(&self, bot_id: &str, secrets: SigningSecrets<'_>) -> Result<bool> {
         bots::set_signing_secrets(&self.pool, bot_id, &secrets).await
+    }
+
+    #[tracing::instrument(skip_all, fields(bot_id = %bot_id))]
+    async fn get_llm(&self, bot_id: &str) -> Result<Option<LlmRecord>> {
+        llm::get_llm(&self.pool, bot_id).await
+    }
+
+    #[tracing::instrument(skip_all, fields(bot_id = %record.bot_id))]
+    async fn put_llm(&self, record: &LlmRecord, keep_key: bool) -> Result<()> {
+        llm::put_llm(&self.pool, record, keep_key).await
+    }
+
+    #[tracing::instrument(skip_all, fields(bot_id = %article.bot_id))]
+    async fn create_article(&self, article: NewArticle<'_>) -> Result<Article> {
+        articles::create_article(&self.pool, &article).await
+    }
+
+    #[tracing::instrument(skip_all, fields(bot_id = %bot_id))]
+    async fn list_articles(&self, bot_id: &str) -> Result<Vec<Article>> {
+        articles::list_articles(&self.pool, bot_id).await
+    }
+
+    #[tracing::instrument(skip_all, fields(article_id = %article_id))]
+    async fn get_article(&self, article_id: &str) -> Result<Option<Article>> {
+        articles::get_article(&self.pool, article_id).await
+    }
+
+    #[tracing::instrument(skip_all, fields(article_id = %article_id))]
+    async fn update_article(&self, article_id: &str, title: &str, body: &str, now: i64) -> Result<Option<Article>> {
+        articles::update_article(&self.pool, article_id, title, body, now).await
+    }
+
+    #[tracing::instrument(skip_all, fields(article_id = %article_id))]
+    async fn delete_article(&self, article_id: &str) -> Result<bool> {
+        articles::delete_article(&self.pool, article_id).await
     }
 
     #[tracing::instrument(skip_all)]

@@ -56,16 +56,18 @@ pub(super) async fn create_user(pool: &PgPool, new: &NewUser<'_>) -> Result<User
         workspace_id: new.workspace_id.to_owned(),
         email: new.email.to_owned(),
         password_hash: new.password_hash.to_owned(),
+        name: new.name.map(str::to_owned),
         created_at: new.now,
     };
     sqlx::query(
-        "INSERT INTO users (id, workspace_id, email, password_hash, created_at)
-         VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO users (id, workspace_id, email, password_hash, name, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(&user.id)
     .bind(&user.workspace_id)
     .bind(&user.email)
     .bind(&user.password_hash)
+    .bind(&user.name)
     .bind(user.created_at)
     .execute(pool)
     .await
@@ -75,12 +77,17 @@ pub(super) async fn create_user(pool: &PgPool, new: &NewUser<'_>) -> Result<User
 }
 
 pub(super) async fn find_user_by_email(pool: &PgPool, email: &str) -> Result<Option<User>> {
-    sqlx::query("SELECT id, workspace_id, email, password_hash, created_at FROM users WHERE email = $1")
+    sqlx::query("SELECT id, workspace_id, email, password_hash, name, created_at FROM users WHERE email = $1")
         .bind(email)
         .fetch_optional(pool)
         .await?
         .map(|row| crate::decode_row(&row))
         .transpose()
+}
+
+pub(super) async fn set_user_name(pool: &PgPool, user_id: &str, name: Option<&str>) -> Result<bool> {
+    let done = sqlx::query("UPDATE users SET name = $1 WHERE id = $2").bind(name).bind(user_id).execute(pool).await?;
+    Ok(done.rows_affected() > 0)
 }
 
 pub(super) async fn create_api_token(pool: &PgPool, new: &NewApiToken<'_>) -> Result<ApiToken> {

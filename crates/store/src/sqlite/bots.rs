@@ -2,18 +2,23 @@
 
 use sqlx::SqlitePool;
 
-use crate::{encode_json, new_id, Bot, BotUpdate, CustomAuthRecord, Result, ResultExt, SigningSecrets};
+use crate::{
+    encode_json, new_id, Bot, BotUpdate, CustomAuthRecord, Result, ResultExt, SigningSecrets, DEFAULT_GREETING,
+};
 
-const BOT_COLUMNS: &str = "id, workspace_id, name, color, greeting, signin_text, created_at, updated_at";
+const BOT_COLUMNS: &str = "id, workspace_id, name, color, greeting, signin_text, knowledge_revision, rules,
+                           confidence_threshold, not_sure_text, handoff_text, created_at, updated_at";
 
 pub(super) async fn create_bot(writer: &SqlitePool, workspace_id: &str, name: &str, now: i64) -> Result<Bot> {
     sqlx::query(&format!(
-        "INSERT INTO bots (id, workspace_id, name, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
+        "INSERT INTO bots (id, workspace_id, name, greeting, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
          RETURNING {BOT_COLUMNS}"
     ))
     .bind(new_id())
     .bind(workspace_id)
     .bind(name)
+    // The column's default is still the pre-template greeting (SQLite cannot change it).
+    .bind(DEFAULT_GREETING)
     .bind(now)
     .bind(now)
     .fetch_one(writer)
@@ -52,6 +57,8 @@ pub(super) async fn update_bot(
     sqlx::query(&format!(
         "UPDATE bots SET name = COALESCE(?, name), color = COALESCE(?, color),
                 greeting = COALESCE(?, greeting), signin_text = COALESCE(?, signin_text),
+                rules = COALESCE(?, rules), confidence_threshold = COALESCE(?, confidence_threshold),
+                not_sure_text = COALESCE(?, not_sure_text), handoff_text = COALESCE(?, handoff_text),
                 updated_at = ?
          WHERE id = ? RETURNING {BOT_COLUMNS}"
     ))
@@ -59,6 +66,10 @@ pub(super) async fn update_bot(
     .bind(update.color)
     .bind(update.greeting)
     .bind(update.signin_text)
+    .bind(update.rules.map(|rules| encode_json("rules", rules)).transpose()?)
+    .bind(update.confidence_threshold)
+    .bind(update.not_sure_text)
+    .bind(update.handoff_text)
     .bind(now)
     .bind(bot_id)
     .fetch_optional(writer)

@@ -2,15 +2,14 @@
 
 use sqlx::{SqliteConnection, SqlitePool};
 
+use super::BEGIN;
 use crate::{
     clamp_limit, new_id, Conversation, Error, Message, NewMessage, OpenSession, OpenedSession, Result, ResultExt,
     Session,
 };
 
-/// Write transactions start with `BEGIN IMMEDIATE`: they take the file's write lock up
-/// front, so another process writing the same file makes them wait (busy_timeout) instead
-/// of failing when a read would turn into a write.
-const BEGIN: &str = "BEGIN IMMEDIATE";
+pub(super) const CONVERSATION_COLUMNS: &str =
+    "id, bot_id, contact_id, handled_by, priority, agent_name, created_at, updated_at";
 
 pub(super) async fn open_session(writer: &SqlitePool, open: &OpenSession<'_>) -> Result<OpenedSession> {
     let mut tx = writer.begin_with(BEGIN).await?;
@@ -99,11 +98,11 @@ async fn hand_over(
     contact_id: &str,
     now: i64,
 ) -> Result<Option<Conversation>> {
-    sqlx::query(
+    sqlx::query(&format!(
         "UPDATE conversations SET contact_id = ?, updated_at = ?
          WHERE id = ? AND contact_id IS NULL
-         RETURNING id, bot_id, contact_id, handled_by, created_at, updated_at",
-    )
+         RETURNING {CONVERSATION_COLUMNS}"
+    ))
     .bind(contact_id)
     .bind(now)
     .bind(conversation_id)
@@ -114,10 +113,10 @@ async fn hand_over(
 }
 
 async fn anonymous_conversation(tx: &mut SqliteConnection, conversation_id: &str) -> Result<Option<Conversation>> {
-    sqlx::query(
-        "SELECT id, bot_id, contact_id, handled_by, created_at, updated_at FROM conversations
-         WHERE id = ? AND contact_id IS NULL",
-    )
+    sqlx::query(&format!(
+        "SELECT {CONVERSATION_COLUMNS} FROM conversations
+         WHERE id = ? AND contact_id IS NULL"
+    ))
     .bind(conversation_id)
     .fetch_optional(tx)
     .await?
@@ -130,11 +129,11 @@ async fn latest_conversation(
     bot_id: &str,
     contact_id: &str,
 ) -> Result<Option<Conversation>> {
-    sqlx::query(
-        "SELECT id, bot_id, contact_id, handled_by, created_at, updated_at FROM conversations
+    sqlx::query(&format!(
+        "SELECT {CONVERSATION_COLUMNS} FROM conversations
          WHERE bot_id = ? AND contact_id = ?
-         ORDER BY updated_at DESC, id DESC LIMIT 1",
-    )
+         ORDER BY updated_at DESC, id DESC LIMIT 1"
+    ))
     .bind(bot_id)
     .bind(contact_id)
     .fetch_optional(tx)
@@ -154,6 +153,8 @@ async fn new_conversation(
         bot_id: bot_id.to_owned(),
         contact_id: contact_id.map(str::to_owned),
         handled_by: "bot".to_owned(),
+        priority: "normal".to_owned(),
+        agent_name: None,
         created_at: now,
         updated_at: now,
     };
@@ -201,11 +202,12 @@ pub(super) async fn add_message(writer: &SqlitePool, new: &NewMessage<'_>) -> Re
         return Err(Error::NotFound("conversation"));
     }
     let seq: i64 = sqlx::query_scalar(
-        "INSERT INTO messages (conversation_id, author, text, created_at) VALUES (?, ?, ?, ?)
+        "INSERT INTO messages (conversation_id, author, author_name, text, created_at) VALUES (?, ?, ?, ?, ?)
          RETURNING seq",
     )
     .bind(new.conversation_id)
     .bind(new.author)
+    .bind(new.author_name)
     .bind(new.text)
     .bind(new.now)
     .fetch_one(&mut *tx)
@@ -215,6 +217,7 @@ pub(super) async fn add_message(writer: &SqlitePool, new: &NewMessage<'_>) -> Re
         seq,
         conversation_id: new.conversation_id.to_owned(),
         author: new.author.to_owned(),
+        author_name: new.author_name.map(str::to_owned),
         text: new.text.to_owned(),
         created_at: new.now,
     })
@@ -228,7 +231,7 @@ pub(super) async fn list_messages(
     limit: u32,
 ) -> Result<Vec<Message>> {
     sqlx::query(
-        "SELECT seq, conversation_id, author, text, created_at FROM messages
+        "SELECT seq, conversation_id, author, author_name, text, created_at FROM messages
          WHERE conversation_id = ? AND seq > ? ORDER BY seq LIMIT ?",
     )
     .bind(conversation_id)
@@ -248,10 +251,10 @@ pub(super) async fn delete_session(writer: &SqlitePool, token_hash: &str) -> Res
 
 /// Newest activity first.
 pub(super) async fn contact_conversations(reader: &SqlitePool, contact_id: &str) -> Result<Vec<Conversation>> {
-    sqlx::query(
-        "SELECT id, bot_id, contact_id, handled_by, created_at, updated_at FROM conversations
-         WHERE contact_id = ? ORDER BY updated_at DESC, id DESC LIMIT 100",
-    )
+    sqlx::query(&format!(
+        "SELECT {CONVERSATION_COLUMNS} FROM conversations
+         WHERE contact_id = ? ORDER BY updated_at DESC, id DESC LIMIT 100"
+    ))
     .bind(contact_id)
     .fetch_all(reader)
     .await?
@@ -263,8 +266,8 @@ pub(super) async fn contact_conversations(reader: &SqlitePool, contact_id: &str)
 /// The newest `limit` messages, oldest first.
 pub(super) async fn latest_messages(reader: &SqlitePool, conversation_id: &str, limit: u32) -> Result<Vec<Message>> {
     sqlx::query(
-        "SELECT seq, conversation_id, author, text, created_at FROM (
-             SELECT seq, conversation_id, author, text, created_at FROM messages
+        "SELECT seq, conversation_id, author, author_name, text, created_at FROM (
+             SELECT seq, conversation_id, author, author_name, text, created_at FROM messages
              WHERE conversation_id = ? ORDER BY seq DESC LIMIT ?
          ) AS recent ORDER BY seq",
     )

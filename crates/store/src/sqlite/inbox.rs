@@ -2,18 +2,23 @@
 
 use sqlx::SqlitePool;
 
-use crate::{clamp_limit, Conversation, InboxItem, Result};
+use super::conversations::CONVERSATION_COLUMNS;
+use crate::{clamp_limit, Conversation, HandlerChange, InboxItem, Result};
 
+/// Waiting conversations first, high priority before normal; then the others. Each group
+/// most recently active first.
 pub(super) async fn list_inbox(reader: &SqlitePool, bot_id: &str, limit: u32) -> Result<Vec<InboxItem>> {
     sqlx::query(
-        "SELECT c.id, c.bot_id, c.contact_id, c.handled_by, c.updated_at,
+        "SELECT c.id, c.bot_id, c.contact_id, c.handled_by, c.priority, c.agent_name, c.updated_at,
                 ct.name AS contact_name, ct.email AS contact_email,
                 m.author AS last_author, m.text AS last_text, m.seq AS last_seq
          FROM conversations c
          JOIN messages m ON m.seq = (SELECT MAX(seq) FROM messages WHERE conversation_id = c.id)
          LEFT JOIN contacts ct ON ct.id = c.contact_id
          WHERE c.bot_id = ?
-         ORDER BY c.updated_at DESC, c.id DESC LIMIT ?",
+         ORDER BY CASE WHEN c.handled_by <> 'waiting' THEN 2 WHEN c.priority = 'high' THEN 0 ELSE 1 END,
+                  c.updated_at DESC, c.id DESC
+         LIMIT ?",
     )
     .bind(bot_id)
     .bind(clamp_limit(limit))
@@ -25,7 +30,7 @@ pub(super) async fn list_inbox(reader: &SqlitePool, bot_id: &str, limit: u32) ->
 }
 
 pub(super) async fn get_conversation(reader: &SqlitePool, conversation_id: &str) -> Result<Option<Conversation>> {
-    sqlx::query("SELECT id, bot_id, contact_id, handled_by, created_at, updated_at FROM conversations WHERE id = ?")
+    sqlx::query(&format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = ?"))
         .bind(conversation_id)
         .fetch_optional(reader)
         .await?
@@ -33,19 +38,24 @@ pub(super) async fn get_conversation(reader: &SqlitePool, conversation_id: &str)
         .transpose()
 }
 
+/// One conditional UPDATE on the single writer: nothing can change the handler between
+/// the comparison and the write.
 pub(super) async fn set_conversation_handler(
     writer: &SqlitePool,
     conversation_id: &str,
-    handled_by: &str,
-    now: i64,
+    change: &HandlerChange<'_>,
 ) -> Result<Option<Conversation>> {
-    sqlx::query(
-        "UPDATE conversations SET handled_by = ?, updated_at = ? WHERE id = ?
-         RETURNING id, bot_id, contact_id, handled_by, created_at, updated_at",
-    )
-    .bind(handled_by)
-    .bind(now)
+    sqlx::query(&format!(
+        "UPDATE conversations SET handled_by = ?, priority = ?, agent_name = ?, updated_at = ?
+         WHERE id = ? AND handled_by = COALESCE(?, handled_by)
+         RETURNING {CONVERSATION_COLUMNS}"
+    ))
+    .bind(change.handled_by)
+    .bind(change.priority)
+    .bind(change.agent_name)
+    .bind(change.now)
     .bind(conversation_id)
+    .bind(change.expected)
     .fetch_optional(writer)
     .await?
     .map(|row| crate::decode_row(&row))

@@ -6,11 +6,13 @@
 //! separate pool of read-only connections and run alongside the writer (WAL). Each method
 //! below says which pool it uses by the pool it passes on.
 
+mod articles;
 mod attempts;
 mod bots;
 mod contacts;
 mod conversations;
 mod inbox;
+mod llm;
 mod logins;
 mod workspaces;
 
@@ -21,12 +23,18 @@ use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 use crate::{
-    ApiToken, ApiTokenOwner, Attempt, AttemptCount, AttemptFilter, Bot, BotUpdate, Contact, ContactUpsert,
-    Conversation, CustomAuthRecord, InboxItem, Message, NewApiToken, NewAttempt, NewLogin, NewMessage, NewUser,
-    OpenSession, OpenedSession, Page, Result, Session, SigningSecrets, Store, UpsertedContact, User, Workspace,
+    ApiToken, ApiTokenOwner, Article, Attempt, AttemptCount, AttemptFilter, Bot, BotUpdate, Contact, ContactUpsert,
+    Conversation, CustomAuthRecord, HandlerChange, InboxItem, LlmRecord, Message, NewApiToken, NewArticle, NewAttempt,
+    NewLogin, NewMessage, NewUser, OpenSession, OpenedSession, Page, Result, Session, SigningSecrets, Store,
+    UpsertedContact, User, Workspace,
 };
 
 const READERS: u32 = 4;
+
+/// Write transactions start with `BEGIN IMMEDIATE`: they take the file's write lock up
+/// front, so another process writing the same file makes them wait (busy_timeout) instead
+/// of failing when a read would turn into a write.
+const BEGIN: &str = "BEGIN IMMEDIATE";
 
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
@@ -147,6 +155,11 @@ impl Store for SqliteStore {
         logins::claim_setup(&self.writer, token_hash, &user).await
     }
 
+    #[tracing::instrument(skip_all)]
+    async fn set_user_name(&self, user_id: &str, name: Option<&str>) -> Result<bool> {
+        workspaces::set_user_name(&self.writer, user_id, name).await
+    }
+
     #[tracing::instrument(skip_all, fields(workspace_id = %workspace_id))]
     async fn create_bot(&self, workspace_id: &str, name: &str, now: i64) -> Result<Bot> {
         bots::create_bot(&self.writer, workspace_id, name, now).await
@@ -237,14 +250,13 @@ impl Store for SqliteStore {
         inbox::get_conversation(&self.reader, conversation_id).await
     }
 
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(skip_all, fields(conversation_id = %conversation_id, handled_by = %change.handled_by))]
     async fn set_conversation_handler(
         &self,
         conversation_id: &str,
-        handled_by: &str,
-        now: i64,
+        change: &HandlerChange<'_>,
     ) -> Result<Option<Conversation>> {
-        inbox::set_conversation_handler(&self.writer, conversation_id, handled_by, now).await
+        inbox::set_conversation_handler(&self.writer, conversation_id, change).await
     }
 
     #[tracing::instrument(skip_all)]
@@ -255,6 +267,41 @@ impl Store for SqliteStore {
     #[tracing::instrument(skip_all, fields(bot_id = %bot_id))]
     async fn set_signing_secrets(&self, bot_id: &str, secrets: SigningSecrets<'_>) -> Result<bool> {
         bots::set_signing_secrets(&self.writer, bot_id, &secrets).await
+    }
+
+    #[tracing::instrument(skip_all, fields(bot_id = %bot_id))]
+    async fn get_llm(&self, bot_id: &str) -> Result<Option<LlmRecord>> {
+        llm::get_llm(&self.reader, bot_id).await
+    }
+
+    #[tracing::instrument(skip_all, fields(bot_id = %record.bot_id))]
+    async fn put_llm(&self, record: &LlmRecord, keep_key: bool) -> Result<()> {
+        llm::put_llm(&self.writer, record, keep_key).await
+    }
+
+    #[tracing::instrument(skip_all, fields(bot_id = %article.bot_id))]
+    async fn create_article(&self, article: NewArticle<'_>) -> Result<Article> {
+        articles::create_article(&self.writer, &article).await
+    }
+
+    #[tracing::instrument(skip_all, fields(bot_id = %bot_id))]
+    async fn list_articles(&self, bot_id: &str) -> Result<Vec<Article>> {
+        articles::list_articles(&self.reader, bot_id).await
+    }
+
+    #[tracing::instrument(skip_all, fields(article_id = %article_id))]
+    async fn get_article(&self, article_id: &str) -> Result<Option<Article>> {
+        articles::get_article(&self.reader, article_id).await
+    }
+
+    #[tracing::instrument(skip_all, fields(article_id = %article_id))]
+    async fn update_article(&self, article_id: &str, title: &str, body: &str, now: i64) -> Result<Option<Article>> {
+        articles::update_article(&self.writer, article_id, title, body, now).await
+    }
+
+    #[tracing::instrument(skip_all, fields(article_id = %article_id))]
+    async fn delete_article(&self, article_id: &str) -> Result<bool> {
+        articles::delete_article(&self.writer, article_id).await
     }
 
     #[tracing::instrument(skip_all)]

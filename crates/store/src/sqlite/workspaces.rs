@@ -56,16 +56,18 @@ pub(super) async fn create_user(writer: &SqlitePool, new: &NewUser<'_>) -> Resul
         workspace_id: new.workspace_id.to_owned(),
         email: new.email.to_owned(),
         password_hash: new.password_hash.to_owned(),
+        name: new.name.map(str::to_owned),
         created_at: new.now,
     };
     sqlx::query(
-        "INSERT INTO users (id, workspace_id, email, password_hash, created_at)
-         VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO users (id, workspace_id, email, password_hash, name, created_at)
+         VALUES (?, ?, ?, ?, ?, ?)",
     )
     .bind(&user.id)
     .bind(&user.workspace_id)
     .bind(&user.email)
     .bind(&user.password_hash)
+    .bind(&user.name)
     .bind(user.created_at)
     .execute(writer)
     .await
@@ -75,12 +77,17 @@ pub(super) async fn create_user(writer: &SqlitePool, new: &NewUser<'_>) -> Resul
 }
 
 pub(super) async fn find_user_by_email(reader: &SqlitePool, email: &str) -> Result<Option<User>> {
-    sqlx::query("SELECT id, workspace_id, email, password_hash, created_at FROM users WHERE email = ?")
+    sqlx::query("SELECT id, workspace_id, email, password_hash, name, created_at FROM users WHERE email = ?")
         .bind(email)
         .fetch_optional(reader)
         .await?
         .map(|row| crate::decode_row(&row))
         .transpose()
+}
+
+pub(super) async fn set_user_name(writer: &SqlitePool, user_id: &str, name: Option<&str>) -> Result<bool> {
+    let done = sqlx::query("UPDATE users SET name = ? WHERE id = ?").bind(name).bind(user_id).execute(writer).await?;
+    Ok(done.rows_affected() > 0)
 }
 
 pub(super) async fn create_api_token(writer: &SqlitePool, new: &NewApiToken<'_>) -> Result<ApiToken> {

@@ -1,4 +1,5 @@
-use concierge_store::{BotUpdate, CustomAuthRecord, Error, SigningSecrets};
+use concierge_store::{Bot, BotUpdate, CustomAuthRecord, Error, LlmRecord, SigningSecrets, DEFAULT_GREETING};
+use serde_json::json;
 
 use super::support::{bot, Harness, NOW};
 
@@ -15,14 +16,20 @@ pub async fn bots_are_created_listed_and_renamed(h: &Harness) {
     assert_eq!(listed, vec![sales.clone(), support]);
 
     assert_eq!(sales.color, "#2563eb", "new bots get the default appearance");
-    assert!(sales.greeting.contains("{name}"));
+    assert_eq!(sales.greeting, r#"Hi {{ contact.name | default("there") }}! How can we help?"#);
+    assert_eq!(sales.greeting, DEFAULT_GREETING);
     let rename = BotUpdate { name: Some("Pre-sales"), ..Default::default() };
     let renamed = h.store.update_bot(&sales.id, &rename, NOW + 5).await.expect("rename").expect("the bot exists");
     assert_eq!(renamed.name, "Pre-sales");
     assert_eq!(renamed.color, "#2563eb", "fields not given are kept");
     assert_eq!((renamed.created_at, renamed.updated_at), (NOW, NOW + 5));
     assert_eq!(h.store.get_bot(&sales.id).await.expect("get"), Some(renamed));
-    let look = BotUpdate { color: Some("#aa0000"), greeting: Some("Hello"), signin_text: Some("Log in"), name: None };
+    let look = BotUpdate {
+        color: Some("#aa0000"),
+        greeting: Some("Hello"),
+        signin_text: Some("Log in"),
+        ..Default::default()
+    };
     let restyled = h.store.update_bot(&sales.id, &look, NOW + 6).await.expect("restyle").expect("exists");
     assert_eq!((restyled.name.as_str(), restyled.color.as_str()), ("Pre-sales", "#aa0000"));
     assert_eq!((restyled.greeting.as_str(), restyled.signin_text.as_str()), ("Hello", "Log in"));
@@ -117,4 +124,93 @@ pub async fn corrupt_custom_auth_is_reported(h: &Harness) {
     h.execute(r#"UPDATE custom_auth SET headers = '{"X-Api-Key": 1}'"#).await;
     let err = h.store.get_custom_auth(&bot.id).await.expect_err("headers are not pairs");
     assert!(matches!(err, Error::Corrupt(_)), "{err:?}");
+}
+
+pub async fn answer_settings_have_defaults_and_round_trip(h: &Harness) {
+    let bot = bot(h.store.as_ref()).await;
+    assert_eq!(bot.knowledge_revision, 0);
+    assert_eq!(bot.rules, json!([]));
+    assert_eq!(bot.confidence_threshold, 35);
+    assert_eq!(
+        bot.not_sure_text,
+        "I'm not sure I can answer that one. I've asked a person on our team to join; they'll reply right here."
+    );
+    assert_eq!(bot.handoff_text, "I'm bringing in a person from our team. They'll reply right here.");
+
+    let rules = json!([
+        {"when": "refund", "then": "handoff", "priority": "high"},
+        {"when": "pricing", "then": "answer", "text": "See https://example.com/pricing \u{1f4b8}"},
+    ]);
+    let answers = BotUpdate {
+        rules: Some(&rules),
+        confidence_threshold: Some(60),
+        not_sure_text: Some("Hmm, let me get someone."),
+        handoff_text: Some("A person is on the way."),
+        ..Default::default()
+    };
+    let updated = h.store.update_bot(&bot.id, &answers, NOW + 1).await.expect("update").expect("exists");
+    assert_eq!(updated.rules, rules);
+    assert_eq!(updated.confidence_threshold, 60);
+    assert_eq!(
+        (updated.not_sure_text.as_str(), updated.handoff_text.as_str()),
+        ("Hmm, let me get someone.", "A person is on the way.")
+    );
+    assert_eq!((updated.name.as_str(), updated.greeting.as_str()), (bot.name.as_str(), bot.greeting.as_str()));
+    assert_eq!(h.store.get_bot(&bot.id).await.expect("get"), Some(updated.clone()));
+
+    let threshold = BotUpdate { confidence_threshold: Some(0), ..Default::default() };
+    let kept = h.store.update_bot(&bot.id, &threshold, NOW + 2).await.expect("update").expect("exists");
+    assert_eq!(kept, Bot { confidence_threshold: 0, updated_at: NOW + 2, ..updated }, "only the threshold changed");
+}
+
+fn llm(bot_id: &str, api_key_sealed: Option<&str>, now: i64) -> LlmRecord {
+    LlmRecord {
+        bot_id: bot_id.to_owned(),
+        enabled: true,
+        base_url: "https://llm.example.com/v1".to_owned(),
+        model: "small-model".to_owned(),
+        api_key_sealed: api_key_sealed.map(str::to_owned),
+        timeout_ms: 20_000,
+        instructions: "Answer briefly.".to_owned(),
+        updated_at: now,
+    }
+}
+
+pub async fn llm_settings_keep_or_replace_the_key(h: &Harness) {
+    let bot = bot(h.store.as_ref()).await;
+    assert_eq!(h.store.get_llm(&bot.id).await.expect("get"), None);
+
+    // A first save that keeps the key has none to keep.
+    h.store.put_llm(&llm(&bot.id, Some("sealed:ignored"), NOW), true).await.expect("put");
+    assert_eq!(h.store.get_llm(&bot.id).await.expect("get"), Some(llm(&bot.id, None, NOW)));
+
+    let with_key = llm(&bot.id, Some("sealed:v1:key"), NOW + 1);
+    h.store.put_llm(&with_key, false).await.expect("set the key");
+    assert_eq!(h.store.get_llm(&bot.id).await.expect("get"), Some(with_key.clone()));
+
+    // A settings save that does not touch the key keeps it, whatever the record says.
+    let edited = LlmRecord {
+        enabled: false,
+        base_url: "http://127.0.0.1:11434/v1".to_owned(),
+        model: "bigger-model".to_owned(),
+        timeout_ms: 5_000,
+        instructions: "Be kind.".to_owned(),
+        ..llm(&bot.id, None, NOW + 2)
+    };
+    h.store.put_llm(&edited, true).await.expect("save settings");
+    let stored = h.store.get_llm(&bot.id).await.expect("get").expect("stored");
+    assert_eq!(stored, LlmRecord { api_key_sealed: Some("sealed:v1:key".to_owned()), ..edited.clone() });
+
+    // Without keep_key the given value is stored, None included.
+    h.store.put_llm(&edited, false).await.expect("clear the key");
+    assert_eq!(h.store.get_llm(&bot.id).await.expect("get"), Some(edited));
+
+    let shown = format!("{:?}", with_key);
+    assert!(!shown.contains("sealed:v1:key"), "{shown}");
+    assert!(shown.contains("has_api_key: true") && shown.contains("small-model"), "{shown}");
+
+    let err = h.store.put_llm(&llm("no-such-bot", None, NOW), false).await.expect_err("no bot");
+    assert!(matches!(err, Error::NotFound("bot")), "{err:?}");
+    let err = h.store.put_llm(&llm("no-such-bot", None, NOW), true).await.expect_err("no bot");
+    assert!(matches!(err, Error::NotFound("bot")), "{err:?}");
 }

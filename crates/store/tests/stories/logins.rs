@@ -1,9 +1,9 @@
-use concierge_store::{Error, NewLogin, NewUser};
+use concierge_store::{Error, NewLogin, NewUser, User};
 
 use super::support::{Harness, HOUR, NOW};
 
 fn new_user<'a>(workspace_id: &'a str, email: &'a str, now: i64) -> NewUser<'a> {
-    NewUser { workspace_id, email, password_hash: "$argon2id$stub", now }
+    NewUser { workspace_id, email, password_hash: "$argon2id$stub", name: None, now }
 }
 
 pub async fn the_first_user_is_created_once_through_a_setup_link(h: &Harness) {
@@ -53,4 +53,28 @@ pub async fn logins_find_their_user_until_they_expire_or_end(h: &Harness) {
     assert!(!h.store.delete_login("cookie").await.expect("sign out again"));
     let ghost = NewLogin { user_id: "no-such-user", token_hash: "ghost", expires_at: NOW + HOUR, now: NOW };
     assert!(matches!(h.store.create_login(ghost).await, Err(Error::NotFound("user"))));
+}
+
+pub async fn users_have_display_names(h: &Harness) {
+    let ws = h.store.default_workspace().await.expect("default workspace");
+    h.store.create_setup_token("link", NOW + HOUR, NOW).await.expect("link");
+    let first = NewUser { name: Some("Ann Lee"), ..new_user(&ws.id, "ann@example.com", NOW) };
+    let ann = h.store.claim_setup("link", first).await.expect("claim").expect("valid link");
+    assert_eq!(ann.name.as_deref(), Some("Ann Lee"));
+    let bea = h.store.create_user(new_user(&ws.id, "bea@example.com", NOW)).await.expect("user");
+    assert_eq!(bea.name, None);
+    assert_eq!(h.store.get_user(&ann.id).await.expect("get"), Some(ann.clone()));
+
+    assert!(h.store.set_user_name(&bea.id, Some("Bea Ortiz")).await.expect("name Bea"));
+    let named = User { name: Some("Bea Ortiz".to_owned()), ..bea.clone() };
+    assert_eq!(h.store.get_user(&bea.id).await.expect("get"), Some(named.clone()));
+    assert_eq!(h.store.find_user_by_email("bea@example.com").await.expect("find"), Some(named.clone()));
+    let login = NewLogin { user_id: &bea.id, token_hash: "cookie", expires_at: NOW + HOUR, now: NOW };
+    h.store.create_login(login).await.expect("login");
+    assert_eq!(h.store.find_login("cookie", NOW).await.expect("find login"), Some(named));
+    assert!(format!("{bea:?}").contains("name: None"), "Debug shows the name");
+
+    assert!(h.store.set_user_name(&bea.id, None).await.expect("clear"));
+    assert_eq!(h.store.get_user(&bea.id).await.expect("get"), Some(bea));
+    assert!(!h.store.set_user_name("no-such-user", Some("Nobody")).await.expect("unknown user"));
 }

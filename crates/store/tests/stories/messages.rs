@@ -10,7 +10,7 @@ async fn conversation(h: &Harness, bot_id: &str, token: &str) -> Conversation {
 }
 
 fn message<'a>(conversation: &'a Conversation, text: &'a str, now: i64) -> NewMessage<'a> {
-    NewMessage { conversation_id: &conversation.id, author: "visitor", text, now }
+    NewMessage { conversation_id: &conversation.id, author: "visitor", author_name: None, text, now }
 }
 
 pub async fn messages_are_ordered_and_paged_by_seq(h: &Harness) {
@@ -47,7 +47,13 @@ pub async fn concurrent_messages_get_distinct_increasing_seqs(h: &Harness) {
             let conversation_id = a.id.clone();
             tokio::spawn(async move {
                 let text = format!("message {i}");
-                let new = NewMessage { conversation_id: &conversation_id, author: "bot", text: &text, now: NOW };
+                let new = NewMessage {
+                    conversation_id: &conversation_id,
+                    author: "bot",
+                    author_name: Some("Support"),
+                    text: &text,
+                    now: NOW,
+                };
                 store.add_message(new).await
             })
         })
@@ -70,6 +76,8 @@ pub async fn message_to_a_missing_conversation_is_not_found(h: &Harness) {
         bot_id: "no-such-bot".to_owned(),
         contact_id: None,
         handled_by: "bot".to_owned(),
+        priority: "normal".to_owned(),
+        agent_name: None,
         created_at: NOW,
         updated_at: NOW,
     };
@@ -89,4 +97,20 @@ pub async fn the_newest_messages_come_oldest_first(h: &Harness) {
     assert_eq!(texts(h.store.latest_messages(&conversation.id, 2).await.expect("latest")), ["m3", "m4"]);
     assert_eq!(texts(h.store.latest_messages(&conversation.id, 50).await.expect("all")).len(), 5);
     assert!(h.store.latest_messages("none", 5).await.expect("empty").is_empty());
+}
+
+pub async fn messages_keep_their_authors_names(h: &Harness) {
+    let bot = bot(h.store.as_ref()).await;
+    let a = conversation(h, &bot.id, "a").await;
+    let said = [("visitor", None, "hi"), ("bot", Some("Support"), "hello!"), ("agent", Some("Bea Ortiz"), "Bea here")];
+    let mut added = Vec::new();
+    for (i, (author, author_name, text)) in said.into_iter().enumerate() {
+        let now = NOW + i64::try_from(i).expect("small");
+        let new = NewMessage { conversation_id: &a.id, author, author_name, text, now };
+        let message = h.store.add_message(new).await.expect("add");
+        assert_eq!((message.author.as_str(), message.author_name.as_deref()), (author, author_name));
+        added.push(message);
+    }
+    assert_eq!(h.store.list_messages(&a.id, 0, 0).await.expect("list"), added);
+    assert_eq!(h.store.latest_messages(&a.id, 10).await.expect("latest"), added);
 }

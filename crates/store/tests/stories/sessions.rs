@@ -1,6 +1,6 @@
 use std::collections::HashSet;
 
-use concierge_store::{Error, NewMessage};
+use concierge_store::{Error, HandlerChange, NewMessage};
 
 use super::support::{bot, contact, session, Harness, HOUR, NOW};
 
@@ -38,8 +38,13 @@ pub async fn signing_in_hands_the_visitor_conversation_to_the_contact(h: &Harnes
     h.store.open_session(session(&bot.id, Some(&ann.id), "a0", None, NOW)).await.expect("open");
 
     let visitor = h.store.open_session(session(&bot.id, None, "visitor", None, NOW)).await.expect("open");
-    let hello =
-        NewMessage { conversation_id: &visitor.conversation.id, author: "visitor", text: "hello?", now: NOW + 1 };
+    let hello = NewMessage {
+        conversation_id: &visitor.conversation.id,
+        author: "visitor",
+        author_name: None,
+        text: "hello?",
+        now: NOW + 1,
+    };
     h.store.add_message(hello).await.expect("say hello");
 
     let signed_in = h
@@ -90,8 +95,13 @@ pub async fn contact_returns_to_the_latest_conversation(h: &Harness) {
     assert_eq!(latest.conversation.id, visitor.conversation.id);
 
     // ...until a message makes the first one the most recently updated again.
-    let message =
-        NewMessage { conversation_id: &first.conversation.id, author: "agent", text: "any news?", now: NOW + 5 };
+    let message = NewMessage {
+        conversation_id: &first.conversation.id,
+        author: "agent",
+        author_name: Some("Bea"),
+        text: "any news?",
+        now: NOW + 5,
+    };
     h.store.add_message(message).await.expect("add message");
     let back = h.store.open_session(open_as_ann("a5", NOW + 6)).await.expect("open");
     assert_eq!(back.conversation.id, first.conversation.id);
@@ -204,7 +214,8 @@ pub async fn the_inbox_lists_active_conversations_with_their_latest_message(h: &
         (&signed.conversation.id, "visitor", "invoice", NOW + 2),
         (&signed.conversation.id, "bot", "on it", NOW + 3),
     ] {
-        h.store.add_message(NewMessage { conversation_id: conversation, author, text, now }).await.expect("message");
+        let message = NewMessage { conversation_id: conversation, author, author_name: None, text, now };
+        h.store.add_message(message).await.expect("message");
     }
     let inbox = h.store.list_inbox(&bot.id, 50).await.expect("inbox");
     let rows: Vec<_> = inbox.iter().map(|i| (i.id.as_str(), i.last_text.as_str(), i.contact_name.is_some())).collect();
@@ -216,11 +227,13 @@ pub async fn the_inbox_lists_active_conversations_with_their_latest_message(h: &
     assert_eq!(inbox[0].contact_id.as_deref(), Some(ann.id.as_str()));
     assert_eq!(inbox[0].handled_by, "bot");
 
-    let taken = h.store.set_conversation_handler(&signed.conversation.id, "agent", NOW + 4).await.expect("take over");
+    let take =
+        HandlerChange { handled_by: "agent", priority: "normal", agent_name: None, expected: None, now: NOW + 4 };
+    let taken = h.store.set_conversation_handler(&signed.conversation.id, &take).await.expect("take over");
     assert_eq!(taken.expect("exists").handled_by, "agent");
     let got = h.store.get_conversation(&signed.conversation.id).await.expect("get").expect("exists");
     assert_eq!((got.handled_by.as_str(), got.updated_at), ("agent", NOW + 4));
-    assert_eq!(h.store.set_conversation_handler("nope", "agent", NOW).await.expect("set"), None);
+    assert_eq!(h.store.set_conversation_handler("nope", &take).await.expect("set"), None);
     assert_eq!(h.store.get_conversation("nope").await.expect("get"), None);
 }
 

@@ -48,6 +48,7 @@ pub async fn user_emails_are_unique(h: &Harness) {
         workspace_id,
         email: "ann@example.com",
         password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA",
+        name: None,
         now: NOW,
     };
 
@@ -74,7 +75,13 @@ pub async fn api_tokens_find_their_owner(h: &Harness) {
     let acme = h.store.create_workspace("Acme").await.expect("create Acme");
     let ann = h
         .store
-        .create_user(NewUser { workspace_id: &acme.id, email: "ann@example.com", password_hash: "hash", now: NOW })
+        .create_user(NewUser {
+            workspace_id: &acme.id,
+            email: "ann@example.com",
+            password_hash: "hash",
+            name: None,
+            now: NOW,
+        })
         .await
         .expect("create Ann");
     let new_token = |token_hash| NewApiToken { user_id: &ann.id, name: "deploy", token_hash, now: NOW + 1 };

@@ -16,7 +16,7 @@ use serde::Deserialize;
 use super::super::bots::principal;
 use super::super::{render, SignedIn};
 use super::{bot_and_auth, failure, page_context};
-use crate::service::{BotPatch, Error, Services};
+use crate::service::{bot_template, BotPatch, Error, Services};
 
 /// The form's values, as stored or as submitted.
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -34,7 +34,7 @@ pub struct SettingsForm {
 
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct SavedQuery {
-    saved: Option<String>,
+    pub(super) saved: Option<String>,
 }
 
 fn render_settings(
@@ -113,7 +113,7 @@ type Parse = fn(&str) -> Result<String, String>;
 fn appearance_errors(form: &SettingsForm) -> Vec<FieldError> {
     let checks: [(&str, &str, Parse); 3] = [
         ("color", &form.color, parse_color),
-        ("greeting", &form.greeting, parse_bot_text),
+        ("greeting", &form.greeting, bot_template),
         ("signin_text", &form.signin_text, parse_bot_text),
     ];
     checks
@@ -157,6 +157,7 @@ pub async fn save_settings(
         color: Some(form.color.clone()),
         greeting: Some(form.greeting.clone()),
         signin_text: Some(form.signin_text.clone()),
+        ..BotPatch::default()
     };
     let saved = match s.update_bot(&me, &id, patch).await {
         Ok(_) => s.put_custom_auth(&id, input).await.map(|_| ()),

@@ -2,6 +2,7 @@
 //! database, and real "customer API" servers on loopback.
 
 pub mod customer;
+pub mod model;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

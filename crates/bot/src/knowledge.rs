@@ -1,0 +1,245 @@
+//! Finding the knowledge-base articles that answer a visitor's question, ranked by BM25.
+//!
+//! The articles live in a tantivy index in RAM, built once when a bot's knowledge base
+//! changes and then queried for every question. Titles and bodies go through one English
+//! analyzer (simple tokenizer, long tokens removed, lower-cased, stop words removed, English
+//! stemmer), registered under one name and used both for indexing and for the question.
+//! The question is never parsed as a query language: its analysed terms become a plain
+//! disjunction, so quotes, colons, brackets or "AND" in a visitor's message are only words.
+//!
+//! Each [`Hit`] carries two numbers:
+//! - `score`, tantivy's BM25 score (title matches count twice). It orders the hits, but it
+//!   has no scale: it grows with the question's length and depends on the corpus, so an
+//!   operator could not choose a threshold for it.
+//! - `confidence`, in 0.0..=1.0: the share of the question's distinct meaningful terms
+//!   (what is left after stop words and stemming) that the article contains in its title or
+//!   body, each term weighted by its BM25 IDF in this corpus,
+//!   `ln(1 + (N - df + 0.5) / (df + 0.5))` with N articles of which df contain the term. A
+//!   term no article contains weighs like a term only one article contains (df = 1), as
+//!   much as the rarest known words, so a question about something the knowledge base
+//!   never mentions has a low confidence even when its common words match, while one
+//!   unknown word in a question on a covered subject does not sink it. "How do I reset my password?" against "Resetting your password" is 1.0;
+//!   "what's the weather on Mars" finds nothing at all.
+//!
+//! The stop words are a list of our own for questions rather than documents: Lucene's short
+//! English list keeps "how", "do", "I" and "my", which every question has and few articles
+//! contain, and which would pull the confidence of a perfect match down.
+
+use std::collections::{HashMap, HashSet};
+
+use tantivy::collector::TopDocs;
+use tantivy::directory::RamDirectory;
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
+use tantivy::schema::{Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST};
+use tantivy::tokenizer::{
+    Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, StopWordFilter, TextAnalyzer, TokenizerManager,
+};
+use tantivy::{doc, DocAddress, IndexBuilder, IndexReader, ReloadPolicy, Searcher, Term};
+
+/// The name the English analyzer is registered under in the index.
+const ANALYZER: &str = "concierge_en";
+/// A question's terms beyond this many are ignored: a pasted log file is not a question.
+const MAX_QUESTION_TERMS: usize = 64;
+/// Tokens longer than this are not words (hashes, base64, URLs without separators).
+const MAX_TOKEN_BYTES: usize = 40;
+const TITLE_BOOST: f32 = 2.0;
+/// The fast field that says which article a document is.
+const ORDINAL: &str = "ordinal";
+const WRITER_MEMORY_BYTES: usize = 15_000_000;
+
+/// Common English words that say nothing about what a question is about: the Snowball
+/// list, plus the words visitors wrap questions in ("how do I get", "I need to know").
+/// Contraction fragments ("what's" is "what" and "s") are here too.
+const STOP_WORDS: &str = "\
+    a about above after again against all am an and any are as at be because been before being below between both \
+    but by can could d did do does doing don down during each few for from further get got had has have having he \
+    hello help her here hers herself hi him himself his how i if in into is it its itself just know ll m me might \
+    more most must my myself need no nor not now of off on once only or other our ours ourselves out over own \
+    please re s same shall she should so some such t tell than thank thanks that the their theirs them themselves \
+    then there these they this those through to too under until up ve very want was we were what when where which \
+    while who whom why will with would you your yours yourself yourselves";
+
+/// One knowledge-base article as the operator wrote it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Article {
+    pub id: String,
+    pub title: String,
+    pub body: String,
+}
+
+/// One article that matches a question.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit {
+    pub article_id: String,
+    /// tantivy's BM25 score: orders hits, has no fixed scale.
+    pub score: f32,
+    /// In 0.0..=1.0; see the module documentation.
+    pub confidence: f32,
+}
+
+/// The knowledge base could not be indexed. Rare: the index lives in memory.
+#[derive(Debug, thiserror::Error)]
+#[error("the knowledge base could not be indexed ({source})")]
+pub struct KnowledgeError {
+    #[source]
+    source: tantivy::TantivyError,
+}
+
+impl From<tantivy::TantivyError> for KnowledgeError {
+    fn from(source: tantivy::TantivyError) -> Self {
+        Self { source }
+    }
+}
+
+/// A bot's knowledge base, searchable. Built once, queried from many tasks at once.
+pub struct KnowledgeIndex {
+    reader: IndexReader,
+    analyzer: TextAnalyzer,
+    title: Field,
+    body: Field,
+    ids: Vec<String>,
+    /// The distinct analysed terms of each article's title and body, by ordinal.
+    terms: Vec<HashSet<String>>,
+    /// How many articles contain each term, in their title or body.
+    doc_freq: HashMap<String, u32>,
+}
+
+impl std::fmt::Debug for KnowledgeIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KnowledgeIndex").field("articles", &self.ids.len()).finish_non_exhaustive()
+    }
+}
+
+fn analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
+        .filter(LowerCaser)
+        .filter(StopWordFilter::remove(STOP_WORDS.split_whitespace().map(str::to_owned)))
+        .filter(Stemmer::new(Language::English))
+        .build()
+}
+
+/// The analysed terms of `text`, in order, repeats included.
+fn analyse(analyzer: &mut TextAnalyzer, text: &str) -> Vec<String> {
+    let mut stream = analyzer.token_stream(text);
+    let mut terms = Vec::new();
+    while stream.advance() {
+        terms.push(stream.token().text.clone());
+    }
+    terms
+}
+
+impl KnowledgeIndex {
+    pub fn build(articles: &[Article]) -> Result<Self, KnowledgeError> {
+        let text = TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default().set_tokenizer(ANALYZER).set_index_option(IndexRecordOption::WithFreqs),
+        );
+        let mut schema = Schema::builder();
+        let title = schema.add_text_field("title", text.clone());
+        let body = schema.add_text_field("body", text);
+        // Which article a document is, so hits map back without a document store.
+        let ordinal = schema.add_u64_field(ORDINAL, FAST);
+        let tokenizers = TokenizerManager::default();
+        tokenizers.register(ANALYZER, analyzer());
+
+        let mut writer = IndexBuilder::new()
+            .schema(schema.build())
+            .tokenizers(tokenizers)
+            .single_segment_index_writer(RamDirectory::create(), WRITER_MEMORY_BYTES)?;
+        let mut analyzer = analyzer();
+        let mut terms = Vec::with_capacity(articles.len());
+        let mut doc_freq: HashMap<String, u32> = HashMap::new();
+        for (position, article) in articles.iter().enumerate() {
+            writer.add_document(doc!(
+                title => article.title.as_str(),
+                body => article.body.as_str(),
+                ordinal => position as u64,
+            ))?;
+            let mut contained: HashSet<String> = analyse(&mut analyzer, &article.title).into_iter().collect();
+            contained.extend(analyse(&mut analyzer, &article.body));
+            for term in &contained {
+                *doc_freq.entry(term.clone()).or_default() += 1;
+            }
+            terms.push(contained);
+        }
+        let index = writer.finalize()?;
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        let ids = articles.iter().map(|a| a.id.clone()).collect();
+        Ok(Self { reader, analyzer, title, body, ids, terms, doc_freq })
+    }
+
+    /// Best first, at most `limit`; empty when nothing matches or the question has no
+    /// meaningful words.
+    pub fn search(&self, question: &str, limit: usize) -> Vec<Hit> {
+        let mut question_terms = Vec::new();
+        for term in analyse(&mut self.analyzer.clone(), question) {
+            if !question_terms.contains(&term) {
+                question_terms.push(term);
+            }
+        }
+        question_terms.truncate(MAX_QUESTION_TERMS);
+        if question_terms.is_empty() || limit == 0 || self.ids.is_empty() {
+            return Vec::new();
+        }
+        let searcher = self.reader.searcher();
+        match self.ranked(&searcher, &question_terms, limit) {
+            Ok(ranked) => ranked
+                .into_iter()
+                .filter_map(|(score, ordinal)| {
+                    let id = self.ids.get(ordinal)?.clone();
+                    Some(Hit { article_id: id, score, confidence: self.confidence(&question_terms, ordinal) })
+                })
+                .collect(),
+            Err(error) => {
+                // An in-memory index has no I/O to fail; should it happen, the bot answers
+                // as if nothing matched rather than failing the visitor's message.
+                tracing::warn!(%error, "knowledge search failed");
+                Vec::new()
+            }
+        }
+    }
+
+    /// (BM25 score, article ordinal), best first.
+    fn ranked(&self, searcher: &Searcher, terms: &[String], limit: usize) -> tantivy::Result<Vec<(f32, usize)>> {
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::with_capacity(terms.len() * 2);
+        for term in terms {
+            let in_title = TermQuery::new(Term::from_field_text(self.title, term), IndexRecordOption::WithFreqs);
+            let in_body = TermQuery::new(Term::from_field_text(self.body, term), IndexRecordOption::WithFreqs);
+            clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(in_title), TITLE_BOOST))));
+            clauses.push((Occur::Should, Box::new(in_body)));
+        }
+        let top = searcher.search(&BooleanQuery::new(clauses), &TopDocs::with_limit(limit).order_by_score())?;
+        top.into_iter().map(|(score, address)| Ok((score, self.ordinal_of(searcher, address)?))).collect()
+    }
+
+    fn ordinal_of(&self, searcher: &Searcher, address: DocAddress) -> tantivy::Result<usize> {
+        let column = searcher.segment_reader(address.segment_ord).fast_fields().u64(ORDINAL)?;
+        let ordinal = column.first(address.doc_id).unwrap_or(u64::MAX);
+        Ok(usize::try_from(ordinal).unwrap_or(usize::MAX))
+    }
+
+    fn idf(&self, term: &str) -> f32 {
+        let n = self.ids.len() as f32;
+        // A word no article uses weighs like the rarest words that some article does use:
+        // weighing it more (df = 0) lets one unknown word, such as "forgot" in "I forgot my
+        // password", sink a question whose subject the knowledge base covers well.
+        let df = self.doc_freq.get(term).copied().unwrap_or(1) as f32;
+        (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
+    }
+
+    fn confidence(&self, question_terms: &[String], ordinal: usize) -> f32 {
+        let Some(contained) = self.terms.get(ordinal) else { return 0.0 };
+        let (found, total) = question_terms.iter().fold((0.0, 0.0), |(found, total), term| {
+            let idf = self.idf(term);
+            (if contained.contains(term) { found + idf } else { found }, total + idf)
+        });
+        if total > 0.0 {
+            (found / total).clamp(0.0, 1.0)
+        } else {
+            0.0
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

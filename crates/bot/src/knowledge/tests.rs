@@ -1,0 +1,155 @@
+use super::*;
+
+fn article(id: &str, title: &str, body: &str) -> Article {
+    Article { id: id.to_owned(), title: title.to_owned(), body: body.to_owned() }
+}
+
+fn support_articles() -> Vec<Article> {
+    vec![
+        article(
+            "password",
+            "Resetting your password",
+            "Forgot your password? On the sign-in page choose 'Forgot password', enter the email address of your \
+             account and follow the link we send you. The link expires after one hour.",
+        ),
+        article(
+            "invoices",
+            "Billing and invoices",
+            "Invoices are issued on the first day of every month. Download past invoices from Settings > Billing. \
+             To change the billing address or VAT number, edit the billing profile.",
+        ),
+        article(
+            "refunds",
+            "Refund policy",
+            "We refund annual plans within 30 days of purchase. A refund is paid back to the original card and \
+             takes five to ten business days to appear.",
+        ),
+        article(
+            "shipping",
+            "Shipping times and tracking",
+            "Orders ship within two business days. Every parcel has a tracking number, which we email once the \
+             courier collects it. International delivery takes up to two weeks.",
+        ),
+        article(
+            "sso",
+            "Single sign-on (SSO) with SAML",
+            "Enterprise workspaces can require single sign-on through any SAML 2.0 identity provider such as Okta \
+             or Azure AD. Upload the metadata XML under Settings > Security.",
+        ),
+        article(
+            "api-keys",
+            "Creating and rotating API keys",
+            "Create an API key under Settings > Developers. Keys are shown once; store them safely. Rotate a key \
+             by creating a new one and revoking the old key.",
+        ),
+    ]
+}
+
+fn index() -> KnowledgeIndex {
+    KnowledgeIndex::build(&support_articles()).expect("an index")
+}
+
+fn first(index: &KnowledgeIndex, question: &str) -> Option<Hit> {
+    index.search(question, 3).into_iter().next()
+}
+
+#[test]
+fn the_right_article_ranks_first() {
+    let index = index();
+    for (question, expected) in [
+        ("How do I reset my password?", "password"),
+        ("Where can I download my invoice?", "invoices"),
+        ("Can I get my money back? I want a refund", "refunds"),
+        ("When will my order ship, and is there tracking?", "shipping"),
+        ("Do you support SAML single sign-on with Okta?", "sso"),
+        ("how to rotate an api key", "api-keys"),
+    ] {
+        let hit = first(&index, question).unwrap_or_else(|| panic!("no hit for {question:?}"));
+        assert_eq!(hit.article_id, expected, "{question}");
+    }
+}
+
+#[test]
+fn hits_are_best_first_and_limited() {
+    let hits = index().search("billing invoices refund shipping key password", 2);
+    assert_eq!(hits.len(), 2);
+    assert!(hits[0].score >= hits[1].score, "{hits:?}");
+    assert!(index().search("password", 0).is_empty());
+}
+
+#[test]
+fn stemming_matches_other_forms_of_a_word() {
+    let index = index();
+    for question in ["refunds", "refunded", "Refunding"] {
+        assert_eq!(first(&index, question).map(|h| h.article_id).as_deref(), Some("refunds"), "{question}");
+    }
+}
+
+#[test]
+fn a_question_of_only_stop_words_finds_nothing() {
+    assert!(index().search("How do I do this? What is it?", 5).is_empty());
+    assert!(index().search("", 5).is_empty());
+    assert!(index().search("?!  ...", 5).is_empty());
+}
+
+#[test]
+fn query_syntax_characters_are_just_words() {
+    let index = index();
+    for question in [
+        "\"password",
+        "password: AND OR NOT (reset",
+        "title:password^10 body:[a TO z]",
+        "reset* ~password! {}[]()<>+-&&||\\/",
+        "password'; DROP TABLE articles; --",
+    ] {
+        assert_eq!(first(&index, question).map(|h| h.article_id).as_deref(), Some("password"), "{question}");
+    }
+    assert!(index.search(":::\"\"\"(((", 5).is_empty());
+}
+
+#[test]
+fn confidence_is_high_for_a_good_match_and_low_for_an_unrelated_question() {
+    let index = index();
+    let good = first(&index, "How do I reset my password?").expect("a hit");
+    assert!(good.confidence > 0.95, "{good:?}");
+
+    assert!(index.search("what's the weather on Mars", 5).is_empty());
+    // "account" is in the password article, the rest is nowhere.
+    let weak = index.search("Is my account covered by the hurricane insurance clause?", 5);
+    assert!(weak.iter().all(|h| h.confidence < 0.4), "{weak:?}");
+    assert!(weak.iter().all(|h| (0.0..=1.0).contains(&h.confidence)), "{weak:?}");
+}
+
+#[test]
+fn one_unknown_word_does_not_sink_a_covered_question() {
+    let index = index();
+    let hit = first(&index, "I forgot my password, what now?").expect("a hit");
+    assert_eq!(hit.article_id, "password");
+    assert!(hit.confidence >= 0.35, "{hit:?}");
+}
+
+#[test]
+fn a_term_in_every_article_weighs_less_than_a_rare_one() {
+    let articles = [
+        article("a", "Widget setup", "Install the widget snippet."),
+        article("b", "Widget colours", "Pick the widget colour."),
+        article("c", "Widget languages", "Translate the widget."),
+    ];
+    let index = KnowledgeIndex::build(&articles).expect("an index");
+    let hits = index.search("widget snippet", 3);
+    assert_eq!(hits[0].article_id, "a");
+    assert!((hits[0].confidence - 1.0).abs() < 1e-6, "{hits:?}");
+    assert!(hits[1].confidence < 0.5, "{hits:?}");
+}
+
+#[test]
+fn an_empty_index_answers_nothing() {
+    let index = KnowledgeIndex::build(&[]).expect("an index");
+    assert!(index.search("How do I reset my password?", 5).is_empty());
+}
+
+#[test]
+fn the_index_can_be_shared_between_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<KnowledgeIndex>();
+}

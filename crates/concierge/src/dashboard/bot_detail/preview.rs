@@ -1,0 +1,107 @@
+//! "Try a question" on the knowledge base page: what the bot would answer a visitor (or
+//! one of the bot's recent contacts), which article it would use and how sure it is. The
+//! form is a GET: trying writes nothing.
+
+use concierge_bot::Hit;
+use concierge_store::{Article, Page};
+use minijinja::{context, Value};
+
+use crate::service::{priority_name, Error, HandoffReason, Preview, Principal, Reply, Result, Services};
+
+/// How many of the bot's contacts the picker offers, most recently signed in first.
+const RECENT_CONTACTS: u32 = 50;
+
+/// The form (question, contact picker) and, when a question was asked, the bot's answer.
+pub(super) async fn try_question(
+    s: &Services,
+    who: &Principal,
+    bot_id: &str,
+    question: Option<&str>,
+    contact: Option<&str>,
+) -> Result<Value> {
+    let page = Page { before: None, limit: RECENT_CONTACTS, search: None };
+    let contacts: Vec<_> = s
+        .list_contacts(who, bot_id, page)
+        .await?
+        .into_iter()
+        .map(|c| {
+            let label = match (c.name, c.email) {
+                (Some(name), Some(email)) => format!("{name} ({email})"),
+                (Some(name), None) => name,
+                (None, Some(email)) => email,
+                (None, None) => c.identifier,
+            };
+            context! { id => c.id, label }
+        })
+        .collect();
+    let contact = contact.filter(|c| !c.is_empty());
+    let mut error = None;
+    let mut contact_error = None;
+    let mut result = None;
+    if let Some(question) = question {
+        match s.preview_answer(who, bot_id, question, contact).await {
+            Ok(preview) => result = Some(outcome(preview)),
+            Err(Error::Validation(errors)) => {
+                error = Some(errors.into_iter().map(|e| e.message).collect::<Vec<_>>().join(" "));
+            }
+            Err(Error::NotFound("contact")) => {
+                contact_error = Some("This contact is not one of the bot's contacts any more; pick another.");
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(context! {
+        question => question.unwrap_or_default(), contact => contact.unwrap_or_default(), contacts,
+        error, contact_error, result,
+    })
+}
+
+/// Why the bot would hand the conversation to the team, in words.
+fn reason_text(reason: HandoffReason, threshold: i64) -> String {
+    match reason {
+        HandoffReason::Asked => "the visitor asks for a person".to_owned(),
+        HandoffReason::Rule => "a rule says so".to_owned(),
+        HandoffReason::NotSure => format!("no article reaches the confidence threshold of {threshold}%"),
+    }
+}
+
+/// 0 to 100.
+fn percent(confidence: f32) -> i64 {
+    (f64::from(confidence) * 100.0).round().clamp(0.0, 100.0) as i64
+}
+
+fn outcome(preview: Preview) -> Value {
+    let threshold = preview.confidence_threshold;
+    let from_knowledge = preview.decision.rule.is_none();
+    // Whether the knowledge base was searched, even if nothing matched.
+    let searched = !preview.decision.hits.is_empty()
+        || (from_knowledge && matches!(preview.decision.reply, Reply::Handoff { reason: HandoffReason::NotSure, .. }));
+    let (action, text, reason, priority) = match preview.decision.reply {
+        Reply::Answer { text } => ("answer", text, None, None),
+        Reply::Handoff { text, priority, reason } => {
+            ("handoff", text, Some(reason_text(reason, threshold)), Some(priority_name(priority)))
+        }
+        Reply::Generate { fallback } => ("generate", fallback, None, None),
+    };
+    // The best article is the answer when it was confident enough and no rule decided.
+    let answered_from = (action != "handoff" && from_knowledge).then_some(0);
+    let articles: Vec<_> = preview
+        .decision
+        .hits
+        .iter()
+        .zip(&preview.articles)
+        .enumerate()
+        .map(|(rank, (hit, article)): (usize, (&Hit, &Article))| {
+            // Compared as the bot compares, before rounding for display.
+            let reaches = f64::from(hit.confidence) * 100.0 >= threshold as f64;
+            context! {
+                id => article.id.clone(), title => article.title.clone(), confidence => percent(hit.confidence),
+                reaches, used => answered_from == Some(rank),
+            }
+        })
+        .collect();
+    context! {
+        action, text, reason, priority, rule => preview.decision.rule, articles, threshold,
+        searched, llm => preview.llm,
+    }
+}

@@ -1,0 +1,168 @@
+//! The bot in a live conversation: it answers each visitor message while it handles the
+//! conversation, streams a language model's answer piece by piece, and hands the
+//! conversation to the team when asked, told by a rule, or not sure.
+
+use std::time::Duration;
+
+use concierge_bot::{
+    prompt, template, Article as Passage, ChatMessage, ContactFacts, LlmConfig, Priority, PromptInput,
+};
+use concierge_store::{Bot, HandlerChange, Session};
+use futures::StreamExt;
+
+use super::decide::{self, Reply};
+use super::{now_ms, Result, Services};
+use crate::bus::Event;
+
+/// Long enough for the typing indicator to register with a person, short enough to feel live.
+const BOT_THINKING: Duration = Duration::from_millis(400);
+/// Messages of the conversation a language model sees before the question.
+const HISTORY: u32 = 10;
+
+impl Services {
+    /// Answers the visitor's latest message `text`, unless a person handles the conversation.
+    pub(super) async fn answer(&self, session: &Session, text: &str) -> Result<()> {
+        // While the team handles the conversation (or is about to), the bot stays silent;
+        // an agent may take over while the bot is "thinking", so this is asked again right
+        // before every write.
+        if !self.bot_handles(&session.conversation_id).await? {
+            return Ok(());
+        }
+        let Some(bot) = self.store.get_bot(&session.bot_id).await? else { return Ok(()) };
+        self.bus.publish(&session.conversation_id, Event::Typing { author: "bot".into() });
+        let contact = match &session.contact_id {
+            Some(id) => self.store.get_contact(id).await?.map(|c| decide::facts(&c)),
+            None => None,
+        };
+        let knowledge = self.knowledge(&bot).await?;
+        let llm = self.llm_config(&bot.id).await?;
+        let decision = decide::decide(&bot, &knowledge, contact.as_ref(), text, llm.is_some());
+        tracing::debug!(bot_id = %bot.id, rule = decision.rule.as_deref(), hits = decision.hits.len(), "bot decided");
+        let kind = match &decision.reply {
+            Reply::Answer { .. } => "answer",
+            Reply::Handoff { reason, .. } => reason.as_str(),
+            Reply::Generate { .. } => "model",
+        };
+        metrics::counter!("concierge_bot_replies_total", "kind" => kind).increment(1);
+
+        let reply = match decision.reply {
+            Reply::Generate { fallback } => {
+                let passages: Vec<Passage> = decision
+                    .hits
+                    .iter()
+                    .filter_map(|hit| knowledge.articles.get(&hit.article_id))
+                    .map(|a| Passage { id: a.id.clone(), title: a.title.clone(), body: a.body.clone() })
+                    .collect();
+                let Some(llm) = llm else { return Ok(()) };
+                let messages = self.prompt(&bot, &llm.1, session, contact.as_ref(), &passages, text).await?;
+                match self.generate(session, &llm.0, &messages).await {
+                    Some(text) => Reply::Answer { text },
+                    None => {
+                        metrics::counter!("concierge_bot_model_fallbacks_total").increment(1);
+                        Reply::Answer { text: fallback }
+                    }
+                }
+            }
+            other => {
+                tokio::time::sleep(BOT_THINKING).await;
+                other
+            }
+        };
+        match reply {
+            Reply::Answer { text } => {
+                if self.bot_handles(&session.conversation_id).await? {
+                    self.post(&bot.id, &session.conversation_id, "bot", Some(&bot.name), &text).await?;
+                }
+            }
+            Reply::Handoff { text, priority, reason } => {
+                if self.hand_to_team(&bot, &session.conversation_id, priority).await? {
+                    tracing::info!(bot_id = %bot.id, reason = reason.as_str(), "conversation handed to the team");
+                    self.post(&bot.id, &session.conversation_id, "bot", Some(&bot.name), &text).await?;
+                }
+            }
+            Reply::Generate { .. } => {}
+        }
+        Ok(())
+    }
+
+    pub(super) async fn bot_handles(&self, conversation_id: &str) -> Result<bool> {
+        Ok(self.store.get_conversation(conversation_id).await?.is_some_and(|c| c.handled_by == "bot"))
+    }
+
+    /// Puts the conversation in "waiting for an agent", only if the bot still handles it;
+    /// whether it did.
+    async fn hand_to_team(&self, bot: &Bot, conversation_id: &str, priority: Priority) -> Result<bool> {
+        let change = HandlerChange {
+            handled_by: "waiting",
+            priority: priority_name(priority),
+            agent_name: None,
+            expected: Some("bot"),
+            now: now_ms(),
+        };
+        let Some(conversation) = self.store.set_conversation_handler(conversation_id, &change).await? else {
+            return Ok(false);
+        };
+        self.announce_handler(&bot.id, &conversation);
+        Ok(true)
+    }
+
+    async fn prompt(
+        &self,
+        bot: &Bot,
+        instructions: &str,
+        session: &Session,
+        contact: Option<&ContactFacts>,
+        passages: &[Passage],
+        question: &str,
+    ) -> Result<Vec<ChatMessage>> {
+        let recent = self.store.latest_messages(&session.conversation_id, HISTORY + 1).await?;
+        // The newest message is the question itself.
+        let earlier = &recent[..recent.len().saturating_sub(1)];
+        let history: Vec<(&str, &str)> = earlier.iter().map(|m| (m.author.as_str(), m.text.as_str())).collect();
+        let passages: Vec<&Passage> = passages.iter().collect();
+        Ok(prompt::build(&PromptInput {
+            bot_name: &bot.name,
+            instructions,
+            passages: &passages,
+            contact,
+            history: &history,
+            question,
+        }))
+    }
+
+    /// Streams the model's answer to the conversation's widgets; the whole answer, or
+    /// `None` when the model failed, was too slow, or a person took over meanwhile.
+    async fn generate(&self, session: &Session, config: &LlmConfig, messages: &[ChatMessage]) -> Option<String> {
+        let conversation = &session.conversation_id;
+        let stream_id = uuid::Uuid::now_v7().to_string();
+        let mut answer = String::new();
+        let outcome = async {
+            let mut pieces = self.llm_client.stream(config, messages).await?;
+            while let Some(piece) = pieces.next().await {
+                let piece = piece?;
+                if piece.is_empty() {
+                    continue;
+                }
+                answer.push_str(&piece);
+                self.bus.publish(conversation, Event::Delta { stream: stream_id.clone(), text: piece });
+            }
+            Ok::<(), concierge_bot::LlmError>(())
+        }
+        .await;
+        self.bus.publish(conversation, Event::StreamEnd { stream: stream_id });
+        match outcome {
+            Err(e) => {
+                tracing::warn!(bot_id = %session.bot_id, error = %e, "the language model failed; answering from the knowledge base");
+                None
+            }
+            Ok(()) => Some(template::markdown_to_text(&answer)).filter(|text| !text.is_empty()),
+        }
+    }
+}
+
+pub fn priority_name(priority: Priority) -> &'static str {
+    match priority {
+        Priority::Normal => "normal",
+        Priority::High => "high",
+    }
+}

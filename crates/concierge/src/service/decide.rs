@@ -1,0 +1,155 @@
+//! What the bot does with a visitor's message, decided without side effects so that the
+//! live bot and the dashboard's "Try a question" give the same answer.
+//!
+//! Order: a request for a person wins (with the priority of a matching handoff rule);
+//! then the first matching rule; then small talk; then the knowledge base, whose best
+//! article must reach the bot's confidence threshold, else the bot says it is not sure
+//! and hands the conversation to the team.
+
+use concierge_bot::{first_match, intent, template, Action, ContactFacts, Hit, Intent, Priority, Rule};
+use concierge_store::{Bot, Contact};
+
+use super::knowledge::Knowledge;
+
+/// How many articles are ranked, shown in a preview, and given to a language model.
+pub const PASSAGES: usize = 3;
+const THANKS: &str = "You're welcome! Anything else I can help with?";
+
+/// Why a conversation is handed to the team.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HandoffReason {
+    /// The visitor asked for a person.
+    Asked,
+    /// A rule said so.
+    Rule,
+    /// No article was a confident enough match.
+    NotSure,
+}
+
+impl HandoffReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HandoffReason::Asked => "asked",
+            HandoffReason::Rule => "rule",
+            HandoffReason::NotSure => "not_sure",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reply {
+    /// Say `text` (plain text, already rendered).
+    Answer { text: String },
+    /// Say `text` and put the conversation in "waiting for an agent".
+    Handoff { text: String, priority: Priority, reason: HandoffReason },
+    /// Let the bot's language model write the answer from the ranked articles; `fallback`
+    /// (the best article, rendered) is said if the model fails or is too slow.
+    Generate { fallback: String },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision {
+    pub reply: Reply,
+    /// The rule that decided, if one did.
+    pub rule: Option<String>,
+    /// The ranked articles, best first (empty when the knowledge base was not consulted).
+    pub hits: Vec<Hit>,
+}
+
+/// The verified facts about a contact that templates and rules may use. Only what the
+/// customer's API answered is here: nothing the page claimed.
+pub fn facts(contact: &Contact) -> ContactFacts {
+    ContactFacts {
+        name: contact.name.clone(),
+        email: contact.email.clone(),
+        phone_number: contact.phone_number.clone(),
+        user_id: contact.external_id.clone(),
+        metadata: contact.metadata.clone(),
+    }
+}
+
+/// The bot's rules; rules that no longer parse (they were validated when saved) are
+/// treated as none rather than breaking every answer.
+pub fn rules(bot: &Bot) -> Vec<Rule> {
+    serde_json::from_value(bot.rules.clone()).unwrap_or_else(|e| {
+        tracing::warn!(bot_id = %bot.id, error = %e, "the bot's rules do not parse; answering without them");
+        Vec::new()
+    })
+}
+
+/// Renders a template for the contact; a template that fails at run time (it passed the
+/// syntax check when saved) is logged and yields `None`.
+pub fn render(source: &str, contact: Option<&ContactFacts>) -> Option<String> {
+    match template::render(source, contact) {
+        Ok(text) => Some(text),
+        Err(e) => {
+            tracing::warn!(error = %e, "a template failed to render");
+            None
+        }
+    }
+}
+
+pub fn decide(bot: &Bot, knowledge: &Knowledge, contact: Option<&ContactFacts>, message: &str, llm: bool) -> Decision {
+    let rules = rules(bot);
+    let rule = first_match(&rules, contact, message);
+    let rule_name = rule.map(|r| r.name.clone());
+    let handoff_text = || render(&bot.handoff_text, contact).unwrap_or_default();
+    let kind = intent(message);
+
+    if kind == Intent::Human {
+        // A handoff rule for this contact still sets the priority; an answer rule yields.
+        let handoff_rule = rule.filter(|r| matches!(r.then, Action::Handoff { .. }));
+        let priority = match handoff_rule.map(|r| &r.then) {
+            Some(Action::Handoff { priority, .. }) => *priority,
+            _ => Priority::Normal,
+        };
+        return Decision {
+            reply: Reply::Handoff { text: handoff_text(), priority, reason: HandoffReason::Asked },
+            rule: handoff_rule.map(|r| r.name.clone()),
+            hits: Vec::new(),
+        };
+    }
+    if let Some(rule) = rule {
+        let reply = match &rule.then {
+            Action::Answer { text } => match render(text, contact) {
+                Some(text) => Reply::Answer { text },
+                None => not_sure(bot, contact),
+            },
+            Action::Handoff { priority, text } => Reply::Handoff {
+                text: text.as_deref().and_then(|t| render(t, contact)).unwrap_or_else(handoff_text),
+                priority: *priority,
+                reason: HandoffReason::Rule,
+            },
+        };
+        return Decision { reply, rule: rule_name, hits: Vec::new() };
+    }
+    let small_talk = match kind {
+        Intent::Greeting => render(&bot.greeting, contact),
+        Intent::Thanks => Some(THANKS.to_owned()),
+        _ => None,
+    };
+    if let Some(text) = small_talk {
+        return Decision { reply: Reply::Answer { text }, rule: None, hits: Vec::new() };
+    }
+
+    let hits = knowledge.index.search(message, PASSAGES);
+    let best = hits
+        .first()
+        .filter(|hit| f64::from(hit.confidence) * 100.0 >= bot.confidence_threshold as f64)
+        .and_then(|hit| knowledge.articles.get(&hit.article_id))
+        .and_then(|article| render(&article.body, contact));
+    let reply = match best {
+        None => not_sure(bot, contact),
+        Some(fallback) if llm => Reply::Generate { fallback },
+        Some(text) => Reply::Answer { text },
+    };
+    Decision { reply, rule: None, hits }
+}
+
+fn not_sure(bot: &Bot, contact: Option<&ContactFacts>) -> Reply {
+    Reply::Handoff {
+        text: render(&bot.not_sure_text, contact).unwrap_or_default(),
+        priority: Priority::Normal,
+        reason: HandoffReason::NotSure,
+    }
+}

@@ -1,0 +1,124 @@
+//! A bot's knowledge base: the articles operators write, and the search index the bot
+//! ranks them with. The index lives in memory per instance and is rebuilt when the bot's
+//! `knowledge_revision` moved, so every instance of a scaled-out deployment notices an
+//! edit made on another at its next answer.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use concierge_bot::{template, Article as IndexedArticle, KnowledgeIndex};
+use concierge_domain::FieldError;
+use concierge_store::{Article, Bot, NewArticle};
+
+use super::{now_ms, Error, Principal, Result, Services};
+
+const MAX_TITLE: usize = 200;
+const MAX_BODY: usize = 20_000;
+
+/// A bot's articles as of one revision, with their index.
+pub struct Knowledge {
+    pub revision: i64,
+    pub index: KnowledgeIndex,
+    pub articles: HashMap<String, Article>,
+}
+
+/// An article as an operator writes it.
+#[derive(Debug, Clone)]
+pub struct ArticleInput {
+    pub title: String,
+    pub body: String,
+}
+
+impl ArticleInput {
+    /// Trimmed title of 1 to 200 characters; a body of 1 to 20,000 characters that is a
+    /// valid template. Every invalid field is reported.
+    fn validate(&self) -> Result<(String, String)> {
+        let mut errors = Vec::new();
+        let title = self.title.trim();
+        if title.is_empty() || title.chars().count() > MAX_TITLE {
+            errors.push(field("title", format!("A title has 1 to {MAX_TITLE} characters.")));
+        }
+        let body = self.body.trim();
+        if body.is_empty() || body.chars().count() > MAX_BODY {
+            errors.push(field("body", format!("The answer has 1 to {MAX_BODY} characters.")));
+        } else if let Err(e) = template::check(body) {
+            errors.push(field("body", e.to_string()));
+        }
+        if errors.is_empty() {
+            Ok((title.to_owned(), body.to_owned()))
+        } else {
+            Err(Error::Validation(errors))
+        }
+    }
+}
+
+fn field(name: &str, message: String) -> FieldError {
+    FieldError { field: name.into(), message }
+}
+
+impl Services {
+    pub async fn create_article(&self, who: &Principal, bot_id: &str, input: &ArticleInput) -> Result<Article> {
+        let (title, body) = input.validate()?;
+        self.bot_for(who, bot_id).await?;
+        Ok(self.store.create_article(NewArticle { bot_id, title: &title, body: &body, now: now_ms() }).await?)
+    }
+
+    pub async fn list_articles(&self, who: &Principal, bot_id: &str) -> Result<Vec<Article>> {
+        self.bot_for(who, bot_id).await?;
+        Ok(self.store.list_articles(bot_id).await?)
+    }
+
+    /// The article, if it belongs to `bot_id` and the caller may see that bot.
+    pub async fn article_for(&self, who: &Principal, bot_id: &str, article_id: &str) -> Result<Article> {
+        self.bot_for(who, bot_id).await?;
+        match self.store.get_article(article_id).await? {
+            Some(article) if article.bot_id == bot_id => Ok(article),
+            _ => Err(Error::NotFound("article")),
+        }
+    }
+
+    pub async fn update_article(
+        &self,
+        who: &Principal,
+        bot_id: &str,
+        article_id: &str,
+        input: &ArticleInput,
+    ) -> Result<Article> {
+        let (title, body) = input.validate()?;
+        self.article_for(who, bot_id, article_id).await?;
+        self.store.update_article(article_id, &title, &body, now_ms()).await?.ok_or(Error::NotFound("article"))
+    }
+
+    pub async fn delete_article(&self, who: &Principal, bot_id: &str, article_id: &str) -> Result<()> {
+        self.article_for(who, bot_id, article_id).await?;
+        self.store.delete_article(article_id).await?;
+        Ok(())
+    }
+
+    /// The bot's knowledge as of `bot.knowledge_revision`, from the cache when it is that
+    /// fresh, else read and indexed again.
+    pub(super) async fn knowledge(&self, bot: &Bot) -> Result<Arc<Knowledge>> {
+        if let Some(known) = self.knowledge_cache.get(&bot.id) {
+            if known.revision == bot.knowledge_revision {
+                return Ok(known);
+            }
+        }
+        let articles = self.store.list_articles(&bot.id).await?;
+        let indexed: Vec<IndexedArticle> = articles
+            .iter()
+            .map(|a| IndexedArticle { id: a.id.clone(), title: a.title.clone(), body: a.body.clone() })
+            .collect();
+        // Indexing is CPU work; it stays off the threads that serve requests.
+        let index = tokio::task::spawn_blocking(move || KnowledgeIndex::build(&indexed))
+            .await
+            .map_err(|e| Error::Internal(e.into()))?
+            .map_err(|e| Error::Internal(e.into()))?;
+        let knowledge = Arc::new(Knowledge {
+            revision: bot.knowledge_revision,
+            index,
+            articles: articles.into_iter().map(|a| (a.id.clone(), a)).collect(),
+        });
+        self.knowledge_cache.insert(bot.id.clone(), knowledge.clone());
+        Ok(knowledge)
+    }
+}

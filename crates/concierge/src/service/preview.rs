@@ -1,0 +1,43 @@
+//! "Try a question": what the bot would answer a contact, without writing anything, so an
+//! operator can tune articles, rules and the confidence threshold.
+
+use concierge_store::Article;
+
+use super::decide::{self, Decision};
+use super::{Error, Principal, Result, Services};
+
+pub struct Preview {
+    pub decision: Decision,
+    /// The ranked articles, in the order of `decision.hits`.
+    pub articles: Vec<Article>,
+    /// Whether a language model would write the answer (with the decision's text as fallback).
+    pub llm: bool,
+    /// The bot's confidence threshold, in percent.
+    pub confidence_threshold: i64,
+}
+
+impl Services {
+    pub async fn preview_answer(
+        &self,
+        who: &Principal,
+        bot_id: &str,
+        text: &str,
+        contact_id: Option<&str>,
+    ) -> Result<Preview> {
+        let text = super::messages::message_text(text)?;
+        let bot = self.bot_for(who, bot_id).await?;
+        let contact = match contact_id.filter(|id| !id.is_empty()) {
+            Some(id) => match self.store.get_contact(id).await? {
+                Some(c) if c.bot_id == bot.id => Some(decide::facts(&c)),
+                _ => return Err(Error::NotFound("contact")),
+            },
+            None => None,
+        };
+        let knowledge = self.knowledge(&bot).await?;
+        let llm = self.llm_config(&bot.id).await?.is_some();
+        let decision = decide::decide(&bot, &knowledge, contact.as_ref(), text, llm);
+        let articles =
+            decision.hits.iter().filter_map(|hit| knowledge.articles.get(&hit.article_id)).cloned().collect();
+        Ok(Preview { decision, articles, llm, confidence_threshold: bot.confidence_threshold })
+    }
+}
