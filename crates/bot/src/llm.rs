@@ -136,7 +136,20 @@ fn delta(data: &str, secret: Option<&str>) -> Result<Option<String>, LlmError> {
     Ok(value.pointer("/choices/0/delta/content").and_then(Value::as_str).map(str::to_owned))
 }
 
-type Events = BoxStream<'static, Result<eventsource_stream::Event, EventStreamError<reqwest::Error>>>;
+/// The most bytes read from the API for one answer: the character cap counts only the
+/// text of deltas, and a server could send endless lines or events without any.
+const MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
+
+/// Reading the body failed: the transport, or the API sent more than [`MAX_RESPONSE_BYTES`].
+#[derive(Debug, thiserror::Error)]
+enum Read {
+    #[error(transparent)]
+    Http(reqwest::Error),
+    #[error("the answer is larger than {MAX_RESPONSE_BYTES} bytes")]
+    TooLarge,
+}
+
+type Events = BoxStream<'static, Result<eventsource_stream::Event, EventStreamError<Read>>>;
 
 /// An answer being read.
 struct Answer {
@@ -155,9 +168,10 @@ impl Answer {
             let event = match tokio::time::timeout_at(wait_until, self.events.next()).await {
                 Err(_) => return Err(LlmError::Timeout),
                 Ok(None) => return Ok(None),
-                Ok(Some(Err(EventStreamError::Transport(error)))) => {
+                Ok(Some(Err(EventStreamError::Transport(Read::Http(error))))) => {
                     return Err(request_failed(&error, self.secret.as_deref()))
                 }
+                Ok(Some(Err(EventStreamError::Transport(Read::TooLarge)))) => return Err(LlmError::TooLong),
                 Ok(Some(Err(error))) => return Err(LlmError::InvalidResponse(error.to_string())),
                 Ok(Some(Ok(event))) => event,
             };
@@ -226,13 +240,8 @@ impl LlmClient {
             }
         }
 
-        let answer = Answer {
-            events: response.bytes_stream().eventsource().boxed(),
-            idle: config.timeout,
-            deadline,
-            chars: 0,
-            secret,
-        };
+        let answer =
+            Answer { events: capped(response).eventsource().boxed(), idle: config.timeout, deadline, chars: 0, secret };
         let deltas = stream::unfold(Some(answer), |state| async move {
             let mut answer = state?;
             match answer.next_delta().await {
@@ -243,6 +252,20 @@ impl LlmClient {
         });
         Ok(deltas.boxed())
     }
+}
+
+/// The body's chunks, ending in [`Read::TooLarge`] past [`MAX_RESPONSE_BYTES`].
+fn capped(response: reqwest::Response) -> impl futures::Stream<Item = Result<bytes::Bytes, Read>> {
+    let mut read = 0usize;
+    response.bytes_stream().map(move |chunk| {
+        let chunk = chunk.map_err(Read::Http)?;
+        read = read.saturating_add(chunk.len());
+        if read > MAX_RESPONSE_BYTES {
+            Err(Read::TooLarge)
+        } else {
+            Ok(chunk)
+        }
+    })
 }
 
 #[cfg(test)]

@@ -190,5 +190,37 @@ pub fn render(source: &str, contact: Option<&ContactFacts>) -> Result<String, Te
     Ok(markdown_to_text(&String::from_utf8_lossy(&capped.bytes)))
 }
 
+/// The text of a template without its tags (`{{ … }}`, `{% … %}`, `{# … #}`), for the
+/// search index: the words of the syntax (`contact`, `metadata`, …) are not what an
+/// article is about. What conditional branches say stays, since some visitor sees it.
+pub fn without_tags(source: &str) -> String {
+    let mut text = String::with_capacity(source.len());
+    let mut rest = source;
+    while let Some(start) = rest.find('{') {
+        let close = match rest[start..].chars().nth(1) {
+            Some('{') => "}}",
+            Some('%') => "%}",
+            Some('#') => "#}",
+            _ => {
+                text.push_str(&rest[..=start]);
+                rest = &rest[start + 1..];
+                continue;
+            }
+        };
+        text.push_str(&rest[..start]);
+        match rest[start + 2..].find(close) {
+            Some(end) => {
+                text.push(' ');
+                rest = &rest[start + 2 + end + 2..];
+            }
+            None => {
+                rest = "";
+            }
+        }
+    }
+    text.push_str(rest);
+    text
+}
+
 #[cfg(test)]
 mod tests;

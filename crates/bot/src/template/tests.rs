@@ -154,3 +154,15 @@ fn a_runaway_template_is_stopped() {
         render("{% for i in range(10) %}{{ contact.metadata.blob }}{% endfor %}", Some(&ada)).expect_err("too long");
     assert!(err.message.contains("more than"), "{err}");
 }
+
+#[test]
+fn the_search_index_sees_the_words_not_the_tags() {
+    assert_eq!(
+        without_tags(
+            "You are on {{ contact.metadata.plan | default(\"free\") }}.{% if x %} Call us{% endif %}{# note #} {a}"
+        ),
+        "You are on  .  Call us   {a}"
+    );
+    assert_eq!(without_tags("unclosed {{ contact.name"), "unclosed ");
+    assert_eq!(without_tags("no tags at all"), "no tags at all");
+}

@@ -33,7 +33,9 @@ use error::error_response;
 
 use crate::service::Services;
 
-const MAX_BODY_BYTES: usize = 64 * 1024;
+/// Room for the largest valid request: an article of 20,000 characters of any script sent
+/// as a url-encoded dashboard form (up to 9 bytes a character), or 50 rules.
+const MAX_BODY_BYTES: usize = 256 * 1024;
 
 #[derive(OpenApi)]
 #[openapi(

@@ -103,7 +103,15 @@ async fn serve(s: Services, socket: WebSocket, origin: Option<String>) -> Result
                     tx.send(text(json!({"type": "delta", "stream": stream, "text": piece}))).await?;
                 }
                 Ok(Event::StreamEnd { stream }) => tx.send(text(json!({"type": "stream_end", "stream": stream}))).await?,
-                Err(RecvError::Lagged(_)) => last = send_backlog(&s, &session, &mut tx, last).await?,
+                Err(RecvError::Lagged(_)) => {
+                    // Fell behind: what was missed is re-read, messages and who answers;
+                    // pieces of an answer being written are not (its message follows).
+                    last = send_backlog(&s, &session, &mut tx, last).await?;
+                    if let Ok(c) = s.widget_conversation(&session).await {
+                        let frame = json!({"type": "handler", "handled_by": c.handled_by, "agent_name": c.agent_name, "priority": c.priority});
+                        tx.send(text(frame)).await?;
+                    }
+                }
                 Err(RecvError::Closed) => break,
             },
             frame = rx.next() => match frame {
@@ -116,6 +124,7 @@ async fn serve(s: Services, socket: WebSocket, origin: Option<String>) -> Result
                         if let Err(e) = s.send_visitor_message(&session, &body).await {
                             let (code, message) = match e {
                                 Error::Validation(f) => ("validation_failed", f.first().map(|f| f.message.clone()).unwrap_or_default()),
+                                Error::RateLimited { .. } => ("rate_limited", "Too many messages at once; wait a moment and send again.".to_owned()),
                                 _ => ("internal_error", "The message could not be stored; send it again.".to_owned()),
                             };
                             tx.send(error_frame(code, &message)).await?;

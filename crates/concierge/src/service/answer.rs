@@ -47,15 +47,27 @@ impl Services {
 
         let reply = match decision.reply {
             Reply::Generate { fallback } => {
+                // Rendered for this contact, as the contact would read them: the template
+                // source would show the model what other contacts' branches say.
                 let passages: Vec<Passage> = decision
                     .hits
                     .iter()
                     .filter_map(|hit| knowledge.articles.get(&hit.article_id))
-                    .map(|a| Passage { id: a.id.clone(), title: a.title.clone(), body: a.body.clone() })
+                    .filter_map(|a| {
+                        let body = decide::render(&a.body, contact.as_ref())?;
+                        Some(Passage { id: a.id.clone(), title: a.title.clone(), body })
+                    })
                     .collect();
                 let Some(llm) = llm else { return Ok(()) };
                 let messages = self.prompt(&bot, &llm.1, session, contact.as_ref(), &passages, text).await?;
-                match self.generate(session, &llm.0, &messages).await {
+                let answer = match self.limits.model_slot(&bot.id) {
+                    Some(_slot) => self.generate(session, &llm.0, &messages).await,
+                    None => {
+                        tracing::warn!(bot_id = %bot.id, "every language model slot is busy; answering from the knowledge base");
+                        None
+                    }
+                };
+                match answer {
                     Some(text) => Reply::Answer { text },
                     None => {
                         metrics::counter!("concierge_bot_model_fallbacks_total").increment(1);
@@ -136,7 +148,18 @@ impl Services {
         let conversation = &session.conversation_id;
         let stream_id = uuid::Uuid::now_v7().to_string();
         let mut answer = String::new();
-        let outcome = async {
+        // A person who takes over ends the answer at once: no more pieces, no model time.
+        let mut events = self.bus.subscribe(conversation);
+        let taken_over = async move {
+            loop {
+                match events.recv().await {
+                    Ok(Event::Handler { handled_by, .. }) if handled_by != "bot" => return,
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => std::future::pending().await,
+                    _ => {}
+                }
+            }
+        };
+        let streamed = async {
             let mut pieces = self.llm_client.stream(config, messages).await?;
             while let Some(piece) = pieces.next().await {
                 let piece = piece?;
@@ -147,8 +170,15 @@ impl Services {
                 self.bus.publish(conversation, Event::Delta { stream: stream_id.clone(), text: piece });
             }
             Ok::<(), concierge_bot::LlmError>(())
-        }
-        .await;
+        };
+        let outcome = tokio::select! {
+            outcome = streamed => outcome,
+            () = taken_over => {
+                self.bus.publish(conversation, Event::StreamEnd { stream: stream_id });
+                tracing::info!(bot_id = %session.bot_id, "a person took over; the model's answer was dropped");
+                return None;
+            }
+        };
         self.bus.publish(conversation, Event::StreamEnd { stream: stream_id });
         match outcome {
             Err(e) => {

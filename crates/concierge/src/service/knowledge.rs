@@ -14,6 +14,9 @@ use super::{now_ms, Error, Principal, Result, Services};
 
 const MAX_TITLE: usize = 200;
 const MAX_BODY: usize = 20_000;
+/// Articles per bot: far more than a support knowledge base needs, and an index that
+/// still builds in moments.
+pub const MAX_ARTICLES: usize = 1_000;
 
 /// A bot's articles as of one revision, with their index.
 pub struct Knowledge {
@@ -60,6 +63,12 @@ impl Services {
     pub async fn create_article(&self, who: &Principal, bot_id: &str, input: &ArticleInput) -> Result<Article> {
         let (title, body) = input.validate()?;
         self.bot_for(who, bot_id).await?;
+        if self.store.list_articles(bot_id).await?.len() >= MAX_ARTICLES {
+            return Err(Error::BadRequest {
+                code: "knowledge_base_full",
+                message: format!("A bot has at most {MAX_ARTICLES} articles; remove or merge some first."),
+            });
+        }
         Ok(self.store.create_article(NewArticle { bot_id, title: &title, body: &body, now: now_ms() }).await?)
     }
 
@@ -106,7 +115,11 @@ impl Services {
         let articles = self.store.list_articles(&bot.id).await?;
         let indexed: Vec<IndexedArticle> = articles
             .iter()
-            .map(|a| IndexedArticle { id: a.id.clone(), title: a.title.clone(), body: a.body.clone() })
+            .map(|a| IndexedArticle {
+                id: a.id.clone(),
+                title: template::without_tags(&a.title),
+                body: template::without_tags(&a.body),
+            })
             .collect();
         // Indexing is CPU work; it stays off the threads that serve requests.
         let index = tokio::task::spawn_blocking(move || KnowledgeIndex::build(&indexed))

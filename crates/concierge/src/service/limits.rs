@@ -1,6 +1,7 @@
-//! Abuse limits on session starts: rate limits per client IP and per bot, and a cap on
-//! concurrent calls to one bot's Authentication URL, so one busy or slow customer cannot
-//! exhaust the server for the others.
+//! Abuse limits: rate limits on session starts per client IP and per bot, on visitor
+//! messages per conversation, a cap on concurrent calls to one bot's Authentication URL
+//! and one on its language model, so one busy or slow customer (or one visitor running up
+//! the operator's model bill) cannot exhaust the server for the others.
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
@@ -19,6 +20,12 @@ const CALL_SLOT_WAIT: Duration = Duration::from_millis(250);
 
 /// Sign-in attempts allowed per client IP per minute: enough for typos, too few to guess.
 const SIGN_INS_PER_MINUTE: u32 = 10;
+/// Visitor messages per conversation per minute: more than anyone types, and a bound on
+/// the bot answers (and model calls) one conversation can cause.
+const MESSAGES_PER_MINUTE: u32 = 30;
+/// Answers one bot's language model writes at once; beyond, the bot answers from the
+/// knowledge base at once.
+const MODEL_CALLS_PER_BOT: usize = 8;
 
 pub struct Limits {
     per_ip: DefaultKeyedRateLimiter<IpAddr>,
@@ -26,6 +33,8 @@ pub struct Limits {
     per_bot: DefaultKeyedRateLimiter<String>,
     call_slots: moka::sync::Cache<String, Arc<Semaphore>>,
     max_calls_per_bot: usize,
+    messages: DefaultKeyedRateLimiter<String>,
+    model_slots: moka::sync::Cache<String, Arc<Semaphore>>,
 }
 
 fn per_minute(n: u32) -> Quota {
@@ -47,7 +56,25 @@ impl Limits {
                 .max_capacity(100_000)
                 .build(),
             max_calls_per_bot: config.max_concurrent_calls_per_bot as usize,
+            messages: RateLimiter::keyed(per_minute(MESSAGES_PER_MINUTE)),
+            model_slots: moka::sync::Cache::builder()
+                .time_to_idle(Duration::from_secs(600))
+                .max_capacity(100_000)
+                .build(),
         }
+    }
+
+    /// Counts one visitor message in `conversation_id`.
+    pub fn check_message(&self, conversation_id: &str) -> Result<()> {
+        self.messages
+            .check_key(&conversation_id.to_owned())
+            .map_err(|n| refused(n.wait_time_from(DefaultClock::default().now())))
+    }
+
+    /// A slot for one answer of the bot's language model, if one is free right now.
+    pub fn model_slot(&self, bot_id: &str) -> Option<OwnedSemaphorePermit> {
+        let semaphore = self.model_slots.get_with(bot_id.to_owned(), || Arc::new(Semaphore::new(MODEL_CALLS_PER_BOT)));
+        semaphore.try_acquire_owned().ok()
     }
 
     /// Counts one session start from `ip`; checked before anything touches the database.
@@ -77,7 +104,9 @@ impl Limits {
         self.per_ip.retain_recent();
         self.sign_ins.retain_recent();
         self.per_bot.retain_recent();
+        self.messages.retain_recent();
         self.per_ip.shrink_to_fit();
+        self.messages.shrink_to_fit();
         self.per_bot.shrink_to_fit();
     }
 }

@@ -18,7 +18,7 @@ const MAX_KEY: usize = 1_000;
 const MAX_INSTRUCTIONS: usize = 4_000;
 
 /// The settings as an operator writes them.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct LlmInput {
     pub enabled: bool,
     pub base_url: String,
@@ -66,6 +66,18 @@ impl Default for LlmView {
     }
 }
 
+impl std::fmt::Debug for LlmInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LlmInput")
+            .field("enabled", &self.enabled)
+            .field("base_url", &self.base_url)
+            .field("model", &self.model)
+            .field("api_key", &self.api_key.as_ref().map(|k| if k.is_empty() { "" } else { "***" }))
+            .field("timeout_ms", &self.timeout_ms)
+            .finish_non_exhaustive()
+    }
+}
+
 fn field(name: &str, message: impl Into<String>) -> FieldError {
     FieldError { field: name.into(), message: message.into() }
 }
@@ -95,8 +107,12 @@ impl Services {
             errors.push(field("model", format!("A model name has 1 to {MAX_MODEL} characters.")));
         }
         let key = input.api_key.as_deref().map(str::trim);
-        if key.is_some_and(|k| k.len() > MAX_KEY || k.chars().any(|c| c.is_whitespace() || c.is_control())) {
-            errors.push(field("api_key", format!("An API key has at most {MAX_KEY} characters and no spaces.")));
+        // It travels in an HTTP header: visible ASCII only.
+        if key.is_some_and(|k| k.len() > MAX_KEY || !k.bytes().all(|b| b.is_ascii_graphic())) {
+            errors.push(field(
+                "api_key",
+                format!("An API key has at most {MAX_KEY} characters: letters, digits and punctuation, no spaces."),
+            ));
         }
         let timeout_ms = input.timeout_ms.unwrap_or(DEFAULT_LLM_TIMEOUT_MS);
         if !(MIN_TIMEOUT_MS..=MAX_TIMEOUT_MS).contains(&timeout_ms) {
@@ -106,10 +122,16 @@ impl Services {
         if instructions.chars().count() > MAX_INSTRUCTIONS {
             errors.push(field("instructions", format!("Instructions have at most {MAX_INSTRUCTIONS} characters.")));
         }
+        self.bot_for(who, bot_id).await?;
+        // A stored key goes only where it was entered for: a new address needs it again,
+        // or whoever may edit the bot could send the write-only key to a server of theirs.
+        let stored = self.store.get_llm(bot_id).await?;
+        if key.is_none() && stored.as_ref().is_some_and(|s| s.api_key_sealed.is_some() && s.base_url != base_url) {
+            errors.push(field("api_key", "The base URL changed: enter the API key again (or remove it)."));
+        }
         if !errors.is_empty() {
             return Err(Error::Validation(errors));
         }
-        self.bot_for(who, bot_id).await?;
         let record = LlmRecord {
             bot_id: bot_id.to_owned(),
             enabled: input.enabled,
@@ -130,11 +152,19 @@ impl Services {
         if !record.enabled || record.base_url.is_empty() || record.model.is_empty() {
             return Ok(None);
         }
-        let Ok(base_url) = url::Url::parse(&format!("{}/", record.base_url)) else {
+        let Ok(base_url) = url::Url::parse(&record.base_url) else {
             tracing::warn!(bot_id, "the bot's language model URL does not parse; answering without it");
             return Ok(None);
         };
-        let api_key = record.api_key_sealed.as_deref().map(|k| self.sealer.open(k)).transpose()?;
+        // A key that no longer opens (the server's secret key changed) must not silence
+        // the bot: it answers from the knowledge base until the key is entered again.
+        let api_key = match record.api_key_sealed.as_deref().map(|k| self.sealer.open(k)).transpose() {
+            Ok(key) => key,
+            Err(e) => {
+                tracing::warn!(bot_id, error = %e, "the language model's API key cannot be unsealed; answering without the model");
+                return Ok(None);
+            }
+        };
         let timeout = Duration::from_millis(u64::try_from(record.timeout_ms).unwrap_or(DEFAULT_LLM_TIMEOUT_MS as u64));
         Ok(Some((LlmConfig { base_url, model: record.model, api_key, timeout }, record.instructions)))
     }

@@ -46,6 +46,7 @@ impl Services {
     /// lets the bot answer.
     pub async fn send_visitor_message(&self, session: &Session, text: &str) -> Result<Message> {
         let text = message_text(text)?;
+        self.limits.check_message(&session.conversation_id)?;
         let message = self.post(&session.bot_id, &session.conversation_id, "visitor", None, text).await?;
         let services = self.clone();
         let session = session.clone();

@@ -337,6 +337,19 @@ async fn the_model_answer_streams_to_the_widget(app: TestApp) {
     }
     let (_, llm) = app.get(&format!("/bots/{bot}/llm")).await;
     assert_eq!((llm["api_key_set"].as_bool(), llm.get("api_key")), (Some(true), None));
+
+    // The model reads articles as this contact would: rendered, never the template source
+    // (whose branches for other contacts are not this contact's business).
+    ask(&app, &token, "Which plan am I on?").await;
+    let prompt = model.received()[1].prompt();
+    assert!(prompt.contains("You are on the enterprise plan, Alice Liddell."), "{prompt}");
+    assert!(!prompt.contains("{{") && !prompt.contains("{%"), "{prompt}");
+
+    // The stored key only goes where it was entered for.
+    let (status, e) = app
+        .put(&format!("/bots/{bot}/llm"), json!({"enabled": true, "base_url": "http://127.0.0.1:9/v1", "model": "m"}))
+        .await;
+    assert_eq!((status, e["error"]["fields"][0]["field"].as_str()), (422, Some("api_key")), "{e}");
 }
 both_backends!(the_model_answer_streams_to_the_widget, super::the_model_answer_streams_to_the_widget);
 
@@ -408,3 +421,66 @@ async fn the_knowledge_base_is_managed_through_the_api(app: TestApp) {
     assert_eq!(resp.status(), 401);
 }
 both_backends!(the_knowledge_base_is_managed_through_the_api, super::the_knowledge_base_is_managed_through_the_api);
+
+async fn a_person_taking_over_stops_the_model_mid_answer(app: TestApp) {
+    let bot = bot_with_articles(&app, None).await;
+    let model = Model::start(Behaviour::Stream {
+        pieces: vec!["You can ", "reset it ", "in Settings.", " More", " words", " later."],
+        gap: Duration::from_millis(300),
+    })
+    .await;
+    configure_model(&app, &bot, &model.base_url, 5000).await;
+    let (token, _) = session(&app, json!({"bot_id": bot})).await;
+    let conversation = handled_by(&app, &token).await["id"].as_str().unwrap().to_owned();
+    let mut socket = listen(&app, &token).await;
+    send(&app, &token, "How do I reset my password?").await;
+    while next(&mut socket).await["type"] != "delta" {}
+
+    let (status, _) = app.post(&format!("/conversations/{conversation}/takeover"), json!({})).await;
+    assert_eq!(status, 200);
+    let mut after = Vec::new();
+    while let Ok(frame) = tokio::time::timeout(Duration::from_millis(2500), next(&mut socket)).await {
+        after.push(frame);
+    }
+    let end = after.iter().position(|f| f["type"] == "stream_end").expect("the answer ends");
+    assert!(after[end..].iter().all(|f| f["type"] != "delta"), "no piece after the end: {after:?}");
+    assert!(!after.iter().any(|f| f["type"] == "message"), "the bot posts nothing once a person answers: {after:?}");
+    let (_, history) = app.get(&format!("/conversations/{conversation}/messages")).await;
+    assert_eq!(history["items"].as_array().unwrap().len(), 1, "only the visitor's message: {history}");
+}
+both_backends!(a_person_taking_over_stops_the_model_mid_answer, super::a_person_taking_over_stops_the_model_mid_answer);
+
+#[tokio::test]
+async fn a_flood_of_messages_is_refused_and_a_full_knowledge_base_says_so() {
+    let Some(app) = TestApp::spawn(crate::utils::Backend::Sqlite).await else { return };
+    let bot = app.bot().await;
+    let (token, _) = session(&app, json!({"bot_id": bot})).await;
+    let mut statuses = Vec::new();
+    for i in 0..32 {
+        let resp = app
+            .http
+            .post(app.url("/api/widget/v1/messages"))
+            .bearer_auth(&token)
+            .json(&json!({"text": format!("message {i}")}))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(resp.status().as_u16());
+        if resp.status() == 429 {
+            assert!(resp.headers().contains_key("retry-after"));
+            let e: Value = resp.json().await.unwrap();
+            assert_eq!(e["error"]["code"], "rate_limited");
+        }
+    }
+    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 30, "{statuses:?}");
+    assert_eq!(&statuses[30..], [429, 429]);
+
+    let store = app.services.store.as_ref();
+    for i in 0..1000 {
+        let title = format!("Article {i}");
+        let new = concierge_store::NewArticle { bot_id: &bot, title: &title, body: "Some answer.", now: i };
+        store.create_article(new).await.unwrap();
+    }
+    let (status, e) = app.post(&format!("/bots/{bot}/articles"), json!({"title": "One more", "body": "Text."})).await;
+    assert_eq!((status, e["error"]["code"].as_str()), (400, Some("knowledge_base_full")), "{e}");
+}

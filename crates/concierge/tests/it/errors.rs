@@ -245,7 +245,7 @@ async fn bad_widget_requests_get_clear_errors() {
         let e: Value = resp.json().await.unwrap();
         assert_eq!(e["error"]["code"], code, "{body}: {e}");
     }
-    let big = "x".repeat(100 * 1024);
+    let big = "x".repeat(300 * 1024);
     let resp = app.http.post(app.url("/api/widget/v1/sessions")).json(&json!({"bot_id": big})).send().await.unwrap();
     assert_eq!(resp.status(), 413);
 }
