@@ -126,7 +126,8 @@ impl Services {
         // A stored key goes only where it was entered for: a new address needs it again,
         // or whoever may edit the bot could send the write-only key to a server of theirs.
         let stored = self.store.get_llm(bot_id).await?;
-        if key.is_none() && stored.as_ref().is_some_and(|s| s.api_key_sealed.is_some() && s.base_url != base_url) {
+        let moved = |s: &LlmRecord| s.api_key_sealed.is_some() && !base_url.is_empty() && s.base_url != base_url;
+        if key.is_none() && stored.as_ref().is_some_and(moved) {
             errors.push(field("api_key", "The base URL changed: enter the API key again (or remove it)."));
         }
         if !errors.is_empty() {
