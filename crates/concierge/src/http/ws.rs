@@ -49,6 +49,10 @@ fn message_frame(m: concierge_store::Message) -> Frame {
     text(json!({"type": "message", "message": MessageDto::from(m)}))
 }
 
+fn handler_frame(handled_by: &str, agent_name: Option<&str>, priority: &str) -> Frame {
+    text(json!({"type": "handler", "handled_by": handled_by, "agent_name": agent_name, "priority": priority}))
+}
+
 fn error_frame(code: &str, message: &str) -> Frame {
     text(json!({"type": "error", "code": code, "message": message}))
 }
@@ -97,7 +101,7 @@ async fn serve(s: Services, socket: WebSocket, origin: Option<String>) -> Result
                 Ok(Event::Message(_)) => {}
                 Ok(Event::Typing { author }) => tx.send(text(json!({"type": "typing", "author": author}))).await?,
                 Ok(Event::Handler { handled_by, agent_name, priority, .. }) => {
-                    tx.send(text(json!({"type": "handler", "handled_by": handled_by, "agent_name": agent_name, "priority": priority}))).await?;
+                    tx.send(handler_frame(&handled_by, agent_name.as_deref(), &priority)).await?;
                 }
                 Ok(Event::Delta { stream, text: piece }) => {
                     tx.send(text(json!({"type": "delta", "stream": stream, "text": piece}))).await?;
@@ -108,8 +112,7 @@ async fn serve(s: Services, socket: WebSocket, origin: Option<String>) -> Result
                     // pieces of an answer being written are not (its message follows).
                     last = send_backlog(&s, &session, &mut tx, last).await?;
                     if let Ok(c) = s.widget_conversation(&session).await {
-                        let frame = json!({"type": "handler", "handled_by": c.handled_by, "agent_name": c.agent_name, "priority": c.priority});
-                        tx.send(text(frame)).await?;
+                        tx.send(handler_frame(&c.handled_by, c.agent_name.as_deref(), &c.priority)).await?;
                     }
                 }
                 Err(RecvError::Closed) => break,

@@ -39,13 +39,13 @@ impl ArticleInput {
         let mut errors = Vec::new();
         let title = self.title.trim();
         if title.is_empty() || title.chars().count() > MAX_TITLE {
-            errors.push(field("title", format!("A title has 1 to {MAX_TITLE} characters.")));
+            errors.push(FieldError::new("title", format!("A title has 1 to {MAX_TITLE} characters.")));
         }
         let body = self.body.trim();
         if body.is_empty() || body.chars().count() > MAX_BODY {
-            errors.push(field("body", format!("The answer has 1 to {MAX_BODY} characters.")));
+            errors.push(FieldError::new("body", format!("The answer has 1 to {MAX_BODY} characters.")));
         } else if let Err(e) = template::check(body) {
-            errors.push(field("body", e.to_string()));
+            errors.push(FieldError::new("body", e.to_string()));
         }
         if errors.is_empty() {
             Ok((title.to_owned(), body.to_owned()))
@@ -55,15 +55,13 @@ impl ArticleInput {
     }
 }
 
-fn field(name: &str, message: String) -> FieldError {
-    FieldError { field: name.into(), message }
-}
-
 impl Services {
     pub async fn create_article(&self, who: &Principal, bot_id: &str, input: &ArticleInput) -> Result<Article> {
         let (title, body) = input.validate()?;
-        self.bot_for(who, bot_id).await?;
-        if self.store.list_articles(bot_id).await?.len() >= MAX_ARTICLES {
+        let bot = self.bot_for(who, bot_id).await?;
+        // Counted on the bot's knowledge, which its next answer needs anyway (and which is
+        // usually cached), rather than by reading every article again.
+        if self.knowledge(&bot).await?.articles.len() >= MAX_ARTICLES {
             return Err(Error::BadRequest {
                 code: "knowledge_base_full",
                 message: format!("A bot has at most {MAX_ARTICLES} articles; remove or merge some first."),

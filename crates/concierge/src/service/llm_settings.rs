@@ -78,10 +78,6 @@ impl std::fmt::Debug for LlmInput {
     }
 }
 
-fn field(name: &str, message: impl Into<String>) -> FieldError {
-    FieldError { field: name.into(), message: message.into() }
-}
-
 impl Services {
     pub async fn llm_settings(&self, who: &Principal, bot_id: &str) -> Result<LlmView> {
         self.bot_for(who, bot_id).await?;
@@ -94,33 +90,39 @@ impl Services {
         let base_url = input.base_url.trim().trim_end_matches('/').to_owned();
         if !base_url.is_empty() {
             if let Err(message) = parse_upstream_url(&base_url, self.upstream_policy()) {
-                errors.push(field("base_url", message));
+                errors.push(FieldError::new("base_url", message));
             }
         } else if input.enabled {
-            errors.push(field(
+            errors.push(FieldError::new(
                 "base_url",
                 "The base URL of an OpenAI-compatible API is required, e.g. https://api.openai.com/v1.",
             ));
         }
         let model = input.model.trim().to_owned();
         if model.chars().count() > MAX_MODEL || (input.enabled && model.is_empty()) {
-            errors.push(field("model", format!("A model name has 1 to {MAX_MODEL} characters.")));
+            errors.push(FieldError::new("model", format!("A model name has 1 to {MAX_MODEL} characters.")));
         }
         let key = input.api_key.as_deref().map(str::trim);
         // It travels in an HTTP header: visible ASCII only.
         if key.is_some_and(|k| k.len() > MAX_KEY || !k.bytes().all(|b| b.is_ascii_graphic())) {
-            errors.push(field(
+            errors.push(FieldError::new(
                 "api_key",
                 format!("An API key has at most {MAX_KEY} characters: letters, digits and punctuation, no spaces."),
             ));
         }
         let timeout_ms = input.timeout_ms.unwrap_or(DEFAULT_LLM_TIMEOUT_MS);
         if !(MIN_TIMEOUT_MS..=MAX_TIMEOUT_MS).contains(&timeout_ms) {
-            errors.push(field("timeout_ms", format!("The timeout is {MIN_TIMEOUT_MS} to {MAX_TIMEOUT_MS} ms.")));
+            errors.push(FieldError::new(
+                "timeout_ms",
+                format!("The timeout is {MIN_TIMEOUT_MS} to {MAX_TIMEOUT_MS} ms."),
+            ));
         }
         let instructions = input.instructions.unwrap_or_default().trim().to_owned();
         if instructions.chars().count() > MAX_INSTRUCTIONS {
-            errors.push(field("instructions", format!("Instructions have at most {MAX_INSTRUCTIONS} characters.")));
+            errors.push(FieldError::new(
+                "instructions",
+                format!("Instructions have at most {MAX_INSTRUCTIONS} characters."),
+            ));
         }
         self.bot_for(who, bot_id).await?;
         // A stored key goes only where it was entered for: a new address needs it again,
@@ -128,7 +130,7 @@ impl Services {
         let stored = self.store.get_llm(bot_id).await?;
         let moved = |s: &LlmRecord| s.api_key_sealed.is_some() && !base_url.is_empty() && s.base_url != base_url;
         if key.is_none() && stored.as_ref().is_some_and(moved) {
-            errors.push(field("api_key", "The base URL changed: enter the API key again (or remove it)."));
+            errors.push(FieldError::new("api_key", "The base URL changed: enter the API key again (or remove it)."));
         }
         if !errors.is_empty() {
             return Err(Error::Validation(errors));

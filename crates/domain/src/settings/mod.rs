@@ -90,6 +90,12 @@ pub struct FieldError {
     pub message: String,
 }
 
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { field: field.into(), message: message.into() }
+    }
+}
+
 /// Settings as submitted: every field optional (a missing one takes its default), enum
 /// values as text so that a wrong one gets a message naming the field.
 #[derive(Debug, Clone, Default)]
