@@ -11,7 +11,7 @@ use crate::both_backends;
 use crate::utils::{Customer, TestApp};
 use crate::widget::{connect, next, next_message};
 
-async fn send_as_visitor(app: &TestApp, token: &str, text: &str) {
+pub async fn send_as_visitor(app: &TestApp, token: &str, text: &str) {
     let resp = app
         .http
         .post(app.url("/api/widget/v1/messages"))

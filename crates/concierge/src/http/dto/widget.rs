@@ -1,0 +1,116 @@
+//! The widget API's JSON shapes (docs/widget-protocol.md).
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::OutcomeDto;
+use crate::service::rfc3339;
+
+/// What the widget needs to draw a bot.
+#[derive(Serialize, ToSchema)]
+pub struct PublicBotDto {
+    pub id: String,
+    pub name: String,
+    pub color: String,
+    pub greeting: String,
+    pub signin_text: String,
+    /// Custom Authentication is on and blocks the chat when it fails.
+    pub signin_required: bool,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SessionBody {
+    pub bot_id: String,
+    /// The customer's access token (`data-token`).
+    pub access_token: Option<String>,
+    pub user_id: Option<String>,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    /// Also accepted as `phone` (the seed's example uses `data-phone`).
+    #[serde(alias = "phone")]
+    pub phone_number: Option<String>,
+    /// This browser's previous anonymous session token: its conversation follows the
+    /// user into the identified session.
+    pub visitor_token: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MessageDto {
+    pub id: i64,
+    /// `visitor`, `bot` or `agent`.
+    pub author: String,
+    /// The bot's name on bot messages, the person's name on agent messages.
+    pub author_name: Option<String>,
+    /// Plain text, never HTML.
+    pub text: String,
+    pub created_at: String,
+}
+
+impl From<concierge_store::Message> for MessageDto {
+    fn from(m: concierge_store::Message) -> Self {
+        Self {
+            id: m.seq,
+            author: m.author,
+            author_name: m.author_name,
+            text: m.text,
+            created_at: rfc3339(m.created_at),
+        }
+    }
+}
+
+/// Who answers a conversation.
+#[derive(Serialize, ToSchema)]
+pub struct HandlerDto {
+    pub id: String,
+    /// `bot`, `waiting` (handed to the team, nobody joined yet) or `agent`.
+    pub handled_by: String,
+    /// The person answering, when `handled_by` is `agent`.
+    pub agent_name: Option<String>,
+}
+
+impl From<&concierge_store::Conversation> for HandlerDto {
+    fn from(c: &concierge_store::Conversation) -> Self {
+        Self { id: c.id.clone(), handled_by: c.handled_by.clone(), agent_name: c.agent_name.clone() }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ConversationDto {
+    pub id: String,
+    /// `bot`, `waiting` or `agent`.
+    pub handled_by: String,
+    pub agent_name: Option<String>,
+    pub messages: Vec<MessageDto>,
+}
+
+/// The contact as the widget sees it: the verified profile, without metadata, which is
+/// the customer's context for the bot and the support team, not for the page.
+#[derive(Serialize, ToSchema)]
+pub struct WidgetContactDto {
+    pub id: String,
+    pub external_id: Option<String>,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub phone_number: Option<String>,
+}
+
+impl From<concierge_store::Contact> for WidgetContactDto {
+    fn from(c: concierge_store::Contact) -> Self {
+        Self { id: c.id, external_id: c.external_id, email: c.email, name: c.name, phone_number: c.phone_number }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SessionDto {
+    /// Opaque; send as `Authorization: Bearer …`. Only its hash is stored.
+    pub session_token: String,
+    pub expires_at: String,
+    pub authenticated: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth_error: Option<OutcomeDto>,
+    pub contact: Option<WidgetContactDto>,
+    /// The bot's greeting rendered for the verified contact (anonymous: the defaults).
+    pub greeting: String,
+    pub conversation: ConversationDto,
+}

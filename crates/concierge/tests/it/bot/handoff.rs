@@ -1,0 +1,102 @@
+//! Rules on the contact's verified data, and handing the conversation to a person and back.
+
+use serde_json::{json, Value};
+
+use super::*;
+use crate::both_backends;
+use crate::utils::Customer;
+
+async fn rules_on_metadata_choose_answers_and_handoffs(app: TestApp) {
+    let customer = Customer::with_users().await;
+    let bot = bot_with_articles(&app, Some(&customer.url)).await;
+    let rules = json!([
+        {"name": "Enterprise goes to a person", "when": [{"path": "contact.metadata.plan", "op": "equals", "value": "Enterprise"}],
+         "then": {"action": "handoff", "priority": "high", "text": "Connecting you with your account team, {{ contact.name }}."}},
+        {"name": "Refunds for free plans", "when": [
+            {"path": "message", "op": "contains", "value": "refund"},
+            {"path": "contact.metadata.plan", "op": "exists"}],
+         "then": {"action": "answer", "text": "Free plans have nothing to refund, {{ contact.name }}."}}
+    ]);
+    let (status, b) = app.admin(reqwest::Method::PATCH, &format!("/bots/{bot}"), Some(json!({"rules": rules}))).await;
+    assert_eq!(status, 200, "{b}");
+    assert_eq!(b["rules"], rules);
+
+    let (bob, _) = session(&app, json!({"bot_id": bot, "access_token": "tok-bob"})).await;
+    assert_eq!(ask(&app, &bob, "Can I get a refund?").await["text"], "Free plans have nothing to refund, Bob.");
+    let (carol, _) = session(&app, json!({"bot_id": bot, "access_token": "tok-carol"})).await;
+    assert!(ask(&app, &carol, "Can I get a refund?").await["text"]
+        .as_str()
+        .unwrap()
+        .starts_with("We refund unused months"));
+
+    let (alice, _) = session(&app, json!({"bot_id": bot, "access_token": "tok-alice"})).await;
+    let answer = ask(&app, &alice, "How do I reset my password?").await;
+    assert_eq!(answer["text"], "Connecting you with your account team, Alice Liddell.");
+    assert_eq!(handled_by(&app, &alice).await["handled_by"], "waiting");
+    let (_, inbox) = app.get(&format!("/bots/{bot}/conversations")).await;
+    let first = &inbox["items"][0];
+    assert_eq!((first["contact_name"].as_str(), first["priority"].as_str()), (Some("Alice Liddell"), Some("high")));
+
+    // Rules are checked before they are saved, each problem named.
+    let (status, e) = app
+        .admin(
+            reqwest::Method::PATCH,
+            &format!("/bots/{bot}"),
+            Some(json!({"rules": [{"name": "x", "when": [{"path": "contact.password", "op": "exists"}], "then": {"action": "answer", "text": "{% if %}"}}]})),
+        )
+        .await;
+    assert_eq!((status, e["error"]["code"].as_str()), (422, Some("validation_failed")), "{e}");
+    let fields: Vec<&str> =
+        e["error"]["fields"].as_array().unwrap().iter().filter_map(|f| f["field"].as_str()).collect();
+    assert!(fields.contains(&"rules[0].when[0].path") && fields.contains(&"rules[0].then.text"), "{fields:?}");
+}
+both_backends!(rules_on_metadata_choose_answers_and_handoffs, super::rules_on_metadata_choose_answers_and_handoffs);
+
+async fn asking_for_a_person_hands_off_until_resolved(app: TestApp) {
+    let bot = bot_with_articles(&app, None).await;
+    let store = app.services.store.as_ref();
+    concierge::service::create_user(store, "sam@example.com", Some("Sam Jones"), "a long password", None)
+        .await
+        .unwrap();
+    let sam = concierge::service::create_api_token(store, "sam@example.com", "t").await.unwrap();
+    let (token, _) = session(&app, json!({"bot_id": bot})).await;
+    let conversation = handled_by(&app, &token).await["id"].as_str().unwrap().to_owned();
+    let mut socket = listen(&app, &token).await;
+
+    send(&app, &token, "Can I talk to a human please").await;
+    let (frames, answer) = until_bot_message(&mut socket).await;
+    assert!(answer["text"].as_str().unwrap().starts_with("I'm bringing in a person"), "{answer}");
+    assert!(frames.iter().any(|f| f["type"] == "handler" && f["handled_by"] == "waiting"), "{frames:?}");
+
+    // Sam answers: the widget shows Sam's name, and the bot stays out of it.
+    let (status, m) = app
+        .admin_as(
+            &sam,
+            reqwest::Method::POST,
+            &format!("/conversations/{conversation}/messages"),
+            Some(json!({"text": "Hi, Sam here."})),
+        )
+        .await;
+    assert_eq!((status, m["author_name"].as_str()), (201, Some("Sam Jones")), "{m}");
+    let mut seen = Vec::new();
+    while !seen.iter().any(|f: &Value| f["type"] == "message") {
+        seen.push(next(&mut socket).await);
+    }
+    assert!(seen
+        .iter()
+        .any(|f| f["type"] == "handler" && f["handled_by"] == "agent" && f["agent_name"] == "Sam Jones"));
+    assert_eq!(seen.last().unwrap()["message"]["author_name"], "Sam Jones");
+    send(&app, &token, "How do I reset my password?").await;
+    assert_eq!(next(&mut socket).await["message"]["author"], "visitor");
+    quiet(&mut socket).await;
+
+    // Resolved: back to the bot, which answers again.
+    let (status, c) = app
+        .admin_as(&sam, reqwest::Method::POST, &format!("/conversations/{conversation}/handback"), Some(json!({})))
+        .await;
+    assert_eq!((status, c["handled_by"].as_str(), c["agent_name"].as_str()), (200, Some("bot"), None), "{c}");
+    assert_eq!(next(&mut socket).await["handled_by"], "bot");
+    let answer = ask(&app, &token, "How do I reset my password?").await;
+    assert!(answer["text"].as_str().unwrap().starts_with("You can reset your password"), "{answer}");
+}
+both_backends!(asking_for_a_person_hands_off_until_resolved, super::asking_for_a_person_hands_off_until_resolved);

@@ -1,0 +1,178 @@
+//! Answers from the knowledge base, personalised from verified data only, and the
+//! knowledge base's own management and limits.
+
+use axum::response::IntoResponse;
+use serde_json::{json, Value};
+
+use super::*;
+use crate::both_backends;
+use crate::utils::Customer;
+
+async fn knowledge_base_answers_and_hands_off_when_unsure(app: TestApp) {
+    let bot = bot_with_articles(&app, None).await;
+    let (token, _) = session(&app, json!({"bot_id": bot})).await;
+
+    let answer = ask(&app, &token, "How do I reset my password?").await;
+    assert_eq!(
+        answer["text"],
+        "You can reset your password from Settings → Security: choose Reset password and follow the link we \
+         email you. The link works for 30 minutes.",
+        "the best article, as plain text"
+    );
+    assert_eq!(answer["author_name"], "Support");
+    let answer = ask(&app, &token, "when will my order be shipped").await;
+    assert!(answer["text"].as_str().unwrap().starts_with("Orders ship within 2 business days"), "{answer}");
+    assert_eq!(handled_by(&app, &token).await["handled_by"], "bot");
+
+    // Nothing in the knowledge base is close: the bot says so and brings in a person.
+    let mut socket = listen(&app, &token).await;
+    send(&app, &token, "Can your product help me file my taxes in Portugal?").await;
+    let (frames, answer) = until_bot_message(&mut socket).await;
+    assert!(answer["text"].as_str().unwrap().starts_with("I'm not sure I can answer that one"), "{answer}");
+    assert!(
+        frames.iter().any(|f| f["type"] == "handler" && f["handled_by"] == "waiting"),
+        "the widget learns it waits for a person: {frames:?}"
+    );
+    assert_eq!(handled_by(&app, &token).await["handled_by"], "waiting");
+    send(&app, &token, "hello?").await;
+    assert_eq!(next(&mut socket).await["message"]["text"], "hello?");
+    quiet(&mut socket).await;
+
+    let (_, inbox) = app.get(&format!("/bots/{bot}/conversations")).await;
+    assert_eq!(inbox["items"][0]["handled_by"], "waiting");
+    assert_eq!(inbox["items"][0]["priority"], "normal");
+}
+both_backends!(
+    knowledge_base_answers_and_hands_off_when_unsure,
+    super::knowledge_base_answers_and_hands_off_when_unsure
+);
+
+async fn answers_are_personal_from_verified_data_only(app: TestApp) {
+    let customer = Customer::with_users().await;
+    let bot = bot_with_articles(&app, Some(&customer.url)).await;
+
+    let mut answers = Vec::new();
+    for token in ["tok-alice", "tok-bob", "tok-carol"] {
+        let (session_token, s) = session(&app, json!({"bot_id": bot, "access_token": token})).await;
+        answers.push((s["greeting"].clone(), ask(&app, &session_token, "which plan am I on?").await["text"].clone()));
+    }
+    assert_eq!(
+        answers,
+        [
+            (json!("Hi Alice Liddell! How can we help?"), json!("You are on the enterprise plan, Alice Liddell.")),
+            (json!("Hi Bob! How can we help?"), json!("You are on the free plan, Bob.")),
+            // Carol's profile has no plan: the template's default.
+            (json!("Hi Carol! How can we help?"), json!("You are on the free plan, Carol.")),
+        ]
+    );
+
+    // What the page claims is not a fact: an unverified visitor gets the defaults.
+    let (status, s) = app
+        .start_session(json!({"bot_id": bot, "access_token": "forged", "name": "Mallory", "email": "m@evil.test"}))
+        .await;
+    assert_eq!((status, s["authenticated"].as_bool()), (201, Some(false)), "{s}");
+    assert_eq!(s["greeting"], "Hi there! How can we help?");
+    let token = s["session_token"].as_str().unwrap();
+    assert_eq!(ask(&app, token, "which plan am I on?").await["text"], "You are on the free plan, friend.");
+    let public: Value =
+        app.http.get(app.url(&format!("/api/widget/v1/bots/{bot}"))).send().await.unwrap().json().await.unwrap();
+    assert_eq!(public["greeting"], "Hi there! How can we help?");
+}
+both_backends!(answers_are_personal_from_verified_data_only, super::answers_are_personal_from_verified_data_only);
+
+async fn markup_and_template_code_in_metadata_stay_text(app: TestApp) {
+    let hostile = "<img src=x onerror=alert(1)> {{ 7*7 }} {% for x in y %}[click](javascript:alert(1)) **bold**";
+    let customer = Customer::start(move |_| async move {
+        axum::Json(json!({"data": {"id": "u-9", "name": "<b>Eve</b>", "metadata": {"plan": hostile}}})).into_response()
+    })
+    .await;
+    let bot = bot_with_articles(&app, Some(&customer.url)).await;
+    let (token, s) = session(&app, json!({"bot_id": bot, "access_token": "any"})).await;
+    assert_eq!(s["greeting"], "Hi <b>Eve</b>! How can we help?");
+    let answer = ask(&app, &token, "Which plan am I on?").await;
+    assert_eq!(answer["text"], format!("You are on the {hostile} plan, <b>Eve</b>."));
+}
+both_backends!(markup_and_template_code_in_metadata_stay_text, super::markup_and_template_code_in_metadata_stay_text);
+
+async fn the_knowledge_base_is_managed_through_the_api(app: TestApp) {
+    let bot = bot_with_articles(&app, None).await;
+    let (status, list) = app.get(&format!("/bots/{bot}/articles")).await;
+    assert_eq!(status, 200);
+    let items = list["items"].as_array().unwrap();
+    assert_eq!(items.len(), 5);
+    assert_eq!(items[0]["title"], "Resetting your password");
+    let id = items[2]["id"].as_str().unwrap().to_owned();
+
+    let (status, e) = app.post(&format!("/bots/{bot}/articles"), json!({"title": " ", "body": "Hi {% if %}"})).await;
+    assert_eq!(status, 422, "{e}");
+    let fields: Vec<&str> =
+        e["error"]["fields"].as_array().unwrap().iter().filter_map(|f| f["field"].as_str()).collect();
+    assert_eq!(fields, ["title", "body"]);
+
+    // Edits take effect in the next answer.
+    let (status, a) = app
+        .put(&format!("/bots/{bot}/articles/{id}"), json!({"title": "Refunds", "body": "Refunds take 5 days now."}))
+        .await;
+    assert_eq!((status, a["body"].as_str()), (200, Some("Refunds take 5 days now.")), "{a}");
+    let (status, preview) = app.post(&format!("/bots/{bot}/ask"), json!({"text": "how long do refunds take"})).await;
+    assert_eq!(status, 200, "{preview}");
+    assert_eq!(
+        (preview["action"].as_str(), preview["text"].as_str()),
+        (Some("answer"), Some("Refunds take 5 days now."))
+    );
+    assert_eq!(preview["articles"][0]["title"], "Refunds");
+    assert!(
+        preview["articles"][0]["confidence"].as_u64().unwrap() >= preview["confidence_threshold"].as_u64().unwrap()
+    );
+
+    let (status, _) = app.admin(reqwest::Method::DELETE, &format!("/bots/{bot}/articles/{id}"), None).await;
+    assert_eq!(status, 204);
+    let (status, preview) = app.post(&format!("/bots/{bot}/ask"), json!({"text": "how long do refunds take"})).await;
+    assert_eq!(
+        (status, preview["action"].as_str(), preview["reason"].as_str()),
+        (200, Some("handoff"), Some("not_sure"))
+    );
+
+    // Another bot's article is not found through this bot, and a stranger sees nothing.
+    let other = app.bot().await;
+    let (status, _) = app.get(&format!("/bots/{other}/articles/{}", items[0]["id"].as_str().unwrap())).await;
+    assert_eq!(status, 404);
+    let resp = app.http.get(app.url(&format!("/api/admin/v1/bots/{bot}/articles"))).send().await.unwrap();
+    assert_eq!(resp.status(), 401);
+}
+both_backends!(the_knowledge_base_is_managed_through_the_api, super::the_knowledge_base_is_managed_through_the_api);
+
+#[tokio::test]
+async fn a_flood_of_messages_is_refused_and_a_full_knowledge_base_says_so() {
+    let Some(app) = TestApp::spawn(crate::utils::Backend::Sqlite).await else { return };
+    let bot = app.bot().await;
+    let (token, _) = session(&app, json!({"bot_id": bot})).await;
+    let mut statuses = Vec::new();
+    for i in 0..32 {
+        let resp = app
+            .http
+            .post(app.url("/api/widget/v1/messages"))
+            .bearer_auth(&token)
+            .json(&json!({"text": format!("message {i}")}))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(resp.status().as_u16());
+        if resp.status() == 429 {
+            assert!(resp.headers().contains_key("retry-after"));
+            let e: Value = resp.json().await.unwrap();
+            assert_eq!(e["error"]["code"], "rate_limited");
+        }
+    }
+    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 30, "{statuses:?}");
+    assert_eq!(&statuses[30..], [429, 429]);
+
+    let store = app.services.store.as_ref();
+    for i in 0..1000 {
+        let title = format!("Article {i}");
+        let new = concierge_store::NewArticle { bot_id: &bot, title: &title, body: "Some answer.", now: i };
+        store.create_article(new).await.unwrap();
+    }
+    let (status, e) = app.post(&format!("/bots/{bot}/articles"), json!({"title": "One more", "body": "Text."})).await;
+    assert_eq!((status, e["error"]["code"].as_str()), (400, Some("knowledge_base_full")), "{e}");
+}

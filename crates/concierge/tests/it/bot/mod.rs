@@ -1,0 +1,86 @@
+//! The bot in the widget: knowledge-base answers ranked with BM25 and held to a
+//! confidence threshold, personalised from the contact's verified data only, rules,
+//! handoff to a person and back, and the language-model path with its fallbacks.
+
+mod handoff;
+mod knowledge;
+mod model;
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::utils::TestApp;
+use crate::widget::{connect, next, Socket};
+
+pub(super) use crate::inbox::send_as_visitor as send;
+
+pub(super) const PASSWORD: &str = "You can reset your password from **Settings → Security**: choose *Reset password* \
+and follow the link we email you. The link works for 30 minutes.";
+
+/// A knowledge base of a few realistic articles; returns the bot's id.
+pub(super) async fn bot_with_articles(app: &TestApp, auth_url: Option<&str>) -> String {
+    let bot = match auth_url {
+        Some(url) => app.bot_with_auth(url, json!({})).await,
+        None => app.bot().await,
+    };
+    for (title, body) in [
+        ("Resetting your password", PASSWORD),
+        ("Invoices and billing", "Invoices are in **Billing → Invoices**. They are emailed on the 1st of each month."),
+        ("Refunds", "We refund unused months within 14 days of a charge. Write to billing@example.com."),
+        ("Shipping times", "Orders ship within 2 business days; delivery takes 3 to 5 days in the EU."),
+        (
+            "Which plan am I on?",
+            "You are on the **{{ contact.metadata.plan | default(\"free\") }}** plan, {{ contact.name | default(\"friend\") }}.",
+        ),
+    ] {
+        let (status, a) = app.post(&format!("/bots/{bot}/articles"), json!({"title": title, "body": body})).await;
+        assert_eq!(status, 201, "{a}");
+    }
+    bot
+}
+
+pub(super) async fn session(app: &TestApp, body: Value) -> (String, Value) {
+    let (status, s) = app.start_session(body).await;
+    assert_eq!(status, 201, "{s}");
+    (s["session_token"].as_str().unwrap().to_owned(), s)
+}
+
+/// Frames up to and including the next bot message; returns them and that message.
+pub(super) async fn until_bot_message(socket: &mut Socket) -> (Vec<Value>, Value) {
+    let mut frames = Vec::new();
+    loop {
+        let f = next(socket).await;
+        frames.push(f.clone());
+        if f["type"] == "message" && f["message"]["author"] == "bot" {
+            return (frames, f["message"].clone());
+        }
+        assert_ne!(f["type"], "closed", "{frames:?}");
+    }
+}
+
+/// A widget socket that receives what happens from now on (no backlog).
+pub(super) async fn listen(app: &TestApp, token: &str) -> Socket {
+    let resp = app.http.get(app.url("/api/widget/v1/messages?after=0")).bearer_auth(token).send().await.unwrap();
+    let body: Value = resp.json().await.unwrap();
+    let last = body["items"].as_array().unwrap().iter().filter_map(|m| m["id"].as_i64()).max().unwrap_or(0);
+    connect(app, token, last).await
+}
+
+/// Asks the bot over the widget's socket; the bot's answer.
+pub(super) async fn ask(app: &TestApp, token: &str, text: &str) -> Value {
+    let mut socket = listen(app, token).await;
+    send(app, token, text).await;
+    until_bot_message(&mut socket).await.1
+}
+
+pub(super) async fn handled_by(app: &TestApp, token: &str) -> Value {
+    let resp = app.http.get(app.url("/api/widget/v1/messages?after=0")).bearer_auth(token).send().await.unwrap();
+    let body: Value = resp.json().await.unwrap();
+    body["conversation"].clone()
+}
+
+pub(super) async fn quiet(socket: &mut Socket) {
+    let more = tokio::time::timeout(Duration::from_millis(1200), next(socket)).await;
+    assert!(more.is_err(), "the bot stayed silent: {more:?}");
+}
