@@ -5,7 +5,8 @@ use std::error::Error as StdError;
 use std::time::{Duration, Instant};
 
 use concierge_domain::{
-    parse_answer, AuthErrorCode, Identifier, IdentifyMethod, SigningSecret, StaticHeader, VerifiedProfile,
+    check_upstream_scheme, parse_answer, AuthErrorCode, Identifier, IdentifyMethod, SigningSecret, StaticHeader,
+    UpstreamPolicy, VerifiedProfile,
 };
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, CONTENT_TYPE, LOCATION, USER_AGENT};
 use reqwest::StatusCode;
@@ -22,9 +23,10 @@ type Outcome = Result<(VerifiedProfile, Identifier), CallError>;
 
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
-    /// The operator's `--allow-private-upstreams`: lets calls reach loopback, private and
-    /// link-local addresses. Metadata and unroutable addresses stay refused.
-    pub allow_private: bool,
+    /// The operator's `--allow-private-upstreams` (loopback, private and link-local
+    /// addresses; metadata and unroutable addresses stay refused) and
+    /// `--allow-http-upstreams`, applied to every call whatever the URL was saved under.
+    pub policy: UpstreamPolicy,
     pub user_agent: String,
 }
 
@@ -41,7 +43,7 @@ pub enum BuildError {
 #[derive(Debug, Clone)]
 pub struct AuthClient {
     http: reqwest::Client,
-    allow_private: bool,
+    policy: UpstreamPolicy,
     user_agent: HeaderValue,
 }
 
@@ -74,8 +76,8 @@ impl AuthClient {
     pub fn new(config: ClientConfig) -> Result<Self, BuildError> {
         let user_agent =
             HeaderValue::from_str(&config.user_agent).map_err(|_| BuildError::UserAgent(config.user_agent.clone()))?;
-        let http = guarded_http_client(config.allow_private, &config.user_agent)?;
-        Ok(Self { http, allow_private: config.allow_private, user_agent })
+        let http = guarded_http_client(config.policy.allow_private, &config.user_agent)?;
+        Ok(Self { http, policy: config.policy, user_agent })
     }
 
     /// Never fails as a Rust error: every failure is a [`CallTrace`] outcome.
@@ -169,13 +171,13 @@ impl AuthClient {
         progress: &mut Progress,
     ) -> Outcome {
         let url = request.url;
-        if !matches!(url.scheme(), "http" | "https") {
-            return Err(CallError::new(
+        check_upstream_scheme(url, self.policy).map_err(|reason| {
+            CallError::new(
                 AuthErrorCode::AuthUrlBlocked,
-                format!("The Authentication URL must use https (or http), not {}.", url.scheme()),
-            ));
-        }
-        guard::check_literal(url, self.allow_private).map_err(|r| refused(&r))?;
+                format!("The server's current policy refuses this Authentication URL, so nothing was sent: {reason}"),
+            )
+        })?;
+        guard::check_literal(url, self.policy.allow_private).map_err(|r| refused(&r))?;
 
         let mut response = self
             .http

@@ -21,6 +21,7 @@ mod signing;
 mod trace;
 
 pub use client::{AuthClient, BuildError, CallRequest, ClientConfig};
-pub use outbound::{blocked_reason, check_literal_address, guarded_http_client};
+pub use concierge_domain::UpstreamPolicy;
+pub use outbound::{blocked_reason, check_outbound_url, guarded_http_client};
 pub use response::MAX_RESPONSE_BYTES;
 pub use trace::{CallError, CallTrace, Header, ReceivedResponse, SentRequest, MASK};

@@ -5,6 +5,7 @@
 use std::error::Error as StdError;
 use std::sync::Arc;
 
+use concierge_domain::{check_upstream_scheme, UpstreamPolicy};
 use reqwest::header::HeaderValue;
 use reqwest::redirect;
 use url::Url;
@@ -29,10 +30,13 @@ pub fn guarded_http_client(allow_private: bool, user_agent: &str) -> Result<reqw
     Ok(client)
 }
 
-/// The resolver never sees a host that is an IP literal, so a caller checks such a URL with
-/// this before sending. The error is the reason, as a sentence.
-pub fn check_literal_address(url: &Url, allow_private: bool) -> Result<(), String> {
-    guard::check_literal(url, allow_private).map_err(|refusal| refusal.to_string())
+/// A caller checks a URL with this before every request: the operator's current policy
+/// (scheme and literal addresses; the URL may have been saved under a looser one), and,
+/// since the resolver never sees a host that is an IP literal, the guard's verdict on it.
+/// The error is the reason, as a sentence.
+pub fn check_outbound_url(url: &Url, policy: UpstreamPolicy) -> Result<(), String> {
+    check_upstream_scheme(url, policy)?;
+    guard::check_literal(url, policy.allow_private).map_err(|refusal| refusal.to_string())
 }
 
 /// The guard's reason when a request through [`guarded_http_client`] failed because the

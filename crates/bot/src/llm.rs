@@ -13,7 +13,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use concierge_authcall::{blocked_reason, check_literal_address};
+use concierge_authcall::{blocked_reason, check_outbound_url, UpstreamPolicy};
 use eventsource_stream::{EventStreamError, Eventsource};
 use futures::stream::{self, BoxStream, StreamExt};
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
@@ -77,7 +77,7 @@ pub enum LlmError {
 #[derive(Debug, Clone)]
 pub struct LlmClient {
     http: reqwest::Client,
-    allow_private: bool,
+    policy: UpstreamPolicy,
 }
 
 /// `{base_url}/chat/completions`, keeping the base URL's path and query (`/v1`,
@@ -196,9 +196,10 @@ impl Answer {
 
 impl LlmClient {
     /// `http` must come from [`concierge_authcall::guarded_http_client`] with the same
-    /// `allow_private`: its resolver is the guard for host names.
-    pub fn new(http: reqwest::Client, allow_private: bool) -> Self {
-        Self { http, allow_private }
+    /// `http` comes from `guarded_http_client` with `policy.allow_private`: its resolver is
+    /// the guard for host names.
+    pub fn new(http: reqwest::Client, policy: UpstreamPolicy) -> Self {
+        Self { http, policy }
     }
 
     /// POSTs `{"model", "messages", "stream": true}` to `{base_url}/chat/completions`, with
@@ -213,7 +214,7 @@ impl LlmClient {
         let deadline = Instant::now() + MAX_ANSWER_TIME;
         let secret = config.api_key.clone();
         let url = completions_url(&config.base_url)?;
-        check_literal_address(&url, self.allow_private).map_err(LlmError::Blocked)?;
+        check_outbound_url(&url, self.policy).map_err(LlmError::Blocked)?;
 
         let body = json!({"model": config.model, "messages": messages, "stream": true});
         let mut request = self.http.post(url).header(ACCEPT, "text/event-stream").json(&body);

@@ -43,7 +43,9 @@
     text.className = 'text';
     text.textContent = m.text;
     li.append(who, ' ', text);
-    thread.append(li);
+    // In id order: messages merged from a visitor's earlier conversation can be older.
+    const later = [...thread.children].find((c) => Number(c.dataset.id) > m.id);
+    thread.insertBefore(li, later || null);
     thread.scrollTop = thread.scrollHeight;
   }
 
@@ -102,6 +104,17 @@
   events.addEventListener('handler', (e) => {
     const data = JSON.parse(e.data);
     if (data.conversation_id === open) showHandler(data.handled_by, data.agent_name, data.priority);
+    refreshList();
+  });
+  // A visitor signed in and their anonymous conversation joined the contact's: show the
+  // contact's conversation, where its messages now are.
+  events.addEventListener('merged', (e) => {
+    const data = JSON.parse(e.data);
+    if (data.from === open) {
+      location.replace(`/inbox?bot=${encodeURIComponent(bot)}&c=${encodeURIComponent(data.into)}`);
+      return;
+    }
+    if (data.into === open) data.messages.forEach(append);
     refreshList();
   });
   events.addEventListener('resync', () => location.reload());

@@ -222,7 +222,7 @@
     // The site's token was refused: ask the page for a fresh one, once, and try again. A
     // 201 here is an anonymous session; its conversation follows the retry.
     if ((r.status === 201 || r.status === 401) && code === 'invalid_token' && (await freshToken(g))) {
-      return start(g, d.session_token || visitor, keep);
+      return start(g, visitor, keep);
     }
     if (r.status === 201 && d.session_token) return adopt(d, { identity, signed: !!f.token }, keep);
     if (r.status === 401) return block();

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use concierge_authcall::{guarded_http_client, AuthClient, ClientConfig};
+use concierge_authcall::{guarded_http_client, AuthClient, ClientConfig, UpstreamPolicy};
 use concierge_bot::LlmClient;
 use concierge_store::postgres::PostgresStore;
 use concierge_store::sqlite::SqliteStore;
@@ -38,8 +38,10 @@ pub async fn services(config: Config) -> anyhow::Result<Services> {
     let store = open_store(&config.storage).await?;
     store.default_workspace().await.context("cannot create the default workspace")?;
     let sealer = Sealer::load(config.secret_key.as_deref(), &config.storage.data_dir)?;
+    let policy =
+        UpstreamPolicy { allow_private: config.allow_private_upstreams, allow_http: config.allow_http_upstreams };
     let client = AuthClient::new(ClientConfig {
-        allow_private: config.allow_private_upstreams,
+        policy,
         user_agent: format!("Concierge/{} (+custom-authentication)", env!("CARGO_PKG_VERSION")),
     })
     .context("cannot build the HTTP client")?;
@@ -47,7 +49,7 @@ pub async fn services(config: Config) -> anyhow::Result<Services> {
     let llm_http =
         guarded_http_client(config.allow_private_upstreams, &format!("Concierge/{}", env!("CARGO_PKG_VERSION")))
             .context("cannot build the HTTP client")?;
-    let llm = LlmClient::new(llm_http, config.allow_private_upstreams);
+    let llm = LlmClient::new(llm_http, policy);
     crate::http::metrics_handle();
     Ok(Services::new(store, Arc::new(config), sealer, client, llm))
 }

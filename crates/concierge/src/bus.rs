@@ -23,6 +23,10 @@ pub enum Event {
     Delta { stream: String, text: String },
     /// The answer `stream` is complete or abandoned; its stored message follows.
     StreamEnd { stream: String },
+    /// A visitor signed in and the messages of their anonymous conversation `from` joined
+    /// the contact's conversation `into`. Watchers of `into` get every moved message, even
+    /// those older than the newest they have: they are history that was somewhere else.
+    Merged { from: String, into: String, messages: Vec<Message> },
 }
 
 /// The topic of everything that happens in a bot's conversations: the inbox listens here.

@@ -8,6 +8,7 @@ pub mod appearance;
 pub mod error_code;
 pub mod identifier;
 pub mod method;
+pub mod page_input;
 pub mod profile;
 pub mod secret;
 pub mod settings;
@@ -17,9 +18,12 @@ pub use appearance::{parse_bot_text, parse_color};
 pub use error_code::AuthErrorCode;
 pub use identifier::{normalise_email, normalise_phone, Identifier, IdentifierError};
 pub use method::{AdditionalField, IdentifyMethod, OnFailure, ParseEnumError};
+pub use page_input::{
+    check_access_token, check_page_field, parse_message_text, MAX_ACCESS_TOKEN_BYTES, MAX_MESSAGE_CHARS,
+};
 pub use profile::{parse_answer, AnswerError, VerifiedProfile, MAX_METADATA_BYTES};
 pub use secret::{hash_token, random_token, SigningSecret};
 pub use settings::{
-    normalise_origin, parse_upstream_url, CustomAuthInput, CustomAuthSettings, FieldError, StaticHeader,
-    UpstreamPolicy, DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS, MIN_TIMEOUT_MS,
+    check_upstream_scheme, normalise_origin, parse_upstream_url, CustomAuthInput, CustomAuthSettings, FieldError,
+    StaticHeader, UpstreamPolicy, DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS, MIN_TIMEOUT_MS,
 };

@@ -137,6 +137,9 @@ pub trait Store: Send + Sync + 'static {
     async fn latest_messages(&self, conversation_id: &str, limit: u32) -> Result<Vec<Message>>;
     /// Deletes sessions that expired before `now`; returns how many.
     async fn purge_sessions(&self, now: i64) -> Result<u64>;
+    /// Deletes anonymous conversations that nobody wrote in and no session can reach any
+    /// more (each page load of a visitor who never chats leaves one); returns how many.
+    async fn purge_abandoned_conversations(&self) -> Result<u64>;
 
     // Authentication attempts.
     async fn record_attempt(&self, attempt: NewAttempt<'_>) -> Result<()>;

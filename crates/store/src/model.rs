@@ -230,6 +230,11 @@ pub struct OpenSession<'a> {
     pub token_hash: &'a str,
     /// The hash of the browser's previous visitor session token, if it sent one.
     pub visitor_token_hash: Option<&'a str>,
+    /// The session was asked for with an access token that was refused. It stays
+    /// anonymous and continues the visitor's conversation without revoking the visitor
+    /// session, and it never proves that conversation later: a refused token may belong to
+    /// somebody else than the next person to sign in.
+    pub refused: bool,
     pub expires_at: i64,
     pub now: i64,
 }
@@ -260,6 +265,22 @@ pub struct Conversation {
     pub updated_at: i64,
 }
 
+impl Conversation {
+    /// Who handles this conversation once `visitor`'s messages joined it: the more engaged
+    /// of the two (a person answering, then waiting for one, then the bot) with its agent,
+    /// at the higher of the two priorities.
+    pub(crate) fn merged_handler(&self, visitor: &Conversation) -> (String, String, Option<String>) {
+        let rank = |handled_by: &str| match handled_by {
+            "agent" => 2,
+            "waiting" => 1,
+            _ => 0,
+        };
+        let lead = if rank(&visitor.handled_by) > rank(&self.handled_by) { visitor } else { self };
+        let priority = if self.priority == "high" || visitor.priority == "high" { "high" } else { "normal" };
+        (lead.handled_by.clone(), priority.to_owned(), lead.agent_name.clone())
+    }
+}
+
 /// Who handles a conversation from now on; see [`Conversation`] for the values.
 #[derive(Debug, Clone, Copy)]
 pub struct HandlerChange<'a> {
@@ -276,8 +297,33 @@ pub struct HandlerChange<'a> {
 pub struct OpenedSession {
     pub session: Session,
     pub conversation: Conversation,
-    /// Whether a visitor conversation was handed to the contact.
-    pub attached_visitor_conversation: bool,
+    /// What became of the browser's anonymous conversation.
+    pub visitor: VisitorOutcome,
+}
+
+/// What a session start did with the anonymous conversation that the browser proved with
+/// its visitor session token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VisitorOutcome {
+    /// No live visitor session of this bot was presented.
+    None,
+    /// The visitor goes on chatting in it (a reload, or a refused sign-in).
+    Continued,
+    /// The visitor signed in without having written anything: the conversation is
+    /// deleted and the contact's own is used, so an empty chat never hides their history.
+    Discarded,
+    /// The contact had no conversation yet: this one became theirs.
+    HandedOver,
+    /// Its messages joined the contact's most recent conversation and it is gone, so the
+    /// person sees one continuous conversation on every device.
+    Merged {
+        from: String,
+        /// The moved messages, oldest first.
+        messages: Vec<Message>,
+        /// The contact's conversation took over the visitor's handler (waiting for a
+        /// person, or a person answering).
+        handler_changed: bool,
+    },
 }
 
 pub struct NewMessage<'a> {

@@ -13,6 +13,7 @@ mod stories {
     pub mod logins;
     pub mod messages;
     pub mod sessions;
+    pub mod sign_in;
     pub mod support;
     pub mod workspaces;
 }
@@ -75,7 +76,12 @@ on_both_backends!(
     contacts::contacts_are_searched_by_name_email_phone_and_ids,
     sessions::anonymous_visitor_gets_a_new_conversation,
     sessions::refreshed_visitor_keeps_the_conversation,
-    sessions::signing_in_hands_the_visitor_conversation_to_the_contact,
+    sign_in::a_visitor_without_history_hands_their_conversation_to_the_contact,
+    sign_in::signing_in_joins_the_visitors_messages_to_the_contacts_conversation,
+    sign_in::a_person_answering_stays_when_a_visitor_joins,
+    sign_in::an_empty_visitor_conversation_never_hides_the_history,
+    sign_in::a_refused_sign_in_continues_the_visitor_conversation_but_proves_nothing,
+    sign_in::abandoned_anonymous_conversations_are_purged,
     sessions::contact_returns_to_the_latest_conversation,
     sessions::foreign_expired_and_identified_visitor_tokens_are_ignored,
     sessions::unknown_bot_and_contact_are_not_found,

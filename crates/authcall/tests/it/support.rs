@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
-use concierge_authcall::{AuthClient, CallRequest, CallTrace, ClientConfig};
+use concierge_authcall::{AuthClient, CallRequest, CallTrace, ClientConfig, UpstreamPolicy};
 use concierge_domain::{AuthErrorCode, IdentifyMethod, SigningSecret, StaticHeader};
 use serde_json::{json, Map, Value};
 use standardwebhooks::Webhook;
@@ -178,8 +178,14 @@ async fn big_error() -> Response {
     (StatusCode::INTERNAL_SERVER_ERROR, vec![b'e'; ONE_MIB]).into_response()
 }
 
+/// A client for the address guard's tests: plain http is allowed to any host, so that the
+/// test servers (http on loopback) are judged by their address alone.
 pub fn client(allow_private: bool) -> AuthClient {
-    AuthClient::new(ClientConfig { allow_private, user_agent: USER_AGENT.to_owned() }).expect("a client")
+    client_with(UpstreamPolicy { allow_private, allow_http: true })
+}
+
+pub fn client_with(policy: UpstreamPolicy) -> AuthClient {
+    AuthClient::new(ClientConfig { policy, user_agent: USER_AGENT.to_owned() }).expect("a client")
 }
 
 /// The owned parts of a [`CallRequest`], with the defaults most tests want.

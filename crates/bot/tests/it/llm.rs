@@ -1,6 +1,6 @@
 use std::time::{Duration, Instant};
 
-use concierge_authcall::guarded_http_client;
+use concierge_authcall::{guarded_http_client, UpstreamPolicy};
 use concierge_bot::{ChatMessage, LlmClient, LlmError, MAX_ANSWER_CHARS};
 use futures::StreamExt;
 use serde_json::json;
@@ -8,7 +8,9 @@ use serde_json::json;
 use crate::support::{Server, CHUNK_GAP};
 
 fn client(allow_private: bool) -> LlmClient {
-    LlmClient::new(guarded_http_client(allow_private, "Concierge-Test/1.0").expect("a client"), allow_private)
+    // Plain http anywhere: the test servers (http on loopback) are judged by address alone.
+    let policy = UpstreamPolicy { allow_private, allow_http: true };
+    LlmClient::new(guarded_http_client(allow_private, "Concierge-Test/1.0").expect("a client"), policy)
 }
 
 fn messages() -> Vec<ChatMessage> {

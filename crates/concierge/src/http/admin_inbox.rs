@@ -177,7 +177,7 @@ pub async fn hand_back(
 /// each a JSON object with `conversation_id`.
 #[utoipa::path(get, path = "/api/admin/v1/bots/{id}/events", tag = "inbox", security(("bearer" = [])),
     params(("id" = String, Path)),
-    responses((status = 200, description = "text/event-stream of message and handler events"), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "text/event-stream of message, handler and merged events"), (status = 404, body = ErrorBody)))]
 pub async fn events(
     State(s): State<Services>,
     Admin(who): Admin,
@@ -214,6 +214,12 @@ pub async fn events(
                         json!({"conversation_id": conversation_id, "handled_by": handled_by, "agent_name": agent_name, "priority": priority})
                             .to_string(),
                     )
+                }
+                Ok(Event::Merged { from, into, messages }) => {
+                    let messages: Vec<MessageDto> = messages.into_iter().map(MessageDto::from).collect();
+                    SseEvent::default()
+                        .event("merged")
+                        .data(json!({"from": from, "into": into, "messages": messages}).to_string())
                 }
                 Ok(Event::Typing { .. } | Event::Delta { .. } | Event::StreamEnd { .. }) => continue,
                 // Fell behind: tell the page to reload its view rather than miss something.

@@ -35,7 +35,7 @@ use crate::service::Services;
 
 /// Room for the largest valid request: an article of 20,000 characters of any script sent
 /// as a url-encoded dashboard form (up to 9 bytes a character), or 50 rules.
-const MAX_BODY_BYTES: usize = 256 * 1024;
+pub(crate) const MAX_BODY_BYTES: usize = 256 * 1024;
 
 #[derive(OpenApi)]
 #[openapi(

@@ -107,6 +107,12 @@ async fn serve(s: Services, socket: WebSocket, origin: Option<String>) -> Result
                     tx.send(text(json!({"type": "delta", "stream": stream, "text": piece}))).await?;
                 }
                 Ok(Event::StreamEnd { stream }) => tx.send(text(json!({"type": "stream_end", "stream": stream}))).await?,
+                Ok(Event::Merged { messages, .. }) => {
+                    for m in messages {
+                        last = last.max(m.seq);
+                        tx.send(message_frame(m)).await?;
+                    }
+                }
                 Err(RecvError::Lagged(_)) => {
                     // Fell behind: what was missed is re-read, messages and who answers;
                     // pieces of an answer being written are not (its message follows).

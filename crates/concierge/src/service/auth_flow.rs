@@ -5,7 +5,9 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use concierge_authcall::{CallRequest, CallTrace};
-use concierge_domain::{AdditionalField, AuthErrorCode, Identifier, VerifiedProfile};
+use concierge_domain::{
+    check_access_token, check_page_field, AdditionalField, AuthErrorCode, FieldError, Identifier, VerifiedProfile,
+};
 use serde_json::{Map, Value};
 
 use super::{now_ms, BotAuth, Services};
@@ -20,14 +22,32 @@ pub struct WidgetFields {
 }
 
 impl WidgetFields {
+    /// Refuses an oversized access token or field (`validation_failed`, each named), before
+    /// anything is forwarded.
+    pub fn check(&self, access_token: Option<&str>) -> Result<(), Vec<FieldError>> {
+        let mut errors: Vec<FieldError> = access_token.and_then(|t| check_access_token(t).err()).into_iter().collect();
+        for &field in AdditionalField::ALL {
+            let value = self.value(field).unwrap_or_default();
+            errors.extend(check_page_field(field.as_str(), value).err());
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
+    }
+
+    fn value(&self, field: AdditionalField) -> Option<&str> {
+        match field {
+            AdditionalField::UserId => self.user_id.as_deref(),
+            AdditionalField::Email => self.email.as_deref(),
+            AdditionalField::Name => self.name.as_deref(),
+            AdditionalField::PhoneNumber => self.phone_number.as_deref(),
+        }
+    }
+
     fn get(&self, field: AdditionalField) -> Option<&str> {
-        let value = match field {
-            AdditionalField::UserId => &self.user_id,
-            AdditionalField::Email => &self.email,
-            AdditionalField::Name => &self.name,
-            AdditionalField::PhoneNumber => &self.phone_number,
-        };
-        value.as_deref().filter(|v| !v.trim().is_empty())
+        self.value(field).filter(|v| !v.trim().is_empty())
     }
 }
 

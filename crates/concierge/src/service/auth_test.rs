@@ -41,6 +41,7 @@ impl Services {
                 message: "Enter a sample access token to send.".into(),
             }]));
         }
+        input.fields.check(Some(&input.access_token)).map_err(Error::Validation)?;
         if auth.settings.url.is_none() {
             return Err(Error::BadRequest {
                 code: "custom_auth_not_configured",

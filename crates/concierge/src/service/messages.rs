@@ -1,24 +1,16 @@
 //! The visitor's side of a conversation: sending and reading history.
 
-use concierge_domain::{hash_token, FieldError};
+use concierge_domain::{hash_token, parse_message_text};
 use concierge_store::{Message, NewMessage, Session};
 
 use super::{now_ms, Error, Result, Services};
 use crate::bus::{bot_topic, Event};
 
-const MAX_MESSAGE_CHARS: usize = 4000;
 const PAGE: u32 = 200;
 
-/// A message as written by a visitor or an agent: trimmed, 1 to 4,000 characters.
-pub(super) fn message_text(text: &str) -> Result<&str> {
-    let text = text.trim();
-    if text.is_empty() || text.chars().count() > MAX_MESSAGE_CHARS {
-        return Err(Error::Validation(vec![FieldError {
-            field: "text".into(),
-            message: format!("A message has 1 to {MAX_MESSAGE_CHARS} characters."),
-        }]));
-    }
-    Ok(text)
+/// A message as written by a visitor or an agent; see [`parse_message_text`].
+pub(super) fn message_text(text: &str) -> Result<String> {
+    parse_message_text(text).map_err(|e| Error::Validation(vec![e]))
 }
 
 impl Services {
@@ -47,10 +39,10 @@ impl Services {
     pub async fn send_visitor_message(&self, session: &Session, text: &str) -> Result<Message> {
         let text = message_text(text)?;
         self.limits.check_message(&session.conversation_id)?;
-        let message = self.post(&session.bot_id, &session.conversation_id, "visitor", None, text).await?;
+        let message = self.post(&session.bot_id, &session.conversation_id, "visitor", None, &text).await?;
         let services = self.clone();
         let session = session.clone();
-        let question = text.to_owned();
+        let question = text;
         tokio::spawn(async move {
             if let Err(e) = services.answer(&session, &question).await {
                 tracing::warn!(error = %e, "the bot could not answer");

@@ -92,15 +92,16 @@ impl Services {
         }
     }
 
-    /// Periodic housekeeping: enforce the attempt retention, drop expired sessions and
-    /// forget idle rate-limit keys.
+    /// Periodic housekeeping: enforce the attempt retention, drop expired sessions and the
+    /// empty conversations they leave, and forget idle rate-limit keys.
     pub async fn housekeeping(&self) -> Result<()> {
         let now = now_ms();
         let retention = i64::try_from(self.config.attempt_retention.as_millis()).unwrap_or(i64::MAX);
         let attempts = self.store.purge_attempts(now.saturating_sub(retention)).await?;
         let sessions = self.store.purge_sessions(now).await?;
+        let conversations = self.store.purge_abandoned_conversations().await?;
         self.limits.forget_idle();
-        tracing::debug!(attempts, sessions, "housekeeping purged old rows");
+        tracing::debug!(attempts, sessions, conversations, "housekeeping purged old rows");
         Ok(())
     }
 }

@@ -35,7 +35,7 @@ impl Services {
         };
         let knowledge = self.knowledge(&bot).await?;
         let llm = self.llm_config(&bot.id).await?.is_some();
-        let decision = decide::decide(&bot, &knowledge, contact.as_ref(), text, llm);
+        let decision = decide::decide(&bot, &knowledge, contact.as_ref(), &text, llm);
         let articles =
             decision.hits.iter().filter_map(|hit| knowledge.articles.get(&hit.article_id)).cloned().collect();
         Ok(Preview { decision, articles, llm, confidence_threshold: bot.confidence_threshold })

@@ -3,10 +3,13 @@
 use std::net::IpAddr;
 
 use concierge_domain::{hash_token, random_token, AuthErrorCode, OnFailure};
-use concierge_store::{Bot, Contact, ContactUpsert, Conversation, Message, OpenSession, Session};
+use concierge_store::{
+    Bot, Contact, ContactUpsert, Conversation, Message, OpenSession, OpenedSession, Session, VisitorOutcome,
+};
 
 use super::auth_flow::{AuthFailure, WidgetFields};
 use super::{now_ms, Error, Result, Services};
+use crate::bus::{bot_topic, Event};
 
 /// How many of the newest messages a new session receives; the widget fetches older
 /// ones never, newer ones through its socket or `GET /messages?after=`.
@@ -60,6 +63,7 @@ fn public_failure(code: AuthErrorCode) -> AuthFailure {
 impl Services {
     pub async fn start_session(&self, req: StartSession, client: ClientInfo) -> Result<SessionStarted> {
         self.limits.check_ip(client.ip)?;
+        req.fields.check(req.access_token.as_deref()).map_err(Error::Validation)?;
         let bot = self.store.get_bot(&req.bot_id).await?.ok_or(Error::NotFound("bot"))?;
         let auth = self.load_bot_auth(&bot.id).await?;
         if !auth.settings.allows_origin(client.origin.as_deref()) {
@@ -119,10 +123,12 @@ impl Services {
                 contact_id: contact.as_ref().map(|c| c.id.as_str()),
                 token_hash: &hash_token(&token),
                 visitor_token_hash: visitor_hash.as_deref(),
+                refused: access_token.is_some() && auth_error.is_some(),
                 expires_at,
                 now,
             })
             .await?;
+        self.announce_merge(&bot.id, &opened);
         let messages = self.store.latest_messages(&opened.conversation.id, HISTORY_LIMIT).await?;
         let authenticated = contact.is_some();
         metrics::counter!("concierge_sessions_started_total", "authenticated" => authenticated.to_string())
@@ -138,6 +144,22 @@ impl Services {
             conversation: opened.conversation,
             messages,
         })
+    }
+
+    /// Tells the contact's other devices and the inbox that a visitor's messages joined the
+    /// contact's conversation, and who answers it now.
+    fn announce_merge(&self, bot_id: &str, opened: &OpenedSession) {
+        let VisitorOutcome::Merged { from, messages, handler_changed } = &opened.visitor else {
+            return;
+        };
+        let into = &opened.conversation;
+        let merged = Event::Merged { from: from.clone(), into: into.id.clone(), messages: messages.clone() };
+        self.bus.publish(&into.id, merged.clone());
+        self.bus.publish(&bot_topic(bot_id), merged);
+        if *handler_changed {
+            self.announce_handler(bot_id, into);
+        }
+        metrics::counter!("concierge_visitor_conversations_merged_total").increment(1);
     }
 
     /// The bot's greeting for this contact (`None`: an anonymous visitor), from its

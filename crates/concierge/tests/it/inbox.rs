@@ -11,6 +11,19 @@ use crate::both_backends;
 use crate::utils::{Customer, TestApp};
 use crate::widget::{connect, next, next_message};
 
+/// The dashboard's event stream of a bot, as the inbox page reads it.
+pub async fn bot_events(app: &TestApp, bot: &str) -> impl futures::Stream<Item = reqwest::Result<axum::body::Bytes>> {
+    let events = app
+        .http
+        .get(app.url(&format!("/api/admin/v1/bots/{bot}/events")))
+        .bearer_auth(crate::utils::ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(events.headers()["content-type"], "text/event-stream");
+    events.bytes_stream()
+}
+
 pub async fn send_as_visitor(app: &TestApp, token: &str, text: &str) {
     let resp = app
         .http
@@ -32,15 +45,7 @@ async fn agents_answer_live_and_take_over_from_the_bot(app: TestApp) {
     let mut widget = connect(&app, &token, 0).await;
 
     // The dashboard listens to the bot's events.
-    let events = app
-        .http
-        .get(app.url(&format!("/api/admin/v1/bots/{bot}/events")))
-        .bearer_auth(crate::utils::ADMIN_TOKEN)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(events.headers()["content-type"], "text/event-stream");
-    let mut events = events.bytes_stream();
+    let mut events = std::pin::pin!(bot_events(&app, &bot).await);
 
     send_as_visitor(&app, &token, "I need a human").await;
     assert_eq!(next_message(&mut widget).await["text"], "I need a human");

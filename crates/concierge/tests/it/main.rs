@@ -4,6 +4,7 @@
 
 mod admin;
 mod auth_test;
+mod bad_input;
 mod bot;
 mod cli;
 mod dashboard;
@@ -12,5 +13,6 @@ mod inbox;
 mod independent;
 mod ops;
 mod sessions;
+mod sign_in;
 mod utils;
 mod widget;

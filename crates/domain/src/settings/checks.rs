@@ -30,27 +30,22 @@ const RESERVED_HEADERS: &[&str] = &[
     "webhook-signature",
 ];
 
-/// An upstream URL the operator's policy allows: absolute, no credentials or fragment, https
-/// (or http where the policy allows it), and no literal address the policy refuses.
+/// An upstream URL the operator's policy allows: see [`check_url`].
 pub fn parse_url(raw: &str, policy: UpstreamPolicy) -> Result<Url, String> {
     if raw.len() > MAX_URL_LEN {
         return Err(format!("The URL is longer than {MAX_URL_LEN} characters."));
     }
     let url = Url::parse(raw).map_err(|e| format!("This is not a valid URL ({e})."))?;
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err("Put credentials in a static header, not in the URL.".into());
-    }
-    if url.fragment().is_some() {
-        return Err("The URL must not have a #fragment.".into());
-    }
-    let ip = match url.host() {
-        Some(Host::Ipv4(ip)) => Some(IpAddr::V4(ip)),
-        Some(Host::Ipv6(ip)) => Some(IpAddr::V6(ip)),
-        Some(Host::Domain(d)) if is_localhost(d) => Some(IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)),
-        Some(Host::Domain(_)) => None,
-        None => return Err("The URL has no host.".into()),
-    };
-    if let Some(ip) = ip {
+    check_url(&url, policy)?;
+    Ok(url)
+}
+
+/// Whether the operator's policy allows `url`: [`check_scheme`], and no literal address
+/// (or `localhost`) that the policy refuses. Checked when settings are saved; host names
+/// are judged after resolution, by the outbound guard.
+pub fn check_url(url: &Url, policy: UpstreamPolicy) -> Result<(), String> {
+    check_scheme(url, policy)?;
+    if let Some(ip) = literal_address(url) {
         let class = classify(ip);
         if !class.is_allowed(policy.allow_private) {
             return Err(format!(
@@ -60,14 +55,43 @@ pub fn parse_url(raw: &str, policy: UpstreamPolicy) -> Result<Url, String> {
             ));
         }
     }
-    match url.scheme() {
-        "https" => Ok(url),
-        "http" if policy.allow_http => Ok(url),
-        "http" if policy.allow_private && ip.is_some_and(|ip| classify(ip) != AddressClass::Public) => {
-            Ok(url)
-        }
-        "http" => Err("The URL must use https (plain http is allowed only for private addresses with --allow-private-upstreams, or with --allow-http-upstreams).".into()),
-        other => Err(format!("The URL must use https, not {other}.")),
+    Ok(())
+}
+
+/// The part of the policy that needs no address: http or https, a host, no credentials or
+/// fragment, and plain http only where the policy allows it (any host with
+/// `allow_http`; a loopback or private literal address, or `localhost`, with
+/// `allow_private`). Checked again before every call, since the operator may have
+/// tightened the policy after the URL was saved.
+pub fn check_scheme(url: &Url, policy: UpstreamPolicy) -> Result<(), String> {
+    let http = match url.scheme() {
+        "https" => false,
+        "http" => true,
+        other => return Err(format!("The URL must use https, not {other}.")),
+    };
+    if url.host().is_none() {
+        return Err("The URL has no host.".into());
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("Put credentials in a static header, not in the URL.".into());
+    }
+    if url.fragment().is_some() {
+        return Err("The URL must not have a #fragment.".into());
+    }
+    let private = || literal_address(url).is_some_and(|ip| classify(ip) != AddressClass::Public);
+    if http && !policy.allow_http && !(policy.allow_private && private()) {
+        return Err("The URL must use https (plain http is allowed only for private addresses with --allow-private-upstreams, or with --allow-http-upstreams).".into());
+    }
+    Ok(())
+}
+
+/// The address a URL names without a lookup: an IP literal, or loopback for `localhost`.
+fn literal_address(url: &Url) -> Option<IpAddr> {
+    match url.host()? {
+        Host::Ipv4(ip) => Some(IpAddr::V4(ip)),
+        Host::Ipv6(ip) => Some(IpAddr::V6(ip)),
+        Host::Domain(d) if is_localhost(d) => Some(IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)),
+        Host::Domain(_) => None,
     }
 }
 

@@ -7,7 +7,7 @@ use url::Url;
 use crate::method::{AdditionalField, IdentifyMethod, OnFailure};
 
 use checks::{check_header_name, check_header_value, parse_url};
-pub use checks::{normalise_origin, parse_url as parse_upstream_url};
+pub use checks::{check_scheme as check_upstream_scheme, normalise_origin, parse_url as parse_upstream_url};
 
 pub const DEFAULT_TIMEOUT_MS: u32 = 5000;
 pub const MIN_TIMEOUT_MS: u32 = 100;
@@ -274,6 +274,28 @@ mod tests {
             .validate(&Default::default(), CLOSED)
             .unwrap_err();
         assert!(errors[0].message.contains("required"));
+    }
+
+    #[test]
+    fn the_scheme_rule_needs_no_address_and_follows_the_current_policy() {
+        let url = |s: &str| Url::parse(s).unwrap();
+        let http_anywhere = UpstreamPolicy { allow_private: false, allow_http: true };
+        // Saved while plain http was allowed, then the operator removed the flag.
+        let saved = url("http://api.shop.example/auth");
+        assert!(check_upstream_scheme(&saved, http_anywhere).is_ok());
+        assert!(check_upstream_scheme(&saved, OPEN).unwrap_err().contains("https"));
+        assert!(check_upstream_scheme(&saved, CLOSED).unwrap_err().contains("https"));
+        assert!(check_upstream_scheme(&url("https://api.shop.example/auth"), CLOSED).is_ok());
+        // Plain http to a private literal or localhost only with --allow-private-upstreams.
+        for private in ["http://127.0.0.1:9/", "http://localhost:9/", "http://10.0.0.7/", "http://[::1]:9/"] {
+            assert!(check_upstream_scheme(&url(private), OPEN).is_ok(), "{private}");
+            assert!(check_upstream_scheme(&url(private), CLOSED).is_err(), "{private}");
+        }
+        assert!(check_upstream_scheme(&url("http://93.184.215.14/"), OPEN).is_err(), "a public address");
+        assert!(check_upstream_scheme(&url("ftp://api.shop.example/"), http_anywhere).unwrap_err().contains("not ftp"));
+        assert!(check_upstream_scheme(&url("https://u:p@api.shop.example/"), CLOSED)
+            .unwrap_err()
+            .contains("credentials"));
     }
 
     #[test]

@@ -4,7 +4,7 @@ use sqlx::{PgConnection, PgPool};
 
 use crate::{
     clamp_limit, new_id, Conversation, Error, Message, NewMessage, OpenSession, OpenedSession, Result, ResultExt,
-    Session,
+    Session, VisitorOutcome,
 };
 
 pub(super) const CONVERSATION_COLUMNS: &str =
@@ -26,42 +26,17 @@ pub(super) async fn open_session(pool: &PgPool, open: &OpenSession<'_>) -> Resul
         }
     }
 
-    // Revoke the browser's anonymous visitor session, if it is still valid and of this
-    // bot; any other visitor token is ignored. Of two concurrent callers with the same
-    // visitor token only one gets its row back: the other waits on the row lock and then
-    // finds it gone.
-    let visitor_conversation: Option<String> = match open.visitor_token_hash {
-        Some(visitor_token_hash) => {
-            sqlx::query_scalar(
-                "DELETE FROM sessions
-                 WHERE token_hash = $1 AND bot_id = $2 AND contact_id IS NULL AND expires_at > $3
-                 RETURNING conversation_id",
-            )
-            .bind(visitor_token_hash)
-            .bind(open.bot_id)
-            .bind(open.now)
-            .fetch_optional(&mut *tx)
-            .await?
-        }
+    let visitor = match open.visitor_token_hash {
+        Some(visitor_token_hash) => visitor_conversation(&mut tx, open, visitor_token_hash).await?,
         None => None,
     };
-
-    let from_visitor = match (visitor_conversation, open.contact_id) {
-        // The visitor signed in: their conversation goes with them.
-        (Some(conversation_id), Some(contact_id)) => {
-            hand_over(&mut tx, &conversation_id, contact_id, open.now).await?.map(|c| (c, true))
+    let (conversation, visitor) = match (visitor, open.contact_id) {
+        (Some(visitor), Some(contact_id)) => sign_in(&mut tx, visitor, open.bot_id, contact_id, open.now).await?,
+        (Some(visitor), None) => (visitor, VisitorOutcome::Continued),
+        (None, Some(contact_id)) => {
+            (contact_conversation(&mut tx, open.bot_id, contact_id, open.now).await?, VisitorOutcome::None)
         }
-        // A refreshed visitor keeps chatting where they were.
-        (Some(conversation_id), None) => anonymous_conversation(&mut tx, &conversation_id).await?.map(|c| (c, false)),
-        (None, _) => None,
-    };
-    let (conversation, attached_visitor_conversation) = match (from_visitor, open.contact_id) {
-        (Some(picked), _) => picked,
-        (None, Some(contact_id)) => match latest_conversation(&mut tx, open.bot_id, contact_id).await? {
-            Some(conversation) => (conversation, false),
-            None => (new_conversation(&mut tx, open.bot_id, Some(contact_id), open.now).await?, false),
-        },
-        (None, None) => (new_conversation(&mut tx, open.bot_id, None, open.now).await?, false),
+        (None, None) => (new_conversation(&mut tx, open.bot_id, None, open.now).await?, VisitorOutcome::None),
     };
 
     let session = Session {
@@ -74,8 +49,8 @@ pub(super) async fn open_session(pool: &PgPool, open: &OpenSession<'_>) -> Resul
     };
     sqlx::query(
         "INSERT INTO sessions (id, token_hash, bot_id, contact_id, conversation_id, created_at,
-             expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+             expires_at, refused)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(&session.id)
     .bind(open.token_hash)
@@ -84,17 +59,122 @@ pub(super) async fn open_session(pool: &PgPool, open: &OpenSession<'_>) -> Resul
     .bind(&session.conversation_id)
     .bind(session.created_at)
     .bind(session.expires_at)
+    .bind(open.refused)
     .execute(&mut *tx)
     .await
     .on_unique("session_token")
     .on_foreign_key("bot")?;
 
     tx.commit().await?;
-    Ok(OpenedSession { session, conversation, attached_visitor_conversation })
+    Ok(OpenedSession { session, conversation, visitor })
 }
 
-/// Gives an anonymous conversation to `contact_id`, as its most recently updated one;
-/// `None` if the conversation already has a contact.
+/// The anonymous conversation proved by a live visitor session of this bot, opened without
+/// an access token; any other token proves nothing. The visitor session is revoked, except
+/// by a refused sign-in, which leaves it to prove the conversation at the next try. Of two
+/// concurrent callers with the same visitor token only one revokes it: the other waits on
+/// the row lock and then finds it gone.
+async fn visitor_conversation(
+    tx: &mut PgConnection,
+    open: &OpenSession<'_>,
+    visitor_token_hash: &str,
+) -> Result<Option<Conversation>> {
+    let keep = open.refused && open.contact_id.is_none();
+    let statement = if keep {
+        "SELECT conversation_id FROM sessions
+         WHERE token_hash = $1 AND bot_id = $2 AND contact_id IS NULL AND NOT refused AND expires_at > $3"
+    } else {
+        "DELETE FROM sessions
+         WHERE token_hash = $1 AND bot_id = $2 AND contact_id IS NULL AND NOT refused AND expires_at > $3
+         RETURNING conversation_id"
+    };
+    let conversation_id: Option<String> = sqlx::query_scalar(statement)
+        .bind(visitor_token_hash)
+        .bind(open.bot_id)
+        .bind(open.now)
+        .fetch_optional(&mut *tx)
+        .await?;
+    match conversation_id {
+        Some(id) => anonymous_conversation(tx, &id, !keep).await,
+        None => Ok(None),
+    }
+}
+
+/// A visitor signed in as `contact_id`. See [`VisitorOutcome`] for what happens to their
+/// anonymous conversation.
+async fn sign_in(
+    tx: &mut PgConnection,
+    visitor: Conversation,
+    bot_id: &str,
+    contact_id: &str,
+    now: i64,
+) -> Result<(Conversation, VisitorOutcome)> {
+    let spoke: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM messages WHERE conversation_id = $1 AND author = 'visitor')")
+            .bind(&visitor.id)
+            .fetch_one(&mut *tx)
+            .await?;
+    if !spoke {
+        delete_conversation(tx, &visitor.id).await?;
+        let conversation = contact_conversation(tx, bot_id, contact_id, now).await?;
+        return Ok((conversation, VisitorOutcome::Discarded));
+    }
+    // Other anonymous sessions on it (a refused sign-in's) must not read the contact's
+    // conversation from now on.
+    sqlx::query("DELETE FROM sessions WHERE conversation_id = $1 AND contact_id IS NULL")
+        .bind(&visitor.id)
+        .execute(&mut *tx)
+        .await?;
+    let Some(target) = latest_conversation(tx, bot_id, contact_id).await? else {
+        let conversation = hand_over(tx, &visitor.id, contact_id, now).await?.ok_or(Error::NotFound("conversation"))?;
+        return Ok((conversation, VisitorOutcome::HandedOver));
+    };
+    let mut messages: Vec<Message> = sqlx::query(
+        "UPDATE messages SET conversation_id = $1 WHERE conversation_id = $2
+         RETURNING seq, conversation_id, author, author_name, text, created_at",
+    )
+    .bind(&target.id)
+    .bind(&visitor.id)
+    .fetch_all(&mut *tx)
+    .await?
+    .iter()
+    .map(crate::decode_row)
+    .collect::<Result<_>>()?;
+    messages.sort_by_key(|m| m.seq);
+    let (handled_by, priority, agent_name) = target.merged_handler(&visitor);
+    let handler_changed = handled_by != target.handled_by || agent_name != target.agent_name;
+    let conversation = sqlx::query(&format!(
+        "UPDATE conversations SET handled_by = $1, priority = $2, agent_name = $3, updated_at = $4
+         WHERE id = $5
+         RETURNING {CONVERSATION_COLUMNS}"
+    ))
+    .bind(&handled_by)
+    .bind(&priority)
+    .bind(&agent_name)
+    .bind(now)
+    .bind(&target.id)
+    .fetch_one(&mut *tx)
+    .await
+    .map(|row| crate::decode_row(&row))??;
+    delete_conversation(tx, &visitor.id).await?;
+    Ok((conversation, VisitorOutcome::Merged { from: visitor.id, messages, handler_changed }))
+}
+
+/// Deletes a conversation with its sessions and messages (by cascade).
+async fn delete_conversation(tx: &mut PgConnection, conversation_id: &str) -> Result<()> {
+    sqlx::query("DELETE FROM conversations WHERE id = $1").bind(conversation_id).execute(tx).await?;
+    Ok(())
+}
+
+/// The contact's most recently active conversation, or a new one.
+async fn contact_conversation(tx: &mut PgConnection, bot_id: &str, contact_id: &str, now: i64) -> Result<Conversation> {
+    match latest_conversation(tx, bot_id, contact_id).await? {
+        Some(conversation) => Ok(conversation),
+        None => new_conversation(tx, bot_id, Some(contact_id), now).await,
+    }
+}
+
+/// Gives an anonymous conversation to `contact_id`; `None` if it already has a contact.
 async fn hand_over(
     tx: &mut PgConnection,
     conversation_id: &str,
@@ -115,10 +195,18 @@ async fn hand_over(
     .transpose()
 }
 
-async fn anonymous_conversation(tx: &mut PgConnection, conversation_id: &str) -> Result<Option<Conversation>> {
+/// `lock`: held until the transaction ends, so that a message written to it meanwhile
+/// waits, and then either joins the merge or finds the conversation gone; never lost with
+/// it.
+async fn anonymous_conversation(
+    tx: &mut PgConnection,
+    conversation_id: &str,
+    lock: bool,
+) -> Result<Option<Conversation>> {
+    let lock = if lock { " FOR UPDATE" } else { "" };
     sqlx::query(&format!(
         "SELECT {CONVERSATION_COLUMNS} FROM conversations
-         WHERE id = $1 AND contact_id IS NULL"
+         WHERE id = $1 AND contact_id IS NULL{lock}"
     ))
     .bind(conversation_id)
     .fetch_optional(tx)
@@ -187,6 +275,18 @@ pub(super) async fn find_session(pool: &PgPool, token_hash: &str, now: i64) -> R
 
 pub(super) async fn purge_sessions(pool: &PgPool, now: i64) -> Result<u64> {
     let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now).execute(pool).await?;
+    Ok(done.rows_affected())
+}
+
+pub(super) async fn purge_abandoned_conversations(pool: &PgPool) -> Result<u64> {
+    let done = sqlx::query(
+        "DELETE FROM conversations
+         WHERE contact_id IS NULL
+           AND NOT EXISTS (SELECT 1 FROM sessions WHERE sessions.conversation_id = conversations.id)
+           AND NOT EXISTS (SELECT 1 FROM messages WHERE messages.conversation_id = conversations.id)",
+    )
+    .execute(pool)
+    .await?;
     Ok(done.rows_affected())
 }
 

@@ -291,6 +291,11 @@ impl Store for PostgresStore {
         conversations::purge_sessions(&self.pool, now).await
     }
 
+    #[tracing::instrument(skip_all)]
+    async fn purge_abandoned_conversations(&self) -> Result<u64> {
+        conversations::purge_abandoned_conversations(&self.pool).await
+    }
+
     #[tracing::instrument(skip_all, fields(bot_id = %attempt.bot_id, outcome = %attempt.outcome))]
     async fn record_attempt(&self, attempt: NewAttempt<'_>) -> Result<()> {
         attempts::record_attempt(&self.pool, &attempt).await

@@ -314,6 +314,11 @@ impl Store for SqliteStore {
         conversations::purge_sessions(&self.writer, now).await
     }
 
+    #[tracing::instrument(skip_all)]
+    async fn purge_abandoned_conversations(&self) -> Result<u64> {
+        conversations::purge_abandoned_conversations(&self.writer).await
+    }
+
     #[tracing::instrument(skip_all, fields(bot_id = %attempt.bot_id, outcome = %attempt.outcome))]
     async fn record_attempt(&self, attempt: NewAttempt<'_>) -> Result<()> {
         attempts::record_attempt(&self.writer, &attempt).await
