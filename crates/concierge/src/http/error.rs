@@ -117,7 +117,7 @@ impl From<JsonRejection> for ApiError {
             JsonRejection::JsonSyntaxError(_) => ("invalid_json", "The body is not valid JSON.".to_owned()),
             JsonRejection::JsonDataError(e) => ("invalid_body", serde_message(e.body_text())),
             _ if status == StatusCode::PAYLOAD_TOO_LARGE => {
-                ("payload_too_large", "The body is larger than 64 KiB.".to_owned())
+                ("payload_too_large", format!("The body is larger than {} KiB.", super::MAX_BODY_BYTES / 1024))
             }
             _ => ("invalid_body", r.body_text()),
         };
