@@ -14,6 +14,7 @@ use utoipa_axum::routes;
 
 use super::{message, render};
 use crate::http::extract::{login_cookie, Client, LOGIN_COOKIE};
+use crate::http::responses::{FormErrors, SignInRequired};
 use crate::service::{csrf_matches, csrf_token, Error, Services};
 
 pub const TEMPLATES: &[(&str, &str)] = &[
@@ -138,6 +139,7 @@ mod tests {
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct NextQuery {
     next: Option<String>,
 }
@@ -159,7 +161,7 @@ pub struct LoginForm {
 
 /// Sign in with email and password.
 #[utoipa::path(post, path = "/login", tag = "dashboard",
-    responses((status = 303, description = "Signed in"), (status = 401, description = "Wrong email or password", content_type = "text/html"),
+    responses(FormErrors, (status = 303, description = "Signed in"), (status = 401, description = "Wrong email or password", content_type = "text/html"),
               (status = 429, description = "Too many attempts from this address", content_type = "text/html")))]
 pub async fn login(
     State(s): State<Services>,
@@ -194,7 +196,7 @@ pub struct CsrfForm {
 }
 
 /// Sign out.
-#[utoipa::path(post, path = "/logout", tag = "dashboard", responses((status = 303, description = "Signed out")))]
+#[utoipa::path(post, path = "/logout", tag = "dashboard", security(("login" = [])), responses(SignInRequired, FormErrors, (status = 303, description = "Signed out")))]
 pub async fn logout(
     State(s): State<Services>,
     who: SignedIn,
@@ -216,12 +218,15 @@ pub async fn logout(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SetupQuery {
     token: Option<String>,
 }
 
 /// The first-run page that creates the first account (its link is printed by `serve`).
-#[utoipa::path(get, path = "/setup", tag = "dashboard", responses((status = 200, description = "Setup form", content_type = "text/html")))]
+#[utoipa::path(get, path = "/setup", tag = "dashboard", params(SetupQuery),
+    responses((status = 200, description = "Setup form", content_type = "text/html"),
+        (status = 410, description = "No token, or the link was used or expired", content_type = "text/html")))]
 pub async fn setup_page(State(s): State<Services>, Query(q): Query<SetupQuery>) -> Response {
     let token = q.token.unwrap_or_default();
     let valid = !token.is_empty() && s.setup_link_valid(&token).await.unwrap_or(false);
@@ -240,7 +245,7 @@ pub struct SetupForm {
 
 /// Create the first account through the setup link, and sign in.
 #[utoipa::path(post, path = "/setup", tag = "dashboard",
-    responses((status = 303, description = "Account created"), (status = 410, description = "Link used or expired", content_type = "text/html")))]
+    responses(FormErrors, (status = 303, description = "Account created"), (status = 410, description = "Link used or expired", content_type = "text/html")))]
 pub async fn setup(State(s): State<Services>, headers: HeaderMap, Form(form): Form<SetupForm>) -> Response {
     if !same_origin(&headers) {
         return message(StatusCode::FORBIDDEN, "Request refused", "Use the setup page itself.");

@@ -12,6 +12,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{render, SignedIn};
+use crate::http::responses::{FormErrors, SignInRequired};
 use crate::service::{Error, Principal, Services};
 
 pub const TEMPLATES: &[(&str, &str)] = &[("bots.html", include_str!("../../templates/bots.html"))];
@@ -59,7 +60,7 @@ async fn bots_list(s: &Services, who: &SignedIn, status: StatusCode, error: Opti
 }
 
 /// The bots of the signed-in user's workspace.
-#[utoipa::path(get, path = "/bots", tag = "dashboard", responses((status = 200, description = "Bots", content_type = "text/html")))]
+#[utoipa::path(get, path = "/bots", tag = "dashboard", security(("login" = [])), responses(SignInRequired, (status = 200, description = "Bots", content_type = "text/html")))]
 pub async fn bots_page(State(s): State<Services>, who: SignedIn) -> Response {
     bots_list(&s, &who, StatusCode::OK, None).await
 }
@@ -71,8 +72,8 @@ pub struct NewBotForm {
 }
 
 /// Create a bot from the dashboard.
-#[utoipa::path(post, path = "/bots", tag = "dashboard",
-    responses((status = 303, description = "Created"), (status = 422, description = "Invalid name", content_type = "text/html")))]
+#[utoipa::path(post, path = "/bots", tag = "dashboard", security(("login" = [])),
+    responses(SignInRequired, FormErrors, (status = 303, description = "Created")))]
 pub async fn create_bot(
     State(s): State<Services>,
     who: SignedIn,

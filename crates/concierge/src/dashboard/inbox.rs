@@ -12,6 +12,7 @@ use utoipa_axum::routes;
 
 use super::bots::{bot_options, pick_bot, principal};
 use super::{failed, render, SignedIn};
+use crate::http::responses::SignInRequired;
 use crate::service::{Error, Services};
 
 pub const TEMPLATES: &[(&str, &str)] = &[("inbox.html", include_str!("../../templates/inbox.html"))];
@@ -41,6 +42,7 @@ fn author_label(author: &str, name: Option<&str>) -> String {
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct InboxQuery {
     /// The bot; the first bot when absent.
     bot: Option<String>,
@@ -49,8 +51,9 @@ pub struct InboxQuery {
 }
 
 /// Conversations of a bot, live, with the open one and its contact.
-#[utoipa::path(get, path = "/inbox", tag = "dashboard", params(InboxQuery),
-    responses((status = 200, description = "Inbox", content_type = "text/html")))]
+#[utoipa::path(get, path = "/inbox", tag = "dashboard", security(("login" = [])), params(InboxQuery),
+    responses(SignInRequired, (status = 200, description = "Inbox", content_type = "text/html"),
+        (status = 404, description = "`bot` names no bot in this workspace", content_type = "text/html")))]
 pub async fn inbox_page(State(s): State<Services>, who: SignedIn, Query(q): Query<InboxQuery>) -> Response {
     match inbox(&s, &who, q).await {
         Ok(page) => page,

@@ -13,6 +13,7 @@ use utoipa_axum::routes;
 use super::bots::{bot_options, pick_bot, principal};
 use super::{chart, failed, render, SignedIn};
 use crate::http::extract::ApiPath;
+use crate::http::responses::SignInRequired;
 use crate::service::{now_ms, rfc3339, Services};
 
 pub const TEMPLATES: &[(&str, &str)] = &[
@@ -30,6 +31,7 @@ pub(super) fn when(ms: i64) -> String {
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ContactsQuery {
     /// The bot whose contacts to list; the first bot when absent.
     bot: Option<String>,
@@ -38,8 +40,9 @@ pub struct ContactsQuery {
 }
 
 /// Contacts of a bot, searchable.
-#[utoipa::path(get, path = "/contacts", tag = "dashboard", params(ContactsQuery),
-    responses((status = 200, description = "Contacts", content_type = "text/html")))]
+#[utoipa::path(get, path = "/contacts", tag = "dashboard", security(("login" = [])), params(ContactsQuery),
+    responses(SignInRequired, (status = 200, description = "Contacts", content_type = "text/html"),
+        (status = 404, description = "`bot` names no bot in this workspace", content_type = "text/html")))]
 pub async fn contacts_page(State(s): State<Services>, who: SignedIn, Query(q): Query<ContactsQuery>) -> Response {
     let (bots, bot) = match pick_bot(&s, &who, q.bot.as_deref()).await {
         Ok(found) => found,
@@ -77,8 +80,8 @@ pub async fn contacts_page(State(s): State<Services>, who: SignedIn, Query(q): Q
 }
 
 /// One contact: verified profile, metadata and conversations.
-#[utoipa::path(get, path = "/contacts/{id}", tag = "dashboard", params(("id" = String, Path)),
-    responses((status = 200, description = "Contact", content_type = "text/html"), (status = 404, description = "No such contact")))]
+#[utoipa::path(get, path = "/contacts/{id}", tag = "dashboard", security(("login" = [])), params(("id" = String, Path)),
+    responses(SignInRequired, (status = 200, description = "Contact", content_type = "text/html"), (status = 404, description = "No such contact", content_type = "text/html")))]
 pub async fn contact_page(State(s): State<Services>, who: SignedIn, ApiPath(id): ApiPath<String>) -> Response {
     let (contact, conversations) = match s.contact_detail(&principal(&who), &id).await {
         Ok(found) => found,
@@ -113,6 +116,7 @@ pub async fn contact_page(State(s): State<Services>, who: SignedIn, ApiPath(id):
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuthLogQuery {
     bot: Option<String>,
     /// `ok` or an error code.
@@ -122,8 +126,9 @@ pub struct AuthLogQuery {
 }
 
 /// The authentication attempts of a bot, with a chart of outcomes over time.
-#[utoipa::path(get, path = "/auth-log", tag = "dashboard", params(AuthLogQuery),
-    responses((status = 200, description = "Authentication log", content_type = "text/html")))]
+#[utoipa::path(get, path = "/auth-log", tag = "dashboard", security(("login" = [])), params(AuthLogQuery),
+    responses(SignInRequired, (status = 200, description = "Authentication log", content_type = "text/html"),
+        (status = 404, description = "`bot` names no bot in this workspace", content_type = "text/html")))]
 pub async fn auth_log_page(State(s): State<Services>, who: SignedIn, Query(q): Query<AuthLogQuery>) -> Response {
     const HOUR: i64 = 3_600_000;
     let (bots, bot) = match pick_bot(&s, &who, q.bot.as_deref()).await {

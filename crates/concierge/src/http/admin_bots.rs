@@ -3,8 +3,10 @@
 use axum::http::StatusCode;
 
 use super::dto::*;
-use super::error::{ApiError, ErrorBody};
+use super::error::ApiError;
+use super::error::ErrorBody;
 use super::extract::{Admin, ApiJson, ApiPath, Client};
+use super::responses::{AdminErrors, JsonErrors, LookupErrors};
 use crate::service::{AuthTestInput, BotPatch, ContactMatch, Services, WidgetFields};
 use axum::extract::State;
 use axum::Json;
@@ -14,7 +16,8 @@ type ApiResult<T> = Result<T, ApiError>;
 /// Create a bot.
 #[utoipa::path(post, path = "/api/admin/v1/bots", tag = "bots", request_body = CreateBotBody,
     security(("bearer" = [])),
-    responses((status = 201, body = BotDto), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = BotDto), AdminErrors, JsonErrors,
+        (status = 404, body = ErrorBody, description = "`workspace_id` names no workspace the caller may use.")))]
 pub async fn create_bot(
     State(s): State<Services>,
     Admin(who): Admin,
@@ -26,7 +29,7 @@ pub async fn create_bot(
 
 /// List the bots of the caller's workspace.
 #[utoipa::path(get, path = "/api/admin/v1/bots", tag = "bots", security(("bearer" = [])),
-    responses((status = 200, body = BotListDto), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = BotListDto), AdminErrors))]
 pub async fn list_bots(State(s): State<Services>, Admin(who): Admin) -> ApiResult<Json<BotListDto>> {
     let items = s.list_bots(&who).await?.into_iter().map(Into::into).collect();
     Ok(Json(BotListDto { items }))
@@ -35,7 +38,7 @@ pub async fn list_bots(State(s): State<Services>, Admin(who): Admin) -> ApiResul
 /// Read a bot.
 #[utoipa::path(get, path = "/api/admin/v1/bots/{id}", tag = "bots", security(("bearer" = [])),
     params(("id" = String, Path)),
-    responses((status = 200, body = BotDto), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = BotDto), AdminErrors, LookupErrors))]
 pub async fn get_bot(
     State(s): State<Services>,
     Admin(who): Admin,
@@ -47,7 +50,7 @@ pub async fn get_bot(
 /// Change a bot's name and appearance; fields left out keep their value.
 #[utoipa::path(patch, path = "/api/admin/v1/bots/{id}", tag = "bots", security(("bearer" = [])),
     params(("id" = String, Path)), request_body = PatchBotBody,
-    responses((status = 200, body = BotDto), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = BotDto), AdminErrors, LookupErrors, JsonErrors))]
 pub async fn patch_bot(
     State(s): State<Services>,
     Admin(who): Admin,
@@ -70,7 +73,7 @@ pub async fn patch_bot(
 /// Read a bot's Custom Authentication settings, with its signing secret.
 #[utoipa::path(get, path = "/api/admin/v1/bots/{id}/custom-auth", tag = "custom-auth", security(("bearer" = [])),
     params(("id" = String, Path)),
-    responses((status = 200, body = CustomAuthDto), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = CustomAuthDto), AdminErrors, LookupErrors))]
 pub async fn get_custom_auth(
     State(s): State<Services>,
     Admin(who): Admin,
@@ -82,7 +85,7 @@ pub async fn get_custom_auth(
 /// Replace a bot's Custom Authentication settings.
 #[utoipa::path(put, path = "/api/admin/v1/bots/{id}/custom-auth", tag = "custom-auth", security(("bearer" = [])),
     params(("id" = String, Path)), request_body = CustomAuthBody,
-    responses((status = 200, body = CustomAuthDto), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = CustomAuthDto), AdminErrors, LookupErrors, JsonErrors))]
 pub async fn put_custom_auth(
     State(s): State<Services>,
     Admin(who): Admin,
@@ -96,7 +99,7 @@ pub async fn put_custom_auth(
 /// Generate a new signing secret; the previous one keeps signing during the grace period.
 #[utoipa::path(post, path = "/api/admin/v1/bots/{id}/custom-auth/rotate-secret", tag = "custom-auth",
     security(("bearer" = [])), params(("id" = String, Path)),
-    responses((status = 200, body = CustomAuthDto), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = CustomAuthDto), AdminErrors, LookupErrors))]
 pub async fn rotate_secret(
     State(s): State<Services>,
     Admin(who): Admin,
@@ -110,7 +113,7 @@ pub async fn rotate_secret(
 /// but the attempt log.
 #[utoipa::path(post, path = "/api/admin/v1/bots/{id}/custom-auth/test", tag = "custom-auth",
     security(("bearer" = [])), params(("id" = String, Path)), request_body = AuthTestBody,
-    responses((status = 200, body = AuthTestDto), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = AuthTestDto), AdminErrors, LookupErrors, JsonErrors))]
 pub async fn test_custom_auth(
     State(s): State<Services>,
     Admin(who): Admin,

@@ -14,9 +14,10 @@ use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
 use utoipa::ToSchema;
 
-use super::dto::MessageDto;
-use super::error::{ApiError, ErrorBody};
+use super::dto::{trimmed_text, MessageDto};
+use super::error::ApiError;
 use super::extract::{admin_principal, Admin, ApiJson, ApiPath, ApiQuery};
+use super::responses::{AdminErrors, JsonErrors, LookupErrors};
 use crate::bus::{bot_topic, Event};
 use crate::service::{rfc3339, Handler, Services};
 
@@ -83,10 +84,12 @@ pub struct ConversationMessagesDto {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReplyBody {
+    #[schema(schema_with = trimmed_text::<4000>)]
     pub text: String,
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AfterQuery {
     /// Only messages after this id.
@@ -96,7 +99,7 @@ pub struct AfterQuery {
 /// A bot's conversations that have messages: those waiting for an agent first (high
 /// priority before normal), then the rest, each group most recently active first.
 #[utoipa::path(get, path = "/api/admin/v1/bots/{id}/conversations", tag = "inbox", security(("bearer" = [])),
-    params(("id" = String, Path)), responses((status = 200, body = InboxDto), (status = 404, body = ErrorBody)))]
+    params(("id" = String, Path)), responses((status = 200, body = InboxDto), AdminErrors, LookupErrors))]
 pub async fn inbox(
     State(s): State<Services>,
     Admin(who): Admin,
@@ -126,7 +129,7 @@ pub async fn inbox(
 /// A conversation's messages, oldest first.
 #[utoipa::path(get, path = "/api/admin/v1/conversations/{id}/messages", tag = "inbox", security(("bearer" = [])),
     params(("id" = String, Path), AfterQuery),
-    responses((status = 200, body = ConversationMessagesDto), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = ConversationMessagesDto), AdminErrors, LookupErrors))]
 pub async fn messages(
     State(s): State<Services>,
     Admin(who): Admin,
@@ -140,7 +143,7 @@ pub async fn messages(
 /// Answer as an agent; the widget shows it at once, and the bot stops answering.
 #[utoipa::path(post, path = "/api/admin/v1/conversations/{id}/messages", tag = "inbox", security(("bearer" = [])),
     params(("id" = String, Path)), request_body = ReplyBody,
-    responses((status = 201, body = MessageDto), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = MessageDto), AdminErrors, LookupErrors, JsonErrors))]
 pub async fn reply(
     State(s): State<Services>,
     Admin(who): Admin,
@@ -153,7 +156,7 @@ pub async fn reply(
 
 /// Take the conversation over from the bot: the bot stays silent until it is handed back.
 #[utoipa::path(post, path = "/api/admin/v1/conversations/{id}/takeover", tag = "inbox", security(("bearer" = [])),
-    params(("id" = String, Path)), responses((status = 200, body = ConversationDto), (status = 404, body = ErrorBody)))]
+    params(("id" = String, Path)), responses((status = 200, body = ConversationDto), AdminErrors, LookupErrors))]
 pub async fn take_over(
     State(s): State<Services>,
     Admin(who): Admin,
@@ -164,7 +167,7 @@ pub async fn take_over(
 
 /// Resolve the conversation: it goes back to the bot, at normal priority.
 #[utoipa::path(post, path = "/api/admin/v1/conversations/{id}/handback", tag = "inbox", security(("bearer" = [])),
-    params(("id" = String, Path)), responses((status = 200, body = ConversationDto), (status = 404, body = ErrorBody)))]
+    params(("id" = String, Path)), responses((status = 200, body = ConversationDto), AdminErrors, LookupErrors))]
 pub async fn hand_back(
     State(s): State<Services>,
     Admin(who): Admin,
@@ -177,7 +180,7 @@ pub async fn hand_back(
 /// each a JSON object with `conversation_id`.
 #[utoipa::path(get, path = "/api/admin/v1/bots/{id}/events", tag = "inbox", security(("bearer" = [])),
     params(("id" = String, Path)),
-    responses((status = 200, description = "text/event-stream of message, handler and merged events"), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "Server-Sent Events: `message`, `handler`, `merged` (a visitor's messages joined a contact's conversation) and `resync`", content_type = "text/event-stream"), AdminErrors, LookupErrors))]
 pub async fn events(
     State(s): State<Services>,
     Admin(who): Admin,

@@ -6,19 +6,23 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::error::{ApiError, ErrorBody};
+use super::dto::trimmed_text;
+use super::error::ApiError;
 use super::extract::{Admin, ApiJson, ApiPath};
+use super::responses::{AdminErrors, JsonErrors, LookupErrors};
 use crate::service::{rfc3339, ArticleInput, Preview, Reply, Services};
 
 type ApiResult<T> = Result<T, ApiError>;
 
+/// An article: its `title`, and its `body`, the answer in Markdown, a template that may use
+/// the contact's verified data (docs/bot.md).
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ArticleBody {
-    /// 1 to 200 characters.
+    // A field with `schema_with` keeps no doc comment in the document: the type says it.
+    #[schema(schema_with = trimmed_text::<200>)]
     pub title: String,
-    /// The answer, in Markdown: a template that may use the contact's verified data
-    /// (docs/bot.md). 1 to 20,000 characters.
+    #[schema(schema_with = trimmed_text::<20_000>)]
     pub body: String,
 }
 
@@ -59,7 +63,7 @@ pub struct ArticleListDto {
 /// Add an article to the bot's knowledge base.
 #[utoipa::path(post, path = "/api/admin/v1/bots/{id}/articles", tag = "knowledge", security(("bearer" = [])),
     params(("id" = String, Path)), request_body = ArticleBody,
-    responses((status = 201, body = ArticleDto), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = ArticleDto), AdminErrors, LookupErrors, JsonErrors))]
 pub async fn create_article(
     State(s): State<Services>,
     Admin(who): Admin,
@@ -72,7 +76,7 @@ pub async fn create_article(
 
 /// The bot's articles, oldest first.
 #[utoipa::path(get, path = "/api/admin/v1/bots/{id}/articles", tag = "knowledge", security(("bearer" = [])),
-    params(("id" = String, Path)), responses((status = 200, body = ArticleListDto), (status = 404, body = ErrorBody)))]
+    params(("id" = String, Path)), responses((status = 200, body = ArticleListDto), AdminErrors, LookupErrors))]
 pub async fn list_articles(
     State(s): State<Services>,
     Admin(who): Admin,
@@ -85,7 +89,7 @@ pub async fn list_articles(
 /// Read an article.
 #[utoipa::path(get, path = "/api/admin/v1/bots/{id}/articles/{article_id}", tag = "knowledge",
     security(("bearer" = [])), params(("id" = String, Path), ("article_id" = String, Path)),
-    responses((status = 200, body = ArticleDto), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = ArticleDto), AdminErrors, LookupErrors))]
 pub async fn get_article(
     State(s): State<Services>,
     Admin(who): Admin,
@@ -97,7 +101,7 @@ pub async fn get_article(
 /// Replace an article's title and body.
 #[utoipa::path(put, path = "/api/admin/v1/bots/{id}/articles/{article_id}", tag = "knowledge",
     security(("bearer" = [])), params(("id" = String, Path), ("article_id" = String, Path)), request_body = ArticleBody,
-    responses((status = 200, body = ArticleDto), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = ArticleDto), AdminErrors, LookupErrors, JsonErrors))]
 pub async fn put_article(
     State(s): State<Services>,
     Admin(who): Admin,
@@ -110,7 +114,7 @@ pub async fn put_article(
 /// Remove an article.
 #[utoipa::path(delete, path = "/api/admin/v1/bots/{id}/articles/{article_id}", tag = "knowledge",
     security(("bearer" = [])), params(("id" = String, Path), ("article_id" = String, Path)),
-    responses((status = 204, description = "Removed"), (status = 404, body = ErrorBody)))]
+    responses((status = 204, description = "Removed"), AdminErrors, LookupErrors))]
 pub async fn delete_article(
     State(s): State<Services>,
     Admin(who): Admin,
@@ -120,10 +124,11 @@ pub async fn delete_article(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// A question: `text`, what a visitor would write, and whom it is asked as.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AskBody {
-    /// What a visitor would write.
+    #[schema(schema_with = trimmed_text::<4000>)]
     pub text: String,
     /// Answer as this contact would be answered (its verified profile and metadata);
     /// absent: an anonymous visitor.
@@ -199,7 +204,7 @@ impl AskDto {
 /// What the bot would answer, as a given contact or an anonymous visitor; writes nothing.
 #[utoipa::path(post, path = "/api/admin/v1/bots/{id}/ask", tag = "knowledge", security(("bearer" = [])),
     params(("id" = String, Path)), request_body = AskBody,
-    responses((status = 200, body = AskDto), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = AskDto), AdminErrors, LookupErrors, JsonErrors))]
 pub async fn ask(
     State(s): State<Services>,
     Admin(who): Admin,

@@ -5,8 +5,9 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::error::{ApiError, ErrorBody};
+use super::error::ApiError;
 use super::extract::{Admin, ApiJson, ApiPath};
+use super::responses::{AdminErrors, JsonErrors, LookupErrors};
 use crate::service::{LlmInput, LlmView, Services};
 
 type ApiResult<T> = Result<T, ApiError>;
@@ -51,6 +52,7 @@ pub struct LlmBody {
     pub model: String,
     /// Absent or null keeps the stored key; `""` removes it.
     pub api_key: Option<String>,
+    #[schema(minimum = 1000, maximum = 60_000)]
     pub timeout_ms: Option<i64>,
     pub instructions: Option<String>,
     /// Read-only; accepted so that a GET answer can be sent back as it is.
@@ -62,7 +64,7 @@ pub struct LlmBody {
 
 /// Read the bot's language model settings.
 #[utoipa::path(get, path = "/api/admin/v1/bots/{id}/llm", tag = "bots", security(("bearer" = [])),
-    params(("id" = String, Path)), responses((status = 200, body = LlmDto), (status = 404, body = ErrorBody)))]
+    params(("id" = String, Path)), responses((status = 200, body = LlmDto), AdminErrors, LookupErrors))]
 pub async fn get_llm(
     State(s): State<Services>,
     Admin(who): Admin,
@@ -74,7 +76,7 @@ pub async fn get_llm(
 /// Replace the bot's language model settings.
 #[utoipa::path(put, path = "/api/admin/v1/bots/{id}/llm", tag = "bots", security(("bearer" = [])),
     params(("id" = String, Path)), request_body = LlmBody,
-    responses((status = 200, body = LlmDto), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = LlmDto), AdminErrors, LookupErrors, JsonErrors))]
 pub async fn put_llm(
     State(s): State<Services>,
     Admin(who): Admin,

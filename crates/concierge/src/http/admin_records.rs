@@ -5,8 +5,9 @@ use axum::Json;
 use concierge_store::{AttemptFilter, Page};
 
 use super::dto::*;
-use super::error::{ApiError, ErrorBody};
+use super::error::ApiError;
 use super::extract::{Admin, ApiPath, ApiQuery};
+use super::responses::{AdminErrors, LookupErrors};
 use crate::service::{Error, Services};
 
 type ApiResult<T> = Result<T, ApiError>;
@@ -14,7 +15,7 @@ type ApiResult<T> = Result<T, ApiError>;
 /// A bot's contacts, most recently created first.
 #[utoipa::path(get, path = "/api/admin/v1/bots/{id}/contacts", tag = "contacts", security(("bearer" = [])),
     params(("id" = String, Path), PageQuery),
-    responses((status = 200, body = ContactPageDto), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = ContactPageDto), AdminErrors, LookupErrors))]
 pub async fn list_contacts(
     State(s): State<Services>,
     Admin(who): Admin,
@@ -31,7 +32,7 @@ pub async fn list_contacts(
 /// One contact with its verified profile and metadata.
 #[utoipa::path(get, path = "/api/admin/v1/contacts/{id}", tag = "contacts", security(("bearer" = [])),
     params(("id" = String, Path)),
-    responses((status = 200, body = ContactDto), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = ContactDto), AdminErrors, LookupErrors))]
 pub async fn get_contact(
     State(s): State<Services>,
     Admin(who): Admin,
@@ -43,7 +44,7 @@ pub async fn get_contact(
 /// A bot's authentication attempts, newest first.
 #[utoipa::path(get, path = "/api/admin/v1/bots/{id}/auth-attempts", tag = "custom-auth", security(("bearer" = [])),
     params(("id" = String, Path), AttemptQuery),
-    responses((status = 200, body = AttemptPageDto), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = AttemptPageDto), AdminErrors, LookupErrors))]
 pub async fn list_attempts(
     State(s): State<Services>,
     Admin(who): Admin,

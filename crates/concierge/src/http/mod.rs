@@ -12,6 +12,7 @@ mod dto;
 pub mod error;
 pub mod extract;
 mod ops;
+pub(crate) mod responses;
 mod widget;
 mod ws;
 
@@ -22,7 +23,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -41,6 +42,16 @@ pub(crate) const MAX_BODY_BYTES: usize = 256 * 1024;
 #[openapi(
     info(title = "Concierge", description = "Self-hosted support chat with Custom Authentication."),
     modifiers(&BearerSchemes),
+    components(responses(
+        responses::BadRequest,
+        responses::Unauthorized,
+        responses::Forbidden,
+        responses::NotFound,
+        responses::PayloadTooLarge,
+        responses::UnsupportedMediaType,
+        responses::Unprocessable,
+        responses::TooManyRequests,
+    )),
     tags(
         (name = "bots", description = "Admin API: bots"),
         (name = "custom-auth", description = "Admin API: Custom Authentication"),
@@ -62,6 +73,11 @@ impl Modify for BearerSchemes {
         let bearer = || SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build());
         components.add_security_scheme("bearer", bearer());
         components.add_security_scheme("session", bearer());
+        let login = ApiKey::Cookie(ApiKeyValue::with_description(
+            extract::LOGIN_COOKIE,
+            "The dashboard's sign-in cookie (set by POST /login); forms also need their CSRF token.",
+        ));
+        components.add_security_scheme("login", SecurityScheme::ApiKey(login));
     }
 }
 

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use super::dto::*;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{bearer, ApiJson, ApiPath, ApiQuery, Client};
+use super::responses::{BadRequest, JsonErrors, LookupErrors, SessionErrors, TooManyRequests, Unauthorized};
 use crate::service::{Error, Services, StartSession, WidgetFields};
 
 type ApiResult<T> = Result<T, ApiError>;
@@ -20,7 +21,8 @@ type ApiResult<T> = Result<T, ApiError>;
         (status = 201, body = SessionDto, description = "A session; `authenticated` tells whether the user was identified."),
         (status = 401, body = ErrorBody, description = "Authentication failed and the bot blocks the chat on failure."),
         (status = 403, body = ErrorBody, description = "The page's origin is not allowed."),
-        (status = 404, body = ErrorBody), (status = 429, body = ErrorBody)))]
+        (status = 404, body = ErrorBody, description = "`bot_id` names no bot."),
+        (status = 429, response = TooManyRequests), JsonErrors))]
 pub async fn start_session(
     State(s): State<Services>,
     Client(client): Client,
@@ -47,7 +49,7 @@ pub async fn start_session(
             auth_error: started.auth_error.map(|f| OutcomeDto { code: f.code.as_str().into(), message: f.message }),
             contact: started.contact.map(WidgetContactDto::from),
             greeting: started.greeting,
-            conversation: ConversationDto {
+            conversation: WidgetConversationDto {
                 id: started.conversation.id,
                 handled_by: started.conversation.handled_by,
                 agent_name: started.conversation.agent_name,
@@ -59,7 +61,7 @@ pub async fn start_session(
 
 /// How the widget draws a bot: name, colour, greeting, sign-in text.
 #[utoipa::path(get, path = "/api/widget/v1/bots/{id}", tag = "widget", params(("id" = String, Path)),
-    responses((status = 200, body = PublicBotDto), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = PublicBotDto), LookupErrors))]
 pub async fn public_bot(State(s): State<Services>, ApiPath(id): ApiPath<String>) -> ApiResult<Json<PublicBotDto>> {
     let (bot, signin_required) = s.public_bot(&id).await?;
     Ok(Json(PublicBotDto {
@@ -86,7 +88,7 @@ impl axum::extract::FromRequestParts<Services> for WidgetSession {
 
 /// End the session (the widget's logout): its token stops working immediately.
 #[utoipa::path(delete, path = "/api/widget/v1/session", tag = "widget", security(("session" = [])),
-    responses((status = 204, description = "Ended"), (status = 401, body = ErrorBody)))]
+    responses((status = 204, description = "Ended"), (status = 401, response = Unauthorized)))]
 pub async fn end_session(State(s): State<Services>, headers: axum::http::HeaderMap) -> ApiResult<StatusCode> {
     s.end_widget_session(bearer(&headers)).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -95,13 +97,16 @@ pub async fn end_session(State(s): State<Services>, headers: axum::http::HeaderM
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MessageBody {
+    #[schema(schema_with = trimmed_text::<4000>)]
     pub text: String,
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AfterQuery {
     /// The id of the last message the widget has; 0 or absent for all.
+    #[param(minimum = 0)]
     pub after: Option<i64>,
 }
 
@@ -115,7 +120,8 @@ pub struct MessageListDto {
 /// Send a message as the visitor.
 #[utoipa::path(post, path = "/api/widget/v1/messages", tag = "widget", request_body = MessageBody,
     security(("session" = [])),
-    responses((status = 201, body = MessageDto), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = MessageDto), SessionErrors, JsonErrors,
+        (status = 429, response = TooManyRequests)))]
 pub async fn post_message(
     State(s): State<Services>,
     WidgetSession(session): WidgetSession,
@@ -128,7 +134,7 @@ pub async fn post_message(
 /// The conversation's messages after `after`, oldest first.
 #[utoipa::path(get, path = "/api/widget/v1/messages", tag = "widget", params(AfterQuery),
     security(("session" = [])),
-    responses((status = 200, body = MessageListDto), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = MessageListDto), SessionErrors, (status = 400, response = BadRequest)))]
 pub async fn list_messages(
     State(s): State<Services>,
     WidgetSession(session): WidgetSession,

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message as Frame, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -13,6 +14,7 @@ use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::dto::{HandlerDto, MessageDto, WidgetContactDto};
+use super::error::{error_response, ErrorBody};
 use crate::bus::Event;
 use crate::service::{Error, Services};
 
@@ -29,10 +31,35 @@ enum ClientFrame {
     Send { text: String },
 }
 
-/// Realtime messages for the widget (a WebSocket; see docs/widget-protocol.md).
+/// Realtime messages for the widget (a WebSocket; see docs/widget-protocol.md). The
+/// session token arrives in the first frame, not in a header.
 #[utoipa::path(get, path = "/api/widget/v1/ws", tag = "widget",
-    responses((status = 101, description = "Switching to the WebSocket protocol of docs/widget-protocol.md")))]
-pub async fn ws(State(s): State<Services>, headers: HeaderMap, upgrade: WebSocketUpgrade) -> Response {
+    params(
+        // What the server checks of a handshake (RFC 6455 §4.2.1), as patterns: token lists,
+        // compared without regard to case.
+        ("connection" = String, Header, pattern = "^([^,]*,)*[ \\t]*[Uu][Pp][Gg][Rr][Aa][Dd][Ee][ \\t]*(,[^,]*)*$",
+            description = "Includes `Upgrade`"),
+        ("upgrade" = String, Header, pattern = "^[Ww][Ee][Bb][Ss][Oo][Cc][Kk][Ee][Tt]$", description = "`websocket`"),
+        ("sec-websocket-version" = String, Header, pattern = "^13$", description = "`13`"),
+        ("sec-websocket-key" = String, Header, description = "16 random bytes in base64 (RFC 6455)"),
+    ),
+    responses(
+        (status = 101, description = "Switching to the WebSocket protocol of docs/widget-protocol.md"),
+        (status = 400, body = ErrorBody, description = "Not a WebSocket handshake (`websocket_upgrade_required`)."),
+        (status = 426, body = ErrorBody, description = "The connection cannot be upgraded (`websocket_upgrade_required`)."),
+    ))]
+pub async fn ws(
+    State(s): State<Services>,
+    headers: HeaderMap,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response {
+    let upgrade = match upgrade {
+        Ok(upgrade) => upgrade,
+        Err(rejection) => {
+            let message = "This endpoint speaks WebSocket only: send a WebSocket handshake (docs/widget-protocol.md).";
+            return error_response(rejection.status(), "websocket_upgrade_required", message);
+        }
+    };
     let origin = headers.get(axum::http::header::ORIGIN).and_then(|o| o.to_str().ok()).map(str::to_owned);
     upgrade.max_message_size(MAX_FRAME_BYTES).on_upgrade(move |socket| async move {
         if let Err(e) = serve(s, socket, origin).await {

@@ -115,6 +115,14 @@ async fn unknown_routes_and_methods_answer_with_the_error_body() {
     assert_eq!(resp.json::<Value>().await.unwrap()["error"]["code"], "method_not_allowed");
 }
 
+#[tokio::test]
+async fn the_socket_endpoint_answers_a_plain_request_with_the_error_body() {
+    let Some(app) = TestApp::spawn(crate::utils::Backend::Sqlite).await else { return };
+    let resp = app.http.get(app.url("/api/widget/v1/ws")).send().await.unwrap();
+    assert_eq!(resp.status(), 400);
+    assert_eq!(resp.json::<Value>().await.unwrap()["error"]["code"], "websocket_upgrade_required");
+}
+
 #[test]
 fn the_committed_openapi_document_is_current() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/openapi.json");

@@ -17,12 +17,14 @@ use super::super::bots::principal;
 use super::super::{message, render, SignedIn};
 use super::rule_form::{self, RuleForm, COMMON_PATHS, OPS, ROWS};
 use super::{by_field, failure, form_bot, page_context};
+use crate::http::responses::{FormErrors, SignInRequired};
 use crate::service::{bot_template, BotPatch, Error, Principal, Services};
 
 /// Contacts whose metadata keys are offered as condition paths.
 const SAMPLED_CONTACTS: u32 = 50;
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DoneQuery {
     /// What the last form did: `saved`, `added`, `deleted` or `moved`.
     done: Option<String>,
@@ -112,8 +114,8 @@ async fn render_answers(s: &Services, who: &SignedIn, bot: &Bot, view: View, sta
 }
 
 /// How the bot answers: threshold, texts and rules.
-#[utoipa::path(get, path = "/bots/{id}/answers", tag = "dashboard", params(("id" = String, Path), DoneQuery),
-    responses((status = 200, description = "Answer settings and rules", content_type = "text/html"),
+#[utoipa::path(get, path = "/bots/{id}/answers", tag = "dashboard", security(("login" = [])), params(("id" = String, Path), DoneQuery),
+    responses(SignInRequired, (status = 200, description = "Answer settings and rules", content_type = "text/html"),
         (status = 404, description = "No such bot in this workspace", content_type = "text/html")))]
 pub async fn answers_page(
     State(s): State<Services>,
@@ -137,9 +139,8 @@ pub async fn answers_page(
 }
 
 /// Save the confidence threshold and the "not sure" and handoff texts.
-#[utoipa::path(post, path = "/bots/{id}/answers", tag = "dashboard", params(("id" = String, Path)),
-    responses((status = 303, description = "Saved"),
-        (status = 422, description = "Invalid fields, shown next to each", content_type = "text/html"),
+#[utoipa::path(post, path = "/bots/{id}/answers", tag = "dashboard", security(("login" = [])), params(("id" = String, Path)),
+    responses(SignInRequired, FormErrors, (status = 303, description = "Saved"),
         (status = 404, description = "No such bot in this workspace", content_type = "text/html")))]
 pub async fn save_answers(
     State(s): State<Services>,
@@ -190,9 +191,8 @@ pub async fn save_answers(
 }
 
 /// Add a rule at the end of the list.
-#[utoipa::path(post, path = "/bots/{id}/answers/rules", tag = "dashboard", params(("id" = String, Path)),
-    responses((status = 303, description = "Added"),
-        (status = 422, description = "Invalid fields, shown next to each", content_type = "text/html"),
+#[utoipa::path(post, path = "/bots/{id}/answers/rules", tag = "dashboard", security(("login" = [])), params(("id" = String, Path)),
+    responses(SignInRequired, FormErrors, (status = 303, description = "Added"),
         (status = 404, description = "No such bot in this workspace", content_type = "text/html")))]
 pub async fn add_rule(
     State(s): State<Services>,
@@ -269,9 +269,9 @@ async fn save_rules(s: &Services, who: &SignedIn, id: &str, rules: Vec<Rule>, do
 }
 
 /// Delete a rule.
-#[utoipa::path(post, path = "/bots/{id}/answers/rules/{index}/delete", tag = "dashboard",
+#[utoipa::path(post, path = "/bots/{id}/answers/rules/{index}/delete", tag = "dashboard", security(("login" = [])),
     params(("id" = String, Path), ("index" = usize, Path, description = "The rule's position, from 0")),
-    responses((status = 303, description = "Deleted"),
+    responses(SignInRequired, FormErrors, (status = 303, description = "Deleted"),
         (status = 409, description = "The rules changed since the page was loaded", content_type = "text/html"),
         (status = 404, description = "No such bot in this workspace", content_type = "text/html")))]
 pub async fn delete_rule(
@@ -291,9 +291,9 @@ pub async fn delete_rule(
 }
 
 /// Move a rule one place up: it is checked before the rule above it was.
-#[utoipa::path(post, path = "/bots/{id}/answers/rules/{index}/move-up", tag = "dashboard",
+#[utoipa::path(post, path = "/bots/{id}/answers/rules/{index}/move-up", tag = "dashboard", security(("login" = [])),
     params(("id" = String, Path), ("index" = usize, Path, description = "The rule's position, from 0")),
-    responses((status = 303, description = "Moved"),
+    responses(SignInRequired, FormErrors, (status = 303, description = "Moved"),
         (status = 409, description = "The rules changed since the page was loaded", content_type = "text/html"),
         (status = 404, description = "No such bot in this workspace", content_type = "text/html")))]
 pub async fn move_rule_up(

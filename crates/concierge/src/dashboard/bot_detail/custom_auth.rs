@@ -11,6 +11,7 @@ use minijinja::context;
 use super::super::bots::principal;
 use super::super::{render, SignedIn};
 use super::{bot_and_auth, failure, page_context};
+use crate::http::responses::SignInRequired;
 use crate::service::{now_ms, rfc3339, Services};
 
 fn field_label(f: AdditionalField) -> &'static str {
@@ -23,8 +24,8 @@ fn field_label(f: AdditionalField) -> &'static str {
 }
 
 /// A bot's Custom Authentication settings and testing panel.
-#[utoipa::path(get, path = "/bots/{id}/custom-auth", tag = "dashboard", params(("id" = String, Path)),
-    responses((status = 200, description = "Custom Authentication settings and testing panel", content_type = "text/html"),
+#[utoipa::path(get, path = "/bots/{id}/custom-auth", tag = "dashboard", security(("login" = [])), params(("id" = String, Path)),
+    responses(SignInRequired, (status = 200, description = "Custom Authentication settings and testing panel", content_type = "text/html"),
         (status = 404, description = "No such bot in this workspace", content_type = "text/html")))]
 pub async fn custom_auth_page(State(s): State<Services>, who: SignedIn, Path(id): Path<String>) -> Response {
     let me = principal(&who);

@@ -11,6 +11,7 @@ use super::super::bots::principal;
 use super::super::{render, SignedIn};
 use super::{bot_and_auth, failure, page_context};
 use crate::dashboard::auth::served_over_https;
+use crate::http::responses::SignInRequired;
 use crate::service::Services;
 
 /// Attribute and the placeholder value shown for it.
@@ -70,8 +71,8 @@ Concierge('onTokenExpired', async () => {{\n\
 }
 
 /// The embed snippets of a bot.
-#[utoipa::path(get, path = "/bots/{id}/embed", tag = "dashboard", params(("id" = String, Path)),
-    responses((status = 200, description = "Embed snippets", content_type = "text/html"),
+#[utoipa::path(get, path = "/bots/{id}/embed", tag = "dashboard", security(("login" = [])), params(("id" = String, Path)),
+    responses(SignInRequired, (status = 200, description = "Embed snippets", content_type = "text/html"),
         (status = 404, description = "No such bot in this workspace", content_type = "text/html")))]
 pub async fn embed_page(
     State(s): State<Services>,

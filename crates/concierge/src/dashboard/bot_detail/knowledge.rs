@@ -14,12 +14,14 @@ use super::super::bots::principal;
 use super::super::records::when;
 use super::super::{render, SignedIn};
 use super::{by_field, failure, form_bot, page_context, preview, CsrfOnly};
+use crate::http::responses::{FormErrors, SignInRequired};
 use crate::service::{ArticleInput, Error, Services};
 
 /// How much of an article's text the list shows.
 const EXCERPT_CHARS: usize = 140;
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct KnowledgeQuery {
     /// A question to try: the page shows what the bot would answer.
     question: Option<String>,
@@ -53,8 +55,8 @@ fn excerpt(body: &str) -> String {
 }
 
 /// The bot's articles, and the "Try a question" form with its answer when one was asked.
-#[utoipa::path(get, path = "/bots/{id}/knowledge", tag = "dashboard", params(("id" = String, Path), KnowledgeQuery),
-    responses((status = 200, description = "Articles and the Try a question form", content_type = "text/html"),
+#[utoipa::path(get, path = "/bots/{id}/knowledge", tag = "dashboard", security(("login" = [])), params(("id" = String, Path), KnowledgeQuery),
+    responses(SignInRequired, (status = 200, description = "Articles and the Try a question form", content_type = "text/html"),
         (status = 404, description = "No such bot in this workspace", content_type = "text/html")))]
 pub async fn knowledge_page(
     State(s): State<Services>,
@@ -119,8 +121,8 @@ fn render_article(
 }
 
 /// The form for a new article.
-#[utoipa::path(get, path = "/bots/{id}/knowledge/new", tag = "dashboard", params(("id" = String, Path)),
-    responses((status = 200, description = "New article form", content_type = "text/html"),
+#[utoipa::path(get, path = "/bots/{id}/knowledge/new", tag = "dashboard", security(("login" = [])), params(("id" = String, Path)),
+    responses(SignInRequired, (status = 200, description = "New article form", content_type = "text/html"),
         (status = 404, description = "No such bot in this workspace", content_type = "text/html")))]
 pub async fn new_article_page(State(s): State<Services>, who: SignedIn, Path(id): Path<String>) -> Response {
     match s.bot_for(&principal(&who), &id).await {
@@ -133,9 +135,8 @@ pub async fn new_article_page(State(s): State<Services>, who: SignedIn, Path(id)
 }
 
 /// Create an article.
-#[utoipa::path(post, path = "/bots/{id}/knowledge", tag = "dashboard", params(("id" = String, Path)),
-    responses((status = 303, description = "Created"),
-        (status = 422, description = "Invalid fields, shown next to each", content_type = "text/html"),
+#[utoipa::path(post, path = "/bots/{id}/knowledge", tag = "dashboard", security(("login" = [])), params(("id" = String, Path)),
+    responses(SignInRequired, FormErrors, (status = 303, description = "Created"),
         (status = 404, description = "No such bot in this workspace", content_type = "text/html")))]
 pub async fn create_article(
     State(s): State<Services>,
@@ -159,9 +160,9 @@ pub async fn create_article(
 }
 
 /// An article's edit form.
-#[utoipa::path(get, path = "/bots/{id}/knowledge/{article_id}", tag = "dashboard",
+#[utoipa::path(get, path = "/bots/{id}/knowledge/{article_id}", tag = "dashboard", security(("login" = [])),
     params(("id" = String, Path), ("article_id" = String, Path)),
-    responses((status = 200, description = "Article form", content_type = "text/html"),
+    responses(SignInRequired, (status = 200, description = "Article form", content_type = "text/html"),
         (status = 404, description = "No such bot or article in this workspace", content_type = "text/html")))]
 pub async fn article_page(
     State(s): State<Services>,
@@ -183,10 +184,9 @@ pub async fn article_page(
 }
 
 /// Save an article.
-#[utoipa::path(post, path = "/bots/{id}/knowledge/{article_id}", tag = "dashboard",
+#[utoipa::path(post, path = "/bots/{id}/knowledge/{article_id}", tag = "dashboard", security(("login" = [])),
     params(("id" = String, Path), ("article_id" = String, Path)),
-    responses((status = 303, description = "Saved"),
-        (status = 422, description = "Invalid fields, shown next to each", content_type = "text/html"),
+    responses(SignInRequired, FormErrors, (status = 303, description = "Saved"),
         (status = 404, description = "No such bot or article in this workspace", content_type = "text/html")))]
 pub async fn save_article(
     State(s): State<Services>,
@@ -214,9 +214,9 @@ pub async fn save_article(
 }
 
 /// Delete an article.
-#[utoipa::path(post, path = "/bots/{id}/knowledge/{article_id}/delete", tag = "dashboard",
+#[utoipa::path(post, path = "/bots/{id}/knowledge/{article_id}/delete", tag = "dashboard", security(("login" = [])),
     params(("id" = String, Path), ("article_id" = String, Path)),
-    responses((status = 303, description = "Deleted"),
+    responses(SignInRequired, FormErrors, (status = 303, description = "Deleted"),
         (status = 404, description = "No such bot or article in this workspace", content_type = "text/html")))]
 pub async fn delete_article(
     State(s): State<Services>,

@@ -14,6 +14,7 @@ use super::super::bots::principal;
 use super::super::{render, SignedIn};
 use super::settings::SavedQuery;
 use super::{by_field, failure, form_bot, page_context};
+use crate::http::responses::{FormErrors, SignInRequired};
 use crate::service::{Error, LlmInput, LlmView, Services};
 
 /// The form as submitted. Checkboxes are present only when ticked.
@@ -67,8 +68,8 @@ fn stored_form(view: &LlmView) -> ModelForm {
 }
 
 /// The bot's AI model settings.
-#[utoipa::path(get, path = "/bots/{id}/model", tag = "dashboard", params(("id" = String, Path), SavedQuery),
-    responses((status = 200, description = "AI model settings", content_type = "text/html"),
+#[utoipa::path(get, path = "/bots/{id}/model", tag = "dashboard", security(("login" = [])), params(("id" = String, Path), SavedQuery),
+    responses(SignInRequired, (status = 200, description = "AI model settings", content_type = "text/html"),
         (status = 404, description = "No such bot in this workspace", content_type = "text/html")))]
 pub async fn model_page(
     State(s): State<Services>,
@@ -88,9 +89,8 @@ pub async fn model_page(
 }
 
 /// Save the bot's AI model settings; an empty key field keeps the stored key.
-#[utoipa::path(post, path = "/bots/{id}/model", tag = "dashboard", params(("id" = String, Path)),
-    responses((status = 303, description = "Saved"),
-        (status = 422, description = "Invalid fields, shown next to each", content_type = "text/html"),
+#[utoipa::path(post, path = "/bots/{id}/model", tag = "dashboard", security(("login" = [])), params(("id" = String, Path)),
+    responses(SignInRequired, FormErrors, (status = 303, description = "Saved"),
         (status = 404, description = "No such bot in this workspace", content_type = "text/html")))]
 pub async fn save_model(
     State(s): State<Services>,

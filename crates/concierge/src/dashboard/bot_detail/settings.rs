@@ -16,6 +16,7 @@ use serde::Deserialize;
 use super::super::bots::principal;
 use super::super::{render, SignedIn};
 use super::{bot_and_auth, failure, page_context};
+use crate::http::responses::{FormErrors, SignInRequired};
 use crate::service::{bot_template, BotPatch, Error, Services};
 
 /// The form's values, as stored or as submitted.
@@ -33,6 +34,7 @@ pub struct SettingsForm {
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SavedQuery {
     pub(super) saved: Option<String>,
 }
@@ -67,8 +69,8 @@ fn render_settings(
 }
 
 /// A bot's settings.
-#[utoipa::path(get, path = "/bots/{id}", tag = "dashboard", params(("id" = String, Path), SavedQuery),
-    responses((status = 200, description = "Settings form", content_type = "text/html"),
+#[utoipa::path(get, path = "/bots/{id}", tag = "dashboard", security(("login" = [])), params(("id" = String, Path), SavedQuery),
+    responses(SignInRequired, (status = 200, description = "Settings form", content_type = "text/html"),
         (status = 404, description = "No such bot in this workspace", content_type = "text/html")))]
 pub async fn settings_page(
     State(s): State<Services>,
@@ -125,9 +127,8 @@ fn appearance_errors(form: &SettingsForm) -> Vec<FieldError> {
 }
 
 /// Save a bot's settings from the dashboard.
-#[utoipa::path(post, path = "/bots/{id}", tag = "dashboard", params(("id" = String, Path)),
-    responses((status = 303, description = "Saved"),
-        (status = 422, description = "Invalid fields, shown next to each", content_type = "text/html"),
+#[utoipa::path(post, path = "/bots/{id}", tag = "dashboard", security(("login" = [])), params(("id" = String, Path)),
+    responses(SignInRequired, FormErrors, (status = 303, description = "Saved"),
         (status = 404, description = "No such bot in this workspace", content_type = "text/html")))]
 pub async fn save_settings(
     State(s): State<Services>,

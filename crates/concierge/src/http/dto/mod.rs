@@ -9,12 +9,76 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use utoipa::openapi::schema::{Array, ArrayBuilder, Object, ObjectBuilder, SchemaType, Type};
 use utoipa::ToSchema;
 
 use crate::service::{rfc3339, BotAuth};
 
 /// What a masked header value looks like; sending it back keeps the stored value.
 pub const MASK: &str = "********";
+
+/// What the server accepts as "not blank": a character that `str::trim` keeps. Listed
+/// exactly (Unicode `White_Space`), because `\S` means slightly different things in the
+/// regex dialects of clients.
+const NOT_BLANK: &str = "[^\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]";
+
+/// For `#[schema(schema_with = …)]`: a text the server trims, then requires 1 to `MAX`
+/// characters of (JSON Schema counts characters as `chars().count()` does).
+pub fn trimmed_text<const MAX: usize>() -> Object {
+    text_schema(Some(MAX), SchemaType::Type(Type::String))
+}
+
+/// [`trimmed_text`] for an optional field, where `null` keeps the stored value.
+pub fn optional_trimmed_text<const MAX: usize>() -> Object {
+    text_schema(Some(MAX), SchemaType::from_iter([Type::String, Type::Null]))
+}
+
+/// A text the server trims, then requires to be non-empty.
+fn non_blank_text() -> Object {
+    text_schema(None, SchemaType::Type(Type::String))
+}
+
+/// A nullable string of one of `values`.
+fn one_of(values: impl IntoIterator<Item = &'static str>) -> Object {
+    let values = values.into_iter().map(Value::from).chain([Value::Null]);
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .enum_values(Some(values))
+        .build()
+}
+
+fn identify_method() -> Object {
+    one_of(concierge_domain::IdentifyMethod::ALL.iter().map(|m| m.as_str()))
+}
+
+fn on_failure() -> Object {
+    one_of(concierge_domain::OnFailure::ALL.iter().map(|m| m.as_str()))
+}
+
+fn additional_fields() -> Array {
+    let field = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(concierge_domain::AdditionalField::ALL.iter().map(|f| f.as_str())));
+    ArrayBuilder::new().schema_type(SchemaType::from_iter([Type::Array, Type::Null])).items(field).build()
+}
+
+fn attempt_outcome() -> Object {
+    one_of(std::iter::once("ok").chain(concierge_domain::AuthErrorCode::ALL.iter().map(|c| c.as_str())))
+}
+
+fn text_schema(max: Option<usize>, schema_type: SchemaType) -> Object {
+    let description = match max {
+        Some(max) => format!("1 to {max} characters, not counting leading and trailing white space."),
+        None => "Not empty, not counting leading and trailing white space.".to_owned(),
+    };
+    ObjectBuilder::new()
+        .schema_type(schema_type)
+        .min_length(Some(1))
+        .max_length(max)
+        .pattern(Some(NOT_BLANK))
+        .description(Some(description))
+        .build()
+}
 
 #[derive(Serialize, ToSchema)]
 pub struct BotDto {
@@ -64,24 +128,32 @@ impl From<concierge_store::Bot> for BotDto {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateBotBody {
+    #[schema(schema_with = trimmed_text::<100>)]
     pub name: String,
     /// Only the admin token may name a workspace other than its own; default: the
     /// caller's workspace (the default workspace for the admin token).
     pub workspace_id: Option<String>,
 }
 
+/// The fields to change. `greeting`, `not_sure_text` and `handoff_text` are templates
+/// (docs/bot.md).
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchBotBody {
+    #[schema(schema_with = optional_trimmed_text::<100>)]
     pub name: Option<String>,
     /// `#rrggbb` or `#rgb`.
+    #[schema(pattern = "^#([0-9a-fA-F]{3}){1,2}$")]
     pub color: Option<String>,
-    /// A template (docs/bot.md).
+    #[schema(schema_with = optional_trimmed_text::<500>)]
     pub greeting: Option<String>,
+    #[schema(schema_with = optional_trimmed_text::<500>)]
     pub signin_text: Option<String>,
-    /// 0 to 100.
+    #[schema(minimum = 0, maximum = 100)]
     pub confidence_threshold: Option<i64>,
+    #[schema(schema_with = optional_trimmed_text::<500>)]
     pub not_sure_text: Option<String>,
+    #[schema(schema_with = optional_trimmed_text::<500>)]
     pub handoff_text: Option<String>,
     /// Replaces all of the bot's rules.
     pub rules: Option<Vec<concierge_bot::Rule>>,
@@ -143,9 +215,13 @@ impl From<&BotAuth> for CustomAuthDto {
 pub struct CustomAuthBody {
     pub enabled: Option<bool>,
     pub url: Option<String>,
+    #[schema(schema_with = additional_fields)]
     pub additional_fields: Option<Vec<String>>,
+    #[schema(schema_with = identify_method)]
     pub identify_method: Option<String>,
+    #[schema(minimum = 100, maximum = 30_000)]
     pub timeout_ms: Option<i64>,
+    #[schema(schema_with = on_failure)]
     pub on_failure: Option<String>,
     pub headers: Option<BTreeMap<String, Option<String>>>,
     pub allowed_origins: Option<Vec<String>>,
@@ -177,6 +253,7 @@ impl From<CustomAuthBody> for concierge_domain::CustomAuthInput {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AuthTestBody {
+    #[schema(schema_with = non_blank_text)]
     pub access_token: String,
     pub user_id: Option<String>,
     pub email: Option<String>,
@@ -269,24 +346,31 @@ pub struct ContactPageDto {
 }
 
 #[derive(Deserialize, ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PageQuery {
     /// The `next_cursor` of the previous page.
     pub before: Option<String>,
-    /// 1..=200, default 50.
+    /// 1..=200 (others are clamped), default 50.
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 4294967295.0)]
     pub limit: Option<u32>,
     /// Case-insensitive part of a name, email, phone number or id.
     pub search: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AttemptQuery {
     /// `ok` or an error code.
+    #[param(schema_with = attempt_outcome)]
     pub outcome: Option<String>,
     /// RFC 3339 time; only attempts at or after it.
+    #[param(value_type = Option<String>, format = DateTime)]
     pub since: Option<String>,
     pub before: Option<String>,
+    /// 1..=200 (others are clamped), default 50.
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 4294967295.0)]
     pub limit: Option<u32>,
 }
 

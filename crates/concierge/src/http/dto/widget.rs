@@ -76,7 +76,7 @@ impl From<&concierge_store::Conversation> for HandlerDto {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct ConversationDto {
+pub struct WidgetConversationDto {
     pub id: String,
     /// `bot`, `waiting` or `agent`.
     pub handled_by: String,
@@ -112,5 +112,5 @@ pub struct SessionDto {
     pub contact: Option<WidgetContactDto>,
     /// The bot's greeting rendered for the verified contact (anonymous: the defaults).
     pub greeting: String,
-    pub conversation: ConversationDto,
+    pub conversation: WidgetConversationDto,
 }
