@@ -44,7 +44,11 @@ describe('the inbox', { skip: skipReason() }, () => {
     await dashboard.getByLabel('Password').fill('a long enough password');
     await dashboard.getByRole('button', { name: 'Create account' }).click();
     await dashboard.getByRole('heading', { name: 'Bots' }).waitFor();
-    await dashboard.goto(`${f.server.url}/inbox?bot=${bot.id}`);
+    await dashboard.goto(`${f.server.url}/inbox`);
+    // The bot picker applies with its button, not as soon as it changes (WCAG 3.2.2).
+    await dashboard.getByLabel('Bot').selectOption(bot.id);
+    await dashboard.getByRole('button', { name: 'Show' }).click();
+    await dashboard.waitForURL(new RegExp(`/inbox\\?bot=${bot.id}`));
     await dashboard.getByText('No conversations yet').waitFor();
 
     // The end user, in another browser context, on the customer's site.

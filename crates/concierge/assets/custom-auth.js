@@ -1,5 +1,6 @@
-// The bot pages' script: copy buttons, and on the Custom Authentication page the settings
-// form (saved through the JSON admin API), the signing secret and the testing panel.
+// The bot pages' script: copy buttons, confirmations before deleting, and on the Custom
+// Authentication page the settings form (saved through the JSON admin API), the signing
+// secret and the testing panel.
 // Plain JavaScript, no dependency. Data from the server or the customer's API is only ever
 // inserted with textContent, never as HTML.
 (() => {
@@ -84,6 +85,15 @@
     button._reset = setTimeout(() => {
       button.textContent = label;
     }, 2000);
+  });
+
+  // -------------------------------------------------------------------------------------
+  // <form data-confirm="Question?"> asks before it is sent (the page's CSP allows no inline
+  // onsubmit handler).
+
+  document.addEventListener('submit', (event) => {
+    const asking = event.target.closest('form[data-confirm]');
+    if (asking && !window.confirm(asking.dataset.confirm)) event.preventDefault();
   });
 
   const form = $('#ca-form');

@@ -13,7 +13,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{message, render};
-use crate::http::extract::{login_cookie, Client, LOGIN_COOKIE};
+use crate::http::extract::{login_cookie, served_over_https, Client, LOGIN_COOKIE};
 use crate::service::{csrf_matches, csrf_token, Error, Services};
 
 pub const TEMPLATES: &[(&str, &str)] = &[
@@ -95,12 +95,6 @@ fn safe_next(next: Option<&str>) -> String {
         Some(n) if n.starts_with('/') && !n.starts_with("//") && plain(n) => n.to_owned(),
         _ => "/bots".to_owned(),
     }
-}
-
-/// Whether the browser reached us over https. Concierge itself serves plain http, so this
-/// is only known from a proxy the operator trusts (`--trust-proxy-headers`).
-pub(super) fn served_over_https(s: &Services, headers: &HeaderMap) -> bool {
-    s.config.trust_proxy_headers && headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()) == Some("https")
 }
 
 fn login_cookie_header(s: &Services, headers: &HeaderMap, token: &str) -> HeaderValue {

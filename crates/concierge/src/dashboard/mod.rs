@@ -84,12 +84,13 @@ pub async fn stylesheet() -> Response {
 }
 
 pub fn routes() -> OpenApiRouter<Services> {
-    OpenApiRouter::new()
+    let routes = OpenApiRouter::new()
         .routes(routes!(stylesheet))
         .routes(routes!(pages::home))
         .merge(auth::routes())
         .merge(bots::routes())
         .merge(bot_detail::routes())
         .merge(records::routes())
-        .merge(inbox::routes())
+        .merge(inbox::routes());
+    crate::http::security::pages(routes)
 }

@@ -12,6 +12,7 @@ mod dto;
 pub mod error;
 pub mod extract;
 mod ops;
+pub(crate) mod security;
 mod widget;
 mod ws;
 
@@ -69,7 +70,7 @@ impl Modify for BearerSchemes {
 pub fn router(services: Services) -> Router {
     let (router, _) = api().split_for_parts();
     let request_id = HeaderName::from_static("x-request-id");
-    router
+    let router = router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(CatchPanicLayer::custom(|_| {
@@ -88,8 +89,10 @@ pub fn router(services: Services) -> Router {
             let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
             tracing::info_span!("request", method = %req.method(), path, request_id = id)
         }))
-        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
-        .with_state(services)
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid));
+    // Outermost, so that answers made by the layers above (a CORS preflight, a panic) get
+    // them too.
+    security::every_response(router, services.clone()).with_state(services)
 }
 
 async fn not_found() -> axum::response::Response {

@@ -2,6 +2,7 @@
 //! The bot pages that configure answers are in `bot_pages`.
 
 mod bot_pages;
+mod headers;
 
 use serde_json::{json, Value};
 
