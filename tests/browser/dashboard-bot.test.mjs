@@ -24,8 +24,8 @@ describe('a bot’s knowledge base, answers and AI model', { skip: skipReason() 
     context = await f.browser.newContext({ viewport: { width: 1280, height: 900 } });
     page = await context.newPage();
     page.setDefaultTimeout(10_000);
-    // The browser logs the refused article form's 422 (on purpose) and the missing favicon.
-    tracker = trackPage(page).allow(/status of 422 .*\/knowledge/, /favicon\.ico/);
+    // The browser logs the refused article form's 422 (on purpose).
+    tracker = trackPage(page).allow(/status of 422 .*\/knowledge/);
     await signUpFirstUser(f, page, 'owner@acme.example', 'correct horse battery staple');
   });
   after(async () => {

@@ -48,6 +48,24 @@ describe('dashboard sign-in', { skip: skipReason() }, () => {
     await again.close();
   });
 
+  test('the dashboard has an icon, and no other site can frame it', async () => {
+    await page.goto(`${f.server.url}/bots`);
+    const icon = await page.locator('link[rel=icon]').getAttribute('href');
+    const res = await context.request.get(new URL(icon, f.server.url).href);
+    assert.equal(res.status(), 200);
+    assert.equal(res.headers()['content-type'], 'image/svg+xml');
+    assert.equal((await context.request.get(`${f.server.url}/favicon.ico`)).status(), 200);
+
+    // Clickjacking: another site puts the sign-in page in a frame; the browser refuses.
+    const framer = await context.newPage();
+    await framer.goto(f.host.page(`<!doctype html><iframe src="${f.server.url}/login" width="600" height="400"></iframe>`));
+    await framer.waitForLoadState('load');
+    const frame = framer.frames().find((fr) => fr !== framer.mainFrame());
+    const framed = await frame.evaluate(() => document.querySelector('input[name=password]') !== null).catch(() => false);
+    assert.equal(framed, false, 'the sign-in form does not load inside another site');
+    await framer.close();
+  });
+
   test('a bot is created from the dashboard', async () => {
     await page.goto(`${f.server.url}/bots`);
     await page.getByLabel('Name').fill('Acme Support');

@@ -36,7 +36,7 @@ describe('the inbox', { skip: skipReason() }, () => {
     t.after(() => agentContext.close());
     const dashboard = await agentContext.newPage();
     dashboard.setDefaultTimeout(10_000);
-    const dashboardTracker = trackPage(dashboard).allow(/favicon\.ico/);
+    const dashboardTracker = trackPage(dashboard);
     // The first account, with the name visitors see on its answers.
     await dashboard.goto(await setupLink(f));
     await dashboard.getByLabel('Email').fill('sam@acme.example');

@@ -75,6 +75,24 @@ async fn a_setup_link_dies_once_any_account_exists() {
 }
 
 #[tokio::test]
+async fn the_dashboard_has_an_icon_that_browsers_may_cache() {
+    let Some(app) = TestApp::spawn(crate::utils::Backend::Sqlite).await else { return };
+    let login = app.http.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
+    assert!(login.contains(r#"<link rel="icon" href="/assets/favicon.svg" type="image/svg+xml">"#), "{login}");
+    for (path, kind, magic) in
+        [("/assets/favicon.svg", "image/svg+xml", &b"<svg"[..]), ("/favicon.ico", "image/x-icon", &[0, 0, 1, 0][..])]
+    {
+        let resp = app.http.get(app.url(path)).send().await.unwrap();
+        assert_eq!(resp.status(), 200, "{path}");
+        assert_eq!(resp.headers()["content-type"], kind);
+        let cache = resp.headers()["cache-control"].to_str().unwrap().to_owned();
+        assert!(cache.starts_with("public, max-age="), "{path}: {cache}");
+        let body = resp.bytes().await.unwrap();
+        assert!(body.starts_with(magic) && body.len() < 2048, "{path}: a small icon of that type");
+    }
+}
+
+#[tokio::test]
 async fn behind_a_tls_proxy_the_embed_snippet_uses_https() {
     let mut args = crate::utils::test_args();
     args.trust_proxy_headers = Some(true);

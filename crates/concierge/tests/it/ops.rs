@@ -48,6 +48,8 @@ const ENDPOINTS: &[(&str, &str)] = &[
     ("get", "/bots"),
     ("post", "/bots"),
     ("get", "/assets/dashboard.css"),
+    ("get", "/assets/favicon.svg"),
+    ("get", "/favicon.ico"),
     ("get", "/bots/{id}"),
     ("post", "/bots/{id}"),
     ("get", "/bots/{id}/knowledge"),
