@@ -40,11 +40,15 @@ describe('dashboard sign-in', { skip: skipReason() }, () => {
     assert.match(await page.locator('main').innerText(), /No bots yet/);
     assert.match(await page.locator('header').innerText(), new RegExp(EMAIL));
 
-    // The link is spent.
+    // The link is spent, and the page says why: there is an account now.
     const again = await context.newPage();
     const res = await again.goto(link);
     assert.equal(res.status(), 410);
-    await again.getByRole('heading', { name: 'This setup link cannot be used' }).waitFor();
+    await again.getByRole('heading', { name: 'An account already exists' }).waitFor();
+    assert.doesNotMatch(await again.locator('main').innerText(), /already used/);
+    await screenshot(again, 'dashboard-setup-account-exists');
+    await again.getByRole('link', { name: 'Sign in' }).click();
+    await again.waitForURL(/\/(login|bots)/);
     await again.close();
   });
 

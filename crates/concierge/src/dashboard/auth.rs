@@ -14,7 +14,7 @@ use utoipa_axum::routes;
 
 use super::{message, render};
 use crate::http::extract::{login_cookie, served_over_https, Client, LOGIN_COOKIE};
-use crate::service::{csrf_matches, csrf_token, Error, Services};
+use crate::service::{csrf_matches, csrf_token, Error, Services, SetupLink};
 
 pub const TEMPLATES: &[(&str, &str)] = &[
     ("login.html", include_str!("../../templates/login.html")),
@@ -218,9 +218,20 @@ pub struct SetupQuery {
 #[utoipa::path(get, path = "/setup", tag = "dashboard", responses((status = 200, description = "Setup form", content_type = "text/html")))]
 pub async fn setup_page(State(s): State<Services>, Query(q): Query<SetupQuery>) -> Response {
     let token = q.token.unwrap_or_default();
-    let valid = !token.is_empty() && s.setup_link_valid(&token).await.unwrap_or(false);
-    let status = if valid { StatusCode::OK } else { StatusCode::GONE };
-    render(status, "setup.html", context! { valid, token, email => "", name => "" })
+    match s.setup_link(&token).await {
+        Ok(SetupLink::Usable) => {
+            render(StatusCode::OK, "setup.html", context! { valid => true, token, email => "", name => "" })
+        }
+        Ok(SetupLink::AccountExists) => setup_refused("account_exists"),
+        Ok(SetupLink::Invalid) => setup_refused("setup_link_invalid"),
+        Err(e) => crate::http::error::ApiError::from(e).into_response(),
+    }
+}
+
+/// Why a setup link no longer works, truthfully: `concierge user create` kills the link
+/// that `serve` printed without anyone having used it.
+fn setup_refused(code: &str) -> Response {
+    render(StatusCode::GONE, "setup.html", context! { valid => false, account_exists => code == "account_exists" })
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -253,7 +264,7 @@ pub async fn setup(State(s): State<Services>, headers: HeaderMap, Form(form): Fo
                 context! { valid => true, token => form.token, email => form.email, name => form.name, errors },
             )
         }
-        Err(Error::BadRequest { .. }) => render(StatusCode::GONE, "setup.html", context! { valid => false }),
+        Err(Error::BadRequest { code, .. }) => setup_refused(code),
         Err(Error::Conflict(_)) => render(
             StatusCode::CONFLICT,
             "setup.html",

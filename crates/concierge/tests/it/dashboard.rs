@@ -58,19 +58,32 @@ async fn the_setup_cookie_signs_into_the_json_api_with_csrf_on_writes() {
     assert_eq!(page.headers()["location"], "/login?next=%2Fbots");
 }
 
+/// The README's quick start runs `concierge user create` after `serve` printed its link:
+/// the link dies unused, and the page says why instead of claiming it "was already used".
 #[tokio::test]
-async fn a_setup_link_dies_once_any_account_exists() {
+async fn a_setup_link_dies_once_any_account_exists_and_the_page_says_so() {
     let Some(app) = TestApp::spawn(crate::utils::Backend::Sqlite).await else { return };
     let link = app.services.setup_link_if_needed().await.unwrap().expect("a link");
+    let http = no_redirects();
+    let unknown = http.get(app.url("/setup?token=setup_not-a-link")).send().await.unwrap();
+    assert_eq!(unknown.status(), 410);
+    let text = unknown.text().await.unwrap();
+    assert!(text.contains("It has expired or is not a valid link."), "{text}");
+    assert!(!text.contains("already used") && !text.contains("already exists"), "nobody used it: {text}");
+
     concierge::service::create_user(app.services.store.as_ref(), "cli@example.com", None, "a long password", None)
         .await
         .unwrap();
-    let http = no_redirects();
     let page = http.get(app.url(&format!("/setup?token={link}"))).send().await.unwrap();
     assert_eq!(page.status(), 410);
     let form = [("token", link.as_str()), ("email", "late@example.com"), ("password", "a long password")];
     let claimed = http.post(app.url("/setup")).form(&form).send().await.unwrap();
     assert_eq!(claimed.status(), 410);
+    for text in [page.text().await.unwrap(), claimed.text().await.unwrap()] {
+        assert!(text.contains("An account already exists"), "{text}");
+        assert!(text.contains(r#"<a href="/login">Sign in</a>"#), "a link to sign in: {text}");
+        assert!(!text.contains("already used"), "the link was never used: {text}");
+    }
     assert!(app.services.store.find_user_by_email("late@example.com").await.unwrap().is_none());
 }
 
