@@ -110,6 +110,7 @@ pub fn api() -> OpenApiRouter<Services> {
         .routes(routes!(admin_bots::get_bot, admin_bots::patch_bot))
         .routes(routes!(admin_bots::get_custom_auth, admin_bots::put_custom_auth))
         .routes(routes!(admin_bots::rotate_secret))
+        .routes(routes!(admin_bots::reveal_headers))
         .routes(routes!(admin_bots::test_custom_auth))
         .routes(routes!(admin_llm::get_llm, admin_llm::put_llm))
         .routes(routes!(admin_knowledge::create_article, admin_knowledge::list_articles))

@@ -14,6 +14,7 @@ const ENDPOINTS: &[(&str, &str)] = &[
     ("get", "/api/admin/v1/bots/{id}/custom-auth"),
     ("put", "/api/admin/v1/bots/{id}/custom-auth"),
     ("post", "/api/admin/v1/bots/{id}/custom-auth/rotate-secret"),
+    ("post", "/api/admin/v1/bots/{id}/custom-auth/headers/reveal"),
     ("post", "/api/admin/v1/bots/{id}/custom-auth/test"),
     ("get", "/api/admin/v1/bots/{id}/llm"),
     ("put", "/api/admin/v1/bots/{id}/llm"),
