@@ -3,8 +3,9 @@
 // contact, a missing identifier), the signing secret, and the embed snippet.
 
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
+import { promisify } from 'node:util';
 
 import { CONCIERGE_BIN, screenshot, setup, signUpFirstUser, skipReason, trackPage } from './harness.mjs';
 
@@ -26,8 +27,8 @@ describe('bot pages and Custom Authentication', { skip: skipReason() }, () => {
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: f.server.url });
     page = await context.newPage();
     page.setDefaultTimeout(10_000);
-    // The dashboard has no favicon; a refused save or test (4xx) is the browser's own line.
-    tracker = trackPage(page).allow(/favicon\.ico/, /the server responded with a status of 422/);
+    // A refused save or test (4xx) is the browser's own line.
+    tracker = trackPage(page).allow(/the server responded with a status of 422/);
   });
   after(async () => {
     await context?.close();
@@ -164,6 +165,36 @@ describe('bot pages and Custom Authentication', { skip: skipReason() }, () => {
     const res = await contactPage.goto(`${f.server.url}${await link.getAttribute('href')}`);
     assert.equal(res.status(), 200, 'the link opens the contact');
     await contactPage.close();
+    tracker.check();
+  });
+
+  test('replay with curl: the API key is shown only when asked, and the copy then runs as is', async () => {
+    const curl = page.locator('#test-curl');
+    assert.match(await curl.innerText(), /'x-api-key: \*{8}'/, 'masked at first');
+    assert.equal((await page.content()).includes('k-123'), false, 'the value is nowhere in the page');
+    const show = page.getByRole('button', { name: 'Show header values' });
+    assert.equal(await show.getAttribute('aria-pressed'), 'false');
+    await show.click();
+    const hide = page.getByRole('button', { name: 'Hide header values' });
+    assert.equal(await hide.getAttribute('aria-pressed'), 'true');
+    assert.match(await curl.innerText(), /'x-api-key: k-123'/);
+    await page.locator('#test-result').scrollIntoViewIfNeeded();
+    await screenshot(page, 'dashboard-custom-auth-curl-revealed');
+    await page.getByRole('button', { name: 'Copy' }).last().click();
+    const command = await page.evaluate(() => navigator.clipboard.readText());
+    const before = f.customer.requests.length;
+    // Asynchronously: the customer API runs in this very process.
+    const { stdout } = await promisify(execFile)('sh', ['-c', command], { timeout: 10_000 });
+    const answer = JSON.parse(stdout);
+    assert.equal(answer.data.id, 'u-1', 'the replayed call is answered like the test');
+    const replayed = f.customer.requests[before];
+    assert.equal(replayed.headers['x-api-key'], 'k-123', 'with the real key');
+    assert.deepEqual(replayed.body, { access_token: 'tok-alice', user_id: 'u-1' });
+    assert.ok(replayed.headers['webhook-signature'], 'and the signature');
+    await hide.click();
+    assert.match(await curl.innerText(), /'x-api-key: \*{8}'/, 'hidden again');
+    const log = await f.server.admin('GET', `/bots/${botId}/auth-attempts`);
+    assert.equal(JSON.stringify(log).includes('k-123'), false, 'the attempt log never has it');
     tracker.check();
   });
 

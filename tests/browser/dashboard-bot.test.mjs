@@ -24,8 +24,8 @@ describe('a bot’s knowledge base, answers and AI model', { skip: skipReason() 
     context = await f.browser.newContext({ viewport: { width: 1280, height: 900 } });
     page = await context.newPage();
     page.setDefaultTimeout(10_000);
-    // The browser logs the refused article form's 422 (on purpose) and the missing favicon.
-    tracker = trackPage(page).allow(/status of 422 .*\/knowledge/, /favicon\.ico/);
+    // The browser logs the refused article form's 422 (on purpose).
+    tracker = trackPage(page).allow(/status of 422 .*\/knowledge/);
     await signUpFirstUser(f, page, 'owner@acme.example', 'correct horse battery staple');
   });
   after(async () => {
@@ -162,6 +162,29 @@ describe('a bot’s knowledge base, answers and AI model', { skip: skipReason() 
     await page.setViewportSize({ width: 390, height: 844 });
     await screenshot(page, 'dashboard-knowledge-mobile', { fullPage: true });
     await page.setViewportSize({ width: 1280, height: 900 });
+    tracker.check();
+  });
+
+  test('deleting an article asks first; declined, nothing is deleted', async () => {
+    const articles = async () => (await f.server.admin('GET', `/bots/${bot.id}/articles`)).items.map((a) => a.title);
+    await page.goto(`${f.server.url}/bots/${bot.id}/knowledge`);
+    await page.getByRole('link', { name: 'Refunds' }).click();
+    const answers = [];
+    const answer = (d) => {
+      answers.push(d.message());
+      (answers.length === 1 ? d.dismiss() : d.accept()).catch(() => {});
+    };
+    // Before the tracker's own listener, which dismisses and records every dialog.
+    page.prependListener('dialog', answer);
+    await page.getByRole('button', { name: 'Delete article' }).click();
+    assert.match(answers[0] ?? '', /Delete this article\?/);
+    assert.ok((await articles()).includes('Refunds'), 'declined: the article stays');
+    await page.getByRole('button', { name: 'Delete article' }).click();
+    await page.getByRole('heading', { name: 'Articles' }).waitFor();
+    page.off('dialog', answer);
+    tracker.dialogs.length = 0;
+    assert.equal(answers.length, 2);
+    assert.deepEqual(await articles(), ['Shipping times']);
     tracker.check();
   });
 });

@@ -40,12 +40,34 @@ describe('dashboard sign-in', { skip: skipReason() }, () => {
     assert.match(await page.locator('main').innerText(), /No bots yet/);
     assert.match(await page.locator('header').innerText(), new RegExp(EMAIL));
 
-    // The link is spent.
+    // The link is spent, and the page says why: there is an account now.
     const again = await context.newPage();
     const res = await again.goto(link);
     assert.equal(res.status(), 410);
-    await again.getByRole('heading', { name: 'This setup link cannot be used' }).waitFor();
+    await again.getByRole('heading', { name: 'An account already exists' }).waitFor();
+    assert.doesNotMatch(await again.locator('main').innerText(), /already used/);
+    await screenshot(again, 'dashboard-setup-account-exists');
+    await again.getByRole('link', { name: 'Sign in' }).click();
+    await again.waitForURL(/\/(login|bots)/);
     await again.close();
+  });
+
+  test('the dashboard has an icon, and no other site can frame it', async () => {
+    await page.goto(`${f.server.url}/bots`);
+    const icon = await page.locator('link[rel=icon]').getAttribute('href');
+    const res = await context.request.get(new URL(icon, f.server.url).href);
+    assert.equal(res.status(), 200);
+    assert.equal(res.headers()['content-type'], 'image/svg+xml');
+    assert.equal((await context.request.get(`${f.server.url}/favicon.ico`)).status(), 200);
+
+    // Clickjacking: another site puts the sign-in page in a frame; the browser refuses.
+    const framer = await context.newPage();
+    await framer.goto(f.host.page(`<!doctype html><iframe src="${f.server.url}/login" width="600" height="400"></iframe>`));
+    await framer.waitForLoadState('load');
+    const frame = framer.frames().find((fr) => fr !== framer.mainFrame());
+    const framed = await frame.evaluate(() => document.querySelector('input[name=password]') !== null).catch(() => false);
+    assert.equal(framed, false, 'the sign-in form does not load inside another site');
+    await framer.close();
   });
 
   test('a bot is created from the dashboard', async () => {

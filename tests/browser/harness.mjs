@@ -7,6 +7,7 @@
 
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { afterEach } from 'node:test';
 
 import { chromium } from 'playwright-core';
 
@@ -71,9 +72,68 @@ export const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
+/**
+ * The browser. Every context it makes (`browser.newContext()`, and so `browser.newPage()`)
+ * reports Content-Security-Policy violations of its pages; see `failOnCspViolations`.
+ */
 export async function launchBrowser() {
-  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 30_000 });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 30_000 });
+  const newContext = browser.newContext.bind(browser);
+  browser.newContext = async (options) => {
+    const context = await newContext(options);
+    await watchCsp(context);
+    return context;
+  };
+  return browser;
 }
+
+// ---------------------------------------------------------------------------------------
+// Content-Security-Policy: the dashboard's pages are served with a strict policy (no
+// inline script or style). A violation means something on a page silently does not work,
+// so every test fails on one, whether or not it tracks its pages' console.
+
+/** Violations reported since the last test ended, by any page of any context. */
+const cspViolations = [];
+const watchedContexts = new Set();
+
+async function watchCsp(context) {
+  watchedContexts.add(context);
+  context.on('close', () => watchedContexts.delete(context));
+  await context.exposeBinding('__conciergeCspViolation', (_source, v) => cspViolations.push(v));
+  // Runs before any script of every document, and is not subject to the page's policy.
+  await context.addInitScript(() => {
+    document.addEventListener(
+      'securitypolicyviolation',
+      (e) =>
+        window.__conciergeCspViolation({
+          page: e.documentURI,
+          directive: e.effectiveDirective,
+          blocked: e.blockedURI,
+          at: `${e.sourceFile || e.documentURI}:${e.lineNumber}`,
+          sample: e.sample,
+        }),
+      true,
+    );
+  });
+}
+
+/**
+ * Fails the test that just ended if a page reported a CSP violation (during the test, or in
+ * a `before` hook since the previous test). Violation events are queued tasks: each open
+ * page gets one turn of its event loop first, so the last action's report is not missed.
+ */
+export async function failOnCspViolations() {
+  const pages = [...watchedContexts].flatMap((c) => c.pages());
+  await Promise.all(pages.map((p) => p.evaluate(() => new Promise((r) => setTimeout(r, 0))).catch(() => {})));
+  const found = cspViolations.splice(0);
+  if (found.length) {
+    const lines = found.map((v) => `${v.directive} blocked ${v.blocked} at ${v.at}${v.sample ? ` (${v.sample})` : ''}`);
+    throw new Error(`Content-Security-Policy violations:\n  ${lines.join('\n  ')}`);
+  }
+}
+
+// At the top level of every test file that imports the harness: after each of its tests.
+afterEach(failOnCspViolations);
 
 /**
  * Records uncaught exceptions and console errors/warnings of a page. `check()` asserts

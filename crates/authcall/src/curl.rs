@@ -3,9 +3,9 @@
 use crate::trace::CallTrace;
 
 impl CallTrace {
-    /// The signed request as a POSIX shell command. Static header values stay masked, so
-    /// the developer puts their own key back in; the signature is only valid for the
-    /// Standard Webhooks tolerance (five minutes after `webhook-timestamp`).
+    /// The signed request as a POSIX shell command. Static header values stay masked (the
+    /// dashboard puts the real ones in only when the admin asks); the signature is only
+    /// valid for the Standard Webhooks tolerance (five minutes after `webhook-timestamp`).
     pub fn curl_command(&self) -> String {
         let request = &self.request;
         // A bare method reads as the curl commands developers know; anything else is quoted.

@@ -1,5 +1,6 @@
-// The bot pages' script: copy buttons, and on the Custom Authentication page the settings
-// form (saved through the JSON admin API), the signing secret and the testing panel.
+// The bot pages' script: copy buttons, confirmations before deleting, and on the Custom
+// Authentication page the settings form (saved through the JSON admin API), the signing
+// secret and the testing panel.
 // Plain JavaScript, no dependency. Data from the server or the customer's API is only ever
 // inserted with textContent, never as HTML.
 (() => {
@@ -84,6 +85,15 @@
     button._reset = setTimeout(() => {
       button.textContent = label;
     }, 2000);
+  });
+
+  // -------------------------------------------------------------------------------------
+  // <form data-confirm="Question?"> asks before it is sent (the page's CSP allows no inline
+  // onsubmit handler).
+
+  document.addEventListener('submit', (event) => {
+    const asking = event.target.closest('form[data-confirm]');
+    if (asking && !window.confirm(asking.dataset.confirm)) event.preventDefault();
   });
 
   const form = $('#ca-form');
@@ -371,28 +381,80 @@
       response.append(el('p', { className: 'hint' }, 'No response was received.'));
     }
     parts.push(response);
-    if (dto.curl) {
-      const pre = el('pre', { id: 'test-curl' }, dto.curl);
-      const copy = el('button', { type: 'button' }, 'Copy');
-      copy.dataset.copy = 'test-curl';
-      parts.push(
-        el(
-          'section',
-          {},
-          el('div', { className: 'snippet-head' }, el('h3', {}, 'Replay with curl'), copy),
-          el(
-            'p',
-            { className: 'hint' },
-            'The signed request, valid for five minutes.',
-            dto.request?.headers?.some((h) => h.value === '********')
-              ? ' Static header values are masked: put yours in before running it.'
-              : null,
-          ),
-          pre,
-        ),
-      );
-    }
+    if (dto.curl) parts.push(replay(dto));
     result.replaceChildren(...parts);
+  }
+
+  const MASK = '********';
+  /** A word for a POSIX shell, quoted as the server quotes the curl command's words. */
+  const shellWord = (word) => `'${word.replaceAll("'", "'\\''")}'`;
+
+  /**
+   * "Replay with curl": the command as the server wrote it, static header values masked.
+   * "Show header values" asks the server for the real ones (a CSRF-checked call) and puts
+   * them in, so the copied command runs as is; they live in this section only, never in
+   * the page's markup or the attempt log.
+   */
+  function replay(dto) {
+    const pre = el('pre', { id: 'test-curl' }, dto.curl);
+    const copy = el('button', { type: 'button' }, 'Copy');
+    copy.dataset.copy = 'test-curl';
+    const masked = (dto.request?.headers ?? []).filter((h) => h.value === MASK).map((h) => h.name);
+    const head = el('div', { className: 'snippet-head' }, el('h3', {}, 'Replay with curl'));
+    const hint = el('p', { className: 'hint' }, 'The signed request, valid for five minutes.');
+    const status = el('span', { className: 'status' });
+    status.setAttribute('role', 'status');
+    if (masked.length) {
+      const MASKED = ' Static header values are masked; show them to copy a command that runs as is.';
+      const SHOWN = ' It holds your static header values now: keep it to yourself.';
+      const note = el('span', {}, MASKED);
+      hint.append(note);
+      const show = el('button', { type: 'button' }, 'Show header values');
+      show.setAttribute('aria-pressed', 'false');
+      show.setAttribute('aria-controls', 'test-curl');
+      let revealed = null;
+      show.addEventListener('click', async () => {
+        status.classList.remove('bad');
+        status.textContent = '';
+        if (show.getAttribute('aria-pressed') === 'true') {
+          pre.textContent = dto.curl;
+          note.textContent = MASKED;
+          show.setAttribute('aria-pressed', 'false');
+          show.textContent = 'Show header values';
+          return;
+        }
+        if (revealed === null) {
+          show.disabled = true;
+          try {
+            const r = await api('POST', `${base}/headers/reveal`);
+            if (!r.ok) throw new Error(problem(r));
+            // Header names are case-insensitive; the trace has them as sent, in lower case.
+            const values = new Map(r.json.headers.map((h) => [h.name.toLowerCase(), h.value]));
+            let curl = dto.curl;
+            for (const name of masked) {
+              const value = values.get(name.toLowerCase());
+              // A function, so that `$&` in a value is not a replacement pattern.
+              if (value !== undefined) curl = curl.replace(shellWord(`${name}: ${MASK}`), () => shellWord(`${name}: ${value}`));
+            }
+            revealed = curl;
+          } catch (e) {
+            status.classList.add('bad');
+            status.textContent = `The values could not be shown: ${e.message || 'the server could not be reached.'}`;
+            return;
+          } finally {
+            show.disabled = false;
+          }
+        }
+        pre.textContent = revealed;
+        note.textContent = SHOWN;
+        show.setAttribute('aria-pressed', 'true');
+        show.textContent = 'Hide header values';
+      });
+      head.append(el('span', { className: 'snippet-actions' }, show, copy));
+    } else {
+      head.append(copy);
+    }
+    return el('section', {}, head, hint, status, pre);
   }
 
   $('#test-form').addEventListener('submit', async (event) => {

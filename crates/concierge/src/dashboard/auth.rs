@@ -13,9 +13,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{message, render};
-use crate::http::extract::{login_cookie, Client, LOGIN_COOKIE};
+use crate::http::extract::{login_cookie, served_over_https, Client, LOGIN_COOKIE};
 use crate::http::responses::{FormErrors, SignInRequired};
-use crate::service::{csrf_matches, csrf_token, Error, Services};
+use crate::service::{csrf_matches, csrf_token, Error, Services, SetupLink};
 
 pub const TEMPLATES: &[(&str, &str)] = &[
     ("login.html", include_str!("../../templates/login.html")),
@@ -96,12 +96,6 @@ fn safe_next(next: Option<&str>) -> String {
         Some(n) if n.starts_with('/') && !n.starts_with("//") && plain(n) => n.to_owned(),
         _ => "/bots".to_owned(),
     }
-}
-
-/// Whether the browser reached us over https. Concierge itself serves plain http, so this
-/// is only known from a proxy the operator trusts (`--trust-proxy-headers`).
-pub(super) fn served_over_https(s: &Services, headers: &HeaderMap) -> bool {
-    s.config.trust_proxy_headers && headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()) == Some("https")
 }
 
 fn login_cookie_header(s: &Services, headers: &HeaderMap, token: &str) -> HeaderValue {
@@ -226,12 +220,23 @@ pub struct SetupQuery {
 /// The first-run page that creates the first account (its link is printed by `serve`).
 #[utoipa::path(get, path = "/setup", tag = "dashboard", params(SetupQuery),
     responses((status = 200, description = "Setup form", content_type = "text/html"),
-        (status = 410, description = "No token, or the link was used or expired", content_type = "text/html")))]
+        (status = 410, description = "An account already exists, or the link is missing, invalid or expired", content_type = "text/html")))]
 pub async fn setup_page(State(s): State<Services>, Query(q): Query<SetupQuery>) -> Response {
     let token = q.token.unwrap_or_default();
-    let valid = !token.is_empty() && s.setup_link_valid(&token).await.unwrap_or(false);
-    let status = if valid { StatusCode::OK } else { StatusCode::GONE };
-    render(status, "setup.html", context! { valid, token, email => "", name => "" })
+    match s.setup_link(&token).await {
+        Ok(SetupLink::Usable) => {
+            render(StatusCode::OK, "setup.html", context! { valid => true, token, email => "", name => "" })
+        }
+        Ok(SetupLink::AccountExists) => setup_refused("account_exists"),
+        Ok(SetupLink::Invalid) => setup_refused("setup_link_invalid"),
+        Err(e) => crate::http::error::ApiError::from(e).into_response(),
+    }
+}
+
+/// Why a setup link no longer works, truthfully: `concierge user create` kills the link
+/// that `serve` printed without anyone having used it.
+fn setup_refused(code: &str) -> Response {
+    render(StatusCode::GONE, "setup.html", context! { valid => false, account_exists => code == "account_exists" })
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -264,7 +269,7 @@ pub async fn setup(State(s): State<Services>, headers: HeaderMap, Form(form): Fo
                 context! { valid => true, token => form.token, email => form.email, name => form.name, errors },
             )
         }
-        Err(Error::BadRequest { .. }) => render(StatusCode::GONE, "setup.html", context! { valid => false }),
+        Err(Error::BadRequest { code, .. }) => setup_refused(code),
         Err(Error::Conflict(_)) => render(
             StatusCode::CONFLICT,
             "setup.html",

@@ -83,13 +83,37 @@ pub async fn stylesheet() -> Response {
         .into_response()
 }
 
+const FAVICON_SVG: &str = include_str!("../../assets/favicon.svg");
+/// The same icon drawn at 32 px, for clients that ask for `/favicon.ico` by habit.
+const FAVICON_ICO: &[u8] = include_bytes!("../../assets/favicon.ico");
+/// The icon changes about never; a day keeps it from being asked for on every page.
+const ICON_CACHE: &str = "public, max-age=86400";
+
+/// The dashboard's icon, as `base.html` links it.
+#[utoipa::path(get, path = "/assets/favicon.svg", tag = "dashboard",
+    responses((status = 200, description = "Icon", content_type = "image/svg+xml")))]
+pub async fn favicon_svg() -> Response {
+    ([(header::CONTENT_TYPE, "image/svg+xml"), (header::CACHE_CONTROL, ICON_CACHE)], FAVICON_SVG).into_response()
+}
+
+/// The icon where browsers and bookmark tools look without a link.
+#[utoipa::path(get, path = "/favicon.ico", tag = "dashboard",
+    responses((status = 200, description = "Icon", content_type = "image/x-icon")))]
+pub async fn favicon_ico() -> Response {
+    ([(header::CONTENT_TYPE, "image/x-icon"), (header::CACHE_CONTROL, ICON_CACHE)], FAVICON_ICO).into_response()
+}
+
+/// Every dashboard route, with the pages' security headers.
 pub fn routes() -> OpenApiRouter<Services> {
-    OpenApiRouter::new()
+    let routes = OpenApiRouter::new()
         .routes(routes!(stylesheet))
+        .routes(routes!(favicon_svg))
+        .routes(routes!(favicon_ico))
         .routes(routes!(pages::home))
         .merge(auth::routes())
         .merge(bots::routes())
         .merge(bot_detail::routes())
         .merge(records::routes())
-        .merge(inbox::routes())
+        .merge(inbox::routes());
+    crate::http::security::pages(routes)
 }

@@ -1,6 +1,6 @@
 //! Admin API: bots and their Custom Authentication settings.
 
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
 
 use super::dto::*;
 use super::error::ApiError;
@@ -107,6 +107,22 @@ pub async fn rotate_secret(
 ) -> ApiResult<Json<CustomAuthDto>> {
     s.bot_for(&who, &id).await?;
     Ok(Json((&s.rotate_secret(&id).await?).into()))
+}
+
+/// Read the static headers' values, which every other answer masks: for replaying a test
+/// call against an endpoint that checks its key. A POST, so that a signed-in browser must
+/// send its X-CSRF-Token; the answer is not stored by caches.
+#[utoipa::path(post, path = "/api/admin/v1/bots/{id}/custom-auth/headers/reveal", tag = "custom-auth",
+    security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = StaticHeadersDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn reveal_headers(
+    State(s): State<Services>,
+    Admin(who): Admin,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<([(header::HeaderName, &'static str); 1], Json<StaticHeadersDto>)> {
+    let headers = s.reveal_static_headers(&who, &id).await?;
+    let headers = headers.into_iter().map(|h| StaticHeaderDto { name: h.name, value: h.value }).collect();
+    Ok(([(header::CACHE_CONTROL, "no-store")], Json(StaticHeadersDto { headers })))
 }
 
 /// Send a test request to the Authentication URL and report everything, writing nothing

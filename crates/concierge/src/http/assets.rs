@@ -102,7 +102,6 @@ pub async fn widget_js(headers: HeaderMap) -> Response {
         return (StatusCode::NOT_MODIFIED, headers_of(common)).into_response();
     }
     common.push((header::CONTENT_TYPE, "text/javascript; charset=utf-8".to_owned()));
-    common.push((header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()));
     common.push((header::HeaderName::from_static("cross-origin-resource-policy"), "cross-origin".to_owned()));
     match encoding {
         Encoding::Identity => {}

@@ -29,6 +29,12 @@ pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
+/// Whether the browser reached us over https. Concierge itself serves plain http, so this
+/// is only known from a proxy the operator trusts (`--trust-proxy-headers`).
+pub fn served_over_https(s: &Services, headers: &axum::http::HeaderMap) -> bool {
+    s.config.trust_proxy_headers && headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()) == Some("https")
+}
+
 /// The name of the dashboard's sign-in cookie.
 pub const LOGIN_COOKIE: &str = "concierge_login";
 

@@ -13,6 +13,7 @@ pub mod error;
 pub mod extract;
 mod ops;
 pub(crate) mod responses;
+pub(crate) mod security;
 mod widget;
 mod ws;
 
@@ -85,7 +86,7 @@ impl Modify for BearerSchemes {
 pub fn router(services: Services) -> Router {
     let (router, _) = api().split_for_parts();
     let request_id = HeaderName::from_static("x-request-id");
-    router
+    let router = router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(CatchPanicLayer::custom(|_| {
@@ -104,8 +105,10 @@ pub fn router(services: Services) -> Router {
             let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
             tracing::info_span!("request", method = %req.method(), path, request_id = id)
         }))
-        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
-        .with_state(services)
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid));
+    // Outermost, so that answers made by the layers above (a CORS preflight, a panic) get
+    // them too.
+    security::every_response(router, services.clone()).with_state(services)
 }
 
 async fn not_found() -> axum::response::Response {
@@ -123,6 +126,7 @@ pub fn api() -> OpenApiRouter<Services> {
         .routes(routes!(admin_bots::get_bot, admin_bots::patch_bot))
         .routes(routes!(admin_bots::get_custom_auth, admin_bots::put_custom_auth))
         .routes(routes!(admin_bots::rotate_secret))
+        .routes(routes!(admin_bots::reveal_headers))
         .routes(routes!(admin_bots::test_custom_auth))
         .routes(routes!(admin_llm::get_llm, admin_llm::put_llm))
         .routes(routes!(admin_knowledge::create_article, admin_knowledge::list_articles))

@@ -7,7 +7,7 @@ use concierge_domain::{
 };
 use concierge_store::{CustomAuthRecord, SigningSecrets};
 
-use super::{now_ms, Error, Result, Services};
+use super::{now_ms, Error, Principal, Result, Services};
 
 /// Settings plus signing secrets of one bot.
 #[derive(Debug, Clone)]
@@ -130,6 +130,13 @@ impl Services {
         auth.settings = input.validate(&auth.settings, self.upstream_policy()).map_err(Error::Validation)?;
         self.save_bot_auth(&auth).await?;
         Ok(auth)
+    }
+
+    /// The static headers with their values, for an admin who asks to see them: replaying
+    /// a test call against an endpoint that checks its key needs the real key. Nothing of
+    /// it is logged or recorded.
+    pub async fn reveal_static_headers(&self, who: &Principal, bot_id: &str) -> Result<Vec<StaticHeader>> {
+        Ok(self.bot_auth_for(who, bot_id).await?.settings.headers)
     }
 
     /// A new signing secret; the old one keeps signing during the grace period so the

@@ -22,6 +22,32 @@ static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
     new_credentials("nobody@example.invalid", "not a real password").map(|(_, h)| h).unwrap_or_default()
 });
 
+/// What a setup link can do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetupLink {
+    /// It creates the first account.
+    Usable,
+    /// Someone can sign in already; no link works any more.
+    AccountExists,
+    /// Expired, or never issued, while no account exists.
+    Invalid,
+}
+
+impl SetupLink {
+    fn refusal(self) -> Error {
+        match self {
+            SetupLink::AccountExists => Error::BadRequest {
+                code: "account_exists",
+                message: "An account already exists: sign in instead.".into(),
+            },
+            SetupLink::Usable | SetupLink::Invalid => Error::BadRequest {
+                code: "setup_link_invalid",
+                message: "This setup link has expired or is not valid.".into(),
+            },
+        }
+    }
+}
+
 /// Derives the CSRF token of a sign-in: unforgeable without the cookie, nothing to store.
 pub fn csrf_token(login_token: &str) -> String {
     hash_token(&format!("csrf:{login_token}"))[..32].to_owned()
@@ -43,20 +69,23 @@ impl Services {
         Ok(Some(token))
     }
 
-    /// A setup link only ever creates the *first* account: once anyone exists (also
-    /// through `concierge user create`), every link is dead.
-    pub async fn setup_link_valid(&self, token: &str) -> Result<bool> {
-        Ok(!self.store.has_users().await? && self.store.setup_token_valid(&hash_token(token), now_ms()).await?)
+    /// Whether a setup link can create the first account. A link only ever creates the
+    /// *first* account: once anyone exists (also through `concierge user create`), every
+    /// link is dead. Claiming one revokes them all, so which link was used is not known.
+    pub async fn setup_link(&self, token: &str) -> Result<SetupLink> {
+        if self.store.has_users().await? {
+            return Ok(SetupLink::AccountExists);
+        }
+        let valid = !token.is_empty() && self.store.setup_token_valid(&hash_token(token), now_ms()).await?;
+        Ok(if valid { SetupLink::Usable } else { SetupLink::Invalid })
     }
 
     /// Creates the first user through a setup link and signs them in; the cookie token.
+    /// A dead link is refused with the reason's code: `account_exists` or `setup_link_invalid`.
     pub async fn complete_setup(&self, token: &str, email: &str, name: Option<&str>, password: &str) -> Result<String> {
-        let used = || Error::BadRequest {
-            code: "setup_link_invalid",
-            message: "This setup link was already used or has expired.".into(),
-        };
-        if self.store.has_users().await? {
-            return Err(used());
+        match self.setup_link(token).await? {
+            SetupLink::Usable => {}
+            dead => return Err(dead.refusal()),
         }
         let (email, hash) = new_credentials(email, password)?;
         let name = super::accounts::display_name(name)?;
@@ -68,8 +97,11 @@ impl Services {
             password_hash: &hash,
             now: now_ms(),
         };
-        let user = self.store.claim_setup(&hash_token(token), user).await?.ok_or_else(used)?;
-        self.new_login(&user).await
+        match self.store.claim_setup(&hash_token(token), user).await? {
+            Some(user) => self.new_login(&user).await,
+            // Expired meanwhile, or another link won a race and an account exists now.
+            None => Err(self.setup_link(token).await?.refusal()),
+        }
     }
 
     /// Signs in with email and password; the cookie token. Attempts are rate-limited per

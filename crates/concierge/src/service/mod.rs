@@ -40,7 +40,7 @@ pub use auth_flow::{AuthFailure, WidgetFields};
 pub use auth_settings::BotAuth;
 pub use auth_test::{AuthTestInput, AuthTestReport, ContactMatch};
 pub use bots::{bot_template, BotPatch};
-pub use dashboard_auth::{csrf_matches, csrf_token};
+pub use dashboard_auth::{csrf_matches, csrf_token, SetupLink};
 pub use decide::{Decision, HandoffReason, Reply};
 pub use error::{Error, Result};
 pub use inbox::Handler;

@@ -73,3 +73,63 @@ async fn the_test_explains_a_missing_identifier_and_other_failures() {
     let (status, e) = app.post(&format!("/bots/{bare}/custom-auth/test"), json!({"access_token": "x"})).await;
     assert_eq!((status, e["error"]["code"].as_str()), (400, Some("custom_auth_not_configured")));
 }
+
+/// A signed-in dashboard user's cookie and CSRF token.
+async fn sign_in(app: &TestApp, email: &str) -> (String, String) {
+    let http = reqwest::Client::builder().no_proxy().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let form = [("email", email), ("password", "a long password"), ("next", "/bots")];
+    let resp = http.post(app.url("/login")).form(&form).send().await.unwrap();
+    assert_eq!(resp.status(), 303);
+    let cookie = resp.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let csrf = concierge::service::csrf_token(cookie.split_once('=').unwrap().1);
+    (cookie, csrf)
+}
+
+/// The testing panel's curl masks static header values; replaying it against an endpoint
+/// that checks its key needs the real value, which the admin asks for explicitly.
+#[tokio::test]
+async fn static_header_values_are_revealed_only_when_asked_with_credentials_and_csrf() {
+    let Some(app) = TestApp::spawn(crate::utils::Backend::Sqlite).await else { return };
+    let store = app.services.store.as_ref();
+    concierge::service::create_user(store, "dev@example.com", None, "a long password", None).await.unwrap();
+    concierge::service::create_workspace(store, "Other").await.unwrap();
+    concierge::service::create_user(store, "else@other.example", None, "a long password", Some("Other")).await.unwrap();
+    let customer = Customer::with_users().await;
+    let headers = json!({"X-Api-Key": "k-live-777", "X-Tenant": "acme"});
+    let bot = app.bot_with_auth(&customer.url, json!({ "headers": headers })).await;
+    let (_, t) = app.post(&format!("/bots/{bot}/custom-auth/test"), json!({"access_token": "tok-alice"})).await;
+    assert!(t["curl"].as_str().unwrap().contains("'x-api-key: ********'"), "{t}");
+    assert!(!t.to_string().contains("k-live-777"), "the test's answer masks the value");
+
+    let reveal = format!("/api/admin/v1/bots/{bot}/custom-auth/headers/reveal");
+    let (me, csrf) = sign_in(&app, "dev@example.com").await;
+    let ask = |cookie: &str, csrf: Option<&str>| {
+        let mut req = app.http.post(app.url(&reveal)).header("cookie", cookie);
+        if let Some(csrf) = csrf {
+            req = req.header("x-csrf-token", csrf);
+        }
+        req.send()
+    };
+    assert_eq!(app.http.post(app.url(&reveal)).send().await.unwrap().status(), 401, "signed out");
+    let forged = ask(&me, None).await.unwrap();
+    assert_eq!(forged.status(), 403, "a cookie alone is not enough: another site could send it");
+    assert!(!forged.text().await.unwrap().contains("k-live-777"));
+    let (other, other_csrf) = sign_in(&app, "else@other.example").await;
+    assert_eq!(ask(&other, Some(&other_csrf)).await.unwrap().status(), 404, "another workspace's bot");
+
+    let shown = ask(&me, Some(&csrf)).await.unwrap();
+    assert_eq!(shown.status(), 200);
+    assert_eq!(shown.headers()["cache-control"], "no-store");
+    let shown: serde_json::Value = shown.json().await.unwrap();
+    assert_eq!(
+        shown,
+        json!({"headers": [{"name": "X-Api-Key", "value": "k-live-777"}, {"name": "X-Tenant", "value": "acme"}]})
+    );
+    let (status, by_token) = app.post(&format!("/bots/{bot}/custom-auth/headers/reveal"), json!({})).await;
+    assert_eq!((status, &by_token), (200, &shown), "automation with the admin token");
+
+    let attempts = app.attempts(&bot, "").await;
+    assert_eq!(attempts.len(), 1, "revealing is not an attempt");
+    assert!(!serde_json::to_string(&attempts).unwrap().contains("k-live-777"));
+    app.assert_not_stored("k-live-777").await;
+}

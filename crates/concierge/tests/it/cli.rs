@@ -129,6 +129,10 @@ async fn an_operator_sets_up_users_and_tokens_and_no_secret_reaches_disk_or_logs
     let test_url = format!("{url}/api/admin/v1/bots/{bot}/custom-auth/test");
     let test = send(Method::POST, test_url, Some(&token), json!({"access_token": "tok-carol"})).await;
     assert_eq!(test["ok"], true);
+    // Revealed on request (to replay the test's curl), and still nowhere in the logs.
+    let reveal_url = format!("{url}/api/admin/v1/bots/{bot}/custom-auth/headers/reveal");
+    let revealed = send(Method::POST, reveal_url, Some(&token), json!({})).await;
+    assert_eq!(revealed["headers"][0]["value"], "hdr-secret-value");
     let status = terminate(child);
     assert!(status.success(), "graceful shutdown exits 0: {status:?}");
 

@@ -2,6 +2,7 @@
 //! The bot pages that configure answers are in `bot_pages`.
 
 mod bot_pages;
+mod headers;
 
 use serde_json::{json, Value};
 
@@ -57,20 +58,51 @@ async fn the_setup_cookie_signs_into_the_json_api_with_csrf_on_writes() {
     assert_eq!(page.headers()["location"], "/login?next=%2Fbots");
 }
 
+/// The README's quick start runs `concierge user create` after `serve` printed its link:
+/// the link dies unused, and the page says why instead of claiming it "was already used".
 #[tokio::test]
-async fn a_setup_link_dies_once_any_account_exists() {
+async fn a_setup_link_dies_once_any_account_exists_and_the_page_says_so() {
     let Some(app) = TestApp::spawn(crate::utils::Backend::Sqlite).await else { return };
     let link = app.services.setup_link_if_needed().await.unwrap().expect("a link");
+    let http = no_redirects();
+    let unknown = http.get(app.url("/setup?token=setup_not-a-link")).send().await.unwrap();
+    assert_eq!(unknown.status(), 410);
+    let text = unknown.text().await.unwrap();
+    assert!(text.contains("It has expired or is not a valid link."), "{text}");
+    assert!(!text.contains("already used") && !text.contains("already exists"), "nobody used it: {text}");
+
     concierge::service::create_user(app.services.store.as_ref(), "cli@example.com", None, "a long password", None)
         .await
         .unwrap();
-    let http = no_redirects();
     let page = http.get(app.url(&format!("/setup?token={link}"))).send().await.unwrap();
     assert_eq!(page.status(), 410);
     let form = [("token", link.as_str()), ("email", "late@example.com"), ("password", "a long password")];
     let claimed = http.post(app.url("/setup")).form(&form).send().await.unwrap();
     assert_eq!(claimed.status(), 410);
+    for text in [page.text().await.unwrap(), claimed.text().await.unwrap()] {
+        assert!(text.contains("An account already exists"), "{text}");
+        assert!(text.contains(r#"<a href="/login">Sign in</a>"#), "a link to sign in: {text}");
+        assert!(!text.contains("already used"), "the link was never used: {text}");
+    }
     assert!(app.services.store.find_user_by_email("late@example.com").await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn the_dashboard_has_an_icon_that_browsers_may_cache() {
+    let Some(app) = TestApp::spawn(crate::utils::Backend::Sqlite).await else { return };
+    let login = app.http.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
+    assert!(login.contains(r#"<link rel="icon" href="/assets/favicon.svg" type="image/svg+xml">"#), "{login}");
+    for (path, kind, magic) in
+        [("/assets/favicon.svg", "image/svg+xml", &b"<svg"[..]), ("/favicon.ico", "image/x-icon", &[0, 0, 1, 0][..])]
+    {
+        let resp = app.http.get(app.url(path)).send().await.unwrap();
+        assert_eq!(resp.status(), 200, "{path}");
+        assert_eq!(resp.headers()["content-type"], kind);
+        let cache = resp.headers()["cache-control"].to_str().unwrap().to_owned();
+        assert!(cache.starts_with("public, max-age="), "{path}: {cache}");
+        let body = resp.bytes().await.unwrap();
+        assert!(body.starts_with(magic) && body.len() < 2048, "{path}: a small icon of that type");
+    }
 }
 
 #[tokio::test]

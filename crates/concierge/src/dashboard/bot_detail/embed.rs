@@ -10,7 +10,7 @@ use minijinja::context;
 use super::super::bots::principal;
 use super::super::{render, SignedIn};
 use super::{bot_and_auth, failure, page_context};
-use crate::dashboard::auth::served_over_https;
+use crate::http::extract::served_over_https;
 use crate::http::responses::SignInRequired;
 use crate::service::Services;
 

@@ -276,6 +276,18 @@ pub struct ContactMatchDto {
     pub contact_id: Option<String>,
 }
 
+/// The static headers with their real values. Not `Debug`, so it cannot end up in a log.
+#[derive(Serialize, ToSchema)]
+pub struct StaticHeadersDto {
+    pub headers: Vec<StaticHeaderDto>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct StaticHeaderDto {
+    pub name: String,
+    pub value: String,
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct AuthTestDto {
     pub ok: bool,
