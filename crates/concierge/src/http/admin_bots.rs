@@ -114,7 +114,7 @@ pub async fn rotate_secret(
 /// send its X-CSRF-Token; the answer is not stored by caches.
 #[utoipa::path(post, path = "/api/admin/v1/bots/{id}/custom-auth/headers/reveal", tag = "custom-auth",
     security(("bearer" = [])), params(("id" = String, Path)),
-    responses((status = 200, body = StaticHeadersDto), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = StaticHeadersDto), AdminErrors, LookupErrors))]
 pub async fn reveal_headers(
     State(s): State<Services>,
     Admin(who): Admin,
