@@ -36,11 +36,20 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             app::serve(services, listener, app::shutdown_signal()).await
         }
         Command::User(UserCommand::Create { email, name, password, workspace }) => {
-            let store = app::open_store(&config::load_storage(cli.config.as_deref(), &cli.storage)?).await?;
+            let storage = config::load_storage(cli.config.as_deref(), &cli.storage)?;
+            let store = app::open_store(&storage).await?;
+            let first = !store.has_users().await?;
             let user = service::create_user(store.as_ref(), &email, name.as_deref(), &password, workspace.as_deref())
                 .await
                 .map_err(describe)?;
             println!("Created user {} ({}) in workspace {}", user.email, user.id, user.workspace_id);
+            if first {
+                println!(
+                    "This is the first account, so the setup link that `serve` printed no longer works: \
+                     sign in on the dashboard with this email and password (data in {}).",
+                    std::path::absolute(&storage.data_dir).unwrap_or_else(|_| storage.data_dir.clone()).display()
+                );
+            }
             Ok(())
         }
         Command::Token(TokenCommand::Create { email, name }) => {

@@ -14,6 +14,9 @@ use super::knowledge::Knowledge;
 /// How many articles are ranked, shown in a preview, and given to a language model.
 pub const PASSAGES: usize = 3;
 const THANKS: &str = "You're welcome! Anything else I can help with?";
+/// The answer to a hello. Not the bot's greeting: the widget shows that above the
+/// conversation already, and hearing it again word for word reads like a machine.
+const HELLO: &str = "Hello{% if contact.name %}, {{ contact.name }}{% endif %}! What can I do for you?";
 
 /// Why a conversation is handed to the team.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,7 +127,7 @@ pub fn decide(bot: &Bot, knowledge: &Knowledge, contact: Option<&ContactFacts>, 
         return Decision { reply, rule: rule_name, hits: Vec::new() };
     }
     let small_talk = match kind {
-        Intent::Greeting => render(&bot.greeting, contact),
+        Intent::Greeting => render(HELLO, contact),
         Intent::Thanks => Some(THANKS.to_owned()),
         _ => None,
     };

@@ -88,6 +88,9 @@ async fn an_operator_sets_up_users_and_tokens_and_no_secret_reaches_disk_or_logs
     let made =
         concierge(&data, &["user", "create", "--email", "Ops@Example.com", "--password", "correct horse battery"]);
     assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let said = String::from_utf8_lossy(&made.stdout);
+    assert!(said.contains("the setup link that `serve` printed no longer works"), "{said}");
+    assert!(said.contains(&data.display().to_string()), "it names the data directory it wrote to: {said}");
     let again =
         concierge(&data, &["user", "create", "--email", "ops@example.com", "--password", "correct horse battery"]);
     assert!(!again.status.success());
@@ -102,6 +105,10 @@ async fn an_operator_sets_up_users_and_tokens_and_no_secret_reaches_disk_or_logs
         &data,
         &["user", "create", "--email", "c@example.com", "--password", "long enough pw", "--workspace", "Nope"],
     );
+    let second =
+        concierge(&data, &["user", "create", "--email", "second@example.com", "--password", "correct horse battery"]);
+    assert!(second.status.success(), "{}", String::from_utf8_lossy(&second.stderr));
+    assert!(!String::from_utf8_lossy(&second.stdout).contains("setup link"), "only the first account says so");
     assert!(String::from_utf8_lossy(&elsewhere.stderr).contains("no such workspace"));
     let token = concierge(&data, &["token", "create", "--email", "ops@example.com"]);
     assert!(token.status.success(), "{}", String::from_utf8_lossy(&token.stderr));

@@ -47,6 +47,19 @@ both_backends!(
     super::knowledge_base_answers_and_hands_off_when_unsure
 );
 
+async fn hello_is_answered_not_echoed_with_the_greeting(app: TestApp) {
+    let customer = Customer::with_users().await;
+    let bot = bot_with_articles(&app, Some(&customer.url)).await;
+    let (token, s) = session(&app, json!({"bot_id": bot, "access_token": "tok-alice"})).await;
+    let hello = ask(&app, &token, "hello").await;
+    assert_ne!(hello["text"], s["greeting"], "the greeting is on screen already");
+    assert_eq!(hello["text"], "Hello, Alice Liddell! What can I do for you?");
+    let (token, _) = session(&app, json!({"bot_id": bot})).await;
+    assert_eq!(ask(&app, &token, "Hi there!").await["text"], "Hello! What can I do for you?");
+    assert_eq!(handled_by(&app, &token).await["handled_by"], "bot", "small talk is no reason for a person");
+}
+both_backends!(hello_is_answered_not_echoed_with_the_greeting, super::hello_is_answered_not_echoed_with_the_greeting);
+
 async fn answers_are_personal_from_verified_data_only(app: TestApp) {
     let customer = Customer::with_users().await;
     let bot = bot_with_articles(&app, Some(&customer.url)).await;
