@@ -1,7 +1,7 @@
 use concierge_domain::AuthErrorCode;
 use url::Url;
 
-use crate::support::{client, error_of, Call, Server};
+use crate::support::{client, error_of, skip_requested, Call, Server, SKIP_IPV6};
 
 /// Every way of writing "this machine" that the guard must see through.
 const LOOPBACK_SPELLINGS: [&str; 5] = ["127.0.0.1", "localhost", "[::1]", "127.1", "[::ffff:127.0.0.1]"];
@@ -45,12 +45,16 @@ async fn the_operator_switch_lets_loopback_through() {
 #[tokio::test]
 async fn ipv6_loopback_is_refused_and_then_allowed() {
     let url_for = |port: u16| Url::parse(&format!("http://[::1]:{port}/ok")).expect("a URL");
-    let Ok(server) = Server::start_on("[::1]:0").await else {
-        // Without IPv6 there is nothing to reach, but the guard must still refuse the URL.
-        let trace = Call::default().to(&client(false), &url_for(9)).await;
-        assert_eq!(error_of(&trace).0, AuthErrorCode::AuthUrlBlocked);
-        eprintln!("skipped the allowed leg: cannot bind [::1]");
-        return;
+    let server = match Server::start_on("[::1]:0").await {
+        Ok(server) => server,
+        Err(e) if skip_requested(SKIP_IPV6) => {
+            // Without IPv6 there is nothing to reach, but the guard must still refuse the URL.
+            let trace = Call::default().to(&client(false), &url_for(9)).await;
+            assert_eq!(error_of(&trace).0, AuthErrorCode::AuthUrlBlocked);
+            eprintln!("skipped the allowed leg: cannot bind [::1] ({e}) and {SKIP_IPV6} is set");
+            return;
+        }
+        Err(e) => panic!("cannot bind [::1] ({e}): this test needs IPv6 loopback; {SKIP_IPV6}=1 skips its allowed leg"),
     };
     let url = url_for(server.addr.port());
     let trace = Call::default().to(&client(false), &url).await;

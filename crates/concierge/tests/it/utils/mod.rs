@@ -77,8 +77,8 @@ impl TestApp {
         Self::spawn_with(backend, test_args()).await
     }
 
-    /// `None` only when PostgreSQL is missing outside CI (the harness says so); with
-    /// CI=true a missing PostgreSQL fails the test.
+    /// `None` only when `CONCIERGE_TEST_SKIP_POSTGRES=1` skips the PostgreSQL tests (the
+    /// harness says so); otherwise a missing PostgreSQL fails the test.
     pub async fn spawn_with(backend: Backend, args: ServeArgs) -> Option<TestApp> {
         let data_dir = std::env::temp_dir().join(format!("concierge-it-{}", uuid::Uuid::now_v7().simple()));
         let postgres = match backend {
