@@ -13,6 +13,7 @@ use serde_json::{Map, Value};
 use url::Url;
 
 use crate::guard::{self, LookupFailed, Refusal};
+use crate::lookup::Lookup;
 use crate::outbound::guarded_http_client;
 use crate::response::{announced_too_large, read_capped, MAX_RESPONSE_BYTES};
 use crate::signing::{self, HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP};
@@ -26,6 +27,8 @@ pub struct ClientConfig {
     /// link-local addresses. Metadata and unroutable addresses stay refused.
     pub allow_private: bool,
     pub user_agent: String,
+    /// Where host names are looked up; the guard judges what it finds.
+    pub lookup: Lookup,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -74,7 +77,7 @@ impl AuthClient {
     pub fn new(config: ClientConfig) -> Result<Self, BuildError> {
         let user_agent =
             HeaderValue::from_str(&config.user_agent).map_err(|_| BuildError::UserAgent(config.user_agent.clone()))?;
-        let http = guarded_http_client(config.allow_private, &config.user_agent)?;
+        let http = guarded_http_client(config.allow_private, &config.user_agent, config.lookup)?;
         Ok(Self { http, allow_private: config.allow_private, user_agent })
     }
 

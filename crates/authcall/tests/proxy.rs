@@ -1,7 +1,7 @@
 //! A test binary of its own: it changes the process environment, which must not race with
 //! other tests reading it.
 
-use concierge_authcall::{AuthClient, CallRequest, ClientConfig};
+use concierge_authcall::{AuthClient, CallRequest, ClientConfig, Lookup};
 use concierge_domain::IdentifyMethod;
 use serde_json::{json, Map, Value};
 use std::time::Duration;
@@ -24,7 +24,8 @@ async fn a_proxy_in_the_environment_is_ignored() {
     std::env::remove_var("NO_PROXY");
     std::env::remove_var("no_proxy");
 
-    let client = AuthClient::new(ClientConfig { allow_private: true, user_agent: "t".into() }).expect("a client");
+    let config = ClientConfig { allow_private: true, user_agent: "t".into(), lookup: Lookup::localhost_only() };
+    let client = AuthClient::new(config).expect("a client");
     let url = url::Url::parse(&format!("http://{addr}/auth")).expect("a URL");
     let body: Map<String, Value> = json!({"access_token": "t"}).as_object().cloned().unwrap_or_default();
     let trace = client

@@ -1,3 +1,6 @@
+use std::net::IpAddr;
+
+use concierge_authcall::{check_literal_address, AuthClient, ClientConfig, Lookup};
 use concierge_domain::AuthErrorCode;
 use url::Url;
 
@@ -43,6 +46,23 @@ async fn the_operator_switch_lets_loopback_through() {
 }
 
 #[tokio::test]
+async fn names_are_looked_up_where_the_client_was_told() {
+    let server = Server::start().await;
+    let loopback = [IpAddr::from([127, 0, 0, 1])];
+    let client = |allow_private| {
+        let lookup = Lookup::fixed([("auth.customer.test", &loopback[..])]);
+        AuthClient::new(ClientConfig { allow_private, user_agent: "t".into(), lookup }).expect("a client")
+    };
+    let url = server.url_via("auth.customer.test", "/ok");
+    let refused = Call::default().to(&client(false), &url).await;
+    let (_, message) = error_of(&refused);
+    assert!(message.starts_with("auth.customer.test resolves only to a loopback address (127.0.0.1)"), "{message}");
+    let trace = Call::default().to(&client(true), &url).await;
+    assert!(trace.outcome.is_ok(), "{trace:?}");
+    assert_eq!(server.received().len(), 1);
+}
+
+#[tokio::test]
 async fn ipv6_loopback_is_refused_and_then_allowed() {
     let url_for = |port: u16| Url::parse(&format!("http://[::1]:{port}/ok")).expect("a URL");
     let server = match Server::start_on("[::1]:0").await {
@@ -64,15 +84,14 @@ async fn ipv6_loopback_is_refused_and_then_allowed() {
     assert!(trace.outcome.is_ok(), "{trace:?}");
 }
 
-#[tokio::test]
-async fn metadata_and_unroutable_addresses_stay_refused_whatever_the_operator_allows() {
-    let open = client(true);
+/// Judged without calling: were the guard to regress, a call would leave the machine, so
+/// addresses beyond loopback are only ever classified, never called, in tests.
+#[test]
+fn metadata_and_unroutable_addresses_stay_refused_whatever_the_operator_allows() {
     for url in ["http://169.254.169.254/latest/meta-data/", "http://[fd00:ec2::254]/", "http://0.0.0.0:9/"] {
         let url = Url::parse(url).expect("a URL");
-        let trace = Call::default().to(&open, &url).await;
-        let (error, message) = error_of(&trace);
-        assert_eq!(error, AuthErrorCode::AuthUrlBlocked, "{url}: {message}");
-        assert!(message.ends_with("Concierge never calls such addresses."), "{url}: {message}");
+        let reason = check_literal_address(&url, true).expect_err("refused");
+        assert!(reason.ends_with("Concierge never calls such addresses."), "{url}: {reason}");
     }
 }
 

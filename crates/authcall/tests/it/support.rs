@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
-use concierge_authcall::{AuthClient, CallRequest, CallTrace, ClientConfig};
+use concierge_authcall::{AuthClient, CallRequest, CallTrace, ClientConfig, Lookup};
 use concierge_domain::{AuthErrorCode, IdentifyMethod, SigningSecret, StaticHeader};
 use serde_json::{json, Map, Value};
 use standardwebhooks::Webhook;
@@ -187,8 +187,11 @@ pub fn skip_requested(name: &str) -> bool {
     std::env::var(name).is_ok_and(|v| v == "1" || v == "true")
 }
 
+/// A client whose names resolve from an in-process table: `localhost` is loopback, every
+/// other name fails, and no DNS query leaves the machine.
 pub fn client(allow_private: bool) -> AuthClient {
-    AuthClient::new(ClientConfig { allow_private, user_agent: USER_AGENT.to_owned() }).expect("a client")
+    let config = ClientConfig { allow_private, user_agent: USER_AGENT.to_owned(), lookup: Lookup::localhost_only() };
+    AuthClient::new(config).expect("a client")
 }
 
 /// The owned parts of a [`CallRequest`], with the defaults most tests want.

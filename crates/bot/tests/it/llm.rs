@@ -1,6 +1,6 @@
 use std::time::{Duration, Instant};
 
-use concierge_authcall::guarded_http_client;
+use concierge_authcall::{guarded_http_client, Lookup};
 use concierge_bot::{ChatMessage, LlmClient, LlmError, MAX_ANSWER_CHARS};
 use futures::StreamExt;
 use serde_json::json;
@@ -8,7 +8,9 @@ use serde_json::json;
 use crate::support::{Server, CHUNK_GAP};
 
 fn client(allow_private: bool) -> LlmClient {
-    LlmClient::new(guarded_http_client(allow_private, "Concierge-Test/1.0").expect("a client"), allow_private)
+    // Names resolve from an in-process table (localhost only): no DNS query leaves the machine.
+    let http = guarded_http_client(allow_private, "Concierge-Test/1.0", Lookup::localhost_only()).expect("a client");
+    LlmClient::new(http, allow_private)
 }
 
 fn messages() -> Vec<ChatMessage> {

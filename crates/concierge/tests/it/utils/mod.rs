@@ -9,6 +9,7 @@ use std::path::PathBuf;
 
 use concierge::cli::{ServeArgs, StorageArgs};
 use concierge::service::Services;
+use concierge_authcall::Lookup;
 use concierge_store::testing::TempPostgres;
 use serde_json::{json, Value};
 use tokio::sync::oneshot;
@@ -105,7 +106,9 @@ impl TestApp {
     async fn start(backend: Backend, storage: StorageArgs, args: ServeArgs) -> TestApp {
         let data_dir = storage.data_dir.clone().expect("data dir");
         let config = concierge::config::load(None, &storage, &args).expect("test config is valid");
-        let services = concierge::app::services(config).await.expect("services start");
+        // Outbound names resolve from an in-process table (localhost only): tests send no
+        // DNS query.
+        let services = concierge::app::services_with(config, Lookup::localhost_only()).await.expect("services start");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let (tx, rx) = oneshot::channel::<()>();
