@@ -78,7 +78,8 @@ async fn header_values_are_write_only_and_reach_the_customer(app: TestApp) {
     // Sending the settings back as read keeps the stored value.
     let (status, _) = app.put(&path, s.clone()).await;
     assert_eq!(status, 200);
-    app.start_session(json!({"bot_id": bot, "access_token": "tok-alice"})).await;
+    let (_, s) = app.start_session(json!({"bot_id": bot, "access_token": "tok-alice"})).await;
+    assert_eq!(s["authenticated"], true, "{s}");
     assert_eq!(customer.received()[0].headers["x-api-key"], "key-123-secret");
     app.assert_not_stored("key-123-secret").await;
 }
@@ -95,7 +96,8 @@ async fn a_rotated_secret_and_the_previous_one_both_sign_during_the_grace_period
     assert_eq!(status, 200, "{after}");
     assert_ne!(after["signing_secret"], before["signing_secret"]);
     assert!(after["previous_secret_expires_at"].is_string());
-    app.start_session(json!({"bot_id": bot, "access_token": "tok-alice"})).await;
+    let (_, s) = app.start_session(json!({"bot_id": bot, "access_token": "tok-alice"})).await;
+    assert_eq!(s["authenticated"], true, "{s}");
     let r = &customer.received()[0];
     assert_eq!(r.headers["webhook-signature"].to_str().unwrap().split(' ').count(), 2);
     for secret in [&before["signing_secret"], &after["signing_secret"]] {

@@ -45,13 +45,16 @@ async fn a_node_customer_verifies_our_signature_with_the_stock_library() {
     assert_eq!(s["contact"]["name"], "Alice");
 
     // After a rotation the old secret keeps signing, so the customer (still on it) accepts.
-    app.post(&format!("/bots/{bot}/custom-auth/rotate-secret"), json!({})).await;
+    let (status, rotated) = app.post(&format!("/bots/{bot}/custom-auth/rotate-secret"), json!({})).await;
+    assert_eq!(status, 200, "{rotated}");
+    assert_ne!(rotated["signing_secret"], settings["signing_secret"], "the rotation made a new secret");
     let (_, s) = app.start_session(json!({"bot_id": bot, "access_token": "tok-alice"})).await;
     assert_eq!(s["authenticated"], true, "{s}");
 
     // A request signed with a secret the customer does not know is refused.
     let other = app.bot().await;
-    app.put(&format!("/bots/{other}/custom-auth"), json!({"enabled": true, "url": url})).await;
+    let (status, saved) = app.put(&format!("/bots/{other}/custom-auth"), json!({"enabled": true, "url": url})).await;
+    assert_eq!(status, 200, "{saved}");
     let (_, s) = app.start_session(json!({"bot_id": other, "access_token": "tok-alice"})).await;
     assert_eq!(s["auth_error"]["code"], "invalid_token", "{s}");
     node.kill().await.ok();

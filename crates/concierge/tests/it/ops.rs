@@ -134,8 +134,10 @@ async fn health_readiness_and_metrics() {
     assert_eq!(get("/readyz").await.unwrap().text().await.unwrap(), "ready");
     let customer = Customer::with_users().await;
     let bot = app.bot_with_auth(&customer.url, json!({})).await;
-    app.start_session(json!({"bot_id": bot, "access_token": "tok-alice"})).await;
-    app.start_session(json!({"bot_id": bot, "access_token": "bad"})).await;
+    let (_, ok) = app.start_session(json!({"bot_id": bot, "access_token": "tok-alice"})).await;
+    assert_eq!(ok["authenticated"], true, "{ok}");
+    let (_, refused) = app.start_session(json!({"bot_id": bot, "access_token": "bad"})).await;
+    assert_eq!(refused["auth_error"]["code"], "invalid_token", "{refused}");
     let metrics = get("/metrics").await.unwrap().text().await.unwrap();
     for needle in [
         "concierge_auth_calls_total{outcome=\"ok\"}",

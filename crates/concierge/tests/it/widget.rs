@@ -112,7 +112,9 @@ async fn sockets_refuse_bad_hellos_expired_sessions_and_foreign_origins() {
     assert_eq!(next(&mut socket).await["code"], "invalid_frame");
 
     let bot = app.bot().await;
-    app.put(&format!("/bots/{bot}/custom-auth"), json!({"allowed_origins": ["https://shop.example"]})).await;
+    let (status, saved) =
+        app.put(&format!("/bots/{bot}/custom-auth"), json!({"allowed_origins": ["https://shop.example"]})).await;
+    assert_eq!(status, 200, "{saved}");
     let start = app
         .http
         .post(app.url("/api/widget/v1/sessions"))
@@ -210,11 +212,13 @@ async fn appearance_is_editable_and_public(app: TestApp) {
         .await;
     assert_eq!(status, 200, "{b}");
     assert_eq!((b["name"].as_str(), b["color"].as_str()), (Some("Support"), Some("#00aa77")));
-    app.put(
-        &format!("/bots/{bot}/custom-auth"),
-        json!({"enabled": true, "url": "http://127.0.0.1:9/auth", "on_failure": "block"}),
-    )
-    .await;
+    let (status, saved) = app
+        .put(
+            &format!("/bots/{bot}/custom-auth"),
+            json!({"enabled": true, "url": "http://127.0.0.1:9/auth", "on_failure": "block"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{saved}");
     let after = public(&app).await;
     assert_eq!(
         (after["greeting"].as_str(), after["signin_text"].as_str()),
