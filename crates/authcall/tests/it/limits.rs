@@ -4,29 +4,28 @@ use concierge_authcall::MAX_RESPONSE_BYTES;
 use concierge_domain::AuthErrorCode;
 use url::Url;
 
-use crate::support::{client, error_of, Call, Server};
+use crate::support::{client, ends, error_of, Call, Server};
 
 fn quick() -> Call {
     Call { timeout: Duration::from_millis(200), ..Call::default() }
 }
 
+/// The server never answers, so only the call's own timeout can end it.
 #[tokio::test]
 async fn a_slow_answer_times_out() {
     let server = Server::start().await;
-    let trace = quick().to(&client(true), &server.url("/slow")).await;
+    let trace = ends(quick().to(&client(true), &server.url("/slow"))).await;
     let (error, message) = error_of(&trace);
     assert_eq!(error, AuthErrorCode::AuthTimeout);
     assert_eq!(message, "The Authentication URL did not answer within 200 ms.");
-    assert!(trace.duration < Duration::from_secs(1), "{:?}", trace.duration);
     assert!(trace.response.is_none());
 }
 
 #[tokio::test]
 async fn the_timeout_covers_the_body() {
     let server = Server::start().await;
-    let trace = quick().to(&client(true), &server.url("/slow-body")).await;
+    let trace = ends(quick().to(&client(true), &server.url("/slow-body"))).await;
     assert_eq!(error_of(&trace).0, AuthErrorCode::AuthTimeout);
-    assert!(trace.duration < Duration::from_secs(1), "{:?}", trace.duration);
     // The head had arrived: the trace still shows it.
     assert_eq!(trace.response.as_ref().map(|r| r.status), Some(200));
 }

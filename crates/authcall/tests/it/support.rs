@@ -12,6 +12,7 @@ use axum::routing::post;
 use axum::Router;
 use concierge_authcall::{AuthClient, CallRequest, CallTrace, ClientConfig, Lookup};
 use concierge_domain::{AuthErrorCode, IdentifyMethod, SigningSecret, StaticHeader};
+use futures::StreamExt;
 use serde_json::{json, Map, Value};
 use standardwebhooks::Webhook;
 use url::Url;
@@ -121,25 +122,16 @@ async fn redirect() -> Response {
     (StatusCode::FOUND, [("location", "https://elsewhere.example/auth")]).into_response()
 }
 
+/// Never answers: only the caller's timeout can end the call.
 async fn slow() -> Response {
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    json_response(StatusCode::OK, GOOD_ANSWER)
+    std::future::pending().await
 }
 
-/// Sends the status and the first bytes at once, then stalls: the timeout must cover the
-/// body too, not only the headers.
+/// Sends the status and the first bytes at once, then stalls for good: the timeout must
+/// cover the body too, not only the headers.
 async fn slow_body() -> Response {
-    let chunks = futures::stream::unfold(0, |step| async move {
-        match step {
-            0 => Some((Ok::<_, std::io::Error>(Bytes::from_static(b"{\"data\":")), 1)),
-            1 => {
-                tokio::time::sleep(Duration::from_secs(3)).await;
-                Some((Ok(Bytes::from_static(b"{\"id\":\"1\"}}")), 2))
-            }
-            _ => None,
-        }
-    });
-    (StatusCode::OK, Body::from_stream(chunks)).into_response()
+    let first = futures::stream::once(async { Ok::<_, std::io::Error>(Bytes::from_static(b"{\"data\":")) });
+    (StatusCode::OK, Body::from_stream(first.chain(futures::stream::pending()))).into_response()
 }
 
 async fn answer(Path(name): Path<String>) -> Response {
@@ -233,6 +225,12 @@ impl Call {
 
 pub fn secret(s: &str) -> SigningSecret {
     SigningSecret::parse(s).expect("a valid secret")
+}
+
+/// `future`, which must end by itself: the bound is generous, so that a slow machine never
+/// fails a test, and only a call that would never end does.
+pub async fn ends<F: std::future::Future>(future: F) -> F::Output {
+    tokio::time::timeout(Duration::from_secs(30), future).await.expect("ended within 30 s")
 }
 
 /// The error of a failed call, with the whole trace in the panic message otherwise.

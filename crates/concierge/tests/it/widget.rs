@@ -1,15 +1,13 @@
 //! The server side of the widget: the script, the bot's appearance, and the realtime
 //! socket of docs/widget-protocol.md.
 
-use std::time::Duration;
-
 use futures::{SinkExt, StreamExt};
 use reqwest::Method;
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message as Frame;
 
 use crate::both_backends;
-use crate::utils::{Customer, TestApp};
+use crate::utils::{Customer, TestApp, DEADLINE};
 
 pub type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
@@ -30,7 +28,7 @@ async fn connect_ready(app: &TestApp, token: &str, after: i64) -> (Socket, Value
 /// The next JSON frame, skipping pings.
 pub async fn next(socket: &mut Socket) -> Value {
     loop {
-        let frame = tokio::time::timeout(Duration::from_secs(5), socket.next()).await.expect("a frame within 5 s");
+        let frame = tokio::time::timeout(DEADLINE, socket.next()).await.expect("a frame in time");
         match frame.expect("open").expect("frame") {
             Frame::Text(t) => return serde_json::from_str(&t).unwrap(),
             Frame::Close(c) => return json!({"type": "closed", "code": c.map(|c| u16::from(c.code))}),

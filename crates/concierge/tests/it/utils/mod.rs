@@ -4,8 +4,10 @@
 pub mod customer;
 pub mod model;
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use concierge::cli::{ServeArgs, StorageArgs};
 use concierge::service::Services;
@@ -59,6 +61,26 @@ pub struct TestApp {
     postgres: Option<TempPostgres>,
     owns_storage: bool,
 }
+
+/// Polls `check` until it gives a value. The bound (30 s) is generous: a slow machine never
+/// fails a test, only a condition that never comes does.
+pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{what}: not within {DEADLINE:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// How long a test waits for something that must happen.
+pub const DEADLINE: Duration = Duration::from_secs(30);
 
 pub fn test_args() -> ServeArgs {
     ServeArgs {
@@ -122,7 +144,8 @@ impl TestApp {
         });
         TestApp {
             addr,
-            http: reqwest::Client::builder().no_proxy().build().expect("client"),
+            // A request that never ends fails its test instead of hanging it.
+            http: reqwest::Client::builder().no_proxy().timeout(DEADLINE).build().expect("client"),
             services,
             backend,
             data_dir,
