@@ -27,14 +27,16 @@ async fn connect_ready(app: &TestApp, token: &str, after: i64) -> (Socket, Value
 
 /// The next JSON frame, skipping pings.
 pub async fn next(socket: &mut Socket) -> Value {
-    loop {
-        let frame = tokio::time::timeout(DEADLINE, socket.next()).await.expect("a frame in time");
-        match frame.expect("open").expect("frame") {
-            Frame::Text(t) => return serde_json::from_str(&t).unwrap(),
-            Frame::Close(c) => return json!({"type": "closed", "code": c.map(|c| u16::from(c.code))}),
-            _ => {}
+    let frame = async {
+        loop {
+            match socket.next().await.expect("open").expect("frame") {
+                Frame::Text(t) => return serde_json::from_str(&t).unwrap(),
+                Frame::Close(c) => return json!({"type": "closed", "code": c.map(|c| u16::from(c.code))}),
+                _ => {}
+            }
         }
-    }
+    };
+    tokio::time::timeout(DEADLINE, frame).await.expect("a frame in time")
 }
 
 /// The next `message` frame, skipping typing indicators, streaming pieces and changes of

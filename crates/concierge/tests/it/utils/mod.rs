@@ -225,6 +225,14 @@ impl TestApp {
         body["items"].as_array().expect("items").clone()
     }
 
+    /// Waits until the bot is done with `n` visitor messages on this server, whatever it did
+    /// with them: everything it would have said about them has been said.
+    pub async fn bot_done_with(&self, n: u64) {
+        let mut turns = self.services.bot_turns();
+        let done = tokio::time::timeout(DEADLINE, turns.wait_for(|turns| *turns >= n)).await;
+        assert!(done.is_ok_and(|r| r.is_ok()), "the bot was not done with {n} visitor messages in time");
+    }
+
     pub async fn attempts(&self, bot: &str, query: &str) -> Vec<Value> {
         let (status, body) = self.get(&format!("/bots/{bot}/auth-attempts{query}")).await;
         assert_eq!(status, 200, "{body}");
