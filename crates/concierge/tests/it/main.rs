@@ -10,6 +10,7 @@ mod dashboard;
 mod errors;
 mod inbox;
 mod independent;
+mod limits;
 mod ops;
 mod sessions;
 mod utils;

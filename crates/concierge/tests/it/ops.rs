@@ -2,6 +2,7 @@
 
 use serde_json::{json, Value};
 
+use crate::both_backends;
 use crate::utils::{Customer, TestApp};
 
 /// Every endpoint the server answers. A new endpoint goes here, and the test below makes
@@ -181,9 +182,7 @@ async fn the_attempt_log_filters_and_pages() {
     assert_eq!(status, 400);
 }
 
-#[tokio::test]
-async fn retention_removes_old_attempts() {
-    let Some(app) = TestApp::spawn(crate::utils::Backend::Sqlite).await else { return };
+async fn retention_removes_old_attempts(app: TestApp) {
     let bot = app.bot().await;
     let store = app.services.store.clone();
     let old = concierge::service::now_ms() - 31 * 24 * 3600 * 1000;
@@ -208,6 +207,7 @@ async fn retention_removes_old_attempts() {
     assert_eq!(left.len(), 1, "the default retention is 30 days");
     assert_eq!(left[0]["outcome"], "ok");
 }
+both_backends!(retention_removes_old_attempts, super::retention_removes_old_attempts);
 
 #[tokio::test]
 async fn behind_a_trusted_proxy_the_client_ip_is_the_one_the_proxy_appended() {

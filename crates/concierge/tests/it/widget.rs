@@ -98,9 +98,7 @@ async fn realtime_both_ways_with_resume(app: TestApp) {
 }
 both_backends!(realtime_both_ways_with_resume, super::realtime_both_ways_with_resume);
 
-#[tokio::test]
-async fn sockets_refuse_bad_hellos_expired_sessions_and_foreign_origins() {
-    let Some(app) = TestApp::spawn(crate::utils::Backend::Sqlite).await else { return };
+async fn sockets_refuse_bad_hellos_expired_sessions_and_foreign_origins(app: TestApp) {
     let url = format!("ws://{}/api/widget/v1/ws", app.addr);
     let (mut socket, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
     socket.send(Frame::text(r#"{"type":"hello","token":"cst_nope"}"#)).await.unwrap();
@@ -140,6 +138,10 @@ async fn sockets_refuse_bad_hellos_expired_sessions_and_foreign_origins() {
         .unwrap();
     assert_eq!(polled.status(), 403);
 }
+both_backends!(
+    sockets_refuse_bad_hellos_expired_sessions_and_foreign_origins,
+    super::sockets_refuse_bad_hellos_expired_sessions_and_foreign_origins
+);
 
 #[tokio::test]
 async fn a_socket_cannot_write_after_its_session_ended() {

@@ -61,15 +61,7 @@ async fn the_model_answer_streams_to_the_widget(app: TestApp) {
     assert!(prompt.trim_end().ends_with("How do I reset my password?"), "{prompt}");
 
     // The key is sealed at rest.
-    if let crate::utils::Backend::Sqlite = app.backend {
-        for file in ["concierge.db", "concierge.db-wal"] {
-            let bytes = std::fs::read(app.data_dir.join(file)).unwrap_or_default();
-            assert!(
-                !String::from_utf8_lossy(&bytes).contains("sk-test-secret-4242"),
-                "{file} holds the key in plain text"
-            );
-        }
-    }
+    app.assert_not_stored("sk-test-secret-4242").await;
     let (_, llm) = app.get(&format!("/bots/{bot}/llm")).await;
     assert_eq!((llm["api_key_set"].as_bool(), llm.get("api_key")), (Some(true), None));
 

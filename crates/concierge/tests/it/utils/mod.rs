@@ -27,21 +27,25 @@ pub enum Backend {
 }
 
 /// Runs one async test body on each backend: `both_backends!(name, body_fn)` defines
-/// `name::sqlite` and `name::postgres`.
+/// `name::sqlite` and `name::postgres`; `both_backends!(name, body_fn, args_fn)` starts
+/// their servers with `args_fn()` instead of [`test_args`].
 #[macro_export]
 macro_rules! both_backends {
     ($name:ident, $body:path) => {
+        $crate::both_backends!($name, $body, $crate::utils::test_args);
+    };
+    ($name:ident, $body:path, $args:path) => {
         mod $name {
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn sqlite() {
-                if let Some(app) = $crate::utils::TestApp::spawn($crate::utils::Backend::Sqlite).await {
+                if let Some(app) = $crate::utils::TestApp::spawn_with($crate::utils::Backend::Sqlite, $args()).await {
                     $body(app).await;
                 }
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn postgres() {
-                if let Some(app) = $crate::utils::TestApp::spawn($crate::utils::Backend::Postgres).await {
+                if let Some(app) = $crate::utils::TestApp::spawn_with($crate::utils::Backend::Postgres, $args()).await {
                     $body(app).await;
                 }
             }
