@@ -4,7 +4,7 @@ use concierge_authcall::MAX_RESPONSE_BYTES;
 use concierge_domain::AuthErrorCode;
 use url::Url;
 
-use crate::support::{client, ends, error_of, Call, Server};
+use crate::support::{client, ends, error_of, raw_server, Call, Hangup, Server};
 
 fn quick() -> Call {
     Call { timeout: Duration::from_millis(200), ..Call::default() }
@@ -42,6 +42,39 @@ async fn a_closed_port_is_unreachable() {
     assert_eq!(error, AuthErrorCode::AuthUnreachable);
     assert!(message.contains(&format!("127.0.0.1:{port}")), "{message}");
     assert!(trace.response.is_none());
+}
+
+#[tokio::test]
+async fn a_connection_reset_before_the_answer_is_unreachable() {
+    let url = raw_server(Hangup::Reset).await;
+    let trace = ends(Call::default().to(&client(true), &url)).await;
+    let (error, message) = error_of(&trace);
+    assert_eq!(error, AuthErrorCode::AuthUnreachable, "{message}");
+    assert!(message.starts_with("The Authentication URL closed the connection without an answer ("), "{message}");
+    assert!(message.contains("reset"), "{message}");
+    assert!(trace.response.is_none());
+}
+
+#[tokio::test]
+async fn a_connection_closed_without_an_answer_is_unreachable() {
+    let url = raw_server(Hangup::After(b"")).await;
+    let trace = ends(Call::default().to(&client(true), &url)).await;
+    let (error, message) = error_of(&trace);
+    assert_eq!(error, AuthErrorCode::AuthUnreachable, "{message}");
+    assert!(message.starts_with("The Authentication URL closed the connection without an answer ("), "{message}");
+}
+
+/// The head promises 100 bytes; the connection ends after 8 of them.
+#[tokio::test]
+async fn an_answer_cut_off_mid_body_is_an_upstream_error() {
+    let head = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"data\":";
+    let url = raw_server(Hangup::After(head)).await;
+    let trace = ends(Call::default().to(&client(true), &url)).await;
+    let (error, message) = error_of(&trace);
+    assert_eq!(error, AuthErrorCode::AuthUpstreamError, "{message}");
+    assert!(message.starts_with("The Authentication URL broke off its answer ("), "{message}");
+    let response = trace.response.as_ref().expect("the head arrived");
+    assert_eq!((response.status, response.body.as_str()), (200, "{\"data\":"));
 }
 
 #[tokio::test]
