@@ -49,9 +49,30 @@ const CASES: &[(&str, &str)] = &[
     ("huge", "auth_response_too_large"),
 ];
 
+/// The browser is told what it can act on (sign in; sign in again), never why the call
+/// failed: every other code gets one and the same sentence, and none carries the reason
+/// that the attempt log gives the developers. `shown` is (code, message) per failure.
+fn assert_generic(shown: &[(String, String)], attempts: &[Value]) {
+    let others: std::collections::HashSet<&str> = shown
+        .iter()
+        .filter(|(code, _)| !["token_required", "invalid_token"].contains(&code.as_str()))
+        .map(|(_, message)| message.as_str())
+        .collect();
+    assert_eq!(others.len(), 1, "one generic sentence for every other code: {shown:?}");
+    for (code, message) in shown {
+        assert!(!message.is_empty() && !message.contains("Authentication URL"), "{code}: {message}");
+        assert!(!message.chars().any(|c| c.is_ascii_digit()), "{code}: {message}");
+        for attempt in attempts {
+            let reason = attempt["reason"].as_str().unwrap_or_default();
+            assert!(reason.is_empty() || !message.contains(reason), "{code}: {message}");
+        }
+    }
+}
+
 async fn failures_continue_anonymously_by_default(app: TestApp) {
     let customer = misbehaving_customer().await;
     let bot = app.bot_with_auth(&customer.url, json!({"timeout_ms": 300})).await;
+    let mut shown = Vec::new();
     for (token, code) in CASES {
         let (status, s) = app.start_session(json!({"bot_id": bot, "access_token": token})).await;
         assert_eq!(status, 201, "{token}: {s}");
@@ -59,9 +80,11 @@ async fn failures_continue_anonymously_by_default(app: TestApp) {
         assert_eq!(s["auth_error"]["code"], *code, "{token}: {s}");
         assert!(s["session_token"].as_str().is_some(), "{token}: an anonymous session");
         assert_eq!(s["contact"], Value::Null);
+        shown.push((code.to_string(), s["auth_error"]["message"].as_str().unwrap().to_owned()));
     }
     let (_, s) = app.start_session(json!({"bot_id": bot})).await;
     assert_eq!(s["auth_error"]["code"], "token_required");
+    shown.push(("token_required".into(), s["auth_error"]["message"].as_str().unwrap().to_owned()));
     assert!(app.contacts(&bot).await.is_empty(), "no failure creates a contact");
 
     // Every call is in the attempt log with its reason; never the token.
@@ -80,6 +103,7 @@ async fn failures_continue_anonymously_by_default(app: TestApp) {
     assert_eq!(upstream["outcome"], "auth_upstream_error");
     let log = serde_json::to_string(&attempts).unwrap();
     assert!(!log.contains("wrong-types") && !log.contains("empty-id"), "tokens stay out of the log");
+    assert_generic(&shown, &attempts);
     app.assert_not_stored("wrong-types").await;
 }
 both_backends!(failures_continue_anonymously_by_default, super::failures_continue_anonymously_by_default);
@@ -87,13 +111,15 @@ both_backends!(failures_continue_anonymously_by_default, super::failures_continu
 async fn failures_block_the_chat_when_the_bot_says_so(app: TestApp) {
     let customer = misbehaving_customer().await;
     let bot = app.bot_with_auth(&customer.url, json!({"timeout_ms": 300, "on_failure": "block"})).await;
+    let mut shown = Vec::new();
     for (token, code) in CASES.iter().chain(&[("", "token_required")]) {
         let (status, s) = app.start_session(json!({"bot_id": bot, "access_token": token})).await;
         assert_eq!(status, 401, "{token}: {s}");
         assert_eq!(s["error"]["code"], *code, "{token}: {s}");
-        assert!(s["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
         assert!(s.get("session_token").is_none());
+        shown.push((code.to_string(), s["error"]["message"].as_str().unwrap().to_owned()));
     }
+    assert_generic(&shown, &app.attempts(&bot, "?limit=200").await);
     let (status, ok) = app.start_session(json!({"bot_id": bot, "access_token": "fine"})).await;
     assert_eq!((status, ok["authenticated"].as_bool()), (201, Some(true)));
 }

@@ -1,6 +1,7 @@
 //! The server side of the widget: the script, the bot's appearance, and the realtime
 //! socket of docs/widget-protocol.md.
 
+use axum::response::IntoResponse;
 use futures::{SinkExt, StreamExt};
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -142,6 +143,41 @@ both_backends!(
     sockets_refuse_bad_hellos_expired_sessions_and_foreign_origins,
     super::sockets_refuse_bad_hellos_expired_sessions_and_foreign_origins
 );
+
+/// The contact's metadata is context for the bot and the team, never for the page: not in
+/// the session's answer, its history, the socket's `ready` frame and backlog, or the polling
+/// answer.
+async fn metadata_never_reaches_the_widget(app: TestApp) {
+    const NOTE: &str = "churn-risk-7f3a";
+    let customer = Customer::start(|_| async {
+        let data = json!({"id": "u-9", "name": "Dana", "email": "dana@example.com", "metadata": {"note": NOTE}});
+        axum::Json(json!({ "data": data })).into_response()
+    })
+    .await;
+    let bot = app.bot_with_auth(&customer.url, json!({})).await;
+    let (status, first) = app.start_session(json!({"bot_id": bot, "access_token": "t"})).await;
+    assert_eq!((status, first["authenticated"].as_bool()), (201, Some(true)), "{first}");
+    let mut keys: Vec<&String> = first["contact"].as_object().unwrap().keys().collect();
+    keys.sort();
+    assert_eq!(keys, ["email", "external_id", "id", "name", "phone_number"], "{first}");
+    let token = first["session_token"].as_str().unwrap();
+    crate::inbox::send_as_visitor(&app, token, "Hello").await;
+    app.bot_done_with(1).await;
+
+    let (_, again) = app.start_session(json!({"bot_id": bot, "access_token": "t"})).await;
+    assert_eq!(again["conversation"]["messages"].as_array().unwrap().len(), 2, "with its history: {again}");
+    let (mut socket, ready) = connect_ready(&app, token, 0).await;
+    let backlog = [next(&mut socket).await, next(&mut socket).await];
+    let polled = app.http.get(app.url("/api/widget/v1/messages?after=0")).bearer_auth(token).send().await.unwrap();
+    let polled: Value = polled.json().await.unwrap();
+    assert_eq!(polled["items"].as_array().unwrap().len(), 2, "{polled}");
+    for shown in [&first, &again, &ready, &backlog[0], &backlog[1], &polled] {
+        let shown = shown.to_string();
+        assert!(!shown.contains(NOTE) && !shown.contains("metadata"), "the widget was shown metadata: {shown}");
+    }
+    assert_eq!(app.contacts(&bot).await[0]["metadata"]["note"], NOTE, "it is kept for the bot and the team");
+}
+both_backends!(metadata_never_reaches_the_widget, super::metadata_never_reaches_the_widget);
 
 #[tokio::test]
 async fn a_socket_cannot_write_after_its_session_ended() {
