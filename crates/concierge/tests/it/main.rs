@@ -12,6 +12,7 @@ mod inbox;
 mod independent;
 mod limits;
 mod ops;
+mod session_end;
 mod sessions;
 mod utils;
 mod widget;

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use concierge::cli::{ServeArgs, StorageArgs};
+use concierge::config::Config;
 use concierge::service::Services;
 use concierge_authcall::Lookup;
 use concierge_store::testing::TempPostgres;
@@ -114,7 +115,7 @@ impl TestApp {
         };
         let storage =
             StorageArgs { data_dir: Some(data_dir.clone()), database_url: postgres.as_ref().map(|p| p.url.clone()) };
-        let mut app = Self::start(backend, storage, args).await;
+        let mut app = Self::start(backend, storage, args, |_| {}).await;
         app.postgres = postgres;
         Some(app)
     }
@@ -122,16 +123,23 @@ impl TestApp {
     /// A second server on this one's database and secret key, e.g. another instance, or
     /// the same one restarted with other settings. It cleans up nothing.
     pub async fn sibling(&self, args: ServeArgs) -> TestApp {
+        self.sibling_tuned(args, |_| {}).await
+    }
+
+    /// [`TestApp::sibling`] with `tune` applied to its configuration: for what is fixed for
+    /// an operator but not for a test, such as the widget socket's timings.
+    pub async fn sibling_tuned(&self, args: ServeArgs, tune: impl FnOnce(&mut Config)) -> TestApp {
         let storage =
             StorageArgs { data_dir: self.storage.data_dir.clone(), database_url: self.storage.database_url.clone() };
-        let mut app = Self::start(self.backend, storage, args).await;
+        let mut app = Self::start(self.backend, storage, args, tune).await;
         app.owns_storage = false;
         app
     }
 
-    async fn start(backend: Backend, storage: StorageArgs, args: ServeArgs) -> TestApp {
+    async fn start(backend: Backend, storage: StorageArgs, args: ServeArgs, tune: impl FnOnce(&mut Config)) -> TestApp {
         let data_dir = storage.data_dir.clone().expect("data dir");
-        let config = concierge::config::load(None, &storage, &args).expect("test config is valid");
+        let mut config = concierge::config::load(None, &storage, &args).expect("test config is valid");
+        tune(&mut config);
         // Outbound names resolve from an in-process table (localhost only): tests send no
         // DNS query.
         let services = concierge::app::services_with(config, Lookup::localhost_only()).await.expect("services start");
