@@ -92,15 +92,26 @@ describe('the inbox', { skip: skipReason() }, () => {
     await screenshot(dashboard, 'dashboard-inbox-mobile', { fullPage: true });
     await dashboard.setViewportSize({ width: 1400, height: 900 });
 
-    // The visitor answers; the dashboard shows it live and the bot stays quiet.
+    // The visitor answers; the dashboard shows it live and the bot stays quiet: once the bot
+    // is done with both of the visitor's messages (its turn counter), nothing of it follows
+    // the visitor's, stored or shown.
     await w.input().fill('Thank you!');
     await w.input().press('Enter');
     await eventually(async () => assert.match(await dashboard.locator('#thread').innerText(), /Thank you!/), {
       message: 'the visitor message reached the dashboard',
     });
-    await new Promise((r) => setTimeout(r, 1200));
+    await eventually(async () => assert.ok((await f.server.metric('concierge_bot_turns_total')) >= 2), {
+      message: 'the bot is done with both visitor messages',
+    });
+    const [listed] = (await f.server.admin('GET', `/bots/${bot.id}/conversations`)).items;
+    const stored = (await f.server.admin('GET', `/conversations/${listed.conversation_id}/messages`)).items;
+    assert.deepEqual(
+      stored.slice(-2).map((m) => [m.author, m.text]),
+      [['agent', 'Hi Alice, Sam here. Your refund is on its way.'], ['visitor', 'Thank you!']],
+      'the bot stayed silent while Sam answers',
+    );
     const authors = await dashboard.locator('#thread .msg').evaluateAll((ms) => ms.map((m) => m.classList[1]));
-    assert.equal(authors.at(-1), 'visitor', 'the bot stayed silent while Sam answers');
+    assert.equal(authors.at(-1), 'visitor', 'the dashboard shows nothing of the bot either');
 
     // Resolved: the bot answers again. An urgent message goes straight back to the team,
     // with high priority, and the inbox shows it live.

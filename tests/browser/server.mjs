@@ -181,6 +181,18 @@ export class ConciergeServer {
     return (await this.admin('GET', `/bots/${id}/auth-attempts`)).items;
   }
 
+  /** The sum of every series of the Prometheus counter `name` on /metrics (0 if absent). */
+  async metric(name) {
+    const res = await fetch(`${this.url}/metrics`);
+    if (!res.ok) throw new Error(`GET /metrics → ${res.status}`);
+    let sum = 0;
+    for (const line of (await res.text()).split('\n')) {
+      const [series, value] = line.split(' ');
+      if (series === name || series?.startsWith(`${name}{`)) sum += Number(value);
+    }
+    return sum;
+  }
+
   // -- Widget API, as another device would use it ------------------------------------------
 
   async widgetSession(body) {

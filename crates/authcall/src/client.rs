@@ -14,6 +14,7 @@ use serde_json::{Map, Value};
 use url::Url;
 
 use crate::guard::{self, LookupFailed, Refusal};
+use crate::lookup::Lookup;
 use crate::outbound::guarded_http_client;
 use crate::response::{announced_too_large, read_capped, MAX_RESPONSE_BYTES};
 use crate::signing::{self, HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP};
@@ -28,6 +29,8 @@ pub struct ClientConfig {
     /// `--allow-http-upstreams`, applied to every call whatever the URL was saved under.
     pub policy: UpstreamPolicy,
     pub user_agent: String,
+    /// Where host names are looked up; the guard judges what it finds.
+    pub lookup: Lookup,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -76,7 +79,7 @@ impl AuthClient {
     pub fn new(config: ClientConfig) -> Result<Self, BuildError> {
         let user_agent =
             HeaderValue::from_str(&config.user_agent).map_err(|_| BuildError::UserAgent(config.user_agent.clone()))?;
-        let http = guarded_http_client(config.policy.allow_private, &config.user_agent)?;
+        let http = guarded_http_client(config.policy.allow_private, &config.user_agent, config.lookup)?;
         Ok(Self { http, policy: config.policy, user_agent })
     }
 

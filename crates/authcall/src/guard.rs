@@ -11,6 +11,8 @@ use concierge_domain::{classify, AddressClass};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use url::{Host, Url};
 
+use crate::lookup::Lookup;
+
 /// Why the guard refused to call a host: every address it stands for is one the operator
 /// does not allow.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,7 +62,7 @@ impl std::error::Error for Refusal {}
 pub(crate) struct LookupFailed {
     pub host: String,
     #[source]
-    pub source: io::Error,
+    pub source: Box<dyn std::error::Error + Send + Sync>,
 }
 
 /// Keeps the addresses that may be called, or says why none may.
@@ -86,27 +88,26 @@ pub(crate) fn check_literal(url: &Url, allow_private: bool) -> Result<(), Refusa
     judge(&ip.to_string(), true, &[ip], allow_private).map(drop)
 }
 
-/// The DNS resolver of the shared client: resolves with the system resolver and returns
-/// only the addresses the guard allows.
-#[derive(Debug, Clone, Copy)]
+/// The DNS resolver of the shared client: looks the name up with `lookup` and returns only
+/// the addresses the guard allows.
+#[derive(Debug, Clone)]
 pub(crate) struct GuardedResolver {
     pub allow_private: bool,
+    pub lookup: Lookup,
 }
 
 impl Resolve for GuardedResolver {
     fn resolve(&self, name: Name) -> Resolving {
         let allow_private = self.allow_private;
         let host = name.as_str().to_owned();
+        let looking_up = self.lookup.resolve(name);
         Box::pin(async move {
-            let found = tokio::net::lookup_host((host.as_str(), 0))
-                .await
-                .map(|found| found.map(|a| a.ip()).collect::<Vec<_>>());
-            let addrs = match found {
-                Ok(addrs) => addrs,
+            let addrs: Vec<IpAddr> = match looking_up.await {
+                Ok(found) => found.map(|a| a.ip()).collect(),
                 Err(source) => return Err(Box::new(LookupFailed { host, source }) as _),
             };
             if addrs.is_empty() {
-                let source = io::Error::new(io::ErrorKind::NotFound, "no address found");
+                let source = io::Error::new(io::ErrorKind::NotFound, "no address found").into();
                 return Err(Box::new(LookupFailed { host, source }) as _);
             }
             // `?` boxes the Refusal itself; boxing it first would hide it from a downcast.
@@ -125,9 +126,20 @@ mod tests {
         s.parse().expect("an IP address")
     }
 
+    /// The guard over a fixed, in-process table: no query leaves the machine, and no
+    /// address found is connected to.
     async fn guarded(host: &str, allow_private: bool) -> Result<Vec<IpAddr>, String> {
         let name: Name = host.parse().map_err(|_| "invalid name".to_owned())?;
-        let resolver = GuardedResolver { allow_private };
+        let loopback = [ip("127.0.0.1"), ip("::1")];
+        let mixed = [ip("10.0.0.1"), ip("93.184.215.14")];
+        let metadata = [ip("169.254.169.254")];
+        let lookup = Lookup::fixed([
+            ("localhost", &loopback[..]),
+            ("mixed.test", &mixed[..]),
+            ("metadata.test", &metadata[..]),
+            ("nothing.test", &[][..]),
+        ]);
+        let resolver = GuardedResolver { allow_private, lookup };
         match resolver.resolve(name).await {
             Ok(addrs) => Ok(addrs.map(|a| a.ip()).collect()),
             Err(e) => Err(e.to_string()),
@@ -135,21 +147,25 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn localhost_is_refused_after_resolution_unless_the_operator_allows_it() {
+    async fn a_name_is_refused_by_what_it_resolves_to_unless_the_operator_allows_it() {
         let err = guarded("localhost", false).await.expect_err("localhost is loopback");
-        assert!(
-            err.starts_with("localhost resolves only to a loopback address (")
-                && err.ends_with("the operator has not allowed private upstreams (--allow-private-upstreams)."),
-            "{err}"
+        assert_eq!(
+            err,
+            "localhost resolves only to a loopback address (127.0.0.1, ::1); \
+             the operator has not allowed private upstreams (--allow-private-upstreams)."
         );
-        let addrs = guarded("localhost", true).await.expect("allowed");
-        assert!(!addrs.is_empty() && addrs.iter().all(|a| a.is_loopback()), "{addrs:?}");
+        assert_eq!(guarded("localhost", true).await, Ok(vec![ip("127.0.0.1"), ip("::1")]));
+        assert_eq!(guarded("mixed.test", false).await, Ok(vec![ip("93.184.215.14")]));
+        let err = guarded("metadata.test", true).await.expect_err("metadata is never called");
+        assert!(err.ends_with("Concierge never calls such addresses."), "{err}");
     }
 
     #[tokio::test]
     async fn an_unknown_name_is_a_lookup_failure_not_a_refusal() {
         let err = guarded("no-such-host.invalid", true).await.expect_err("does not resolve");
-        assert!(err.starts_with("no-such-host.invalid could not be resolved ("), "{err}");
+        assert_eq!(err, "no-such-host.invalid could not be resolved (not in the test's table)");
+        let err = guarded("nothing.test", true).await.expect_err("no address");
+        assert_eq!(err, "nothing.test could not be resolved (no address found)");
     }
 
     #[test]

@@ -7,7 +7,8 @@
 //! what was sent, what came back, how long it took, and the outcome, either the verified
 //! profile or a [`CallError`] with a stable [`AuthErrorCode`](concierge_domain::AuthErrorCode).
 //!
-//! Module map: `guard` (which addresses may be called), `outbound` (the guarded HTTP client,
+//! Module map: `guard` (which addresses may be called), `lookup` (where names are looked up:
+//! the system's resolver, or a fixed table in tests), `outbound` (the guarded HTTP client,
 //! shared with the bot's language model calls), `signing` (Standard Webhooks headers),
 //! `client` (the call itself), `response` (reading an answer within the size cap), `trace`
 //! (the record of a call), `curl` (the call as a shell command).
@@ -15,6 +16,7 @@
 mod client;
 mod curl;
 mod guard;
+mod lookup;
 mod outbound;
 mod response;
 mod signing;
@@ -22,6 +24,7 @@ mod trace;
 
 pub use client::{AuthClient, BuildError, CallRequest, ClientConfig};
 pub use concierge_domain::UpstreamPolicy;
+pub use lookup::Lookup;
 pub use outbound::{blocked_reason, check_outbound_url, guarded_http_client};
 pub use response::MAX_RESPONSE_BYTES;
 pub use trace::{CallError, CallTrace, Header, ReceivedResponse, SentRequest, MASK};

@@ -12,11 +12,16 @@ use url::Url;
 
 use crate::client::{find, BuildError};
 use crate::guard::{self, GuardedResolver, Refusal};
+use crate::lookup::Lookup;
 
-/// A client that resolves names through the guard, follows no redirect and ignores proxies.
-/// Cheap to clone; clones share one connection pool. `allow_private` is the operator's
-/// `--allow-private-upstreams`.
-pub fn guarded_http_client(allow_private: bool, user_agent: &str) -> Result<reqwest::Client, BuildError> {
+/// A client that resolves names with `lookup` through the guard, follows no redirect and
+/// ignores proxies. Cheap to clone; clones share one connection pool. `allow_private` is
+/// the operator's `--allow-private-upstreams`.
+pub fn guarded_http_client(
+    allow_private: bool,
+    user_agent: &str,
+    lookup: Lookup,
+) -> Result<reqwest::Client, BuildError> {
     let user_agent = HeaderValue::from_str(user_agent).map_err(|_| BuildError::UserAgent(user_agent.to_owned()))?;
     let client = reqwest::Client::builder()
         // A redirect would lead the call to an address the guard never judged, and the
@@ -24,7 +29,7 @@ pub fn guarded_http_client(allow_private: bool, user_agent: &str) -> Result<reqw
         .redirect(redirect::Policy::none())
         // An HTTP_PROXY from the environment would connect on our behalf, past the guard.
         .no_proxy()
-        .dns_resolver(Arc::new(GuardedResolver { allow_private }))
+        .dns_resolver(Arc::new(GuardedResolver { allow_private, lookup }))
         .user_agent(user_agent)
         .build()?;
     Ok(client)

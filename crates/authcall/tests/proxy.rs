@@ -1,7 +1,7 @@
 //! A test binary of its own: it changes the process environment, which must not race with
 //! other tests reading it.
 
-use concierge_authcall::{AuthClient, CallRequest, ClientConfig, UpstreamPolicy};
+use concierge_authcall::{AuthClient, CallRequest, ClientConfig, Lookup, UpstreamPolicy};
 use concierge_domain::IdentifyMethod;
 use serde_json::{json, Map, Value};
 use std::time::Duration;
@@ -24,11 +24,9 @@ async fn a_proxy_in_the_environment_is_ignored() {
     std::env::remove_var("NO_PROXY");
     std::env::remove_var("no_proxy");
 
-    let client = AuthClient::new(ClientConfig {
-        policy: UpstreamPolicy { allow_private: true, allow_http: false },
-        user_agent: "t".into(),
-    })
-    .expect("a client");
+    let policy = UpstreamPolicy { allow_private: true, allow_http: false };
+    let config = ClientConfig { policy, user_agent: "t".into(), lookup: Lookup::localhost_only() };
+    let client = AuthClient::new(config).expect("a client");
     let url = url::Url::parse(&format!("http://{addr}/auth")).expect("a URL");
     let body: Map<String, Value> = json!({"access_token": "t"}).as_object().cloned().unwrap_or_default();
     let trace = client

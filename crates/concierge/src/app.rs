@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use concierge_authcall::{guarded_http_client, AuthClient, ClientConfig, UpstreamPolicy};
+use concierge_authcall::{guarded_http_client, AuthClient, ClientConfig, Lookup, UpstreamPolicy};
 use concierge_bot::LlmClient;
 use concierge_store::postgres::PostgresStore;
 use concierge_store::sqlite::SqliteStore;
@@ -35,6 +35,12 @@ pub async fn open_store(storage: &StorageConfig) -> anyhow::Result<Arc<dyn Store
 }
 
 pub async fn services(config: Config) -> anyhow::Result<Services> {
+    services_with(config, Lookup::system()).await
+}
+
+/// [`services`], with host names of outbound calls looked up by `lookup` (tests give a
+/// fixed table, so that no DNS query leaves the machine).
+pub async fn services_with(config: Config, lookup: Lookup) -> anyhow::Result<Services> {
     let store = open_store(&config.storage).await?;
     store.default_workspace().await.context("cannot create the default workspace")?;
     let sealer = Sealer::load(config.secret_key.as_deref(), &config.storage.data_dir)?;
@@ -43,12 +49,13 @@ pub async fn services(config: Config) -> anyhow::Result<Services> {
     let client = AuthClient::new(ClientConfig {
         policy,
         user_agent: format!("Concierge/{} (+custom-authentication)", env!("CARGO_PKG_VERSION")),
+        lookup: lookup.clone(),
     })
     .context("cannot build the HTTP client")?;
     // The bot's language model is called through the same address guard as customer APIs.
-    let llm_http =
-        guarded_http_client(config.allow_private_upstreams, &format!("Concierge/{}", env!("CARGO_PKG_VERSION")))
-            .context("cannot build the HTTP client")?;
+    let user_agent = format!("Concierge/{}", env!("CARGO_PKG_VERSION"));
+    let llm_http = guarded_http_client(config.allow_private_upstreams, &user_agent, lookup)
+        .context("cannot build the HTTP client")?;
     let llm = LlmClient::new(llm_http, policy);
     crate::http::metrics_handle();
     Ok(Services::new(store, Arc::new(config), sealer, client, llm))

@@ -76,7 +76,19 @@ pub struct Config {
     pub max_concurrent_calls_per_bot: u32,
     pub secret_rotation_grace: Duration,
     pub trust_proxy_headers: bool,
+    /// How long a widget socket may wait for its `hello` (docs/widget-protocol.md §3).
+    /// Not a setting: [`HELLO_WITHIN`]; tests shorten it.
+    pub socket_hello_within: Duration,
+    /// How often a widget socket is pinged and its session checked again, so a socket of an
+    /// ended session closes (4401) within this. Not a setting: [`SOCKET_CHECK_EVERY`]; tests
+    /// shorten it.
+    pub socket_check_every: Duration,
 }
+
+/// The widget protocol's promise: a socket that has not said `hello` within this is closed.
+pub const HELLO_WITHIN: Duration = Duration::from_secs(10);
+/// The widget protocol's promise: the interval of pings and session checks on a socket.
+pub const SOCKET_CHECK_EVERY: Duration = Duration::from_secs(20);
 
 impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -175,6 +187,8 @@ pub fn load(config_file: Option<&Path>, storage_args: &StorageArgs, args: &Serve
             args.secret_rotation_grace_secs.or(file.secret_rotation_grace_secs).unwrap_or(24 * 3600),
         ),
         trust_proxy_headers: args.trust_proxy_headers.or(file.trust_proxy_headers).unwrap_or(false),
+        socket_hello_within: HELLO_WITHIN,
+        socket_check_every: SOCKET_CHECK_EVERY,
     };
     Ok(config)
 }
@@ -202,6 +216,11 @@ mod tests {
         assert!(matches!(c.storage.database, Database::Sqlite(ref p) if p == Path::new("data/concierge.db")));
         assert!(!c.allow_private_upstreams);
         assert_eq!(c.attempt_retention, Duration::from_secs(30 * 24 * 3600));
+        // docs/widget-protocol.md: hello within 10 s; a logged-out socket closed within 20 s.
+        assert_eq!((c.socket_hello_within, c.socket_check_every), (Duration::from_secs(10), Duration::from_secs(20)));
+        // docs/custom-authentication.md: sessions last 7 days, the old secret signs 24 h more.
+        assert_eq!(c.session_ttl, Duration::from_secs(7 * 24 * 3600));
+        assert_eq!(c.secret_rotation_grace, Duration::from_secs(24 * 3600));
     }
 
     #[test]

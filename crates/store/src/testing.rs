@@ -11,6 +11,15 @@ use crate::SqliteStore;
 /// The server [`TempPostgres`] uses unless `CONCIERGE_TEST_POSTGRES_URL` names another.
 pub const DEFAULT_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
+/// Set to `1` to skip the PostgreSQL tests. Without it a missing server fails them, on a
+/// developer's machine as on CI: a test that did not run must not look like one that passed.
+pub const SKIP_POSTGRES: &str = "CONCIERGE_TEST_SKIP_POSTGRES";
+
+/// Whether the environment variable `name` asks for a skip (`1` or `true`).
+pub fn skip_requested(name: &str) -> bool {
+    std::env::var(name).is_ok_and(|v| v == "1" || v == "true")
+}
+
 /// A directory under the system's temporary directory, removed with everything in it when
 /// dropped.
 #[derive(Debug)]
@@ -60,15 +69,19 @@ pub struct TempPostgres {
 
 impl TempPostgres {
     /// Creates `concierge_test_<random hex>` on the server of `CONCIERGE_TEST_POSTGRES_URL`
-    /// (default [`DEFAULT_ADMIN_URL`]). `None` when the server is unreachable, so tests can
-    /// skip, except under `CI=true`, where that panics instead.
+    /// (default [`DEFAULT_ADMIN_URL`]). `None` only when [`SKIP_POSTGRES`] asks to skip;
+    /// an unreachable server panics.
     pub async fn create() -> Option<Self> {
+        if skip_requested(SKIP_POSTGRES) {
+            eprintln!("skipping a PostgreSQL test: {SKIP_POSTGRES} is set");
+            return None;
+        }
         let admin_url = std::env::var("CONCIERGE_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_ADMIN_URL.to_owned());
         let connecting = PgConnection::connect(&admin_url);
         let mut admin = match tokio::time::timeout(Duration::from_secs(10), connecting).await {
             Ok(Ok(admin)) => admin,
-            Ok(Err(err)) => return unreachable(&admin_url, &err.to_string()),
-            Err(_) => return unreachable(&admin_url, "no connection within 10 seconds"),
+            Ok(Err(err)) => missing_server(&admin_url, &err.to_string()),
+            Err(_) => missing_server(&admin_url, "no connection within 10 seconds"),
         };
 
         let name = format!("concierge_test_{}", random_hex());
@@ -105,13 +118,12 @@ impl Drop for TempPostgres {
     }
 }
 
-fn unreachable(admin_url: &str, reason: &str) -> Option<TempPostgres> {
-    let where_ = redact(admin_url);
-    if std::env::var("CI").is_ok_and(|ci| ci == "true") {
-        panic!("PostgreSQL is required when CI=true: cannot connect to {where_}: {reason}");
-    }
-    eprintln!("skipping a PostgreSQL test: cannot connect to {where_}: {reason}");
-    None
+fn missing_server(admin_url: &str, reason: &str) -> ! {
+    panic!(
+        "PostgreSQL is required: cannot connect to {}: {reason}. Start it, point \
+         CONCIERGE_TEST_POSTGRES_URL at a server, or set {SKIP_POSTGRES}=1 to skip these tests.",
+        redact(admin_url)
+    );
 }
 
 async fn drop_database(admin_url: &str, name: &str) {

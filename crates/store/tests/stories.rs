@@ -1,6 +1,6 @@
 //! The store's story suite: every story runs once on SQLite and once on PostgreSQL, each
-//! time on a fresh database. PostgreSQL stories are skipped when the server is unreachable,
-//! unless `CI=true`.
+//! time on a fresh database. A missing PostgreSQL server fails its stories, unless
+//! `CONCIERGE_TEST_SKIP_POSTGRES=1` asks to skip them.
 //!
 //! `cargo test -p concierge-store --features testing`
 

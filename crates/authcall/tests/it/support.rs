@@ -10,10 +10,12 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
-use concierge_authcall::{AuthClient, CallRequest, CallTrace, ClientConfig, UpstreamPolicy};
+use concierge_authcall::{AuthClient, CallRequest, CallTrace, ClientConfig, Lookup, UpstreamPolicy};
 use concierge_domain::{AuthErrorCode, IdentifyMethod, SigningSecret, StaticHeader};
+use futures::StreamExt;
 use serde_json::{json, Map, Value};
 use standardwebhooks::Webhook;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use url::Url;
 
 pub const CURRENT_SECRET: &str = "whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
@@ -121,25 +123,16 @@ async fn redirect() -> Response {
     (StatusCode::FOUND, [("location", "https://elsewhere.example/auth")]).into_response()
 }
 
+/// Never answers: only the caller's timeout can end the call.
 async fn slow() -> Response {
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    json_response(StatusCode::OK, GOOD_ANSWER)
+    std::future::pending().await
 }
 
-/// Sends the status and the first bytes at once, then stalls: the timeout must cover the
-/// body too, not only the headers.
+/// Sends the status and the first bytes at once, then stalls for good: the timeout must
+/// cover the body too, not only the headers.
 async fn slow_body() -> Response {
-    let chunks = futures::stream::unfold(0, |step| async move {
-        match step {
-            0 => Some((Ok::<_, std::io::Error>(Bytes::from_static(b"{\"data\":")), 1)),
-            1 => {
-                tokio::time::sleep(Duration::from_secs(3)).await;
-                Some((Ok(Bytes::from_static(b"{\"id\":\"1\"}}")), 2))
-            }
-            _ => None,
-        }
-    });
-    (StatusCode::OK, Body::from_stream(chunks)).into_response()
+    let first = futures::stream::once(async { Ok::<_, std::io::Error>(Bytes::from_static(b"{\"data\":")) });
+    (StatusCode::OK, Body::from_stream(first.chain(futures::stream::pending()))).into_response()
 }
 
 async fn answer(Path(name): Path<String>) -> Response {
@@ -178,14 +171,64 @@ async fn big_error() -> Response {
     (StatusCode::INTERNAL_SERVER_ERROR, vec![b'e'; ONE_MIB]).into_response()
 }
 
-/// A client for the address guard's tests: plain http is allowed to any host, so that the
-/// test servers (http on loopback) are judged by their address alone.
-pub fn client(allow_private: bool) -> AuthClient {
-    client_with(UpstreamPolicy { allow_private, allow_http: true })
+/// Set to `1` to skip what needs IPv6 loopback (`[::1]`) when the machine has none; without
+/// it, a missing `[::1]` fails the test, as a test that did not run must not pass.
+pub const SKIP_IPV6: &str = "CONCIERGE_TEST_SKIP_IPV6";
+
+/// Whether the environment variable `name` asks for a skip (`1` or `true`).
+pub fn skip_requested(name: &str) -> bool {
+    std::env::var(name).is_ok_and(|v| v == "1" || v == "true")
 }
 
-pub fn client_with(policy: UpstreamPolicy) -> AuthClient {
-    AuthClient::new(ClientConfig { policy, user_agent: USER_AGENT.to_owned() }).expect("a client")
+/// How a [`raw_server`] treats each connection once it has read the request's head.
+#[derive(Debug, Clone, Copy)]
+pub enum Hangup {
+    /// Resets the connection (RST) without a byte of answer.
+    Reset,
+    /// Sends these bytes, then closes the connection.
+    After(&'static [u8]),
+}
+
+/// A server below HTTP, for what axum will not do: break a connection. Returns its URL.
+pub async fn raw_server(hangup: Hangup) -> Url {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1");
+    let url = Url::parse(&format!("http://{}/auth", listener.local_addr().expect("an address"))).expect("a URL");
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                match hangup {
+                    Hangup::Reset => {
+                        let _ = stream.set_zero_linger();
+                    }
+                    Hangup::After(bytes) => {
+                        let _ = stream.write_all(bytes).await;
+                        let _ = stream.shutdown().await;
+                    }
+                }
+            });
+        }
+    });
+    url
+}
+
+/// A client for the address guard's tests: plain http is allowed to any host, so that the
+/// test servers (http on loopback) are judged by their address alone. Names resolve from an
+/// in-process table: `localhost` is loopback, every other name fails, and no DNS query
+/// leaves the machine.
+pub fn client(allow_private: bool) -> AuthClient {
+    client_with(UpstreamPolicy { allow_private, allow_http: true }, Lookup::localhost_only())
+}
+
+pub fn client_with(policy: UpstreamPolicy, lookup: Lookup) -> AuthClient {
+    AuthClient::new(ClientConfig { policy, user_agent: USER_AGENT.to_owned(), lookup }).expect("a client")
 }
 
 /// The owned parts of a [`CallRequest`], with the defaults most tests want.
@@ -227,6 +270,12 @@ impl Call {
 
 pub fn secret(s: &str) -> SigningSecret {
     SigningSecret::parse(s).expect("a valid secret")
+}
+
+/// `future`, which must end by itself: the bound is generous, so that a slow machine never
+/// fails a test, and only a call that would never end does.
+pub async fn ends<F: std::future::Future>(future: F) -> F::Output {
+    tokio::time::timeout(Duration::from_secs(30), future).await.expect("ended within 30 s")
 }
 
 /// The error of a failed call, with the whole trace in the panic message otherwise.

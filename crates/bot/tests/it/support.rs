@@ -15,10 +15,8 @@ use axum::Router;
 use concierge_bot::LlmConfig;
 use futures::stream::{self, StreamExt};
 use serde_json::{json, Value};
+use tokio::sync::Semaphore;
 use url::Url;
-
-/// The gap between two chunks of a streamed answer.
-pub const CHUNK_GAP: Duration = Duration::from_millis(150);
 
 /// What the API received.
 #[derive(Debug, Clone)]
@@ -27,19 +25,26 @@ pub struct Received {
     pub body: Value,
 }
 
+#[derive(Clone)]
+struct Shared {
+    received: Arc<Mutex<Vec<Received>>>,
+    /// Holds the `gated` scenario's answer after its first delta until the test lets it go.
+    gate: Arc<Semaphore>,
+}
+
 pub struct Server {
     pub addr: SocketAddr,
-    received: Arc<Mutex<Vec<Received>>>,
+    shared: Shared,
 }
 
 impl Server {
     pub async fn start() -> Server {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1");
         let addr = listener.local_addr().expect("an address");
-        let received = Arc::new(Mutex::new(Vec::new()));
-        let app = Router::new().route("/{scenario}/v1/chat/completions", post(answer)).with_state(received.clone());
+        let shared = Shared { received: Arc::default(), gate: Arc::new(Semaphore::new(0)) };
+        let app = Router::new().route("/{scenario}/v1/chat/completions", post(answer)).with_state(shared.clone());
         tokio::spawn(async move { axum::serve(listener, app).await });
-        Server { addr, received }
+        Server { addr, shared }
     }
 
     pub fn config(&self, scenario: &str, timeout: Duration) -> LlmConfig {
@@ -52,7 +57,12 @@ impl Server {
     }
 
     pub fn received(&self) -> Vec<Received> {
-        self.received.lock().expect("not poisoned").clone()
+        self.shared.received.lock().expect("not poisoned").clone()
+    }
+
+    /// Lets the `gated` scenario send the rest of its answer.
+    pub fn open_gate(&self) {
+        self.shared.gate.add_permits(1);
     }
 }
 
@@ -64,13 +74,10 @@ pub fn event(content: Option<&str>) -> String {
     format!("data: {}\n\n", json!({"choices": [{"index": 0, "delta": delta}]}))
 }
 
-/// Sends `chunks` one by one with [`CHUNK_GAP`] between them; with `then_stall`, keeps the
-/// connection open afterwards without sending anything more.
+/// Sends `chunks`; with `then_stall`, keeps the connection open afterwards without sending
+/// anything more.
 fn sse(chunks: Vec<String>, then_stall: bool) -> Response {
-    let sent = stream::iter(chunks).then(|chunk| async move {
-        tokio::time::sleep(CHUNK_GAP).await;
-        Ok::<_, Infallible>(Bytes::from(chunk))
-    });
+    let sent = stream::iter(chunks).map(|chunk| Ok::<_, Infallible>(Bytes::from(chunk)));
     let body = match then_stall {
         true => Body::from_stream(sent.chain(stream::pending())),
         false => Body::from_stream(sent),
@@ -78,15 +85,33 @@ fn sse(chunks: Vec<String>, then_stall: bool) -> Response {
     ([("content-type", "text/event-stream")], body).into_response()
 }
 
+/// The "ok" answer, whose first delta is sent at once and the rest only once `gate` opens.
+fn gated(gate: Arc<Semaphore>) -> Response {
+    let first = stream::iter([event(None), event(Some("Hel"))]);
+    let rest = stream::once(async move {
+        let _permit = gate.acquire().await;
+        stream::iter([
+            event(Some("lo")),
+            event(Some(" world")),
+            "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n".to_owned(),
+            "data: [DONE]\n\n".to_owned(),
+        ])
+    })
+    .flatten();
+    let body = Body::from_stream(first.chain(rest).map(|chunk| Ok::<_, Infallible>(Bytes::from(chunk))));
+    ([("content-type", "text/event-stream")], body).into_response()
+}
+
 async fn answer(
-    State(received): State<Arc<Mutex<Vec<Received>>>>,
+    State(shared): State<Shared>,
     Path(scenario): Path<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let body = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    received.lock().expect("not poisoned").push(Received { headers, body });
+    shared.received.lock().expect("not poisoned").push(Received { headers, body });
     match scenario.as_str() {
+        "gated" => gated(shared.gate.clone()),
         "ok" => sse(
             vec![
                 event(None),
@@ -106,10 +131,7 @@ async fn answer(
         "error-event" => {
             sse(vec![r#"data: {"error":{"message":"Invalid key sk-test-key"}}"#.to_owned() + "\n\n"], false)
         }
-        "silent" => {
-            tokio::time::sleep(Duration::from_secs(60)).await;
-            StatusCode::OK.into_response()
-        }
+        "silent" => std::future::pending().await,
         "json" => ([("content-type", "application/json")], r#"{"choices":[]}"#).into_response(),
         _ => (StatusCode::INTERNAL_SERVER_ERROR, "boom").into_response(),
     }

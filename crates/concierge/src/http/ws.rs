@@ -1,8 +1,6 @@
 //! The widget's WebSocket (docs/widget-protocol.md §3): the session token arrives in the
 //! first frame, then the backlog after the client's last message id, then live events.
 
-use std::time::Duration;
-
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message as Frame, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
@@ -18,9 +16,6 @@ use super::error::{error_response, ErrorBody};
 use crate::bus::Event;
 use crate::service::{Error, Services};
 
-const HELLO_WITHIN: Duration = Duration::from_secs(10);
-/// Keeps proxies from closing an idle socket, and re-checks that the session still exists.
-const PING_EVERY: Duration = Duration::from_secs(20);
 const CLOSE_UNAUTHORIZED: u16 = 4401;
 const MAX_FRAME_BYTES: usize = 64 * 1024;
 
@@ -86,7 +81,7 @@ fn error_frame(code: &str, message: &str) -> Frame {
 
 async fn serve(s: Services, socket: WebSocket, origin: Option<String>) -> Result<(), axum::Error> {
     let (mut tx, mut rx) = socket.split();
-    let hello = match tokio::time::timeout(HELLO_WITHIN, rx.next()).await {
+    let hello = match tokio::time::timeout(s.config.socket_hello_within, rx.next()).await {
         Ok(Some(Ok(Frame::Text(t)))) => serde_json::from_str::<ClientFrame>(&t).ok(),
         _ => None,
     };
@@ -116,7 +111,8 @@ async fn serve(s: Services, socket: WebSocket, origin: Option<String>) -> Result
     let mut last = after.unwrap_or(0).max(0);
     last = send_backlog(&s, &session, &mut tx, last).await?;
 
-    let mut ping = tokio::time::interval(PING_EVERY);
+    // Keeps proxies from closing an idle socket, and re-checks that the session still exists.
+    let mut ping = tokio::time::interval(s.config.socket_check_every);
     ping.tick().await;
     loop {
         tokio::select! {

@@ -19,16 +19,35 @@ const BOT_THINKING: Duration = Duration::from_millis(400);
 /// Messages of the conversation a language model sees before the question.
 const HISTORY: u32 = 10;
 
+/// What the bot did with one visitor message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Turn {
+    Answered,
+    HandedOff,
+    /// A person handles the conversation, or took it over while the bot was thinking.
+    Silent,
+}
+
+impl Turn {
+    pub(super) fn as_str(self) -> &'static str {
+        match self {
+            Self::Answered => "answered",
+            Self::HandedOff => "handed_off",
+            Self::Silent => "silent",
+        }
+    }
+}
+
 impl Services {
     /// Answers the visitor's latest message `text`, unless a person handles the conversation.
-    pub(super) async fn answer(&self, session: &Session, text: &str) -> Result<()> {
+    pub(super) async fn answer(&self, session: &Session, text: &str) -> Result<Turn> {
         // While the team handles the conversation (or is about to), the bot stays silent;
         // an agent may take over while the bot is "thinking", so this is asked again right
         // before every write.
         if !self.bot_handles(&session.conversation_id).await? {
-            return Ok(());
+            return Ok(Turn::Silent);
         }
-        let Some(bot) = self.store.get_bot(&session.bot_id).await? else { return Ok(()) };
+        let Some(bot) = self.store.get_bot(&session.bot_id).await? else { return Ok(Turn::Silent) };
         self.bus.publish(&session.conversation_id, Event::Typing { author: "bot".into() });
         let contact = match &session.contact_id {
             Some(id) => self.store.get_contact(id).await?.map(|c| decide::facts(&c)),
@@ -58,7 +77,7 @@ impl Services {
                         Some(Passage { id: a.id.clone(), title: a.title.clone(), body })
                     })
                     .collect();
-                let Some(llm) = llm else { return Ok(()) };
+                let Some(llm) = llm else { return Ok(Turn::Silent) };
                 let messages = self.prompt(&bot, &llm.1, session, contact.as_ref(), &passages, text).await?;
                 let answer = match self.limits.model_slot(&bot.id) {
                     Some(_slot) => self.generate(session, &llm.0, &messages).await,
@@ -80,21 +99,24 @@ impl Services {
                 other
             }
         };
-        match reply {
+        Ok(match reply {
             Reply::Answer { text } => {
-                if self.bot_handles(&session.conversation_id).await? {
-                    self.post(&bot.id, &session.conversation_id, "bot", Some(&bot.name), &text).await?;
+                if !self.bot_handles(&session.conversation_id).await? {
+                    return Ok(Turn::Silent);
                 }
+                self.post(&bot.id, &session.conversation_id, "bot", Some(&bot.name), &text).await?;
+                Turn::Answered
             }
             Reply::Handoff { text, priority, reason } => {
-                if self.hand_to_team(&bot, &session.conversation_id, priority).await? {
-                    tracing::info!(bot_id = %bot.id, reason = reason.as_str(), "conversation handed to the team");
-                    self.post(&bot.id, &session.conversation_id, "bot", Some(&bot.name), &text).await?;
+                if !self.hand_to_team(&bot, &session.conversation_id, priority).await? {
+                    return Ok(Turn::Silent);
                 }
+                tracing::info!(bot_id = %bot.id, reason = reason.as_str(), "conversation handed to the team");
+                self.post(&bot.id, &session.conversation_id, "bot", Some(&bot.name), &text).await?;
+                Turn::HandedOff
             }
-            Reply::Generate { .. } => {}
-        }
-        Ok(())
+            Reply::Generate { .. } => Turn::Silent,
+        })
     }
 
     pub(super) async fn bot_handles(&self, conversation_id: &str) -> Result<bool> {

@@ -44,11 +44,25 @@ impl Services {
         let session = session.clone();
         let question = text;
         tokio::spawn(async move {
-            if let Err(e) = services.answer(&session, &question).await {
-                tracing::warn!(error = %e, "the bot could not answer");
-            }
+            let outcome = match services.answer(&session, &question).await {
+                Ok(turn) => turn.as_str(),
+                Err(e) => {
+                    tracing::warn!(error = %e, "the bot could not answer");
+                    "failed"
+                }
+            };
+            metrics::counter!("concierge_bot_turns_total", "outcome" => outcome).increment(1);
+            services.bot_turns.send_modify(|turns| *turns += 1);
         });
         Ok(message)
+    }
+
+    /// How many visitor messages the bot has finished with (answered, handed to the team,
+    /// left to a person, or failed on): everything the bot does for a message, it has done
+    /// before this counts it. For whoever must know that the bot is done, such as a test
+    /// proving that the bot stayed silent.
+    pub fn bot_turns(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.bot_turns.subscribe()
     }
 
     /// Stores a message and tells the conversation's sockets and the bot's inbox.

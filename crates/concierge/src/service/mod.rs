@@ -64,6 +64,8 @@ pub struct Services {
     limits: Arc<Limits>,
     /// Each bot's search index, checked against the bot's knowledge revision on use.
     knowledge_cache: moka::sync::Cache<String, Arc<knowledge::Knowledge>>,
+    /// See [`Services::bot_turns`].
+    bot_turns: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 impl Services {
@@ -89,6 +91,7 @@ impl Services {
                 .max_capacity(1_000)
                 .time_to_idle(std::time::Duration::from_secs(3600))
                 .build(),
+            bot_turns: Arc::new(tokio::sync::watch::Sender::new(0)),
         }
     }
 

@@ -1,10 +1,11 @@
 //! The admin API: access, tenancy, settings and their validation, secrets.
 
+use concierge::cli::ServeArgs;
 use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::both_backends;
-use crate::utils::{Customer, TestApp};
+use crate::utils::{eventually, Customer, TestApp};
 
 #[tokio::test]
 async fn missing_or_wrong_tokens_get_401_with_the_standard_body() {
@@ -78,7 +79,8 @@ async fn header_values_are_write_only_and_reach_the_customer(app: TestApp) {
     // Sending the settings back as read keeps the stored value.
     let (status, _) = app.put(&path, s.clone()).await;
     assert_eq!(status, 200);
-    app.start_session(json!({"bot_id": bot, "access_token": "tok-alice"})).await;
+    let (_, s) = app.start_session(json!({"bot_id": bot, "access_token": "tok-alice"})).await;
+    assert_eq!(s["authenticated"], true, "{s}");
     assert_eq!(customer.received()[0].headers["x-api-key"], "key-123-secret");
     app.assert_not_stored("key-123-secret").await;
 }
@@ -95,7 +97,8 @@ async fn a_rotated_secret_and_the_previous_one_both_sign_during_the_grace_period
     assert_eq!(status, 200, "{after}");
     assert_ne!(after["signing_secret"], before["signing_secret"]);
     assert!(after["previous_secret_expires_at"].is_string());
-    app.start_session(json!({"bot_id": bot, "access_token": "tok-alice"})).await;
+    let (_, s) = app.start_session(json!({"bot_id": bot, "access_token": "tok-alice"})).await;
+    assert_eq!(s["authenticated"], true, "{s}");
     let r = &customer.received()[0];
     assert_eq!(r.headers["webhook-signature"].to_str().unwrap().split(' ').count(), 2);
     for secret in [&before["signing_secret"], &after["signing_secret"]] {
@@ -105,6 +108,50 @@ async fn a_rotated_secret_and_the_previous_one_both_sign_during_the_grace_period
 both_backends!(
     a_rotated_secret_and_the_previous_one_both_sign_during_the_grace_period,
     super::a_rotated_secret_and_the_previous_one_both_sign_during_the_grace_period
+);
+
+fn one_second_of_grace() -> ServeArgs {
+    ServeArgs { secret_rotation_grace_secs: Some(1), ..crate::utils::test_args() }
+}
+
+/// After the grace period only the new secret signs. Every call is checked against the
+/// moment the previous secret expires: two signatures only before it, one only after it.
+async fn after_the_grace_period_only_the_new_secret_signs(app: TestApp) {
+    let customer = Customer::with_users().await;
+    let bot = app.bot_with_auth(&customer.url, json!({})).await;
+    let (_, before) = app.get(&format!("/bots/{bot}/custom-auth")).await;
+    let (status, after) = app.post(&format!("/bots/{bot}/custom-auth/rotate-secret"), json!({})).await;
+    assert_eq!(status, 200, "{after}");
+    let expires: chrono::DateTime<chrono::Utc> = after["previous_secret_expires_at"].as_str().unwrap().parse().unwrap();
+    let last = eventually("a call signed by the new secret alone", || async {
+        let sent = chrono::Utc::now();
+        let (_, s) = app.start_session(json!({"bot_id": bot, "access_token": "tok-alice"})).await;
+        let answered = chrono::Utc::now();
+        assert_eq!(s["authenticated"], true, "{s}");
+        let call = customer.received().pop().unwrap();
+        match call.headers["webhook-signature"].to_str().unwrap().split(' ').count() {
+            2 => {
+                assert!(sent < expires, "the previous secret signed after it expired");
+                None
+            }
+            1 => {
+                assert!(answered >= expires, "the previous secret stopped signing before it expired");
+                Some(call)
+            }
+            n => panic!("{n} signatures"),
+        }
+    })
+    .await;
+    let verify = |secret: &Value| {
+        standardwebhooks::Webhook::new(secret.as_str().unwrap()).unwrap().verify(&last.raw, &last.headers)
+    };
+    verify(&after["signing_secret"]).expect("the new secret signs");
+    assert!(verify(&before["signing_secret"]).is_err(), "the old secret no longer does");
+}
+both_backends!(
+    after_the_grace_period_only_the_new_secret_signs,
+    super::after_the_grace_period_only_the_new_secret_signs,
+    super::one_second_of_grace
 );
 
 /// A member token of workspace B walks every admin endpoint against workspace A's

@@ -1,14 +1,13 @@
 //! Every error code of PRODUCT.md, each produced by a real misbehaving customer server,
 //! under both failure policies, and the attempt log that records them.
 
-use std::time::Duration;
-
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use serde_json::{json, Value};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::both_backends;
-use crate::utils::{test_args, Customer, TestApp};
+use crate::utils::{Customer, TestApp};
 
 /// One customer server that misbehaves according to the access token it receives.
 async fn misbehaving_customer() -> Customer {
@@ -19,10 +18,8 @@ async fn misbehaving_customer() -> Customer {
             "403" => StatusCode::FORBIDDEN.into_response(),
             "500" => (StatusCode::INTERNAL_SERVER_ERROR, "boom").into_response(),
             "redirect" => (StatusCode::FOUND, [(header::LOCATION, "http://127.0.0.1:9/elsewhere")]).into_response(),
-            "sleep" => {
-                tokio::time::sleep(Duration::from_secs(3)).await;
-                axum::Json(json!({"data": {"id": "late"}})).into_response()
-            }
+            // Never answers: only the bot's timeout ends the call.
+            "sleep" => std::future::pending().await,
             "not-json" => (StatusCode::OK, "<html>hello</html>").into_response(),
             "no-data" => axum::Json(json!({"user": {"id": "1"}})).into_response(),
             "wrong-types" => axum::Json(json!({"data": {"id": "1", "email": ["a@b.c"]}})).into_response(),
@@ -52,9 +49,30 @@ const CASES: &[(&str, &str)] = &[
     ("huge", "auth_response_too_large"),
 ];
 
+/// The browser is told what it can act on (sign in; sign in again), never why the call
+/// failed: every other code gets one and the same sentence, and none carries the reason
+/// that the attempt log gives the developers. `shown` is (code, message) per failure.
+fn assert_generic(shown: &[(String, String)], attempts: &[Value]) {
+    let others: std::collections::HashSet<&str> = shown
+        .iter()
+        .filter(|(code, _)| !["token_required", "invalid_token"].contains(&code.as_str()))
+        .map(|(_, message)| message.as_str())
+        .collect();
+    assert_eq!(others.len(), 1, "one generic sentence for every other code: {shown:?}");
+    for (code, message) in shown {
+        assert!(!message.is_empty() && !message.contains("Authentication URL"), "{code}: {message}");
+        assert!(!message.chars().any(|c| c.is_ascii_digit()), "{code}: {message}");
+        for attempt in attempts {
+            let reason = attempt["reason"].as_str().unwrap_or_default();
+            assert!(reason.is_empty() || !message.contains(reason), "{code}: {message}");
+        }
+    }
+}
+
 async fn failures_continue_anonymously_by_default(app: TestApp) {
     let customer = misbehaving_customer().await;
     let bot = app.bot_with_auth(&customer.url, json!({"timeout_ms": 300})).await;
+    let mut shown = Vec::new();
     for (token, code) in CASES {
         let (status, s) = app.start_session(json!({"bot_id": bot, "access_token": token})).await;
         assert_eq!(status, 201, "{token}: {s}");
@@ -62,9 +80,11 @@ async fn failures_continue_anonymously_by_default(app: TestApp) {
         assert_eq!(s["auth_error"]["code"], *code, "{token}: {s}");
         assert!(s["session_token"].as_str().is_some(), "{token}: an anonymous session");
         assert_eq!(s["contact"], Value::Null);
+        shown.push((code.to_string(), s["auth_error"]["message"].as_str().unwrap().to_owned()));
     }
     let (_, s) = app.start_session(json!({"bot_id": bot})).await;
     assert_eq!(s["auth_error"]["code"], "token_required");
+    shown.push(("token_required".into(), s["auth_error"]["message"].as_str().unwrap().to_owned()));
     assert!(app.contacts(&bot).await.is_empty(), "no failure creates a contact");
 
     // Every call is in the attempt log with its reason; never the token.
@@ -75,13 +95,15 @@ async fn failures_continue_anonymously_by_default(app: TestApp) {
     }
     let timeout = attempts.iter().find(|a| a["outcome"] == "auth_timeout").unwrap();
     assert!(timeout["reason"].as_str().unwrap().contains("300 ms"), "{timeout}");
-    assert!(timeout["latency_ms"].as_i64().unwrap() >= 290);
+    // A timeout never fires early, so the logged latency covers it.
+    assert!(timeout["latency_ms"].as_i64().unwrap() >= 300, "{timeout}");
     let missing = attempts.iter().find(|a| a["outcome"] == "auth_missing_identifier").unwrap();
     assert!(missing["reason"].as_str().unwrap().contains("data.id"), "{missing}");
     let upstream = attempts.iter().find(|a| a["upstream_status"] == 500).unwrap();
     assert_eq!(upstream["outcome"], "auth_upstream_error");
     let log = serde_json::to_string(&attempts).unwrap();
     assert!(!log.contains("wrong-types") && !log.contains("empty-id"), "tokens stay out of the log");
+    assert_generic(&shown, &attempts);
     app.assert_not_stored("wrong-types").await;
 }
 both_backends!(failures_continue_anonymously_by_default, super::failures_continue_anonymously_by_default);
@@ -89,17 +111,64 @@ both_backends!(failures_continue_anonymously_by_default, super::failures_continu
 async fn failures_block_the_chat_when_the_bot_says_so(app: TestApp) {
     let customer = misbehaving_customer().await;
     let bot = app.bot_with_auth(&customer.url, json!({"timeout_ms": 300, "on_failure": "block"})).await;
+    let mut shown = Vec::new();
     for (token, code) in CASES.iter().chain(&[("", "token_required")]) {
         let (status, s) = app.start_session(json!({"bot_id": bot, "access_token": token})).await;
         assert_eq!(status, 401, "{token}: {s}");
         assert_eq!(s["error"]["code"], *code, "{token}: {s}");
-        assert!(s["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
         assert!(s.get("session_token").is_none());
+        shown.push((code.to_string(), s["error"]["message"].as_str().unwrap().to_owned()));
     }
+    assert_generic(&shown, &app.attempts(&bot, "?limit=200").await);
     let (status, ok) = app.start_session(json!({"bot_id": bot, "access_token": "fine"})).await;
     assert_eq!((status, ok["authenticated"].as_bool()), (201, Some(true)));
 }
 both_backends!(failures_block_the_chat_when_the_bot_says_so, super::failures_block_the_chat_when_the_bot_says_so);
+
+/// A customer below HTTP, for what axum will not do: break the connection after reading the
+/// request's head, with a reset (`None`) or after sending `sent`. Returns its URL.
+async fn breaking_customer(sent: Option<&'static [u8]>) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/auth", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let mut head = Vec::new();
+            let mut buf = [0u8; 4096];
+            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                match stream.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => head.extend_from_slice(&buf[..n]),
+                }
+            }
+            match sent {
+                None => stream.set_zero_linger().unwrap(),
+                Some(bytes) => {
+                    stream.write_all(bytes).await.unwrap();
+                    stream.shutdown().await.unwrap();
+                }
+            }
+        }
+    });
+    url
+}
+
+async fn broken_connections_are_unreachable_or_upstream_errors(app: TestApp) {
+    let cut = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"data\":";
+    for (sent, code, reason) in [
+        (None, "auth_unreachable", "Connection reset"),
+        (Some(&cut[..]), "auth_upstream_error", "broke off its answer"),
+    ] {
+        let bot = app.bot_with_auth(&breaking_customer(sent).await, json!({})).await;
+        let (status, s) = app.start_session(json!({"bot_id": bot, "access_token": "t"})).await;
+        assert_eq!((status, s["auth_error"]["code"].as_str()), (201, Some(code)), "{s}");
+        let attempts = app.attempts(&bot, "").await;
+        assert!(attempts[0]["reason"].as_str().unwrap().contains(reason), "{}", attempts[0]);
+    }
+}
+both_backends!(
+    broken_connections_are_unreachable_or_upstream_errors,
+    super::broken_connections_are_unreachable_or_upstream_errors
+);
 
 #[tokio::test]
 async fn a_closed_port_is_unreachable() {
@@ -111,120 +180,6 @@ async fn a_closed_port_is_unreachable() {
     let bot = app.bot_with_auth(&format!("http://127.0.0.1:{port}/auth"), json!({})).await;
     let (_, s) = app.start_session(json!({"bot_id": bot, "access_token": "t"})).await;
     assert_eq!(s["auth_error"]["code"], "auth_unreachable", "{s}");
-}
-
-#[tokio::test]
-async fn the_guard_blocks_private_addresses_stored_before_the_switch_was_turned_off() {
-    let Some(open) = TestApp::spawn(crate::utils::Backend::Sqlite).await else { return };
-    let customer = Customer::with_users().await;
-    let mut bots = Vec::new();
-    for url in [
-        customer.url.clone(),
-        format!("http://localhost:{}/auth", customer.port),
-        format!("http://127.1:{}/auth", customer.port),
-        format!("http://[::ffff:127.0.0.1]:{}/auth", customer.port),
-        format!("http://[::1]:{}/auth", customer.port),
-    ] {
-        bots.push((url.clone(), open.bot_with_auth(&url, json!({})).await));
-    }
-    // The operator restarts without --allow-private-upstreams (but with plain http).
-    let mut args = test_args();
-    args.allow_private_upstreams = Some(false);
-    args.allow_http_upstreams = Some(true);
-    let closed = open.sibling(args).await;
-    for (url, bot) in &bots {
-        let (_, s) = closed.start_session(json!({"bot_id": bot, "access_token": "tok-alice"})).await;
-        assert_eq!(s["auth_error"]["code"], "auth_url_blocked", "{url}: {s}");
-    }
-    assert!(customer.received().is_empty(), "nothing reached the private address");
-    let (status, e) =
-        closed.put(&format!("/bots/{}/custom-auth", bots[0].1), json!({"enabled": true, "url": customer.url})).await;
-    assert_eq!(status, 422, "and such a URL cannot be saved: {e}");
-    assert_eq!(e["error"]["fields"][0]["field"], "url");
-}
-
-#[tokio::test]
-async fn busy_upstreams_fail_fast_past_the_concurrency_cap() {
-    let mut args = test_args();
-    args.max_concurrent_calls_per_bot = Some(1);
-    let Some(app) = TestApp::spawn_with(crate::utils::Backend::Sqlite, args).await else { return };
-    let customer = Customer::start(|_| async {
-        tokio::time::sleep(Duration::from_millis(1500)).await;
-        axum::Json(json!({"data": {"id": "slow"}})).into_response()
-    })
-    .await;
-    let bot = app.bot_with_auth(&customer.url, json!({})).await;
-    let app = std::sync::Arc::new(app);
-    let starts: Vec<_> = (0..3)
-        .map(|_| {
-            let (app, bot) = (app.clone(), bot.clone());
-            tokio::spawn(async move { app.start_session(json!({"bot_id": bot, "access_token": "t"})).await.1 })
-        })
-        .collect();
-    let mut codes = Vec::new();
-    for s in starts {
-        let s = s.await.unwrap();
-        codes.push(s["auth_error"]["code"].as_str().unwrap_or("ok").to_owned());
-    }
-    codes.sort();
-    assert_eq!(codes, ["auth_upstream_error", "auth_upstream_error", "ok"]);
-    let attempts = app.attempts(&bot, "?outcome=auth_upstream_error").await;
-    assert!(attempts[0]["reason"].as_str().unwrap().contains("in flight"), "{}", attempts[0]);
-}
-
-#[tokio::test]
-async fn session_starts_are_rate_limited_per_ip() {
-    let mut args = test_args();
-    args.session_rate_per_ip = Some(3);
-    let Some(app) = TestApp::spawn_with(crate::utils::Backend::Sqlite, args).await else { return };
-    let bot = app.bot().await;
-    for _ in 0..3 {
-        assert_eq!(app.start_session(json!({"bot_id": bot})).await.0, 201);
-    }
-    let resp = app.http.post(app.url("/api/widget/v1/sessions")).json(&json!({"bot_id": bot})).send().await.unwrap();
-    assert_eq!(resp.status(), 429);
-    let retry_after: u64 = resp.headers()["retry-after"].to_str().unwrap().parse().unwrap();
-    assert!((1..=60).contains(&retry_after), "{retry_after}");
-    let body: Value = resp.json().await.unwrap();
-    assert_eq!(body["error"]["code"], "rate_limited");
-}
-
-#[tokio::test]
-async fn widget_origins_are_enforced_and_cors_answers() {
-    let Some(app) = TestApp::spawn(crate::utils::Backend::Sqlite).await else { return };
-    let bot = app.bot().await;
-    let (status, e) =
-        app.put(&format!("/bots/{bot}/custom-auth"), json!({"allowed_origins": ["https://shop.example"]})).await;
-    assert_eq!(status, 200, "{e}");
-    let start = |origin: &'static str| {
-        app.http.post(app.url("/api/widget/v1/sessions")).header("origin", origin).json(&json!({"bot_id": bot})).send()
-    };
-    let ok = start("https://shop.example").await.unwrap();
-    assert_eq!(ok.status(), 201);
-    assert_eq!(ok.headers()["access-control-allow-origin"], "https://shop.example");
-    let refused = start("https://evil.example").await.unwrap();
-    assert_eq!(refused.status(), 403);
-    assert_eq!(refused.json::<Value>().await.unwrap()["error"]["code"], "origin_not_allowed");
-    let preflight = app
-        .http
-        .request(reqwest::Method::OPTIONS, app.url("/api/widget/v1/sessions"))
-        .header("origin", "https://shop.example")
-        .header("access-control-request-method", "POST")
-        .header("access-control-request-headers", "content-type")
-        .send()
-        .await
-        .unwrap();
-    assert!(preflight.status().is_success());
-    assert_eq!(preflight.headers()["access-control-allow-origin"], "https://shop.example");
-    let admin = app
-        .http
-        .get(app.url(&format!("/api/admin/v1/bots/{bot}")))
-        .header("origin", "https://shop.example")
-        .bearer_auth(crate::utils::ADMIN_TOKEN)
-        .send()
-        .await
-        .unwrap();
-    assert!(admin.headers().get("access-control-allow-origin").is_none(), "no CORS on the admin API");
 }
 
 #[tokio::test]

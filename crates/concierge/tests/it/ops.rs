@@ -2,6 +2,7 @@
 
 use serde_json::{json, Value};
 
+use crate::both_backends;
 use crate::utils::{Customer, TestApp};
 
 /// Every endpoint the server answers. A new endpoint goes here, and the test below makes
@@ -145,8 +146,10 @@ async fn health_readiness_and_metrics() {
     assert_eq!(get("/readyz").await.unwrap().text().await.unwrap(), "ready");
     let customer = Customer::with_users().await;
     let bot = app.bot_with_auth(&customer.url, json!({})).await;
-    app.start_session(json!({"bot_id": bot, "access_token": "tok-alice"})).await;
-    app.start_session(json!({"bot_id": bot, "access_token": "bad"})).await;
+    let (_, ok) = app.start_session(json!({"bot_id": bot, "access_token": "tok-alice"})).await;
+    assert_eq!(ok["authenticated"], true, "{ok}");
+    let (_, refused) = app.start_session(json!({"bot_id": bot, "access_token": "bad"})).await;
+    assert_eq!(refused["auth_error"]["code"], "invalid_token", "{refused}");
     let metrics = get("/metrics").await.unwrap().text().await.unwrap();
     for needle in [
         "concierge_auth_calls_total{outcome=\"ok\"}",
@@ -190,9 +193,7 @@ async fn the_attempt_log_filters_and_pages() {
     assert_eq!(status, 400);
 }
 
-#[tokio::test]
-async fn retention_removes_old_attempts() {
-    let Some(app) = TestApp::spawn(crate::utils::Backend::Sqlite).await else { return };
+async fn retention_removes_old_attempts(app: TestApp) {
     let bot = app.bot().await;
     let store = app.services.store.clone();
     let old = concierge::service::now_ms() - 31 * 24 * 3600 * 1000;
@@ -217,6 +218,7 @@ async fn retention_removes_old_attempts() {
     assert_eq!(left.len(), 1, "the default retention is 30 days");
     assert_eq!(left[0]["outcome"], "ok");
 }
+both_backends!(retention_removes_old_attempts, super::retention_removes_old_attempts);
 
 #[tokio::test]
 async fn behind_a_trusted_proxy_the_client_ip_is_the_one_the_proxy_appended() {

@@ -74,7 +74,8 @@ async fn the_answer_replaces_profile_and_metadata(app: TestApp) {
     })
     .await;
     let bot = app.bot_with_auth(&customer.url, json!({})).await;
-    app.start_session(json!({"bot_id": bot, "access_token": "t"})).await;
+    let (_, first) = app.start_session(json!({"bot_id": bot, "access_token": "t"})).await;
+    assert_eq!(first["contact"]["name"], "Old Name", "the first answer made the contact: {first}");
     let (_, s) = app.start_session(json!({"bot_id": bot, "access_token": "t"})).await;
     let contacts = app.contacts(&bot).await;
     assert_eq!(contacts.len(), 1, "id 7 as a number and as a string is one contact");

@@ -1,15 +1,14 @@
 //! The server side of the widget: the script, the bot's appearance, and the realtime
 //! socket of docs/widget-protocol.md.
 
-use std::time::Duration;
-
+use axum::response::IntoResponse;
 use futures::{SinkExt, StreamExt};
 use reqwest::Method;
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message as Frame;
 
 use crate::both_backends;
-use crate::utils::{Customer, TestApp};
+use crate::utils::{Customer, TestApp, DEADLINE};
 
 pub type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
@@ -29,14 +28,16 @@ async fn connect_ready(app: &TestApp, token: &str, after: i64) -> (Socket, Value
 
 /// The next JSON frame, skipping pings.
 pub async fn next(socket: &mut Socket) -> Value {
-    loop {
-        let frame = tokio::time::timeout(Duration::from_secs(5), socket.next()).await.expect("a frame within 5 s");
-        match frame.expect("open").expect("frame") {
-            Frame::Text(t) => return serde_json::from_str(&t).unwrap(),
-            Frame::Close(c) => return json!({"type": "closed", "code": c.map(|c| u16::from(c.code))}),
-            _ => {}
+    let frame = async {
+        loop {
+            match socket.next().await.expect("open").expect("frame") {
+                Frame::Text(t) => return serde_json::from_str(&t).unwrap(),
+                Frame::Close(c) => return json!({"type": "closed", "code": c.map(|c| u16::from(c.code))}),
+                _ => {}
+            }
         }
-    }
+    };
+    tokio::time::timeout(DEADLINE, frame).await.expect("a frame in time")
 }
 
 /// The next `message` frame, skipping typing indicators, streaming pieces and changes of
@@ -98,9 +99,7 @@ async fn realtime_both_ways_with_resume(app: TestApp) {
 }
 both_backends!(realtime_both_ways_with_resume, super::realtime_both_ways_with_resume);
 
-#[tokio::test]
-async fn sockets_refuse_bad_hellos_expired_sessions_and_foreign_origins() {
-    let Some(app) = TestApp::spawn(crate::utils::Backend::Sqlite).await else { return };
+async fn sockets_refuse_bad_hellos_expired_sessions_and_foreign_origins(app: TestApp) {
     let url = format!("ws://{}/api/widget/v1/ws", app.addr);
     let (mut socket, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
     socket.send(Frame::text(r#"{"type":"hello","token":"cst_nope"}"#)).await.unwrap();
@@ -112,7 +111,9 @@ async fn sockets_refuse_bad_hellos_expired_sessions_and_foreign_origins() {
     assert_eq!(next(&mut socket).await["code"], "invalid_frame");
 
     let bot = app.bot().await;
-    app.put(&format!("/bots/{bot}/custom-auth"), json!({"allowed_origins": ["https://shop.example"]})).await;
+    let (status, saved) =
+        app.put(&format!("/bots/{bot}/custom-auth"), json!({"allowed_origins": ["https://shop.example"]})).await;
+    assert_eq!(status, 200, "{saved}");
     let start = app
         .http
         .post(app.url("/api/widget/v1/sessions"))
@@ -138,6 +139,45 @@ async fn sockets_refuse_bad_hellos_expired_sessions_and_foreign_origins() {
         .unwrap();
     assert_eq!(polled.status(), 403);
 }
+both_backends!(
+    sockets_refuse_bad_hellos_expired_sessions_and_foreign_origins,
+    super::sockets_refuse_bad_hellos_expired_sessions_and_foreign_origins
+);
+
+/// The contact's metadata is context for the bot and the team, never for the page: not in
+/// the session's answer, its history, the socket's `ready` frame and backlog, or the polling
+/// answer.
+async fn metadata_never_reaches_the_widget(app: TestApp) {
+    const NOTE: &str = "churn-risk-7f3a";
+    let customer = Customer::start(|_| async {
+        let data = json!({"id": "u-9", "name": "Dana", "email": "dana@example.com", "metadata": {"note": NOTE}});
+        axum::Json(json!({ "data": data })).into_response()
+    })
+    .await;
+    let bot = app.bot_with_auth(&customer.url, json!({})).await;
+    let (status, first) = app.start_session(json!({"bot_id": bot, "access_token": "t"})).await;
+    assert_eq!((status, first["authenticated"].as_bool()), (201, Some(true)), "{first}");
+    let mut keys: Vec<&String> = first["contact"].as_object().unwrap().keys().collect();
+    keys.sort();
+    assert_eq!(keys, ["email", "external_id", "id", "name", "phone_number"], "{first}");
+    let token = first["session_token"].as_str().unwrap();
+    crate::inbox::send_as_visitor(&app, token, "Hello").await;
+    app.bot_done_with(1).await;
+
+    let (_, again) = app.start_session(json!({"bot_id": bot, "access_token": "t"})).await;
+    assert_eq!(again["conversation"]["messages"].as_array().unwrap().len(), 2, "with its history: {again}");
+    let (mut socket, ready) = connect_ready(&app, token, 0).await;
+    let backlog = [next(&mut socket).await, next(&mut socket).await];
+    let polled = app.http.get(app.url("/api/widget/v1/messages?after=0")).bearer_auth(token).send().await.unwrap();
+    let polled: Value = polled.json().await.unwrap();
+    assert_eq!(polled["items"].as_array().unwrap().len(), 2, "{polled}");
+    for shown in [&first, &again, &ready, &backlog[0], &backlog[1], &polled] {
+        let shown = shown.to_string();
+        assert!(!shown.contains(NOTE) && !shown.contains("metadata"), "the widget was shown metadata: {shown}");
+    }
+    assert_eq!(app.contacts(&bot).await[0]["metadata"]["note"], NOTE, "it is kept for the bot and the team");
+}
+both_backends!(metadata_never_reaches_the_widget, super::metadata_never_reaches_the_widget);
 
 #[tokio::test]
 async fn a_socket_cannot_write_after_its_session_ended() {
@@ -210,11 +250,13 @@ async fn appearance_is_editable_and_public(app: TestApp) {
         .await;
     assert_eq!(status, 200, "{b}");
     assert_eq!((b["name"].as_str(), b["color"].as_str()), (Some("Support"), Some("#00aa77")));
-    app.put(
-        &format!("/bots/{bot}/custom-auth"),
-        json!({"enabled": true, "url": "http://127.0.0.1:9/auth", "on_failure": "block"}),
-    )
-    .await;
+    let (status, saved) = app
+        .put(
+            &format!("/bots/{bot}/custom-auth"),
+            json!({"enabled": true, "url": "http://127.0.0.1:9/auth", "on_failure": "block"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{saved}");
     let after = public(&app).await;
     assert_eq!(
         (after["greeting"].as_str(), after["signin_text"].as_str()),

@@ -58,7 +58,7 @@ impl Harness {
         Self::new(Opened::Sqlite(store), Place::Sqlite { path, _dir: dir })
     }
 
-    /// `None` when PostgreSQL is unreachable outside CI: the story is skipped.
+    /// `None` when `CONCIERGE_TEST_SKIP_POSTGRES=1`: the story is skipped.
     pub async fn postgres() -> Option<Self> {
         let db = TempPostgres::create().await?;
         let store = PostgresStore::connect(&db.url, PG_CONNECTIONS).await.expect("connect to the test database");

@@ -88,7 +88,7 @@ async fn asking_for_a_person_hands_off_until_resolved(app: TestApp) {
     assert_eq!(seen.last().unwrap()["message"]["author_name"], "Sam Jones");
     send(&app, &token, "How do I reset my password?").await;
     assert_eq!(next(&mut socket).await["message"]["author"], "visitor");
-    quiet(&mut socket).await;
+    bot_stayed_silent(&app, &mut socket, &conversation, 2, &sam).await;
 
     // Resolved: back to the bot, which answers again.
     let (status, c) = app

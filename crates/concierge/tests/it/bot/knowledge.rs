@@ -33,14 +33,14 @@ async fn knowledge_base_answers_and_hands_off_when_unsure(app: TestApp) {
         frames.iter().any(|f| f["type"] == "handler" && f["handled_by"] == "waiting"),
         "the widget learns it waits for a person: {frames:?}"
     );
-    assert_eq!(handled_by(&app, &token).await["handled_by"], "waiting");
+    let conversation = handled_by(&app, &token).await;
+    assert_eq!(conversation["handled_by"], "waiting");
     send(&app, &token, "hello?").await;
     assert_eq!(next(&mut socket).await["message"]["text"], "hello?");
-    quiet(&mut socket).await;
-
     let (_, inbox) = app.get(&format!("/bots/{bot}/conversations")).await;
     assert_eq!(inbox["items"][0]["handled_by"], "waiting");
     assert_eq!(inbox["items"][0]["priority"], "normal");
+    bot_stayed_silent(&app, &mut socket, conversation["id"].as_str().unwrap(), 4, crate::utils::ADMIN_TOKEN).await;
 }
 both_backends!(
     knowledge_base_answers_and_hands_off_when_unsure,

@@ -6,8 +6,6 @@ mod handoff;
 mod knowledge;
 mod model;
 
-use std::time::Duration;
-
 use serde_json::{json, Value};
 
 use crate::utils::TestApp;
@@ -80,7 +78,36 @@ pub(super) async fn handled_by(app: &TestApp, token: &str) -> Value {
     body["conversation"].clone()
 }
 
-pub(super) async fn quiet(socket: &mut Socket) {
-    let more = tokio::time::timeout(Duration::from_millis(1200), next(socket)).await;
-    assert!(more.is_err(), "the bot stayed silent: {more:?}");
+/// Proves that the bot said nothing about the visitor's last message, the `turn`-th on this
+/// server, whose frame `socket` has already shown: once the bot is done with it, nothing of
+/// the bot is stored after it, and the widget sees nothing but a later message of the agent
+/// (`agent_token`) and the agent taking over: no typing, no piece, no bot message. Returns
+/// that agent message.
+pub(crate) async fn bot_stayed_silent(
+    app: &TestApp,
+    socket: &mut Socket,
+    conversation: &str,
+    turn: u64,
+    agent_token: &str,
+) -> Value {
+    app.bot_done_with(turn).await;
+    let newest = app.services.store.latest_messages(conversation, 1).await.unwrap();
+    assert_eq!(newest[0].author, "visitor", "the bot stored nothing after the visitor's message: {newest:?}");
+    let (status, later) = app
+        .admin_as(
+            agent_token,
+            reqwest::Method::POST,
+            &format!("/conversations/{conversation}/messages"),
+            Some(json!({"text": "Anything else I can do?"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{later}");
+    loop {
+        let frame = next(socket).await;
+        if frame["type"] == "message" && frame["message"]["id"] == later["id"] {
+            return later;
+        }
+        let taking_over = frame["type"] == "handler" && frame["handled_by"] == "agent";
+        assert!(taking_over, "the bot showed nothing before the agent's message: {frame}");
+    }
 }

@@ -4,11 +4,15 @@
 pub mod customer;
 pub mod model;
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use concierge::cli::{ServeArgs, StorageArgs};
+use concierge::config::Config;
 use concierge::service::Services;
+use concierge_authcall::Lookup;
 use concierge_store::testing::TempPostgres;
 use serde_json::{json, Value};
 use tokio::sync::oneshot;
@@ -24,21 +28,25 @@ pub enum Backend {
 }
 
 /// Runs one async test body on each backend: `both_backends!(name, body_fn)` defines
-/// `name::sqlite` and `name::postgres`.
+/// `name::sqlite` and `name::postgres`; `both_backends!(name, body_fn, args_fn)` starts
+/// their servers with `args_fn()` instead of [`test_args`].
 #[macro_export]
 macro_rules! both_backends {
     ($name:ident, $body:path) => {
+        $crate::both_backends!($name, $body, $crate::utils::test_args);
+    };
+    ($name:ident, $body:path, $args:path) => {
         mod $name {
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn sqlite() {
-                if let Some(app) = $crate::utils::TestApp::spawn($crate::utils::Backend::Sqlite).await {
+                if let Some(app) = $crate::utils::TestApp::spawn_with($crate::utils::Backend::Sqlite, $args()).await {
                     $body(app).await;
                 }
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn postgres() {
-                if let Some(app) = $crate::utils::TestApp::spawn($crate::utils::Backend::Postgres).await {
+                if let Some(app) = $crate::utils::TestApp::spawn_with($crate::utils::Backend::Postgres, $args()).await {
                     $body(app).await;
                 }
             }
@@ -59,6 +67,36 @@ pub struct TestApp {
     owns_storage: bool,
 }
 
+/// Polls `check` until it gives a value. The bound (30 s) is generous: a slow machine never
+/// fails a test, only a condition that never comes does.
+pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{what}: not within {DEADLINE:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// How long a test waits for something that must happen.
+pub const DEADLINE: Duration = Duration::from_secs(30);
+
+/// A customer's public host name, as the test servers' table resolves it: to loopback.
+pub const CUSTOMER_HOST: &str = "auth.customer.test";
+
+/// `localhost` and [`CUSTOMER_HOST`], both loopback; any other name does not resolve.
+fn test_lookup() -> Lookup {
+    let v4 = [std::net::IpAddr::from([127, 0, 0, 1])];
+    let both = [v4[0], std::net::IpAddr::from(std::net::Ipv6Addr::LOCALHOST)];
+    Lookup::fixed([("localhost", &both[..]), (CUSTOMER_HOST, &v4[..])])
+}
+
 pub fn test_args() -> ServeArgs {
     ServeArgs {
         listen: Some("127.0.0.1:0".parse().expect("addr")),
@@ -77,8 +115,8 @@ impl TestApp {
         Self::spawn_with(backend, test_args()).await
     }
 
-    /// `None` only when PostgreSQL is missing outside CI (the harness says so); with
-    /// CI=true a missing PostgreSQL fails the test.
+    /// `None` only when `CONCIERGE_TEST_SKIP_POSTGRES=1` skips the PostgreSQL tests (the
+    /// harness says so); otherwise a missing PostgreSQL fails the test.
     pub async fn spawn_with(backend: Backend, args: ServeArgs) -> Option<TestApp> {
         let data_dir = std::env::temp_dir().join(format!("concierge-it-{}", uuid::Uuid::now_v7().simple()));
         let postgres = match backend {
@@ -87,7 +125,7 @@ impl TestApp {
         };
         let storage =
             StorageArgs { data_dir: Some(data_dir.clone()), database_url: postgres.as_ref().map(|p| p.url.clone()) };
-        let mut app = Self::start(backend, storage, args).await;
+        let mut app = Self::start(backend, storage, args, |_| {}).await;
         app.postgres = postgres;
         Some(app)
     }
@@ -95,17 +133,25 @@ impl TestApp {
     /// A second server on this one's database and secret key, e.g. another instance, or
     /// the same one restarted with other settings. It cleans up nothing.
     pub async fn sibling(&self, args: ServeArgs) -> TestApp {
+        self.sibling_tuned(args, |_| {}).await
+    }
+
+    /// [`TestApp::sibling`] with `tune` applied to its configuration: for what is fixed for
+    /// an operator but not for a test, such as the widget socket's timings.
+    pub async fn sibling_tuned(&self, args: ServeArgs, tune: impl FnOnce(&mut Config)) -> TestApp {
         let storage =
             StorageArgs { data_dir: self.storage.data_dir.clone(), database_url: self.storage.database_url.clone() };
-        let mut app = Self::start(self.backend, storage, args).await;
+        let mut app = Self::start(self.backend, storage, args, tune).await;
         app.owns_storage = false;
         app
     }
 
-    async fn start(backend: Backend, storage: StorageArgs, args: ServeArgs) -> TestApp {
+    async fn start(backend: Backend, storage: StorageArgs, args: ServeArgs, tune: impl FnOnce(&mut Config)) -> TestApp {
         let data_dir = storage.data_dir.clone().expect("data dir");
-        let config = concierge::config::load(None, &storage, &args).expect("test config is valid");
-        let services = concierge::app::services(config).await.expect("services start");
+        let mut config = concierge::config::load(None, &storage, &args).expect("test config is valid");
+        tune(&mut config);
+        // Outbound names resolve from an in-process table: tests send no DNS query.
+        let services = concierge::app::services_with(config, test_lookup()).await.expect("services start");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let (tx, rx) = oneshot::channel::<()>();
@@ -119,7 +165,8 @@ impl TestApp {
         });
         TestApp {
             addr,
-            http: reqwest::Client::builder().no_proxy().build().expect("client"),
+            // A request that never ends fails its test instead of hanging it.
+            http: reqwest::Client::builder().no_proxy().timeout(DEADLINE).build().expect("client"),
             services,
             backend,
             data_dir,
@@ -197,6 +244,14 @@ impl TestApp {
         let (status, body) = self.get(&format!("/bots/{bot}/contacts?limit=200")).await;
         assert_eq!(status, 200, "{body}");
         body["items"].as_array().expect("items").clone()
+    }
+
+    /// Waits until the bot is done with `n` visitor messages on this server, whatever it did
+    /// with them: everything it would have said about them has been said.
+    pub async fn bot_done_with(&self, n: u64) {
+        let mut turns = self.services.bot_turns();
+        let done = tokio::time::timeout(DEADLINE, turns.wait_for(|turns| *turns >= n)).await;
+        assert!(done.is_ok_and(|r| r.is_ok()), "the bot was not done with {n} visitor messages in time");
     }
 
     pub async fn attempts(&self, bot: &str, query: &str) -> Vec<Value> {

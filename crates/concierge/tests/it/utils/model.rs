@@ -12,6 +12,7 @@ use axum::routing::post;
 use axum::{Json, Router};
 use futures::StreamExt;
 use serde_json::{json, Value};
+use tokio::sync::Semaphore;
 
 #[derive(Debug, Clone)]
 pub enum Behaviour {
@@ -21,6 +22,10 @@ pub enum Behaviour {
     Silent,
     /// Sends the first piece, then goes quiet with the connection open.
     StallAfterFirst(&'static str),
+    /// Sends the first piece, then the others once [`Model::release`] is called, then
+    /// `[DONE]`. Meanwhile empty pieces keep the answer alive, as a model that is still
+    /// thinking would: only the reader can end it.
+    Held(Vec<&'static str>),
     /// Answers 500.
     Fail,
 }
@@ -45,30 +50,38 @@ impl ModelRequest {
 struct Shared {
     behaviour: Behaviour,
     received: Arc<Mutex<Vec<ModelRequest>>>,
+    gate: Arc<Semaphore>,
 }
 
 pub struct Model {
     /// The base URL to configure: `http://127.0.0.1:PORT/v1`.
     pub base_url: String,
     received: Arc<Mutex<Vec<ModelRequest>>>,
+    gate: Arc<Semaphore>,
     task: tokio::task::JoinHandle<()>,
 }
 
 impl Model {
     pub async fn start(behaviour: Behaviour) -> Model {
         let received = Arc::new(Mutex::new(Vec::new()));
-        let shared = Shared { behaviour, received: received.clone() };
+        let gate = Arc::new(Semaphore::new(0));
+        let shared = Shared { behaviour, received: received.clone(), gate: gate.clone() };
         let app = Router::new().route("/v1/chat/completions", post(complete)).with_state(shared);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let task = tokio::spawn(async move {
             axum::serve(listener, app).await.expect("model serves");
         });
-        Model { base_url: format!("http://127.0.0.1:{port}/v1"), received, task }
+        Model { base_url: format!("http://127.0.0.1:{port}/v1"), received, gate, task }
     }
 
     pub fn received(&self) -> Vec<ModelRequest> {
         self.received.lock().expect("lock").clone()
+    }
+
+    /// Lets a [`Behaviour::Held`] answer go on.
+    pub fn release(&self) {
+        self.gate.add_permits(1);
     }
 }
 
@@ -103,6 +116,16 @@ async fn complete(State(shared): State<Shared>, headers: HeaderMap, Json(body): 
         Behaviour::Silent => {
             tokio::time::sleep(Duration::from_secs(3600)).await;
             StatusCode::GATEWAY_TIMEOUT.into_response()
+        }
+        Behaviour::Held(pieces) => {
+            let mut pieces = pieces.into_iter().map(chunk);
+            let first: Vec<String> = pieces.next().into_iter().collect();
+            let held = futures::stream::unfold(shared.gate.clone(), |gate| async move {
+                let released = tokio::time::timeout(Duration::from_millis(50), gate.acquire()).await.is_ok();
+                (!released).then(|| (chunk(""), gate))
+            });
+            let rest = futures::stream::iter(pieces.chain(["data: [DONE]\n\n".to_owned()]));
+            sse(futures::stream::iter(first).chain(held).chain(rest).map(Ok).boxed())
         }
         Behaviour::StallAfterFirst(first) => {
             let stream = futures::stream::once(async move { Ok(chunk(first)) }).chain(futures::stream::pending());
