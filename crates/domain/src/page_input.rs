@@ -69,7 +69,7 @@ mod tests {
     fn messages_keep_line_breaks_and_tabs_and_refuse_other_controls() {
         assert_eq!(parse_message_text("  two\r\nlines\tand a tab \n").unwrap(), "two\nlines\tand a tab");
         assert_eq!(parse_message_text("old\rmac").unwrap(), "old\nmac");
-        for bad in ["nul\0byte", "bell\u{7}", "escape\u{1b}[31m", "del\u{7f}", "c1\u{85}"] {
+        for bad in ["nul\0byte", "bell\u{7}", "escape\u{1b}[31m", "del\u{7f}", "c1\u{85}inside"] {
             let error = parse_message_text(bad).unwrap_err();
             assert_eq!(error.field, "text");
             assert!(error.message.contains("control"), "{bad:?}: {}", error.message);

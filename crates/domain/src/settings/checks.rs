@@ -44,7 +44,6 @@ pub fn parse_url(raw: &str, policy: UpstreamPolicy) -> Result<Url, String> {
 /// (or `localhost`) that the policy refuses. Checked when settings are saved; host names
 /// are judged after resolution, by the outbound guard.
 pub fn check_url(url: &Url, policy: UpstreamPolicy) -> Result<(), String> {
-    check_scheme(url, policy)?;
     if let Some(ip) = literal_address(url) {
         let class = classify(ip);
         if !class.is_allowed(policy.allow_private) {
@@ -55,7 +54,7 @@ pub fn check_url(url: &Url, policy: UpstreamPolicy) -> Result<(), String> {
             ));
         }
     }
-    Ok(())
+    check_scheme(url, policy)
 }
 
 /// The part of the policy that needs no address: http or https, a host, no credentials or
