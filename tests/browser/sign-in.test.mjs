@@ -14,8 +14,10 @@ import {
   plainPage,
   screenshot,
   setup,
+  signUpFirstUser,
   skipReason,
   spaPage,
+  trackPage,
 } from './harness.mjs';
 
 const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true };
@@ -123,6 +125,49 @@ describe('signing in keeps one history', { skip: skipReason() }, () => {
       ['Where is my parcel?', 'It was due on Monday', 'Can I change the address?'],
     );
     laptop.tracker.check();
+    phone.tracker.check();
+  });
+
+  test('an agent reading the anonymous conversation is taken to the contact’s when the visitor signs in', async (t) => {
+    const bot = await f.server.createBot('Acme Support', { rules: ACKNOWLEDGE });
+    await f.server.putCustomAuth(bot.id, { enabled: true, url: f.customer.url });
+    // Alice wrote yesterday, from her laptop.
+    const laptop = await f.server.widgetSession({ bot_id: bot.id, access_token: 'tok-alice' });
+    await f.server.widgetSend(laptop.session_token, 'Where is my parcel?');
+
+    // Today, on the phone, before signing in.
+    const url = f.host.page(spaPage({ serverUrl: f.server.url, data: { 'bot-id': bot.id } }));
+    const phone = await openPage(f, t, url, PHONE);
+    await phone.w.open('Acme Support');
+    await say(phone.w, 'Can I change the address?');
+
+    // Sam has that anonymous conversation open in the inbox.
+    const agentContext = await f.browser.newContext({ viewport: { width: 1400, height: 900 } });
+    t.after(() => agentContext.close());
+    const inbox = await agentContext.newPage();
+    inbox.setDefaultTimeout(10_000);
+    const inboxTracker = trackPage(inbox);
+    await signUpFirstUser(f, inbox, 'sam@acme.example', 'a long enough password');
+    const listed = await f.server.admin('GET', `/bots/${bot.id}/conversations`);
+    const visitorItem = listed.items.find((i) => !i.contact_name);
+    await inbox.goto(`${f.server.url}/inbox?bot=${bot.id}&c=${visitorItem.conversation_id}`);
+    await eventually(async () => assert.match(await inbox.locator('#thread').innerText(), /Can I change the address\?/), {
+      message: 'the agent reads the anonymous conversation',
+    });
+
+    // Alice signs in on the phone: Sam's page follows her messages to her conversation.
+    await phone.w.closer().first().click();
+    await phone.page.locator('#login-alice').click();
+    const alice = listed.items.find((i) => i.contact_name === 'Alice');
+    await inbox.waitForURL(new RegExp(`c=${alice.conversation_id}`));
+    await eventually(
+      async () => assert.match(await inbox.locator('#thread').innerText(), /Where is my parcel\?[\s\S]*Can I change the address\?/),
+      { message: 'one conversation, in order, for the agent' },
+    );
+    const after = await f.server.admin('GET', `/bots/${bot.id}/conversations`);
+    assert.deepEqual(after.items.map((i) => i.contact_name), ['Alice'], 'the anonymous one is gone from the inbox');
+    await screenshot(inbox, 'sign-in-inbox-joined');
+    inboxTracker.check();
     phone.tracker.check();
   });
 
