@@ -20,6 +20,8 @@ mod lookup;
 mod outbound;
 mod response;
 mod signing;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod trace;
 
 pub use client::{AuthClient, BuildError, CallRequest, ClientConfig};

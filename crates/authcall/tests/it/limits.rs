@@ -4,7 +4,9 @@ use concierge_authcall::MAX_RESPONSE_BYTES;
 use concierge_domain::AuthErrorCode;
 use url::Url;
 
-use crate::support::{client, ends, error_of, raw_server, Call, Hangup, Server};
+use concierge_authcall::testing::{raw_server, Hangup};
+
+use crate::support::{client, ends, error_of, Call, Server};
 
 fn quick() -> Call {
     Call { timeout: Duration::from_millis(200), ..Call::default() }

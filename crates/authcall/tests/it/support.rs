@@ -15,7 +15,6 @@ use concierge_domain::{AuthErrorCode, IdentifyMethod, SigningSecret, StaticHeade
 use futures::StreamExt;
 use serde_json::{json, Map, Value};
 use standardwebhooks::Webhook;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use url::Url;
 
 pub const CURRENT_SECRET: &str = "whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
@@ -178,45 +177,6 @@ pub const SKIP_IPV6: &str = "CONCIERGE_TEST_SKIP_IPV6";
 /// Whether the environment variable `name` asks for a skip (`1` or `true`).
 pub fn skip_requested(name: &str) -> bool {
     std::env::var(name).is_ok_and(|v| v == "1" || v == "true")
-}
-
-/// How a [`raw_server`] treats each connection once it has read the request's head.
-#[derive(Debug, Clone, Copy)]
-pub enum Hangup {
-    /// Resets the connection (RST) without a byte of answer.
-    Reset,
-    /// Sends these bytes, then closes the connection.
-    After(&'static [u8]),
-}
-
-/// A server below HTTP, for what axum will not do: break a connection. Returns its URL.
-pub async fn raw_server(hangup: Hangup) -> Url {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1");
-    let url = Url::parse(&format!("http://{}/auth", listener.local_addr().expect("an address"))).expect("a URL");
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let mut head = Vec::new();
-                let mut buf = [0u8; 4096];
-                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match stream.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => head.extend_from_slice(&buf[..n]),
-                    }
-                }
-                match hangup {
-                    Hangup::Reset => {
-                        let _ = stream.set_zero_linger();
-                    }
-                    Hangup::After(bytes) => {
-                        let _ = stream.write_all(bytes).await;
-                        let _ = stream.shutdown().await;
-                    }
-                }
-            });
-        }
-    });
-    url
 }
 
 /// A client for the address guard's tests: plain http is allowed to any host, so that the

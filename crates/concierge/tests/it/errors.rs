@@ -4,7 +4,8 @@
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use serde_json::{json, Value};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use concierge_authcall::testing::{raw_server, Hangup};
 
 use crate::both_backends;
 use crate::utils::{Customer, TestApp};
@@ -125,40 +126,13 @@ async fn failures_block_the_chat_when_the_bot_says_so(app: TestApp) {
 }
 both_backends!(failures_block_the_chat_when_the_bot_says_so, super::failures_block_the_chat_when_the_bot_says_so);
 
-/// A customer below HTTP, for what axum will not do: break the connection after reading the
-/// request's head, with a reset (`None`) or after sending `sent`. Returns its URL.
-async fn breaking_customer(sent: Option<&'static [u8]>) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/auth", listener.local_addr().unwrap());
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            let mut head = Vec::new();
-            let mut buf = [0u8; 4096];
-            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                match stream.read(&mut buf).await {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => head.extend_from_slice(&buf[..n]),
-                }
-            }
-            match sent {
-                None => stream.set_zero_linger().unwrap(),
-                Some(bytes) => {
-                    stream.write_all(bytes).await.unwrap();
-                    stream.shutdown().await.unwrap();
-                }
-            }
-        }
-    });
-    url
-}
-
 async fn broken_connections_are_unreachable_or_upstream_errors(app: TestApp) {
     let cut = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"data\":";
-    for (sent, code, reason) in [
-        (None, "auth_unreachable", "Connection reset"),
-        (Some(&cut[..]), "auth_upstream_error", "broke off its answer"),
+    for (hangup, code, reason) in [
+        (Hangup::Reset, "auth_unreachable", "Connection reset"),
+        (Hangup::After(&cut[..]), "auth_upstream_error", "broke off its answer"),
     ] {
-        let bot = app.bot_with_auth(&breaking_customer(sent).await, json!({})).await;
+        let bot = app.bot_with_auth(raw_server(hangup).await.as_str(), json!({})).await;
         let (status, s) = app.start_session(json!({"bot_id": bot, "access_token": "t"})).await;
         assert_eq!((status, s["auth_error"]["code"].as_str()), (201, Some(code)), "{s}");
         let attempts = app.attempts(&bot, "").await;
