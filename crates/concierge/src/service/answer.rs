@@ -7,6 +7,7 @@ use std::time::Duration;
 use concierge_bot::{
     prompt, template, Article as Passage, ChatMessage, ContactFacts, LlmConfig, Priority, PromptInput,
 };
+use concierge_domain::StyledText;
 use concierge_store::{Bot, HandlerChange, Session};
 use futures::StreamExt;
 
@@ -54,7 +55,7 @@ impl Services {
                     .iter()
                     .filter_map(|hit| knowledge.articles.get(&hit.article_id))
                     .filter_map(|a| {
-                        let body = decide::render(&a.body, contact.as_ref())?;
+                        let body = decide::render(&a.body, contact.as_ref())?.text;
                         Some(Passage { id: a.id.clone(), title: a.title.clone(), body })
                     })
                     .collect();
@@ -83,13 +84,15 @@ impl Services {
         match reply {
             Reply::Answer { text } => {
                 if self.bot_handles(&session.conversation_id).await? {
-                    self.post(&bot.id, &session.conversation_id, "bot", Some(&bot.name), &text).await?;
+                    self.post(&bot.id, &session.conversation_id, "bot", Some(&bot.name), &text.text, &text.styles)
+                        .await?;
                 }
             }
             Reply::Handoff { text, priority, reason } => {
                 if self.hand_to_team(&bot, &session.conversation_id, priority).await? {
                     tracing::info!(bot_id = %bot.id, reason = reason.as_str(), "conversation handed to the team");
-                    self.post(&bot.id, &session.conversation_id, "bot", Some(&bot.name), &text).await?;
+                    self.post(&bot.id, &session.conversation_id, "bot", Some(&bot.name), &text.text, &text.styles)
+                        .await?;
                 }
             }
             Reply::Generate { .. } => {}
@@ -142,9 +145,10 @@ impl Services {
         }))
     }
 
-    /// Streams the model's answer to the conversation's widgets; the whole answer, or
-    /// `None` when the model failed, was too slow, or a person took over meanwhile.
-    async fn generate(&self, session: &Session, config: &LlmConfig, messages: &[ChatMessage]) -> Option<String> {
+    /// Streams the model's answer to the conversation's widgets (plain pieces, as they
+    /// come); the whole answer with its emphasis, or `None` when the model failed, was too
+    /// slow, or a person took over meanwhile.
+    async fn generate(&self, session: &Session, config: &LlmConfig, messages: &[ChatMessage]) -> Option<StyledText> {
         let conversation = &session.conversation_id;
         let stream_id = uuid::Uuid::now_v7().to_string();
         let mut answer = String::new();
@@ -185,7 +189,7 @@ impl Services {
                 tracing::warn!(bot_id = %session.bot_id, error = %e, "the language model failed; answering from the knowledge base");
                 None
             }
-            Ok(()) => Some(template::markdown_to_text(&answer)).filter(|text| !text.is_empty()),
+            Ok(()) => Some(template::markdown_to_styled(&answer)).filter(|styled| !styled.text.is_empty()),
         }
     }
 }

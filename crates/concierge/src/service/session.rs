@@ -166,7 +166,9 @@ impl Services {
     /// verified data only. A greeting that fails to render is replaced by a plain one.
     pub fn greeting(&self, bot: &Bot, contact: Option<&Contact>) -> String {
         let facts = contact.map(super::decide::facts);
-        super::decide::render(&bot.greeting, facts.as_ref()).unwrap_or_else(|| "Hi! How can we help?".to_owned())
+        super::decide::render(&bot.greeting, facts.as_ref())
+            .map(|greeting| greeting.text)
+            .unwrap_or_else(|| "Hi! How can we help?".to_owned())
     }
 
     /// The session's verified contact, greeting and conversation, for a widget whose socket

@@ -1,5 +1,6 @@
 //! The widget API's JSON shapes (docs/widget-protocol.md).
 
+use concierge_domain::StyleRange;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -44,6 +45,13 @@ pub struct MessageDto {
     pub author_name: Option<String>,
     /// Plain text, never HTML.
     pub text: String,
+    /// A bot message's emphasis (Markdown `**strong**` and `*em*` in its source), as ranges
+    /// of `text` counted in UTF-16 code units (JavaScript string indices), ordered by
+    /// `start`, an outer range before the ranges nested in it; absent when there is none,
+    /// and always absent on visitor and agent messages.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub styles: Option<Vec<StyleRange>>,
     pub created_at: String,
 }
 
@@ -54,6 +62,7 @@ impl From<concierge_store::Message> for MessageDto {
             author: m.author,
             author_name: m.author_name,
             text: m.text,
+            styles: m.styles,
             created_at: rfc3339(m.created_at),
         }
     }
