@@ -12,7 +12,7 @@ import {
 
 // Markup, template code and Markdown emphasis, none of which may take effect.
 const HOSTILE = '<img src=x onerror="window.__pwned=1">{{ 7*7 }} **not bold** _nor this_';
-const BOT_ANSWERS = 'Bot is answering';
+const BOT_ANSWERS = 'Bot replies instantly · a person on request';
 
 /** An OpenAI-compatible model on loopback that streams `pieces`, `gap` ms apart. */
 async function startModel(pieces, gap) {
@@ -174,7 +174,7 @@ describe('the bot', { skip: skipReason() }, () => {
     const [conversation] = (await f.server.admin('GET', `/bots/${bot.id}/conversations`)).items;
     assert.equal(conversation.handled_by, 'waiting');
     await f.server.admin('POST', `/conversations/${conversation.conversation_id}/messages`, { text: 'Hi Alice, how can I help?' });
-    await says(page, 'Support team is answering');
+    await says(page, "You're chatting with Support team");
     await eventually(async () => assert.match(await w.logText(), /Support team\s*Hi Alice, how can I help\?/));
     await screenshot(page, 'bot-handoff-agent');
 

@@ -890,8 +890,8 @@ textarea:focus-visible{outline-offset:0}
     const a = (sess && answering) || {};
     const agentName = clean(a.agent_name);
     ui.sub.textContent = a.handled_by === 'waiting' ? 'Waiting for a person to join…'
-      : a.handled_by === 'agent' ? (agentName ? agentName + ' is answering' : 'A person is answering')
-        : sess ? 'Bot is answering' : '';
+      : a.handled_by === 'agent' ? "You're chatting with " + (agentName || 'a person')
+        : sess ? 'Bot replies instantly · a person on request' : '';
     ui.ask.hidden = blocked || !sess || (a.handled_by && a.handled_by !== 'bot');
 
     // Removed rather than hidden: no message box at all while sign-in is required. The
