@@ -182,6 +182,33 @@ async fn the_widget_script_is_cached_compressed_and_small() {
     assert!(cached.bytes().await.unwrap().is_empty());
 }
 
+/// docs/widget.md states the widget's gzipped size; it must be the size visitors download.
+#[tokio::test]
+async fn the_documented_widget_size_is_the_measured_one() {
+    let Some(app) = TestApp::spawn(crate::utils::Backend::Sqlite).await else { return };
+    let resp = app.http.get(app.url("/widget.js")).header("accept-encoding", "gzip").send().await.unwrap();
+    assert_eq!(resp.headers()["content-encoding"], "gzip");
+    let measured = resp.bytes().await.unwrap().len();
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/widget.md");
+    let doc = std::fs::read_to_string(path).unwrap();
+    // "Currently **12,345 bytes** gzipped": the first number after "Currently".
+    let stated = doc.split_once("Currently").map(|(_, rest)| rest).and_then(|rest| {
+        let digits: String = rest
+            .chars()
+            .skip_while(|c| !c.is_ascii_digit())
+            .take_while(|c| c.is_ascii_digit() || *c == ',')
+            .filter(char::is_ascii_digit)
+            .collect();
+        digits.parse::<usize>().ok()
+    });
+    let stated = stated.expect("docs/widget.md says \"Currently N bytes\" in its size budget");
+    // Within 2 %: a small change to the widget need not touch the doc, a drift must.
+    assert!(
+        stated.abs_diff(measured) * 50 <= measured,
+        "docs/widget.md states {stated} bytes gzipped, the server sends {measured}: update the figure"
+    );
+}
+
 async fn appearance_is_editable_and_public(app: TestApp) {
     let bot = app.bot().await;
     let public = |app: &TestApp| {
