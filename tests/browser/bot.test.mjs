@@ -122,6 +122,23 @@ describe('the bot', { skip: skipReason() }, () => {
     await screenshot(page, 'bot-injection-as-text');
   });
 
+  test('a greeting with emphasis is bold from the first bubble on, also after a reload', async (t) => {
+    const greeter = await f.server.createBot('Greeter', { greeting: '**Welcome**, {{ contact.name | default("friend") }}!' });
+    await f.server.putCustomAuth(greeter.id, { enabled: true, url: customer.url });
+    const url = f.host.page(plainPage({ serverUrl: f.server.url, data: { 'bot-id': greeter.id, token: 'tok-alice' } }));
+    const { page, tracker, w } = await openPage(f, t, url);
+    const greet = page.locator('concierge-chat').locator('.greet');
+    const shown = () => greet.evaluate((g) => [g.textContent, [...g.querySelectorAll('strong')].map((e) => e.textContent)]);
+    await w.open('Greeter');
+    await eventually(async () => assert.deepEqual(await shown(), ['Welcome, Alice!', ['Welcome']]));
+    await page.reload();
+    await w.open('Greeter');
+    await eventually(async () => assert.deepEqual(await shown(), ['Welcome, Alice!', ['Welcome']]), {
+      message: 'the reused session learns its greeting from the socket',
+    });
+    tracker.check();
+  });
+
   test('emphasis the widget cannot trust is ignored, and the text stays whole', async (t) => {
     const SHIPPING = 'Orders ship within 2 business days.';
     const polling = f.host.page(plainPage({

@@ -235,7 +235,7 @@
     const conv = d.conversation || {};
     if (!keep && conv.id !== convId) clearLog(false);
     convId = conv.id;
-    sess = { token: d.session_token, authenticated: !!d.authenticated, ...id, contact: d.contact || null, greeting: d.greeting };
+    sess = { token: d.session_token, authenticated: !!d.authenticated, ...id, contact: d.contact || null, greeting: d.greeting, gs: d.greeting_styles };
     answering = conv.handled_by ? { handled_by: conv.handled_by, agent_name: conv.agent_name } : null;
     blocked = false;
     lastId = 0;
@@ -377,7 +377,7 @@
         // A session reused after a reload learns its verified contact here.
         if (s === sess) {
           if (f.contact && !sess.contact) sess.contact = f.contact;
-          if (typeof f.greeting === 'string') sess.greeting = f.greeting;
+          if (typeof f.greeting === 'string') Object.assign(sess, { greeting: f.greeting, gs: f.greeting_styles });
           if (f.conversation) answering = f.conversation;
           paint();
         }
@@ -882,8 +882,14 @@ textarea:focus-visible{outline-offset:0}
 
     // The server renders the greeting from the verified contact only (never the page's
     // data-* claims); before a session exists, the bot's greeting for anyone.
-    const greeting = clean(sess && typeof sess.greeting === 'string' ? sess.greeting : b.greeting) || '';
-    ui.greet.textContent = greeting;
+    const [g, gs] = sess && typeof sess.greeting === 'string' ? [sess.greeting, sess.gs] : [b.greeting, b.greeting_styles];
+    const greeting = typeof g === 'string' && g.trim() ? g : '';
+    // Rebuilt only when it changed: the log announces what changes in it.
+    const key = JSON.stringify([greeting, gs]);
+    if (ui.greetKey !== key) {
+      ui.greetKey = key;
+      ui.greet.replaceChildren(styled(greeting, gs));
+    }
     ui.greet.hidden = !greeting;
 
     // Who is answering: the bot, nobody yet (handed off), or a named person.

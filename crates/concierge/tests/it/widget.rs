@@ -18,7 +18,7 @@ pub async fn connect(app: &TestApp, token: &str, after: i64) -> Socket {
 }
 
 /// A socket past its hello, and the `ready` frame that answered it.
-async fn connect_ready(app: &TestApp, token: &str, after: i64) -> (Socket, Value) {
+pub async fn connect_ready(app: &TestApp, token: &str, after: i64) -> (Socket, Value) {
     let (mut socket, _) =
         tokio_tungstenite::connect_async(format!("ws://{}/api/widget/v1/ws", app.addr)).await.unwrap();
     socket.send(Frame::text(json!({"type": "hello", "token": token, "after": after}).to_string())).await.unwrap();

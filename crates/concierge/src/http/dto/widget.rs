@@ -14,6 +14,10 @@ pub struct PublicBotDto {
     pub name: String,
     pub color: String,
     pub greeting: String,
+    /// The greeting's emphasis, like a message's `styles`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub greeting_styles: Option<Vec<StyleRange>>,
     pub signin_text: String,
     /// Custom Authentication is on and blocks the chat when it fails.
     pub signin_required: bool,
@@ -53,6 +57,11 @@ pub struct MessageDto {
     #[schema(nullable = false)]
     pub styles: Option<Vec<StyleRange>>,
     pub created_at: String,
+}
+
+/// Emphasis as the wire has it: absent rather than empty.
+pub fn styles(styles: Vec<StyleRange>) -> Option<Vec<StyleRange>> {
+    (!styles.is_empty()).then_some(styles)
 }
 
 impl From<concierge_store::Message> for MessageDto {
@@ -121,5 +130,9 @@ pub struct SessionDto {
     pub contact: Option<WidgetContactDto>,
     /// The bot's greeting rendered for the verified contact (anonymous: the defaults).
     pub greeting: String,
+    /// The greeting's emphasis, like a message's `styles`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub greeting_styles: Option<Vec<StyleRange>>,
     pub conversation: WidgetConversationDto,
 }

@@ -80,6 +80,21 @@ async fn emphasis_reaches_every_shape_of_a_bot_message(app: TestApp) {
     let (status, reply) =
         app.post(&format!("/conversations/{conversation}/messages"), json!({"text": "**Sam** here"})).await;
     assert_eq!((status, reply.get("styles")), (201, None), "{reply}");
+
+    // The greeting is Markdown too: its emphasis goes wherever it is sent.
+    assert_eq!(again.get("greeting_styles"), None, "the default greeting has none: {again}");
+    let greeting = "**Welcome**, {{ contact.name | default(\"friend\") }}!";
+    let (status, _) =
+        app.admin(reqwest::Method::PATCH, &format!("/bots/{bot}"), Some(json!({"greeting": greeting}))).await;
+    assert_eq!(status, 200);
+    let welcome = json!([{"start": 0, "end": 7, "style": "strong"}]);
+    let public: Value =
+        app.http.get(app.url(&format!("/api/widget/v1/bots/{bot}"))).send().await.unwrap().json().await.unwrap();
+    assert_eq!((&public["greeting"], &public["greeting_styles"]), (&json!("Welcome, friend!"), &welcome));
+    let (token, s) = session(&app, json!({"bot_id": bot, "access_token": "tok-alice"})).await;
+    assert_eq!((&s["greeting"], &s["greeting_styles"]), (&json!("Welcome, Alice Liddell!"), &welcome));
+    let (_, ready) = crate::widget::connect_ready(&app, &token, 0).await;
+    assert_eq!((&ready["greeting"], &ready["greeting_styles"]), (&json!("Welcome, Alice Liddell!"), &welcome));
 }
 both_backends!(emphasis_reaches_every_shape_of_a_bot_message, super::emphasis_reaches_every_shape_of_a_bot_message);
 
