@@ -6,9 +6,13 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 
-import { GREETING, eventually, openPage, plainPage, screenshot, setup, skipReason, startCustomer } from './harness.mjs';
+import {
+  GREETING, eventually, occurrences, openPage, plainPage, screenshot, setup, skipReason, startCustomer,
+} from './harness.mjs';
 
-const HOSTILE = '<img src=x onerror="window.__pwned=1">{{ 7*7 }}';
+// Markup, template code and Markdown emphasis, none of which may take effect.
+const HOSTILE = '<img src=x onerror="window.__pwned=1">{{ 7*7 }} **not bold** _nor this_';
+const BOT_ANSWERS = 'Bot replies instantly · a person on request';
 
 /** An OpenAI-compatible model on loopback that streams `pieces`, `gap` ms apart. */
 async function startModel(pieces, gap) {
@@ -62,41 +66,124 @@ describe('the bot', { skip: skipReason() }, () => {
   const pageFor = (token) =>
     f.host.page(plainPage({ serverUrl: f.server.url, data: { 'bot-id': bot.id, token } }));
   const subtitle = (page) => page.locator('concierge-chat').locator('.sub');
+  /** The header's subtitle, once it says `text`, shown whole (not cut off with an ellipsis). */
+  const says = (page, text) =>
+    eventually(async () => {
+      assert.equal(await subtitle(page).innerText(), text);
+      const cut = await subtitle(page).evaluate((e) => e.scrollWidth > e.clientWidth);
+      assert.equal(cut, false, `"${text}" fits the header`);
+    });
+  /** The emphasis elements in the log: [tag, text] in order. */
+  const emphasis = (page) =>
+    page.locator('concierge-chat').evaluate((h) =>
+      [...h.shadowRoot.querySelectorAll('.log strong, .log em')].map((e) => [e.localName, e.textContent]));
   const ask = async (w, text) => {
     await w.input().fill(text);
     await w.input().press('Enter');
   };
 
-  test('answers from the knowledge base with the verified plan, and says the bot is answering', async (t) => {
-    const { page, tracker, w } = await openPage(f, t, pageFor('tok-alice'));
-    await w.open('Acme Support');
-    await eventually(async () => assert.match(await w.dialog('Acme Support').innerText(), /Hi Alice! How can we help\?/));
-    await eventually(async () => assert.equal(await subtitle(page).innerText(), 'Bot is answering'));
-    await ask(w, 'Which plan am I on?');
-    await eventually(async () => assert.match(await w.logText(), /You are on the pro plan, Alice\./));
-    await ask(w, 'how do I reset my password');
-    await eventually(async () =>
-      assert.match(await w.logText(), /Go to Settings → Security and choose Reset password\. The link works for 30 minutes\./),
-    );
-    await screenshot(page, 'bot-knowledge-answer');
-    assert.deepEqual(tracker.pageErrors, []);
-  });
+  for (const [name, viewport] of [['desktop', undefined], ['phone', { width: 360, height: 740 }]]) {
+    test(`answers from the knowledge base with the verified plan in bold, and says the bot answers (${name})`, async (t) => {
+      const { page, tracker, w } = await openPage(f, t, pageFor('tok-alice'), viewport && { viewport, isMobile: true });
+      await w.open('Acme Support');
+      await eventually(async () => assert.match(await w.dialog('Acme Support').innerText(), /Hi Alice! How can we help\?/));
+      await says(page, BOT_ANSWERS);
+      // Alice's history is in the log already: wait for one answer more than before.
+      for (const [question, answer] of [
+        ['Which plan am I on?', 'You are on the pro plan, Alice.'],
+        ['how do I reset my password', 'Go to Settings → Security and choose Reset password. The link works for 30 minutes.'],
+      ]) {
+        const before = occurrences(await w.logText(), answer);
+        await ask(w, question);
+        await eventually(async () => assert.equal(occurrences(await w.logText(), answer), before + 1, answer));
+      }
+      // The articles' Markdown emphasis, as elements; the text around it is unchanged.
+      const seen = await emphasis(page);
+      for (const expected of [['strong', 'pro'], ['strong', 'Settings → Security'], ['em', 'Reset password']]) {
+        assert.ok(seen.some(([tag, text]) => tag === expected[0] && text === expected[1]), `${expected}: ${JSON.stringify(seen)}`);
+      }
+      const weight = await page.locator('concierge-chat').locator('.log strong').last()
+        .evaluate((e) => Number(getComputedStyle(e).fontWeight));
+      assert.ok(weight >= 600, `bold is visibly bold (${weight})`);
+      await screenshot(page, name === 'phone' ? 'bot-knowledge-answer-phone' : 'bot-knowledge-answer');
+      assert.deepEqual(tracker.pageErrors, []);
+    });
+  }
 
-  test("metadata that looks like markup or template code is shown as text", async (t) => {
+  test("metadata that looks like markup, template code or Markdown is shown as text", async (t) => {
     const { page, w } = await openPage(f, t, pageFor('tok-eve'));
     await w.open('Acme Support');
     await ask(w, 'Which plan am I on?');
     await eventually(async () => assert.ok((await w.logText()).includes(`You are on the ${HOSTILE} plan, Eve.`)));
     assert.equal(await page.locator('concierge-chat').locator('img').count(), 0, 'no element was injected');
+    // The article makes the plan bold; the plan's own asterisks and underscores stay text.
+    assert.deepEqual(await emphasis(page), [['strong', HOSTILE]]);
     assert.equal(await page.evaluate(() => window.__pwned), undefined);
     await screenshot(page, 'bot-injection-as-text');
+  });
+
+  test('a greeting with emphasis is bold from the first bubble on, also after a reload', async (t) => {
+    const greeter = await f.server.createBot('Greeter', { greeting: '**Welcome**, {{ contact.name | default("friend") }}!' });
+    await f.server.putCustomAuth(greeter.id, { enabled: true, url: customer.url });
+    const url = f.host.page(plainPage({ serverUrl: f.server.url, data: { 'bot-id': greeter.id, token: 'tok-alice' } }));
+    const { page, tracker, w } = await openPage(f, t, url);
+    const greet = page.locator('concierge-chat').locator('.greet');
+    const shown = () => greet.evaluate((g) => [g.textContent, [...g.querySelectorAll('strong')].map((e) => e.textContent)]);
+    await w.open('Greeter');
+    await eventually(async () => assert.deepEqual(await shown(), ['Welcome, Alice!', ['Welcome']]));
+    await page.reload();
+    await w.open('Greeter');
+    await eventually(async () => assert.deepEqual(await shown(), ['Welcome, Alice!', ['Welcome']]), {
+      message: 'the reused session learns its greeting from the socket',
+    });
+    tracker.check();
+  });
+
+  test('emphasis the widget cannot trust is ignored, and the text stays whole', async (t) => {
+    const SHIPPING = 'Orders ship within 2 business days.';
+    const polling = f.host.page(plainPage({
+      serverUrl: f.server.url,
+      data: { 'bot-id': bot.id, token: 'tok-alice' },
+      head: '<script>window.WebSocket = undefined;</script>',
+    }));
+    // The server's answers, with ranges no server of ours would send added to bot messages.
+    const tampered = [
+      { start: 0, end: 6, style: 'strong' }, // "Orders"
+      { start: 3, end: 10, style: 'em' }, // crosses "Orders"
+      { start: 1, end: 3, style: 'em' }, // inside "Orders"
+      { start: 0, end: 9999, style: 'em' }, // past the end
+      { start: 12, end: 12, style: 'strong' }, // empty
+      { start: 12, end: 18, style: 'script' }, // unknown style
+      { start: '12', end: 18, style: 'em' }, // not a number
+      null,
+    ];
+    const { page, tracker, w } = await openPage(f, t, polling, {
+      before: (p) =>
+        p.route((u) => u.pathname === '/api/widget/v1/messages', async (route) => {
+          if (route.request().method() !== 'GET') return route.continue();
+          const response = await route.fetch();
+          const json = await response.json();
+          for (const m of json.items ?? []) if (m.text === SHIPPING) m.styles = tampered;
+          await route.fulfill({ response, json });
+        }),
+    });
+    await w.open('Acme Support');
+    await ask(w, 'When will my order ship?');
+    const answer = page.locator('concierge-chat').locator('.b', { hasText: SHIPPING }).last();
+    await answer.waitFor();
+    const shown = await answer.evaluate((b) => ({
+      text: b.querySelector('time').previousSibling.textContent,
+      emphasis: [...b.querySelectorAll('strong, em')].map((e) => [e.localName, e.textContent]),
+    }));
+    assert.deepEqual(shown, { text: SHIPPING, emphasis: [['strong', 'Orders'], ['em', 'rd']] });
+    tracker.check();
   });
 
   test('asking for a person: waiting, a person answers by name, resolved back to the bot', async (t) => {
     const { page, w } = await openPage(f, t, pageFor('tok-alice'));
     await w.open('Acme Support');
     await page.getByRole('button', { name: 'Talk to a person' }).click();
-    await eventually(async () => assert.equal(await subtitle(page).innerText(), 'Waiting for a person to join…'));
+    await says(page, 'Waiting for a person to join…');
     await eventually(async () => assert.match(await w.logText(), /I'm bringing in a person from our team/));
     assert.equal(await page.getByRole('button', { name: 'Talk to a person' }).isVisible(), false);
     await screenshot(page, 'bot-handoff-waiting');
@@ -104,12 +191,12 @@ describe('the bot', { skip: skipReason() }, () => {
     const [conversation] = (await f.server.admin('GET', `/bots/${bot.id}/conversations`)).items;
     assert.equal(conversation.handled_by, 'waiting');
     await f.server.admin('POST', `/conversations/${conversation.conversation_id}/messages`, { text: 'Hi Alice, how can I help?' });
-    await eventually(async () => assert.equal(await subtitle(page).innerText(), 'Support team is answering'));
+    await says(page, "You're chatting with Support team");
     await eventually(async () => assert.match(await w.logText(), /Support team\s*Hi Alice, how can I help\?/));
     await screenshot(page, 'bot-handoff-agent');
 
     await f.server.admin('POST', `/conversations/${conversation.conversation_id}/handback`, {});
-    await eventually(async () => assert.equal(await subtitle(page).innerText(), 'Bot is answering'));
+    await says(page, BOT_ANSWERS);
     await ask(w, 'When will my order ship?');
     await eventually(async () => assert.match(await w.logText(), /Orders ship within 2 business days\./));
   });

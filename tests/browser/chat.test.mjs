@@ -159,6 +159,111 @@ describe('chatting', { skip: skipReason() }, () => {
     tracker.check();
   });
 
+  // Tokyo is not the server's time zone (UTC here), and German writes 9:05 where English
+  // writes 9:05 AM: the times must come from the visitor's browser, not from the server.
+  const TOKYO = { locale: 'de-DE', timezoneId: 'Asia/Tokyo' };
+  /** `iso` as a Tokyo wall clock: [day of the month, "H:MM"]. */
+  const tokyo = (iso) => {
+    const d = new Date(Date.parse(iso) + 9 * 3600_000);
+    return [d.getUTCDate(), `${d.getUTCHours()}:${String(d.getUTCMinutes()).padStart(2, '0')}`];
+  };
+  /** The log's stored bubbles: their text and their <time>'s datetime and text. */
+  const stamps = (page) =>
+    page.locator('concierge-chat').evaluate((host) =>
+      [...host.shadowRoot.querySelectorAll('.log .b[data-id]')].map((b) => {
+        const t = b.querySelector('time');
+        return { id: +b.dataset.id, mine: b.classList.contains('me'), datetime: t?.dateTime, text: t?.textContent };
+      }),
+    );
+
+  test("each stored message says when it was written, in the visitor's language and time zone", async (t) => {
+    const { page, tracker, w } = await openPage(f, t, url, TOKYO);
+    const sockets = watchSockets(page);
+    // Hold the visitor's message on its way, to see it while it is not stored yet.
+    let release;
+    const held = new Promise((r) => (release = r));
+    await page.route(`${f.server.url}/api/widget/v1/messages`, async (route) => {
+      if (route.request().method() === 'POST') await held;
+      await route.continue();
+    });
+    await w.open('Acme Support');
+    await w.input().fill('What time is it?');
+    await w.input().press('Enter');
+    const pending = page.locator('concierge-chat').locator('.b.pending');
+    await pending.waitFor();
+    assert.equal(await pending.locator('time').count(), 0, 'a message not stored yet has no time');
+    release();
+    // The history came with the session, the new messages (question and answer) over the socket.
+    const written = new Map();
+    await eventually(async () => {
+      for (const f of sockets.received) if (f?.type === 'message') written.set(f.message.id, f.message.created_at);
+      const live = (await stamps(page)).filter((m) => written.has(m.id));
+      assert.ok(live.some((m) => m.mine) && live.some((m) => !m.mine), JSON.stringify(live));
+    });
+    for (const m of await stamps(page)) {
+      assert.ok(m.datetime && m.text, `every stored message has a time: ${JSON.stringify(m)}`);
+      if (written.has(m.id)) assert.equal(m.datetime, written.get(m.id), "the datetime is the server's created_at");
+      assert.equal(m.text, tokyo(m.datetime)[1], 'today: the time only, in Tokyo, written the German way');
+    }
+    await screenshot(page, 'message-times');
+    tracker.check();
+  });
+
+  test('a message from an earlier day shows its day and time', async (t) => {
+    // The same conversation, seen three days later.
+    const later = Date.now() + 3 * 86_400_000;
+    const { page, tracker, w } = await openPage(f, t, url, {
+      ...TOKYO,
+      before: (_page, context) => context.clock.setFixedTime(later),
+    });
+    await w.open('Acme Support');
+    await eventually(async () => assert.ok((await stamps(page)).length > 0));
+    for (const m of await stamps(page)) {
+      const [day, time] = tokyo(m.datetime);
+      assert.match(m.text, new RegExp(`^${day}\\. \\S+, ${time}$`), 'day, month and time, the German way');
+    }
+    tracker.check();
+  });
+
+  test('times are readable on the visitor bubble whatever the bot colour', async (t) => {
+    // A dark colour with white text, a light one with near-black text, and one in between.
+    for (const color of ['#0f766e', '#fde047', '#7c8a99']) {
+      const b = await f.server.createBot(`Colour ${color}`, { color, rules: ACKNOWLEDGE });
+      const page0 = f.host.page(plainPage({ serverUrl: f.server.url, data: { 'bot-id': b.id } }));
+      const { page, tracker, w } = await openPage(f, t, page0);
+      await w.open(`Colour ${color}`);
+      await w.input().fill(`Hello ${color}`);
+      await w.input().press('Enter');
+      const host = page.locator('concierge-chat');
+      await host.locator('.me time').waitFor();
+      await host.locator('.them time').first().waitFor();
+      const ratios = await host.evaluate((h) => {
+        const lum = (css) => {
+          const [r, g, b] = css.match(/\d+(\.\d+)?/g).slice(0, 3).map((c) => {
+            const v = c / 255;
+            return v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+          });
+          return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+        };
+        const ratio = (sel) => {
+          const t = h.shadowRoot.querySelector(sel);
+          const [a, b] = [getComputedStyle(t).color, getComputedStyle(t.closest('.b')).backgroundColor].map(lum);
+          return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+        };
+        return { mine: ratio('.me time'), theirs: ratio('.them time') };
+      });
+      t.diagnostic(`${color}: ${JSON.stringify(ratios)}`);
+      assert.ok(ratios.mine >= 4.5 && ratios.theirs >= 4.5, `${color}: contrast ${JSON.stringify(ratios)}`);
+      const faded = await host.evaluate((h) => {
+        const t = h.shadowRoot.querySelector('.me time');
+        return getComputedStyle(t).color !== getComputedStyle(t.closest('.b')).color;
+      });
+      assert.ok(faded, `${color}: the time is quieter than the message`);
+      if (color === '#fde047') await screenshot(page, 'message-times-light-colour');
+      tracker.check();
+    }
+  });
+
   test('mobile 390×844: the open panel covers the viewport', async (t) => {
     const { page, tracker, w } = await openPage(f, t, url, {
       viewport: { width: 390, height: 844 },

@@ -8,6 +8,18 @@ import { after, before, describe, test } from 'node:test';
 
 import { eventually, openPage, plainPage, screenshot, setup, setupLink, skipReason, trackPage } from './harness.mjs';
 
+/** Every message of the open thread (at least `count`) shows its time in Auckland, 24-hour. */
+async function assertTimesInAuckland(dashboard, count) {
+  const auckland = new Intl.DateTimeFormat('en-GB', { hour: 'numeric', minute: '2-digit', timeZone: 'Pacific/Auckland' });
+  const times = await dashboard.locator('#thread .msg').evaluateAll((ms) =>
+    ms.map((m) => ({ datetime: m.querySelector('time')?.dateTime, text: m.querySelector('time')?.textContent })));
+  assert.ok(times.length >= count, JSON.stringify(times));
+  for (const { datetime, text } of times) {
+    assert.match(datetime ?? '', /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/, 'a machine-readable datetime');
+    assert.equal(text, auckland.format(new Date(datetime)), `${datetime} in Auckland`);
+  }
+}
+
 describe('the inbox', { skip: skipReason() }, () => {
   let f;
   let bot;
@@ -32,7 +44,10 @@ describe('the inbox', { skip: skipReason() }, () => {
   });
 
   test('a visitor writes, the agent sees it live, replies, and the widget shows the reply at once', async (t) => {
-    const agentContext = await f.browser.newContext({ viewport: { width: 1400, height: 900 } });
+    // The agent works from Auckland in British English: 24-hour times, far from the server's UTC.
+    const agentContext = await f.browser.newContext({
+      viewport: { width: 1400, height: 900 }, locale: 'en-GB', timezoneId: 'Pacific/Auckland',
+    });
     t.after(() => agentContext.close());
     const dashboard = await agentContext.newPage();
     dashboard.setDefaultTimeout(10_000);
@@ -72,6 +87,9 @@ describe('the inbox', { skip: skipReason() }, () => {
     assert.match(await dashboard.locator('.inbox-contact').innerText(), /alice@example\.com/);
     assert.match(await dashboard.locator('.inbox-contact pre.json').innerText(), /"plan": "pro"/);
     await dashboard.getByText('Waiting for a person — the bot is silent.').waitFor();
+    // The page came with its messages and their times in UTC; the script wrote them the
+    // agent's way.
+    await assertTimesInAuckland(dashboard, 2);
     assert.ok(await dashboard.getByRole('button', { name: 'Take over' }).isVisible());
     assert.ok(await dashboard.getByRole('button', { name: 'Resolve' }).isVisible());
 
@@ -110,6 +128,8 @@ describe('the inbox', { skip: skipReason() }, () => {
       [['agent', 'Hi Alice, Sam here. Your refund is on its way.'], ['visitor', 'Thank you!']],
       'the bot stayed silent while Sam answers',
     );
+    // Messages that arrived live (Sam's reply, Alice's thanks) have their time too.
+    await eventually(() => assertTimesInAuckland(dashboard, 4), { message: 'live messages show their time' });
     const authors = await dashboard.locator('#thread .msg').evaluateAll((ms) => ms.map((m) => m.classList[1]));
     assert.equal(authors.at(-1), 'visitor', 'the dashboard shows nothing of the bot either');
 

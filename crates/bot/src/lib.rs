@@ -8,8 +8,8 @@
 //! (answer or hand off on the contact's metadata), [`KnowledgeIndex::search`] (which
 //! articles answer the question, and how sure that is), then either an article's answer
 //! rendered with [`render`] or a [`prompt::build`] prompt streamed from the language model by
-//! [`LlmClient::stream`], whose Markdown [`markdown_to_text`] turns into what the widget
-//! shows.
+//! [`LlmClient::stream`], whose Markdown [`markdown_to_styled`] turns into what the widget
+//! shows: plain text and the ranges it emphasises.
 //!
 //! Module map:
 //! - `intent`: human / greeting / thanks / question, by words.
@@ -35,4 +35,6 @@ pub use rules::{
     first_match, validate, Action, Condition, Op, Priority, Rule, RuleError, MAX_CONDITIONS, MAX_NAME_CHARS, MAX_RULES,
     MAX_TEXT_CHARS,
 };
-pub use template::{check, markdown_to_text, render, ContactFacts, TemplateError, MAX_RENDERED_BYTES};
+pub use template::{
+    check, markdown_to_styled, markdown_to_text, render, ContactFacts, TemplateError, MAX_RENDERED_BYTES,
+};

@@ -11,8 +11,8 @@
 //!
 //! Everything a `{{ ... }}` prints is text, never Markdown or template code: the formatter
 //! backslash-escapes every ASCII punctuation character (CommonMark lets any of them be
-//! escaped), so after [`markdown_to_text`] a metadata value such as `[click](javascript:x)`
-//! or `{{ 7*7 }}` appears exactly as it was; line breaks in a value become spaces, since a
+//! escaped), so after [`markdown_to_text`] a metadata value such as `[click](javascript:x)`,
+//! `**x**` or `{{ 7*7 }}` appears exactly as it was (and `**x**` is not emphasised); line breaks in a value become spaces, since a
 //! fact is one line. Rendering happens once, so a value is never evaluated as a template.
 //! One place this cannot reach is a code span: Markdown does not unescape inside backticks,
 //! so a value printed there shows its backslashes. Fuel and an output cap stop a template
@@ -23,11 +23,12 @@ mod markdown;
 use std::fmt;
 use std::io;
 
+use concierge_domain::StyledText;
 use minijinja::value::ValueKind;
 use minijinja::{context, Environment, ErrorKind, UndefinedBehavior, Value};
 use serde_json::{Map, Value as Json};
 
-pub use markdown::markdown_to_text;
+pub use markdown::{markdown_to_styled, markdown_to_text};
 
 /// Template instructions one render may execute; a plain answer needs a few dozen.
 const FUEL: u64 = 50_000;
@@ -181,13 +182,13 @@ pub fn check(source: &str) -> Result<(), TemplateError> {
 }
 
 /// Renders a template (Markdown source) with `contact` (None = anonymous visitor) and
-/// returns plain text.
-pub fn render(source: &str, contact: Option<&ContactFacts>) -> Result<String, TemplateError> {
+/// returns plain text with its emphasis.
+pub fn render(source: &str, contact: Option<&ContactFacts>) -> Result<StyledText, TemplateError> {
     let env = environment();
     let mut capped = Capped::default();
     let template = env.template_from_str(source).map_err(|e| template_error(&e, &capped))?;
     template.render_captured_to(context_for(contact), &mut capped).map_err(|e| template_error(&e, &capped))?;
-    Ok(markdown_to_text(&String::from_utf8_lossy(&capped.bytes)))
+    Ok(markdown_to_styled(&String::from_utf8_lossy(&capped.bytes)))
 }
 
 /// The text of a template without its tags (`{{ … }}`, `{% … %}`, `{# … #}`), for the

@@ -24,6 +24,20 @@
     return m.author === 'bot' ? 'Bot' : 'Visitor';
   }
 
+  // When a message was written, in this browser's language and time zone (the page comes
+  // with UTC times): the time today, the day and time before.
+  function stamp(time) {
+    const d = new Date(time.dateTime);
+    if (Number.isNaN(d.getTime())) return;
+    const now = new Date();
+    const o = { hour: 'numeric', minute: '2-digit' };
+    if (d.toDateString() !== now.toDateString()) {
+      Object.assign(o, { month: 'short', day: 'numeric' });
+      if (d.getFullYear() !== now.getFullYear()) o.year = 'numeric';
+    }
+    time.textContent = new Intl.DateTimeFormat(undefined, o).format(d);
+  }
+
   function badge(text, kind) {
     const b = document.createElement('span');
     b.className = `badge ${kind}`;
@@ -42,7 +56,10 @@
     const text = document.createElement('span');
     text.className = 'text';
     text.textContent = m.text;
-    li.append(who, ' ', text);
+    const time = document.createElement('time');
+    time.dateTime = m.created_at;
+    stamp(time);
+    li.append(who, ' ', text, time);
     // In id order: messages merged from a visitor's earlier conversation can be older.
     const later = [...thread.children].find((c) => Number(c.dataset.id) > m.id);
     thread.insertBefore(li, later || null);
@@ -154,5 +171,6 @@
   }
   document.getElementById('take-over')?.addEventListener('click', () => setHandler('takeover'));
   document.getElementById('hand-back')?.addEventListener('click', () => setHandler('handback'));
+  thread?.querySelectorAll('time[datetime]').forEach(stamp);
   if (thread) thread.scrollTop = thread.scrollHeight;
 })();

@@ -235,7 +235,7 @@
     const conv = d.conversation || {};
     if (!keep && conv.id !== convId) clearLog(false);
     convId = conv.id;
-    sess = { token: d.session_token, authenticated: !!d.authenticated, ...id, contact: d.contact || null, greeting: d.greeting };
+    sess = { token: d.session_token, authenticated: !!d.authenticated, ...id, contact: d.contact || null, greeting: d.greeting, gs: d.greeting_styles };
     answering = conv.handled_by ? { handled_by: conv.handled_by, agent_name: conv.agent_name } : null;
     blocked = false;
     lastId = 0;
@@ -377,7 +377,7 @@
         // A session reused after a reload learns its verified contact here.
         if (s === sess) {
           if (f.contact && !sess.contact) sess.contact = f.contact;
-          if (typeof f.greeting === 'string') sess.greeting = f.greeting;
+          if (typeof f.greeting === 'string') Object.assign(sess, { greeting: f.greeting, gs: f.greeting_styles });
           if (f.conversation) answering = f.conversation;
           paint();
         }
@@ -504,7 +504,8 @@
         el.classList.remove('pending');
       }
     }
-    el = el || bubble(m.author, m.text, m.author_name || m.name);
+    el = el || bubble(m.author, m.text, m.author_name || m.name, m.author === 'bot' && m.styles);
+    stamp(el, m);
     shown.set(m.id, el);
     place(el, m.id);
     if (!mine) {
@@ -522,6 +523,7 @@
     pending.splice(i, 1);
     p.el.classList.remove('pending');
     if (!(m && m.id > 0)) return;
+    stamp(p.el, m);
     if (shown.has(m.id)) return p.el.remove();
     shown.set(m.id, p.el);
     place(p.el, m.id);
@@ -643,6 +645,8 @@ header :focus-visible{outline-color:currentColor}
 .pending{opacity:.6}
 .failed{opacity:.75}
 .who,.note{display:block;font-size:12px;font-weight:600}
+time{display:block;margin-top:1px;font-size:11px;line-height:1.3;text-align:right;color:#4b5563}
+.me time{color:var(--m)}
 .who{color:#4b5563;margin-bottom:2px}
 .note{margin-top:2px}
 .typing{align-self:flex-start;display:flex;gap:4px;padding:13px 14px;background:#f1f3f5;border-radius:16px}
@@ -671,13 +675,59 @@ textarea:focus-visible{outline-offset:0}
     return e;
   }
 
-  function bubble(author, text, who) {
+  function bubble(author, text, who, styles) {
     const b = el('div', author === 'visitor' ? 'b me' : 'b them');
     // Screen readers hear who wrote it; agents' names are also shown.
     if (author === 'agent') b.append(el('span', 'who', clean(who) || 'Agent'));
     else b.append(el('span', 'sr', author === 'visitor' ? 'You: ' : ((bot && bot.name) || 'Support') + ': '));
-    b.append(el('span', '', text));
+    b.append(styled(text, styles));
     return b;
+  }
+
+  // The text with a bot message's emphasis: ranges of UTF-16 code units, as string indices
+  // count them (docs/widget-protocol.md). Elements of our own, text set as text; a range
+  // out of bounds, of an unknown style, or crossing another is ignored.
+  function styled(text, styles) {
+    const root = el('span');
+    const open = [{ n: root, end: text.length }];
+    let at = 0;
+    const put = (to) => {
+      if (to > at) open[open.length - 1].n.append(text.slice(at, to));
+      at = to;
+    };
+    const close = () => { put(open[open.length - 1].end); open.pop(); };
+    const ranges = (Array.isArray(styles) ? styles : [])
+      .filter((r) => r && (r.style === 'strong' || r.style === 'em') && Number.isInteger(r.start)
+        && Number.isInteger(r.end) && r.start >= 0 && r.start < r.end && r.end <= text.length)
+      .sort((a, b) => a.start - b.start || b.end - a.end);
+    for (const r of ranges) {
+      while (open.length > 1 && open[open.length - 1].end <= r.start) close();
+      if (r.start < at || r.end > open[open.length - 1].end) continue;
+      put(r.start);
+      const n = el(r.style);
+      open[open.length - 1].n.append(n);
+      open.push({ n, end: r.end });
+    }
+    while (open.length > 1) close();
+    put(text.length);
+    return root;
+  }
+
+  // When a stored message was written, in the visitor's language and time zone: the time
+  // today, the day and time before.
+  function stamp(b, m) {
+    const d = new Date(m.created_at);
+    if (isNaN(d) || b.querySelector('time')) return;
+    const now = new Date();
+    const o = { hour: 'numeric', minute: '2-digit' };
+    if (d.toDateString() !== now.toDateString()) {
+      o.month = 'short';
+      o.day = 'numeric';
+      if (d.getFullYear() !== now.getFullYear()) o.year = 'numeric';
+    }
+    const t = el('time', '', new Intl.DateTimeFormat(undefined, o).format(d));
+    t.dateTime = m.created_at;
+    b.append(t);
   }
 
   function place(b, id) {
@@ -791,6 +841,19 @@ textarea:focus-visible{outline-offset:0}
     }, 0);
   }
 
+  // The ink mixed toward the bot's colour as far as it stays readable on it (4.5:1 and a
+  // margin): what a timestamp on the visitor's bubble is written in.
+  function fade(ink, color, L) {
+    const rgb = (h) => [16, 8, 0].map((s) => (parseInt(h.slice(1), 16) >> s) & 255);
+    const a = rgb(ink), b = rgb(color);
+    for (let k = 0.5; k < 1; k += 0.05) {
+      const m = '#' + a.map((c, i) => Math.round(c * k + b[i] * (1 - k)).toString(16).padStart(2, '0')).join('');
+      const l = luminance(m);
+      if ((Math.max(l, L) + 0.05) / (Math.min(l, L) + 0.05) >= 4.6) return m;
+    }
+    return ink;
+  }
+
   // Brings the UI in line with the state; cheap, so called whenever something changes.
   function paint() {
     if (dead || (!bot && !offline)) return; // nothing to show until the bot is known (or the server is down)
@@ -800,10 +863,11 @@ textarea:focus-visible{outline-offset:0}
     const color = /^#[0-9a-f]{6}$/i.test(b.color) ? b.color : bot ? '#2563eb' : '#6b7280';
     const L = luminance(color);
     // Text on the bot's colour: white or near-black (#111827), whichever contrasts more.
-    const ink = 1.05 / (L + 0.05) >= (L + 0.05) / 0.0594 ? '#fff' : '#111827';
+    const ink = 1.05 / (L + 0.05) >= (L + 0.05) / 0.0594 ? '#ffffff' : '#111827';
     const { w, launch, badge } = ui;
     w.style.setProperty('--c', color);
     w.style.setProperty('--t', ink);
+    w.style.setProperty('--m', fade(ink, color, L));
     // Focus rings sit on white: the bot's colour if visible there, else dark grey.
     w.style.setProperty('--f', 1.05 / (L + 0.05) >= 3 ? color : '#374151');
     w.classList.toggle('open', isOpen);
@@ -818,16 +882,22 @@ textarea:focus-visible{outline-offset:0}
 
     // The server renders the greeting from the verified contact only (never the page's
     // data-* claims); before a session exists, the bot's greeting for anyone.
-    const greeting = clean(sess && typeof sess.greeting === 'string' ? sess.greeting : b.greeting) || '';
-    ui.greet.textContent = greeting;
+    const [g, gs] = sess && typeof sess.greeting === 'string' ? [sess.greeting, sess.gs] : [b.greeting, b.greeting_styles];
+    const greeting = typeof g === 'string' && g.trim() ? g : '';
+    // Rebuilt only when it changed: the log announces what changes in it.
+    const key = JSON.stringify([greeting, gs]);
+    if (ui.greetKey !== key) {
+      ui.greetKey = key;
+      ui.greet.replaceChildren(styled(greeting, gs));
+    }
     ui.greet.hidden = !greeting;
 
     // Who is answering: the bot, nobody yet (handed off), or a named person.
     const a = (sess && answering) || {};
     const agentName = clean(a.agent_name);
     ui.sub.textContent = a.handled_by === 'waiting' ? 'Waiting for a person to join…'
-      : a.handled_by === 'agent' ? (agentName ? agentName + ' is answering' : 'A person is answering')
-        : sess ? 'Bot is answering' : '';
+      : a.handled_by === 'agent' ? "You're chatting with " + (agentName || 'a person')
+        : sess ? 'Bot replies instantly · a person on request' : '';
     ui.ask.hidden = blocked || !sess || (a.handled_by && a.handled_by !== 'bot');
 
     // Removed rather than hidden: no message box at all while sign-in is required. The

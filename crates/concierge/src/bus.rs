@@ -70,6 +70,7 @@ mod tests {
             author: "visitor".into(),
             author_name: None,
             text: "hi".into(),
+            styles: None,
             created_at: 0,
         })
     }

@@ -12,6 +12,7 @@ pub mod page_input;
 pub mod profile;
 pub mod secret;
 pub mod settings;
+pub mod styled;
 
 pub use address::{classify, AddressClass};
 pub use appearance::{parse_bot_text, parse_color};
@@ -27,3 +28,4 @@ pub use settings::{
     check_upstream_scheme, normalise_origin, parse_upstream_url, CustomAuthInput, CustomAuthSettings, FieldError,
     StaticHeader, UpstreamPolicy, DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS, MIN_TIMEOUT_MS,
 };
+pub use styled::{Emphasis, StyleRange, StyledText};

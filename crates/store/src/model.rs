@@ -1,3 +1,4 @@
+use concierge_domain::StyleRange;
 use serde_json::{Map, Value};
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -334,6 +335,8 @@ pub struct NewMessage<'a> {
     /// for the visitor.
     pub author_name: Option<&'a str>,
     pub text: &'a str,
+    /// The emphasis of a bot message's text; `None` for other messages and plain text.
+    pub styles: Option<&'a [StyleRange]>,
     pub now: i64,
 }
 
@@ -347,6 +350,9 @@ pub struct Message {
     /// See [`NewMessage::author_name`].
     pub author_name: Option<String>,
     pub text: String,
+    /// See [`NewMessage::styles`].
+    #[sqlx(json(nullable))]
+    pub styles: Option<Vec<StyleRange>>,
     pub created_at: i64,
 }
 

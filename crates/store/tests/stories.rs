@@ -95,6 +95,7 @@ on_both_backends!(
     messages::message_to_a_missing_conversation_is_not_found,
     messages::the_newest_messages_come_oldest_first,
     messages::messages_keep_their_authors_names,
+    messages::bot_messages_keep_their_emphasis,
     handoff::the_bot_hands_off_only_while_it_handles_the_conversation,
     handoff::one_of_concurrent_takers_wins,
     handoff::the_inbox_lists_waiting_conversations_first,

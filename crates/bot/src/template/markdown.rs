@@ -4,8 +4,11 @@
 //! become markup on the visitor's page. Structure is kept where text can carry it: blank
 //! lines between paragraphs, headings on their own line, "• " and "1. " list items, links
 //! as "text (url)". Raw HTML stays as the literal text it was written as: neither dropped
-//! (the operator would not know why their text vanished) nor interpreted.
+//! (the operator would not know why their text vanished) nor interpreted. Emphasis
+//! (`**strong**`, `*em*`) is what text cannot carry: the same pass records it as ranges of
+//! the text, which the widget draws with elements of its own.
 
+use concierge_domain::{Emphasis, StyleRange, StyledText};
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 
 /// What separates the next piece of text from the text before it.
@@ -27,6 +30,10 @@ struct PlainText {
     item_fresh: bool,
     /// Right after a heading, whose text is followed by a line break only.
     after_heading: bool,
+    /// Open emphasis: where its text starts in `out`.
+    emphasis: Vec<(usize, Emphasis)>,
+    /// Closed emphasis, as byte ranges of `out`.
+    styles: Vec<(usize, usize, Emphasis)>,
 }
 
 impl PlainText {
@@ -93,6 +100,8 @@ impl PlainText {
             Tag::Link { dest_url, .. } | Tag::Image { dest_url, .. } => {
                 self.links.push((self.out.len(), dest_url.into_string()));
             }
+            Tag::Strong => self.emphasis.push((self.out.len(), Emphasis::Strong)),
+            Tag::Emphasis => self.emphasis.push((self.out.len(), Emphasis::Em)),
             _ => {}
         }
     }
@@ -123,6 +132,11 @@ impl PlainText {
                     }
                 }
             }
+            TagEnd::Strong | TagEnd::Emphasis => {
+                if let Some((start, style)) = self.emphasis.pop() {
+                    self.styles.push((start, self.out.len(), style));
+                }
+            }
             _ => {}
         }
     }
@@ -131,6 +145,11 @@ impl PlainText {
 /// Markdown → plain text for the widget (also used for text that is not a template, such
 /// as a language model's answer).
 pub fn markdown_to_text(markdown: &str) -> String {
+    markdown_to_styled(markdown).text
+}
+
+/// Markdown → the plain text of [`markdown_to_text`] and its emphasis.
+pub fn markdown_to_styled(markdown: &str) -> StyledText {
     let mut text = PlainText::default();
     for event in Parser::new_ext(markdown, Options::empty()) {
         match event {
@@ -143,7 +162,34 @@ pub fn markdown_to_text(markdown: &str) -> String {
             _ => {}
         }
     }
-    text.out.trim().to_owned()
+    let lead = text.out.len() - text.out.trim_start().len();
+    let out = text.out.trim();
+    let styles = text.styles.iter().filter_map(|&(start, end, style)| {
+        // An emphasis that opened a paragraph started before the paragraph's gap, and
+        // emphasised spaces show nothing: each range covers its visible text only.
+        let end = end.saturating_sub(lead).min(out.len());
+        let start = start.saturating_sub(lead).min(end);
+        let inner = &out[start..end];
+        let start = start + (inner.len() - inner.trim_start().len());
+        let end = start + inner.trim().len();
+        (start < end).then_some((start, end, style))
+    });
+    StyledText { styles: utf16_ranges(out, styles), text: out.to_owned() }
+}
+
+/// Byte ranges of `text` as ranges of UTF-16 code units, outer ranges first.
+fn utf16_ranges(text: &str, ranges: impl Iterator<Item = (usize, usize, Emphasis)>) -> Vec<StyleRange> {
+    let mut units = vec![0u32; text.len() + 1];
+    let mut count = 0u32;
+    for (at, c) in text.char_indices() {
+        units[at] = count;
+        count += u32::try_from(c.len_utf16()).unwrap_or(2);
+    }
+    units[text.len()] = count;
+    let mut styles: Vec<StyleRange> =
+        ranges.map(|(start, end, style)| StyleRange { start: units[start], end: units[end], style }).collect();
+    styles.sort_by_key(|r| (r.start, std::cmp::Reverse(r.end)));
+    styles
 }
 
 #[cfg(test)]
@@ -188,6 +234,55 @@ mod tests {
         assert_eq!(
             markdown_to_text("Before\n\n```\nline 1\nline 2\n```\n\nAfter"),
             "Before\n\nline 1\nline 2\n\nAfter"
+        );
+    }
+
+    /// What each range of `markdown`'s emphasis covers, as text.
+    fn emphasised(markdown: &str) -> Vec<(String, Emphasis)> {
+        let styled = markdown_to_styled(markdown);
+        let units: Vec<u16> = styled.text.encode_utf16().collect();
+        let slice = |r: &StyleRange| String::from_utf16(&units[r.start as usize..r.end as usize]).expect("whole chars");
+        styled.styles.iter().map(|r| (slice(r), r.style)).collect()
+    }
+
+    #[test]
+    fn emphasis_becomes_ranges_of_the_same_text() {
+        let styled = markdown_to_styled("Run `concierge serve` **now**, _please_.");
+        assert_eq!(styled.text, markdown_to_text("Run `concierge serve` **now**, _please_."));
+        assert_eq!(
+            styled.styles,
+            [
+                StyleRange { start: 20, end: 23, style: Emphasis::Strong },
+                StyleRange { start: 25, end: 31, style: Emphasis::Em },
+            ]
+        );
+        assert_eq!(markdown_to_styled("No emphasis, * not even this *.").styles, []);
+    }
+
+    #[test]
+    fn emphasis_covers_its_words_wherever_it_stands() {
+        use Emphasis::{Em, Strong};
+        let strong = |s: &str| (s.to_owned(), Strong);
+        let em = |s: &str| (s.to_owned(), Em);
+        assert_eq!(emphasised("Intro\n\n**Opening words** of a paragraph"), [strong("Opening words")]);
+        assert_eq!(emphasised("## **Billing**\nSee *below*"), [strong("Billing"), em("below")]);
+        assert_eq!(emphasised("- **one**\n- two *2*\n"), [strong("one"), em("2")]);
+        assert_eq!(emphasised("**a *b* c** and ***both***"), [strong("a b c"), em("b"), strong("both"), em("both")]);
+        assert_eq!(emphasised("**[docs](https://d.example)**"), [strong("docs (https://d.example)")]);
+        assert_eq!(emphasised("**  **"), []);
+    }
+
+    #[test]
+    fn emphasis_is_counted_in_utf16_code_units() {
+        // "é" is one unit (two bytes), "😀" two units (four bytes).
+        let styled = markdown_to_styled("Café 😀 **naïve 😀** *x*");
+        assert_eq!(styled.text, "Café 😀 naïve 😀 x");
+        assert_eq!(
+            styled.styles,
+            [
+                StyleRange { start: 8, end: 16, style: Emphasis::Strong },
+                StyleRange { start: 17, end: 18, style: Emphasis::Em },
+            ]
         );
     }
 

@@ -13,6 +13,10 @@ fn contact(metadata: Json) -> ContactFacts {
 }
 
 fn render_for(source: &str, contact: Option<&ContactFacts>) -> String {
+    styled_for(source, contact).text
+}
+
+fn styled_for(source: &str, contact: Option<&ContactFacts>) -> StyledText {
     render(source, contact).unwrap_or_else(|e| panic!("{source:?}: {e}"))
 }
 
@@ -74,11 +78,9 @@ fn contact_values_stay_literal_text() {
         let c = contact(json!({ "note": value }));
         let expected = value.replace('\n', " ");
         assert_eq!(render_for("{{ contact.metadata.note }}", Some(&c)), expected.trim(), "{value:?}");
-        assert_eq!(
-            render_for("Note: {{ contact.metadata.note }}!", Some(&c)),
-            format!("Note: {expected}!"),
-            "{value:?}"
-        );
+        let styled = styled_for("Note: {{ contact.metadata.note }}!", Some(&c));
+        assert_eq!(styled.text, format!("Note: {expected}!"), "{value:?}");
+        assert_eq!(styled.styles, [], "{value:?} is not emphasised");
     }
     let named = ContactFacts { name: Some("[Ada](https://evil.example)".to_owned()), ..ContactFacts::default() };
     assert_eq!(render_for("Hi {{ contact.name }}", Some(&named)), "Hi [Ada](https://evil.example)");
@@ -94,6 +96,15 @@ fn the_operators_markdown_is_still_markdown() {
         ),
         "Hi Ada Lovelace!\n\n• Plan: pro\n• Billing (https://x.example/b)"
     );
+}
+
+#[test]
+fn the_operators_emphasis_survives_and_a_contacts_markdown_is_never_emphasis() {
+    use concierge_domain::{Emphasis, StyleRange};
+    let ada = ContactFacts { name: Some("**Ada**".to_owned()), ..contact(json!({"plan": "_pro_"})) };
+    let styled = styled_for("Hi {{ contact.name }}, your plan is **{{ contact.metadata.plan }}**.", Some(&ada));
+    assert_eq!(styled.text, "Hi **Ada**, your plan is _pro_.");
+    assert_eq!(styled.styles, [StyleRange { start: 25, end: 30, style: Emphasis::Strong }]);
 }
 
 #[test]

@@ -11,9 +11,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::bots::{bot_options, pick_bot, principal};
+use super::records::when;
 use super::{failed, render, SignedIn};
 use crate::http::responses::SignInRequired;
-use crate::service::{Error, Services};
+use crate::service::{rfc3339, Error, Services};
 
 pub const TEMPLATES: &[(&str, &str)] = &[("inbox.html", include_str!("../../templates/inbox.html"))];
 
@@ -106,7 +107,9 @@ async fn inbox(s: &Services, who: &SignedIn, q: InboxQuery) -> Result<Response, 
         .into_iter()
         .map(|m| {
             let label = author_label(&m.author, m.author_name.as_deref());
-            context! { id => m.seq, author => m.author, label, text => m.text }
+            // In UTC until the page's script writes it in the agent's own time zone.
+            let (written, written_utc) = (rfc3339(m.created_at), when(m.created_at));
+            context! { id => m.seq, author => m.author, label, text => m.text, written, written_utc }
         })
         .collect();
     // Answering takes a conversation over under this name; the script shows it at once.

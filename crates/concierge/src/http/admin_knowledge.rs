@@ -168,14 +168,14 @@ impl AskDto {
     fn new(preview: Preview) -> Self {
         let threshold = preview.confidence_threshold;
         let (action, text, priority, reason) = match preview.decision.reply {
-            Reply::Answer { text } => ("answer", text, None, None),
+            Reply::Answer { text } => ("answer", text.text, None, None),
             Reply::Handoff { text, priority, reason } => (
                 "handoff",
-                text,
+                text.text,
                 Some(crate::service::priority_name(priority).to_owned()),
                 Some(reason.as_str().to_owned()),
             ),
-            Reply::Generate { fallback } => ("generate", fallback, None, None),
+            Reply::Generate { fallback } => ("generate", fallback.text, None, None),
         };
         let articles = preview
             .decision

@@ -48,7 +48,8 @@ pub async fn start_session(
             authenticated: started.authenticated,
             auth_error: started.auth_error.map(|f| OutcomeDto { code: f.code.as_str().into(), message: f.message }),
             contact: started.contact.map(WidgetContactDto::from),
-            greeting: started.greeting,
+            greeting: started.greeting.text,
+            greeting_styles: styles(started.greeting.styles),
             conversation: WidgetConversationDto {
                 id: started.conversation.id,
                 handled_by: started.conversation.handled_by,
@@ -64,8 +65,10 @@ pub async fn start_session(
     responses((status = 200, body = PublicBotDto), LookupErrors))]
 pub async fn public_bot(State(s): State<Services>, ApiPath(id): ApiPath<String>) -> ApiResult<Json<PublicBotDto>> {
     let (bot, signin_required) = s.public_bot(&id).await?;
+    let greeting = s.greeting(&bot, None);
     Ok(Json(PublicBotDto {
-        greeting: s.greeting(&bot, None),
+        greeting: greeting.text,
+        greeting_styles: styles(greeting.styles),
         id: bot.id,
         name: bot.name,
         color: bot.color,

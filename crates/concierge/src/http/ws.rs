@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
 
-use super::dto::{HandlerDto, MessageDto, WidgetContactDto};
+use super::dto::{styles, HandlerDto, MessageDto, WidgetContactDto};
 use super::error::{error_response, ErrorBody};
 use crate::bus::Event;
 use crate::service::{Error, Services};
@@ -104,10 +104,12 @@ async fn serve(s: Services, socket: WebSocket, origin: Option<String>) -> Result
     };
     let contact = state.contact.map(WidgetContactDto::from);
     let conversation = HandlerDto::from(&state.conversation);
-    tx.send(text(
-        json!({"type": "ready", "contact": contact, "greeting": state.greeting, "conversation": conversation}),
-    ))
-    .await?;
+    let mut ready =
+        json!({"type": "ready", "contact": contact, "greeting": state.greeting.text, "conversation": conversation});
+    if let Some(styles) = styles(state.greeting.styles) {
+        ready["greeting_styles"] = json!(styles);
+    }
+    tx.send(text(ready)).await?;
     let mut last = after.unwrap_or(0).max(0);
     last = send_backlog(&s, &session, &mut tx, last).await?;
 

@@ -7,6 +7,7 @@ use std::time::Duration;
 use concierge_bot::{
     prompt, template, Article as Passage, ChatMessage, ContactFacts, LlmConfig, Priority, PromptInput,
 };
+use concierge_domain::StyledText;
 use concierge_store::{Bot, HandlerChange, Session};
 use futures::StreamExt;
 
@@ -73,7 +74,7 @@ impl Services {
                     .iter()
                     .filter_map(|hit| knowledge.articles.get(&hit.article_id))
                     .filter_map(|a| {
-                        let body = decide::render(&a.body, contact.as_ref())?;
+                        let body = decide::render(&a.body, contact.as_ref())?.text;
                         Some(Passage { id: a.id.clone(), title: a.title.clone(), body })
                     })
                     .collect();
@@ -104,7 +105,7 @@ impl Services {
                 if !self.bot_handles(&session.conversation_id).await? {
                     return Ok(Turn::Silent);
                 }
-                self.post(&bot.id, &session.conversation_id, "bot", Some(&bot.name), &text).await?;
+                self.post(&bot.id, &session.conversation_id, "bot", Some(&bot.name), &text.text, &text.styles).await?;
                 Turn::Answered
             }
             Reply::Handoff { text, priority, reason } => {
@@ -112,7 +113,7 @@ impl Services {
                     return Ok(Turn::Silent);
                 }
                 tracing::info!(bot_id = %bot.id, reason = reason.as_str(), "conversation handed to the team");
-                self.post(&bot.id, &session.conversation_id, "bot", Some(&bot.name), &text).await?;
+                self.post(&bot.id, &session.conversation_id, "bot", Some(&bot.name), &text.text, &text.styles).await?;
                 Turn::HandedOff
             }
             Reply::Generate { .. } => Turn::Silent,
@@ -164,9 +165,10 @@ impl Services {
         }))
     }
 
-    /// Streams the model's answer to the conversation's widgets; the whole answer, or
-    /// `None` when the model failed, was too slow, or a person took over meanwhile.
-    async fn generate(&self, session: &Session, config: &LlmConfig, messages: &[ChatMessage]) -> Option<String> {
+    /// Streams the model's answer to the conversation's widgets (plain pieces, as they
+    /// come); the whole answer with its emphasis, or `None` when the model failed, was too
+    /// slow, or a person took over meanwhile.
+    async fn generate(&self, session: &Session, config: &LlmConfig, messages: &[ChatMessage]) -> Option<StyledText> {
         let conversation = &session.conversation_id;
         let stream_id = uuid::Uuid::now_v7().to_string();
         let mut answer = String::new();
@@ -207,7 +209,7 @@ impl Services {
                 tracing::warn!(bot_id = %session.bot_id, error = %e, "the language model failed; answering from the knowledge base");
                 None
             }
-            Ok(()) => Some(template::markdown_to_text(&answer)).filter(|text| !text.is_empty()),
+            Ok(()) => Some(template::markdown_to_styled(&answer)).filter(|styled| !styled.text.is_empty()),
         }
     }
 }

@@ -7,6 +7,7 @@
 //! and hands the conversation to the team.
 
 use concierge_bot::{first_match, intent, template, Action, ContactFacts, Hit, Intent, Priority, Rule};
+use concierge_domain::StyledText;
 use concierge_store::{Bot, Contact};
 
 use super::knowledge::Knowledge;
@@ -41,13 +42,13 @@ impl HandoffReason {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Reply {
-    /// Say `text` (plain text, already rendered).
-    Answer { text: String },
+    /// Say `text` (plain text with its emphasis, already rendered).
+    Answer { text: StyledText },
     /// Say `text` and put the conversation in "waiting for an agent".
-    Handoff { text: String, priority: Priority, reason: HandoffReason },
+    Handoff { text: StyledText, priority: Priority, reason: HandoffReason },
     /// Let the bot's language model write the answer from the ranked articles; `fallback`
     /// (the best article, rendered) is said if the model fails or is too slow.
-    Generate { fallback: String },
+    Generate { fallback: StyledText },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -82,7 +83,7 @@ pub fn rules(bot: &Bot) -> Vec<Rule> {
 
 /// Renders a template for the contact; a template that fails at run time (it passed the
 /// syntax check when saved) is logged and yields `None`.
-pub fn render(source: &str, contact: Option<&ContactFacts>) -> Option<String> {
+pub fn render(source: &str, contact: Option<&ContactFacts>) -> Option<StyledText> {
     match template::render(source, contact) {
         Ok(text) => Some(text),
         Err(e) => {
@@ -128,7 +129,7 @@ pub fn decide(bot: &Bot, knowledge: &Knowledge, contact: Option<&ContactFacts>, 
     }
     let small_talk = match kind {
         Intent::Greeting => render(HELLO, contact),
-        Intent::Thanks => Some(THANKS.to_owned()),
+        Intent::Thanks => Some(StyledText::plain(THANKS)),
         _ => None,
     };
     if let Some(text) = small_talk {

@@ -64,7 +64,7 @@ impl Services {
         if conversation.handled_by != "agent" || conversation.agent_name.as_deref() != Some(name.as_str()) {
             self.set_handler(who, conversation_id, Handler::Agent).await?;
         }
-        self.post(&conversation.bot_id, &conversation.id, "agent", Some(&name), &text).await
+        self.post(&conversation.bot_id, &conversation.id, "agent", Some(&name), &text, &[]).await
     }
 
     /// Takes the conversation over from the bot (`Agent`), or resolves it and hands it back

@@ -1,6 +1,6 @@
 //! The visitor's side of a conversation: sending and reading history.
 
-use concierge_domain::{hash_token, parse_message_text};
+use concierge_domain::{hash_token, parse_message_text, StyleRange};
 use concierge_store::{Message, NewMessage, Session};
 
 use super::{now_ms, Error, Result, Services};
@@ -39,7 +39,7 @@ impl Services {
     pub async fn send_visitor_message(&self, session: &Session, text: &str) -> Result<Message> {
         let text = message_text(text)?;
         self.limits.check_message(&session.conversation_id)?;
-        let message = self.post(&session.bot_id, &session.conversation_id, "visitor", None, &text).await?;
+        let message = self.post(&session.bot_id, &session.conversation_id, "visitor", None, &text, &[]).await?;
         let services = self.clone();
         let session = session.clone();
         let question = text;
@@ -65,7 +65,8 @@ impl Services {
         self.bot_turns.subscribe()
     }
 
-    /// Stores a message and tells the conversation's sockets and the bot's inbox.
+    /// Stores a message and tells the conversation's sockets and the bot's inbox; `styles`
+    /// is a bot message's emphasis (empty: none).
     pub(super) async fn post(
         &self,
         bot_id: &str,
@@ -73,9 +74,11 @@ impl Services {
         author: &str,
         author_name: Option<&str>,
         text: &str,
+        styles: &[StyleRange],
     ) -> Result<Message> {
-        let message =
-            self.store.add_message(NewMessage { conversation_id, author, author_name, text, now: now_ms() }).await?;
+        let styles = (!styles.is_empty()).then_some(styles);
+        let new = NewMessage { conversation_id, author, author_name, text, styles, now: now_ms() };
+        let message = self.store.add_message(new).await?;
         self.bus.publish(conversation_id, Event::Message(message.clone()));
         self.bus.publish(&bot_topic(bot_id), Event::Message(message.clone()));
         Ok(message)

@@ -2,7 +2,7 @@
 
 use std::net::IpAddr;
 
-use concierge_domain::{hash_token, random_token, AuthErrorCode, OnFailure};
+use concierge_domain::{hash_token, random_token, AuthErrorCode, OnFailure, StyledText};
 use concierge_store::{
     Bot, Contact, ContactUpsert, Conversation, Message, OpenSession, OpenedSession, Session, VisitorOutcome,
 };
@@ -38,13 +38,13 @@ pub struct SessionStarted {
     pub conversation: Conversation,
     pub messages: Vec<Message>,
     /// The bot's greeting rendered for the verified contact.
-    pub greeting: String,
+    pub greeting: StyledText,
 }
 
 /// What a widget learns when its socket opens.
 pub struct WidgetState {
     pub contact: Option<Contact>,
-    pub greeting: String,
+    pub greeting: StyledText,
     pub conversation: Conversation,
 }
 
@@ -164,9 +164,10 @@ impl Services {
 
     /// The bot's greeting for this contact (`None`: an anonymous visitor), from its
     /// verified data only. A greeting that fails to render is replaced by a plain one.
-    pub fn greeting(&self, bot: &Bot, contact: Option<&Contact>) -> String {
+    pub fn greeting(&self, bot: &Bot, contact: Option<&Contact>) -> StyledText {
         let facts = contact.map(super::decide::facts);
-        super::decide::render(&bot.greeting, facts.as_ref()).unwrap_or_else(|| "Hi! How can we help?".to_owned())
+        super::decide::render(&bot.greeting, facts.as_ref())
+            .unwrap_or_else(|| StyledText::plain("Hi! How can we help?"))
     }
 
     /// The session's verified contact, greeting and conversation, for a widget whose socket

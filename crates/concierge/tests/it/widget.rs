@@ -17,7 +17,7 @@ pub async fn connect(app: &TestApp, token: &str, after: i64) -> Socket {
 }
 
 /// A socket past its hello, and the `ready` frame that answered it.
-async fn connect_ready(app: &TestApp, token: &str, after: i64) -> (Socket, Value) {
+pub async fn connect_ready(app: &TestApp, token: &str, after: i64) -> (Socket, Value) {
     let (mut socket, _) =
         tokio_tungstenite::connect_async(format!("ws://{}/api/widget/v1/ws", app.addr)).await.unwrap();
     socket.send(Frame::text(json!({"type": "hello", "token": token, "after": after}).to_string())).await.unwrap();
@@ -220,6 +220,33 @@ async fn the_widget_script_is_cached_compressed_and_small() {
     let cached = app.http.get(app.url("/widget.js")).header("if-none-match", &etag).send().await.unwrap();
     assert_eq!(cached.status(), 304);
     assert!(cached.bytes().await.unwrap().is_empty());
+}
+
+/// docs/widget.md states the widget's gzipped size; it must be the size visitors download.
+#[tokio::test]
+async fn the_documented_widget_size_is_the_measured_one() {
+    let Some(app) = TestApp::spawn(crate::utils::Backend::Sqlite).await else { return };
+    let resp = app.http.get(app.url("/widget.js")).header("accept-encoding", "gzip").send().await.unwrap();
+    assert_eq!(resp.headers()["content-encoding"], "gzip");
+    let measured = resp.bytes().await.unwrap().len();
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/widget.md");
+    let doc = std::fs::read_to_string(path).unwrap();
+    // "Currently **12,345 bytes** gzipped": the first number after "Currently".
+    let stated = doc.split_once("Currently").map(|(_, rest)| rest).and_then(|rest| {
+        let digits: String = rest
+            .chars()
+            .skip_while(|c| !c.is_ascii_digit())
+            .take_while(|c| c.is_ascii_digit() || *c == ',')
+            .filter(char::is_ascii_digit)
+            .collect();
+        digits.parse::<usize>().ok()
+    });
+    let stated = stated.expect("docs/widget.md says \"Currently N bytes\" in its size budget");
+    // Within 2 %: a small change to the widget need not touch the doc, a drift must.
+    assert!(
+        stated.abs_diff(measured) * 50 <= measured,
+        "docs/widget.md states {stated} bytes gzipped, the server sends {measured}: update the figure"
+    );
 }
 
 async fn appearance_is_editable_and_public(app: TestApp) {

@@ -1,5 +1,6 @@
 //! Widget sessions, their conversations and the conversations' messages.
 
+use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool};
 
 use crate::{
@@ -9,6 +10,7 @@ use crate::{
 
 pub(super) const CONVERSATION_COLUMNS: &str =
     "id, bot_id, contact_id, handled_by, priority, agent_name, created_at, updated_at";
+const MESSAGE_COLUMNS: &str = "seq, conversation_id, author, author_name, text, styles, created_at";
 
 pub(super) async fn open_session(pool: &PgPool, open: &OpenSession<'_>) -> Result<OpenedSession> {
     let mut tx = pool.begin().await?;
@@ -129,10 +131,9 @@ async fn sign_in(
         let conversation = hand_over(tx, &visitor.id, contact_id, now).await?.ok_or(Error::NotFound("conversation"))?;
         return Ok((conversation, VisitorOutcome::HandedOver));
     };
-    let mut messages: Vec<Message> = sqlx::query(
-        "UPDATE messages SET conversation_id = $1 WHERE conversation_id = $2
-         RETURNING seq, conversation_id, author, author_name, text, created_at",
-    )
+    let mut messages: Vec<Message> = sqlx::query(&format!(
+        "UPDATE messages SET conversation_id = $1 WHERE conversation_id = $2 RETURNING {MESSAGE_COLUMNS}"
+    ))
     .bind(&target.id)
     .bind(&visitor.id)
     .fetch_all(&mut *tx)
@@ -304,14 +305,15 @@ pub(super) async fn add_message(pool: &PgPool, new: &NewMessage<'_>) -> Result<M
         return Err(Error::NotFound("conversation"));
     }
     let seq: i64 = sqlx::query_scalar(
-        "INSERT INTO messages (conversation_id, author, author_name, text, created_at)
-         VALUES ($1, $2, $3, $4, $5)
+        "INSERT INTO messages (conversation_id, author, author_name, text, styles, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6)
          RETURNING seq",
     )
     .bind(new.conversation_id)
     .bind(new.author)
     .bind(new.author_name)
     .bind(new.text)
+    .bind(new.styles.map(Json))
     .bind(new.now)
     .fetch_one(&mut *tx)
     .await?;
@@ -322,6 +324,7 @@ pub(super) async fn add_message(pool: &PgPool, new: &NewMessage<'_>) -> Result<M
         author: new.author.to_owned(),
         author_name: new.author_name.map(str::to_owned),
         text: new.text.to_owned(),
+        styles: new.styles.map(<[_]>::to_vec),
         created_at: new.now,
     })
 }
@@ -333,10 +336,9 @@ pub(super) async fn list_messages(
     after: i64,
     limit: u32,
 ) -> Result<Vec<Message>> {
-    sqlx::query(
-        "SELECT seq, conversation_id, author, author_name, text, created_at FROM messages
-         WHERE conversation_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
-    )
+    sqlx::query(&format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"
+    ))
     .bind(conversation_id)
     .bind(after)
     .bind(clamp_limit(limit))
@@ -368,12 +370,11 @@ pub(super) async fn contact_conversations(pool: &PgPool, contact_id: &str) -> Re
 
 /// The newest `limit` messages, oldest first.
 pub(super) async fn latest_messages(pool: &PgPool, conversation_id: &str, limit: u32) -> Result<Vec<Message>> {
-    sqlx::query(
-        "SELECT seq, conversation_id, author, author_name, text, created_at FROM (
-             SELECT seq, conversation_id, author, author_name, text, created_at FROM messages
-             WHERE conversation_id = $1 ORDER BY seq DESC LIMIT $2
-         ) AS recent ORDER BY seq",
-    )
+    sqlx::query(&format!(
+        "SELECT {MESSAGE_COLUMNS} FROM (
+             SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 ORDER BY seq DESC LIMIT $2
+         ) AS recent ORDER BY seq"
+    ))
     .bind(conversation_id)
     .bind(clamp_limit(limit))
     .fetch_all(pool)

@@ -4,12 +4,13 @@ use sqlx::{SqliteConnection, SqlitePool};
 
 use super::BEGIN;
 use crate::{
-    clamp_limit, new_id, Conversation, Error, Message, NewMessage, OpenSession, OpenedSession, Result, ResultExt,
-    Session, VisitorOutcome,
+    clamp_limit, encode_json, new_id, Conversation, Error, Message, NewMessage, OpenSession, OpenedSession, Result,
+    ResultExt, Session, VisitorOutcome,
 };
 
 pub(super) const CONVERSATION_COLUMNS: &str =
     "id, bot_id, contact_id, handled_by, priority, agent_name, created_at, updated_at";
+const MESSAGE_COLUMNS: &str = "seq, conversation_id, author, author_name, text, styles, created_at";
 
 pub(super) async fn open_session(writer: &SqlitePool, open: &OpenSession<'_>) -> Result<OpenedSession> {
     let mut tx = writer.begin_with(BEGIN).await?;
@@ -126,10 +127,9 @@ async fn sign_in(
         let conversation = hand_over(tx, &visitor.id, contact_id, now).await?.ok_or(Error::NotFound("conversation"))?;
         return Ok((conversation, VisitorOutcome::HandedOver));
     };
-    let mut messages: Vec<Message> = sqlx::query(
-        "UPDATE messages SET conversation_id = ? WHERE conversation_id = ?
-         RETURNING seq, conversation_id, author, author_name, text, created_at",
-    )
+    let mut messages: Vec<Message> = sqlx::query(&format!(
+        "UPDATE messages SET conversation_id = ? WHERE conversation_id = ? RETURNING {MESSAGE_COLUMNS}"
+    ))
     .bind(&target.id)
     .bind(&visitor.id)
     .fetch_all(&mut *tx)
@@ -299,13 +299,15 @@ pub(super) async fn add_message(writer: &SqlitePool, new: &NewMessage<'_>) -> Re
         return Err(Error::NotFound("conversation"));
     }
     let seq: i64 = sqlx::query_scalar(
-        "INSERT INTO messages (conversation_id, author, author_name, text, created_at) VALUES (?, ?, ?, ?, ?)
+        "INSERT INTO messages (conversation_id, author, author_name, text, styles, created_at)
+         VALUES (?, ?, ?, ?, ?, ?)
          RETURNING seq",
     )
     .bind(new.conversation_id)
     .bind(new.author)
     .bind(new.author_name)
     .bind(new.text)
+    .bind(new.styles.map(|styles| encode_json("styles", &styles)).transpose()?)
     .bind(new.now)
     .fetch_one(&mut *tx)
     .await?;
@@ -316,6 +318,7 @@ pub(super) async fn add_message(writer: &SqlitePool, new: &NewMessage<'_>) -> Re
         author: new.author.to_owned(),
         author_name: new.author_name.map(str::to_owned),
         text: new.text.to_owned(),
+        styles: new.styles.map(<[_]>::to_vec),
         created_at: new.now,
     })
 }
@@ -327,10 +330,9 @@ pub(super) async fn list_messages(
     after: i64,
     limit: u32,
 ) -> Result<Vec<Message>> {
-    sqlx::query(
-        "SELECT seq, conversation_id, author, author_name, text, created_at FROM messages
-         WHERE conversation_id = ? AND seq > ? ORDER BY seq LIMIT ?",
-    )
+    sqlx::query(&format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? AND seq > ? ORDER BY seq LIMIT ?"
+    ))
     .bind(conversation_id)
     .bind(after)
     .bind(clamp_limit(limit))
@@ -362,12 +364,11 @@ pub(super) async fn contact_conversations(reader: &SqlitePool, contact_id: &str)
 
 /// The newest `limit` messages, oldest first.
 pub(super) async fn latest_messages(reader: &SqlitePool, conversation_id: &str, limit: u32) -> Result<Vec<Message>> {
-    sqlx::query(
-        "SELECT seq, conversation_id, author, author_name, text, created_at FROM (
-             SELECT seq, conversation_id, author, author_name, text, created_at FROM messages
-             WHERE conversation_id = ? ORDER BY seq DESC LIMIT ?
-         ) AS recent ORDER BY seq",
-    )
+    sqlx::query(&format!(
+        "SELECT {MESSAGE_COLUMNS} FROM (
+             SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? ORDER BY seq DESC LIMIT ?
+         ) AS recent ORDER BY seq"
+    ))
     .bind(conversation_id)
     .bind(clamp_limit(limit))
     .fetch_all(reader)

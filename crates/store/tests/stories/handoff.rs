@@ -8,8 +8,14 @@ fn change<'a>(handled_by: &'a str, expected: Option<&'a str>, now: i64) -> Handl
 
 async fn conversation_with_a_message(h: &Harness, bot_id: &str, token: &str, now: i64) -> Conversation {
     let opened = h.store.open_session(session(bot_id, None, token, None, NOW)).await.expect("open");
-    let hello =
-        NewMessage { conversation_id: &opened.conversation.id, author: "visitor", author_name: None, text: token, now };
+    let hello = NewMessage {
+        conversation_id: &opened.conversation.id,
+        author: "visitor",
+        author_name: None,
+        text: token,
+        styles: None,
+        now,
+    };
     h.store.add_message(hello).await.expect("message");
     opened.conversation
 }

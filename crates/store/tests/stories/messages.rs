@@ -1,5 +1,6 @@
 use std::collections::HashSet;
 
+use concierge_domain::{Emphasis, StyleRange};
 use concierge_store::{Conversation, Error, NewMessage};
 
 use super::support::{bot, session, Harness, NOW};
@@ -10,7 +11,7 @@ async fn conversation(h: &Harness, bot_id: &str, token: &str) -> Conversation {
 }
 
 fn message<'a>(conversation: &'a Conversation, text: &'a str, now: i64) -> NewMessage<'a> {
-    NewMessage { conversation_id: &conversation.id, author: "visitor", author_name: None, text, now }
+    NewMessage { conversation_id: &conversation.id, author: "visitor", author_name: None, text, styles: None, now }
 }
 
 pub async fn messages_are_ordered_and_paged_by_seq(h: &Harness) {
@@ -52,6 +53,7 @@ pub async fn concurrent_messages_get_distinct_increasing_seqs(h: &Harness) {
                     author: "bot",
                     author_name: Some("Support"),
                     text: &text,
+                    styles: None,
                     now: NOW,
                 };
                 store.add_message(new).await
@@ -106,11 +108,33 @@ pub async fn messages_keep_their_authors_names(h: &Harness) {
     let mut added = Vec::new();
     for (i, (author, author_name, text)) in said.into_iter().enumerate() {
         let now = NOW + i64::try_from(i).expect("small");
-        let new = NewMessage { conversation_id: &a.id, author, author_name, text, now };
+        let new = NewMessage { conversation_id: &a.id, author, author_name, text, styles: None, now };
         let message = h.store.add_message(new).await.expect("add");
         assert_eq!((message.author.as_str(), message.author_name.as_deref()), (author, author_name));
         added.push(message);
     }
     assert_eq!(h.store.list_messages(&a.id, 0, 0).await.expect("list"), added);
+    assert_eq!(h.store.latest_messages(&a.id, 10).await.expect("latest"), added);
+}
+
+pub async fn bot_messages_keep_their_emphasis(h: &Harness) {
+    let bot = bot(h.store.as_ref()).await;
+    let a = conversation(h, &bot.id, "a").await;
+    let styles = [
+        StyleRange { start: 0, end: 9, style: Emphasis::Strong },
+        StyleRange { start: 4, end: 9, style: Emphasis::Em },
+        StyleRange { start: 12, end: 14, style: Emphasis::Em },
+    ];
+    let said: [(&str, Option<&[StyleRange]>); 3] = [("visitor", None), ("bot", Some(&styles)), ("bot", Some(&[]))];
+    let mut added = Vec::new();
+    for (i, (author, styles)) in said.into_iter().enumerate() {
+        let now = NOW + i64::try_from(i).expect("small");
+        let new =
+            NewMessage { conversation_id: &a.id, author, author_name: None, text: "Go to 😀 Settings", styles, now };
+        let message = h.store.add_message(new).await.expect("add");
+        assert_eq!(message.styles.as_deref(), styles);
+        added.push(message);
+    }
+    assert_eq!(h.store.list_messages(&a.id, 0, 0).await.expect("list"), added, "styles and their absence are kept");
     assert_eq!(h.store.latest_messages(&a.id, 10).await.expect("latest"), added);
 }

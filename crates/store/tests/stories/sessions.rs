@@ -61,6 +61,7 @@ pub async fn contact_returns_to_the_latest_conversation(h: &Harness) {
         author: "agent",
         author_name: Some("Bea"),
         text: "any news?",
+        styles: None,
         now: NOW + 5,
     };
     h.store.add_message(message).await.expect("add message");
@@ -174,7 +175,7 @@ pub async fn the_inbox_lists_active_conversations_with_their_latest_message(h: &
         (&signed.conversation.id, "visitor", "invoice", NOW + 2),
         (&signed.conversation.id, "bot", "on it", NOW + 3),
     ] {
-        let message = NewMessage { conversation_id: conversation, author, author_name: None, text, now };
+        let message = NewMessage { conversation_id: conversation, author, author_name: None, text, styles: None, now };
         h.store.add_message(message).await.expect("message");
     }
     let inbox = h.store.list_inbox(&bot.id, 50).await.expect("inbox");

@@ -6,7 +6,7 @@ use concierge_store::{Conversation, HandlerChange, Message, NewMessage, OpenSess
 use super::support::{bot, contact, session, Harness, HOUR, NOW};
 
 async fn say(store: &dyn Store, conversation: &Conversation, author: &str, text: &str, now: i64) -> Message {
-    let message = NewMessage { conversation_id: &conversation.id, author, author_name: None, text, now };
+    let message = NewMessage { conversation_id: &conversation.id, author, author_name: None, text, styles: None, now };
     store.add_message(message).await.expect("add a message")
 }
 

@@ -77,11 +77,11 @@ fn outcome(preview: Preview) -> Value {
     let searched = !preview.decision.hits.is_empty()
         || (from_knowledge && matches!(preview.decision.reply, Reply::Handoff { reason: HandoffReason::NotSure, .. }));
     let (action, text, reason, priority) = match preview.decision.reply {
-        Reply::Answer { text } => ("answer", text, None, None),
+        Reply::Answer { text } => ("answer", text.text, None, None),
         Reply::Handoff { text, priority, reason } => {
-            ("handoff", text, Some(reason_text(reason, threshold)), Some(priority_name(priority)))
+            ("handoff", text.text, Some(reason_text(reason, threshold)), Some(priority_name(priority)))
         }
-        Reply::Generate { fallback } => ("generate", fallback, None, None),
+        Reply::Generate { fallback } => ("generate", fallback.text, None, None),
     };
     // The best article is the answer when it was confident enough and no rule decided.
     let answered_from = (action != "handoff" && from_knowledge).then_some(0);

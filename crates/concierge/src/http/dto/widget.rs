@@ -1,5 +1,6 @@
 //! The widget API's JSON shapes (docs/widget-protocol.md).
 
+use concierge_domain::StyleRange;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -13,6 +14,10 @@ pub struct PublicBotDto {
     pub name: String,
     pub color: String,
     pub greeting: String,
+    /// The greeting's emphasis, like a message's `styles`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub greeting_styles: Option<Vec<StyleRange>>,
     pub signin_text: String,
     /// Custom Authentication is on and blocks the chat when it fails.
     pub signin_required: bool,
@@ -44,7 +49,19 @@ pub struct MessageDto {
     pub author_name: Option<String>,
     /// Plain text, never HTML.
     pub text: String,
+    /// A bot message's emphasis (Markdown `**strong**` and `*em*` in its source), as ranges
+    /// of `text` counted in UTF-16 code units (JavaScript string indices), ordered by
+    /// `start`, an outer range before the ranges nested in it; absent when there is none,
+    /// and always absent on visitor and agent messages.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub styles: Option<Vec<StyleRange>>,
     pub created_at: String,
+}
+
+/// Emphasis as the wire has it: absent rather than empty.
+pub fn styles(styles: Vec<StyleRange>) -> Option<Vec<StyleRange>> {
+    (!styles.is_empty()).then_some(styles)
 }
 
 impl From<concierge_store::Message> for MessageDto {
@@ -54,6 +71,7 @@ impl From<concierge_store::Message> for MessageDto {
             author: m.author,
             author_name: m.author_name,
             text: m.text,
+            styles: m.styles,
             created_at: rfc3339(m.created_at),
         }
     }
@@ -112,5 +130,9 @@ pub struct SessionDto {
     pub contact: Option<WidgetContactDto>,
     /// The bot's greeting rendered for the verified contact (anonymous: the defaults).
     pub greeting: String,
+    /// The greeting's emphasis, like a message's `styles`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub greeting_styles: Option<Vec<StyleRange>>,
     pub conversation: WidgetConversationDto,
 }

@@ -60,6 +60,57 @@ async fn hello_is_answered_not_echoed_with_the_greeting(app: TestApp) {
 }
 both_backends!(hello_is_answered_not_echoed_with_the_greeting, super::hello_is_answered_not_echoed_with_the_greeting);
 
+async fn emphasis_reaches_every_shape_of_a_bot_message(app: TestApp) {
+    let customer = Customer::with_users().await;
+    let bot = bot_with_articles(&app, Some(&customer.url)).await;
+    let (token, _) = session(&app, json!({"bot_id": bot, "access_token": "tok-alice"})).await;
+    let live = ask(&app, &token, "How do I reset my password?").await;
+    // "You can reset your password from **Settings → Security**: choose *Reset password* …"
+    let styles = json!([{"start": 33, "end": 52, "style": "strong"}, {"start": 61, "end": 75, "style": "em"}]);
+    assert_eq!(live["styles"], styles, "the socket's message frame: {live}");
+    assert!(live["text"].as_str().unwrap().starts_with("You can reset your password from Settings → Security: choose"));
+
+    let bot_and_visitor = |items: &Value| {
+        let items = items.as_array().unwrap();
+        let bot = items.iter().find(|m| m["id"] == live["id"]).cloned().expect("the answer");
+        let visitor = items.iter().find(|m| m["author"] == "visitor").cloned().expect("the question");
+        (bot, visitor)
+    };
+    let resp = app.http.get(app.url("/api/widget/v1/messages?after=0")).bearer_auth(&token).send().await.unwrap();
+    let (answer, question) = bot_and_visitor(&resp.json::<Value>().await.unwrap()["items"]);
+    assert_eq!((&answer["styles"], question.get("styles")), (&styles, None), "GET /messages");
+    let (_, again) = session(&app, json!({"bot_id": bot, "access_token": "tok-alice"})).await;
+    let (answer, question) = bot_and_visitor(&again["conversation"]["messages"]);
+    assert_eq!((&answer["styles"], question.get("styles")), (&styles, None), "the session's history");
+    let conversation = again["conversation"]["id"].as_str().unwrap();
+    let (_, admin) = app.get(&format!("/conversations/{conversation}/messages")).await;
+    let (answer, question) = bot_and_visitor(&admin["items"]);
+    assert_eq!((&answer["styles"], question.get("styles")), (&styles, None), "the admin API");
+
+    // Plain answers and agent replies carry no styles at all.
+    let plain = ask(&app, &token, "when will my order be shipped").await;
+    assert_eq!(plain.get("styles"), None, "{plain}");
+    let (status, reply) =
+        app.post(&format!("/conversations/{conversation}/messages"), json!({"text": "**Sam** here"})).await;
+    assert_eq!((status, reply.get("styles")), (201, None), "{reply}");
+
+    // The greeting is Markdown too: its emphasis goes wherever it is sent.
+    assert_eq!(again.get("greeting_styles"), None, "the default greeting has none: {again}");
+    let greeting = "**Welcome**, {{ contact.name | default(\"friend\") }}!";
+    let (status, _) =
+        app.admin(reqwest::Method::PATCH, &format!("/bots/{bot}"), Some(json!({"greeting": greeting}))).await;
+    assert_eq!(status, 200);
+    let welcome = json!([{"start": 0, "end": 7, "style": "strong"}]);
+    let public: Value =
+        app.http.get(app.url(&format!("/api/widget/v1/bots/{bot}"))).send().await.unwrap().json().await.unwrap();
+    assert_eq!((&public["greeting"], &public["greeting_styles"]), (&json!("Welcome, friend!"), &welcome));
+    let (token, s) = session(&app, json!({"bot_id": bot, "access_token": "tok-alice"})).await;
+    assert_eq!((&s["greeting"], &s["greeting_styles"]), (&json!("Welcome, Alice Liddell!"), &welcome));
+    let (_, ready) = crate::widget::connect_ready(&app, &token, 0).await;
+    assert_eq!((&ready["greeting"], &ready["greeting_styles"]), (&json!("Welcome, Alice Liddell!"), &welcome));
+}
+both_backends!(emphasis_reaches_every_shape_of_a_bot_message, super::emphasis_reaches_every_shape_of_a_bot_message);
+
 async fn answers_are_personal_from_verified_data_only(app: TestApp) {
     let customer = Customer::with_users().await;
     let bot = bot_with_articles(&app, Some(&customer.url)).await;

@@ -27,7 +27,7 @@ async fn the_model_answer_streams_to_the_widget(app: TestApp) {
     let customer = Customer::with_users().await;
     let bot = bot_with_articles(&app, Some(&customer.url)).await;
     let model = Model::start(Behaviour::Stream {
-        pieces: vec!["Hi Alice", "! Go to", " Settings → Security", " and choose Reset password."],
+        pieces: vec!["Hi Alice", "! Go to **", "Settings → Security**", " and choose *Reset password*."],
         gap: Duration::from_millis(60),
     })
     .await;
@@ -40,12 +40,17 @@ async fn the_model_answer_streams_to_the_widget(app: TestApp) {
     let deltas: Vec<&str> = frames.iter().filter(|f| f["type"] == "delta").filter_map(|f| f["text"].as_str()).collect();
     assert_eq!(
         deltas,
-        ["Hi Alice", "! Go to", " Settings → Security", " and choose Reset password."],
-        "token by token"
+        ["Hi Alice", "! Go to **", "Settings → Security**", " and choose *Reset password*."],
+        "token by token, as the model writes them"
     );
     let end = frames.iter().position(|f| f["type"] == "stream_end").expect("the stream ends");
     assert!(end > frames.iter().rposition(|f| f["type"] == "delta").unwrap());
     assert_eq!(answer["text"], "Hi Alice! Go to Settings → Security and choose Reset password.");
+    assert_eq!(
+        answer["styles"],
+        json!([{"start": 16, "end": 35, "style": "strong"}, {"start": 47, "end": 61, "style": "em"}]),
+        "the stored answer keeps the model's emphasis"
+    );
 
     let asked = model.received();
     assert_eq!(asked.len(), 1);
