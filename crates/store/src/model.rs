@@ -266,11 +266,20 @@ pub struct Conversation {
     pub updated_at: i64,
 }
 
+/// Who handles a conversation after a visitor's conversation joined it.
+pub(crate) struct MergedHandler {
+    pub handled_by: String,
+    pub priority: String,
+    pub agent_name: Option<String>,
+    /// Any of the three differs from what the conversation had.
+    pub changed: bool,
+}
+
 impl Conversation {
     /// Who handles this conversation once `visitor`'s messages joined it: the more engaged
     /// of the two (a person answering, then waiting for one, then the bot) with its agent,
     /// at the higher of the two priorities.
-    pub(crate) fn merged_handler(&self, visitor: &Conversation) -> (String, String, Option<String>) {
+    pub(crate) fn merged_handler(&self, visitor: &Conversation) -> MergedHandler {
         let rank = |handled_by: &str| match handled_by {
             "agent" => 2,
             "waiting" => 1,
@@ -278,7 +287,14 @@ impl Conversation {
         };
         let lead = if rank(&visitor.handled_by) > rank(&self.handled_by) { visitor } else { self };
         let priority = if self.priority == "high" || visitor.priority == "high" { "high" } else { "normal" };
-        (lead.handled_by.clone(), priority.to_owned(), lead.agent_name.clone())
+        let changed =
+            lead.handled_by != self.handled_by || lead.agent_name != self.agent_name || priority != self.priority;
+        MergedHandler {
+            handled_by: lead.handled_by.clone(),
+            priority: priority.to_owned(),
+            agent_name: lead.agent_name.clone(),
+            changed,
+        }
     }
 }
 
@@ -321,8 +337,8 @@ pub enum VisitorOutcome {
         from: String,
         /// The moved messages, oldest first.
         messages: Vec<Message>,
-        /// The contact's conversation took over the visitor's handler (waiting for a
-        /// person, or a person answering).
+        /// Who handles the contact's conversation, or its priority, changed: it took over
+        /// the visitor's handler (waiting for a person, or a person answering) or priority.
         handler_changed: bool,
     },
 }

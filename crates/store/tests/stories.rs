@@ -79,6 +79,7 @@ on_both_backends!(
     sign_in::a_visitor_without_history_hands_their_conversation_to_the_contact,
     sign_in::signing_in_joins_the_visitors_messages_to_the_contacts_conversation,
     sign_in::a_person_answering_stays_when_a_visitor_joins,
+    sign_in::a_higher_priority_alone_changes_the_handler,
     sign_in::an_empty_visitor_conversation_never_hides_the_history,
     sign_in::a_refused_sign_in_continues_the_visitor_conversation_but_proves_nothing,
     sign_in::abandoned_anonymous_conversations_are_purged,

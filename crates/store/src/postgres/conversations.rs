@@ -142,23 +142,22 @@ async fn sign_in(
     .map(crate::decode_row)
     .collect::<Result<_>>()?;
     messages.sort_by_key(|m| m.seq);
-    let (handled_by, priority, agent_name) = target.merged_handler(&visitor);
-    let handler_changed = handled_by != target.handled_by || agent_name != target.agent_name;
+    let handler = target.merged_handler(&visitor);
     let conversation = sqlx::query(&format!(
         "UPDATE conversations SET handled_by = $1, priority = $2, agent_name = $3, updated_at = $4
          WHERE id = $5
          RETURNING {CONVERSATION_COLUMNS}"
     ))
-    .bind(&handled_by)
-    .bind(&priority)
-    .bind(&agent_name)
+    .bind(&handler.handled_by)
+    .bind(&handler.priority)
+    .bind(&handler.agent_name)
     .bind(now)
     .bind(&target.id)
     .fetch_one(&mut *tx)
     .await
     .map(|row| crate::decode_row(&row))??;
     delete_conversation(tx, &visitor.id).await?;
-    Ok((conversation, VisitorOutcome::Merged { from: visitor.id, messages, handler_changed }))
+    Ok((conversation, VisitorOutcome::Merged { from: visitor.id, messages, handler_changed: handler.changed }))
 }
 
 /// Deletes a conversation with its sessions and messages (by cascade).

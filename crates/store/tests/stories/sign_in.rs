@@ -119,6 +119,29 @@ pub async fn a_person_answering_stays_when_a_visitor_joins(h: &Harness) {
     assert_eq!((c.handled_by.as_str(), c.agent_name.as_deref()), ("agent", Some("Bea")));
 }
 
+pub async fn a_higher_priority_alone_changes_the_handler(h: &Harness) {
+    let bot = bot(h.store.as_ref()).await;
+    let ann = contact(h.store.as_ref(), &bot.id, "ann").await;
+    let store = h.store.as_ref();
+    let wait = |priority, now| HandlerChange { handled_by: "waiting", priority, agent_name: None, expected: None, now };
+    let laptop = store.open_session(session(&bot.id, Some(&ann.id), "laptop", None, NOW)).await.expect("laptop");
+    say(store, &laptop.conversation, "visitor", "hi", NOW + 1).await;
+    store.set_conversation_handler(&laptop.conversation.id, &wait("normal", NOW + 2)).await.expect("wait").expect("ok");
+    let phone = store.open_session(session(&bot.id, None, "phone", None, NOW + 3)).await.expect("phone");
+    say(store, &phone.conversation, "visitor", "urgent!", NOW + 4).await;
+    store.set_conversation_handler(&phone.conversation.id, &wait("high", NOW + 5)).await.expect("wait").expect("ok");
+
+    let signed_in =
+        store.open_session(session(&bot.id, Some(&ann.id), "phone-ann", Some("phone"), NOW + 6)).await.expect("in");
+    assert!(
+        matches!(signed_in.visitor, VisitorOutcome::Merged { handler_changed: true, .. }),
+        "{:?}",
+        signed_in.visitor
+    );
+    let c = &signed_in.conversation;
+    assert_eq!((c.handled_by.as_str(), c.priority.as_str()), ("waiting", "high"));
+}
+
 pub async fn an_empty_visitor_conversation_never_hides_the_history(h: &Harness) {
     let bot = bot(h.store.as_ref()).await;
     let ann = contact(h.store.as_ref(), &bot.id, "ann").await;
