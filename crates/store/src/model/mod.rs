@@ -1,5 +1,8 @@
-use concierge_domain::StyleRange;
+mod conversations;
+
 use serde_json::{Map, Value};
+
+pub use conversations::*;
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Workspace {
@@ -224,154 +227,6 @@ pub struct Page<'a> {
     pub search: Option<&'a str>,
 }
 
-pub struct OpenSession<'a> {
-    pub bot_id: &'a str,
-    pub contact_id: Option<&'a str>,
-    /// SHA-256 of the new session token.
-    pub token_hash: &'a str,
-    /// The hash of the browser's previous visitor session token, if it sent one.
-    pub visitor_token_hash: Option<&'a str>,
-    /// The session was asked for with an access token that was refused. It stays
-    /// anonymous and continues the visitor's conversation without revoking the visitor
-    /// session, and it never proves that conversation later: a refused token may belong to
-    /// somebody else than the next person to sign in.
-    pub refused: bool,
-    pub expires_at: i64,
-    pub now: i64,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct Session {
-    pub id: String,
-    pub bot_id: String,
-    pub contact_id: Option<String>,
-    pub conversation_id: String,
-    pub created_at: i64,
-    pub expires_at: i64,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct Conversation {
-    pub id: String,
-    pub bot_id: String,
-    pub contact_id: Option<String>,
-    /// `bot` (the bot answers), `waiting` (handed off, waiting for an agent; the bot stays
-    /// silent) or `agent` (a person took over; the bot stays silent).
-    pub handled_by: String,
-    /// `normal` or `high`; the inbox lists waiting conversations of high priority first.
-    pub priority: String,
-    /// The person answering, shown in the widget.
-    pub agent_name: Option<String>,
-    pub created_at: i64,
-    pub updated_at: i64,
-}
-
-/// Who handles a conversation after a visitor's conversation joined it.
-pub(crate) struct MergedHandler {
-    pub handled_by: String,
-    pub priority: String,
-    pub agent_name: Option<String>,
-    /// Any of the three differs from what the conversation had.
-    pub changed: bool,
-}
-
-impl Conversation {
-    /// Who handles this conversation once `visitor`'s messages joined it: the more engaged
-    /// of the two (a person answering, then waiting for one, then the bot) with its agent,
-    /// at the higher of the two priorities.
-    pub(crate) fn merged_handler(&self, visitor: &Conversation) -> MergedHandler {
-        let rank = |handled_by: &str| match handled_by {
-            "agent" => 2,
-            "waiting" => 1,
-            _ => 0,
-        };
-        let lead = if rank(&visitor.handled_by) > rank(&self.handled_by) { visitor } else { self };
-        let priority = if self.priority == "high" || visitor.priority == "high" { "high" } else { "normal" };
-        let changed =
-            lead.handled_by != self.handled_by || lead.agent_name != self.agent_name || priority != self.priority;
-        MergedHandler {
-            handled_by: lead.handled_by.clone(),
-            priority: priority.to_owned(),
-            agent_name: lead.agent_name.clone(),
-            changed,
-        }
-    }
-}
-
-/// Who handles a conversation from now on; see [`Conversation`] for the values.
-#[derive(Debug, Clone, Copy)]
-pub struct HandlerChange<'a> {
-    pub handled_by: &'a str,
-    pub priority: &'a str,
-    pub agent_name: Option<&'a str>,
-    /// Only change a conversation whose handled_by is this (compare-and-set), e.g. the bot
-    /// hands off only while it still handles the conversation.
-    pub expected: Option<&'a str>,
-    pub now: i64,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OpenedSession {
-    pub session: Session,
-    pub conversation: Conversation,
-    /// What became of the browser's anonymous conversation.
-    pub visitor: VisitorOutcome,
-}
-
-/// What a session start did with the anonymous conversation that the browser proved with
-/// its visitor session token.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum VisitorOutcome {
-    /// No live visitor session of this bot was presented.
-    None,
-    /// The visitor goes on chatting in it (a reload, or a refused sign-in).
-    Continued,
-    /// The visitor signed in without having written anything: the conversation is
-    /// deleted and the contact's own is used, so an empty chat never hides their history.
-    Discarded,
-    /// The contact had no conversation yet: this one became theirs.
-    HandedOver,
-    /// Its messages joined the contact's most recent conversation and it is gone, so the
-    /// person sees one continuous conversation on every device.
-    Merged {
-        from: String,
-        /// The moved messages, oldest first.
-        messages: Vec<Message>,
-        /// Who handles the contact's conversation, or its priority, changed: it took over
-        /// the visitor's handler (waiting for a person, or a person answering) or priority.
-        handler_changed: bool,
-    },
-}
-
-pub struct NewMessage<'a> {
-    pub conversation_id: &'a str,
-    /// `visitor`, `bot` or `agent`.
-    pub author: &'a str,
-    /// The bot's name for bot messages, the agent's display name for agent messages, `None`
-    /// for the visitor.
-    pub author_name: Option<&'a str>,
-    pub text: &'a str,
-    /// The emphasis of a bot message's text; `None` for other messages and plain text.
-    pub styles: Option<&'a [StyleRange]>,
-    pub now: i64,
-}
-
-/// `seq` is the message's id on the wire: increasing in insertion order, across all
-/// conversations, so `after=seq` pagination never skips or repeats.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct Message {
-    pub seq: i64,
-    pub conversation_id: String,
-    pub author: String,
-    /// See [`NewMessage::author_name`].
-    pub author_name: Option<String>,
-    pub text: String,
-    /// See [`NewMessage::styles`].
-    #[sqlx(json(nullable))]
-    pub styles: Option<Vec<StyleRange>>,
-    pub created_at: i64,
-}
-
 pub struct NewAttempt<'a> {
     pub bot_id: &'a str,
     /// `ok` or an error code.
@@ -423,23 +278,6 @@ pub struct AttemptCount {
     pub bucket: i64,
     pub outcome: String,
     pub count: i64,
-}
-
-/// A conversation as the inbox lists it: who it is with and its latest message.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct InboxItem {
-    pub id: String,
-    pub bot_id: String,
-    pub contact_id: Option<String>,
-    pub handled_by: String,
-    pub priority: String,
-    pub agent_name: Option<String>,
-    pub updated_at: i64,
-    pub contact_name: Option<String>,
-    pub contact_email: Option<String>,
-    pub last_author: String,
-    pub last_text: String,
-    pub last_seq: i64,
 }
 
 /// A bot's signing secrets after a rotation, sealed by the caller.
