@@ -84,7 +84,7 @@ pub struct ConversationMessagesDto {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReplyBody {
-    #[schema(schema_with = trimmed_text::<4000>)]
+    #[schema(schema_with = trimmed_text::<{ concierge_domain::MAX_MESSAGE_CHARS }>)]
     pub text: String,
 }
 

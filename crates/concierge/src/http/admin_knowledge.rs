@@ -20,9 +20,9 @@ type ApiResult<T> = Result<T, ApiError>;
 #[serde(deny_unknown_fields)]
 pub struct ArticleBody {
     // A field with `schema_with` keeps no doc comment in the document: the type says it.
-    #[schema(schema_with = trimmed_text::<200>)]
+    #[schema(schema_with = trimmed_text::<{ crate::service::MAX_ARTICLE_TITLE }>)]
     pub title: String,
-    #[schema(schema_with = trimmed_text::<20_000>)]
+    #[schema(schema_with = trimmed_text::<{ crate::service::MAX_ARTICLE_BODY }>)]
     pub body: String,
 }
 
@@ -128,7 +128,7 @@ pub async fn delete_article(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AskBody {
-    #[schema(schema_with = trimmed_text::<4000>)]
+    #[schema(schema_with = trimmed_text::<{ concierge_domain::MAX_MESSAGE_CHARS }>)]
     pub text: String,
     /// Answer as this contact would be answered (its verified profile and metadata);
     /// absent: an anonymous visitor.

@@ -100,7 +100,7 @@ pub async fn end_session(State(s): State<Services>, headers: axum::http::HeaderM
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MessageBody {
-    #[schema(schema_with = trimmed_text::<4000>)]
+    #[schema(schema_with = trimmed_text::<{ concierge_domain::MAX_MESSAGE_CHARS }>)]
     pub text: String,
 }
 

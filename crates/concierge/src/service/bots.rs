@@ -4,7 +4,7 @@ use concierge_store::{Bot, BotUpdate};
 
 use super::{now_ms, BotAuth, Error, Principal, Result, Services};
 
-const MAX_BOT_NAME: usize = 100;
+pub const MAX_BOT_NAME: usize = 100;
 
 /// Fields of a bot to change; `None` keeps the current value.
 #[derive(Debug, Default)]

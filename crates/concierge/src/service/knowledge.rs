@@ -12,8 +12,8 @@ use concierge_store::{Article, Bot, NewArticle};
 
 use super::{now_ms, Error, Principal, Result, Services};
 
-const MAX_TITLE: usize = 200;
-const MAX_BODY: usize = 20_000;
+pub const MAX_ARTICLE_TITLE: usize = 200;
+pub const MAX_ARTICLE_BODY: usize = 20_000;
 /// Articles per bot: far more than a support knowledge base needs, and an index that
 /// still builds in moments.
 pub const MAX_ARTICLES: usize = 1_000;
@@ -38,12 +38,12 @@ impl ArticleInput {
     fn validate(&self) -> Result<(String, String)> {
         let mut errors = Vec::new();
         let title = self.title.trim();
-        if title.is_empty() || title.chars().count() > MAX_TITLE {
-            errors.push(FieldError::new("title", format!("A title has 1 to {MAX_TITLE} characters.")));
+        if title.is_empty() || title.chars().count() > MAX_ARTICLE_TITLE {
+            errors.push(FieldError::new("title", format!("A title has 1 to {MAX_ARTICLE_TITLE} characters.")));
         }
         let body = self.body.trim();
-        if body.is_empty() || body.chars().count() > MAX_BODY {
-            errors.push(FieldError::new("body", format!("The answer has 1 to {MAX_BODY} characters.")));
+        if body.is_empty() || body.chars().count() > MAX_ARTICLE_BODY {
+            errors.push(FieldError::new("body", format!("The answer has 1 to {MAX_ARTICLE_BODY} characters.")));
         } else if let Err(e) = template::check(body) {
             errors.push(FieldError::new("body", e.to_string()));
         }

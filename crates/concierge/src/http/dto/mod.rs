@@ -12,7 +12,9 @@ use serde_json::{Map, Value};
 use utoipa::openapi::schema::{Array, ArrayBuilder, Object, ObjectBuilder, SchemaType, Type};
 use utoipa::ToSchema;
 
-use crate::service::{rfc3339, BotAuth};
+use concierge_domain::appearance::MAX_BOT_TEXT;
+
+use crate::service::{rfc3339, BotAuth, MAX_BOT_NAME};
 
 /// What a masked header value looks like; sending it back keeps the stored value.
 pub const MASK: &str = "********";
@@ -128,7 +130,7 @@ impl From<concierge_store::Bot> for BotDto {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateBotBody {
-    #[schema(schema_with = trimmed_text::<100>)]
+    #[schema(schema_with = trimmed_text::<{ MAX_BOT_NAME }>)]
     pub name: String,
     /// Only the admin token may name a workspace other than its own; default: the
     /// caller's workspace (the default workspace for the admin token).
@@ -140,20 +142,20 @@ pub struct CreateBotBody {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchBotBody {
-    #[schema(schema_with = optional_trimmed_text::<100>)]
+    #[schema(schema_with = optional_trimmed_text::<{ MAX_BOT_NAME }>)]
     pub name: Option<String>,
     /// `#rrggbb` or `#rgb`.
     #[schema(pattern = "^#([0-9a-fA-F]{3}){1,2}$")]
     pub color: Option<String>,
-    #[schema(schema_with = optional_trimmed_text::<500>)]
+    #[schema(schema_with = optional_trimmed_text::<{ MAX_BOT_TEXT }>)]
     pub greeting: Option<String>,
-    #[schema(schema_with = optional_trimmed_text::<500>)]
+    #[schema(schema_with = optional_trimmed_text::<{ MAX_BOT_TEXT }>)]
     pub signin_text: Option<String>,
     #[schema(minimum = 0, maximum = 100)]
     pub confidence_threshold: Option<i64>,
-    #[schema(schema_with = optional_trimmed_text::<500>)]
+    #[schema(schema_with = optional_trimmed_text::<{ MAX_BOT_TEXT }>)]
     pub not_sure_text: Option<String>,
-    #[schema(schema_with = optional_trimmed_text::<500>)]
+    #[schema(schema_with = optional_trimmed_text::<{ MAX_BOT_TEXT }>)]
     pub handoff_text: Option<String>,
     /// Replaces all of the bot's rules.
     pub rules: Option<Vec<concierge_bot::Rule>>,
