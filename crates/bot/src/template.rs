@@ -12,10 +12,11 @@
 //! Everything a `{{ ... }}` prints is text, never Markdown or template code: the formatter
 //! backslash-escapes every ASCII punctuation character (CommonMark lets any of them be
 //! escaped), so after [`markdown_to_text`] a metadata value such as `[click](javascript:x)`,
-//! `**x**` or `{{ 7*7 }}` appears exactly as it was (and `**x**` is not emphasised); line breaks in a value become spaces, since a
-//! fact is one line. Rendering happens once, so a value is never evaluated as a template.
-//! One place this cannot reach is a code span: Markdown does not unescape inside backticks,
-//! so a value printed there shows its backslashes. Fuel and an output cap stop a template
+//! `**x**` or `{{ 7*7 }}` appears exactly as it was (and `**x**` is not emphasised); line
+//! breaks in a value become spaces, since a fact is one line. Rendering happens once, so a
+//! value is never evaluated as a template. One place this cannot reach is a code span:
+//! Markdown does not unescape inside backticks, so a value printed there shows its
+//! backslashes. Fuel and an output cap stop a template
 //! that would run away; there is no loader, so nothing can be included or imported.
 
 mod markdown;

@@ -42,9 +42,8 @@ impl Services {
         let message = self.post(&session.bot_id, &session.conversation_id, "visitor", None, &text, &[]).await?;
         let services = self.clone();
         let session = session.clone();
-        let question = text;
         tokio::spawn(async move {
-            let outcome = match services.answer(&session, &question).await {
+            let outcome = match services.answer(&session, &text).await {
                 Ok(turn) => turn.as_str(),
                 Err(e) => {
                     tracing::warn!(error = %e, "the bot could not answer");

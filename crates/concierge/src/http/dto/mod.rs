@@ -1,15 +1,17 @@
 //! The JSON shapes of the API, documented for OpenAPI: the admin API here, the widget's
 //! in `widget`.
 
+mod schema;
 mod widget;
 
+use schema::{additional_fields, attempt_outcome, identify_method, non_blank_text, on_failure};
+pub use schema::{optional_trimmed_text, trimmed_text};
 pub use widget::*;
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use utoipa::openapi::schema::{Array, ArrayBuilder, Object, ObjectBuilder, SchemaType, Type};
 use utoipa::ToSchema;
 
 use concierge_domain::appearance::MAX_BOT_TEXT;
@@ -18,69 +20,6 @@ use crate::service::{rfc3339, BotAuth, MAX_BOT_NAME};
 
 /// What a masked header value looks like; sending it back keeps the stored value.
 pub const MASK: &str = "********";
-
-/// What the server accepts as "not blank": a character that `str::trim` keeps. Listed
-/// exactly (Unicode `White_Space`), because `\S` means slightly different things in the
-/// regex dialects of clients.
-const NOT_BLANK: &str = "[^\\t-\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]";
-
-/// For `#[schema(schema_with = …)]`: a text the server trims, then requires 1 to `MAX`
-/// characters of (JSON Schema counts characters as `chars().count()` does).
-pub fn trimmed_text<const MAX: usize>() -> Object {
-    text_schema(Some(MAX), SchemaType::Type(Type::String))
-}
-
-/// [`trimmed_text`] for an optional field, where `null` keeps the stored value.
-pub fn optional_trimmed_text<const MAX: usize>() -> Object {
-    text_schema(Some(MAX), SchemaType::from_iter([Type::String, Type::Null]))
-}
-
-/// A text the server trims, then requires to be non-empty.
-fn non_blank_text() -> Object {
-    text_schema(None, SchemaType::Type(Type::String))
-}
-
-/// A nullable string of one of `values`.
-fn one_of(values: impl IntoIterator<Item = &'static str>) -> Object {
-    let values = values.into_iter().map(Value::from).chain([Value::Null]);
-    ObjectBuilder::new()
-        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
-        .enum_values(Some(values))
-        .build()
-}
-
-fn identify_method() -> Object {
-    one_of(concierge_domain::IdentifyMethod::ALL.iter().map(|m| m.as_str()))
-}
-
-fn on_failure() -> Object {
-    one_of(concierge_domain::OnFailure::ALL.iter().map(|m| m.as_str()))
-}
-
-fn additional_fields() -> Array {
-    let field = ObjectBuilder::new()
-        .schema_type(Type::String)
-        .enum_values(Some(concierge_domain::AdditionalField::ALL.iter().map(|f| f.as_str())));
-    ArrayBuilder::new().schema_type(SchemaType::from_iter([Type::Array, Type::Null])).items(field).build()
-}
-
-fn attempt_outcome() -> Object {
-    one_of(std::iter::once("ok").chain(concierge_domain::AuthErrorCode::ALL.iter().map(|c| c.as_str())))
-}
-
-fn text_schema(max: Option<usize>, schema_type: SchemaType) -> Object {
-    let description = match max {
-        Some(max) => format!("1 to {max} characters, not counting leading and trailing white space."),
-        None => "Not empty, not counting leading and trailing white space.".to_owned(),
-    };
-    ObjectBuilder::new()
-        .schema_type(schema_type)
-        .min_length(Some(1))
-        .max_length(max)
-        .pattern(Some(NOT_BLANK))
-        .description(Some(description))
-        .build()
-}
 
 #[derive(Serialize, ToSchema)]
 pub struct BotDto {
