@@ -14,7 +14,7 @@ use tokio_tungstenite::tungstenite::Message as Frame;
 
 use crate::both_backends;
 use crate::utils::{eventually, test_args, TestApp};
-use crate::widget::{connect, next};
+use crate::widget::{next, socket_after_logout};
 
 fn quick_sockets(config: &mut Config) {
     config.socket_hello_within = Duration::from_millis(300);
@@ -23,12 +23,7 @@ fn quick_sockets(config: &mut Config) {
 
 async fn a_logged_out_socket_is_closed_at_its_next_check(app: TestApp) {
     let app = app.sibling_tuned(test_args(), quick_sockets).await;
-    let bot = app.bot().await;
-    let (_, s) = app.start_session(json!({"bot_id": bot})).await;
-    let token = s["session_token"].as_str().unwrap();
-    let mut socket = connect(&app, token, 0).await;
-    let bye = app.http.delete(app.url("/api/widget/v1/session")).bearer_auth(token).send().await.unwrap();
-    assert_eq!(bye.status(), 204);
+    let (mut socket, _) = socket_after_logout(&app).await;
     // The socket stays idle: only its periodic check can notice.
     assert_eq!(next(&mut socket).await["code"], "unauthorized");
     assert_eq!(next(&mut socket).await, json!({"type": "closed", "code": 4401}));

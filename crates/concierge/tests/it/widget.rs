@@ -179,15 +179,22 @@ async fn metadata_never_reaches_the_widget(app: TestApp) {
 }
 both_backends!(metadata_never_reaches_the_widget, super::metadata_never_reaches_the_widget);
 
-#[tokio::test]
-async fn a_socket_cannot_write_after_its_session_ended() {
-    let Some(app) = TestApp::spawn(crate::utils::Backend::Sqlite).await else { return };
+/// A visitor's socket, open, whose session the widget has just ended (its logout); and the
+/// session's answer.
+pub async fn socket_after_logout(app: &TestApp) -> (Socket, Value) {
     let bot = app.bot().await;
     let (_, s) = app.start_session(json!({"bot_id": bot})).await;
     let token = s["session_token"].as_str().unwrap();
-    let mut socket = connect(&app, token, 0).await;
+    let socket = connect(app, token, 0).await;
     let bye = app.http.delete(app.url("/api/widget/v1/session")).bearer_auth(token).send().await.unwrap();
     assert_eq!(bye.status(), 204);
+    (socket, s)
+}
+
+#[tokio::test]
+async fn a_socket_cannot_write_after_its_session_ended() {
+    let Some(app) = TestApp::spawn(crate::utils::Backend::Sqlite).await else { return };
+    let (mut socket, s) = socket_after_logout(&app).await;
     socket.send(Frame::text(r#"{"type":"send","text":"still here?"}"#)).await.unwrap();
     assert_eq!(next(&mut socket).await["code"], "unauthorized");
     assert_eq!(next(&mut socket).await, json!({"type": "closed", "code": 4401}));
