@@ -43,7 +43,9 @@ describe('chatting', { skip: skipReason() }, () => {
     await w.launcher().click();
     const dialog = w.dialog('Acme Support');
     await dialog.waitFor();
-    assert.equal(await page.getByRole('button', { name: 'Close chat' }).count() >= 1, true, 'launcher now closes');
+    // One "Close chat" (the panel's own); the launcher, now a chevron, minimizes.
+    assert.equal(await w.closer().count(), 1, 'one button named "Close chat"');
+    assert.equal(await w.minimizer().getAttribute('aria-expanded'), 'true');
     await eventually(async () => assert.match(await dialog.innerText(), /Hi Alice! How can we help\?/), {
       message: 'greeting',
     });
@@ -294,7 +296,7 @@ describe('chatting', { skip: skipReason() }, () => {
     for (const [name, loc] of [
       ['message box', w.input()],
       ['send button', w.send()],
-      ['close button', page.getByRole('button', { name: 'Close chat' }).last()],
+      ['close button', w.closer()],
     ]) {
       const b = await loc.boundingBox();
       assert.ok(b && b.y >= 0 && b.y + b.height <= 844 && b.x >= 0 && b.x + b.width <= 390, `${name} inside the viewport: ${JSON.stringify(b)}`);

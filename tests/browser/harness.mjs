@@ -248,7 +248,9 @@ export async function localStorageEntries(page) {
 
 export const widget = (page) => ({
   launcher: () => page.getByRole('button', { name: 'Open chat' }),
-  closer: () => page.getByRole('button', { name: 'Close chat' }),
+  /** The panel's own close button (the launcher is "Minimize chat" while the panel is open). */
+  closer: () => page.getByRole('button', { name: 'Close chat', exact: true }),
+  minimizer: () => page.getByRole('button', { name: 'Minimize chat' }),
   dialog: (name) => (name ? page.getByRole('dialog', { name }) : page.getByRole('dialog')),
   log: () => page.getByRole('log'),
   input: () => page.getByLabel('Message', { exact: true }),

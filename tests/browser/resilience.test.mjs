@@ -133,8 +133,8 @@ describe('server outages', { skip: skipReason() }, () => {
       },
       { message: 'widget recovers', timeout: 10_000, interval: 250 },
     );
-    assert.equal(await launcher.count(), 0, 'the launcher is now "Close chat" (panel open)');
-    assert.equal(await w.closer().first().getAttribute('title'), null, 'no offline tooltip any more');
+    assert.equal(await launcher.count(), 0, 'the launcher is now "Minimize chat" (panel open)');
+    assert.equal(await w.minimizer().getAttribute('title'), null, 'no offline tooltip any more');
     await w.input().fill('Are you back?');
     await w.input().press('Enter');
     await eventually(async () => assert.match(await w.logText(), /Are you back\?/), { message: 'send after recovery' });

@@ -38,6 +38,14 @@
     return { status: res.status, ok: res.ok, json };
   }
 
+  // A button whose request is running stays focusable and says so (aria-disabled), rather
+  // than being disabled: a disabled button drops the keyboard's focus to the page's start.
+  const busy = (button) => button.getAttribute('aria-disabled') === 'true';
+  function setBusy(button, on) {
+    if (on) button.setAttribute('aria-disabled', 'true');
+    else button.removeAttribute('aria-disabled');
+  }
+
   const problem = (r) =>
     r.json?.error?.message || `The server answered ${r.status}. Reload the page and try again.`;
 
@@ -241,7 +249,8 @@
       return;
     }
     const button = $('#save');
-    button.disabled = true;
+    if (busy(button)) return;
+    setBusy(button, true);
     saveStatus.classList.remove('bad');
     saveStatus.textContent = 'Saving…';
     try {
@@ -264,7 +273,7 @@
       formAlert.hidden = false;
       saveStatus.textContent = '';
     } finally {
-      button.disabled = false;
+      setBusy(button, false);
     }
   });
 
@@ -424,7 +433,8 @@
           return;
         }
         if (revealed === null) {
-          show.disabled = true;
+          if (busy(show)) return;
+          setBusy(show, true);
           try {
             const r = await api('POST', `${base}/headers/reveal`);
             if (!r.ok) throw new Error(problem(r));
@@ -442,7 +452,7 @@
             status.textContent = `The values could not be shown: ${e.message || 'the server could not be reached.'}`;
             return;
           } finally {
-            show.disabled = false;
+            setBusy(show, false);
           }
         }
         pre.textContent = revealed;
@@ -464,7 +474,8 @@
     $('#test-access_token').removeAttribute('aria-invalid');
     const body = { access_token: $('#test-access_token').value };
     for (const f of $$('[data-test-field]:not([hidden]) input')) if (f.value.trim()) body[f.name] = f.value.trim();
-    testButton.disabled = true;
+    if (busy(testButton)) return;
+    setBusy(testButton, true);
     const label = testButton.textContent;
     testButton.textContent = 'Sending…';
     try {
@@ -487,6 +498,7 @@
       result.replaceChildren(alert('The server could not be reached. Try again.'));
     } finally {
       testButton.textContent = label;
+      setBusy(testButton, false);
       refresh();
     }
   });

@@ -100,6 +100,7 @@
   function showHandler(handledBy, agentName, priority) {
     const status = document.getElementById('handler');
     if (!status) return;
+    const focused = document.activeElement;
     status.className = `small handler ${handledBy}`;
     status.textContent =
       handledBy === 'agent'
@@ -110,6 +111,13 @@
     document.getElementById('take-over').hidden = handledBy === 'agent';
     document.getElementById('hand-back').hidden = handledBy === 'bot';
     if (priority) document.getElementById('priority').hidden = priority !== 'high';
+    // A button that hides itself with the focus on it (pressed here, or the conversation
+    // changed hands elsewhere) hands the focus on to where the work continues: the reply
+    // box while a person answers, else the button that takes over again. Not to the page.
+    if (focused?.hidden) {
+      const takeOver = document.getElementById('take-over');
+      (handledBy === 'agent' || takeOver.hidden ? document.getElementById('reply-text') : takeOver).focus();
+    }
   }
 
   const events = new EventSource(`/api/admin/v1/bots/${encodeURIComponent(bot)}/events`);

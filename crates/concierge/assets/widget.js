@@ -385,7 +385,7 @@
         wsFails = 0;
         healthy();
       } else if (f.type === 'message') ingest(f.message);
-      else if (f.type === 'typing' && f.author !== 'visitor') typingOn(true);
+      else if (f.type === 'typing' && f.author !== 'visitor') typingOn(true, f.author);
       else if (f.type === 'handler') { answering = f; paint(); }
       else if (f.type === 'delta') draft(f.stream, f.text);
       else if (f.type === 'stream_end') dropDrafts(f.stream);
@@ -511,10 +511,27 @@
     if (!mine) {
       typingOn(false);
       if (m.author === 'bot') dropDrafts();
-      if (!isOpen && m.id > quiet) unread++;
+      if (!isOpen && m.id > quiet) {
+        unread++;
+        announce(`New message from ${writer(m.author, m.author_name || m.name)}: ${m.text.length > 200 ? m.text.slice(0, 200) + '…' : m.text}`);
+      }
       paint();
     }
     if (stick || mine) ui.log.scrollTop = ui.log.scrollHeight;
+  }
+
+  // Who wrote (or is writing): the agent's name when known, else the bot's.
+  function writer(author, name) {
+    if (author === 'agent') return clean(name) || clean((answering || {}).agent_name) || 'Agent';
+    return clean(bot && bot.name) || 'Support';
+  }
+
+  // A reply that arrives while the panel is closed only changes the badge for the eyes; a
+  // screen reader hears it from a live region outside the (hidden) panel. Emptied first,
+  // so that the same words twice are announced twice.
+  function announce(text) {
+    put(ui.news, '');
+    later(() => ui && put(ui.news, text), 50);
   }
 
   function settle(p, m) {
@@ -589,10 +606,11 @@
 <div class="w">
   <div class="panel" id="panel" role="dialog" hidden>
     <header><div class="t"><h2></h2><p class="sub" aria-live="polite"></p></div><button class="x" type="button" aria-label="Close chat">${icon('', 'M6 6l12 12M18 6L6 18')}</button></header>
-    <div class="log" role="log" aria-live="polite">
+    <div class="log" role="log" aria-live="polite" aria-label="Messages" tabindex="0">
       <div class="b them greet" hidden></div>
-      <div class="typing" role="status" hidden><i></i><i></i><i></i></div>
+      <div class="typing" aria-hidden="true" hidden><i></i><i></i><i></i></div>
     </div>
+    <p class="sr" id="typing" role="status"></p>
     <p class="status" hidden>${OFFLINE}…</p>
     <div class="ask" hidden><button class="human" type="button">Talk to a person</button></div>
     <div class="compose">
@@ -604,6 +622,7 @@
   <button class="launch" type="button" aria-label="Open chat" aria-controls="panel" aria-expanded="false">${ICON_CHAT}${icon('down', 'M6 9l6 6 6-6')}<span class="dot"></span></button>
   <span class="badge" id="badge" role="img" hidden></span>
   <span class="sr" id="off"></span>
+  <span class="sr" id="news" aria-live="polite"></span>
 </div>`;
 
   // The host page's CSS cannot reach into a shadow root, but it can still style the host
@@ -616,7 +635,7 @@
 .w{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;color:#111827;text-align:left;-webkit-font-smoothing:antialiased}
 button{font:inherit;cursor:pointer;-webkit-tap-highlight-color:transparent}
 :focus-visible{outline:2px solid var(--f);outline-offset:2px}
-.launch{position:fixed;right:20px;bottom:20px;width:56px;height:56px;margin:0;padding:0;border:0;border-radius:50%;background:var(--c);color:var(--t);display:flex;align-items:center;justify-content:center;box-shadow:0 6px 20px rgba(0,0,0,.22);transition:transform .15s,background .3s}
+.launch{position:fixed;right:20px;bottom:20px;width:56px;height:56px;margin:0;padding:0;border:2px solid transparent;border-radius:50%;background:var(--c);color:var(--t);display:flex;align-items:center;justify-content:center;box-shadow:0 6px 20px rgba(0,0,0,.22);transition:transform .15s,background .3s}
 @media (hover:hover){.launch:hover{transform:scale(1.06)}}
 .launch svg{width:28px;height:28px}
 .open .chat,.w:not(.open) .down{display:none}
@@ -624,10 +643,10 @@ button{font:inherit;cursor:pointer;-webkit-tap-highlight-color:transparent}
 .off .launch{background:#6b7280;color:#fff}
 .off .dot{display:block}
 .badge{position:fixed;right:12px;bottom:62px;min-width:22px;height:22px;padding:0 6px;border:2px solid #fff;border-radius:11px;background:#dc2626;color:#fff;font-size:12px;font-weight:700;line-height:18px;text-align:center;pointer-events:none}
-.panel{position:fixed;right:20px;bottom:88px;width:360px;height:560px;max-width:calc(100vw - 40px);max-height:calc(100vh - 108px);display:flex;flex-direction:column;background:#fff;border-radius:12px;overflow:hidden;box-shadow:0 12px 48px rgba(0,0,0,.18),0 2px 6px rgba(0,0,0,.08)}
-header{display:flex;align-items:center;gap:8px;padding:12px 10px 12px 18px;background:var(--c);color:var(--t)}
+.panel{position:fixed;right:20px;bottom:88px;width:360px;height:560px;max-width:calc(100vw - 40px);max-height:calc(100vh - 108px);display:flex;flex-direction:column;background:#fff;border:1px solid transparent;border-radius:12px;overflow:hidden;box-shadow:0 12px 48px rgba(0,0,0,.18),0 2px 6px rgba(0,0,0,.08)}
+header{display:flex;align-items:center;gap:8px;padding:12px 10px 11px 18px;background:var(--c);color:var(--t);border-bottom:1px solid transparent}
 header .t{flex:1;min-width:0}
-.sub{margin:1px 0 0;font-size:12.5px;line-height:1.3;opacity:.88;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+.sub{margin:1px 0 0;font-size:12.5px;line-height:1.3;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
 .sub:empty{display:none}
 .ask{display:flex;justify-content:flex-end;padding:0 12px 6px}
 .human{margin:0;padding:4px 10px;border:1px solid #d1d5db;border-radius:999px;background:#fff;color:#374151;font-size:13px}
@@ -635,11 +654,11 @@ header .t{flex:1;min-width:0}
 .draft span:last-child::after{content:"▍";opacity:.5}
 h2{margin:0;font-size:16px;font-weight:600;line-height:1.3;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
 header :focus-visible{outline-color:currentColor}
-.x{display:flex;width:36px;height:36px;margin:0;padding:8px;border:0;border-radius:8px;background:none;color:inherit}
+.x{display:flex;width:36px;height:36px;margin:0;padding:7px;border:1px solid transparent;border-radius:8px;background:none;color:inherit}
 .x:hover{background:rgba(128,128,128,.25)}
 .x svg{width:20px;height:20px}
 .log{flex:1;overflow-y:auto;overscroll-behavior:contain;padding:16px;display:flex;flex-direction:column;gap:8px}
-.b{max-width:80%;padding:8px 12px;border-radius:16px;white-space:pre-wrap;overflow-wrap:anywhere}
+.b{max-width:80%;padding:7px 11px;border:1px solid transparent;border-radius:16px;white-space:pre-wrap;overflow-wrap:anywhere}
 .them{align-self:flex-start;background:#f1f3f5;border-bottom-left-radius:4px}
 .me{align-self:flex-end;background:var(--c);color:var(--t);border-bottom-right-radius:4px}
 .pending{opacity:.6}
@@ -649,7 +668,7 @@ time{display:block;margin-top:1px;font-size:11px;line-height:1.3;text-align:righ
 .me time{color:var(--m)}
 .who{color:#4b5563;margin-bottom:2px}
 .note{margin-top:2px}
-.typing{align-self:flex-start;display:flex;gap:4px;padding:13px 14px;background:#f1f3f5;border-radius:16px}
+.typing{align-self:flex-start;display:flex;gap:4px;padding:12px 13px;background:#f1f3f5;border:1px solid transparent;border-radius:16px}
 .typing i{width:6px;height:6px;border-radius:50%;background:#6b7280;animation:cc-dot 1.2s infinite ease-in-out}
 .typing i:nth-child(2){animation-delay:.15s}
 .typing i:nth-child(3){animation-delay:.3s}
@@ -660,13 +679,20 @@ time{display:block;margin-top:1px;font-size:11px;line-height:1.3;text-align:righ
 .gate .log{display:none}
 .gate .signin{flex:1;display:flex;align-items:center;justify-content:center;padding:32px;border:0;font-size:15px;color:#374151;text-align:center}
 .compose{display:flex;align-items:flex-end;gap:8px;padding:10px 12px;border-top:1px solid #e5e7eb}
-textarea{flex:1;height:40px;max-height:120px;margin:0;padding:9px 12px;border:1px solid #d1d5db;border-radius:10px;resize:none;font:inherit;line-height:20px;color:inherit;background:#fff}
+textarea{flex:1;height:40px;max-height:120px;margin:0;padding:9px 12px;border:1px solid #d1d5db;border-radius:10px;resize:none;font:inherit;font-size:16px;line-height:20px;color:inherit;background:#fff}
 textarea::placeholder{color:#6b7280}
 textarea:focus-visible{outline-offset:0}
-.send{height:40px;margin:0;padding:0 16px;border:0;border-radius:10px;background:var(--c);color:var(--t);font-weight:600}
+.log:focus-visible{outline-offset:-2px}
+.send{height:40px;margin:0;padding:0 15px;border:1px solid transparent;border-radius:10px;background:var(--c);color:var(--t);font-weight:600}
 .sr{position:absolute;width:1px;height:1px;margin:-1px;padding:0;border:0;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
-@media (max-width:479.98px){.panel{inset:0;width:auto;height:auto;max-width:none;max-height:none;border-radius:0}.open .launch,.open .badge{display:none}textarea{font-size:16px}}
+@media (max-width:479.98px){.panel{inset:0;width:auto;height:auto;max-width:none;max-height:none;border-radius:0}.open .launch,.open .badge{display:none}}
+@media (forced-colors:active){.typing i{forced-color-adjust:none;background:CanvasText}}
 @media (prefers-reduced-motion:reduce){*{animation:none!important;transition:none!important}}`;
+
+  // Text written only when it changes: live regions re-announce a rewrite of the same words.
+  function put(e, text) {
+    if (e.textContent !== text) e.textContent = text;
+  }
 
   function el(tag, cls, text) {
     const e = document.createElement(tag);
@@ -679,7 +705,7 @@ textarea:focus-visible{outline-offset:0}
     const b = el('div', author === 'visitor' ? 'b me' : 'b them');
     // Screen readers hear who wrote it; agents' names are also shown.
     if (author === 'agent') b.append(el('span', 'who', clean(who) || 'Agent'));
-    else b.append(el('span', 'sr', author === 'visitor' ? 'You: ' : ((bot && bot.name) || 'Support') + ': '));
+    else b.append(el('span', 'sr', author === 'visitor' ? 'You: ' : writer(author) + ': '));
     b.append(styled(text, styles));
     return b;
   }
@@ -755,15 +781,26 @@ textarea:focus-visible{outline-offset:0}
     t.style.height = Math.min(t.scrollHeight + 2, 120) + 'px';
   }
 
-  function typingOn(on) {
+  // The dots are for the eyes; the status line under the log says it in words.
+  function typingOn(on, author) {
     if (!ui) return;
     clearTimeout(typingTimer);
     const stick = nearEnd();
     ui.typing.hidden = !on;
+    put(ui.said, on ? writer(author) + ' is typing…' : '');
     if (on) {
       typingTimer = later(() => typingOn(false), 10000);
       if (stick) ui.log.scrollTop = ui.log.scrollHeight;
     }
+  }
+
+  // Phones (the same width as the CSS media query): the open panel covers the whole page.
+  const FULL_SCREEN = '(max-width:479.98px)';
+  let fullScreen = null;
+  const covering = () => !!(isOpen && ui && fullScreen && fullScreen.matches);
+
+  function focusInside() {
+    (blocked ? ui.x : ui.text).focus();
   }
 
   function open(focus) {
@@ -807,6 +844,7 @@ textarea:focus-visible{outline-offset:0}
       host, root, w: $('.w'), panel: $('.panel'), title: $('h2'), log: $('.log'), greet: $('.greet'),
       typing: $('.typing'), status: $('.status'), compose: $('.compose'), text: $('textarea'),
       signin: $('.signin'), ask: $('.ask'), sub: $('.sub'), launch: $('.launch'), badge: $('.badge'), off: $('#off'), x: $('.x'),
+      said: $('#typing'), news: $('#news'),
     };
     const on = (e, type, fn) => e.addEventListener(type, safe(fn));
     on(ui.launch, 'click', () => (isOpen ? close() : open(true)));
@@ -824,8 +862,26 @@ textarea:focus-visible{outline-offset:0}
       if (e.key === 'Escape' && isOpen) {
         close();
         ui.launch.focus();
+      } else if (e.key === 'Tab' && covering()) {
+        // The panel covers the page: Tab cycles inside it, never to what lies beneath.
+        const stops = [...ui.panel.querySelectorAll('button,textarea,[tabindex="0"]')].filter((b) => b.getClientRects().length);
+        const [first, last] = [stops[0], stops[stops.length - 1]];
+        const at = ui.root.activeElement;
+        if (first && (!ui.panel.contains(at) || at === (e.shiftKey ? first : last))) {
+          e.preventDefault();
+          (e.shiftKey ? last : first).focus();
+        }
       }
     });
+    // Nor does focus reach the page by other ways (a click on its edge, a script, the
+    // address bar's Tab): the panel takes it back.
+    document.addEventListener('focusin', safe((e) => {
+      if (ui && covering() && e.target !== ui.host) focusInside();
+    }), true);
+    if (W.matchMedia) {
+      fullScreen = W.matchMedia(FULL_SCREEN);
+      fullScreen.addEventListener('change', safe(paint));
+    }
     // An async or deferred script may run before <body> exists.
     const attach = () => document.body.append(host);
     if (document.body) attach();
@@ -862,9 +918,11 @@ textarea:focus-visible{outline-offset:0}
     const name = clean(b.name) || 'Chat';
     const color = /^#[0-9a-f]{6}$/i.test(b.color) ? b.color : bot ? '#2563eb' : '#6b7280';
     const L = luminance(color);
-    // Text on the bot's colour: white or near-black (#111827), whichever contrasts more.
-    const ink = 1.05 / (L + 0.05) >= (L + 0.05) / 0.0594 ? '#ffffff' : '#111827';
+    // Text on the bot's colour, chosen by the server to read at 4.5:1 (white on the grey
+    // shown while the server is unreachable).
+    const ink = /^#[0-9a-f]{6}$/i.test(b.text_color) ? b.text_color : '#ffffff';
     const { w, launch, badge } = ui;
+    const focused = ui.root.activeElement;
     w.style.setProperty('--c', color);
     w.style.setProperty('--t', ink);
     w.style.setProperty('--m', fade(ink, color, L));
@@ -875,9 +933,10 @@ textarea:focus-visible{outline-offset:0}
     w.classList.toggle('gate', blocked);
     ui.panel.hidden = !isOpen;
     ui.panel.setAttribute('aria-label', name);
-    ui.title.textContent = name;
-    ui.typing.setAttribute('aria-label', name + ' is typing');
-    launch.setAttribute('aria-label', isOpen ? 'Close chat' : 'Open chat');
+    ui.panel.setAttribute('aria-modal', covering());
+    put(ui.title, name);
+    // Open, the launcher shows a chevron: "Minimize", so that it is not a second "Close chat".
+    launch.setAttribute('aria-label', isOpen ? 'Minimize chat' : 'Open chat');
     launch.setAttribute('aria-expanded', isOpen);
 
     // The server renders the greeting from the verified contact only (never the page's
@@ -895,31 +954,35 @@ textarea:focus-visible{outline-offset:0}
     // Who is answering: the bot, nobody yet (handed off), or a named person.
     const a = (sess && answering) || {};
     const agentName = clean(a.agent_name);
-    ui.sub.textContent = a.handled_by === 'waiting' ? 'Waiting for a person to join…'
+    put(ui.sub, a.handled_by === 'waiting' ? 'Waiting for a person to join…'
       : a.handled_by === 'agent' ? "You're chatting with " + (agentName || 'a person')
-        : sess ? 'Bot replies instantly · a person on request' : '';
+        : sess ? 'Bot replies instantly · a person on request' : '');
     ui.ask.hidden = blocked || !sess || (a.handled_by && a.handled_by !== 'bot');
 
     // Removed rather than hidden: no message box at all while sign-in is required. The
     // element (and any text typed in it) comes back as it was.
     if (blocked) ui.compose.remove(); else if (!ui.compose.isConnected) ui.signin.before(ui.compose);
     ui.signin.hidden = !blocked;
-    ui.signin.textContent = clean(b.signin_text) || 'Please sign in to chat with us.';
+    put(ui.signin, clean(b.signin_text) || 'Please sign in to chat with us.');
     ui.status.hidden = !offline;
 
     badge.hidden = !unread;
-    badge.textContent = unread > 99 ? '99+' : unread;
+    put(badge, unread > 99 ? '99+' : String(unread));
     badge.setAttribute('aria-label', unread === 1 ? '1 unread message' : unread + ' unread messages');
     // Offline keeps the name "Open chat" and adds a description (and tooltip).
-    ui.off.textContent = offline ? OFFLINE : '';
+    put(ui.off, offline ? OFFLINE : '');
     if (offline) launch.title = OFFLINE; else launch.removeAttribute('title');
     const described = [offline && 'off', unread && 'badge'].filter(Boolean).join(' ');
     if (described) launch.setAttribute('aria-describedby', described); else launch.removeAttribute('aria-describedby');
 
     if (isOpen && wantFocus) {
       wantFocus = false;
-      (blocked ? ui.x : ui.text).focus();
+      focusInside();
     }
+    // What had focus was just hidden or removed ("Talk to a person" once a person is asked
+    // for, the message box when sign-in becomes required): focus would fall to the page,
+    // where Escape no longer reaches the widget.
+    if (isOpen && focused && focused !== launch && (!focused.isConnected || !focused.getClientRects().length)) focusInside();
   }
 
   // ---------------------------------------------------------------------------------

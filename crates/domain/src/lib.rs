@@ -15,7 +15,7 @@ pub mod settings;
 pub mod styled;
 
 pub use address::{classify, AddressClass};
-pub use appearance::{parse_bot_text, parse_color};
+pub use appearance::{grouped, parse_bot_text, parse_color, text_on, TextOn, MIN_TEXT_CONTRAST};
 pub use error_code::AuthErrorCode;
 pub use identifier::{normalise_email, normalise_phone, Identifier, IdentifierError};
 pub use method::{AdditionalField, IdentifyMethod, OnFailure, ParseEnumError};

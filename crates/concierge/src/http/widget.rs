@@ -71,6 +71,7 @@ pub async fn public_bot(State(s): State<Services>, ApiPath(id): ApiPath<String>)
         greeting_styles: styles(greeting.styles),
         id: bot.id,
         name: bot.name,
+        text_color: concierge_domain::text_on(&bot.color).ink.to_owned(),
         color: bot.color,
         signin_text: bot.signin_text,
         signin_required,

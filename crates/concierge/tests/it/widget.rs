@@ -266,6 +266,7 @@ async fn appearance_is_editable_and_public(app: TestApp) {
     let before = public(&app).await;
     assert_eq!(before["name"], "Support");
     assert_eq!(before["color"], "#2563eb");
+    assert_eq!(before["text_color"], "#ffffff");
     assert_eq!(before["signin_required"], false);
     assert!(before.get("signing_secret").is_none());
 
@@ -284,6 +285,8 @@ async fn appearance_is_editable_and_public(app: TestApp) {
         .await;
     assert_eq!(status, 200, "{b}");
     assert_eq!((b["name"].as_str(), b["color"].as_str()), (Some("Support"), Some("#00aa77")));
+    // White reads only 3:1 on it: the widget writes near-black, and the admin is told.
+    assert_eq!(b["text_color"], "#111827");
     let (status, saved) = app
         .put(
             &format!("/bots/{bot}/custom-auth"),
@@ -297,6 +300,11 @@ async fn appearance_is_editable_and_public(app: TestApp) {
         (Some("Hello {name}!"), Some("Log in first."))
     );
     assert_eq!(after["signin_required"], true);
+    assert_eq!(after["text_color"], "#111827");
+    // A mid-tone where neither white (4.2:1) nor near-black (4.0:1) is enough: black.
+    let (_, violet) = app.admin(Method::PATCH, &format!("/bots/{bot}"), Some(json!({"color": "#8b5cf6"}))).await;
+    assert_eq!(violet["text_color"], "#000000");
+    assert_eq!(public(&app).await["text_color"], "#000000");
     let missing = app.http.get(app.url("/api/widget/v1/bots/nope")).send().await.unwrap();
     assert_eq!(missing.status(), 404);
 }

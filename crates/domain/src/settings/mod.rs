@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use url::Url;
 
+use crate::appearance::grouped;
 use crate::method::{AdditionalField, IdentifyMethod, OnFailure};
 
 use checks::{check_header_name, check_header_value, parse_url};
@@ -159,7 +160,15 @@ impl CustomAuthInput {
             None => DEFAULT_TIMEOUT_MS,
             Some(t) if (MIN_TIMEOUT_MS as i64..=MAX_TIMEOUT_MS as i64).contains(&t) => t as u32,
             Some(t) => {
-                err("timeout_ms", format!("{t} is outside {MIN_TIMEOUT_MS}..={MAX_TIMEOUT_MS} milliseconds."));
+                err(
+                    "timeout_ms",
+                    format!(
+                        "Enter a time between {} and {} milliseconds ({} is not).",
+                        grouped(MIN_TIMEOUT_MS.into()),
+                        grouped(MAX_TIMEOUT_MS.into()),
+                        grouped(t)
+                    ),
+                );
                 DEFAULT_TIMEOUT_MS
             }
         };
@@ -326,6 +335,13 @@ mod tests {
                 "allowed_origins"
             ]
         );
+    }
+
+    #[test]
+    fn a_bad_timeout_is_explained_in_words_people_use() {
+        let bad = CustomAuthInput { timeout_ms: Some(5), ..Default::default() };
+        let errors = bad.validate(&Default::default(), CLOSED).unwrap_err();
+        assert_eq!(errors[0].message, "Enter a time between 100 and 30,000 milliseconds (5 is not).");
     }
 
     #[test]

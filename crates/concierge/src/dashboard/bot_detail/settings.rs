@@ -8,7 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
-use concierge_domain::{parse_bot_text, parse_color, CustomAuthInput, CustomAuthSettings, FieldError};
+use concierge_domain::{parse_bot_text, parse_color, text_on, CustomAuthInput, CustomAuthSettings, FieldError};
 use concierge_store::Bot;
 use minijinja::context;
 use serde::Deserialize;
@@ -57,7 +57,14 @@ fn render_settings(
     let other: Vec<&str> =
         errors.iter().filter(|e| !known.contains(&e.field.as_str())).map(|e| e.message.as_str()).collect();
     let errors: BTreeMap<&str, String> = by_field.into_iter().map(|(k, v)| (k, v.join(" "))).collect();
+    // Of the stored colour: what the widget shows now.
+    let on = text_on(&bot.color);
+    let ink = context! {
+        color => bot.color, ink => on.ink, dark => on.is_dark(),
+        contrast => format!("{:.1}", on.contrast), white => format!("{:.1}", on.white_contrast),
+    };
     let ctx = context! {
+        ink,
         form => context! {
             name => form.name, color => form.color, greeting => form.greeting,
             signin_text => form.signin_text, allowed_origins => form.allowed_origins,

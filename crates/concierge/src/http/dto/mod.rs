@@ -28,6 +28,9 @@ pub struct BotDto {
     pub name: String,
     /// The widget's accent colour, `#rrggbb`.
     pub color: String,
+    /// The text the widget writes on `color`: white, `#111827` or black, whichever reads
+    /// at 4.5:1 or better (WCAG 2.1 AA). Dark text on a brand colour is chosen, not a bug.
+    pub text_color: String,
     /// The widget's first bubble: a template (docs/bot.md), e.g.
     /// `Hi {{ contact.name | default("there") }}! How can we help?`.
     pub greeting: String,
@@ -53,6 +56,7 @@ impl From<concierge_store::Bot> for BotDto {
             id: b.id,
             workspace_id: b.workspace_id,
             name: b.name,
+            text_color: concierge_domain::text_on(&b.color).ink.to_owned(),
             color: b.color,
             greeting: b.greeting,
             signin_text: b.signin_text,

@@ -13,6 +13,9 @@ pub struct PublicBotDto {
     pub id: String,
     pub name: String,
     pub color: String,
+    /// The text written on `color` (launcher, header, Send, the visitor's bubbles): white,
+    /// `#111827` or black, whichever reads at 4.5:1 or better (WCAG 2.1 AA).
+    pub text_color: String,
     pub greeting: String,
     /// The greeting's emphasis, like a message's `styles`.
     #[serde(skip_serializing_if = "Option::is_none")]
