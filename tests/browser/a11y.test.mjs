@@ -11,7 +11,8 @@ import { after, before, describe, test } from 'node:test';
 import AxeBuilder from '@axe-core/playwright';
 
 import {
-  ACKNOWLEDGE, eventually, occurrences, openPage, plainPage, screenshot, setup, signUpFirstUser, skipReason, trackPage, watchSockets,
+  ACKNOWLEDGE, eventually, occurrences, openPage, plainPage, screenshot, setup, setupLink, signUpFirstUser, skipReason, trackPage,
+  watchSockets,
 } from './harness.mjs';
 
 const WCAG21_AA = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
@@ -112,6 +113,9 @@ describe('accessibility', { skip: skipReason() }, () => {
     dash = await context.newPage();
     dash.setDefaultTimeout(10_000);
     dashTracker = trackPage(dash).allow(/the server responded with a status of 4\d\d/);
+    // The first-run page, checked before its link is spent.
+    await dash.goto(await setupLink(f));
+    ids.setupViolations = await violations(dash);
     await signUpFirstUser(f, dash, 'ada@acme.example', 'correct horse battery staple');
   });
   after(async () => {
@@ -136,7 +140,7 @@ describe('accessibility', { skip: skipReason() }, () => {
       ['authentication log', `/auth-log?bot=${bot.id}`],
       ['not found', '/bots/no-such-bot'],
     ];
-    const found = [];
+    const found = ids.setupViolations.map((v) => `first-run setup: ${v}`);
     for (const [what, path] of pages) {
       await dash.goto(f.server.url + path);
       for (const v of await violations(dash)) found.push(`${what} (${path}): ${v}`);
@@ -145,7 +149,14 @@ describe('accessibility', { skip: skipReason() }, () => {
     const { page: out } = await openPage(f, t, `${f.server.url}/login`);
     for (const v of await violations(out)) found.push(`sign in: ${v}`);
     await out.goto(`${f.server.url}/setup?token=spent`);
-    for (const v of await violations(out)) found.push(`setup: ${v}`);
+    for (const v of await violations(out)) found.push(`setup, link spent: ${v}`);
+    // A refused sign-in shows its alert.
+    await out.goto(`${f.server.url}/login`);
+    await out.getByLabel('Email').fill('ada@acme.example');
+    await out.getByLabel('Password').fill('not the password');
+    await out.getByRole('button', { name: 'Sign in' }).click();
+    await out.getByRole('alert').waitFor();
+    for (const v of await violations(out)) found.push(`sign in, refused: ${v}`);
     assert.deepEqual(found, [], 'axe found WCAG 2.1 A/AA violations');
     dashTracker.check();
   });
