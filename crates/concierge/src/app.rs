@@ -14,8 +14,8 @@ use concierge_store::Store;
 use tokio::net::TcpListener;
 
 use crate::config::{Config, Database, StorageConfig};
-use crate::seal::Sealer;
-use crate::service::Services;
+use concierge_core::seal::Sealer;
+use concierge_core::Services;
 
 const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(600);
 
@@ -44,8 +44,10 @@ pub async fn services_with(config: Config, lookup: Lookup) -> anyhow::Result<Ser
     let store = open_store(&config.storage).await?;
     store.default_workspace().await.context("cannot create the default workspace")?;
     let sealer = Sealer::load(config.secret_key.as_deref(), &config.storage.data_dir)?;
-    let policy =
-        UpstreamPolicy { allow_private: config.allow_private_upstreams, allow_http: config.allow_http_upstreams };
+    let policy = UpstreamPolicy {
+        allow_private: config.settings.allow_private_upstreams,
+        allow_http: config.settings.allow_http_upstreams,
+    };
     let client = AuthClient::new(ClientConfig {
         policy,
         user_agent: format!("Concierge/{} (+custom-authentication)", env!("CARGO_PKG_VERSION")),
@@ -54,11 +56,11 @@ pub async fn services_with(config: Config, lookup: Lookup) -> anyhow::Result<Ser
     .context("cannot build the HTTP client")?;
     // The bot's language model is called through the same address guard as customer APIs.
     let user_agent = format!("Concierge/{}", env!("CARGO_PKG_VERSION"));
-    let llm_http = guarded_http_client(config.allow_private_upstreams, &user_agent, lookup)
+    let llm_http = guarded_http_client(config.settings.allow_private_upstreams, &user_agent, lookup)
         .context("cannot build the HTTP client")?;
     let llm = LlmClient::new(llm_http, policy);
     crate::http::metrics_handle();
-    Ok(Services::new(store, Arc::new(config), sealer, client, llm))
+    Ok(Services::new(store, Arc::new(config.settings), sealer, client, llm))
 }
 
 /// Serves on `listener` until `shutdown` completes, then lets requests in flight finish.

@@ -8,6 +8,8 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use serde::Deserialize;
 
+use concierge_core::{Settings, HELLO_WITHIN, SOCKET_CHECK_EVERY};
+
 use crate::cli::{ServeArgs, StorageArgs};
 
 /// Keys of the TOML file: the flags' names with underscores.
@@ -63,45 +65,23 @@ pub struct StorageConfig {
 pub struct Config {
     pub storage: StorageConfig,
     pub listen: SocketAddr,
-    pub allow_private_upstreams: bool,
-    pub allow_http_upstreams: bool,
-    pub admin_token: Option<String>,
     pub secret_key: Option<String>,
     pub log_format: LogFormat,
     pub log_level: String,
-    pub session_ttl: Duration,
-    pub attempt_retention: Duration,
-    pub session_rate_per_ip: u32,
-    pub session_rate_per_bot: u32,
-    pub max_concurrent_calls_per_bot: u32,
-    pub secret_rotation_grace: Duration,
-    pub trust_proxy_headers: bool,
-    /// How long a widget socket may wait for its `hello` (docs/widget-protocol.md §3).
-    /// Not a setting: [`HELLO_WITHIN`]; tests shorten it.
-    pub socket_hello_within: Duration,
-    /// How often a widget socket is pinged and its session checked again, so a socket of an
-    /// ended session closes (4401) within this. Not a setting: [`SOCKET_CHECK_EVERY`]; tests
-    /// shorten it.
-    pub socket_check_every: Duration,
+    /// What the use cases are told.
+    pub settings: Settings,
 }
-
-/// The widget protocol's promise: a socket that has not said `hello` within this is closed.
-pub const HELLO_WITHIN: Duration = Duration::from_secs(10);
-/// The widget protocol's promise: the interval of pings and session checks on a socket.
-pub const SOCKET_CHECK_EVERY: Duration = Duration::from_secs(20);
 
 impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Config")
             .field("storage", &self.storage)
             .field("listen", &self.listen)
-            .field("allow_private_upstreams", &self.allow_private_upstreams)
-            .field("allow_http_upstreams", &self.allow_http_upstreams)
-            .field("admin_token", &self.admin_token.as_ref().map(|_| "********"))
             .field("secret_key", &self.secret_key.as_ref().map(|_| "********"))
-            .field("session_ttl", &self.session_ttl)
-            .field("attempt_retention", &self.attempt_retention)
-            .finish_non_exhaustive()
+            .field("log_format", &self.log_format)
+            .field("log_level", &self.log_level)
+            .field("settings", &self.settings)
+            .finish()
     }
 }
 
@@ -151,15 +131,10 @@ pub fn load(config_file: Option<&Path>, storage_args: &StorageArgs, args: &Serve
         }
         Ok(v)
     };
-    let config = Config {
-        storage: storage(storage_args, &file)?,
-        listen: args.listen.or(file.listen).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
+    let settings = Settings {
         allow_private_upstreams: args.allow_private_upstreams.or(file.allow_private_upstreams).unwrap_or(false),
         allow_http_upstreams: args.allow_http_upstreams.or(file.allow_http_upstreams).unwrap_or(false),
         admin_token,
-        secret_key: args.secret_key.clone().or(file.secret_key.clone()).filter(|k| !k.is_empty()),
-        log_format,
-        log_level: args.log_level.clone().or(file.log_level.clone()).unwrap_or_else(|| "info".into()),
         session_ttl: Duration::from_secs(positive(
             "session_ttl_secs",
             args.session_ttl_secs.or(file.session_ttl_secs).unwrap_or(7 * 24 * 3600),
@@ -190,7 +165,14 @@ pub fn load(config_file: Option<&Path>, storage_args: &StorageArgs, args: &Serve
         socket_hello_within: HELLO_WITHIN,
         socket_check_every: SOCKET_CHECK_EVERY,
     };
-    Ok(config)
+    Ok(Config {
+        storage: storage(storage_args, &file)?,
+        listen: args.listen.or(file.listen).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
+        secret_key: args.secret_key.clone().or(file.secret_key.clone()).filter(|k| !k.is_empty()),
+        log_format,
+        log_level: args.log_level.clone().or(file.log_level.clone()).unwrap_or_else(|| "info".into()),
+        settings,
+    })
 }
 
 /// `postgres://user:pw@host/db` → `postgres://user:****@host/db`.
@@ -214,13 +196,16 @@ mod tests {
         let c = load(None, &StorageArgs::default(), &ServeArgs::default()).expect("defaults load");
         assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
         assert!(matches!(c.storage.database, Database::Sqlite(ref p) if p == Path::new("data/concierge.db")));
-        assert!(!c.allow_private_upstreams);
-        assert_eq!(c.attempt_retention, Duration::from_secs(30 * 24 * 3600));
+        assert!(!c.settings.allow_private_upstreams);
+        assert_eq!(c.settings.attempt_retention, Duration::from_secs(30 * 24 * 3600));
         // docs/widget-protocol.md: hello within 10 s; a logged-out socket closed within 20 s.
-        assert_eq!((c.socket_hello_within, c.socket_check_every), (Duration::from_secs(10), Duration::from_secs(20)));
+        assert_eq!(
+            (c.settings.socket_hello_within, c.settings.socket_check_every),
+            (Duration::from_secs(10), Duration::from_secs(20))
+        );
         // docs/custom-authentication.md: sessions last 7 days, the old secret signs 24 h more.
-        assert_eq!(c.session_ttl, Duration::from_secs(7 * 24 * 3600));
-        assert_eq!(c.secret_rotation_grace, Duration::from_secs(24 * 3600));
+        assert_eq!(c.settings.session_ttl, Duration::from_secs(7 * 24 * 3600));
+        assert_eq!(c.settings.secret_rotation_grace, Duration::from_secs(24 * 3600));
     }
 
     #[test]
@@ -232,7 +217,7 @@ mod tests {
         let args = ServeArgs { session_rate_per_ip: Some(7), ..Default::default() };
         let c = load(Some(&path), &StorageArgs::default(), &args).expect("loads");
         assert_eq!(c.listen.port(), 9000);
-        assert_eq!(c.session_rate_per_ip, 7);
+        assert_eq!(c.settings.session_rate_per_ip, 7);
 
         std::fs::write(&path, "listn = \"x\"\n").expect("write");
         let err = load(Some(&path), &StorageArgs::default(), &ServeArgs::default()).unwrap_err();

@@ -1,12 +1,9 @@
-//! The `concierge` server: configuration, the HTTP layer and the use cases over the
-//! store and the outbound authentication call.
+//! The `concierge` server: the command line, configuration, the HTTP API and the
+//! dashboard, over the use cases of `concierge-core`.
 
 pub mod app;
-pub mod bus;
 pub mod cli;
 pub mod config;
 pub mod dashboard;
 pub mod http;
-pub mod seal;
-pub mod service;
 pub mod telemetry;

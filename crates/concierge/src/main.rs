@@ -2,7 +2,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use concierge::cli::{Cli, Command, TokenCommand, UserCommand, WorkspaceCommand};
-use concierge::{app, config, service, telemetry};
+use concierge::{app, config, telemetry};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -39,9 +39,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let storage = config::load_storage(cli.config.as_deref(), &cli.storage)?;
             let store = app::open_store(&storage).await?;
             let first = !store.has_users().await?;
-            let user = service::create_user(store.as_ref(), &email, name.as_deref(), &password, workspace.as_deref())
-                .await
-                .map_err(describe)?;
+            let user =
+                concierge_core::create_user(store.as_ref(), &email, name.as_deref(), &password, workspace.as_deref())
+                    .await
+                    .map_err(describe)?;
             println!("Created user {} ({}) in workspace {}", user.email, user.id, user.workspace_id);
             if first {
                 println!(
@@ -54,13 +55,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Token(TokenCommand::Create { email, name }) => {
             let store = app::open_store(&config::load_storage(cli.config.as_deref(), &cli.storage)?).await?;
-            let token = service::create_api_token(store.as_ref(), &email, &name).await.map_err(describe)?;
+            let token = concierge_core::create_api_token(store.as_ref(), &email, &name).await.map_err(describe)?;
             println!("{token}");
             Ok(())
         }
         Command::Workspace(WorkspaceCommand::Create { name }) => {
             let store = app::open_store(&config::load_storage(cli.config.as_deref(), &cli.storage)?).await?;
-            let ws = service::create_workspace(store.as_ref(), &name).await.map_err(describe)?;
+            let ws = concierge_core::create_workspace(store.as_ref(), &name).await.map_err(describe)?;
             println!("Created workspace {} ({})", ws.name, ws.id);
             Ok(())
         }
@@ -68,14 +69,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 /// The CLI's words for a refused request.
-fn describe(e: service::Error) -> anyhow::Error {
+fn describe(e: concierge_core::Error) -> anyhow::Error {
     match e {
-        service::Error::Validation(fields) => anyhow::anyhow!(
+        concierge_core::Error::Validation(fields) => anyhow::anyhow!(
             "{}",
             fields.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join("; ")
         ),
-        service::Error::NotFound(what) => anyhow::anyhow!("no such {what}"),
-        service::Error::Conflict(what) => anyhow::anyhow!("that {} is already taken", what.replace('_', " ")),
+        concierge_core::Error::NotFound(what) => anyhow::anyhow!("no such {what}"),
+        concierge_core::Error::Conflict(what) => anyhow::anyhow!("that {} is already taken", what.replace('_', " ")),
         other => anyhow::Error::from(other),
     }
 }

@@ -15,7 +15,7 @@ use utoipa_axum::routes;
 use super::{message, render};
 use crate::http::extract::{login_cookie, served_over_https, Client, LOGIN_COOKIE};
 use crate::http::responses::{FormErrors, SignInRequired};
-use crate::service::{csrf_matches, csrf_token, Error, Services, SetupLink};
+use concierge_core::{csrf_matches, csrf_token, Error, Services, SetupLink};
 
 pub const TEMPLATES: &[(&str, &str)] = &[
     ("login.html", include_str!("../../templates/login.html")),

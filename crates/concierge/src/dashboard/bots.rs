@@ -13,7 +13,7 @@ use utoipa_axum::routes;
 
 use super::{render, SignedIn};
 use crate::http::responses::{FormErrors, SignInRequired};
-use crate::service::{Error, Principal, Services};
+use concierge_core::{Error, Principal, Services};
 
 pub const TEMPLATES: &[(&str, &str)] = &[("bots.html", include_str!("../../templates/bots.html"))];
 

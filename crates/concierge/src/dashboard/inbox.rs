@@ -14,7 +14,7 @@ use super::bots::{bot_options, pick_bot, principal};
 use super::records::when;
 use super::{failed, render, SignedIn};
 use crate::http::responses::SignInRequired;
-use crate::service::{rfc3339, Error, Services};
+use concierge_core::{rfc3339, Error, Services};
 
 pub const TEMPLATES: &[(&str, &str)] = &[("inbox.html", include_str!("../../templates/inbox.html"))];
 

@@ -18,7 +18,7 @@ use minijinja::Environment;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::service::Services;
+use concierge_core::Services;
 
 pub use auth::SignedIn;
 
@@ -64,9 +64,9 @@ pub fn message(status: StatusCode, heading: &str, text: &str) -> Response {
 
 /// The page for a refused lookup (anything not found, including another workspace's) or
 /// an internal error.
-pub fn failed(e: crate::service::Error) -> Response {
+pub fn failed(e: concierge_core::Error) -> Response {
     match e {
-        crate::service::Error::NotFound(what) => {
+        concierge_core::Error::NotFound(what) => {
             message(StatusCode::NOT_FOUND, "Not found", &format!("There is no such {what} here."))
         }
         other => crate::http::error::ApiError::from(other).into_response(),

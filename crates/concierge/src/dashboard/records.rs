@@ -14,7 +14,7 @@ use super::bots::{bot_options, pick_bot, principal};
 use super::{chart, failed, render, SignedIn};
 use crate::http::extract::ApiPath;
 use crate::http::responses::SignInRequired;
-use crate::service::{now_ms, rfc3339, Services};
+use concierge_core::{now_ms, rfc3339, Services};
 
 pub const TEMPLATES: &[(&str, &str)] = &[
     ("contacts.html", include_str!("../../templates/contacts.html")),

@@ -7,9 +7,9 @@ use super::error::ApiError;
 use super::error::ErrorBody;
 use super::extract::{Admin, ApiJson, ApiPath, Client};
 use super::responses::{AdminErrors, JsonErrors, LookupErrors};
-use crate::service::{AuthTestInput, BotPatch, ContactMatch, Services, WidgetFields};
 use axum::extract::State;
 use axum::Json;
+use concierge_core::{AuthTestInput, BotPatch, ContactMatch, Services, WidgetFields};
 
 type ApiResult<T> = Result<T, ApiError>;
 

@@ -18,8 +18,8 @@ use super::dto::{trimmed_text, MessageDto};
 use super::error::ApiError;
 use super::extract::{admin_principal, Admin, ApiJson, ApiPath, ApiQuery};
 use super::responses::{AdminErrors, JsonErrors, LookupErrors};
-use crate::bus::{bot_topic, Event};
-use crate::service::{rfc3339, Handler, Services};
+use concierge_core::bus::{bot_topic, Event};
+use concierge_core::{rfc3339, Handler, Services};
 
 type ApiResult<T> = Result<T, ApiError>;
 

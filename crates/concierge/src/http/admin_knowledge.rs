@@ -10,7 +10,7 @@ use super::dto::trimmed_text;
 use super::error::ApiError;
 use super::extract::{Admin, ApiJson, ApiPath};
 use super::responses::{AdminErrors, JsonErrors, LookupErrors};
-use crate::service::{rfc3339, ArticleInput, Preview, Reply, Services};
+use concierge_core::{rfc3339, ArticleInput, Preview, Reply, Services};
 
 type ApiResult<T> = Result<T, ApiError>;
 
@@ -20,9 +20,9 @@ type ApiResult<T> = Result<T, ApiError>;
 #[serde(deny_unknown_fields)]
 pub struct ArticleBody {
     // A field with `schema_with` keeps no doc comment in the document: the type says it.
-    #[schema(schema_with = trimmed_text::<{ crate::service::MAX_ARTICLE_TITLE }>)]
+    #[schema(schema_with = trimmed_text::<{ concierge_core::MAX_ARTICLE_TITLE }>)]
     pub title: String,
-    #[schema(schema_with = trimmed_text::<{ crate::service::MAX_ARTICLE_BODY }>)]
+    #[schema(schema_with = trimmed_text::<{ concierge_core::MAX_ARTICLE_BODY }>)]
     pub body: String,
 }
 
@@ -172,7 +172,7 @@ impl AskDto {
             Reply::Handoff { text, priority, reason } => (
                 "handoff",
                 text.text,
-                Some(crate::service::priority_name(priority).to_owned()),
+                Some(concierge_core::priority_name(priority).to_owned()),
                 Some(reason.as_str().to_owned()),
             ),
             Reply::Generate { fallback } => ("generate", fallback.text, None, None),

@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use super::error::ApiError;
 use super::extract::{Admin, ApiJson, ApiPath};
 use super::responses::{AdminErrors, JsonErrors, LookupErrors};
-use crate::service::{LlmInput, LlmView, Services};
+use concierge_core::{LlmInput, LlmView, Services};
 
 type ApiResult<T> = Result<T, ApiError>;
 

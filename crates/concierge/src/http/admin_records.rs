@@ -8,7 +8,7 @@ use super::dto::*;
 use super::error::ApiError;
 use super::extract::{Admin, ApiPath, ApiQuery};
 use super::responses::{AdminErrors, LookupErrors};
-use crate::service::{Error, Services};
+use concierge_core::{Error, Services};
 
 type ApiResult<T> = Result<T, ApiError>;
 

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::service::Error;
+use concierge_core::Error;
 
 #[derive(Debug)]
 pub enum ApiError {

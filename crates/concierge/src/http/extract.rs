@@ -5,7 +5,7 @@ use axum::http::header::{AUTHORIZATION, ORIGIN};
 use axum::http::request::Parts;
 
 use super::error::ApiError;
-use crate::service::{csrf_matches, ClientInfo, Error, Principal, Services};
+use concierge_core::{csrf_matches, ClientInfo, Error, Principal, Services};
 
 /// `axum::Json` whose rejections use our error body.
 #[derive(FromRequest)]
@@ -32,7 +32,7 @@ pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
 /// Whether the browser reached us over https. Concierge itself serves plain http, so this
 /// is only known from a proxy the operator trusts (`--trust-proxy-headers`).
 pub fn served_over_https(s: &Services, headers: &axum::http::HeaderMap) -> bool {
-    s.config.trust_proxy_headers && headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()) == Some("https")
+    s.settings.trust_proxy_headers && headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()) == Some("https")
 }
 
 /// The name of the dashboard's sign-in cookie.
@@ -92,7 +92,7 @@ impl FromRequestParts<Services> for Client {
 
     async fn from_request_parts(parts: &mut Parts, services: &Services) -> Result<Self, Self::Rejection> {
         let forwarded = services
-            .config
+            .settings
             .trust_proxy_headers
             // The proxy appends the address it saw; anything to its left came from the client.
             .then(|| {

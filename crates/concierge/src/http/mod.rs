@@ -33,7 +33,7 @@ pub use ops::metrics_handle;
 
 use error::error_response;
 
-use crate::service::Services;
+use concierge_core::Services;
 
 /// Room for the largest valid request: an article of 20,000 characters of any script sent
 /// as a url-encoded dashboard form (up to 9 bytes a character), or 50 rules.

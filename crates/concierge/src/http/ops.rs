@@ -8,7 +8,7 @@ use axum::response::IntoResponse;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 use super::error::error_response;
-use crate::service::Services;
+use concierge_core::Services;
 
 /// The metrics recorder is process-wide by the `metrics` crate's design; every server in
 /// the process (tests start several) renders from the same one.

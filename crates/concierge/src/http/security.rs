@@ -16,7 +16,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use utoipa_axum::router::OpenApiRouter;
 
 use super::extract::served_over_https;
-use crate::service::Services;
+use concierge_core::Services;
 
 /// Scripts, styles, images and requests from our own origin only; no inline script or
 /// style (not even a `style` attribute), no plugins, forms post only to us, and no site

@@ -10,7 +10,7 @@ use super::dto::*;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{bearer, ApiJson, ApiPath, ApiQuery, Client};
 use super::responses::{BadRequest, JsonErrors, LookupErrors, SessionErrors, TooManyRequests, Unauthorized};
-use crate::service::{Error, Services, StartSession, WidgetFields};
+use concierge_core::{Error, Services, StartSession, WidgetFields};
 
 type ApiResult<T> = Result<T, ApiError>;
 
@@ -44,7 +44,7 @@ pub async fn start_session(
         StatusCode::CREATED,
         Json(SessionDto {
             session_token: started.token,
-            expires_at: crate::service::rfc3339(started.expires_at),
+            expires_at: concierge_core::rfc3339(started.expires_at),
             authenticated: started.authenticated,
             auth_error: started.auth_error.map(|f| OutcomeDto { code: f.code.as_str().into(), message: f.message }),
             contact: started.contact.map(WidgetContactDto::from),

@@ -13,8 +13,8 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::dto::{styles, HandlerDto, MessageDto, WidgetContactDto};
 use super::error::{error_response, ErrorBody};
-use crate::bus::Event;
-use crate::service::{Error, Services};
+use concierge_core::bus::Event;
+use concierge_core::{Error, Services};
 
 const CLOSE_UNAUTHORIZED: u16 = 4401;
 const MAX_FRAME_BYTES: usize = 64 * 1024;
@@ -81,7 +81,7 @@ fn error_frame(code: &str, message: &str) -> Frame {
 
 async fn serve(s: Services, socket: WebSocket, origin: Option<String>) -> Result<(), axum::Error> {
     let (mut tx, mut rx) = socket.split();
-    let hello = match tokio::time::timeout(s.config.socket_hello_within, rx.next()).await {
+    let hello = match tokio::time::timeout(s.settings.socket_hello_within, rx.next()).await {
         Ok(Some(Ok(Frame::Text(t)))) => serde_json::from_str::<ClientFrame>(&t).ok(),
         _ => None,
     };
@@ -114,7 +114,7 @@ async fn serve(s: Services, socket: WebSocket, origin: Option<String>) -> Result
     last = send_backlog(&s, &session, &mut tx, last).await?;
 
     // Keeps proxies from closing an idle socket, and re-checks that the session still exists.
-    let mut ping = tokio::time::interval(s.config.socket_check_every);
+    let mut ping = tokio::time::interval(s.settings.socket_check_every);
     ping.tick().await;
     loop {
         tokio::select! {

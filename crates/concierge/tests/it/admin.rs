@@ -165,11 +165,9 @@ async fn another_workspace_sees_nothing(app: TestApp) {
     let workspace_a = a["workspace_id"].as_str().unwrap().to_owned();
 
     let store = app.services.store.as_ref();
-    concierge::service::create_workspace(store, "Workspace B").await.unwrap();
-    concierge::service::create_user(store, "b@example.com", None, "a long password", Some("Workspace B"))
-        .await
-        .unwrap();
-    let token_b = concierge::service::create_api_token(store, "b@example.com", "test").await.unwrap();
+    concierge_core::create_workspace(store, "Workspace B").await.unwrap();
+    concierge_core::create_user(store, "b@example.com", None, "a long password", Some("Workspace B")).await.unwrap();
+    let token_b = concierge_core::create_api_token(store, "b@example.com", "test").await.unwrap();
 
     let walk: Vec<(Method, String, Option<Value>)> = vec![
         (Method::GET, format!("/bots/{bot_a}"), None),

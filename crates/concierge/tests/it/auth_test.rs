@@ -81,7 +81,7 @@ async fn sign_in(app: &TestApp, email: &str) -> (String, String) {
     let resp = http.post(app.url("/login")).form(&form).send().await.unwrap();
     assert_eq!(resp.status(), 303);
     let cookie = resp.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
-    let csrf = concierge::service::csrf_token(cookie.split_once('=').unwrap().1);
+    let csrf = concierge_core::csrf_token(cookie.split_once('=').unwrap().1);
     (cookie, csrf)
 }
 
@@ -91,9 +91,9 @@ async fn sign_in(app: &TestApp, email: &str) -> (String, String) {
 async fn static_header_values_are_revealed_only_when_asked_with_credentials_and_csrf() {
     let Some(app) = TestApp::spawn(crate::utils::Backend::Sqlite).await else { return };
     let store = app.services.store.as_ref();
-    concierge::service::create_user(store, "dev@example.com", None, "a long password", None).await.unwrap();
-    concierge::service::create_workspace(store, "Other").await.unwrap();
-    concierge::service::create_user(store, "else@other.example", None, "a long password", Some("Other")).await.unwrap();
+    concierge_core::create_user(store, "dev@example.com", None, "a long password", None).await.unwrap();
+    concierge_core::create_workspace(store, "Other").await.unwrap();
+    concierge_core::create_user(store, "else@other.example", None, "a long password", Some("Other")).await.unwrap();
     let customer = Customer::with_users().await;
     let headers = json!({"X-Api-Key": "k-live-777", "X-Tenant": "acme"});
     let bot = app.bot_with_auth(&customer.url, json!({ "headers": headers })).await;

@@ -41,13 +41,13 @@ async fn the_setup_cookie_signs_into_the_json_api_with_csrf_on_writes() {
     assert_eq!(refused.status(), 403);
     assert_eq!(refused.json::<Value>().await.unwrap()["error"]["code"], "forbidden");
     assert_eq!(post(Some("0".repeat(32))).await.unwrap().status(), 403);
-    let made = post(Some(concierge::service::csrf_token(token))).await.unwrap();
+    let made = post(Some(concierge_core::csrf_token(token))).await.unwrap();
     assert_eq!(made.status(), 201);
 
     let out = http
         .post(app.url("/logout"))
         .header("cookie", &login)
-        .form(&[("csrf", concierge::service::csrf_token(token))])
+        .form(&[("csrf", concierge_core::csrf_token(token))])
         .send()
         .await
         .unwrap();
@@ -71,7 +71,7 @@ async fn a_setup_link_dies_once_any_account_exists_and_the_page_says_so() {
     assert!(text.contains("It has expired or is not a valid link."), "{text}");
     assert!(!text.contains("already used") && !text.contains("already exists"), "nobody used it: {text}");
 
-    concierge::service::create_user(app.services.store.as_ref(), "cli@example.com", None, "a long password", None)
+    concierge_core::create_user(app.services.store.as_ref(), "cli@example.com", None, "a long password", None)
         .await
         .unwrap();
     let page = http.get(app.url(&format!("/setup?token={link}"))).send().await.unwrap();
@@ -135,7 +135,7 @@ async fn behind_a_tls_proxy_the_embed_snippet_uses_https() {
 #[tokio::test]
 async fn sign_in_attempts_are_rate_limited_per_address() {
     let Some(app) = TestApp::spawn(crate::utils::Backend::Sqlite).await else { return };
-    concierge::service::create_user(app.services.store.as_ref(), "o@example.com", None, "a long password", None)
+    concierge_core::create_user(app.services.store.as_ref(), "o@example.com", None, "a long password", None)
         .await
         .unwrap();
     let http = no_redirects();
@@ -169,7 +169,7 @@ async fn an_inbox_event_stream_ends_after_sign_out() {
     let out = http
         .post(app.url("/logout"))
         .header("cookie", &login)
-        .form(&[("csrf", concierge::service::csrf_token(&token))])
+        .form(&[("csrf", concierge_core::csrf_token(&token))])
         .send()
         .await
         .unwrap();

@@ -93,9 +93,9 @@ async fn agents_answer_live_and_take_over_from_the_bot(app: TestApp) {
 
     // Another workspace sees none of it.
     let store = app.services.store.as_ref();
-    concierge::service::create_workspace(store, "Other").await.unwrap();
-    concierge::service::create_user(store, "o@example.com", None, "a long password", Some("Other")).await.unwrap();
-    let other = concierge::service::create_api_token(store, "o@example.com", "t").await.unwrap();
+    concierge_core::create_workspace(store, "Other").await.unwrap();
+    concierge_core::create_user(store, "o@example.com", None, "a long password", Some("Other")).await.unwrap();
+    let other = concierge_core::create_api_token(store, "o@example.com", "t").await.unwrap();
     for (method, path) in [
         (Method::GET, format!("/bots/{bot}/conversations")),
         (Method::GET, format!("/bots/{bot}/events")),

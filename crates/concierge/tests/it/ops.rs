@@ -196,8 +196,8 @@ async fn the_attempt_log_filters_and_pages() {
 async fn retention_removes_old_attempts(app: TestApp) {
     let bot = app.bot().await;
     let store = app.services.store.clone();
-    let old = concierge::service::now_ms() - 31 * 24 * 3600 * 1000;
-    for (now, outcome) in [(old, "invalid_token"), (concierge::service::now_ms(), "ok")] {
+    let old = concierge_core::now_ms() - 31 * 24 * 3600 * 1000;
+    for (now, outcome) in [(old, "invalid_token"), (concierge_core::now_ms(), "ok")] {
         store
             .record_attempt(concierge_store::NewAttempt {
                 bot_id: &bot,

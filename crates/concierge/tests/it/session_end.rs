@@ -17,8 +17,8 @@ use crate::utils::{eventually, test_args, TestApp};
 use crate::widget::{next, socket_after_logout};
 
 fn quick_sockets(config: &mut Config) {
-    config.socket_hello_within = Duration::from_millis(300);
-    config.socket_check_every = Duration::from_millis(300);
+    config.settings.socket_hello_within = Duration::from_millis(300);
+    config.settings.socket_check_every = Duration::from_millis(300);
 }
 
 async fn a_logged_out_socket_is_closed_at_its_next_check(app: TestApp) {

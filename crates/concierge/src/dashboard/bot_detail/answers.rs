@@ -18,7 +18,7 @@ use super::super::{message, render, SignedIn};
 use super::rule_form::{self, RuleForm, COMMON_PATHS, OPS, ROWS};
 use super::{by_field, failure, form_bot, page_context};
 use crate::http::responses::{FormErrors, SignInRequired};
-use crate::service::{bot_template, BotPatch, Error, Principal, Services};
+use concierge_core::{bot_template, BotPatch, Error, Principal, Services};
 
 /// Contacts whose metadata keys are offered as condition paths.
 const SAMPLED_CONTACTS: u32 = 50;

@@ -12,7 +12,7 @@ use super::super::bots::principal;
 use super::super::{render, SignedIn};
 use super::{bot_and_auth, failure, page_context};
 use crate::http::responses::SignInRequired;
-use crate::service::{now_ms, rfc3339, Services};
+use concierge_core::{now_ms, rfc3339, Services};
 
 fn field_label(f: AdditionalField) -> &'static str {
     match f {

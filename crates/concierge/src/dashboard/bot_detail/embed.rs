@@ -12,7 +12,7 @@ use super::super::{render, SignedIn};
 use super::{bot_and_auth, failure, page_context};
 use crate::http::extract::served_over_https;
 use crate::http::responses::SignInRequired;
-use crate::service::Services;
+use concierge_core::Services;
 
 /// Attribute and the placeholder value shown for it.
 fn attribute(f: AdditionalField) -> (&'static str, &'static str) {

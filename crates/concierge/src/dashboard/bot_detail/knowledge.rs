@@ -15,7 +15,7 @@ use super::super::records::when;
 use super::super::{render, SignedIn};
 use super::{by_field, failure, form_bot, page_context, preview, CsrfOnly};
 use crate::http::responses::{FormErrors, SignInRequired};
-use crate::service::{ArticleInput, Error, Services};
+use concierge_core::{ArticleInput, Error, Services};
 
 /// How much of an article's text the list shows.
 const EXCERPT_CHARS: usize = 140;
@@ -92,7 +92,7 @@ pub async fn knowledge_page(
     render(StatusCode::OK, "bot_knowledge.html", ctx)
 }
 
-async fn bot_and_articles(s: &Services, who: &SignedIn, id: &str) -> crate::service::Result<(Bot, Vec<Article>)> {
+async fn bot_and_articles(s: &Services, who: &SignedIn, id: &str) -> concierge_core::Result<(Bot, Vec<Article>)> {
     let me = principal(who);
     let bot = s.bot_for(&me, id).await?;
     let articles = s.list_articles(&me, id).await?;

@@ -24,7 +24,7 @@ use utoipa_axum::routes;
 
 use super::bots::principal;
 use super::{failed, message, SignedIn};
-use crate::service::{BotAuth, Error, Principal, Services};
+use concierge_core::{BotAuth, Error, Principal, Services};
 
 pub const TEMPLATES: &[(&str, &str)] = &[
     ("bot_layout.html", include_str!("../../../templates/bot_layout.html")),
@@ -136,7 +136,7 @@ pub async fn stylesheet() -> Response {
     asset("text/css; charset=utf-8", STYLESHEET)
 }
 
-async fn bot_and_auth(s: &Services, who: &Principal, id: &str) -> crate::service::Result<(Bot, BotAuth)> {
+async fn bot_and_auth(s: &Services, who: &Principal, id: &str) -> concierge_core::Result<(Bot, BotAuth)> {
     let bot = s.bot_for(who, id).await?;
     let auth = s.bot_auth_for(who, id).await?;
     Ok((bot, auth))

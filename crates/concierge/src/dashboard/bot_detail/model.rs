@@ -15,7 +15,7 @@ use super::super::{render, SignedIn};
 use super::settings::SavedQuery;
 use super::{by_field, failure, form_bot, page_context};
 use crate::http::responses::{FormErrors, SignInRequired};
-use crate::service::{Error, LlmInput, LlmView, Services};
+use concierge_core::{Error, LlmInput, LlmView, Services};
 
 /// The form as submitted. Checkboxes are present only when ticked.
 #[derive(Deserialize, Default, utoipa::ToSchema)]

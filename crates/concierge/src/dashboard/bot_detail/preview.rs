@@ -6,7 +6,7 @@ use concierge_bot::Hit;
 use concierge_store::{Article, Page};
 use minijinja::{context, Value};
 
-use crate::service::{priority_name, Error, HandoffReason, Preview, Principal, Reply, Result, Services};
+use concierge_core::{priority_name, Error, HandoffReason, Preview, Principal, Reply, Result, Services};
 
 /// How many of the bot's contacts the picker offers, most recently signed in first.
 const RECENT_CONTACTS: u32 = 50;

@@ -196,7 +196,7 @@ pub fn describe(rule: &Rule) -> Value {
         .collect();
     let (action, text, priority) = match &rule.then {
         Action::Answer { text } => ("answer", Some(text.clone()), None),
-        Action::Handoff { priority, text } => ("handoff", text.clone(), Some(crate::service::priority_name(*priority))),
+        Action::Handoff { priority, text } => ("handoff", text.clone(), Some(concierge_core::priority_name(*priority))),
     };
     context! { name => rule.name.clone(), conditions, action, text, priority }
 }

@@ -17,7 +17,7 @@ use super::super::bots::principal;
 use super::super::{render, SignedIn};
 use super::{bot_and_auth, failure, page_context};
 use crate::http::responses::{FormErrors, SignInRequired};
-use crate::service::{bot_template, BotPatch, Error, Services};
+use concierge_core::{bot_template, BotPatch, Error, Services};
 
 /// The form's values, as stored or as submitted.
 #[derive(Deserialize, utoipa::ToSchema)]

@@ -16,7 +16,7 @@ use utoipa::ToSchema;
 
 use concierge_domain::appearance::MAX_BOT_TEXT;
 
-use crate::service::{rfc3339, BotAuth, MAX_BOT_NAME};
+use concierge_core::{rfc3339, BotAuth, MAX_BOT_NAME};
 
 /// What a masked header value looks like; sending it back keeps the stored value.
 pub const MASK: &str = "********";
@@ -147,7 +147,7 @@ impl From<&BotAuth> for CustomAuthDto {
             previous_secret_expires_at: a
                 .previous
                 .as_ref()
-                .filter(|(_, until)| *until > crate::service::now_ms())
+                .filter(|(_, until)| *until > concierge_core::now_ms())
                 .map(|(_, until)| rfc3339(*until)),
         }
     }

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::OutcomeDto;
-use crate::service::rfc3339;
+use concierge_core::rfc3339;
 
 /// What the widget needs to draw a bot.
 #[derive(Serialize, ToSchema)]

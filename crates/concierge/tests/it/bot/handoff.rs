@@ -55,10 +55,8 @@ both_backends!(rules_on_metadata_choose_answers_and_handoffs, super::rules_on_me
 async fn asking_for_a_person_hands_off_until_resolved(app: TestApp) {
     let bot = bot_with_articles(&app, None).await;
     let store = app.services.store.as_ref();
-    concierge::service::create_user(store, "sam@example.com", Some("Sam Jones"), "a long password", None)
-        .await
-        .unwrap();
-    let sam = concierge::service::create_api_token(store, "sam@example.com", "t").await.unwrap();
+    concierge_core::create_user(store, "sam@example.com", Some("Sam Jones"), "a long password", None).await.unwrap();
+    let sam = concierge_core::create_api_token(store, "sam@example.com", "t").await.unwrap();
     let (token, _) = session(&app, json!({"bot_id": bot})).await;
     let conversation = handled_by(&app, &token).await["id"].as_str().unwrap().to_owned();
     let mut socket = listen(&app, &token).await;

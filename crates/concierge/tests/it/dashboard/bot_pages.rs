@@ -20,7 +20,7 @@ fn no_redirects() -> reqwest::Client {
 impl Signed {
     fn from_response(http: reqwest::Client, resp: &reqwest::Response) -> Signed {
         let cookie = resp.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
-        let csrf = concierge::service::csrf_token(cookie.split_once('=').unwrap().1);
+        let csrf = concierge_core::csrf_token(cookie.split_once('=').unwrap().1);
         Signed { http, cookie, csrf }
     }
 
@@ -276,8 +276,8 @@ async fn every_new_form_needs_the_csrf_token_and_other_workspaces_see_nothing() 
 
     // Someone of another workspace: every page and form of this bot is a 404.
     let store = app.services.store.as_ref();
-    concierge::service::create_workspace(store, "Other").await.unwrap();
-    concierge::service::create_user(store, "else@other.example", None, "a long password", Some("Other")).await.unwrap();
+    concierge_core::create_workspace(store, "Other").await.unwrap();
+    concierge_core::create_user(store, "else@other.example", None, "a long password", Some("Other")).await.unwrap();
     let other = Signed::sign_in(&app, "else@other.example").await;
     for path in [
         format!("/bots/{bot}/knowledge"),

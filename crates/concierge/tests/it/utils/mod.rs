@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use concierge::cli::{ServeArgs, StorageArgs};
 use concierge::config::Config;
-use concierge::service::Services;
 use concierge_authcall::Lookup;
+use concierge_core::Services;
 use concierge_store::testing::TempPostgres;
 use serde_json::{json, Value};
 use tokio::sync::oneshot;

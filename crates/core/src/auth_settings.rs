@@ -40,8 +40,8 @@ fn corrupt(what: &str) -> Error {
 impl Services {
     pub fn upstream_policy(&self) -> UpstreamPolicy {
         UpstreamPolicy {
-            allow_private: self.config.allow_private_upstreams,
-            allow_http: self.config.allow_http_upstreams,
+            allow_private: self.settings.allow_private_upstreams,
+            allow_http: self.settings.allow_http_upstreams,
         }
     }
 
@@ -143,7 +143,7 @@ impl Services {
     /// customer can deploy the new one without failed logins.
     pub async fn rotate_secret(&self, bot_id: &str) -> Result<BotAuth> {
         let mut auth = self.load_bot_auth(bot_id).await?;
-        let grace = i64::try_from(self.config.secret_rotation_grace.as_millis()).unwrap_or(i64::MAX);
+        let grace = i64::try_from(self.settings.secret_rotation_grace.as_millis()).unwrap_or(i64::MAX);
         let old = std::mem::replace(&mut auth.secret, SigningSecret::generate());
         let now = now_ms();
         auth.previous = (grace > 0).then(|| (old, now.saturating_add(grace)));

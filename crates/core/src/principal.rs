@@ -24,7 +24,7 @@ impl Principal {
 impl Services {
     pub async fn authenticate_admin(&self, bearer: Option<&str>) -> Result<Principal> {
         let token = bearer.filter(|t| !t.is_empty()).ok_or(Error::Unauthorized)?;
-        if let Some(admin) = &self.config.admin_token {
+        if let Some(admin) = &self.settings.admin_token {
             // Constant-time, so response times do not reveal how much of a guess was right.
             if bool::from(admin.as_bytes().ct_eq(token.as_bytes())) {
                 return Ok(Principal::Admin);

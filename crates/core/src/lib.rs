@@ -1,6 +1,11 @@
-//! Use cases: configure bots, start widget sessions, run the authentication test, read
-//! the attempt log. Knows the store and the outbound call through their ports, nothing
-//! of HTTP.
+//! Concierge's use cases: configure bots, start widget sessions, run the authentication
+//! test, read the attempt log, answer as the bot, hand over to the inbox. Knows the store,
+//! the bus and the outbound calls through their ports, and nothing of HTTP: this crate
+//! depends on no web framework, so the compiler keeps it that way.
+
+pub mod bus;
+pub mod seal;
+mod settings;
 
 mod accounts;
 mod answer;
@@ -30,7 +35,6 @@ use concierge_bot::LlmClient;
 use concierge_store::Store;
 
 use crate::bus::Bus;
-use crate::config::Config;
 use crate::seal::Sealer;
 
 pub use accounts::{create_api_token, create_user, create_workspace};
@@ -50,6 +54,7 @@ pub use llm_settings::{LlmInput, LlmView};
 pub use preview::Preview;
 pub use principal::Principal;
 pub use session::{ClientInfo, SessionStarted, StartSession, WidgetState};
+pub use settings::{Settings, HELLO_WITHIN, SOCKET_CHECK_EVERY};
 pub use time::{now_ms, rfc3339};
 
 /// Everything a use case needs, shared by all requests.
@@ -57,7 +62,7 @@ pub use time::{now_ms, rfc3339};
 pub struct Services {
     pub store: Arc<dyn Store>,
     pub bus: Arc<Bus>,
-    pub config: Arc<Config>,
+    pub settings: Arc<Settings>,
     sealer: Sealer,
     auth_client: Arc<AuthClient>,
     llm_client: LlmClient,
@@ -71,16 +76,16 @@ pub struct Services {
 impl Services {
     pub fn new(
         store: Arc<dyn Store>,
-        config: Arc<Config>,
+        settings: Arc<Settings>,
         sealer: Sealer,
         auth_client: AuthClient,
         llm_client: LlmClient,
     ) -> Self {
-        let limits = Limits::new(&config);
+        let limits = Limits::new(&settings);
         Self {
             store,
             bus: Arc::new(Bus::default()),
-            config,
+            settings,
             sealer,
             auth_client: Arc::new(auth_client),
             llm_client,
@@ -99,7 +104,7 @@ impl Services {
     /// empty conversations they leave, and forget idle rate-limit keys.
     pub async fn housekeeping(&self) -> Result<()> {
         let now = now_ms();
-        let retention = i64::try_from(self.config.attempt_retention.as_millis()).unwrap_or(i64::MAX);
+        let retention = i64::try_from(self.settings.attempt_retention.as_millis()).unwrap_or(i64::MAX);
         let attempts = self.store.purge_attempts(now.saturating_sub(retention)).await?;
         let sessions = self.store.purge_sessions(now).await?;
         let conversations = self.store.purge_abandoned_conversations().await?;

@@ -112,7 +112,7 @@ impl Services {
                     code: AuthErrorCode::AuthUpstreamError,
                     message: format!(
                         "More than {} calls to the Authentication URL are in flight; this one was not sent.",
-                        self.config.max_concurrent_calls_per_bot
+                        self.settings.max_concurrent_calls_per_bot
                     ),
                 }),
                 trace: None,

@@ -13,7 +13,7 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::{Error, Result};
-use crate::config::Config;
+use crate::Settings;
 
 /// How long a call waits for a free slot before it fails fast.
 const CALL_SLOT_WAIT: Duration = Duration::from_millis(250);
@@ -46,16 +46,16 @@ fn refused(wait: Duration) -> Error {
 }
 
 impl Limits {
-    pub fn new(config: &Config) -> Self {
+    pub fn new(settings: &Settings) -> Self {
         Self {
-            per_ip: RateLimiter::keyed(per_minute(config.session_rate_per_ip)),
+            per_ip: RateLimiter::keyed(per_minute(settings.session_rate_per_ip)),
             sign_ins: RateLimiter::keyed(per_minute(SIGN_INS_PER_MINUTE)),
-            per_bot: RateLimiter::keyed(per_minute(config.session_rate_per_bot)),
+            per_bot: RateLimiter::keyed(per_minute(settings.session_rate_per_bot)),
             call_slots: moka::sync::Cache::builder()
                 .time_to_idle(Duration::from_secs(600))
                 .max_capacity(100_000)
                 .build(),
-            max_calls_per_bot: config.max_concurrent_calls_per_bot as usize,
+            max_calls_per_bot: settings.max_concurrent_calls_per_bot as usize,
             messages: RateLimiter::keyed(per_minute(MESSAGES_PER_MINUTE)),
             model_slots: moka::sync::Cache::builder()
                 .time_to_idle(Duration::from_secs(600))

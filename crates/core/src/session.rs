@@ -113,7 +113,7 @@ impl Services {
 
         let token = random_token("cst_");
         let now = now_ms();
-        let ttl = i64::try_from(self.config.session_ttl.as_millis()).unwrap_or(i64::MAX);
+        let ttl = i64::try_from(self.settings.session_ttl.as_millis()).unwrap_or(i64::MAX);
         let expires_at = now.saturating_add(ttl);
         let visitor_hash = req.visitor_token.as_deref().filter(|t| !t.is_empty()).map(hash_token);
         let opened = self
