@@ -1,8 +1,5 @@
 //! Workspaces, users and API tokens: what the CLI manages.
 
-use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHasher, SaltString};
-use argon2::Argon2;
 use concierge_domain::{hash_token, normalise_email, random_token, FieldError};
 use concierge_store::{NewApiToken, NewUser, User, Workspace};
 
@@ -25,7 +22,7 @@ pub async fn create_workspace(store: &dyn Store, name: &str) -> Result<Workspace
 
 /// A new user's email (normalised) and the argon2id hash of their password, or a message
 /// per invalid field.
-pub(super) fn new_credentials(email: &str, password: &str) -> Result<(String, String)> {
+pub(super) async fn new_credentials(email: &str, password: &str) -> Result<(String, String)> {
     let mut errors = Vec::new();
     let email = normalise_email(email)
         .map_err(|e| errors.push(FieldError { field: "email".into(), message: format!("The email {e}.") }))
@@ -37,14 +34,7 @@ pub(super) fn new_credentials(email: &str, password: &str) -> Result<(String, St
         });
     }
     match email {
-        Some(email) if errors.is_empty() => {
-            let salt = SaltString::generate(&mut OsRng);
-            let hash = Argon2::default()
-                .hash_password(password.as_bytes(), &salt)
-                .map_err(|e| anyhow::anyhow!("argon2: {e}"))?
-                .to_string();
-            Ok((email, hash))
-        }
+        Some(email) if errors.is_empty() => Ok((email, crate::password::hash(password).await?)),
         _ => Err(Error::Validation(errors)),
     }
 }
@@ -69,7 +59,7 @@ pub async fn create_user(
     password: &str,
     workspace: Option<&str>,
 ) -> Result<User> {
-    let (email, hash) = new_credentials(email, password)?;
+    let (email, hash) = new_credentials(email, password).await?;
     let name = display_name(name)?;
     let workspace = match workspace {
         Some(name) => store.find_workspace_by_name(name).await?.ok_or(Error::NotFound("workspace"))?,

@@ -2,10 +2,6 @@
 //! its SHA-256, a CSRF token derived from it, and the one-time link that creates the
 //! first user.
 
-use std::sync::LazyLock;
-
-use argon2::password_hash::{PasswordHash, PasswordVerifier};
-use argon2::Argon2;
 use concierge_domain::{hash_token, normalise_email, random_token};
 use concierge_store::{NewLogin, NewUser, User};
 use subtle::ConstantTimeEq;
@@ -15,12 +11,6 @@ use super::{now_ms, Error, Result, Services};
 
 const LOGIN_TTL_MS: i64 = 7 * 24 * 3600 * 1000;
 const SETUP_LINK_TTL_MS: i64 = 24 * 3600 * 1000;
-
-/// Verified against when the email is unknown, so that a wrong email costs as much time
-/// as a wrong password and response times do not reveal who has an account.
-static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
-    new_credentials("nobody@example.invalid", "not a real password").map(|(_, h)| h).unwrap_or_default()
-});
 
 /// What a setup link can do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,7 +77,7 @@ impl Services {
             SetupLink::Usable => {}
             dead => return Err(dead.refusal()),
         }
-        let (email, hash) = new_credentials(email, password)?;
+        let (email, hash) = new_credentials(email, password).await?;
         let name = super::accounts::display_name(name)?;
         let workspace = self.store.default_workspace().await?;
         let user = NewUser {
@@ -113,9 +103,7 @@ impl Services {
             Ok(email) => self.store.find_user_by_email(&email).await?,
             Err(_) => None,
         };
-        let stored = user.as_ref().map_or(DUMMY_HASH.as_str(), |u| u.password_hash.as_str());
-        let verified = PasswordHash::new(stored)
-            .is_ok_and(|hash| Argon2::default().verify_password(password.as_bytes(), &hash).is_ok());
+        let verified = crate::password::verify(password, user.as_ref().map(|u| u.password_hash.as_str())).await?;
         match user {
             Some(user) if verified => self.new_login(&user).await,
             _ => Err(refused()),

@@ -45,3 +45,69 @@ impl From<crate::seal::OpenError> for Error {
         Error::Internal(e.into())
     }
 }
+
+/// What an internal error says to the caller: nothing of its cause.
+pub const INTERNAL_MESSAGE: &str = "Something went wrong on our side.";
+
+impl Error {
+    /// The stable snake_case code of this refusal, the same on every transport (HTTP, the
+    /// widget socket, the dashboard).
+    pub fn code(&self) -> std::borrow::Cow<'static, str> {
+        match self {
+            Error::Unauthorized => "unauthorized".into(),
+            Error::Forbidden(_) => "forbidden".into(),
+            Error::NotFound(what) => format!("{what}_not_found").into(),
+            Error::Validation(_) => "validation_failed".into(),
+            Error::BadRequest { code, .. } => (*code).into(),
+            Error::Conflict(_) => "conflict".into(),
+            Error::RateLimited { .. } => "rate_limited".into(),
+            Error::OriginNotAllowed => "origin_not_allowed".into(),
+            Error::AuthFailed { code, .. } => code.as_str().into(),
+            Error::Internal(_) => "internal_error".into(),
+        }
+    }
+
+    /// The sentence for people that goes with [`Error::code`]. An internal error is logged
+    /// here, once, with its context, and says nothing of it.
+    pub fn public_message(&self) -> String {
+        match self {
+            Error::Unauthorized | Error::OriginNotAllowed => self.to_string(),
+            Error::Forbidden(message) => (*message).to_owned(),
+            Error::NotFound(what) => format!("No such {what}."),
+            Error::Validation(fields) => {
+                fields.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join(" ")
+            }
+            Error::BadRequest { message, .. } | Error::AuthFailed { message, .. } => message.clone(),
+            Error::Conflict(what) => format!("That {} already exists.", what.replace('_', " ")),
+            Error::RateLimited { retry_after_secs } => format!("Too many requests; retry in {retry_after_secs} s."),
+            Error::Internal(err) => {
+                tracing::error!(error = format!("{err:#}"), "internal error");
+                INTERNAL_MESSAGE.to_owned()
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_refusal_has_a_stable_code_and_a_sentence() {
+        let cases = [
+            (Error::Unauthorized, "unauthorized"),
+            (Error::NotFound("bot"), "bot_not_found"),
+            (Error::Validation(vec![FieldError::new("text", "Too long.")]), "validation_failed"),
+            (Error::RateLimited { retry_after_secs: 3 }, "rate_limited"),
+            (Error::OriginNotAllowed, "origin_not_allowed"),
+            (Error::AuthFailed { code: AuthErrorCode::InvalidToken, message: "No.".into() }, "invalid_token"),
+            (Error::Internal(anyhow::anyhow!("disk full at /var/lib")), "internal_error"),
+        ];
+        for (e, code) in cases {
+            assert_eq!(e.code(), code);
+            assert!(!e.public_message().is_empty(), "{code}");
+        }
+        assert_eq!(Error::Internal(anyhow::anyhow!("disk full at /var/lib")).public_message(), INTERNAL_MESSAGE);
+        assert_eq!(Error::Validation(vec![FieldError::new("text", "Too long.")]).public_message(), "text: Too long.");
+    }
+}

@@ -155,3 +155,19 @@ fn redact(url: &str) -> String {
 fn random_hex() -> String {
     uuid::Uuid::now_v7().simple().to_string()
 }
+
+/// Runs `sql` on a running server's database behind its back, `database` being a
+/// `postgres://` URL or the path of a SQLite file: for tests that need the server's next
+/// statement on a table to fail (the table renamed away), as a failing disk or a dropped
+/// connection would make it.
+pub async fn execute_behind(database: &str, sql: &str) {
+    let done = if database.starts_with("postgres") {
+        let mut db = PgConnection::connect(database).await.expect("connect to the test database");
+        db.execute(sql).await.map(drop)
+    } else {
+        let url = format!("sqlite://{database}");
+        let mut db = sqlx::SqliteConnection::connect(&url).await.expect("open the test database");
+        db.execute(sql).await.map(drop)
+    };
+    done.expect("run the sabotage statement");
+}

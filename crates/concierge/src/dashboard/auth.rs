@@ -141,8 +141,12 @@ pub struct NextQuery {
 /// The sign-in page.
 #[utoipa::path(get, path = "/login", tag = "dashboard", responses((status = 200, description = "Sign-in form", content_type = "text/html")))]
 pub async fn login_page(State(s): State<Services>, Query(q): Query<NextQuery>) -> Response {
-    // On a fresh install nobody can sign in yet: point at the setup link instead.
-    let first_run = !s.store.has_users().await.unwrap_or(true);
+    // On a fresh install nobody can sign in yet: point at the setup link instead. A
+    // database that cannot say is a failure to show, not a reason to guess either way.
+    let first_run = match s.store.has_users().await {
+        Ok(has_users) => !has_users,
+        Err(e) => return super::failed(e.into()),
+    };
     render(StatusCode::OK, "login.html", context! { next => safe_next(q.next.as_deref()), email => "", first_run })
 }
 

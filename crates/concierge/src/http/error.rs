@@ -57,53 +57,35 @@ impl IntoResponse for ApiError {
             ApiError::Service(e) => e,
             ApiError::Request { status, code, message } => return error_response(status, code, message),
         };
+        let status = match &e {
+            Error::Unauthorized | Error::AuthFailed { .. } => StatusCode::UNAUTHORIZED,
+            Error::Forbidden(_) | Error::OriginNotAllowed => StatusCode::FORBIDDEN,
+            Error::NotFound(_) => StatusCode::NOT_FOUND,
+            Error::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Error::Conflict(_) => StatusCode::CONFLICT,
+            Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        let fields = match &e {
+            Error::Validation(fields) => {
+                fields.iter().map(|f| FieldMessage { field: f.field.clone(), message: f.message.clone() }).collect()
+            }
+            _ => Vec::new(),
+        };
+        let body =
+            ErrorBody { error: ErrorDetail { code: e.code().into_owned(), message: e.public_message(), fields } };
+        let mut response = (status, axum::Json(body)).into_response();
         match e {
             Error::Unauthorized => {
-                let mut r = error_response(StatusCode::UNAUTHORIZED, "unauthorized", e.to_string());
-                r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-                r
+                response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             }
-            Error::Forbidden(msg) => error_response(StatusCode::FORBIDDEN, "forbidden", msg),
-            Error::NotFound(what) => {
-                error_response(StatusCode::NOT_FOUND, &format!("{what}_not_found"), format!("No such {what}."))
-            }
-            Error::Validation(fields) => {
-                let message =
-                    fields.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join(" ");
-                let body = ErrorBody {
-                    error: ErrorDetail {
-                        code: "validation_failed".into(),
-                        message,
-                        fields: fields
-                            .into_iter()
-                            .map(|f| FieldMessage { field: f.field, message: f.message })
-                            .collect(),
-                    },
-                };
-                (StatusCode::UNPROCESSABLE_ENTITY, axum::Json(body)).into_response()
-            }
-            Error::BadRequest { code, message } => error_response(StatusCode::BAD_REQUEST, code, message),
-            Error::Conflict(what) => error_response(
-                StatusCode::CONFLICT,
-                "conflict",
-                format!("That {} already exists.", what.replace('_', " ")),
-            ),
             Error::RateLimited { retry_after_secs } => {
-                let mut r = error_response(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "rate_limited",
-                    format!("Too many requests; retry in {retry_after_secs} s."),
-                );
-                r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
-                r
+                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
             }
-            Error::OriginNotAllowed => error_response(StatusCode::FORBIDDEN, "origin_not_allowed", e.to_string()),
-            Error::AuthFailed { code, message } => error_response(StatusCode::UNAUTHORIZED, code.as_str(), message),
-            Error::Internal(err) => {
-                tracing::error!(error = format!("{err:#}"), "internal error");
-                error_response(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "Something went wrong on our side.")
-            }
+            _ => {}
         }
+        response
     }
 }
 

@@ -91,7 +91,7 @@ pub fn router(services: Services) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(CatchPanicLayer::custom(|_| {
             tracing::error!("a request handler panicked");
-            error_response(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "Something went wrong on our side.")
+            error_response(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", concierge_core::INTERNAL_MESSAGE)
         }))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(widget_cors())

@@ -17,6 +17,8 @@ use concierge_core::bus::Event;
 use concierge_core::{Error, Services};
 
 const CLOSE_UNAUTHORIZED: u16 = 4401;
+/// RFC 6455: the server met a condition that kept it from fulfilling the request.
+const CLOSE_INTERNAL_ERROR: u16 = 1011;
 const MAX_FRAME_BYTES: usize = 64 * 1024;
 
 #[derive(Deserialize)]
@@ -111,7 +113,10 @@ async fn serve(s: Services, socket: WebSocket, origin: Option<String>) -> Result
     }
     tx.send(text(ready)).await?;
     let mut last = after.unwrap_or(0).max(0);
-    last = send_backlog(&s, &session, &mut tx, last).await?;
+    last = match send_backlog(&s, &session, &mut tx, last).await? {
+        Ok(last) => last,
+        Err(e) => return refuse(&mut tx, e).await,
+    };
 
     // Keeps proxies from closing an idle socket, and re-checks that the session still exists.
     let mut ping = tokio::time::interval(s.settings.socket_check_every);
@@ -141,7 +146,10 @@ async fn serve(s: Services, socket: WebSocket, origin: Option<String>) -> Result
                 Err(RecvError::Lagged(_)) => {
                     // Fell behind: what was missed is re-read, messages and who answers;
                     // pieces of an answer being written are not (its message follows).
-                    last = send_backlog(&s, &session, &mut tx, last).await?;
+                    last = match send_backlog(&s, &session, &mut tx, last).await? {
+                        Ok(last) => last,
+                        Err(e) => return refuse(&mut tx, e).await,
+                    };
                     if let Ok(c) = s.widget_conversation(&session).await {
                         tx.send(handler_frame(&c.handled_by, c.agent_name.as_deref(), &c.priority)).await?;
                     }
@@ -156,12 +164,7 @@ async fn serve(s: Services, socket: WebSocket, origin: Option<String>) -> Result
                             return refuse(&mut tx, e).await;
                         }
                         if let Err(e) = s.send_visitor_message(&session, &body).await {
-                            let (code, message) = match e {
-                                Error::Validation(f) => ("validation_failed", f.first().map(|f| f.message.clone()).unwrap_or_default()),
-                                Error::RateLimited { .. } => ("rate_limited", "Too many messages at once; wait a moment and send again.".to_owned()),
-                                _ => ("internal_error", "The message could not be stored; send it again.".to_owned()),
-                            };
-                            tx.send(error_frame(code, &message)).await?;
+                            tx.send(error_frame(&e.code(), &e.public_message())).await?;
                         }
                     }
                     _ => tx.send(error_frame("invalid_frame", "Expected {\"type\":\"send\",\"text\":…}.")).await?,
@@ -180,39 +183,39 @@ async fn serve(s: Services, socket: WebSocket, origin: Option<String>) -> Result
     Ok(())
 }
 
+/// Sends the messages after `last`; the newest id sent. A backlog that cannot be read is
+/// the inner error: the socket must end rather than look caught up.
 async fn send_backlog(
     s: &Services,
     session: &concierge_store::Session,
     tx: &mut futures::stream::SplitSink<WebSocket, Frame>,
     mut last: i64,
-) -> Result<i64, axum::Error> {
+) -> Result<Result<i64, Error>, axum::Error> {
     loop {
-        let page = s.messages_after(session, last).await.unwrap_or_default();
+        let page = match s.messages_after(session, last).await {
+            Ok(page) => page,
+            Err(e) => return Ok(Err(e)),
+        };
         let full = page.len() >= 200;
         for m in page {
             last = last.max(m.seq);
             tx.send(message_frame(m)).await?;
         }
         if !full {
-            return Ok(last);
+            return Ok(Ok(last));
         }
     }
 }
 
+/// Ends the socket with the error's frame. A session that is gone or not allowed here
+/// closes with 4401 (the widget starts a new session); anything else is the server's
+/// failure, 1011, after which the widget reconnects with backoff.
 async fn refuse(tx: &mut futures::stream::SplitSink<WebSocket, Frame>, e: Error) -> Result<(), axum::Error> {
-    let (code, message) = match e {
-        Error::OriginNotAllowed => ("origin_not_allowed", "This website may not use this bot's widget."),
-        Error::Unauthorized => ("unauthorized", "The session expired; start a new one."),
-        other => {
-            tracing::error!(error = %other, "socket session check failed");
-            ("internal_error", "Something went wrong on our side.")
-        }
+    tx.send(error_frame(&e.code(), &e.public_message())).await?;
+    let (code, reason) = match e {
+        Error::Unauthorized | Error::OriginNotAllowed => (CLOSE_UNAUTHORIZED, "unauthorized"),
+        _ => (CLOSE_INTERNAL_ERROR, "internal error"),
     };
-    tx.send(error_frame(code, message)).await?;
-    tx.send(Frame::Close(Some(CloseFrame {
-        code: CLOSE_UNAUTHORIZED,
-        reason: Utf8Bytes::from_static("unauthorized"),
-    })))
-    .await?;
+    tx.send(Frame::Close(Some(CloseFrame { code, reason: Utf8Bytes::from_static(reason) }))).await?;
     tx.close().await
 }

@@ -87,6 +87,18 @@ async fn a_setup_link_dies_once_any_account_exists_and_the_page_says_so() {
     assert!(app.services.store.find_user_by_email("late@example.com").await.unwrap().is_none());
 }
 
+/// A database that cannot say whether accounts exist is an error page, not a sign-in form
+/// that guesses (before, it assumed accounts existed and hid the first-run hint).
+#[tokio::test]
+async fn the_sign_in_page_shows_a_database_failure() {
+    let Some(app) = TestApp::spawn(crate::utils::Backend::Sqlite).await else { return };
+    app.sabotage("ALTER TABLE users RENAME TO users_away").await;
+    let page = app.http.get(app.url("/login")).send().await.unwrap();
+    assert_eq!(page.status(), 500);
+    let text = page.text().await.unwrap();
+    assert!(text.contains("internal_error") && !text.contains("users_away"), "{text}");
+}
+
 #[tokio::test]
 async fn the_dashboard_has_an_icon_that_browsers_may_cache() {
     let Some(app) = TestApp::spawn(crate::utils::Backend::Sqlite).await else { return };

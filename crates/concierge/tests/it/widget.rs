@@ -99,6 +99,36 @@ async fn realtime_both_ways_with_resume(app: TestApp) {
 }
 both_backends!(realtime_both_ways_with_resume, super::realtime_both_ways_with_resume);
 
+/// A backlog the server cannot read is an error the widget hears, not an empty history:
+/// before, the socket said `ready`, sent nothing and stayed open as if caught up.
+async fn a_socket_whose_backlog_cannot_be_read_fails_loudly(app: TestApp) {
+    let bot = app.bot().await;
+    let (_, s) = app.start_session(json!({"bot_id": bot})).await;
+    let token = s["session_token"].as_str().unwrap();
+    let (status, _) = app
+        .http
+        .post(app.url("/api/widget/v1/messages"))
+        .bearer_auth(token)
+        .json(&json!({"text": "Is anyone there?"}))
+        .send()
+        .await
+        .map(|r| (r.status(), ()))
+        .unwrap();
+    assert_eq!(status, 201);
+    app.bot_done_with(1).await;
+    app.sabotage("ALTER TABLE messages RENAME TO messages_away").await;
+    let (mut socket, _) = connect_ready(&app, token, 0).await;
+    let error = next(&mut socket).await;
+    assert_eq!((error["type"].as_str(), error["code"].as_str()), (Some("error"), Some("internal_error")), "{error}");
+    assert_eq!(error["message"], "Something went wrong on our side.", "nothing of the cause");
+    // 1011, not 4401: the session is fine, the widget reconnects instead of starting anew.
+    assert_eq!(next(&mut socket).await, json!({"type": "closed", "code": 1011}));
+}
+both_backends!(
+    a_socket_whose_backlog_cannot_be_read_fails_loudly,
+    super::a_socket_whose_backlog_cannot_be_read_fails_loudly
+);
+
 async fn sockets_refuse_bad_hellos_expired_sessions_and_foreign_origins(app: TestApp) {
     let url = format!("ws://{}/api/widget/v1/ws", app.addr);
     let (mut socket, _) = tokio_tungstenite::connect_async(&url).await.unwrap();

@@ -262,6 +262,16 @@ impl TestApp {
 }
 
 impl TestApp {
+    /// Runs `sql` on this server's database behind its back (e.g. a table renamed away),
+    /// so that the server's next statement on it fails.
+    pub async fn sabotage(&self, sql: &str) {
+        let database = match &self.storage.database_url {
+            Some(url) => url.clone(),
+            None => self.data_dir.join("concierge.db").display().to_string(),
+        };
+        concierge_store::testing::execute_behind(&database, sql).await;
+    }
+
     /// Fails if `needle` is anywhere in what the database holds: every SQLite file, or a
     /// full dump of the PostgreSQL database.
     pub async fn assert_not_stored(&self, needle: &str) {
