@@ -13,7 +13,7 @@ use futures::StreamExt;
 
 use super::decide::{self, Reply};
 use super::{now_ms, Result, Services};
-use crate::bus::Event;
+use crate::bus::{Event, Topic};
 
 /// Long enough for the typing indicator to register with a person, short enough to feel live.
 const BOT_THINKING: Duration = Duration::from_millis(400);
@@ -49,7 +49,7 @@ impl Services {
             return Ok(Turn::Silent);
         }
         let Some(bot) = self.store.get_bot(&session.bot_id).await? else { return Ok(Turn::Silent) };
-        self.bus.publish(&session.conversation_id, Event::Typing { author: "bot".into() });
+        self.bus.publish(&Topic::Conversation(session.conversation_id.clone()), Event::Typing { author: "bot".into() });
         let contact = match &session.contact_id {
             Some(id) => self.store.get_contact(id).await?.map(|c| decide::facts(&c)),
             None => None,
@@ -169,7 +169,7 @@ impl Services {
     /// come); the whole answer with its emphasis, or `None` when the model failed, was too
     /// slow, or a person took over meanwhile.
     async fn generate(&self, session: &Session, config: &LlmConfig, messages: &[ChatMessage]) -> Option<StyledText> {
-        let conversation = &session.conversation_id;
+        let conversation = &Topic::Conversation(session.conversation_id.clone());
         let stream_id = uuid::Uuid::now_v7().to_string();
         let mut answer = String::new();
         // A person who takes over ends the answer at once: no more pieces, no model time.

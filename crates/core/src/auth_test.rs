@@ -2,9 +2,10 @@
 //! full trace, writing nothing but the attempt log.
 
 use concierge_authcall::CallTrace;
-use concierge_domain::{FieldError, Identifier, IdentifyMethod, VerifiedProfile};
+use concierge_domain::{AuthErrorCode, FieldError, Identifier, IdentifyMethod, VerifiedProfile};
 
 use super::auth_flow::{AuthFailure, WidgetFields};
+use super::identity::{Identified, IdentityMode, Presented};
 use super::{ClientInfo, Error, Principal, Result, Services};
 
 pub struct AuthTestInput {
@@ -48,8 +49,22 @@ impl Services {
                 message: "Set an Authentication URL before sending a test request.".into(),
             });
         }
-        let outcome = self.call_out(&auth, input.access_token.trim(), &input.fields, Some(client.ip), true).await;
-        let contact = match &outcome.result {
+        let presented = Presented {
+            access_token: Some(&input.access_token),
+            fields: &input.fields,
+            client_ip: Some(client.ip),
+            is_test: true,
+        };
+        // The test runs the call whether or not the bot uses it yet: that is what it is for.
+        let outcome = self.verify(IdentityMode::CustomAuthCall(&auth), presented).await;
+        let result = outcome.result.and_then(|found| {
+            let Identified { profile, identifier } = found.ok_or_else(|| AuthFailure {
+                code: AuthErrorCode::TokenRequired,
+                message: "Enter a sample access token to send.".into(),
+            })?;
+            Ok((profile, identifier))
+        });
+        let contact = match &result {
             Ok((_, identifier)) => {
                 Some(match self.store.find_contact(bot_id, identifier.method().as_str(), identifier.value()).await? {
                     Some(c) => ContactMatch::Existing { contact_id: c.id },
@@ -58,11 +73,6 @@ impl Services {
             }
             Err(_) => None,
         };
-        Ok(AuthTestReport {
-            identify_method: auth.settings.identify_method,
-            trace: outcome.trace,
-            result: outcome.result,
-            contact,
-        })
+        Ok(AuthTestReport { identify_method: auth.settings.identify_method, trace: outcome.trace, result, contact })
     }
 }

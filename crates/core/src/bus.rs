@@ -1,17 +1,41 @@
-//! Delivery of conversation events to the sockets that watch them. In-process broadcast
-//! per conversation; a Redis-backed bus takes its place when several instances serve one
-//! database (scale-out).
+//! Delivery of conversation events to whoever watches them: a conversation's widgets, a
+//! bot's inbox. One seam, [`Bus`], with one implementation per deployment: in-process
+//! broadcast for a single instance ([`Bus::Local`]); several instances on one database
+//! need a shared one (Redis, the scale-out issue), which is why events and topics are
+//! serialisable.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
 use concierge_store::Message;
+use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
 /// How many events a slow socket may fall behind before it re-reads from the store.
 const CAPACITY: usize = 256;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where an event is delivered.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
+pub enum Topic {
+    /// The widgets (every tab and device) of one conversation.
+    Conversation(String),
+    /// Everything that happens in a bot's conversations: the inbox listens here.
+    Bot(String),
+}
+
+impl Topic {
+    /// A flat name for the topic, e.g. for a channel of a message broker.
+    pub fn channel(&self) -> String {
+        match self {
+            Topic::Conversation(id) => format!("conversation:{id}"),
+            Topic::Bot(id) => format!("bot:{id}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
     /// A message was stored.
     Message(Message),
@@ -29,30 +53,58 @@ pub enum Event {
     Merged { from: String, into: String, messages: Vec<Message> },
 }
 
-/// The topic of everything that happens in a bot's conversations: the inbox listens here.
-pub fn bot_topic(bot_id: &str) -> String {
-    format!("bot:{bot_id}")
+/// The bus of this deployment.
+pub enum Bus {
+    /// One instance: events go to this process's subscribers.
+    Local(LocalBus),
 }
 
-#[derive(Default)]
-pub struct Bus {
-    channels: Mutex<HashMap<String, broadcast::Sender<Event>>>,
+impl Default for Bus {
+    fn default() -> Self {
+        Bus::Local(LocalBus::default())
+    }
 }
 
 impl Bus {
-    pub fn subscribe(&self, conversation_id: &str) -> broadcast::Receiver<Event> {
-        let mut channels = self.channels.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        channels.entry(conversation_id.to_owned()).or_insert_with(|| broadcast::channel(CAPACITY).0).subscribe()
+    pub fn subscribe(&self, topic: &Topic) -> broadcast::Receiver<Event> {
+        match self {
+            Bus::Local(bus) => bus.subscribe(topic),
+        }
     }
 
-    /// Delivers to every current subscriber; nobody listening is not an error. Channels
-    /// nobody listens to any more are dropped here, so the map stays as small as the set of
-    /// open conversations.
-    pub fn publish(&self, conversation_id: &str, event: Event) {
+    /// Delivers to every current subscriber of `topic`; nobody listening is not an error.
+    pub fn publish(&self, topic: &Topic, event: Event) {
+        match self {
+            Bus::Local(bus) => bus.publish(topic, event),
+        }
+    }
+
+    /// Delivers to a conversation's widgets and to its bot's inbox.
+    pub fn publish_conversation(&self, bot_id: &str, conversation_id: &str, event: Event) {
+        self.publish(&Topic::Conversation(conversation_id.to_owned()), event.clone());
+        self.publish(&Topic::Bot(bot_id.to_owned()), event);
+    }
+}
+
+/// In-process broadcast, one channel per topic that someone listens to.
+#[derive(Default)]
+pub struct LocalBus {
+    channels: Mutex<HashMap<Topic, broadcast::Sender<Event>>>,
+}
+
+impl LocalBus {
+    fn subscribe(&self, topic: &Topic) -> broadcast::Receiver<Event> {
         let mut channels = self.channels.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some(sender) = channels.get(conversation_id) {
+        channels.entry(topic.clone()).or_insert_with(|| broadcast::channel(CAPACITY).0).subscribe()
+    }
+
+    /// Channels nobody listens to any more are dropped here, so the map stays as small as
+    /// the set of watched topics.
+    fn publish(&self, topic: &Topic, event: Event) {
+        let mut channels = self.channels.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(sender) = channels.get(topic) {
             if sender.send(event).is_err() {
-                channels.remove(conversation_id);
+                channels.remove(topic);
             }
         }
         channels.retain(|_, sender| sender.receiver_count() > 0);
@@ -75,21 +127,56 @@ mod tests {
         })
     }
 
+    fn conversation(id: &str) -> Topic {
+        Topic::Conversation(id.into())
+    }
+
     #[tokio::test]
-    async fn subscribers_of_a_conversation_get_its_events_only() {
+    async fn subscribers_of_a_topic_get_its_events_only() {
         let bus = Bus::default();
-        let mut a = bus.subscribe("c");
-        let mut other = bus.subscribe("d");
-        bus.publish("c", message(1));
+        let mut a = bus.subscribe(&conversation("c"));
+        let mut other = bus.subscribe(&conversation("d"));
+        let mut inbox = bus.subscribe(&Topic::Bot("b".into()));
+        let mut same_id_other_kind = bus.subscribe(&Topic::Bot("c".into()));
+        bus.publish_conversation("b", "c", message(1));
         assert_eq!(a.recv().await.unwrap(), message(1));
+        assert_eq!(inbox.recv().await.unwrap(), message(1));
         assert!(other.try_recv().is_err());
+        assert!(same_id_other_kind.try_recv().is_err());
     }
 
     #[test]
     fn channels_without_listeners_are_dropped() {
-        let bus = Bus::default();
-        drop(bus.subscribe("c"));
-        bus.publish("c", message(1));
-        assert!(bus.channels.lock().unwrap().is_empty());
+        let Bus::Local(local) = Bus::default();
+        drop(local.subscribe(&conversation("c")));
+        local.publish(&conversation("c"), message(1));
+        assert!(local.channels.lock().unwrap().is_empty());
+    }
+
+    /// What a bus between instances carries: every event and topic survives JSON.
+    #[test]
+    fn events_and_topics_round_trip_through_json() {
+        let events = [
+            message(7),
+            Event::Typing { author: "bot".into() },
+            Event::Handler {
+                conversation_id: "c".into(),
+                handled_by: "agent".into(),
+                agent_name: Some("Sam".into()),
+                priority: "high".into(),
+            },
+            Event::Delta { stream: "s".into(), text: "Hel".into() },
+            Event::StreamEnd { stream: "s".into() },
+            Event::Merged { from: "a".into(), into: "c".into(), messages: vec![] },
+        ];
+        for event in events {
+            let json = serde_json::to_string(&event).unwrap();
+            assert_eq!(serde_json::from_str::<Event>(&json).unwrap(), event, "{json}");
+        }
+        for topic in [conversation("c"), Topic::Bot("b".into())] {
+            let json = serde_json::to_string(&topic).unwrap();
+            assert_eq!(serde_json::from_str::<Topic>(&json).unwrap(), topic);
+        }
+        assert_eq!(conversation("c").channel(), "conversation:c");
     }
 }

@@ -4,7 +4,7 @@
 use concierge_store::{Conversation, HandlerChange, InboxItem, Message};
 
 use super::{now_ms, Error, Principal, Result, Services};
-use crate::bus::{bot_topic, Event};
+use crate::bus::Event;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Handler {
@@ -102,8 +102,7 @@ impl Services {
             agent_name: conversation.agent_name.clone(),
             priority: conversation.priority.clone(),
         };
-        self.bus.publish(&conversation.id, event.clone());
-        self.bus.publish(&bot_topic(bot_id), event);
+        self.bus.publish_conversation(bot_id, &conversation.id, event);
     }
 
     /// The name the visitor sees on a person's answers: the user's display name, else the

@@ -4,7 +4,7 @@ use concierge_domain::{hash_token, parse_message_text, StyleRange};
 use concierge_store::{Message, NewMessage, Session};
 
 use super::{now_ms, Error, Result, Services};
-use crate::bus::{bot_topic, Event};
+use crate::bus::Event;
 
 const PAGE: u32 = 200;
 
@@ -78,8 +78,7 @@ impl Services {
         let styles = (!styles.is_empty()).then_some(styles);
         let new = NewMessage { conversation_id, author, author_name, text, styles, now: now_ms() };
         let message = self.store.add_message(new).await?;
-        self.bus.publish(conversation_id, Event::Message(message.clone()));
-        self.bus.publish(&bot_topic(bot_id), Event::Message(message.clone()));
+        self.bus.publish_conversation(bot_id, conversation_id, Event::Message(message.clone()));
         Ok(message)
     }
 

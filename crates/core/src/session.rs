@@ -8,8 +8,9 @@ use concierge_store::{
 };
 
 use super::auth_flow::{AuthFailure, WidgetFields};
+use super::identity::{Identified, IdentityMode, Presented};
 use super::{now_ms, Error, Result, Services};
-use crate::bus::{bot_topic, Event};
+use crate::bus::Event;
 
 /// How many of the newest messages a new session receives; the widget fetches older
 /// ones never, newer ones through its socket or `GET /messages?after=`.
@@ -72,23 +73,16 @@ impl Services {
         self.limits.check_bot(&bot.id)?;
 
         let access_token = req.access_token.as_deref().map(str::trim).filter(|t| !t.is_empty());
-        let verified = match (auth.settings.enabled, access_token) {
-            (false, _) => Ok(None),
-            (true, None) => Err(public_failure(AuthErrorCode::TokenRequired)),
-            (true, Some(token)) => {
-                let outcome = self.call_out(&auth, token, &req.fields, Some(client.ip), false).await;
-                match outcome.result {
-                    Ok(found) => Ok(Some(found)),
-                    Err(failure) => {
-                        tracing::info!(bot_id = %bot.id, code = %failure.code, "custom authentication failed");
-                        Err(public_failure(failure.code))
-                    }
-                }
+        let presented = Presented { access_token, fields: &req.fields, client_ip: Some(client.ip), is_test: false };
+        let verified = self.verify(IdentityMode::of(&auth), presented).await.result.map_err(|failure| {
+            if failure.code != AuthErrorCode::TokenRequired {
+                tracing::info!(bot_id = %bot.id, code = %failure.code, "custom authentication failed");
             }
-        };
+            public_failure(failure.code)
+        });
         let (contact, auth_error) = match verified {
             Ok(None) => (None, None),
-            Ok(Some((profile, identifier))) => {
+            Ok(Some(Identified { profile, identifier })) => {
                 let upserted = self
                     .store
                     .upsert_contact(ContactUpsert {
@@ -154,8 +148,7 @@ impl Services {
         };
         let into = &opened.conversation;
         let merged = Event::Merged { from: from.clone(), into: into.id.clone(), messages: messages.clone() };
-        self.bus.publish(&into.id, merged.clone());
-        self.bus.publish(&bot_topic(bot_id), merged);
+        self.bus.publish_conversation(bot_id, &into.id, merged);
         if *handler_changed {
             self.announce_handler(bot_id, into);
         }

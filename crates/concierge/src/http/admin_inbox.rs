@@ -18,7 +18,7 @@ use super::dto::{trimmed_text, MessageDto};
 use super::error::ApiError;
 use super::extract::{admin_principal, Admin, ApiJson, ApiPath, ApiQuery};
 use super::responses::{AdminErrors, JsonErrors, LookupErrors};
-use concierge_core::bus::{bot_topic, Event};
+use concierge_core::bus::{Event, Topic};
 use concierge_core::{rfc3339, Handler, Services};
 
 type ApiResult<T> = Result<T, ApiError>;
@@ -188,7 +188,7 @@ pub async fn events(
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>> {
     s.bot_for(&who, &id).await?;
-    let receiver = s.bus.subscribe(&bot_topic(&id));
+    let receiver = s.bus.subscribe(&Topic::Bot(id.clone()));
     let mut recheck = tokio::time::interval(RECHECK_EVERY);
     recheck.tick().await;
     let state = (receiver, recheck, s, headers, id);

@@ -3,6 +3,7 @@
 //! from the same list.
 
 mod admin_bots;
+mod admin_custom_auth;
 mod admin_inbox;
 mod admin_knowledge;
 mod admin_llm;
@@ -124,10 +125,10 @@ pub fn api() -> OpenApiRouter<Services> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(admin_bots::create_bot, admin_bots::list_bots))
         .routes(routes!(admin_bots::get_bot, admin_bots::patch_bot))
-        .routes(routes!(admin_bots::get_custom_auth, admin_bots::put_custom_auth))
-        .routes(routes!(admin_bots::rotate_secret))
-        .routes(routes!(admin_bots::reveal_headers))
-        .routes(routes!(admin_bots::test_custom_auth))
+        .routes(routes!(admin_custom_auth::get_custom_auth, admin_custom_auth::put_custom_auth))
+        .routes(routes!(admin_custom_auth::rotate_secret))
+        .routes(routes!(admin_custom_auth::reveal_headers))
+        .routes(routes!(admin_custom_auth::test_custom_auth))
         .routes(routes!(admin_llm::get_llm, admin_llm::put_llm))
         .routes(routes!(admin_knowledge::create_article, admin_knowledge::list_articles))
         .routes(routes!(admin_knowledge::get_article, admin_knowledge::put_article, admin_knowledge::delete_article))

@@ -13,7 +13,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::dto::{styles, HandlerDto, MessageDto, WidgetContactDto};
 use super::error::{error_response, ErrorBody};
-use concierge_core::bus::Event;
+use concierge_core::bus::{Event, Topic};
 use concierge_core::{Error, Services};
 
 const CLOSE_UNAUTHORIZED: u16 = 4401;
@@ -97,7 +97,7 @@ async fn serve(s: Services, socket: WebSocket, origin: Option<String>) -> Result
     };
     // Subscribe before reading the backlog, so nothing written in between is missed; the
     // id check below drops what both paths deliver.
-    let mut events = s.bus.subscribe(&session.conversation_id);
+    let mut events = s.bus.subscribe(&Topic::Conversation(session.conversation_id.clone()));
     // The verified contact and its greeting, so a widget that reuses a stored session can
     // still greet by name, and who answers the conversation.
     let state = match s.widget_state(&session).await {

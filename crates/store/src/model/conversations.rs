@@ -137,7 +137,7 @@ pub struct NewMessage<'a> {
 
 /// `seq` is the message's id on the wire: increasing in insertion order, across all
 /// conversations, so `after=seq` pagination never skips or repeats.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
 pub struct Message {
     pub seq: i64,
     pub conversation_id: String,
