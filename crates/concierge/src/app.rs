@@ -26,8 +26,8 @@ pub async fn open_store(storage: &StorageConfig) -> anyhow::Result<Arc<dyn Store
                 .await
                 .with_context(|| format!("cannot open the SQLite database {}", path.display()))?,
         ),
-        Database::Postgres(url) => Arc::new(
-            PostgresStore::connect(url, 20)
+        Database::Postgres { url, max_connections } => Arc::new(
+            PostgresStore::connect(url, *max_connections)
                 .await
                 .with_context(|| format!("cannot open the PostgreSQL database {}", crate::config::redact_url(url)))?,
         ),

@@ -2,6 +2,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use serde::Serialize;
 
 /// Concierge: a self-hosted support chat widget and bot that knows who your signed-in
 /// users are, by asking your own API (Custom Authentication).
@@ -9,7 +10,9 @@ use clap::{Args, Parser, Subcommand};
 #[command(name = "concierge", version)]
 pub struct Cli {
     /// A TOML file with any of the settings below (keys as the flags, with underscores).
-    /// Precedence: flags, then CONCIERGE_* environment variables, then this file, then defaults.
+    /// Each setting is also read from CONCIERGE_ and the key in capitals, e.g.
+    /// CONCIERGE_SESSION_RATE_PER_IP. Precedence: flags, then CONCIERGE_* environment
+    /// variables, then this file, then defaults.
     #[arg(long, global = true, env = "CONCIERGE_CONFIG")]
     pub config: Option<PathBuf>,
 
@@ -36,61 +39,64 @@ pub enum Command {
 }
 
 /// Where the data lives; every subcommand that touches storage takes these.
-#[derive(Debug, Args, Default)]
+#[derive(Debug, Args, Default, Serialize)]
 pub struct StorageArgs {
     /// Directory for the embedded SQLite database and the secret-sealing key.
-    #[arg(long, global = true, env = "CONCIERGE_DATA_DIR")]
+    #[arg(long, global = true)]
     pub data_dir: Option<PathBuf>,
     /// A postgres:// URL: use PostgreSQL instead of the embedded SQLite database.
-    #[arg(long, global = true, env = "CONCIERGE_DATABASE_URL", hide_env_values = true)]
+    #[arg(long, global = true)]
     pub database_url: Option<String>,
+    /// Most connections this instance opens to PostgreSQL (its pool size).
+    #[arg(long, global = true)]
+    pub database_max_connections: Option<u32>,
 }
 
-#[derive(Debug, Args, Default)]
+#[derive(Debug, Args, Default, Serialize)]
 pub struct ServeArgs {
     /// Address to listen on.
-    #[arg(long, env = "CONCIERGE_LISTEN")]
+    #[arg(long)]
     pub listen: Option<SocketAddr>,
     /// Let Authentication URLs point at loopback, private and link-local addresses
     /// (cloud metadata addresses stay blocked). For tests and local development.
-    #[arg(long, env = "CONCIERGE_ALLOW_PRIVATE_UPSTREAMS", num_args = 0..=1, default_missing_value = "true")]
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
     pub allow_private_upstreams: Option<bool>,
     /// Let Authentication URLs use plain http to any host.
-    #[arg(long, env = "CONCIERGE_ALLOW_HTTP_UPSTREAMS", num_args = 0..=1, default_missing_value = "true")]
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
     pub allow_http_upstreams: Option<bool>,
     /// A bearer token with full admin rights, for automation and first setup.
-    #[arg(long, env = "CONCIERGE_ADMIN_TOKEN", hide_env_values = true)]
+    #[arg(long)]
     pub admin_token: Option<String>,
     /// Key that seals stored secrets (base64 of 32 bytes). Default: `secret.key` in the data
     /// directory, created on first start. Instances sharing a database must share it.
-    #[arg(long, env = "CONCIERGE_SECRET_KEY", hide_env_values = true)]
+    #[arg(long)]
     pub secret_key: Option<String>,
     /// Log format: `pretty` or `json`.
-    #[arg(long, env = "CONCIERGE_LOG_FORMAT")]
+    #[arg(long)]
     pub log_format: Option<String>,
     /// Log filter, e.g. `info` or `concierge=debug` (RUST_LOG syntax).
-    #[arg(long, env = "CONCIERGE_LOG_LEVEL")]
+    #[arg(long)]
     pub log_level: Option<String>,
     /// How long a widget session lives, in seconds.
-    #[arg(long, env = "CONCIERGE_SESSION_TTL_SECS")]
+    #[arg(long)]
     pub session_ttl_secs: Option<u64>,
     /// How many days authentication attempts are kept.
-    #[arg(long, env = "CONCIERGE_ATTEMPT_RETENTION_DAYS")]
+    #[arg(long)]
     pub attempt_retention_days: Option<u32>,
     /// Session starts allowed per client IP per minute.
-    #[arg(long, env = "CONCIERGE_SESSION_RATE_PER_IP")]
+    #[arg(long)]
     pub session_rate_per_ip: Option<u32>,
     /// Session starts allowed per bot per minute.
-    #[arg(long, env = "CONCIERGE_SESSION_RATE_PER_BOT")]
+    #[arg(long)]
     pub session_rate_per_bot: Option<u32>,
     /// Concurrent calls to one bot's Authentication URL; more wait briefly, then fail.
-    #[arg(long, env = "CONCIERGE_MAX_CONCURRENT_CALLS_PER_BOT")]
+    #[arg(long)]
     pub max_concurrent_calls_per_bot: Option<u32>,
     /// How long the previous signing secret keeps signing after a rotation, in seconds.
-    #[arg(long, env = "CONCIERGE_SECRET_ROTATION_GRACE_SECS")]
+    #[arg(long)]
     pub secret_rotation_grace_secs: Option<u64>,
     /// Take the client IP from X-Forwarded-For (only behind a proxy you trust).
-    #[arg(long, env = "CONCIERGE_TRUST_PROXY_HEADERS", num_args = 0..=1, default_missing_value = "true")]
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
     pub trust_proxy_headers: Option<bool>,
 }
 

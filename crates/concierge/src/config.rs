@@ -1,50 +1,90 @@
-//! Settings, layered: defaults → TOML file (`--config`) → `CONCIERGE_*` environment →
-//! flags (clap merges the last two), validated once at start.
+//! Settings, layered by figment: defaults → TOML file (`--config`) → `CONCIERGE_*`
+//! environment → flags, validated once at start.
+
+mod layers;
+#[cfg(test)]
+mod tests;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{bail, Context};
-use serde::Deserialize;
+use figment::providers::{Format, Serialized, Toml};
+use figment::value::Dict;
+use figment::Figment;
+use serde::{Deserialize, Serialize};
 
 use concierge_core::{Settings, HELLO_WITHIN, SOCKET_CHECK_EVERY};
 
 use crate::cli::{ServeArgs, StorageArgs};
+use layers::Layer;
 
-/// Keys of the TOML file: the flags' names with underscores.
-#[derive(Debug, Default, Deserialize)]
+/// Every setting by key, with its default below. The key is the TOML key; the flag
+/// (cli.rs) and the environment variable are spelt from it. A new setting is a field here
+/// and a flag there. No `Debug`: the secrets are in clear.
+#[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct FileConfig {
-    data_dir: Option<PathBuf>,
+struct Keys {
+    data_dir: PathBuf,
     database_url: Option<String>,
-    listen: Option<SocketAddr>,
-    allow_private_upstreams: Option<bool>,
-    allow_http_upstreams: Option<bool>,
+    database_max_connections: u32,
+    listen: SocketAddr,
+    allow_private_upstreams: bool,
+    allow_http_upstreams: bool,
     admin_token: Option<String>,
     secret_key: Option<String>,
-    log_format: Option<String>,
-    log_level: Option<String>,
-    session_ttl_secs: Option<u64>,
-    attempt_retention_days: Option<u32>,
-    session_rate_per_ip: Option<u32>,
-    session_rate_per_bot: Option<u32>,
-    max_concurrent_calls_per_bot: Option<u32>,
-    secret_rotation_grace_secs: Option<u64>,
-    trust_proxy_headers: Option<bool>,
+    log_format: String,
+    log_level: String,
+    session_ttl_secs: u64,
+    attempt_retention_days: u32,
+    session_rate_per_ip: u32,
+    session_rate_per_bot: u32,
+    max_concurrent_calls_per_bot: u32,
+    secret_rotation_grace_secs: u64,
+    trust_proxy_headers: bool,
+}
+
+impl Default for Keys {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("data"),
+            database_url: None,
+            // A 2-core instance runs few queries at once, and PostgreSQL's stock limit of
+            // 100 connections is shared by every instance: 10 (sqlx's own default) leaves
+            // room for several instances and an operator's psql.
+            database_max_connections: 10,
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            allow_private_upstreams: false,
+            allow_http_upstreams: false,
+            admin_token: None,
+            secret_key: None,
+            log_format: "pretty".into(),
+            log_level: "info".into(),
+            session_ttl_secs: 7 * 24 * 3600,
+            attempt_retention_days: 30,
+            session_rate_per_ip: 60,
+            session_rate_per_bot: 6000,
+            max_concurrent_calls_per_bot: 64,
+            secret_rotation_grace_secs: 24 * 3600,
+            trust_proxy_headers: false,
+        }
+    }
 }
 
 #[derive(Clone)]
 pub enum Database {
     Sqlite(PathBuf),
-    Postgres(String),
+    Postgres { url: String, max_connections: u32 },
 }
 
 impl std::fmt::Debug for Database {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Sqlite(p) => write!(f, "Sqlite({})", p.display()),
-            Self::Postgres(url) => write!(f, "Postgres({})", redact_url(url)),
+            Self::Postgres { url, max_connections } => {
+                write!(f, "Postgres({}, max_connections: {max_connections})", redact_url(url))
+            }
         }
     }
 }
@@ -87,90 +127,108 @@ impl std::fmt::Debug for Config {
 
 pub const MIN_ADMIN_TOKEN_LEN: usize = 16;
 
-fn read_file(path: Option<&Path>) -> anyhow::Result<FileConfig> {
-    let Some(path) = path else { return Ok(FileConfig::default()) };
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read the config file {}", path.display()))?;
-    toml::from_str(&text).with_context(|| format!("invalid config file {}", path.display()))
+/// Storage settings alone, for the subcommands that only touch the database: the
+/// environment and flags of `serve` are not looked at.
+pub fn load_storage(config_file: Option<&Path>, args: &StorageArgs) -> anyhow::Result<StorageConfig> {
+    load_storage_with_env(config_file, &pairs(&layers::process_env()), args)
 }
 
-fn storage(args: &StorageArgs, file: &FileConfig) -> anyhow::Result<StorageConfig> {
-    let data_dir = args.data_dir.clone().or_else(|| file.data_dir.clone()).unwrap_or_else(|| PathBuf::from("data"));
-    let database = match args.database_url.clone().or_else(|| file.database_url.clone()) {
-        None => Database::Sqlite(data_dir.join("concierge.db")),
-        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => Database::Postgres(url),
+/// [`load_storage`] with `env` in place of the process's environment.
+pub fn load_storage_with_env(
+    config_file: Option<&Path>,
+    env: &[(&str, &str)],
+    args: &StorageArgs,
+) -> anyhow::Result<StorageConfig> {
+    storage(&merge(config_file, env, layers::by_key(args)?)?)
+}
+
+pub fn load(config_file: Option<&Path>, storage_args: &StorageArgs, args: &ServeArgs) -> anyhow::Result<Config> {
+    load_with_env(config_file, &pairs(&layers::process_env()), storage_args, args)
+}
+
+/// [`load`] with `env` in place of the process's environment.
+pub fn load_with_env(
+    config_file: Option<&Path>,
+    env: &[(&str, &str)],
+    storage_args: &StorageArgs,
+    args: &ServeArgs,
+) -> anyhow::Result<Config> {
+    let mut flags = layers::by_key(storage_args)?;
+    flags.extend(layers::by_key(args)?);
+    validate(merge(config_file, env, flags)?)
+}
+
+fn pairs(vars: &[(String, String)]) -> Vec<(&str, &str)> {
+    vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+}
+
+/// The file is read whole whichever command runs, so a mistyped key stops every one.
+fn merge(config_file: Option<&Path>, env: &[(&str, &str)], flags: Dict) -> anyhow::Result<Keys> {
+    let mut figment = Figment::from(Serialized::defaults(Keys::default()));
+    if let Some(path) = config_file {
+        // Figment would take a missing file for an empty one; a file named must be there.
+        std::fs::File::open(path).with_context(|| format!("cannot read the config file {}", path.display()))?;
+        figment = figment.merge(Toml::file_exact(path));
+    }
+    let figment = figment.merge(Layer::env(env.iter().copied(), &flags)).merge(Layer::flags(&flags));
+    // Lossy: a variable's value is text, and "60" or "true" stand for a number or a switch.
+    figment.extract_lossy().map_err(|e| layers::describe(&figment, e))
+}
+
+fn positive<T: Copy + Into<u64>>(key: &str, value: T) -> anyhow::Result<T> {
+    if value.into() == 0 {
+        bail!("{key} must be greater than 0");
+    }
+    Ok(value)
+}
+
+fn storage(keys: &Keys) -> anyhow::Result<StorageConfig> {
+    let max_connections = positive("database_max_connections", keys.database_max_connections)?;
+    let database = match keys.database_url.clone() {
+        None => Database::Sqlite(keys.data_dir.join("concierge.db")),
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            Database::Postgres { url, max_connections }
+        }
         Some(url) if url.starts_with("sqlite:") => {
             Database::Sqlite(PathBuf::from(url.trim_start_matches("sqlite://").trim_start_matches("sqlite:")))
         }
         Some(url) => bail!("database_url must start with postgres:// (or sqlite:), got {}", redact_url(&url)),
     };
-    Ok(StorageConfig { data_dir, database })
+    Ok(StorageConfig { data_dir: keys.data_dir.clone(), database })
 }
 
-/// Storage settings alone, for the subcommands that only touch the database.
-pub fn load_storage(config_file: Option<&Path>, args: &StorageArgs) -> anyhow::Result<StorageConfig> {
-    storage(args, &read_file(config_file)?)
-}
-
-pub fn load(config_file: Option<&Path>, storage_args: &StorageArgs, args: &ServeArgs) -> anyhow::Result<Config> {
-    let file = read_file(config_file)?;
-    let log_format = match args.log_format.clone().or(file.log_format.clone()).as_deref() {
-        None | Some("pretty") => LogFormat::Pretty,
-        Some("json") => LogFormat::Json,
-        Some(other) => bail!("log_format must be pretty or json, got {other:?}"),
+fn validate(keys: Keys) -> anyhow::Result<Config> {
+    let log_format = match keys.log_format.as_str() {
+        "pretty" => LogFormat::Pretty,
+        "json" => LogFormat::Json,
+        other => bail!("log_format must be pretty or json, got {other:?}"),
     };
-    let admin_token = args.admin_token.clone().or(file.admin_token.clone()).filter(|t| !t.is_empty());
-    if let Some(token) = &admin_token {
-        if token.len() < MIN_ADMIN_TOKEN_LEN {
-            bail!("CONCIERGE_ADMIN_TOKEN must be at least {MIN_ADMIN_TOKEN_LEN} characters long");
-        }
+    let admin_token = keys.admin_token.clone().filter(|t| !t.is_empty());
+    if admin_token.as_ref().is_some_and(|t| t.len() < MIN_ADMIN_TOKEN_LEN) {
+        bail!("admin_token must be at least {MIN_ADMIN_TOKEN_LEN} characters long");
     }
-    let positive = |name: &str, v: u64| -> anyhow::Result<u64> {
-        if v == 0 {
-            bail!("{name} must be greater than 0");
-        }
-        Ok(v)
-    };
     let settings = Settings {
-        allow_private_upstreams: args.allow_private_upstreams.or(file.allow_private_upstreams).unwrap_or(false),
-        allow_http_upstreams: args.allow_http_upstreams.or(file.allow_http_upstreams).unwrap_or(false),
+        allow_private_upstreams: keys.allow_private_upstreams,
+        allow_http_upstreams: keys.allow_http_upstreams,
         admin_token,
-        session_ttl: Duration::from_secs(positive(
-            "session_ttl_secs",
-            args.session_ttl_secs.or(file.session_ttl_secs).unwrap_or(7 * 24 * 3600),
-        )?),
+        session_ttl: Duration::from_secs(positive("session_ttl_secs", keys.session_ttl_secs)?),
         attempt_retention: Duration::from_secs(
-            24 * 3600
-                * positive(
-                    "attempt_retention_days",
-                    args.attempt_retention_days.or(file.attempt_retention_days).unwrap_or(30).into(),
-                )?,
+            24 * 3600 * u64::from(positive("attempt_retention_days", keys.attempt_retention_days)?),
         ),
-        session_rate_per_ip: positive(
-            "session_rate_per_ip",
-            args.session_rate_per_ip.or(file.session_rate_per_ip).unwrap_or(60).into(),
-        )? as u32,
-        session_rate_per_bot: positive(
-            "session_rate_per_bot",
-            args.session_rate_per_bot.or(file.session_rate_per_bot).unwrap_or(6000).into(),
-        )? as u32,
-        max_concurrent_calls_per_bot: positive(
-            "max_concurrent_calls_per_bot",
-            args.max_concurrent_calls_per_bot.or(file.max_concurrent_calls_per_bot).unwrap_or(64).into(),
-        )? as u32,
-        secret_rotation_grace: Duration::from_secs(
-            args.secret_rotation_grace_secs.or(file.secret_rotation_grace_secs).unwrap_or(24 * 3600),
-        ),
-        trust_proxy_headers: args.trust_proxy_headers.or(file.trust_proxy_headers).unwrap_or(false),
+        session_rate_per_ip: positive("session_rate_per_ip", keys.session_rate_per_ip)?,
+        session_rate_per_bot: positive("session_rate_per_bot", keys.session_rate_per_bot)?,
+        max_concurrent_calls_per_bot: positive("max_concurrent_calls_per_bot", keys.max_concurrent_calls_per_bot)?,
+        secret_rotation_grace: Duration::from_secs(keys.secret_rotation_grace_secs),
+        trust_proxy_headers: keys.trust_proxy_headers,
         socket_hello_within: HELLO_WITHIN,
         socket_check_every: SOCKET_CHECK_EVERY,
     };
     Ok(Config {
-        storage: storage(storage_args, &file)?,
-        listen: args.listen.or(file.listen).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
-        secret_key: args.secret_key.clone().or(file.secret_key.clone()).filter(|k| !k.is_empty()),
+        storage: storage(&keys)?,
+        listen: keys.listen,
+        secret_key: keys.secret_key.filter(|k| !k.is_empty()),
         log_format,
-        log_level: args.log_level.clone().or(file.log_level.clone()).unwrap_or_else(|| "info".into()),
+        log_level: keys.log_level,
         settings,
     })
 }
@@ -184,55 +242,5 @@ pub fn redact_url(raw: &str) -> String {
         }
         Ok(url) => url.to_string(),
         Err(_) => "<unparseable url>".into(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn defaults_need_no_configuration() {
-        let c = load(None, &StorageArgs::default(), &ServeArgs::default()).expect("defaults load");
-        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
-        assert!(matches!(c.storage.database, Database::Sqlite(ref p) if p == Path::new("data/concierge.db")));
-        assert!(!c.settings.allow_private_upstreams);
-        assert_eq!(c.settings.attempt_retention, Duration::from_secs(30 * 24 * 3600));
-        // docs/widget-protocol.md: hello within 10 s; a logged-out socket closed within 20 s.
-        assert_eq!(
-            (c.settings.socket_hello_within, c.settings.socket_check_every),
-            (Duration::from_secs(10), Duration::from_secs(20))
-        );
-        // docs/custom-authentication.md: sessions last 7 days, the old secret signs 24 h more.
-        assert_eq!(c.settings.session_ttl, Duration::from_secs(7 * 24 * 3600));
-        assert_eq!(c.settings.secret_rotation_grace, Duration::from_secs(24 * 3600));
-    }
-
-    #[test]
-    fn the_file_is_below_flags_and_validated() {
-        let dir = std::env::temp_dir().join(format!("concierge-cfg-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("tmp dir");
-        let path = dir.join("c.toml");
-        std::fs::write(&path, "listen = \"127.0.0.1:9000\"\nsession_rate_per_ip = 5\n").expect("write");
-        let args = ServeArgs { session_rate_per_ip: Some(7), ..Default::default() };
-        let c = load(Some(&path), &StorageArgs::default(), &args).expect("loads");
-        assert_eq!(c.listen.port(), 9000);
-        assert_eq!(c.settings.session_rate_per_ip, 7);
-
-        std::fs::write(&path, "listn = \"x\"\n").expect("write");
-        let err = load(Some(&path), &StorageArgs::default(), &ServeArgs::default()).unwrap_err();
-        assert!(format!("{err:#}").contains("unknown field `listn`"), "{err:#}");
-
-        let args = ServeArgs { admin_token: Some("short".into()), ..Default::default() };
-        assert!(load(None, &StorageArgs::default(), &args).is_err());
-        let storage = StorageArgs { database_url: Some("mysql://x".into()), ..Default::default() };
-        assert!(load(None, &storage, &ServeArgs::default()).is_err());
-        std::fs::remove_dir_all(dir).ok();
-    }
-
-    #[test]
-    fn database_passwords_are_redacted() {
-        let d = Database::Postgres("postgres://u:hunter2@h/db".into());
-        assert!(!format!("{d:?}").contains("hunter2"));
     }
 }

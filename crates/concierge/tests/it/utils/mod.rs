@@ -123,8 +123,11 @@ impl TestApp {
             Backend::Sqlite => None,
             Backend::Postgres => Some(TempPostgres::create().await?),
         };
-        let storage =
-            StorageArgs { data_dir: Some(data_dir.clone()), database_url: postgres.as_ref().map(|p| p.url.clone()) };
+        let storage = StorageArgs {
+            data_dir: Some(data_dir.clone()),
+            database_url: postgres.as_ref().map(|p| p.url.clone()),
+            ..Default::default()
+        };
         let mut app = Self::start(backend, storage, args, |_| {}).await;
         app.postgres = postgres;
         Some(app)
@@ -139,8 +142,11 @@ impl TestApp {
     /// [`TestApp::sibling`] with `tune` applied to its configuration: for what is fixed for
     /// an operator but not for a test, such as the widget socket's timings.
     pub async fn sibling_tuned(&self, args: ServeArgs, tune: impl FnOnce(&mut Config)) -> TestApp {
-        let storage =
-            StorageArgs { data_dir: self.storage.data_dir.clone(), database_url: self.storage.database_url.clone() };
+        let storage = StorageArgs {
+            data_dir: self.storage.data_dir.clone(),
+            database_url: self.storage.database_url.clone(),
+            ..Default::default()
+        };
         let mut app = Self::start(self.backend, storage, args, tune).await;
         app.owns_storage = false;
         app
@@ -148,7 +154,8 @@ impl TestApp {
 
     async fn start(backend: Backend, storage: StorageArgs, args: ServeArgs, tune: impl FnOnce(&mut Config)) -> TestApp {
         let data_dir = storage.data_dir.clone().expect("data dir");
-        let mut config = concierge::config::load(None, &storage, &args).expect("test config is valid");
+        // The process's CONCIERGE_* variables are the developer's, not the test's.
+        let mut config = concierge::config::load_with_env(None, &[], &storage, &args).expect("test config is valid");
         tune(&mut config);
         // Outbound names resolve from an in-process table: tests send no DNS query.
         let services = concierge::app::services_with(config, test_lookup()).await.expect("services start");
