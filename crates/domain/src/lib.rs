@@ -7,17 +7,20 @@ pub mod address;
 pub mod appearance;
 pub mod error_code;
 pub mod identifier;
+pub mod ids;
 pub mod method;
 pub mod page_input;
 pub mod profile;
 pub mod secret;
 pub mod settings;
+pub mod states;
 pub mod styled;
 
 pub use address::{classify, AddressClass};
 pub use appearance::{grouped, parse_bot_text, parse_color, text_on, TextOn, MIN_TEXT_CONTRAST};
 pub use error_code::AuthErrorCode;
 pub use identifier::{normalise_email, normalise_phone, Identifier, IdentifierError};
+pub use ids::{BotId, ContactId, ConversationId, WorkspaceId};
 pub use method::{AdditionalField, IdentifyMethod, OnFailure, ParseEnumError};
 pub use page_input::{
     check_access_token, check_page_field, parse_message_text, MAX_ACCESS_TOKEN_BYTES, MAX_MESSAGE_CHARS,
@@ -28,4 +31,5 @@ pub use settings::{
     check_upstream_scheme, normalise_origin, parse_upstream_url, CustomAuthInput, CustomAuthSettings, FieldError,
     StaticHeader, UpstreamPolicy, DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS, MIN_TIMEOUT_MS,
 };
+pub use states::{AttemptOutcome, Author, Handler, Priority};
 pub use styled::{Emphasis, StyleRange, StyledText};
