@@ -1,6 +1,7 @@
-//! Concierge's storage port: the [`Store`] traits and their two implementations, SQLite
-//! (embedded, the default) and PostgreSQL (scale-out). Both pass the same story suite
-//! (`tests/stories.rs`).
+//! Concierge's storage port: the [`Store`] trait, made of one trait per area, and its two
+//! implementations, SQLite (embedded, the default) and PostgreSQL (scale-out). Both pass the
+//! same story suite (`tests/stories.rs`). The statements they share are written once, in
+//! `sql/`.
 //!
 //! Times are Unix milliseconds (`i64`) on both backends so that the two behave
 //! identically; secrets arrive already hashed or sealed and are stored as given.

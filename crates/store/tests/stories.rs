@@ -18,8 +18,8 @@ mod stories {
     pub mod workspaces;
 }
 
-use concierge_store::testing::{temp_sqlite, TempDir, TempPostgres};
 use concierge_store::prelude::*;
+use concierge_store::testing::{temp_sqlite, TempDir, TempPostgres};
 use concierge_store::{Bot, PostgresStore, SqliteStore, DEFAULT_GREETING};
 use serde_json::json;
 use sqlx::migrate::Migrator;

@@ -1,9 +1,9 @@
 //! Workspaces, their users and the users' API tokens; dashboard sign-ins and the one-time
 //! setup links.
 
-use sqlx::{Executor, Transaction};
+use sqlx::Transaction;
 
-use super::{Arg, Backend};
+use super::{Arg, Backend, Db};
 use crate::{
     new_id, now_millis, ApiToken, ApiTokenOwner, Error, NewApiToken, NewLogin, NewUser, Result, ResultExt, User,
     Workspace, DEFAULT_WORKSPACE_NAME,
@@ -16,7 +16,7 @@ const USER_COLUMNS: &str = "u.id, u.workspace_id, u.email, u.password_hash, u.na
 /// connection, after any concurrent caller's insert; on PostgreSQL a concurrent insert
 /// makes this one wait for it and then do nothing. Either way the select sees the one
 /// default workspace.
-pub(crate) async fn default_workspace<DB: Backend>(db: impl Executor<'_, Database = DB> + Copy) -> Result<Workspace> {
+pub(crate) async fn default_workspace<DB: Backend>(db: impl Db<'_, DB> + Copy) -> Result<Workspace> {
     let insert = format!("INSERT INTO workspaces ({WORKSPACE_COLUMNS}) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING");
     let now = now_millis();
     DB::execute(db, sqlx::query(&insert).arg(new_id().as_str()).arg(DEFAULT_WORKSPACE_NAME).arg(true).arg(now)).await?;
@@ -28,10 +28,7 @@ pub(crate) async fn default_workspace<DB: Backend>(db: impl Executor<'_, Databas
     }
 }
 
-pub(crate) async fn create_workspace<DB: Backend>(
-    db: impl Executor<'_, Database = DB>,
-    name: &str,
-) -> Result<Workspace> {
+pub(crate) async fn create_workspace<DB: Backend>(db: impl Db<'_, DB>, name: &str) -> Result<Workspace> {
     let workspace = Workspace { id: new_id(), name: name.to_owned(), is_default: false, created_at: now_millis() };
     let insert = format!("INSERT INTO workspaces ({WORKSPACE_COLUMNS}) VALUES ($1, $2, $3, $4)");
     let statement = sqlx::query(&insert).arg(workspace.id.as_str()).arg(name).arg(false).arg(workspace.created_at);
@@ -39,16 +36,13 @@ pub(crate) async fn create_workspace<DB: Backend>(
     Ok(workspace)
 }
 
-pub(crate) async fn find_workspace_by_name<DB: Backend>(
-    db: impl Executor<'_, Database = DB>,
-    name: &str,
-) -> Result<Option<Workspace>> {
+pub(crate) async fn find_workspace_by_name<DB: Backend>(db: impl Db<'_, DB>, name: &str) -> Result<Option<Workspace>> {
     let select = format!("SELECT {WORKSPACE_COLUMNS} FROM workspaces WHERE name = $1");
     DB::optional(db, sqlx::query(&select).arg(name)).await
 }
 
 /// Also the last step of claiming a setup link.
-pub(crate) async fn create_user<DB: Backend>(db: impl Executor<'_, Database = DB>, new: &NewUser<'_>) -> Result<User> {
+pub(crate) async fn create_user<DB: Backend>(db: impl Db<'_, DB>, new: &NewUser<'_>) -> Result<User> {
     let user = User {
         id: new_id(),
         workspace_id: new.workspace_id.to_owned(),
@@ -71,37 +65,27 @@ pub(crate) async fn create_user<DB: Backend>(db: impl Executor<'_, Database = DB
     Ok(user)
 }
 
-pub(crate) async fn find_user_by_email<DB: Backend>(
-    db: impl Executor<'_, Database = DB>,
-    email: &str,
-) -> Result<Option<User>> {
+pub(crate) async fn find_user_by_email<DB: Backend>(db: impl Db<'_, DB>, email: &str) -> Result<Option<User>> {
     let select = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.email = $1");
     DB::optional(db, sqlx::query(&select).arg(email)).await
 }
 
-pub(crate) async fn get_user<DB: Backend>(db: impl Executor<'_, Database = DB>, user_id: &str) -> Result<Option<User>> {
+pub(crate) async fn get_user<DB: Backend>(db: impl Db<'_, DB>, user_id: &str) -> Result<Option<User>> {
     let select = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1");
     DB::optional(db, sqlx::query(&select).arg(user_id)).await
 }
 
-pub(crate) async fn has_users<DB: Backend>(db: impl Executor<'_, Database = DB>) -> Result<bool> {
+pub(crate) async fn has_users<DB: Backend>(db: impl Db<'_, DB>) -> Result<bool> {
     let (exists,) = DB::one(db, sqlx::query("SELECT EXISTS (SELECT 1 FROM users)")).await?;
     Ok(exists)
 }
 
-pub(crate) async fn set_user_name<DB: Backend>(
-    db: impl Executor<'_, Database = DB>,
-    user_id: &str,
-    name: Option<&str>,
-) -> Result<bool> {
+pub(crate) async fn set_user_name<DB: Backend>(db: impl Db<'_, DB>, user_id: &str, name: Option<&str>) -> Result<bool> {
     let statement = sqlx::query("UPDATE users SET name = $1 WHERE id = $2").arg(name).arg(user_id);
     Ok(DB::execute(db, statement).await? > 0)
 }
 
-pub(crate) async fn create_api_token<DB: Backend>(
-    db: impl Executor<'_, Database = DB>,
-    new: &NewApiToken<'_>,
-) -> Result<ApiToken> {
+pub(crate) async fn create_api_token<DB: Backend>(db: impl Db<'_, DB>, new: &NewApiToken<'_>) -> Result<ApiToken> {
     let token =
         ApiToken { id: new_id(), user_id: new.user_id.to_owned(), name: new.name.to_owned(), created_at: new.now };
     let statement =
@@ -116,7 +100,7 @@ pub(crate) async fn create_api_token<DB: Backend>(
 }
 
 pub(crate) async fn find_api_token<DB: Backend>(
-    db: impl Executor<'_, Database = DB>,
+    db: impl Db<'_, DB>,
     token_hash: &str,
 ) -> Result<Option<ApiTokenOwner>> {
     let select = "SELECT t.id AS token_id, t.user_id, u.workspace_id
@@ -125,10 +109,7 @@ pub(crate) async fn find_api_token<DB: Backend>(
     DB::optional(db, sqlx::query(select).arg(token_hash)).await
 }
 
-pub(crate) async fn create_login<DB: Backend>(
-    db: impl Executor<'_, Database = DB>,
-    login: &NewLogin<'_>,
-) -> Result<()> {
+pub(crate) async fn create_login<DB: Backend>(db: impl Db<'_, DB>, login: &NewLogin<'_>) -> Result<()> {
     let statement =
         sqlx::query("INSERT INTO logins (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
             .arg(login.token_hash)
@@ -139,11 +120,7 @@ pub(crate) async fn create_login<DB: Backend>(
     Ok(())
 }
 
-pub(crate) async fn find_login<DB: Backend>(
-    db: impl Executor<'_, Database = DB>,
-    token_hash: &str,
-    now: i64,
-) -> Result<Option<User>> {
+pub(crate) async fn find_login<DB: Backend>(db: impl Db<'_, DB>, token_hash: &str, now: i64) -> Result<Option<User>> {
     let select = format!(
         "SELECT {USER_COLUMNS} FROM logins l JOIN users u ON u.id = l.user_id
          WHERE l.token_hash = $1 AND l.expires_at > $2"
@@ -151,13 +128,13 @@ pub(crate) async fn find_login<DB: Backend>(
     DB::optional(db, sqlx::query(&select).arg(token_hash).arg(now)).await
 }
 
-pub(crate) async fn delete_login<DB: Backend>(db: impl Executor<'_, Database = DB>, token_hash: &str) -> Result<bool> {
+pub(crate) async fn delete_login<DB: Backend>(db: impl Db<'_, DB>, token_hash: &str) -> Result<bool> {
     let statement = sqlx::query("DELETE FROM logins WHERE token_hash = $1").arg(token_hash);
     Ok(DB::execute(db, statement).await? > 0)
 }
 
 pub(crate) async fn create_setup_token<DB: Backend>(
-    db: impl Executor<'_, Database = DB>,
+    db: impl Db<'_, DB>,
     token_hash: &str,
     expires_at: i64,
     now: i64,
@@ -170,11 +147,7 @@ pub(crate) async fn create_setup_token<DB: Backend>(
     Ok(())
 }
 
-pub(crate) async fn setup_token_valid<DB: Backend>(
-    db: impl Executor<'_, Database = DB>,
-    token_hash: &str,
-    now: i64,
-) -> Result<bool> {
+pub(crate) async fn setup_token_valid<DB: Backend>(db: impl Db<'_, DB>, token_hash: &str, now: i64) -> Result<bool> {
     let select = "SELECT EXISTS (SELECT 1 FROM setup_tokens WHERE token_hash = $1 AND expires_at > $2)";
     let (valid,) = DB::one(db, sqlx::query(select).arg(token_hash).arg(now)).await?;
     Ok(valid)

@@ -1,14 +1,9 @@
 //! The log of Custom Authentication attempts shown in the dashboard.
 
-use sqlx::Executor;
-
-use super::{Arg, Backend};
+use super::{Arg, Backend, Db};
 use crate::{clamp_limit, new_id, Attempt, AttemptCount, AttemptFilter, NewAttempt, Result, ResultExt};
 
-pub(crate) async fn record_attempt<DB: Backend>(
-    db: impl Executor<'_, Database = DB>,
-    attempt: &NewAttempt<'_>,
-) -> Result<()> {
+pub(crate) async fn record_attempt<DB: Backend>(db: impl Db<'_, DB>, attempt: &NewAttempt<'_>) -> Result<()> {
     let id = new_id();
     let statement = sqlx::query(
         "INSERT INTO auth_attempts (id, bot_id, outcome, reason, latency_ms, identifier,
@@ -31,7 +26,7 @@ pub(crate) async fn record_attempt<DB: Backend>(
 
 /// Newest first, `filter.before` being the id of the previous page's last attempt.
 pub(crate) async fn list_attempts<DB: Backend>(
-    db: impl Executor<'_, Database = DB>,
+    db: impl Db<'_, DB>,
     bot_id: &str,
     filter: AttemptFilter<'_>,
 ) -> Result<Vec<Attempt>> {
@@ -65,13 +60,13 @@ pub(crate) async fn list_attempts<DB: Backend>(
     DB::all(db, statement.arg(clamp_limit(filter.limit))).await
 }
 
-pub(crate) async fn purge_attempts<DB: Backend>(db: impl Executor<'_, Database = DB>, before: i64) -> Result<u64> {
+pub(crate) async fn purge_attempts<DB: Backend>(db: impl Db<'_, DB>, before: i64) -> Result<u64> {
     DB::execute(db, sqlx::query("DELETE FROM auth_attempts WHERE created_at < $1").arg(before)).await
 }
 
 /// Attempts since `since`, counted per outcome in buckets of `bucket_ms`, oldest first.
 pub(crate) async fn count_attempts<DB: Backend>(
-    db: impl Executor<'_, Database = DB>,
+    db: impl Db<'_, DB>,
     bot_id: &str,
     since: i64,
     bucket_ms: i64,

@@ -63,6 +63,12 @@ pub(crate) trait Backend:
 impl Backend for sqlx::Sqlite {}
 impl Backend for sqlx::Postgres {}
 
+/// Where a statement runs: a pool, or a connection (of a transaction, say) for one
+/// statement.
+pub(crate) trait Db<'c, DB: Database>: Executor<'c, Database = DB> {}
+
+impl<'c, DB: Database, E: Executor<'c, Database = DB>> Db<'c, DB> for E {}
+
 /// Binds a `T` to a statement's next placeholder.
 pub(crate) trait Bind<'q, T>: Database {
     fn bind(statement: Statement<'q, Self>, value: T) -> Statement<'q, Self>;
@@ -74,7 +80,8 @@ impl<'q, DB: Database, T: 'q + Encode<'q, DB> + Type<DB>> Bind<'q, T> for DB {
     }
 }
 
-/// `.arg(value)`: [`Bind`] in method position, like sqlx's `.bind(value)`.
+/// `.arg(value)`: sqlx's `.bind(value)` for generic code, which cannot state the bounds
+/// `.bind` asks for; [`Bind`] carries them.
 pub(crate) trait Arg<'q, DB: Database>: Sized {
     fn arg<T>(self, value: T) -> Self
     where

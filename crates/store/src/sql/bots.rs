@@ -1,16 +1,15 @@
 //! Bots, their Custom Authentication settings and their language model settings.
 
 use sqlx::types::Json;
-use sqlx::Executor;
 
-use super::{Arg, Backend};
+use super::{Arg, Backend, Db};
 use crate::{new_id, Bot, BotUpdate, CustomAuthRecord, LlmRecord, Result, ResultExt, SigningSecrets, DEFAULT_GREETING};
 
 const BOT_COLUMNS: &str = "id, workspace_id, name, color, greeting, signin_text, knowledge_revision, rules,
                            confidence_threshold, not_sure_text, handoff_text, created_at, updated_at";
 
 pub(crate) async fn create_bot<DB: Backend>(
-    db: impl Executor<'_, Database = DB>,
+    db: impl Db<'_, DB>,
     workspace_id: &str,
     name: &str,
     now: i64,
@@ -25,23 +24,20 @@ pub(crate) async fn create_bot<DB: Backend>(
     DB::one(db, statement.arg(now).arg(now)).await.on_foreign_key("workspace")
 }
 
-pub(crate) async fn get_bot<DB: Backend>(db: impl Executor<'_, Database = DB>, bot_id: &str) -> Result<Option<Bot>> {
+pub(crate) async fn get_bot<DB: Backend>(db: impl Db<'_, DB>, bot_id: &str) -> Result<Option<Bot>> {
     let select = format!("SELECT {BOT_COLUMNS} FROM bots WHERE id = $1");
     DB::optional(db, sqlx::query(&select).arg(bot_id)).await
 }
 
 /// Oldest first.
-pub(crate) async fn list_bots<DB: Backend>(
-    db: impl Executor<'_, Database = DB>,
-    workspace_id: &str,
-) -> Result<Vec<Bot>> {
+pub(crate) async fn list_bots<DB: Backend>(db: impl Db<'_, DB>, workspace_id: &str) -> Result<Vec<Bot>> {
     let select = format!("SELECT {BOT_COLUMNS} FROM bots WHERE workspace_id = $1 ORDER BY id");
     DB::all(db, sqlx::query(&select).arg(workspace_id)).await
 }
 
 /// Changes the given fields; `None` keeps a field as it is.
 pub(crate) async fn update_bot<DB: Backend>(
-    db: impl Executor<'_, Database = DB>,
+    db: impl Db<'_, DB>,
     bot_id: &str,
     update: &BotUpdate<'_>,
     now: i64,
@@ -67,7 +63,7 @@ pub(crate) async fn update_bot<DB: Backend>(
 }
 
 pub(crate) async fn get_custom_auth<DB: Backend>(
-    db: impl Executor<'_, Database = DB>,
+    db: impl Db<'_, DB>,
     bot_id: &str,
 ) -> Result<Option<CustomAuthRecord>> {
     let select = "SELECT bot_id, enabled, url, additional_fields, identify_method, timeout_ms, on_failure,
@@ -77,10 +73,7 @@ pub(crate) async fn get_custom_auth<DB: Backend>(
     DB::optional(db, sqlx::query(select).arg(bot_id)).await
 }
 
-pub(crate) async fn put_custom_auth<DB: Backend>(
-    db: impl Executor<'_, Database = DB>,
-    record: &CustomAuthRecord,
-) -> Result<()> {
+pub(crate) async fn put_custom_auth<DB: Backend>(db: impl Db<'_, DB>, record: &CustomAuthRecord) -> Result<()> {
     let statement = sqlx::query(
         "INSERT INTO custom_auth (bot_id, enabled, url, additional_fields, identify_method,
              timeout_ms, on_failure, headers, allowed_origins, signing_secret_sealed,
@@ -116,7 +109,7 @@ pub(crate) async fn put_custom_auth<DB: Backend>(
 
 /// Only the secret columns, so a concurrent settings save cannot undo a rotation.
 pub(crate) async fn set_signing_secrets<DB: Backend>(
-    db: impl Executor<'_, Database = DB>,
+    db: impl Db<'_, DB>,
     bot_id: &str,
     secrets: &SigningSecrets<'_>,
 ) -> Result<bool> {
@@ -133,21 +126,14 @@ pub(crate) async fn set_signing_secrets<DB: Backend>(
     Ok(DB::execute(db, statement).await? > 0)
 }
 
-pub(crate) async fn get_llm<DB: Backend>(
-    db: impl Executor<'_, Database = DB>,
-    bot_id: &str,
-) -> Result<Option<LlmRecord>> {
+pub(crate) async fn get_llm<DB: Backend>(db: impl Db<'_, DB>, bot_id: &str) -> Result<Option<LlmRecord>> {
     let select = "SELECT bot_id, enabled, base_url, model, api_key_sealed, timeout_ms, instructions, updated_at
                   FROM bot_llm WHERE bot_id = $1";
     DB::optional(db, sqlx::query(select).arg(bot_id)).await
 }
 
 /// One statement: a save that keeps the key cannot interleave with one that sets it.
-pub(crate) async fn put_llm<DB: Backend>(
-    db: impl Executor<'_, Database = DB>,
-    record: &LlmRecord,
-    keep_key: bool,
-) -> Result<()> {
+pub(crate) async fn put_llm<DB: Backend>(db: impl Db<'_, DB>, record: &LlmRecord, keep_key: bool) -> Result<()> {
     let api_key_sealed = if keep_key { None } else { record.api_key_sealed.as_deref() };
     let statement = sqlx::query(
         "INSERT INTO bot_llm (bot_id, enabled, base_url, model, api_key_sealed, timeout_ms,

@@ -1,9 +1,8 @@
 //! Contacts: the people Custom Authentication identified, one per bot and identifier.
 
 use sqlx::types::Json;
-use sqlx::Executor;
 
-use super::{Arg, Backend};
+use super::{Arg, Backend, Db};
 use crate::{clamp_limit, new_id, Contact, ContactUpsert, Error, Page, Result, ResultExt, UpsertedContact};
 
 const CONTACT_COLUMNS: &str = "id, bot_id, identify_method, identifier, external_id, email, name, phone_number,
@@ -16,7 +15,7 @@ const CONTACT_COLUMNS: &str = "id, bot_id, identify_method, identifier, external
 /// nothing, and the update (a new statement, so a new snapshot under READ COMMITTED) sees
 /// the row it committed.
 pub(crate) async fn upsert_contact<DB: Backend>(
-    db: impl Executor<'_, Database = DB> + Copy,
+    db: impl Db<'_, DB> + Copy,
     upsert: &ContactUpsert<'_>,
 ) -> Result<UpsertedContact> {
     let insert = format!(
@@ -51,7 +50,7 @@ pub(crate) async fn upsert_contact<DB: Backend>(
 }
 
 pub(crate) async fn find_contact<DB: Backend>(
-    db: impl Executor<'_, Database = DB>,
+    db: impl Db<'_, DB>,
     bot_id: &str,
     identify_method: &str,
     identifier: &str,
@@ -62,17 +61,14 @@ pub(crate) async fn find_contact<DB: Backend>(
     DB::optional(db, sqlx::query(&select).arg(bot_id).arg(identify_method).arg(identifier)).await
 }
 
-pub(crate) async fn get_contact<DB: Backend>(
-    db: impl Executor<'_, Database = DB>,
-    contact_id: &str,
-) -> Result<Option<Contact>> {
+pub(crate) async fn get_contact<DB: Backend>(db: impl Db<'_, DB>, contact_id: &str) -> Result<Option<Contact>> {
     let select = format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE id = $1");
     DB::optional(db, sqlx::query(&select).arg(contact_id)).await
 }
 
 /// Newest first, `page.before` being the id of the previous page's last contact.
 pub(crate) async fn list_contacts<DB: Backend>(
-    db: impl Executor<'_, Database = DB>,
+    db: impl Db<'_, DB>,
     bot_id: &str,
     page: Page<'_>,
 ) -> Result<Vec<Contact>> {

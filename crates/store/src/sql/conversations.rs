@@ -1,9 +1,9 @@
 //! Conversations, their messages and the inbox; finding and ending sessions.
 
 use sqlx::types::Json;
-use sqlx::{Executor, Transaction};
+use sqlx::Transaction;
 
-use super::{Arg, Backend};
+use super::{Arg, Backend, Db};
 use crate::{clamp_limit, Conversation, Error, HandlerChange, InboxItem, Message, NewMessage, Result, Session};
 
 pub(super) const CONVERSATION_COLUMNS: &str =
@@ -44,7 +44,7 @@ pub(crate) async fn add_message<DB: Backend>(mut tx: Transaction<'_, DB>, new: &
 
 /// Oldest first, those after `after`.
 pub(crate) async fn list_messages<DB: Backend>(
-    db: impl Executor<'_, Database = DB>,
+    db: impl Db<'_, DB>,
     conversation_id: &str,
     after: i64,
     limit: u32,
@@ -56,7 +56,7 @@ pub(crate) async fn list_messages<DB: Backend>(
 
 /// The newest `limit` messages, oldest first.
 pub(crate) async fn latest_messages<DB: Backend>(
-    db: impl Executor<'_, Database = DB>,
+    db: impl Db<'_, DB>,
     conversation_id: &str,
     limit: u32,
 ) -> Result<Vec<Message>> {
@@ -70,7 +70,7 @@ pub(crate) async fn latest_messages<DB: Backend>(
 
 /// Newest activity first.
 pub(crate) async fn contact_conversations<DB: Backend>(
-    db: impl Executor<'_, Database = DB>,
+    db: impl Db<'_, DB>,
     contact_id: &str,
 ) -> Result<Vec<Conversation>> {
     let select = format!(
@@ -81,7 +81,7 @@ pub(crate) async fn contact_conversations<DB: Backend>(
 }
 
 pub(crate) async fn get_conversation<DB: Backend>(
-    db: impl Executor<'_, Database = DB>,
+    db: impl Db<'_, DB>,
     conversation_id: &str,
 ) -> Result<Option<Conversation>> {
     let select = format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = $1");
@@ -92,7 +92,7 @@ pub(crate) async fn get_conversation<DB: Backend>(
 /// write (SQLite's single writer), or a concurrent change of the same row makes it wait and
 /// then re-check `expected` against the committed handler (PostgreSQL).
 pub(crate) async fn set_conversation_handler<DB: Backend>(
-    db: impl Executor<'_, Database = DB>,
+    db: impl Db<'_, DB>,
     conversation_id: &str,
     change: &HandlerChange<'_>,
 ) -> Result<Option<Conversation>> {
@@ -107,11 +107,7 @@ pub(crate) async fn set_conversation_handler<DB: Backend>(
 
 /// Waiting conversations first, high priority before normal; then the others. Each group
 /// most recently active first.
-pub(crate) async fn list_inbox<DB: Backend>(
-    db: impl Executor<'_, Database = DB>,
-    bot_id: &str,
-    limit: u32,
-) -> Result<Vec<InboxItem>> {
+pub(crate) async fn list_inbox<DB: Backend>(db: impl Db<'_, DB>, bot_id: &str, limit: u32) -> Result<Vec<InboxItem>> {
     let select = "SELECT c.id, c.bot_id, c.contact_id, c.handled_by, c.priority, c.agent_name, c.updated_at,
                          ct.name AS contact_name, ct.email AS contact_email,
                          m.author AS last_author, m.text AS last_text, m.seq AS last_seq
@@ -126,7 +122,7 @@ pub(crate) async fn list_inbox<DB: Backend>(
 }
 
 pub(crate) async fn find_session<DB: Backend>(
-    db: impl Executor<'_, Database = DB>,
+    db: impl Db<'_, DB>,
     token_hash: &str,
     now: i64,
 ) -> Result<Option<Session>> {
@@ -135,18 +131,15 @@ pub(crate) async fn find_session<DB: Backend>(
     DB::optional(db, sqlx::query(select).arg(token_hash).arg(now)).await
 }
 
-pub(crate) async fn delete_session<DB: Backend>(
-    db: impl Executor<'_, Database = DB>,
-    token_hash: &str,
-) -> Result<bool> {
+pub(crate) async fn delete_session<DB: Backend>(db: impl Db<'_, DB>, token_hash: &str) -> Result<bool> {
     Ok(DB::execute(db, sqlx::query("DELETE FROM sessions WHERE token_hash = $1").arg(token_hash)).await? > 0)
 }
 
-pub(crate) async fn purge_sessions<DB: Backend>(db: impl Executor<'_, Database = DB>, now: i64) -> Result<u64> {
+pub(crate) async fn purge_sessions<DB: Backend>(db: impl Db<'_, DB>, now: i64) -> Result<u64> {
     DB::execute(db, sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").arg(now)).await
 }
 
-pub(crate) async fn purge_abandoned_conversations<DB: Backend>(db: impl Executor<'_, Database = DB>) -> Result<u64> {
+pub(crate) async fn purge_abandoned_conversations<DB: Backend>(db: impl Db<'_, DB>) -> Result<u64> {
     let delete = "DELETE FROM conversations
                   WHERE contact_id IS NULL
                     AND NOT EXISTS (SELECT 1 FROM sessions WHERE sessions.conversation_id = conversations.id)

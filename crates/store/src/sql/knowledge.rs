@@ -1,9 +1,9 @@
 //! The knowledge base: a bot's articles. Each write bumps the bot's `knowledge_revision`
 //! in its transaction, which the backend begins (each in its own way) and this commits.
 
-use sqlx::{Executor, Transaction};
+use sqlx::Transaction;
 
-use super::{Arg, Backend};
+use super::{Arg, Backend, Db};
 use crate::{new_id, Article, NewArticle, Result, ResultExt, MAX_ARTICLES};
 
 const ARTICLE_COLUMNS: &str = "id, bot_id, title, body, created_at, updated_at";
@@ -26,18 +26,12 @@ pub(crate) async fn create_article<DB: Backend>(mut tx: Transaction<'_, DB>, new
 }
 
 /// Oldest first.
-pub(crate) async fn list_articles<DB: Backend>(
-    db: impl Executor<'_, Database = DB>,
-    bot_id: &str,
-) -> Result<Vec<Article>> {
+pub(crate) async fn list_articles<DB: Backend>(db: impl Db<'_, DB>, bot_id: &str) -> Result<Vec<Article>> {
     let select = format!("SELECT {ARTICLE_COLUMNS} FROM articles WHERE bot_id = $1 ORDER BY id LIMIT $2");
     DB::all(db, sqlx::query(&select).arg(bot_id).arg(MAX_ARTICLES)).await
 }
 
-pub(crate) async fn get_article<DB: Backend>(
-    db: impl Executor<'_, Database = DB>,
-    article_id: &str,
-) -> Result<Option<Article>> {
+pub(crate) async fn get_article<DB: Backend>(db: impl Db<'_, DB>, article_id: &str) -> Result<Option<Article>> {
     let select = format!("SELECT {ARTICLE_COLUMNS} FROM articles WHERE id = $1");
     DB::optional(db, sqlx::query(&select).arg(article_id)).await
 }
@@ -68,7 +62,7 @@ pub(crate) async fn delete_article<DB: Backend>(mut tx: Transaction<'_, DB>, art
     Ok(true)
 }
 
-async fn bump_revision<DB: Backend>(db: impl Executor<'_, Database = DB>, bot_id: &str) -> Result<()> {
+async fn bump_revision<DB: Backend>(db: impl Db<'_, DB>, bot_id: &str) -> Result<()> {
     let statement = sqlx::query("UPDATE bots SET knowledge_revision = knowledge_revision + 1 WHERE id = $1");
     DB::execute(db, statement.arg(bot_id)).await?;
     Ok(())

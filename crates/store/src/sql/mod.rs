@@ -14,4 +14,4 @@ pub(crate) mod conversations;
 pub(crate) mod knowledge;
 pub(crate) mod sessions;
 
-pub(crate) use backend::{Arg, Backend};
+pub(crate) use backend::{Arg, Backend, Db};

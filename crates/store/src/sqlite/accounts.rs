@@ -1,5 +1,5 @@
-//! Workspaces, users, API tokens and dashboard sign-ins ([`Accounts`]) on SQLite: reads on the reader
-//! pool, writes on the writer.
+//! Workspaces, users, API tokens and dashboard sign-ins ([`Accounts`]) on SQLite: reads on
+//! the reader pool, writes on the writer.
 
 use async_trait::async_trait;
 

@@ -1,5 +1,5 @@
-//! The log of authentication attempts ([`Attempts`]) on SQLite: reads on the reader
-//! pool, writes on the writer.
+//! The log of authentication attempts ([`Attempts`]) on SQLite: reads on the reader pool,
+//! writes on the writer.
 
 use async_trait::async_trait;
 

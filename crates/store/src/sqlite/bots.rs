@@ -1,5 +1,5 @@
-//! Bots and their settings ([`Bots`]) on SQLite: reads on the reader
-//! pool, writes on the writer.
+//! Bots and their settings ([`Bots`]) on SQLite: reads on the reader pool, writes on the
+//! writer.
 
 use async_trait::async_trait;
 

@@ -1,5 +1,4 @@
-//! Contacts ([`Contacts`]) on SQLite: reads on the reader
-//! pool, writes on the writer.
+//! Contacts ([`Contacts`]) on SQLite: reads on the reader pool, writes on the writer.
 
 use async_trait::async_trait;
 

@@ -1,5 +1,5 @@
-//! Sessions, conversations, messages and the inbox ([`Conversations`]) on SQLite: reads on the reader
-//! pool, writes on the writer.
+//! Sessions, conversations, messages and the inbox ([`Conversations`]) on SQLite: reads on
+//! the reader pool, writes on the writer.
 
 use async_trait::async_trait;
 

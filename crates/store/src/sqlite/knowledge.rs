@@ -1,5 +1,5 @@
-//! The knowledge base's articles ([`Knowledge`]) on SQLite: reads on the reader
-//! pool, writes on the writer.
+//! The knowledge base's articles ([`Knowledge`]) on SQLite: reads on the reader pool,
+//! writes on the writer.
 
 use async_trait::async_trait;
 
