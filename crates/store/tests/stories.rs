@@ -18,8 +18,9 @@ mod stories {
     pub mod workspaces;
 }
 
+use concierge_store::prelude::*;
 use concierge_store::testing::{temp_sqlite, TempDir, TempPostgres};
-use concierge_store::{Bot, PostgresStore, SqliteStore, Store, DEFAULT_GREETING};
+use concierge_store::{Bot, PostgresStore, SqliteStore, DEFAULT_GREETING};
 use serde_json::json;
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::SqliteConnectOptions;

@@ -1,80 +1,31 @@
-//! The log of Custom Authentication attempts shown in the dashboard.
+//! The log of authentication attempts ([`Attempts`]) on SQLite: reads on the reader pool,
+//! writes on the writer.
 
-use sqlx::{QueryBuilder, SqlitePool};
+use async_trait::async_trait;
 
-use crate::{clamp_limit, new_id, Attempt, AttemptCount, AttemptFilter, NewAttempt, Result, ResultExt};
+use super::SqliteStore;
+use crate::sql;
+use crate::{Attempt, AttemptCount, AttemptFilter, Attempts, NewAttempt, Result};
 
-pub(super) async fn record_attempt(writer: &SqlitePool, attempt: &NewAttempt<'_>) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO auth_attempts (id, bot_id, outcome, reason, latency_ms, identifier,
-             upstream_status, client_ip, is_test, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(new_id())
-    .bind(attempt.bot_id)
-    .bind(attempt.outcome)
-    .bind(attempt.reason)
-    .bind(attempt.latency_ms)
-    .bind(attempt.identifier)
-    .bind(attempt.upstream_status)
-    .bind(attempt.client_ip)
-    .bind(attempt.is_test)
-    .bind(attempt.now)
-    .execute(writer)
-    .await
-    .on_foreign_key("bot")?;
-    Ok(())
-}
-
-/// Newest first, `filter.before` being the id of the previous page's last attempt.
-pub(super) async fn list_attempts(
-    reader: &SqlitePool,
-    bot_id: &str,
-    filter: AttemptFilter<'_>,
-) -> Result<Vec<Attempt>> {
-    let mut query = QueryBuilder::new(
-        "SELECT id, bot_id, outcome, reason, latency_ms, identifier, upstream_status, client_ip,
-                is_test, created_at
-         FROM auth_attempts WHERE bot_id = ",
-    );
-    query.push_bind(bot_id);
-    if let Some(outcome) = filter.outcome {
-        query.push(" AND outcome = ").push_bind(outcome);
+#[async_trait]
+impl Attempts for SqliteStore {
+    #[tracing::instrument(skip_all, fields(bot_id = %attempt.bot_id, outcome = %attempt.outcome))]
+    async fn record_attempt(&self, attempt: NewAttempt<'_>) -> Result<()> {
+        sql::attempts::record_attempt(&self.writer, &attempt).await
     }
-    if let Some(since) = filter.since {
-        query.push(" AND created_at >= ").push_bind(since);
-    }
-    if let Some(before) = filter.before {
-        query.push(" AND id < ").push_bind(before);
-    }
-    query.push(" ORDER BY id DESC LIMIT ").push_bind(clamp_limit(filter.limit));
-    query.build().fetch_all(reader).await?.iter().map(crate::decode_row).collect()
-}
 
-pub(super) async fn purge_attempts(writer: &SqlitePool, before: i64) -> Result<u64> {
-    let done = sqlx::query("DELETE FROM auth_attempts WHERE created_at < ?").bind(before).execute(writer).await?;
-    Ok(done.rows_affected())
-}
+    #[tracing::instrument(skip_all, fields(bot_id = %bot_id))]
+    async fn list_attempts(&self, bot_id: &str, filter: AttemptFilter<'_>) -> Result<Vec<Attempt>> {
+        sql::attempts::list_attempts(&self.reader, bot_id, filter).await
+    }
 
-/// Attempts since `since`, counted per outcome in buckets of `bucket_ms`, oldest first.
-pub(super) async fn count_attempts(
-    reader: &SqlitePool,
-    bot_id: &str,
-    since: i64,
-    bucket_ms: i64,
-) -> Result<Vec<AttemptCount>> {
-    sqlx::query(
-        "SELECT (created_at / ?) * ? AS bucket, outcome, COUNT(*) AS count
-         FROM auth_attempts WHERE bot_id = ? AND created_at >= ?
-         GROUP BY bucket, outcome ORDER BY bucket, outcome",
-    )
-    .bind(bucket_ms.max(1))
-    .bind(bucket_ms.max(1))
-    .bind(bot_id)
-    .bind(since)
-    .fetch_all(reader)
-    .await?
-    .iter()
-    .map(crate::decode_row)
-    .collect()
+    #[tracing::instrument(skip_all)]
+    async fn count_attempts(&self, bot_id: &str, since: i64, bucket_ms: i64) -> Result<Vec<AttemptCount>> {
+        sql::attempts::count_attempts(&self.reader, bot_id, since, bucket_ms).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn purge_attempts(&self, before: i64) -> Result<u64> {
+        sql::attempts::purge_attempts(&self.writer, before).await
+    }
 }

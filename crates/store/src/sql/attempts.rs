@@ -1,0 +1,78 @@
+//! The log of Custom Authentication attempts shown in the dashboard.
+
+use super::{Arg, Backend, Db};
+use crate::{clamp_limit, new_id, Attempt, AttemptCount, AttemptFilter, NewAttempt, Result, ResultExt};
+
+pub(crate) async fn record_attempt<DB: Backend>(db: impl Db<'_, DB>, attempt: &NewAttempt<'_>) -> Result<()> {
+    let id = new_id();
+    let statement = sqlx::query(
+        "INSERT INTO auth_attempts (id, bot_id, outcome, reason, latency_ms, identifier,
+             upstream_status, client_ip, is_test, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .arg(id.as_str())
+    .arg(attempt.bot_id)
+    .arg(attempt.outcome)
+    .arg(attempt.reason)
+    .arg(attempt.latency_ms)
+    .arg(attempt.identifier)
+    .arg(attempt.upstream_status)
+    .arg(attempt.client_ip)
+    .arg(attempt.is_test)
+    .arg(attempt.now);
+    DB::execute(db, statement).await.on_foreign_key("bot")?;
+    Ok(())
+}
+
+/// Newest first, `filter.before` being the id of the previous page's last attempt.
+pub(crate) async fn list_attempts<DB: Backend>(
+    db: impl Db<'_, DB>,
+    bot_id: &str,
+    filter: AttemptFilter<'_>,
+) -> Result<Vec<Attempt>> {
+    let mut select = String::from(
+        "SELECT id, bot_id, outcome, reason, latency_ms, identifier, upstream_status, client_ip,
+                is_test, created_at
+         FROM auth_attempts WHERE bot_id = $1",
+    );
+    // The placeholders are numbered in the order the values are bound below.
+    let conditions = [
+        (filter.outcome.is_some(), "outcome ="),
+        (filter.since.is_some(), "created_at >="),
+        (filter.before.is_some(), "id <"),
+    ];
+    let mut n = 1;
+    for (_, condition) in conditions.iter().filter(|(given, _)| *given) {
+        n += 1;
+        select.push_str(&format!(" AND {condition} ${n}"));
+    }
+    select.push_str(&format!(" ORDER BY id DESC LIMIT ${}", n + 1));
+    let mut statement = sqlx::query(&select).arg(bot_id);
+    if let Some(outcome) = filter.outcome {
+        statement = statement.arg(outcome);
+    }
+    if let Some(since) = filter.since {
+        statement = statement.arg(since);
+    }
+    if let Some(before) = filter.before {
+        statement = statement.arg(before);
+    }
+    DB::all(db, statement.arg(clamp_limit(filter.limit))).await
+}
+
+pub(crate) async fn purge_attempts<DB: Backend>(db: impl Db<'_, DB>, before: i64) -> Result<u64> {
+    DB::execute(db, sqlx::query("DELETE FROM auth_attempts WHERE created_at < $1").arg(before)).await
+}
+
+/// Attempts since `since`, counted per outcome in buckets of `bucket_ms`, oldest first.
+pub(crate) async fn count_attempts<DB: Backend>(
+    db: impl Db<'_, DB>,
+    bot_id: &str,
+    since: i64,
+    bucket_ms: i64,
+) -> Result<Vec<AttemptCount>> {
+    let select = "SELECT (created_at / $1) * $1 AS bucket, outcome, COUNT(*) AS count
+                  FROM auth_attempts WHERE bot_id = $2 AND created_at >= $3
+                  GROUP BY bucket, outcome ORDER BY bucket, outcome";
+    DB::all(db, sqlx::query(select).arg(bucket_ms.max(1)).arg(bot_id).arg(since)).await
+}

@@ -1,0 +1,69 @@
+//! The knowledge base: a bot's articles. Each write bumps the bot's `knowledge_revision`
+//! in its transaction, which the backend begins (each in its own way) and this commits.
+
+use sqlx::Transaction;
+
+use super::{Arg, Backend, Db};
+use crate::{new_id, Article, NewArticle, Result, ResultExt, MAX_ARTICLES};
+
+const ARTICLE_COLUMNS: &str = "id, bot_id, title, body, created_at, updated_at";
+
+pub(crate) async fn create_article<DB: Backend>(mut tx: Transaction<'_, DB>, new: &NewArticle<'_>) -> Result<Article> {
+    let article = Article {
+        id: new_id(),
+        bot_id: new.bot_id.to_owned(),
+        title: new.title.to_owned(),
+        body: new.body.to_owned(),
+        created_at: new.now,
+        updated_at: new.now,
+    };
+    let insert = format!("INSERT INTO articles ({ARTICLE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $5)");
+    let statement = sqlx::query(&insert).arg(article.id.as_str()).arg(new.bot_id).arg(new.title).arg(new.body);
+    DB::execute(DB::on(&mut *tx), statement.arg(new.now)).await.on_foreign_key("bot")?;
+    bump_revision(DB::on(&mut *tx), new.bot_id).await?;
+    tx.commit().await?;
+    Ok(article)
+}
+
+/// Oldest first.
+pub(crate) async fn list_articles<DB: Backend>(db: impl Db<'_, DB>, bot_id: &str) -> Result<Vec<Article>> {
+    let select = format!("SELECT {ARTICLE_COLUMNS} FROM articles WHERE bot_id = $1 ORDER BY id LIMIT $2");
+    DB::all(db, sqlx::query(&select).arg(bot_id).arg(MAX_ARTICLES)).await
+}
+
+pub(crate) async fn get_article<DB: Backend>(db: impl Db<'_, DB>, article_id: &str) -> Result<Option<Article>> {
+    let select = format!("SELECT {ARTICLE_COLUMNS} FROM articles WHERE id = $1");
+    DB::optional(db, sqlx::query(&select).arg(article_id)).await
+}
+
+pub(crate) async fn update_article<DB: Backend>(
+    mut tx: Transaction<'_, DB>,
+    article_id: &str,
+    title: &str,
+    body: &str,
+    now: i64,
+) -> Result<Option<Article>> {
+    let update =
+        format!("UPDATE articles SET title = $1, body = $2, updated_at = $3 WHERE id = $4 RETURNING {ARTICLE_COLUMNS}");
+    let statement = sqlx::query(&update).arg(title).arg(body).arg(now).arg(article_id);
+    let Some(article): Option<Article> = DB::optional(DB::on(&mut *tx), statement).await? else { return Ok(None) };
+    bump_revision(DB::on(&mut *tx), &article.bot_id).await?;
+    tx.commit().await?;
+    Ok(Some(article))
+}
+
+pub(crate) async fn delete_article<DB: Backend>(mut tx: Transaction<'_, DB>, article_id: &str) -> Result<bool> {
+    let statement = sqlx::query("DELETE FROM articles WHERE id = $1 RETURNING bot_id").arg(article_id);
+    let Some((bot_id,)): Option<(String,)> = DB::optional(DB::on(&mut *tx), statement).await? else {
+        return Ok(false);
+    };
+    bump_revision(DB::on(&mut *tx), &bot_id).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+async fn bump_revision<DB: Backend>(db: impl Db<'_, DB>, bot_id: &str) -> Result<()> {
+    let statement = sqlx::query("UPDATE bots SET knowledge_revision = knowledge_revision + 1 WHERE id = $1");
+    DB::execute(db, statement.arg(bot_id)).await?;
+    Ok(())
+}
