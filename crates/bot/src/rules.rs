@@ -83,13 +83,8 @@ pub enum Action {
     },
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Priority {
-    #[default]
-    Normal,
-    High,
-}
+/// A handoff's priority: the conversation's own (one type from the rule to the database).
+pub use concierge_domain::Priority;
 
 /// One problem with one rule: `index` is the rule's position (from 0), `field` a path in
 /// it such as `when[0].path` or `then.text`.

@@ -7,7 +7,7 @@ use std::time::Duration;
 use concierge_bot::{
     prompt, template, Article as Passage, ChatMessage, ContactFacts, LlmConfig, Priority, PromptInput,
 };
-use concierge_domain::StyledText;
+use concierge_domain::{Author, Handler, StyledText};
 use concierge_store::{Bot, HandlerChange, Session};
 use futures::StreamExt;
 
@@ -49,7 +49,7 @@ impl Services {
             return Ok(Turn::Silent);
         }
         let Some(bot) = self.store.get_bot(&session.bot_id).await? else { return Ok(Turn::Silent) };
-        self.bus.publish(&Topic::Conversation(session.conversation_id.clone()), Event::Typing { author: "bot".into() });
+        self.bus.publish(&Topic::Conversation(session.conversation_id.clone()), Event::Typing { author: Author::Bot });
         let contact = match &session.contact_id {
             Some(id) => self.store.get_contact(id).await?.map(|c| decide::facts(&c)),
             None => None,
@@ -105,7 +105,8 @@ impl Services {
                 if !self.bot_handles(&session.conversation_id).await? {
                     return Ok(Turn::Silent);
                 }
-                self.post(&bot.id, &session.conversation_id, "bot", Some(&bot.name), &text.text, &text.styles).await?;
+                self.post(&bot.id, &session.conversation_id, Author::Bot, Some(&bot.name), &text.text, &text.styles)
+                    .await?;
                 Turn::Answered
             }
             Reply::Handoff { text, priority, reason } => {
@@ -113,7 +114,8 @@ impl Services {
                     return Ok(Turn::Silent);
                 }
                 tracing::info!(bot_id = %bot.id, reason = reason.as_str(), "conversation handed to the team");
-                self.post(&bot.id, &session.conversation_id, "bot", Some(&bot.name), &text.text, &text.styles).await?;
+                self.post(&bot.id, &session.conversation_id, Author::Bot, Some(&bot.name), &text.text, &text.styles)
+                    .await?;
                 Turn::HandedOff
             }
             Reply::Generate { .. } => Turn::Silent,
@@ -121,17 +123,17 @@ impl Services {
     }
 
     pub(super) async fn bot_handles(&self, conversation_id: &str) -> Result<bool> {
-        Ok(self.store.get_conversation(conversation_id).await?.is_some_and(|c| c.handled_by == "bot"))
+        Ok(self.store.get_conversation(conversation_id).await?.is_some_and(|c| c.handled_by == Handler::Bot))
     }
 
     /// Puts the conversation in "waiting for an agent", only if the bot still handles it;
     /// whether it did.
     async fn hand_to_team(&self, bot: &Bot, conversation_id: &str, priority: Priority) -> Result<bool> {
         let change = HandlerChange {
-            handled_by: "waiting",
-            priority: priority_name(priority),
+            handled_by: Handler::Waiting,
+            priority,
             agent_name: None,
-            expected: Some("bot"),
+            expected: Some(Handler::Bot),
             now: now_ms(),
         };
         let Some(conversation) = self.store.set_conversation_handler(conversation_id, &change).await? else {
@@ -177,7 +179,7 @@ impl Services {
         let taken_over = async move {
             loop {
                 match events.recv().await {
-                    Ok(Event::Handler { handled_by, .. }) if handled_by != "bot" => return,
+                    Ok(Event::Handler { handled_by, .. }) if handled_by != Handler::Bot => return,
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => std::future::pending().await,
                     _ => {}
                 }
@@ -211,12 +213,5 @@ impl Services {
             }
             Ok(()) => Some(template::markdown_to_styled(&answer)).filter(|styled| !styled.text.is_empty()),
         }
-    }
-}
-
-pub fn priority_name(priority: Priority) -> &'static str {
-    match priority {
-        Priority::Normal => "normal",
-        Priority::High => "high",
     }
 }

@@ -1,6 +1,7 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
+use concierge_domain::AttemptOutcome;
 use concierge_store::{Attempt, AttemptCount, AttemptFilter};
 
 use super::{Principal, Result, Services};
@@ -18,7 +19,7 @@ impl Services {
     pub(super) async fn record_attempt(
         &self,
         bot_id: &str,
-        outcome: &str,
+        outcome: AttemptOutcome,
         reason: Option<&str>,
         latency: Duration,
         identifier: Option<&str>,
@@ -26,7 +27,7 @@ impl Services {
         client_ip: Option<IpAddr>,
         is_test: bool,
     ) {
-        metrics::counter!("concierge_auth_calls_total", "outcome" => outcome.to_owned()).increment(1);
+        metrics::counter!("concierge_auth_calls_total", "outcome" => outcome.as_str()).increment(1);
         metrics::histogram!("concierge_auth_call_duration_seconds").record(latency.as_secs_f64());
         let ip = client_ip.map(|ip| ip.to_string());
         let attempt = concierge_store::NewAttempt {

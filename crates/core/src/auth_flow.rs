@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use concierge_authcall::{CallRequest, CallTrace};
 use concierge_domain::{
-    check_access_token, check_page_field, AdditionalField, AuthErrorCode, FieldError, Identifier, VerifiedProfile,
+    check_access_token, check_page_field, AdditionalField, AttemptOutcome, AuthErrorCode, FieldError, Identifier,
+    VerifiedProfile,
 };
 use serde_json::{Map, Value};
 
@@ -88,8 +89,8 @@ impl Services {
         let outcome = self.call_out_unlogged(auth, access_token, fields).await;
         let latency = started.elapsed();
         let (code, reason, identifier) = match &outcome.result {
-            Ok((_, id)) => ("ok", None, Some(id.value())),
-            Err(f) => (f.code.as_str(), Some(f.message.as_str()), None),
+            Ok((_, id)) => (AttemptOutcome::Ok, None, Some(id.value())),
+            Err(f) => (AttemptOutcome::Failed(f.code), Some(f.message.as_str()), None),
         };
         let status = outcome.trace.as_ref().and_then(|t| t.response.as_ref()).map(|r| i64::from(r.status));
         self.record_attempt(&auth.bot_id, code, reason, latency, identifier, status, client_ip, is_test).await;

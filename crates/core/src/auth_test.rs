@@ -2,7 +2,7 @@
 //! full trace, writing nothing but the attempt log.
 
 use concierge_authcall::CallTrace;
-use concierge_domain::{AuthErrorCode, FieldError, Identifier, IdentifyMethod, VerifiedProfile};
+use concierge_domain::{AuthErrorCode, BotId, FieldError, Identifier, IdentifyMethod, VerifiedProfile};
 
 use super::auth_flow::{AuthFailure, WidgetFields};
 use super::identity::{Identified, IdentityMode, Presented};
@@ -65,12 +65,12 @@ impl Services {
             Ok((profile, identifier))
         });
         let contact = match &result {
-            Ok((_, identifier)) => {
-                Some(match self.store.find_contact(bot_id, identifier.method().as_str(), identifier.value()).await? {
+            Ok((_, identifier)) => Some(
+                match self.store.find_contact(&BotId::new(bot_id), identifier.method(), identifier.value()).await? {
                     Some(c) => ContactMatch::Existing { contact_id: c.id },
                     None => ContactMatch::New,
-                })
-            }
+                },
+            ),
             Err(_) => None,
         };
         Ok(AuthTestReport { identify_method: auth.settings.identify_method, trace: outcome.trace, result, contact })

@@ -1,5 +1,5 @@
 use concierge_bot::{rules, template, Rule};
-use concierge_domain::{parse_bot_text, parse_color, FieldError};
+use concierge_domain::{parse_bot_text, parse_color, FieldError, WorkspaceId};
 use concierge_store::{Bot, BotUpdate};
 
 use super::{now_ms, BotAuth, Error, Principal, Result, Services};
@@ -40,12 +40,12 @@ impl Services {
     pub async fn create_bot(&self, who: &Principal, name: &str, workspace_id: Option<&str>) -> Result<(Bot, BotAuth)> {
         let name =
             bot_name(name).map_err(|message| Error::Validation(vec![FieldError { field: "name".into(), message }]))?;
-        let workspace_id = match (who, workspace_id) {
+        let workspace_id = WorkspaceId::new(match (who, workspace_id) {
             (_, Some(ws)) if !who.can_access(ws) => return Err(Error::NotFound("workspace")),
             (_, Some(ws)) => ws.to_owned(),
             (Principal::Member { workspace_id, .. }, None) => workspace_id.clone(),
             (Principal::Admin, None) => self.store.default_workspace().await?.id,
-        };
+        });
         let bot = self.store.create_bot(&workspace_id, &name, now_ms()).await?;
         let auth = self.load_bot_auth(&bot.id).await?;
         Ok((bot, auth))

@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+use concierge_domain::{Author, Handler, Priority};
 use concierge_store::Message;
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
@@ -39,10 +40,10 @@ impl Topic {
 pub enum Event {
     /// A message was stored.
     Message(Message),
-    /// `author` (`bot` or `agent`) is composing an answer.
-    Typing { author: String },
-    /// The conversation is now handled by `handled_by` (`bot`, `waiting` or `agent`).
-    Handler { conversation_id: String, handled_by: String, agent_name: Option<String>, priority: String },
+    /// `author` (the bot or an agent) is composing an answer.
+    Typing { author: Author },
+    /// The conversation is now handled by `handled_by`.
+    Handler { conversation_id: String, handled_by: Handler, agent_name: Option<String>, priority: Priority },
     /// A piece of a bot answer that a language model is writing; `stream` names the answer.
     Delta { stream: String, text: String },
     /// The answer `stream` is complete or abandoned; its stored message follows.
@@ -119,7 +120,7 @@ mod tests {
         Event::Message(Message {
             seq,
             conversation_id: "c".into(),
-            author: "visitor".into(),
+            author: Author::Visitor,
             author_name: None,
             text: "hi".into(),
             styles: None,
@@ -158,12 +159,12 @@ mod tests {
     fn events_and_topics_round_trip_through_json() {
         let events = [
             message(7),
-            Event::Typing { author: "bot".into() },
+            Event::Typing { author: Author::Bot },
             Event::Handler {
                 conversation_id: "c".into(),
-                handled_by: "agent".into(),
+                handled_by: Handler::Agent,
                 agent_name: Some("Sam".into()),
-                priority: "high".into(),
+                priority: Priority::High,
             },
             Event::Delta { stream: "s".into(), text: "Hel".into() },
             Event::StreamEnd { stream: "s".into() },

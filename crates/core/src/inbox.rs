@@ -1,25 +1,11 @@
 //! The support team's side of conversations: the inbox, agent replies, and taking a
 //! conversation over from the bot and handing it back.
 
+use concierge_domain::{Author, Handler, Priority};
 use concierge_store::{Conversation, HandlerChange, InboxItem, Message};
 
 use super::{now_ms, Error, Principal, Result, Services};
 use crate::bus::Event;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Handler {
-    Bot,
-    Agent,
-}
-
-impl Handler {
-    fn as_str(self) -> &'static str {
-        match self {
-            Handler::Bot => "bot",
-            Handler::Agent => "agent",
-        }
-    }
-}
 
 /// Who answers for the admin token, which belongs to no person.
 const TEAM: &str = "Support team";
@@ -61,10 +47,10 @@ impl Services {
         let text = super::messages::message_text(text)?;
         let conversation = self.conversation_for(who, conversation_id).await?;
         let name = self.agent_name(who).await?;
-        if conversation.handled_by != "agent" || conversation.agent_name.as_deref() != Some(name.as_str()) {
+        if conversation.handled_by != Handler::Agent || conversation.agent_name.as_deref() != Some(name.as_str()) {
             self.set_handler(who, conversation_id, Handler::Agent).await?;
         }
-        self.post(&conversation.bot_id, &conversation.id, "agent", Some(&name), &text, &[]).await
+        self.post(&conversation.bot_id, &conversation.id, Author::Agent, Some(&name), &text, &[]).await
     }
 
     /// Takes the conversation over from the bot (`Agent`), or resolves it and hands it back
@@ -73,13 +59,13 @@ impl Services {
         let conversation = self.conversation_for(who, conversation_id).await?;
         let name = match handler {
             Handler::Agent => Some(self.agent_name(who).await?),
-            Handler::Bot => None,
+            Handler::Bot | Handler::Waiting => None,
         };
         let change = HandlerChange {
-            handled_by: handler.as_str(),
+            handled_by: handler,
             priority: match handler {
-                Handler::Agent => conversation.priority.as_str(),
-                Handler::Bot => "normal",
+                Handler::Agent | Handler::Waiting => conversation.priority,
+                Handler::Bot => Priority::Normal,
             },
             agent_name: name.as_deref(),
             expected: None,
@@ -98,9 +84,9 @@ impl Services {
     pub(super) fn announce_handler(&self, bot_id: &str, conversation: &Conversation) {
         let event = Event::Handler {
             conversation_id: conversation.id.clone(),
-            handled_by: conversation.handled_by.clone(),
+            handled_by: conversation.handled_by,
             agent_name: conversation.agent_name.clone(),
-            priority: conversation.priority.clone(),
+            priority: conversation.priority,
         };
         self.bus.publish_conversation(bot_id, &conversation.id, event);
     }

@@ -40,7 +40,6 @@ use crate::bus::Bus;
 use crate::seal::Sealer;
 
 pub use accounts::{create_api_token, create_user, create_workspace};
-pub use answer::priority_name;
 pub use attempts::AttemptPage;
 pub use auth_flow::{AuthFailure, WidgetFields};
 pub use auth_settings::BotAuth;
@@ -50,7 +49,6 @@ pub use dashboard_auth::{csrf_matches, csrf_token, SetupLink};
 pub use decide::{Decision, HandoffReason, Reply};
 pub use error::{Error, Result, INTERNAL_MESSAGE};
 pub use identity::{Identified, IdentityMode, Presented, Verification};
-pub use inbox::Handler;
 pub use knowledge::{ArticleInput, MAX_ARTICLE_BODY, MAX_ARTICLE_TITLE};
 pub use limits::Limits;
 pub use llm_settings::{LlmInput, LlmView};

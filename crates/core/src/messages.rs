@@ -1,6 +1,6 @@
 //! The visitor's side of a conversation: sending and reading history.
 
-use concierge_domain::{hash_token, parse_message_text, StyleRange};
+use concierge_domain::{hash_token, parse_message_text, Author, StyleRange};
 use concierge_store::{Message, NewMessage, Session};
 
 use super::{now_ms, Error, Result, Services};
@@ -39,7 +39,7 @@ impl Services {
     pub async fn send_visitor_message(&self, session: &Session, text: &str) -> Result<Message> {
         let text = message_text(text)?;
         self.limits.check_message(&session.conversation_id)?;
-        let message = self.post(&session.bot_id, &session.conversation_id, "visitor", None, &text, &[]).await?;
+        let message = self.post(&session.bot_id, &session.conversation_id, Author::Visitor, None, &text, &[]).await?;
         let services = self.clone();
         let session = session.clone();
         tokio::spawn(async move {
@@ -70,7 +70,7 @@ impl Services {
         &self,
         bot_id: &str,
         conversation_id: &str,
-        author: &str,
+        author: Author,
         author_name: Option<&str>,
         text: &str,
         styles: &[StyleRange],

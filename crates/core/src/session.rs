@@ -87,7 +87,7 @@ impl Services {
                     .store
                     .upsert_contact(ContactUpsert {
                         bot_id: &bot.id,
-                        identify_method: identifier.method().as_str(),
+                        identify_method: identifier.method(),
                         identifier: identifier.value(),
                         external_id: profile.id.as_deref(),
                         email: profile.email.as_deref(),

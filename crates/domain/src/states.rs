@@ -14,6 +14,7 @@ wire_enum!(
     Handler { #[default] Bot => "bot", Waiting => "waiting", Agent => "agent" }
 );
 
+// Ordered (`High` above `Normal`): a merge keeps the higher of two.
 wire_enum!(
     /// How soon the team should look at a conversation handed to it.
     Priority { #[default] Normal => "normal", High => "high" }

@@ -5,6 +5,7 @@
 //! concrete store needs them in scope (`use concierge_store::prelude::*`).
 
 use async_trait::async_trait;
+use concierge_domain::{BotId, IdentifyMethod, WorkspaceId};
 
 use crate::{
     ApiToken, ApiTokenOwner, Article, Attempt, AttemptCount, AttemptFilter, Bot, BotUpdate, Contact, ContactUpsert,
@@ -58,7 +59,7 @@ pub trait Accounts: Send + Sync {
 #[async_trait]
 pub trait Bots: Send + Sync {
     /// A bot with the default settings and the greeting [`crate::DEFAULT_GREETING`].
-    async fn create_bot(&self, workspace_id: &str, name: &str, now: i64) -> Result<Bot>;
+    async fn create_bot(&self, workspace_id: &WorkspaceId, name: &str, now: i64) -> Result<Bot>;
     async fn get_bot(&self, bot_id: &str) -> Result<Option<Bot>>;
     async fn list_bots(&self, workspace_id: &str) -> Result<Vec<Bot>>;
     /// Changes the fields that are `Some`; `None` when the bot does not exist.
@@ -102,7 +103,12 @@ pub trait Contacts: Send + Sync {
     /// unique constraint, never check-then-insert), and replaces its profile and metadata
     /// with `profile`. `created` tells which happened.
     async fn upsert_contact(&self, upsert: ContactUpsert<'_>) -> Result<UpsertedContact>;
-    async fn find_contact(&self, bot_id: &str, identify_method: &str, identifier: &str) -> Result<Option<Contact>>;
+    async fn find_contact(
+        &self,
+        bot_id: &BotId,
+        identify_method: IdentifyMethod,
+        identifier: &str,
+    ) -> Result<Option<Contact>>;
     async fn get_contact(&self, contact_id: &str) -> Result<Option<Contact>>;
     /// Newest first; `before` is the id of the last contact of the previous page.
     async fn list_contacts(&self, bot_id: &str, page: Page<'_>) -> Result<Vec<Contact>>;

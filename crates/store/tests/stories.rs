@@ -14,6 +14,7 @@ mod stories {
     pub mod messages;
     pub mod sessions;
     pub mod sign_in;
+    pub mod state_checks;
     pub mod support;
     pub mod workspaces;
 }
@@ -254,5 +255,50 @@ async fn postgres_0005_turns_greetings_into_templates() {
     let store = PostgresStore::connect(&db.url, 1).await.expect("connect and migrate to 0005");
     assert_upgraded(&store.list_bots("w").await.expect("list bots"));
     store.close().await;
+    db.drop_db().await;
+}
+
+#[tokio::test]
+async fn sqlite_0008_checks_the_states_and_keeps_every_row() {
+    use stories::state_checks::{assert_upgraded, old_rows, up_to_0007, OUT_OF_RANGE};
+    let dir = TempDir::new().expect("create a temporary directory");
+    let path = dir.path().join("concierge.db");
+    let options = SqliteConnectOptions::new().filename(&path).create_if_missing(true).foreign_keys(true);
+    let mut conn = SqliteConnection::connect_with(&options).await.expect("create the file");
+    up_to_0007(sqlx::migrate!("./migrations/sqlite")).run(&mut conn).await.expect("migrate to 0007");
+    conn.execute(old_rows("0").as_str()).await.expect("insert old rows");
+    conn.close().await.expect("close");
+
+    let store = SqliteStore::open(&path).await.expect("open and migrate to 0008");
+    assert_upgraded(&store).await;
+    store.close().await;
+    let mut conn = SqliteConnection::connect_with(&options).await.expect("reopen");
+    for statement in OUT_OF_RANGE {
+        let refused = conn.execute(statement).await.expect_err(statement).to_string();
+        assert!(refused.contains("CHECK constraint failed"), "{statement}: {refused}");
+    }
+    // New rows too, not only changed ones.
+    let insert = "INSERT INTO messages (conversation_id, author, text, created_at) VALUES ('c', 'admin', 'x', 9)";
+    assert!(conn.execute(insert).await.expect_err(insert).to_string().contains("CHECK constraint failed"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_0008_checks_the_states_and_keeps_every_row() {
+    use stories::state_checks::{assert_upgraded, old_rows, up_to_0007, OUT_OF_RANGE};
+    let Some(db) = TempPostgres::create().await else { return };
+    let mut conn = PgConnection::connect(&db.url).await.expect("connect");
+    up_to_0007(sqlx::migrate!("./migrations/postgres")).run(&mut conn).await.expect("migrate to 0007");
+    conn.execute(old_rows("false").as_str()).await.expect("insert old rows");
+
+    let store = PostgresStore::connect(&db.url, 1).await.expect("connect and migrate to 0008");
+    assert_upgraded(&store).await;
+    store.close().await;
+    for statement in OUT_OF_RANGE {
+        let refused = conn.execute(statement).await.expect_err(statement).to_string();
+        assert!(refused.contains("violates check constraint"), "{statement}: {refused}");
+    }
+    let insert = "INSERT INTO messages (conversation_id, author, text, created_at) VALUES ('c', 'admin', 'x', 9)";
+    assert!(conn.execute(insert).await.expect_err(insert).to_string().contains("violates check constraint"));
+    conn.close().await.expect("close");
     db.drop_db().await;
 }

@@ -46,7 +46,7 @@ pub fn build(
     for c in counts {
         let Ok(i) = usize::try_from((c.bucket - start) / bucket_ms.max(1)) else { continue };
         if i < buckets {
-            if c.outcome == "ok" {
+            if c.outcome == concierge_domain::AttemptOutcome::Ok {
                 ok[i] += c.count;
             } else {
                 failed[i] += c.count;
@@ -91,7 +91,7 @@ mod tests {
     use super::*;
 
     fn count(bucket: i64, outcome: &str, count: i64) -> AttemptCount {
-        AttemptCount { bucket, outcome: outcome.into(), count }
+        AttemptCount { bucket, outcome: outcome.parse().expect("a known outcome"), count }
     }
 
     #[test]

@@ -5,6 +5,7 @@
 use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
+use concierge_domain::Author;
 use minijinja::context;
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
@@ -33,12 +34,12 @@ pub async fn script() -> Response {
 }
 
 /// Who wrote a message, as the thread shows it: the person's name on agent answers.
-fn author_label(author: &str, name: Option<&str>) -> String {
+fn author_label(author: Author, name: Option<&str>) -> String {
     match (author, name) {
-        ("agent", Some(name)) => name.to_owned(),
-        ("agent", None) => "Agent".to_owned(),
-        ("bot", _) => "Bot".to_owned(),
-        _ => "Visitor".to_owned(),
+        (Author::Agent, Some(name)) => name.to_owned(),
+        (Author::Agent, None) => "Agent".to_owned(),
+        (Author::Bot, _) => "Bot".to_owned(),
+        (Author::Visitor, _) => "Visitor".to_owned(),
     }
 }
 
@@ -106,7 +107,7 @@ async fn inbox(s: &Services, who: &SignedIn, q: InboxQuery) -> Result<Response, 
     let messages: Vec<_> = messages
         .into_iter()
         .map(|m| {
-            let label = author_label(&m.author, m.author_name.as_deref());
+            let label = author_label(m.author, m.author_name.as_deref());
             // In UTC until the page's script writes it in the agent's own time zone.
             let (written, written_utc) = (rfc3339(m.created_at), when(m.created_at));
             context! { id => m.seq, author => m.author, label, text => m.text, written, written_utc }

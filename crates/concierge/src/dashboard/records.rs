@@ -146,7 +146,7 @@ pub async fn auth_log_page(State(s): State<Services>, who: SignedIn, Query(q): Q
         _ => (HOUR, 24),
     };
     let start = (now_ms() / bucket_ms + 1 - buckets) * bucket_ms;
-    let outcome = q.outcome.filter(|o| o == "ok" || concierge_domain::AuthErrorCode::parse(o).is_some());
+    let outcome = q.outcome.and_then(|o| o.parse::<concierge_domain::AttemptOutcome>().ok());
     let (chart, attempts) = match &bot {
         Some(bot) => {
             let who_p = principal(&who);
@@ -159,7 +159,7 @@ pub async fn auth_log_page(State(s): State<Services>, who: SignedIn, Query(q): Q
                 DateTime::<Utc>::from_timestamp_millis(t).map(|d| d.format(format).to_string()).unwrap_or_default()
             };
             let chart = chart::build(&counts, start, bucket_ms, buckets as usize, label);
-            let filter = AttemptFilter { outcome: outcome.as_deref(), since: Some(start), before: None, limit: 200 };
+            let filter = AttemptFilter { outcome, since: Some(start), before: None, limit: 200 };
             let attempts = match s.list_attempts(&who_p, &bot.id, filter).await {
                 Ok(page) => page.items,
                 Err(e) => return failed(e),

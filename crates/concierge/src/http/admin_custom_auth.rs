@@ -5,6 +5,7 @@ use axum::extract::State;
 use axum::http::header;
 use axum::Json;
 use concierge_core::{AuthTestInput, ContactMatch, Services, WidgetFields};
+use concierge_domain::AttemptOutcome;
 
 use super::dto::*;
 use super::error::ApiError;
@@ -90,10 +91,11 @@ pub async fn test_custom_auth(
         },
     };
     let report = s.test_custom_auth(&who, &id, input, client).await?;
+    let ok = report.result.is_ok();
     let (outcome, identifier, profile) = match report.result {
         Ok((profile, identifier)) => (
             OutcomeDto {
-                code: "ok".into(),
+                code: AttemptOutcome::Ok.as_str().into(),
                 message: format!(
                     "Authenticated: the contact is identified by {} {:?}.",
                     identifier.method().label(),
@@ -113,7 +115,7 @@ pub async fn test_custom_auth(
     });
     let trace = report.trace;
     Ok(Json(AuthTestDto {
-        ok: outcome.code == "ok",
+        ok,
         outcome,
         identify_method: report.identify_method.as_str().into(),
         identifier,

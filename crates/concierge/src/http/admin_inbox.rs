@@ -19,7 +19,8 @@ use super::error::ApiError;
 use super::extract::{admin_principal, Admin, ApiJson, ApiPath, ApiQuery};
 use super::responses::{AdminErrors, JsonErrors, LookupErrors};
 use concierge_core::bus::{Event, Topic};
-use concierge_core::{rfc3339, Handler, Services};
+use concierge_core::{rfc3339, Services};
+use concierge_domain::{Author, Handler, Priority};
 
 type ApiResult<T> = Result<T, ApiError>;
 
@@ -33,12 +34,12 @@ pub struct InboxItemDto {
     pub contact_name: Option<String>,
     pub contact_email: Option<String>,
     /// `bot`, `waiting` (handed to the team, nobody joined yet) or `agent`.
-    pub handled_by: String,
+    pub handled_by: Handler,
     /// `normal` or `high` (set by a handoff rule).
-    pub priority: String,
+    pub priority: Priority,
     /// The person answering, when `handled_by` is `agent`.
     pub agent_name: Option<String>,
-    pub last_author: String,
+    pub last_author: Author,
     pub last_text: String,
     pub last_message_id: i64,
     pub updated_at: String,
@@ -55,9 +56,9 @@ pub struct ConversationDto {
     pub bot_id: String,
     pub contact_id: Option<String>,
     /// `bot`, `waiting` or `agent`.
-    pub handled_by: String,
+    pub handled_by: Handler,
     /// `normal` or `high`.
-    pub priority: String,
+    pub priority: Priority,
     pub agent_name: Option<String>,
     pub updated_at: String,
 }

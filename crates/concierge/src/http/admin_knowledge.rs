@@ -169,12 +169,9 @@ impl AskDto {
         let threshold = preview.confidence_threshold;
         let (action, text, priority, reason) = match preview.decision.reply {
             Reply::Answer { text } => ("answer", text.text, None, None),
-            Reply::Handoff { text, priority, reason } => (
-                "handoff",
-                text.text,
-                Some(concierge_core::priority_name(priority).to_owned()),
-                Some(reason.as_str().to_owned()),
-            ),
+            Reply::Handoff { text, priority, reason } => {
+                ("handoff", text.text, Some(priority.as_str().to_owned()), Some(reason.as_str().to_owned()))
+            }
             Reply::Generate { fallback } => ("generate", fallback.text, None, None),
         };
         let articles = preview

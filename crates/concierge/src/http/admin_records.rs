@@ -9,6 +9,7 @@ use super::error::ApiError;
 use super::extract::{Admin, ApiPath, ApiQuery};
 use super::responses::{AdminErrors, LookupErrors};
 use concierge_core::{Error, Services};
+use concierge_domain::AttemptOutcome;
 
 type ApiResult<T> = Result<T, ApiError>;
 
@@ -51,15 +52,13 @@ pub async fn list_attempts(
     ApiPath(id): ApiPath<String>,
     ApiQuery(q): ApiQuery<AttemptQuery>,
 ) -> ApiResult<Json<AttemptPageDto>> {
-    if let Some(outcome) = q.outcome.as_deref() {
-        if outcome != "ok" && concierge_domain::AuthErrorCode::parse(outcome).is_none() {
-            return Err(Error::BadRequest {
-                code: "invalid_query",
-                message: format!("outcome must be ok or an error code such as invalid_token, not {outcome:?}."),
-            }
-            .into());
-        }
-    }
+    let outcome = match q.outcome.as_deref() {
+        None => None,
+        Some(outcome) => Some(outcome.parse::<AttemptOutcome>().map_err(|_| Error::BadRequest {
+            code: "invalid_query",
+            message: format!("outcome must be ok or an error code such as invalid_token, not {outcome:?}."),
+        })?),
+    };
     let since = match q.since.as_deref() {
         None => None,
         Some(t) => Some(
@@ -71,12 +70,7 @@ pub async fn list_attempts(
                 .timestamp_millis(),
         ),
     };
-    let filter = AttemptFilter {
-        outcome: q.outcome.as_deref(),
-        since,
-        before: q.before.as_deref(),
-        limit: q.limit.unwrap_or(50),
-    };
+    let filter = AttemptFilter { outcome, since, before: q.before.as_deref(), limit: q.limit.unwrap_or(50) };
     let page = s.list_attempts(&who, &id, filter).await?;
     Ok(Json(AttemptPageDto { items: page.items.into_iter().map(Into::into).collect(), next_cursor: page.next_cursor }))
 }

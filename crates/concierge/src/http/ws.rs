@@ -15,6 +15,7 @@ use super::dto::{styles, HandlerDto, MessageDto, WidgetContactDto};
 use super::error::{error_response, ErrorBody};
 use concierge_core::bus::{Event, Topic};
 use concierge_core::{Error, Services};
+use concierge_domain::{Handler, Priority};
 
 const CLOSE_UNAUTHORIZED: u16 = 4401;
 /// RFC 6455: the server met a condition that kept it from fulfilling the request.
@@ -73,7 +74,7 @@ fn message_frame(m: concierge_store::Message) -> Frame {
     text(json!({"type": "message", "message": MessageDto::from(m)}))
 }
 
-fn handler_frame(handled_by: &str, agent_name: Option<&str>, priority: &str) -> Frame {
+fn handler_frame(handled_by: Handler, agent_name: Option<&str>, priority: Priority) -> Frame {
     text(json!({"type": "handler", "handled_by": handled_by, "agent_name": agent_name, "priority": priority}))
 }
 
@@ -131,7 +132,7 @@ async fn serve(s: Services, socket: WebSocket, origin: Option<String>) -> Result
                 Ok(Event::Message(_)) => {}
                 Ok(Event::Typing { author }) => tx.send(text(json!({"type": "typing", "author": author}))).await?,
                 Ok(Event::Handler { handled_by, agent_name, priority, .. }) => {
-                    tx.send(handler_frame(&handled_by, agent_name.as_deref(), &priority)).await?;
+                    tx.send(handler_frame(handled_by, agent_name.as_deref(), priority)).await?;
                 }
                 Ok(Event::Delta { stream, text: piece }) => {
                     tx.send(text(json!({"type": "delta", "stream": stream, "text": piece}))).await?;
@@ -151,7 +152,7 @@ async fn serve(s: Services, socket: WebSocket, origin: Option<String>) -> Result
                         Err(e) => return refuse(&mut tx, e).await,
                     };
                     if let Ok(c) = s.widget_conversation(&session).await {
-                        tx.send(handler_frame(&c.handled_by, c.agent_name.as_deref(), &c.priority)).await?;
+                        tx.send(handler_frame(c.handled_by, c.agent_name.as_deref(), c.priority)).await?;
                     }
                 }
                 Err(RecvError::Closed) => break,

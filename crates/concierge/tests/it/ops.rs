@@ -201,7 +201,7 @@ async fn retention_removes_old_attempts(app: TestApp) {
         store
             .record_attempt(concierge_store::NewAttempt {
                 bot_id: &bot,
-                outcome,
+                outcome: outcome.parse().unwrap(),
                 reason: None,
                 latency_ms: 5,
                 identifier: None,

@@ -239,7 +239,7 @@ async fn a_long_conversation_opens_on_its_newest_messages() {
         let text = format!("m{i}");
         let message = concierge_store::NewMessage {
             conversation_id: conversation,
-            author: "visitor",
+            author: concierge_domain::Author::Visitor,
             author_name: None,
             text: &text,
             styles: None,

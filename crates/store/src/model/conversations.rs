@@ -1,7 +1,7 @@
 //! Widget sessions, the conversations they open, their messages, and what a sign-in does
 //! with a visitor's conversation.
 
-use concierge_domain::StyleRange;
+use concierge_domain::{Author, Handler, Priority, StyleRange};
 
 pub struct OpenSession<'a> {
     pub bot_id: &'a str,
@@ -34,11 +34,10 @@ pub struct Conversation {
     pub id: String,
     pub bot_id: String,
     pub contact_id: Option<String>,
-    /// `bot` (the bot answers), `waiting` (handed off, waiting for an agent; the bot stays
-    /// silent) or `agent` (a person took over; the bot stays silent).
-    pub handled_by: String,
-    /// `normal` or `high`; the inbox lists waiting conversations of high priority first.
-    pub priority: String,
+    /// The bot answers, or (handed off) nobody yet, or a person: the bot stays silent.
+    pub handled_by: Handler,
+    /// The inbox lists waiting conversations of high priority first.
+    pub priority: Priority,
     /// The person answering, shown in the widget.
     pub agent_name: Option<String>,
     pub created_at: i64,
@@ -47,8 +46,8 @@ pub struct Conversation {
 
 /// Who handles a conversation after a visitor's conversation joined it.
 pub(crate) struct MergedHandler {
-    pub handled_by: String,
-    pub priority: String,
+    pub handled_by: Handler,
+    pub priority: Priority,
     pub agent_name: Option<String>,
     /// Any of the three differs from what the conversation had.
     pub changed: bool,
@@ -59,33 +58,28 @@ impl Conversation {
     /// of the two (a person answering, then waiting for one, then the bot) with its agent,
     /// at the higher of the two priorities.
     pub(crate) fn merged_handler(&self, visitor: &Conversation) -> MergedHandler {
-        let rank = |handled_by: &str| match handled_by {
-            "agent" => 2,
-            "waiting" => 1,
-            _ => 0,
+        let rank = |handled_by: Handler| match handled_by {
+            Handler::Agent => 2,
+            Handler::Waiting => 1,
+            Handler::Bot => 0,
         };
-        let lead = if rank(&visitor.handled_by) > rank(&self.handled_by) { visitor } else { self };
-        let priority = if self.priority == "high" || visitor.priority == "high" { "high" } else { "normal" };
+        let lead = if rank(visitor.handled_by) > rank(self.handled_by) { visitor } else { self };
+        let priority = self.priority.max(visitor.priority);
         let changed =
             lead.handled_by != self.handled_by || lead.agent_name != self.agent_name || priority != self.priority;
-        MergedHandler {
-            handled_by: lead.handled_by.clone(),
-            priority: priority.to_owned(),
-            agent_name: lead.agent_name.clone(),
-            changed,
-        }
+        MergedHandler { handled_by: lead.handled_by, priority, agent_name: lead.agent_name.clone(), changed }
     }
 }
 
 /// Who handles a conversation from now on; see [`Conversation`] for the values.
 #[derive(Debug, Clone, Copy)]
 pub struct HandlerChange<'a> {
-    pub handled_by: &'a str,
-    pub priority: &'a str,
+    pub handled_by: Handler,
+    pub priority: Priority,
     pub agent_name: Option<&'a str>,
     /// Only change a conversation whose handled_by is this (compare-and-set), e.g. the bot
     /// hands off only while it still handles the conversation.
-    pub expected: Option<&'a str>,
+    pub expected: Option<Handler>,
     pub now: i64,
 }
 
@@ -124,8 +118,7 @@ pub enum VisitorOutcome {
 
 pub struct NewMessage<'a> {
     pub conversation_id: &'a str,
-    /// `visitor`, `bot` or `agent`.
-    pub author: &'a str,
+    pub author: Author,
     /// The bot's name for bot messages, the agent's display name for agent messages, `None`
     /// for the visitor.
     pub author_name: Option<&'a str>,
@@ -141,7 +134,7 @@ pub struct NewMessage<'a> {
 pub struct Message {
     pub seq: i64,
     pub conversation_id: String,
-    pub author: String,
+    pub author: Author,
     /// See [`NewMessage::author_name`].
     pub author_name: Option<String>,
     pub text: String,
@@ -157,13 +150,13 @@ pub struct InboxItem {
     pub id: String,
     pub bot_id: String,
     pub contact_id: Option<String>,
-    pub handled_by: String,
-    pub priority: String,
+    pub handled_by: Handler,
+    pub priority: Priority,
     pub agent_name: Option<String>,
     pub updated_at: i64,
     pub contact_name: Option<String>,
     pub contact_email: Option<String>,
-    pub last_author: String,
+    pub last_author: Author,
     pub last_text: String,
     pub last_seq: i64,
 }

@@ -1,5 +1,6 @@
 mod conversations;
 
+use concierge_domain::{AttemptOutcome, IdentifyMethod};
 use serde_json::{Map, Value};
 
 pub use conversations::*;
@@ -185,7 +186,7 @@ pub struct CustomAuthRecord {
 
 pub struct ContactUpsert<'a> {
     pub bot_id: &'a str,
-    pub identify_method: &'a str,
+    pub identify_method: IdentifyMethod,
     /// The normalised identifier.
     pub identifier: &'a str,
     pub external_id: Option<&'a str>,
@@ -229,8 +230,7 @@ pub struct Page<'a> {
 
 pub struct NewAttempt<'a> {
     pub bot_id: &'a str,
-    /// `ok` or an error code.
-    pub outcome: &'a str,
+    pub outcome: AttemptOutcome,
     /// Human-readable reason on failure.
     pub reason: Option<&'a str>,
     pub latency_ms: i64,
@@ -246,7 +246,7 @@ pub struct NewAttempt<'a> {
 pub struct Attempt {
     pub id: String,
     pub bot_id: String,
-    pub outcome: String,
+    pub outcome: AttemptOutcome,
     pub reason: Option<String>,
     pub latency_ms: i64,
     pub identifier: Option<String>,
@@ -258,7 +258,7 @@ pub struct Attempt {
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct AttemptFilter<'a> {
-    pub outcome: Option<&'a str>,
+    pub outcome: Option<AttemptOutcome>,
     pub since: Option<i64>,
     pub before: Option<&'a str>,
     pub limit: u32,
@@ -276,7 +276,7 @@ pub struct NewLogin<'a> {
 pub struct AttemptCount {
     /// Start of the bucket, Unix milliseconds.
     pub bucket: i64,
-    pub outcome: String,
+    pub outcome: AttemptOutcome,
     pub count: i64,
 }
 

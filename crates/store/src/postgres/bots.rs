@@ -1,6 +1,7 @@
 //! Bots and their settings ([`Bots`]) on PostgreSQL.
 
 use async_trait::async_trait;
+use concierge_domain::WorkspaceId;
 
 use super::PostgresStore;
 use crate::sql;
@@ -9,7 +10,7 @@ use crate::{Bot, BotUpdate, Bots, CustomAuthRecord, LlmRecord, Result, SigningSe
 #[async_trait]
 impl Bots for PostgresStore {
     #[tracing::instrument(skip_all, fields(workspace_id = %workspace_id))]
-    async fn create_bot(&self, workspace_id: &str, name: &str, now: i64) -> Result<Bot> {
+    async fn create_bot(&self, workspace_id: &WorkspaceId, name: &str, now: i64) -> Result<Bot> {
         sql::bots::create_bot(&self.pool, workspace_id, name, now).await
     }
 

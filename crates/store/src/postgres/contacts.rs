@@ -1,6 +1,7 @@
 //! Contacts ([`Contacts`]) on PostgreSQL.
 
 use async_trait::async_trait;
+use concierge_domain::{BotId, IdentifyMethod};
 
 use super::PostgresStore;
 use crate::sql;
@@ -14,7 +15,12 @@ impl Contacts for PostgresStore {
     }
 
     #[tracing::instrument(skip_all, fields(bot_id = %bot_id))]
-    async fn find_contact(&self, bot_id: &str, identify_method: &str, identifier: &str) -> Result<Option<Contact>> {
+    async fn find_contact(
+        &self,
+        bot_id: &BotId,
+        identify_method: IdentifyMethod,
+        identifier: &str,
+    ) -> Result<Option<Contact>> {
         sql::contacts::find_contact(&self.pool, bot_id, identify_method, identifier).await
     }
 

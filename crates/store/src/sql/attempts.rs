@@ -12,7 +12,7 @@ pub(crate) async fn record_attempt<DB: Backend>(db: impl Db<'_, DB>, attempt: &N
     )
     .arg(id.as_str())
     .arg(attempt.bot_id)
-    .arg(attempt.outcome)
+    .arg(attempt.outcome.as_str())
     .arg(attempt.reason)
     .arg(attempt.latency_ms)
     .arg(attempt.identifier)
@@ -49,7 +49,7 @@ pub(crate) async fn list_attempts<DB: Backend>(
     select.push_str(&format!(" ORDER BY id DESC LIMIT ${}", n + 1));
     let mut statement = sqlx::query(&select).arg(bot_id);
     if let Some(outcome) = filter.outcome {
-        statement = statement.arg(outcome);
+        statement = statement.arg(outcome.as_str());
     }
     if let Some(since) = filter.since {
         statement = statement.arg(since);

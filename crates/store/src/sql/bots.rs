@@ -1,5 +1,6 @@
 //! Bots, their Custom Authentication settings and their language model settings.
 
+use concierge_domain::WorkspaceId;
 use sqlx::types::Json;
 
 use super::{Arg, Backend, Db};
@@ -10,7 +11,7 @@ const BOT_COLUMNS: &str = "id, workspace_id, name, color, greeting, signin_text,
 
 pub(crate) async fn create_bot<DB: Backend>(
     db: impl Db<'_, DB>,
-    workspace_id: &str,
+    workspace_id: &WorkspaceId,
     name: &str,
     now: i64,
 ) -> Result<Bot> {
@@ -20,7 +21,7 @@ pub(crate) async fn create_bot<DB: Backend>(
     );
     let id = new_id();
     // The column's default is still the pre-template greeting (SQLite cannot change it).
-    let statement = sqlx::query(&insert).arg(id.as_str()).arg(workspace_id).arg(name).arg(DEFAULT_GREETING);
+    let statement = sqlx::query(&insert).arg(id.as_str()).arg(workspace_id.as_str()).arg(name).arg(DEFAULT_GREETING);
     DB::one(db, statement.arg(now).arg(now)).await.on_foreign_key("workspace")
 }
 

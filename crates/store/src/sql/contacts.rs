@@ -1,5 +1,6 @@
 //! Contacts: the people Custom Authentication identified, one per bot and identifier.
 
+use concierge_domain::{BotId, IdentifyMethod};
 use sqlx::types::Json;
 
 use super::{Arg, Backend, Db};
@@ -25,7 +26,7 @@ pub(crate) async fn upsert_contact<DB: Backend>(
          RETURNING {CONTACT_COLUMNS}"
     );
     let id = new_id();
-    let statement = sqlx::query(&insert).arg(id.as_str()).arg(upsert.bot_id).arg(upsert.identify_method);
+    let statement = sqlx::query(&insert).arg(id.as_str()).arg(upsert.bot_id).arg(upsert.identify_method.as_str());
     let statement = statement.arg(upsert.identifier).arg(upsert.external_id).arg(upsert.email).arg(upsert.name);
     let statement = statement.arg(upsert.phone_number).arg(Json(upsert.metadata)).arg(upsert.now);
     if let Some(contact) = DB::optional(db, statement).await.on_foreign_key("bot")? {
@@ -40,7 +41,7 @@ pub(crate) async fn upsert_contact<DB: Backend>(
     );
     let statement = sqlx::query(&update).arg(upsert.external_id).arg(upsert.email).arg(upsert.name);
     let statement = statement.arg(upsert.phone_number).arg(Json(upsert.metadata)).arg(upsert.now);
-    let statement = statement.arg(upsert.bot_id).arg(upsert.identify_method).arg(upsert.identifier);
+    let statement = statement.arg(upsert.bot_id).arg(upsert.identify_method.as_str()).arg(upsert.identifier);
     match DB::optional(db, statement).await? {
         Some(contact) => Ok(UpsertedContact { contact, created: false }),
         // Contacts are only ever deleted with their bot, so the conflicting row vanishing
@@ -51,14 +52,15 @@ pub(crate) async fn upsert_contact<DB: Backend>(
 
 pub(crate) async fn find_contact<DB: Backend>(
     db: impl Db<'_, DB>,
-    bot_id: &str,
-    identify_method: &str,
+    bot_id: &BotId,
+    identify_method: IdentifyMethod,
     identifier: &str,
 ) -> Result<Option<Contact>> {
     let select = format!(
         "SELECT {CONTACT_COLUMNS} FROM contacts WHERE bot_id = $1 AND identify_method = $2 AND identifier = $3"
     );
-    DB::optional(db, sqlx::query(&select).arg(bot_id).arg(identify_method).arg(identifier)).await
+    let statement = sqlx::query(&select).arg(bot_id.as_str()).arg(identify_method.as_str()).arg(identifier);
+    DB::optional(db, statement).await
 }
 
 pub(crate) async fn get_contact<DB: Backend>(db: impl Db<'_, DB>, contact_id: &str) -> Result<Option<Contact>> {

@@ -1,5 +1,6 @@
 //! Conversations, their messages and the inbox; finding and ending sessions.
 
+use concierge_domain::Handler;
 use sqlx::types::Json;
 use sqlx::Transaction;
 
@@ -24,7 +25,7 @@ pub(crate) async fn add_message<DB: Backend>(mut tx: Transaction<'_, DB>, new: &
          RETURNING seq",
     )
     .arg(new.conversation_id)
-    .arg(new.author)
+    .arg(new.author.as_str())
     .arg(new.author_name)
     .arg(new.text)
     .arg(new.styles.map(Json))
@@ -101,8 +102,9 @@ pub(crate) async fn set_conversation_handler<DB: Backend>(
          WHERE id = $5 AND handled_by = COALESCE($6, handled_by)
          RETURNING {CONVERSATION_COLUMNS}"
     );
-    let statement = sqlx::query(&update).arg(change.handled_by).arg(change.priority).arg(change.agent_name);
-    DB::optional(db, statement.arg(change.now).arg(conversation_id).arg(change.expected)).await
+    let statement =
+        sqlx::query(&update).arg(change.handled_by.as_str()).arg(change.priority.as_str()).arg(change.agent_name);
+    DB::optional(db, statement.arg(change.now).arg(conversation_id).arg(change.expected.map(Handler::as_str))).await
 }
 
 /// Waiting conversations first, high priority before normal; then the others. Each group

@@ -1,6 +1,7 @@
 //! Opening a widget session: which conversation it continues, and what a sign-in does with
 //! the visitor's anonymous conversation.
 
+use concierge_domain::{Handler, Priority};
 use sqlx::Transaction;
 
 use super::conversations::{CONVERSATION_COLUMNS, MESSAGE_COLUMNS};
@@ -196,8 +197,8 @@ async fn new_conversation<DB: Backend>(
         id: new_id(),
         bot_id: bot_id.to_owned(),
         contact_id: contact_id.map(str::to_owned),
-        handled_by: "bot".to_owned(),
-        priority: "normal".to_owned(),
+        handled_by: Handler::Bot,
+        priority: Priority::Normal,
         agent_name: None,
         created_at: now,
         updated_at: now,

@@ -2,6 +2,7 @@
 //! writer.
 
 use async_trait::async_trait;
+use concierge_domain::WorkspaceId;
 
 use super::SqliteStore;
 use crate::sql;
@@ -10,7 +11,7 @@ use crate::{Bot, BotUpdate, Bots, CustomAuthRecord, LlmRecord, Result, SigningSe
 #[async_trait]
 impl Bots for SqliteStore {
     #[tracing::instrument(skip_all, fields(workspace_id = %workspace_id))]
-    async fn create_bot(&self, workspace_id: &str, name: &str, now: i64) -> Result<Bot> {
+    async fn create_bot(&self, workspace_id: &WorkspaceId, name: &str, now: i64) -> Result<Bot> {
         sql::bots::create_bot(&self.writer, workspace_id, name, now).await
     }
 

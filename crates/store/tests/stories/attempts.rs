@@ -1,3 +1,4 @@
+use concierge_domain::AttemptOutcome;
 use concierge_store::{Attempt, AttemptFilter, Error, NewAttempt};
 
 use super::support::{bot, Harness, HOUR, NOW};
@@ -5,7 +6,7 @@ use super::support::{bot, Harness, HOUR, NOW};
 fn attempt<'a>(bot_id: &'a str, outcome: &'a str, now: i64) -> NewAttempt<'a> {
     NewAttempt {
         bot_id,
-        outcome,
+        outcome: outcome.parse().expect("an outcome"),
         reason: None,
         latency_ms: 12,
         identifier: None,
@@ -23,7 +24,7 @@ fn outcomes_and_times(attempts: &[Attempt]) -> Vec<(&str, i64)> {
 pub async fn attempts_are_filtered_paged_and_purged(h: &Harness) {
     let bot = bot(h.store.as_ref()).await;
     let other_bot = super::support::bot(h.store.as_ref()).await;
-    let outcomes = ["ok", "upstream_error", "ok", "timeout", "ok"];
+    let outcomes = ["ok", "auth_upstream_error", "ok", "auth_timeout", "ok"];
     for (i, outcome) in (0..).zip(outcomes) {
         h.store.record_attempt(attempt(&bot.id, outcome, NOW + i)).await.expect("record");
     }
@@ -35,20 +36,23 @@ pub async fn attempts_are_filtered_paged_and_purged(h: &Harness) {
         upstream_status: Some(503),
         client_ip: Some("203.0.113.7"),
         is_test: true,
-        ..attempt(&other_bot.id, "upstream_error", NOW + 10)
+        ..attempt(&other_bot.id, "auth_upstream_error", NOW + 10)
     };
     h.store.record_attempt(detailed).await.expect("record");
 
     let list = |filter| h.store.list_attempts(&bot.id, filter);
     let all = list(AttemptFilter::default()).await.expect("list");
-    assert_eq!(outcomes_and_times(&all), [("ok", 4), ("timeout", 3), ("ok", 2), ("upstream_error", 1), ("ok", 0)]);
+    assert_eq!(
+        outcomes_and_times(&all),
+        [("ok", 4), ("auth_timeout", 3), ("ok", 2), ("auth_upstream_error", 1), ("ok", 0)]
+    );
     assert!(all.iter().all(|a| a.bot_id == bot.id));
 
-    let ok = list(AttemptFilter { outcome: Some("ok"), ..Default::default() }).await.expect("ok");
+    let ok = list(AttemptFilter { outcome: Some(AttemptOutcome::Ok), ..Default::default() }).await.expect("ok");
     assert_eq!(outcomes_and_times(&ok), [("ok", 4), ("ok", 2), ("ok", 0)]);
     let recent = list(AttemptFilter { since: Some(NOW + 3), ..Default::default() }).await;
-    assert_eq!(outcomes_and_times(&recent.expect("since")), [("ok", 4), ("timeout", 3)]);
-    let both = AttemptFilter { outcome: Some("ok"), since: Some(NOW + 1), ..Default::default() };
+    assert_eq!(outcomes_and_times(&recent.expect("since")), [("ok", 4), ("auth_timeout", 3)]);
+    let both = AttemptFilter { outcome: Some(AttemptOutcome::Ok), since: Some(NOW + 1), ..Default::default() };
     assert_eq!(outcomes_and_times(&list(both).await.expect("both")), [("ok", 4), ("ok", 2)]);
 
     let mut pages = Vec::new();
@@ -77,7 +81,7 @@ pub async fn attempts_are_filtered_paged_and_purged(h: &Harness) {
     // Older than NOW + 2: two of this bot's and one of the other's.
     assert_eq!(h.store.purge_attempts(NOW + 2).await.expect("purge"), 3);
     let left = list(AttemptFilter::default()).await.expect("list");
-    assert_eq!(outcomes_and_times(&left), [("ok", 4), ("timeout", 3), ("ok", 2)]);
+    assert_eq!(outcomes_and_times(&left), [("ok", 4), ("auth_timeout", 3), ("ok", 2)]);
     assert_eq!(h.store.purge_attempts(NOW + 2).await.expect("purge again"), 0);
 
     let err = h.store.record_attempt(attempt("no-such-bot", "ok", NOW)).await.expect_err("no bot");
@@ -104,7 +108,7 @@ pub async fn attempts_are_counted_per_outcome_and_bucket(h: &Harness) {
     let bot = bot(h.store.as_ref()).await;
     let at = |outcome: &'static str, now: i64| NewAttempt {
         bot_id: "",
-        outcome,
+        outcome: outcome.parse().expect("an outcome"),
         reason: None,
         latency_ms: 1,
         identifier: None,

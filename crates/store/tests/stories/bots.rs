@@ -1,3 +1,4 @@
+use concierge_domain::WorkspaceId;
 use concierge_store::{Bot, BotUpdate, CustomAuthRecord, Error, LlmRecord, SigningSecrets, DEFAULT_GREETING};
 use serde_json::json;
 
@@ -5,8 +6,9 @@ use super::support::{bot, Harness, NOW};
 
 pub async fn bots_are_created_listed_and_renamed(h: &Harness) {
     let acme = h.store.create_workspace("Acme").await.expect("create Acme");
-    let sales = h.store.create_bot(&acme.id, "Sales", NOW).await.expect("create Sales");
-    let support = h.store.create_bot(&acme.id, "Support", NOW + 1).await.expect("create Support");
+    let sales = h.store.create_bot(&WorkspaceId::new(acme.id.clone()), "Sales", NOW).await.expect("create Sales");
+    let support =
+        h.store.create_bot(&WorkspaceId::new(acme.id.clone()), "Support", NOW + 1).await.expect("create Support");
     bot(h.store.as_ref()).await; // in another workspace
     assert_eq!(sales.workspace_id, acme.id);
     assert_eq!((sales.created_at, sales.updated_at), (NOW, NOW));
@@ -37,7 +39,7 @@ pub async fn bots_are_created_listed_and_renamed(h: &Harness) {
     assert_eq!(h.store.update_bot("no-such-bot", &rename, NOW).await.expect("rename"), None);
     assert_eq!(h.store.get_bot("no-such-bot").await.expect("get"), None);
     assert_eq!(h.store.list_bots("no-such-workspace").await.expect("list"), vec![]);
-    let err = h.store.create_bot("no-such-workspace", "x", NOW).await.expect_err("no workspace");
+    let err = h.store.create_bot(&WorkspaceId::new("no-such-workspace"), "x", NOW).await.expect_err("no workspace");
     assert!(matches!(err, Error::NotFound("workspace")), "{err:?}");
 }
 

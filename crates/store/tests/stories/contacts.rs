@@ -1,6 +1,6 @@
 use std::collections::HashSet;
 
-use concierge_domain::{Identifier, IdentifyMethod};
+use concierge_domain::{BotId, Identifier, IdentifyMethod};
 use concierge_store::{Contact, ContactUpsert, Error, Page, Store};
 use serde_json::{json, Map};
 
@@ -56,7 +56,10 @@ pub async fn upsert_creates_then_replaces_the_profile(h: &Harness) {
     // The key is (bot, identify method, identifier).
     let by_email = h
         .store
-        .upsert_contact(ContactUpsert { identify_method: "email", ..upsert(&bot.id, "u-1", &second_metadata) })
+        .upsert_contact(ContactUpsert {
+            identify_method: IdentifyMethod::Email,
+            ..upsert(&bot.id, "u-1", &second_metadata)
+        })
         .await
         .expect("create by email");
     assert!(by_email.created);
@@ -76,13 +79,13 @@ pub async fn upsert_creates_then_replaces_the_profile(h: &Harness) {
 async fn upsert_as(store: &dyn Store, bot_id: &str, method: IdentifyMethod, raw: &str) -> Contact {
     let identifier = Identifier::parse(method, raw).expect("a valid identifier");
     let empty = Map::new();
-    let key = ContactUpsert { identify_method: method.as_str(), ..upsert(bot_id, identifier.value(), &empty) };
+    let key = ContactUpsert { identify_method: method, ..upsert(bot_id, identifier.value(), &empty) };
     store.upsert_contact(key).await.expect("upsert").contact
 }
 
 async fn find(store: &dyn Store, bot_id: &str, method: IdentifyMethod, raw: &str) -> Option<Contact> {
     let identifier = Identifier::parse(method, raw).expect("a valid identifier");
-    store.find_contact(bot_id, method.as_str(), identifier.value()).await.expect("find")
+    store.find_contact(&BotId::new(bot_id), method, identifier.value()).await.expect("find")
 }
 
 pub async fn contacts_are_found_by_normalised_identifier(h: &Harness) {
@@ -146,7 +149,7 @@ pub async fn concurrent_upserts_create_one_contact(h: &Harness) {
                 let name = format!("Ann {i}");
                 let data = metadata(json!({ "attempt": i }));
                 let key = ContactUpsert {
-                    identify_method: "email",
+                    identify_method: IdentifyMethod::Email,
                     name: Some(&name),
                     now: NOW + i,
                     ..upsert(&bot_id, "ann@example.com", &data)

@@ -1,16 +1,24 @@
+use concierge_domain::{Author, Handler, Priority};
 use concierge_store::{Conversation, HandlerChange, NewMessage};
 
 use super::support::{bot, session, Harness, NOW};
 
-fn change<'a>(handled_by: &'a str, expected: Option<&'a str>, now: i64) -> HandlerChange<'a> {
-    HandlerChange { handled_by, priority: "normal", agent_name: None, expected, now }
+fn change<'a>(handled_by: &str, expected: Option<&str>, now: i64) -> HandlerChange<'a> {
+    let state = |s: &str| s.parse::<Handler>().expect("a state");
+    HandlerChange {
+        handled_by: state(handled_by),
+        priority: Priority::Normal,
+        agent_name: None,
+        expected: expected.map(state),
+        now,
+    }
 }
 
 async fn conversation_with_a_message(h: &Harness, bot_id: &str, token: &str, now: i64) -> Conversation {
     let opened = h.store.open_session(session(bot_id, None, token, None, NOW)).await.expect("open");
     let hello = NewMessage {
         conversation_id: &opened.conversation.id,
-        author: "visitor",
+        author: Author::Visitor,
         author_name: None,
         text: token,
         styles: None,
@@ -26,12 +34,12 @@ pub async fn the_bot_hands_off_only_while_it_handles_the_conversation(h: &Harnes
     let conversation = opened.conversation;
     assert_eq!((conversation.priority.as_str(), conversation.agent_name.as_deref()), ("normal", None));
 
-    let handoff = HandlerChange { priority: "high", ..change("waiting", Some("bot"), NOW + 1) };
+    let handoff = HandlerChange { priority: Priority::High, ..change("waiting", Some("bot"), NOW + 1) };
     let waiting = h.store.set_conversation_handler(&conversation.id, &handoff).await.expect("hand off");
     let waiting = waiting.expect("the bot still handled it");
     let expected = Conversation {
-        handled_by: "waiting".to_owned(),
-        priority: "high".to_owned(),
+        handled_by: Handler::Waiting,
+        priority: Priority::High,
         updated_at: NOW + 1,
         ..conversation.clone()
     };
@@ -91,7 +99,8 @@ pub async fn the_inbox_lists_waiting_conversations_first(h: &Harness) {
         c.push(conversation_with_a_message(h, &bot.id, token, now).await);
     }
     let set = |id: &str, handled_by: &'static str, priority: &'static str, now: i64| {
-        let handler = HandlerChange { priority, ..change(handled_by, None, now) };
+        let handler =
+            HandlerChange { priority: priority.parse().expect("a priority"), ..change(handled_by, None, now) };
         let (store, id) = (h.store.clone(), id.to_owned());
         async move { store.set_conversation_handler(&id, &handler).await.expect("set").expect("exists") }
     };

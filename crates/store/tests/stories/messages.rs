@@ -1,3 +1,4 @@
+use concierge_domain::{Author, Handler, Priority};
 use std::collections::HashSet;
 
 use concierge_domain::{Emphasis, StyleRange};
@@ -11,7 +12,14 @@ async fn conversation(h: &Harness, bot_id: &str, token: &str) -> Conversation {
 }
 
 fn message<'a>(conversation: &'a Conversation, text: &'a str, now: i64) -> NewMessage<'a> {
-    NewMessage { conversation_id: &conversation.id, author: "visitor", author_name: None, text, styles: None, now }
+    NewMessage {
+        conversation_id: &conversation.id,
+        author: Author::Visitor,
+        author_name: None,
+        text,
+        styles: None,
+        now,
+    }
 }
 
 pub async fn messages_are_ordered_and_paged_by_seq(h: &Harness) {
@@ -50,7 +58,7 @@ pub async fn concurrent_messages_get_distinct_increasing_seqs(h: &Harness) {
                 let text = format!("message {i}");
                 let new = NewMessage {
                     conversation_id: &conversation_id,
-                    author: "bot",
+                    author: Author::Bot,
                     author_name: Some("Support"),
                     text: &text,
                     styles: None,
@@ -77,8 +85,8 @@ pub async fn message_to_a_missing_conversation_is_not_found(h: &Harness) {
         id: "no-such-conversation".to_owned(),
         bot_id: "no-such-bot".to_owned(),
         contact_id: None,
-        handled_by: "bot".to_owned(),
-        priority: "normal".to_owned(),
+        handled_by: Handler::Bot,
+        priority: Priority::Normal,
         agent_name: None,
         created_at: NOW,
         updated_at: NOW,
@@ -108,7 +116,14 @@ pub async fn messages_keep_their_authors_names(h: &Harness) {
     let mut added = Vec::new();
     for (i, (author, author_name, text)) in said.into_iter().enumerate() {
         let now = NOW + i64::try_from(i).expect("small");
-        let new = NewMessage { conversation_id: &a.id, author, author_name, text, styles: None, now };
+        let new = NewMessage {
+            conversation_id: &a.id,
+            author: author.parse().expect("an author"),
+            author_name,
+            text,
+            styles: None,
+            now,
+        };
         let message = h.store.add_message(new).await.expect("add");
         assert_eq!((message.author.as_str(), message.author_name.as_deref()), (author, author_name));
         added.push(message);
@@ -129,8 +144,14 @@ pub async fn bot_messages_keep_their_emphasis(h: &Harness) {
     let mut added = Vec::new();
     for (i, (author, styles)) in said.into_iter().enumerate() {
         let now = NOW + i64::try_from(i).expect("small");
-        let new =
-            NewMessage { conversation_id: &a.id, author, author_name: None, text: "Go to 😀 Settings", styles, now };
+        let new = NewMessage {
+            conversation_id: &a.id,
+            author: author.parse().expect("an author"),
+            author_name: None,
+            text: "Go to 😀 Settings",
+            styles,
+            now,
+        };
         let message = h.store.add_message(new).await.expect("add");
         assert_eq!(message.styles.as_deref(), styles);
         added.push(message);

@@ -1,3 +1,4 @@
+use concierge_domain::{Author, Handler, Priority};
 use std::collections::HashSet;
 
 use concierge_store::{Error, HandlerChange, NewMessage, VisitorOutcome};
@@ -58,7 +59,7 @@ pub async fn contact_returns_to_the_latest_conversation(h: &Harness) {
     // ...until a message makes the first one the most recently updated again.
     let message = NewMessage {
         conversation_id: &first.conversation.id,
-        author: "agent",
+        author: Author::Agent,
         author_name: Some("Bea"),
         text: "any news?",
         styles: None,
@@ -175,7 +176,14 @@ pub async fn the_inbox_lists_active_conversations_with_their_latest_message(h: &
         (&signed.conversation.id, "visitor", "invoice", NOW + 2),
         (&signed.conversation.id, "bot", "on it", NOW + 3),
     ] {
-        let message = NewMessage { conversation_id: conversation, author, author_name: None, text, styles: None, now };
+        let message = NewMessage {
+            conversation_id: conversation,
+            author: author.parse().expect("an author"),
+            author_name: None,
+            text,
+            styles: None,
+            now,
+        };
         h.store.add_message(message).await.expect("message");
     }
     let inbox = h.store.list_inbox(&bot.id, 50).await.expect("inbox");
@@ -186,12 +194,17 @@ pub async fn the_inbox_lists_active_conversations_with_their_latest_message(h: &
     );
     assert!(inbox.iter().all(|i| i.id != quiet.conversation.id), "conversations without messages stay out");
     assert_eq!(inbox[0].contact_id.as_deref(), Some(ann.id.as_str()));
-    assert_eq!(inbox[0].handled_by, "bot");
+    assert_eq!(inbox[0].handled_by.as_str(), "bot");
 
-    let take =
-        HandlerChange { handled_by: "agent", priority: "normal", agent_name: None, expected: None, now: NOW + 4 };
+    let take = HandlerChange {
+        handled_by: Handler::Agent,
+        priority: Priority::Normal,
+        agent_name: None,
+        expected: None,
+        now: NOW + 4,
+    };
     let taken = h.store.set_conversation_handler(&signed.conversation.id, &take).await.expect("take over");
-    assert_eq!(taken.expect("exists").handled_by, "agent");
+    assert_eq!(taken.expect("exists").handled_by.as_str(), "agent");
     let got = h.store.get_conversation(&signed.conversation.id).await.expect("get").expect("exists");
     assert_eq!((got.handled_by.as_str(), got.updated_at), ("agent", NOW + 4));
     assert_eq!(h.store.set_conversation_handler("nope", &take).await.expect("set"), None);

@@ -1,11 +1,13 @@
 //! What becomes of a visitor's anonymous conversation when they sign in: the person must
 //! see one continuous conversation on every device, and nobody else's.
 
+use concierge_domain::{Handler, Priority};
 use concierge_store::{Conversation, HandlerChange, Message, NewMessage, OpenSession, Store, VisitorOutcome};
 
 use super::support::{bot, contact, session, Harness, HOUR, NOW};
 
 async fn say(store: &dyn Store, conversation: &Conversation, author: &str, text: &str, now: i64) -> Message {
+    let author = author.parse().expect("an author");
     let message = NewMessage { conversation_id: &conversation.id, author, author_name: None, text, styles: None, now };
     store.add_message(message).await.expect("add a message")
 }
@@ -56,8 +58,13 @@ pub async fn signing_in_joins_the_visitors_messages_to_the_contacts_conversation
     // Device 3: an anonymous visitor writes, and asks for a person.
     let phone = store.open_session(session(&bot.id, None, "phone", None, NOW + 3)).await.expect("phone");
     say(store, &phone.conversation, "visitor", "and my refund?", NOW + 4).await;
-    let wait =
-        HandlerChange { handled_by: "waiting", priority: "high", agent_name: None, expected: None, now: NOW + 5 };
+    let wait = HandlerChange {
+        handled_by: Handler::Waiting,
+        priority: Priority::High,
+        agent_name: None,
+        expected: None,
+        now: NOW + 5,
+    };
     store.set_conversation_handler(&phone.conversation.id, &wait).await.expect("hand off").expect("exists");
 
     let signed_in =
@@ -98,8 +105,8 @@ pub async fn a_person_answering_stays_when_a_visitor_joins(h: &Harness) {
     let laptop = store.open_session(session(&bot.id, Some(&ann.id), "laptop", None, NOW)).await.expect("laptop");
     say(store, &laptop.conversation, "visitor", "hi", NOW + 1).await;
     let take = HandlerChange {
-        handled_by: "agent",
-        priority: "normal",
+        handled_by: Handler::Agent,
+        priority: Priority::Normal,
         agent_name: Some("Bea"),
         expected: None,
         now: NOW + 2,
@@ -123,7 +130,10 @@ pub async fn a_higher_priority_alone_changes_the_handler(h: &Harness) {
     let bot = bot(h.store.as_ref()).await;
     let ann = contact(h.store.as_ref(), &bot.id, "ann").await;
     let store = h.store.as_ref();
-    let wait = |priority, now| HandlerChange { handled_by: "waiting", priority, agent_name: None, expected: None, now };
+    let wait = |priority: &str, now| {
+        let priority = priority.parse().expect("a priority");
+        HandlerChange { handled_by: Handler::Waiting, priority, agent_name: None, expected: None, now }
+    };
     let laptop = store.open_session(session(&bot.id, Some(&ann.id), "laptop", None, NOW)).await.expect("laptop");
     say(store, &laptop.conversation, "visitor", "hi", NOW + 1).await;
     store.set_conversation_handler(&laptop.conversation.id, &wait("normal", NOW + 2)).await.expect("wait").expect("ok");

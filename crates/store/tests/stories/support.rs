@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
+use concierge_domain::{IdentifyMethod, WorkspaceId};
 use concierge_store::testing::{temp_sqlite, TempDir, TempPostgres};
 use concierge_store::{Bot, Contact, ContactUpsert, OpenSession, PostgresStore, SqliteStore, Store};
 use serde_json::{Map, Value};
@@ -120,7 +121,7 @@ pub fn unique(prefix: &str) -> String {
 /// A bot in a workspace of its own.
 pub async fn bot(store: &dyn Store) -> Bot {
     let workspace = store.create_workspace(&unique("workspace")).await.expect("create workspace");
-    store.create_bot(&workspace.id, "Support", NOW).await.expect("create bot")
+    store.create_bot(&WorkspaceId::new(workspace.id.clone()), "Support", NOW).await.expect("create bot")
 }
 
 pub fn metadata(json: Value) -> Map<String, Value> {
@@ -134,7 +135,7 @@ pub fn metadata(json: Value) -> Map<String, Value> {
 pub fn upsert<'a>(bot_id: &'a str, identifier: &'a str, metadata: &'a Map<String, Value>) -> ContactUpsert<'a> {
     ContactUpsert {
         bot_id,
-        identify_method: "id",
+        identify_method: IdentifyMethod::Id,
         identifier,
         external_id: None,
         email: None,

@@ -6,7 +6,7 @@ use concierge_bot::Hit;
 use concierge_store::{Article, Page};
 use minijinja::{context, Value};
 
-use concierge_core::{priority_name, Error, HandoffReason, Preview, Principal, Reply, Result, Services};
+use concierge_core::{Error, HandoffReason, Preview, Principal, Reply, Result, Services};
 
 /// How many of the bot's contacts the picker offers, most recently signed in first.
 const RECENT_CONTACTS: u32 = 50;
@@ -79,7 +79,7 @@ fn outcome(preview: Preview) -> Value {
     let (action, text, reason, priority) = match preview.decision.reply {
         Reply::Answer { text } => ("answer", text.text, None, None),
         Reply::Handoff { text, priority, reason } => {
-            ("handoff", text.text, Some(reason_text(reason, threshold)), Some(priority_name(priority)))
+            ("handoff", text.text, Some(reason_text(reason, threshold)), Some(priority.as_str()))
         }
         Reply::Generate { fallback } => ("generate", fallback.text, None, None),
     };

@@ -70,7 +70,7 @@ impl RuleForm {
         context! {
             name => self.rule_name, rows,
             action => if self.action.is_empty() { "answer" } else { &self.action },
-            text => self.rule_text, priority => if self.priority.is_empty() { "normal" } else { &self.priority },
+            text => self.rule_text, priority => if self.priority.is_empty() { Priority::default().as_str() } else { &self.priority },
         }
     }
 
@@ -99,7 +99,7 @@ impl RuleForm {
         let then = match self.action.as_str() {
             "answer" | "" => Action::Answer { text: text.to_owned() },
             "handoff" => Action::Handoff {
-                priority: if self.priority == "high" { Priority::High } else { Priority::Normal },
+                priority: self.priority.parse().unwrap_or_default(),
                 text: (!text.is_empty()).then(|| text.to_owned()),
             },
             _ => {
@@ -196,7 +196,7 @@ pub fn describe(rule: &Rule) -> Value {
         .collect();
     let (action, text, priority) = match &rule.then {
         Action::Answer { text } => ("answer", Some(text.clone()), None),
-        Action::Handoff { priority, text } => ("handoff", text.clone(), Some(concierge_core::priority_name(*priority))),
+        Action::Handoff { priority, text } => ("handoff", text.clone(), Some(priority.as_str())),
     };
     context! { name => rule.name.clone(), conditions, action, text, priority }
 }

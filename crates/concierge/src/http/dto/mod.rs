@@ -4,7 +4,7 @@
 mod schema;
 mod widget;
 
-use schema::{additional_fields, attempt_outcome, identify_method, non_blank_text, on_failure};
+use schema::{additional_fields, attempt_outcome, identify_method, non_blank_text, on_failure, outcome};
 pub use schema::{optional_trimmed_text, trimmed_text};
 pub use widget::*;
 
@@ -15,6 +15,7 @@ use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
 use concierge_domain::appearance::MAX_BOT_TEXT;
+use concierge_domain::AttemptOutcome;
 
 use concierge_core::{rfc3339, BotAuth, MAX_BOT_NAME};
 
@@ -336,7 +337,8 @@ pub struct AttemptDto {
     pub id: String,
     pub bot_id: String,
     /// `ok` or an error code.
-    pub outcome: String,
+    #[schema(schema_with = outcome)]
+    pub outcome: AttemptOutcome,
     pub reason: Option<String>,
     pub latency_ms: i64,
     pub identifier: Option<String>,

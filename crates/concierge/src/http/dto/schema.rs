@@ -49,8 +49,22 @@ pub(super) fn additional_fields() -> Array {
     ArrayBuilder::new().schema_type(SchemaType::from_iter([Type::Array, Type::Null])).items(field).build()
 }
 
+fn outcomes() -> impl Iterator<Item = &'static str> {
+    std::iter::once("ok").chain(concierge_domain::AuthErrorCode::ALL.iter().map(|c| c.as_str()))
+}
+
+/// A filter by outcome, or none.
 pub(super) fn attempt_outcome() -> Object {
-    one_of(std::iter::once("ok").chain(concierge_domain::AuthErrorCode::ALL.iter().map(|c| c.as_str())))
+    one_of(outcomes())
+}
+
+/// An attempt's outcome.
+pub(super) fn outcome() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .description(Some("`ok` or an error code."))
+        .enum_values(Some(outcomes()))
+        .build()
 }
 
 fn text_schema(max: Option<usize>, schema_type: SchemaType) -> Object {

@@ -1,6 +1,6 @@
 //! The widget API's JSON shapes (docs/widget-protocol.md).
 
-use concierge_domain::StyleRange;
+use concierge_domain::{Author, Handler, StyleRange};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -47,7 +47,7 @@ pub struct SessionBody {
 pub struct MessageDto {
     pub id: i64,
     /// `visitor`, `bot` or `agent`.
-    pub author: String,
+    pub author: Author,
     /// The bot's name on bot messages, the person's name on agent messages.
     pub author_name: Option<String>,
     /// Plain text, never HTML.
@@ -85,14 +85,14 @@ impl From<concierge_store::Message> for MessageDto {
 pub struct HandlerDto {
     pub id: String,
     /// `bot`, `waiting` (handed to the team, nobody joined yet) or `agent`.
-    pub handled_by: String,
+    pub handled_by: Handler,
     /// The person answering, when `handled_by` is `agent`.
     pub agent_name: Option<String>,
 }
 
 impl From<&concierge_store::Conversation> for HandlerDto {
     fn from(c: &concierge_store::Conversation) -> Self {
-        Self { id: c.id.clone(), handled_by: c.handled_by.clone(), agent_name: c.agent_name.clone() }
+        Self { id: c.id.clone(), handled_by: c.handled_by, agent_name: c.agent_name.clone() }
     }
 }
 
@@ -100,7 +100,7 @@ impl From<&concierge_store::Conversation> for HandlerDto {
 pub struct WidgetConversationDto {
     pub id: String,
     /// `bot`, `waiting` or `agent`.
-    pub handled_by: String,
+    pub handled_by: Handler,
     pub agent_name: Option<String>,
     pub messages: Vec<MessageDto>,
 }

@@ -92,7 +92,11 @@ pub(crate) async fn bot_stayed_silent(
 ) -> Value {
     app.bot_done_with(turn).await;
     let newest = app.services.store.latest_messages(conversation, 1).await.unwrap();
-    assert_eq!(newest[0].author, "visitor", "the bot stored nothing after the visitor's message: {newest:?}");
+    assert_eq!(
+        newest[0].author,
+        concierge_domain::Author::Visitor,
+        "the bot stored nothing after the visitor's message: {newest:?}"
+    );
     let (status, later) = app
         .admin_as(
             agent_token,
