@@ -3,7 +3,8 @@ use concierge_store::{Attempt, AttemptFilter, Error, NewAttempt};
 
 use super::support::{bot, Harness, HOUR, NOW};
 
-fn attempt<'a>(bot_id: &'a str, outcome: &'a str, now: i64) -> NewAttempt<'a> {
+/// An attempt of `bot_id` that ended with `outcome` (its wire name), at `now`.
+pub fn attempt<'a>(bot_id: &'a str, outcome: &str, now: i64) -> NewAttempt<'a> {
     NewAttempt {
         bot_id,
         outcome: outcome.parse().expect("an outcome"),
@@ -106,21 +107,10 @@ pub async fn page_sizes_are_clamped(h: &Harness) {
 
 pub async fn attempts_are_counted_per_outcome_and_bucket(h: &Harness) {
     let bot = bot(h.store.as_ref()).await;
-    let at = |outcome: &'static str, now: i64| NewAttempt {
-        bot_id: "",
-        outcome: outcome.parse().expect("an outcome"),
-        reason: None,
-        latency_ms: 1,
-        identifier: None,
-        upstream_status: None,
-        client_ip: None,
-        is_test: false,
-        now,
-    };
     for (outcome, now) in
         [("ok", NOW), ("ok", NOW + 10), ("invalid_token", NOW + 20), ("ok", NOW + HOUR), ("ok", NOW - HOUR)]
     {
-        h.store.record_attempt(NewAttempt { bot_id: &bot.id, ..at(outcome, now) }).await.expect("record");
+        h.store.record_attempt(attempt(&bot.id, outcome, now)).await.expect("record");
     }
     let counts = h.store.count_attempts(&bot.id, NOW, HOUR).await.expect("count");
     let rows: Vec<_> = counts.iter().map(|c| (c.bucket, c.outcome.as_str(), c.count)).collect();

@@ -140,12 +140,10 @@ pub async fn contacts_are_listed_newest_first_in_pages(h: &Harness) {
 
 pub async fn concurrent_upserts_create_one_contact(h: &Harness) {
     let bot = bot(h.store.as_ref()).await;
-    let other = h.another_instance().await;
-    let upserts: Vec<_> = (0..200)
-        .map(|i| {
-            let store = if i % 2 == 0 { h.store.clone() } else { other.clone() };
+    let upserts = h
+        .race(200, |store, i| {
             let bot_id = bot.id.clone();
-            tokio::spawn(async move {
+            async move {
                 let name = format!("Ann {i}");
                 let data = metadata(json!({ "attempt": i }));
                 let key = ContactUpsert {
@@ -155,14 +153,14 @@ pub async fn concurrent_upserts_create_one_contact(h: &Harness) {
                     ..upsert(&bot_id, "ann@example.com", &data)
                 };
                 store.upsert_contact(key).await
-            })
+            }
         })
-        .collect();
+        .await;
 
     let mut created = 0;
     let mut ids = HashSet::new();
     for upserted in upserts {
-        let upserted = upserted.await.expect("join").expect("upsert");
+        let upserted = upserted.expect("upsert");
         created += usize::from(upserted.created);
         ids.insert(upserted.contact.id);
     }

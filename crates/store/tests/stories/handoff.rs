@@ -69,22 +69,17 @@ pub async fn one_of_concurrent_takers_wins(h: &Harness) {
     let bot = bot(h.store.as_ref()).await;
     let conversation = conversation_with_a_message(h, &bot.id, "help", NOW).await;
     h.store.set_conversation_handler(&conversation.id, &change("waiting", None, NOW + 1)).await.expect("hand off");
-    let other = h.another_instance().await;
-    let takes: Vec<_> = (0..10)
-        .map(|i| {
-            let store = if i % 2 == 0 { h.store.clone() } else { other.clone() };
+    let takes = h
+        .race(10, |store, i| {
             let id = conversation.id.clone();
-            tokio::spawn(async move {
+            async move {
                 let name = format!("agent {i}");
                 let take = HandlerChange { agent_name: Some(&name), ..change("agent", Some("waiting"), NOW + 2) };
                 store.set_conversation_handler(&id, &take).await.expect("take")
-            })
+            }
         })
-        .collect();
-    let mut winners = Vec::new();
-    for take in takes {
-        winners.extend(take.await.expect("join"));
-    }
+        .await;
+    let winners: Vec<_> = takes.into_iter().flatten().collect();
     assert_eq!(winners.len(), 1, "{winners:?}");
     let stored = h.store.get_conversation(&conversation.id).await.expect("get");
     assert_eq!(stored.as_ref(), winners.first());

@@ -64,19 +64,17 @@ pub async fn articles_are_written_and_each_write_bumps_the_revision(h: &Harness)
 /// Two instances writing articles of one bot at once: every write counts.
 pub async fn concurrent_article_writes_all_bump_the_revision(h: &Harness) {
     let bot = bot(h.store.as_ref()).await;
-    let other = h.another_instance().await;
-    let writes: Vec<_> = (0..20)
-        .map(|i| {
-            let store = if i % 2 == 0 { h.store.clone() } else { other.clone() };
+    let writes = h
+        .race(20, |store, i| {
             let bot_id = bot.id.clone();
-            tokio::spawn(async move {
+            async move {
                 let title = format!("Article {i}");
                 store.create_article(article(&bot_id, &title, NOW)).await
-            })
+            }
         })
-        .collect();
+        .await;
     for write in writes {
-        write.await.expect("join").expect("create");
+        write.expect("create");
     }
     assert_eq!(h.store.list_articles(&bot.id).await.expect("list").len(), 20);
     assert_eq!(revision(h.store.as_ref(), &bot.id).await, 20);

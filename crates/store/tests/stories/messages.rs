@@ -49,12 +49,10 @@ pub async fn messages_are_ordered_and_paged_by_seq(h: &Harness) {
 pub async fn concurrent_messages_get_distinct_increasing_seqs(h: &Harness) {
     let bot = bot(h.store.as_ref()).await;
     let a = conversation(h, &bot.id, "a").await;
-    let other = h.another_instance().await;
-    let adds: Vec<_> = (0..50)
-        .map(|i| {
-            let store = if i % 2 == 0 { h.store.clone() } else { other.clone() };
+    let adds = h
+        .race(50, |store, i| {
             let conversation_id = a.id.clone();
-            tokio::spawn(async move {
+            async move {
                 let text = format!("message {i}");
                 let new = NewMessage {
                     conversation_id: &conversation_id,
@@ -65,13 +63,10 @@ pub async fn concurrent_messages_get_distinct_increasing_seqs(h: &Harness) {
                     now: NOW,
                 };
                 store.add_message(new).await
-            })
+            }
         })
-        .collect();
-    let mut seqs = HashSet::new();
-    for add in adds {
-        seqs.insert(add.await.expect("join").expect("add").seq);
-    }
+        .await;
+    let seqs: HashSet<_> = adds.into_iter().map(|add| add.expect("add").seq).collect();
     assert_eq!(seqs.len(), 50);
 
     let listed = h.store.list_messages(&a.id, 0, 200).await.expect("list");

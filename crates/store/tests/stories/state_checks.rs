@@ -4,7 +4,9 @@
 
 use concierge_domain::{AttemptOutcome, AuthErrorCode, Author, Handler, Priority};
 use concierge_store::prelude::*;
-use concierge_store::{NewAttempt, NewMessage};
+use concierge_store::NewMessage;
+
+use super::attempts::attempt;
 use sqlx::migrate::Migrator;
 
 /// Only the migrations before 0008.
@@ -63,17 +65,7 @@ pub async fn assert_upgraded(store: &dyn Store) {
     // Every outcome the domain knows can be recorded: a new error code needs a migration.
     let outcomes = std::iter::once(AttemptOutcome::Ok).chain(AuthErrorCode::ALL.map(AttemptOutcome::Failed));
     for outcome in outcomes {
-        let attempt = NewAttempt {
-            bot_id: "b",
-            outcome,
-            reason: None,
-            latency_ms: 1,
-            identifier: None,
-            upstream_status: None,
-            client_ip: None,
-            is_test: false,
-            now: 5,
-        };
-        store.record_attempt(attempt).await.unwrap_or_else(|e| panic!("{outcome} is refused: {e}"));
+        let recorded = store.record_attempt(attempt("b", outcome.as_str(), 5)).await;
+        recorded.unwrap_or_else(|e| panic!("{outcome} is refused: {e}"));
     }
 }

@@ -85,6 +85,26 @@ impl Harness {
         store
     }
 
+    /// Runs `n` calls of `work(store, i)` at once, alternating between this store and a
+    /// second instance on the same database, as two servers behind a balancer would; their
+    /// results in call order.
+    pub async fn race<T, F, Fut>(&self, n: i64, work: F) -> Vec<T>
+    where
+        T: Send + 'static,
+        F: Fn(Arc<dyn Store>, i64) -> Fut,
+        Fut: std::future::Future<Output = T> + Send + 'static,
+    {
+        let other = self.another_instance().await;
+        let running: Vec<_> = (0..n)
+            .map(|i| tokio::spawn(work(if i % 2 == 0 { self.store.clone() } else { other.clone() }, i)))
+            .collect();
+        let mut done = Vec::new();
+        for run in running {
+            done.push(run.await.expect("join"));
+        }
+        done
+    }
+
     /// Runs raw SQL behind the store's back, to damage rows on purpose.
     pub async fn execute(&self, sql: &str) {
         match &self.place {
