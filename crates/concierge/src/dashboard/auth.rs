@@ -12,6 +12,7 @@ use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::posted::{carries_csrf, Posted};
 use super::{message, render};
 use crate::http::extract::{login_cookie, served_over_https, Client, LOGIN_COOKIE};
 use crate::http::responses::{FormErrors, SignInRequired};
@@ -65,8 +66,10 @@ impl SignedIn {
         }
     }
 
-    pub fn user_context(&self) -> minijinja::Value {
-        context! { email => self.user.email.clone() }
+    /// What the layout of every signed-in page needs: who it is, the token its forms
+    /// carry, and the section of the navigation it is in.
+    pub fn layout(&self, section: &str) -> minijinja::Value {
+        context! { user => context! { email => self.user.email.clone() }, csrf => self.csrf.clone(), section }
     }
 }
 
@@ -193,18 +196,12 @@ pub struct CsrfForm {
     csrf: String,
 }
 
+carries_csrf!(CsrfForm);
+
 /// Sign out.
 #[utoipa::path(post, path = "/logout", tag = "dashboard", security(("login" = [])), responses(SignInRequired, FormErrors, (status = 303, description = "Signed out")))]
-pub async fn logout(
-    State(s): State<Services>,
-    who: SignedIn,
-    headers: HeaderMap,
-    Form(form): Form<CsrfForm>,
-) -> Response {
-    if let Some(refused) = who.refuse_forged(&headers, &form.csrf) {
-        return refused;
-    }
-    if let Err(e) = s.sign_out(&who.token).await {
+pub async fn logout(State(s): State<Services>, post: Posted<Form<CsrfForm>>) -> Response {
+    if let Err(e) = s.sign_out(&post.who.token).await {
         return crate::http::error::ApiError::from(e).into_response();
     }
     let gone = Cookie::build((LOGIN_COOKIE, "")).path("/").max_age(cookie::time::Duration::ZERO).build();

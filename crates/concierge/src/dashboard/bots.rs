@@ -1,7 +1,7 @@
 //! The bots list and bot creation.
 
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use concierge_store::Bot;
@@ -11,6 +11,7 @@ use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::posted::{carries_csrf, Posted};
 use super::{render, SignedIn};
 use crate::http::responses::{FormErrors, SignInRequired};
 use concierge_core::{Error, Principal, Services};
@@ -49,11 +50,7 @@ async fn bots_list(s: &Services, who: &SignedIn, status: StatusCode, error: Opti
         Ok(bots) => {
             let bots: Vec<_> =
                 bots.into_iter().map(|b| context! { id => b.id, name => b.name, color => b.color }).collect();
-            render(
-                status,
-                "bots.html",
-                context! { user => who.user_context(), csrf => who.csrf, section => "bots", bots, error },
-            )
+            render(status, "bots.html", context! { bots, error, ..who.layout("bots") })
         }
         Err(e) => crate::http::error::ApiError::from(e).into_response(),
     }
@@ -71,18 +68,13 @@ pub struct NewBotForm {
     name: String,
 }
 
+carries_csrf!(NewBotForm);
+
 /// Create a bot from the dashboard.
 #[utoipa::path(post, path = "/bots", tag = "dashboard", security(("login" = [])),
     responses(SignInRequired, FormErrors, (status = 303, description = "Created")))]
-pub async fn create_bot(
-    State(s): State<Services>,
-    who: SignedIn,
-    headers: HeaderMap,
-    Form(form): Form<NewBotForm>,
-) -> Response {
-    if let Some(refused) = who.refuse_forged(&headers, &form.csrf) {
-        return refused;
-    }
+pub async fn create_bot(State(s): State<Services>, post: Posted<Form<NewBotForm>>) -> Response {
+    let Posted { who, body: Form(form) } = post;
     match s.create_bot(&principal(&who), &form.name, None).await {
         Ok(_) => Redirect::to("/bots").into_response(),
         Err(Error::Validation(fields)) => {

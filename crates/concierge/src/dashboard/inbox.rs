@@ -125,9 +125,8 @@ async fn inbox(s: &Services, who: &SignedIn, q: InboxQuery) -> Result<Response, 
         StatusCode::OK,
         "inbox.html",
         context! {
-            user => who.user_context(), csrf => who.csrf.clone(), section => "inbox",
             bots => bot_options(&bots), bot_id => bot.map(|b| b.id), items, conversation, messages, contact, metadata,
-            me_name,
+            me_name, ..who.layout("inbox")
         },
     ))
 }

@@ -8,6 +8,7 @@ mod bots;
 mod chart;
 mod inbox;
 mod pages;
+mod posted;
 mod records;
 
 use std::sync::LazyLock;
@@ -45,6 +46,10 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
     }
     env
 });
+
+/// A page, or, when a lookup on the way failed, the page that says so: handlers that
+/// look things up return this so that `?` ends them with that page.
+pub type Served = Result<Response, Response>;
 
 /// Renders a template; HTML escaping is on for every `.html` template.
 pub fn render(status: StatusCode, name: &str, context: minijinja::Value) -> Response {

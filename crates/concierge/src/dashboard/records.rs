@@ -2,7 +2,6 @@
 
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::Response;
 use chrono::{DateTime, Utc};
 use concierge_store::{AttemptFilter, Page};
 use minijinja::context;
@@ -11,7 +10,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::bots::{bot_options, pick_bot, principal};
-use super::{chart, failed, render, SignedIn};
+use super::{chart, failed, render, Served, SignedIn};
 use crate::http::extract::ApiPath;
 use crate::http::responses::SignInRequired;
 use concierge_core::{now_ms, rfc3339, Services};
@@ -43,19 +42,13 @@ pub struct ContactsQuery {
 #[utoipa::path(get, path = "/contacts", tag = "dashboard", security(("login" = [])), params(ContactsQuery),
     responses(SignInRequired, (status = 200, description = "Contacts", content_type = "text/html"),
         (status = 404, description = "`bot` names no bot in this workspace", content_type = "text/html")))]
-pub async fn contacts_page(State(s): State<Services>, who: SignedIn, Query(q): Query<ContactsQuery>) -> Response {
-    let (bots, bot) = match pick_bot(&s, &who, q.bot.as_deref()).await {
-        Ok(found) => found,
-        Err(e) => return failed(e),
-    };
+pub async fn contacts_page(State(s): State<Services>, who: SignedIn, Query(q): Query<ContactsQuery>) -> Served {
+    let (bots, bot) = pick_bot(&s, &who, q.bot.as_deref()).await.map_err(failed)?;
     let search = q.search.unwrap_or_default();
     let contacts = match &bot {
         Some(bot) => {
             let page = Page { before: None, limit: 200, search: Some(search.as_str()) };
-            match s.list_contacts(&principal(&who), &bot.id, page).await {
-                Ok(list) => list,
-                Err(e) => return failed(e),
-            }
+            s.list_contacts(&principal(&who), &bot.id, page).await.map_err(failed)?
         }
         None => Vec::new(),
     };
@@ -69,24 +62,21 @@ pub async fn contacts_page(State(s): State<Services>, who: SignedIn, Query(q): Q
             }
         })
         .collect();
-    render(
+    Ok(render(
         StatusCode::OK,
         "contacts.html",
         context! {
-            user => who.user_context(), csrf => who.csrf, section => "contacts",
             bots => bot_options(&bots), bot_id => bot.as_ref().map(|b| b.id.clone()), search, contacts,
+            ..who.layout("contacts")
         },
-    )
+    ))
 }
 
 /// One contact: verified profile, metadata and conversations.
 #[utoipa::path(get, path = "/contacts/{id}", tag = "dashboard", security(("login" = [])), params(("id" = String, Path)),
     responses(SignInRequired, (status = 200, description = "Contact", content_type = "text/html"), (status = 404, description = "No such contact", content_type = "text/html")))]
-pub async fn contact_page(State(s): State<Services>, who: SignedIn, ApiPath(id): ApiPath<String>) -> Response {
-    let (contact, conversations) = match s.contact_detail(&principal(&who), &id).await {
-        Ok(found) => found,
-        Err(e) => return failed(e),
-    };
+pub async fn contact_page(State(s): State<Services>, who: SignedIn, ApiPath(id): ApiPath<String>) -> Served {
+    let (contact, conversations) = s.contact_detail(&principal(&who), &id).await.map_err(failed)?;
     let metadata = serde_json::to_string_pretty(&contact.metadata).unwrap_or_default();
     let conversations: Vec<_> = conversations
         .into_iter()
@@ -98,11 +88,10 @@ pub async fn contact_page(State(s): State<Services>, who: SignedIn, ApiPath(id):
             context! { id => conversation.id, updated => when(conversation.updated_at), messages }
         })
         .collect();
-    render(
+    Ok(render(
         StatusCode::OK,
         "contact.html",
         context! {
-            user => who.user_context(), csrf => who.csrf, section => "contacts",
             contact => context! {
                 id => contact.id, bot_id => contact.bot_id, name => contact.name, email => contact.email,
                 phone_number => contact.phone_number, external_id => contact.external_id,
@@ -110,9 +99,9 @@ pub async fn contact_page(State(s): State<Services>, who: SignedIn, ApiPath(id):
                 created => when(contact.created_at), last_authenticated => when(contact.last_authenticated_at),
                 last_authenticated_iso => rfc3339(contact.last_authenticated_at),
             },
-            metadata, has_metadata => !contact.metadata.is_empty(), conversations,
+            metadata, has_metadata => !contact.metadata.is_empty(), conversations, ..who.layout("contacts")
         },
-    )
+    ))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -129,12 +118,9 @@ pub struct AuthLogQuery {
 #[utoipa::path(get, path = "/auth-log", tag = "dashboard", security(("login" = [])), params(AuthLogQuery),
     responses(SignInRequired, (status = 200, description = "Authentication log", content_type = "text/html"),
         (status = 404, description = "`bot` names no bot in this workspace", content_type = "text/html")))]
-pub async fn auth_log_page(State(s): State<Services>, who: SignedIn, Query(q): Query<AuthLogQuery>) -> Response {
+pub async fn auth_log_page(State(s): State<Services>, who: SignedIn, Query(q): Query<AuthLogQuery>) -> Served {
     const HOUR: i64 = 3_600_000;
-    let (bots, bot) = match pick_bot(&s, &who, q.bot.as_deref()).await {
-        Ok(found) => found,
-        Err(e) => return failed(e),
-    };
+    let (bots, bot) = pick_bot(&s, &who, q.bot.as_deref()).await.map_err(failed)?;
     let period = match q.period.as_deref() {
         Some("7d") => "7d",
         Some("30d") => "30d",
@@ -150,20 +136,14 @@ pub async fn auth_log_page(State(s): State<Services>, who: SignedIn, Query(q): Q
     let (chart, attempts) = match &bot {
         Some(bot) => {
             let who_p = principal(&who);
-            let counts = match s.attempt_counts(&who_p, &bot.id, start, bucket_ms).await {
-                Ok(c) => c,
-                Err(e) => return failed(e),
-            };
+            let counts = s.attempt_counts(&who_p, &bot.id, start, bucket_ms).await.map_err(failed)?;
             let label = |t: i64| {
                 let format = if bucket_ms >= 24 * HOUR { "%b %d" } else { "%b %d %H:%M" };
                 DateTime::<Utc>::from_timestamp_millis(t).map(|d| d.format(format).to_string()).unwrap_or_default()
             };
             let chart = chart::build(&counts, start, bucket_ms, buckets as usize, label);
             let filter = AttemptFilter { outcome, since: Some(start), before: None, limit: 200 };
-            let attempts = match s.list_attempts(&who_p, &bot.id, filter).await {
-                Ok(page) => page.items,
-                Err(e) => return failed(e),
-            };
+            let attempts = s.list_attempts(&who_p, &bot.id, filter).await.map_err(failed)?.items;
             (Some(chart), attempts)
         }
         None => (None, Vec::new()),
@@ -179,13 +159,13 @@ pub async fn auth_log_page(State(s): State<Services>, who: SignedIn, Query(q): Q
         .collect();
     let outcomes: Vec<&str> =
         std::iter::once("ok").chain(concierge_domain::AuthErrorCode::ALL.iter().map(|c| c.as_str())).collect();
-    render(
+    Ok(render(
         StatusCode::OK,
         "auth_log.html",
         context! {
-            user => who.user_context(), csrf => who.csrf, section => "auth-log",
             bots => bot_options(&bots), bot_id => bot.as_ref().map(|b| b.id.clone()),
             period, outcome, outcomes, chart => minijinja::Value::from_serialize(&chart), attempts,
+            ..who.layout("auth-log")
         },
-    )
+    ))
 }

@@ -3,9 +3,9 @@
 
 use std::collections::BTreeSet;
 
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::Form;
 use concierge_bot::Rule;
 use concierge_domain::FieldError;
@@ -14,9 +14,10 @@ use minijinja::context;
 use serde::Deserialize;
 
 use super::super::bots::principal;
-use super::super::{message, render, SignedIn};
+use super::super::posted::carries_csrf;
+use super::super::{message, SignedIn};
 use super::rule_form::{self, RuleForm, COMMON_PATHS, OPS, ROWS};
-use super::{by_field, failure, form_bot, page_context};
+use super::{after_save, back_to, by_field, notice, render_tab, BotPage, BotPost};
 use crate::http::responses::{FormErrors, SignInRequired};
 use concierge_core::{bot_template, BotPatch, Error, Principal, Services};
 
@@ -50,6 +51,12 @@ pub struct RuleRef {
     #[serde(default)]
     name: String,
 }
+
+carries_csrf!(AnswersForm, RuleRef, RuleForm);
+
+/// The notices for `?done=`, by what the last form did.
+const DONE: [(&str, &str); 4] =
+    [("saved", "Saved."), ("added", "Rule added."), ("deleted", "Rule deleted."), ("moved", "Rule moved up.")];
 
 /// Everything the page shows besides the stored bot.
 #[derive(Default)]
@@ -108,51 +115,26 @@ async fn render_answers(s: &Services, who: &SignedIn, bot: &Bot, view: View, sta
         rule => view.rule.context(), rule_errors => by_field(&view.rule_errors),
         other_errors => view.other_errors, notice => view.notice,
         rules => described, rules_unreadable => rules.is_none(), paths, ops, rows => ROWS,
-        ..page_context(who, bot, "answers")
     };
-    render(status, "bot_answers.html", ctx)
+    render_tab(status, "bot_answers.html", "answers", who, bot, ctx)
 }
 
 /// How the bot answers: threshold, texts and rules.
 #[utoipa::path(get, path = "/bots/{id}/answers", tag = "dashboard", security(("login" = [])), params(("id" = String, Path), DoneQuery),
     responses(SignInRequired, (status = 200, description = "Answer settings and rules", content_type = "text/html"),
         (status = 404, description = "No such bot in this workspace", content_type = "text/html")))]
-pub async fn answers_page(
-    State(s): State<Services>,
-    who: SignedIn,
-    Path(id): Path<String>,
-    Query(q): Query<DoneQuery>,
-) -> Response {
-    let bot = match s.bot_for(&principal(&who), &id).await {
-        Ok(bot) => bot,
-        Err(e) => return failure(e),
-    };
-    let notice = match q.done.as_deref() {
-        Some("saved") => Some("Saved."),
-        Some("added") => Some("Rule added."),
-        Some("deleted") => Some("Rule deleted."),
-        Some("moved") => Some("Rule moved up."),
-        _ => None,
-    };
-    let view = View { texts: stored_texts(&bot), notice, ..View::default() };
-    render_answers(&s, &who, &bot, view, StatusCode::OK).await
+pub async fn answers_page(State(s): State<Services>, page: BotPage<DoneQuery>) -> Response {
+    let notice = notice(page.query.done.as_deref(), &DONE);
+    let view = View { texts: stored_texts(&page.bot), notice, ..View::default() };
+    render_answers(&s, &page.who, &page.bot, view, StatusCode::OK).await
 }
 
 /// Save the confidence threshold and the "not sure" and handoff texts.
 #[utoipa::path(post, path = "/bots/{id}/answers", tag = "dashboard", security(("login" = [])), params(("id" = String, Path)),
     responses(SignInRequired, FormErrors, (status = 303, description = "Saved"),
         (status = 404, description = "No such bot in this workspace", content_type = "text/html")))]
-pub async fn save_answers(
-    State(s): State<Services>,
-    who: SignedIn,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    Form(form): Form<AnswersForm>,
-) -> Response {
-    let (me, bot) = match form_bot(&s, &who, &headers, &form.csrf, &id).await {
-        Ok(found) => found,
-        Err(refused) => return refused,
-    };
+pub async fn save_answers(State(s): State<Services>, post: BotPost<Form<AnswersForm>>) -> Response {
+    let BotPost { who, me, bot, path: id, body: Form(form) } = post;
     let threshold = form.confidence_threshold.trim().trim_end_matches('%').trim().parse::<i64>().ok();
     let mut errors = Vec::new();
     if threshold.is_none() {
@@ -179,32 +161,20 @@ pub async fn save_answers(
         }
         None => Err(Error::Validation(Vec::new())),
     };
-    match saved {
-        Ok(_) => Redirect::to(&format!("/bots/{id}/answers?done=saved")).into_response(),
-        Err(Error::Validation(more)) => {
-            errors.extend(more);
-            let view = View { texts: form, text_errors: errors, ..View::default() };
-            render_answers(&s, &who, &bot, view, StatusCode::UNPROCESSABLE_ENTITY).await
-        }
-        Err(e) => failure(e),
-    }
+    after_save(saved, format!("/bots/{id}/answers?done=saved"), async |more| {
+        errors.extend(more);
+        let view = View { texts: form, text_errors: errors, ..View::default() };
+        render_answers(&s, &who, &bot, view, StatusCode::UNPROCESSABLE_ENTITY).await
+    })
+    .await
 }
 
 /// Add a rule at the end of the list.
 #[utoipa::path(post, path = "/bots/{id}/answers/rules", tag = "dashboard", security(("login" = [])), params(("id" = String, Path)),
     responses(SignInRequired, FormErrors, (status = 303, description = "Added"),
         (status = 404, description = "No such bot in this workspace", content_type = "text/html")))]
-pub async fn add_rule(
-    State(s): State<Services>,
-    who: SignedIn,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    Form(form): Form<RuleForm>,
-) -> Response {
-    let (me, bot) = match form_bot(&s, &who, &headers, &form.csrf, &id).await {
-        Ok(found) => found,
-        Err(refused) => return refused,
-    };
+pub async fn add_rule(State(s): State<Services>, post: BotPost<Form<RuleForm>>) -> Response {
+    let BotPost { who, me, bot, path: id, body: Form(form) } = post;
     let Some(mut rules) = stored_rules(&bot) else { return unreadable() };
     let refused = |rule_errors: Vec<FieldError>, other_errors: Vec<String>| View {
         texts: stored_texts(&bot),
@@ -221,15 +191,13 @@ pub async fn add_rule(
     };
     let index = rules.len();
     rules.push(rule);
-    match s.update_bot(&me, &id, BotPatch { rules: Some(rules), ..BotPatch::default() }).await {
-        Ok(_) => Redirect::to(&format!("/bots/{id}/answers?done=added#rules")).into_response(),
-        Err(Error::Validation(errors)) => {
-            let (mine, other) = rule_form::form_errors(errors, index, &rows);
-            let view = View { rule: form, ..refused(mine, other) };
-            render_answers(&s, &who, &bot, view, StatusCode::UNPROCESSABLE_ENTITY).await
-        }
-        Err(e) => failure(e),
-    }
+    let saved = s.update_bot(&me, &id, BotPatch { rules: Some(rules), ..BotPatch::default() }).await;
+    after_save(saved, format!("/bots/{id}/answers?done=added#rules"), async |errors| {
+        let (mine, other) = rule_form::form_errors(errors, index, &rows);
+        let view = View { rule: form, ..refused(mine, other) };
+        render_answers(&s, &who, &bot, view, StatusCode::UNPROCESSABLE_ENTITY).await
+    })
+    .await
 }
 
 fn unreadable() -> Response {
@@ -240,32 +208,28 @@ fn unreadable() -> Response {
     )
 }
 
-/// The rules with the one a button was drawn for at `index`, if it is still there.
-async fn rule_at(
+/// What both rule buttons do: find the rule the button was drawn for, still at `index`
+/// and of the same name, change the list there, and save it.
+async fn change_rule(
     s: &Services,
-    who: &SignedIn,
-    headers: &HeaderMap,
-    id: &str,
-    index: &str,
-    form: &RuleRef,
-) -> Result<(Vec<Rule>, usize), Response> {
-    let (_, bot) = form_bot(s, who, headers, &form.csrf, id).await?;
-    let rules = stored_rules(&bot).ok_or_else(unreadable)?;
+    post: BotPost<Form<RuleRef>, (String, String)>,
+    done: &str,
+    change: impl FnOnce(&mut Vec<Rule>, usize),
+) -> Response {
+    let BotPost { me, bot, path: (id, index), body: Form(form), .. } = post;
+    let Some(mut rules) = stored_rules(&bot) else { return unreadable() };
     match index.parse::<usize>() {
-        Ok(i) if rules.get(i).is_some_and(|r| r.name == form.name) => Ok((rules, i)),
-        _ => Err(message(
-            StatusCode::CONFLICT,
-            "The rules changed",
-            "The rules changed since this page was loaded (perhaps a colleague edited them). Reload the page and try again.",
-        )),
+        Ok(i) if rules.get(i).is_some_and(|r| r.name == form.name) => change(&mut rules, i),
+        _ => {
+            return message(
+                StatusCode::CONFLICT,
+                "The rules changed",
+                "The rules changed since this page was loaded (perhaps a colleague edited them). Reload the page and try again.",
+            )
+        }
     }
-}
-
-async fn save_rules(s: &Services, who: &SignedIn, id: &str, rules: Vec<Rule>, done: &str) -> Response {
-    match s.update_bot(&principal(who), id, BotPatch { rules: Some(rules), ..BotPatch::default() }).await {
-        Ok(_) => Redirect::to(&format!("/bots/{id}/answers?done={done}#rules")).into_response(),
-        Err(e) => failure(e),
-    }
+    let saved = s.update_bot(&me, &id, BotPatch { rules: Some(rules), ..BotPatch::default() }).await;
+    back_to(saved, format!("/bots/{id}/answers?done={done}#rules"))
 }
 
 /// Delete a rule.
@@ -274,20 +238,11 @@ async fn save_rules(s: &Services, who: &SignedIn, id: &str, rules: Vec<Rule>, do
     responses(SignInRequired, FormErrors, (status = 303, description = "Deleted"),
         (status = 409, description = "The rules changed since the page was loaded", content_type = "text/html"),
         (status = 404, description = "No such bot in this workspace", content_type = "text/html")))]
-pub async fn delete_rule(
-    State(s): State<Services>,
-    who: SignedIn,
-    headers: HeaderMap,
-    Path((id, index)): Path<(String, String)>,
-    Form(form): Form<RuleRef>,
-) -> Response {
-    match rule_at(&s, &who, &headers, &id, &index, &form).await {
-        Ok((mut rules, i)) => {
-            rules.remove(i);
-            save_rules(&s, &who, &id, rules, "deleted").await
-        }
-        Err(refused) => refused,
-    }
+pub async fn delete_rule(State(s): State<Services>, post: BotPost<Form<RuleRef>, (String, String)>) -> Response {
+    change_rule(&s, post, "deleted", |rules, i| {
+        rules.remove(i);
+    })
+    .await
 }
 
 /// Move a rule one place up: it is checked before the rule above it was.
@@ -296,20 +251,11 @@ pub async fn delete_rule(
     responses(SignInRequired, FormErrors, (status = 303, description = "Moved"),
         (status = 409, description = "The rules changed since the page was loaded", content_type = "text/html"),
         (status = 404, description = "No such bot in this workspace", content_type = "text/html")))]
-pub async fn move_rule_up(
-    State(s): State<Services>,
-    who: SignedIn,
-    headers: HeaderMap,
-    Path((id, index)): Path<(String, String)>,
-    Form(form): Form<RuleRef>,
-) -> Response {
-    match rule_at(&s, &who, &headers, &id, &index, &form).await {
-        Ok((mut rules, i)) => {
-            if i > 0 {
-                rules.swap(i - 1, i);
-            }
-            save_rules(&s, &who, &id, rules, "moved").await
+pub async fn move_rule_up(State(s): State<Services>, post: BotPost<Form<RuleRef>, (String, String)>) -> Response {
+    change_rule(&s, post, "moved", |rules, i| {
+        if i > 0 {
+            rules.swap(i - 1, i);
         }
-        Err(refused) => refused,
-    }
+    })
+    .await
 }

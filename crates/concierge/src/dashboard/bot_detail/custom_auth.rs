@@ -2,15 +2,13 @@
 //! API by `custom-auth.js`, so the page and automation share one validation) and the
 //! testing panel.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::Response;
 use concierge_domain::{AdditionalField, IdentifyMethod};
 use minijinja::context;
 
-use super::super::bots::principal;
-use super::super::{render, SignedIn};
-use super::{bot_and_auth, failure, page_context};
+use super::super::Served;
+use super::{failure, render_tab, BotPage};
 use crate::http::responses::SignInRequired;
 use concierge_core::{now_ms, rfc3339, Services};
 
@@ -27,12 +25,9 @@ fn field_label(f: AdditionalField) -> &'static str {
 #[utoipa::path(get, path = "/bots/{id}/custom-auth", tag = "dashboard", security(("login" = [])), params(("id" = String, Path)),
     responses(SignInRequired, (status = 200, description = "Custom Authentication settings and testing panel", content_type = "text/html"),
         (status = 404, description = "No such bot in this workspace", content_type = "text/html")))]
-pub async fn custom_auth_page(State(s): State<Services>, who: SignedIn, Path(id): Path<String>) -> Response {
-    let me = principal(&who);
-    let (bot, auth) = match bot_and_auth(&s, &me, &id).await {
-        Ok(found) => found,
-        Err(e) => return failure(e),
-    };
+pub async fn custom_auth_page(State(s): State<Services>, page: BotPage) -> Served {
+    let BotPage { who, me, bot, path: id, .. } = page;
+    let auth = s.bot_auth_for(&me, &id).await.map_err(failure)?;
     let st = &auth.settings;
     let fields: Vec<_> = AdditionalField::ALL
         .iter()
@@ -60,7 +55,6 @@ pub async fn custom_auth_page(State(s): State<Services>, who: SignedIn, Path(id)
         fields, methods,
         secret => auth.secret.expose(),
         previous_expires_at,
-        ..page_context(&who, &bot, "custom-auth")
     };
-    render(StatusCode::OK, "bot_custom_auth.html", ctx)
+    Ok(render_tab(StatusCode::OK, "bot_custom_auth.html", "custom-auth", &who, &bot, ctx))
 }

@@ -1,56 +1,55 @@
 //! The embed page: the `<script>` tag for this bot, with the data attributes its Custom
 //! Authentication forwards, and the single-page-app variant.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::Response;
 use concierge_domain::AdditionalField;
 use minijinja::context;
 
-use super::super::bots::principal;
-use super::super::{render, SignedIn};
-use super::{bot_and_auth, failure, page_context};
+use super::super::Served;
+use super::{failure, render_tab, BotPage};
 use crate::http::extract::served_over_https;
 use crate::http::responses::SignInRequired;
 use concierge_core::Services;
 
-/// Attribute and the placeholder value shown for it.
-fn attribute(f: AdditionalField) -> (&'static str, &'static str) {
-    match f {
-        AdditionalField::UserId => ("data-user-id", "USER_ID"),
-        AdditionalField::Email => ("data-email", "USER_EMAIL"),
-        AdditionalField::Name => ("data-name", "USER_NAME"),
-        AdditionalField::PhoneNumber => ("data-phone-number", "USER_PHONE_NUMBER"),
-    }
+/// A forwarded field as the snippets spell it: the data attribute with the placeholder
+/// shown for it, and the `login` option with what an app passes (see docs/widget.md).
+struct Spelling {
+    attribute: &'static str,
+    placeholder: &'static str,
+    option: &'static str,
+    value: &'static str,
 }
 
-/// The `login` option for each field (see docs/widget.md).
-fn login_option(f: AdditionalField) -> (&'static str, &'static str) {
-    match f {
-        AdditionalField::UserId => ("userId", "user.id"),
-        AdditionalField::Email => ("email", "user.email"),
-        AdditionalField::Name => ("name", "user.name"),
-        AdditionalField::PhoneNumber => ("phoneNumber", "user.phone"),
-    }
+/// The fields the bot forwards, in the order the snippets list them.
+fn forwarded(fields: &[AdditionalField]) -> Vec<Spelling> {
+    let spell = |f: AdditionalField| {
+        let (attribute, placeholder, option, value) = match f {
+            AdditionalField::UserId => ("data-user-id", "USER_ID", "userId", "user.id"),
+            AdditionalField::Email => ("data-email", "USER_EMAIL", "email", "user.email"),
+            AdditionalField::Name => ("data-name", "USER_NAME", "name", "user.name"),
+            AdditionalField::PhoneNumber => ("data-phone-number", "USER_PHONE_NUMBER", "phoneNumber", "user.phone"),
+        };
+        Spelling { attribute, placeholder, option, value }
+    };
+    AdditionalField::ALL.iter().filter(|f| fields.contains(f)).map(|f| spell(*f)).collect()
 }
 
-fn plain_snippet(origin: &str, bot_id: &str, fields: &[AdditionalField]) -> String {
+fn plain_snippet(origin: &str, bot_id: &str, fields: &[Spelling]) -> String {
     let mut s = format!(
         "<script src=\"{origin}/widget.js\" async\n        data-bot-id=\"{bot_id}\"\n        data-token=\"ACCESS_TOKEN_OF_THE_SIGNED_IN_USER\""
     );
-    for f in AdditionalField::ALL.iter().filter(|f| fields.contains(f)) {
-        let (name, value) = attribute(*f);
-        s.push_str(&format!("\n        {name}=\"{value}\""));
+    for f in fields {
+        s.push_str(&format!("\n        {}=\"{}\"", f.attribute, f.placeholder));
     }
     s.push_str("></script>");
     s
 }
 
-fn spa_snippet(origin: &str, bot_id: &str, fields: &[AdditionalField]) -> String {
+fn spa_snippet(origin: &str, bot_id: &str, fields: &[Spelling]) -> String {
     let mut login = String::from("  token: accessToken,\n");
-    for f in AdditionalField::ALL.iter().filter(|f| fields.contains(f)) {
-        let (key, value) = login_option(*f);
-        login.push_str(&format!("  {key}: {value},\n"));
+    for f in fields {
+        login.push_str(&format!("  {}: {},\n", f.option, f.value));
     }
     format!(
         "<script>window.Concierge=window.Concierge||function(){{(Concierge.q=Concierge.q||[]).push(arguments)}};</script>\n\
@@ -74,27 +73,18 @@ Concierge('onTokenExpired', async () => {{\n\
 #[utoipa::path(get, path = "/bots/{id}/embed", tag = "dashboard", security(("login" = [])), params(("id" = String, Path)),
     responses(SignInRequired, (status = 200, description = "Embed snippets", content_type = "text/html"),
         (status = 404, description = "No such bot in this workspace", content_type = "text/html")))]
-pub async fn embed_page(
-    State(s): State<Services>,
-    who: SignedIn,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
-    let me = principal(&who);
-    let (bot, auth) = match bot_and_auth(&s, &me, &id).await {
-        Ok(found) => found,
-        Err(e) => return failure(e),
-    };
+pub async fn embed_page(State(s): State<Services>, headers: HeaderMap, page: BotPage) -> Served {
+    let BotPage { who, me, bot, path: id, .. } = page;
+    let auth = s.bot_auth_for(&me, &id).await.map_err(failure)?;
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost:8080");
     let scheme = if served_over_https(&s, &headers) { "https" } else { "http" };
     let origin = format!("{scheme}://{host}");
-    let fields = &auth.settings.additional_fields;
+    let fields = forwarded(&auth.settings.additional_fields);
     let ctx = context! {
-        plain => plain_snippet(&origin, &bot.id, fields),
-        spa => spa_snippet(&origin, &bot.id, fields),
+        plain => plain_snippet(&origin, &bot.id, &fields),
+        spa => spa_snippet(&origin, &bot.id, &fields),
         enabled => auth.settings.enabled,
-        forwarded => AdditionalField::ALL.iter().filter(|f| fields.contains(f)).map(|f| attribute(*f).0).collect::<Vec<_>>(),
-        ..page_context(&who, &bot, "embed")
+        forwarded => fields.iter().map(|f| f.attribute).collect::<Vec<_>>(),
     };
-    render(StatusCode::OK, "bot_embed.html", ctx)
+    Ok(render_tab(StatusCode::OK, "bot_embed.html", "embed", &who, &bot, ctx))
 }

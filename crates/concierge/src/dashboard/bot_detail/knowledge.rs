@@ -1,21 +1,22 @@
 //! The knowledge base: the articles the bot answers from (list, write, edit, delete), with
 //! "Try a question" on the list page (see `preview.rs`).
 
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::Form;
 use concierge_domain::FieldError;
 use concierge_store::{Article, Bot};
 use minijinja::context;
 use serde::Deserialize;
 
-use super::super::bots::principal;
+use super::super::posted::carries_csrf;
 use super::super::records::when;
-use super::super::{render, SignedIn};
-use super::{by_field, failure, form_bot, page_context, preview, CsrfOnly};
+use super::super::{Served, SignedIn};
+use super::{after_save, back_to, by_field, elsewhere, failure, notice, preview, render_tab};
+use super::{BotPage, BotPost, CsrfOnly, NoQuery};
 use crate::http::responses::{FormErrors, SignInRequired};
-use concierge_core::{ArticleInput, Error, Services};
+use concierge_core::{ArticleInput, Services};
 
 /// How much of an article's text the list shows.
 const EXCERPT_CHARS: usize = 140;
@@ -43,6 +44,18 @@ pub struct ArticleForm {
     body: String,
 }
 
+carries_csrf!(ArticleForm);
+
+impl ArticleForm {
+    fn input(&self) -> ArticleInput {
+        ArticleInput { title: self.title.clone(), body: self.body.clone() }
+    }
+}
+
+/// The notices for `?done=`, by what the last form did.
+const DONE: [(&str, &str); 3] =
+    [("created", "Article created."), ("saved", "Article saved."), ("deleted", "Article deleted.")];
+
 /// The article's text on one line, without Markdown, cut to a glance.
 fn excerpt(body: &str) -> String {
     let text = concierge_bot::markdown_to_text(body);
@@ -58,21 +71,11 @@ fn excerpt(body: &str) -> String {
 #[utoipa::path(get, path = "/bots/{id}/knowledge", tag = "dashboard", security(("login" = [])), params(("id" = String, Path), KnowledgeQuery),
     responses(SignInRequired, (status = 200, description = "Articles and the Try a question form", content_type = "text/html"),
         (status = 404, description = "No such bot in this workspace", content_type = "text/html")))]
-pub async fn knowledge_page(
-    State(s): State<Services>,
-    who: SignedIn,
-    Path(id): Path<String>,
-    Query(q): Query<KnowledgeQuery>,
-) -> Response {
-    let me = principal(&who);
-    let (bot, articles) = match bot_and_articles(&s, &who, &id).await {
-        Ok(found) => found,
-        Err(e) => return failure(e),
-    };
-    let tried = match preview::try_question(&s, &me, &id, q.question.as_deref(), q.contact.as_deref()).await {
-        Ok(tried) => tried,
-        Err(e) => return failure(e),
-    };
+pub async fn knowledge_page(State(s): State<Services>, page: BotPage<KnowledgeQuery>) -> Served {
+    let BotPage { who, me, bot, path: id, query: q } = page;
+    let articles = s.list_articles(&me, &id).await.map_err(failure)?;
+    let (question, contact) = (q.question.as_deref(), q.contact.as_deref());
+    let tried = preview::try_question(&s, &me, &id, question, contact).await.map_err(failure)?;
     let articles: Vec<_> = articles
         .iter()
         .map(|a| {
@@ -82,21 +85,9 @@ pub async fn knowledge_page(
             }
         })
         .collect();
-    let notice = match q.done.as_deref() {
-        Some("created") => Some("Article created."),
-        Some("saved") => Some("Article saved."),
-        Some("deleted") => Some("Article deleted."),
-        _ => None,
-    };
-    let ctx = context! { articles, notice, tried, ..page_context(&who, &bot, "knowledge") };
-    render(StatusCode::OK, "bot_knowledge.html", ctx)
-}
-
-async fn bot_and_articles(s: &Services, who: &SignedIn, id: &str) -> concierge_core::Result<(Bot, Vec<Article>)> {
-    let me = principal(who);
-    let bot = s.bot_for(&me, id).await?;
-    let articles = s.list_articles(&me, id).await?;
-    Ok((bot, articles))
+    let notice = notice(q.done.as_deref(), &DONE);
+    let ctx = context! { articles, notice, tried };
+    Ok(render_tab(StatusCode::OK, "bot_knowledge.html", "knowledge", &who, &bot, ctx))
 }
 
 /// The article form: a new article (`article` is `None`) or an existing one.
@@ -108,55 +99,35 @@ fn render_article(
     status: StatusCode,
     errors: &[FieldError],
 ) -> Response {
-    let known = ["title", "body"];
-    let other_errors: Vec<&str> =
-        errors.iter().filter(|e| !known.contains(&e.field.as_str())).map(|e| e.message.as_str()).collect();
+    let other_errors = elsewhere(errors, &["title", "body"]);
     let ctx = context! {
         article => article.map(|a| context! { id => a.id.clone(), updated => when(a.updated_at), created => when(a.created_at) }),
         form => context! { title => form.title.clone(), body => form.body.clone() },
         errors => by_field(errors), other_errors,
-        ..page_context(who, bot, "knowledge")
     };
-    render(status, "bot_article.html", ctx)
+    render_tab(status, "bot_article.html", "knowledge", who, bot, ctx)
 }
 
 /// The form for a new article.
 #[utoipa::path(get, path = "/bots/{id}/knowledge/new", tag = "dashboard", security(("login" = [])), params(("id" = String, Path)),
     responses(SignInRequired, (status = 200, description = "New article form", content_type = "text/html"),
         (status = 404, description = "No such bot in this workspace", content_type = "text/html")))]
-pub async fn new_article_page(State(s): State<Services>, who: SignedIn, Path(id): Path<String>) -> Response {
-    match s.bot_for(&principal(&who), &id).await {
-        Ok(bot) => {
-            let form = ArticleForm { csrf: String::new(), title: String::new(), body: String::new() };
-            render_article(&who, &bot, None, &form, StatusCode::OK, &[])
-        }
-        Err(e) => failure(e),
-    }
+pub async fn new_article_page(page: BotPage) -> Response {
+    let form = ArticleForm { csrf: String::new(), title: String::new(), body: String::new() };
+    render_article(&page.who, &page.bot, None, &form, StatusCode::OK, &[])
 }
 
 /// Create an article.
 #[utoipa::path(post, path = "/bots/{id}/knowledge", tag = "dashboard", security(("login" = [])), params(("id" = String, Path)),
     responses(SignInRequired, FormErrors, (status = 303, description = "Created"),
         (status = 404, description = "No such bot in this workspace", content_type = "text/html")))]
-pub async fn create_article(
-    State(s): State<Services>,
-    who: SignedIn,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    Form(form): Form<ArticleForm>,
-) -> Response {
-    let (me, bot) = match form_bot(&s, &who, &headers, &form.csrf, &id).await {
-        Ok(found) => found,
-        Err(refused) => return refused,
-    };
-    let input = ArticleInput { title: form.title.clone(), body: form.body.clone() };
-    match s.create_article(&me, &id, &input).await {
-        Ok(_) => Redirect::to(&format!("/bots/{id}/knowledge?done=created")).into_response(),
-        Err(Error::Validation(errors)) => {
-            render_article(&who, &bot, None, &form, StatusCode::UNPROCESSABLE_ENTITY, &errors)
-        }
-        Err(e) => failure(e),
-    }
+pub async fn create_article(State(s): State<Services>, post: BotPost<Form<ArticleForm>>) -> Response {
+    let BotPost { who, me, bot, path: id, body: Form(form) } = post;
+    let saved = s.create_article(&me, &id, &form.input()).await;
+    after_save(saved, format!("/bots/{id}/knowledge?done=created"), async |errors| {
+        render_article(&who, &bot, None, &form, StatusCode::UNPROCESSABLE_ENTITY, &errors)
+    })
+    .await
 }
 
 /// An article's edit form.
@@ -164,23 +135,11 @@ pub async fn create_article(
     params(("id" = String, Path), ("article_id" = String, Path)),
     responses(SignInRequired, (status = 200, description = "Article form", content_type = "text/html"),
         (status = 404, description = "No such bot or article in this workspace", content_type = "text/html")))]
-pub async fn article_page(
-    State(s): State<Services>,
-    who: SignedIn,
-    Path((id, article_id)): Path<(String, String)>,
-) -> Response {
-    let me = principal(&who);
-    let found = match s.bot_for(&me, &id).await {
-        Ok(bot) => s.article_for(&me, &id, &article_id).await.map(|a| (bot, a)),
-        Err(e) => Err(e),
-    };
-    match found {
-        Ok((bot, article)) => {
-            let form = ArticleForm { csrf: String::new(), title: article.title.clone(), body: article.body.clone() };
-            render_article(&who, &bot, Some(&article), &form, StatusCode::OK, &[])
-        }
-        Err(e) => failure(e),
-    }
+pub async fn article_page(State(s): State<Services>, page: BotPage<NoQuery, (String, String)>) -> Served {
+    let BotPage { who, me, bot, path: (id, article_id), .. } = page;
+    let article = s.article_for(&me, &id, &article_id).await.map_err(failure)?;
+    let form = ArticleForm { csrf: String::new(), title: article.title.clone(), body: article.body.clone() };
+    Ok(render_article(&who, &bot, Some(&article), &form, StatusCode::OK, &[]))
 }
 
 /// Save an article.
@@ -188,29 +147,14 @@ pub async fn article_page(
     params(("id" = String, Path), ("article_id" = String, Path)),
     responses(SignInRequired, FormErrors, (status = 303, description = "Saved"),
         (status = 404, description = "No such bot or article in this workspace", content_type = "text/html")))]
-pub async fn save_article(
-    State(s): State<Services>,
-    who: SignedIn,
-    headers: HeaderMap,
-    Path((id, article_id)): Path<(String, String)>,
-    Form(form): Form<ArticleForm>,
-) -> Response {
-    let (me, bot) = match form_bot(&s, &who, &headers, &form.csrf, &id).await {
-        Ok(found) => found,
-        Err(refused) => return refused,
-    };
-    let article = match s.article_for(&me, &id, &article_id).await {
-        Ok(article) => article,
-        Err(e) => return failure(e),
-    };
-    let input = ArticleInput { title: form.title.clone(), body: form.body.clone() };
-    match s.update_article(&me, &id, &article_id, &input).await {
-        Ok(_) => Redirect::to(&format!("/bots/{id}/knowledge?done=saved")).into_response(),
-        Err(Error::Validation(errors)) => {
-            render_article(&who, &bot, Some(&article), &form, StatusCode::UNPROCESSABLE_ENTITY, &errors)
-        }
-        Err(e) => failure(e),
-    }
+pub async fn save_article(State(s): State<Services>, post: BotPost<Form<ArticleForm>, (String, String)>) -> Served {
+    let BotPost { who, me, bot, path: (id, article_id), body: Form(form) } = post;
+    let article = s.article_for(&me, &id, &article_id).await.map_err(failure)?;
+    let saved = s.update_article(&me, &id, &article_id, &form.input()).await;
+    let page = after_save(saved, format!("/bots/{id}/knowledge?done=saved"), async |errors| {
+        render_article(&who, &bot, Some(&article), &form, StatusCode::UNPROCESSABLE_ENTITY, &errors)
+    });
+    Ok(page.await)
 }
 
 /// Delete an article.
@@ -218,20 +162,9 @@ pub async fn save_article(
     params(("id" = String, Path), ("article_id" = String, Path)),
     responses(SignInRequired, FormErrors, (status = 303, description = "Deleted"),
         (status = 404, description = "No such bot or article in this workspace", content_type = "text/html")))]
-pub async fn delete_article(
-    State(s): State<Services>,
-    who: SignedIn,
-    headers: HeaderMap,
-    Path((id, article_id)): Path<(String, String)>,
-    Form(form): Form<CsrfOnly>,
-) -> Response {
-    if let Some(refused) = who.refuse_forged(&headers, &form.csrf) {
-        return refused;
-    }
-    match s.delete_article(&principal(&who), &id, &article_id).await {
-        Ok(()) => Redirect::to(&format!("/bots/{id}/knowledge?done=deleted")).into_response(),
-        Err(e) => failure(e),
-    }
+pub async fn delete_article(State(s): State<Services>, post: BotPost<Form<CsrfOnly>, (String, String)>) -> Response {
+    let BotPost { me, path: (id, article_id), .. } = post;
+    back_to(s.delete_article(&me, &id, &article_id).await, format!("/bots/{id}/knowledge?done=deleted"))
 }
 
 #[cfg(test)]

@@ -9,22 +9,24 @@ mod embed;
 mod knowledge;
 mod model;
 mod preview;
+mod request;
 mod rule_form;
 mod settings;
 
 use std::collections::BTreeMap;
 
-use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
 use concierge_domain::FieldError;
 use concierge_store::Bot;
 use minijinja::{context, Value};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::bots::principal;
-use super::{failed, message, SignedIn};
-use concierge_core::{BotAuth, Error, Principal, Services};
+use super::posted::carries_csrf;
+use super::{failed, message, render, SignedIn};
+use concierge_core::{Error, Services};
+use request::{BotPage, BotPost, NoQuery};
 
 pub const TEMPLATES: &[(&str, &str)] = &[
     ("bot_layout.html", include_str!("../../../templates/bot_layout.html")),
@@ -56,15 +58,11 @@ pub fn routes() -> OpenApiRouter<Services> {
         .routes(routes!(stylesheet))
 }
 
-/// What every bot page's layout needs: who is signed in, the bot, and the current tab.
-fn page_context(who: &SignedIn, bot: &Bot, tab: &str) -> Value {
-    context! {
-        user => who.user_context(),
-        csrf => who.csrf.clone(),
-        section => "bots",
-        tab,
-        bot => context! { id => bot.id.clone(), name => bot.name.clone(), color => bot.color.clone() },
-    }
+/// Renders one of a bot's pages: `ctx` with what every bot page's layout needs (who is
+/// signed in, the bot, and the current tab).
+fn render_tab(status: StatusCode, template: &str, tab: &str, who: &SignedIn, bot: &Bot, ctx: Value) -> Response {
+    let bot = context! { id => bot.id.clone(), name => bot.name.clone(), color => bot.color.clone() };
+    render(status, template, context! { ..ctx, ..context! { tab, bot }, ..who.layout("bots") })
 }
 
 /// A bot that does not exist and a bot of another workspace look the same: 404.
@@ -79,20 +77,30 @@ fn failure(e: Error) -> Response {
     }
 }
 
-/// The bot a form posts to, once the form proved it comes from the dashboard: the caller
-/// and the bot, or the response that refuses the post (forged, or no such bot here).
-async fn form_bot(
-    s: &Services,
-    who: &SignedIn,
-    headers: &HeaderMap,
-    csrf: &str,
-    id: &str,
-) -> Result<(Principal, Bot), Response> {
-    if let Some(refused) = who.refuse_forged(headers, csrf) {
-        return Err(refused);
+/// Where a post that changed something goes: back to its page at `to`, which says what
+/// was done; a post that failed gets the failure page.
+fn back_to<T>(done: concierge_core::Result<T>, to: String) -> Response {
+    match done {
+        Ok(_) => Redirect::to(&to).into_response(),
+        Err(e) => failure(e),
     }
-    let me = principal(who);
-    s.bot_for(&me, id).await.map(|bot| (me, bot)).map_err(failure)
+}
+
+/// As `back_to`, but a save refused field by field shows the form again through `refused`.
+async fn after_save<T>(
+    saved: concierge_core::Result<T>,
+    to: String,
+    refused: impl AsyncFnOnce(Vec<FieldError>) -> Response,
+) -> Response {
+    match saved {
+        Err(Error::Validation(errors)) => refused(errors).await,
+        done => back_to(done, to),
+    }
+}
+
+/// The notice for what the last form did (the page's `?done=`), in the page's words.
+fn notice(done: Option<&str>, words: &[(&str, &'static str)]) -> Option<&'static str> {
+    words.iter().find(|(what, _)| done == Some(*what)).map(|(_, text)| *text)
 }
 
 /// Field errors as shown next to their fields: one text per field.
@@ -108,12 +116,20 @@ fn by_field(errors: &[FieldError]) -> BTreeMap<String, String> {
     joined
 }
 
+/// The messages of errors about fields the page does not show (e.g. a stored value that
+/// the operator's policy no longer allows): they still need to be seen.
+fn elsewhere<'e>(errors: &'e [FieldError], shown: &[&str]) -> Vec<&'e str> {
+    errors.iter().filter(|e| !shown.contains(&e.field.as_str())).map(|e| e.message.as_str()).collect()
+}
+
 /// The form's CSRF token, refused forms aside: every form of these pages carries it.
 #[derive(serde::Deserialize, utoipa::ToSchema)]
 pub struct CsrfOnly {
     #[serde(default)]
     csrf: String,
 }
+
+carries_csrf!(CsrfOnly);
 
 const SCRIPT: &str = include_str!("../../../assets/custom-auth.js");
 const STYLESHEET: &str = include_str!("../../../assets/bot.css");
@@ -134,10 +150,4 @@ pub async fn script() -> Response {
     responses((status = 200, description = "Stylesheet", content_type = "text/css")))]
 pub async fn stylesheet() -> Response {
     asset("text/css; charset=utf-8", STYLESHEET)
-}
-
-async fn bot_and_auth(s: &Services, who: &Principal, id: &str) -> concierge_core::Result<(Bot, BotAuth)> {
-    let bot = s.bot_for(who, id).await?;
-    let auth = s.bot_auth_for(who, id).await?;
-    Ok((bot, auth))
 }

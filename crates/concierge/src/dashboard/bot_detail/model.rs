@@ -1,21 +1,21 @@
 //! The bot's optional AI model (an OpenAI-compatible API). The API key is write-only: the
 //! page says whether one is stored and never puts it, or anything typed for it, in the HTML.
 
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::Form;
 use concierge_domain::FieldError;
 use concierge_store::Bot;
 use minijinja::context;
 use serde::Deserialize;
 
-use super::super::bots::principal;
-use super::super::{render, SignedIn};
+use super::super::posted::carries_csrf;
+use super::super::{Served, SignedIn};
 use super::settings::SavedQuery;
-use super::{by_field, failure, form_bot, page_context};
+use super::{after_save, by_field, failure, render_tab, BotPage, BotPost};
 use crate::http::responses::{FormErrors, SignInRequired};
-use concierge_core::{Error, LlmInput, LlmView, Services};
+use concierge_core::{LlmInput, LlmView, Services};
 
 /// The form as submitted. Checkboxes are present only when ticked.
 #[derive(Deserialize, Default, utoipa::ToSchema)]
@@ -32,6 +32,8 @@ pub struct ModelForm {
     timeout_ms: String,
     instructions: String,
 }
+
+carries_csrf!(ModelForm);
 
 fn render_model(
     who: &SignedIn,
@@ -51,9 +53,8 @@ fn render_model(
         // A refused form does not echo a key: it has to be typed again.
         key_typed => !form.api_key.trim().is_empty() && !errors.is_empty(),
         errors => by_field(errors), saved,
-        ..page_context(who, bot, "model")
     };
-    render(status, "bot_model.html", ctx)
+    render_tab(status, "bot_model.html", "model", who, bot, ctx)
 }
 
 fn stored_form(view: &LlmView) -> ModelForm {
@@ -71,42 +72,19 @@ fn stored_form(view: &LlmView) -> ModelForm {
 #[utoipa::path(get, path = "/bots/{id}/model", tag = "dashboard", security(("login" = [])), params(("id" = String, Path), SavedQuery),
     responses(SignInRequired, (status = 200, description = "AI model settings", content_type = "text/html"),
         (status = 404, description = "No such bot in this workspace", content_type = "text/html")))]
-pub async fn model_page(
-    State(s): State<Services>,
-    who: SignedIn,
-    Path(id): Path<String>,
-    Query(q): Query<SavedQuery>,
-) -> Response {
-    let me = principal(&who);
-    let found = match s.bot_for(&me, &id).await {
-        Ok(bot) => s.llm_settings(&me, &id).await.map(|view| (bot, view)),
-        Err(e) => Err(e),
-    };
-    match found {
-        Ok((bot, view)) => render_model(&who, &bot, &view, &stored_form(&view), StatusCode::OK, &[], q.saved.is_some()),
-        Err(e) => failure(e),
-    }
+pub async fn model_page(State(s): State<Services>, page: BotPage<SavedQuery>) -> Served {
+    let BotPage { who, me, bot, path: id, query: q } = page;
+    let view = s.llm_settings(&me, &id).await.map_err(failure)?;
+    Ok(render_model(&who, &bot, &view, &stored_form(&view), StatusCode::OK, &[], q.saved.is_some()))
 }
 
 /// Save the bot's AI model settings; an empty key field keeps the stored key.
 #[utoipa::path(post, path = "/bots/{id}/model", tag = "dashboard", security(("login" = [])), params(("id" = String, Path)),
     responses(SignInRequired, FormErrors, (status = 303, description = "Saved"),
         (status = 404, description = "No such bot in this workspace", content_type = "text/html")))]
-pub async fn save_model(
-    State(s): State<Services>,
-    who: SignedIn,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    Form(form): Form<ModelForm>,
-) -> Response {
-    let (me, bot) = match form_bot(&s, &who, &headers, &form.csrf, &id).await {
-        Ok(found) => found,
-        Err(refused) => return refused,
-    };
-    let view = match s.llm_settings(&me, &id).await {
-        Ok(view) => view,
-        Err(e) => return failure(e),
-    };
+pub async fn save_model(State(s): State<Services>, post: BotPost<Form<ModelForm>>) -> Served {
+    let BotPost { who, me, bot, path: id, body: Form(form) } = post;
+    let view = s.llm_settings(&me, &id).await.map_err(failure)?;
     let timeout = form.timeout_ms.trim();
     let timeout_ms = match timeout.parse::<i64>() {
         Ok(ms) => Some(ms),
@@ -114,7 +92,7 @@ pub async fn save_model(
         Err(_) => {
             let error =
                 FieldError { field: "timeout_ms".into(), message: "The timeout is a number of milliseconds.".into() };
-            return render_model(&who, &bot, &view, &form, StatusCode::UNPROCESSABLE_ENTITY, &[error], false);
+            return Ok(render_model(&who, &bot, &view, &form, StatusCode::UNPROCESSABLE_ENTITY, &[error], false));
         }
     };
     let api_key = match (form.remove_key.is_some(), form.api_key.trim()) {
@@ -130,11 +108,9 @@ pub async fn save_model(
         timeout_ms,
         instructions: Some(form.instructions.clone()),
     };
-    match s.put_llm_settings(&me, &id, input).await {
-        Ok(_) => Redirect::to(&format!("/bots/{id}/model?saved=1")).into_response(),
-        Err(Error::Validation(errors)) => {
-            render_model(&who, &bot, &view, &form, StatusCode::UNPROCESSABLE_ENTITY, &errors, false)
-        }
-        Err(e) => failure(e),
-    }
+    let saved = s.put_llm_settings(&me, &id, input).await;
+    let page = after_save(saved, format!("/bots/{id}/model?saved=1"), async |errors| {
+        render_model(&who, &bot, &view, &form, StatusCode::UNPROCESSABLE_ENTITY, &errors, false)
+    });
+    Ok(page.await)
 }

@@ -2,22 +2,20 @@
 //! the widget (stored with the Custom Authentication settings, edited here because they
 //! concern every visitor, signed in or not).
 
-use std::collections::BTreeMap;
-
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::Form;
 use concierge_domain::{parse_bot_text, parse_color, text_on, CustomAuthInput, CustomAuthSettings, FieldError};
 use concierge_store::Bot;
 use minijinja::context;
 use serde::Deserialize;
 
-use super::super::bots::principal;
-use super::super::{render, SignedIn};
-use super::{bot_and_auth, failure, page_context};
+use super::super::posted::carries_csrf;
+use super::super::{Served, SignedIn};
+use super::{after_save, by_field, elsewhere, failure, render_tab, BotPage, BotPost};
 use crate::http::responses::{FormErrors, SignInRequired};
-use concierge_core::{bot_template, BotPatch, Error, Services};
+use concierge_core::{bot_template, BotPatch, Services};
 
 /// The form's values, as stored or as submitted.
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -33,6 +31,8 @@ pub struct SettingsForm {
     allowed_origins: String,
 }
 
+carries_csrf!(SettingsForm);
+
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SavedQuery {
@@ -47,16 +47,7 @@ fn render_settings(
     errors: &[FieldError],
     saved: bool,
 ) -> Response {
-    let mut by_field: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for e in errors {
-        by_field.entry(e.field.as_str()).or_default().push(e.message.as_str());
-    }
-    let known = ["name", "color", "greeting", "signin_text", "allowed_origins"];
-    // Errors about settings this page does not show (e.g. a stored URL that the operator's
-    // policy no longer allows) still need to be seen.
-    let other: Vec<&str> =
-        errors.iter().filter(|e| !known.contains(&e.field.as_str())).map(|e| e.message.as_str()).collect();
-    let errors: BTreeMap<&str, String> = by_field.into_iter().map(|(k, v)| (k, v.join(" "))).collect();
+    let other = elsewhere(errors, &["name", "color", "greeting", "signin_text", "allowed_origins"]);
     // Of the stored colour: what the widget shows now.
     let on = text_on(&bot.color);
     let ink = context! {
@@ -69,26 +60,18 @@ fn render_settings(
             name => form.name, color => form.color, greeting => form.greeting,
             signin_text => form.signin_text, allowed_origins => form.allowed_origins,
         },
-        errors, other_errors => other, saved,
-        ..page_context(who, bot, "settings")
+        errors => by_field(errors), other_errors => other, saved,
     };
-    render(status, "bot_settings.html", ctx)
+    render_tab(status, "bot_settings.html", "settings", who, bot, ctx)
 }
 
 /// A bot's settings.
 #[utoipa::path(get, path = "/bots/{id}", tag = "dashboard", security(("login" = [])), params(("id" = String, Path), SavedQuery),
     responses(SignInRequired, (status = 200, description = "Settings form", content_type = "text/html"),
         (status = 404, description = "No such bot in this workspace", content_type = "text/html")))]
-pub async fn settings_page(
-    State(s): State<Services>,
-    who: SignedIn,
-    Path(id): Path<String>,
-    Query(q): Query<SavedQuery>,
-) -> Response {
-    let (bot, auth) = match bot_and_auth(&s, &principal(&who), &id).await {
-        Ok(found) => found,
-        Err(e) => return failure(e),
-    };
+pub async fn settings_page(State(s): State<Services>, page: BotPage<SavedQuery>) -> Served {
+    let BotPage { who, me, bot, path: id, query: q } = page;
+    let auth = s.bot_auth_for(&me, &id).await.map_err(failure)?;
     let form = SettingsForm {
         csrf: String::new(),
         name: bot.name.clone(),
@@ -97,7 +80,7 @@ pub async fn settings_page(
         signin_text: bot.signin_text.clone(),
         allowed_origins: auth.settings.allowed_origins.join("\n"),
     };
-    render_settings(&who, &bot, &form, StatusCode::OK, &[], q.saved.is_some())
+    Ok(render_settings(&who, &bot, &form, StatusCode::OK, &[], q.saved.is_some()))
 }
 
 /// The stored settings as an input that changes nothing but the allowed origins; header
@@ -137,28 +120,16 @@ fn appearance_errors(form: &SettingsForm) -> Vec<FieldError> {
 #[utoipa::path(post, path = "/bots/{id}", tag = "dashboard", security(("login" = [])), params(("id" = String, Path)),
     responses(SignInRequired, FormErrors, (status = 303, description = "Saved"),
         (status = 404, description = "No such bot in this workspace", content_type = "text/html")))]
-pub async fn save_settings(
-    State(s): State<Services>,
-    who: SignedIn,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    Form(form): Form<SettingsForm>,
-) -> Response {
-    if let Some(refused) = who.refuse_forged(&headers, &form.csrf) {
-        return refused;
-    }
-    let me = principal(&who);
-    let (bot, auth) = match bot_and_auth(&s, &me, &id).await {
-        Ok(found) => found,
-        Err(e) => return failure(e),
-    };
+pub async fn save_settings(State(s): State<Services>, post: BotPost<Form<SettingsForm>>) -> Served {
+    let BotPost { who, me, bot, path: id, body: Form(form) } = post;
+    let auth = s.bot_auth_for(&me, &id).await.map_err(failure)?;
     let origins: Vec<String> =
         form.allowed_origins.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect();
     let input = origins_input(&auth.settings, origins);
     // Checked before anything is written, so that a refused form changes nothing.
     if let Err(mut errors) = input.clone().validate(&auth.settings, s.upstream_policy()) {
         errors.extend(appearance_errors(&form));
-        return render_settings(&who, &bot, &form, StatusCode::UNPROCESSABLE_ENTITY, &errors, false);
+        return Ok(render_settings(&who, &bot, &form, StatusCode::UNPROCESSABLE_ENTITY, &errors, false));
     }
     let patch = BotPatch {
         name: Some(form.name.clone()),
@@ -171,11 +142,8 @@ pub async fn save_settings(
         Ok(_) => s.put_custom_auth(&id, input).await.map(|_| ()),
         Err(e) => Err(e),
     };
-    match saved {
-        Ok(()) => Redirect::to(&format!("/bots/{id}?saved=1")).into_response(),
-        Err(Error::Validation(errors)) => {
-            render_settings(&who, &bot, &form, StatusCode::UNPROCESSABLE_ENTITY, &errors, false)
-        }
-        Err(e) => failure(e),
-    }
+    let page = after_save(saved, format!("/bots/{id}?saved=1"), async |errors| {
+        render_settings(&who, &bot, &form, StatusCode::UNPROCESSABLE_ENTITY, &errors, false)
+    });
+    Ok(page.await)
 }
