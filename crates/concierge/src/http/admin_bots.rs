@@ -3,14 +3,12 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use concierge_core::{BotPatch, Services};
+use concierge_core::Services;
 
 use super::dto::*;
-use super::error::{ApiError, ErrorBody};
-use super::extract::{Admin, ApiJson, ApiPath};
+use super::error::{ApiResult, ErrorBody};
+use super::extract::{Admin, AdminBot, AdminPath, ApiJson};
 use super::responses::{AdminErrors, JsonErrors, LookupErrors};
-
-type ApiResult<T> = Result<T, ApiError>;
 
 /// Create a bot.
 #[utoipa::path(post, path = "/api/admin/v1/bots", tag = "bots", request_body = CreateBotBody,
@@ -38,12 +36,8 @@ pub async fn list_bots(State(s): State<Services>, Admin(who): Admin) -> ApiResul
 #[utoipa::path(get, path = "/api/admin/v1/bots/{id}", tag = "bots", security(("bearer" = [])),
     params(("id" = String, Path)),
     responses((status = 200, body = BotDto), AdminErrors, LookupErrors))]
-pub async fn get_bot(
-    State(s): State<Services>,
-    Admin(who): Admin,
-    ApiPath(id): ApiPath<String>,
-) -> ApiResult<Json<BotDto>> {
-    Ok(Json(s.bot_for(&who, &id).await?.into()))
+pub async fn get_bot(AdminBot(bot): AdminBot) -> Json<BotDto> {
+    Json(bot.into())
 }
 
 /// Change a bot's name and appearance; fields left out keep their value.
@@ -52,19 +46,8 @@ pub async fn get_bot(
     responses((status = 200, body = BotDto), AdminErrors, LookupErrors, JsonErrors))]
 pub async fn patch_bot(
     State(s): State<Services>,
-    Admin(who): Admin,
-    ApiPath(id): ApiPath<String>,
+    AdminPath { who, id }: AdminPath,
     ApiJson(body): ApiJson<PatchBotBody>,
 ) -> ApiResult<Json<BotDto>> {
-    let patch = BotPatch {
-        name: body.name,
-        color: body.color,
-        greeting: body.greeting,
-        signin_text: body.signin_text,
-        confidence_threshold: body.confidence_threshold,
-        not_sure_text: body.not_sure_text,
-        handoff_text: body.handoff_text,
-        rules: body.rules,
-    };
-    Ok(Json(s.update_bot(&who, &id, patch).await?.into()))
+    Ok(Json(s.update_bot(&who, &id, body.into()).await?.into()))
 }

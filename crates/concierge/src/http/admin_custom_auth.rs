@@ -4,15 +4,12 @@
 use axum::extract::State;
 use axum::http::header;
 use axum::Json;
-use concierge_core::{AuthTestInput, ContactMatch, Services, WidgetFields};
-use concierge_domain::AttemptOutcome;
+use concierge_core::Services;
 
 use super::dto::*;
-use super::error::ApiError;
-use super::extract::{Admin, ApiJson, ApiPath, Client};
+use super::error::ApiResult;
+use super::extract::{AdminBot, AdminPath, ApiJson, Client};
 use super::responses::{AdminErrors, JsonErrors, LookupErrors};
-
-type ApiResult<T> = Result<T, ApiError>;
 
 /// Read a bot's Custom Authentication settings, with its signing secret.
 #[utoipa::path(get, path = "/api/admin/v1/bots/{id}/custom-auth", tag = "custom-auth", security(("bearer" = [])),
@@ -20,8 +17,7 @@ type ApiResult<T> = Result<T, ApiError>;
     responses((status = 200, body = CustomAuthDto), AdminErrors, LookupErrors))]
 pub async fn get_custom_auth(
     State(s): State<Services>,
-    Admin(who): Admin,
-    ApiPath(id): ApiPath<String>,
+    AdminPath { who, id }: AdminPath,
 ) -> ApiResult<Json<CustomAuthDto>> {
     Ok(Json((&s.bot_auth_for(&who, &id).await?).into()))
 }
@@ -32,10 +28,11 @@ pub async fn get_custom_auth(
     responses((status = 200, body = CustomAuthDto), AdminErrors, LookupErrors, JsonErrors))]
 pub async fn put_custom_auth(
     State(s): State<Services>,
-    Admin(who): Admin,
-    ApiPath(id): ApiPath<String>,
+    AdminPath { who, id }: AdminPath,
     ApiJson(body): ApiJson<CustomAuthBody>,
 ) -> ApiResult<Json<CustomAuthDto>> {
+    // Checked after the body is read rather than by `AdminBot`, so that a body that cannot
+    // be read is refused as such whichever bot the path names.
     s.bot_for(&who, &id).await?;
     Ok(Json((&s.put_custom_auth(&id, body.into()).await?).into()))
 }
@@ -44,13 +41,8 @@ pub async fn put_custom_auth(
 #[utoipa::path(post, path = "/api/admin/v1/bots/{id}/custom-auth/rotate-secret", tag = "custom-auth",
     security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = CustomAuthDto), AdminErrors, LookupErrors))]
-pub async fn rotate_secret(
-    State(s): State<Services>,
-    Admin(who): Admin,
-    ApiPath(id): ApiPath<String>,
-) -> ApiResult<Json<CustomAuthDto>> {
-    s.bot_for(&who, &id).await?;
-    Ok(Json((&s.rotate_secret(&id).await?).into()))
+pub async fn rotate_secret(State(s): State<Services>, AdminBot(bot): AdminBot) -> ApiResult<Json<CustomAuthDto>> {
+    Ok(Json((&s.rotate_secret(&bot.id).await?).into()))
 }
 
 /// Read the static headers' values, which every other answer masks: for replaying a test
@@ -61,12 +53,10 @@ pub async fn rotate_secret(
     responses((status = 200, body = StaticHeadersDto), AdminErrors, LookupErrors))]
 pub async fn reveal_headers(
     State(s): State<Services>,
-    Admin(who): Admin,
-    ApiPath(id): ApiPath<String>,
+    AdminPath { who, id }: AdminPath,
 ) -> ApiResult<([(header::HeaderName, &'static str); 1], Json<StaticHeadersDto>)> {
     let headers = s.reveal_static_headers(&who, &id).await?;
-    let headers = headers.into_iter().map(|h| StaticHeaderDto { name: h.name, value: h.value }).collect();
-    Ok(([(header::CACHE_CONTROL, "no-store")], Json(StaticHeadersDto { headers })))
+    Ok(([(header::CACHE_CONTROL, "no-store")], Json(headers.into())))
 }
 
 /// Send a test request to the Authentication URL and report everything, writing nothing
@@ -76,54 +66,9 @@ pub async fn reveal_headers(
     responses((status = 200, body = AuthTestDto), AdminErrors, LookupErrors, JsonErrors))]
 pub async fn test_custom_auth(
     State(s): State<Services>,
-    Admin(who): Admin,
+    AdminPath { who, id }: AdminPath,
     Client(client): Client,
-    ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<AuthTestBody>,
 ) -> ApiResult<Json<AuthTestDto>> {
-    let input = AuthTestInput {
-        access_token: body.access_token,
-        fields: WidgetFields {
-            user_id: body.user_id,
-            email: body.email,
-            name: body.name,
-            phone_number: body.phone_number,
-        },
-    };
-    let report = s.test_custom_auth(&who, &id, input, client).await?;
-    let ok = report.result.is_ok();
-    let (outcome, identifier, profile) = match report.result {
-        Ok((profile, identifier)) => (
-            OutcomeDto {
-                code: AttemptOutcome::Ok.as_str().into(),
-                message: format!(
-                    "Authenticated: the contact is identified by {} {:?}.",
-                    identifier.method().label(),
-                    identifier.value()
-                ),
-            },
-            Some(identifier.value().to_owned()),
-            Some(profile),
-        ),
-        Err(f) => (OutcomeDto { code: f.code.as_str().into(), message: f.message }, None, None),
-    };
-    let contact = report.contact.map(|m| match m {
-        ContactMatch::Existing { contact_id } => {
-            ContactMatchDto { status: "existing".into(), contact_id: Some(contact_id) }
-        }
-        ContactMatch::New => ContactMatchDto { status: "new".into(), contact_id: None },
-    });
-    let trace = report.trace;
-    Ok(Json(AuthTestDto {
-        ok,
-        outcome,
-        identify_method: report.identify_method.as_str().into(),
-        identifier,
-        profile,
-        contact,
-        duration_ms: trace.as_ref().map(|t| t.duration.as_millis() as u64).unwrap_or(0),
-        curl: trace.as_ref().map(|t| t.curl_command()),
-        request: trace.as_ref().map(|t| t.request.clone()),
-        response: trace.and_then(|t| t.response),
-    }))
+    Ok(Json(s.test_custom_auth(&who, &id, body.into(), client).await?.into()))
 }

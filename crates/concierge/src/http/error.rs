@@ -18,6 +18,9 @@ pub enum ApiError {
     Request { status: StatusCode, code: &'static str, message: String },
 }
 
+/// What a handler answers.
+pub type ApiResult<T> = Result<T, ApiError>;
+
 impl From<Error> for ApiError {
     fn from(e: Error) -> Self {
         ApiError::Service(e)
@@ -112,22 +115,21 @@ fn serde_message(text: String) -> String {
     text.split_once(": ").map(|(_, rest)| rest.to_owned()).unwrap_or(text)
 }
 
+impl ApiError {
+    /// A part of the request that serde could not read, said in serde's words.
+    fn unreadable(code: &'static str, rejection_text: String) -> Self {
+        ApiError::Request { status: StatusCode::BAD_REQUEST, code, message: serde_message(rejection_text) }
+    }
+}
+
 impl From<QueryRejection> for ApiError {
     fn from(r: QueryRejection) -> Self {
-        ApiError::Request {
-            status: StatusCode::BAD_REQUEST,
-            code: "invalid_query",
-            message: serde_message(r.body_text()),
-        }
+        ApiError::unreadable("invalid_query", r.body_text())
     }
 }
 
 impl From<PathRejection> for ApiError {
     fn from(r: PathRejection) -> Self {
-        ApiError::Request {
-            status: StatusCode::BAD_REQUEST,
-            code: "invalid_path",
-            message: serde_message(r.body_text()),
-        }
+        ApiError::unreadable("invalid_path", r.body_text())
     }
 }

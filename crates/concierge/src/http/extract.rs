@@ -3,9 +3,11 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Query};
 use axum::http::header::{AUTHORIZATION, ORIGIN};
 use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
 use concierge_core::{csrf_matches, ClientInfo, Error, Principal, Services};
+use concierge_store::Bot;
 
 /// `axum::Json` whose rejections use our error body.
 #[derive(FromRequest)]
@@ -62,6 +64,39 @@ impl FromRequestParts<Services> for Admin {
     }
 }
 
+/// An admin API caller and the ids its path names (`{id}`, or a tuple for several). The
+/// credentials are checked before the path is read, so a caller without them learns
+/// nothing from an id; whether the caller may see what the ids name is the use case's
+/// check, or [`AdminBot`]'s.
+pub struct AdminPath<T = String> {
+    pub who: Principal,
+    pub id: T,
+}
+
+impl<T: DeserializeOwned + Send> FromRequestParts<Services> for AdminPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, services: &Services) -> Result<Self, Self::Rejection> {
+        let Admin(who) = Admin::from_request_parts(parts, services).await?;
+        let ApiPath(id) = ApiPath::from_request_parts(parts, services).await?;
+        Ok(AdminPath { who, id })
+    }
+}
+
+/// The bot an admin API path's `{id}` names, if the caller may see it: `bot_not_found`
+/// otherwise, for another workspace's bot as for one that does not exist. For handlers
+/// whose use case takes the bot as found rather than checking the caller itself.
+pub struct AdminBot(pub Bot);
+
+impl FromRequestParts<Services> for AdminBot {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, services: &Services) -> Result<Self, Self::Rejection> {
+        let AdminPath { who, id } = AdminPath::<String>::from_request_parts(parts, services).await?;
+        Ok(AdminBot(services.bot_for(&who, &id).await?))
+    }
+}
+
 /// Who the credentials of these headers belong to, now. `writes` requires the CSRF header
 /// from a cookie-authenticated caller. Long-lived responses (the inbox's event stream) ask
 /// again from time to time, so a sign-out or a revoked token ends them too.
@@ -101,7 +136,12 @@ impl FromRequestParts<Services> for Client {
             .flatten();
         let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
         let ip = forwarded.or(peer).unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
-        let origin = parts.headers.get(ORIGIN).and_then(|o| o.to_str().ok()).map(str::to_owned);
-        Ok(Client(ClientInfo { ip, origin }))
+        Ok(Client(ClientInfo { ip, origin: origin(&parts.headers).map(str::to_owned) }))
     }
+}
+
+/// The page origin the browser claims (`Origin`), which a bot's `allowed_origins` is held
+/// to.
+pub fn origin(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers.get(ORIGIN).and_then(|o| o.to_str().ok())
 }

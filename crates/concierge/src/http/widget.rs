@@ -4,15 +4,12 @@ use axum::extract::State;
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::Json;
-use serde::Deserialize;
 
 use super::dto::*;
-use super::error::{ApiError, ErrorBody};
-use super::extract::{bearer, ApiJson, ApiPath, ApiQuery, Client};
+use super::error::{ApiError, ApiResult, ErrorBody};
+use super::extract::{bearer, origin, ApiJson, ApiPath, ApiQuery, Client};
 use super::responses::{BadRequest, JsonErrors, LookupErrors, SessionErrors, TooManyRequests, Unauthorized};
-use concierge_core::{Error, Services, StartSession, WidgetFields};
-
-type ApiResult<T> = Result<T, ApiError>;
+use concierge_core::{Error, Services};
 
 /// Start a widget session: authenticates through the bot's Custom Authentication when it
 /// is enabled, otherwise opens an anonymous visitor session.
@@ -28,36 +25,8 @@ pub async fn start_session(
     Client(client): Client,
     ApiJson(body): ApiJson<SessionBody>,
 ) -> ApiResult<(StatusCode, Json<SessionDto>)> {
-    let req = StartSession {
-        bot_id: body.bot_id,
-        access_token: body.access_token,
-        fields: WidgetFields {
-            user_id: body.user_id,
-            email: body.email,
-            name: body.name,
-            phone_number: body.phone_number,
-        },
-        visitor_token: body.visitor_token,
-    };
-    let started = s.start_session(req, client).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(SessionDto {
-            session_token: started.token,
-            expires_at: concierge_core::rfc3339(started.expires_at),
-            authenticated: started.authenticated,
-            auth_error: started.auth_error.map(|f| OutcomeDto { code: f.code.as_str().into(), message: f.message }),
-            contact: started.contact.map(WidgetContactDto::from),
-            greeting: started.greeting.text,
-            greeting_styles: styles(started.greeting.styles),
-            conversation: WidgetConversationDto {
-                id: started.conversation.id,
-                handled_by: started.conversation.handled_by,
-                agent_name: started.conversation.agent_name,
-                messages: started.messages.into_iter().map(Into::into).collect(),
-            },
-        }),
-    ))
+    let started = s.start_session(body.into(), client).await?;
+    Ok((StatusCode::CREATED, Json(started.into())))
 }
 
 /// How the widget draws a bot: name, colour, greeting, sign-in text.
@@ -66,16 +35,7 @@ pub async fn start_session(
 pub async fn public_bot(State(s): State<Services>, ApiPath(id): ApiPath<String>) -> ApiResult<Json<PublicBotDto>> {
     let (bot, signin_required) = s.public_bot(&id).await?;
     let greeting = s.greeting(&bot, None);
-    Ok(Json(PublicBotDto {
-        greeting: greeting.text,
-        greeting_styles: styles(greeting.styles),
-        id: bot.id,
-        name: bot.name,
-        text_color: concierge_domain::text_on(&bot.color).ink.to_owned(),
-        color: bot.color,
-        signin_text: bot.signin_text,
-        signin_required,
-    }))
+    Ok(Json(PublicBotDto::new(bot, greeting, signin_required)))
 }
 
 /// The widget session behind `Authorization: Bearer SESSION_TOKEN`.
@@ -85,8 +45,7 @@ impl axum::extract::FromRequestParts<Services> for WidgetSession {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, s: &Services) -> Result<Self, Self::Rejection> {
-        let origin = parts.headers.get(axum::http::header::ORIGIN).and_then(|o| o.to_str().ok());
-        Ok(WidgetSession(s.widget_session(bearer(&parts.headers), origin).await?))
+        Ok(WidgetSession(s.widget_session(bearer(&parts.headers), origin(&parts.headers)).await?))
     }
 }
 
@@ -96,29 +55,6 @@ impl axum::extract::FromRequestParts<Services> for WidgetSession {
 pub async fn end_session(State(s): State<Services>, headers: axum::http::HeaderMap) -> ApiResult<StatusCode> {
     s.end_widget_session(bearer(&headers)).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct MessageBody {
-    #[schema(schema_with = trimmed_text::<{ concierge_domain::MAX_MESSAGE_CHARS }>)]
-    pub text: String,
-}
-
-#[derive(Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct AfterQuery {
-    /// The id of the last message the widget has; 0 or absent for all.
-    #[param(minimum = 0)]
-    pub after: Option<i64>,
-}
-
-#[derive(serde::Serialize, utoipa::ToSchema)]
-pub struct MessageListDto {
-    pub items: Vec<MessageDto>,
-    /// Who answers the conversation now.
-    pub conversation: HandlerDto,
 }
 
 /// Send a message as the visitor.

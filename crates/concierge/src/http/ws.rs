@@ -13,6 +13,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::dto::{styles, HandlerDto, MessageDto, WidgetContactDto};
 use super::error::{error_response, ErrorBody};
+use super::extract::origin;
 use concierge_core::bus::{Event, Topic};
 use concierge_core::{Error, Services};
 use concierge_domain::{Handler, Priority};
@@ -58,7 +59,7 @@ pub async fn ws(
             return error_response(rejection.status(), "websocket_upgrade_required", message);
         }
     };
-    let origin = headers.get(axum::http::header::ORIGIN).and_then(|o| o.to_str().ok()).map(str::to_owned);
+    let origin = origin(&headers).map(str::to_owned);
     upgrade.max_message_size(MAX_FRAME_BYTES).on_upgrade(move |socket| async move {
         if let Err(e) = serve(s, socket, origin).await {
             tracing::debug!(error = %e, "widget socket ended");

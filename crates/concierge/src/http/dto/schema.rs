@@ -20,6 +20,11 @@ pub fn optional_trimmed_text<const MAX: usize>() -> Object {
     text_schema(Some(MAX), SchemaType::from_iter([Type::String, Type::Null]))
 }
 
+/// A message's text, as a visitor, an agent or "Try a question" writes it.
+pub(super) fn message_text() -> Object {
+    trimmed_text::<{ concierge_domain::MAX_MESSAGE_CHARS }>()
+}
+
 /// A text the server trims, then requires to be non-empty.
 pub(super) fn non_blank_text() -> Object {
     text_schema(None, SchemaType::Type(Type::String))

@@ -1,11 +1,11 @@
 //! The widget API's JSON shapes (docs/widget-protocol.md).
 
-use concierge_domain::{Author, Handler, StyleRange};
+use concierge_domain::{Author, Handler, StyleRange, StyledText};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::OutcomeDto;
-use concierge_core::rfc3339;
+use concierge_core::{rfc3339, SessionStarted, StartSession};
 
 /// What the widget needs to draw a bot.
 #[derive(Serialize, ToSchema)]
@@ -26,6 +26,21 @@ pub struct PublicBotDto {
     pub signin_required: bool,
 }
 
+impl PublicBotDto {
+    pub fn new(bot: concierge_store::Bot, greeting: StyledText, signin_required: bool) -> Self {
+        Self {
+            greeting: greeting.text,
+            greeting_styles: styles(greeting.styles),
+            id: bot.id,
+            name: bot.name,
+            text_color: concierge_domain::text_on(&bot.color).ink.to_owned(),
+            color: bot.color,
+            signin_text: bot.signin_text,
+            signin_required,
+        }
+    }
+}
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SessionBody {
@@ -41,6 +56,17 @@ pub struct SessionBody {
     /// This browser's previous anonymous session token: its conversation follows the
     /// user into the identified session.
     pub visitor_token: Option<String>,
+}
+
+impl From<SessionBody> for StartSession {
+    fn from(b: SessionBody) -> Self {
+        Self {
+            bot_id: b.bot_id,
+            access_token: b.access_token,
+            visitor_token: b.visitor_token,
+            fields: widget_fields!(b),
+        }
+    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -138,4 +164,42 @@ pub struct SessionDto {
     #[schema(nullable = false)]
     pub greeting_styles: Option<Vec<StyleRange>>,
     pub conversation: WidgetConversationDto,
+}
+
+impl From<SessionStarted> for SessionDto {
+    fn from(started: SessionStarted) -> Self {
+        Self {
+            session_token: started.token,
+            expires_at: rfc3339(started.expires_at),
+            authenticated: started.authenticated,
+            auth_error: started.auth_error.map(Into::into),
+            contact: started.contact.map(Into::into),
+            greeting: started.greeting.text,
+            greeting_styles: styles(started.greeting.styles),
+            conversation: WidgetConversationDto {
+                id: started.conversation.id,
+                handled_by: started.conversation.handled_by,
+                agent_name: started.conversation.agent_name,
+                messages: started.messages.into_iter().map(Into::into).collect(),
+            },
+        }
+    }
+}
+
+message_body!(MessageBody);
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct AfterQuery {
+    /// The id of the last message the widget has; 0 or absent for all.
+    #[param(minimum = 0)]
+    pub after: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MessageListDto {
+    pub items: Vec<MessageDto>,
+    /// Who answers the conversation now.
+    pub conversation: HandlerDto,
 }

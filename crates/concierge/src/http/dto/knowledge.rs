@@ -1,0 +1,127 @@
+//! The admin API's knowledge base, and "Try a question" against it.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::schema::{message_text, trimmed_text};
+use concierge_core::{rfc3339, ArticleInput, Preview, Reply};
+
+/// An article: its `title`, and its `body`, the answer in Markdown, a template that may use
+/// the contact's verified data (docs/bot.md).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ArticleBody {
+    // A field with `schema_with` keeps no doc comment in the document: the type says it.
+    #[schema(schema_with = trimmed_text::<{ concierge_core::MAX_ARTICLE_TITLE }>)]
+    pub title: String,
+    #[schema(schema_with = trimmed_text::<{ concierge_core::MAX_ARTICLE_BODY }>)]
+    pub body: String,
+}
+
+impl From<ArticleBody> for ArticleInput {
+    fn from(b: ArticleBody) -> Self {
+        Self { title: b.title, body: b.body }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ArticleDto {
+    pub id: String,
+    pub bot_id: String,
+    pub title: String,
+    pub body: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<concierge_store::Article> for ArticleDto {
+    fn from(a: concierge_store::Article) -> Self {
+        Self {
+            id: a.id,
+            bot_id: a.bot_id,
+            title: a.title,
+            body: a.body,
+            created_at: rfc3339(a.created_at),
+            updated_at: rfc3339(a.updated_at),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ArticleListDto {
+    pub items: Vec<ArticleDto>,
+}
+
+/// A question: `text`, what a visitor would write, and whom it is asked as.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AskBody {
+    #[schema(schema_with = message_text)]
+    pub text: String,
+    /// Answer as this contact would be answered (its verified profile and metadata);
+    /// absent: an anonymous visitor.
+    pub contact_id: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RankedArticleDto {
+    pub id: String,
+    pub title: String,
+    /// BM25.
+    pub score: f32,
+    /// 0 to 100: how much of the question the article covers.
+    pub confidence: u8,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AskDto {
+    /// `answer`, `handoff` (to the team) or `generate` (the language model writes it, with
+    /// `text` as the fallback).
+    pub action: String,
+    /// What the bot would say (plain text).
+    pub text: String,
+    /// For a handoff: `normal` or `high`.
+    pub priority: Option<String>,
+    /// For a handoff: `asked`, `rule` or `not_sure`.
+    pub reason: Option<String>,
+    /// The rule that decided, if one did.
+    pub rule: Option<String>,
+    /// Ranked articles, best first.
+    pub articles: Vec<RankedArticleDto>,
+    /// The bot's confidence threshold, 0 to 100.
+    pub confidence_threshold: i64,
+}
+
+impl From<Preview> for AskDto {
+    fn from(preview: Preview) -> Self {
+        let threshold = preview.confidence_threshold;
+        let (action, text, priority, reason) = match preview.decision.reply {
+            Reply::Answer { text } => ("answer", text.text, None, None),
+            Reply::Handoff { text, priority, reason } => {
+                ("handoff", text.text, Some(priority.as_str().to_owned()), Some(reason.as_str().to_owned()))
+            }
+            Reply::Generate { fallback } => ("generate", fallback.text, None, None),
+        };
+        let articles = preview
+            .decision
+            .hits
+            .iter()
+            .zip(preview.articles)
+            .map(|(hit, article)| RankedArticleDto {
+                id: article.id,
+                title: article.title,
+                score: hit.score,
+                confidence: (hit.confidence * 100.0).round().clamp(0.0, 100.0) as u8,
+            })
+            .collect();
+        Self {
+            action: action.to_owned(),
+            text,
+            priority,
+            reason,
+            rule: preview.decision.rule,
+            articles,
+            confidence_threshold: threshold,
+        }
+    }
+}
