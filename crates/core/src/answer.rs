@@ -7,7 +7,7 @@ use std::time::Duration;
 use concierge_bot::{
     prompt, template, Article as Passage, ChatMessage, ContactFacts, LlmConfig, Priority, PromptInput,
 };
-use concierge_domain::{Author, Handler, StyledText};
+use concierge_domain::{Author, BotId, ConversationId, Handler, StyledText};
 use concierge_store::{Bot, HandlerChange, Session};
 use futures::StreamExt;
 
@@ -49,7 +49,10 @@ impl Services {
             return Ok(Turn::Silent);
         }
         let Some(bot) = self.store.get_bot(&session.bot_id).await? else { return Ok(Turn::Silent) };
-        self.bus.publish(&Topic::Conversation(session.conversation_id.clone()), Event::Typing { author: Author::Bot });
+        self.bus.publish(
+            &Topic::Conversation(ConversationId::from(session.conversation_id.as_str())),
+            Event::Typing { author: Author::Bot },
+        );
         let contact = match &session.contact_id {
             Some(id) => self.store.get_contact(id).await?.map(|c| decide::facts(&c)),
             None => None,
@@ -105,8 +108,15 @@ impl Services {
                 if !self.bot_handles(&session.conversation_id).await? {
                     return Ok(Turn::Silent);
                 }
-                self.post(&bot.id, &session.conversation_id, Author::Bot, Some(&bot.name), &text.text, &text.styles)
-                    .await?;
+                self.post(
+                    &BotId::from(bot.id.as_str()),
+                    &ConversationId::from(session.conversation_id.as_str()),
+                    Author::Bot,
+                    Some(&bot.name),
+                    &text.text,
+                    &text.styles,
+                )
+                .await?;
                 Turn::Answered
             }
             Reply::Handoff { text, priority, reason } => {
@@ -114,8 +124,15 @@ impl Services {
                     return Ok(Turn::Silent);
                 }
                 tracing::info!(bot_id = %bot.id, reason = reason.as_str(), "conversation handed to the team");
-                self.post(&bot.id, &session.conversation_id, Author::Bot, Some(&bot.name), &text.text, &text.styles)
-                    .await?;
+                self.post(
+                    &BotId::from(bot.id.as_str()),
+                    &ConversationId::from(session.conversation_id.as_str()),
+                    Author::Bot,
+                    Some(&bot.name),
+                    &text.text,
+                    &text.styles,
+                )
+                .await?;
                 Turn::HandedOff
             }
             Reply::Generate { .. } => Turn::Silent,
@@ -171,7 +188,7 @@ impl Services {
     /// come); the whole answer with its emphasis, or `None` when the model failed, was too
     /// slow, or a person took over meanwhile.
     async fn generate(&self, session: &Session, config: &LlmConfig, messages: &[ChatMessage]) -> Option<StyledText> {
-        let conversation = &Topic::Conversation(session.conversation_id.clone());
+        let conversation = &Topic::Conversation(ConversationId::from(session.conversation_id.as_str()));
         let stream_id = uuid::Uuid::now_v7().to_string();
         let mut answer = String::new();
         // A person who takes over ends the answer at once: no more pieces, no model time.

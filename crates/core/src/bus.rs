@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use concierge_domain::{Author, Handler, Priority};
+use concierge_domain::{Author, BotId, ConversationId, Handler, Priority};
 use concierge_store::Message;
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
@@ -20,9 +20,9 @@ const CAPACITY: usize = 256;
 #[serde(tag = "kind", content = "id", rename_all = "snake_case")]
 pub enum Topic {
     /// The widgets (every tab and device) of one conversation.
-    Conversation(String),
+    Conversation(ConversationId),
     /// Everything that happens in a bot's conversations: the inbox listens here.
-    Bot(String),
+    Bot(BotId),
 }
 
 impl Topic {
@@ -81,9 +81,9 @@ impl Bus {
     }
 
     /// Delivers to a conversation's widgets and to its bot's inbox.
-    pub fn publish_conversation(&self, bot_id: &str, conversation_id: &str, event: Event) {
-        self.publish(&Topic::Conversation(conversation_id.to_owned()), event.clone());
-        self.publish(&Topic::Bot(bot_id.to_owned()), event);
+    pub fn publish_conversation(&self, bot: &BotId, conversation: &ConversationId, event: Event) {
+        self.publish(&Topic::Conversation(conversation.clone()), event.clone());
+        self.publish(&Topic::Bot(bot.clone()), event);
     }
 }
 
@@ -139,7 +139,7 @@ mod tests {
         let mut other = bus.subscribe(&conversation("d"));
         let mut inbox = bus.subscribe(&Topic::Bot("b".into()));
         let mut same_id_other_kind = bus.subscribe(&Topic::Bot("c".into()));
-        bus.publish_conversation("b", "c", message(1));
+        bus.publish_conversation(&"b".into(), &"c".into(), message(1));
         assert_eq!(a.recv().await.unwrap(), message(1));
         assert_eq!(inbox.recv().await.unwrap(), message(1));
         assert!(other.try_recv().is_err());

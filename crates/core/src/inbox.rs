@@ -1,7 +1,7 @@
 //! The support team's side of conversations: the inbox, agent replies, and taking a
 //! conversation over from the bot and handing it back.
 
-use concierge_domain::{Author, Handler, Priority};
+use concierge_domain::{Author, BotId, ConversationId, Handler, Priority};
 use concierge_store::{Conversation, HandlerChange, InboxItem, Message};
 
 use super::{now_ms, Error, Principal, Result, Services};
@@ -50,7 +50,15 @@ impl Services {
         if conversation.handled_by != Handler::Agent || conversation.agent_name.as_deref() != Some(name.as_str()) {
             self.set_handler(who, conversation_id, Handler::Agent).await?;
         }
-        self.post(&conversation.bot_id, &conversation.id, Author::Agent, Some(&name), &text, &[]).await
+        self.post(
+            &BotId::from(conversation.bot_id.as_str()),
+            &ConversationId::from(conversation.id.as_str()),
+            Author::Agent,
+            Some(&name),
+            &text,
+            &[],
+        )
+        .await
     }
 
     /// Takes the conversation over from the bot (`Agent`), or resolves it and hands it back
@@ -88,7 +96,7 @@ impl Services {
             agent_name: conversation.agent_name.clone(),
             priority: conversation.priority,
         };
-        self.bus.publish_conversation(bot_id, &conversation.id, event);
+        self.bus.publish_conversation(&BotId::from(bot_id), &ConversationId::from(conversation.id.as_str()), event);
     }
 
     /// The name the visitor sees on a person's answers: the user's display name, else the

@@ -1,6 +1,6 @@
 //! The visitor's side of a conversation: sending and reading history.
 
-use concierge_domain::{hash_token, parse_message_text, Author, StyleRange};
+use concierge_domain::{hash_token, parse_message_text, Author, BotId, ConversationId, StyleRange};
 use concierge_store::{Message, NewMessage, Session};
 
 use super::{now_ms, Error, Result, Services};
@@ -39,7 +39,16 @@ impl Services {
     pub async fn send_visitor_message(&self, session: &Session, text: &str) -> Result<Message> {
         let text = message_text(text)?;
         self.limits.check_message(&session.conversation_id)?;
-        let message = self.post(&session.bot_id, &session.conversation_id, Author::Visitor, None, &text, &[]).await?;
+        let message = self
+            .post(
+                &BotId::from(session.bot_id.as_str()),
+                &ConversationId::from(session.conversation_id.as_str()),
+                Author::Visitor,
+                None,
+                &text,
+                &[],
+            )
+            .await?;
         let services = self.clone();
         let session = session.clone();
         tokio::spawn(async move {
@@ -68,15 +77,16 @@ impl Services {
     /// is a bot message's emphasis (empty: none).
     pub(super) async fn post(
         &self,
-        bot_id: &str,
-        conversation_id: &str,
+        bot_id: &BotId,
+        conversation_id: &ConversationId,
         author: Author,
         author_name: Option<&str>,
         text: &str,
         styles: &[StyleRange],
     ) -> Result<Message> {
         let styles = (!styles.is_empty()).then_some(styles);
-        let new = NewMessage { conversation_id, author, author_name, text, styles, now: now_ms() };
+        let new =
+            NewMessage { conversation_id: conversation_id.as_str(), author, author_name, text, styles, now: now_ms() };
         let message = self.store.add_message(new).await?;
         self.bus.publish_conversation(bot_id, conversation_id, Event::Message(message.clone()));
         Ok(message)

@@ -2,7 +2,7 @@
 
 use std::net::IpAddr;
 
-use concierge_domain::{hash_token, random_token, AuthErrorCode, OnFailure, StyledText};
+use concierge_domain::{hash_token, random_token, AuthErrorCode, BotId, ConversationId, OnFailure, StyledText};
 use concierge_store::{
     Bot, Contact, ContactUpsert, Conversation, Message, OpenSession, OpenedSession, Session, VisitorOutcome,
 };
@@ -148,7 +148,7 @@ impl Services {
         };
         let into = &opened.conversation;
         let merged = Event::Merged { from: from.clone(), into: into.id.clone(), messages: messages.clone() };
-        self.bus.publish_conversation(bot_id, &into.id, merged);
+        self.bus.publish_conversation(&BotId::from(bot_id), &ConversationId::from(into.id.as_str()), merged);
         if *handler_changed {
             self.announce_handler(bot_id, into);
         }

@@ -89,7 +89,7 @@ pub async fn events(
     AdminBot(bot): AdminBot,
 ) -> ApiResult<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>> {
     let id = bot.id;
-    let receiver = s.bus.subscribe(&Topic::Bot(id.clone()));
+    let receiver = s.bus.subscribe(&Topic::Bot(id.as_str().into()));
     let mut recheck = tokio::time::interval(RECHECK_EVERY);
     recheck.tick().await;
     let state = (receiver, recheck, s, headers, id);

@@ -99,7 +99,7 @@ async fn serve(s: Services, socket: WebSocket, origin: Option<String>) -> Result
     };
     // Subscribe before reading the backlog, so nothing written in between is missed; the
     // id check below drops what both paths deliver.
-    let mut events = s.bus.subscribe(&Topic::Conversation(session.conversation_id.clone()));
+    let mut events = s.bus.subscribe(&Topic::Conversation(session.conversation_id.as_str().into()));
     // The verified contact and its greeting, so a widget that reuses a stored session can
     // still greet by name, and who answers the conversation.
     let state = match s.widget_state(&session).await {
