@@ -14,6 +14,7 @@ use concierge_store::Store;
 use tokio::net::TcpListener;
 
 use crate::config::{Config, Database, StorageConfig};
+use concierge_core::bus::{Bus, RedisBus};
 use concierge_core::seal::Sealer;
 use concierge_core::Services;
 
@@ -60,7 +61,15 @@ pub async fn services_with(config: Config, lookup: Lookup) -> anyhow::Result<Ser
         .context("cannot build the HTTP client")?;
     let llm = LlmClient::new(llm_http, policy);
     crate::http::metrics_handle();
-    Ok(Services::new(store, Arc::new(config.settings), sealer, client, llm))
+    let services = Services::new(store, Arc::new(config.settings), sealer, client, llm);
+    Ok(match &config.redis_url {
+        Some(url) => services.with_bus(Bus::Redis(
+            RedisBus::connect(url)
+                .await
+                .with_context(|| format!("cannot connect to Redis at {}", crate::config::redact_url(url)))?,
+        )),
+        None => services,
+    })
 }
 
 /// Serves on `listener` until `shutdown` completes, then lets requests in flight finish.

@@ -57,6 +57,10 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long)]
     pub listen: Option<SocketAddr>,
+    /// A redis:// URL: deliver realtime events between several instances (which share a
+    /// PostgreSQL database).
+    #[arg(long)]
+    pub redis_url: Option<String>,
     /// Let Authentication URLs point at loopback, private and link-local addresses
     /// (cloud metadata addresses stay blocked). For tests and local development.
     #[arg(long, num_args = 0..=1, default_missing_value = "true")]

@@ -30,6 +30,7 @@ struct Keys {
     database_url: Option<String>,
     database_max_connections: u32,
     listen: SocketAddr,
+    redis_url: Option<String>,
     allow_private_upstreams: bool,
     allow_http_upstreams: bool,
     admin_token: Option<String>,
@@ -55,6 +56,7 @@ impl Default for Keys {
             // room for several instances and an operator's psql.
             database_max_connections: 10,
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            redis_url: None,
             allow_private_upstreams: false,
             allow_http_upstreams: false,
             admin_token: None,
@@ -105,6 +107,9 @@ pub struct StorageConfig {
 pub struct Config {
     pub storage: StorageConfig,
     pub listen: SocketAddr,
+    /// Several instances share their events through this Redis (a secret: it may hold a
+    /// password).
+    pub redis_url: Option<String>,
     pub secret_key: Option<String>,
     pub log_format: LogFormat,
     pub log_level: String,
@@ -117,6 +122,7 @@ impl std::fmt::Debug for Config {
         f.debug_struct("Config")
             .field("storage", &self.storage)
             .field("listen", &self.listen)
+            .field("redis_url", &self.redis_url.as_deref().map(redact_url))
             .field("secret_key", &self.secret_key.as_ref().map(|_| "********"))
             .field("log_format", &self.log_format)
             .field("log_level", &self.log_level)
@@ -223,9 +229,23 @@ fn validate(keys: Keys) -> anyhow::Result<Config> {
         socket_hello_within: HELLO_WITHIN,
         socket_check_every: SOCKET_CHECK_EVERY,
     };
+    let storage = storage(&keys)?;
+    let redis_url = keys.redis_url.filter(|u| !u.is_empty());
+    if let Some(url) = &redis_url {
+        if !matches!(storage.database, Database::Postgres { .. }) {
+            bail!(
+                "redis_url is for several instances, and they must share a PostgreSQL database: \
+                 set database_url to a postgres:// URL too (one instance on SQLite needs no Redis)"
+            );
+        }
+        if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
+            bail!("redis_url must start with redis:// or rediss://, got {}", redact_url(url));
+        }
+    }
     Ok(Config {
-        storage: storage(&keys)?,
+        storage,
         listen: keys.listen,
+        redis_url,
         secret_key: keys.secret_key.filter(|k| !k.is_empty()),
         log_format,
         log_level: keys.log_level,

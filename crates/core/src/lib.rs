@@ -101,6 +101,12 @@ impl Services {
         }
     }
 
+    /// The same services on `bus` instead of this process's own (several instances).
+    pub fn with_bus(mut self, bus: Bus) -> Self {
+        self.bus = Arc::new(bus);
+        self
+    }
+
     /// Periodic housekeeping: enforce the attempt retention, drop expired sessions and the
     /// empty conversations they leave, and forget idle rate-limit keys.
     pub async fn housekeeping(&self) -> Result<()> {

@@ -126,8 +126,9 @@ pub async fn events(
                         .data(json!({"from": from, "into": into, "messages": messages}).to_string())
                 }
                 Ok(Event::Typing { .. } | Event::Delta { .. } | Event::StreamEnd { .. }) => continue,
-                // Fell behind: tell the page to reload its view rather than miss something.
-                Err(RecvError::Lagged(_)) => SseEvent::default().event("resync").data("{}"),
+                // Fell behind, or the bus between instances was down: tell the page to
+                // reload its view rather than miss something.
+                Err(RecvError::Lagged(_)) | Ok(Event::Resync) => SseEvent::default().event("resync").data("{}"),
                 Err(RecvError::Closed) => return None,
             };
             return Some((Ok(event), (receiver, recheck, s, headers, id)));

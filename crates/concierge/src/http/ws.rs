@@ -145,7 +145,7 @@ async fn serve(s: Services, socket: WebSocket, origin: Option<String>) -> Result
                         tx.send(message_frame(m)).await?;
                     }
                 }
-                Err(RecvError::Lagged(_)) => {
+                Err(RecvError::Lagged(_)) | Ok(Event::Resync) => {
                     // Fell behind: what was missed is re-read, messages and who answers;
                     // pieces of an answer being written are not (its message follows).
                     last = match send_backlog(&s, &session, &mut tx, last).await? {

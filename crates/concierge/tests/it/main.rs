@@ -13,6 +13,7 @@ mod inbox;
 mod independent;
 mod limits;
 mod ops;
+mod scale_out;
 mod session_end;
 mod sessions;
 mod sign_in;

@@ -1,8 +1,11 @@
 //! Delivery of conversation events to whoever watches them: a conversation's widgets, a
 //! bot's inbox. One seam, [`Bus`], with one implementation per deployment: in-process
-//! broadcast for a single instance ([`Bus::Local`]); several instances on one database
-//! need a shared one (Redis, the scale-out issue), which is why events and topics are
-//! serialisable.
+//! broadcast for a single instance ([`Bus::Local`]), and the same plus Redis pub/sub
+//! between several instances on one database ([`Bus::Redis`]).
+
+mod redis;
+
+pub use self::redis::{RedisBus, RedisHealth};
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -52,12 +55,17 @@ pub enum Event {
     /// the contact's conversation `into`. Watchers of `into` get every moved message, even
     /// those older than the newest they have: they are history that was somewhere else.
     Merged { from: String, into: String, messages: Vec<Message> },
+    /// Events may have been missed (the bus between instances was down): re-read what is
+    /// stored, as after falling behind.
+    Resync,
 }
 
 /// The bus of this deployment.
 pub enum Bus {
     /// One instance: events go to this process's subscribers.
     Local(LocalBus),
+    /// Several instances: this process's subscribers at once, the others through Redis.
+    Redis(RedisBus),
 }
 
 impl Default for Bus {
@@ -70,6 +78,7 @@ impl Bus {
     pub fn subscribe(&self, topic: &Topic) -> broadcast::Receiver<Event> {
         match self {
             Bus::Local(bus) => bus.subscribe(topic),
+            Bus::Redis(bus) => bus.local.subscribe(topic),
         }
     }
 
@@ -77,6 +86,7 @@ impl Bus {
     pub fn publish(&self, topic: &Topic, event: Event) {
         match self {
             Bus::Local(bus) => bus.publish(topic, event),
+            Bus::Redis(bus) => bus.publish(topic, event),
         }
     }
 
@@ -109,6 +119,14 @@ impl LocalBus {
             }
         }
         channels.retain(|_, sender| sender.receiver_count() > 0);
+    }
+
+    /// Tells every subscriber to re-read what is stored.
+    fn resync_all(&self) {
+        let channels = self.channels.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        for sender in channels.values() {
+            let _ = sender.send(Event::Resync);
+        }
     }
 }
 
@@ -148,7 +166,7 @@ mod tests {
 
     #[test]
     fn channels_without_listeners_are_dropped() {
-        let Bus::Local(local) = Bus::default();
+        let Bus::Local(local) = Bus::default() else { unreachable!("the default bus is local") };
         drop(local.subscribe(&conversation("c")));
         local.publish(&conversation("c"), message(1));
         assert!(local.channels.lock().unwrap().is_empty());
@@ -169,6 +187,7 @@ mod tests {
             Event::Delta { stream: "s".into(), text: "Hel".into() },
             Event::StreamEnd { stream: "s".into() },
             Event::Merged { from: "a".into(), into: "c".into(), messages: vec![] },
+            Event::Resync,
         ];
         for event in events {
             let json = serde_json::to_string(&event).unwrap();

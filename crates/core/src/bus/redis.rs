@@ -1,0 +1,160 @@
+//! The bus of several instances: every event is delivered in this process at once, and
+//! published once through Redis, from which every other instance delivers it to its own
+//! subscribers. Two Redis connections per instance, whatever the load: one subscriber, and
+//! one multiplexed connection (reconnecting by itself) that publishes.
+//!
+//! Every instance receives every event on one channel and drops those nobody here watches:
+//! simpler and cheaper for Redis than a subscription per conversation, and the events are
+//! small. Redis being away stops only the delivery between instances; each instance keeps
+//! delivering its own events, and the widgets and inbox streams catch up from the database.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use redis::aio::ConnectionManager;
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc;
+
+use super::{Event, LocalBus, Topic};
+
+/// The channel every instance publishes to and listens on.
+const CHANNEL: &str = "concierge:bus";
+/// Events waiting to be published while Redis is slow; past this they are dropped (and
+/// counted): the database still has every message, only the live push of those is lost.
+const OUTBOX: usize = 10_000;
+
+/// What travels between instances. `from` lets an instance skip its own events, which it
+/// delivered already.
+#[derive(Serialize)]
+struct Outgoing<'a> {
+    from: &'a str,
+    topic: &'a Topic,
+    event: &'a Event,
+}
+
+#[derive(Deserialize)]
+struct Incoming {
+    from: String,
+    topic: Topic,
+    event: Event,
+}
+
+/// Whether the subscriber is connected, and how often it had to reconnect.
+#[derive(Default)]
+pub struct RedisHealth {
+    connected: AtomicBool,
+    reconnects: AtomicU64,
+}
+
+impl RedisHealth {
+    pub fn connected(&self) -> bool {
+        self.connected.load(Ordering::Relaxed)
+    }
+
+    pub fn reconnects(&self) -> u64 {
+        self.reconnects.load(Ordering::Relaxed)
+    }
+}
+
+pub struct RedisBus {
+    pub(super) local: Arc<LocalBus>,
+    instance: String,
+    outbox: mpsc::Sender<String>,
+    health: Arc<RedisHealth>,
+}
+
+impl RedisBus {
+    /// Connects to Redis at `url` (both connections must open now: a wrong URL stops the
+    /// start) and starts the publishing and the listening tasks.
+    pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        let client = redis::Client::open(url)?;
+        let publisher = ConnectionManager::new(client.clone()).await?;
+        let subscriber = subscribe(&client).await?;
+        let local = Arc::new(LocalBus::default());
+        let instance = uuid::Uuid::now_v7().to_string();
+        let health = Arc::new(RedisHealth::default());
+        health.connected.store(true, Ordering::Relaxed);
+        let (outbox, queued) = mpsc::channel(OUTBOX);
+        tokio::spawn(publish_all(publisher, queued));
+        tokio::spawn(listen(client, subscriber, local.clone(), instance.clone(), health.clone()));
+        Ok(Self { local, instance, outbox, health })
+    }
+
+    pub fn health(&self) -> &RedisHealth {
+        &self.health
+    }
+
+    pub(super) fn publish(&self, topic: &Topic, event: Event) {
+        // Serialised once, for every other instance.
+        let outgoing = serde_json::to_string(&Outgoing { from: &self.instance, topic, event: &event });
+        self.local.publish(topic, event);
+        match outgoing {
+            Ok(payload) => {
+                if self.outbox.try_send(payload).is_err() {
+                    metrics::counter!("concierge_bus_dropped_total").increment(1);
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "a bus event could not be serialised"),
+        }
+    }
+}
+
+async fn subscribe(client: &redis::Client) -> redis::RedisResult<redis::aio::PubSub> {
+    let mut pubsub = client.get_async_pubsub().await?;
+    pubsub.subscribe(CHANNEL).await?;
+    Ok(pubsub)
+}
+
+async fn publish_all(mut connection: ConnectionManager, mut queued: mpsc::Receiver<String>) {
+    while let Some(payload) = queued.recv().await {
+        let sent: redis::RedisResult<i64> =
+            redis::cmd("PUBLISH").arg(CHANNEL).arg(&payload).query_async(&mut connection).await;
+        if let Err(e) = sent {
+            metrics::counter!("concierge_bus_publish_failures_total").increment(1);
+            tracing::debug!(error = %e, "an event did not reach the other instances");
+        }
+    }
+}
+
+/// Delivers the other instances' events here, reconnecting with backoff when Redis goes
+/// away. After a reconnect, every local subscriber is told to catch up from the database:
+/// what was published meanwhile did not reach this instance.
+async fn listen(
+    client: redis::Client,
+    mut pubsub: redis::aio::PubSub,
+    local: Arc<LocalBus>,
+    instance: String,
+    health: Arc<RedisHealth>,
+) {
+    loop {
+        let mut messages = pubsub.into_on_message();
+        while let Some(message) = messages.next().await {
+            let Ok(payload) = message.get_payload::<String>() else { continue };
+            match serde_json::from_str::<Incoming>(&payload) {
+                Ok(incoming) if incoming.from != instance => local.publish(&incoming.topic, incoming.event),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "an unreadable event on the bus was dropped"),
+            }
+        }
+        health.connected.store(false, Ordering::Relaxed);
+        tracing::warn!("the Redis bus connection was lost; reconnecting");
+        let mut wait = Duration::from_millis(100);
+        pubsub = loop {
+            tokio::time::sleep(wait).await;
+            match subscribe(&client).await {
+                Ok(pubsub) => break pubsub,
+                Err(e) => {
+                    tracing::debug!(error = %e, "Redis is still unreachable");
+                    wait = (wait * 2).min(Duration::from_secs(5));
+                }
+            }
+        };
+        health.connected.store(true, Ordering::Relaxed);
+        health.reconnects.fetch_add(1, Ordering::Relaxed);
+        metrics::counter!("concierge_bus_reconnects_total").increment(1);
+        tracing::info!("the Redis bus is connected again");
+        local.resync_all();
+    }
+}
