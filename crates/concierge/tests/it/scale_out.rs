@@ -69,3 +69,20 @@ async fn redis_without_postgresql_is_refused() {
     let err = concierge::config::load_with_env(None, &[], &storage, &args).expect_err("refused");
     assert!(err.to_string().contains("PostgreSQL"), "{err}");
 }
+
+/// A deployment whose instances start together on an empty database: the migrations run
+/// once (PostgreSQL's advisory lock serialises the migrators), and every instance serves.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn four_instances_started_at_once_migrate_the_database_once() {
+    let Some(apps) = TestApp::cluster(4, test_args).await else { return };
+    let runs = apps[0].psql("SELECT version, success FROM _sqlx_migrations ORDER BY version").await;
+    let expected: Vec<String> = (1..=runs.len()).map(|v| format!("{v}|t")).collect();
+    assert_eq!(runs, expected, "each migration once, in order, successful");
+    assert!(runs.len() >= 8, "{runs:?}");
+    let workspaces = apps[0].psql("SELECT count(*) FROM workspaces").await;
+    assert_eq!(workspaces, ["1"], "one default workspace, not one per instance");
+    for app in &apps {
+        let (status, _) = app.get("/bots").await;
+        assert_eq!(status, 200, "every instance serves");
+    }
+}

@@ -133,6 +133,36 @@ impl TestApp {
         Some(app)
     }
 
+    /// `n` instances started at the same instant on one fresh PostgreSQL database (and one
+    /// data dir, for the shared secret key), as a deployment starting together. The first
+    /// cleans up.
+    pub async fn cluster(n: usize, args: impl Fn() -> ServeArgs) -> Option<Vec<TestApp>> {
+        let data_dir = std::env::temp_dir().join(format!("concierge-it-{}", uuid::Uuid::now_v7().simple()));
+        let postgres = TempPostgres::create().await?;
+        let storage = || StorageArgs {
+            data_dir: Some(data_dir.clone()),
+            database_url: Some(postgres.url.clone()),
+            ..Default::default()
+        };
+        let starting = (0..n).map(|_| Self::start(Backend::Postgres, storage(), args(), |_| {}));
+        let mut apps = futures::future::join_all(starting).await;
+        for app in apps.iter_mut().skip(1) {
+            app.owns_storage = false;
+        }
+        apps[0].postgres = Some(postgres);
+        Some(apps)
+    }
+
+    /// The rows of `sql` run with psql on this server's PostgreSQL database, one line each
+    /// (fields separated by `|`).
+    pub async fn psql(&self, sql: &str) -> Vec<String> {
+        let url = self.storage.database_url.clone().expect("a PostgreSQL instance");
+        let out =
+            tokio::process::Command::new("psql").args(["-tA", "-c", sql, &url]).output().await.expect("psql runs");
+        assert!(out.status.success(), "psql: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).lines().map(str::to_owned).collect()
+    }
+
     /// A second server on this one's database and secret key, e.g. another instance, or
     /// the same one restarted with other settings. It cleans up nothing.
     pub async fn sibling(&self, args: ServeArgs) -> TestApp {
