@@ -6,7 +6,7 @@ use serde_json::json;
 
 use crate::inbox::{bot_events, send_as_visitor};
 use crate::utils::{test_args, Backend, TestApp, DEADLINE};
-use crate::widget::{connect, next_message};
+use crate::widget::{connect, next, next_message};
 use concierge::cli::ServeArgs;
 
 /// The Redis the instances share: `CONCIERGE_TEST_REDIS_URL` or the machine's own. `None`
@@ -84,5 +84,100 @@ async fn four_instances_started_at_once_migrate_the_database_once() {
     for app in &apps {
         let (status, _) = app.get("/bots").await;
         assert_eq!(status, 200, "every instance serves");
+    }
+}
+
+/// A TCP proxy in front of Redis that the test can cut (every connection closed, new ones
+/// refused) and restore: Redis going away and coming back, without touching the machine's
+/// server that other tests use.
+struct Cuttable {
+    url: String,
+    cut: tokio::sync::watch::Sender<bool>,
+}
+
+impl Cuttable {
+    async fn start(redis: &str) -> Self {
+        let upstream = redis.trim_start_matches("redis://").trim_end_matches('/').to_owned();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let url = format!("redis://{}", listener.local_addr().expect("addr"));
+        let (cut, watching) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                if *watching.borrow() {
+                    continue; // dropped: refused while cut
+                }
+                let mut stop = watching.clone();
+                let upstream = upstream.clone();
+                tokio::spawn(async move {
+                    let Ok(mut server) = tokio::net::TcpStream::connect(&upstream).await else { return };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                        _ = stop.wait_for(|cut| *cut) => {}
+                    }
+                });
+            }
+        });
+        Self { url, cut }
+    }
+
+    fn set(&self, cut: bool) {
+        self.cut.send_replace(cut);
+    }
+}
+
+async fn readyz(app: &TestApp) -> String {
+    let resp = app.http.get(app.url("/readyz")).send().await.expect("readyz");
+    assert_eq!(resp.status(), 200, "the instance stays ready without Redis");
+    resp.text().await.expect("body")
+}
+
+/// Redis goes away and returns: each instance keeps serving and delivering its own events;
+/// the other instance's widget catches up on what it missed, and live delivery resumes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_redis_returns_the_other_instances_catch_up() {
+    let Some(redis) = redis_url().await else { return };
+    let proxy = Cuttable::start(&redis).await;
+    let Some(a) = TestApp::spawn_with(Backend::Postgres, clustered(&proxy.url)).await else { return };
+    let b = a.sibling(clustered(&proxy.url)).await;
+    let bot = a.bot().await;
+    let (_, s) = a.start_session(json!({"bot_id": bot})).await;
+    let token = s["session_token"].as_str().unwrap().to_owned();
+    let mut on_a = connect(&a, &token, 0).await;
+    let mut on_b = connect(&b, &token, 0).await;
+    send_as_visitor(&a, &token, "before").await;
+    assert_eq!(next_message(&mut on_b).await["text"], "before");
+    assert_eq!(next_message(&mut on_b).await["author"], "bot");
+    assert_eq!(next_message(&mut on_a).await["text"], "before");
+    assert_eq!(next_message(&mut on_a).await["author"], "bot");
+
+    proxy.set(true);
+    crate::utils::eventually("B reports the degraded bus", || async {
+        readyz(&b).await.contains("bus degraded").then_some(())
+    })
+    .await;
+    send_as_visitor(&a, &token, "during").await;
+    assert_eq!(next_message(&mut on_a).await["text"], "during", "same-instance delivery is unaffected");
+
+    proxy.set(false);
+    crate::utils::eventually("B's subscription returns", || async { (readyz(&b).await == "ready").then_some(()) })
+        .await;
+    // B's widget gets what it missed when the subscription returns (the bot, which handed
+    // the conversation to the team at "before", stays silent), then live events again.
+    let missed = loop {
+        let frame = next(&mut on_b).await;
+        if frame["type"] == "message" {
+            break frame["message"]["text"].clone();
+        }
+    };
+    assert_eq!(missed, "during");
+    assert_eq!(readyz(&b).await, "ready");
+    let metrics = b.http.get(b.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("concierge_bus_reconnects_total"), "{metrics}");
+    send_as_visitor(&a, &token, "after").await;
+    loop {
+        let m = next_message(&mut on_b).await;
+        if m["text"] == "after" {
+            break;
+        }
     }
 }

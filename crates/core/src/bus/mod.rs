@@ -90,6 +90,15 @@ impl Bus {
         }
     }
 
+    /// Whether events reach the other instances: `None` for a single instance, else whether
+    /// the Redis subscription is up.
+    pub fn shared(&self) -> Option<bool> {
+        match self {
+            Bus::Local(_) => None,
+            Bus::Redis(bus) => Some(bus.health().connected()),
+        }
+    }
+
     /// Delivers to a conversation's widgets and to its bot's inbox.
     pub fn publish_conversation(&self, bot: &BotId, conversation: &ConversationId, event: Event) {
         self.publish(&Topic::Conversation(conversation.clone()), event.clone());

@@ -107,13 +107,26 @@ async fn subscribe(client: &redis::Client) -> redis::RedisResult<redis::aio::Pub
     Ok(pubsub)
 }
 
+/// Publishes in order. A failed PUBLISH is tried again a few times, briefly: the first one
+/// after Redis returns may meet the connection still reconnecting. Then it is given up (the
+/// other instances' streams catch up from the database when their subscription returns).
 async fn publish_all(mut connection: ConnectionManager, mut queued: mpsc::Receiver<String>) {
     while let Some(payload) = queued.recv().await {
-        let sent: redis::RedisResult<i64> =
-            redis::cmd("PUBLISH").arg(CHANNEL).arg(&payload).query_async(&mut connection).await;
-        if let Err(e) = sent {
-            metrics::counter!("concierge_bus_publish_failures_total").increment(1);
-            tracing::debug!(error = %e, "an event did not reach the other instances");
+        let mut wait = Duration::from_millis(100);
+        for attempt in 1..=3 {
+            let sent: redis::RedisResult<i64> =
+                redis::cmd("PUBLISH").arg(CHANNEL).arg(&payload).query_async(&mut connection).await;
+            match sent {
+                Ok(_) => break,
+                Err(e) if attempt == 3 => {
+                    metrics::counter!("concierge_bus_publish_failures_total").increment(1);
+                    tracing::debug!(error = %e, "an event did not reach the other instances");
+                }
+                Err(_) => {
+                    tokio::time::sleep(wait).await;
+                    wait *= 2;
+                }
+            }
         }
     }
 }
