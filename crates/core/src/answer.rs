@@ -40,6 +40,14 @@ impl Turn {
 }
 
 impl Services {
+    /// Writes the bot's `text` in the session's conversation.
+    async fn bot_says(&self, bot: &Bot, session: &Session, text: &StyledText) -> Result<()> {
+        let conversation = ConversationId::from(session.conversation_id.as_str());
+        self.post(&BotId::from(bot.id.as_str()), &conversation, Author::Bot, Some(&bot.name), &text.text, &text.styles)
+            .await?;
+        Ok(())
+    }
+
     /// Answers the visitor's latest message `text`, unless a person handles the conversation.
     pub(super) async fn answer(&self, session: &Session, text: &str) -> Result<Turn> {
         // While the team handles the conversation (or is about to), the bot stays silent;
@@ -108,15 +116,7 @@ impl Services {
                 if !self.bot_handles(&session.conversation_id).await? {
                     return Ok(Turn::Silent);
                 }
-                self.post(
-                    &BotId::from(bot.id.as_str()),
-                    &ConversationId::from(session.conversation_id.as_str()),
-                    Author::Bot,
-                    Some(&bot.name),
-                    &text.text,
-                    &text.styles,
-                )
-                .await?;
+                self.bot_says(&bot, session, &text).await?;
                 Turn::Answered
             }
             Reply::Handoff { text, priority, reason } => {
@@ -124,15 +124,7 @@ impl Services {
                     return Ok(Turn::Silent);
                 }
                 tracing::info!(bot_id = %bot.id, reason = reason.as_str(), "conversation handed to the team");
-                self.post(
-                    &BotId::from(bot.id.as_str()),
-                    &ConversationId::from(session.conversation_id.as_str()),
-                    Author::Bot,
-                    Some(&bot.name),
-                    &text.text,
-                    &text.styles,
-                )
-                .await?;
+                self.bot_says(&bot, session, &text).await?;
                 Turn::HandedOff
             }
             Reply::Generate { .. } => Turn::Silent,

@@ -108,23 +108,25 @@ async fn every_endpoint_is_served_and_documented() {
     assert_eq!(operations, documented, "an endpoint is documented but not listed here");
 }
 
+/// The status and error code of `method path` without credentials or body.
+async fn refusal(app: &TestApp, method: reqwest::Method, path: &str) -> (u16, Value) {
+    let resp = app.http.request(method, app.url(path)).send().await.unwrap();
+    (resp.status().as_u16(), resp.json::<Value>().await.unwrap()["error"]["code"].clone())
+}
+
 #[tokio::test]
 async fn unknown_routes_and_methods_answer_with_the_error_body() {
     let Some(app) = TestApp::spawn(crate::utils::Backend::Sqlite).await else { return };
-    let resp = app.http.get(app.url("/api/admin/v1/nope")).send().await.unwrap();
-    assert_eq!(resp.status(), 404);
-    assert_eq!(resp.json::<Value>().await.unwrap()["error"]["code"], "route_not_found");
-    let resp = app.http.delete(app.url("/api/widget/v1/sessions")).send().await.unwrap();
-    assert_eq!(resp.status(), 405);
-    assert_eq!(resp.json::<Value>().await.unwrap()["error"]["code"], "method_not_allowed");
+    assert_eq!(refusal(&app, reqwest::Method::GET, "/api/admin/v1/nope").await, (404, json!("route_not_found")));
+    let deleted = refusal(&app, reqwest::Method::DELETE, "/api/widget/v1/sessions").await;
+    assert_eq!(deleted, (405, json!("method_not_allowed")));
 }
 
 #[tokio::test]
 async fn the_socket_endpoint_answers_a_plain_request_with_the_error_body() {
     let Some(app) = TestApp::spawn(crate::utils::Backend::Sqlite).await else { return };
-    let resp = app.http.get(app.url("/api/widget/v1/ws")).send().await.unwrap();
-    assert_eq!(resp.status(), 400);
-    assert_eq!(resp.json::<Value>().await.unwrap()["error"]["code"], "websocket_upgrade_required");
+    let plain = refusal(&app, reqwest::Method::GET, "/api/widget/v1/ws").await;
+    assert_eq!(plain, (400, json!("websocket_upgrade_required")));
 }
 
 #[test]
