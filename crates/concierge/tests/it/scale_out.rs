@@ -5,7 +5,7 @@ use futures::StreamExt;
 use serde_json::json;
 
 use crate::inbox::{bot_events, send_as_visitor};
-use crate::utils::{test_args, Backend, TestApp, DEADLINE};
+use crate::utils::{test_args, Backend, Customer, TestApp, DEADLINE};
 use crate::widget::{connect, next, next_message};
 use concierge::cli::ServeArgs;
 
@@ -180,4 +180,54 @@ async fn when_redis_returns_the_other_instances_catch_up() {
             break;
         }
     }
+}
+
+/// One person signing in on many devices at once, the starts spread by the balancer over
+/// three instances: one contact, one conversation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn five_hundred_concurrent_starts_across_three_instances_make_one_contact_and_one_conversation() {
+    let Some(redis) = redis_url().await else { return };
+    let Some(a) = TestApp::spawn_with(Backend::Postgres, clustered(&redis)).await else { return };
+    let customer = Customer::with_users().await;
+    let bot = a.bot_with_auth(&customer.url, json!({"identify_method": "email"})).await;
+    let b = a.sibling(clustered(&redis)).await;
+    let c = a.sibling(clustered(&redis)).await;
+    let instances = [std::sync::Arc::new(a), std::sync::Arc::new(b), std::sync::Arc::new(c)];
+    let starts: Vec<_> = (0..500)
+        .map(|i| {
+            let (instance, bot) = (instances[i % 3].clone(), bot.clone());
+            tokio::spawn(
+                async move { instance.start_session(json!({"bot_id": bot, "access_token": "tok-alice"})).await },
+            )
+        })
+        .collect();
+    let (mut contacts, mut conversations) = (std::collections::HashSet::new(), std::collections::HashSet::new());
+    for start in starts {
+        let (status, s) = start.await.expect("join");
+        assert_eq!(status, 201, "{s}");
+        contacts.insert(s["contact"]["id"].as_str().expect("a contact").to_owned());
+        conversations.insert(s["conversation"]["id"].as_str().expect("a conversation").to_owned());
+    }
+    assert_eq!((contacts.len(), conversations.len()), (1, 1), "{contacts:?} {conversations:?}");
+    assert_eq!(instances[2].contacts(&bot).await.len(), 1);
+}
+
+/// A setting saved through one instance holds on the others at once: nothing another
+/// instance needs is kept only in memory.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_setting_saved_on_one_instance_holds_on_another_at_once() {
+    let Some(redis) = redis_url().await else { return };
+    let Some(a) = TestApp::spawn_with(Backend::Postgres, clustered(&redis)).await else { return };
+    let b = a.sibling(clustered(&redis)).await;
+    let bot = a.bot().await;
+    let start_on_b = || async { b.start_session_on(Some("https://shop.example"), json!({"bot_id": bot})).await.0 };
+    assert_eq!(start_on_b().await, 201);
+    let (status, _) =
+        a.put(&format!("/bots/{bot}/custom-auth"), json!({"allowed_origins": ["https://other.example"]})).await;
+    assert_eq!(status, 200);
+    assert_eq!(start_on_b().await, 403, "B refuses the origin A's change no longer allows");
+    let (status, _) =
+        a.put(&format!("/bots/{bot}/custom-auth"), json!({"allowed_origins": ["https://shop.example"]})).await;
+    assert_eq!(status, 200);
+    assert_eq!(start_on_b().await, 201, "and accepts it again as soon as A allows it");
 }

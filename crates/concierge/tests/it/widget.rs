@@ -144,15 +144,8 @@ async fn sockets_refuse_bad_hellos_expired_sessions_and_foreign_origins(app: Tes
     let (status, saved) =
         app.put(&format!("/bots/{bot}/custom-auth"), json!({"allowed_origins": ["https://shop.example"]})).await;
     assert_eq!(status, 200, "{saved}");
-    let start = app
-        .http
-        .post(app.url("/api/widget/v1/sessions"))
-        .header("origin", "https://shop.example")
-        .json(&json!({"bot_id": bot}))
-        .send()
-        .await
-        .unwrap();
-    let token = start.json::<Value>().await.unwrap()["session_token"].as_str().unwrap().to_owned();
+    let (_, start) = app.start_session_on(Some("https://shop.example"), json!({"bot_id": bot})).await;
+    let token = start["session_token"].as_str().unwrap().to_owned();
     let mut request =
         tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(url.as_str()).unwrap();
     request.headers_mut().insert("origin", "https://evil.example".parse().unwrap());

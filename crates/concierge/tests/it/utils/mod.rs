@@ -272,7 +272,16 @@ impl TestApp {
     }
 
     pub async fn start_session(&self, body: Value) -> (u16, Value) {
-        let resp = self.http.post(self.url("/api/widget/v1/sessions")).json(&body).send().await.expect("request");
+        self.start_session_on(None, body).await
+    }
+
+    /// A session start from a page of `origin` (the browser's `Origin` header).
+    pub async fn start_session_on(&self, origin: Option<&str>, body: Value) -> (u16, Value) {
+        let mut request = self.http.post(self.url("/api/widget/v1/sessions")).json(&body);
+        if let Some(origin) = origin {
+            request = request.header("origin", origin);
+        }
+        let resp = request.send().await.expect("request");
         let status = resp.status().as_u16();
         (status, resp.json().await.expect("json body"))
     }
