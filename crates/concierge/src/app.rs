@@ -17,6 +17,7 @@ use crate::config::{Config, Database, StorageConfig};
 use concierge_core::bus::{Bus, RedisBus};
 use concierge_core::seal::Sealer;
 use concierge_core::Services;
+use concierge_domain::hash_token;
 
 const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(600);
 
@@ -62,14 +63,17 @@ pub async fn services_with(config: Config, lookup: Lookup) -> anyhow::Result<Ser
     let llm = LlmClient::new(llm_http, policy);
     crate::http::metrics_handle();
     let services = Services::new(store, Arc::new(config.settings), sealer, client, llm);
-    Ok(match &config.redis_url {
-        Some(url) => services.with_bus(Bus::Redis(
-            RedisBus::connect(url)
-                .await
-                .with_context(|| format!("cannot connect to Redis at {}", crate::config::redact_url(url)))?,
-        )),
-        None => services,
-    })
+    let Some(url) = &config.redis_url else { return Ok(services) };
+    // The deployment is its database: the instances of one share events and limits, and
+    // another deployment on the same Redis is kept apart.
+    let database = match &config.storage.database {
+        Database::Postgres { url, .. } => crate::config::redact_url(url),
+        Database::Sqlite(path) => path.display().to_string(),
+    };
+    let bus = RedisBus::connect(url, &hash_token(&database)[..16])
+        .await
+        .with_context(|| format!("cannot connect to Redis at {}", crate::config::redact_url(url)))?;
+    Ok(services.with_bus(Bus::Redis(bus)))
 }
 
 /// Serves on `listener` until `shutdown` completes, then lets requests in flight finish.

@@ -97,7 +97,7 @@ impl Services {
     /// Signs in with email and password; the cookie token. Attempts are rate-limited per
     /// client IP.
     pub async fn sign_in(&self, email: &str, password: &str, ip: std::net::IpAddr) -> Result<String> {
-        self.limits.check_sign_in(ip)?;
+        self.limits.check_sign_in(ip).await?;
         let refused = || Error::BadRequest { code: "invalid_credentials", message: "Wrong email or password.".into() };
         let user = match normalise_email(email) {
             Ok(email) => self.store.find_user_by_email(&email).await?,

@@ -14,6 +14,7 @@ mod auth_flow;
 mod auth_settings;
 mod auth_test;
 mod bots;
+mod cluster_limit;
 mod contacts;
 mod dashboard_auth;
 mod decide;
@@ -103,6 +104,9 @@ impl Services {
 
     /// The same services on `bus` instead of this process's own (several instances).
     pub fn with_bus(mut self, bus: Bus) -> Self {
+        if let Bus::Redis(redis) = &bus {
+            self.limits.share(cluster_limit::ClusterLimiter::new(redis.connection(), redis.namespace()));
+        }
         self.bus = Arc::new(bus);
         self
     }

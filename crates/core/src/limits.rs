@@ -3,9 +3,10 @@
 //! and one on its language model, so one busy or slow customer (or one visitor running up
 //! the operator's model bill) cannot exhaust the server for the others.
 
+use std::hash::Hash;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use governor::clock::{Clock, DefaultClock};
@@ -13,7 +14,11 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::{Error, Result};
+use crate::cluster_limit::ClusterLimiter;
 use crate::Settings;
+
+/// How long a limit waits for Redis before this instance's own count decides.
+const CLUSTER_WAIT: Duration = Duration::from_millis(250);
 
 /// How long a call waits for a free slot before it fails fast.
 const CALL_SLOT_WAIT: Duration = Duration::from_millis(250);
@@ -28,6 +33,11 @@ const MESSAGES_PER_MINUTE: u32 = 30;
 const MODEL_CALLS_PER_BOT: usize = 8;
 
 pub struct Limits {
+    /// Set when several instances share Redis: the limits below then hold for all of
+    /// them, and the per-instance limiters stand in while Redis does not answer.
+    cluster: OnceLock<ClusterLimiter>,
+    per_ip_per_minute: u32,
+    per_bot_per_minute: u32,
     per_ip: DefaultKeyedRateLimiter<IpAddr>,
     sign_ins: DefaultKeyedRateLimiter<IpAddr>,
     per_bot: DefaultKeyedRateLimiter<String>,
@@ -48,6 +58,9 @@ fn refused(wait: Duration) -> Error {
 impl Limits {
     pub fn new(settings: &Settings) -> Self {
         Self {
+            cluster: OnceLock::new(),
+            per_ip_per_minute: settings.session_rate_per_ip,
+            per_bot_per_minute: settings.session_rate_per_bot,
             per_ip: RateLimiter::keyed(per_minute(settings.session_rate_per_ip)),
             sign_ins: RateLimiter::keyed(per_minute(SIGN_INS_PER_MINUTE)),
             per_bot: RateLimiter::keyed(per_minute(settings.session_rate_per_bot)),
@@ -64,11 +77,35 @@ impl Limits {
         }
     }
 
+    /// From now on, the limits hold for every instance that shares `cluster`'s Redis.
+    pub fn share(&self, cluster: ClusterLimiter) {
+        let _ = self.cluster.set(cluster);
+    }
+
+    /// Counts one request of `kind` for `key`: in Redis for the cluster when shared (falling
+    /// back to this instance's count if Redis does not answer at once), else here.
+    async fn count<K: Clone + Hash + Eq>(
+        &self,
+        kind: &str,
+        key: &K,
+        name: impl std::fmt::Display,
+        per_minute: u32,
+        local: &DefaultKeyedRateLimiter<K>,
+    ) -> Result<()> {
+        if let Some(cluster) = self.cluster.get() {
+            match tokio::time::timeout(CLUSTER_WAIT, cluster.check(kind, &name.to_string(), per_minute)).await {
+                Ok(Ok(None)) => return Ok(()),
+                Ok(Ok(Some(wait))) => return Err(refused(wait)),
+                Ok(Err(_)) | Err(_) => metrics::counter!("concierge_rate_limit_fallbacks_total").increment(1),
+            }
+        }
+        local.check_key(key).map_err(|n| refused(n.wait_time_from(DefaultClock::default().now())))
+    }
+
     /// Counts one visitor message in `conversation_id`.
-    pub fn check_message(&self, conversation_id: &str) -> Result<()> {
-        self.messages
-            .check_key(&conversation_id.to_owned())
-            .map_err(|n| refused(n.wait_time_from(DefaultClock::default().now())))
+    pub async fn check_message(&self, conversation_id: &str) -> Result<()> {
+        let key = conversation_id.to_owned();
+        self.count("message", &key, conversation_id, MESSAGES_PER_MINUTE, &self.messages).await
     }
 
     /// A slot for one answer of the bot's language model, if one is free right now.
@@ -78,18 +115,18 @@ impl Limits {
     }
 
     /// Counts one session start from `ip`; checked before anything touches the database.
-    pub fn check_ip(&self, ip: IpAddr) -> Result<()> {
-        self.per_ip.check_key(&ip).map_err(|n| refused(n.wait_time_from(DefaultClock::default().now())))
+    pub async fn check_ip(&self, ip: IpAddr) -> Result<()> {
+        self.count("start_ip", &ip, ip, self.per_ip_per_minute, &self.per_ip).await
     }
 
     /// Counts one dashboard sign-in attempt from `ip`.
-    pub fn check_sign_in(&self, ip: IpAddr) -> Result<()> {
-        self.sign_ins.check_key(&ip).map_err(|n| refused(n.wait_time_from(DefaultClock::default().now())))
+    pub async fn check_sign_in(&self, ip: IpAddr) -> Result<()> {
+        self.count("sign_in", &ip, ip, SIGN_INS_PER_MINUTE, &self.sign_ins).await
     }
 
     /// Counts one session start for a bot that exists.
-    pub fn check_bot(&self, bot_id: &str) -> Result<()> {
-        self.per_bot.check_key(&bot_id.to_owned()).map_err(|n| refused(n.wait_time_from(DefaultClock::default().now())))
+    pub async fn check_bot(&self, bot_id: &str) -> Result<()> {
+        self.count("start_bot", &bot_id.to_owned(), bot_id, self.per_bot_per_minute, &self.per_bot).await
     }
 
     /// A slot for one outbound call to the bot's Authentication URL, or `None` when all

@@ -38,7 +38,7 @@ impl Services {
     /// lets the bot answer.
     pub async fn send_visitor_message(&self, session: &Session, text: &str) -> Result<Message> {
         let text = message_text(text)?;
-        self.limits.check_message(&session.conversation_id)?;
+        self.limits.check_message(&session.conversation_id).await?;
         let message = self
             .post(
                 &BotId::from(session.bot_id.as_str()),

@@ -63,14 +63,14 @@ fn public_failure(code: AuthErrorCode) -> AuthFailure {
 
 impl Services {
     pub async fn start_session(&self, req: StartSession, client: ClientInfo) -> Result<SessionStarted> {
-        self.limits.check_ip(client.ip)?;
+        self.limits.check_ip(client.ip).await?;
         req.fields.check(req.access_token.as_deref()).map_err(Error::Validation)?;
         let bot = self.store.get_bot(&req.bot_id).await?.ok_or(Error::NotFound("bot"))?;
         let auth = self.load_bot_auth(&bot.id).await?;
         if !auth.settings.allows_origin(client.origin.as_deref()) {
             return Err(Error::OriginNotAllowed);
         }
-        self.limits.check_bot(&bot.id)?;
+        self.limits.check_bot(&bot.id).await?;
 
         let access_token = req.access_token.as_deref().map(str::trim).filter(|t| !t.is_empty());
         let presented = Presented { access_token, fields: &req.fields, client_ip: Some(client.ip), is_test: false };

@@ -231,3 +231,22 @@ async fn a_setting_saved_on_one_instance_holds_on_another_at_once() {
     assert_eq!(status, 200);
     assert_eq!(start_on_b().await, 201, "and accepts it again as soon as A allows it");
 }
+
+/// The per-bot limit on session starts holds for the cluster: two instances allow what one
+/// would, not twice as much.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_per_bot_session_limit_holds_for_the_cluster() {
+    let Some(redis) = redis_url().await else { return };
+    let five_per_minute = || ServeArgs { session_rate_per_bot: Some(5), ..clustered(&redis) };
+    let Some(a) = TestApp::spawn_with(Backend::Postgres, five_per_minute()).await else { return };
+    let b = a.sibling(five_per_minute()).await;
+    let bot = a.bot().await;
+    let mut statuses = Vec::new();
+    for i in 0..10 {
+        let instance = if i % 2 == 0 { &a } else { &b };
+        statuses.push(instance.start_session(json!({"bot_id": bot})).await.0);
+    }
+    let allowed = statuses.iter().filter(|s| **s == 201).count();
+    assert_eq!(allowed, 5, "{statuses:?}");
+    assert!(statuses.iter().all(|s| [201, 429].contains(s)), "{statuses:?}");
+}

@@ -19,8 +19,6 @@ use tokio::sync::mpsc;
 
 use super::{Event, LocalBus, Topic};
 
-/// The channel every instance publishes to and listens on.
-const CHANNEL: &str = "concierge:bus";
 /// Events waiting to be published while Redis is slow; past this they are dropped (and
 /// counted): the database still has every message, only the live push of those is lost.
 const OUTBOX: usize = 10_000;
@@ -60,6 +58,8 @@ impl RedisHealth {
 
 pub struct RedisBus {
     pub(super) local: Arc<LocalBus>,
+    namespace: String,
+    publisher: ConnectionManager,
     instance: String,
     outbox: mpsc::Sender<String>,
     health: Arc<RedisHealth>,
@@ -67,19 +67,32 @@ pub struct RedisBus {
 
 impl RedisBus {
     /// Connects to Redis at `url` (both connections must open now: a wrong URL stops the
-    /// start) and starts the publishing and the listening tasks.
-    pub async fn connect(url: &str) -> anyhow::Result<Self> {
+    /// start) and starts the publishing and the listening tasks. `namespace` names the
+    /// deployment: instances of one database share it, and another deployment on the same
+    /// Redis hears nothing of theirs.
+    pub async fn connect(url: &str, namespace: &str) -> anyhow::Result<Self> {
         let client = redis::Client::open(url)?;
         let publisher = ConnectionManager::new(client.clone()).await?;
-        let subscriber = subscribe(&client).await?;
+        let channel = format!("concierge:{namespace}:bus");
+        let subscriber = subscribe(&client, &channel).await?;
         let local = Arc::new(LocalBus::default());
         let instance = uuid::Uuid::now_v7().to_string();
         let health = Arc::new(RedisHealth::default());
         health.connected.store(true, Ordering::Relaxed);
         let (outbox, queued) = mpsc::channel(OUTBOX);
-        tokio::spawn(publish_all(publisher, queued));
-        tokio::spawn(listen(client, subscriber, local.clone(), instance.clone(), health.clone()));
-        Ok(Self { local, instance, outbox, health })
+        tokio::spawn(publish_all(publisher.clone(), channel.clone(), queued));
+        tokio::spawn(listen(client, channel, subscriber, local.clone(), instance.clone(), health.clone()));
+        Ok(Self { local, namespace: namespace.to_owned(), publisher, instance, outbox, health })
+    }
+
+    /// The multiplexed connection, for other uses of Redis (the cluster's rate limits): it
+    /// adds no connection.
+    pub fn connection(&self) -> ConnectionManager {
+        self.publisher.clone()
+    }
+
+    pub fn namespace(&self) -> &str {
+        &self.namespace
     }
 
     pub fn health(&self) -> &RedisHealth {
@@ -101,21 +114,21 @@ impl RedisBus {
     }
 }
 
-async fn subscribe(client: &redis::Client) -> redis::RedisResult<redis::aio::PubSub> {
+async fn subscribe(client: &redis::Client, channel: &str) -> redis::RedisResult<redis::aio::PubSub> {
     let mut pubsub = client.get_async_pubsub().await?;
-    pubsub.subscribe(CHANNEL).await?;
+    pubsub.subscribe(channel).await?;
     Ok(pubsub)
 }
 
 /// Publishes in order. A failed PUBLISH is tried again a few times, briefly: the first one
 /// after Redis returns may meet the connection still reconnecting. Then it is given up (the
 /// other instances' streams catch up from the database when their subscription returns).
-async fn publish_all(mut connection: ConnectionManager, mut queued: mpsc::Receiver<String>) {
+async fn publish_all(mut connection: ConnectionManager, channel: String, mut queued: mpsc::Receiver<String>) {
     while let Some(payload) = queued.recv().await {
         let mut wait = Duration::from_millis(100);
         for attempt in 1..=3 {
             let sent: redis::RedisResult<i64> =
-                redis::cmd("PUBLISH").arg(CHANNEL).arg(&payload).query_async(&mut connection).await;
+                redis::cmd("PUBLISH").arg(&channel).arg(&payload).query_async(&mut connection).await;
             match sent {
                 Ok(_) => break,
                 Err(e) if attempt == 3 => {
@@ -136,6 +149,7 @@ async fn publish_all(mut connection: ConnectionManager, mut queued: mpsc::Receiv
 /// what was published meanwhile did not reach this instance.
 async fn listen(
     client: redis::Client,
+    channel: String,
     mut pubsub: redis::aio::PubSub,
     local: Arc<LocalBus>,
     instance: String,
@@ -156,7 +170,7 @@ async fn listen(
         let mut wait = Duration::from_millis(100);
         pubsub = loop {
             tokio::time::sleep(wait).await;
-            match subscribe(&client).await {
+            match subscribe(&client, &channel).await {
                 Ok(pubsub) => break pubsub,
                 Err(e) => {
                     tracing::debug!(error = %e, "Redis is still unreachable");
