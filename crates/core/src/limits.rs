@@ -84,16 +84,15 @@ impl Limits {
 
     /// Counts one request of `kind` for `key`: in Redis for the cluster when shared (falling
     /// back to this instance's count if Redis does not answer at once), else here.
-    async fn count<K: Clone + Hash + Eq>(
+    async fn count<K: Clone + Hash + Eq + std::fmt::Display>(
         &self,
         kind: &str,
         key: &K,
-        name: impl std::fmt::Display,
         per_minute: u32,
         local: &DefaultKeyedRateLimiter<K>,
     ) -> Result<()> {
         if let Some(cluster) = self.cluster.get() {
-            match tokio::time::timeout(CLUSTER_WAIT, cluster.check(kind, &name.to_string(), per_minute)).await {
+            match tokio::time::timeout(CLUSTER_WAIT, cluster.check(kind, &key.to_string(), per_minute)).await {
                 Ok(Ok(None)) => return Ok(()),
                 Ok(Ok(Some(wait))) => return Err(refused(wait)),
                 Ok(Err(_)) | Err(_) => metrics::counter!("concierge_rate_limit_fallbacks_total").increment(1),
@@ -104,8 +103,7 @@ impl Limits {
 
     /// Counts one visitor message in `conversation_id`.
     pub async fn check_message(&self, conversation_id: &str) -> Result<()> {
-        let key = conversation_id.to_owned();
-        self.count("message", &key, conversation_id, MESSAGES_PER_MINUTE, &self.messages).await
+        self.count("message", &conversation_id.to_owned(), MESSAGES_PER_MINUTE, &self.messages).await
     }
 
     /// A slot for one answer of the bot's language model, if one is free right now.
@@ -116,17 +114,17 @@ impl Limits {
 
     /// Counts one session start from `ip`; checked before anything touches the database.
     pub async fn check_ip(&self, ip: IpAddr) -> Result<()> {
-        self.count("start_ip", &ip, ip, self.per_ip_per_minute, &self.per_ip).await
+        self.count("start_ip", &ip, self.per_ip_per_minute, &self.per_ip).await
     }
 
     /// Counts one dashboard sign-in attempt from `ip`.
     pub async fn check_sign_in(&self, ip: IpAddr) -> Result<()> {
-        self.count("sign_in", &ip, ip, SIGN_INS_PER_MINUTE, &self.sign_ins).await
+        self.count("sign_in", &ip, SIGN_INS_PER_MINUTE, &self.sign_ins).await
     }
 
     /// Counts one session start for a bot that exists.
     pub async fn check_bot(&self, bot_id: &str) -> Result<()> {
-        self.count("start_bot", &bot_id.to_owned(), bot_id, self.per_bot_per_minute, &self.per_bot).await
+        self.count("start_bot", &bot_id.to_owned(), self.per_bot_per_minute, &self.per_bot).await
     }
 
     /// A slot for one outbound call to the bot's Authentication URL, or `None` when all

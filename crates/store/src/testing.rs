@@ -161,13 +161,14 @@ fn random_hex() -> String {
 /// statement on a table to fail (the table renamed away), as a failing disk or a dropped
 /// connection would make it.
 pub async fn execute_behind(database: &str, sql: &str) {
-    let done = if database.starts_with("postgres") {
+    if database.starts_with("postgres") {
         let mut db = PgConnection::connect(database).await.expect("connect to the test database");
-        db.execute(sql).await.map(drop)
+        db.execute(sql).await.expect("run raw SQL");
+        db.close().await.expect("close the raw connection");
     } else {
-        let url = format!("sqlite://{database}");
-        let mut db = sqlx::SqliteConnection::connect(&url).await.expect("open the test database");
-        db.execute(sql).await.map(drop)
-    };
-    done.expect("run the sabotage statement");
+        let options = sqlx::sqlite::SqliteConnectOptions::new().filename(database);
+        let mut db = sqlx::SqliteConnection::connect_with(&options).await.expect("open the SQLite file");
+        db.execute(sql).await.expect("run raw SQL");
+        db.close().await.expect("close the raw connection");
+    }
 }

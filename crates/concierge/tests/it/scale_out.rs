@@ -18,11 +18,15 @@ async fn redis_url() -> Option<String> {
         return None;
     }
     let url = std::env::var("CONCIERGE_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
-    let address = url.trim_start_matches("redis://").trim_end_matches('/').to_owned();
-    if let Err(e) = tokio::net::TcpStream::connect(&address).await {
+    if let Err(e) = tokio::net::TcpStream::connect(address(&url)).await {
         panic!("Redis is required: cannot connect to {url}: {e}. Start it, or set CONCIERGE_TEST_SKIP_REDIS=1 to skip");
     }
     Some(url)
+}
+
+/// `host:port` of a `redis://host:port` URL.
+fn address(redis: &str) -> String {
+    redis.trim_start_matches("redis://").trim_end_matches('/').to_owned()
 }
 
 fn clustered(redis: &str) -> ServeArgs {
@@ -97,7 +101,7 @@ struct Cuttable {
 
 impl Cuttable {
     async fn start(redis: &str) -> Self {
-        let upstream = redis.trim_start_matches("redis://").trim_end_matches('/').to_owned();
+        let upstream = address(redis);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let url = format!("redis://{}", listener.local_addr().expect("addr"));
         let (cut, watching) = tokio::sync::watch::channel(false);

@@ -7,8 +7,6 @@ use concierge_domain::{IdentifyMethod, WorkspaceId};
 use concierge_store::testing::{temp_sqlite, TempDir, TempPostgres};
 use concierge_store::{Bot, Contact, ContactUpsert, OpenSession, PostgresStore, SqliteStore, Store};
 use serde_json::{Map, Value};
-use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::{Connection, Executor, PgConnection, SqliteConnection};
 
 /// A fixed clock: stories pass times explicitly, as the store's callers do.
 pub const NOW: i64 = 1_700_000_000_000;
@@ -107,19 +105,11 @@ impl Harness {
 
     /// Runs raw SQL behind the store's back, to damage rows on purpose.
     pub async fn execute(&self, sql: &str) {
-        match &self.place {
-            Place::Sqlite { path, .. } => {
-                let options = SqliteConnectOptions::new().filename(path);
-                let mut conn = SqliteConnection::connect_with(&options).await.expect("open the SQLite file");
-                conn.execute(sql).await.expect("run raw SQL");
-                conn.close().await.expect("close the raw connection");
-            }
-            Place::Postgres(db) => {
-                let mut conn = PgConnection::connect(&db.url).await.expect("connect");
-                conn.execute(sql).await.expect("run raw SQL");
-                conn.close().await.expect("close the raw connection");
-            }
-        }
+        let database = match &self.place {
+            Place::Sqlite { path, .. } => path.display().to_string(),
+            Place::Postgres(db) => db.url.clone(),
+        };
+        concierge_store::testing::execute_behind(&database, sql).await;
     }
 
     pub async fn finish(self) {
