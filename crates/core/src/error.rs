@@ -26,8 +26,12 @@ pub enum Error {
     /// Custom Authentication failed and the bot blocks the chat on failure.
     #[error("{message}")]
     AuthFailed { code: AuthErrorCode, message: String },
+    /// The database does not answer (down, unreachable, or out of connections for the
+    /// pool's wait): the same request may succeed in a moment. The cause is logged.
+    #[error("the database does not answer")]
+    Unavailable(anyhow::Error),
     #[error(transparent)]
-    Internal(#[from] anyhow::Error),
+    Internal(anyhow::Error),
 }
 
 impl From<concierge_store::Error> for Error {
@@ -35,7 +39,22 @@ impl From<concierge_store::Error> for Error {
         match e {
             concierge_store::Error::Conflict(what) => Error::Conflict(what),
             concierge_store::Error::NotFound(what) => Error::NotFound(what),
+            other if other.is_unavailable() => Error::Unavailable(other.into()),
             other => Error::Internal(other.into()),
+        }
+    }
+}
+
+/// A store error that reached a use case wrapped in context is still an unavailable
+/// database, not an internal error.
+impl From<anyhow::Error> for Error {
+    fn from(e: anyhow::Error) -> Self {
+        let unavailable =
+            e.chain().any(|cause| cause.downcast_ref::<concierge_store::Error>().is_some_and(|s| s.is_unavailable()));
+        if unavailable {
+            Error::Unavailable(e)
+        } else {
+            Error::Internal(e)
         }
     }
 }
@@ -48,6 +67,9 @@ impl From<crate::seal::OpenError> for Error {
 
 /// What an internal error says to the caller: nothing of its cause.
 pub const INTERNAL_MESSAGE: &str = "Something went wrong on our side.";
+
+/// What an unavailable database says to the caller.
+pub const UNAVAILABLE_MESSAGE: &str = "The database does not answer right now; try again in a moment.";
 
 impl Error {
     /// The stable snake_case code of this refusal, the same on every transport (HTTP, the
@@ -63,6 +85,7 @@ impl Error {
             Error::RateLimited { .. } => "rate_limited".into(),
             Error::OriginNotAllowed => "origin_not_allowed".into(),
             Error::AuthFailed { code, .. } => code.as_str().into(),
+            Error::Unavailable(_) => "database_unavailable".into(),
             Error::Internal(_) => "internal_error".into(),
         }
     }
@@ -80,6 +103,10 @@ impl Error {
             Error::BadRequest { message, .. } | Error::AuthFailed { message, .. } => message.clone(),
             Error::Conflict(what) => format!("That {} already exists.", what.replace('_', " ")),
             Error::RateLimited { retry_after_secs } => format!("Too many requests; retry in {retry_after_secs} s."),
+            Error::Unavailable(err) => {
+                tracing::warn!(error = format!("{err:#}"), "the database does not answer");
+                UNAVAILABLE_MESSAGE.to_owned()
+            }
             Error::Internal(err) => {
                 tracing::error!(error = format!("{err:#}"), "internal error");
                 INTERNAL_MESSAGE.to_owned()
@@ -102,6 +129,7 @@ mod tests {
             (Error::OriginNotAllowed, "origin_not_allowed"),
             (Error::AuthFailed { code: AuthErrorCode::InvalidToken, message: "No.".into() }, "invalid_token"),
             (Error::Internal(anyhow::anyhow!("disk full at /var/lib")), "internal_error"),
+            (Error::from(concierge_store::Error::Database(sqlx::Error::PoolTimedOut)), "database_unavailable"),
         ];
         for (e, code) in cases {
             assert_eq!(e.code(), code);
@@ -109,5 +137,15 @@ mod tests {
         }
         assert_eq!(Error::Internal(anyhow::anyhow!("disk full at /var/lib")).public_message(), INTERNAL_MESSAGE);
         assert_eq!(Error::Validation(vec![FieldError::new("text", "Too long.")]).public_message(), "text: Too long.");
+    }
+
+    #[test]
+    fn an_unavailable_database_stays_unavailable_behind_context() {
+        use anyhow::Context;
+        let wrapped: anyhow::Result<()> =
+            Err(concierge_store::Error::Database(sqlx::Error::PoolTimedOut)).context("reading the bot");
+        let e = Error::from(wrapped.unwrap_err());
+        assert_eq!(e.code(), "database_unavailable");
+        assert_eq!(e.public_message(), UNAVAILABLE_MESSAGE, "nothing of the driver's words");
     }
 }

@@ -74,6 +74,14 @@ pub fn failed(e: concierge_core::Error) -> Response {
         concierge_core::Error::NotFound(what) => {
             message(StatusCode::NOT_FOUND, "Not found", &format!("There is no such {what} here."))
         }
+        concierge_core::Error::Unavailable(cause) => {
+            tracing::warn!(error = format!("{cause:#}"), "the database does not answer");
+            message(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Try again in a moment",
+                "The database does not answer right now. Nothing you saved is lost; reload this page in a moment.",
+            )
+        }
         other => crate::http::error::ApiError::from(other).into_response(),
     }
 }

@@ -54,6 +54,9 @@ pub fn error_response(status: StatusCode, code: &str, message: impl Into<String>
     (status, axum::Json(body)).into_response()
 }
 
+/// When a client should try again after "database unavailable": soon, but not in a loop.
+const UNAVAILABLE_RETRY_SECS: u64 = 2;
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let e = match self {
@@ -68,6 +71,7 @@ impl IntoResponse for ApiError {
             Error::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Error::Conflict(_) => StatusCode::CONFLICT,
             Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         let fields = match &e {
@@ -85,6 +89,9 @@ impl IntoResponse for ApiError {
             }
             Error::RateLimited { retry_after_secs } => {
                 response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+            }
+            Error::Unavailable(_) => {
+                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(UNAVAILABLE_RETRY_SECS));
             }
             _ => {}
         }

@@ -13,6 +13,7 @@ mod inbox;
 mod independent;
 mod limits;
 mod ops;
+mod outage;
 mod scale_out;
 mod session_end;
 mod sessions;

@@ -5,6 +5,7 @@ use futures::StreamExt;
 use serde_json::json;
 
 use crate::inbox::{bot_events, send_as_visitor};
+use crate::utils::cut::Cuttable;
 use crate::utils::{test_args, Backend, Customer, TestApp, DEADLINE};
 use crate::widget::{connect, next, next_message};
 use concierge::cli::ServeArgs;
@@ -91,44 +92,6 @@ async fn four_instances_started_at_once_migrate_the_database_once() {
     }
 }
 
-/// A TCP proxy in front of Redis that the test can cut (every connection closed, new ones
-/// refused) and restore: Redis going away and coming back, without touching the machine's
-/// server that other tests use.
-struct Cuttable {
-    url: String,
-    cut: tokio::sync::watch::Sender<bool>,
-}
-
-impl Cuttable {
-    async fn start(redis: &str) -> Self {
-        let upstream = address(redis);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let url = format!("redis://{}", listener.local_addr().expect("addr"));
-        let (cut, watching) = tokio::sync::watch::channel(false);
-        tokio::spawn(async move {
-            while let Ok((mut client, _)) = listener.accept().await {
-                if *watching.borrow() {
-                    continue; // dropped: refused while cut
-                }
-                let mut stop = watching.clone();
-                let upstream = upstream.clone();
-                tokio::spawn(async move {
-                    let Ok(mut server) = tokio::net::TcpStream::connect(&upstream).await else { return };
-                    tokio::select! {
-                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
-                        _ = stop.wait_for(|cut| *cut) => {}
-                    }
-                });
-            }
-        });
-        Self { url, cut }
-    }
-
-    fn set(&self, cut: bool) {
-        self.cut.send_replace(cut);
-    }
-}
-
 async fn readyz(app: &TestApp) -> String {
     let resp = app.http.get(app.url("/readyz")).send().await.expect("readyz");
     assert_eq!(resp.status(), 200, "the instance stays ready without Redis");
@@ -140,9 +103,10 @@ async fn readyz(app: &TestApp) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn when_redis_returns_the_other_instances_catch_up() {
     let Some(redis) = redis_url().await else { return };
-    let proxy = Cuttable::start(&redis).await;
-    let Some(a) = TestApp::spawn_with(Backend::Postgres, clustered(&proxy.url)).await else { return };
-    let b = a.sibling(clustered(&proxy.url)).await;
+    let proxy = Cuttable::start(&address(&redis)).await;
+    let through_proxy = format!("redis://{}", proxy.addr);
+    let Some(a) = TestApp::spawn_with(Backend::Postgres, clustered(&through_proxy)).await else { return };
+    let b = a.sibling(clustered(&through_proxy)).await;
     let bot = a.bot().await;
     let (_, s) = a.start_session(json!({"bot_id": bot})).await;
     let token = s["session_token"].as_str().unwrap().to_owned();
@@ -154,7 +118,7 @@ async fn when_redis_returns_the_other_instances_catch_up() {
     assert_eq!(next_message(&mut on_a).await["text"], "before");
     assert_eq!(next_message(&mut on_a).await["author"], "bot");
 
-    proxy.set(true);
+    proxy.cut();
     crate::utils::eventually("B reports the degraded bus", || async {
         readyz(&b).await.contains("bus degraded").then_some(())
     })
@@ -162,7 +126,7 @@ async fn when_redis_returns_the_other_instances_catch_up() {
     send_as_visitor(&a, &token, "during").await;
     assert_eq!(next_message(&mut on_a).await["text"], "during", "same-instance delivery is unaffected");
 
-    proxy.set(false);
+    proxy.restore();
     crate::utils::eventually("B's subscription returns", || async { (readyz(&b).await == "ready").then_some(()) })
         .await;
     // B's widget gets what it missed when the subscription returns (the bot, which handed
@@ -253,4 +217,28 @@ async fn the_per_bot_session_limit_holds_for_the_cluster() {
     let allowed = statuses.iter().filter(|s| **s == 201).count();
     assert_eq!(allowed, 5, "{statuses:?}");
     assert!(statuses.iter().all(|s| [201, 429].contains(s)), "{statuses:?}");
+}
+
+/// While Redis is away, each instance counts on its own: the limit still holds per
+/// instance (a cluster of two allows at most twice the limit), and nothing is refused for
+/// want of Redis.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_redis_each_instance_holds_the_limit_on_its_own() {
+    let Some(redis) = redis_url().await else { return };
+    let proxy = Cuttable::start(&address(&redis)).await;
+    let five_per_minute =
+        || ServeArgs { session_rate_per_bot: Some(5), ..clustered(&format!("redis://{}", proxy.addr)) };
+    let Some(a) = TestApp::spawn_with(Backend::Postgres, five_per_minute()).await else { return };
+    let b = a.sibling(five_per_minute()).await;
+    let bot = a.bot().await;
+    proxy.cut();
+    for instance in [&a, &b] {
+        let mut statuses = Vec::new();
+        for _ in 0..7 {
+            statuses.push(instance.start_session(json!({"bot_id": bot})).await.0);
+        }
+        assert_eq!(statuses, [201, 201, 201, 201, 201, 429, 429], "five, then refused, on each instance");
+    }
+    let metrics = a.http.get(a.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("concierge_rate_limit_fallbacks_total"), "{metrics}");
 }

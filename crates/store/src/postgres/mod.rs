@@ -21,6 +21,11 @@ use crate::Result;
 /// to it meanwhile waits and is never lost with it.
 const ROW_LOCK: &str = " FOR UPDATE";
 
+/// How long a request waits for a connection before it is answered "database unavailable".
+/// sqlx's default (30 s) outlasts the patience of every client and balancer: while the
+/// database is down, a request should hear so in seconds, and then retry.
+const ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 #[derive(Clone)]
 pub struct PostgresStore {
     pool: PgPool,
@@ -36,7 +41,8 @@ impl std::fmt::Debug for PostgresStore {
 impl PostgresStore {
     /// Connects to `url` and migrates the database.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self> {
-        let pool = PgPoolOptions::new().max_connections(max_connections).connect(url).await?;
+        let pool =
+            PgPoolOptions::new().max_connections(max_connections).acquire_timeout(ACQUIRE_TIMEOUT).connect(url).await?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
         Ok(Self { pool })
     }

@@ -2,6 +2,7 @@
 //! database, and real "customer API" servers on loopback.
 
 pub mod customer;
+pub mod cut;
 pub mod model;
 
 use std::future::Future;
@@ -131,6 +132,25 @@ impl TestApp {
         let mut app = Self::start(backend, storage, args, |_| {}).await;
         app.postgres = postgres;
         Some(app)
+    }
+
+    /// A server on a fresh PostgreSQL database that it reaches only through a [`cut::Cuttable`]
+    /// proxy, so that a test can take the database away from it and give it back.
+    pub async fn spawn_behind_proxy(args: ServeArgs) -> Option<(TestApp, cut::Cuttable)> {
+        let postgres = TempPostgres::create().await?;
+        let mut url = reqwest::Url::parse(&postgres.url).expect("a database URL");
+        let upstream = format!("{}:{}", url.host_str().expect("a host"), url.port().unwrap_or(5432));
+        let proxy = cut::Cuttable::start(&upstream).await;
+        url.set_host(Some("127.0.0.1")).expect("a host");
+        url.set_port(Some(proxy.addr.port())).expect("a port");
+        let storage = StorageArgs {
+            data_dir: Some(std::env::temp_dir().join(format!("concierge-it-{}", uuid::Uuid::now_v7().simple()))),
+            database_url: Some(url.to_string()),
+            ..Default::default()
+        };
+        let mut app = Self::start(Backend::Postgres, storage, args, |_| {}).await;
+        app.postgres = Some(postgres);
+        Some((app, proxy))
     }
 
     /// `n` instances started at the same instant on one fresh PostgreSQL database (and one

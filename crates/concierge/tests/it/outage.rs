@@ -1,0 +1,65 @@
+//! PostgreSQL goes away under a running instance and comes back: requests hear so with a
+//! stable code, open sockets stay open, and the instance recovers without a restart.
+
+use serde_json::{json, Value};
+
+use crate::inbox::send_as_visitor;
+use crate::utils::{eventually, test_args, TestApp};
+use crate::widget::{connect, next_message};
+
+async fn readyz(app: &TestApp) -> u16 {
+    app.http.get(app.url("/readyz")).send().await.expect("readyz").status().as_u16()
+}
+
+/// A visitor message, with what the server answered.
+async fn try_send(app: &TestApp, token: &str, text: &str) -> (u16, Option<String>, Value) {
+    let resp = app
+        .http
+        .post(app.url("/api/widget/v1/messages"))
+        .bearer_auth(token)
+        .json(&json!({"text": text}))
+        .send()
+        .await
+        .expect("an answer");
+    let status = resp.status().as_u16();
+    let retry = resp.headers().get("retry-after").map(|v| v.to_str().unwrap_or_default().to_owned());
+    (status, retry, resp.json().await.expect("a JSON body"))
+}
+
+fn assert_unavailable(status: u16, body: &Value) {
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["error"]["code"], "database_unavailable", "{body}");
+    let message = body["error"]["message"].as_str().unwrap_or_default().to_lowercase();
+    assert!(!message.contains("connect") && !message.contains("sqlx") && !message.contains("pool"), "{message}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn while_postgresql_is_away_requests_say_so_sockets_stay_open_and_the_instance_recovers() {
+    let Some((app, database)) = TestApp::spawn_behind_proxy(test_args()).await else { return };
+    let bot = app.bot().await;
+    let (_, s) = app.start_session(json!({"bot_id": bot})).await;
+    let token = s["session_token"].as_str().expect("a token").to_owned();
+    let mut widget = connect(&app, &token, 0).await;
+    send_as_visitor(&app, &token, "before").await;
+    assert_eq!(next_message(&mut widget).await["text"], "before");
+    assert_eq!(next_message(&mut widget).await["author"], "bot");
+
+    database.cut();
+    eventually("readiness fails", || async { (readyz(&app).await == 503).then_some(()) }).await;
+    let (status, retry, body) = try_send(&app, &token, "during").await;
+    assert_unavailable(status, &body);
+    assert!(retry.is_some(), "a client is told when to try again");
+    let (status, body) = app.get("/bots").await;
+    assert_unavailable(status, &body);
+    let (status, body) = app.start_session(json!({"bot_id": bot})).await;
+    assert_unavailable(status, &body);
+
+    database.restore();
+    eventually("the instance is ready again", || async { (readyz(&app).await == 200).then_some(()) }).await;
+    let (status, _, body) = try_send(&app, &token, "after").await;
+    assert_eq!(status, 201, "{body}");
+    // The socket opened before the outage is still the one that hears it.
+    assert_eq!(next_message(&mut widget).await["text"], "after");
+    let (status, _) = app.get("/bots").await;
+    assert_eq!(status, 200);
+}
