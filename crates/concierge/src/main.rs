@@ -21,6 +21,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => {
             let config = config::load(cli.config.as_deref(), &cli.storage, &args)?;
             telemetry::init(config.log_format, &config.log_level);
+            let _claim = app::serve_lock::claim(&config.storage)?;
+            let stop = app::shutdown_signal();
             let listen = config.listen;
             let services = app::services(config).await?;
             let listener = tokio::net::TcpListener::bind(listen)
@@ -33,7 +35,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             println!("Admin API: http://{addr}/api/admin/v1 — OpenAPI: http://{addr}/api/openapi.json");
             tracing::info!(%addr, "listening");
-            app::serve(services, listener, app::shutdown_signal()).await
+            app::serve(services, listener, stop).await
         }
         Command::User(UserCommand::Create { email, name, password, workspace }) => {
             let storage = config::load_storage(cli.config.as_deref(), &cli.storage)?;

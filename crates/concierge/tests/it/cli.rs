@@ -198,3 +198,29 @@ fn bad_configuration_is_refused_at_start_with_a_clear_message() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     std::fs::remove_dir_all(dir).ok();
 }
+
+/// A second `serve` on the same SQLite data dir would run and never see the first one's
+/// messages: it is refused, with what to run instead, and the dir is free again as soon as
+/// the first instance stops.
+#[tokio::test]
+async fn a_second_instance_on_one_sqlite_data_dir_is_refused_with_the_way_to_scale_out() {
+    let dir = tmp_dir();
+    std::fs::create_dir_all(&dir).unwrap();
+    let (first, _) = serve(&dir, &dir.join("first.log"), &[]);
+    let second = Command::new(BIN).args(["serve", "--listen", "127.0.0.1:0", "--data-dir"]).arg(&dir).output().unwrap();
+    let said = String::from_utf8_lossy(&second.stderr);
+    assert!(!second.status.success(), "{said}");
+    assert!(said.contains(&format!("pid {}", first.id())), "{said}");
+    assert!(said.contains("--database-url postgres://") && said.contains("--redis-url"), "{said}");
+    // Commands that only touch storage still work beside the running server.
+    let out = concierge(&dir, &["workspace", "create", "--name", "Acme"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let stopped = terminate(first);
+    assert!(stopped.success(), "{stopped:?}: {}", std::fs::read_to_string(dir.join("first.log")).unwrap_or_default());
+    let (again, url) = serve(&dir, &dir.join("again.log"), &[]);
+    let ready = reqwest::Client::builder().no_proxy().build().unwrap().get(format!("{url}/readyz")).send().await;
+    assert_eq!(ready.expect("the restarted instance answers").status(), 200);
+    assert!(terminate(again).success());
+    std::fs::remove_dir_all(dir).ok();
+}
