@@ -242,3 +242,29 @@ async fn without_redis_each_instance_holds_the_limit_on_its_own() {
     let metrics = a.http.get(a.url("/metrics")).send().await.unwrap().text().await.unwrap();
     assert!(metrics.contains("concierge_rate_limit_fallbacks_total"), "{metrics}");
 }
+
+/// The knowledge index each instance keeps in memory follows an article edited on another
+/// instance at the next question: an instance never answers from an article that is gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_article_edited_on_one_instance_is_what_another_answers_from() {
+    let Some(redis) = redis_url().await else { return };
+    let Some(a) = TestApp::spawn_with(Backend::Postgres, clustered(&redis)).await else { return };
+    let b = a.sibling(clustered(&redis)).await;
+    let bot = a.bot().await;
+    let ask_b = || async {
+        let (status, preview) = b.post(&format!("/bots/{bot}/ask"), json!({"text": "how long do refunds take"})).await;
+        assert_eq!(status, 200, "{preview}");
+        (preview["action"].as_str().unwrap_or_default().to_owned(), preview["text"].as_str().map(str::to_owned))
+    };
+    let article = json!({"title": "Refunds", "body": "Refunds take 10 days."});
+    let (status, created) = a.post(&format!("/bots/{bot}/articles"), article).await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(ask_b().await, ("answer".to_owned(), Some("Refunds take 10 days.".to_owned())), "B indexed it");
+
+    let id = created["id"].as_str().unwrap();
+    let edit = json!({"title": "Refunds", "body": "Refunds take 5 days now."});
+    assert_eq!(a.put(&format!("/bots/{bot}/articles/{id}"), edit).await.0, 200);
+    assert_eq!(ask_b().await.1.as_deref(), Some("Refunds take 5 days now."), "B answers from the edit at once");
+    assert_eq!(a.admin(reqwest::Method::DELETE, &format!("/bots/{bot}/articles/{id}"), None).await.0, 204);
+    assert_eq!(ask_b().await.0, "handoff", "and never from a deleted article");
+}
