@@ -109,31 +109,46 @@ impl Bus {
 /// In-process broadcast, one channel per topic that someone listens to.
 #[derive(Default)]
 pub struct LocalBus {
-    channels: Mutex<HashMap<Topic, broadcast::Sender<Event>>>,
+    channels: Mutex<Channels>,
+}
+
+/// Below this many channels, nobody sweeps: the map is small whatever it holds.
+const SWEEP_FLOOR: usize = 64;
+
+#[derive(Default)]
+struct Channels {
+    by_topic: HashMap<Topic, broadcast::Sender<Event>>,
+    /// The size at which the next subscription sweeps out channels nobody listens to.
+    sweep_at: usize,
 }
 
 impl LocalBus {
+    /// Channels whose listeners all left are swept here, when the map has doubled since
+    /// the last sweep: the map stays within twice the watched topics, and neither
+    /// subscribing nor publishing scans it on every call.
     fn subscribe(&self, topic: &Topic) -> broadcast::Receiver<Event> {
         let mut channels = self.channels.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        channels.entry(topic.clone()).or_insert_with(|| broadcast::channel(CAPACITY).0).subscribe()
+        if channels.by_topic.len() >= channels.sweep_at {
+            channels.by_topic.retain(|_, sender| sender.receiver_count() > 0);
+            channels.sweep_at = (channels.by_topic.len() * 2).max(SWEEP_FLOOR);
+        }
+        channels.by_topic.entry(topic.clone()).or_insert_with(|| broadcast::channel(CAPACITY).0).subscribe()
     }
 
-    /// Channels nobody listens to any more are dropped here, so the map stays as small as
-    /// the set of watched topics.
+    /// Touches the topic's own channel only; one nobody listens to any more goes.
     fn publish(&self, topic: &Topic, event: Event) {
         let mut channels = self.channels.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some(sender) = channels.get(topic) {
+        if let Some(sender) = channels.by_topic.get(topic) {
             if sender.send(event).is_err() {
-                channels.remove(topic);
+                channels.by_topic.remove(topic);
             }
         }
-        channels.retain(|_, sender| sender.receiver_count() > 0);
     }
 
     /// Tells every subscriber to re-read what is stored.
     fn resync_all(&self) {
         let channels = self.channels.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        for sender in channels.values() {
+        for sender in channels.by_topic.values() {
             let _ = sender.send(Event::Resync);
         }
     }
@@ -178,7 +193,21 @@ mod tests {
         let Bus::Local(local) = Bus::default() else { unreachable!("the default bus is local") };
         drop(local.subscribe(&conversation("c")));
         local.publish(&conversation("c"), message(1));
-        assert!(local.channels.lock().unwrap().is_empty());
+        assert!(local.channels.lock().unwrap().by_topic.is_empty());
+    }
+
+    /// Sockets come and go without their topics ever seeing an event: the map still stays
+    /// within twice what is watched.
+    #[test]
+    fn topics_left_without_a_single_event_do_not_pile_up() {
+        let Bus::Local(local) = Bus::default() else { unreachable!("the default bus is local") };
+        let watched: Vec<_> = (0..100).map(|i| local.subscribe(&conversation(&format!("kept-{i}")))).collect();
+        for i in 0..10_000 {
+            drop(local.subscribe(&conversation(&format!("left-{i}"))));
+        }
+        let size = local.channels.lock().unwrap().by_topic.len();
+        assert!((watched.len()..=2 * watched.len() + 1).contains(&size), "{size} channels for 100 watched topics");
+        assert!(watched.iter().all(|r| r.is_empty()));
     }
 
     /// What a bus between instances carries: every event and topic survives JSON.
