@@ -33,16 +33,18 @@ export const ACKNOWLEDGE = [
 ];
 
 export class ConciergeServer {
-  constructor() {
-    this.adminToken = `adm-${randomBytes(18).toString('hex')}`;
+  /** `env`: more variables for the process (e.g. a PostgreSQL URL), over the defaults. */
+  constructor({ env = {}, adminToken = `adm-${randomBytes(18).toString('hex')}` } = {}) {
+    this.adminToken = adminToken;
+    this.env = env;
     this.dataDir = mkdtempSync(path.join(tmpdir(), 'concierge-browser-'));
     this.port = 0;
     this.proc = null;
     this.log = [];
   }
 
-  static async start() {
-    const s = new ConciergeServer();
+  static async start(options) {
+    const s = new ConciergeServer(options);
     await s.start();
     return s;
   }
@@ -82,6 +84,7 @@ export class ConciergeServer {
           CONCIERGE_ADMIN_TOKEN: this.adminToken,
           CONCIERGE_SESSION_RATE_PER_IP: '100000',
           CONCIERGE_LOG_LEVEL: process.env.CONCIERGE_LOG_LEVEL || 'warn',
+          ...this.env,
         },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
@@ -138,24 +141,8 @@ export class ConciergeServer {
 
   // -- Admin API ------------------------------------------------------------------------
 
-  async admin(method, p, body) {
-    const res = await fetch(`${this.url}/api/admin/v1${p}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${this.adminToken}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    let json;
-    try {
-      json = text ? JSON.parse(text) : null;
-    } catch {
-      json = text;
-    }
-    if (!res.ok) throw new Error(`${method} ${p} → ${res.status}: ${text}`);
-    return json;
+  admin(method, p, body) {
+    return adminCall(this.url, this.adminToken, method, p, body);
   }
 
   /** Creates a bot; with `appearance` ({name?, color, greeting, signin_text}) also PATCHes it. */
@@ -225,4 +212,25 @@ export class ConciergeServer {
     if (res.status !== 200) throw new Error(`GET /messages → ${res.status}: ${JSON.stringify(json)}`);
     return json.items;
   }
+}
+
+/** One call of the admin API at `base` (a server, or a proxy in front of servers). */
+export async function adminCall(base, token, method, p, body) {
+  const res = await fetch(`${base}/api/admin/v1${p}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch {
+    json = text;
+  }
+  if (!res.ok) throw new Error(`${method} ${p} → ${res.status}: ${text}`);
+  return json;
 }

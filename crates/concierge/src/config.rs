@@ -74,6 +74,15 @@ impl Default for Keys {
     }
 }
 
+/// Every setting's key, as the TOML file spells it (docs/deploy.md lists them all, and a
+/// test holds it to that).
+pub fn keys() -> Vec<String> {
+    match serde_json::to_value(Keys::default()) {
+        Ok(serde_json::Value::Object(map)) => map.into_iter().map(|(key, _)| key).collect(),
+        _ => Vec::new(),
+    }
+}
+
 #[derive(Clone)]
 pub enum Database {
     Sqlite(PathBuf),

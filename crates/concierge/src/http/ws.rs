@@ -61,10 +61,28 @@ pub async fn ws(
     };
     let origin = origin(&headers).map(str::to_owned);
     upgrade.max_message_size(MAX_FRAME_BYTES).on_upgrade(move |socket| async move {
+        let _open = OpenSocket::count();
         if let Err(e) = serve(s, socket, origin).await {
             tracing::debug!(error = %e, "widget socket ended");
         }
     })
+}
+
+/// `concierge_widget_sockets`: the widget sockets open on this instance. Behind a balancer
+/// it shows how the sockets are spread, and which instance a widget is talking to.
+struct OpenSocket;
+
+impl OpenSocket {
+    fn count() -> Self {
+        metrics::gauge!("concierge_widget_sockets").increment(1.0);
+        Self
+    }
+}
+
+impl Drop for OpenSocket {
+    fn drop(&mut self) {
+        metrics::gauge!("concierge_widget_sockets").decrement(1.0);
+    }
 }
 
 fn text(value: serde_json::Value) -> Frame {

@@ -8,6 +8,7 @@ mod bad_input;
 mod bot;
 mod cli;
 mod dashboard;
+mod deploy_doc;
 mod errors;
 mod inbox;
 mod independent;
