@@ -23,15 +23,13 @@ pub async fn bot_events(app: &TestApp, bot: &str) -> impl futures::Stream<Item =
 }
 
 pub async fn send_as_visitor(app: &TestApp, token: &str, text: &str) {
-    let resp = app
-        .http
-        .post(app.url("/api/widget/v1/messages"))
-        .bearer_auth(token)
-        .json(&json!({"text": text}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 201);
+    assert_eq!(post_as_visitor(app, token, text).await.status(), 201);
+}
+
+/// A visitor's message as the widget sends it, with whatever the server answered.
+pub async fn post_as_visitor(app: &TestApp, token: &str, text: &str) -> reqwest::Response {
+    let request = app.http.post(app.url("/api/widget/v1/messages")).bearer_auth(token).json(&json!({"text": text}));
+    request.send().await.expect("an answer")
 }
 
 async fn agents_answer_live_and_take_over_from_the_bot(app: TestApp) {

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::inbox::send_as_visitor;
+use crate::inbox::{post_as_visitor, send_as_visitor};
 use crate::utils::{eventually, test_args, TestApp};
 use crate::widget::{connect, next_message};
 
@@ -13,14 +13,7 @@ async fn readyz(app: &TestApp) -> u16 {
 
 /// A visitor message, with what the server answered.
 async fn try_send(app: &TestApp, token: &str, text: &str) -> (u16, Option<String>, Value) {
-    let resp = app
-        .http
-        .post(app.url("/api/widget/v1/messages"))
-        .bearer_auth(token)
-        .json(&json!({"text": text}))
-        .send()
-        .await
-        .expect("an answer");
+    let resp = post_as_visitor(app, token, text).await;
     let status = resp.status().as_u16();
     let retry = resp.headers().get("retry-after").map(|v| v.to_str().unwrap_or_default().to_owned());
     (status, retry, resp.json().await.expect("a JSON body"))
