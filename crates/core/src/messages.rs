@@ -87,8 +87,9 @@ impl Services {
         let styles = (!styles.is_empty()).then_some(styles);
         let new =
             NewMessage { conversation_id: conversation_id.as_str(), author, author_name, text, styles, now: now_ms() };
-        let message = self.store.add_message(new).await?;
-        self.bus.publish_conversation(bot_id, conversation_id, Event::Message(message.clone()));
+        let posted = self.store.add_message(new).await?;
+        let message = posted.message.clone();
+        self.bus.publish_conversation(bot_id, conversation_id, Event::Message(posted));
         Ok(message)
     }
 

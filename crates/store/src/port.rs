@@ -10,8 +10,8 @@ use concierge_domain::{BotId, IdentifyMethod, WorkspaceId};
 use crate::{
     ApiToken, ApiTokenOwner, Article, Attempt, AttemptCount, AttemptFilter, Bot, BotUpdate, Contact, ContactUpsert,
     Conversation, CustomAuthRecord, HandlerChange, InboxItem, LlmRecord, Message, NewApiToken, NewArticle, NewAttempt,
-    NewLogin, NewMessage, NewUser, OpenSession, OpenedSession, Page, Result, Session, SigningSecrets, UpsertedContact,
-    User, Workspace,
+    NewLogin, NewMessage, NewUser, OpenSession, OpenedSession, Page, Posted, Result, Session, SigningSecrets,
+    UpsertedContact, User, Workspace,
 };
 
 /// Everything Concierge keeps.
@@ -124,7 +124,7 @@ pub trait Conversations: Send + Sync {
     async fn open_session(&self, open: OpenSession<'_>) -> Result<OpenedSession>;
     /// The session with this token hash, if it exists and has not expired at `now`.
     async fn find_session(&self, token_hash: &str, now: i64) -> Result<Option<Session>>;
-    async fn add_message(&self, message: NewMessage<'_>) -> Result<Message>;
+    async fn add_message(&self, message: NewMessage<'_>) -> Result<Posted>;
     /// Oldest first, those with a sequence number greater than `after`.
     async fn list_messages(&self, conversation_id: &str, after: i64, limit: u32) -> Result<Vec<Message>>;
     /// A bot's conversations that have messages, each with its contact's name and latest

@@ -19,6 +19,7 @@ use super::responses::{AdminErrors, JsonErrors, LookupErrors};
 use concierge_core::bus::{Event, Topic};
 use concierge_core::Services;
 use concierge_domain::Handler;
+use concierge_store::Posted;
 
 /// How often a live event stream checks that its caller may still see it.
 const RECHECK_EVERY: Duration = Duration::from_secs(15);
@@ -110,7 +111,7 @@ pub async fn events(
                 }
             };
             let event = match received {
-                Ok(Event::Message(m)) => SseEvent::default().event("message").data(
+                Ok(Event::Message(Posted { message: m, .. })) => SseEvent::default().event("message").data(
                     json!({"conversation_id": m.conversation_id.clone(), "message": MessageDto::from(m)}).to_string(),
                 ),
                 Ok(Event::Handler { conversation_id, handled_by, agent_name, priority }) => {

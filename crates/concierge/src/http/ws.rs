@@ -144,9 +144,18 @@ async fn serve(s: Services, socket: WebSocket, origin: Option<String>) -> Result
     loop {
         tokio::select! {
             event = events.recv() => match event {
-                Ok(Event::Message(m)) if m.seq > last => {
-                    last = m.seq;
-                    tx.send(message_frame(m)).await?;
+                // A message that overtook one stored before it (two writers racing to
+                // announce, on this instance or two): what is stored is sent instead, in
+                // order, so that the widget never resumes after a message it skipped.
+                Ok(Event::Message(posted)) if posted.message.seq > last && posted.prev_seq > last => {
+                    last = match send_backlog(&s, &session, &mut tx, last).await? {
+                        Ok(last) => last,
+                        Err(e) => return refuse(&mut tx, e).await,
+                    };
+                }
+                Ok(Event::Message(posted)) if posted.message.seq > last => {
+                    last = posted.message.seq;
+                    tx.send(message_frame(posted.message)).await?;
                 }
                 Ok(Event::Message(_)) => {}
                 Ok(Event::Typing { author }) => tx.send(text(json!({"type": "typing", "author": author}))).await?,

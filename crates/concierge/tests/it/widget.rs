@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message as Frame;
 
 use crate::both_backends;
+use crate::inbox::send_as_visitor;
 use crate::utils::{Customer, TestApp, DEADLINE};
 
 pub type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
@@ -98,6 +99,45 @@ async fn realtime_both_ways_with_resume(app: TestApp) {
     assert_eq!(s2["conversation"]["handled_by"], "waiting", "the bot stays silent until a person answers");
 }
 both_backends!(realtime_both_ways_with_resume, super::realtime_both_ways_with_resume);
+
+/// Two messages of one conversation commit in order but are announced in the other (two
+/// requests, or two instances, racing to publish): the widget still gets both, in order,
+/// once each, so that it never resumes after a message it skipped.
+async fn a_message_announced_before_the_one_stored_before_it_is_not_skipped(app: TestApp) {
+    let bot = app.bot().await;
+    let (_, s) = app.start_session(json!({"bot_id": bot})).await;
+    let token = s["session_token"].as_str().unwrap();
+    let conversation = s["conversation"]["id"].as_str().unwrap();
+    let mut socket = connect(&app, token, 0).await;
+    let store = |text: &'static str| {
+        let new = concierge_store::NewMessage {
+            conversation_id: conversation,
+            author: concierge_domain::Author::Agent,
+            author_name: Some("Sam"),
+            text,
+            styles: None,
+            now: 1,
+        };
+        app.services.store.add_message(new)
+    };
+    let first = store("first").await.unwrap();
+    let second = store("second").await.unwrap();
+    assert_eq!(second.prev_seq, first.message.seq);
+    let announce = |posted: concierge_store::Posted| {
+        let event = concierge_core::bus::Event::Message(posted);
+        app.services.bus.publish_conversation(&bot.as_str().into(), &conversation.into(), event);
+    };
+    announce(second);
+    announce(first);
+    assert_eq!(next_message(&mut socket).await["text"], "first");
+    assert_eq!(next_message(&mut socket).await["text"], "second");
+    send_as_visitor(&app, token, "third").await;
+    assert_eq!(next_message(&mut socket).await["text"], "third", "and nothing twice");
+}
+both_backends!(
+    a_message_announced_before_the_one_stored_before_it_is_not_skipped,
+    super::a_message_announced_before_the_one_stored_before_it_is_not_skipped
+);
 
 /// A backlog the server cannot read is an error the widget hears, not an empty history:
 /// before, the socket said `ready`, sent nothing and stayed open as if caught up.

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use concierge_domain::{Author, BotId, ConversationId, Handler, Priority};
-use concierge_store::Message;
+use concierge_store::{Message, Posted};
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
@@ -41,8 +41,8 @@ impl Topic {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
-    /// A message was stored.
-    Message(Message),
+    /// A message was stored, after the conversation's message `prev_seq`.
+    Message(Posted),
     /// `author` (the bot or an agent) is composing an answer.
     Typing { author: Author },
     /// The conversation is now handled by `handled_by`.
@@ -159,14 +159,18 @@ mod tests {
     use super::*;
 
     fn message(seq: i64) -> Event {
-        Event::Message(Message {
-            seq,
-            conversation_id: "c".into(),
-            author: Author::Visitor,
-            author_name: None,
-            text: "hi".into(),
-            styles: None,
-            created_at: 0,
+        let prev_seq = seq - 1;
+        Event::Message(Posted {
+            prev_seq,
+            message: Message {
+                seq,
+                conversation_id: "c".into(),
+                author: Author::Visitor,
+                author_name: None,
+                text: "hi".into(),
+                styles: None,
+                created_at: 0,
+            },
         })
     }
 

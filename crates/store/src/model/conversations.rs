@@ -144,6 +144,17 @@ pub struct Message {
     pub created_at: i64,
 }
 
+/// A message just stored, and where it goes in its conversation.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Posted {
+    pub message: Message,
+    /// The `seq` of the conversation's message before this one (0 for its first). Messages
+    /// of one conversation commit in `seq` order but may be announced in another (two
+    /// requests, or two instances, racing to publish): a watcher that has not seen
+    /// `prev_seq` yet knows a message overtook another, and re-reads what is stored.
+    pub prev_seq: i64,
+}
+
 /// A conversation as the inbox lists it: who it is with and its latest message.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct InboxItem {

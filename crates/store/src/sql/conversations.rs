@@ -5,7 +5,7 @@ use sqlx::types::Json;
 use sqlx::Transaction;
 
 use super::{Arg, Backend, Db};
-use crate::{clamp_limit, Conversation, Error, HandlerChange, InboxItem, Message, NewMessage, Result, Session};
+use crate::{clamp_limit, Conversation, Error, HandlerChange, InboxItem, Message, NewMessage, Posted, Result, Session};
 
 pub(super) const CONVERSATION_COLUMNS: &str =
     "id, bot_id, contact_id, handled_by, priority, agent_name, created_at, updated_at";
@@ -14,11 +14,14 @@ pub(super) const MESSAGE_COLUMNS: &str = "seq, conversation_id, author, author_n
 /// Touching the conversation first takes its row (on PostgreSQL a row lock, on SQLite the
 /// write lock) until commit, so messages of one conversation commit in `seq` order and a
 /// reader paging with `after` never skips one that committed late.
-pub(crate) async fn add_message<DB: Backend>(mut tx: Transaction<'_, DB>, new: &NewMessage<'_>) -> Result<Message> {
+pub(crate) async fn add_message<DB: Backend>(mut tx: Transaction<'_, DB>, new: &NewMessage<'_>) -> Result<Posted> {
     let touch = sqlx::query("UPDATE conversations SET updated_at = $1 WHERE id = $2").arg(new.now);
     if DB::execute(DB::on(&mut *tx), touch.arg(new.conversation_id)).await? == 0 {
         return Err(Error::NotFound("conversation"));
     }
+    // Under the conversation's lock, the newest message is the one this one follows.
+    let newest = sqlx::query("SELECT COALESCE(MAX(seq), 0) FROM messages WHERE conversation_id = $1");
+    let (prev_seq,): (i64,) = DB::one(DB::on(&mut *tx), newest.arg(new.conversation_id)).await?;
     let insert = sqlx::query(
         "INSERT INTO messages (conversation_id, author, author_name, text, styles, created_at)
          VALUES ($1, $2, $3, $4, $5, $6)
@@ -32,7 +35,7 @@ pub(crate) async fn add_message<DB: Backend>(mut tx: Transaction<'_, DB>, new: &
     .arg(new.now);
     let (seq,) = DB::one(DB::on(&mut *tx), insert).await?;
     tx.commit().await?;
-    Ok(Message {
+    let message = Message {
         seq,
         conversation_id: new.conversation_id.to_owned(),
         author: new.author.to_owned(),
@@ -40,7 +43,8 @@ pub(crate) async fn add_message<DB: Backend>(mut tx: Transaction<'_, DB>, new: &
         text: new.text.to_owned(),
         styles: new.styles.map(<[_]>::to_vec),
         created_at: new.now,
-    })
+    };
+    Ok(Posted { message, prev_seq })
 }
 
 /// Oldest first, those after `after`.

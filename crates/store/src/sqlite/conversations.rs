@@ -6,8 +6,8 @@ use async_trait::async_trait;
 use super::{SqliteStore, BEGIN, ROW_LOCK};
 use crate::sql;
 use crate::{
-    Conversation, Conversations, HandlerChange, InboxItem, Message, NewMessage, OpenSession, OpenedSession, Result,
-    Session,
+    Conversation, Conversations, HandlerChange, InboxItem, Message, NewMessage, OpenSession, OpenedSession, Posted,
+    Result, Session,
 };
 
 #[async_trait]
@@ -23,7 +23,7 @@ impl Conversations for SqliteStore {
     }
 
     #[tracing::instrument(skip_all, fields(conversation_id = %message.conversation_id))]
-    async fn add_message(&self, message: NewMessage<'_>) -> Result<Message> {
+    async fn add_message(&self, message: NewMessage<'_>) -> Result<Posted> {
         sql::conversations::add_message(self.writer.begin_with(BEGIN).await?, &message).await
     }
 

@@ -31,7 +31,7 @@ pub async fn messages_are_ordered_and_paged_by_seq(h: &Harness) {
     for (i, conversation) in [&a, &b, &a, &b, &a].into_iter().enumerate() {
         let text = format!("message {i}");
         let now = NOW + i64::try_from(i).expect("small");
-        let message = h.store.add_message(message(conversation, &text, now)).await.expect("add");
+        let message = h.store.add_message(message(conversation, &text, now)).await.expect("add").message;
         assert_eq!((message.text.as_str(), message.created_at), (text.as_str(), now));
         added.push(message);
     }
@@ -66,13 +66,19 @@ pub async fn concurrent_messages_get_distinct_increasing_seqs(h: &Harness) {
             }
         })
         .await;
-    let seqs: HashSet<_> = adds.into_iter().map(|add| add.expect("add").seq).collect();
+    let mut posted: Vec<_> = adds.into_iter().map(|add| add.expect("add")).collect();
+    let seqs: HashSet<_> = posted.iter().map(|p| p.message.seq).collect();
     assert_eq!(seqs.len(), 50);
 
     let listed = h.store.list_messages(&a.id, 0, 200).await.expect("list");
     assert_eq!(listed.len(), 50);
     assert!(listed.windows(2).all(|w| w[0].seq < w[1].seq));
     assert!(listed.iter().all(|m| seqs.contains(&m.seq)));
+    // However they raced, each names the one stored just before it: one chain, from 0.
+    posted.sort_by_key(|p| p.message.seq);
+    let chain: Vec<_> = posted.iter().map(|p| p.prev_seq).collect();
+    let expected: Vec<_> = std::iter::once(0).chain(posted.iter().map(|p| p.message.seq)).take(50).collect();
+    assert_eq!(chain, expected, "each message follows the one stored before it");
 }
 
 pub async fn message_to_a_missing_conversation_is_not_found(h: &Harness) {
@@ -96,7 +102,7 @@ pub async fn the_newest_messages_come_oldest_first(h: &Harness) {
     let opened = h.store.open_session(super::support::session(&bot.id, None, "t", None, NOW)).await.expect("open");
     let conversation = &opened.conversation;
     for i in 0..5 {
-        h.store.add_message(message(conversation, &format!("m{i}"), NOW + i)).await.expect("add");
+        h.store.add_message(message(conversation, &format!("m{i}"), NOW + i)).await.expect("add").message;
     }
     let texts = |ms: Vec<concierge_store::Message>| ms.into_iter().map(|m| m.text).collect::<Vec<_>>();
     assert_eq!(texts(h.store.latest_messages(&conversation.id, 2).await.expect("latest")), ["m3", "m4"]);
@@ -119,7 +125,7 @@ pub async fn messages_keep_their_authors_names(h: &Harness) {
             styles: None,
             now,
         };
-        let message = h.store.add_message(new).await.expect("add");
+        let message = h.store.add_message(new).await.expect("add").message;
         assert_eq!((message.author.as_str(), message.author_name.as_deref()), (author, author_name));
         added.push(message);
     }
@@ -147,7 +153,7 @@ pub async fn bot_messages_keep_their_emphasis(h: &Harness) {
             styles,
             now,
         };
-        let message = h.store.add_message(new).await.expect("add");
+        let message = h.store.add_message(new).await.expect("add").message;
         assert_eq!(message.styles.as_deref(), styles);
         added.push(message);
     }

@@ -9,7 +9,7 @@ use super::support::{bot, contact, session, Harness, HOUR, NOW};
 async fn say(store: &dyn Store, conversation: &Conversation, author: &str, text: &str, now: i64) -> Message {
     let author = author.parse().expect("an author");
     let message = NewMessage { conversation_id: &conversation.id, author, author_name: None, text, styles: None, now };
-    store.add_message(message).await.expect("add a message")
+    store.add_message(message).await.expect("add a message").message
 }
 
 async fn texts(store: &dyn Store, conversation_id: &str) -> Vec<String> {

@@ -60,7 +60,7 @@ pub async fn assert_upgraded(store: &dyn Store) {
         styles: None,
         now: 4,
     };
-    assert_eq!(store.add_message(new).await.expect("add").seq, 4, "a deleted message's seq is not reused");
+    assert_eq!(store.add_message(new).await.expect("add").message.seq, 4, "a deleted message's seq is not reused");
 
     // Every outcome the domain knows can be recorded: a new error code needs a migration.
     let outcomes = std::iter::once(AttemptOutcome::Ok).chain(AuthErrorCode::ALL.map(AttemptOutcome::Failed));
