@@ -194,10 +194,16 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         post.fields("post"),
         ms(lag.p99)
     );
+    // Per message and socket label: latency in microseconds (None: not delivered).
+    let mut by_message: Vec<Vec<Option<u64>>> = Vec::new();
     for (watcher, (progress, tasks)) in watchers.iter().zip(readers) {
         let mut latencies = Vec::new();
+        let mut indexed = vec![None; total];
         for task in tasks {
-            latencies.extend(task.await??);
+            for (i, micros) in task.await?? {
+                indexed[i] = Some(micros);
+                latencies.push(micros);
+            }
         }
         let s = Summary::of(&mut latencies);
         let lost = accepted.saturating_sub(progress.measured.load(Ordering::Relaxed));
@@ -210,14 +216,47 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             ms(s.p99),
             ms(s.max)
         );
+        println!("  p99 per measured second (ms): {}", per_second(&indexed[clock.first_measured..], args.rate));
+        let missing: Vec<String> =
+            (clock.first_measured..total).filter(|&i| indexed[i].is_none()).take(10).map(|i| i.to_string()).collect();
+        if !missing.is_empty() {
+            // Accepted (201) but never shown live on this socket: the message is stored, so a
+            // reconnect would show it; the socket skipped it.
+            println!("  not delivered live (first 10 message numbers): {}", missing.join(" "));
+        }
         println!(
             "RESULT phase=delivery target={} received={} expected={accepted} {}",
             watcher.label,
             s.count,
             s.fields("latency")
         );
+        by_message.push(indexed);
+    }
+    // The same message on the first two labels: what the second path adds to the first.
+    if let [first, second, ..] = by_message.as_slice() {
+        let mut added: Vec<u64> =
+            first.iter().zip(second).filter_map(|(a, b)| Some(b.as_ref()?.saturating_sub(*a.as_ref()?))).collect();
+        let s = Summary::of(&mut added);
+        println!(
+            "{} minus {}, per message: p50 {} ms, p99 {} ms, max {} ms",
+            watchers[1].label,
+            watchers[0].label,
+            ms(s.p50),
+            ms(s.p99),
+            ms(s.max)
+        );
+        println!("RESULT phase=delivery_added {}", s.fields("added"));
     }
     Ok(())
+}
+
+/// The 99th percentile of each second's messages, by issue order.
+fn per_second(latencies: &[Option<u64>], rate: u32) -> String {
+    latencies
+        .chunks(rate as usize)
+        .map(|second| ms(Summary::of(&mut second.iter().flatten().copied().collect::<Vec<_>>()).p99))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[derive(Default)]
@@ -272,13 +311,13 @@ async fn connect(base: &str, token: &str) -> anyhow::Result<Socket> {
     }
 }
 
-/// Times every measured message this socket receives, until told to stop.
+/// Times every measured message this socket receives, until told to stop: (index, µs).
 async fn read(
     mut socket: Socket,
     clock: Arc<Clock>,
     progress: Arc<Progress>,
     mut stop: watch::Receiver<bool>,
-) -> anyhow::Result<Vec<u64>> {
+) -> anyhow::Result<Vec<(usize, u64)>> {
     let mut latencies = Vec::new();
     loop {
         let frame = tokio::select! {
@@ -298,7 +337,7 @@ async fn read(
         } else if let Some(i) = text.strip_prefix("bench ").and_then(|i| i.parse::<usize>().ok()) {
             if i >= clock.first_measured {
                 let issued = clock.issued[i].load(Ordering::Relaxed);
-                latencies.push(arrived.saturating_sub(issued) / 1000);
+                latencies.push((i, arrived.saturating_sub(issued) / 1000));
                 progress.measured.fetch_add(1, Ordering::Relaxed);
             }
         }

@@ -23,12 +23,7 @@ impl Summary {
 
     /// `p50=…ms p99=…ms max=…ms`, prefixed for a `RESULT` line.
     pub fn fields(&self, prefix: &str) -> String {
-        format!(
-            "{prefix}_p50_ms={} {prefix}_p99_ms={} {prefix}_max_ms={}",
-            ms(self.p50),
-            ms(self.p99),
-            ms(self.max)
-        )
+        format!("{prefix}_p50_ms={} {prefix}_p99_ms={} {prefix}_max_ms={}", ms(self.p50), ms(self.p99), ms(self.max))
     }
 }
 
