@@ -18,8 +18,10 @@ pub struct Args {
     /// Base URL of an instance; repeat to spread the connections.
     #[arg(long, required = true)]
     target: Vec<String>,
-    #[arg(long)]
-    bot: String,
+    /// A bot to start sessions with; repeat to spread the starts (worker N uses bot N mod
+    /// count), e.g. to stay under a per-bot limit.
+    #[arg(long, required = true)]
+    bot: Vec<String>,
     /// Keep-alive connections (one request in flight on each), over all targets.
     #[arg(long, default_value_t = 32)]
     connections: usize,
@@ -50,7 +52,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     for w in 0..args.connections {
         let http = reqwest::Client::builder().pool_max_idle_per_host(1).build()?;
         let url = format!("{}/api/widget/v1/sessions", args.target[w % args.target.len()]);
-        let (bot, users) = (args.bot.clone(), args.users);
+        let (bot, users) = (args.bot[w % args.bot.len()].clone(), args.users);
+        // Each worker is a client address of its own (the instances trust the header in the
+        // benchmark), so the per-IP limit counts per worker, as it would per visitor.
+        let client = format!("10.0.{}.{}", w / 250, w % 250 + 1);
         workers.spawn(async move {
             let mut samples = Vec::new();
             let mut n = w as u32;
@@ -64,7 +69,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
                     body["access_token"] = json!(format!("user-{}", n % users));
                 }
                 let started = Instant::now();
-                let (status, text) = match http.post(&url).json(&body).send().await {
+                let (status, text) = match http.post(&url).header("x-forwarded-for", &client).json(&body).send().await {
                     Ok(resp) => (resp.status().as_u16(), resp.text().await.unwrap_or_default()),
                     Err(e) => (0, e.to_string()),
                 };
@@ -132,8 +137,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Creates a bot through the admin API, with Custom Authentication against `auth_url` when
-/// given, and prints its id.
+/// Creates `count` bots through the admin API, with Custom Authentication against
+/// `auth_url` when given, and prints their ids, one a line.
 #[derive(clap::Args)]
 pub struct BotArgs {
     #[arg(long)]
@@ -142,29 +147,33 @@ pub struct BotArgs {
     admin_token: String,
     #[arg(long)]
     auth_url: Option<String>,
+    #[arg(long, default_value_t = 1)]
+    count: usize,
 }
 
 pub async fn create_bot(args: BotArgs) -> anyhow::Result<()> {
     let http = reqwest::Client::new();
     let api = format!("{}/api/admin/v1", args.admin);
-    let bot: Value = http
-        .post(format!("{api}/bots"))
-        .bearer_auth(&args.admin_token)
-        .json(&json!({"name": "Sessions bench"}))
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    let id = bot["id"].as_str().context("bot id")?;
-    if let Some(url) = args.auth_url {
-        http.put(format!("{api}/bots/{id}/custom-auth"))
+    for _ in 0..args.count {
+        let bot: Value = http
+            .post(format!("{api}/bots"))
             .bearer_auth(&args.admin_token)
-            .json(&json!({"enabled": true, "url": url}))
+            .json(&json!({"name": "Sessions bench"}))
             .send()
             .await?
-            .error_for_status()?;
+            .error_for_status()?
+            .json()
+            .await?;
+        let id = bot["id"].as_str().context("bot id")?;
+        if let Some(url) = &args.auth_url {
+            http.put(format!("{api}/bots/{id}/custom-auth"))
+                .bearer_auth(&args.admin_token)
+                .json(&json!({"enabled": true, "url": url}))
+                .send()
+                .await?
+                .error_for_status()?;
+        }
+        println!("{id}");
     }
-    println!("{id}");
     Ok(())
 }
