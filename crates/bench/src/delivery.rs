@@ -28,15 +28,15 @@ pub struct Args {
     #[arg(long, env = "CONCIERGE_ADMIN_TOKEN")]
     admin_token: String,
     /// Messages per second.
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
     rate: u32,
     /// Measured seconds, after `warmup` seconds at the same rate.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
     secs: u32,
     #[arg(long, default_value_t = 2)]
     warmup: u32,
-    #[arg(long, default_value_t = 50)]
-    conversations: usize,
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..))]
+    conversations: u64,
     /// Process groups whose CPU time is reported, as `name=pid[/filter]`.
     #[arg(long)]
     cpu: Vec<Group>,
@@ -175,12 +175,16 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let _ = tokio::time::timeout(Duration::from_secs(5), tail).await;
     stop.send_replace(true);
 
-    let measured_secs = args.secs as f64;
+    // Over the time the measured requests were actually issued, which is longer than
+    // scheduled if the sender fell behind.
+    let first = clock.issued[clock.first_measured].load(Ordering::Relaxed);
+    let last = clock.issued[total - 1].load(Ordering::Relaxed);
+    let measured_secs = last.saturating_sub(first) as f64 / 1e9 + period.as_secs_f64();
     let rate = accepted as f64 / measured_secs;
     let post = Summary::of(&mut posted.latencies.lock().unwrap_or_else(|p| p.into_inner()));
     let lag = Summary::of(&mut lags);
     println!(
-        "sent through {}: {accepted} accepted, {failed} failed in {measured_secs} s measured ({rate:.0}/s; whole schedule {:.2} s); \
+        "sent through {}: {accepted} accepted, {failed} failed, issued over {measured_secs:.2} s ({rate:.0}/s; whole schedule {:.2} s); \
          admin POST p50 {} ms p99 {} ms; sender lag p99 {} ms",
         args.send,
         sent_for.as_secs_f64(),
