@@ -102,7 +102,7 @@ pub async fn the_newest_messages_come_oldest_first(h: &Harness) {
     let opened = h.store.open_session(super::support::session(&bot.id, None, "t", None, NOW)).await.expect("open");
     let conversation = &opened.conversation;
     for i in 0..5 {
-        h.store.add_message(message(conversation, &format!("m{i}"), NOW + i)).await.expect("add").message;
+        h.store.add_message(message(conversation, &format!("m{i}"), NOW + i)).await.expect("add");
     }
     let texts = |ms: Vec<concierge_store::Message>| ms.into_iter().map(|m| m.text).collect::<Vec<_>>();
     assert_eq!(texts(h.store.latest_messages(&conversation.id, 2).await.expect("latest")), ["m3", "m4"]);
