@@ -56,6 +56,7 @@ pub(crate) trait Backend:
     + Read<(String,)>
     + Read<(bool,)>
     + Read<(i64,)>
+    + Read<(i64, i64)>
 {
 }
 

@@ -19,13 +19,13 @@ pub(crate) async fn add_message<DB: Backend>(mut tx: Transaction<'_, DB>, new: &
     if DB::execute(DB::on(&mut *tx), touch.arg(new.conversation_id)).await? == 0 {
         return Err(Error::NotFound("conversation"));
     }
-    // Under the conversation's lock, the newest message is the one this one follows.
-    let newest = sqlx::query("SELECT COALESCE(MAX(seq), 0) FROM messages WHERE conversation_id = $1");
-    let (prev_seq,): (i64,) = DB::one(DB::on(&mut *tx), newest.arg(new.conversation_id)).await?;
+    // Under the conversation's lock, the newest message is the one this one follows; read
+    // in the insert itself, as a second statement would hold the lock one round trip longer.
     let insert = sqlx::query(
         "INSERT INTO messages (conversation_id, author, author_name, text, styles, created_at)
          VALUES ($1, $2, $3, $4, $5, $6)
-         RETURNING seq",
+         RETURNING seq, (SELECT COALESCE(MAX(before.seq), 0) FROM messages before
+                         WHERE before.conversation_id = $1 AND before.seq < messages.seq)",
     )
     .arg(new.conversation_id)
     .arg(new.author.as_str())
@@ -33,7 +33,7 @@ pub(crate) async fn add_message<DB: Backend>(mut tx: Transaction<'_, DB>, new: &
     .arg(new.text)
     .arg(new.styles.map(Json))
     .arg(new.now);
-    let (seq,) = DB::one(DB::on(&mut *tx), insert).await?;
+    let (seq, prev_seq): (i64, i64) = DB::one(DB::on(&mut *tx), insert).await?;
     tx.commit().await?;
     let message = Message {
         seq,
