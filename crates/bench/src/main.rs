@@ -8,6 +8,7 @@
 mod cpu;
 mod customer;
 mod delivery;
+mod rate;
 mod sessions;
 mod stats;
 
@@ -28,6 +29,8 @@ enum Command {
     Delivery(delivery::Args),
     /// Session starts from a fixed number of keep-alive connections spread over instances.
     Sessions(sessions::Args),
+    /// Requests at a fixed rate (open loop), for the latency at a given load.
+    Rate(rate::Args),
     /// Create a bot (with Custom Authentication against `--auth-url` if given); prints its id.
     Bot(sessions::BotArgs),
 }
@@ -38,6 +41,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Customer(args) => customer::run(args).await,
         Command::Delivery(args) => delivery::run(args).await,
         Command::Sessions(args) => sessions::run(args).await,
+        Command::Rate(args) => rate::run(args).await,
         Command::Bot(args) => sessions::create_bot(args).await,
     }
 }
