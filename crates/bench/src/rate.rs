@@ -46,6 +46,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let measured_from = u64::from(rate) * args.warmup;
     let begin = Instant::now();
     let mut requests = tokio::task::JoinSet::new();
+    let mut answers = Vec::new();
     for i in 0..total {
         let scheduled = begin + interval * u32::try_from(i)?;
         tokio::time::sleep_until(scheduled.into()).await;
@@ -67,17 +68,16 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         });
         // Answers are collected as they come, so that finished tasks do not pile up.
         while let Some(done) = requests.try_join_next() {
-            done?;
+            answers.push(done?);
         }
     }
     let sent_in = begin.elapsed();
+    while let Some(done) = requests.join_next().await {
+        answers.push(done?);
+    }
     let mut latencies = Vec::new();
     let mut failed = 0usize;
-    let mut all = Vec::new();
-    while let Some(done) = requests.join_next().await {
-        all.push(done?);
-    }
-    for (i, micros, status) in all {
+    for (i, micros, status) in answers {
         if i < measured_from {
             continue;
         }
