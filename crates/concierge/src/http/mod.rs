@@ -9,6 +9,7 @@ mod admin_knowledge;
 mod admin_llm;
 mod admin_records;
 mod assets;
+mod complete;
 mod dto;
 pub mod error;
 pub mod extract;
@@ -90,6 +91,7 @@ pub fn router(services: Services) -> Router {
     let router = router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn(complete::run_to_completion))
         .layer(CatchPanicLayer::custom(|_| {
             tracing::error!("a request handler panicked");
             error_response(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", concierge_core::INTERNAL_MESSAGE)

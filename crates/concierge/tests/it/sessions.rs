@@ -255,3 +255,35 @@ async fn a_long_conversation_opens_on_its_newest_messages() {
     let (_, inbox_view) = app.get(&format!("/conversations/{conversation}/messages")).await;
     assert_eq!(inbox_view["items"].as_array().unwrap().last().unwrap()["text"], "m249");
 }
+
+/// A visitor who gives up (a closed tab, a phone losing signal) while the start is on its
+/// way still gets it done whole: the call's attempt, the contact and the session are all
+/// written, none half. A request dropped midway could also leave a database transaction
+/// open on a pooled connection, after which every write failed (found under overload by
+/// bench/run: every later start answered 500 until a restart).
+async fn a_start_whose_visitor_gave_up_is_completed_not_abandoned(app: TestApp) {
+    let customer = Customer::start(|r| async move {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        crate::utils::customer::known_user(&r.body)
+    })
+    .await;
+    let bot = app.bot_with_auth(&customer.url, json!({})).await;
+    let request = app
+        .http
+        .post(app.url("/api/widget/v1/sessions"))
+        .json(&json!({"bot_id": bot, "access_token": "tok-alice"}))
+        .timeout(std::time::Duration::from_millis(100));
+    assert!(request.send().await.is_err(), "the visitor left before the answer");
+    crate::utils::eventually("the start completes without its visitor", || async {
+        let done = app.attempts(&bot, "").await.len() == 1 && app.contacts(&bot).await.len() == 1;
+        done.then_some(())
+    })
+    .await;
+    let (status, s) = app.start_session(json!({"bot_id": bot, "access_token": "tok-alice"})).await;
+    assert_eq!(status, 201, "{s}");
+    assert_eq!(app.contacts(&bot).await.len(), 1, "the same person, once");
+}
+both_backends!(
+    a_start_whose_visitor_gave_up_is_completed_not_abandoned,
+    super::a_start_whose_visitor_gave_up_is_completed_not_abandoned
+);
