@@ -147,6 +147,9 @@ pub struct BotArgs {
     admin_token: String,
     #[arg(long)]
     auth_url: Option<String>,
+    /// The bot's auth result cache, in seconds (0: off).
+    #[arg(long, default_value_t = 0)]
+    cache_ttl_secs: u32,
     #[arg(long, default_value_t = 1)]
     count: usize,
 }
@@ -168,7 +171,7 @@ pub async fn create_bot(args: BotArgs) -> anyhow::Result<()> {
         if let Some(url) = &args.auth_url {
             http.put(format!("{api}/bots/{id}/custom-auth"))
                 .bearer_auth(&args.admin_token)
-                .json(&json!({"enabled": true, "url": url}))
+                .json(&json!({"enabled": true, "url": url, "cache_ttl_secs": args.cache_ttl_secs}))
                 .send()
                 .await?
                 .error_for_status()?;

@@ -130,12 +130,14 @@
       headers[name] = value === '' && row.dataset.stored ? null : value;
     }
     const timeout = $('#timeout_ms').value.trim();
+    const cacheTtl = $('#cache_ttl_secs').value.trim();
     return {
       enabled: $('#enabled').checked,
       url: $('#url').value.trim(),
       additional_fields: $$('input[name=additional_fields]:checked', form).map((i) => i.value),
       identify_method: $('#identify_method').value,
       timeout_ms: timeout === '' ? null : Number(timeout),
+      cache_ttl_secs: cacheTtl === '' ? null : Number(cacheTtl),
       on_failure: $('input[name=on_failure]:checked', form)?.value ?? 'anonymous',
       headers,
       allowed_origins: allowedOrigins,
@@ -224,6 +226,7 @@
   function adopt(dto) {
     $('#url').value = dto.url ?? '';
     $('#timeout_ms').value = dto.timeout_ms;
+    $('#cache_ttl_secs').value = dto.cache_ttl_secs;
     allowedOrigins = dto.allowed_origins;
     for (const row of $$('.header-row', headerRows)) {
       const name = $('[data-h=name]', row).value.trim();
@@ -313,6 +316,20 @@
       secretStatus.classList.add('bad');
       secretStatus.textContent = `The secret was not rotated: ${e.message || 'the server could not be reached.'}`;
     }
+  });
+
+  $('#cache-clear').addEventListener('click', async () => {
+    const status = $('#cache-cleared');
+    status.classList.remove('bad');
+    try {
+      const r = await api('DELETE', `${base}/cache`);
+      if (!r.ok) throw new Error(problem(r));
+      status.textContent = 'The cache is empty: the next session starts ask your API.';
+    } catch (e) {
+      status.classList.add('bad');
+      status.textContent = `The cache was not emptied: ${e.message || 'the server could not be reached.'}`;
+    }
+    status.hidden = false;
   });
 
   for (const t of $$('#previous-secret time')) if (t.dateTime) t.textContent = new Date(t.dateTime).toLocaleString();

@@ -17,6 +17,8 @@ pub struct BotAuth {
     pub secret: SigningSecret,
     /// The secret before the last rotation and when it stops signing.
     pub previous: Option<(SigningSecret, i64)>,
+    /// The stored settings' revision: cached authentication results of another are stale.
+    pub revision: i64,
 }
 
 impl BotAuth {
@@ -56,6 +58,7 @@ impl Services {
                     settings: CustomAuthSettings::default(),
                     secret: SigningSecret::generate(),
                     previous: None,
+                    revision: 0,
                 };
                 self.save_bot_auth(&auth).await?;
                 Ok(auth)
@@ -79,8 +82,12 @@ impl Services {
             previous_secret_sealed: auth.previous.as_ref().map(|(p, _)| self.sealer.seal(p.expose())),
             previous_secret_expires_at: auth.previous.as_ref().map(|(_, until)| *until),
             updated_at: now_ms(),
+            cache_ttl_secs: s.cache_ttl_secs.into(),
+            revision: auth.revision,
         };
-        self.store.put_custom_auth(&record).await?;
+        let saved = self.store.put_custom_auth(&record).await;
+        self.forget_bot_config(&auth.bot_id);
+        saved?;
         Ok(())
     }
 
@@ -117,9 +124,11 @@ impl Services {
                 on_failure: r.on_failure.parse::<OnFailure>().map_err(|_| corrupt("on_failure"))?,
                 headers,
                 allowed_origins: r.allowed_origins,
+                cache_ttl_secs: u32::try_from(r.cache_ttl_secs).map_err(|_| corrupt("cache_ttl_secs"))?,
             },
             secret: secret(&r.signing_secret_sealed)?,
             previous,
+            revision: r.revision,
         })
     }
 
@@ -139,6 +148,17 @@ impl Services {
         Ok(self.bot_auth_for(who, bot_id).await?.settings.headers)
     }
 
+    /// Forgets every cached authentication result of the bot, on every instance: the next
+    /// start of each person calls the Authentication URL again.
+    pub async fn clear_auth_cache(&self, who: &Principal, bot_id: &str) -> Result<()> {
+        self.bot_for(who, bot_id).await?;
+        let bumped = self.store.bump_custom_auth_revision(bot_id).await;
+        self.forget_bot_config(bot_id);
+        // A bot without stored settings has never cached anything.
+        bumped?;
+        Ok(())
+    }
+
     /// A new signing secret; the old one keeps signing during the grace period so the
     /// customer can deploy the new one without failed logins.
     pub async fn rotate_secret(&self, bot_id: &str) -> Result<BotAuth> {
@@ -155,7 +175,9 @@ impl Services {
             previous_expires_at: auth.previous.as_ref().map(|(_, until)| *until),
             now,
         };
-        if !self.store.set_signing_secrets(bot_id, secrets).await? {
+        let rotated = self.store.set_signing_secrets(bot_id, secrets).await;
+        self.forget_bot_config(bot_id);
+        if !rotated? {
             return Err(Error::NotFound("bot"));
         }
         Ok(auth)

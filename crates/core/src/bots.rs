@@ -113,7 +113,9 @@ impl Services {
             handoff_text: handoff_text.as_deref(),
             rules: rules.as_ref(),
         };
-        self.store.update_bot(bot_id, &update, now_ms()).await?.ok_or(Error::NotFound("bot"))
+        let updated = self.store.update_bot(bot_id, &update, now_ms()).await;
+        self.forget_bot_config(bot_id);
+        updated?.ok_or(Error::NotFound("bot"))
     }
 
     /// What the widget needs to draw a bot, for anyone: no secrets, no settings.

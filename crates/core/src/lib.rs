@@ -10,15 +10,18 @@ mod settings;
 mod accounts;
 mod answer;
 mod attempts;
+mod auth_cache;
 mod auth_flow;
 mod auth_settings;
 mod auth_test;
+mod bot_config;
 mod bots;
 mod cluster_limit;
 mod contacts;
 mod dashboard_auth;
 mod decide;
 mod error;
+mod group_commit;
 mod identity;
 mod inbox;
 mod knowledge;
@@ -29,6 +32,7 @@ mod password;
 mod preview;
 mod principal;
 mod session;
+mod session_writer;
 mod time;
 
 use std::sync::Arc;
@@ -73,6 +77,11 @@ pub struct Services {
     knowledge_cache: moka::sync::Cache<String, Arc<knowledge::Knowledge>>,
     /// See [`Services::bot_turns`].
     bot_turns: Arc<tokio::sync::watch::Sender<u64>>,
+    attempt_log: attempts::AttemptLog,
+    auth_cache: Arc<auth_cache::AuthCache>,
+    bot_configs: Arc<bot_config::BotConfigs>,
+    /// Session starts without a visitor session, written in batches.
+    starts: session_writer::StartWriter,
 }
 
 impl Services {
@@ -84,7 +93,12 @@ impl Services {
         llm_client: LlmClient,
     ) -> Self {
         let limits = Limits::new(&settings);
+        let attempt_log = attempts::attempt_log(store.clone());
         Self {
+            attempt_log,
+            auth_cache: Arc::default(),
+            bot_configs: Arc::new(bot_config::BotConfigs::shared()),
+            starts: session_writer::start_writer(store.clone(), session_writer::SHARED_IN_FLIGHT),
             store,
             bus: Arc::new(Bus::default()),
             settings,
@@ -102,6 +116,15 @@ impl Services {
         }
     }
 
+    /// The same services on a store that this process alone uses (SQLite, whose file one
+    /// serving process holds): bots and their settings are kept in memory, and session
+    /// starts are written by one writer at a time.
+    pub fn with_exclusive_store(mut self) -> Self {
+        self.bot_configs = Arc::new(bot_config::BotConfigs::exclusive());
+        self.starts = session_writer::start_writer(self.store.clone(), 1);
+        self
+    }
+
     /// The same services on `bus` instead of this process's own (several instances).
     pub fn with_bus(mut self, bus: Bus) -> Self {
         if let Bus::Redis(redis) = &bus {
@@ -114,6 +137,7 @@ impl Services {
     /// Periodic housekeeping: enforce the attempt retention, drop expired sessions and the
     /// empty conversations they leave, and forget idle rate-limit keys.
     pub async fn housekeeping(&self) -> Result<()> {
+        self.flush_attempts().await;
         let now = now_ms();
         let retention = i64::try_from(self.settings.attempt_retention.as_millis()).unwrap_or(i64::MAX);
         let attempts = self.store.purge_attempts(now.saturating_sub(retention)).await?;

@@ -4,7 +4,7 @@ use std::net::IpAddr;
 
 use concierge_domain::{hash_token, random_token, AuthErrorCode, BotId, ConversationId, OnFailure, StyledText};
 use concierge_store::{
-    Bot, Contact, ContactUpsert, Conversation, Message, OpenSession, OpenedSession, Session, VisitorOutcome,
+    Bot, Contact, ContactProfile, Conversation, Message, NewStart, OpenSession, OpenedSession, Session, VisitorOutcome,
 };
 
 use super::auth_flow::{AuthFailure, WidgetFields};
@@ -49,6 +49,11 @@ pub struct WidgetState {
     pub conversation: Conversation,
 }
 
+/// The start writer is gone: the process is stopping.
+fn shutting_down() -> anyhow::Error {
+    anyhow::anyhow!("the session writer has stopped: the process is shutting down")
+}
+
 /// What the end user's browser is told about a failure. The details (status codes, host
 /// names, field names) are for the customer's developers: they are in the attempt log and
 /// the testing panel, not in every visitor's console.
@@ -65,8 +70,8 @@ impl Services {
     pub async fn start_session(&self, req: StartSession, client: ClientInfo) -> Result<SessionStarted> {
         self.limits.check_ip(client.ip).await?;
         req.fields.check(req.access_token.as_deref()).map_err(Error::Validation)?;
-        let bot = self.store.get_bot(&req.bot_id).await?.ok_or(Error::NotFound("bot"))?;
-        let auth = self.load_bot_auth(&bot.id).await?;
+        let config = self.bot_config(&req.bot_id).await?;
+        let (bot, auth) = (&config.bot, &config.auth);
         if !auth.settings.allows_origin(client.origin.as_deref()) {
             return Err(Error::OriginNotAllowed);
         }
@@ -74,30 +79,25 @@ impl Services {
 
         let access_token = req.access_token.as_deref().map(str::trim).filter(|t| !t.is_empty());
         let presented = Presented { access_token, fields: &req.fields, client_ip: Some(client.ip), is_test: false };
-        let verified = self.verify(IdentityMode::of(&auth), presented).await.result.map_err(|failure| {
+        let verified = self.verify(IdentityMode::of(auth), presented).await.result.map_err(|failure| {
             if failure.code != AuthErrorCode::TokenRequired {
                 tracing::info!(bot_id = %bot.id, code = %failure.code, "custom authentication failed");
             }
             public_failure(failure.code)
         });
-        let (contact, auth_error) = match verified {
+        let (profile, auth_error) = match verified {
             Ok(None) => (None, None),
             Ok(Some(Identified { profile, identifier })) => {
-                let upserted = self
-                    .store
-                    .upsert_contact(ContactUpsert {
-                        bot_id: &bot.id,
-                        identify_method: identifier.method(),
-                        identifier: identifier.value(),
-                        external_id: profile.id.as_deref(),
-                        email: profile.email.as_deref(),
-                        name: profile.name.as_deref(),
-                        phone_number: profile.phone_number.as_deref(),
-                        metadata: &profile.metadata,
-                        now: now_ms(),
-                    })
-                    .await?;
-                (Some(upserted.contact), None)
+                let profile = ContactProfile {
+                    identify_method: identifier.method(),
+                    identifier: identifier.value().to_owned(),
+                    external_id: profile.id,
+                    email: profile.email,
+                    name: profile.name,
+                    phone_number: profile.phone_number,
+                    metadata: profile.metadata,
+                };
+                (Some(profile), None)
             }
             Err(failure) if auth.settings.on_failure == OnFailure::Block => {
                 return Err(Error::AuthFailed { code: failure.code, message: failure.message });
@@ -109,35 +109,59 @@ impl Services {
         let now = now_ms();
         let ttl = i64::try_from(self.settings.session_ttl.as_millis()).unwrap_or(i64::MAX);
         let expires_at = now.saturating_add(ttl);
+        let start = NewStart {
+            bot_id: bot.id.clone(),
+            contact: profile,
+            token_hash: hash_token(&token),
+            refused: access_token.is_some() && auth_error.is_some(),
+            expires_at,
+            now,
+        };
         let visitor_hash = req.visitor_token.as_deref().filter(|t| !t.is_empty()).map(hash_token);
-        let opened = self
-            .store
-            .open_session(OpenSession {
-                bot_id: &bot.id,
-                contact_id: contact.as_ref().map(|c| c.id.as_str()),
-                token_hash: &hash_token(&token),
-                visitor_token_hash: visitor_hash.as_deref(),
-                refused: access_token.is_some() && auth_error.is_some(),
-                expires_at,
-                now,
-            })
-            .await?;
-        self.announce_merge(&bot.id, &opened);
-        let messages = self.store.latest_messages(&opened.conversation.id, HISTORY_LIMIT).await?;
+        let (contact, conversation, new_conversation) = match visitor_hash {
+            None => {
+                let started = self.starts.submit(start).await.map_err(|_| Error::Unavailable(shutting_down()))??;
+                (started.contact, started.conversation, started.new_conversation)
+            }
+            Some(visitor_hash) => self.start_with_visitor(start, &visitor_hash).await?,
+        };
+        let messages = if new_conversation {
+            Vec::new()
+        } else {
+            self.store.latest_messages(&conversation.id, HISTORY_LIMIT).await?
+        };
         let authenticated = contact.is_some();
         metrics::counter!("concierge_sessions_started_total", "authenticated" => authenticated.to_string())
             .increment(1);
-        let greeting = self.greeting(&bot, contact.as_ref());
-        Ok(SessionStarted {
-            greeting,
-            token,
-            expires_at,
-            authenticated,
-            auth_error,
-            contact,
-            conversation: opened.conversation,
-            messages,
-        })
+        let greeting = self.greeting(bot, contact.as_ref());
+        Ok(SessionStarted { greeting, token, expires_at, authenticated, auth_error, contact, conversation, messages })
+    }
+
+    /// A start that presents the browser's visitor session, whose conversation it may
+    /// continue, hand over or merge: one at a time, as it may move messages.
+    async fn start_with_visitor(
+        &self,
+        start: NewStart,
+        visitor_hash: &str,
+    ) -> Result<(Option<Contact>, Conversation, bool)> {
+        let contact = match &start.contact {
+            Some(profile) => Some(self.store.upsert_contact(profile.upsert(&start.bot_id, start.now)).await?.contact),
+            None => None,
+        };
+        let opened = self
+            .store
+            .open_session(OpenSession {
+                bot_id: &start.bot_id,
+                contact_id: contact.as_ref().map(|c| c.id.as_str()),
+                token_hash: &start.token_hash,
+                visitor_token_hash: Some(visitor_hash),
+                refused: start.refused,
+                expires_at: start.expires_at,
+                now: start.now,
+            })
+            .await?;
+        self.announce_merge(&start.bot_id, &opened);
+        Ok((contact, opened.conversation, false))
     }
 
     /// Tells the contact's other devices and the inbox that a visitor's messages joined the

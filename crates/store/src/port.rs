@@ -10,8 +10,8 @@ use concierge_domain::{BotId, IdentifyMethod, WorkspaceId};
 use crate::{
     ApiToken, ApiTokenOwner, Article, Attempt, AttemptCount, AttemptFilter, Bot, BotUpdate, Contact, ContactUpsert,
     Conversation, CustomAuthRecord, HandlerChange, InboxItem, LlmRecord, Message, NewApiToken, NewArticle, NewAttempt,
-    NewLogin, NewMessage, NewUser, OpenSession, OpenedSession, Page, Posted, Result, Session, SigningSecrets,
-    UpsertedContact, User, Workspace,
+    NewLogin, NewMessage, NewStart, NewUser, OpenSession, OpenedSession, Page, Posted, Result, Session, SigningSecrets,
+    StartedSession, UpsertedContact, User, Workspace,
 };
 
 /// Everything Concierge keeps.
@@ -71,6 +71,9 @@ pub trait Bots: Send + Sync {
     async fn put_custom_auth(&self, record: &CustomAuthRecord) -> Result<()>;
     /// Replaces a bot's signing secrets (a rotation); `false` when it has no settings yet.
     async fn set_signing_secrets(&self, bot_id: &str, secrets: SigningSecrets<'_>) -> Result<bool>;
+    /// Bumps the settings' revision alone, which retires the bot's cached authentication
+    /// results on every instance; `false` when it has no settings yet.
+    async fn bump_custom_auth_revision(&self, bot_id: &str) -> Result<bool>;
     async fn get_llm(&self, bot_id: &str) -> Result<Option<LlmRecord>>;
     /// Inserts or replaces the bot's language model settings. With `keep_key` the stored
     /// API key stays as it is (none for a new record) and `record.api_key_sealed` is
@@ -122,6 +125,11 @@ pub trait Conversations: Send + Sync {
     /// visitor's conversation to the contact; picks the conversation of the new session
     /// (the contact's most recent one, else a new one); creates the session.
     async fn open_session(&self, open: OpenSession<'_>) -> Result<OpenedSession>;
+    /// In one transaction, several session starts that present no visitor session, each
+    /// as [`Conversations::open_session`] would with the contact first upserted as
+    /// [`Contacts::upsert_contact`] does: the contact's most recent conversation, else a new
+    /// one, shared by the starts of one contact. All or none; the answers in order.
+    async fn start_sessions(&self, starts: &[NewStart]) -> Result<Vec<StartedSession>>;
     /// The session with this token hash, if it exists and has not expired at `now`.
     async fn find_session(&self, token_hash: &str, now: i64) -> Result<Option<Session>>;
     async fn add_message(&self, message: NewMessage<'_>) -> Result<Posted>;
@@ -157,7 +165,8 @@ pub trait Conversations: Send + Sync {
 /// The log of Custom Authentication attempts.
 #[async_trait]
 pub trait Attempts: Send + Sync {
-    async fn record_attempt(&self, attempt: NewAttempt<'_>) -> Result<()>;
+    /// Several attempts in one statement; all or none.
+    async fn record_attempts(&self, attempts: &[NewAttempt<'_>]) -> Result<()>;
     /// Newest first; `outcome` filters on the outcome code (`ok` or an error code),
     /// `since` on the time; `before` is the id of the last attempt of the previous page.
     async fn list_attempts(&self, bot_id: &str, filter: AttemptFilter<'_>) -> Result<Vec<Attempt>>;

@@ -14,6 +14,7 @@ mod stories {
     pub mod messages;
     pub mod sessions;
     pub mod sign_in;
+    pub mod starts;
     pub mod state_checks;
     pub mod support;
     pub mod workspaces;
@@ -76,6 +77,9 @@ on_both_backends!(
     contacts::concurrent_upserts_create_one_contact,
     contacts::corrupt_metadata_is_reported,
     contacts::contacts_are_searched_by_name_email_phone_and_ids,
+    starts::a_batch_writes_each_person_once,
+    starts::concurrent_batches_create_one_contact_and_one_conversation,
+    starts::a_batch_that_cannot_be_written_writes_nothing,
     sessions::anonymous_visitor_gets_a_new_conversation,
     sessions::refreshed_visitor_keeps_the_conversation,
     sign_in::a_visitor_without_history_hands_their_conversation_to_the_contact,

@@ -65,6 +65,11 @@ pub async fn services_with(config: Config, lookup: Lookup) -> anyhow::Result<Ser
     let llm = LlmClient::new(llm_http, policy);
     crate::http::metrics_handle();
     let services = Services::new(store, Arc::new(config.settings), sealer, client, llm);
+    // One serving process holds an SQLite file (app::serve_lock).
+    let services = match &config.storage.database {
+        Database::Sqlite(_) => services.with_exclusive_store(),
+        Database::Postgres { .. } => services,
+    };
     let Some(url) = &config.redis_url else { return Ok(services) };
     // The deployment is its database: the instances of one share events and limits, and
     // another deployment on the same Redis is kept apart.
@@ -96,9 +101,11 @@ pub async fn serve(
             }
         })
     };
-    let app = crate::http::router(services).into_make_service_with_connect_info::<SocketAddr>();
+    let app = crate::http::router(services.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let result = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     housekeeping.abort();
+    // The requests have answered; what they logged is written before the process ends.
+    services.flush_attempts().await;
     result.context("server error")
 }
 

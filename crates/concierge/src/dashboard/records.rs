@@ -153,7 +153,7 @@ pub async fn auth_log_page(State(s): State<Services>, who: SignedIn, Query(q): Q
         .map(|a| {
             context! {
                 at => when(a.created_at), outcome => a.outcome, reason => a.reason, latency_ms => a.latency_ms,
-                identifier => a.identifier, status => a.upstream_status, test => a.is_test,
+                identifier => a.identifier, status => a.upstream_status, test => a.is_test, cached => a.cached,
             }
         })
         .collect();

@@ -2,7 +2,7 @@
 //! headers and the test request.
 
 use axum::extract::State;
-use axum::http::header;
+use axum::http::{header, StatusCode};
 use axum::Json;
 use concierge_core::Services;
 
@@ -43,6 +43,16 @@ pub async fn put_custom_auth(
     responses((status = 200, body = CustomAuthDto), AdminErrors, LookupErrors))]
 pub async fn rotate_secret(State(s): State<Services>, AdminBot(bot): AdminBot) -> ApiResult<Json<CustomAuthDto>> {
     Ok(Json((&s.rotate_secret(&bot.id).await?).into()))
+}
+
+/// Empty the bot's auth result cache: the next session start of every person calls the
+/// Authentication URL again, on every instance.
+#[utoipa::path(delete, path = "/api/admin/v1/bots/{id}/custom-auth/cache", tag = "custom-auth",
+    security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 204, description = "The cache is empty"), AdminErrors, LookupErrors))]
+pub async fn clear_cache(State(s): State<Services>, AdminPath { who, id }: AdminPath) -> ApiResult<StatusCode> {
+    s.clear_auth_cache(&who, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Read the static headers' values, which every other answer masks: for replaying a test

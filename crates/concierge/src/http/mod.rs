@@ -129,6 +129,7 @@ pub fn api() -> OpenApiRouter<Services> {
         .routes(routes!(admin_bots::get_bot, admin_bots::patch_bot))
         .routes(routes!(admin_custom_auth::get_custom_auth, admin_custom_auth::put_custom_auth))
         .routes(routes!(admin_custom_auth::rotate_secret))
+        .routes(routes!(admin_custom_auth::clear_cache))
         .routes(routes!(admin_custom_auth::reveal_headers))
         .routes(routes!(admin_custom_auth::test_custom_auth))
         .routes(routes!(admin_llm::get_llm, admin_llm::put_llm))

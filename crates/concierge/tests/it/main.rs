@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod admin;
+mod auth_cache;
 mod auth_test;
 mod bad_input;
 mod bot;

@@ -15,6 +15,7 @@ const ENDPOINTS: &[(&str, &str)] = &[
     ("get", "/api/admin/v1/bots/{id}/custom-auth"),
     ("put", "/api/admin/v1/bots/{id}/custom-auth"),
     ("post", "/api/admin/v1/bots/{id}/custom-auth/rotate-secret"),
+    ("delete", "/api/admin/v1/bots/{id}/custom-auth/cache"),
     ("post", "/api/admin/v1/bots/{id}/custom-auth/headers/reveal"),
     ("post", "/api/admin/v1/bots/{id}/custom-auth/test"),
     ("get", "/api/admin/v1/bots/{id}/llm"),
@@ -201,7 +202,7 @@ async fn retention_removes_old_attempts(app: TestApp) {
     let old = concierge_core::now_ms() - 31 * 24 * 3600 * 1000;
     for (now, outcome) in [(old, "invalid_token"), (concierge_core::now_ms(), "ok")] {
         store
-            .record_attempt(concierge_store::NewAttempt {
+            .record_attempts(&[concierge_store::NewAttempt {
                 bot_id: &bot,
                 outcome: outcome.parse().unwrap(),
                 reason: None,
@@ -210,8 +211,9 @@ async fn retention_removes_old_attempts(app: TestApp) {
                 upstream_status: None,
                 client_ip: None,
                 is_test: false,
+                cached: false,
                 now,
-            })
+            }])
             .await
             .unwrap();
     }

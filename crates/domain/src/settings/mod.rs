@@ -13,6 +13,8 @@ pub use checks::{check_scheme as check_upstream_scheme, normalise_origin, parse_
 pub const DEFAULT_TIMEOUT_MS: u32 = 5000;
 pub const MIN_TIMEOUT_MS: u32 = 100;
 pub const MAX_TIMEOUT_MS: u32 = 30_000;
+/// The longest a verified answer may be reused: an hour.
+pub const MAX_CACHE_TTL_SECS: u32 = 3600;
 const MAX_HEADERS: usize = 20;
 const MAX_ORIGINS: usize = 50;
 
@@ -50,6 +52,9 @@ pub struct CustomAuthSettings {
     pub headers: Vec<StaticHeader>,
     /// Origins (`https://shop.example`) whose pages may embed the widget; empty = any.
     pub allowed_origins: Vec<String>,
+    /// How long a verified answer is reused for the same access token and fields, without
+    /// a call; 0 (the default) calls every time.
+    pub cache_ttl_secs: u32,
 }
 
 impl Default for CustomAuthSettings {
@@ -63,6 +68,7 @@ impl Default for CustomAuthSettings {
             on_failure: OnFailure::Anonymous,
             headers: Vec::new(),
             allowed_origins: Vec::new(),
+            cache_ttl_secs: 0,
         }
     }
 }
@@ -111,6 +117,7 @@ pub struct CustomAuthInput {
     /// name (values are write-only, so a client cannot send them back).
     pub headers: Option<BTreeMap<String, Option<String>>>,
     pub allowed_origins: Option<Vec<String>>,
+    pub cache_ttl_secs: Option<i64>,
 }
 
 impl CustomAuthInput {
@@ -222,6 +229,22 @@ impl CustomAuthInput {
             }
         }
 
+        let cache_ttl_secs = match self.cache_ttl_secs {
+            None => 0,
+            Some(t) if (0..=i64::from(MAX_CACHE_TTL_SECS)).contains(&t) => t as u32,
+            Some(t) => {
+                err(
+                    "cache_ttl_secs",
+                    format!(
+                        "Enter a time between 0 (no cache) and {} seconds ({} is not).",
+                        grouped(MAX_CACHE_TTL_SECS.into()),
+                        grouped(t)
+                    ),
+                );
+                0
+            }
+        };
+
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -234,6 +257,7 @@ impl CustomAuthInput {
             on_failure,
             headers: static_headers,
             allowed_origins,
+            cache_ttl_secs,
         })
     }
 }
@@ -262,6 +286,17 @@ mod tests {
         assert_eq!(s.timeout_ms, 5000);
         assert_eq!(s.on_failure, OnFailure::Anonymous);
         assert!(s.additional_fields.is_empty());
+    }
+
+    #[test]
+    fn the_cache_lasts_at_most_an_hour() {
+        let with = |t| CustomAuthInput { cache_ttl_secs: Some(t), ..input("https://api.shop.example/auth") };
+        assert_eq!(with(0).validate(&Default::default(), CLOSED).unwrap().cache_ttl_secs, 0);
+        assert_eq!(with(3600).validate(&Default::default(), CLOSED).unwrap().cache_ttl_secs, 3600);
+        for bad in [-1, 3601] {
+            let errors = with(bad).validate(&Default::default(), CLOSED).unwrap_err();
+            assert_eq!(errors[0].field, "cache_ttl_secs", "{bad}");
+        }
     }
 
     #[test]
@@ -320,6 +355,7 @@ mod tests {
                 [("Content-Type".to_string(), Some("x".to_string())), ("X-Key".into(), Some("a\nb".into()))].into(),
             ),
             allowed_origins: Some(vec!["https://shop.example/path".into()]),
+            cache_ttl_secs: Some(7200),
         };
         let fields: Vec<String> =
             bad.validate(&Default::default(), CLOSED).unwrap_err().into_iter().map(|e| e.field).collect();
@@ -332,7 +368,8 @@ mod tests {
                 "on_failure",
                 "headers.Content-Type",
                 "headers.X-Key",
-                "allowed_origins"
+                "allowed_origins",
+                "cache_ttl_secs"
             ]
         );
     }

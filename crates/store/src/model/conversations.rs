@@ -19,6 +19,31 @@ pub struct OpenSession<'a> {
     pub now: i64,
 }
 
+/// A session start that presents no visitor session: the kind
+/// [`crate::Conversations::start_sessions`] writes several of in one transaction.
+#[derive(Debug, Clone)]
+pub struct NewStart {
+    pub bot_id: String,
+    /// The verified person, whose contact is created or updated; `None`: anonymous.
+    pub contact: Option<crate::ContactProfile>,
+    /// SHA-256 of the new session token.
+    pub token_hash: String,
+    /// See [`OpenSession::refused`].
+    pub refused: bool,
+    pub expires_at: i64,
+    pub now: i64,
+}
+
+/// What a [`NewStart`] wrote.
+#[derive(Debug, Clone)]
+pub struct StartedSession {
+    pub contact: Option<crate::Contact>,
+    pub session: Session,
+    pub conversation: Conversation,
+    /// The conversation was created by this start: it has no messages yet.
+    pub new_conversation: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Session {
     pub id: String,

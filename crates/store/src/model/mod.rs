@@ -182,6 +182,12 @@ pub struct CustomAuthRecord {
     pub previous_secret_sealed: Option<String>,
     pub previous_secret_expires_at: Option<i64>,
     pub updated_at: i64,
+    /// Seconds a verified answer is reused for the same token and fields; 0: never.
+    pub cache_ttl_secs: i64,
+    /// Bumped by every write of the record, by the store (the value given to
+    /// [`crate::Bots::put_custom_auth`] is ignored): cached results of an older revision
+    /// are stale.
+    pub revision: i64,
 }
 
 pub struct ContactUpsert<'a> {
@@ -195,6 +201,35 @@ pub struct ContactUpsert<'a> {
     pub phone_number: Option<&'a str>,
     pub metadata: &'a Map<String, Value>,
     pub now: i64,
+}
+
+/// A verified person as [`ContactUpsert`] has it, owned: to be queued.
+#[derive(Debug, Clone)]
+pub struct ContactProfile {
+    pub identify_method: IdentifyMethod,
+    /// The normalised identifier.
+    pub identifier: String,
+    pub external_id: Option<String>,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub phone_number: Option<String>,
+    pub metadata: Map<String, Value>,
+}
+
+impl ContactProfile {
+    pub fn upsert<'a>(&'a self, bot_id: &'a str, now: i64) -> ContactUpsert<'a> {
+        ContactUpsert {
+            bot_id,
+            identify_method: self.identify_method,
+            identifier: &self.identifier,
+            external_id: self.external_id.as_deref(),
+            email: self.email.as_deref(),
+            name: self.name.as_deref(),
+            phone_number: self.phone_number.as_deref(),
+            metadata: &self.metadata,
+            now,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
@@ -239,6 +274,8 @@ pub struct NewAttempt<'a> {
     pub upstream_status: Option<i64>,
     pub client_ip: Option<&'a str>,
     pub is_test: bool,
+    /// Answered from the auth result cache, without a call.
+    pub cached: bool,
     pub now: i64,
 }
 
@@ -253,6 +290,7 @@ pub struct Attempt {
     pub upstream_status: Option<i64>,
     pub client_ip: Option<String>,
     pub is_test: bool,
+    pub cached: bool,
     pub created_at: i64,
 }
 

@@ -1,25 +1,36 @@
 //! The log of Custom Authentication attempts shown in the dashboard.
 
-use super::{Arg, Backend, Db};
+use super::{placeholders, Arg, Backend, Db};
 use crate::{clamp_limit, new_id, Attempt, AttemptCount, AttemptFilter, NewAttempt, Result, ResultExt};
 
-pub(crate) async fn record_attempt<DB: Backend>(db: impl Db<'_, DB>, attempt: &NewAttempt<'_>) -> Result<()> {
-    let id = new_id();
-    let statement = sqlx::query(
+const ATTEMPT_COLUMNS: usize = 11;
+
+/// One multi-row insert: a batch costs one statement, not one per attempt.
+pub(crate) async fn record_attempts<DB: Backend>(db: impl Db<'_, DB>, attempts: &[NewAttempt<'_>]) -> Result<()> {
+    if attempts.is_empty() {
+        return Ok(());
+    }
+    let mut insert = String::from(
         "INSERT INTO auth_attempts (id, bot_id, outcome, reason, latency_ms, identifier,
-             upstream_status, client_ip, is_test, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
-    .arg(id.as_str())
-    .arg(attempt.bot_id)
-    .arg(attempt.outcome.as_str())
-    .arg(attempt.reason)
-    .arg(attempt.latency_ms)
-    .arg(attempt.identifier)
-    .arg(attempt.upstream_status)
-    .arg(attempt.client_ip)
-    .arg(attempt.is_test)
-    .arg(attempt.now);
+             upstream_status, client_ip, is_test, cached, created_at) VALUES ",
+    );
+    insert.push_str(&placeholders(attempts.len(), ATTEMPT_COLUMNS));
+    let ids: Vec<String> = attempts.iter().map(|_| new_id()).collect();
+    let mut statement = sqlx::query(&insert);
+    for (attempt, id) in attempts.iter().zip(&ids) {
+        statement = statement
+            .arg(id.as_str())
+            .arg(attempt.bot_id)
+            .arg(attempt.outcome.as_str())
+            .arg(attempt.reason)
+            .arg(attempt.latency_ms)
+            .arg(attempt.identifier)
+            .arg(attempt.upstream_status)
+            .arg(attempt.client_ip)
+            .arg(attempt.is_test)
+            .arg(attempt.cached)
+            .arg(attempt.now);
+    }
     DB::execute(db, statement).await.on_foreign_key("bot")?;
     Ok(())
 }
@@ -32,7 +43,7 @@ pub(crate) async fn list_attempts<DB: Backend>(
 ) -> Result<Vec<Attempt>> {
     let mut select = String::from(
         "SELECT id, bot_id, outcome, reason, latency_ms, identifier, upstream_status, client_ip,
-                is_test, created_at
+                is_test, cached, created_at
          FROM auth_attempts WHERE bot_id = $1",
     );
     // The placeholders are numbered in the order the values are bound below.

@@ -69,7 +69,7 @@ pub(crate) async fn get_custom_auth<DB: Backend>(
 ) -> Result<Option<CustomAuthRecord>> {
     let select = "SELECT bot_id, enabled, url, additional_fields, identify_method, timeout_ms, on_failure,
                          headers, allowed_origins, signing_secret_sealed, previous_secret_sealed,
-                         previous_secret_expires_at, updated_at
+                         previous_secret_expires_at, updated_at, cache_ttl_secs, revision
                   FROM custom_auth WHERE bot_id = $1";
     DB::optional(db, sqlx::query(select).arg(bot_id)).await
 }
@@ -78,8 +78,8 @@ pub(crate) async fn put_custom_auth<DB: Backend>(db: impl Db<'_, DB>, record: &C
     let statement = sqlx::query(
         "INSERT INTO custom_auth (bot_id, enabled, url, additional_fields, identify_method,
              timeout_ms, on_failure, headers, allowed_origins, signing_secret_sealed,
-             previous_secret_sealed, previous_secret_expires_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+             previous_secret_sealed, previous_secret_expires_at, updated_at, cache_ttl_secs)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
          ON CONFLICT (bot_id) DO UPDATE SET
              enabled = excluded.enabled,
              url = excluded.url,
@@ -89,7 +89,9 @@ pub(crate) async fn put_custom_auth<DB: Backend>(db: impl Db<'_, DB>, record: &C
              on_failure = excluded.on_failure,
              headers = excluded.headers,
              allowed_origins = excluded.allowed_origins,
-             updated_at = excluded.updated_at",
+             updated_at = excluded.updated_at,
+             cache_ttl_secs = excluded.cache_ttl_secs,
+             revision = custom_auth.revision + 1",
     )
     .arg(record.bot_id.as_str())
     .arg(record.enabled)
@@ -103,9 +105,17 @@ pub(crate) async fn put_custom_auth<DB: Backend>(db: impl Db<'_, DB>, record: &C
     .arg(record.signing_secret_sealed.as_str())
     .arg(record.previous_secret_sealed.as_deref())
     .arg(record.previous_secret_expires_at)
-    .arg(record.updated_at);
+    .arg(record.updated_at)
+    .arg(record.cache_ttl_secs);
     DB::execute(db, statement).await.on_foreign_key("bot")?;
     Ok(())
+}
+
+/// Retires every cached authentication result of the bot; `false` when it has no
+/// settings yet.
+pub(crate) async fn bump_custom_auth_revision<DB: Backend>(db: impl Db<'_, DB>, bot_id: &str) -> Result<bool> {
+    let statement = sqlx::query("UPDATE custom_auth SET revision = revision + 1 WHERE bot_id = $1").arg(bot_id);
+    Ok(DB::execute(db, statement).await? > 0)
 }
 
 /// Only the secret columns, so a concurrent settings save cannot undo a rotation.
@@ -116,7 +126,7 @@ pub(crate) async fn set_signing_secrets<DB: Backend>(
 ) -> Result<bool> {
     let statement = sqlx::query(
         "UPDATE custom_auth SET signing_secret_sealed = $1, previous_secret_sealed = $2,
-                previous_secret_expires_at = $3, updated_at = $4
+                previous_secret_expires_at = $3, updated_at = $4, revision = revision + 1
          WHERE bot_id = $5",
     )
     .arg(secrets.current_sealed)

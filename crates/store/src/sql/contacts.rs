@@ -6,7 +6,8 @@ use sqlx::types::Json;
 use super::{Arg, Backend, Db};
 use crate::{clamp_limit, new_id, Contact, ContactUpsert, Error, Page, Result, ResultExt, UpsertedContact};
 
-const CONTACT_COLUMNS: &str = "id, bot_id, identify_method, identifier, external_id, email, name, phone_number,
+pub(crate) const CONTACT_COLUMNS: &str =
+    "id, bot_id, identify_method, identifier, external_id, email, name, phone_number,
                                metadata, created_at, updated_at, last_authenticated_at";
 
 /// The unique key (bot_id, identify_method, identifier) decides between the two

@@ -13,5 +13,24 @@ pub(crate) mod contacts;
 pub(crate) mod conversations;
 pub(crate) mod knowledge;
 pub(crate) mod sessions;
+pub(crate) mod starts;
 
 pub(crate) use backend::{Arg, Backend, Db};
+
+/// `($1, …, $columns), ($columns+1, …), …` for a multi-row insert of `rows` rows.
+pub(crate) fn placeholders(rows: usize, columns: usize) -> String {
+    let row = |r: usize| {
+        let values: Vec<String> = (1..=columns).map(|c| format!("${}", r * columns + c)).collect();
+        format!("({})", values.join(", "))
+    };
+    (0..rows).map(row).collect::<Vec<_>>().join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn placeholders_number_the_values_row_by_row() {
+        assert_eq!(super::placeholders(2, 3), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(super::placeholders(1, 1), "($1)");
+    }
+}

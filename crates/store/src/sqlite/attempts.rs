@@ -9,9 +9,9 @@ use crate::{Attempt, AttemptCount, AttemptFilter, Attempts, NewAttempt, Result};
 
 #[async_trait]
 impl Attempts for SqliteStore {
-    #[tracing::instrument(skip_all, fields(bot_id = %attempt.bot_id, outcome = %attempt.outcome))]
-    async fn record_attempt(&self, attempt: NewAttempt<'_>) -> Result<()> {
-        sql::attempts::record_attempt(&self.writer, &attempt).await
+    #[tracing::instrument(skip_all, fields(attempts = attempts.len()))]
+    async fn record_attempts(&self, attempts: &[NewAttempt<'_>]) -> Result<()> {
+        sql::attempts::record_attempts(&self.writer, attempts).await
     }
 
     #[tracing::instrument(skip_all, fields(bot_id = %bot_id))]

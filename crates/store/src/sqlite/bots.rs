@@ -46,6 +46,11 @@ impl Bots for SqliteStore {
     }
 
     #[tracing::instrument(skip_all, fields(bot_id = %bot_id))]
+    async fn bump_custom_auth_revision(&self, bot_id: &str) -> Result<bool> {
+        sql::bots::bump_custom_auth_revision(&self.writer, bot_id).await
+    }
+
+    #[tracing::instrument(skip_all, fields(bot_id = %bot_id))]
     async fn get_llm(&self, bot_id: &str) -> Result<Option<LlmRecord>> {
         sql::bots::get_llm(&self.reader, bot_id).await
     }

@@ -6,8 +6,8 @@ use async_trait::async_trait;
 use super::{SqliteStore, BEGIN, ROW_LOCK};
 use crate::sql;
 use crate::{
-    Conversation, Conversations, HandlerChange, InboxItem, Message, NewMessage, OpenSession, OpenedSession, Posted,
-    Result, Session,
+    Conversation, Conversations, HandlerChange, InboxItem, Message, NewMessage, NewStart, OpenSession, OpenedSession,
+    Posted, Result, Session, StartedSession,
 };
 
 #[async_trait]
@@ -15,6 +15,11 @@ impl Conversations for SqliteStore {
     #[tracing::instrument(skip_all, fields(bot_id = %open.bot_id))]
     async fn open_session(&self, open: OpenSession<'_>) -> Result<OpenedSession> {
         sql::sessions::open_session(self.writer.begin_with(BEGIN).await?, &open, ROW_LOCK).await
+    }
+
+    #[tracing::instrument(skip_all, fields(starts = starts.len()))]
+    async fn start_sessions(&self, starts: &[NewStart]) -> Result<Vec<StartedSession>> {
+        sql::starts::start_sessions(self.writer.begin_with(BEGIN).await?, starts).await
     }
 
     #[tracing::instrument(skip_all)]

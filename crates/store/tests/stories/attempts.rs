@@ -14,6 +14,7 @@ pub fn attempt<'a>(bot_id: &'a str, outcome: &str, now: i64) -> NewAttempt<'a> {
         upstream_status: None,
         client_ip: None,
         is_test: false,
+        cached: false,
         now,
     }
 }
@@ -27,9 +28,9 @@ pub async fn attempts_are_filtered_paged_and_purged(h: &Harness) {
     let other_bot = super::support::bot(h.store.as_ref()).await;
     let outcomes = ["ok", "auth_upstream_error", "ok", "auth_timeout", "ok"];
     for (i, outcome) in (0..).zip(outcomes) {
-        h.store.record_attempt(attempt(&bot.id, outcome, NOW + i)).await.expect("record");
+        h.store.record_attempts(&[attempt(&bot.id, outcome, NOW + i)]).await.expect("record");
     }
-    h.store.record_attempt(attempt(&other_bot.id, "ok", NOW)).await.expect("record");
+    h.store.record_attempts(&[attempt(&other_bot.id, "ok", NOW)]).await.expect("record");
     let detailed = NewAttempt {
         reason: Some("the upstream answered 503"),
         latency_ms: 2_500,
@@ -37,9 +38,10 @@ pub async fn attempts_are_filtered_paged_and_purged(h: &Harness) {
         upstream_status: Some(503),
         client_ip: Some("203.0.113.7"),
         is_test: true,
+        cached: false,
         ..attempt(&other_bot.id, "auth_upstream_error", NOW + 10)
     };
-    h.store.record_attempt(detailed).await.expect("record");
+    h.store.record_attempts(&[detailed]).await.expect("record");
 
     let list = |filter| h.store.list_attempts(&bot.id, filter);
     let all = list(AttemptFilter::default()).await.expect("list");
@@ -85,14 +87,14 @@ pub async fn attempts_are_filtered_paged_and_purged(h: &Harness) {
     assert_eq!(outcomes_and_times(&left), [("ok", 4), ("auth_timeout", 3), ("ok", 2)]);
     assert_eq!(h.store.purge_attempts(NOW + 2).await.expect("purge again"), 0);
 
-    let err = h.store.record_attempt(attempt("no-such-bot", "ok", NOW)).await.expect_err("no bot");
+    let err = h.store.record_attempts(&[attempt("no-such-bot", "ok", NOW)]).await.expect_err("no bot");
     assert!(matches!(err, Error::NotFound("bot")), "{err:?}");
 }
 
 pub async fn page_sizes_are_clamped(h: &Harness) {
     let bot = bot(h.store.as_ref()).await;
     for i in 0..201 {
-        h.store.record_attempt(attempt(&bot.id, "ok", NOW + i)).await.expect("record");
+        h.store.record_attempts(&[attempt(&bot.id, "ok", NOW + i)]).await.expect("record");
     }
     let bot_id = bot.id.as_str();
     let count = |limit| async move {
@@ -110,7 +112,7 @@ pub async fn attempts_are_counted_per_outcome_and_bucket(h: &Harness) {
     for (outcome, now) in
         [("ok", NOW), ("ok", NOW + 10), ("invalid_token", NOW + 20), ("ok", NOW + HOUR), ("ok", NOW - HOUR)]
     {
-        h.store.record_attempt(attempt(&bot.id, outcome, now)).await.expect("record");
+        h.store.record_attempts(&[attempt(&bot.id, outcome, now)]).await.expect("record");
     }
     let counts = h.store.count_attempts(&bot.id, NOW, HOUR).await.expect("count");
     let rows: Vec<_> = counts.iter().map(|c| (c.bucket, c.outcome.as_str(), c.count)).collect();

@@ -61,6 +61,8 @@ fn settings(bot_id: &str) -> CustomAuthRecord {
         previous_secret_sealed: Some("sealed:v1:old".to_owned()),
         previous_secret_expires_at: Some(NOW + 86_400_000),
         updated_at: NOW,
+        cache_ttl_secs: 300,
+        revision: 0,
     }
 }
 
@@ -84,6 +86,7 @@ pub async fn custom_auth_round_trips_and_is_replaced(h: &Harness) {
         previous_secret_sealed: None,
         previous_secret_expires_at: None,
         updated_at: NOW + 1,
+        cache_ttl_secs: 0,
         ..settings(&bot.id)
     };
     let with_other_secrets = CustomAuthRecord { signing_secret_sealed: "sealed:stale".into(), ..replaced.clone() };
@@ -96,9 +99,10 @@ pub async fn custom_auth_round_trips_and_is_replaced(h: &Harness) {
             signing_secret_sealed: first.signing_secret_sealed.clone(),
             previous_secret_sealed: first.previous_secret_sealed.clone(),
             previous_secret_expires_at: first.previous_secret_expires_at,
+            revision: 1,
             ..replaced
         },
-        "the settings are replaced, the secrets kept"
+        "the settings are replaced, the secrets kept, the revision bumped"
     );
 
     let rotated = SigningSecrets {
@@ -113,6 +117,10 @@ pub async fn custom_auth_round_trips_and_is_replaced(h: &Harness) {
     let stored = h.store.get_custom_auth(&bot.id).await.expect("get").expect("stored");
     assert_eq!(stored.signing_secret_sealed, "sealed:new");
     assert_eq!(stored.previous_secret_sealed.as_deref(), Some(first.signing_secret_sealed.as_str()));
+    assert_eq!(stored.revision, 3, "a rotation and a save each bump the revision");
+    assert!(h.store.bump_custom_auth_revision(&bot.id).await.expect("bump"));
+    assert_eq!(h.store.get_custom_auth(&bot.id).await.expect("get").expect("stored").revision, 4);
+    assert!(!h.store.bump_custom_auth_revision("no-such-bot").await.expect("bump"));
     let unknown = SigningSecrets { current_sealed: "x", previous_sealed: None, previous_expires_at: None, now: NOW };
     assert!(!h.store.set_signing_secrets("no-such-bot", unknown).await.expect("rotate"));
 

@@ -65,7 +65,7 @@ pub async fn assert_upgraded(store: &dyn Store) {
     // Every outcome the domain knows can be recorded: a new error code needs a migration.
     let outcomes = std::iter::once(AttemptOutcome::Ok).chain(AuthErrorCode::ALL.map(AttemptOutcome::Failed));
     for outcome in outcomes {
-        let recorded = store.record_attempt(attempt("b", outcome.as_str(), 5)).await;
+        let recorded = store.record_attempts(&[attempt("b", outcome.as_str(), 5)]).await;
         recorded.unwrap_or_else(|e| panic!("{outcome} is refused: {e}"));
     }
 }

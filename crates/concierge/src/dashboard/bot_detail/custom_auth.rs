@@ -46,6 +46,7 @@ pub async fn custom_auth_page(State(s): State<Services>, page: BotPage) -> Serve
             enabled => st.enabled,
             url => st.url.as_ref().map(|u| u.to_string()).unwrap_or_default(),
             timeout_ms => st.timeout_ms,
+            cache_ttl_secs => st.cache_ttl_secs,
             on_failure => st.on_failure.as_str(),
             headers => st.headers.iter().map(|h| h.name.clone()).collect::<Vec<_>>(),
             // The JSON API replaces every setting; the origins are edited on the settings

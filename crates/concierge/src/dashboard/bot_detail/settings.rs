@@ -95,6 +95,7 @@ fn origins_input(current: &CustomAuthSettings, origins: Vec<String>) -> CustomAu
         on_failure: Some(current.on_failure.as_str().to_owned()),
         headers: Some(current.headers.iter().map(|h| (h.name.clone(), None)).collect()),
         allowed_origins: Some(origins),
+        cache_ttl_secs: Some(current.cache_ttl_secs.into()),
     }
 }
 

@@ -28,6 +28,9 @@ pub struct CustomAuthDto {
     pub headers: BTreeMap<String, String>,
     /// Page origins allowed to use the widget; empty = any.
     pub allowed_origins: Vec<String>,
+    /// Seconds a verified answer is reused for the same access token and fields, without
+    /// calling the Authentication URL; 0 = call every time.
+    pub cache_ttl_secs: u32,
     /// The Standard Webhooks secret that signs every call (`whsec_…`).
     pub signing_secret: String,
     /// While set, the secret before the last rotation also signs, until this time.
@@ -46,6 +49,7 @@ impl From<&BotAuth> for CustomAuthDto {
             on_failure: s.on_failure.as_str().to_owned(),
             headers: s.headers.iter().map(|h| (h.name.clone(), MASK.to_owned())).collect(),
             allowed_origins: s.allowed_origins.clone(),
+            cache_ttl_secs: s.cache_ttl_secs,
             signing_secret: a.secret.expose().to_owned(),
             previous_secret_expires_at: a
                 .previous
@@ -73,6 +77,9 @@ pub struct CustomAuthBody {
     pub on_failure: Option<String>,
     pub headers: Option<BTreeMap<String, Option<String>>>,
     pub allowed_origins: Option<Vec<String>>,
+    /// 0 (default: no cache) to 3600.
+    #[schema(minimum = 0, maximum = 3600)]
+    pub cache_ttl_secs: Option<i64>,
     /// Read-only; accepted so that a GET answer can be sent back as it is.
     #[serde(default)]
     #[schema(read_only)]
@@ -94,6 +101,7 @@ impl From<CustomAuthBody> for concierge_domain::CustomAuthInput {
             on_failure: b.on_failure,
             headers: b.headers.map(|h| h.into_iter().map(|(k, v)| (k, v.filter(|v| v != MASK))).collect()),
             allowed_origins: b.allowed_origins,
+            cache_ttl_secs: b.cache_ttl_secs,
         }
     }
 }

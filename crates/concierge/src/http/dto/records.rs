@@ -124,6 +124,8 @@ pub struct AttemptDto {
     pub client_ip: Option<String>,
     /// Made by the testing endpoint.
     pub test: bool,
+    /// Answered from the auth result cache (`cache_ttl_secs`), without a call.
+    pub cached: bool,
     pub created_at: String,
 }
 
@@ -139,6 +141,7 @@ impl From<concierge_store::Attempt> for AttemptDto {
             upstream_status: a.upstream_status,
             client_ip: a.client_ip,
             test: a.is_test,
+            cached: a.cached,
             created_at: rfc3339(a.created_at),
         }
     }
