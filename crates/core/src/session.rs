@@ -14,7 +14,7 @@ use crate::bus::Event;
 
 /// How many of the newest messages a new session receives; the widget fetches older
 /// ones never, newer ones through its socket or `GET /messages?after=`.
-const HISTORY_LIMIT: u32 = 200;
+pub(crate) const HISTORY_LIMIT: u32 = 200;
 
 pub struct StartSession {
     pub bot_id: String,
@@ -118,17 +118,12 @@ impl Services {
             now,
         };
         let visitor_hash = req.visitor_token.as_deref().filter(|t| !t.is_empty()).map(hash_token);
-        let (contact, conversation, new_conversation) = match visitor_hash {
+        let (contact, conversation, messages) = match visitor_hash {
             None => {
                 let started = self.starts.submit(start).await.map_err(|_| Error::Unavailable(shutting_down()))??;
-                (started.contact, started.conversation, started.new_conversation)
+                (started.contact, started.conversation, started.messages)
             }
             Some(visitor_hash) => self.start_with_visitor(start, &visitor_hash).await?,
-        };
-        let messages = if new_conversation {
-            Vec::new()
-        } else {
-            self.store.latest_messages(&conversation.id, HISTORY_LIMIT).await?
         };
         let authenticated = contact.is_some();
         metrics::counter!("concierge_sessions_started_total", "authenticated" => authenticated.to_string())
@@ -143,7 +138,7 @@ impl Services {
         &self,
         start: NewStart,
         visitor_hash: &str,
-    ) -> Result<(Option<Contact>, Conversation, bool)> {
+    ) -> Result<(Option<Contact>, Conversation, Vec<Message>)> {
         let contact = match &start.contact {
             Some(profile) => Some(self.store.upsert_contact(profile.upsert(&start.bot_id, start.now)).await?.contact),
             None => None,
@@ -161,7 +156,8 @@ impl Services {
             })
             .await?;
         self.announce_merge(&start.bot_id, &opened);
-        Ok((contact, opened.conversation, false))
+        let messages = self.store.latest_messages(&opened.conversation.id, HISTORY_LIMIT).await?;
+        Ok((contact, opened.conversation, messages))
     }
 
     /// Tells the contact's other devices and the inbox that a visitor's messages joined the

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use concierge_store::{NewStart, StartedSession, Store};
 
 use super::group_commit::GroupCommit;
+use super::session::HISTORY_LIMIT;
 use super::{Error, Result};
 
 /// Starts waiting for a transaction; a start beyond this waits to be queued.
@@ -37,7 +38,7 @@ pub(crate) fn start_writer(store: Arc<dyn Store>, in_flight: usize) -> StartWrit
 /// be written (its bot deleted meanwhile) fails alone; a database that did not answer fails
 /// them all at once, without trying each.
 async fn write(store: &dyn Store, batch: &[NewStart]) -> Vec<Result<StartedSession>> {
-    let e = match store.start_sessions(batch).await {
+    let e = match store.start_sessions(batch, HISTORY_LIMIT).await {
         Ok(started) => return started.into_iter().map(Ok).collect(),
         Err(e) => e,
     };
@@ -49,7 +50,7 @@ async fn write(store: &dyn Store, batch: &[NewStart]) -> Vec<Result<StartedSessi
     }
     let mut answers = Vec::with_capacity(batch.len());
     for start in batch {
-        let answer = store.start_sessions(std::slice::from_ref(start)).await;
+        let answer = store.start_sessions(std::slice::from_ref(start), HISTORY_LIMIT).await;
         answers.push(answer.map_err(Error::from).and_then(|mut one| one.pop().ok_or(Error::NotFound("session"))));
     }
     answers

@@ -65,6 +65,9 @@ pub trait Bots: Send + Sync {
     /// Changes the fields that are `Some`; `None` when the bot does not exist.
     async fn update_bot(&self, bot_id: &str, update: &BotUpdate<'_>, now: i64) -> Result<Option<Bot>>;
     async fn get_custom_auth(&self, bot_id: &str) -> Result<Option<CustomAuthRecord>>;
+    /// [`Bot::revision`] and [`CustomAuthRecord::revision`] (-1 without settings) in one
+    /// cheap read, to tell whether copies of both are current; `None` without such a bot.
+    async fn settings_revisions(&self, bot_id: &str) -> Result<Option<(i64, i64)>>;
     /// Inserts the bot's settings with their signing secrets, or replaces the settings of
     /// an existing record while keeping its secrets: those change only through
     /// [`Bots::set_signing_secrets`], so a settings save racing a rotation cannot undo it.
@@ -128,8 +131,9 @@ pub trait Conversations: Send + Sync {
     /// In one transaction, several session starts that present no visitor session, each
     /// as [`Conversations::open_session`] would with the contact first upserted as
     /// [`Contacts::upsert_contact`] does: the contact's most recent conversation, else a new
-    /// one, shared by the starts of one contact. All or none; the answers in order.
-    async fn start_sessions(&self, starts: &[NewStart]) -> Result<Vec<StartedSession>>;
+    /// one, shared by the starts of one contact; with the newest `history` (at most 200)
+    /// messages of a conversation continued. All or none; the answers in order.
+    async fn start_sessions(&self, starts: &[NewStart], history: u32) -> Result<Vec<StartedSession>>;
     /// The session with this token hash, if it exists and has not expired at `now`.
     async fn find_session(&self, token_hash: &str, now: i64) -> Result<Option<Session>>;
     async fn add_message(&self, message: NewMessage<'_>) -> Result<Posted>;

@@ -42,6 +42,8 @@ pub struct StartedSession {
     pub conversation: Conversation,
     /// The conversation was created by this start: it has no messages yet.
     pub new_conversation: bool,
+    /// The conversation's newest messages (as many as asked for), oldest first.
+    pub messages: Vec<Message>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]

@@ -83,6 +83,9 @@ pub struct Bot {
     /// Bumped by every write of one of the bot's articles, in the same transaction: a
     /// search index built at an older revision is stale.
     pub knowledge_revision: i64,
+    /// Bumped by every update of the bot ([`crate::Bots::update_bot`]), in the same
+    /// statement: a copy held in memory at an older revision is stale.
+    pub revision: i64,
     /// The bot's answer rules, a JSON array (`[]` for a new bot) that the bot interprets
     /// and the store keeps as given.
     #[sqlx(json)]

@@ -34,6 +34,11 @@ impl Bots for PostgresStore {
         sql::bots::get_custom_auth(&self.pool, bot_id).await
     }
 
+    #[tracing::instrument(skip_all, fields(bot_id = %bot_id))]
+    async fn settings_revisions(&self, bot_id: &str) -> Result<Option<(i64, i64)>> {
+        sql::bots::settings_revisions(&self.pool, bot_id).await
+    }
+
     #[tracing::instrument(skip_all, fields(bot_id = %record.bot_id))]
     async fn put_custom_auth(&self, record: &CustomAuthRecord) -> Result<()> {
         sql::bots::put_custom_auth(&self.pool, record).await

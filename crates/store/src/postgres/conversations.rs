@@ -17,8 +17,8 @@ impl Conversations for PostgresStore {
     }
 
     #[tracing::instrument(skip_all, fields(starts = starts.len()))]
-    async fn start_sessions(&self, starts: &[NewStart]) -> Result<Vec<StartedSession>> {
-        sql::starts::start_sessions(self.pool.begin().await?, starts).await
+    async fn start_sessions(&self, starts: &[NewStart], history: u32) -> Result<Vec<StartedSession>> {
+        sql::starts::start_sessions(self.pool.begin().await?, starts, history).await
     }
 
     #[tracing::instrument(skip_all)]

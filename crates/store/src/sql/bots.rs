@@ -6,7 +6,7 @@ use sqlx::types::Json;
 use super::{Arg, Backend, Db};
 use crate::{new_id, Bot, BotUpdate, CustomAuthRecord, LlmRecord, Result, ResultExt, SigningSecrets, DEFAULT_GREETING};
 
-const BOT_COLUMNS: &str = "id, workspace_id, name, color, greeting, signin_text, knowledge_revision, rules,
+const BOT_COLUMNS: &str = "id, workspace_id, name, color, greeting, signin_text, knowledge_revision, revision, rules,
                            confidence_threshold, not_sure_text, handoff_text, created_at, updated_at";
 
 pub(crate) async fn create_bot<DB: Backend>(
@@ -48,7 +48,7 @@ pub(crate) async fn update_bot<DB: Backend>(
                 greeting = COALESCE($3, greeting), signin_text = COALESCE($4, signin_text),
                 rules = COALESCE($5, rules), confidence_threshold = COALESCE($6, confidence_threshold),
                 not_sure_text = COALESCE($7, not_sure_text), handoff_text = COALESCE($8, handoff_text),
-                updated_at = $9
+                updated_at = $9, revision = revision + 1
          WHERE id = $10 RETURNING {BOT_COLUMNS}"
     );
     let statement = sqlx::query(&statement)
@@ -61,6 +61,14 @@ pub(crate) async fn update_bot<DB: Backend>(
         .arg(update.not_sure_text)
         .arg(update.handoff_text);
     DB::optional(db, statement.arg(now).arg(bot_id)).await
+}
+
+/// The bot's revision and its settings' (-1 when it has none yet); `None` when there is
+/// no such bot.
+pub(crate) async fn settings_revisions<DB: Backend>(db: impl Db<'_, DB>, bot_id: &str) -> Result<Option<(i64, i64)>> {
+    let select = "SELECT bots.revision, COALESCE(custom_auth.revision, -1) FROM bots
+                  LEFT JOIN custom_auth ON custom_auth.bot_id = bots.id WHERE bots.id = $1";
+    DB::optional(db, sqlx::query(select).arg(bot_id)).await
 }
 
 pub(crate) async fn get_custom_auth<DB: Backend>(

@@ -1,7 +1,7 @@
 //! Session starts without a visitor session, several in one transaction and in a fixed
 //! number of statements whatever their number: one upsert of their contacts, one lookup of
 //! those contacts' conversations, one insert of the conversations to create, one insert of
-//! the sessions.
+//! the sessions, one read of the continued conversations' latest messages.
 
 use std::collections::HashMap;
 
@@ -10,9 +10,12 @@ use sqlx::types::Json;
 use sqlx::Transaction;
 
 use super::contacts::CONTACT_COLUMNS;
-use super::conversations::CONVERSATION_COLUMNS;
+use super::conversations::{CONVERSATION_COLUMNS, MESSAGE_COLUMNS};
 use super::{placeholders, Arg, Backend};
-use crate::{new_id, Contact, ContactProfile, Conversation, NewStart, Result, ResultExt, Session, StartedSession};
+use crate::{
+    clamp_limit, new_id, Contact, ContactProfile, Conversation, Message, NewStart, Result, ResultExt, Session,
+    StartedSession,
+};
 
 /// A contact's unique key.
 type Key<'a> = (&'a str, &'a str, &'a str);
@@ -30,6 +33,7 @@ fn contact_of<'a>(contacts: &'a HashMap<Key<'a>, Contact>, start: &'a NewStart) 
 pub(crate) async fn start_sessions<DB: Backend>(
     mut tx: Transaction<'_, DB>,
     starts: &[NewStart],
+    history: u32,
 ) -> Result<Vec<StartedSession>> {
     let contacts = upsert_contacts(&mut tx, starts).await?;
 
@@ -66,11 +70,16 @@ pub(crate) async fn start_sessions<DB: Backend>(
     }
     insert_conversations(&mut tx, &created).await?;
 
+    let continued: Vec<&str> =
+        conversations.values().filter(|c| !created.iter().any(|n| n.id == c.id)).map(|c| c.id.as_str()).collect();
+    let histories = latest_messages(&mut tx, &continued, history).await?;
+
     let started: Vec<StartedSession> = starts
         .iter()
         .zip(conversation_of)
         .map(|(start, (conversation, new_conversation))| {
             let contact = contact_of(&contacts, start).cloned();
+            let messages = histories.get(&conversation.id).cloned().unwrap_or_default();
             StartedSession {
                 session: Session {
                     id: new_id(),
@@ -83,6 +92,7 @@ pub(crate) async fn start_sessions<DB: Backend>(
                 contact,
                 conversation,
                 new_conversation,
+                messages,
             }
         })
         .collect();
@@ -174,6 +184,43 @@ async fn latest_conversations<DB: Backend>(
     }
     let found: Vec<Conversation> = DB::all(DB::on(&mut **tx), statement).await?;
     Ok(found.into_iter().filter_map(|c| Some((c.contact_id.clone()?, c))).collect())
+}
+
+/// The newest `limit` messages of each conversation, oldest first: one statement of one
+/// indexed range per conversation.
+async fn latest_messages<DB: Backend>(
+    tx: &mut Transaction<'_, DB>,
+    conversation_ids: &[&str],
+    limit: u32,
+) -> Result<HashMap<String, Vec<Message>>> {
+    if conversation_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let ranges: Vec<String> = (0..conversation_ids.len())
+        .map(|n| {
+            format!(
+                "SELECT {MESSAGE_COLUMNS} FROM (
+                     SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ${} ORDER BY seq DESC LIMIT ${}
+                 ) AS recent{n}",
+                2 * n + 1,
+                2 * n + 2
+            )
+        })
+        .collect();
+    let select = ranges.join(" UNION ALL ");
+    let mut statement = sqlx::query(&select);
+    for id in conversation_ids {
+        statement = statement.arg(*id).arg(clamp_limit(limit));
+    }
+    let found: Vec<Message> = DB::all(DB::on(&mut **tx), statement).await?;
+    let mut by_conversation: HashMap<String, Vec<Message>> = HashMap::new();
+    for message in found {
+        by_conversation.entry(message.conversation_id.clone()).or_default().push(message);
+    }
+    for messages in by_conversation.values_mut() {
+        messages.sort_by_key(|m| m.seq);
+    }
+    Ok(by_conversation)
 }
 
 async fn insert_conversations<DB: Backend>(tx: &mut Transaction<'_, DB>, created: &[Conversation]) -> Result<()> {

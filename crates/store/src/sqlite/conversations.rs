@@ -18,8 +18,8 @@ impl Conversations for SqliteStore {
     }
 
     #[tracing::instrument(skip_all, fields(starts = starts.len()))]
-    async fn start_sessions(&self, starts: &[NewStart]) -> Result<Vec<StartedSession>> {
-        sql::starts::start_sessions(self.writer.begin_with(BEGIN).await?, starts).await
+    async fn start_sessions(&self, starts: &[NewStart], history: u32) -> Result<Vec<StartedSession>> {
+        sql::starts::start_sessions(self.writer.begin_with(BEGIN).await?, starts, history).await
     }
 
     #[tracing::instrument(skip_all)]

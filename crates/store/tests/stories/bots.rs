@@ -25,6 +25,9 @@ pub async fn bots_are_created_listed_and_renamed(h: &Harness) {
     assert_eq!(renamed.name, "Pre-sales");
     assert_eq!(renamed.color, "#2563eb", "fields not given are kept");
     assert_eq!((renamed.created_at, renamed.updated_at), (NOW, NOW + 5));
+    assert_eq!((sales.revision, renamed.revision), (0, 1), "every update bumps the revision");
+    assert_eq!(h.store.settings_revisions(&sales.id).await.expect("revisions"), Some((1, -1)), "no settings yet");
+    assert_eq!(h.store.settings_revisions("no-such-bot").await.expect("revisions"), None);
     assert_eq!(h.store.get_bot(&sales.id).await.expect("get"), Some(renamed));
     let look = BotUpdate {
         color: Some("#aa0000"),
@@ -170,7 +173,12 @@ pub async fn answer_settings_have_defaults_and_round_trip(h: &Harness) {
 
     let threshold = BotUpdate { confidence_threshold: Some(0), ..Default::default() };
     let kept = h.store.update_bot(&bot.id, &threshold, NOW + 2).await.expect("update").expect("exists");
-    assert_eq!(kept, Bot { confidence_threshold: 0, updated_at: NOW + 2, ..updated }, "only the threshold changed");
+    let revision = updated.revision + 1;
+    assert_eq!(
+        kept,
+        Bot { confidence_threshold: 0, updated_at: NOW + 2, revision, ..updated },
+        "only the threshold changed"
+    );
 }
 
 fn llm(bot_id: &str, api_key_sealed: Option<&str>, now: i64) -> LlmRecord {

@@ -1,7 +1,7 @@
 use std::collections::HashSet;
 
-use concierge_domain::IdentifyMethod;
-use concierge_store::{ContactProfile, Error, NewStart, Page};
+use concierge_domain::{Author, IdentifyMethod};
+use concierge_store::{ContactProfile, Error, NewMessage, NewStart, Page, StartedSession};
 use serde_json::json;
 
 use super::support::{bot, metadata, Harness, HOUR, NOW};
@@ -40,7 +40,7 @@ pub async fn a_batch_writes_each_person_once(h: &Harness) {
         start(&bot.id, ann("Ann B."), "t3", NOW + 1),
         start(&bot.id, Some(person("bob@example.com", "Bob")), "t4", NOW),
     ];
-    let started = h.store.start_sessions(&batch).await.expect("start");
+    let started = h.store.start_sessions(&batch, 200).await.expect("start");
     assert_eq!(started.len(), 4);
     let [phone, visitor, laptop, bob] = &started[..] else { unreachable!() };
 
@@ -71,12 +71,39 @@ pub async fn a_batch_writes_each_person_once(h: &Harness) {
     assert_eq!(stored.name.as_deref(), Some("Ann B."));
     assert_eq!(stored.metadata, metadata(json!({"name": "Ann B."})));
 
-    // Later, on a third device: the same contact, continuing the same conversation.
-    let again = h.store.start_sessions(&[start(&bot.id, ann("Ann"), "t5", NOW + 10)]).await.expect("start");
+    assert!(started.iter().all(|s| s.messages.is_empty()));
+
+    // Ann and Bob write; later, on a third device each, they continue their conversations
+    // with their newest messages.
+    for (i, (conversation, text)) in
+        [(&phone.conversation.id, "one"), (&bob.conversation.id, "bob's"), (&phone.conversation.id, "two")]
+            .into_iter()
+            .enumerate()
+    {
+        let message = NewMessage {
+            conversation_id: conversation,
+            author: Author::Visitor,
+            author_name: None,
+            text,
+            styles: None,
+            now: NOW + 5 + i as i64,
+        };
+        h.store.add_message(message).await.expect("add message");
+    }
+    let batch = [
+        start(&bot.id, ann("Ann"), "t5", NOW + 10),
+        start(&bot.id, Some(person("bob@example.com", "Bob")), "t6", NOW + 10),
+    ];
+    let again = h.store.start_sessions(&batch, 1).await.expect("start");
     assert_eq!(again[0].contact.as_ref().map(|c| &c.id), Some(&ann_contact.id));
     assert_eq!(again[0].conversation.id, phone.conversation.id);
     assert!(!again[0].new_conversation, "it has a past");
     assert_eq!(again[0].contact.as_ref().map(|c| c.last_authenticated_at), Some(NOW + 10));
+    let texts = |s: &StartedSession| s.messages.iter().map(|m| m.text.clone()).collect::<Vec<_>>();
+    assert_eq!(texts(&again[0]), ["two"], "the newest one only, as asked");
+    assert_eq!(texts(&again[1]), ["bob's"]);
+    let all = h.store.start_sessions(&[start(&bot.id, ann("Ann"), "t7", NOW + 11)], 200).await.expect("start");
+    assert_eq!(texts(&all[0]), ["one", "two"], "oldest first");
 }
 
 /// Batches racing on two store instances (two processes on PostgreSQL) for one person:
@@ -92,7 +119,7 @@ pub async fn concurrent_batches_create_one_contact_and_one_conversation(h: &Harn
                     start(&bot_id, None, &format!("v{i}"), NOW + i),
                     start(&bot_id, Some(person("bob@example.com", "Bob")), &format!("b{i}"), NOW + i),
                 ];
-                store.start_sessions(&batch).await
+                store.start_sessions(&batch, 200).await
             }
         })
         .await;
@@ -114,7 +141,7 @@ pub async fn a_batch_that_cannot_be_written_writes_nothing(h: &Harness) {
     let bot = bot(h.store.as_ref()).await;
     let batch =
         [start(&bot.id, Some(person("ann@example.com", "Ann")), "ok", NOW), start("no-such-bot", None, "orphan", NOW)];
-    let err = h.store.start_sessions(&batch).await.expect_err("no such bot");
+    let err = h.store.start_sessions(&batch, 200).await.expect_err("no such bot");
     assert!(matches!(err, Error::NotFound("bot")), "{err:?}");
     assert_eq!(h.store.find_session("ok", NOW).await.expect("find"), None);
     assert!(h.store.list_contacts(&bot.id, Page::default()).await.expect("list").is_empty());
