@@ -11,7 +11,7 @@ import { afterEach } from 'node:test';
 
 import { chromium } from 'playwright-core';
 
-import { ARTIFACTS, CHROMIUM, sleep } from './config.mjs';
+import { ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, sleep } from './config.mjs';
 import { startCustomer, startHost } from './peers.mjs';
 import { ConciergeServer } from './server.mjs';
 
@@ -67,16 +67,6 @@ export async function eventually(fn, { timeout = 10_000, interval = 100, message
 
 // ---------------------------------------------------------------------------------------
 // Browser
-
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 /**
  * The browser. Every context it makes (`browser.newContext()`, and so `browser.newPage()`)

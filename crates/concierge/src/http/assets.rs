@@ -1,5 +1,6 @@
-//! `widget.js`, shipped inside the binary and compressed once at first use (gzip and
-//! brotli), with an ETag per representation so browsers revalidate cheaply.
+//! `widget.js` (the committed bundle of `widget/src`, see `widget/README.md`), shipped
+//! inside the binary and compressed once at first use (gzip and brotli), with an ETag per
+//! representation so browsers revalidate cheaply.
 
 use std::io::Write;
 use std::sync::LazyLock;

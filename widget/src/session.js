@@ -1,0 +1,257 @@
+// The visitor's session: who the page says the user is, starting and reusing sessions,
+// login, update, logout, and renewing an expired session without disturbing the user.
+
+import { backoff, call, TIMEOUT } from './connection.js';
+import { botId, data } from './embed.js';
+import { beginConversation, clearLog, ingest, lastId, quietUpTo, reset, setAnswering } from './messages.js';
+import { connect, halt, wake } from './realtime.js';
+import { clean, later, noop, oops, safe, warn } from './safe.js';
+import { sha256, store } from './stored.js';
+import { paint, unmount } from './view.js';
+
+// What the next session start sends. Replaced (never mutated) by login/update/logout, so
+// a slow token provider can tell that the user changed while it was running.
+const FIELDS = ['token', 'userId', 'email', 'name', 'phoneNumber'];
+function withFields(o, base) {
+  const next = { ...base };
+  for (const k of FIELDS) {
+    const v = k === 'phoneNumber' && o.phoneNumber === undefined ? o.phone : o[k];
+    if (v !== undefined) next[k] = clean(v); // null or '' clears, undefined keeps
+  }
+  return next;
+}
+let fields = withFields(data, {});
+
+export let bot = null; // appearance, from GET /bots/{id}
+export let sess = null; // {token, authenticated, identity, signed, contact, greeting, gs}
+export let blocked = false; // sign-in required and refused: no session
+export let dead = false; // stopped for good: the page's setup is wrong
+let booted = false;
+let convId = null; // conversation whose messages are shown
+let provider = null, asked = false; // onTokenExpired, and whether this episode asked it
+let renewals = 0; // renewals in a row, without the session working in between
+let gen = 0; // bumped by login/logout/update: older session work gives up
+let chain = Promise.resolve(), retry = null, retryTimer = 0;
+
+// The token of a visitor session started without any access token: the only kind whose
+// conversation may follow a login. (A session whose token was refused belongs to
+// whoever held that token; it must not land in the next user's history.)
+const anonymousToken = (s) => (s && !s.authenticated && !s.identity && !s.signed ? s.token : undefined);
+
+export function save() {
+  if (!sess) return;
+  // Unhashable token (no crypto.subtle): a stored session could not be told apart from
+  // another user's, so none is kept.
+  if (sess.signed && !sess.identity) return store.clear();
+  store.write({ token: sess.token, authenticated: sess.authenticated, identity: sess.identity, last_id: lastId });
+}
+
+// Session work runs one step at a time, in call order. A step that fails (server down,
+// 5xx, 429) runs again later with backoff, unless a newer login/logout/update replaced it.
+function enqueue(step, tries = 0) {
+  const g = gen;
+  chain = chain
+    .then(() => (g === gen && !dead ? step(g) : undefined))
+    .catch((e) => {
+      oops(e);
+      if (g !== gen || dead) return;
+      retry = { step, g, tries: tries + 1 };
+      clearTimeout(retryTimer);
+      retryTimer = later(again, backoff(tries + 1));
+    });
+  return chain;
+}
+
+function again(fresh) {
+  const r = retry;
+  retry = null;
+  clearTimeout(retryTimer);
+  if (r && r.g === gen) enqueue(r.step, fresh === true ? 0 : r.tries);
+}
+
+// The failed step waiting out its backoff runs now, counted as a first try; false when
+// no step is waiting.
+export function retryNow() {
+  if (!retry) return false;
+  again(true);
+  return true;
+}
+
+// The session works (the server answered it): a later expiry renews at once, and may ask
+// the page for a fresh token again.
+export function sessionWorks() {
+  renewals = 0;
+  asked = false;
+}
+
+async function loadBot() {
+  const r = await call('GET', '/bots/' + encodeURIComponent(botId));
+  if (r.status === 200 && r.data.id) {
+    bot = r.data;
+    return paint();
+  }
+  if (r.status >= 400 && r.status < 500 && r.status !== 429) return stop(`unknown bot "${botId}": the chat is not shown`);
+  throw new Error('bot: ' + r.status);
+}
+
+async function init(g) {
+  if (!bot) await loadBot();
+  if (dead || g !== gen) return;
+  const st = store.read();
+  const identity = fields.token ? await sha256(fields.token) : null;
+  if (g !== gen) return;
+  const same = st && (fields.token ? identity && st.identity === identity : !st.authenticated && !st.identity);
+  if (same) {
+    // Reused as is: the socket's (or first poll's) answer says whether it still lives,
+    // and a 401 there starts a new session. History comes from after=0.
+    sess = { token: st.token, authenticated: !!st.authenticated, identity, signed: !!fields.token, contact: null };
+    quietUpTo(st.last_id);
+    paint();
+    return connect();
+  }
+  return start(g, anonymousToken(st), false);
+}
+
+async function start(g, visitor, keep) {
+  if (!bot) await loadBot();
+  if (dead || g !== gen) return;
+  const f = fields;
+  const identity = f.token ? await sha256(f.token) : null;
+  const r = await call('POST', '/sessions', {
+    bot_id: botId, access_token: f.token, user_id: f.userId, email: f.email, name: f.name,
+    phone_number: f.phoneNumber, visitor_token: visitor,
+  });
+  if (dead || g !== gen) return;
+  const d = r.data;
+  const code = (d.error || d.auth_error || {}).code;
+  // The site's token was refused: ask the page for a fresh one, once, and try again. A
+  // 201 here is an anonymous session; its conversation follows the retry.
+  if ((r.status === 201 || r.status === 401) && code === 'invalid_token' && (await freshToken(g))) {
+    return start(g, visitor, keep);
+  }
+  if (r.status === 201 && d.session_token) return adopt(d, { identity, signed: !!f.token }, keep);
+  if (r.status === 401) return block();
+  if (r.status === 429 || r.status >= 500) throw new Error('session: ' + r.status);
+  // Origin not allowed, bot deleted, invalid field: the page's setup, not a passing failure.
+  stop(`cannot start a chat session (${r.status} ${code || ''}): the chat is not shown`);
+}
+
+function adopt(d, id, keep) {
+  const conv = d.conversation || {};
+  if (!keep && conv.id !== convId) clearLog(false);
+  convId = conv.id;
+  sess = { token: d.session_token, authenticated: !!d.authenticated, ...id, contact: d.contact || null, greeting: d.greeting, gs: d.greeting_styles };
+  setAnswering(conv.handled_by ? { handled_by: conv.handled_by, agent_name: conv.agent_name } : null);
+  blocked = false;
+  const history = Array.isArray(conv.messages) ? conv.messages : [];
+  beginConversation(history);
+  paint();
+  history.forEach(ingest);
+  save();
+  connect();
+}
+
+// Sign-in required and refused (on_failure=block): no session, the sign-in text instead
+// of the composer.
+function block() {
+  sess = null;
+  halt();
+  store.clear();
+  blocked = true;
+  paint();
+}
+
+async function freshToken(g) {
+  if (!provider || asked) return false;
+  asked = true;
+  const f = fields;
+  try {
+    const t = await Promise.race([provider(), new Promise((r) => setTimeout(r, TIMEOUT))]);
+    if (typeof t === 'string' && t.trim() && g === gen && fields === f) {
+      fields = { ...f, token: t.trim() };
+      return true;
+    }
+  } catch (e) {
+    oops(e);
+  }
+  return false;
+}
+
+// The session expired or was revoked. Start another without disturbing the user: the
+// panel, the messages shown and the text being typed all stay.
+export function renew(s) {
+  if (s !== sess) return; // someone already did
+  sess = null;
+  halt();
+  const g = gen;
+  later(() => g === gen && enqueue(async (g2) => {
+    if (fields.token) await freshToken(g2);
+    return start(g2, undefined, true);
+  }), renewals++ ? backoff(renewals) : 0);
+}
+
+function switchUser() {
+  asked = false;
+  if (!booted || dead) return Promise.resolve();
+  gen++;
+  return enqueue(async (g) => {
+    const identity = fields.token ? await sha256(fields.token) : null;
+    // The same user again (an app that calls login on every page load): keep the session.
+    if (g !== gen || (sess && sess.authenticated && identity && sess.identity === identity)) return;
+    halt();
+    return start(g, anonymousToken(sess || store.read()), false);
+  }).then(noop);
+}
+
+export function login(o) {
+  fields = withFields(o, {});
+  return switchUser();
+}
+
+// Changes only the fields given; a changed token is another user.
+export function update(o) {
+  const before = fields.token;
+  fields = withFields(o, fields);
+  return fields.token !== before ? switchUser() : Promise.resolve();
+}
+
+export function logout() {
+  const old = sess ? sess.token : (store.read() || {}).token;
+  gen++;
+  halt();
+  store.clear();
+  sess = null;
+  fields = {};
+  asked = blocked = false;
+  convId = null;
+  reset();
+  paint();
+  // The server forgets the session too, whatever happens to the rest of the logout.
+  const revoked = old && !dead ? call('DELETE', '/session', null, old).catch(oops) : null;
+  if (!booted || dead) return Promise.resolve();
+  return enqueue(async (g) => {
+    await revoked;
+    return start(g, undefined, false);
+  }).then(noop);
+}
+
+export function onTokenExpired(fn) {
+  provider = typeof fn === 'function' ? fn : null;
+}
+
+export function stop(reason) {
+  if (dead) return;
+  dead = true;
+  warn(reason);
+  halt();
+  unmount();
+}
+
+// After the commands the page queued before the script loaded: the first session.
+export function begin() {
+  booted = true;
+  if (!dead) {
+    enqueue(init);
+    window.addEventListener('online', safe(wake));
+  }
+}
