@@ -110,6 +110,7 @@ on_both_backends!(
     inbox::each_message_tells_the_inbox_how_it_lists_the_conversation,
     inbox::the_latest_message_follows_merged_messages,
     inbox::a_contacts_history_is_the_newest_messages_of_each_conversation,
+    inbox::the_auth_log_pages_by_time,
     inbox::dashboard_statements_are_served_by_indexes,
     attempts::attempts_are_filtered_paged_and_purged,
     attempts::page_sizes_are_clamped,

@@ -4,7 +4,9 @@
 
 use concierge_domain::{Handler, Priority};
 use concierge_store::testing::{dashboard_plans, PlanInputs};
-use concierge_store::{ContactUpsert, Conversation, HandlerChange, NewMessage, Posted, Store, VisitorOutcome};
+use concierge_store::{
+    AttemptFilter, ContactUpsert, Conversation, HandlerChange, NewMessage, Posted, Store, VisitorOutcome,
+};
 
 use super::attempts::attempt;
 use super::support::{bot, contact, metadata, session, upsert, Harness, HOUR, NOW};
@@ -119,6 +121,33 @@ pub async fn a_contacts_history_is_the_newest_messages_of_each_conversation(h: &
     let one = store.contact_history(&ann.id, 1).await.expect("history");
     assert_eq!(one.iter().map(|(_, ms)| ms.len()).collect::<Vec<_>>(), [1, 1]);
     assert_eq!(one[0].1[0].text, "long 59");
+}
+
+/// The authentication log is newest first by the attempts' times, which their ids need not
+/// follow (an attempt is logged after its call ends, so a slow call's comes after a quicker
+/// later one's), and its pages continue where the last one ended.
+pub async fn the_auth_log_pages_by_time(h: &Harness) {
+    let store = h.store.as_ref();
+    let bot = bot(store).await;
+    for offset in [5, 1, 3, 2] {
+        store.record_attempts(&[attempt(&bot.id, "ok", NOW + offset)]).await.expect("record");
+    }
+    let times =
+        |attempts: Vec<concierge_store::Attempt>| attempts.iter().map(|a| a.created_at - NOW).collect::<Vec<_>>();
+    let all = store.list_attempts(&bot.id, AttemptFilter::default()).await.expect("list");
+    assert_eq!(times(all), [5, 3, 2, 1]);
+    let recent = AttemptFilter { since: Some(NOW + 2), ..AttemptFilter::default() };
+    assert_eq!(times(store.list_attempts(&bot.id, recent).await.expect("since")), [5, 3, 2]);
+    let mut pages = Vec::new();
+    let mut before: Option<String> = None;
+    loop {
+        let filter = AttemptFilter { before: before.as_deref(), limit: 3, ..AttemptFilter::default() };
+        let page = store.list_attempts(&bot.id, filter).await.expect("page");
+        let Some(last) = page.last() else { break };
+        before = Some(last.id.clone());
+        pages.push(times(page));
+    }
+    assert_eq!(pages, [vec![5, 3, 2], vec![1]]);
 }
 
 /// The plans the database would run the dashboard's statements with: each statement reads
