@@ -200,16 +200,12 @@ pub struct InboxItem {
     pub last_seq: i64,
 }
 
-/// The conversation a message is being added to, as its writer holds it: what the inbox
-/// shows of it, and the seq of its newest message so far (0: none).
+/// The conversation a message is being added to, as its writer holds it: with what the
+/// inbox shows of its contact, and the seq of its newest message so far (0: none).
 #[derive(sqlx::FromRow)]
 pub(crate) struct HeldConversation {
-    pub id: String,
-    pub bot_id: String,
-    pub contact_id: Option<String>,
-    pub handled_by: Handler,
-    pub priority: Priority,
-    pub agent_name: Option<String>,
+    #[sqlx(flatten)]
+    pub conversation: Conversation,
     pub contact_name: Option<String>,
     pub contact_email: Option<String>,
     pub prev_seq: i64,

@@ -28,7 +28,7 @@ pub(crate) async fn add_message<DB: Backend>(
     row_lock: &str,
 ) -> Result<Posted> {
     let select = format!(
-        "SELECT c.id, c.bot_id, c.contact_id, c.handled_by, c.priority, c.agent_name,
+        "SELECT {CONVERSATION_COLUMNS},
                 (SELECT name FROM contacts WHERE contacts.id = c.contact_id) AS contact_name,
                 (SELECT email FROM contacts WHERE contacts.id = c.contact_id) AS contact_email,
                 COALESCE(c.last_seq, 0) AS prev_seq
@@ -59,13 +59,14 @@ pub(crate) async fn add_message<DB: Backend>(
         styles: new.styles.map(<[_]>::to_vec),
         created_at: new.now,
     };
+    let conversation = held.conversation;
     let inbox = InboxItem {
-        id: held.id,
-        bot_id: held.bot_id,
-        contact_id: held.contact_id,
-        handled_by: held.handled_by,
-        priority: held.priority,
-        agent_name: held.agent_name,
+        id: conversation.id,
+        bot_id: conversation.bot_id,
+        contact_id: conversation.contact_id,
+        handled_by: conversation.handled_by,
+        priority: conversation.priority,
+        agent_name: conversation.agent_name,
         updated_at: new.now,
         contact_name: held.contact_name,
         contact_email: held.contact_email,
