@@ -6,7 +6,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { eventually, openPage, plainPage, screenshot, setup, setupLink, skipReason, trackPage } from './harness.mjs';
+import {
+  eventually, openPage, plainPage, screenshot, setup, setupLink, signUpFirstUser, skipReason, trackPage,
+} from './harness.mjs';
 
 /** Every message of the open thread (at least `count`) shows its time in Auckland, 24-hour. */
 async function assertTimesInAuckland(dashboard, count) {
@@ -151,5 +153,102 @@ describe('the inbox', { skip: skipReason() }, () => {
     await screenshot(dashboard, 'dashboard-inbox-waiting');
     tracker.check();
     dashboardTracker.check();
+  });
+});
+
+/** The conversation list as the agent sees it: who, the badges, the latest message. */
+const shownList = (page) =>
+  page.locator('#conversations a').evaluateAll((as) =>
+    as.map((a) => [a.querySelector('.conv-who').textContent, a.querySelector('.conv-badges').textContent,
+      a.querySelector('.conv-last').textContent]));
+
+/** The same, from the admin API: what the server lists, in its order. */
+async function listedByServer(f, bot) {
+  const { items } = await f.server.admin('GET', `/bots/${bot}/conversations`);
+  return items.map((i) => [
+    i.contact_name || i.contact_email || 'Visitor',
+    (i.handled_by === 'waiting' ? 'Waiting' : '') + (i.priority === 'high' ? 'High priority' : '') +
+      (i.handled_by === 'agent' ? `${i.agent_name || 'A person'} is answering` : ''),
+    i.last_text,
+  ]);
+}
+
+describe('the inbox list at work', { skip: skipReason() }, () => {
+  let f;
+  let bot;
+  before(async () => {
+    f = await setup();
+    bot = await f.server.createBot('Acme Support');
+    await f.server.putCustomAuth(bot.id, { enabled: true, url: f.customer.url });
+  });
+  after(async () => {
+    await f?.close();
+  });
+
+  test('conversations that change move and update in place, in the order a tab opened later shows', async (t) => {
+    const context = await f.browser.newContext({ viewport: { width: 1400, height: 900 } });
+    t.after(() => context.close());
+    const dashboard = await context.newPage();
+    dashboard.setDefaultTimeout(10_000);
+    const tracker = trackPage(dashboard);
+    await signUpFirstUser(f, dashboard, 'sam@acme.example', 'a long enough password');
+    // The page stays the same document throughout, and reads the whole list once, when its
+    // event stream opens; every change after that comes in the events.
+    const listReads = [];
+    dashboard.on('request', (r) => {
+      if (new URL(r.url()).pathname === `/api/admin/v1/bots/${bot.id}/conversations`) listReads.push(r.url());
+    });
+    await dashboard.goto(`${f.server.url}/inbox?bot=${bot.id}`);
+    await dashboard.getByText('No conversations yet').waitFor();
+    await dashboard.evaluate(() => { window.__sameDocument = true; });
+    await eventually(async () => assert.equal(listReads.length, 1), { message: 'the list read as the stream opened' });
+
+    const alice = await f.server.widgetSession({ bot_id: bot.id, access_token: 'tok-alice' });
+    const bob = await f.server.widgetSession({ bot_id: bot.id, access_token: 'tok-bob' });
+    const turns = async (n) => eventually(async () =>
+      assert.ok((await f.server.metric('concierge_bot_turns_total')) >= n), { message: `the bot is done with ${n}` });
+    // Each asks; the bot is not sure and hands both to the team.
+    await f.server.widgetSend(alice.session_token, 'Where is my parcel?');
+    await turns(1);
+    await f.server.widgetSend(bob.session_token, 'Can I change my plan?');
+    await turns(2);
+    const notSure = /^I'm not sure I can answer that one/;
+    await eventually(async () => {
+      const shown = await shownList(dashboard);
+      assert.deepEqual(shown.map(([who, badges]) => [who, badges]), [['Bob', 'Waiting'], ['Alice', 'Waiting']]);
+      assert.ok(shown.every(([, , last]) => notSure.test(last)), JSON.stringify(shown));
+    }, { message: 'both waiting, the most recent first' });
+
+    // Alice writes again (the bot is silent while it waits for a person): she moves up, with
+    // her words as the preview. A colleague takes Bob's over: his moves below the waiting one.
+    await f.server.widgetSend(alice.session_token, 'It was due on Monday');
+    await turns(3);
+    const bobs = (await f.server.admin('GET', `/bots/${bot.id}/conversations`)).items
+      .find((i) => i.contact_name === 'Bob');
+    await f.server.admin('POST', `/conversations/${bobs.conversation_id}/takeover`);
+    const expected = [
+      ['Alice', 'Waiting', 'It was due on Monday'],
+      ['Bob', 'Support team is answering', bobs.last_text],
+    ];
+    await eventually(async () => assert.deepEqual(await shownList(dashboard), expected), {
+      message: 'the list follows both conversations',
+    });
+    assert.deepEqual(await listedByServer(f, bot.id), expected, 'what the server lists');
+    assert.equal(await dashboard.evaluate(() => window.__sameDocument), true, 'never reloaded');
+    assert.equal(listReads.length, 1, `no list read for the changes: ${listReads}`);
+
+    // Another agent opens the inbox now: the same list, in the same order.
+    const later = await context.newPage();
+    await later.goto(`${f.server.url}/inbox?bot=${bot.id}`);
+    assert.deepEqual(await shownList(later), expected, 'a tab opened later');
+    // Entering Alice's conversation from the list, the first tab's entry stays current.
+    await dashboard.locator('#conversations a', { hasText: 'Alice' }).click();
+    await dashboard.getByRole('heading', { name: 'Alice', exact: true, level: 1 }).waitFor();
+    await f.server.widgetSend(bob.session_token, 'Thanks!');
+    await eventually(async () => assert.deepEqual((await shownList(dashboard))[1], ['Bob', 'Support team is answering', 'Thanks!']), {
+      message: 'Bob\'s entry in the list of an open conversation',
+    });
+    await screenshot(dashboard, 'dashboard-inbox-list-live');
+    tracker.check();
   });
 });

@@ -66,34 +66,105 @@
     thread.scrollTop = thread.scrollHeight;
   }
 
-  async function refreshList() {
-    const res = await api('GET', `/bots/${bot}/conversations`);
-    if (!res.ok) return;
-    const { items } = await res.json();
-    list.replaceChildren(
-      ...items.map((item) => {
-        const a = document.createElement('a');
-        a.href = `/inbox?bot=${encodeURIComponent(bot)}&c=${encodeURIComponent(item.conversation_id)}`;
-        a.dataset.id = item.conversation_id;
-        if (item.conversation_id === open) a.setAttribute('aria-current', 'true');
-        const who = document.createElement('span');
-        who.className = 'conv-who';
-        who.textContent = item.contact_name || item.contact_email || 'Visitor';
-        const last = document.createElement('span');
-        last.className = 'conv-last';
-        last.textContent = item.last_text;
-        const badges = document.createElement('span');
-        badges.className = 'conv-badges';
-        if (item.handled_by === 'waiting') badges.append(badge('Waiting', 'warn'));
-        if (item.priority === 'high') badges.append(badge('High priority', 'bad'));
-        if (item.handled_by === 'agent') badges.append(badge(`${item.agent_name || 'A person'} is answering`, 'agent'));
-        a.append(who, ' ', badges, last);
-        const li = document.createElement('li');
-        li.append(a);
-        return li;
-      }),
-    );
-    document.getElementById('no-conversations').hidden = items.length > 0;
+  // The conversation list, kept up to date in place: each `conversation` event is one
+  // conversation as the list shows it, and a burst of them is applied in one pass after a
+  // short pause. The whole list is read only when the event stream (re)opens, as events
+  // from before that are not replayed.
+  const LIST_LIMIT = 100;
+  const PAUSE_MS = 150;
+  const pending = new Map();
+  let pause = 0;
+  let reading = false;
+
+  const rank = (handledBy, priority) => (handledBy !== 'waiting' ? 2 : priority === 'high' ? 0 : 1);
+  // Which of two states of a conversation is newer: the one with the later message, then
+  // the later change. Events of one conversation can arrive out of order (two writers
+  // announcing at once), and an older one must not undo a newer.
+  const version = (d) => [Number(d.last), Date.parse(d.updated)];
+  const older = (a, b) => a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]);
+
+  function fill(a, item) {
+    a.href = `/inbox?bot=${encodeURIComponent(bot)}&c=${encodeURIComponent(item.conversation_id)}`;
+    Object.assign(a.dataset, {
+      id: item.conversation_id,
+      rank: rank(item.handled_by, item.priority),
+      updated: item.updated_at,
+      last: item.last_message_id,
+    });
+    if (item.conversation_id === open) a.setAttribute('aria-current', 'true');
+    const who = document.createElement('span');
+    who.className = 'conv-who';
+    who.textContent = item.contact_name || item.contact_email || 'Visitor';
+    const last = document.createElement('span');
+    last.className = 'conv-last';
+    last.textContent = item.last_text;
+    const badges = document.createElement('span');
+    badges.className = 'conv-badges';
+    if (item.handled_by === 'waiting') badges.append(badge('Waiting', 'warn'));
+    if (item.priority === 'high') badges.append(badge('High priority', 'bad'));
+    if (item.handled_by === 'agent') badges.append(badge(`${item.agent_name || 'A person'} is answering`, 'agent'));
+    a.replaceChildren(who, ' ', badges, last);
+  }
+
+  const entry = (id) => [...list.querySelectorAll('a[data-id]')].find((a) => a.dataset.id === id);
+
+  function place(item) {
+    const shown = entry(item.conversation_id);
+    if (shown && older(version({ last: item.last_message_id, updated: item.updated_at }), version(shown.dataset))) return;
+    if (shown) {
+      // The same element, so that a focused entry keeps the focus.
+      fill(shown, item);
+      return;
+    }
+    const a = document.createElement('a');
+    fill(a, item);
+    const li = document.createElement('li');
+    li.append(a);
+    list.append(li);
+  }
+
+  // Waiting first (high priority before normal), then the others; each most recently active
+  // first: the server's order. Only entries out of place move.
+  function arrange() {
+    const key = (li) => li.querySelector('a').dataset;
+    const sorted = [...list.children].sort((x, y) => {
+      const a = key(x);
+      const b = key(y);
+      return a.rank - b.rank || Date.parse(b.updated) - Date.parse(a.updated) || (b.id > a.id) - (b.id < a.id);
+    });
+    sorted.forEach((li, i) => {
+      if (list.children[i] !== li) list.insertBefore(li, list.children[i] || null);
+    });
+    sorted.slice(LIST_LIMIT).forEach((li) => li.remove());
+    document.getElementById('no-conversations').hidden = list.children.length > 0;
+  }
+
+  function apply() {
+    pause = 0;
+    if (reading) return;
+    pending.forEach(place);
+    pending.clear();
+    arrange();
+  }
+
+  function listed(item) {
+    pending.set(item.conversation_id, item);
+    if (!pause) pause = setTimeout(apply, PAUSE_MS);
+  }
+
+  async function readList() {
+    reading = true;
+    pending.clear();
+    try {
+      const res = await api('GET', `/bots/${bot}/conversations`);
+      if (!res.ok) return;
+      const { items } = await res.json();
+      list.replaceChildren();
+      items.forEach(place);
+    } finally {
+      reading = false;
+      apply();
+    }
   }
 
   // Who answers the open conversation: the bot, nobody yet (waiting), or a named person.
@@ -121,15 +192,15 @@
   }
 
   const events = new EventSource(`/api/admin/v1/bots/${encodeURIComponent(bot)}/events`);
+  events.addEventListener('open', readList);
+  events.addEventListener('conversation', (e) => listed(JSON.parse(e.data)));
   events.addEventListener('message', (e) => {
     const data = JSON.parse(e.data);
     if (data.conversation_id === open) append(data.message);
-    refreshList();
   });
   events.addEventListener('handler', (e) => {
     const data = JSON.parse(e.data);
     if (data.conversation_id === open) showHandler(data.handled_by, data.agent_name, data.priority);
-    refreshList();
   });
   // A visitor signed in and their anonymous conversation joined the contact's: show the
   // contact's conversation, where its messages now are.
@@ -140,7 +211,8 @@
       return;
     }
     if (data.into === open) data.messages.forEach(append);
-    refreshList();
+    pending.delete(data.from);
+    entry(data.from)?.parentElement.remove();
   });
   events.addEventListener('resync', () => location.reload());
 
@@ -175,7 +247,6 @@
     if (!res.ok) return;
     const c = await res.json();
     showHandler(c.handled_by, c.agent_name, c.priority);
-    refreshList();
   }
   document.getElementById('take-over')?.addEventListener('click', () => setHandler('takeover'));
   document.getElementById('hand-back')?.addEventListener('click', () => setHandler('handback'));

@@ -148,7 +148,7 @@ impl Services {
         let Some(conversation) = self.store.set_conversation_handler(conversation_id, &change).await? else {
             return Ok(false);
         };
-        self.announce_handler(&bot.id, &conversation);
+        self.announce_handler(&bot.id, &conversation).await;
         Ok(true)
     }
 

@@ -30,11 +30,7 @@ impl Services {
         contact_id: &str,
     ) -> Result<(Contact, Vec<(Conversation, Vec<Message>)>)> {
         let contact = self.contact_for(who, contact_id).await?;
-        let mut conversations = Vec::new();
-        for conversation in self.store.contact_conversations(&contact.id).await? {
-            let messages = self.store.latest_messages(&conversation.id, CONVERSATION_PREVIEW).await?;
-            conversations.push((conversation, messages));
-        }
+        let conversations = self.store.contact_history(&contact.id, CONVERSATION_PREVIEW).await?;
         Ok((contact, conversations))
     }
 }

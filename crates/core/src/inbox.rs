@@ -5,7 +5,7 @@ use concierge_domain::{Author, BotId, ConversationId, Handler, Priority};
 use concierge_store::{Conversation, HandlerChange, InboxItem, Message};
 
 use super::{now_ms, Error, Principal, Result, Services};
-use crate::bus::Event;
+use crate::bus::{Event, Topic};
 
 /// Who answers for the admin token, which belongs to no person.
 const TEAM: &str = "Support team";
@@ -84,12 +84,12 @@ impl Services {
             .set_conversation_handler(&conversation.id, &change)
             .await?
             .ok_or(Error::NotFound("conversation"))?;
-        self.announce_handler(&updated.bot_id, &updated);
+        self.announce_handler(&updated.bot_id, &updated).await;
         Ok(updated)
     }
 
     /// Tells the conversation's widgets and the bot's inbox who answers now.
-    pub(super) fn announce_handler(&self, bot_id: &str, conversation: &Conversation) {
+    pub(super) async fn announce_handler(&self, bot_id: &str, conversation: &Conversation) {
         let event = Event::Handler {
             conversation_id: conversation.id.clone(),
             handled_by: conversation.handled_by,
@@ -97,6 +97,20 @@ impl Services {
             priority: conversation.priority,
         };
         self.bus.publish_conversation(&BotId::from(bot_id), &ConversationId::from(conversation.id.as_str()), event);
+        self.announce_listed(bot_id, &conversation.id).await;
+    }
+
+    /// Tells the bot's inbox how it lists the conversation now, read once here rather than
+    /// by every agent's tab. Read after the change committed, so it is at least as new as
+    /// the change. The change is made: an inbox that is not told catches up at its next
+    /// (re)connection, so a failed read is logged, not the caller's failure.
+    pub(super) async fn announce_listed(&self, bot_id: &str, conversation_id: &str) {
+        match self.store.inbox_item(conversation_id).await {
+            Ok(Some(item)) => self.bus.publish(&Topic::Bot(BotId::from(bot_id)), Event::Listed(item)),
+            // Without messages it is not listed.
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, conversation_id, "could not tell the inbox of a change"),
+        }
     }
 
     /// The name the visitor sees on a person's answers: the user's display name, else the

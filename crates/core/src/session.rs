@@ -155,22 +155,27 @@ impl Services {
                 now: start.now,
             })
             .await?;
-        self.announce_merge(&start.bot_id, &opened);
+        self.announce_sign_in(&start.bot_id, &opened).await;
         let messages = self.store.latest_messages(&opened.conversation.id, HISTORY_LIMIT).await?;
         Ok((contact, opened.conversation, messages))
     }
 
     /// Tells the contact's other devices and the inbox that a visitor's messages joined the
-    /// contact's conversation, and who answers it now.
-    fn announce_merge(&self, bot_id: &str, opened: &OpenedSession) {
-        let VisitorOutcome::Merged { from, messages, handler_changed } = &opened.visitor else {
-            return;
-        };
+    /// contact's conversation, and who answers it now; and the inbox that a visitor's
+    /// conversation became a contact's.
+    async fn announce_sign_in(&self, bot_id: &str, opened: &OpenedSession) {
         let into = &opened.conversation;
+        let (from, messages, handler_changed) = match &opened.visitor {
+            VisitorOutcome::Merged { from, messages, handler_changed } => (from, messages, handler_changed),
+            VisitorOutcome::HandedOver => return self.announce_listed(bot_id, &into.id).await,
+            VisitorOutcome::None | VisitorOutcome::Continued | VisitorOutcome::Discarded => return,
+        };
         let merged = Event::Merged { from: from.clone(), into: into.id.clone(), messages: messages.clone() };
         self.bus.publish_conversation(&BotId::from(bot_id), &ConversationId::from(into.id.as_str()), merged);
         if *handler_changed {
-            self.announce_handler(bot_id, into);
+            self.announce_handler(bot_id, into).await;
+        } else {
+            self.announce_listed(bot_id, &into.id).await;
         }
         metrics::counter!("concierge_visitor_conversations_merged_total").increment(1);
     }

@@ -136,6 +136,8 @@ pub trait Conversations: Send + Sync {
     async fn start_sessions(&self, starts: &[NewStart], history: u32) -> Result<Vec<StartedSession>>;
     /// The session with this token hash, if it exists and has not expired at `now`.
     async fn find_session(&self, token_hash: &str, now: i64) -> Result<Option<Session>>;
+    /// Stores the message as the conversation's newest, which makes the conversation
+    /// active at `message.now`; `Error::NotFound("conversation")` when it does not exist.
     async fn add_message(&self, message: NewMessage<'_>) -> Result<Posted>;
     /// Oldest first, those with a sequence number greater than `after`.
     async fn list_messages(&self, conversation_id: &str, after: i64, limit: u32) -> Result<Vec<Message>>;
@@ -143,6 +145,9 @@ pub trait Conversations: Send + Sync {
     /// message: first those waiting for an agent (high priority before normal), then the
     /// others, each group most recently active first.
     async fn list_inbox(&self, bot_id: &str, limit: u32) -> Result<Vec<InboxItem>>;
+    /// One conversation as [`Conversations::list_inbox`] would list it; `None` when it does
+    /// not exist or has no messages.
+    async fn inbox_item(&self, conversation_id: &str) -> Result<Option<InboxItem>>;
     async fn get_conversation(&self, conversation_id: &str) -> Result<Option<Conversation>>;
     /// Hands the conversation to whoever `change` names, with its priority and agent name.
     /// `None` when the conversation does not exist or `change.expected` is set and did not
@@ -153,8 +158,13 @@ pub trait Conversations: Send + Sync {
         conversation_id: &str,
         change: &HandlerChange<'_>,
     ) -> Result<Option<Conversation>>;
-    /// A contact's conversations, most recently active first (at most 100).
-    async fn contact_conversations(&self, contact_id: &str) -> Result<Vec<Conversation>>;
+    /// A contact's conversations, most recently active first (at most 100), each with its
+    /// newest `per_conversation` (at most 200) messages, oldest first.
+    async fn contact_history(
+        &self,
+        contact_id: &str,
+        per_conversation: u32,
+    ) -> Result<Vec<(Conversation, Vec<Message>)>>;
     /// Revokes a session (the widget's logout); whether one existed.
     async fn delete_session(&self, token_hash: &str) -> Result<bool>;
     /// The newest `limit` (at most 200) messages of a conversation, oldest first.

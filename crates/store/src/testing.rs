@@ -172,3 +172,119 @@ pub async fn execute_behind(database: &str, sql: &str) {
         db.close().await.expect("close the raw connection");
     }
 }
+
+/// A statement the dashboard runs, and how the database would run it.
+#[derive(Debug, Clone)]
+pub struct QueryPlan {
+    pub name: &'static str,
+    /// SQLite's `EXPLAIN QUERY PLAN` (indented by depth) or PostgreSQL's `EXPLAIN (COSTS OFF)`.
+    pub plan: String,
+}
+
+/// The rows the dashboard's statements are explained for.
+#[derive(Debug, Clone, Copy)]
+pub struct PlanInputs<'a> {
+    pub bot_id: &'a str,
+    pub contact_id: &'a str,
+    pub conversation_id: &'a str,
+    /// The last attempt of a page of the authentication log.
+    pub attempt_id: &'a str,
+    /// The start of the authentication log's period.
+    pub since: i64,
+}
+
+/// A value bound to a statement's placeholder.
+enum Param {
+    Text(String),
+    Int(i64),
+}
+
+/// Every statement the dashboard runs for one bot (its inbox and open conversation, a
+/// contact's page, the contacts list and search, the authentication log and its chart),
+/// with the values to run it with.
+fn dashboard_statements(inputs: &PlanInputs<'_>) -> Vec<(&'static str, String, Vec<Param>)> {
+    use crate::sql::{attempts, contacts, conversations};
+    use crate::AttemptFilter;
+    let text = |value: &str| Param::Text(value.to_owned());
+    let bot = || text(inputs.bot_id);
+    let (since, page) = (Param::Int(inputs.since), Param::Int(200));
+    let log = AttemptFilter { since: Some(inputs.since), limit: 200, ..AttemptFilter::default() };
+    let one_outcome = AttemptFilter { outcome: Some(concierge_domain::AttemptOutcome::Ok), ..log };
+    let next_page = AttemptFilter { before: Some(inputs.attempt_id), ..log };
+    vec![
+        ("inbox", conversations::inbox_sql(), vec![bot(), Param::Int(100)]),
+        ("inbox item", conversations::inbox_item_sql(), vec![text(inputs.conversation_id)]),
+        ("open conversation", conversations::latest_messages_sql(), vec![text(inputs.conversation_id), page]),
+        ("contact's conversations", conversations::contact_conversations_sql(), vec![text(inputs.contact_id)]),
+        ("contact's messages", conversations::contact_messages_sql(), vec![text(inputs.contact_id), Param::Int(50)]),
+        ("contacts", contacts::list_contacts_sql(false, false), vec![bot(), Param::Int(200)]),
+        ("contacts search", contacts::list_contacts_sql(false, true), vec![bot(), text("%ann%"), Param::Int(200)]),
+        ("auth log", attempts::list_attempts_sql(&log), vec![bot(), since, Param::Int(200)]),
+        (
+            "auth log, one outcome",
+            attempts::list_attempts_sql(&one_outcome),
+            vec![bot(), text("ok"), Param::Int(inputs.since), Param::Int(200)],
+        ),
+        (
+            "auth log, next page",
+            attempts::list_attempts_sql(&next_page),
+            vec![bot(), Param::Int(inputs.since), text(inputs.attempt_id), Param::Int(200)],
+        ),
+        (
+            "auth log chart",
+            attempts::COUNT_ATTEMPTS.to_owned(),
+            vec![Param::Int(3_600_000), bot(), Param::Int(inputs.since)],
+        ),
+    ]
+}
+
+/// How the database at `database` (as for [`execute_behind`]) would run each statement the
+/// dashboard runs for one bot. PostgreSQL plans with sequential and bitmap scans disabled:
+/// it reads a small test table whole, or gathers its rows to sort them, whatever its
+/// indexes, and the question here is whether an index can serve the statement (in order).
+pub async fn dashboard_plans(database: &str, inputs: &PlanInputs<'_>) -> Vec<QueryPlan> {
+    let mut plans = Vec::new();
+    if database.starts_with("postgres") {
+        let mut db = PgConnection::connect(database).await.expect("connect to the test database");
+        db.execute("SET enable_seqscan = off; SET enable_bitmapscan = off").await.expect("disable whole-table plans");
+        for (name, sql, params) in dashboard_statements(inputs) {
+            let explain = format!("EXPLAIN (COSTS OFF) {sql}");
+            let mut statement = sqlx::query_scalar::<_, String>(&explain);
+            for param in params {
+                statement = match param {
+                    Param::Text(value) => statement.bind(value),
+                    Param::Int(value) => statement.bind(value),
+                };
+            }
+            let lines = statement.fetch_all(&mut db).await.unwrap_or_else(|e| panic!("explain {name}: {e}"));
+            plans.push(QueryPlan { name, plan: lines.join("\n") });
+        }
+        db.close().await.expect("close the raw connection");
+    } else {
+        let options = sqlx::sqlite::SqliteConnectOptions::new().filename(database);
+        let mut db = sqlx::SqliteConnection::connect_with(&options).await.expect("open the SQLite file");
+        for (name, sql, params) in dashboard_statements(inputs) {
+            let explain = format!("EXPLAIN QUERY PLAN {sql}");
+            let mut statement = sqlx::query_as::<_, (i64, i64, i64, String)>(&explain);
+            for param in params {
+                statement = match param {
+                    Param::Text(value) => statement.bind(value),
+                    Param::Int(value) => statement.bind(value),
+                };
+            }
+            let rows = statement.fetch_all(&mut db).await.unwrap_or_else(|e| panic!("explain {name}: {e}"));
+            let mut depth = std::collections::HashMap::from([(0, 0)]);
+            let lines: Vec<String> = rows
+                .into_iter()
+                .map(|(id, parent, _, detail)| {
+                    let level = depth.get(&parent).copied().unwrap_or(0) + 1;
+                    depth.insert(id, level);
+                    format!("{}{detail}", "  ".repeat(level - 1))
+                })
+                .collect();
+            plans.push(QueryPlan { name, plan: lines.join("\n") });
+        }
+        db.close().await.expect("close the raw connection");
+    }
+    plans
+}

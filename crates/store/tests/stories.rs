@@ -9,6 +9,7 @@ mod stories {
     pub mod bots;
     pub mod contacts;
     pub mod handoff;
+    pub mod inbox;
     pub mod knowledge;
     pub mod logins;
     pub mod messages;
@@ -106,6 +107,11 @@ on_both_backends!(
     handoff::the_bot_hands_off_only_while_it_handles_the_conversation,
     handoff::one_of_concurrent_takers_wins,
     handoff::the_inbox_lists_waiting_conversations_first,
+    inbox::each_message_tells_the_inbox_how_it_lists_the_conversation,
+    inbox::the_latest_message_follows_merged_messages,
+    inbox::a_contacts_history_is_the_newest_messages_of_each_conversation,
+    inbox::the_auth_log_pages_by_time,
+    inbox::dashboard_statements_are_served_by_indexes,
     attempts::attempts_are_filtered_paged_and_purged,
     attempts::page_sizes_are_clamped,
     attempts::attempts_are_counted_per_outcome_and_bucket,
@@ -304,5 +310,36 @@ async fn postgres_0008_checks_the_states_and_keeps_every_row() {
     let insert = "INSERT INTO messages (conversation_id, author, text, created_at) VALUES ('c', 'admin', 'x', 9)";
     assert!(conn.execute(insert).await.expect_err(insert).to_string().contains("violates check constraint"));
     conn.close().await.expect("close");
+    db.drop_db().await;
+}
+
+#[tokio::test]
+async fn sqlite_0009_finds_each_conversations_latest_message() {
+    use stories::inbox::{assert_backfilled, up_to_0008, OLD_CONVERSATIONS};
+    let dir = TempDir::new().expect("create a temporary directory");
+    let path = dir.path().join("concierge.db");
+    let options = SqliteConnectOptions::new().filename(&path).create_if_missing(true).foreign_keys(true);
+    let mut conn = SqliteConnection::connect_with(&options).await.expect("create the file");
+    up_to_0008(sqlx::migrate!("./migrations/sqlite")).run(&mut conn).await.expect("migrate to 0008");
+    conn.execute(OLD_CONVERSATIONS).await.expect("insert old rows");
+    conn.close().await.expect("close");
+
+    let store = SqliteStore::open(&path).await.expect("open and migrate to 0009");
+    assert_backfilled(&store).await;
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_0009_finds_each_conversations_latest_message() {
+    use stories::inbox::{assert_backfilled, up_to_0008, OLD_CONVERSATIONS};
+    let Some(db) = TempPostgres::create().await else { return };
+    let mut conn = PgConnection::connect(&db.url).await.expect("connect");
+    up_to_0008(sqlx::migrate!("./migrations/postgres")).run(&mut conn).await.expect("migrate to 0008");
+    conn.execute(OLD_CONVERSATIONS).await.expect("insert old rows");
+    conn.close().await.expect("close");
+
+    let store = PostgresStore::connect(&db.url, 1).await.expect("connect and migrate to 0009");
+    assert_backfilled(&store).await;
+    store.close().await;
     db.drop_db().await;
 }

@@ -8,18 +8,20 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::Json;
-use futures::Stream;
+use futures::{Stream, StreamExt};
 use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
 
-use super::dto::{ConversationDto, ConversationMessagesDto, InboxAfterQuery, InboxDto, MessageDto, ReplyBody};
+use super::dto::{
+    ConversationDto, ConversationMessagesDto, InboxAfterQuery, InboxDto, InboxItemDto, MessageDto, ReplyBody,
+};
 use super::error::ApiResult;
 use super::extract::{admin_principal, AdminBot, AdminPath, ApiJson, ApiQuery};
 use super::responses::{AdminErrors, JsonErrors, LookupErrors};
 use concierge_core::bus::{Event, Topic};
 use concierge_core::Services;
 use concierge_domain::Handler;
-use concierge_store::Posted;
+use concierge_store::{InboxItem, Posted};
 
 /// How often a live event stream checks that its caller may still see it.
 const RECHECK_EVERY: Duration = Duration::from_secs(15);
@@ -79,11 +81,12 @@ pub async fn hand_back(
     Ok(Json(s.set_handler(&who, &id, Handler::Bot).await?.into()))
 }
 
-/// Live events of a bot's conversations (Server-Sent Events): `message` and `handler`,
-/// each a JSON object with `conversation_id`.
+/// Live events of a bot's conversations (Server-Sent Events): `message`, `handler` and
+/// `merged`, each a JSON object naming its conversation, and `conversation`: a
+/// conversation as the inbox lists it (an item of the inbox's list), after each change.
 #[utoipa::path(get, path = "/api/admin/v1/bots/{id}/events", tag = "inbox", security(("bearer" = [])),
     params(("id" = String, Path)),
-    responses((status = 200, description = "Server-Sent Events: `message`, `handler`, `merged` (a visitor's messages joined a contact's conversation) and `resync`", content_type = "text/event-stream"), AdminErrors, LookupErrors))]
+    responses((status = 200, description = "Server-Sent Events: `message`, `handler`, `merged` (a visitor's messages joined a contact's conversation), `conversation` (a changed conversation as the inbox lists it, after each of those) and `resync`", content_type = "text/event-stream"), AdminErrors, LookupErrors))]
 pub async fn events(
     State(s): State<Services>,
     headers: HeaderMap,
@@ -110,30 +113,42 @@ pub async fn events(
                     continue;
                 }
             };
-            let event = match received {
-                Ok(Event::Message(Posted { message: m, .. })) => SseEvent::default().event("message").data(
-                    json!({"conversation_id": m.conversation_id.clone(), "message": MessageDto::from(m)}).to_string(),
-                ),
-                Ok(Event::Handler { conversation_id, handled_by, agent_name, priority }) => {
-                    SseEvent::default().event("handler").data(
-                        json!({"conversation_id": conversation_id, "handled_by": handled_by, "agent_name": agent_name, "priority": priority})
-                            .to_string(),
-                    )
-                }
-                Ok(Event::Merged { from, into, messages }) => {
-                    let messages: Vec<MessageDto> = messages.into_iter().map(MessageDto::from).collect();
-                    SseEvent::default()
-                        .event("merged")
-                        .data(json!({"from": from, "into": into, "messages": messages}).to_string())
-                }
-                Ok(Event::Typing { .. } | Event::Delta { .. } | Event::StreamEnd { .. }) => continue,
-                // Fell behind, or the bus between instances was down: tell the page to
-                // reload its view rather than miss something.
-                Err(RecvError::Lagged(_)) | Ok(Event::Resync) => SseEvent::default().event("resync").data("{}"),
+            let events = match received {
+                Ok(event) => inbox_events(event),
+                // Fell behind: tell the page to reload its view rather than miss something.
+                Err(RecvError::Lagged(_)) => vec![SseEvent::default().event("resync").data("{}")],
                 Err(RecvError::Closed) => return None,
             };
-            return Some((Ok(event), (receiver, recheck, s, headers, id)));
+            if !events.is_empty() {
+                return Some((events, (receiver, recheck, s, headers, id)));
+            }
         }
     });
+    let stream = stream.flat_map(|events| futures::stream::iter(events.into_iter().map(Ok)));
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+/// What the inbox is told of an event of the bot's conversations: a message also changes
+/// how its conversation is listed, which the event carries, so no tab reads it.
+fn inbox_events(event: Event) -> Vec<SseEvent> {
+    let json = |kind: &str, data: serde_json::Value| SseEvent::default().event(kind).data(data.to_string());
+    let listed = |item: InboxItem| json("conversation", json!(InboxItemDto::from(item)));
+    match event {
+        Event::Message(Posted { message: m, inbox, .. }) => vec![
+            json("message", json!({"conversation_id": m.conversation_id.clone(), "message": MessageDto::from(m)})),
+            listed(inbox),
+        ],
+        Event::Handler { conversation_id, handled_by, agent_name, priority } => vec![json(
+            "handler",
+            json!({"conversation_id": conversation_id, "handled_by": handled_by, "agent_name": agent_name, "priority": priority}),
+        )],
+        Event::Merged { from, into, messages } => {
+            let messages: Vec<MessageDto> = messages.into_iter().map(MessageDto::from).collect();
+            vec![json("merged", json!({"from": from, "into": into, "messages": messages}))]
+        }
+        Event::Listed(item) => vec![listed(item)],
+        Event::Typing { .. } | Event::Delta { .. } | Event::StreamEnd { .. } => Vec::new(),
+        // The bus between instances was down: reload rather than miss something.
+        Event::Resync => vec![SseEvent::default().event("resync").data("{}")],
+    }
 }

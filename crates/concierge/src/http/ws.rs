@@ -157,7 +157,7 @@ async fn serve(s: Services, socket: WebSocket, origin: Option<String>) -> Result
                     last = posted.message.seq;
                     tx.send(message_frame(posted.message)).await?;
                 }
-                Ok(Event::Message(_)) => {}
+                Ok(Event::Message(_) | Event::Listed(_)) => {}
                 Ok(Event::Typing { author }) => tx.send(text(json!({"type": "typing", "author": author}))).await?,
                 Ok(Event::Handler { handled_by, agent_name, priority, .. }) => {
                     tx.send(handler_frame(handled_by, agent_name.as_deref(), priority)).await?;

@@ -22,6 +22,44 @@ pub async fn bot_events(app: &TestApp, bot: &str) -> impl futures::Stream<Item =
     events.bytes_stream()
 }
 
+/// A bot's event stream, read one Server-Sent Event at a time.
+pub struct BotEvents<S> {
+    stream: std::pin::Pin<Box<S>>,
+    buffer: String,
+}
+
+impl<S: futures::Stream<Item = reqwest::Result<axum::body::Bytes>>> BotEvents<S> {
+    pub fn new(stream: S) -> Self {
+        Self { stream: Box::pin(stream), buffer: String::new() }
+    }
+
+    /// The next event's kind and data (keep-alive comments skipped).
+    pub async fn next(&mut self) -> (String, Value) {
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                let field = |name: &str| block.lines().find_map(|l| l.strip_prefix(name)).map(str::to_owned);
+                let (Some(kind), Some(data)) = (field("event: "), field("data: ")) else { continue };
+                return (kind, serde_json::from_str(&data).expect("an event's data is JSON"));
+            }
+            let chunk = tokio::time::timeout(DEADLINE, self.stream.next()).await.expect("an event in time");
+            self.buffer.push_str(&String::from_utf8_lossy(&chunk.expect("the stream is open").expect("a chunk")));
+        }
+    }
+
+    /// Reads events until a `conversation` event equal to `item` arrives; those before it.
+    pub async fn until_listed(&mut self, item: &Value) -> Vec<(String, Value)> {
+        let mut before = Vec::new();
+        loop {
+            let (kind, data) = self.next().await;
+            if kind == "conversation" && &data == item {
+                return before;
+            }
+            before.push((kind, data));
+        }
+    }
+}
+
 pub async fn send_as_visitor(app: &TestApp, token: &str, text: &str) {
     assert_eq!(post_as_visitor(app, token, text).await.status(), 201);
 }
@@ -107,3 +145,51 @@ async fn agents_answer_live_and_take_over_from_the_bot(app: TestApp) {
     }
 }
 both_backends!(agents_answer_live_and_take_over_from_the_bot, super::agents_answer_live_and_take_over_from_the_bot);
+
+/// Each change of a conversation reaches the inbox's event stream as the conversation's item
+/// of the inbox's list, exactly as the list would show it at that point: a tab keeps its list
+/// up to date from the events alone.
+async fn the_event_stream_carries_each_changed_conversation_as_listed(app: TestApp) {
+    let customer = Customer::with_users().await;
+    let bot = app.bot_with_auth(&customer.url, json!({})).await;
+    let mut events = BotEvents::new(bot_events(&app, &bot).await);
+    let (_, s) = app.start_session(json!({"bot_id": bot, "access_token": "tok-alice"})).await;
+    let token = s["session_token"].as_str().unwrap().to_owned();
+    let conversation = s["conversation"]["id"].as_str().unwrap().to_owned();
+    let listed = || async { app.get(&format!("/bots/{bot}/conversations")).await.1["items"][0].clone() };
+
+    // The visitor writes; the bot is not sure and hands the conversation to the team.
+    send_as_visitor(&app, &token, "Can a person help?").await;
+    app.bot_done_with(1).await;
+    let waiting = listed().await;
+    assert_eq!(
+        (waiting["conversation_id"].as_str(), waiting["handled_by"].as_str()),
+        (Some(&*conversation), Some("waiting"))
+    );
+    let before = events.until_listed(&waiting).await;
+    let kinds: Vec<&str> = before.iter().map(|(kind, _)| kind.as_str()).collect();
+    assert_eq!(kinds, ["message", "conversation", "handler", "conversation", "message"], "{before:?}");
+    assert_eq!(before[1].1["last_text"], "Can a person help?", "the visitor's message, as the list showed it then");
+    assert_eq!(
+        (before[1].1["contact_name"].as_str(), before[1].1["handled_by"].as_str()),
+        (Some("Alice Liddell"), Some("bot"))
+    );
+
+    // An agent takes over and answers.
+    let (status, _) = app.post(&format!("/conversations/{conversation}/takeover"), json!({})).await;
+    assert_eq!(status, 200);
+    let taken = listed().await;
+    assert_eq!(taken["handled_by"], "agent");
+    let before = events.until_listed(&taken).await;
+    assert_eq!(before.iter().map(|(kind, _)| kind.as_str()).collect::<Vec<_>>(), ["handler"]);
+    let (status, _) = app.post(&format!("/conversations/{conversation}/messages"), json!({"text": "Sam here."})).await;
+    assert_eq!(status, 201);
+    let answered = listed().await;
+    assert_eq!((answered["last_text"].as_str(), answered["last_author"].as_str()), (Some("Sam here."), Some("agent")));
+    let before = events.until_listed(&answered).await;
+    assert_eq!(before.iter().map(|(kind, _)| kind.as_str()).collect::<Vec<_>>(), ["message"]);
+}
+both_backends!(
+    the_event_stream_carries_each_changed_conversation_as_listed,
+    super::the_event_stream_carries_each_changed_conversation_as_listed
+);

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use concierge_domain::{Author, BotId, ConversationId, Handler, Priority};
-use concierge_store::{Message, Posted};
+use concierge_store::{InboxItem, Message, Posted};
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
@@ -51,6 +51,9 @@ pub enum Event {
     Delta { stream: String, text: String },
     /// The answer `stream` is complete or abandoned; its stored message follows.
     StreamEnd { stream: String },
+    /// A conversation as the inbox lists it changed other than by a message (who answers,
+    /// its contact, a merge): for the bot's inbox only, which shows it without a read.
+    Listed(InboxItem),
     /// A visitor signed in and the messages of their anonymous conversation `from` joined
     /// the contact's conversation `into`. Watchers of `into` get every moved message, even
     /// those older than the newest they have: they are history that was somewhere else.
@@ -158,6 +161,23 @@ impl LocalBus {
 mod tests {
     use super::*;
 
+    fn listed(seq: i64) -> InboxItem {
+        InboxItem {
+            id: "c".into(),
+            bot_id: "b".into(),
+            contact_id: None,
+            handled_by: Handler::Bot,
+            priority: Priority::Normal,
+            agent_name: None,
+            updated_at: 0,
+            contact_name: None,
+            contact_email: None,
+            last_author: Author::Visitor,
+            last_text: "hi".into(),
+            last_seq: seq,
+        }
+    }
+
     fn message(seq: i64) -> Event {
         let prev_seq = seq - 1;
         Event::Message(Posted {
@@ -171,6 +191,7 @@ mod tests {
                 styles: None,
                 created_at: 0,
             },
+            inbox: listed(seq),
         })
     }
 
@@ -229,6 +250,7 @@ mod tests {
             Event::Delta { stream: "s".into(), text: "Hel".into() },
             Event::StreamEnd { stream: "s".into() },
             Event::Merged { from: "a".into(), into: "c".into(), messages: vec![] },
+            Event::Listed(listed(7)),
             Event::Resync,
         ];
         for event in events {

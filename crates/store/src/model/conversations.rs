@@ -180,10 +180,13 @@ pub struct Posted {
     /// requests, or two instances, racing to publish): a watcher that has not seen
     /// `prev_seq` yet knows a message overtook another, and re-reads what is stored.
     pub prev_seq: i64,
+    /// The conversation as the inbox lists it with this message as its latest, read under
+    /// the same lock: an inbox can show the change without reading anything.
+    pub inbox: InboxItem,
 }
 
 /// A conversation as the inbox lists it: who it is with and its latest message.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
 pub struct InboxItem {
     pub id: String,
     pub bot_id: String,
@@ -197,4 +200,15 @@ pub struct InboxItem {
     pub last_author: Author,
     pub last_text: String,
     pub last_seq: i64,
+}
+
+/// The conversation a message is being added to, as its writer holds it: with what the
+/// inbox shows of its contact, and the seq of its newest message so far (0: none).
+#[derive(sqlx::FromRow)]
+pub(crate) struct HeldConversation {
+    #[sqlx(flatten)]
+    pub conversation: Conversation,
+    pub contact_name: Option<String>,
+    pub contact_email: Option<String>,
+    pub prev_seq: i64,
 }

@@ -28,7 +28,7 @@ impl Conversations for PostgresStore {
 
     #[tracing::instrument(skip_all, fields(conversation_id = %message.conversation_id))]
     async fn add_message(&self, message: NewMessage<'_>) -> Result<Posted> {
-        sql::conversations::add_message(self.pool.begin().await?, &message).await
+        sql::conversations::add_message(self.pool.begin().await?, &message, ROW_LOCK).await
     }
 
     #[tracing::instrument(skip_all, fields(conversation_id = %conversation_id))]
@@ -39,6 +39,11 @@ impl Conversations for PostgresStore {
     #[tracing::instrument(skip_all)]
     async fn list_inbox(&self, bot_id: &str, limit: u32) -> Result<Vec<InboxItem>> {
         sql::conversations::list_inbox(&self.pool, bot_id, limit).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn inbox_item(&self, conversation_id: &str) -> Result<Option<InboxItem>> {
+        sql::conversations::inbox_item(&self.pool, conversation_id).await
     }
 
     #[tracing::instrument(skip_all)]
@@ -56,8 +61,12 @@ impl Conversations for PostgresStore {
     }
 
     #[tracing::instrument(skip_all)]
-    async fn contact_conversations(&self, contact_id: &str) -> Result<Vec<Conversation>> {
-        sql::conversations::contact_conversations(&self.pool, contact_id).await
+    async fn contact_history(
+        &self,
+        contact_id: &str,
+        per_conversation: u32,
+    ) -> Result<Vec<(Conversation, Vec<Message>)>> {
+        sql::conversations::contact_history(&self.pool, contact_id, per_conversation).await
     }
 
     #[tracing::instrument(skip_all)]

@@ -18,7 +18,8 @@ use crate::Result;
 /// `open_session` locks the contact, which serialises its session starts so that two
 /// devices signing in at once cannot each create a conversation (SQLite's single writer
 /// does the same), and the visitor's conversation it takes over, so that a message written
-/// to it meanwhile waits and is never lost with it.
+/// to it meanwhile waits and is never lost with it. `add_message` locks the conversation
+/// before its message gets a seq, so that its messages commit in seq order.
 const ROW_LOCK: &str = " FOR UPDATE";
 
 /// How long a request waits for a connection before it is answered "database unavailable".

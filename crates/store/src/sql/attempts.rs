@@ -41,23 +41,7 @@ pub(crate) async fn list_attempts<DB: Backend>(
     bot_id: &str,
     filter: AttemptFilter<'_>,
 ) -> Result<Vec<Attempt>> {
-    let mut select = String::from(
-        "SELECT id, bot_id, outcome, reason, latency_ms, identifier, upstream_status, client_ip,
-                is_test, cached, created_at
-         FROM auth_attempts WHERE bot_id = $1",
-    );
-    // The placeholders are numbered in the order the values are bound below.
-    let conditions = [
-        (filter.outcome.is_some(), "outcome ="),
-        (filter.since.is_some(), "created_at >="),
-        (filter.before.is_some(), "id <"),
-    ];
-    let mut n = 1;
-    for (_, condition) in conditions.iter().filter(|(given, _)| *given) {
-        n += 1;
-        select.push_str(&format!(" AND {condition} ${n}"));
-    }
-    select.push_str(&format!(" ORDER BY id DESC LIMIT ${}", n + 1));
+    let select = list_attempts_sql(&filter);
     let mut statement = sqlx::query(&select).arg(bot_id);
     if let Some(outcome) = filter.outcome {
         statement = statement.arg(outcome.as_str());
@@ -71,6 +55,31 @@ pub(crate) async fn list_attempts<DB: Backend>(
     DB::all(db, statement.arg(clamp_limit(filter.limit))).await
 }
 
+/// In time order, so that a page is the start of a range of `auth_attempts_bot_time` that
+/// ends at `since`: a log with few recent attempts is not read back to its first one. The
+/// cursor continues after the previous page's last attempt, by its time then its id (ids
+/// need not follow times exactly). `$1` is the bot, then the filter's values as given.
+pub(crate) fn list_attempts_sql(filter: &AttemptFilter<'_>) -> String {
+    let mut select = String::from(
+        "SELECT id, bot_id, outcome, reason, latency_ms, identifier, upstream_status, client_ip,
+                is_test, cached, created_at
+         FROM auth_attempts WHERE bot_id = $1",
+    );
+    // The placeholders are numbered in the order the values are bound.
+    let conditions = [
+        (filter.outcome.is_some(), "outcome = $N"),
+        (filter.since.is_some(), "created_at >= $N"),
+        (filter.before.is_some(), "(created_at, id) < (SELECT created_at, id FROM auth_attempts WHERE id = $N)"),
+    ];
+    let mut n = 1;
+    for (_, condition) in conditions.iter().filter(|(given, _)| *given) {
+        n += 1;
+        select.push_str(&format!(" AND {}", condition.replace("$N", &format!("${n}"))));
+    }
+    select.push_str(&format!(" ORDER BY created_at DESC, id DESC LIMIT ${}", n + 1));
+    select
+}
+
 pub(crate) async fn purge_attempts<DB: Backend>(db: impl Db<'_, DB>, before: i64) -> Result<u64> {
     DB::execute(db, sqlx::query("DELETE FROM auth_attempts WHERE created_at < $1").arg(before)).await
 }
@@ -82,8 +91,10 @@ pub(crate) async fn count_attempts<DB: Backend>(
     since: i64,
     bucket_ms: i64,
 ) -> Result<Vec<AttemptCount>> {
-    let select = "SELECT (created_at / $1) * $1 AS bucket, outcome, COUNT(*) AS count
-                  FROM auth_attempts WHERE bot_id = $2 AND created_at >= $3
-                  GROUP BY bucket, outcome ORDER BY bucket, outcome";
-    DB::all(db, sqlx::query(select).arg(bucket_ms.max(1)).arg(bot_id).arg(since)).await
+    DB::all(db, sqlx::query(COUNT_ATTEMPTS).arg(bucket_ms.max(1)).arg(bot_id).arg(since)).await
 }
+
+/// `$1` the bucket's length, `$2` the bot, `$3` the start.
+pub(crate) const COUNT_ATTEMPTS: &str = "SELECT (created_at / $1) * $1 AS bucket, outcome, COUNT(*) AS count
+                                         FROM auth_attempts WHERE bot_id = $2 AND created_at >= $3
+                                         GROUP BY bucket, outcome ORDER BY bucket, outcome";

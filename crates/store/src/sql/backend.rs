@@ -15,8 +15,8 @@ use sqlx::types::Json;
 use sqlx::{Database, Encode, Executor, FromRow, IntoArguments, Type};
 
 use crate::{
-    ApiTokenOwner, Article, Attempt, AttemptCount, Bot, Contact, Conversation, CustomAuthRecord, InboxItem, LlmRecord,
-    Message, Result, Session, User, Workspace,
+    ApiTokenOwner, Article, Attempt, AttemptCount, Bot, Contact, Conversation, CustomAuthRecord, HeldConversation,
+    InboxItem, LlmRecord, Message, Result, Session, User, Workspace,
 };
 
 /// Boxed, because the compiler cannot yet prove an unboxed generic future `Send` for the
@@ -51,6 +51,7 @@ pub(crate) trait Backend:
     + Read<Conversation>
     + Read<Message>
     + Read<InboxItem>
+    + Read<HeldConversation>
     + Read<Attempt>
     + Read<AttemptCount>
     + Read<(String,)>

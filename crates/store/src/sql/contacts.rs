@@ -75,22 +75,8 @@ pub(crate) async fn list_contacts<DB: Backend>(
     bot_id: &str,
     page: Page<'_>,
 ) -> Result<Vec<Contact>> {
-    let mut select = format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE bot_id = $1");
-    // The placeholders are numbered in the order the values are bound below.
-    let mut n = 1;
-    if page.before.is_some() {
-        n += 1;
-        select.push_str(&format!(" AND id < ${n}"));
-    }
-    let pattern = page.search.map(str::trim).filter(|s| !s.is_empty()).map(crate::like_pattern);
-    if pattern.is_some() {
-        n += 1;
-        let columns = ["name", "email", "phone_number", "identifier", "external_id"];
-        let matches: Vec<String> =
-            columns.iter().map(|column| format!("LOWER(COALESCE({column}, '')) LIKE ${n} ESCAPE '\\'")).collect();
-        select.push_str(&format!(" AND ({})", matches.join(" OR ")));
-    }
-    select.push_str(&format!(" ORDER BY id DESC LIMIT ${}", n + 1));
+    let pattern = search_pattern(&page);
+    let select = list_contacts_sql(page.before.is_some(), pattern.is_some());
     let mut statement = sqlx::query(&select).arg(bot_id);
     if let Some(before) = page.before {
         statement = statement.arg(before);
@@ -99,4 +85,30 @@ pub(crate) async fn list_contacts<DB: Backend>(
         statement = statement.arg(pattern.as_str());
     }
     DB::all(db, statement.arg(clamp_limit(page.limit))).await
+}
+
+/// The `LIKE` pattern of a search, if the page has one.
+pub(crate) fn search_pattern(page: &Page<'_>) -> Option<String> {
+    page.search.map(str::trim).filter(|s| !s.is_empty()).map(crate::like_pattern)
+}
+
+/// `$1` is the bot, then the cursor and the search pattern, if given. A search reads the
+/// bot's contacts newest first until a page is full: a substring has no index to use.
+pub(crate) fn list_contacts_sql(before: bool, search: bool) -> String {
+    let mut select = format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE bot_id = $1");
+    // The placeholders are numbered in the order the values are bound.
+    let mut n = 1;
+    if before {
+        n += 1;
+        select.push_str(&format!(" AND id < ${n}"));
+    }
+    if search {
+        n += 1;
+        let columns = ["name", "email", "phone_number", "identifier", "external_id"];
+        let matches: Vec<String> =
+            columns.iter().map(|column| format!("LOWER(COALESCE({column}, '')) LIKE ${n} ESCAPE '\\'")).collect();
+        select.push_str(&format!(" AND ({})", matches.join(" OR ")));
+    }
+    select.push_str(&format!(" ORDER BY id DESC LIMIT ${}", n + 1));
+    select
 }

@@ -1,31 +1,46 @@
 //! Conversations, their messages and the inbox; finding and ending sessions.
 
+use std::collections::HashMap;
+
 use concierge_domain::Handler;
 use sqlx::types::Json;
 use sqlx::Transaction;
 
 use super::{Arg, Backend, Db};
-use crate::{clamp_limit, Conversation, Error, HandlerChange, InboxItem, Message, NewMessage, Posted, Result, Session};
+use crate::{
+    clamp_limit, Conversation, Error, HandlerChange, HeldConversation, InboxItem, Message, NewMessage, Posted, Result,
+    Session,
+};
 
 pub(super) const CONVERSATION_COLUMNS: &str =
     "id, bot_id, contact_id, handled_by, priority, agent_name, created_at, updated_at";
 pub(super) const MESSAGE_COLUMNS: &str = "seq, conversation_id, author, author_name, text, styles, created_at";
 
-/// Touching the conversation first takes its row (on PostgreSQL a row lock, on SQLite the
-/// write lock) until commit, so messages of one conversation commit in `seq` order and a
-/// reader paging with `after` never skips one that committed late.
-pub(crate) async fn add_message<DB: Backend>(mut tx: Transaction<'_, DB>, new: &NewMessage<'_>) -> Result<Posted> {
-    let touch = sqlx::query("UPDATE conversations SET updated_at = $1 WHERE id = $2").arg(new.now);
-    if DB::execute(DB::on(&mut *tx), touch.arg(new.conversation_id)).await? == 0 {
-        return Err(Error::NotFound("conversation"));
-    }
-    // Under the conversation's lock, the newest message is the one this one follows; read
-    // in the insert itself, as a second statement would hold the lock one round trip longer.
+/// Holding the conversation from before the message gets its seq until commit (on
+/// PostgreSQL `row_lock` locks its row; on SQLite the transaction began with the write
+/// lock) makes messages of one conversation commit in `seq` order, so a reader paging with
+/// `after` never skips one that committed late, and makes its `last_seq` the message this
+/// one follows. The insert's trigger (migration 0009) sets the conversation's `last_seq`
+/// and activity time, in the same statement.
+pub(crate) async fn add_message<DB: Backend>(
+    mut tx: Transaction<'_, DB>,
+    new: &NewMessage<'_>,
+    row_lock: &str,
+) -> Result<Posted> {
+    let select = format!(
+        "SELECT {CONVERSATION_COLUMNS},
+                (SELECT name FROM contacts WHERE contacts.id = c.contact_id) AS contact_name,
+                (SELECT email FROM contacts WHERE contacts.id = c.contact_id) AS contact_email,
+                COALESCE(c.last_seq, 0) AS prev_seq
+         FROM conversations c WHERE c.id = $1{row_lock}"
+    );
+    let held: Option<HeldConversation> =
+        DB::optional(DB::on(&mut *tx), sqlx::query(&select).arg(new.conversation_id)).await?;
+    let held = held.ok_or(Error::NotFound("conversation"))?;
     let insert = sqlx::query(
         "INSERT INTO messages (conversation_id, author, author_name, text, styles, created_at)
          VALUES ($1, $2, $3, $4, $5, $6)
-         RETURNING seq, (SELECT COALESCE(MAX(before.seq), 0) FROM messages before
-                         WHERE before.conversation_id = $1 AND before.seq < messages.seq)",
+         RETURNING seq",
     )
     .arg(new.conversation_id)
     .arg(new.author.as_str())
@@ -33,7 +48,7 @@ pub(crate) async fn add_message<DB: Backend>(mut tx: Transaction<'_, DB>, new: &
     .arg(new.text)
     .arg(new.styles.map(Json))
     .arg(new.now);
-    let (seq, prev_seq): (i64, i64) = DB::one(DB::on(&mut *tx), insert).await?;
+    let (seq,): (i64,) = DB::one(DB::on(&mut *tx), insert).await?;
     tx.commit().await?;
     let message = Message {
         seq,
@@ -44,7 +59,22 @@ pub(crate) async fn add_message<DB: Backend>(mut tx: Transaction<'_, DB>, new: &
         styles: new.styles.map(<[_]>::to_vec),
         created_at: new.now,
     };
-    Ok(Posted { message, prev_seq })
+    let conversation = held.conversation;
+    let inbox = InboxItem {
+        id: conversation.id,
+        bot_id: conversation.bot_id,
+        contact_id: conversation.contact_id,
+        handled_by: conversation.handled_by,
+        priority: conversation.priority,
+        agent_name: conversation.agent_name,
+        updated_at: new.now,
+        contact_name: held.contact_name,
+        contact_email: held.contact_email,
+        last_author: new.author,
+        last_text: new.text.to_owned(),
+        last_seq: seq,
+    };
+    Ok(Posted { message, prev_seq: held.prev_seq, inbox })
 }
 
 /// Oldest first, those after `after`.
@@ -65,24 +95,64 @@ pub(crate) async fn latest_messages<DB: Backend>(
     conversation_id: &str,
     limit: u32,
 ) -> Result<Vec<Message>> {
-    let select = format!(
+    DB::all(db, sqlx::query(&latest_messages_sql()).arg(conversation_id).arg(clamp_limit(limit))).await
+}
+
+pub(crate) fn latest_messages_sql() -> String {
+    format!(
         "SELECT {MESSAGE_COLUMNS} FROM (
              SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 ORDER BY seq DESC LIMIT $2
          ) AS recent ORDER BY seq"
-    );
-    DB::all(db, sqlx::query(&select).arg(conversation_id).arg(clamp_limit(limit))).await
+    )
 }
 
-/// Newest activity first.
-pub(crate) async fn contact_conversations<DB: Backend>(
-    db: impl Db<'_, DB>,
+/// A contact's most recently active conversations, as a condition on `conversations`
+/// whose `$1` is the contact.
+const CONTACT_RECENT: &str = "WHERE contact_id = $1 ORDER BY updated_at DESC, id DESC LIMIT 100";
+
+/// Newest activity first, each with its newest `per_conversation` messages (oldest first):
+/// two statements however many conversations there are, and each conversation's messages
+/// a range of its index (from the first of them, found by counting back from its newest).
+pub(crate) async fn contact_history<DB: Backend>(
+    db: impl Db<'_, DB> + Copy,
     contact_id: &str,
-) -> Result<Vec<Conversation>> {
-    let select = format!(
-        "SELECT {CONVERSATION_COLUMNS} FROM conversations
-         WHERE contact_id = $1 ORDER BY updated_at DESC, id DESC LIMIT 100"
-    );
-    DB::all(db, sqlx::query(&select).arg(contact_id)).await
+    per_conversation: u32,
+) -> Result<Vec<(Conversation, Vec<Message>)>> {
+    let select = contact_conversations_sql();
+    let conversations: Vec<Conversation> = DB::all(db, sqlx::query(&select).arg(contact_id)).await?;
+    if conversations.is_empty() {
+        return Ok(Vec::new());
+    }
+    let select = contact_messages_sql();
+    let statement = sqlx::query(&select).arg(contact_id).arg(clamp_limit(per_conversation));
+    let messages: Vec<Message> = DB::all(db, statement).await?;
+    let mut by_conversation: HashMap<String, Vec<Message>> = HashMap::new();
+    for message in messages {
+        by_conversation.entry(message.conversation_id.clone()).or_default().push(message);
+    }
+    Ok(conversations
+        .into_iter()
+        .map(|conversation| {
+            let messages = by_conversation.remove(&conversation.id).unwrap_or_default();
+            (conversation, messages)
+        })
+        .collect())
+}
+
+/// The contact `$1`'s most recently active conversations.
+pub(crate) fn contact_conversations_sql() -> String {
+    format!("SELECT {CONVERSATION_COLUMNS} FROM conversations {CONTACT_RECENT}")
+}
+
+/// The newest `$2` messages of each of the contact `$1`'s recent conversations, oldest first.
+pub(crate) fn contact_messages_sql() -> String {
+    format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages
+         JOIN (SELECT id FROM conversations {CONTACT_RECENT}) AS recent ON messages.conversation_id = recent.id
+         WHERE messages.seq > COALESCE((SELECT older.seq FROM messages older WHERE older.conversation_id = recent.id
+                                        ORDER BY older.seq DESC LIMIT 1 OFFSET $2), 0)
+         ORDER BY messages.seq"
+    )
 }
 
 pub(crate) async fn get_conversation<DB: Backend>(
@@ -111,20 +181,38 @@ pub(crate) async fn set_conversation_handler<DB: Backend>(
     DB::optional(db, statement.arg(change.now).arg(conversation_id).arg(change.expected.map(Handler::as_str))).await
 }
 
+/// A conversation as the inbox shows it: its latest message and contact, each found by its
+/// key.
+const INBOX_SELECT: &str = "SELECT c.id, c.bot_id, c.contact_id, c.handled_by, c.priority, c.agent_name, c.updated_at,
+                                   ct.name AS contact_name, ct.email AS contact_email,
+                                   m.author AS last_author, m.text AS last_text, m.seq AS last_seq
+                            FROM conversations c
+                            JOIN messages m ON m.seq = c.last_seq
+                            LEFT JOIN contacts ct ON ct.id = c.contact_id";
+
 /// Waiting conversations first, high priority before normal; then the others. Each group
-/// most recently active first.
+/// most recently active first: the order of the index `conversations_inbox`, whose first
+/// entries in the bot's range are the page.
+pub(crate) fn inbox_sql() -> String {
+    format!(
+        "{INBOX_SELECT}
+         WHERE c.bot_id = $1 AND c.last_seq IS NOT NULL
+         ORDER BY c.inbox_rank, c.updated_at DESC, c.id DESC
+         LIMIT $2"
+    )
+}
+
 pub(crate) async fn list_inbox<DB: Backend>(db: impl Db<'_, DB>, bot_id: &str, limit: u32) -> Result<Vec<InboxItem>> {
-    let select = "SELECT c.id, c.bot_id, c.contact_id, c.handled_by, c.priority, c.agent_name, c.updated_at,
-                         ct.name AS contact_name, ct.email AS contact_email,
-                         m.author AS last_author, m.text AS last_text, m.seq AS last_seq
-                  FROM conversations c
-                  JOIN messages m ON m.seq = (SELECT MAX(seq) FROM messages WHERE conversation_id = c.id)
-                  LEFT JOIN contacts ct ON ct.id = c.contact_id
-                  WHERE c.bot_id = $1
-                  ORDER BY CASE WHEN c.handled_by <> 'waiting' THEN 2 WHEN c.priority = 'high' THEN 0 ELSE 1 END,
-                           c.updated_at DESC, c.id DESC
-                  LIMIT $2";
-    DB::all(db, sqlx::query(select).arg(bot_id).arg(clamp_limit(limit))).await
+    DB::all(db, sqlx::query(&inbox_sql()).arg(bot_id).arg(clamp_limit(limit))).await
+}
+
+/// `None` also for a conversation without messages, which the inbox does not list.
+pub(crate) async fn inbox_item<DB: Backend>(db: impl Db<'_, DB>, conversation_id: &str) -> Result<Option<InboxItem>> {
+    DB::optional(db, sqlx::query(&inbox_item_sql()).arg(conversation_id)).await
+}
+
+pub(crate) fn inbox_item_sql() -> String {
+    format!("{INBOX_SELECT} WHERE c.id = $1")
 }
 
 pub(crate) async fn find_session<DB: Backend>(

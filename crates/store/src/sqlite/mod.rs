@@ -27,7 +27,8 @@ const READERS: u32 = 4;
 /// of failing when a read would turn into a write.
 const BEGIN: &str = "BEGIN IMMEDIATE";
 
-/// No row locks: the single writer connection already runs `open_session` alone.
+/// No row locks: the single writer connection already runs `open_session` and
+/// `add_message` alone.
 const ROW_LOCK: &str = "";
 
 #[derive(Debug, Clone)]

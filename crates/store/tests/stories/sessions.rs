@@ -160,9 +160,9 @@ pub async fn a_contacts_conversations_are_listed_most_recent_first(h: &Harness) 
     h.store.open_session(session(&bot.id, None, "v", None, NOW)).await.expect("visitor");
     let signed_in =
         h.store.open_session(session(&bot.id, Some(&ann.id), "s", Some("v"), NOW + 1)).await.expect("login");
-    let listed = h.store.contact_conversations(&ann.id).await.expect("list");
-    assert_eq!(listed.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), [signed_in.conversation.id.as_str()]);
-    assert!(h.store.contact_conversations("nobody").await.expect("list").is_empty());
+    let listed = h.store.contact_history(&ann.id, 50).await.expect("list");
+    assert_eq!(listed.iter().map(|(c, _)| c.id.as_str()).collect::<Vec<_>>(), [signed_in.conversation.id.as_str()]);
+    assert!(h.store.contact_history("nobody", 50).await.expect("list").is_empty());
 }
 
 pub async fn the_inbox_lists_active_conversations_with_their_latest_message(h: &Harness) {

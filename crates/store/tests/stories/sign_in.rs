@@ -95,7 +95,7 @@ pub async fn signing_in_joins_the_visitors_messages_to_the_contacts_conversation
     let inbox = store.list_inbox(&bot.id, 50).await.expect("inbox");
     assert_eq!(inbox.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(), [laptop.conversation.id.as_str()]);
     assert_eq!(inbox[0].last_text, "and my refund?");
-    assert_eq!(store.contact_conversations(&ann.id).await.expect("list").len(), 1);
+    assert_eq!(store.contact_history(&ann.id, 1).await.expect("list").len(), 1);
 }
 
 pub async fn a_person_answering_stays_when_a_visitor_joins(h: &Harness) {

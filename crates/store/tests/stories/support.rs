@@ -105,11 +105,15 @@ impl Harness {
 
     /// Runs raw SQL behind the store's back, to damage rows on purpose.
     pub async fn execute(&self, sql: &str) {
-        let database = match &self.place {
+        concierge_store::testing::execute_behind(&self.database(), sql).await;
+    }
+
+    /// The SQLite file's path or the PostgreSQL database's URL.
+    pub fn database(&self) -> String {
+        match &self.place {
             Place::Sqlite { path, .. } => path.display().to_string(),
             Place::Postgres(db) => db.url.clone(),
-        };
-        concierge_store::testing::execute_behind(&database, sql).await;
+        }
     }
 
     pub async fn finish(self) {
