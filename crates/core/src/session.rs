@@ -123,6 +123,9 @@ impl Services {
             })
             .await?;
         self.announce_merge(&bot.id, &opened);
+        if let Some(ended) = opened.ended.clone() {
+            self.announce_ended(ended);
+        }
         let messages = self.store.latest_messages(&opened.conversation.id, HISTORY_LIMIT).await?;
         let authenticated = contact.is_some();
         metrics::counter!("concierge_sessions_started_total", "authenticated" => authenticated.to_string())

@@ -143,8 +143,8 @@ pub trait Conversations: Send + Sync {
     ) -> Result<Option<Conversation>>;
     /// A contact's conversations, most recently active first (at most 100).
     async fn contact_conversations(&self, contact_id: &str) -> Result<Vec<Conversation>>;
-    /// Revokes a session (the widget's logout); whether one existed.
-    async fn delete_session(&self, token_hash: &str) -> Result<bool>;
+    /// Revokes a session (the widget's logout); the session it was, if one existed.
+    async fn delete_session(&self, token_hash: &str) -> Result<Option<Session>>;
     /// The newest `limit` (at most 200) messages of a conversation, oldest first.
     async fn latest_messages(&self, conversation_id: &str, limit: u32) -> Result<Vec<Message>>;
     /// Deletes sessions that expired before `now`; returns how many.

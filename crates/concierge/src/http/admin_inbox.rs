@@ -126,7 +126,13 @@ pub async fn events(
                         .event("merged")
                         .data(json!({"from": from, "into": into, "messages": messages}).to_string())
                 }
-                Ok(Event::Typing { .. } | Event::Delta { .. } | Event::StreamEnd { .. }) => continue,
+                Ok(
+                    Event::Typing { .. }
+                    | Event::Delta { .. }
+                    | Event::StreamEnd { .. }
+                    | Event::SessionsEnded { .. }
+                    | Event::AllowedOrigins { .. },
+                ) => continue,
                 // Fell behind, or the bus between instances was down: tell the page to
                 // reload its view rather than miss something.
                 Err(RecvError::Lagged(_)) | Ok(Event::Resync) => SseEvent::default().event("resync").data("{}"),

@@ -9,14 +9,13 @@ use axum::response::Response;
 use futures::{SinkExt, StreamExt};
 use serde::Deserialize;
 use serde_json::json;
-use tokio::sync::broadcast::error::RecvError;
 
 use super::dto::{styles, HandlerDto, MessageDto, WidgetContactDto};
 use super::error::{error_response, ErrorBody};
 use super::extract::origin;
-use concierge_core::bus::{Event, Topic};
+use concierge_core::bus::{Event, RecvError, Topic};
 use concierge_core::{Error, Services};
-use concierge_domain::{Handler, Priority};
+use concierge_domain::{origin_allowed, Handler, Priority};
 
 const CLOSE_UNAUTHORIZED: u16 = 4401;
 /// RFC 6455: the server met a condition that kept it from fulfilling the request.
@@ -111,16 +110,24 @@ async fn serve(s: Services, socket: WebSocket, origin: Option<String>) -> Result
         tx.send(error_frame("invalid_frame", "The first frame must be {\"type\":\"hello\",\"token\":…}.")).await?;
         return tx.close().await;
     };
-    let session = match s.widget_session(Some(&token), origin.as_deref()).await {
-        Ok(session) => session,
+    // Subscribed before the session is checked, so that nothing written in between is
+    // missed: a message (the id check below drops what both the backlog and the bus
+    // deliver), a logout, or a change of the pages allowed to use the bot.
+    let (mut events, mut widgets) = match s.find_widget_session(Some(&token)).await {
+        Ok(found) => (
+            s.bus.subscribe(&Topic::Conversation(found.conversation_id.as_str().into())),
+            s.bus.subscribe(&Topic::Widgets(found.bot_id.as_str().into())),
+        ),
         Err(e) => return refuse(&mut tx, e).await,
     };
-    // Subscribe before reading the backlog, so nothing written in between is missed; the
-    // id check below drops what both paths deliver.
-    let mut events = s.bus.subscribe(&Topic::Conversation(session.conversation_id.as_str().into()));
+    let access = match s.widget_session(Some(&token), origin.as_deref()).await {
+        Ok(session) => Access { session, token, origin },
+        Err(e) => return refuse(&mut tx, e).await,
+    };
+    let session = &access.session;
     // The verified contact and its greeting, so a widget that reuses a stored session can
     // still greet by name, and who answers the conversation.
-    let state = match s.widget_state(&session).await {
+    let state = match s.widget_state(session).await {
         Ok(state) => state,
         Err(e) => return refuse(&mut tx, e).await,
     };
@@ -133,22 +140,28 @@ async fn serve(s: Services, socket: WebSocket, origin: Option<String>) -> Result
     }
     tx.send(text(ready)).await?;
     let mut last = after.unwrap_or(0).max(0);
-    last = match send_backlog(&s, &session, &mut tx, last).await? {
+    last = match send_backlog(&s, session, &mut tx, last).await? {
         Ok(last) => last,
         Err(e) => return refuse(&mut tx, e).await,
     };
 
-    // Keeps proxies from closing an idle socket, and re-checks that the session still exists.
+    // Keeps proxies from closing an idle socket, and ends it when its session expires.
     let mut ping = tokio::time::interval(s.settings.socket_check_every);
     ping.tick().await;
     loop {
+        // Events first: a logout announced before a visitor's frame arrived ends the
+        // socket before that frame could write.
         tokio::select! {
+            biased;
             event = events.recv() => match event {
+                Ok(Event::SessionsEnded { sessions }) if sessions.includes(session) => {
+                    return refuse(&mut tx, Error::Unauthorized).await;
+                }
                 // A message that overtook one stored before it (two writers racing to
                 // announce, on this instance or two): what is stored is sent instead, in
                 // order, so that the widget never resumes after a message it skipped.
                 Ok(Event::Message(posted)) if posted.message.seq > last && posted.prev_seq > last => {
-                    last = match send_backlog(&s, &session, &mut tx, last).await? {
+                    last = match send_backlog(&s, session, &mut tx, last).await? {
                         Ok(last) => last,
                         Err(e) => return refuse(&mut tx, e).await,
                     };
@@ -157,7 +170,7 @@ async fn serve(s: Services, socket: WebSocket, origin: Option<String>) -> Result
                     last = posted.message.seq;
                     tx.send(message_frame(posted.message)).await?;
                 }
-                Ok(Event::Message(_)) => {}
+                Ok(Event::Message(_) | Event::SessionsEnded { .. } | Event::AllowedOrigins { .. }) => {}
                 Ok(Event::Typing { author }) => tx.send(text(json!({"type": "typing", "author": author}))).await?,
                 Ok(Event::Handler { handled_by, agent_name, priority, .. }) => {
                     tx.send(handler_frame(handled_by, agent_name.as_deref(), priority)).await?;
@@ -173,14 +186,30 @@ async fn serve(s: Services, socket: WebSocket, origin: Option<String>) -> Result
                     }
                 }
                 Err(RecvError::Lagged(_)) | Ok(Event::Resync) => {
-                    // Fell behind: what was missed is re-read, messages and who answers;
-                    // pieces of an answer being written are not (its message follows).
-                    last = match send_backlog(&s, &session, &mut tx, last).await? {
+                    // Fell behind: what was missed is re-read, the session, messages and who
+                    // answers; pieces of an answer being written are not (its message follows).
+                    if let Some(e) = access.recheck(&s).await {
+                        return refuse(&mut tx, e).await;
+                    }
+                    last = match send_backlog(&s, session, &mut tx, last).await? {
                         Ok(last) => last,
                         Err(e) => return refuse(&mut tx, e).await,
                     };
-                    if let Ok(c) = s.widget_conversation(&session).await {
+                    if let Ok(c) = s.widget_conversation(session).await {
                         tx.send(handler_frame(c.handled_by, c.agent_name.as_deref(), c.priority)).await?;
+                    }
+                }
+                Err(RecvError::Closed) => break,
+            },
+            change = widgets.recv() => match change {
+                Ok(Event::AllowedOrigins { origins }) if !origin_allowed(&origins, access.origin.as_deref()) => {
+                    return refuse(&mut tx, Error::OriginNotAllowed).await;
+                }
+                // The conversation's own channel brings the bus's resyncs.
+                Ok(_) => {}
+                Err(RecvError::Lagged(_)) => {
+                    if let Some(e) = access.recheck(&s).await {
+                        return refuse(&mut tx, e).await;
                     }
                 }
                 Err(RecvError::Closed) => break,
@@ -188,11 +217,11 @@ async fn serve(s: Services, socket: WebSocket, origin: Option<String>) -> Result
             frame = rx.next() => match frame {
                 Some(Ok(Frame::Text(t))) => match serde_json::from_str::<ClientFrame>(&t) {
                     Ok(ClientFrame::Send { text: body }) => {
-                        // A session ended (logout, expiry) since the last check may not write.
-                        if let Err(e) = s.widget_session(Some(&token), origin.as_deref()).await {
-                            return refuse(&mut tx, e).await;
+                        // A session that expired since the last check may not write.
+                        if access.expired() {
+                            return refuse(&mut tx, Error::Unauthorized).await;
                         }
-                        if let Err(e) = s.send_visitor_message(&session, &body).await {
+                        if let Err(e) = s.send_visitor_message(session, &body).await {
                             tx.send(error_frame(&e.code(), &e.public_message())).await?;
                         }
                     }
@@ -202,14 +231,47 @@ async fn serve(s: Services, socket: WebSocket, origin: Option<String>) -> Result
                 Some(Ok(_)) => {}
             },
             _ = ping.tick() => {
-                if let Err(e) = s.widget_session(Some(&token), origin.as_deref()).await {
-                    return refuse(&mut tx, e).await;
+                if access.expired() {
+                    return refuse(&mut tx, Error::Unauthorized).await;
+                }
+                // Without the bus between instances, a logout on another instance is not
+                // heard: the database is asked instead, until the bus is back.
+                if s.bus.shared() == Some(false) {
+                    if let Some(e) = access.recheck(&s).await {
+                        return refuse(&mut tx, e).await;
+                    }
                 }
                 tx.send(Frame::Ping(Default::default())).await?;
             }
         }
     }
     Ok(())
+}
+
+/// What an open socket knows of its session, so that a ping or a frame checks it in memory
+/// (docs/widget-protocol.md §3): its expiry here, its end (a logout, a sign-in) and the
+/// pages allowed to use the bot from the bus.
+struct Access {
+    session: concierge_store::Session,
+    token: String,
+    origin: Option<String>,
+}
+
+impl Access {
+    fn expired(&self) -> bool {
+        concierge_core::now_ms() >= self.session.expires_at
+    }
+
+    /// The session read again, for a socket that may have missed the event that ended it
+    /// (it fell behind, or the bus between instances was down): the error that must end
+    /// the socket, if any. A database that does not answer is no such error: the session
+    /// was valid, and stays so until proven otherwise.
+    async fn recheck(&self, s: &Services) -> Option<Error> {
+        match s.widget_session(Some(&self.token), self.origin.as_deref()).await {
+            Err(e @ (Error::Unauthorized | Error::OriginNotAllowed)) => Some(e),
+            _ => None,
+        }
+    }
 }
 
 /// Sends the messages after `last`; the newest id sent. A backlog that cannot be read is
