@@ -382,3 +382,27 @@ async fn appearance_is_editable_and_public(app: TestApp) {
     assert_eq!(missing.status(), 404);
 }
 both_backends!(appearance_is_editable_and_public, super::appearance_is_editable_and_public);
+
+/// The socket reads a little at a time (its buffer is sized for idle widgets), yet the
+/// longest message a visitor may write arrives whole; a frame over 64 KiB ends the socket
+/// instead of being buffered.
+#[tokio::test]
+async fn the_longest_message_passes_the_socket_and_a_larger_frame_ends_it() {
+    let Some(app) = TestApp::spawn(crate::utils::Backend::Sqlite).await else { return };
+    let bot = app.bot().await;
+    let (_, s) = app.start_session(json!({"bot_id": bot})).await;
+    let token = s["session_token"].as_str().unwrap();
+    let mut socket = connect(&app, token, 0).await;
+    let longest = "€".repeat(4000);
+    socket.send(Frame::text(json!({"type": "send", "text": longest}).to_string())).await.unwrap();
+    assert_eq!(next_message(&mut socket).await["text"], longest);
+
+    let larger = json!({"type": "send", "text": "a".repeat(65 * 1024)}).to_string();
+    let _ = socket.send(Frame::text(larger)).await;
+    let ended = async {
+        while let Some(Ok(frame)) = socket.next().await {
+            assert!(!matches!(&frame, Frame::Text(t) if t.contains("\"visitor\"")), "{frame:?}");
+        }
+    };
+    tokio::time::timeout(DEADLINE, ended).await.expect("the socket ends");
+}
