@@ -290,7 +290,13 @@ impl Posted {
     }
 }
 
-async fn reply(http: &reqwest::Client, admin: &str, token: &str, conversation: &str, text: &str) -> anyhow::Result<()> {
+pub(crate) async fn reply(
+    http: &reqwest::Client,
+    admin: &str,
+    token: &str,
+    conversation: &str,
+    text: &str,
+) -> anyhow::Result<()> {
     http.post(format!("{admin}/conversations/{conversation}/messages"))
         .bearer_auth(token)
         .json(&json!({"text": text}))

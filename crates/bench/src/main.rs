@@ -10,6 +10,7 @@ mod customer;
 mod delivery;
 mod rate;
 mod sessions;
+mod sockets;
 mod stats;
 
 use clap::{Parser, Subcommand};
@@ -33,6 +34,9 @@ enum Command {
     Rate(rate::Args),
     /// Create a bot (with Custom Authentication against `--auth-url` if given); prints its id.
     Bot(sessions::BotArgs),
+    /// Idle widget sockets held by one instance (its memory per socket, the CPU of their
+    /// pings), then delivery latency with many sockets open against a few.
+    Sockets(sockets::Args),
 }
 
 #[tokio::main]
@@ -43,5 +47,6 @@ async fn main() -> anyhow::Result<()> {
         Command::Sessions(args) => sessions::run(args).await,
         Command::Rate(args) => rate::run(args).await,
         Command::Bot(args) => sessions::create_bot(args).await,
+        Command::Sockets(args) => sockets::run(args).await,
     }
 }

@@ -2,12 +2,13 @@
 //! the domain's validated settings (secrets open), and back.
 
 use concierge_domain::{
-    AdditionalField, CustomAuthInput, CustomAuthSettings, IdentifyMethod, OnFailure, SigningSecret, StaticHeader,
-    UpstreamPolicy,
+    AdditionalField, BotId, CustomAuthInput, CustomAuthSettings, IdentifyMethod, OnFailure, SigningSecret,
+    StaticHeader, UpstreamPolicy,
 };
 use concierge_store::{CustomAuthRecord, SigningSecrets};
 
 use super::{now_ms, Error, Principal, Result, Services};
+use crate::bus::{Event, Topic};
 
 /// Settings plus signing secrets of one bot.
 #[derive(Debug, Clone)]
@@ -138,6 +139,10 @@ impl Services {
         let mut auth = self.load_bot_auth(bot_id).await?;
         auth.settings = input.validate(&auth.settings, self.upstream_policy()).map_err(Error::Validation)?;
         self.save_bot_auth(&auth).await?;
+        // Open sockets checked their page's origin when they said hello; they hear the new
+        // list here (on every instance) rather than re-reading these settings themselves.
+        let origins = auth.settings.allowed_origins.clone();
+        self.bus.publish(&Topic::Widgets(BotId::from(bot_id)), Event::AllowedOrigins { origins });
         Ok(auth)
     }
 

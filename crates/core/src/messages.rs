@@ -1,10 +1,10 @@
 //! The visitor's side of a conversation: sending and reading history.
 
 use concierge_domain::{hash_token, parse_message_text, Author, BotId, ConversationId, StyleRange};
-use concierge_store::{Message, NewMessage, Session};
+use concierge_store::{Ended, EndedSessions, Message, NewMessage, Session};
 
 use super::{now_ms, Error, Result, Services};
-use crate::bus::Event;
+use crate::bus::{Event, Topic};
 
 const PAGE: u32 = 200;
 
@@ -16,22 +16,36 @@ pub(super) fn message_text(text: &str) -> Result<String> {
 impl Services {
     /// The live session behind a widget's bearer token, if the page's origin may use the bot.
     pub async fn widget_session(&self, bearer: Option<&str>, origin: Option<&str>) -> Result<Session> {
-        let token = bearer.filter(|t| !t.is_empty()).ok_or(Error::Unauthorized)?;
-        let session = self.store.find_session(&hash_token(token), now_ms()).await?.ok_or(Error::Unauthorized)?;
+        let session = self.find_widget_session(bearer).await?;
         if !self.load_bot_auth(&session.bot_id).await?.settings.allows_origin(origin) {
             return Err(Error::OriginNotAllowed);
         }
         Ok(session)
     }
 
-    /// Logs the widget out: the token stops working at once, everywhere.
+    /// The live session behind a widget's bearer token, whatever the page.
+    pub async fn find_widget_session(&self, bearer: Option<&str>) -> Result<Session> {
+        let token = bearer.filter(|t| !t.is_empty()).ok_or(Error::Unauthorized)?;
+        self.store.find_session(&hash_token(token), now_ms()).await?.ok_or(Error::Unauthorized)
+    }
+
+    /// Logs the widget out: the token stops working at once, everywhere, and the sockets
+    /// using it (on any instance) are told to close.
     pub async fn end_widget_session(&self, bearer: Option<&str>) -> Result<()> {
         let token = bearer.filter(|t| !t.is_empty()).ok_or(Error::Unauthorized)?;
-        if self.store.delete_session(&hash_token(token)).await? {
-            Ok(())
-        } else {
-            Err(Error::Unauthorized)
-        }
+        let session = self.store.delete_session(&hash_token(token)).await?.ok_or(Error::Unauthorized)?;
+        self.announce_ended(EndedSessions {
+            conversation_id: session.conversation_id,
+            which: Ended::Session(session.id),
+        });
+        Ok(())
+    }
+
+    /// Tells the sockets of sessions that stopped working to close: they check nothing in
+    /// the database while they run (docs/widget-protocol.md §3).
+    pub(super) fn announce_ended(&self, ended: EndedSessions) {
+        let topic = Topic::Conversation(ConversationId::from(ended.conversation_id));
+        self.bus.publish(&topic, Event::SessionsEnded { sessions: ended.which });
     }
 
     /// Stores the visitor's message, delivers it to every socket of the conversation, and

@@ -156,6 +156,9 @@ impl Services {
             })
             .await?;
         self.announce_sign_in(&start.bot_id, &opened).await;
+        if let Some(ended) = opened.ended.clone() {
+            self.announce_ended(ended);
+        }
         let messages = self.store.latest_messages(&opened.conversation.id, HISTORY_LIMIT).await?;
         Ok((contact, opened.conversation, messages))
     }

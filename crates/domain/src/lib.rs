@@ -28,8 +28,8 @@ pub use page_input::{
 pub use profile::{parse_answer, AnswerError, VerifiedProfile, MAX_METADATA_BYTES};
 pub use secret::{hash_token, random_token, SigningSecret};
 pub use settings::{
-    check_upstream_scheme, normalise_origin, parse_upstream_url, CustomAuthInput, CustomAuthSettings, FieldError,
-    StaticHeader, UpstreamPolicy, DEFAULT_TIMEOUT_MS, MAX_CACHE_TTL_SECS, MAX_TIMEOUT_MS, MIN_TIMEOUT_MS,
+    check_upstream_scheme, normalise_origin, origin_allowed, parse_upstream_url, CustomAuthInput, CustomAuthSettings,
+    FieldError, StaticHeader, UpstreamPolicy, DEFAULT_TIMEOUT_MS, MAX_CACHE_TTL_SECS, MAX_TIMEOUT_MS, MIN_TIMEOUT_MS,
 };
 pub use states::{AttemptOutcome, Author, Handler, Priority};
 pub use styled::{Emphasis, StyleRange, StyledText};

@@ -165,8 +165,8 @@ pub trait Conversations: Send + Sync {
         contact_id: &str,
         per_conversation: u32,
     ) -> Result<Vec<(Conversation, Vec<Message>)>>;
-    /// Revokes a session (the widget's logout); whether one existed.
-    async fn delete_session(&self, token_hash: &str) -> Result<bool>;
+    /// Revokes a session (the widget's logout); the session it was, if one existed.
+    async fn delete_session(&self, token_hash: &str) -> Result<Option<Session>>;
     /// The newest `limit` (at most 200) messages of a conversation, oldest first.
     async fn latest_messages(&self, conversation_id: &str, limit: u32) -> Result<Vec<Message>>;
     /// Deletes sessions that expired before `now`; returns how many.

@@ -147,7 +147,11 @@ fn inbox_events(event: Event) -> Vec<SseEvent> {
             vec![json("merged", json!({"from": from, "into": into, "messages": messages}))]
         }
         Event::Listed(item) => vec![listed(item)],
-        Event::Typing { .. } | Event::Delta { .. } | Event::StreamEnd { .. } => Vec::new(),
+        Event::Typing { .. }
+        | Event::Delta { .. }
+        | Event::StreamEnd { .. }
+        | Event::SessionsEnded { .. }
+        | Event::AllowedOrigins { .. } => Vec::new(),
         // The bus between instances was down: reload rather than miss something.
         Event::Resync => vec![SseEvent::default().event("resync").data("{}")],
     }

@@ -1,10 +1,13 @@
 //! Several instances on one PostgreSQL database and one Redis: an event published on any
 //! of them reaches the widgets and inbox streams connected to every other.
 
+use std::time::Duration;
+
 use futures::StreamExt;
 use serde_json::json;
 
 use crate::inbox::{bot_events, send_as_visitor};
+use crate::session_end::{assert_ended, no_periodic_checks};
 use crate::utils::cut::Cuttable;
 use crate::utils::{test_args, Backend, Customer, TestApp, DEADLINE};
 use crate::widget::{connect, next, next_message};
@@ -267,4 +270,45 @@ async fn an_article_edited_on_one_instance_is_what_another_answers_from() {
     assert_eq!(ask_b().await.1.as_deref(), Some("Refunds take 5 days now."), "B answers from the edit at once");
     assert_eq!(a.admin(reqwest::Method::DELETE, &format!("/bots/{bot}/articles/{id}"), None).await.0, 204);
     assert_eq!(ask_b().await.0, "handoff", "and never from a deleted article");
+}
+
+/// A logout on one instance ends the session's socket on another at once: the logout
+/// travels on the bus, the socket reads nothing from the database to find out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_logout_on_one_instance_closes_the_socket_on_another_at_once() {
+    let Some(redis) = redis_url().await else { return };
+    let Some(a) = TestApp::spawn_with(Backend::Postgres, clustered(&redis)).await else { return };
+    let b = a.sibling_tuned(clustered(&redis), no_periodic_checks).await;
+    let bot = a.bot().await;
+    let (_, s) = a.start_session(json!({"bot_id": bot})).await;
+    let token = s["session_token"].as_str().unwrap();
+    let mut on_b = connect(&b, token, 0).await;
+    let bye = a.http.delete(a.url("/api/widget/v1/session")).bearer_auth(token).send().await.unwrap();
+    assert_eq!(bye.status(), 204);
+    assert_ended(&mut on_b, "unauthorized").await;
+}
+
+/// Without the bus between instances, a logout on another instance cannot be heard: the
+/// socket's periodic check then asks the database, and still ends it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn while_redis_is_away_a_socket_checks_its_session_in_the_database() {
+    let Some(redis) = redis_url().await else { return };
+    let proxy = Cuttable::start(&address(&redis)).await;
+    let through_proxy = format!("redis://{}", proxy.addr);
+    let Some(a) = TestApp::spawn_with(Backend::Postgres, clustered(&through_proxy)).await else { return };
+    let b = a
+        .sibling_tuned(clustered(&through_proxy), |c| c.settings.socket_check_every = Duration::from_millis(300))
+        .await;
+    let bot = a.bot().await;
+    let (_, s) = a.start_session(json!({"bot_id": bot})).await;
+    let token = s["session_token"].as_str().unwrap();
+    let mut on_b = connect(&b, token, 0).await;
+    proxy.cut();
+    crate::utils::eventually("B reports the degraded bus", || async {
+        readyz(&b).await.contains("bus degraded").then_some(())
+    })
+    .await;
+    let bye = a.http.delete(a.url("/api/widget/v1/session")).bearer_auth(token).send().await.unwrap();
+    assert_eq!(bye.status(), 204);
+    assert_ended(&mut on_b, "unauthorized").await;
 }

@@ -8,15 +8,14 @@ mod redis;
 pub use self::redis::{RedisBus, RedisHealth};
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use concierge_domain::{Author, BotId, ConversationId, Handler, Priority};
-use concierge_store::{InboxItem, Message, Posted};
+use concierge_store::{Ended, InboxItem, Message, Posted};
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
-/// How many events a slow socket may fall behind before it re-reads from the store.
-const CAPACITY: usize = 256;
+pub use tokio::sync::broadcast::error::RecvError;
 
 /// Where an event is delivered.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -26,6 +25,8 @@ pub enum Topic {
     Conversation(ConversationId),
     /// Everything that happens in a bot's conversations: the inbox listens here.
     Bot(BotId),
+    /// Every open widget socket of a bot: what decides whether a page may stay connected.
+    Widgets(BotId),
 }
 
 impl Topic {
@@ -34,6 +35,20 @@ impl Topic {
         match self {
             Topic::Conversation(id) => format!("conversation:{id}"),
             Topic::Bot(id) => format!("bot:{id}"),
+            Topic::Widgets(id) => format!("widgets:{id}"),
+        }
+    }
+
+    /// How many events a subscriber may fall behind before it re-reads from the store
+    /// ([`RecvError::Lagged`]). A channel holds this many slots from its first subscriber
+    /// on, and there is one per watched conversation, so a conversation's is small: its
+    /// sockets write each event out as it comes. A bot's carries all its conversations to
+    /// its inbox streams; a bot's widgets hear only of settings changes.
+    fn capacity(&self) -> usize {
+        match self {
+            Topic::Conversation(_) => 32,
+            Topic::Bot(_) => 1024,
+            Topic::Widgets(_) => 8,
         }
     }
 }
@@ -58,6 +73,11 @@ pub enum Event {
     /// the contact's conversation `into`. Watchers of `into` get every moved message, even
     /// those older than the newest they have: they are history that was somewhere else.
     Merged { from: String, into: String, messages: Vec<Message> },
+    /// Some of the conversation's sessions stopped working (a logout, a sign-in): their
+    /// sockets close.
+    SessionsEnded { sessions: Ended },
+    /// The bot's widgets may be used from these page origins only (none: any page).
+    AllowedOrigins { origins: Vec<String> },
     /// Events may have been missed (the bus between instances was down): re-read what is
     /// stored, as after falling behind.
     Resync,
@@ -78,7 +98,7 @@ impl Default for Bus {
 }
 
 impl Bus {
-    pub fn subscribe(&self, topic: &Topic) -> broadcast::Receiver<Event> {
+    pub fn subscribe(&self, topic: &Topic) -> Subscription {
         match self {
             Bus::Local(bus) => bus.subscribe(topic),
             Bus::Redis(bus) => bus.local.subscribe(topic),
@@ -109,6 +129,16 @@ impl Bus {
     }
 }
 
+/// One subscriber's events. A channel's slots hold the events behind an `Arc`: each slot
+/// costs a pointer, not a whole event, until every subscriber has taken it.
+pub struct Subscription(broadcast::Receiver<Arc<Event>>);
+
+impl Subscription {
+    pub async fn recv(&mut self) -> Result<Event, RecvError> {
+        self.0.recv().await.map(|event| Event::clone(&event))
+    }
+}
+
 /// In-process broadcast, one channel per topic that someone listens to.
 #[derive(Default)]
 pub struct LocalBus {
@@ -120,7 +150,7 @@ const SWEEP_FLOOR: usize = 64;
 
 #[derive(Default)]
 struct Channels {
-    by_topic: HashMap<Topic, broadcast::Sender<Event>>,
+    by_topic: HashMap<Topic, broadcast::Sender<Arc<Event>>>,
     /// The size at which the next subscription sweeps out channels nobody listens to.
     sweep_at: usize,
 }
@@ -129,20 +159,26 @@ impl LocalBus {
     /// Channels whose listeners all left are swept here, when the map has doubled since
     /// the last sweep: the map stays within twice the watched topics, and neither
     /// subscribing nor publishing scans it on every call.
-    fn subscribe(&self, topic: &Topic) -> broadcast::Receiver<Event> {
-        let mut channels = self.channels.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    fn subscribe(&self, topic: &Topic) -> Subscription {
+        let mut channels = self.lock();
         if channels.by_topic.len() >= channels.sweep_at {
             channels.by_topic.retain(|_, sender| sender.receiver_count() > 0);
             channels.sweep_at = (channels.by_topic.len() * 2).max(SWEEP_FLOOR);
         }
-        channels.by_topic.entry(topic.clone()).or_insert_with(|| broadcast::channel(CAPACITY).0).subscribe()
+        let sender = channels.by_topic.entry(topic.clone()).or_insert_with(|| broadcast::channel(topic.capacity()).0);
+        Subscription(sender.subscribe())
     }
 
-    /// Touches the topic's own channel only; one nobody listens to any more goes.
+    /// Touches the topic's own channel only, and holds the lock for the look-up alone:
+    /// waking the subscribers (every open widget of a bot, for a settings change) happens
+    /// after it. A channel nobody listens to any more goes.
     fn publish(&self, topic: &Topic, event: Event) {
-        let mut channels = self.channels.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some(sender) = channels.by_topic.get(topic) {
-            if sender.send(event).is_err() {
+        let sender = self.lock().by_topic.get(topic).cloned();
+        let Some(sender) = sender else { return };
+        if sender.send(Arc::new(event)).is_err() {
+            let mut channels = self.lock();
+            // Unless somebody subscribed meanwhile.
+            if channels.by_topic.get(topic).is_some_and(|current| current.receiver_count() == 0) {
                 channels.by_topic.remove(topic);
             }
         }
@@ -150,10 +186,15 @@ impl LocalBus {
 
     /// Tells every subscriber to re-read what is stored.
     fn resync_all(&self) {
-        let channels = self.channels.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        for sender in channels.by_topic.values() {
-            let _ = sender.send(Event::Resync);
+        let senders: Vec<_> = self.lock().by_topic.values().cloned().collect();
+        let resync = Arc::new(Event::Resync);
+        for sender in senders {
+            let _ = sender.send(resync.clone());
         }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Channels> {
+        self.channels.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -209,8 +250,8 @@ mod tests {
         bus.publish_conversation(&"b".into(), &"c".into(), message(1));
         assert_eq!(a.recv().await.unwrap(), message(1));
         assert_eq!(inbox.recv().await.unwrap(), message(1));
-        assert!(other.try_recv().is_err());
-        assert!(same_id_other_kind.try_recv().is_err());
+        assert!(other.0.try_recv().is_err());
+        assert!(same_id_other_kind.0.try_recv().is_err());
     }
 
     #[test]
@@ -232,7 +273,7 @@ mod tests {
         }
         let size = local.channels.lock().unwrap().by_topic.len();
         assert!((watched.len()..=2 * watched.len() + 1).contains(&size), "{size} channels for 100 watched topics");
-        assert!(watched.iter().all(|r| r.is_empty()));
+        assert!(watched.iter().all(|r| r.0.is_empty()));
     }
 
     /// What a bus between instances carries: every event and topic survives JSON.
@@ -251,13 +292,16 @@ mod tests {
             Event::StreamEnd { stream: "s".into() },
             Event::Merged { from: "a".into(), into: "c".into(), messages: vec![] },
             Event::Listed(listed(7)),
+            Event::SessionsEnded { sessions: Ended::Session("s".into()) },
+            Event::SessionsEnded { sessions: Ended::Anonymous },
+            Event::AllowedOrigins { origins: vec!["https://shop.example".into()] },
             Event::Resync,
         ];
         for event in events {
             let json = serde_json::to_string(&event).unwrap();
             assert_eq!(serde_json::from_str::<Event>(&json).unwrap(), event, "{json}");
         }
-        for topic in [conversation("c"), Topic::Bot("b".into())] {
+        for topic in [conversation("c"), Topic::Bot("b".into()), Topic::Widgets("b".into())] {
             let json = serde_json::to_string(&topic).unwrap();
             assert_eq!(serde_json::from_str::<Topic>(&json).unwrap(), topic);
         }

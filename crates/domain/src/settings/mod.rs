@@ -80,13 +80,20 @@ impl CustomAuthSettings {
 
     /// Whether a page of `origin` may use this bot's widget.
     pub fn allows_origin(&self, origin: Option<&str>) -> bool {
-        if self.allowed_origins.is_empty() {
-            return true;
-        }
-        match origin.and_then(|o| normalise_origin(o).ok()) {
-            Some(o) => self.allowed_origins.contains(&o),
-            None => false,
-        }
+        origin_allowed(&self.allowed_origins, origin)
+    }
+}
+
+/// Whether a page of `origin` may use a widget whose bot allows `allowed` (normalised
+/// origins; none: any page). For whoever holds the list without the rest of the settings,
+/// such as an open widget socket.
+pub fn origin_allowed(allowed: &[String], origin: Option<&str>) -> bool {
+    if allowed.is_empty() {
+        return true;
+    }
+    match origin.and_then(|o| normalise_origin(o).ok()) {
+        Some(o) => allowed.contains(&o),
+        None => false,
     }
 }
 

@@ -116,6 +116,36 @@ pub struct OpenedSession {
     pub conversation: Conversation,
     /// What became of the browser's anonymous conversation.
     pub visitor: VisitorOutcome,
+    /// The sessions this start ended, whose open sockets must close.
+    pub ended: Option<EndedSessions>,
+}
+
+/// Sessions of one conversation that stopped working before they expired.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndedSessions {
+    pub conversation_id: String,
+    pub which: Ended,
+}
+
+/// Which of a conversation's sessions ended.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "which", content = "id", rename_all = "snake_case")]
+pub enum Ended {
+    /// The session with this id: a logout, or a visitor session that a newer one of the
+    /// same browser replaced.
+    Session(String),
+    /// Every anonymous session: the visitor signed in, and the conversation became the
+    /// contact's, joined the contact's, or was discarded.
+    Anonymous,
+}
+
+impl Ended {
+    pub fn includes(&self, session: &Session) -> bool {
+        match self {
+            Ended::Session(id) => *id == session.id,
+            Ended::Anonymous => session.contact_id.is_none(),
+        }
+    }
 }
 
 /// What a session start did with the anonymous conversation that the browser proved with

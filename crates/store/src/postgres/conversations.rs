@@ -70,7 +70,7 @@ impl Conversations for PostgresStore {
     }
 
     #[tracing::instrument(skip_all)]
-    async fn delete_session(&self, token_hash: &str) -> Result<bool> {
+    async fn delete_session(&self, token_hash: &str) -> Result<Option<Session>> {
         sql::conversations::delete_session(&self.pool, token_hash).await
     }
 

@@ -225,8 +225,10 @@ pub(crate) async fn find_session<DB: Backend>(
     DB::optional(db, sqlx::query(select).arg(token_hash).arg(now)).await
 }
 
-pub(crate) async fn delete_session<DB: Backend>(db: impl Db<'_, DB>, token_hash: &str) -> Result<bool> {
-    Ok(DB::execute(db, sqlx::query("DELETE FROM sessions WHERE token_hash = $1").arg(token_hash)).await? > 0)
+pub(crate) async fn delete_session<DB: Backend>(db: impl Db<'_, DB>, token_hash: &str) -> Result<Option<Session>> {
+    let delete = "DELETE FROM sessions WHERE token_hash = $1
+                  RETURNING id, bot_id, contact_id, conversation_id, created_at, expires_at";
+    DB::optional(db, sqlx::query(delete).arg(token_hash)).await
 }
 
 pub(crate) async fn purge_sessions<DB: Backend>(db: impl Db<'_, DB>, now: i64) -> Result<u64> {

@@ -7,7 +7,8 @@ use sqlx::Transaction;
 use super::conversations::{CONVERSATION_COLUMNS, MESSAGE_COLUMNS};
 use super::{Arg, Backend};
 use crate::{
-    new_id, Conversation, Error, Message, OpenSession, OpenedSession, Result, ResultExt, Session, VisitorOutcome,
+    new_id, Conversation, Ended, EndedSessions, Error, Message, OpenSession, OpenedSession, Result, ResultExt, Session,
+    VisitorOutcome,
 };
 
 /// In `tx`, which the backend began and this commits. `row_lock` is the clause that locks
@@ -30,13 +31,22 @@ pub(crate) async fn open_session<DB: Backend>(
         Some(visitor_token_hash) => visitor_conversation(&mut tx, open, visitor_token_hash, row_lock).await?,
         None => None,
     };
-    let (conversation, visitor) = match (visitor, open.contact_id) {
-        (Some(visitor), Some(contact_id)) => sign_in(&mut tx, visitor, open.bot_id, contact_id, open.now).await?,
-        (Some(visitor), None) => (visitor, VisitorOutcome::Continued),
-        (None, Some(contact_id)) => {
-            (contact_conversation(&mut tx, open.bot_id, contact_id, open.now).await?, VisitorOutcome::None)
+    let (conversation, visitor, ended) = match (visitor, open.contact_id) {
+        (Some((visitor, _)), Some(contact_id)) => {
+            // Whatever becomes of the conversation, no anonymous session reads it any more.
+            let ended = EndedSessions { conversation_id: visitor.id.clone(), which: Ended::Anonymous };
+            let (conversation, outcome) = sign_in(&mut tx, visitor, open.bot_id, contact_id, open.now).await?;
+            (conversation, outcome, Some(ended))
         }
-        (None, None) => (new_conversation(&mut tx, open.bot_id, None, open.now).await?, VisitorOutcome::None),
+        (Some((visitor, revoked)), None) => {
+            let ended =
+                revoked.map(|id| EndedSessions { conversation_id: visitor.id.clone(), which: Ended::Session(id) });
+            (visitor, VisitorOutcome::Continued, ended)
+        }
+        (None, Some(contact_id)) => {
+            (contact_conversation(&mut tx, open.bot_id, contact_id, open.now).await?, VisitorOutcome::None, None)
+        }
+        (None, None) => (new_conversation(&mut tx, open.bot_id, None, open.now).await?, VisitorOutcome::None, None),
     };
 
     let session = Session {
@@ -63,31 +73,32 @@ pub(crate) async fn open_session<DB: Backend>(
     DB::execute(DB::on(&mut *tx), insert).await.on_unique("session_token").on_foreign_key("bot")?;
 
     tx.commit().await?;
-    Ok(OpenedSession { session, conversation, visitor })
+    Ok(OpenedSession { session, conversation, visitor, ended })
 }
 
 /// The anonymous conversation proved by a live visitor session of this bot, opened without
-/// an access token; any other token proves nothing. The visitor session is revoked, except
-/// by a refused sign-in, which leaves it to prove the conversation at the next try. Of two
-/// concurrent callers with the same visitor token only one revokes it: the other waits on
-/// the row lock (PostgreSQL) or the writer (SQLite) and then finds it gone.
+/// an access token; any other token proves nothing. The visitor session is revoked (its id
+/// is the second value), except by a refused sign-in, which leaves it to prove the
+/// conversation at the next try. Of two concurrent callers with the same visitor token only
+/// one revokes it: the other waits on the row lock (PostgreSQL) or the writer (SQLite) and
+/// then finds it gone.
 async fn visitor_conversation<DB: Backend>(
     tx: &mut Transaction<'_, DB>,
     open: &OpenSession<'_>,
     visitor_token_hash: &str,
     row_lock: &str,
-) -> Result<Option<Conversation>> {
+) -> Result<Option<(Conversation, Option<String>)>> {
     let keep = open.refused && open.contact_id.is_none();
     let statement = if keep {
-        "SELECT conversation_id FROM sessions
+        "SELECT id, bot_id, contact_id, conversation_id, created_at, expires_at FROM sessions
          WHERE token_hash = $1 AND bot_id = $2 AND contact_id IS NULL AND NOT refused AND expires_at > $3"
     } else {
         "DELETE FROM sessions
          WHERE token_hash = $1 AND bot_id = $2 AND contact_id IS NULL AND NOT refused AND expires_at > $3
-         RETURNING conversation_id"
+         RETURNING id, bot_id, contact_id, conversation_id, created_at, expires_at"
     };
     let statement = sqlx::query(statement).arg(visitor_token_hash).arg(open.bot_id).arg(open.now);
-    let Some((id,)): Option<(String,)> = DB::optional(DB::on(&mut **tx), statement).await? else {
+    let Some(visitor): Option<Session> = DB::optional(DB::on(&mut **tx), statement).await? else {
         return Ok(None);
     };
     // Locked when revoking, until the transaction ends, so that a message written to it
@@ -95,7 +106,9 @@ async fn visitor_conversation<DB: Backend>(
     // never lost with it.
     let lock = if keep { "" } else { row_lock };
     let select = format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = $1 AND contact_id IS NULL{lock}");
-    DB::optional(DB::on(&mut **tx), sqlx::query(&select).arg(id.as_str())).await
+    let statement = sqlx::query(&select).arg(visitor.conversation_id.as_str());
+    let conversation: Option<Conversation> = DB::optional(DB::on(&mut **tx), statement).await?;
+    Ok(conversation.map(|c| (c, (!keep).then_some(visitor.id))))
 }
 
 /// A visitor signed in as `contact_id`. See [`VisitorOutcome`] for what happens to their

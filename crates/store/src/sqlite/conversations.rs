@@ -71,7 +71,7 @@ impl Conversations for SqliteStore {
     }
 
     #[tracing::instrument(skip_all)]
-    async fn delete_session(&self, token_hash: &str) -> Result<bool> {
+    async fn delete_session(&self, token_hash: &str) -> Result<Option<Session>> {
         sql::conversations::delete_session(&self.writer, token_hash).await
     }
 

@@ -1,7 +1,7 @@
 use concierge_domain::{Author, Handler, Priority};
 use std::collections::HashSet;
 
-use concierge_store::{Error, HandlerChange, NewMessage, VisitorOutcome};
+use concierge_store::{Ended, EndedSessions, Error, HandlerChange, NewMessage, VisitorOutcome};
 
 use super::support::{bot, contact, session, Harness, HOUR, NOW};
 
@@ -9,6 +9,7 @@ pub async fn anonymous_visitor_gets_a_new_conversation(h: &Harness) {
     let bot = bot(h.store.as_ref()).await;
     let first = h.store.open_session(session(&bot.id, None, "t1", None, NOW)).await.expect("open");
     assert_eq!(first.visitor, VisitorOutcome::None);
+    assert_eq!(first.ended, None);
     assert_eq!(first.session.bot_id, bot.id);
     assert_eq!(first.session.contact_id, None);
     assert_eq!(first.session.conversation_id, first.conversation.id);
@@ -28,6 +29,9 @@ pub async fn refreshed_visitor_keeps_the_conversation(h: &Harness) {
     let refreshed = h.store.open_session(session(&bot.id, None, "new", Some("old"), NOW + 1)).await.expect("refresh");
     assert_eq!(refreshed.conversation, first.conversation);
     assert_eq!(refreshed.visitor, VisitorOutcome::Continued);
+    let ended =
+        EndedSessions { conversation_id: first.conversation.id.clone(), which: Ended::Session(first.session.id) };
+    assert_eq!(refreshed.ended, Some(ended), "the old session's sockets are told");
     assert_eq!(h.store.find_session("old", NOW + 1).await.expect("find"), None);
     assert_eq!(h.store.find_session("new", NOW + 1).await.expect("find"), Some(refreshed.session));
 }
@@ -147,9 +151,10 @@ pub async fn sessions_expire_and_are_purged(h: &Harness) {
 pub async fn a_revoked_session_is_gone(h: &Harness) {
     let bot = bot(h.store.as_ref()).await;
     let opened = h.store.open_session(session(&bot.id, None, "bye", None, NOW)).await.expect("open");
-    assert!(h.store.delete_session("bye").await.expect("delete"));
+    let revoked = h.store.delete_session("bye").await.expect("delete");
+    assert_eq!(revoked, Some(opened.session.clone()), "the session it was, for its sockets to be told");
     assert_eq!(h.store.find_session("bye", NOW + 1).await.expect("find"), None);
-    assert!(!h.store.delete_session("bye").await.expect("delete again"), "nothing left to revoke");
+    assert_eq!(h.store.delete_session("bye").await.expect("delete again"), None, "nothing left to revoke");
     let messages = h.store.list_messages(&opened.conversation.id, 0, 10).await.expect("list");
     assert!(messages.is_empty(), "the conversation itself stays");
 }

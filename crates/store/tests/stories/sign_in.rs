@@ -2,7 +2,9 @@
 //! see one continuous conversation on every device, and nobody else's.
 
 use concierge_domain::{Handler, Priority};
-use concierge_store::{Conversation, HandlerChange, Message, NewMessage, OpenSession, Store, VisitorOutcome};
+use concierge_store::{
+    Conversation, Ended, EndedSessions, HandlerChange, Message, NewMessage, OpenSession, Store, VisitorOutcome,
+};
 
 use super::support::{bot, contact, session, Harness, HOUR, NOW};
 
@@ -31,6 +33,8 @@ pub async fn a_visitor_without_history_hands_their_conversation_to_the_contact(h
     let signed_in =
         h.store.open_session(session(&bot.id, Some(&ann.id), "signed-in", Some("visitor"), NOW + 2)).await.expect("in");
     assert_eq!(signed_in.visitor, VisitorOutcome::HandedOver);
+    let ended = EndedSessions { conversation_id: visitor.conversation.id.clone(), which: Ended::Anonymous };
+    assert_eq!(signed_in.ended, Some(ended), "the sockets of the visitor's sessions are told");
     assert_eq!(signed_in.conversation.id, visitor.conversation.id);
     assert_eq!(signed_in.conversation.contact_id.as_deref(), Some(ann.id.as_str()));
     assert_eq!(signed_in.conversation.created_at, NOW);
@@ -165,6 +169,8 @@ pub async fn an_empty_visitor_conversation_never_hides_the_history(h: &Harness) 
     let signed_in =
         store.open_session(session(&bot.id, Some(&ann.id), "phone-ann", Some("phone"), NOW + 4)).await.expect("in");
     assert_eq!(signed_in.visitor, VisitorOutcome::Discarded);
+    let ended = EndedSessions { conversation_id: phone.conversation.id.clone(), which: Ended::Anonymous };
+    assert_eq!(signed_in.ended, Some(ended));
     assert_eq!(signed_in.conversation.id, laptop.conversation.id);
     assert_eq!(signed_in.conversation.updated_at, NOW + 2, "untouched by the sign-in");
     assert_eq!(store.get_conversation(&phone.conversation.id).await.expect("get"), None, "cleaned up");
@@ -194,6 +200,7 @@ pub async fn a_refused_sign_in_continues_the_visitor_conversation_but_proves_not
     let refused_session =
         store.open_session(refused(&bot.id, "refused", Some("visitor"), NOW + 2)).await.expect("open");
     assert_eq!(refused_session.visitor, VisitorOutcome::Continued);
+    assert_eq!(refused_session.ended, None, "nothing was revoked");
     assert_eq!(refused_session.conversation.id, visitor.conversation.id);
     assert_eq!(refused_session.session.contact_id, None);
     assert!(store.find_session("visitor", NOW + 2).await.expect("find").is_some());
@@ -212,6 +219,8 @@ pub async fn a_refused_sign_in_continues_the_visitor_conversation_but_proves_not
     let retried =
         store.open_session(session(&bot.id, Some(&ann.id), "ann-2", Some("visitor"), NOW + 4)).await.expect("in");
     assert!(matches!(retried.visitor, VisitorOutcome::Merged { .. }), "{:?}", retried.visitor);
+    let ended = EndedSessions { conversation_id: visitor.conversation.id.clone(), which: Ended::Anonymous };
+    assert_eq!(retried.ended, Some(ended));
     assert_eq!(retried.conversation.id, ann_in.conversation.id);
     assert_eq!(texts(store, &retried.conversation.id).await, ["hello?"]);
     assert_eq!(store.find_session("refused", NOW + 4).await.expect("find"), None);
