@@ -106,6 +106,7 @@ impl Drop for OpenSocket {
 ///
 /// Not an `async fn`: one of those keeps its arguments twice (as received, and as moved into
 /// its body), this block captures them once.
+#[allow(clippy::manual_async_fn)]
 fn serve(
     s: Services,
     mut tx: frames::Sink,
