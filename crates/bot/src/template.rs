@@ -95,7 +95,14 @@ fn escape_markdown(text: &str, out: &mut impl fmt::Write) -> fmt::Result {
     Ok(())
 }
 
-fn environment() -> Environment<'static> {
+/// One environment for every render: building one registers every builtin filter and test,
+/// more work than rendering a greeting.
+fn environment() -> &'static Environment<'static> {
+    static ENVIRONMENT: std::sync::LazyLock<Environment<'static>> = std::sync::LazyLock::new(new_environment);
+    &ENVIRONMENT
+}
+
+fn new_environment() -> Environment<'static> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Chainable);
     env.set_fuel(Some(FUEL));
@@ -185,6 +192,16 @@ pub fn check(source: &str) -> Result<(), TemplateError> {
 /// Renders a template (Markdown source) with `contact` (None = anonymous visitor) and
 /// returns plain text with its emphasis.
 pub fn render(source: &str, contact: Option<&ContactFacts>) -> Result<StyledText, TemplateError> {
+    // Most greetings and answers have no tag: what the engine would print is the source
+    // without its last line break (minijinja's default), so the engine is not asked.
+    if !source.contains('{') && source.len() <= MAX_RENDERED_BYTES {
+        let text = source.strip_suffix('\n').map(|s| s.strip_suffix('\r').unwrap_or(s)).unwrap_or(source);
+        return Ok(markdown_to_styled(text));
+    }
+    render_with_engine(source, contact)
+}
+
+fn render_with_engine(source: &str, contact: Option<&ContactFacts>) -> Result<StyledText, TemplateError> {
     let env = environment();
     let mut capped = Capped::default();
     let template = env.template_from_str(source).map_err(|e| template_error(&e, &capped))?;

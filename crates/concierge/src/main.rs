@@ -4,6 +4,12 @@ use clap::Parser;
 use concierge::cli::{Cli, Command, TokenCommand, UserCommand, WorkspaceCommand};
 use concierge::{app, config, telemetry};
 
+// Opt-in (`--features mimalloc`): faster allocation, a larger idle process; see
+// docs/benchmarks.md, Footprint.
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();

@@ -3,10 +3,12 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 /// A fresh 256-bit random token, URL-safe base64 without padding, behind a prefix that
-/// tells a person (and a secret scanner) what it is.
+/// tells a person (and a secret scanner) what it is. From the thread's CSPRNG (ChaCha,
+/// seeded and reseeded from the OS), not a system call per token: one is drawn per
+/// session start.
 pub fn random_token(prefix: &str) -> String {
     let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    rand::thread_rng().fill_bytes(&mut bytes);
     format!("{prefix}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
 }
 

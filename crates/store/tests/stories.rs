@@ -142,6 +142,34 @@ async fn sqlite_open_creates_directories_and_uses_wal() {
     again.close().await;
 }
 
+/// What the writer commits reaches the database file within a moment, copied from the WAL
+/// by the store's checkpointer (the writer itself checkpoints only every 10,000 pages): a
+/// copy of `concierge.db` alone is current, and the WAL stays small when writes are few.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_writes_reach_the_database_file_while_the_store_runs() {
+    use std::time::{Duration, Instant};
+    use stories::support::{bot, metadata, upsert, Harness};
+
+    let harness = Harness::sqlite().await;
+    let path = harness.database();
+    let size = || std::fs::metadata(&path).map(|m| m.len()).expect("the database file");
+    let store = harness.store.as_ref();
+    let bot = bot(store).await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let before = size();
+
+    let profile = metadata(json!({"notes": "x".repeat(4000)}));
+    for i in 0..300 {
+        store.upsert_contact(upsert(&bot.id, &format!("user-{i}"), &profile)).await.expect("upsert");
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while size() < before + 1_000_000 {
+        assert!(Instant::now() < deadline, "1.2 MB written, the database file grew by {} bytes", size() - before);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    harness.finish().await;
+}
+
 #[tokio::test]
 async fn sqlite_temp_store_is_usable() {
     let (store, dir) = temp_sqlite().await;

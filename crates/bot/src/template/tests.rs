@@ -177,3 +177,22 @@ fn the_search_index_sees_the_words_not_the_tags() {
     assert_eq!(without_tags("unclosed {{ contact.name"), "unclosed ");
     assert_eq!(without_tags("no tags at all"), "no tags at all");
 }
+
+#[test]
+fn a_template_without_tags_reads_as_the_engine_would_print_it() {
+    let long = "word ".repeat(MAX_RENDERED_BYTES / 5 + 1);
+    for source in [
+        "Hi! How can we help?",
+        "Hi!\n",
+        "Hi!\r\n",
+        "Two lines\n\n",
+        "**Welcome** back, _friend_.\nAsk us anything.",
+        "a\r\nb\r\n",
+        "",
+        "\n",
+        long.as_str(),
+    ] {
+        let engine = super::render_with_engine(source, None);
+        assert_eq!(render(source, None), engine, "{source:?}");
+    }
+}

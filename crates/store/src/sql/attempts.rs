@@ -14,7 +14,7 @@ pub(crate) async fn record_attempts<DB: Backend>(db: impl Db<'_, DB>, attempts: 
         "INSERT INTO auth_attempts (id, bot_id, outcome, reason, latency_ms, identifier,
              upstream_status, client_ip, is_test, cached, created_at) VALUES ",
     );
-    insert.push_str(&placeholders(attempts.len(), ATTEMPT_COLUMNS));
+    insert.push_str(&placeholders::<DB>(attempts.len(), ATTEMPT_COLUMNS));
     let ids: Vec<String> = attempts.iter().map(|_| new_id()).collect();
     let mut statement = sqlx::query(&insert);
     for (attempt, id) in attempts.iter().zip(&ids) {

@@ -127,7 +127,7 @@ async fn upsert_contacts<'s, DB: Backend>(
              phone_number = excluded.phone_number, metadata = excluded.metadata,
              updated_at = excluded.updated_at, last_authenticated_at = excluded.last_authenticated_at
          RETURNING {CONTACT_COLUMNS}",
-        placeholders(rows.len(), 12)
+        placeholders::<DB>(rows.len(), 12)
     );
     let ids: Vec<String> = rows.iter().map(|_| new_id()).collect();
     let mut statement = sqlx::query(&insert);
@@ -169,7 +169,7 @@ async fn latest_conversations<DB: Backend>(
     if contact_ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let list: Vec<String> = (1..=contact_ids.len()).map(|n| format!("${n}")).collect();
+    let list: Vec<String> = (1..=contact_ids.len()).map(DB::placeholder).collect();
     let select = format!(
         "SELECT {CONVERSATION_COLUMNS} FROM (
              SELECT {CONVERSATION_COLUMNS},
@@ -200,10 +200,10 @@ async fn latest_messages<DB: Backend>(
         .map(|n| {
             format!(
                 "SELECT {MESSAGE_COLUMNS} FROM (
-                     SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ${} ORDER BY seq DESC LIMIT ${}
+                     SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = {} ORDER BY seq DESC LIMIT {}
                  ) AS recent{n}",
-                2 * n + 1,
-                2 * n + 2
+                DB::placeholder(2 * n + 1),
+                DB::placeholder(2 * n + 2)
             )
         })
         .collect();
@@ -229,7 +229,7 @@ async fn insert_conversations<DB: Backend>(tx: &mut Transaction<'_, DB>, created
     }
     let insert = format!(
         "INSERT INTO conversations (id, bot_id, contact_id, created_at, updated_at) VALUES {}",
-        placeholders(created.len(), 5)
+        placeholders::<DB>(created.len(), 5)
     );
     let mut statement = sqlx::query(&insert);
     for c in created {
@@ -248,7 +248,7 @@ async fn insert_sessions<DB: Backend>(
     let insert = format!(
         "INSERT INTO sessions (id, token_hash, bot_id, contact_id, conversation_id, created_at, expires_at, refused)
          VALUES {}",
-        placeholders(started.len(), 8)
+        placeholders::<DB>(started.len(), 8)
     );
     let mut statement = sqlx::query(&insert);
     for (start, s) in starts.iter().zip(started) {
