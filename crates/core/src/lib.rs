@@ -77,6 +77,7 @@ impl std::ops::Deref for Services {
     }
 }
 
+/// What [`Services`] points to.
 #[derive(Clone)]
 pub struct Parts {
     pub store: Arc<dyn Store>,
