@@ -234,10 +234,32 @@ const GREETINGS: [(Option<&str>, &str); 5] = [
     (Some("{{name}"), r#"{% raw %}{{% endraw %}{{ contact.name | default("there") }}{% raw %}{% endraw %}"#),
 ];
 
-/// Only the migrations before 0005.
-fn up_to_0004(mut migrator: Migrator) -> Migrator {
-    migrator.migrations = migrator.migrations.iter().filter(|m| m.version <= 4).cloned().collect::<Vec<_>>().into();
+/// Only the migrations up to `version`: what an older release ran.
+fn up_to(mut migrator: Migrator, version: i64) -> Migrator {
+    migrator.migrations =
+        migrator.migrations.iter().filter(|m| m.version <= version).cloned().collect::<Vec<_>>().into();
     migrator
+}
+
+/// A SQLite file as a release with the migrations up to `version` left it, holding `rows`.
+async fn old_sqlite(version: i64, rows: &str) -> (TempDir, SqliteConnectOptions) {
+    let dir = TempDir::new().expect("create a temporary directory");
+    let path = dir.path().join("concierge.db");
+    let options = SqliteConnectOptions::new().filename(&path).create_if_missing(true).foreign_keys(true);
+    let mut conn = SqliteConnection::connect_with(&options).await.expect("create the file");
+    up_to(sqlx::migrate!("./migrations/sqlite"), version).run(&mut conn).await.expect("migrate the old versions");
+    conn.execute(rows).await.expect("insert old rows");
+    conn.close().await.expect("close");
+    (dir, options)
+}
+
+/// `db` as a release with the migrations up to `version` left it, holding `rows`; the
+/// connection that wrote them, still open.
+async fn old_postgres(db: &TempPostgres, version: i64, rows: &str) -> PgConnection {
+    let mut conn = PgConnection::connect(&db.url).await.expect("connect");
+    up_to(sqlx::migrate!("./migrations/postgres"), version).run(&mut conn).await.expect("migrate the old versions");
+    conn.execute(rows).await.expect("insert old rows");
+    conn
 }
 
 /// A workspace with a bot per greeting of [`GREETINGS`], in SQL both backends run.
@@ -269,15 +291,8 @@ fn assert_upgraded(bots: &[Bot]) {
 
 #[tokio::test]
 async fn sqlite_0005_turns_greetings_into_templates() {
-    let dir = TempDir::new().expect("create a temporary directory");
-    let path = dir.path().join("concierge.db");
-    let options = SqliteConnectOptions::new().filename(&path).create_if_missing(true);
-    let mut conn = SqliteConnection::connect_with(&options).await.expect("create the file");
-    up_to_0004(sqlx::migrate!("./migrations/sqlite")).run(&mut conn).await.expect("migrate to 0004");
-    conn.execute(old_bots().as_str()).await.expect("insert old bots");
-    conn.close().await.expect("close");
-
-    let store = SqliteStore::open(&path).await.expect("open and migrate to 0005");
+    let (_dir, old) = old_sqlite(4, &old_bots()).await;
+    let store = SqliteStore::open(old.get_filename()).await.expect("open and migrate to 0005");
     assert_upgraded(&store.list_bots("w").await.expect("list bots"));
     store.close().await;
 }
@@ -285,10 +300,7 @@ async fn sqlite_0005_turns_greetings_into_templates() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_0005_turns_greetings_into_templates() {
     let Some(db) = TempPostgres::create().await else { return };
-    let mut conn = PgConnection::connect(&db.url).await.expect("connect");
-    up_to_0004(sqlx::migrate!("./migrations/postgres")).run(&mut conn).await.expect("migrate to 0004");
-    conn.execute(old_bots().as_str()).await.expect("insert old bots");
-    conn.close().await.expect("close");
+    old_postgres(&db, 4, &old_bots()).await.close().await.expect("close");
 
     let store = PostgresStore::connect(&db.url, 1).await.expect("connect and migrate to 0005");
     assert_upgraded(&store.list_bots("w").await.expect("list bots"));
@@ -298,16 +310,9 @@ async fn postgres_0005_turns_greetings_into_templates() {
 
 #[tokio::test]
 async fn sqlite_0008_checks_the_states_and_keeps_every_row() {
-    use stories::state_checks::{assert_upgraded, old_rows, up_to_0007, OUT_OF_RANGE};
-    let dir = TempDir::new().expect("create a temporary directory");
-    let path = dir.path().join("concierge.db");
-    let options = SqliteConnectOptions::new().filename(&path).create_if_missing(true).foreign_keys(true);
-    let mut conn = SqliteConnection::connect_with(&options).await.expect("create the file");
-    up_to_0007(sqlx::migrate!("./migrations/sqlite")).run(&mut conn).await.expect("migrate to 0007");
-    conn.execute(old_rows("0").as_str()).await.expect("insert old rows");
-    conn.close().await.expect("close");
-
-    let store = SqliteStore::open(&path).await.expect("open and migrate to 0008");
+    use stories::state_checks::{assert_upgraded, old_rows, OUT_OF_RANGE};
+    let (_dir, options) = old_sqlite(7, &old_rows("0")).await;
+    let store = SqliteStore::open(options.get_filename()).await.expect("open and migrate to 0008");
     assert_upgraded(&store).await;
     store.close().await;
     let mut conn = SqliteConnection::connect_with(&options).await.expect("reopen");
@@ -322,11 +327,9 @@ async fn sqlite_0008_checks_the_states_and_keeps_every_row() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_0008_checks_the_states_and_keeps_every_row() {
-    use stories::state_checks::{assert_upgraded, old_rows, up_to_0007, OUT_OF_RANGE};
+    use stories::state_checks::{assert_upgraded, old_rows, OUT_OF_RANGE};
     let Some(db) = TempPostgres::create().await else { return };
-    let mut conn = PgConnection::connect(&db.url).await.expect("connect");
-    up_to_0007(sqlx::migrate!("./migrations/postgres")).run(&mut conn).await.expect("migrate to 0007");
-    conn.execute(old_rows("false").as_str()).await.expect("insert old rows");
+    let mut conn = old_postgres(&db, 7, &old_rows("false")).await;
 
     let store = PostgresStore::connect(&db.url, 1).await.expect("connect and migrate to 0008");
     assert_upgraded(&store).await;
@@ -343,28 +346,18 @@ async fn postgres_0008_checks_the_states_and_keeps_every_row() {
 
 #[tokio::test]
 async fn sqlite_0009_finds_each_conversations_latest_message() {
-    use stories::inbox::{assert_backfilled, up_to_0008, OLD_CONVERSATIONS};
-    let dir = TempDir::new().expect("create a temporary directory");
-    let path = dir.path().join("concierge.db");
-    let options = SqliteConnectOptions::new().filename(&path).create_if_missing(true).foreign_keys(true);
-    let mut conn = SqliteConnection::connect_with(&options).await.expect("create the file");
-    up_to_0008(sqlx::migrate!("./migrations/sqlite")).run(&mut conn).await.expect("migrate to 0008");
-    conn.execute(OLD_CONVERSATIONS).await.expect("insert old rows");
-    conn.close().await.expect("close");
-
-    let store = SqliteStore::open(&path).await.expect("open and migrate to 0009");
+    use stories::inbox::{assert_backfilled, OLD_CONVERSATIONS};
+    let (_dir, old) = old_sqlite(8, OLD_CONVERSATIONS).await;
+    let store = SqliteStore::open(old.get_filename()).await.expect("open and migrate to 0009");
     assert_backfilled(&store).await;
     store.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_0009_finds_each_conversations_latest_message() {
-    use stories::inbox::{assert_backfilled, up_to_0008, OLD_CONVERSATIONS};
+    use stories::inbox::{assert_backfilled, OLD_CONVERSATIONS};
     let Some(db) = TempPostgres::create().await else { return };
-    let mut conn = PgConnection::connect(&db.url).await.expect("connect");
-    up_to_0008(sqlx::migrate!("./migrations/postgres")).run(&mut conn).await.expect("migrate to 0008");
-    conn.execute(OLD_CONVERSATIONS).await.expect("insert old rows");
-    conn.close().await.expect("close");
+    old_postgres(&db, 8, OLD_CONVERSATIONS).await.close().await.expect("close");
 
     let store = PostgresStore::connect(&db.url, 1).await.expect("connect and migrate to 0009");
     assert_backfilled(&store).await;

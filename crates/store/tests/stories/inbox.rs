@@ -215,12 +215,6 @@ pub async fn dashboard_statements_are_served_by_indexes(h: &Harness) {
     }
 }
 
-/// Only the migrations before 0009.
-pub fn up_to_0008(mut migrator: sqlx::migrate::Migrator) -> sqlx::migrate::Migrator {
-    migrator.migrations = migrator.migrations.iter().filter(|m| m.version <= 8).cloned().collect::<Vec<_>>().into();
-    migrator
-}
-
 /// As version 0008 stored them: a conversation with two messages, a more recent one with
 /// one, and one without any.
 pub const OLD_CONVERSATIONS: &str = "

@@ -7,13 +7,6 @@ use concierge_store::prelude::*;
 use concierge_store::NewMessage;
 
 use super::attempts::attempt;
-use sqlx::migrate::Migrator;
-
-/// Only the migrations before 0008.
-pub fn up_to_0007(mut migrator: Migrator) -> Migrator {
-    migrator.migrations = migrator.migrations.iter().filter(|m| m.version <= 7).cloned().collect::<Vec<_>>().into();
-    migrator
-}
 
 /// A conversation handed to the team with two messages (a third was deleted, so the
 /// counter is ahead of the rows), its session, and an attempt, as version 0007 stored them.
