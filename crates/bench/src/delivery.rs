@@ -9,12 +9,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
-use futures::{SinkExt, StreamExt};
+use futures::StreamExt;
 use serde_json::{json, Value};
 use tokio::sync::watch;
 use tokio_tungstenite::tungstenite::Message as Frame;
 
 use crate::cpu::{self, Group};
+use crate::instance;
 use crate::stats::{ms, Summary};
 
 #[derive(clap::Args)]
@@ -72,16 +73,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         .collect::<anyhow::Result<_>>()?;
     let http = reqwest::Client::builder().pool_max_idle_per_host(256).build()?;
     let admin = format!("{}/api/admin/v1", args.send);
-    let bot: Value = http
-        .post(format!("{admin}/bots"))
-        .bearer_auth(&args.admin_token)
-        .json(&json!({"name": "Delivery bench"}))
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    let bot = bot["id"].as_str().context("bot id")?.to_owned();
+    let bot = instance::create_bot(&http, &args.send, &args.admin_token, "Delivery bench").await?;
     let mut conversations = Vec::new();
     for _ in 0..args.conversations {
         let s: Value = http
@@ -311,14 +303,8 @@ type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStre
 async fn connect(base: &str, token: &str) -> anyhow::Result<Socket> {
     let url = format!("{}/api/widget/v1/ws", base.replacen("http", "ws", 1));
     let (mut socket, _) = tokio_tungstenite::connect_async(url).await?;
-    socket.send(Frame::text(json!({"type": "hello", "token": token, "after": 0}).to_string())).await?;
-    loop {
-        match socket.next().await.context("closed before ready")?? {
-            Frame::Text(t) if serde_json::from_str::<Value>(&t)?["type"] == "ready" => return Ok(socket),
-            Frame::Text(t) => bail!("expected ready, got {t}"),
-            _ => {}
-        }
-    }
+    instance::hello(&mut socket, token).await?;
+    Ok(socket)
 }
 
 /// Times every measured message this socket receives, until told to stop: (index, µs).

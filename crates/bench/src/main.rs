@@ -8,6 +8,8 @@
 mod cpu;
 mod customer;
 mod delivery;
+mod instance;
+mod memory;
 mod rate;
 mod sessions;
 mod sockets;

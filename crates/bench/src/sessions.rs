@@ -8,9 +8,10 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::cpu::{self, Group};
+use crate::instance;
 use crate::stats::{ms, Summary};
 
 #[derive(clap::Args)]
@@ -158,16 +159,7 @@ pub async fn create_bot(args: BotArgs) -> anyhow::Result<()> {
     let http = reqwest::Client::new();
     let api = format!("{}/api/admin/v1", args.admin);
     for _ in 0..args.count {
-        let bot: Value = http
-            .post(format!("{api}/bots"))
-            .bearer_auth(&args.admin_token)
-            .json(&json!({"name": "Sessions bench"}))
-            .send()
-            .await?
-            .error_for_status()?
-            .json()
-            .await?;
-        let id = bot["id"].as_str().context("bot id")?;
+        let id = instance::create_bot(&http, &args.admin, &args.admin_token, "Sessions bench").await?;
         if let Some(url) = &args.auth_url {
             http.put(format!("{api}/bots/{id}/custom-auth"))
                 .bearer_auth(&args.admin_token)

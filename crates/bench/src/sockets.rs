@@ -16,22 +16,23 @@
 //! one source address has about 28,000 ephemeral ports towards one server port.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
-use futures::{SinkExt, StreamExt};
-use serde_json::{json, Value};
-use tokio::net::{TcpSocket, TcpStream};
-use tokio::sync::{mpsc, oneshot};
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use tokio_tungstenite::tungstenite::Message as Frame;
-use tokio_tungstenite::WebSocketStream;
+use futures::StreamExt;
+use tokio::sync::mpsc;
+
+mod widgets;
+
+use widgets::{close_range, open_range, start_sessions, Arrival, Shared, Widget};
 
 use crate::cpu::{self, Group};
 use crate::delivery::reply;
+use crate::instance;
+use crate::memory::Memory;
 use crate::stats::{ms, Summary};
 
 #[derive(clap::Args)]
@@ -75,43 +76,11 @@ pub struct Args {
     cpu: Vec<Group>,
 }
 
-/// A widget of the benchmark: its session, and its socket while it is open.
-struct Widget {
-    token: String,
-    conversation: String,
-    open: Option<Open>,
-}
-
-struct Open {
-    stop: oneshot::Sender<()>,
-    reader: tokio::task::JoinHandle<()>,
-}
-
-/// What the sockets' readers report: a `bench RUN I` message arrived at `arrived`
-/// (nanoseconds since the epoch), or a `warm` one (`run` 0).
-struct Arrival {
-    run: u32,
-    index: usize,
-    arrived: u64,
-}
-
-struct Shared {
-    epoch: Instant,
-    arrivals: mpsc::UnboundedSender<Arrival>,
-    closed_early: AtomicUsize,
-}
-
-impl Shared {
-    fn now(&self) -> u64 {
-        self.epoch.elapsed().as_nanos() as u64
-    }
-}
-
 pub async fn run(args: Args) -> anyhow::Result<()> {
     anyhow::ensure!(args.reference <= args.live && args.live <= args.idle, "--reference <= --live <= --idle");
     let server: SocketAddr = args.base.trim_start_matches("http://").parse().context("--base http://IP:PORT")?;
     let http = reqwest::Client::builder().pool_max_idle_per_host(1024).build()?;
-    let bot = create_bot(&http, &args).await?;
+    let bot = instance::create_bot(&http, &args.base, &args.admin_token, "Sockets bench").await?;
     let started = Instant::now();
     let mut widgets = start_sessions(&http, &args, &bot).await?;
     println!(
@@ -180,134 +149,6 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn create_bot(http: &reqwest::Client, args: &Args) -> anyhow::Result<String> {
-    let bot: Value = http
-        .post(format!("{}/api/admin/v1/bots", args.base))
-        .bearer_auth(&args.admin_token)
-        .json(&json!({"name": "Sockets bench"}))
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    Ok(bot["id"].as_str().context("bot id")?.to_owned())
-}
-
-/// One anonymous session per widget, `concurrency` starts in flight.
-async fn start_sessions(http: &reqwest::Client, args: &Args, bot: &str) -> anyhow::Result<Vec<Widget>> {
-    let url = format!("{}/api/widget/v1/sessions", args.base);
-    let starts = futures::stream::iter(0..args.idle)
-        .map(|_| async {
-            let s: Value =
-                http.post(&url).json(&json!({"bot_id": bot})).send().await?.error_for_status()?.json().await?;
-            Ok::<_, anyhow::Error>(Widget {
-                token: s["session_token"].as_str().context("session_token")?.to_owned(),
-                conversation: s["conversation"]["id"].as_str().context("conversation id")?.to_owned(),
-                open: None,
-            })
-        })
-        .buffer_unordered(args.concurrency);
-    starts.collect::<Vec<_>>().await.into_iter().collect()
-}
-
-/// Opens the sockets of `widgets[range]` that are not open yet.
-async fn open_range(
-    widgets: &mut [Widget],
-    range: std::ops::Range<usize>,
-    server: SocketAddr,
-    args: &Args,
-    shared: &Arc<Shared>,
-) -> anyhow::Result<()> {
-    let opening = futures::stream::iter(range.filter(|&i| widgets[i].open.is_none()))
-        .map(|i| {
-            let source = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2 + (i % args.sources as usize) as u8));
-            let token = widgets[i].token.clone();
-            async move { (i, connect(server, source, &token).await) }
-        })
-        .buffer_unordered(args.concurrency);
-    let opened: Vec<_> = opening.collect().await;
-    for (i, socket) in opened {
-        let socket = socket.with_context(|| format!("widget {i}'s socket"))?;
-        let (stop, stopped) = oneshot::channel();
-        let reader = tokio::spawn(read(socket, shared.clone(), stopped));
-        widgets[i].open = Some(Open { stop, reader });
-    }
-    Ok(())
-}
-
-/// Closes the sockets of `widgets[range]` that are open (a close frame each).
-async fn close_range(widgets: &mut [Widget], range: std::ops::Range<usize>) {
-    let readers: Vec<_> = widgets[range]
-        .iter_mut()
-        .filter_map(|w| w.open.take())
-        .map(|open| {
-            let _ = open.stop.send(());
-            open.reader
-        })
-        .collect();
-    futures::future::join_all(readers).await;
-}
-
-type Socket = WebSocketStream<TcpStream>;
-
-/// A widget's socket from `source`, past its hello.
-async fn connect(server: SocketAddr, source: IpAddr, token: &str) -> anyhow::Result<Socket> {
-    let tcp = TcpSocket::new_v4()?;
-    tcp.bind(SocketAddr::new(source, 0)).with_context(|| format!("bind {source}"))?;
-    let tcp = tcp.connect(server).await?;
-    tcp.set_nodelay(true)?;
-    // The client's own buffers small too: the load generator holds as many sockets.
-    let config = WebSocketConfig::default().read_buffer_size(4096).write_buffer_size(0);
-    let url = format!("ws://{server}/api/widget/v1/ws");
-    let (mut socket, _) = tokio_tungstenite::client_async_with_config(url, tcp, Some(config)).await?;
-    socket.send(Frame::text(json!({"type": "hello", "token": token, "after": 0}).to_string())).await?;
-    loop {
-        match socket.next().await.context("closed before ready")?? {
-            Frame::Text(t) if serde_json::from_str::<Value>(&t)?["type"] == "ready" => return Ok(socket),
-            Frame::Text(t) => bail!("expected ready, got {t}"),
-            _ => {}
-        }
-    }
-}
-
-/// Reports every benchmark message the socket receives, until told to stop (then closes
-/// it) or the server closes it (counted).
-async fn read(mut socket: Socket, shared: Arc<Shared>, mut stop: oneshot::Receiver<()>) {
-    loop {
-        let frame = tokio::select! {
-            frame = socket.next() => frame,
-            _ = &mut stop => {
-                let _ = socket.close(None).await;
-                return;
-            }
-        };
-        let arrived = shared.now();
-        let Some(Ok(frame)) = frame else {
-            shared.closed_early.fetch_add(1, Ordering::Relaxed);
-            return;
-        };
-        let Frame::Text(t) = frame else { continue };
-        // Only messages matter; most frames are not (typing, who answers).
-        if !t.contains("\"type\":\"message\"") {
-            continue;
-        }
-        let Ok(f) = serde_json::from_str::<Value>(&t) else { continue };
-        let text = f["message"]["text"].as_str().unwrap_or("");
-        let arrival = if text == "warm" {
-            Some(Arrival { run: 0, index: 0, arrived })
-        } else {
-            let mut parts = text.strip_prefix("bench ").unwrap_or("").split(' ');
-            match (parts.next().and_then(|r| r.parse().ok()), parts.next().and_then(|i| i.parse().ok())) {
-                (Some(run), Some(index)) => Some(Arrival { run, index, arrived }),
-                _ => None,
-            }
-        };
-        if let Some(arrival) = arrival {
-            let _ = shared.arrivals.send(arrival);
-        }
-    }
-}
-
 /// One reply per conversation, `concurrency` at a time, and every socket has heard its own.
 async fn warm(
     http: &reqwest::Client,
@@ -321,7 +162,7 @@ async fn warm(
         .buffer_unordered(args.concurrency);
     let sent: Vec<_> = replies.collect().await;
     sent.into_iter().collect::<anyhow::Result<Vec<()>>>()?;
-    let open = widgets.iter().filter(|w| w.open.is_some()).count();
+    let open = widgets.iter().filter(|w| w.is_open()).count();
     let mut heard = 0;
     let all = async {
         while heard < open {
@@ -434,41 +275,4 @@ async fn open_sockets_gauge(http: &reqwest::Client, base: &str) -> anyhow::Resul
     let metrics = http.get(format!("{base}/metrics")).send().await?.error_for_status()?.text().await?;
     let line = metrics.lines().find(|l| l.starts_with("concierge_widget_sockets ")).unwrap_or("x 0");
     Ok(line.rsplit(' ').next().and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0) as u64)
-}
-
-/// A process's memory, in KiB: resident (`VmRSS`), its anonymous part (`RssAnon`: the heap,
-/// not the mapped binary), and its proportional share (`Pss`, from `smaps_rollup`).
-struct Memory {
-    vm_rss: u64,
-    rss_anon: u64,
-    pss: u64,
-}
-
-impl Memory {
-    fn of(pid: u32) -> anyhow::Result<Self> {
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).context("the server's /proc status")?;
-        let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).context("smaps_rollup")?;
-        let field = |text: &str, name: &str| -> anyhow::Result<u64> {
-            let line = text.lines().find(|l| l.starts_with(name)).with_context(|| format!("no {name}"))?;
-            Ok(line[name.len()..].trim().trim_end_matches("kB").trim().parse()?)
-        };
-        Ok(Memory {
-            vm_rss: field(&status, "VmRSS:")?,
-            rss_anon: field(&status, "RssAnon:")?,
-            pss: field(&rollup, "Pss:")?,
-        })
-    }
-}
-
-impl std::fmt::Display for Memory {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mib = |kib: u64| kib as f64 / 1024.0;
-        write!(
-            f,
-            "VmRSS {:.1} MiB, RssAnon {:.1} MiB, Pss {:.1} MiB",
-            mib(self.vm_rss),
-            mib(self.rss_anon),
-            mib(self.pss)
-        )
-    }
 }
