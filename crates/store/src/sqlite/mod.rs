@@ -54,7 +54,8 @@ pub struct SqliteStore {
     checkpointer: Arc<Checkpointer>,
 }
 
-/// Stops the checkpoint task when the store is closed or its last copy dropped.
+/// Stops the checkpoint task when the store is closed, or when its last copy is dropped
+/// (with `stop`, which the task hears as its channel closing).
 #[derive(Debug)]
 struct Checkpointer {
     stop: watch::Sender<bool>,
@@ -74,12 +75,6 @@ impl Checkpointer {
         if let Some(task) = task {
             let _ = task.await;
         }
-    }
-}
-
-impl Drop for Checkpointer {
-    fn drop(&mut self) {
-        let _ = self.stop.send(true);
     }
 }
 
