@@ -9,9 +9,13 @@ import { clean, later, noop, oops, safe, warn } from './safe.js';
 import { sha256, store } from './stored.js';
 import { paint, unmount } from './view.js';
 
+// What proves who the user is: the access token (a call or a signed user token), or the
+// identity hash of the user id or email.
+const proofOf = (f) => f.token || f.userHash;
+
 // What the next session start sends. Replaced (never mutated) by login/update/logout, so
 // a slow token provider can tell that the user changed while it was running.
-const FIELDS = ['token', 'userId', 'email', 'name', 'phoneNumber'];
+const FIELDS = ['token', 'userId', 'userHash', 'email', 'name', 'phoneNumber'];
 function withFields(o, base) {
   const next = { ...base };
   for (const k of FIELDS) {
@@ -98,13 +102,14 @@ async function init(g) {
   if (!bot) await loadBot();
   if (dead || g !== gen) return;
   const st = store.read();
-  const identity = fields.token ? await sha256(fields.token) : null;
+  const proof = proofOf(fields);
+  const identity = proof ? await sha256(proof) : null;
   if (g !== gen) return;
-  const same = st && (fields.token ? identity && st.identity === identity : !st.authenticated && !st.identity);
+  const same = st && (proof ? identity && st.identity === identity : !st.authenticated && !st.identity);
   if (same) {
     // Reused as is: the socket's (or first poll's) answer says whether it still lives,
     // and a 401 there starts a new session. History comes from after=0.
-    sess = { token: st.token, authenticated: !!st.authenticated, identity, signed: !!fields.token, contact: null };
+    sess = { token: st.token, authenticated: !!st.authenticated, identity, signed: !!proof, contact: null };
     quietUpTo(st.last_id);
     paint();
     return connect();
@@ -116,20 +121,21 @@ async function start(g, visitor, keep) {
   if (!bot) await loadBot();
   if (dead || g !== gen) return;
   const f = fields;
-  const identity = f.token ? await sha256(f.token) : null;
+  const identity = proofOf(f) ? await sha256(proofOf(f)) : null;
   const r = await call('POST', '/sessions', {
-    bot_id: botId, access_token: f.token, user_id: f.userId, email: f.email, name: f.name,
+    bot_id: botId, access_token: f.token, user_id: f.userId, user_hash: f.userHash, email: f.email, name: f.name,
     phone_number: f.phoneNumber, visitor_token: visitor,
   });
   if (dead || g !== gen) return;
   const d = r.data;
   const code = (d.error || d.auth_error || {}).code;
-  // The site's token was refused: ask the page for a fresh one, once, and try again. A
-  // 201 here is an anonymous session; its conversation follows the retry.
-  if ((r.status === 201 || r.status === 401) && code === 'invalid_token' && (await freshToken(g))) {
+  // The site's token was refused or has expired: ask the page for a fresh one, once, and
+  // try again. A 201 here is an anonymous session; its conversation follows the retry.
+  const stale = code === 'invalid_token' || code === 'token_expired';
+  if ((r.status === 201 || r.status === 401) && stale && (await freshToken(g))) {
     return start(g, visitor, keep);
   }
-  if (r.status === 201 && d.session_token) return adopt(d, { identity, signed: !!f.token }, keep);
+  if (r.status === 201 && d.session_token) return adopt(d, { identity, signed: !!proofOf(f) }, keep);
   if (r.status === 401) return block();
   if (r.status === 429 || r.status >= 500) throw new Error('session: ' + r.status);
   // Origin not allowed, bot deleted, invalid field: the page's setup, not a passing failure.
@@ -195,7 +201,7 @@ function switchUser() {
   if (!booted || dead) return Promise.resolve();
   gen++;
   return enqueue(async (g) => {
-    const identity = fields.token ? await sha256(fields.token) : null;
+    const identity = proofOf(fields) ? await sha256(proofOf(fields)) : null;
     // The same user again (an app that calls login on every page load): keep the session.
     if (g !== gen || (sess && sess.authenticated && identity && sess.identity === identity)) return;
     halt();
@@ -208,11 +214,11 @@ export function login(o) {
   return switchUser();
 }
 
-// Changes only the fields given; a changed token is another user.
+// Changes only the fields given; a changed token or identity hash is another user.
 export function update(o) {
-  const before = fields.token;
+  const before = proofOf(fields);
   fields = withFields(o, fields);
-  return fields.token !== before ? switchUser() : Promise.resolve();
+  return proofOf(fields) !== before ? switchUser() : Promise.resolve();
 }
 
 export function logout() {

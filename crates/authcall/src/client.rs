@@ -76,6 +76,14 @@ struct Progress {
 }
 
 impl AuthClient {
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    pub(crate) fn policy(&self) -> UpstreamPolicy {
+        self.policy
+    }
+
     pub fn new(config: ClientConfig) -> Result<Self, BuildError> {
         let user_agent =
             HeaderValue::from_str(&config.user_agent).map_err(|_| BuildError::UserAgent(config.user_agent.clone()))?;
@@ -289,7 +297,7 @@ pub(crate) fn find<'a, T: StdError + 'static>(error: &'a (dyn StdError + 'static
 
 /// The innermost cause, which is the part that says what actually happened ("Connection
 /// refused"), where the outer layers only say where ("error sending request").
-fn root_cause(error: &(dyn StdError + 'static)) -> String {
+pub(crate) fn root_cause(error: &(dyn StdError + 'static)) -> String {
     let mut current = error;
     while let Some(next) = current.source() {
         current = next;

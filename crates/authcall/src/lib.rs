@@ -15,6 +15,7 @@
 
 mod client;
 mod curl;
+mod fetch;
 mod guard;
 mod lookup;
 mod outbound;
@@ -26,6 +27,7 @@ mod trace;
 
 pub use client::{AuthClient, BuildError, CallRequest, ClientConfig};
 pub use concierge_domain::UpstreamPolicy;
+pub use fetch::FetchError;
 pub use lookup::Lookup;
 pub use outbound::{blocked_reason, check_outbound_url, guarded_http_client};
 pub use response::MAX_RESPONSE_BYTES;

@@ -15,7 +15,7 @@ use figment::value::Dict;
 use figment::Figment;
 use serde::{Deserialize, Serialize};
 
-use concierge_core::{Settings, HELLO_WITHIN, SOCKET_CHECK_EVERY};
+use concierge_core::{Settings, HELLO_WITHIN, JWKS_REFETCH_AFTER, SOCKET_CHECK_EVERY};
 
 use crate::cli::{ServeArgs, StorageArgs};
 use layers::Layer;
@@ -237,6 +237,7 @@ fn validate(keys: Keys) -> anyhow::Result<Config> {
         trust_proxy_headers: keys.trust_proxy_headers,
         socket_hello_within: HELLO_WITHIN,
         socket_check_every: SOCKET_CHECK_EVERY,
+        jwks_refetch_after: JWKS_REFETCH_AFTER,
     };
     let storage = storage(&keys)?;
     let redis_url = keys.redis_url.filter(|u| !u.is_empty());

@@ -5,7 +5,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use concierge_domain::AttemptOutcome;
+use concierge_domain::{AttemptOutcome, IdentityKind};
 use concierge_store::{Attempt, AttemptCount, AttemptFilter, NewAttempt, Store};
 
 use super::group_commit::GroupCommit;
@@ -32,7 +32,24 @@ pub(crate) struct QueuedAttempt {
     client_ip: Option<String>,
     is_test: bool,
     cached: bool,
+    mode: IdentityKind,
     now: i64,
+}
+
+/// One attempt to log, as its mode saw it.
+pub(crate) struct AttemptNote<'a> {
+    pub bot_id: &'a str,
+    pub mode: IdentityKind,
+    pub outcome: AttemptOutcome,
+    /// Human-readable reason on failure.
+    pub reason: Option<&'a str>,
+    pub latency: Duration,
+    /// The normalised identifier, on success.
+    pub identifier: Option<&'a str>,
+    pub upstream_status: Option<i64>,
+    pub client_ip: Option<IpAddr>,
+    pub is_test: bool,
+    pub cached: bool,
 }
 
 impl QueuedAttempt {
@@ -47,6 +64,7 @@ impl QueuedAttempt {
             client_ip: self.client_ip.as_deref(),
             is_test: self.is_test,
             cached: self.cached,
+            mode: self.mode,
             now: self.now,
         }
     }
@@ -97,22 +115,27 @@ pub struct AttemptPage {
 impl Services {
     /// Logs one attempt and counts it. It is queued, not written: a failure to log is
     /// reported but never fails or slows the user's session start.
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn record_attempt(
-        &self,
-        bot_id: &str,
-        outcome: AttemptOutcome,
-        reason: Option<&str>,
-        latency: Duration,
-        identifier: Option<&str>,
-        upstream_status: Option<i64>,
-        client_ip: Option<IpAddr>,
-        is_test: bool,
-        cached: bool,
-    ) {
-        metrics::counter!("concierge_auth_calls_total", "outcome" => outcome.as_str()).increment(1);
-        if !cached {
-            metrics::histogram!("concierge_auth_call_duration_seconds").record(latency.as_secs_f64());
+    pub(crate) fn record_attempt(&self, note: AttemptNote<'_>) {
+        let AttemptNote {
+            bot_id,
+            mode,
+            outcome,
+            reason,
+            latency,
+            identifier,
+            upstream_status,
+            client_ip,
+            is_test,
+            cached,
+        } = note;
+        if mode == IdentityKind::CustomAuth {
+            metrics::counter!("concierge_auth_calls_total", "outcome" => outcome.as_str()).increment(1);
+            if !cached {
+                metrics::histogram!("concierge_auth_call_duration_seconds").record(latency.as_secs_f64());
+            }
+        } else {
+            let (mode, outcome) = (mode.as_str(), outcome.as_str());
+            metrics::counter!("concierge_identity_verifications_total", "mode" => mode, "outcome" => outcome).increment(1);
         }
         let attempt = QueuedAttempt {
             bot_id: bot_id.to_owned(),
@@ -124,6 +147,7 @@ impl Services {
             client_ip: client_ip.map(|ip| ip.to_string()),
             is_test,
             cached,
+            mode,
             now: super::now_ms(),
         };
         if !self.attempt_log.offer(attempt) {

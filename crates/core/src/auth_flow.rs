@@ -7,10 +7,11 @@ use std::time::Duration;
 use concierge_authcall::{CallRequest, CallTrace};
 use concierge_domain::{
     check_access_token, check_page_field, AdditionalField, AttemptOutcome, AuthErrorCode, FieldError, Identifier,
-    VerifiedProfile,
+    IdentityKind, VerifiedProfile,
 };
 use serde_json::{Map, Value};
 
+use super::attempts::AttemptNote;
 use super::{now_ms, BotAuth, Services};
 
 /// The optional `data-*` values the widget sent. Unverified: only ever forwarded.
@@ -89,18 +90,18 @@ impl Services {
         // The testing panel always calls: it is there to show what the API answers now.
         let cache_key = if is_test { None } else { self.auth_cache.key(auth, access_token, fields) };
         if let Some((profile, identifier)) = cache_key.as_ref().and_then(|key| self.auth_cache.get(key)) {
-            let (code, latency) = (AttemptOutcome::Ok, started.elapsed());
-            self.record_attempt(
-                &auth.bot_id,
-                code,
-                None,
-                latency,
-                Some(identifier.value()),
-                None,
+            self.record_attempt(AttemptNote {
+                bot_id: &auth.bot_id,
+                mode: IdentityKind::CustomAuth,
+                outcome: AttemptOutcome::Ok,
+                reason: None,
+                latency: started.elapsed(),
+                identifier: Some(identifier.value()),
+                upstream_status: None,
                 client_ip,
-                false,
-                true,
-            );
+                is_test: false,
+                cached: true,
+            });
             return CallOutcome { result: Ok((profile, identifier)), trace: None };
         }
         let outcome = self.call_out_unlogged(auth, access_token, fields).await;
@@ -108,12 +109,23 @@ impl Services {
             self.auth_cache.put(key, auth.settings.cache_ttl_secs, profile, identifier);
         }
         let latency = started.elapsed();
-        let (code, reason, identifier) = match &outcome.result {
+        let (outcome_code, reason, identifier) = match &outcome.result {
             Ok((_, id)) => (AttemptOutcome::Ok, None, Some(id.value())),
             Err(f) => (AttemptOutcome::Failed(f.code), Some(f.message.as_str()), None),
         };
-        let status = outcome.trace.as_ref().and_then(|t| t.response.as_ref()).map(|r| i64::from(r.status));
-        self.record_attempt(&auth.bot_id, code, reason, latency, identifier, status, client_ip, is_test, false);
+        let upstream_status = outcome.trace.as_ref().and_then(|t| t.response.as_ref()).map(|r| i64::from(r.status));
+        self.record_attempt(AttemptNote {
+            bot_id: &auth.bot_id,
+            mode: IdentityKind::CustomAuth,
+            outcome: outcome_code,
+            reason,
+            latency,
+            identifier,
+            upstream_status,
+            client_ip,
+            is_test,
+            cached: false,
+        });
         outcome
     }
 

@@ -2,10 +2,10 @@
 //! the domain's validated settings (secrets open), and back.
 
 use concierge_domain::{
-    AdditionalField, BotId, CustomAuthInput, CustomAuthSettings, IdentifyMethod, OnFailure, SigningSecret,
-    StaticHeader, UpstreamPolicy,
+    new_key_id, AdditionalField, BotId, CustomAuthInput, CustomAuthSettings, GeneratedKey, IdentifyMethod,
+    IdentitySettings, OnFailure, SigningSecret, StaticHeader, UpstreamPolicy,
 };
-use concierge_store::{CustomAuthRecord, SigningSecrets};
+use concierge_store::{CustomAuthRecord, SealedKey, SigningSecrets};
 
 use super::{now_ms, Error, Principal, Result, Services};
 use crate::bus::{Event, Topic};
@@ -20,6 +20,27 @@ pub struct BotAuth {
     pub previous: Option<(SigningSecret, i64)>,
     /// The stored settings' revision: cached authentication results of another are stale.
     pub revision: i64,
+    /// The identity mode and the settings of every mode.
+    pub identity: IdentitySettings,
+    /// The keys of HS256/384/512 user tokens, oldest first.
+    pub jwt_keys: Vec<JwtKey>,
+    /// The key of identity hashes. Settings stored before identity modes existed have
+    /// none (nor JWT keys) until the identity settings are first read or saved.
+    pub hash_secret: Option<GeneratedKey>,
+}
+
+/// A key of signed user tokens, chosen by the token's `kid`.
+#[derive(Debug, Clone)]
+pub struct JwtKey {
+    pub kid: String,
+    pub secret: GeneratedKey,
+    pub created_at: i64,
+}
+
+impl JwtKey {
+    pub(crate) fn generate() -> Self {
+        Self { kid: new_key_id(), secret: GeneratedKey::generate(), created_at: now_ms() }
+    }
 }
 
 impl BotAuth {
@@ -60,6 +81,9 @@ impl Services {
                     secret: SigningSecret::generate(),
                     previous: None,
                     revision: 0,
+                    identity: IdentitySettings::default(),
+                    jwt_keys: vec![JwtKey::generate()],
+                    hash_secret: Some(GeneratedKey::generate()),
                 };
                 self.save_bot_auth(&auth).await?;
                 Ok(auth)
@@ -85,6 +109,9 @@ impl Services {
             updated_at: now_ms(),
             cache_ttl_secs: s.cache_ttl_secs.into(),
             revision: auth.revision,
+            identity: auth.identity.clone(),
+            jwt_keys: self.seal_jwt_keys(&auth.jwt_keys),
+            identity_hash_secret_sealed: auth.hash_secret.as_ref().map(|k| self.sealer.seal(k.expose())),
         };
         let saved = self.store.put_custom_auth(&record).await;
         self.forget_bot_config(&auth.bot_id);
@@ -92,7 +119,26 @@ impl Services {
         Ok(())
     }
 
+    pub(super) fn seal_jwt_keys(&self, keys: &[JwtKey]) -> Vec<SealedKey> {
+        keys.iter()
+            .map(|k| SealedKey {
+                kid: k.kid.clone(),
+                secret_sealed: self.sealer.seal(k.secret.expose()),
+                created_at: k.created_at,
+            })
+            .collect()
+    }
+
     fn open_record(&self, r: CustomAuthRecord) -> Result<BotAuth> {
+        let key = |sealed: &str| -> Result<GeneratedKey> {
+            GeneratedKey::parse(&self.sealer.open(sealed)?).ok_or_else(|| corrupt("identity key"))
+        };
+        let jwt_keys = r
+            .jwt_keys
+            .iter()
+            .map(|k| Ok(JwtKey { kid: k.kid.clone(), secret: key(&k.secret_sealed)?, created_at: k.created_at }))
+            .collect::<Result<Vec<_>>>()?;
+        let hash_secret = r.identity_hash_secret_sealed.as_deref().map(key).transpose()?;
         let secret = |sealed: &str| -> Result<SigningSecret> {
             SigningSecret::parse(&self.sealer.open(sealed)?).ok_or_else(|| corrupt("signing secret"))
         };
@@ -130,6 +176,9 @@ impl Services {
             secret: secret(&r.signing_secret_sealed)?,
             previous,
             revision: r.revision,
+            identity: r.identity,
+            jwt_keys,
+            hash_secret,
         })
     }
 

@@ -23,6 +23,7 @@ mod decide;
 mod error;
 mod group_commit;
 mod identity;
+mod identity_settings;
 mod inbox;
 mod knowledge;
 mod limits;
@@ -48,19 +49,21 @@ pub use accounts::{create_api_token, create_user, create_workspace};
 pub use attempts::AttemptPage;
 pub use auth_flow::{AuthFailure, WidgetFields};
 pub use auth_settings::BotAuth;
-pub use auth_test::{AuthTestInput, AuthTestReport, ContactMatch};
+pub use auth_settings::JwtKey;
+pub use auth_test::{AuthTestInput, AuthTestReport, ContactMatch, IdentityTestInput};
 pub use bots::{bot_template, BotPatch, MAX_BOT_NAME};
 pub use dashboard_auth::{csrf_matches, csrf_token, SetupLink};
 pub use decide::{Decision, HandoffReason, Reply};
 pub use error::{Error, Result, INTERNAL_MESSAGE};
-pub use identity::{Identified, IdentityMode, Presented, Verification};
+pub use identity::{Identified, IdentityMode, Presented, TokenReport, Verification};
+pub use identity_settings::{IdentityRequest, MAX_JWT_KEYS};
 pub use knowledge::{ArticleInput, MAX_ARTICLE_BODY, MAX_ARTICLE_TITLE};
 pub use limits::Limits;
 pub use llm_settings::{LlmInput, LlmView};
 pub use preview::Preview;
 pub use principal::Principal;
 pub use session::{ClientInfo, SessionStarted, StartSession, WidgetState};
-pub use settings::{Settings, HELLO_WITHIN, SOCKET_CHECK_EVERY};
+pub use settings::{Settings, HELLO_WITHIN, JWKS_REFETCH_AFTER, SOCKET_CHECK_EVERY};
 pub use time::{now_ms, rfc3339};
 
 /// Everything a use case needs, shared by all requests. One pointer: the HTTP layer
@@ -93,6 +96,8 @@ pub struct Parts {
     bot_turns: Arc<tokio::sync::watch::Sender<u64>>,
     attempt_log: attempts::AttemptLog,
     auth_cache: Arc<auth_cache::AuthCache>,
+    /// The public keys at the bots' JWKS URLs.
+    jwks: Arc<identity::jwks::Jwks>,
     bot_configs: Arc<bot_config::BotConfigs>,
     /// Session starts without a visitor session, written in batches.
     starts: session_writer::StartWriter,
@@ -111,6 +116,7 @@ impl Services {
         Self(Arc::new(Parts {
             attempt_log,
             auth_cache: Arc::default(),
+            jwks: Arc::new(identity::jwks::Jwks::new(settings.jwks_refetch_after)),
             bot_configs: Arc::new(bot_config::BotConfigs::shared()),
             starts: session_writer::start_writer(store.clone(), session_writer::SHARED_IN_FLIGHT),
             store,

@@ -16,10 +16,15 @@ use crate::bus::Event;
 /// ones never, newer ones through its socket or `GET /messages?after=`.
 pub(crate) const HISTORY_LIMIT: u32 = 200;
 
+/// Longer than any hex HMAC (SHA-256's is 64), short enough to refuse junk at once.
+const MAX_USER_HASH: usize = 256;
+
 pub struct StartSession {
     pub bot_id: String,
     pub access_token: Option<String>,
     pub fields: WidgetFields,
+    /// The identity hash of the identifier in `fields` (identity hash mode).
+    pub user_hash: Option<String>,
     /// The browser's previous (anonymous) session token: the only proof that a visitor
     /// conversation belongs to the person now signing in.
     pub visitor_token: Option<String>,
@@ -70,6 +75,10 @@ impl Services {
     pub async fn start_session(&self, req: StartSession, client: ClientInfo) -> Result<SessionStarted> {
         self.limits.check_ip(client.ip).await?;
         req.fields.check(req.access_token.as_deref()).map_err(Error::Validation)?;
+        if req.user_hash.as_ref().is_some_and(|h| h.len() > MAX_USER_HASH) {
+            let message = format!("user_hash is an HMAC-SHA256 in hex: at most {MAX_USER_HASH} characters.");
+            return Err(Error::Validation(vec![concierge_domain::FieldError::new("user_hash", message)]));
+        }
         let config = self.bot_config(&req.bot_id).await?;
         let (bot, auth) = (&config.bot, &config.auth);
         if !auth.settings.allows_origin(client.origin.as_deref()) {
@@ -78,10 +87,16 @@ impl Services {
         self.limits.check_bot(&bot.id).await?;
 
         let access_token = req.access_token.as_deref().map(str::trim).filter(|t| !t.is_empty());
-        let presented = Presented { access_token, fields: &req.fields, client_ip: Some(client.ip), is_test: false };
+        let presented = Presented {
+            access_token,
+            user_hash: req.user_hash.as_deref(),
+            fields: &req.fields,
+            client_ip: Some(client.ip),
+            is_test: false,
+        };
         let verified = self.verify(IdentityMode::of(auth), presented).await.result.map_err(|failure| {
             if failure.code != AuthErrorCode::TokenRequired {
-                tracing::info!(bot_id = %bot.id, code = %failure.code, "custom authentication failed");
+                tracing::info!(bot_id = %bot.id, code = %failure.code, mode = %auth.identity.mode, "identification failed");
             }
             public_failure(failure.code)
         });

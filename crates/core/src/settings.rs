@@ -34,7 +34,14 @@ pub struct Settings {
     /// ended session closes (4401) within this. Not a setting of the binary:
     /// [`SOCKET_CHECK_EVERY`]; tests shorten it.
     pub socket_check_every: Duration,
+    /// The least time between two fetches of a JWKS URL for a key id it lacked (a token
+    /// with made-up key ids must not become a flood of fetches). Not a setting of the
+    /// binary: [`JWKS_REFETCH_AFTER`]; tests shorten it.
+    pub jwks_refetch_after: Duration,
 }
+
+/// See [`Settings::jwks_refetch_after`].
+pub const JWKS_REFETCH_AFTER: Duration = Duration::from_secs(60);
 
 impl Default for Settings {
     fn default() -> Self {
@@ -51,6 +58,7 @@ impl Default for Settings {
             trust_proxy_headers: false,
             socket_hello_within: HELLO_WITHIN,
             socket_check_every: SOCKET_CHECK_EVERY,
+            jwks_refetch_after: JWKS_REFETCH_AFTER,
         }
     }
 }

@@ -13,10 +13,22 @@ pub enum AuthErrorCode {
     AuthMissingIdentifier,
     AuthResponseTooLarge,
     AuthUrlBlocked,
+    /// A signed user token whose `exp` has passed.
+    TokenExpired,
+    /// A signed user token whose signature no key of the bot verifies, or whose `alg` the
+    /// bot does not accept.
+    TokenSignatureInvalid,
+    /// A signed user token whose claims are not acceptable: not yet valid, too long-lived,
+    /// another issuer or audience, no identifier.
+    TokenClaimsInvalid,
+    /// An identity hash that is not the HMAC of the identifier it came with.
+    HashMismatch,
+    /// An OAuth access token its provider says is not active.
+    TokenInactive,
 }
 
 impl AuthErrorCode {
-    pub const ALL: [AuthErrorCode; 9] = [
+    pub const ALL: [AuthErrorCode; 14] = [
         Self::TokenRequired,
         Self::InvalidToken,
         Self::AuthUpstreamError,
@@ -26,6 +38,11 @@ impl AuthErrorCode {
         Self::AuthMissingIdentifier,
         Self::AuthResponseTooLarge,
         Self::AuthUrlBlocked,
+        Self::TokenExpired,
+        Self::TokenSignatureInvalid,
+        Self::TokenClaimsInvalid,
+        Self::HashMismatch,
+        Self::TokenInactive,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -39,6 +56,11 @@ impl AuthErrorCode {
             Self::AuthMissingIdentifier => "auth_missing_identifier",
             Self::AuthResponseTooLarge => "auth_response_too_large",
             Self::AuthUrlBlocked => "auth_url_blocked",
+            Self::TokenExpired => "token_expired",
+            Self::TokenSignatureInvalid => "token_signature_invalid",
+            Self::TokenClaimsInvalid => "token_claims_invalid",
+            Self::HashMismatch => "hash_mismatch",
+            Self::TokenInactive => "token_inactive",
         }
     }
 

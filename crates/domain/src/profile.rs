@@ -46,6 +46,15 @@ pub fn parse_answer(body: &[u8], method: IdentifyMethod) -> Result<(VerifiedProf
             return Err(AnswerError::invalid("The response has no data object: wrap the user in {\"data\": {...}}."))
         }
     };
+    profile_from_data(data, method)
+}
+
+/// The profile in a `data` object (of an answer, or mapped from a token's claims), under
+/// the same rules as [`parse_answer`]; its messages name the fields `data.<field>`.
+pub fn profile_from_data(
+    data: &Map<String, Value>,
+    method: IdentifyMethod,
+) -> Result<(VerifiedProfile, Identifier), AnswerError> {
     let profile = VerifiedProfile {
         id: id_field(data)?,
         email: text_field(data, "email")?,

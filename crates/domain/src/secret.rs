@@ -46,6 +46,41 @@ impl std::fmt::Debug for SigningSecret {
     }
 }
 
+/// A key Concierge generates for a bot and shows its admins, which the customer's server
+/// uses as given (its bytes) to sign user tokens or hash identifiers: 256 random bits as
+/// 64 hex digits, the form their stock libraries take without conversion.
+#[derive(Clone, PartialEq, Eq)]
+pub struct GeneratedKey(String);
+
+impl GeneratedKey {
+    pub fn generate() -> Self {
+        let mut bytes = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut bytes);
+        Self(hex::encode(bytes))
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        (s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())).then(|| Self(s.to_owned()))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for GeneratedKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("GeneratedKey(…)")
+    }
+}
+
+/// A fresh key id: short, random, and safe in a JWT header.
+pub fn new_key_id() -> String {
+    let mut bytes = [0u8; 6];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    format!("k{}", hex::encode(bytes))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -66,5 +101,15 @@ mod tests {
         assert!(!format!("{s:?}").contains(&s.expose()[6..]));
         assert_eq!(SigningSecret::parse("whsec_short"), None);
         assert_eq!(SigningSecret::parse("nope"), None);
+    }
+
+    #[test]
+    fn generated_keys_round_trip_and_never_print() {
+        let k = GeneratedKey::generate();
+        assert_eq!(k.expose().len(), 64);
+        assert_eq!(GeneratedKey::parse(k.expose()), Some(k.clone()));
+        assert!(!format!("{k:?}").contains(&k.expose()[..8]));
+        assert_eq!(GeneratedKey::parse("abc"), None);
+        assert_ne!(new_key_id(), new_key_id());
     }
 }

@@ -9,9 +9,9 @@ use concierge_domain::{BotId, IdentifyMethod, WorkspaceId};
 
 use crate::{
     ApiToken, ApiTokenOwner, Article, Attempt, AttemptCount, AttemptFilter, Bot, BotUpdate, Contact, ContactUpsert,
-    Conversation, CustomAuthRecord, HandlerChange, InboxItem, LlmRecord, Message, NewApiToken, NewArticle, NewAttempt,
-    NewLogin, NewMessage, NewStart, NewUser, OpenSession, OpenedSession, Page, Posted, Result, Session, SigningSecrets,
-    StartedSession, UpsertedContact, User, Workspace,
+    Conversation, CustomAuthRecord, HandlerChange, IdentitySecrets, InboxItem, LlmRecord, Message, NewApiToken,
+    NewArticle, NewAttempt, NewLogin, NewMessage, NewStart, NewUser, OpenSession, OpenedSession, Page, Posted, Result,
+    Session, SigningSecrets, StartedSession, UpsertedContact, User, Workspace,
 };
 
 /// Everything Concierge keeps.
@@ -74,6 +74,9 @@ pub trait Bots: Send + Sync {
     async fn put_custom_auth(&self, record: &CustomAuthRecord) -> Result<()>;
     /// Replaces a bot's signing secrets (a rotation); `false` when it has no settings yet.
     async fn set_signing_secrets(&self, bot_id: &str, secrets: SigningSecrets<'_>) -> Result<bool>;
+    /// Replaces a bot's identity secrets if its settings are still at `secrets.revision`;
+    /// `false` when they are not (or it has none): read them again and retry.
+    async fn set_identity_secrets(&self, bot_id: &str, secrets: IdentitySecrets<'_>) -> Result<bool>;
     /// Bumps the settings' revision alone, which retires the bot's cached authentication
     /// results on every instance; `false` when it has no settings yet.
     async fn bump_custom_auth_revision(&self, bot_id: &str) -> Result<bool>;

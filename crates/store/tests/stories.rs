@@ -66,6 +66,7 @@ on_both_backends!(
     workspaces::api_tokens_find_their_owner,
     bots::bots_are_created_listed_and_renamed,
     bots::custom_auth_round_trips_and_is_replaced,
+    bots::identity_secrets_change_only_at_the_revision_read,
     bots::corrupt_custom_auth_is_reported,
     bots::answer_settings_have_defaults_and_round_trip,
     bots::llm_settings_keep_or_replace_the_key,

@@ -4,6 +4,7 @@
 
 mod admin_bots;
 mod admin_custom_auth;
+mod admin_identity;
 mod admin_inbox;
 mod admin_knowledge;
 mod admin_llm;
@@ -58,6 +59,7 @@ pub(crate) const MAX_BODY_BYTES: usize = 256 * 1024;
     tags(
         (name = "bots", description = "Admin API: bots"),
         (name = "custom-auth", description = "Admin API: Custom Authentication"),
+        (name = "identity", description = "Admin API: identity modes (Custom Authentication call, signed user tokens, identity hashes)"),
         (name = "contacts", description = "Admin API: contacts"),
         (name = "inbox", description = "Admin API: conversations, agent replies, handoff"),
         (name = "knowledge", description = "Admin API: knowledge base and answer preview"),
@@ -132,6 +134,11 @@ pub fn api() -> OpenApiRouter<Services> {
         .routes(routes!(admin_custom_auth::clear_cache))
         .routes(routes!(admin_custom_auth::reveal_headers))
         .routes(routes!(admin_custom_auth::test_custom_auth))
+        .routes(routes!(admin_identity::get_identity, admin_identity::put_identity))
+        .routes(routes!(admin_identity::add_jwt_key))
+        .routes(routes!(admin_identity::delete_jwt_key))
+        .routes(routes!(admin_identity::rotate_identity_hash_secret))
+        .routes(routes!(admin_identity::test_identity))
         .routes(routes!(admin_llm::get_llm, admin_llm::put_llm))
         .routes(routes!(admin_knowledge::create_article, admin_knowledge::list_articles))
         .routes(routes!(admin_knowledge::get_article, admin_knowledge::put_article, admin_knowledge::delete_article))

@@ -11,6 +11,7 @@ mod cli;
 mod dashboard;
 mod deploy_doc;
 mod errors;
+mod identity;
 mod inbox;
 mod independent;
 mod limits;

@@ -18,6 +18,12 @@ const ENDPOINTS: &[(&str, &str)] = &[
     ("delete", "/api/admin/v1/bots/{id}/custom-auth/cache"),
     ("post", "/api/admin/v1/bots/{id}/custom-auth/headers/reveal"),
     ("post", "/api/admin/v1/bots/{id}/custom-auth/test"),
+    ("get", "/api/admin/v1/bots/{id}/identity"),
+    ("put", "/api/admin/v1/bots/{id}/identity"),
+    ("post", "/api/admin/v1/bots/{id}/identity/jwt/keys"),
+    ("delete", "/api/admin/v1/bots/{id}/identity/jwt/keys/{kid}"),
+    ("post", "/api/admin/v1/bots/{id}/identity/identity-hash/rotate-secret"),
+    ("post", "/api/admin/v1/bots/{id}/identity/test"),
     ("get", "/api/admin/v1/bots/{id}/llm"),
     ("put", "/api/admin/v1/bots/{id}/llm"),
     ("post", "/api/admin/v1/bots/{id}/articles"),
@@ -212,6 +218,7 @@ async fn retention_removes_old_attempts(app: TestApp) {
                 client_ip: None,
                 is_test: false,
                 cached: false,
+                mode: concierge_domain::IdentityKind::CustomAuth,
                 now,
             }])
             .await

@@ -1,6 +1,6 @@
 mod conversations;
 
-use concierge_domain::{AttemptOutcome, IdentifyMethod};
+use concierge_domain::{AttemptOutcome, IdentifyMethod, IdentityKind, IdentitySettings};
 use serde_json::{Map, Value};
 
 pub use conversations::*;
@@ -191,6 +191,34 @@ pub struct CustomAuthRecord {
     /// [`crate::Bots::put_custom_auth`] is ignored): cached results of an older revision
     /// are stale.
     pub revision: i64,
+    /// The identity mode and every mode's settings (no secrets).
+    #[sqlx(json)]
+    pub identity: IdentitySettings,
+    /// The keys of signed user tokens (HS256/384/512), sealed; written only by
+    /// [`crate::Bots::set_identity_secrets`].
+    #[sqlx(json)]
+    pub jwt_keys: Vec<SealedKey>,
+    /// The key of identity hashes, sealed; written only by
+    /// [`crate::Bots::set_identity_secrets`].
+    pub identity_hash_secret_sealed: Option<String>,
+}
+
+/// A generated key of a bot, sealed by the caller, named by `kid`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SealedKey {
+    pub kid: String,
+    pub secret_sealed: String,
+    pub created_at: i64,
+}
+
+/// A bot's identity secrets after a rotation, sealed by the caller. Written only if the
+/// settings are still at `revision` (`false` otherwise: read them again and retry), so two
+/// rotations at once cannot lose a key.
+pub struct IdentitySecrets<'a> {
+    pub jwt_keys: &'a [SealedKey],
+    pub identity_hash_secret_sealed: Option<&'a str>,
+    pub revision: i64,
+    pub now: i64,
 }
 
 pub struct ContactUpsert<'a> {
@@ -279,6 +307,8 @@ pub struct NewAttempt<'a> {
     pub is_test: bool,
     /// Answered from the auth result cache, without a call.
     pub cached: bool,
+    /// The identity mode that made the attempt.
+    pub mode: IdentityKind,
     pub now: i64,
 }
 
@@ -294,6 +324,7 @@ pub struct Attempt {
     pub client_ip: Option<String>,
     pub is_test: bool,
     pub cached: bool,
+    pub mode: IdentityKind,
     pub created_at: i64,
 }
 

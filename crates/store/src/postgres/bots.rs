@@ -5,7 +5,7 @@ use concierge_domain::WorkspaceId;
 
 use super::PostgresStore;
 use crate::sql;
-use crate::{Bot, BotUpdate, Bots, CustomAuthRecord, LlmRecord, Result, SigningSecrets};
+use crate::{Bot, BotUpdate, Bots, CustomAuthRecord, IdentitySecrets, LlmRecord, Result, SigningSecrets};
 
 #[async_trait]
 impl Bots for PostgresStore {
@@ -50,6 +50,10 @@ impl Bots for PostgresStore {
     }
 
     #[tracing::instrument(skip_all, fields(bot_id = %bot_id))]
+    async fn set_identity_secrets(&self, bot_id: &str, secrets: IdentitySecrets<'_>) -> Result<bool> {
+        sql::bots::set_identity_secrets(&self.pool, bot_id, &secrets).await
+    }
+
     async fn bump_custom_auth_revision(&self, bot_id: &str) -> Result<bool> {
         sql::bots::bump_custom_auth_revision(&self.pool, bot_id).await
     }

@@ -3,7 +3,7 @@
 use super::{placeholders, Arg, Backend, Db};
 use crate::{clamp_limit, new_id, Attempt, AttemptCount, AttemptFilter, NewAttempt, Result, ResultExt};
 
-const ATTEMPT_COLUMNS: usize = 11;
+const ATTEMPT_COLUMNS: usize = 12;
 
 /// One multi-row insert: a batch costs one statement, not one per attempt.
 pub(crate) async fn record_attempts<DB: Backend>(db: impl Db<'_, DB>, attempts: &[NewAttempt<'_>]) -> Result<()> {
@@ -12,7 +12,7 @@ pub(crate) async fn record_attempts<DB: Backend>(db: impl Db<'_, DB>, attempts: 
     }
     let mut insert = String::from(
         "INSERT INTO auth_attempts (id, bot_id, outcome, reason, latency_ms, identifier,
-             upstream_status, client_ip, is_test, cached, created_at) VALUES ",
+             upstream_status, client_ip, is_test, cached, mode, created_at) VALUES ",
     );
     insert.push_str(&placeholders::<DB>(attempts.len(), ATTEMPT_COLUMNS));
     let ids: Vec<String> = attempts.iter().map(|_| new_id()).collect();
@@ -29,6 +29,7 @@ pub(crate) async fn record_attempts<DB: Backend>(db: impl Db<'_, DB>, attempts: 
             .arg(attempt.client_ip)
             .arg(attempt.is_test)
             .arg(attempt.cached)
+            .arg(attempt.mode.as_str())
             .arg(attempt.now);
     }
     DB::execute(db, statement).await.on_foreign_key("bot")?;
@@ -62,7 +63,7 @@ pub(crate) async fn list_attempts<DB: Backend>(
 pub(crate) fn list_attempts_sql(filter: &AttemptFilter<'_>) -> String {
     let mut select = String::from(
         "SELECT id, bot_id, outcome, reason, latency_ms, identifier, upstream_status, client_ip,
-                is_test, cached, created_at
+                is_test, cached, mode, created_at
          FROM auth_attempts WHERE bot_id = $1",
     );
     // The placeholders are numbered in the order the values are bound.

@@ -6,7 +6,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use concierge_domain::StyleRange;
+use concierge_domain::{IdentitySettings, StyleRange};
 use serde_json::{Map, Value};
 use sqlx::postgres::PgQueryResult;
 use sqlx::query::Query;
@@ -16,7 +16,7 @@ use sqlx::{Database, Encode, Executor, FromRow, IntoArguments, Type};
 
 use crate::{
     ApiTokenOwner, Article, Attempt, AttemptCount, Bot, Contact, Conversation, CustomAuthRecord, HeldConversation,
-    InboxItem, LlmRecord, Message, Result, Session, User, Workspace,
+    InboxItem, LlmRecord, Message, Result, SealedKey, Session, User, Workspace,
 };
 
 /// Boxed, because the compiler cannot yet prove an unboxed generic future `Send` for the
@@ -39,6 +39,8 @@ pub(crate) trait Backend:
     + for<'q> Bind<'q, Json<&'q Vec<String>>>
     + for<'q> Bind<'q, Json<&'q Vec<(String, String)>>>
     + for<'q> Bind<'q, Option<Json<&'q [StyleRange]>>>
+    + for<'q> Bind<'q, Json<&'q IdentitySettings>>
+    + for<'q> Bind<'q, Json<&'q [SealedKey]>>
     + Read<Workspace>
     + Read<User>
     + Read<ApiTokenOwner>

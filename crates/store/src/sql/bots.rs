@@ -4,7 +4,10 @@ use concierge_domain::WorkspaceId;
 use sqlx::types::Json;
 
 use super::{Arg, Backend, Db};
-use crate::{new_id, Bot, BotUpdate, CustomAuthRecord, LlmRecord, Result, ResultExt, SigningSecrets, DEFAULT_GREETING};
+use crate::{
+    new_id, Bot, BotUpdate, CustomAuthRecord, IdentitySecrets, LlmRecord, Result, ResultExt, SigningSecrets,
+    DEFAULT_GREETING,
+};
 
 const BOT_COLUMNS: &str = "id, workspace_id, name, color, greeting, signin_text, knowledge_revision, revision, rules,
                            confidence_threshold, not_sure_text, handoff_text, created_at, updated_at";
@@ -77,7 +80,8 @@ pub(crate) async fn get_custom_auth<DB: Backend>(
 ) -> Result<Option<CustomAuthRecord>> {
     let select = "SELECT bot_id, enabled, url, additional_fields, identify_method, timeout_ms, on_failure,
                          headers, allowed_origins, signing_secret_sealed, previous_secret_sealed,
-                         previous_secret_expires_at, updated_at, cache_ttl_secs, revision
+                         previous_secret_expires_at, updated_at, cache_ttl_secs, revision, identity,
+                         jwt_keys, identity_hash_secret_sealed
                   FROM custom_auth WHERE bot_id = $1";
     DB::optional(db, sqlx::query(select).arg(bot_id)).await
 }
@@ -86,8 +90,9 @@ pub(crate) async fn put_custom_auth<DB: Backend>(db: impl Db<'_, DB>, record: &C
     let statement = sqlx::query(
         "INSERT INTO custom_auth (bot_id, enabled, url, additional_fields, identify_method,
              timeout_ms, on_failure, headers, allowed_origins, signing_secret_sealed,
-             previous_secret_sealed, previous_secret_expires_at, updated_at, cache_ttl_secs)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+             previous_secret_sealed, previous_secret_expires_at, updated_at, cache_ttl_secs, identity,
+             jwt_keys, identity_hash_secret_sealed)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
          ON CONFLICT (bot_id) DO UPDATE SET
              enabled = excluded.enabled,
              url = excluded.url,
@@ -99,6 +104,7 @@ pub(crate) async fn put_custom_auth<DB: Backend>(db: impl Db<'_, DB>, record: &C
              allowed_origins = excluded.allowed_origins,
              updated_at = excluded.updated_at,
              cache_ttl_secs = excluded.cache_ttl_secs,
+             identity = excluded.identity,
              revision = custom_auth.revision + 1",
     )
     .arg(record.bot_id.as_str())
@@ -114,7 +120,10 @@ pub(crate) async fn put_custom_auth<DB: Backend>(db: impl Db<'_, DB>, record: &C
     .arg(record.previous_secret_sealed.as_deref())
     .arg(record.previous_secret_expires_at)
     .arg(record.updated_at)
-    .arg(record.cache_ttl_secs);
+    .arg(record.cache_ttl_secs)
+    .arg(Json(&record.identity))
+    .arg(Json(record.jwt_keys.as_slice()))
+    .arg(record.identity_hash_secret_sealed.as_deref());
     DB::execute(db, statement).await.on_foreign_key("bot")?;
     Ok(())
 }
@@ -142,6 +151,25 @@ pub(crate) async fn set_signing_secrets<DB: Backend>(
     .arg(secrets.previous_expires_at)
     .arg(secrets.now)
     .arg(bot_id);
+    Ok(DB::execute(db, statement).await? > 0)
+}
+
+/// Only the identity secret columns, and only at the revision the caller read.
+pub(crate) async fn set_identity_secrets<DB: Backend>(
+    db: impl Db<'_, DB>,
+    bot_id: &str,
+    secrets: &IdentitySecrets<'_>,
+) -> Result<bool> {
+    let statement = sqlx::query(
+        "UPDATE custom_auth SET jwt_keys = $1, identity_hash_secret_sealed = $2, updated_at = $3,
+                revision = revision + 1
+         WHERE bot_id = $4 AND revision = $5",
+    )
+    .arg(Json(secrets.jwt_keys))
+    .arg(secrets.identity_hash_secret_sealed)
+    .arg(secrets.now)
+    .arg(bot_id)
+    .arg(secrets.revision);
     Ok(DB::execute(db, statement).await? > 0)
 }
 

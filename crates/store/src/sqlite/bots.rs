@@ -6,7 +6,7 @@ use concierge_domain::WorkspaceId;
 
 use super::SqliteStore;
 use crate::sql;
-use crate::{Bot, BotUpdate, Bots, CustomAuthRecord, LlmRecord, Result, SigningSecrets};
+use crate::{Bot, BotUpdate, Bots, CustomAuthRecord, IdentitySecrets, LlmRecord, Result, SigningSecrets};
 
 #[async_trait]
 impl Bots for SqliteStore {
@@ -51,6 +51,10 @@ impl Bots for SqliteStore {
     }
 
     #[tracing::instrument(skip_all, fields(bot_id = %bot_id))]
+    async fn set_identity_secrets(&self, bot_id: &str, secrets: IdentitySecrets<'_>) -> Result<bool> {
+        sql::bots::set_identity_secrets(&self.writer, bot_id, &secrets).await
+    }
+
     async fn bump_custom_auth_revision(&self, bot_id: &str) -> Result<bool> {
         sql::bots::bump_custom_auth_revision(&self.writer, bot_id).await
     }

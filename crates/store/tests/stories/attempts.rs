@@ -15,6 +15,7 @@ pub fn attempt<'a>(bot_id: &'a str, outcome: &str, now: i64) -> NewAttempt<'a> {
         client_ip: None,
         is_test: false,
         cached: false,
+        mode: concierge_domain::IdentityKind::CustomAuth,
         now,
     }
 }

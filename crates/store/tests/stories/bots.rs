@@ -1,5 +1,7 @@
-use concierge_domain::WorkspaceId;
-use concierge_store::{Bot, BotUpdate, CustomAuthRecord, Error, LlmRecord, SigningSecrets, DEFAULT_GREETING};
+use concierge_domain::{IdentityKind, IdentitySettings, JwtAlgorithm, JwtSettings, WorkspaceId};
+use concierge_store::{
+    Bot, BotUpdate, CustomAuthRecord, Error, IdentitySecrets, LlmRecord, SealedKey, SigningSecrets, DEFAULT_GREETING,
+};
 use serde_json::json;
 
 use super::support::{bot, Harness, NOW};
@@ -66,7 +68,22 @@ fn settings(bot_id: &str) -> CustomAuthRecord {
         updated_at: NOW,
         cache_ttl_secs: 300,
         revision: 0,
+        identity: IdentitySettings {
+            mode: IdentityKind::Jwt,
+            jwt: JwtSettings {
+                algorithms: vec![JwtAlgorithm::Hs256, JwtAlgorithm::Rs256],
+                jwks_url: Some("https://id.example.com/jwks.json".parse().expect("a URL")),
+                issuer: Some("https://id.example.com".to_owned()),
+                ..JwtSettings::default()
+            },
+        },
+        jwt_keys: vec![key("k1")],
+        identity_hash_secret_sealed: Some("sealed:v1:hash".to_owned()),
     }
+}
+
+fn key(kid: &str) -> SealedKey {
+    SealedKey { kid: kid.to_owned(), secret_sealed: format!("sealed:v1:{kid}"), created_at: NOW }
 }
 
 pub async fn custom_auth_round_trips_and_is_replaced(h: &Harness) {
@@ -90,9 +107,15 @@ pub async fn custom_auth_round_trips_and_is_replaced(h: &Harness) {
         previous_secret_expires_at: None,
         updated_at: NOW + 1,
         cache_ttl_secs: 0,
+        identity: IdentitySettings { mode: IdentityKind::IdentityHash, ..IdentitySettings::default() },
         ..settings(&bot.id)
     };
-    let with_other_secrets = CustomAuthRecord { signing_secret_sealed: "sealed:stale".into(), ..replaced.clone() };
+    let with_other_secrets = CustomAuthRecord {
+        signing_secret_sealed: "sealed:stale".into(),
+        jwt_keys: vec![key("stale")],
+        identity_hash_secret_sealed: Some("sealed:stale".into()),
+        ..replaced.clone()
+    };
     h.store.put_custom_auth(&with_other_secrets).await.expect("replace");
     let stored = h.store.get_custom_auth(&bot.id).await.expect("get").expect("stored");
     let first = settings(&bot.id);
@@ -103,6 +126,8 @@ pub async fn custom_auth_round_trips_and_is_replaced(h: &Harness) {
             previous_secret_sealed: first.previous_secret_sealed.clone(),
             previous_secret_expires_at: first.previous_secret_expires_at,
             revision: 1,
+            jwt_keys: first.jwt_keys.clone(),
+            identity_hash_secret_sealed: first.identity_hash_secret_sealed.clone(),
             ..replaced
         },
         "the settings are replaced, the secrets kept, the revision bumped"
@@ -129,6 +154,34 @@ pub async fn custom_auth_round_trips_and_is_replaced(h: &Harness) {
 
     let err = h.store.put_custom_auth(&settings("no-such-bot")).await.expect_err("no bot");
     assert!(matches!(err, Error::NotFound("bot")), "{err:?}");
+}
+
+/// Identity keys change only at the revision they were read at: of two rotations read at
+/// once, the second is told to read again instead of dropping the first one's key, and a
+/// settings save never writes keys.
+pub async fn identity_secrets_change_only_at_the_revision_read(h: &Harness) {
+    let bot = bot(h.store.as_ref()).await;
+    let unknown = IdentitySecrets { jwt_keys: &[], identity_hash_secret_sealed: None, revision: 0, now: NOW };
+    assert!(!h.store.set_identity_secrets(&bot.id, unknown).await.expect("no settings yet"));
+    h.store.put_custom_auth(&settings(&bot.id)).await.expect("put");
+    let read = h.store.get_custom_auth(&bot.id).await.expect("get").expect("stored");
+
+    let first = [key("k1"), key("k2")];
+    let rotation = |keys| IdentitySecrets {
+        jwt_keys: keys,
+        identity_hash_secret_sealed: Some("sealed:v1:hash2"),
+        revision: read.revision,
+        now: NOW + 1,
+    };
+    assert!(h.store.set_identity_secrets(&bot.id, rotation(&first)).await.expect("first rotation"));
+    let second = [key("k1"), key("k3")];
+    assert!(!h.store.set_identity_secrets(&bot.id, rotation(&second)).await.expect("second rotation"));
+
+    h.store.put_custom_auth(&settings(&bot.id)).await.expect("a save with the keys it read");
+    let stored = h.store.get_custom_auth(&bot.id).await.expect("get").expect("stored");
+    assert_eq!(stored.jwt_keys, first, "the first rotation's keys, neither lost nor overwritten");
+    assert_eq!(stored.identity_hash_secret_sealed.as_deref(), Some("sealed:v1:hash2"));
+    assert_eq!(stored.revision, read.revision + 2, "the rotation and the save each bump the revision");
 }
 
 pub async fn corrupt_custom_auth_is_reported(h: &Harness) {

@@ -118,6 +118,26 @@ pub struct AuthTestBody {
     pub phone_number: Option<String>,
 }
 
+/// What a page would present to the bot's identity mode: an access token (a Custom
+/// Authentication call, a signed user token) or an identifier and its `user_hash`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IdentityTestBody {
+    pub access_token: Option<String>,
+    pub user_hash: Option<String>,
+    pub user_id: Option<String>,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    #[serde(alias = "phone")]
+    pub phone_number: Option<String>,
+}
+
+impl From<IdentityTestBody> for concierge_core::IdentityTestInput {
+    fn from(b: IdentityTestBody) -> Self {
+        Self { access_token: b.access_token, user_hash: b.user_hash, fields: widget_fields!(b) }
+    }
+}
+
 impl From<AuthTestBody> for AuthTestInput {
     fn from(b: AuthTestBody) -> Self {
         Self { access_token: b.access_token, fields: widget_fields!(b) }
@@ -174,6 +194,8 @@ impl From<Vec<StaticHeader>> for StaticHeadersDto {
 #[derive(Serialize, ToSchema)]
 pub struct AuthTestDto {
     pub ok: bool,
+    /// The identity mode that was tried: `custom_auth`, `jwt` or `identity_hash`.
+    pub mode: String,
     pub outcome: OutcomeDto,
     pub identify_method: String,
     /// The normalised identifier the contact is found by.
@@ -191,6 +213,22 @@ pub struct AuthTestDto {
     pub response: Option<concierge_authcall::ReceivedResponse>,
     /// Reproduces the signed request (valid for five minutes).
     pub curl: Option<String>,
+    /// A signed user token as decoded, before any check, with the verdict; absent in the
+    /// other modes.
+    pub token: Option<TokenDto>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TokenDto {
+    /// The JOSE header (`alg`, `kid`, …), or null when it does not decode.
+    #[schema(value_type = Option<Object>)]
+    pub header: Option<serde_json::Value>,
+    /// The claims, or null when they do not decode. Shown whether or not the signature
+    /// verifies: read `verdict`.
+    #[schema(value_type = Option<Object>)]
+    pub claims: Option<serde_json::Value>,
+    /// The signature's and the claims' verdict, in words.
+    pub verdict: String,
 }
 
 impl From<AuthTestReport> for AuthTestDto {
@@ -214,6 +252,7 @@ impl From<AuthTestReport> for AuthTestDto {
         let trace = report.trace;
         Self {
             ok,
+            mode: report.mode.as_str().into(),
             outcome,
             identify_method: report.identify_method.as_str().into(),
             identifier,
@@ -223,6 +262,7 @@ impl From<AuthTestReport> for AuthTestDto {
             curl: trace.as_ref().map(|t| t.curl_command()),
             request: trace.as_ref().map(|t| t.request.clone()),
             response: trace.and_then(|t| t.response),
+            token: report.token.map(|t| TokenDto { header: t.header, claims: t.claims, verdict: t.verdict }),
         }
     }
 }

@@ -31,6 +31,7 @@ macro_rules! message_body {
 
 mod bots;
 mod custom_auth;
+mod identity;
 mod inbox;
 mod knowledge;
 mod llm;
@@ -40,6 +41,7 @@ mod widget;
 
 pub use bots::*;
 pub use custom_auth::*;
+pub use identity::*;
 pub use inbox::*;
 pub use knowledge::*;
 pub use llm::*;

@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 
 use super::schema::{attempt_outcome, outcome};
 use concierge_core::{rfc3339, AttemptPage, Error};
-use concierge_domain::AttemptOutcome;
+use concierge_domain::{AttemptOutcome, IdentityKind};
 use concierge_store::AttemptFilter;
 
 #[derive(Serialize, ToSchema)]
@@ -126,6 +126,8 @@ pub struct AttemptDto {
     pub test: bool,
     /// Answered from the auth result cache (`cache_ttl_secs`), without a call.
     pub cached: bool,
+    /// The identity mode that made the attempt: `custom_auth`, `jwt` or `identity_hash`.
+    pub mode: IdentityKind,
     pub created_at: String,
 }
 
@@ -142,6 +144,7 @@ impl From<concierge_store::Attempt> for AttemptDto {
             client_ip: a.client_ip,
             test: a.is_test,
             cached: a.cached,
+            mode: a.mode,
             created_at: rfc3339(a.created_at),
         }
     }

@@ -48,6 +48,9 @@ pub struct SessionBody {
     /// The customer's access token (`data-token`).
     pub access_token: Option<String>,
     pub user_id: Option<String>,
+    /// The identity hash (`data-user-hash`): hex HMAC-SHA256 of the identifier the bot's
+    /// identify method names, for bots in identity hash mode.
+    pub user_hash: Option<String>,
     pub email: Option<String>,
     pub name: Option<String>,
     /// Also accepted as `phone` (the seed's example uses `data-phone`).
@@ -63,6 +66,7 @@ impl From<SessionBody> for StartSession {
         Self {
             bot_id: b.bot_id,
             access_token: b.access_token,
+            user_hash: b.user_hash,
             visitor_token: b.visitor_token,
             fields: widget_fields!(b),
         }

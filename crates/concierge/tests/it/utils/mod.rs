@@ -119,6 +119,12 @@ impl TestApp {
     /// `None` only when `CONCIERGE_TEST_SKIP_POSTGRES=1` skips the PostgreSQL tests (the
     /// harness says so); otherwise a missing PostgreSQL fails the test.
     pub async fn spawn_with(backend: Backend, args: ServeArgs) -> Option<TestApp> {
+        Self::spawn_tuned(backend, args, |_| {}).await
+    }
+
+    /// [`TestApp::spawn_with`] with `tune` applied to its configuration (see
+    /// [`TestApp::sibling_tuned`]).
+    pub async fn spawn_tuned(backend: Backend, args: ServeArgs, tune: impl FnOnce(&mut Config)) -> Option<TestApp> {
         let data_dir = std::env::temp_dir().join(format!("concierge-it-{}", uuid::Uuid::now_v7().simple()));
         let postgres = match backend {
             Backend::Sqlite => None,
@@ -129,7 +135,7 @@ impl TestApp {
             database_url: postgres.as_ref().map(|p| p.url.clone()),
             ..Default::default()
         };
-        let mut app = Self::start(backend, storage, args, |_| {}).await;
+        let mut app = Self::start(backend, storage, args, tune).await;
         app.postgres = postgres;
         Some(app)
     }

@@ -1,0 +1,100 @@
+//! Identity hashes (`mode: identity_hash`), computed by Node's `crypto` and Python's
+//! `hmac`.
+
+use serde_json::json;
+
+use super::bot_with_identity;
+use super::signers::{self, hmac};
+use crate::utils::{Backend, TestApp};
+
+#[tokio::test]
+async fn hashes_from_node_and_python_verify_the_identifier_and_nothing_else() {
+    if !signers::available() {
+        return;
+    }
+    let Some(app) = TestApp::spawn(Backend::Sqlite).await else { return };
+    let (bot, read) = bot_with_identity(&app, json!({"enabled": true, "mode": "identity_hash"})).await;
+    assert_eq!(read["identity_hash"]["field"], "user_id");
+    let secret = read["identity_hash"]["secret"].as_str().unwrap().to_owned();
+    assert_eq!(secret.len(), 64);
+
+    let node_hash = hmac("node", &secret, "u-1").await;
+    let (status, s) = app
+        .start_session(json!({"bot_id": bot, "user_id": "u-1", "user_hash": node_hash,
+                              "email": "mallory@evil.example", "name": "Mallory"}))
+        .await;
+    assert_eq!((status, &s["authenticated"]), (201, &json!(true)), "{s}");
+    assert_eq!(s["contact"]["external_id"], "u-1");
+    assert_eq!(s["contact"]["email"], json!(null), "the page's email is unverified: not the contact's");
+    assert_eq!(s["contact"]["name"], json!(null), "the page's name is unverified: not the contact's");
+
+    let python_hash = hmac("python", &secret, "u-1").await;
+    assert_eq!(python_hash, node_hash);
+    let (_, again) =
+        app.start_session(json!({"bot_id": bot, "user_id": "u-1", "user_hash": python_hash.to_uppercase()})).await;
+    assert_eq!(again["contact"]["id"], s["contact"]["id"], "the same person, in upper-case hex: {again}");
+
+    // Someone else's hash, a hash alone, an id alone: refused, and said why.
+    let other = hmac("python", &secret, "u-2").await;
+    for (body, words) in [
+        (json!({"user_id": "u-1", "user_hash": other}), "not the HMAC-SHA256"),
+        (json!({"user_id": "u-1"}), "without user_hash"),
+        (json!({"user_hash": node_hash}), "without user_id"),
+        (json!({"user_id": "u-1", "user_hash": "not hex"}), "in hex"),
+    ] {
+        let mut body = body;
+        body["bot_id"] = json!(bot);
+        let (status, s) = app.start_session(body.clone()).await;
+        assert_eq!((status, &s["authenticated"]), (201, &json!(false)), "{body}: {s}");
+        assert_eq!(s["auth_error"]["code"], "hash_mismatch", "{body}: {s}");
+        let attempt = &app.attempts(&bot, "").await[0];
+        assert_eq!(
+            (attempt["mode"].as_str(), attempt["outcome"].as_str()),
+            (Some("identity_hash"), Some("hash_mismatch"))
+        );
+        assert!(attempt["reason"].as_str().unwrap().contains(words), "{body}: {attempt}");
+    }
+    // Neither: an anonymous visitor, told that signing in would identify them, which is no
+    // attempt at all.
+    let before = app.attempts(&bot, "").await.len();
+    let (_, s) = app.start_session(json!({"bot_id": bot})).await;
+    assert_eq!((&s["authenticated"], &s["auth_error"]["code"]), (&json!(false), &json!("token_required")), "{s}");
+    assert_eq!(app.attempts(&bot, "").await.len(), before);
+
+    // A new key: hashes made with the old one are refused at once.
+    let (status, rotated) = app.post(&format!("/bots/{bot}/identity/identity-hash/rotate-secret"), json!({})).await;
+    assert_eq!(status, 200, "{rotated}");
+    let fresh = rotated["identity_hash"]["secret"].as_str().unwrap();
+    assert_ne!(fresh, secret);
+    let (_, s) = app.start_session(json!({"bot_id": bot, "user_id": "u-1", "user_hash": node_hash})).await;
+    assert_eq!(s["auth_error"]["code"], "hash_mismatch", "{s}");
+    let (_, s) = app
+        .start_session(json!({"bot_id": bot, "user_id": "u-1", "user_hash": hmac("node", fresh, "u-1").await}))
+        .await;
+    assert_eq!(s["authenticated"], true, "{s}");
+    app.services.flush_attempts().await;
+    app.assert_not_stored(fresh).await;
+}
+
+#[tokio::test]
+async fn an_email_hash_identifies_by_the_normalised_email() {
+    if !signers::available() {
+        return;
+    }
+    let Some(app) = TestApp::spawn(Backend::Postgres).await else { return };
+    let settings = json!({"enabled": true, "mode": "identity_hash", "identify_method": "email", "on_failure": "block"});
+    let (bot, read) = bot_with_identity(&app, settings).await;
+    assert_eq!(read["identity_hash"]["field"], "email");
+    let secret = read["identity_hash"]["secret"].as_str().unwrap();
+    // The hash is of the text exactly as the page sends it; the contact is found by its
+    // normalised form, so two spellings of one address are one person.
+    for email in ["Grace@Example.com", "grace@example.com"] {
+        let hash = hmac("python", secret, email).await;
+        let (status, s) = app.start_session(json!({"bot_id": bot, "email": email, "user_hash": hash})).await;
+        assert_eq!((status, &s["authenticated"]), (201, &json!(true)), "{email}: {s}");
+    }
+    assert_eq!(app.contacts(&bot).await.len(), 1);
+    let wrong = hmac("node", secret, "grace@example.com").await;
+    let (status, s) = app.start_session(json!({"bot_id": bot, "email": "Grace@Example.com", "user_hash": wrong})).await;
+    assert_eq!((status, s["error"]["code"].as_str()), (401, Some("hash_mismatch")), "{s}");
+}

@@ -1,0 +1,162 @@
+//! A bot's identity settings as its admins manage them: the mode, the shared identify
+//! method and failure policy, each mode's settings, and the keys Concierge generates for
+//! the modes (read like the signing secret, rotated without losing a key to a race).
+
+use concierge_domain::{FieldError, IdentifyMethod, IdentityInput, IdentityKind, OnFailure};
+use concierge_store::IdentitySecrets;
+
+use super::auth_settings::JwtKey;
+use super::{now_ms, BotAuth, Error, Principal, Result, Services};
+
+/// Keys of signed user tokens valid at once: enough for a rotation in progress.
+pub const MAX_JWT_KEYS: usize = 5;
+/// A secrets write that loses to another write of the settings is retried this often.
+const ATTEMPTS: usize = 5;
+
+/// An identity request: the fields shared by every mode, and the modes' own. A field left
+/// out keeps its current value.
+#[derive(Debug, Clone, Default)]
+pub struct IdentityRequest {
+    pub enabled: Option<bool>,
+    pub identify_method: Option<String>,
+    pub on_failure: Option<String>,
+    pub modes: IdentityInput,
+}
+
+impl Services {
+    /// The bot's identity settings with their keys, generating the keys it lacks.
+    pub async fn identity_for(&self, who: &Principal, bot_id: &str) -> Result<BotAuth> {
+        self.bot_for(who, bot_id).await?;
+        self.identity_with_keys(bot_id).await
+    }
+
+    pub async fn put_identity(&self, bot_id: &str, request: IdentityRequest) -> Result<BotAuth> {
+        let mut auth = self.identity_with_keys(bot_id).await?;
+        let mut errors = Vec::new();
+        let identity = request.modes.validate(&auth.identity, self.upstream_policy()).unwrap_or_else(|e| {
+            errors.extend(e);
+            auth.identity.clone()
+        });
+        let identify_method = match request.identify_method.as_deref() {
+            None => auth.settings.identify_method,
+            Some(s) => s.parse::<IdentifyMethod>().unwrap_or_else(|e| {
+                errors.push(FieldError::new("identify_method", format!("{e}.")));
+                auth.settings.identify_method
+            }),
+        };
+        let on_failure = match request.on_failure.as_deref() {
+            None => auth.settings.on_failure,
+            Some(s) => s.parse::<OnFailure>().unwrap_or_else(|e| {
+                errors.push(FieldError::new("on_failure", format!("{e}.")));
+                auth.settings.on_failure
+            }),
+        };
+        let enabled = request.enabled.unwrap_or(auth.settings.enabled);
+        if enabled && identity.mode == IdentityKind::CustomAuth && auth.settings.url.is_none() {
+            errors.push(FieldError::new(
+                "mode",
+                "A Custom Authentication call needs an Authentication URL: set it in the Custom Authentication settings first.",
+            ));
+        }
+        if !errors.is_empty() {
+            return Err(Error::Validation(errors));
+        }
+        auth.identity = identity;
+        auth.settings.enabled = enabled;
+        auth.settings.identify_method = identify_method;
+        auth.settings.on_failure = on_failure;
+        self.save_bot_auth(&auth).await?;
+        self.load_bot_auth(bot_id).await
+    }
+
+    /// Adds a key for signed user tokens; the others stay valid until deleted.
+    pub async fn add_jwt_key(&self, bot_id: &str) -> Result<BotAuth> {
+        self.change_identity_secrets(bot_id, |auth| {
+            if auth.jwt_keys.len() >= MAX_JWT_KEYS {
+                return Err(Error::BadRequest {
+                    code: "too_many_keys",
+                    message: format!("A bot has at most {MAX_JWT_KEYS} keys: delete one it no longer signs with."),
+                });
+            }
+            auth.jwt_keys.push(JwtKey::generate());
+            Ok(())
+        })
+        .await
+    }
+
+    /// Deletes a key of signed user tokens: tokens naming it are refused from now on.
+    pub async fn delete_jwt_key(&self, bot_id: &str, kid: &str) -> Result<BotAuth> {
+        self.change_identity_secrets(bot_id, |auth| {
+            let before = auth.jwt_keys.len();
+            auth.jwt_keys.retain(|k| k.kid != kid);
+            if auth.jwt_keys.len() == before {
+                return Err(Error::NotFound("key"));
+            }
+            if auth.jwt_keys.is_empty() {
+                return Err(Error::BadRequest {
+                    code: "last_key",
+                    message: "A bot keeps at least one key: add a new one before deleting this one.".into(),
+                });
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// Replaces the identity hash key: hashes made with the old one are refused at once.
+    pub async fn rotate_identity_hash_secret(&self, bot_id: &str) -> Result<BotAuth> {
+        self.change_identity_secrets(bot_id, |auth| {
+            auth.hash_secret = Some(concierge_domain::GeneratedKey::generate());
+            Ok(())
+        })
+        .await
+    }
+
+    /// The bot's settings, with a JWT key and an identity hash key stored if it had none
+    /// (settings saved before identity modes existed).
+    async fn identity_with_keys(&self, bot_id: &str) -> Result<BotAuth> {
+        self.change_identity_secrets(bot_id, |auth| {
+            if auth.jwt_keys.is_empty() {
+                auth.jwt_keys.push(JwtKey::generate());
+            }
+            if auth.hash_secret.is_none() {
+                auth.hash_secret = Some(concierge_domain::GeneratedKey::generate());
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// Applies `change` to the secrets read and writes them if the settings did not change
+    /// meanwhile (a rotation on another instance, a save); otherwise reads and applies
+    /// again. Nothing is written when `change` leaves the secrets as they were.
+    async fn change_identity_secrets(
+        &self,
+        bot_id: &str,
+        change: impl Fn(&mut BotAuth) -> Result<()>,
+    ) -> Result<BotAuth> {
+        for _ in 0..ATTEMPTS {
+            let mut auth = self.load_bot_auth(bot_id).await?;
+            let before = (auth.jwt_keys.iter().map(|k| k.kid.clone()).collect::<Vec<_>>(), auth.hash_secret.clone());
+            change(&mut auth)?;
+            let after = (auth.jwt_keys.iter().map(|k| k.kid.clone()).collect::<Vec<_>>(), auth.hash_secret.clone());
+            if before == after {
+                return Ok(auth);
+            }
+            let jwt_keys = self.seal_jwt_keys(&auth.jwt_keys);
+            let hash_sealed = auth.hash_secret.as_ref().map(|k| self.sealer.seal(k.expose()));
+            let secrets = IdentitySecrets {
+                jwt_keys: &jwt_keys,
+                identity_hash_secret_sealed: hash_sealed.as_deref(),
+                revision: auth.revision,
+                now: now_ms(),
+            };
+            let written = self.store.set_identity_secrets(bot_id, secrets).await;
+            self.forget_bot_config(bot_id);
+            if written? {
+                return self.load_bot_auth(bot_id).await;
+            }
+        }
+        Err(Error::Conflict("identity_settings_write"))
+    }
+}

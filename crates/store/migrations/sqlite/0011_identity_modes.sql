@@ -1,0 +1,39 @@
+-- Issue 14, identity modes beyond the call to the customer's API.
+--
+-- custom_auth.identity: the bot's identity mode and every mode's settings (JSON object,
+-- concierge-domain's IdentitySettings), kept when another mode is chosen.
+--
+-- custom_auth.jwt_keys: the bot's HS256/384/512 keys for signed user tokens, a JSON array
+-- of {kid, secret_sealed, created_at}; several are valid at once, for rotation.
+--
+-- custom_auth.identity_hash_secret_sealed: the key of the bot's identity hashes.
+--
+-- Both secrets are sealed like the signing secret, and written only by their own
+-- statement, so that a settings save cannot undo a rotation.
+--
+-- auth_attempts.mode: the mode that made the attempt; the outcomes gain the modes' codes.
+ALTER TABLE custom_auth ADD COLUMN identity TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE custom_auth ADD COLUMN jwt_keys TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE custom_auth ADD COLUMN identity_hash_secret_sealed TEXT;
+ALTER TABLE auth_attempts ADD COLUMN mode TEXT NOT NULL DEFAULT 'custom_auth';
+
+DROP TRIGGER auth_attempts_outcome_on_insert;
+DROP TRIGGER auth_attempts_outcome_on_update;
+CREATE TRIGGER auth_attempts_outcome_on_insert BEFORE INSERT ON auth_attempts
+WHEN NEW.outcome NOT IN ('ok', 'token_required', 'invalid_token', 'auth_upstream_error', 'auth_timeout',
+    'auth_unreachable', 'auth_invalid_response', 'auth_missing_identifier', 'auth_response_too_large',
+    'auth_url_blocked', 'token_expired', 'token_signature_invalid', 'token_claims_invalid', 'hash_mismatch',
+    'token_inactive')
+    OR NEW.mode NOT IN ('custom_auth', 'jwt', 'identity_hash')
+BEGIN
+    SELECT RAISE(ABORT, 'CHECK constraint failed: auth_attempts outcome/mode');
+END;
+CREATE TRIGGER auth_attempts_outcome_on_update BEFORE UPDATE OF outcome, mode ON auth_attempts
+WHEN NEW.outcome NOT IN ('ok', 'token_required', 'invalid_token', 'auth_upstream_error', 'auth_timeout',
+    'auth_unreachable', 'auth_invalid_response', 'auth_missing_identifier', 'auth_response_too_large',
+    'auth_url_blocked', 'token_expired', 'token_signature_invalid', 'token_claims_invalid', 'hash_mismatch',
+    'token_inactive')
+    OR NEW.mode NOT IN ('custom_auth', 'jwt', 'identity_hash')
+BEGIN
+    SELECT RAISE(ABORT, 'CHECK constraint failed: auth_attempts outcome/mode');
+END;
