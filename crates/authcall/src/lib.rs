@@ -15,10 +15,10 @@
 
 mod client;
 mod curl;
-mod fetch;
 mod guard;
 mod lookup;
 mod outbound;
+mod provider;
 mod response;
 mod signing;
 #[cfg(feature = "testing")]
@@ -27,8 +27,8 @@ mod trace;
 
 pub use client::{AuthClient, BuildError, CallRequest, ClientConfig};
 pub use concierge_domain::UpstreamPolicy;
-pub use fetch::FetchError;
 pub use lookup::Lookup;
 pub use outbound::{blocked_reason, check_outbound_url, guarded_http_client};
+pub use provider::{Credentials, ProviderAnswer, ProviderRequest, ProviderTrace};
 pub use response::MAX_RESPONSE_BYTES;
 pub use trace::{CallError, CallTrace, Header, ReceivedResponse, SentRequest, MASK};

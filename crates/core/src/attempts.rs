@@ -135,7 +135,8 @@ impl Services {
             }
         } else {
             let (mode, outcome) = (mode.as_str(), outcome.as_str());
-            metrics::counter!("concierge_identity_verifications_total", "mode" => mode, "outcome" => outcome).increment(1);
+            metrics::counter!("concierge_identity_verifications_total", "mode" => mode, "outcome" => outcome)
+                .increment(1);
         }
         let attempt = QueuedAttempt {
             bot_id: bot_id.to_owned(),

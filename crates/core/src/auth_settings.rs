@@ -2,8 +2,8 @@
 //! the domain's validated settings (secrets open), and back.
 
 use concierge_domain::{
-    new_key_id, AdditionalField, BotId, CustomAuthInput, CustomAuthSettings, GeneratedKey, IdentifyMethod,
-    IdentitySettings, OnFailure, SigningSecret, StaticHeader, UpstreamPolicy,
+    new_key_id, AdditionalField, BotId, ClientSecret, CustomAuthInput, CustomAuthSettings, GeneratedKey,
+    IdentifyMethod, IdentitySettings, OnFailure, SigningSecret, StaticHeader, UpstreamPolicy,
 };
 use concierge_store::{CustomAuthRecord, SealedKey, SigningSecrets};
 
@@ -27,6 +27,8 @@ pub struct BotAuth {
     /// The key of identity hashes. Settings stored before identity modes existed have
     /// none (nor JWT keys) until the identity settings are first read or saved.
     pub hash_secret: Option<GeneratedKey>,
+    /// The client secret of the introspection endpoint, as the customer gave it.
+    pub introspection_secret: Option<ClientSecret>,
 }
 
 /// A key of signed user tokens, chosen by the token's `kid`.
@@ -84,6 +86,7 @@ impl Services {
                     identity: IdentitySettings::default(),
                     jwt_keys: vec![JwtKey::generate()],
                     hash_secret: Some(GeneratedKey::generate()),
+                    introspection_secret: None,
                 };
                 self.save_bot_auth(&auth).await?;
                 Ok(auth)
@@ -91,7 +94,14 @@ impl Services {
         }
     }
 
+    /// Saves the settings; their generated secrets and the stored client secret stay.
     pub(super) async fn save_bot_auth(&self, auth: &BotAuth) -> Result<()> {
+        self.write_bot_auth(auth, None).await
+    }
+
+    /// [`Services::save_bot_auth`], replacing the introspection client secret when one is
+    /// given, in the same statement.
+    pub(super) async fn write_bot_auth(&self, auth: &BotAuth, client_secret: Option<&ClientSecret>) -> Result<()> {
         let s = &auth.settings;
         let record = CustomAuthRecord {
             bot_id: auth.bot_id.clone(),
@@ -112,6 +122,7 @@ impl Services {
             identity: auth.identity.clone(),
             jwt_keys: self.seal_jwt_keys(&auth.jwt_keys),
             identity_hash_secret_sealed: auth.hash_secret.as_ref().map(|k| self.sealer.seal(k.expose())),
+            introspection_secret_sealed: client_secret.map(|s| self.sealer.seal(s.expose())),
         };
         let saved = self.store.put_custom_auth(&record).await;
         self.forget_bot_config(&auth.bot_id);
@@ -179,6 +190,10 @@ impl Services {
             identity: r.identity,
             jwt_keys,
             hash_secret,
+            introspection_secret: match &r.introspection_secret_sealed {
+                Some(sealed) => Some(ClientSecret::new(self.sealer.open(sealed)?)),
+                None => None,
+            },
         })
     }
 

@@ -2,7 +2,9 @@
 //! method and failure policy, each mode's settings, and the keys Concierge generates for
 //! the modes (read like the signing secret, rotated without losing a key to a race).
 
-use concierge_domain::{FieldError, IdentifyMethod, IdentityInput, IdentityKind, OnFailure};
+use concierge_domain::{
+    ClientSecret, FieldError, IdentifyMethod, IdentityInput, IdentityKind, IdentitySettings, OnFailure,
+};
 use concierge_store::IdentitySecrets;
 
 use super::auth_settings::JwtKey;
@@ -21,6 +23,40 @@ pub struct IdentityRequest {
     pub identify_method: Option<String>,
     pub on_failure: Option<String>,
     pub modes: IdentityInput,
+    /// A new client secret for the introspection endpoint; `None` keeps the stored one.
+    pub introspection_client_secret: Option<String>,
+}
+
+/// Longer than any client secret a provider issues.
+const MAX_CLIENT_SECRET: usize = 1024;
+
+/// What the chosen mode lacks to identify anyone, for a bot that is switched on.
+fn missing_for_mode(auth: &BotAuth, identity: &IdentitySettings, has_client_secret: bool) -> Vec<FieldError> {
+    let mut missing = Vec::new();
+    let mut need = |field: &str, message: &str| missing.push(FieldError::new(field, message));
+    match identity.mode {
+        IdentityKind::CustomAuth if auth.settings.url.is_none() => need(
+            "mode",
+            "A Custom Authentication call needs an Authentication URL: set it in the Custom Authentication settings first.",
+        ),
+        IdentityKind::OidcUserinfo if identity.oidc_userinfo.issuer.is_none() => {
+            need("oidc_userinfo.issuer", "Enter the provider's issuer URL: its discovery document names the userinfo endpoint.")
+        }
+        IdentityKind::Introspection => {
+            let i = &identity.introspection;
+            if i.endpoint.is_none() && i.issuer.is_none() {
+                need("introspection.endpoint", "Enter the introspection endpoint, or the issuer whose discovery names it.");
+            }
+            if i.client_id.is_none() {
+                need("introspection.client_id", "Enter the client id Concierge authenticates with.");
+            }
+            if !has_client_secret {
+                need("introspection.client_secret", "Enter the client secret Concierge authenticates with.");
+            }
+        }
+        _ => {}
+    }
+    missing
 }
 
 impl Services {
@@ -51,12 +87,18 @@ impl Services {
                 auth.settings.on_failure
             }),
         };
+        let client_secret = match request.introspection_client_secret.map(|s| s.trim().to_owned()) {
+            Some(s) if s.is_empty() || s.len() > MAX_CLIENT_SECRET => {
+                let message = format!("Enter the client secret the provider issued (1 to {MAX_CLIENT_SECRET} bytes).");
+                errors.push(FieldError::new("introspection.client_secret", message));
+                None
+            }
+            other => other.map(ClientSecret::new),
+        };
         let enabled = request.enabled.unwrap_or(auth.settings.enabled);
-        if enabled && identity.mode == IdentityKind::CustomAuth && auth.settings.url.is_none() {
-            errors.push(FieldError::new(
-                "mode",
-                "A Custom Authentication call needs an Authentication URL: set it in the Custom Authentication settings first.",
-            ));
+        if enabled {
+            let has_secret = client_secret.is_some() || auth.introspection_secret.is_some();
+            errors.extend(missing_for_mode(&auth, &identity, has_secret));
         }
         if !errors.is_empty() {
             return Err(Error::Validation(errors));
@@ -65,7 +107,7 @@ impl Services {
         auth.settings.enabled = enabled;
         auth.settings.identify_method = identify_method;
         auth.settings.on_failure = on_failure;
-        self.save_bot_auth(&auth).await?;
+        self.write_bot_auth(&auth, client_secret.as_ref()).await?;
         self.load_bot_auth(bot_id).await
     }
 

@@ -98,6 +98,8 @@ pub struct Parts {
     auth_cache: Arc<auth_cache::AuthCache>,
     /// The public keys at the bots' JWKS URLs.
     jwks: Arc<identity::jwks::Jwks>,
+    /// The discovery documents of the bots' OpenID Connect issuers.
+    discoveries: identity::oauth::Discoveries,
     bot_configs: Arc<bot_config::BotConfigs>,
     /// Session starts without a visitor session, written in batches.
     starts: session_writer::StartWriter,
@@ -117,6 +119,7 @@ impl Services {
             attempt_log,
             auth_cache: Arc::default(),
             jwks: Arc::new(identity::jwks::Jwks::new(settings.jwks_refetch_after)),
+            discoveries: identity::oauth::discoveries(),
             bot_configs: Arc::new(bot_config::BotConfigs::shared()),
             starts: session_writer::start_writer(store.clone(), session_writer::SHARED_IN_FLIGHT),
             store,

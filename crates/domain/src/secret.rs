@@ -74,6 +74,27 @@ impl std::fmt::Debug for GeneratedKey {
     }
 }
 
+/// A secret the customer gives Concierge (an OAuth client secret): write-only, never
+/// printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ClientSecret(String);
+
+impl ClientSecret {
+    pub fn new(secret: String) -> Self {
+        Self(secret)
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for ClientSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ClientSecret(…)")
+    }
+}
+
 /// A fresh key id: short, random, and safe in a JWT header.
 pub fn new_key_id() -> String {
     let mut bytes = [0u8; 6];

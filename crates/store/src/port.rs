@@ -70,7 +70,9 @@ pub trait Bots: Send + Sync {
     async fn settings_revisions(&self, bot_id: &str) -> Result<Option<(i64, i64)>>;
     /// Inserts the bot's settings with their signing secrets, or replaces the settings of
     /// an existing record while keeping its secrets: those change only through
-    /// [`Bots::set_signing_secrets`], so a settings save racing a rotation cannot undo it.
+    /// [`Bots::set_signing_secrets`] and [`Bots::set_identity_secrets`], so a settings save
+    /// racing a rotation cannot undo it. The introspection client secret, which the
+    /// customer gives with the settings, is replaced when the record carries one.
     async fn put_custom_auth(&self, record: &CustomAuthRecord) -> Result<()>;
     /// Replaces a bot's signing secrets (a rotation); `false` when it has no settings yet.
     async fn set_signing_secrets(&self, bot_id: &str, secrets: SigningSecrets<'_>) -> Result<bool>;

@@ -8,6 +8,7 @@
 mod hash;
 pub(crate) mod jwks;
 mod jwt;
+pub(crate) mod oauth;
 
 use std::net::IpAddr;
 use std::time::Instant;
@@ -31,6 +32,12 @@ pub enum IdentityMode<'a> {
     Jwt(&'a BotAuth),
     /// The page sends an identifier and its HMAC under the bot's key (docs/identity.md).
     IdentityHash(&'a BotAuth),
+    /// The page's access token is an OAuth token; the provider's userinfo endpoint says
+    /// whose (docs/identity.md).
+    OidcUserinfo(&'a BotAuth),
+    /// The page's access token is an OAuth token; the provider's introspection endpoint
+    /// says whether it is active and whose (docs/identity.md).
+    Introspection(&'a BotAuth),
 }
 
 impl<'a> IdentityMode<'a> {
@@ -49,6 +56,8 @@ impl<'a> IdentityMode<'a> {
             IdentityKind::CustomAuth => IdentityMode::CustomAuthCall(auth),
             IdentityKind::Jwt => IdentityMode::Jwt(auth),
             IdentityKind::IdentityHash => IdentityMode::IdentityHash(auth),
+            IdentityKind::OidcUserinfo => IdentityMode::OidcUserinfo(auth),
+            IdentityKind::Introspection => IdentityMode::Introspection(auth),
         }
     }
 }
@@ -108,7 +117,7 @@ impl Services {
                 let Some(token) = token else { return no_token("No signed user token was sent.") };
                 let started = Instant::now();
                 let (result, report) = self.verify_jwt(auth, token).await;
-                self.note(auth, IdentityKind::Jwt, &result, started, &presented);
+                self.note(auth, IdentityKind::Jwt, &result, started, &presented, None);
                 Verification { result: result.map(Some), trace: None, token: Some(report) }
             }
             IdentityMode::IdentityHash(auth) => {
@@ -116,13 +125,24 @@ impl Services {
                 let Some(result) = hash::verify(auth, &presented) else {
                     return no_token("No identifier and identity hash were sent.");
                 };
-                self.note(auth, IdentityKind::IdentityHash, &result, started, &presented);
+                self.note(auth, IdentityKind::IdentityHash, &result, started, &presented, None);
                 Verification { result: result.map(Some), trace: None, token: None }
+            }
+            IdentityMode::OidcUserinfo(auth) | IdentityMode::Introspection(auth) => {
+                let Some(token) = token else { return no_token("No access token was sent.") };
+                let started = Instant::now();
+                let (result, trace) = match mode {
+                    IdentityMode::OidcUserinfo(_) => self.verify_userinfo(auth, token).await,
+                    _ => self.verify_introspection(auth, token).await,
+                };
+                let status = trace.as_ref().and_then(|t| t.response.as_ref()).map(|r| i64::from(r.status));
+                self.note(auth, auth.identity.mode, &result, started, &presented, status);
+                Verification { result: result.map(Some), trace, token: None }
             }
         }
     }
 
-    /// Logs a verification made here, without a call.
+    /// Logs a verification of a mode other than the seed's call.
     fn note(
         &self,
         auth: &BotAuth,
@@ -130,6 +150,7 @@ impl Services {
         result: &Result<Identified, AuthFailure>,
         started: Instant,
         presented: &Presented<'_>,
+        upstream_status: Option<i64>,
     ) {
         let (outcome, reason, identifier) = match result {
             Ok(found) => (AttemptOutcome::Ok, None, Some(found.identifier.value())),
@@ -142,7 +163,7 @@ impl Services {
             reason,
             latency: started.elapsed(),
             identifier,
-            upstream_status: None,
+            upstream_status,
             client_ip: presented.client_ip,
             is_test: presented.is_test,
             cached: false,

@@ -11,12 +11,16 @@
 -- Both secrets are sealed like the signing secret, and written only by their own
 -- statement, so that a settings save cannot undo a rotation.
 --
+-- custom_auth.introspection_secret_sealed: the client secret the customer gave for its
+-- introspection endpoint, sealed; a settings save that gives none keeps it.
+--
 -- auth_attempts.mode: the mode that made the attempt; the outcomes gain the modes' codes.
 ALTER TABLE custom_auth ADD COLUMN identity JSONB NOT NULL DEFAULT '{}';
 ALTER TABLE custom_auth ADD COLUMN jwt_keys JSONB NOT NULL DEFAULT '[]';
 ALTER TABLE custom_auth ADD COLUMN identity_hash_secret_sealed TEXT;
+ALTER TABLE custom_auth ADD COLUMN introspection_secret_sealed TEXT;
 ALTER TABLE auth_attempts ADD COLUMN mode TEXT NOT NULL DEFAULT 'custom_auth'
-    CONSTRAINT auth_attempts_mode CHECK (mode IN ('custom_auth', 'jwt', 'identity_hash'));
+    CONSTRAINT auth_attempts_mode CHECK (mode IN ('custom_auth', 'jwt', 'identity_hash', 'oidc_userinfo', 'introspection'));
 
 ALTER TABLE auth_attempts DROP CONSTRAINT auth_attempts_outcome;
 ALTER TABLE auth_attempts

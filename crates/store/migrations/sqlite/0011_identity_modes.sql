@@ -11,10 +11,14 @@
 -- Both secrets are sealed like the signing secret, and written only by their own
 -- statement, so that a settings save cannot undo a rotation.
 --
+-- custom_auth.introspection_secret_sealed: the client secret the customer gave for its
+-- introspection endpoint, sealed; a settings save that gives none keeps it.
+--
 -- auth_attempts.mode: the mode that made the attempt; the outcomes gain the modes' codes.
 ALTER TABLE custom_auth ADD COLUMN identity TEXT NOT NULL DEFAULT '{}';
 ALTER TABLE custom_auth ADD COLUMN jwt_keys TEXT NOT NULL DEFAULT '[]';
 ALTER TABLE custom_auth ADD COLUMN identity_hash_secret_sealed TEXT;
+ALTER TABLE custom_auth ADD COLUMN introspection_secret_sealed TEXT;
 ALTER TABLE auth_attempts ADD COLUMN mode TEXT NOT NULL DEFAULT 'custom_auth';
 
 DROP TRIGGER auth_attempts_outcome_on_insert;
@@ -24,7 +28,7 @@ WHEN NEW.outcome NOT IN ('ok', 'token_required', 'invalid_token', 'auth_upstream
     'auth_unreachable', 'auth_invalid_response', 'auth_missing_identifier', 'auth_response_too_large',
     'auth_url_blocked', 'token_expired', 'token_signature_invalid', 'token_claims_invalid', 'hash_mismatch',
     'token_inactive')
-    OR NEW.mode NOT IN ('custom_auth', 'jwt', 'identity_hash')
+    OR NEW.mode NOT IN ('custom_auth', 'jwt', 'identity_hash', 'oidc_userinfo', 'introspection')
 BEGIN
     SELECT RAISE(ABORT, 'CHECK constraint failed: auth_attempts outcome/mode');
 END;
@@ -33,7 +37,7 @@ WHEN NEW.outcome NOT IN ('ok', 'token_required', 'invalid_token', 'auth_upstream
     'auth_unreachable', 'auth_invalid_response', 'auth_missing_identifier', 'auth_response_too_large',
     'auth_url_blocked', 'token_expired', 'token_signature_invalid', 'token_claims_invalid', 'hash_mismatch',
     'token_inactive')
-    OR NEW.mode NOT IN ('custom_auth', 'jwt', 'identity_hash')
+    OR NEW.mode NOT IN ('custom_auth', 'jwt', 'identity_hash', 'oidc_userinfo', 'introspection')
 BEGIN
     SELECT RAISE(ABORT, 'CHECK constraint failed: auth_attempts outcome/mode');
 END;

@@ -201,6 +201,9 @@ pub struct CustomAuthRecord {
     /// The key of identity hashes, sealed; written only by
     /// [`crate::Bots::set_identity_secrets`].
     pub identity_hash_secret_sealed: Option<String>,
+    /// The client secret of the introspection endpoint, sealed. Written by
+    /// [`crate::Bots::put_custom_auth`] only when `Some`: a save without it keeps it.
+    pub introspection_secret_sealed: Option<String>,
 }
 
 /// A generated key of a bot, sealed by the caller, named by `kid`.

@@ -81,7 +81,7 @@ pub(crate) async fn get_custom_auth<DB: Backend>(
     let select = "SELECT bot_id, enabled, url, additional_fields, identify_method, timeout_ms, on_failure,
                          headers, allowed_origins, signing_secret_sealed, previous_secret_sealed,
                          previous_secret_expires_at, updated_at, cache_ttl_secs, revision, identity,
-                         jwt_keys, identity_hash_secret_sealed
+                         jwt_keys, identity_hash_secret_sealed, introspection_secret_sealed
                   FROM custom_auth WHERE bot_id = $1";
     DB::optional(db, sqlx::query(select).arg(bot_id)).await
 }
@@ -91,8 +91,8 @@ pub(crate) async fn put_custom_auth<DB: Backend>(db: impl Db<'_, DB>, record: &C
         "INSERT INTO custom_auth (bot_id, enabled, url, additional_fields, identify_method,
              timeout_ms, on_failure, headers, allowed_origins, signing_secret_sealed,
              previous_secret_sealed, previous_secret_expires_at, updated_at, cache_ttl_secs, identity,
-             jwt_keys, identity_hash_secret_sealed)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+             jwt_keys, identity_hash_secret_sealed, introspection_secret_sealed)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
          ON CONFLICT (bot_id) DO UPDATE SET
              enabled = excluded.enabled,
              url = excluded.url,
@@ -105,6 +105,8 @@ pub(crate) async fn put_custom_auth<DB: Backend>(db: impl Db<'_, DB>, record: &C
              updated_at = excluded.updated_at,
              cache_ttl_secs = excluded.cache_ttl_secs,
              identity = excluded.identity,
+             introspection_secret_sealed =
+                 COALESCE(excluded.introspection_secret_sealed, custom_auth.introspection_secret_sealed),
              revision = custom_auth.revision + 1",
     )
     .arg(record.bot_id.as_str())
@@ -123,7 +125,8 @@ pub(crate) async fn put_custom_auth<DB: Backend>(db: impl Db<'_, DB>, record: &C
     .arg(record.cache_ttl_secs)
     .arg(Json(&record.identity))
     .arg(Json(record.jwt_keys.as_slice()))
-    .arg(record.identity_hash_secret_sealed.as_deref());
+    .arg(record.identity_hash_secret_sealed.as_deref())
+    .arg(record.introspection_secret_sealed.as_deref());
     DB::execute(db, statement).await.on_foreign_key("bot")?;
     Ok(())
 }

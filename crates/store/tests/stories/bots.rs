@@ -76,9 +76,11 @@ fn settings(bot_id: &str) -> CustomAuthRecord {
                 issuer: Some("https://id.example.com".to_owned()),
                 ..JwtSettings::default()
             },
+            ..IdentitySettings::default()
         },
         jwt_keys: vec![key("k1")],
         identity_hash_secret_sealed: Some("sealed:v1:hash".to_owned()),
+        introspection_secret_sealed: Some("sealed:v1:client".to_owned()),
     }
 }
 
@@ -114,6 +116,7 @@ pub async fn custom_auth_round_trips_and_is_replaced(h: &Harness) {
         signing_secret_sealed: "sealed:stale".into(),
         jwt_keys: vec![key("stale")],
         identity_hash_secret_sealed: Some("sealed:stale".into()),
+        introspection_secret_sealed: None,
         ..replaced.clone()
     };
     h.store.put_custom_auth(&with_other_secrets).await.expect("replace");
@@ -128,10 +131,20 @@ pub async fn custom_auth_round_trips_and_is_replaced(h: &Harness) {
             revision: 1,
             jwt_keys: first.jwt_keys.clone(),
             identity_hash_secret_sealed: first.identity_hash_secret_sealed.clone(),
-            ..replaced
+            introspection_secret_sealed: first.introspection_secret_sealed.clone(),
+            ..replaced.clone()
         },
         "the settings are replaced, the secrets kept, the revision bumped"
     );
+    let given = CustomAuthRecord { introspection_secret_sealed: Some("sealed:v1:client2".into()), ..replaced.clone() };
+    h.store.put_custom_auth(&given).await.expect("a save that gives a client secret");
+    let stored = h.store.get_custom_auth(&bot.id).await.expect("get").expect("stored");
+    assert_eq!(
+        stored.introspection_secret_sealed.as_deref(),
+        Some("sealed:v1:client2"),
+        "a given client secret replaces"
+    );
+    assert_eq!(stored.revision, 2);
 
     let rotated = SigningSecrets {
         current_sealed: "sealed:new",
@@ -145,9 +158,9 @@ pub async fn custom_auth_round_trips_and_is_replaced(h: &Harness) {
     let stored = h.store.get_custom_auth(&bot.id).await.expect("get").expect("stored");
     assert_eq!(stored.signing_secret_sealed, "sealed:new");
     assert_eq!(stored.previous_secret_sealed.as_deref(), Some(first.signing_secret_sealed.as_str()));
-    assert_eq!(stored.revision, 3, "a rotation and a save each bump the revision");
+    assert_eq!(stored.revision, 4, "a rotation and a save each bump the revision");
     assert!(h.store.bump_custom_auth_revision(&bot.id).await.expect("bump"));
-    assert_eq!(h.store.get_custom_auth(&bot.id).await.expect("get").expect("stored").revision, 4);
+    assert_eq!(h.store.get_custom_auth(&bot.id).await.expect("get").expect("stored").revision, 5);
     assert!(!h.store.bump_custom_auth_revision("no-such-bot").await.expect("bump"));
     let unknown = SigningSecrets { current_sealed: "x", previous_sealed: None, previous_expires_at: None, now: NOW };
     assert!(!h.store.set_signing_secrets("no-such-bot", unknown).await.expect("rotate"));

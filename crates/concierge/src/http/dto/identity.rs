@@ -6,12 +6,16 @@ use utoipa::ToSchema;
 
 use super::schema::{identify_method, on_failure};
 use concierge_core::{rfc3339, BotAuth, IdentityRequest};
-use concierge_domain::{ClaimMap, ClaimMapInput, IdentifyMethod, IdentityInput, IdentityKind, JwtInput, JwtSettings};
+use concierge_domain::{
+    ClaimMap, ClaimMapInput, ClientAuthMethod, IdentifyMethod, IdentityInput, IdentityKind, IntrospectionInput,
+    JwtInput, JwtSettings, OidcInput,
+};
 
 /// A bot's identity settings as read, with the keys its admins give the customer's server.
+/// `mode` is `custom_auth` (the seed's call, default), `jwt`, `identity_hash`,
+/// `oidc_userinfo` or `introspection`.
 #[derive(Serialize, ToSchema)]
 pub struct IdentityDto {
-    /// `custom_auth` (the seed's call, default), `jwt` or `identity_hash`.
     pub mode: String,
     /// Whether visitors are identified at all; off, every visitor chats anonymously.
     pub enabled: bool,
@@ -22,6 +26,61 @@ pub struct IdentityDto {
     pub custom_auth: CustomAuthSummaryDto,
     pub jwt: JwtDto,
     pub identity_hash: IdentityHashDto,
+    pub oidc_userinfo: OidcDto,
+    pub introspection: IntrospectionDto,
+}
+
+/// The page's access token shown to the provider's userinfo endpoint.
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OidcDto {
+    /// The provider's issuer URL; `/.well-known/openid-configuration` under it names the
+    /// userinfo endpoint.
+    pub issuer: Option<String>,
+    /// Take `email` only when `email_verified` is true (default).
+    pub require_email_verified: Option<bool>,
+    #[schema(minimum = 100, maximum = 30_000)]
+    pub timeout_ms: Option<i64>,
+}
+
+/// The page's access token described by the provider's introspection endpoint (RFC 7662).
+#[derive(Serialize, ToSchema)]
+pub struct IntrospectionDto {
+    /// The endpoint; when null, the one the issuer's discovery document names.
+    pub endpoint: Option<String>,
+    pub issuer: Option<String>,
+    pub client_id: Option<String>,
+    /// `client_secret_basic` (default) or `client_secret_post`.
+    pub auth_method: String,
+    /// A scope the token must have been granted, when set.
+    pub required_scope: Option<String>,
+    pub timeout_ms: u32,
+    /// Whether a client secret is stored; the secret itself is write-only.
+    pub client_secret_set: bool,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IntrospectionBody {
+    pub endpoint: Option<String>,
+    pub issuer: Option<String>,
+    pub client_id: Option<String>,
+    #[schema(schema_with = client_auth_method)]
+    pub auth_method: Option<String>,
+    pub required_scope: Option<String>,
+    #[schema(minimum = 100, maximum = 30_000)]
+    pub timeout_ms: Option<i64>,
+    /// Write-only: a new client secret; null or absent keeps the stored one.
+    #[schema(write_only)]
+    pub client_secret: Option<String>,
+    /// Read-only; accepted so that a GET answer can be sent back as it is.
+    #[serde(default)]
+    #[schema(read_only)]
+    pub client_secret_set: Option<bool>,
+}
+
+fn client_auth_method() -> utoipa::openapi::schema::Object {
+    nullable_enum(ClientAuthMethod::ALL.iter().map(|m| m.as_str()))
 }
 
 /// The Custom Authentication call's own settings are read and written at
@@ -127,19 +186,39 @@ impl From<&BotAuth> for IdentityDto {
                 field: field.to_owned(),
                 secret: a.hash_secret.as_ref().map(|k| k.expose().to_owned()).unwrap_or_default(),
             },
+            oidc_userinfo: OidcDto {
+                issuer: a.identity.oidc_userinfo.issuer.as_ref().map(|u| u.to_string()),
+                require_email_verified: Some(a.identity.oidc_userinfo.require_email_verified),
+                timeout_ms: Some(a.identity.oidc_userinfo.timeout_ms.into()),
+            },
+            introspection: {
+                let i = &a.identity.introspection;
+                IntrospectionDto {
+                    endpoint: i.endpoint.as_ref().map(|u| u.to_string()),
+                    issuer: i.issuer.as_ref().map(|u| u.to_string()),
+                    client_id: i.client_id.clone(),
+                    auth_method: i.auth_method.as_str().to_owned(),
+                    required_scope: i.required_scope.clone(),
+                    timeout_ms: i.timeout_ms,
+                    client_secret_set: a.introspection_secret.is_some(),
+                }
+            },
         }
     }
 }
 
-fn mode_schema() -> utoipa::openapi::schema::Object {
-    let values = IdentityKind::ALL.iter().map(|m| serde_json::Value::from(m.as_str())).chain([serde_json::Value::Null]);
-    utoipa::openapi::schema::ObjectBuilder::new()
-        .schema_type(utoipa::openapi::schema::SchemaType::from_iter([
-            utoipa::openapi::schema::Type::String,
-            utoipa::openapi::schema::Type::Null,
-        ]))
+/// A nullable string of one of `values`.
+fn nullable_enum(values: impl Iterator<Item = &'static str>) -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+    let values = values.map(serde_json::Value::from).chain([serde_json::Value::Null]);
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
         .enum_values(Some(values))
         .build()
+}
+
+fn mode_schema() -> utoipa::openapi::schema::Object {
+    nullable_enum(IdentityKind::ALL.iter().map(|m| m.as_str()))
 }
 
 /// New identity settings. A field left out keeps its current value; a mode's object, when
@@ -156,6 +235,8 @@ pub struct IdentityBody {
     #[schema(schema_with = on_failure)]
     pub on_failure: Option<String>,
     pub jwt: Option<JwtBody>,
+    pub oidc_userinfo: Option<OidcDto>,
+    pub introspection: Option<IntrospectionBody>,
     /// Read-only; accepted so that a GET answer can be sent back as it is.
     #[serde(default)]
     #[schema(read_only, value_type = Option<Object>)]
@@ -204,11 +285,31 @@ impl From<IdentityBody> for IdentityRequest {
                 metadata: c.metadata,
             }),
         });
+        let oidc_userinfo = b.oidc_userinfo.map(|o| OidcInput {
+            issuer: o.issuer,
+            require_email_verified: o.require_email_verified,
+            timeout_ms: o.timeout_ms,
+        });
+        let (introspection, introspection_client_secret) = match b.introspection {
+            Some(i) => (
+                Some(IntrospectionInput {
+                    endpoint: i.endpoint,
+                    issuer: i.issuer,
+                    client_id: i.client_id,
+                    auth_method: i.auth_method,
+                    required_scope: i.required_scope,
+                    timeout_ms: i.timeout_ms,
+                }),
+                i.client_secret,
+            ),
+            None => (None, None),
+        };
         IdentityRequest {
             enabled: b.enabled,
             identify_method: b.identify_method,
             on_failure: b.on_failure,
-            modes: IdentityInput { mode: b.mode, jwt },
+            modes: IdentityInput { mode: b.mode, jwt, oidc_userinfo, introspection },
+            introspection_client_secret,
         }
     }
 }

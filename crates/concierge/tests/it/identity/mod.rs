@@ -3,6 +3,7 @@
 
 mod hash;
 mod jwt;
+mod oidc;
 mod settings;
 mod signers;
 

@@ -2,6 +2,8 @@
 //! mode's settings, valid by construction. The secrets the modes verify with are not here:
 //! they are generated, sealed and rotated by the core.
 
+mod oauth;
+
 use std::fmt;
 use std::str::FromStr;
 
@@ -21,6 +23,10 @@ wire_enum!(
         Jwt => "jwt",
         /// An identifier and its HMAC, computed by the customer's server.
         IdentityHash => "identity_hash",
+        /// An OAuth access token, shown to the provider's OpenID Connect userinfo endpoint.
+        OidcUserinfo => "oidc_userinfo",
+        /// An OAuth access token, described by the provider's introspection endpoint.
+        Introspection => "introspection",
     }
 );
 
@@ -46,6 +52,8 @@ impl IdentityKind {
             Self::CustomAuth => "Custom Authentication call",
             Self::Jwt => "Signed user token (JWT)",
             Self::IdentityHash => "Identity hash (HMAC)",
+            Self::OidcUserinfo => "OpenID Connect userinfo",
+            Self::Introspection => "OAuth 2.0 token introspection",
         }
     }
 }
@@ -121,7 +129,11 @@ impl Default for JwtSettings {
 pub struct IdentitySettings {
     pub mode: IdentityKind,
     pub jwt: JwtSettings,
+    pub oidc_userinfo: OidcSettings,
+    pub introspection: IntrospectionSettings,
 }
+
+pub use oauth::{ClientAuthMethod, IntrospectionInput, IntrospectionSettings, OidcInput, OidcSettings};
 
 /// A claim map as submitted: a missing claim takes its default name.
 #[derive(Debug, Clone, Default)]
@@ -152,6 +164,8 @@ pub struct JwtInput {
 pub struct IdentityInput {
     pub mode: Option<String>,
     pub jwt: Option<JwtInput>,
+    pub oidc_userinfo: Option<OidcInput>,
+    pub introspection: Option<IntrospectionInput>,
 }
 
 impl IdentityInput {
@@ -172,8 +186,16 @@ impl IdentityInput {
             None => current.jwt.clone(),
             Some(input) => input.validate(policy, &mut errors),
         };
+        let oidc_userinfo = match self.oidc_userinfo {
+            None => current.oidc_userinfo.clone(),
+            Some(input) => input.validate(policy, &mut errors),
+        };
+        let introspection = match self.introspection {
+            None => current.introspection.clone(),
+            Some(input) => input.validate(policy, &mut errors),
+        };
         if errors.is_empty() {
-            Ok(IdentitySettings { mode, jwt })
+            Ok(IdentitySettings { mode, jwt, oidc_userinfo, introspection })
         } else {
             Err(errors)
         }
@@ -279,7 +301,8 @@ mod tests {
     #[test]
     fn a_sent_mode_object_is_taken_whole_with_defaults() {
         let jwt = JwtInput { issuer: Some(" https://id.example ".into()), ..Default::default() };
-        let settings = validate(IdentityInput { mode: Some("jwt".into()), jwt: Some(jwt) }).unwrap();
+        let settings =
+            validate(IdentityInput { mode: Some("jwt".into()), jwt: Some(jwt), ..Default::default() }).unwrap();
         assert_eq!(settings.mode, IdentityKind::Jwt);
         assert_eq!(settings.jwt.algorithms, vec![JwtAlgorithm::Hs256]);
         assert_eq!(settings.jwt.issuer.as_deref(), Some("https://id.example"));
@@ -327,11 +350,32 @@ mod tests {
             claims: Some(ClaimMapInput { email: Some("e".repeat(300)), ..Default::default() }),
             ..Default::default()
         };
-        let input = IdentityInput { mode: Some("oauth".into()), jwt: Some(jwt) };
+        let introspection = IntrospectionInput {
+            endpoint: Some("ftp://idp.example/introspect".into()),
+            auth_method: Some("private_key_jwt".into()),
+            timeout_ms: Some(5),
+            ..Default::default()
+        };
+        let input = IdentityInput {
+            mode: Some("oauth".into()),
+            jwt: Some(jwt),
+            oidc_userinfo: Some(OidcInput { issuer: Some("not a url".into()), ..Default::default() }),
+            introspection: Some(introspection),
+        };
         let errors = validate(input).unwrap_err();
         assert_eq!(
             fields(&errors),
-            ["mode", "jwt.algorithms", "jwt.max_lifetime_secs", "jwt.leeway_secs", "jwt.claims.email",]
+            [
+                "mode",
+                "jwt.algorithms",
+                "jwt.max_lifetime_secs",
+                "jwt.leeway_secs",
+                "jwt.claims.email",
+                "oidc_userinfo.issuer",
+                "introspection.auth_method",
+                "introspection.endpoint",
+                "introspection.timeout_ms",
+            ]
         );
         assert!(errors[2].message.contains("between 60 and 2,592,000"), "{}", errors[2].message);
     }
@@ -341,6 +385,12 @@ mod tests {
         let settings = IdentitySettings {
             mode: IdentityKind::IdentityHash,
             jwt: JwtSettings { algorithms: vec![JwtAlgorithm::Hs512], ..Default::default() },
+            introspection: IntrospectionSettings {
+                auth_method: ClientAuthMethod::ClientSecretPost,
+                required_scope: Some("chat".into()),
+                ..Default::default()
+            },
+            ..Default::default()
         };
         let json = serde_json::to_string(&settings).unwrap();
         assert_eq!(serde_json::from_str::<IdentitySettings>(&json).unwrap(), settings);
