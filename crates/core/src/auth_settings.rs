@@ -199,8 +199,9 @@ impl Services {
 
     /// Replaces a bot's settings (PUT semantics: a missing field takes its default; a
     /// header sent without a value keeps its stored value). The signing secret stays.
-    pub async fn put_custom_auth(&self, bot_id: &str, input: CustomAuthInput) -> Result<BotAuth> {
+    pub async fn put_custom_auth(&self, bot_id: &str, mut input: CustomAuthInput) -> Result<BotAuth> {
         let mut auth = self.load_bot_auth(bot_id).await?;
+        input.url_optional = auth.identity.mode != concierge_domain::IdentityKind::CustomAuth;
         auth.settings = input.validate(&auth.settings, self.upstream_policy()).map_err(Error::Validation)?;
         self.save_bot_auth(&auth).await?;
         // Open sockets checked their page's origin when they said hello; they hear the new

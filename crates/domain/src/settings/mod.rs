@@ -125,6 +125,9 @@ pub struct CustomAuthInput {
     pub headers: Option<BTreeMap<String, Option<String>>>,
     pub allowed_origins: Option<Vec<String>>,
     pub cache_ttl_secs: Option<i64>,
+    /// The bot identifies visitors by another mode than the call: the Authentication URL
+    /// is not needed, even with identification on.
+    pub url_optional: bool,
 }
 
 impl CustomAuthInput {
@@ -139,7 +142,7 @@ impl CustomAuthInput {
 
         let url = match self.url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
             None => {
-                if enabled {
+                if enabled && !self.url_optional {
                     err("url", "An Authentication URL is required when Custom Authentication is enabled.".into());
                 }
                 None
@@ -350,6 +353,15 @@ mod tests {
     }
 
     #[test]
+    fn the_url_is_optional_only_when_another_mode_identifies() {
+        let on = CustomAuthInput { enabled: Some(true), ..Default::default() };
+        let errors = on.clone().validate(&Default::default(), CLOSED).unwrap_err();
+        assert_eq!(errors[0].field, "url");
+        let other_mode = CustomAuthInput { url_optional: true, ..on };
+        assert!(other_mode.validate(&Default::default(), CLOSED).unwrap().enabled);
+    }
+
+    #[test]
     fn every_bad_field_gets_its_own_message() {
         let bad = CustomAuthInput {
             enabled: Some(false),
@@ -363,6 +375,7 @@ mod tests {
             ),
             allowed_origins: Some(vec!["https://shop.example/path".into()]),
             cache_ttl_secs: Some(7200),
+            url_optional: false,
         };
         let fields: Vec<String> =
             bad.validate(&Default::default(), CLOSED).unwrap_err().into_iter().map(|e| e.field).collect();

@@ -96,6 +96,7 @@ fn origins_input(current: &CustomAuthSettings, origins: Vec<String>) -> CustomAu
         headers: Some(current.headers.iter().map(|h| (h.name.clone(), None)).collect()),
         allowed_origins: Some(origins),
         cache_ttl_secs: Some(current.cache_ttl_secs.into()),
+        url_optional: false,
     }
 }
 
@@ -126,7 +127,8 @@ pub async fn save_settings(State(s): State<Services>, post: BotPost<Form<Setting
     let auth = s.bot_auth_for(&me, &id).await.map_err(failure)?;
     let origins: Vec<String> =
         form.allowed_origins.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect();
-    let input = origins_input(&auth.settings, origins);
+    let mut input = origins_input(&auth.settings, origins);
+    input.url_optional = auth.identity.mode != concierge_domain::IdentityKind::CustomAuth;
     // Checked before anything is written, so that a refused form changes nothing.
     if let Err(mut errors) = input.clone().validate(&auth.settings, s.upstream_policy()) {
         errors.extend(appearance_errors(&form));

@@ -102,6 +102,7 @@ impl From<CustomAuthBody> for concierge_domain::CustomAuthInput {
             headers: b.headers.map(|h| h.into_iter().map(|(k, v)| (k, v.filter(|v| v != MASK))).collect()),
             allowed_origins: b.allowed_origins,
             cache_ttl_secs: b.cache_ttl_secs,
+            url_optional: false,
         }
     }
 }
