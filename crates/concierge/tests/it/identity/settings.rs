@@ -41,9 +41,17 @@ async fn identity_settings_are_validated_and_keep_what_is_not_sent() {
     assert_eq!((saved["mode"].as_str(), &saved["enabled"]), (Some("identity_hash"), &json!(true)));
     assert_eq!(saved["jwt"]["issuer"], "https://shop.example", "{saved}");
     assert_eq!(saved["jwt"]["max_lifetime_secs"], 600);
-    // The seed's endpoint sees the same switch and policy.
+    // The seed's endpoint sees the same switch and policy, and while another mode
+    // identifies, its settings save without an Authentication URL.
     let (_, custom) = app.get(&format!("/bots/{bot}/custom-auth")).await;
     assert_eq!(custom["enabled"], true, "{custom}");
+    let (status, custom) =
+        app.put(&format!("/bots/{bot}/custom-auth"), json!({"enabled": true, "on_failure": "block"})).await;
+    assert_eq!(status, 200, "{custom}");
+    let (_, read) = app.get(&format!("/bots/{bot}/identity")).await;
+    assert_eq!((read["mode"].as_str(), read["on_failure"].as_str()), (Some("identity_hash"), Some("block")));
+    let (status, e) = app.put(&format!("/bots/{bot}/identity"), json!({"mode": "custom_auth"})).await;
+    assert_eq!((status, e["error"]["fields"][0]["field"].as_str()), (422, Some("mode")), "no URL for the call: {e}");
 }
 
 #[tokio::test]
