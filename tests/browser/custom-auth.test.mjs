@@ -50,7 +50,7 @@ describe('bot pages and Custom Authentication', { skip: skipReason() }, () => {
     await page.goto(bot());
     const tabs = page.getByRole('navigation', { name: 'Bot' });
     assert.equal(await tabs.getByRole('link', { name: 'Settings' }).getAttribute('aria-current'), 'page');
-    assert.match(await tabs.innerText(), /Development\s+Custom Authentication/i);
+    assert.match(await tabs.innerText(), /Development\s+Identity/i);
     await page.getByLabel('Name').fill('Acme Help');
     await page.getByLabel('Colour').fill('#0f766e');
     await page.getByRole('button', { name: 'Save settings' }).click();
@@ -94,7 +94,7 @@ describe('bot pages and Custom Authentication', { skip: skipReason() }, () => {
 
   test('Custom Authentication is configured through the form; a bad URL is shown next to it', async () => {
     await page.goto(bot());
-    await page.getByRole('link', { name: 'Custom Authentication' }).click();
+    await page.getByRole('link', { name: 'Identity' }).click();
     await page.getByRole('heading', { name: 'Custom Authentication' }).waitFor();
     const enabled = page.getByRole('switch', { name: 'Enabled' });
     assert.equal(await enabled.isChecked(), false);

@@ -49,6 +49,31 @@
   const problem = (r) =>
     r.json?.error?.message || `The server answered ${r.status}. Reload the page and try again.`;
 
+  /** A JSON text indented for reading; any other text as it is. */
+  const pretty = (text) => {
+    try {
+      return JSON.stringify(JSON.parse(text), null, 2);
+    } catch {
+      return text;
+    }
+  };
+
+  function headerTable(headers) {
+    const table = el('table', { className: 'hdrs' });
+    for (const h of headers ?? []) table.append(el('tr', {}, el('td', {}, `${h.name}:`), el('td', {}, h.value)));
+    return table;
+  }
+
+  function alert(text) {
+    const p = el('p', { className: 'alert' }, text);
+    p.setAttribute('role', 'alert');
+    return p;
+  }
+
+  // identity.js, which runs after this script on the Identity page, works with the same
+  // helpers.
+  window.conciergeDashboard = Object.freeze({ $, $$, el, api, problem, busy, setBusy, pretty, headerTable, alert });
+
   // -------------------------------------------------------------------------------------
   // Copy buttons: <button data-copy="ID"> copies the value or text of #ID.
 
@@ -145,7 +170,9 @@
   }
 
   let saved = JSON.stringify(collect());
-  const isDirty = () => JSON.stringify(collect()) !== saved;
+  // identity.js marks the form dirty for the other identity modes' changes, and says when
+  // it saved the fields they share (enabled, identify method, on failure).
+  const isDirty = () => JSON.stringify(collect()) !== saved || form.dataset.identityDirty === 'true';
 
   function refresh() {
     const dirty = isDirty();
@@ -161,6 +188,10 @@
   }
   form.addEventListener('input', refresh);
   form.addEventListener('change', refresh);
+  form.addEventListener('identity:saved', () => {
+    saved = JSON.stringify(collect());
+    refresh();
+  });
 
   function addHeaderRow() {
     const row = $('#header-row-template').content.firstElementChild.cloneNode(true);
@@ -245,6 +276,7 @@
 
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
+    if (form.dataset.editing !== 'custom_auth') return; // identity.js saves the other modes
     clearErrors();
     const body = collect();
     if (body.timeout_ms !== null && !Number.isInteger(body.timeout_ms)) {
@@ -261,6 +293,7 @@
       if (r.ok) {
         adopt(r.json);
         saveStatus.textContent = 'Saved';
+        form.dispatchEvent(new CustomEvent('custom-auth:saved', { detail: r.json }));
       } else if (r.status === 422 && Array.isArray(r.json?.error?.fields)) {
         const leftover = showErrors(r.json.error.fields);
         formAlert.textContent = ['Nothing was saved: fix the fields marked below.', ...leftover].join(' ');
@@ -339,26 +372,6 @@
 
   const result = $('#test-result');
   const tokenError = $('#test-access_token-error');
-
-  const pretty = (text) => {
-    try {
-      return JSON.stringify(JSON.parse(text), null, 2);
-    } catch {
-      return text;
-    }
-  };
-
-  function headerTable(headers) {
-    const table = el('table', { className: 'hdrs' });
-    for (const h of headers ?? []) table.append(el('tr', {}, el('td', {}, `${h.name}:`), el('td', {}, h.value)));
-    return table;
-  }
-
-  function alert(text) {
-    const p = el('p', { className: 'alert' }, text);
-    p.setAttribute('role', 'alert');
-    return p;
-  }
 
   function fact(list, term, ...value) {
     list.append(el('dt', {}, term), el('dd', {}, ...value));
@@ -486,7 +499,7 @@
 
   $('#test-form').addEventListener('submit', async (event) => {
     event.preventDefault();
-    if (isDirty()) return;
+    if (isDirty() || $('.ca-grid').dataset.mode !== 'custom_auth') return; // identity.js tests the others
     tokenError.hidden = true;
     $('#test-access_token').removeAttribute('aria-invalid');
     const body = { access_token: $('#test-access_token').value };

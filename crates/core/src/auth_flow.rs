@@ -51,6 +51,16 @@ impl WidgetFields {
     fn get(&self, field: AdditionalField) -> Option<&str> {
         self.value(field).filter(|v| !v.trim().is_empty())
     }
+
+    /// What the page said about the visitor, as a JSON object of the fields it gave
+    /// (trimmed); `None` when it gave none. Kept with the session, for agents, as unverified.
+    pub(crate) fn said(&self) -> Option<Value> {
+        let said: Map<String, Value> = AdditionalField::ALL
+            .iter()
+            .filter_map(|f| Some((f.as_str().to_owned(), Value::String(self.get(*f)?.trim().to_owned()))))
+            .collect();
+        (!said.is_empty()).then_some(Value::Object(said))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

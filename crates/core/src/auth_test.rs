@@ -55,7 +55,7 @@ impl Services {
         }
         input.fields.check(Some(&input.access_token)).map_err(Error::Validation)?;
         if auth.settings.url.is_none() {
-            return Err(Error::BadRequest {
+            return Err(Error::NotNow {
                 code: "custom_auth_not_configured",
                 message: "Set an Authentication URL before sending a test request.".into(),
             });

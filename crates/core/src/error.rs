@@ -19,6 +19,10 @@ pub enum Error {
     BadRequest { code: &'static str, message: String },
     #[error("{0} already exists")]
     Conflict(&'static str),
+    /// A valid request that the resource's present state does not allow (no Authentication
+    /// URL to test yet, no room for another key): `code` says which.
+    #[error("{message}")]
+    NotNow { code: &'static str, message: String },
     #[error("too many requests")]
     RateLimited { retry_after_secs: u64 },
     #[error("this website is not allowed to use this bot's widget")]
@@ -80,7 +84,7 @@ impl Error {
             Error::Forbidden(_) => "forbidden".into(),
             Error::NotFound(what) => format!("{what}_not_found").into(),
             Error::Validation(_) => "validation_failed".into(),
-            Error::BadRequest { code, .. } => (*code).into(),
+            Error::BadRequest { code, .. } | Error::NotNow { code, .. } => (*code).into(),
             Error::Conflict(_) => "conflict".into(),
             Error::RateLimited { .. } => "rate_limited".into(),
             Error::OriginNotAllowed => "origin_not_allowed".into(),
@@ -100,7 +104,9 @@ impl Error {
             Error::Validation(fields) => {
                 fields.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join(" ")
             }
-            Error::BadRequest { message, .. } | Error::AuthFailed { message, .. } => message.clone(),
+            Error::BadRequest { message, .. } | Error::NotNow { message, .. } | Error::AuthFailed { message, .. } => {
+                message.clone()
+            }
             Error::Conflict(what) => format!("That {} already exists.", what.replace('_', " ")),
             Error::RateLimited { retry_after_secs } => format!("Too many requests; retry in {retry_after_secs} s."),
             Error::Unavailable(err) => {

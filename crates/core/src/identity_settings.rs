@@ -115,7 +115,7 @@ impl Services {
     pub async fn add_jwt_key(&self, bot_id: &str) -> Result<BotAuth> {
         self.change_identity_secrets(bot_id, |auth| {
             if auth.jwt_keys.len() >= MAX_JWT_KEYS {
-                return Err(Error::BadRequest {
+                return Err(Error::NotNow {
                     code: "too_many_keys",
                     message: format!("A bot has at most {MAX_JWT_KEYS} keys: delete one it no longer signs with."),
                 });
@@ -135,7 +135,7 @@ impl Services {
                 return Err(Error::NotFound("key"));
             }
             if auth.jwt_keys.is_empty() {
-                return Err(Error::BadRequest {
+                return Err(Error::NotNow {
                     code: "last_key",
                     message: "A bot keeps at least one key: add a new one before deleting this one.".into(),
                 });

@@ -17,6 +17,16 @@ impl Services {
     }
 
     /// The conversation, if the caller may see its bot; otherwise `conversation_not_found`.
+    /// What the page said about the conversation's visitor (its `data-*` fields, by wire
+    /// name), unverified: for a visitor the bot did not identify, or identified by an
+    /// identity hash, which verifies one field only.
+    pub async fn page_fields(&self, who: &Principal, conversation_id: &str) -> Result<Vec<(String, String)>> {
+        self.conversation_for(who, conversation_id).await?;
+        let said = self.store.page_fields(conversation_id).await?;
+        let fields = said.as_ref().and_then(serde_json::Value::as_object).into_iter().flatten();
+        Ok(fields.filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned()))).collect())
+    }
+
     pub async fn conversation_for(&self, who: &Principal, conversation_id: &str) -> Result<Conversation> {
         let conversation =
             self.store.get_conversation(conversation_id).await?.ok_or(Error::NotFound("conversation"))?;

@@ -2,7 +2,9 @@
 
 use std::net::IpAddr;
 
-use concierge_domain::{hash_token, random_token, AuthErrorCode, BotId, ConversationId, OnFailure, StyledText};
+use concierge_domain::{
+    hash_token, random_token, AuthErrorCode, BotId, ConversationId, IdentityKind, OnFailure, StyledText,
+};
 use concierge_store::{
     Bot, Contact, ContactProfile, Conversation, Message, NewStart, OpenSession, OpenedSession, Session, VisitorOutcome,
 };
@@ -140,6 +142,15 @@ impl Services {
             }
             Some(visitor_hash) => self.start_with_visitor(start, &visitor_hash).await?,
         };
+        // What the page said about a visitor it did not verify (anonymous, or identified by
+        // an identity hash, which verifies one field), for agents, marked unverified. Written
+        // after the start, which works whether or not this hint is kept.
+        let unverified = contact.is_none() || auth.identity.mode == IdentityKind::IdentityHash;
+        if let Some(said) = req.fields.said().filter(|_| unverified) {
+            if let Err(e) = self.store.set_page_fields(&conversation.id, &said).await {
+                tracing::warn!(error = %e, "could not keep what the page said about a visitor");
+            }
+        }
         let authenticated = contact.is_some();
         metrics::counter!("concierge_sessions_started_total", "authenticated" => authenticated.to_string())
             .increment(1);

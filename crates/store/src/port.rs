@@ -172,6 +172,12 @@ pub trait Conversations: Send + Sync {
     ) -> Result<Vec<(Conversation, Vec<Message>)>>;
     /// Revokes a session (the widget's logout); the session it was, if one existed.
     async fn delete_session(&self, token_hash: &str) -> Result<Option<Session>>;
+    /// What the page said about the conversation's visitor (its `data-*` fields, a JSON
+    /// object), unverified, if anything.
+    async fn page_fields(&self, conversation_id: &str) -> Result<Option<serde_json::Value>>;
+    /// Replaces what the page said about the conversation's visitor; `false` without such a
+    /// conversation.
+    async fn set_page_fields(&self, conversation_id: &str, fields: &serde_json::Value) -> Result<bool>;
     /// The newest `limit` (at most 200) messages of a conversation, oldest first.
     async fn latest_messages(&self, conversation_id: &str, limit: u32) -> Result<Vec<Message>>;
     /// Deletes sessions that expired before `now`; returns how many.

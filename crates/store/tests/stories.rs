@@ -83,6 +83,7 @@ on_both_backends!(
     starts::concurrent_batches_create_one_contact_and_one_conversation,
     starts::a_batch_that_cannot_be_written_writes_nothing,
     sessions::anonymous_visitor_gets_a_new_conversation,
+    sessions::what_the_page_said_is_kept_with_the_conversation,
     sessions::refreshed_visitor_keeps_the_conversation,
     sign_in::a_visitor_without_history_hands_their_conversation_to_the_contact,
     sign_in::signing_in_joins_the_visitors_messages_to_the_contacts_conversation,

@@ -5,7 +5,7 @@
 use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use concierge_domain::{Author, Handler, Priority};
+use concierge_domain::{AdditionalField, Author, Handler, Priority};
 use minijinja::context;
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
@@ -87,6 +87,16 @@ async fn inbox(s: &Services, who: &SignedIn, q: InboxQuery) -> Result<Response, 
         Some(c) => s.conversation_messages(&me, &c.id, 0).await?,
         None => Vec::new(),
     };
+    let page_fields: Vec<_> = match &open {
+        Some(c) => s.page_fields(&me, &c.id).await?,
+        None => Vec::new(),
+    }
+    .into_iter()
+    .map(|(field, value)| {
+        let label = field.parse::<AdditionalField>().map_or("Other", field_label);
+        context! { label, attribute => format!("data-{}", field.replace('_', "-")), value }
+    })
+    .collect();
     let who_label = |name: Option<&str>, email: Option<&str>| name.or(email).unwrap_or("Visitor").to_owned();
     let items: Vec<_> = items
         .into_iter()
@@ -105,9 +115,11 @@ async fn inbox(s: &Services, who: &SignedIn, q: InboxQuery) -> Result<Response, 
         })
         .collect();
     let conversation = open.map(|c| {
+        // A contact known by its identifier alone (an identity hash, a token without a
+        // name) is named by it, not taken for an anonymous visitor.
         let label = who_label(
             contact.as_ref().and_then(|x| x.name.as_deref()),
-            contact.as_ref().and_then(|x| x.email.as_deref()),
+            contact.as_ref().and_then(|x| x.email.as_deref().or(Some(x.identifier.as_str()))),
         );
         context! { id => c.id, handled_by => c.handled_by, priority => c.priority, agent_name => c.agent_name, who => label }
     });
@@ -133,7 +145,17 @@ async fn inbox(s: &Services, who: &SignedIn, q: InboxQuery) -> Result<Response, 
         "inbox.html",
         context! {
             bots => bot_options(&bots), bot_id => bot.map(|b| b.id), items, conversation, messages, contact, metadata,
+            page_fields,
             me_name, ..who.layout("inbox")
         },
     ))
+}
+
+fn field_label(field: AdditionalField) -> &'static str {
+    match field {
+        AdditionalField::UserId => "User ID",
+        AdditionalField::Email => "Email",
+        AdditionalField::Name => "Name",
+        AdditionalField::PhoneNumber => "Phone",
+    }
 }

@@ -154,6 +154,7 @@ pub async fn auth_log_page(State(s): State<Services>, who: SignedIn, Query(q): Q
             context! {
                 at => when(a.created_at), outcome => a.outcome, reason => a.reason, latency_ms => a.latency_ms,
                 identifier => a.identifier, status => a.upstream_status, test => a.is_test, cached => a.cached,
+                mode => a.mode.label(),
             }
         })
         .collect();

@@ -9,7 +9,7 @@ use concierge_core::Services;
 use super::dto::*;
 use super::error::ApiResult;
 use super::extract::{AdminBot, AdminPath, ApiJson, Client};
-use super::responses::{AdminErrors, JsonErrors, LookupErrors};
+use super::responses::{AdminErrors, JsonErrors, LookupErrors, StateErrors};
 
 /// Read a bot's Custom Authentication settings, with its signing secret.
 #[utoipa::path(get, path = "/api/admin/v1/bots/{id}/custom-auth", tag = "custom-auth", security(("bearer" = [])),
@@ -73,7 +73,7 @@ pub async fn reveal_headers(
 /// but the attempt log.
 #[utoipa::path(post, path = "/api/admin/v1/bots/{id}/custom-auth/test", tag = "custom-auth",
     security(("bearer" = [])), params(("id" = String, Path)), request_body = AuthTestBody,
-    responses((status = 200, body = AuthTestDto), AdminErrors, LookupErrors, JsonErrors))]
+    responses((status = 200, body = AuthTestDto), AdminErrors, LookupErrors, JsonErrors, StateErrors))]
 pub async fn test_custom_auth(
     State(s): State<Services>,
     AdminPath { who, id }: AdminPath,

@@ -8,7 +8,7 @@ use concierge_core::Services;
 use super::dto::*;
 use super::error::ApiResult;
 use super::extract::{AdminBot, AdminPath, ApiJson, Client};
-use super::responses::{AdminErrors, JsonErrors, LookupErrors};
+use super::responses::{AdminErrors, JsonErrors, LookupErrors, StateErrors};
 
 /// Read a bot's identity settings, with the keys of its signed user tokens and identity
 /// hashes.
@@ -36,7 +36,7 @@ pub async fn put_identity(
 /// At most five.
 #[utoipa::path(post, path = "/api/admin/v1/bots/{id}/identity/jwt/keys", tag = "identity",
     security(("bearer" = [])), params(("id" = String, Path)),
-    responses((status = 200, body = IdentityDto), AdminErrors, LookupErrors))]
+    responses((status = 200, body = IdentityDto), AdminErrors, LookupErrors, StateErrors))]
 pub async fn add_jwt_key(State(s): State<Services>, AdminBot(bot): AdminBot) -> ApiResult<Json<IdentityDto>> {
     Ok(Json((&s.add_jwt_key(&bot.id).await?).into()))
 }
@@ -45,7 +45,7 @@ pub async fn add_jwt_key(State(s): State<Services>, AdminBot(bot): AdminBot) -> 
 /// last key cannot be deleted.
 #[utoipa::path(delete, path = "/api/admin/v1/bots/{id}/identity/jwt/keys/{kid}", tag = "identity",
     security(("bearer" = [])), params(("id" = String, Path), ("kid" = String, Path)),
-    responses((status = 200, body = IdentityDto), AdminErrors, LookupErrors))]
+    responses((status = 200, body = IdentityDto), AdminErrors, LookupErrors, StateErrors))]
 pub async fn delete_jwt_key(
     State(s): State<Services>,
     AdminPath { who, id: (id, kid) }: AdminPath<(String, String)>,
@@ -70,7 +70,7 @@ pub async fn rotate_identity_hash_secret(
 /// claims and verdict, and the contact it would match. Writes nothing but the attempt log.
 #[utoipa::path(post, path = "/api/admin/v1/bots/{id}/identity/test", tag = "identity",
     security(("bearer" = [])), params(("id" = String, Path)), request_body = IdentityTestBody,
-    responses((status = 200, body = AuthTestDto), AdminErrors, LookupErrors, JsonErrors))]
+    responses((status = 200, body = AuthTestDto), AdminErrors, LookupErrors, JsonErrors, StateErrors))]
 pub async fn test_identity(
     State(s): State<Services>,
     AdminPath { who, id }: AdminPath,

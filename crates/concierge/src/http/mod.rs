@@ -54,6 +54,7 @@ pub(crate) const MAX_BODY_BYTES: usize = 256 * 1024;
         responses::PayloadTooLarge,
         responses::UnsupportedMediaType,
         responses::Unprocessable,
+        responses::NotNow,
         responses::TooManyRequests,
     )),
     tags(

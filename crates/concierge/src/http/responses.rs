@@ -54,6 +54,8 @@ error_responses! {
     UnsupportedMediaType: "The body is not sent as `content-type: application/json`.";
     Unprocessable: "The JSON does not fit the request schema (`invalid_body`), or a field's value is refused \
                     (`validation_failed`, with per-field messages in `fields`).";
+    NotNow: "The request is valid, but the resource's present state does not allow it (`code` says why: \
+             `custom_auth_not_configured`, `too_many_keys`, `last_key`).";
     TooManyRequests: "Too many requests from this client, for this bot or in this conversation; retry later.",
         "retry-after" => "Seconds to wait";
 }
@@ -61,6 +63,15 @@ error_responses! {
 /// References to the reusable responses above, by status.
 fn refs(entries: &[(&str, &str)]) -> BTreeMap<String, RefOr<Response>> {
     entries.iter().map(|(status, name)| (status.to_string(), Ref::from_response_name(*name).into())).collect()
+}
+
+/// An operation that the resource's state may not allow yet (409).
+pub struct StateErrors;
+
+impl IntoResponses for StateErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        refs(&[("409", "NotNow")])
+    }
 }
 
 /// Every admin API operation: it needs an admin credential.

@@ -71,7 +71,7 @@ async fn the_test_explains_a_missing_identifier_and_other_failures() {
     assert_eq!((status, e["error"]["fields"][0]["field"].as_str()), (422, Some("access_token")));
     let bare = app.bot().await;
     let (status, e) = app.post(&format!("/bots/{bare}/custom-auth/test"), json!({"access_token": "x"})).await;
-    assert_eq!((status, e["error"]["code"].as_str()), (400, Some("custom_auth_not_configured")));
+    assert_eq!((status, e["error"]["code"].as_str()), (409, Some("custom_auth_not_configured")));
 }
 
 /// A signed-in dashboard user's cookie and CSRF token.

@@ -77,6 +77,7 @@ const ENDPOINTS: &[(&str, &str)] = &[
     ("get", "/bots/{id}/custom-auth"),
     ("get", "/bots/{id}/embed"),
     ("get", "/assets/custom-auth.js"),
+    ("get", "/assets/identity.js"),
     ("get", "/assets/bot.css"),
     ("get", "/contacts"),
     ("get", "/contacts/{id}"),

@@ -14,11 +14,17 @@
 -- custom_auth.introspection_secret_sealed: the client secret the customer gave for its
 -- introspection endpoint, sealed; a settings save that gives none keeps it.
 --
+-- conversations.page_fields: what the page said about a visitor it did not fully verify
+-- (its data-user-id, data-email, data-name, data-phone-number) at the newest session start
+-- that said anything: for an anonymous visitor, or one identified by an identity hash, whose
+-- other fields stay unverified. Shown to agents as unverified; NULL when nothing was said.
+--
 -- auth_attempts.mode: the mode that made the attempt; the outcomes gain the modes' codes.
 ALTER TABLE custom_auth ADD COLUMN identity JSONB NOT NULL DEFAULT '{}';
 ALTER TABLE custom_auth ADD COLUMN jwt_keys JSONB NOT NULL DEFAULT '[]';
 ALTER TABLE custom_auth ADD COLUMN identity_hash_secret_sealed TEXT;
 ALTER TABLE custom_auth ADD COLUMN introspection_secret_sealed TEXT;
+ALTER TABLE conversations ADD COLUMN page_fields JSONB;
 ALTER TABLE auth_attempts ADD COLUMN mode TEXT NOT NULL DEFAULT 'custom_auth'
     CONSTRAINT auth_attempts_mode CHECK (mode IN ('custom_auth', 'jwt', 'identity_hash', 'oidc_userinfo', 'introspection'));
 

@@ -75,6 +75,16 @@ impl Conversations for PostgresStore {
     }
 
     #[tracing::instrument(skip_all)]
+    async fn page_fields(&self, conversation_id: &str) -> Result<Option<serde_json::Value>> {
+        sql::conversations::page_fields(&self.pool, conversation_id).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn set_page_fields(&self, conversation_id: &str, fields: &serde_json::Value) -> Result<bool> {
+        sql::conversations::set_page_fields(&self.pool, conversation_id, fields).await
+    }
+
+    #[tracing::instrument(skip_all)]
     async fn latest_messages(&self, conversation_id: &str, limit: u32) -> Result<Vec<Message>> {
         sql::conversations::latest_messages(&self.pool, conversation_id, limit).await
     }

@@ -90,6 +90,29 @@ pub(crate) async fn list_messages<DB: Backend>(
 }
 
 /// The newest `limit` messages, oldest first.
+/// What the page said about the conversation's visitor (unverified), if anything.
+pub(crate) async fn page_fields<DB: Backend>(
+    db: impl Db<'_, DB>,
+    conversation_id: &str,
+) -> Result<Option<serde_json::Value>> {
+    let select = "SELECT CAST(page_fields AS TEXT) FROM conversations WHERE id = $1 AND page_fields IS NOT NULL";
+    let found: Option<(String,)> = DB::optional(db, sqlx::query(select).arg(conversation_id)).await?;
+    Ok(found.and_then(|(text,)| serde_json::from_str(&text).ok()))
+}
+
+/// Replaces what the page said about the conversation's visitor; `false` without such a
+/// conversation.
+pub(crate) async fn set_page_fields<DB: Backend>(
+    db: impl Db<'_, DB>,
+    conversation_id: &str,
+    fields: &serde_json::Value,
+) -> Result<bool> {
+    let update = sqlx::query("UPDATE conversations SET page_fields = $1 WHERE id = $2")
+        .arg(Some(Json(fields)))
+        .arg(conversation_id);
+    Ok(DB::execute(db, update).await? > 0)
+}
+
 pub(crate) async fn latest_messages<DB: Backend>(
     db: impl Db<'_, DB>,
     conversation_id: &str,

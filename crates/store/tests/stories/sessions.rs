@@ -235,3 +235,20 @@ pub async fn concurrent_first_sign_ins_share_one_conversation(h: &Harness) {
     }
     assert_eq!(conversations.len(), 1, "every device got the same conversation");
 }
+
+/// What the page said about a visitor is kept with the conversation, replaced by what it
+/// says next, and read back as it was written.
+pub async fn what_the_page_said_is_kept_with_the_conversation(h: &Harness) {
+    let bot = bot(h.store.as_ref()).await;
+    let opened = h.store.open_session(session(&bot.id, None, "page-1", None, NOW)).await.expect("open");
+    let conversation = opened.conversation.id;
+    assert_eq!(h.store.page_fields(&conversation).await.expect("read"), None, "nothing said yet");
+    let said = serde_json::json!({"email": "mallory@evil.example", "name": "Mallory"});
+    assert!(h.store.set_page_fields(&conversation, &said).await.expect("write"));
+    assert_eq!(h.store.page_fields(&conversation).await.expect("read"), Some(said));
+    let newer = serde_json::json!({"user_id": "42"});
+    assert!(h.store.set_page_fields(&conversation, &newer).await.expect("write"));
+    assert_eq!(h.store.page_fields(&conversation).await.expect("read"), Some(newer.clone()));
+    assert!(!h.store.set_page_fields("no-such-conversation", &newer).await.expect("write"));
+    assert_eq!(h.store.page_fields("no-such-conversation").await.expect("read"), None);
+}

@@ -1,9 +1,11 @@
-//! The embed page: the `<script>` tag for this bot, with the data attributes its Custom
-//! Authentication forwards, and the single-page-app variant.
+//! The embed page: the `<script>` tag for this bot, with the data attributes its identity
+//! mode reads (the access token and the fields its Custom Authentication forwards, a signed
+//! token, or an identifier and its hash), and the single-page-app variant.
 
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
-use concierge_domain::AdditionalField;
+use concierge_core::BotAuth;
+use concierge_domain::{AdditionalField, IdentifyMethod, IdentityKind};
 use minijinja::context;
 
 use super::super::Served;
@@ -12,8 +14,9 @@ use crate::http::extract::served_over_https;
 use crate::http::responses::SignInRequired;
 use concierge_core::Services;
 
-/// A forwarded field as the snippets spell it: the data attribute with the placeholder
-/// shown for it, and the `login` option with what an app passes (see docs/widget.md).
+/// A value the page passes, as the snippets spell it: the data attribute with the
+/// placeholder shown for it, and the `login` option with what an app passes (see
+/// docs/widget.md).
 struct Spelling {
     attribute: &'static str,
     placeholder: &'static str,
@@ -21,36 +24,90 @@ struct Spelling {
     value: &'static str,
 }
 
+const fn spelling(
+    attribute: &'static str,
+    placeholder: &'static str,
+    option: &'static str,
+    value: &'static str,
+) -> Spelling {
+    Spelling { attribute, placeholder, option, value }
+}
+
 /// The fields the bot forwards, in the order the snippets list them.
 fn forwarded(fields: &[AdditionalField]) -> Vec<Spelling> {
-    let spell = |f: AdditionalField| {
-        let (attribute, placeholder, option, value) = match f {
-            AdditionalField::UserId => ("data-user-id", "USER_ID", "userId", "user.id"),
-            AdditionalField::Email => ("data-email", "USER_EMAIL", "email", "user.email"),
-            AdditionalField::Name => ("data-name", "USER_NAME", "name", "user.name"),
-            AdditionalField::PhoneNumber => ("data-phone-number", "USER_PHONE_NUMBER", "phoneNumber", "user.phone"),
-        };
-        Spelling { attribute, placeholder, option, value }
+    let spell = |f: AdditionalField| match f {
+        AdditionalField::UserId => spelling("data-user-id", "USER_ID", "userId", "user.id"),
+        AdditionalField::Email => spelling("data-email", "USER_EMAIL", "email", "user.email"),
+        AdditionalField::Name => spelling("data-name", "USER_NAME", "name", "user.name"),
+        AdditionalField::PhoneNumber => spelling("data-phone-number", "USER_PHONE_NUMBER", "phoneNumber", "user.phone"),
     };
     AdditionalField::ALL.iter().filter(|f| fields.contains(f)).map(|f| spell(*f)).collect()
 }
 
-fn plain_snippet(origin: &str, bot_id: &str, fields: &[Spelling]) -> String {
-    let mut s = format!(
-        "<script src=\"{origin}/widget.js\" async\n        data-bot-id=\"{bot_id}\"\n        data-token=\"ACCESS_TOKEN_OF_THE_SIGNED_IN_USER\""
-    );
-    for f in fields {
-        s.push_str(&format!("\n        {}=\"{}\"", f.attribute, f.placeholder));
+/// What the page passes for the bot's identity mode, in the snippets' order; the token
+/// modes also name their token in the single-page-app comments.
+fn presented(auth: &BotAuth) -> (Vec<Spelling>, Option<&'static str>) {
+    let token = |placeholder, value| spelling("data-token", placeholder, "token", value);
+    match auth.identity.mode {
+        IdentityKind::CustomAuth => {
+            let mut all = vec![token("ACCESS_TOKEN_OF_THE_SIGNED_IN_USER", "accessToken")];
+            all.extend(forwarded(&auth.settings.additional_fields));
+            (all, Some("access token"))
+        }
+        IdentityKind::Jwt => {
+            (vec![token("TOKEN_YOUR_SERVER_SIGNED_FOR_THE_USER", "signedToken")], Some("signed token"))
+        }
+        IdentityKind::OidcUserinfo | IdentityKind::Introspection => {
+            (vec![token("ACCESS_TOKEN_FROM_YOUR_IDENTITY_PROVIDER", "accessToken")], Some("access token"))
+        }
+        IdentityKind::IdentityHash => {
+            let (identifier, hash) = match auth.settings.identify_method {
+                IdentifyMethod::Id => {
+                    (spelling("data-user-id", "USER_ID", "userId", "user.id"), "HMAC_SHA256_OF_USER_ID")
+                }
+                IdentifyMethod::Email => {
+                    (spelling("data-email", "USER_EMAIL", "email", "user.email"), "HMAC_SHA256_OF_USER_EMAIL")
+                }
+                IdentifyMethod::PhoneNumber => (
+                    spelling("data-phone-number", "USER_PHONE_NUMBER", "phoneNumber", "user.phone"),
+                    "HMAC_SHA256_OF_USER_PHONE_NUMBER",
+                ),
+            };
+            (vec![identifier, spelling("data-user-hash", hash, "userHash", "hashFromYourServer")], None)
+        }
+    }
+}
+
+fn plain_snippet(origin: &str, bot_id: &str, values: &[Spelling]) -> String {
+    let mut s = format!("<script src=\"{origin}/widget.js\" async\n        data-bot-id=\"{bot_id}\"");
+    for v in values {
+        s.push_str(&format!("\n        {}=\"{}\"", v.attribute, v.placeholder));
     }
     s.push_str("></script>");
     s
 }
 
-fn spa_snippet(origin: &str, bot_id: &str, fields: &[Spelling]) -> String {
-    let mut login = String::from("  token: accessToken,\n");
-    for f in fields {
-        login.push_str(&format!("  {}: {},\n", f.option, f.value));
+/// `token` names the token of a token mode, which the widget asks for again once it
+/// expired; an identity hash does not expire.
+fn spa_snippet(origin: &str, bot_id: &str, values: &[Spelling], token: Option<&str>) -> String {
+    let mut login = String::new();
+    for v in values {
+        login.push_str(&format!("  {}: {},\n", v.option, v.value));
     }
+    // Lines of their own: a `\` line continuation would eat the indentation.
+    let renew = token.map_or_else(String::new, |token| {
+        [
+            "",
+            "",
+            &format!("// When the {token} expired, the widget asks your app for a fresh one:"),
+            "Concierge('onTokenExpired', async () => {",
+            "  const res = await fetch('/api/session/chat-token', { credentials: 'include' }); // your own endpoint",
+            "  if (!res.ok) return null;",
+            "  return (await res.json()).token;",
+            "});",
+        ]
+        .join("\n")
+    });
     format!(
         "<script>window.Concierge=window.Concierge||function(){{(Concierge.q=Concierge.q||[]).push(arguments)}};</script>\n\
 <script src=\"{origin}/widget.js\" data-bot-id=\"{bot_id}\" async></script>\n\
@@ -58,13 +115,7 @@ fn spa_snippet(origin: &str, bot_id: &str, fields: &[Spelling]) -> String {
 // After your app has signed the user in:\n\
 Concierge('login', {{\n{login}}});\n\n\
 // When the user signs out of your app:\n\
-Concierge('logout');\n\n\
-// When the access token expired, the widget asks your app for a fresh one:\n\
-Concierge('onTokenExpired', async () => {{\n\
-  const res = await fetch('/api/session/chat-token', {{ credentials: 'include' }}); // your own endpoint\n\
-  if (!res.ok) return null;\n\
-  return (await res.json()).token;\n\
-}});\n\
+Concierge('logout');{renew}\n\
 </script>"
     )
 }
@@ -79,12 +130,16 @@ pub async fn embed_page(State(s): State<Services>, headers: HeaderMap, page: Bot
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost:8080");
     let scheme = if served_over_https(&s, &headers) { "https" } else { "http" };
     let origin = format!("{scheme}://{host}");
-    let fields = forwarded(&auth.settings.additional_fields);
+    let (values, token) = presented(&auth);
+    let mode = auth.identity.mode;
     let ctx = context! {
-        plain => plain_snippet(&origin, &bot.id, &fields),
-        spa => spa_snippet(&origin, &bot.id, &fields),
+        plain => plain_snippet(&origin, &bot.id, &values),
+        spa => spa_snippet(&origin, &bot.id, &values, token),
         enabled => auth.settings.enabled,
-        forwarded => fields.iter().map(|f| f.attribute).collect::<Vec<_>>(),
+        mode => mode.as_str(),
+        mode_label => mode.label(),
+        identifier => values.first().map(|v| v.attribute),
+        forwarded => values.iter().skip(1).map(|v| v.attribute).collect::<Vec<_>>(),
     };
     Ok(render_tab(StatusCode::OK, "bot_embed.html", "embed", &who, &bot, ctx))
 }

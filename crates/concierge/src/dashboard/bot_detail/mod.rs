@@ -32,6 +32,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("bot_layout.html", include_str!("../../../templates/bot_layout.html")),
     ("bot_settings.html", include_str!("../../../templates/bot_settings.html")),
     ("bot_custom_auth.html", include_str!("../../../templates/bot_custom_auth.html")),
+    ("identity_parts.html", include_str!("../../../templates/identity_parts.html")),
     ("bot_embed.html", include_str!("../../../templates/bot_embed.html")),
     ("bot_knowledge.html", include_str!("../../../templates/bot_knowledge.html")),
     ("bot_article.html", include_str!("../../../templates/bot_article.html")),
@@ -55,6 +56,7 @@ pub fn routes() -> OpenApiRouter<Services> {
         .routes(routes!(custom_auth::custom_auth_page))
         .routes(routes!(embed::embed_page))
         .routes(routes!(script))
+        .routes(routes!(identity_script))
         .routes(routes!(stylesheet))
 }
 
@@ -132,6 +134,7 @@ pub struct CsrfOnly {
 carries_csrf!(CsrfOnly);
 
 const SCRIPT: &str = include_str!("../../../assets/custom-auth.js");
+const IDENTITY_SCRIPT: &str = include_str!("../../../assets/identity.js");
 const STYLESHEET: &str = include_str!("../../../assets/bot.css");
 
 fn asset(content_type: &'static str, body: &'static str) -> Response {
@@ -143,6 +146,14 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
     responses((status = 200, description = "Script", content_type = "text/javascript")))]
 pub async fn script() -> Response {
     asset("text/javascript; charset=utf-8", SCRIPT)
+}
+
+/// The Identity page's script: the identity modes, their settings and keys, and their
+/// tests in the testing panel.
+#[utoipa::path(get, path = "/assets/identity.js", tag = "dashboard",
+    responses((status = 200, description = "Script", content_type = "text/javascript")))]
+pub async fn identity_script() -> Response {
+    asset("text/javascript; charset=utf-8", IDENTITY_SCRIPT)
 }
 
 /// The bot pages' stylesheet (on top of dashboard.css).

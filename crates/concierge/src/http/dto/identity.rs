@@ -240,11 +240,11 @@ pub struct IdentityBody {
     /// Read-only; accepted so that a GET answer can be sent back as it is.
     #[serde(default)]
     #[schema(read_only, value_type = Option<Object>)]
-    pub custom_auth: Option<serde_json::Value>,
+    pub custom_auth: Option<serde_json::Map<String, serde_json::Value>>,
     /// Read-only; accepted so that a GET answer can be sent back as it is.
     #[serde(default)]
     #[schema(read_only, value_type = Option<Object>)]
-    pub identity_hash: Option<serde_json::Value>,
+    pub identity_hash: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -265,7 +265,7 @@ pub struct JwtBody {
     /// can be sent back as it is.
     #[serde(default)]
     #[schema(read_only, value_type = Option<Vec<Object>>)]
-    pub keys: Option<serde_json::Value>,
+    pub keys: Option<Vec<serde_json::Map<String, serde_json::Value>>>,
 }
 
 impl From<IdentityBody> for IdentityRequest {

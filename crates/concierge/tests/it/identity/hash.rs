@@ -7,6 +7,18 @@ use super::bot_with_identity;
 use super::signers::{self, hmac};
 use crate::utils::{Backend, TestApp};
 
+/// A dashboard page's HTML, as the workspace's first user (created here) sees it.
+async fn dashboard_html(app: &TestApp, path: &str) -> String {
+    let http = reqwest::Client::builder().no_proxy().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let link = app.services.setup_link_if_needed().await.unwrap().expect("no user yet");
+    let form = [("token", link.as_str()), ("email", "agent@example.com"), ("password", "a long password")];
+    let created = http.post(app.url("/setup")).form(&form).send().await.unwrap();
+    let cookie = created.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let page = http.get(app.url(path)).header("cookie", cookie).send().await.unwrap();
+    assert_eq!(page.status(), 200, "{path}");
+    page.text().await.unwrap()
+}
+
 #[tokio::test]
 async fn hashes_from_node_and_python_verify_the_identifier_and_nothing_else() {
     if !signers::available() {
@@ -27,6 +39,12 @@ async fn hashes_from_node_and_python_verify_the_identifier_and_nothing_else() {
     assert_eq!(s["contact"]["external_id"], "u-1");
     assert_eq!(s["contact"]["email"], json!(null), "the page's email is unverified: not the contact's");
     assert_eq!(s["contact"]["name"], json!(null), "the page's name is unverified: not the contact's");
+    // An agent sees what the page said beside the verified contact, marked unverified.
+    let inbox =
+        dashboard_html(&app, &format!("/inbox?bot={bot}&c={}", s["conversation"]["id"].as_str().unwrap())).await;
+    let aside = &inbox[inbox.find("inbox-contact").expect("the contact panel")..];
+    assert!(aside.contains("From the page") && aside.contains("Unverified"), "{aside}");
+    assert!(aside.contains("mallory@evil.example") && aside.contains("Mallory"), "{aside}");
 
     let python_hash = hmac("python", &secret, "u-1").await;
     assert_eq!(python_hash, node_hash);

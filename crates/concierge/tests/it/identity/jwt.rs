@@ -274,3 +274,86 @@ async fn a_token_identifies_the_person_on_postgres_too() {
     app.services.flush_attempts().await;
     app.assert_not_stored(key["secret"].as_str().unwrap()).await;
 }
+
+/// Every algorithm a bot can accept, each refusal, with tokens from every library that
+/// signs it: the checks do not depend on the key type.
+#[tokio::test]
+async fn every_algorithm_refuses_the_same_bad_tokens() {
+    if !signers::available() {
+        return;
+    }
+    let Some(app) = TestApp::spawn(Backend::Sqlite).await else { return };
+    let base =
+        || json!({"sub": "ada", "iss": "https://shop.example", "aud": "concierge", "iat": now(), "exp": now() + 600});
+    let with = |changes: Value| {
+        let mut c = base();
+        c.as_object_mut().unwrap().extend(changes.as_object().unwrap().clone());
+        c
+    };
+    for alg in ["HS256", "HS384", "HS512", "RS256", "ES256", "EdDSA"] {
+        let hmac = alg.starts_with("HS");
+        // A key set of its own per algorithm: each bot's JWKS URL is fetched once.
+        let jwks = JwksServer::start().await;
+        let (key, wrong, kid) = if hmac {
+            (None, "f".repeat(64), None)
+        } else {
+            let pair = key_pair(alg, &format!("{alg}-k")).await;
+            jwks.publish(vec![pair["jwk"].clone()]);
+            let stranger = key_pair(alg, &format!("{alg}-k")).await;
+            (
+                Some(pair["private_pem"].as_str().unwrap().to_owned()),
+                stranger["private_pem"].as_str().unwrap().to_owned(),
+                Some(format!("{alg}-k")),
+            )
+        };
+        let mut jwt = json!({"algorithms": [alg], "issuer": "https://shop.example", "audience": "concierge"});
+        if !hmac {
+            jwt["jwks_url"] = json!(jwks.url);
+        }
+        let (bot, read) = bot_with_identity(&app, json!({"enabled": true, "mode": "jwt", "jwt": jwt})).await;
+        let (key, kid) = match key {
+            Some(private) => (private, kid),
+            None => {
+                let k = &read["jwt"]["keys"][0];
+                (k["secret"].as_str().unwrap().to_owned(), k["kid"].as_str().map(str::to_owned))
+            }
+        };
+        let kid = kid.as_deref();
+        let libs: &[&str] = match alg {
+            "EdDSA" => &["jose", "pyjwt"],
+            _ => &["jose", "jsonwebtoken", "pyjwt"],
+        };
+        for (i, lib) in libs.iter().enumerate() {
+            let valid = sign(lib, alg, &key, kid, base()).await;
+            let (_, s) = start(&app, &bot, &valid, json!({})).await;
+            assert_eq!(s["authenticated"], true, "{lib} {alg}: {s}");
+            // The refusals, each signed by one of the libraries in turn.
+            let signer = libs[(i + 1) % libs.len()];
+            let cases = [
+                ("expired", sign(signer, alg, &key, kid, with(json!({"exp": now() - 120}))).await, "token_expired"),
+                (
+                    "not yet valid",
+                    sign(signer, alg, &key, kid, with(json!({"nbf": now() + 600}))).await,
+                    "token_claims_invalid",
+                ),
+                (
+                    "another issuer",
+                    sign(signer, alg, &key, kid, with(json!({"iss": "https://evil.example"}))).await,
+                    "token_claims_invalid",
+                ),
+                (
+                    "another audience",
+                    sign(signer, alg, &key, kid, with(json!({"aud": "other"}))).await,
+                    "token_claims_invalid",
+                ),
+                ("wrong key", sign(signer, alg, &wrong, kid, base()).await, "token_signature_invalid"),
+                ("tampered", tampered(&valid, &with(json!({"sub": "root"}))), "token_signature_invalid"),
+                ("unsigned", unsigned(&base()), "token_signature_invalid"),
+            ];
+            for (case, token, code) in cases {
+                let (_, s) = start(&app, &bot, &token, json!({})).await;
+                assert_eq!(s["auth_error"]["code"], code, "{alg} {case} signed by {signer}: {s}");
+            }
+        }
+    }
+}

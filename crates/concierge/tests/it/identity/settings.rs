@@ -89,14 +89,14 @@ async fn jwt_keys_rotate_without_a_gap() {
 
     let last = keys[1]["kid"].as_str().unwrap();
     let (status, e) = app.admin(reqwest::Method::DELETE, &format!("/bots/{bot}/identity/jwt/keys/{last}"), None).await;
-    assert_eq!((status, e["error"]["code"].as_str()), (400, Some("last_key")), "{e}");
+    assert_eq!((status, e["error"]["code"].as_str()), (409, Some("last_key")), "{e}");
     let (status, e) = app.admin(reqwest::Method::DELETE, &format!("/bots/{bot}/identity/jwt/keys/nope"), None).await;
     assert_eq!((status, e["error"]["code"].as_str()), (404, Some("key_not_found")), "{e}");
     for _ in 0..4 {
         assert_eq!(app.post(&format!("/bots/{bot}/identity/jwt/keys"), json!({})).await.0, 200);
     }
     let (status, e) = app.post(&format!("/bots/{bot}/identity/jwt/keys"), json!({})).await;
-    assert_eq!((status, e["error"]["code"].as_str()), (400, Some("too_many_keys")), "{e}");
+    assert_eq!((status, e["error"]["code"].as_str()), (409, Some("too_many_keys")), "{e}");
 }
 
 #[tokio::test]
