@@ -239,9 +239,15 @@ describe('the Identity page', { skip: skipReason() }, () => {
     await screenshot(page, 'dashboard-identity-hash', { fullPage: true });
 
     const asked = await confirming(() => page.getByRole('button', { name: 'Rotate' }).click());
-    assert.match(asked[0] ?? '', /stop working at once/);
+    assert.match(asked[0] ?? '', /keep working for the rotation grace period/);
     await page.locator('#hash-secret-status', { hasText: 'New secret' }).waitFor();
-    assert.notEqual(await page.getByLabel('Secret key').inputValue(), secret);
+    assert.match(await page.locator('#hash-secret-status').innerText(), /accepted until/);
+    const fresh = await page.getByLabel('Secret key').inputValue();
+    assert.notEqual(fresh, secret);
+    // The old hash, still accepted during the grace period; a wrong one refused.
+    await sendTest();
+    await page.locator('#test-result .verdict', { hasText: 'Authenticated' }).waitFor();
+    await page.getByRole('textbox', { name: /^user_hash/ }).fill(hmacHex(fresh, 'u-43'));
     await sendTest();
     await page.locator('#test-result .verdict', { hasText: 'hash_mismatch' }).waitFor();
     tracker.check();

@@ -328,7 +328,7 @@
   revealer(hashReveal, hashSecret);
   $('#rotate-hash-secret').addEventListener('click', async () => {
     const sure = window.confirm(
-      'Rotate the identity hash secret?\n\nHashes made with the current secret stop working at once: until your server computes them with the new secret, its users are not identified.',
+      'Rotate the identity hash secret?\n\nHashes made with the current secret keep working for the rotation grace period (24 hours unless the server is set otherwise); move your servers to the new secret within it.',
     );
     if (!sure) return;
     const status = $('#hash-secret-status');
@@ -336,7 +336,13 @@
       const r = await api('POST', `${base}/identity-hash/rotate-secret`);
       if (!r.ok) return say(status, `The secret was not rotated: ${problem(r)}`, true);
       hashSecret.value = r.json.identity_hash.secret;
-      say(status, 'New secret in use: hashes made with the old one are refused from now on.');
+      const until = r.json.identity_hash.previous_secret_expires_at;
+      say(
+        status,
+        until
+          ? `New secret in use. Hashes made with the old one are accepted until ${new Date(until).toLocaleString()}.`
+          : 'New secret in use: hashes made with the old one are refused from now on.',
+      );
     } catch {
       say(status, `The secret was not rotated: ${unreachable}`, true);
     }

@@ -27,6 +27,8 @@ pub struct BotAuth {
     /// The key of identity hashes. Settings stored before identity modes existed have
     /// none (nor JWT keys) until the identity settings are first read or saved.
     pub hash_secret: Option<GeneratedKey>,
+    /// The identity hash key before the last rotation and when it stops verifying.
+    pub hash_previous: Option<(GeneratedKey, i64)>,
     /// The client secret of the introspection endpoint, as the customer gave it.
     pub introspection_secret: Option<ClientSecret>,
 }
@@ -86,6 +88,7 @@ impl Services {
                     identity: IdentitySettings::default(),
                     jwt_keys: vec![JwtKey::generate()],
                     hash_secret: Some(GeneratedKey::generate()),
+                    hash_previous: None,
                     introspection_secret: None,
                 };
                 self.save_bot_auth(&auth).await?;
@@ -123,6 +126,8 @@ impl Services {
             jwt_keys: self.seal_jwt_keys(&auth.jwt_keys),
             identity_hash_secret_sealed: auth.hash_secret.as_ref().map(|k| self.sealer.seal(k.expose())),
             introspection_secret_sealed: client_secret.map(|s| self.sealer.seal(s.expose())),
+            identity_hash_previous_sealed: None,
+            identity_hash_previous_expires_at: None,
         };
         let saved = self.store.put_custom_auth(&record).await;
         self.forget_bot_config(&auth.bot_id);
@@ -150,6 +155,10 @@ impl Services {
             .map(|k| Ok(JwtKey { kid: k.kid.clone(), secret: key(&k.secret_sealed)?, created_at: k.created_at }))
             .collect::<Result<Vec<_>>>()?;
         let hash_secret = r.identity_hash_secret_sealed.as_deref().map(key).transpose()?;
+        let hash_previous = match (&r.identity_hash_previous_sealed, r.identity_hash_previous_expires_at) {
+            (Some(sealed), Some(until)) => Some((key(sealed)?, until)),
+            _ => None,
+        };
         let secret = |sealed: &str| -> Result<SigningSecret> {
             SigningSecret::parse(&self.sealer.open(sealed)?).ok_or_else(|| corrupt("signing secret"))
         };
@@ -190,6 +199,7 @@ impl Services {
             identity: r.identity,
             jwt_keys,
             hash_secret,
+            hash_previous,
             introspection_secret: match &r.introspection_secret_sealed {
                 Some(sealed) => Some(ClientSecret::new(self.sealer.open(sealed)?)),
                 None => None,

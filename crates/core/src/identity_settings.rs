@@ -145,10 +145,14 @@ impl Services {
         .await
     }
 
-    /// Replaces the identity hash key: hashes made with the old one are refused at once.
+    /// Replaces the identity hash key; like the signing secret, the old one keeps verifying
+    /// during the rotation grace period, so the customer can deploy the new one without
+    /// failed sign-ins.
     pub async fn rotate_identity_hash_secret(&self, bot_id: &str) -> Result<BotAuth> {
+        let grace = i64::try_from(self.settings.secret_rotation_grace.as_millis()).unwrap_or(i64::MAX);
         self.change_identity_secrets(bot_id, |auth| {
-            auth.hash_secret = Some(concierge_domain::GeneratedKey::generate());
+            let old = auth.hash_secret.replace(concierge_domain::GeneratedKey::generate());
+            auth.hash_previous = old.filter(|_| grace > 0).map(|old| (old, now_ms().saturating_add(grace)));
             Ok(())
         })
         .await
@@ -187,9 +191,12 @@ impl Services {
             }
             let jwt_keys = self.seal_jwt_keys(&auth.jwt_keys);
             let hash_sealed = auth.hash_secret.as_ref().map(|k| self.sealer.seal(k.expose()));
+            let previous_sealed = auth.hash_previous.as_ref().map(|(k, _)| self.sealer.seal(k.expose()));
             let secrets = IdentitySecrets {
                 jwt_keys: &jwt_keys,
                 identity_hash_secret_sealed: hash_sealed.as_deref(),
+                identity_hash_previous_sealed: previous_sealed.as_deref(),
+                identity_hash_previous_expires_at: auth.hash_previous.as_ref().map(|(_, until)| *until),
                 revision: auth.revision,
                 now: now_ms(),
             };

@@ -54,7 +54,8 @@ pub async fn delete_jwt_key(
     Ok(Json((&s.delete_jwt_key(&id, &kid).await?).into()))
 }
 
-/// Replace the identity hash key; hashes made with the old one are refused at once.
+/// Replace the identity hash key; hashes made with the old one are still accepted during the
+/// rotation grace period (24 h by default), as with the signing secret.
 #[utoipa::path(post, path = "/api/admin/v1/bots/{id}/identity/identity-hash/rotate-secret", tag = "identity",
     security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = IdentityDto), AdminErrors, LookupErrors))]

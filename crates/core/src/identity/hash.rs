@@ -4,14 +4,14 @@
 //! computed by the customer's server. Only that identifier is verified; the page's other
 //! fields stay unverified and are not taken into the contact.
 
-use concierge_domain::{profile_from_data, AuthErrorCode, IdentifyMethod};
+use concierge_domain::{profile_from_data, AuthErrorCode, GeneratedKey, IdentifyMethod};
 use hmac::{Hmac, Mac};
 use serde_json::{Map, Value};
 use sha2::Sha256;
 
 use super::{Identified, Presented};
 use crate::auth_flow::AuthFailure;
-use crate::BotAuth;
+use crate::{now_ms, BotAuth};
 
 fn mismatch(message: String) -> AuthFailure {
     AuthFailure { code: AuthErrorCode::HashMismatch, message }
@@ -48,12 +48,19 @@ fn check(
         return Err(mismatch("This bot has no identity hash key yet: open its Identity settings.".into()));
     };
     let given = hex::decode(hash).map_err(|_| mismatch("user_hash must be the HMAC-SHA256 in hex.".into()))?;
-    let mut mac = Hmac::<Sha256>::new_from_slice(key.expose().as_bytes()).expect("HMAC takes any key length");
-    mac.update(value.as_bytes());
-    // verify_slice compares in constant time.
-    mac.verify_slice(&given).map_err(|_| {
-        mismatch(format!("user_hash is not the HMAC-SHA256 of this {field} under the bot's identity hash key."))
-    })?;
+    // The key before the last rotation verifies too, during the grace period.
+    let previous = auth.hash_previous.as_ref().filter(|(_, until)| *until > now_ms()).map(|(k, _)| k);
+    let matches = |key: &GeneratedKey| {
+        let mut mac = Hmac::<Sha256>::new_from_slice(key.expose().as_bytes()).expect("HMAC takes any key length");
+        mac.update(value.as_bytes());
+        // verify_slice compares in constant time.
+        mac.verify_slice(&given).is_ok()
+    };
+    if !matches(key) && !previous.is_some_and(matches) {
+        return Err(mismatch(format!(
+            "user_hash is not the HMAC-SHA256 of this {field} under the bot's identity hash key."
+        )));
+    }
     let mut data = Map::new();
     data.insert(method.response_field().into(), Value::String(value.to_owned()));
     let (profile, identifier) = profile_from_data(&data, method).map_err(|e| AuthFailure {

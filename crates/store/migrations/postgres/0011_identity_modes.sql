@@ -6,7 +6,9 @@
 -- custom_auth.jwt_keys: the bot's HS256/384/512 keys for signed user tokens, an array of
 -- {kid, secret_sealed, created_at}; several are valid at once, for rotation.
 --
--- custom_auth.identity_hash_secret_sealed: the key of the bot's identity hashes.
+-- custom_auth.identity_hash_secret_sealed: the key of the bot's identity hashes; after a
+-- rotation the previous key (identity_hash_previous_sealed) keeps verifying until
+-- identity_hash_previous_expires_at, as the signing secret does.
 --
 -- Both secrets are sealed like the signing secret, and written only by their own
 -- statement, so that a settings save cannot undo a rotation.
@@ -23,6 +25,8 @@
 ALTER TABLE custom_auth ADD COLUMN identity JSONB NOT NULL DEFAULT '{}';
 ALTER TABLE custom_auth ADD COLUMN jwt_keys JSONB NOT NULL DEFAULT '[]';
 ALTER TABLE custom_auth ADD COLUMN identity_hash_secret_sealed TEXT;
+ALTER TABLE custom_auth ADD COLUMN identity_hash_previous_sealed TEXT;
+ALTER TABLE custom_auth ADD COLUMN identity_hash_previous_expires_at BIGINT;
 ALTER TABLE custom_auth ADD COLUMN introspection_secret_sealed TEXT;
 ALTER TABLE conversations ADD COLUMN page_fields JSONB;
 ALTER TABLE auth_attempts ADD COLUMN mode TEXT NOT NULL DEFAULT 'custom_auth'

@@ -201,6 +201,10 @@ pub struct CustomAuthRecord {
     /// The key of identity hashes, sealed; written only by
     /// [`crate::Bots::set_identity_secrets`].
     pub identity_hash_secret_sealed: Option<String>,
+    /// The identity hash key before the last rotation, which keeps verifying until
+    /// `identity_hash_previous_expires_at`.
+    pub identity_hash_previous_sealed: Option<String>,
+    pub identity_hash_previous_expires_at: Option<i64>,
     /// The client secret of the introspection endpoint, sealed. Written by
     /// [`crate::Bots::put_custom_auth`] only when `Some`: a save without it keeps it.
     pub introspection_secret_sealed: Option<String>,
@@ -220,6 +224,8 @@ pub struct SealedKey {
 pub struct IdentitySecrets<'a> {
     pub jwt_keys: &'a [SealedKey],
     pub identity_hash_secret_sealed: Option<&'a str>,
+    pub identity_hash_previous_sealed: Option<&'a str>,
+    pub identity_hash_previous_expires_at: Option<i64>,
     pub revision: i64,
     pub now: i64,
 }

@@ -81,7 +81,8 @@ pub(crate) async fn get_custom_auth<DB: Backend>(
     let select = "SELECT bot_id, enabled, url, additional_fields, identify_method, timeout_ms, on_failure,
                          headers, allowed_origins, signing_secret_sealed, previous_secret_sealed,
                          previous_secret_expires_at, updated_at, cache_ttl_secs, revision, identity,
-                         jwt_keys, identity_hash_secret_sealed, introspection_secret_sealed
+                         jwt_keys, identity_hash_secret_sealed, identity_hash_previous_sealed,
+                         identity_hash_previous_expires_at, introspection_secret_sealed
                   FROM custom_auth WHERE bot_id = $1";
     DB::optional(db, sqlx::query(select).arg(bot_id)).await
 }
@@ -164,12 +165,14 @@ pub(crate) async fn set_identity_secrets<DB: Backend>(
     secrets: &IdentitySecrets<'_>,
 ) -> Result<bool> {
     let statement = sqlx::query(
-        "UPDATE custom_auth SET jwt_keys = $1, identity_hash_secret_sealed = $2, updated_at = $3,
-                revision = revision + 1
-         WHERE bot_id = $4 AND revision = $5",
+        "UPDATE custom_auth SET jwt_keys = $1, identity_hash_secret_sealed = $2, identity_hash_previous_sealed = $3,
+                identity_hash_previous_expires_at = $4, updated_at = $5, revision = revision + 1
+         WHERE bot_id = $6 AND revision = $7",
     )
     .arg(Json(secrets.jwt_keys))
     .arg(secrets.identity_hash_secret_sealed)
+    .arg(secrets.identity_hash_previous_sealed)
+    .arg(secrets.identity_hash_previous_expires_at)
     .arg(secrets.now)
     .arg(bot_id)
     .arg(secrets.revision);

@@ -4,7 +4,7 @@ use concierge_store::{
 };
 use serde_json::json;
 
-use super::support::{bot, Harness, NOW};
+use super::support::{bot, Harness, HOUR, NOW};
 
 pub async fn bots_are_created_listed_and_renamed(h: &Harness) {
     let acme = h.store.create_workspace("Acme").await.expect("create Acme");
@@ -80,6 +80,8 @@ fn settings(bot_id: &str) -> CustomAuthRecord {
         },
         jwt_keys: vec![key("k1")],
         identity_hash_secret_sealed: Some("sealed:v1:hash".to_owned()),
+        identity_hash_previous_sealed: None,
+        identity_hash_previous_expires_at: None,
         introspection_secret_sealed: Some("sealed:v1:client".to_owned()),
     }
 }
@@ -174,7 +176,14 @@ pub async fn custom_auth_round_trips_and_is_replaced(h: &Harness) {
 /// settings save never writes keys.
 pub async fn identity_secrets_change_only_at_the_revision_read(h: &Harness) {
     let bot = bot(h.store.as_ref()).await;
-    let unknown = IdentitySecrets { jwt_keys: &[], identity_hash_secret_sealed: None, revision: 0, now: NOW };
+    let unknown = IdentitySecrets {
+        jwt_keys: &[],
+        identity_hash_secret_sealed: None,
+        identity_hash_previous_sealed: None,
+        identity_hash_previous_expires_at: None,
+        revision: 0,
+        now: NOW,
+    };
     assert!(!h.store.set_identity_secrets(&bot.id, unknown).await.expect("no settings yet"));
     h.store.put_custom_auth(&settings(&bot.id)).await.expect("put");
     let read = h.store.get_custom_auth(&bot.id).await.expect("get").expect("stored");
@@ -183,6 +192,8 @@ pub async fn identity_secrets_change_only_at_the_revision_read(h: &Harness) {
     let rotation = |keys| IdentitySecrets {
         jwt_keys: keys,
         identity_hash_secret_sealed: Some("sealed:v1:hash2"),
+        identity_hash_previous_sealed: Some("sealed:v1:hash"),
+        identity_hash_previous_expires_at: Some(NOW + HOUR),
         revision: read.revision,
         now: NOW + 1,
     };
@@ -194,6 +205,11 @@ pub async fn identity_secrets_change_only_at_the_revision_read(h: &Harness) {
     let stored = h.store.get_custom_auth(&bot.id).await.expect("get").expect("stored");
     assert_eq!(stored.jwt_keys, first, "the first rotation's keys, neither lost nor overwritten");
     assert_eq!(stored.identity_hash_secret_sealed.as_deref(), Some("sealed:v1:hash2"));
+    assert_eq!(
+        (stored.identity_hash_previous_sealed.as_deref(), stored.identity_hash_previous_expires_at),
+        (Some("sealed:v1:hash"), Some(NOW + HOUR)),
+        "the previous hash key and its end, kept by the save too"
+    );
     assert_eq!(stored.revision, read.revision + 2, "the rotation and the save each bump the revision");
 }
 

@@ -134,6 +134,9 @@ pub struct IdentityHashDto {
     pub field: String,
     /// The HMAC-SHA256 key of `user_hash` (64 hex digits).
     pub secret: String,
+    /// While set, hashes made with the key before the last rotation are accepted too, until
+    /// this time.
+    pub previous_secret_expires_at: Option<String>,
 }
 
 fn claims_dto(c: &ClaimMap) -> ClaimMapDto {
@@ -185,6 +188,11 @@ impl From<&BotAuth> for IdentityDto {
             identity_hash: IdentityHashDto {
                 field: field.to_owned(),
                 secret: a.hash_secret.as_ref().map(|k| k.expose().to_owned()).unwrap_or_default(),
+                previous_secret_expires_at: a
+                    .hash_previous
+                    .as_ref()
+                    .filter(|(_, until)| *until > concierge_core::now_ms())
+                    .map(|(_, until)| rfc3339(*until)),
             },
             oidc_userinfo: OidcDto {
                 issuer: a.identity.oidc_userinfo.issuer.as_ref().map(|u| u.to_string()),

@@ -79,13 +79,15 @@ async fn hashes_from_node_and_python_verify_the_identifier_and_nothing_else() {
     assert_eq!((&s["authenticated"], &s["auth_error"]["code"]), (&json!(false), &json!("token_required")), "{s}");
     assert_eq!(app.attempts(&bot, "").await.len(), before);
 
-    // A new key: hashes made with the old one are refused at once.
+    // A new key; like the signing secret, the old one keeps verifying during the grace
+    // period, so the customer's servers can move to the new one without failed sign-ins.
     let (status, rotated) = app.post(&format!("/bots/{bot}/identity/identity-hash/rotate-secret"), json!({})).await;
     assert_eq!(status, 200, "{rotated}");
     let fresh = rotated["identity_hash"]["secret"].as_str().unwrap();
     assert_ne!(fresh, secret);
+    assert!(rotated["identity_hash"]["previous_secret_expires_at"].is_string(), "{rotated}");
     let (_, s) = app.start_session(json!({"bot_id": bot, "user_id": "u-1", "user_hash": node_hash})).await;
-    assert_eq!(s["auth_error"]["code"], "hash_mismatch", "{s}");
+    assert_eq!(s["authenticated"], true, "the old key, during the grace period: {s}");
     let (_, s) = app
         .start_session(json!({"bot_id": bot, "user_id": "u-1", "user_hash": hmac("node", fresh, "u-1").await}))
         .await;
@@ -115,4 +117,20 @@ async fn an_email_hash_identifies_by_the_normalised_email() {
     let wrong = hmac("node", secret, "grace@example.com").await;
     let (status, s) = app.start_session(json!({"bot_id": bot, "email": "Grace@Example.com", "user_hash": wrong})).await;
     assert_eq!((status, s["error"]["code"].as_str()), (401, Some("hash_mismatch")), "{s}");
+}
+
+#[tokio::test]
+async fn without_a_grace_period_a_rotated_hash_key_is_refused_at_once() {
+    if !signers::available() {
+        return;
+    }
+    let mut args = crate::utils::test_args();
+    args.secret_rotation_grace_secs = Some(0);
+    let Some(app) = TestApp::spawn_with(Backend::Sqlite, args).await else { return };
+    let (bot, read) = bot_with_identity(&app, json!({"enabled": true, "mode": "identity_hash"})).await;
+    let old = hmac("python", read["identity_hash"]["secret"].as_str().unwrap(), "u-1").await;
+    let (_, rotated) = app.post(&format!("/bots/{bot}/identity/identity-hash/rotate-secret"), json!({})).await;
+    assert_eq!(rotated["identity_hash"]["previous_secret_expires_at"], json!(null), "{rotated}");
+    let (_, s) = app.start_session(json!({"bot_id": bot, "user_id": "u-1", "user_hash": old})).await;
+    assert_eq!(s["auth_error"]["code"], "hash_mismatch", "{s}");
 }
