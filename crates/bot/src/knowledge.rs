@@ -7,14 +7,19 @@
 //! The question is never parsed as a query language: its analysed terms become a plain
 //! disjunction, so quotes, colons, brackets or "AND" in a visitor's message are only words.
 //!
+//! Before either is analysed, the articles and the question are rewritten so that the
+//! words support people use for one thing meet ("return" and "refund", "log in" and "sign
+//! in": `synonyms`).
+//!
 //! Each [`Hit`] carries two numbers:
-//! - `score`, tantivy's BM25 score (title matches count twice). It orders the hits, but it
-//!   has no scale: it grows with the question's length and depends on the corpus, so an
-//!   operator could not choose a threshold for it.
+//! - `score`, tantivy's BM25 score (title matches count twice). It proposes the candidates
+//!   and breaks ties, but it has no scale: it grows with the question's length and depends
+//!   on the corpus, so an operator could not choose a threshold for it.
 //! - `confidence`, in 0.0..=1.0: the share of the question's distinct meaningful terms
 //!   (what is left after stop words and stemming) that the article contains in its title or
 //!   body, each term weighted by its BM25 IDF in this corpus,
-//!   `ln(1 + (N - df + 0.5) / (df + 0.5))` with N articles of which df contain the term. A
+//!   `ln(1 + (N - df + 0.5) / (df + 0.5))` with N articles of which df contain the term.
+//!   Hits are ordered by it, then by score. A
 //!   term no article contains weighs like a term only one article contains (df = 1), as
 //!   much as the rarest known words, so a question about something the knowledge base
 //!   never mentions has a low confidence even when its common words match, while one
@@ -43,6 +48,8 @@ const MAX_QUESTION_TERMS: usize = 64;
 /// Tokens longer than this are not words (hashes, base64, URLs without separators).
 const MAX_TOKEN_BYTES: usize = 40;
 const TITLE_BOOST: f32 = 2.0;
+/// Articles BM25 proposes before they are ordered by how much of the question they cover.
+const CANDIDATES: usize = 20;
 /// The fast field that says which article a document is.
 const ORDINAL: &str = "ordinal";
 const WRITER_MEMORY_BYTES: usize = 15_000_000;
@@ -150,13 +157,14 @@ impl KnowledgeIndex {
         let mut terms = Vec::with_capacity(articles.len());
         let mut doc_freq: HashMap<String, u32> = HashMap::new();
         for (position, article) in articles.iter().enumerate() {
+            let (title_text, body_text) = (synonyms::canonical(&article.title), synonyms::canonical(&article.body));
             writer.add_document(doc!(
-                title => article.title.as_str(),
-                body => article.body.as_str(),
+                title => title_text.as_str(),
+                body => body_text.as_str(),
                 ordinal => position as u64,
             ))?;
-            let mut contained: HashSet<String> = analyse(&mut analyzer, &article.title).into_iter().collect();
-            contained.extend(analyse(&mut analyzer, &article.body));
+            let mut contained: HashSet<String> = analyse(&mut analyzer, &title_text).into_iter().collect();
+            contained.extend(analyse(&mut analyzer, &body_text));
             for term in &contained {
                 *doc_freq.entry(term.clone()).or_default() += 1;
             }
@@ -172,7 +180,7 @@ impl KnowledgeIndex {
     /// meaningful words.
     pub fn search(&self, question: &str, limit: usize) -> Vec<Hit> {
         let mut question_terms = Vec::new();
-        for term in analyse(&mut self.analyzer.clone(), question) {
+        for term in analyse(&mut self.analyzer.clone(), &synonyms::canonical(question)) {
             if !question_terms.contains(&term) {
                 question_terms.push(term);
             }
@@ -182,14 +190,22 @@ impl KnowledgeIndex {
             return Vec::new();
         }
         let searcher = self.reader.searcher();
-        match self.ranked(&searcher, &question_terms, limit) {
-            Ok(ranked) => ranked
-                .into_iter()
-                .filter_map(|(score, ordinal)| {
-                    let id = self.ids.get(ordinal)?.clone();
-                    Some(Hit { article_id: id, score, confidence: self.confidence(&question_terms, ordinal) })
-                })
-                .collect(),
+        // BM25 finds the candidates; the article that covers more of the question comes
+        // first, BM25 deciding between equals: one that has every meaningful word of the
+        // question beats one that repeats a single word of it in its title.
+        match self.ranked(&searcher, &question_terms, limit.max(CANDIDATES)) {
+            Ok(ranked) => {
+                let mut hits: Vec<Hit> = ranked
+                    .into_iter()
+                    .filter_map(|(score, ordinal)| {
+                        let id = self.ids.get(ordinal)?.clone();
+                        Some(Hit { article_id: id, score, confidence: self.confidence(&question_terms, ordinal) })
+                    })
+                    .collect();
+                hits.sort_by(|a, b| b.confidence.total_cmp(&a.confidence).then(b.score.total_cmp(&a.score)));
+                hits.truncate(limit);
+                hits
+            }
             Err(error) => {
                 // An in-memory index has no I/O to fail; should it happen, the bot answers
                 // as if nothing matched rather than failing the visitor's message.
@@ -241,5 +257,6 @@ impl KnowledgeIndex {
     }
 }
 
+mod synonyms;
 #[cfg(test)]
 mod tests;

@@ -153,3 +153,29 @@ fn the_index_can_be_shared_between_threads() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<KnowledgeIndex>();
 }
+
+#[test]
+fn an_article_that_covers_the_question_beats_one_that_repeats_one_of_its_words() {
+    let index = KnowledgeIndex::build(&[
+        article("tracking", "Track your order", "Once your order ships we email a tracking link for the order."),
+        article("times", "Shipping times", "Orders ship within two days. Delivery then takes three to five days."),
+    ])
+    .expect("an index");
+    let hits = index.search("when will my order arrive", 2);
+    assert_eq!(hits[0].article_id, "times", "{hits:?}");
+    assert!(hits[0].confidence > hits[1].confidence, "{hits:?}");
+}
+
+#[test]
+fn the_wordings_support_people_use_for_one_thing_find_each_other() {
+    let index = index();
+    for (question, expected) in [
+        ("I want to return my annual plan", "refunds"),
+        ("can't log in", "password"),
+        ("how do I get my money back", "refunds"),
+    ] {
+        let hit = first(&index, question).unwrap_or_else(|| panic!("{question}: nothing found"));
+        assert_eq!(hit.article_id, expected, "{question}: {hit:?}");
+        assert!(hit.confidence >= 0.5, "{question}: {hit:?}");
+    }
+}
