@@ -111,6 +111,19 @@ impl AuthClient {
         (result, trace)
     }
 
+    /// The body of a public document (a JWKS, a discovery document): a GET that must
+    /// answer 200.
+    pub async fn get_document(&self, url: &Url, what: &str, timeout: Duration) -> Result<Vec<u8>, CallError> {
+        let request =
+            ProviderRequest { url, what, credentials: Credentials::None, form: None, secret_fields: &[], timeout };
+        let answer = self.ask_provider(request).await.0?;
+        if answer.status != 200 {
+            let message = format!("{what} ({url}) answered {}; it must answer 200.", answer.status);
+            return Err(CallError::new(AuthErrorCode::AuthUpstreamError, message));
+        }
+        Ok(answer.body)
+    }
+
     async fn provider_exchange(
         &self,
         request: &ProviderRequest<'_>,

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use concierge_authcall::{AuthClient, Credentials, ProviderRequest};
+use concierge_authcall::AuthClient;
 use concierge_domain::JwtAlgorithm;
 use jsonwebtoken::jwk::{AlgorithmParameters, Jwk};
 use jsonwebtoken::DecodingKey;
@@ -137,7 +137,11 @@ impl Jwks {
         if let Some(set) = held.as_ref().filter(|s| usable(s)) {
             return set.clone();
         }
-        let fetched = fetch(client, url).await.and_then(|body| KeySet::parse(&body));
+        let fetched = client
+            .get_document(url, "The JWKS URL", TIMEOUT)
+            .await
+            .map_err(|e| e.message)
+            .and_then(|body| KeySet::parse(&body));
         let set = match fetched {
             Ok(set) => set,
             // The failure is held like a set, so that the next minute's tokens wait for no
@@ -152,16 +156,4 @@ impl Jwks {
         self.sets.insert(url.to_string(), set.clone());
         set
     }
-}
-
-async fn fetch(client: &AuthClient, url: &Url) -> Result<Vec<u8>, String> {
-    let what = "The JWKS URL";
-    let request =
-        ProviderRequest { url, what, credentials: Credentials::None, form: None, secret_fields: &[], timeout: TIMEOUT };
-    let (answer, _) = client.ask_provider(request).await;
-    let answer = answer.map_err(|e| e.message)?;
-    if answer.status != 200 {
-        return Err(format!("{what} answered {}; it must answer 200 with the key set.", answer.status));
-    }
-    Ok(answer.body)
 }

@@ -92,23 +92,8 @@ impl Services {
         let url = Url::parse(&format!("{base}/.well-known/openid-configuration"))
             .map_err(|e| failure(AuthErrorCode::AuthUrlBlocked, format!("The issuer is not a usable URL ({e}).")))?;
         let what = "The provider's discovery document";
-        let request = ProviderRequest {
-            url: &url,
-            what,
-            credentials: Credentials::None,
-            form: None,
-            secret_fields: &[],
-            timeout,
-        };
-        let (answer, _) = self.auth_client.ask_provider(request).await;
-        let answer = answer.map_err(from_call)?;
-        if answer.status != 200 {
-            return Err(failure(
-                AuthErrorCode::AuthUpstreamError,
-                format!("{what} ({url}) answered {}.", answer.status),
-            ));
-        }
-        let doc = object(&answer.body, what)?;
+        let body = self.auth_client.get_document(&url, what, timeout).await.map_err(from_call)?;
+        let doc = object(&body, what)?;
         let named = doc.get("issuer").and_then(Value::as_str).unwrap_or_default();
         if named.trim_end_matches('/') != base {
             return Err(failure(
