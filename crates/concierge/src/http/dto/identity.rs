@@ -4,11 +4,10 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::schema::{identify_method, on_failure};
+use super::schema::{client_auth_method, identify_method, identity_mode, on_failure};
 use concierge_core::{rfc3339, BotAuth, IdentityRequest};
 use concierge_domain::{
-    ClaimMap, ClaimMapInput, ClientAuthMethod, IdentifyMethod, IdentityInput, IdentityKind, IntrospectionInput,
-    JwtInput, JwtSettings, OidcInput,
+    ClaimMap, ClaimMapInput, IdentifyMethod, IdentityInput, IntrospectionInput, JwtInput, JwtSettings, OidcInput,
 };
 
 /// A bot's identity settings as read, with the keys its admins give the customer's server.
@@ -77,10 +76,6 @@ pub struct IntrospectionBody {
     #[serde(default)]
     #[schema(read_only)]
     pub client_secret_set: Option<bool>,
-}
-
-fn client_auth_method() -> utoipa::openapi::schema::Object {
-    nullable_enum(ClientAuthMethod::ALL.iter().map(|m| m.as_str()))
 }
 
 /// The Custom Authentication call's own settings are read and written at
@@ -215,27 +210,13 @@ impl From<&BotAuth> for IdentityDto {
     }
 }
 
-/// A nullable string of one of `values`.
-fn nullable_enum(values: impl Iterator<Item = &'static str>) -> utoipa::openapi::schema::Object {
-    use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
-    let values = values.map(serde_json::Value::from).chain([serde_json::Value::Null]);
-    ObjectBuilder::new()
-        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
-        .enum_values(Some(values))
-        .build()
-}
-
-fn mode_schema() -> utoipa::openapi::schema::Object {
-    nullable_enum(IdentityKind::ALL.iter().map(|m| m.as_str()))
-}
-
 /// New identity settings. A field left out keeps its current value; a mode's object, when
 /// sent, is taken whole (its missing fields take their defaults). Keys are generated, not
 /// sent: see the key actions; a GET answer sent back as it is changes nothing.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IdentityBody {
-    #[schema(schema_with = mode_schema)]
+    #[schema(schema_with = identity_mode)]
     pub mode: Option<String>,
     pub enabled: Option<bool>,
     #[schema(schema_with = identify_method)]

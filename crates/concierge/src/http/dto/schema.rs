@@ -47,6 +47,14 @@ pub(super) fn on_failure() -> Object {
     one_of(concierge_domain::OnFailure::ALL.iter().map(|m| m.as_str()))
 }
 
+pub(super) fn identity_mode() -> Object {
+    one_of(concierge_domain::IdentityKind::ALL.iter().map(|m| m.as_str()))
+}
+
+pub(super) fn client_auth_method() -> Object {
+    one_of(concierge_domain::ClientAuthMethod::ALL.iter().map(|m| m.as_str()))
+}
+
 pub(super) fn additional_fields() -> Array {
     let field = ObjectBuilder::new()
         .schema_type(Type::String)
