@@ -4,10 +4,9 @@
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::appearance::grouped;
 use crate::method::wire_enum;
 use crate::settings::{
-    parse_upstream_url as parse_url, FieldError, UpstreamPolicy, DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS, MIN_TIMEOUT_MS,
+    check_timeout_ms, parse_upstream_url as parse_url, FieldError, UpstreamPolicy, DEFAULT_TIMEOUT_MS,
 };
 
 use std::fmt;
@@ -111,18 +110,10 @@ impl Errors<'_> {
     }
 
     fn timeout(&mut self, raw: Option<i64>) -> u32 {
-        match raw {
-            None => DEFAULT_TIMEOUT_MS,
-            Some(t) if (i64::from(MIN_TIMEOUT_MS)..=i64::from(MAX_TIMEOUT_MS)).contains(&t) => t as u32,
-            Some(t) => {
-                let (low, high) = (grouped(MIN_TIMEOUT_MS.into()), grouped(MAX_TIMEOUT_MS.into()));
-                self.push(
-                    "timeout_ms",
-                    format!("Enter a time between {low} and {high} milliseconds ({} is not).", grouped(t)),
-                );
-                DEFAULT_TIMEOUT_MS
-            }
-        }
+        check_timeout_ms(raw).unwrap_or_else(|message| {
+            self.push("timeout_ms", message);
+            DEFAULT_TIMEOUT_MS
+        })
     }
 }
 
