@@ -70,9 +70,22 @@
     return p;
   }
 
+  /** Hides the form's alert and every error next to its fields. */
+  function clearFieldErrors(form, formAlert) {
+    formAlert.hidden = true;
+    formAlert.textContent = '';
+    for (const p of $$('.field-error', form)) {
+      p.hidden = true;
+      p.textContent = '';
+    }
+    for (const i of $$('[aria-invalid]', form)) i.removeAttribute('aria-invalid');
+  }
+
   // identity.js, which runs after this script on the Identity page, works with the same
   // helpers.
-  window.conciergeDashboard = Object.freeze({ $, $$, el, api, problem, busy, setBusy, pretty, headerTable, alert });
+  window.conciergeDashboard = Object.freeze({
+    $, $$, el, api, problem, busy, setBusy, pretty, headerTable, alert, clearFieldErrors,
+  });
 
   // -------------------------------------------------------------------------------------
   // Copy buttons: <button data-copy="ID"> copies the value or text of #ID.
@@ -211,15 +224,7 @@
     refresh();
   });
 
-  function clearErrors() {
-    formAlert.hidden = true;
-    formAlert.textContent = '';
-    for (const p of $$('.field-error', form)) {
-      p.hidden = true;
-      p.textContent = '';
-    }
-    for (const i of $$('[aria-invalid]', form)) i.removeAttribute('aria-invalid');
-  }
+  const clearErrors = () => clearFieldErrors(form, formAlert);
 
   /** Shows each `{field, message}` next to its input; returns what has no place in the form. */
   function showErrors(fields) {

@@ -7,7 +7,7 @@
 (() => {
   'use strict';
 
-  const { $, $$, el, api, problem, busy, setBusy, pretty: prettyText, headerTable, alert: alertBox } =
+  const { $, $$, el, api, problem, busy, setBusy, pretty: prettyText, headerTable, alert: alertBox, clearFieldErrors } =
     window.conciergeDashboard;
   const modeCard = $('#mode-card');
   if (!modeCard) return;
@@ -169,14 +169,7 @@
   // Saving: the other modes here; the Custom Authentication call by custom-auth.js, which
   // says when it saved, so that the call can then become the mode in use.
 
-  function clearErrors() {
-    formAlert.hidden = true;
-    for (const p of $$('.field-error', form)) {
-      p.hidden = true;
-      p.textContent = '';
-    }
-    for (const i of $$('[aria-invalid]', form)) i.removeAttribute('aria-invalid');
-  }
+  const clearErrors = () => clearFieldErrors(form, formAlert);
 
   /** Shows each `{field, message}` next to its input (`jwt.jwks_url` → its input); returns the rest. */
   function showErrors(fields) {
