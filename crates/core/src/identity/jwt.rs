@@ -138,21 +138,27 @@ fn check_times(claims: &Map<String, Value>, settings: &JwtSettings) -> Result<()
 }
 
 impl Services {
-    /// Verifies a signed user token; the report says what was decoded and why it was
-    /// accepted or refused.
+    /// Verifies a signed user token; with `report` (the testing panel), also says what was
+    /// decoded and why it was accepted or refused. A session start asks for no report: its
+    /// claims are not decoded twice.
     pub(super) async fn verify_jwt(
         &self,
         auth: &BotAuth,
         token: &str,
-    ) -> (Result<Identified, AuthFailure>, TokenReport) {
-        let mut report = TokenReport { header: part(token, 0), claims: part(token, 1), verdict: String::new() };
-        let result = self.check_jwt(auth, token, report.header.as_ref()).await;
-        report.verdict = match &result {
-            Ok(found) => {
-                format!("Valid: signature verified, claims accepted; identifier {}.", found.identifier.value())
-            }
-            Err(f) => format!("Refused ({}): {}", f.code, f.message),
-        };
+        report: bool,
+    ) -> (Result<Identified, AuthFailure>, Option<TokenReport>) {
+        let header = part(token, 0);
+        let result = self.check_jwt(auth, token, header.as_ref()).await;
+        let report = report.then(|| TokenReport {
+            header,
+            claims: part(token, 1),
+            verdict: match &result {
+                Ok(found) => {
+                    format!("Valid: signature verified, claims accepted; identifier {}.", found.identifier.value())
+                }
+                Err(f) => format!("Refused ({}): {}", f.code, f.message),
+            },
+        });
         (result, report)
     }
 
