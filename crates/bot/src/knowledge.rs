@@ -26,6 +26,11 @@
 //!   unknown word in a question on a covered subject does not sink it. "How do I reset my password?" against "Resetting your password" is 1.0;
 //!   "what's the weather on Mars" finds nothing at all.
 //!
+//! When the deployment has a sentence-embedding model (`semantic`), articles carry their
+//! embedding and a question's is compared with each: a paraphrase that shares no word with
+//! the right article still finds it, and `hybrid` says how the two judgements make one
+//! confidence on the same scale.
+//!
 //! The stop words are a list of our own for questions rather than documents: Lucene's short
 //! English list keeps "how", "do", "I" and "my", which every question has and few articles
 //! contain, and which would pull the confidence of a perfect match down.
@@ -40,6 +45,8 @@ use tantivy::tokenizer::{
     Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, StopWordFilter, TextAnalyzer, TokenizerManager,
 };
 use tantivy::{doc, DocAddress, IndexBuilder, IndexReader, ReloadPolicy, Searcher, Term};
+
+use crate::semantic;
 
 /// The name the English analyzer is registered under in the index.
 const ANALYZER: &str = "concierge_en";
@@ -78,9 +85,15 @@ pub struct Article {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Hit {
     pub article_id: String,
-    /// tantivy's BM25 score: orders hits, has no fixed scale.
+    /// tantivy's BM25 score: breaks ties, has no fixed scale (0 for an article only the
+    /// embeddings proposed).
     pub score: f32,
-    /// In 0.0..=1.0; see the module documentation.
+    /// In 0.0..=1.0: how much of the question's meaningful words the article has.
+    pub lexical: f32,
+    /// The cosine of the question's and the article's embeddings, when both have one.
+    pub semantic: Option<f32>,
+    /// In 0.0..=1.0, what the bot's threshold is compared with: `lexical` alone, or
+    /// blended with `semantic` (`hybrid`).
     pub confidence: f32,
 }
 
@@ -109,6 +122,8 @@ pub struct KnowledgeIndex {
     terms: Vec<HashSet<String>>,
     /// How many articles contain each term, in their title or body.
     doc_freq: HashMap<String, u32>,
+    /// Each article's embedding, by ordinal, when the deployment has a model.
+    vectors: Vec<Option<Vec<f32>>>,
 }
 
 impl std::fmt::Debug for KnowledgeIndex {
@@ -173,12 +188,31 @@ impl KnowledgeIndex {
         let index = writer.finalize()?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
         let ids = articles.iter().map(|a| a.id.clone()).collect();
-        Ok(Self { reader, analyzer, title, body, ids, terms, doc_freq })
+        Ok(Self { reader, analyzer, title, body, ids, terms, doc_freq, vectors: Vec::new() })
+    }
+
+    /// Gives the articles their embeddings, in the order they were built with; an article
+    /// without one is judged on its words alone.
+    pub fn with_vectors(mut self, vectors: Vec<Option<Vec<f32>>>) -> Self {
+        self.vectors = vectors;
+        self
+    }
+
+    /// Whether any article has an embedding, so that a question's is worth making.
+    pub fn has_vectors(&self) -> bool {
+        self.vectors.iter().any(Option::is_some)
     }
 
     /// Best first, at most `limit`; empty when nothing matches or the question has no
-    /// meaningful words.
+    /// meaningful words. On words alone: see [`Self::search_with`].
     pub fn search(&self, question: &str, limit: usize) -> Vec<Hit> {
+        self.search_with(question, None, limit)
+    }
+
+    /// With the question's embedding, every article that has one is a candidate, and its
+    /// confidence blends its words with its meaning (`hybrid`); without, BM25 proposes the
+    /// candidates and the confidence is the words' share.
+    pub fn search_with(&self, question: &str, vector: Option<&[f32]>, limit: usize) -> Vec<Hit> {
         let mut question_terms = Vec::new();
         for term in analyse(&mut self.analyzer.clone(), &synonyms::canonical(question)) {
             if !question_terms.contains(&term) {
@@ -193,26 +227,34 @@ impl KnowledgeIndex {
         // BM25 finds the candidates; the article that covers more of the question comes
         // first, BM25 deciding between equals: one that has every meaningful word of the
         // question beats one that repeats a single word of it in its title.
-        match self.ranked(&searcher, &question_terms, limit.max(CANDIDATES)) {
-            Ok(ranked) => {
-                let mut hits: Vec<Hit> = ranked
-                    .into_iter()
-                    .filter_map(|(score, ordinal)| {
-                        let id = self.ids.get(ordinal)?.clone();
-                        Some(Hit { article_id: id, score, confidence: self.confidence(&question_terms, ordinal) })
-                    })
-                    .collect();
-                hits.sort_by(|a, b| b.confidence.total_cmp(&a.confidence).then(b.score.total_cmp(&a.score)));
-                hits.truncate(limit);
-                hits
-            }
+        let mut ranked = match self.ranked(&searcher, &question_terms, limit.max(CANDIDATES)) {
+            Ok(ranked) => ranked,
             Err(error) => {
                 // An in-memory index has no I/O to fail; should it happen, the bot answers
                 // as if nothing matched rather than failing the visitor's message.
                 tracing::warn!(%error, "knowledge search failed");
-                Vec::new()
+                return Vec::new();
             }
+        };
+        let vector = vector.filter(|_| self.has_vectors());
+        if vector.is_some() {
+            let proposed: HashSet<usize> = ranked.iter().map(|(_, ordinal)| *ordinal).collect();
+            ranked.extend((0..self.ids.len()).filter(|o| !proposed.contains(o)).map(|o| (0.0, o)));
         }
+        let mut hits: Vec<Hit> = ranked
+            .into_iter()
+            .filter_map(|(score, ordinal)| {
+                let article_id = self.ids.get(ordinal)?.clone();
+                let lexical = self.confidence(&question_terms, ordinal);
+                let article_vector = self.vectors.get(ordinal).and_then(Option::as_deref);
+                let semantic = vector.zip(article_vector).map(|(q, a)| semantic::cosine(q, a));
+                let confidence = hybrid::blend(lexical, semantic);
+                Some(Hit { article_id, score, lexical, semantic, confidence })
+            })
+            .collect();
+        hits.sort_by(|a, b| b.confidence.total_cmp(&a.confidence).then(b.score.total_cmp(&a.score)));
+        hits.truncate(limit);
+        hits
     }
 
     /// (BM25 score, article ordinal), best first.
@@ -257,6 +299,7 @@ impl KnowledgeIndex {
     }
 }
 
+pub mod hybrid;
 mod synonyms;
 #[cfg(test)]
 mod tests;

@@ -18,6 +18,7 @@
 //! - `template`: answers and greetings personalised from verified contact facts
 //!   (minijinja), and Markdown to plain text.
 //! - `prompt`: the language model's messages, each part within its size budget.
+//! - `semantic`: sentence embeddings from a local model or an embeddings API.
 //! - `llm`: the streaming client for an OpenAI-compatible API, behind the outbound guard.
 
 pub mod intent;
@@ -25,6 +26,7 @@ pub mod knowledge;
 pub mod llm;
 pub mod prompt;
 pub mod rules;
+pub mod semantic;
 pub mod template;
 
 pub use intent::{intent, Intent};
@@ -35,6 +37,7 @@ pub use rules::{
     first_match, validate, Action, Condition, Op, Priority, Rule, RuleError, MAX_CONDITIONS, MAX_NAME_CHARS, MAX_RULES,
     MAX_TEXT_CHARS,
 };
+pub use semantic::{EmbedError, Embedder, LocalModel, RemoteConfig, RemoteEmbeddings};
 pub use template::{
     check, markdown_to_styled, markdown_to_text, render, ContactFacts, TemplateError, MAX_RENDERED_BYTES,
 };

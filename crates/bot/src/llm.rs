@@ -80,24 +80,25 @@ pub struct LlmClient {
     policy: UpstreamPolicy,
 }
 
-/// `{base_url}/chat/completions`, keeping the base URL's path and query (`/v1`,
-/// `?api-version=`), which `Url::join` would not.
-fn completions_url(base_url: &Url) -> Result<Url, LlmError> {
+/// `{base_url}/{segments}`, keeping the base URL's path and query (`/v1`,
+/// `?api-version=`), which `Url::join` would not. The error says why the URL cannot be used.
+pub(crate) fn api_url(base_url: &Url, segments: &[&str]) -> Result<Url, String> {
     if !matches!(base_url.scheme(), "http" | "https") {
-        return Err(LlmError::Blocked(format!("the base URL must use https or http, not {}", base_url.scheme())));
+        return Err(format!("the base URL must use https or http, not {}", base_url.scheme()));
     }
     let mut url = base_url.clone();
     url.set_fragment(None);
-    url.path_segments_mut()
-        .map_err(|_| LlmError::Blocked("the base URL cannot have a path".to_owned()))?
-        .pop_if_empty()
-        .extend(["chat", "completions"]);
+    url.path_segments_mut().map_err(|_| "the base URL cannot have a path".to_owned())?.pop_if_empty().extend(segments);
     Ok(url)
+}
+
+fn completions_url(base_url: &Url) -> Result<Url, LlmError> {
+    api_url(base_url, &["chat", "completions"]).map_err(LlmError::Blocked)
 }
 
 /// Removes the key from text that came from elsewhere (an API may quote it back) and keeps
 /// the text short.
-fn scrub(text: &str, secret: Option<&str>) -> String {
+pub(crate) fn scrub(text: &str, secret: Option<&str>) -> String {
     let text: String = text.chars().take(MAX_ERROR_CHARS).collect();
     match secret {
         Some(secret) if !secret.is_empty() => text.replace(secret, "***"),
@@ -107,7 +108,7 @@ fn scrub(text: &str, secret: Option<&str>) -> String {
 
 /// The innermost cause says what happened ("Connection refused"); the outer layers only
 /// say where.
-fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
     let mut current = error;
     while let Some(next) = current.source() {
         current = next;

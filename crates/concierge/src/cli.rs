@@ -26,7 +26,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the server: the widget API and the admin API.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Manage dashboard users.
     #[command(subcommand)]
     User(UserCommand),
@@ -102,6 +102,24 @@ pub struct ServeArgs {
     /// Take the client IP from X-Forwarded-For (only behind a proxy you trust).
     #[arg(long, num_args = 0..=1, default_missing_value = "true")]
     pub trust_proxy_headers: Option<bool>,
+    /// A sentence-embedding model's directory (config.json, model.safetensors,
+    /// tokenizer.json; e.g. all-MiniLM-L6-v2), run on this machine's CPU: the bot also
+    /// finds articles that say what a question asks in other words.
+    #[arg(long)]
+    pub embedding_model: Option<PathBuf>,
+    /// Instead of a local model, an OpenAI-compatible embeddings API, by its base URL
+    /// (e.g. http://127.0.0.1:11434/v1 for Ollama); needs --embeddings-model.
+    #[arg(long)]
+    pub embeddings_url: Option<String>,
+    /// The model the embeddings API is asked for, e.g. text-embedding-3-small.
+    #[arg(long)]
+    pub embeddings_model: Option<String>,
+    /// The embeddings API's key, sent as a bearer token.
+    #[arg(long)]
+    pub embeddings_api_key: Option<String>,
+    /// How long one call to the embeddings API may take, in milliseconds.
+    #[arg(long)]
+    pub embeddings_timeout_ms: Option<u64>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -44,6 +44,11 @@ struct Keys {
     max_concurrent_calls_per_bot: u32,
     secret_rotation_grace_secs: u64,
     trust_proxy_headers: bool,
+    embedding_model: Option<PathBuf>,
+    embeddings_url: Option<String>,
+    embeddings_model: Option<String>,
+    embeddings_api_key: Option<String>,
+    embeddings_timeout_ms: u64,
 }
 
 impl Default for Keys {
@@ -70,6 +75,12 @@ impl Default for Keys {
             max_concurrent_calls_per_bot: 64,
             secret_rotation_grace_secs: 24 * 3600,
             trust_proxy_headers: false,
+            embedding_model: None,
+            embeddings_url: None,
+            embeddings_model: None,
+            embeddings_api_key: None,
+            // A question waits for its embedding before the bot answers.
+            embeddings_timeout_ms: 5_000,
         }
     }
 }
@@ -106,6 +117,30 @@ pub enum LogFormat {
     Json,
 }
 
+/// Where the bot's sentence embeddings come from, when the operator gives it a model.
+#[derive(Clone)]
+pub enum EmbeddingsConfig {
+    /// A model directory, run in this process.
+    Local(PathBuf),
+    /// An OpenAI-compatible embeddings API.
+    Remote { base_url: url::Url, model: String, api_key: Option<String>, timeout: Duration },
+}
+
+impl std::fmt::Debug for EmbeddingsConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Local(dir) => write!(f, "Local({})", dir.display()),
+            Self::Remote { base_url, model, api_key, timeout } => f
+                .debug_struct("Remote")
+                .field("base_url", &redact_url(base_url.as_str()))
+                .field("model", model)
+                .field("api_key", &api_key.as_ref().map(|_| "********"))
+                .field("timeout", timeout)
+                .finish(),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct StorageConfig {
     pub data_dir: PathBuf,
@@ -122,6 +157,7 @@ pub struct Config {
     pub secret_key: Option<String>,
     pub log_format: LogFormat,
     pub log_level: String,
+    pub embeddings: Option<EmbeddingsConfig>,
     /// What the use cases are told.
     pub settings: Settings,
 }
@@ -135,6 +171,7 @@ impl std::fmt::Debug for Config {
             .field("secret_key", &self.secret_key.as_ref().map(|_| "********"))
             .field("log_format", &self.log_format)
             .field("log_level", &self.log_level)
+            .field("embeddings", &self.embeddings)
             .field("settings", &self.settings)
             .finish()
     }
@@ -240,6 +277,7 @@ fn validate(keys: Keys) -> anyhow::Result<Config> {
         jwks_refetch_after: JWKS_REFETCH_AFTER,
     };
     let storage = storage(&keys)?;
+    let embeddings = embeddings(&keys)?;
     let redis_url = keys.redis_url.filter(|u| !u.is_empty());
     if let Some(url) = &redis_url {
         if !matches!(storage.database, Database::Postgres { .. }) {
@@ -259,8 +297,37 @@ fn validate(keys: Keys) -> anyhow::Result<Config> {
         secret_key: keys.secret_key.filter(|k| !k.is_empty()),
         log_format,
         log_level: keys.log_level,
+        embeddings,
         settings,
     })
+}
+
+fn embeddings(keys: &Keys) -> anyhow::Result<Option<EmbeddingsConfig>> {
+    let non_empty = |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
+    let dir = keys.embedding_model.clone().filter(|d| !d.as_os_str().is_empty());
+    match (dir, non_empty(&keys.embeddings_url)) {
+        (None, None) => Ok(None),
+        (Some(_), Some(_)) => {
+            bail!("embedding_model and embeddings_url both name a model: the bot's embeddings come from one of them")
+        }
+        (Some(dir), None) => Ok(Some(EmbeddingsConfig::Local(dir))),
+        (None, Some(raw)) => {
+            let base_url = url::Url::parse(&raw)
+                .ok()
+                .filter(|u| matches!(u.scheme(), "http" | "https") && u.has_host())
+                .with_context(|| format!("embeddings_url must be an http(s) URL, got {}", redact_url(&raw)))?;
+            let Some(model) = non_empty(&keys.embeddings_model) else {
+                bail!("embeddings_url needs embeddings_model: the name of the model the API is asked for")
+            };
+            let timeout = Duration::from_millis(positive("embeddings_timeout_ms", keys.embeddings_timeout_ms)?);
+            Ok(Some(EmbeddingsConfig::Remote {
+                base_url,
+                model,
+                api_key: non_empty(&keys.embeddings_api_key),
+                timeout,
+            }))
+        }
+    }
 }
 
 /// `postgres://user:pw@host/db` → `postgres://user:****@host/db`.

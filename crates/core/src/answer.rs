@@ -67,7 +67,8 @@ impl Services {
         };
         let knowledge = self.knowledge(&bot).await?;
         let llm = self.llm_config(&bot.id).await?;
-        let decision = decide::decide(&bot, &knowledge, contact.as_ref(), text, llm.is_some());
+        let vector = self.question_vector(knowledge.index.has_vectors(), text).await;
+        let decision = decide::decide(&bot, &knowledge, contact.as_ref(), text, vector.as_deref(), llm.is_some());
         tracing::debug!(bot_id = %bot.id, rule = decision.rule.as_deref(), hits = decision.hits.len(), "bot decided");
         let kind = match &decision.reply {
             Reply::Answer { .. } => "answer",

@@ -93,7 +93,15 @@ pub fn render(source: &str, contact: Option<&ContactFacts>) -> Option<StyledText
     }
 }
 
-pub fn decide(bot: &Bot, knowledge: &Knowledge, contact: Option<&ContactFacts>, message: &str, llm: bool) -> Decision {
+/// `question_vector`: the message's embedding, when the deployment has a model.
+pub fn decide(
+    bot: &Bot,
+    knowledge: &Knowledge,
+    contact: Option<&ContactFacts>,
+    message: &str,
+    question_vector: Option<&[f32]>,
+    llm: bool,
+) -> Decision {
     let rules = rules(bot);
     let rule = first_match(&rules, contact, message);
     let rule_name = rule.map(|r| r.name.clone());
@@ -136,7 +144,7 @@ pub fn decide(bot: &Bot, knowledge: &Knowledge, contact: Option<&ContactFacts>, 
         return Decision { reply: Reply::Answer { text }, rule: None, hits: Vec::new() };
     }
 
-    let hits = knowledge.index.search(message, PASSAGES);
+    let hits = knowledge.index.search_with(message, question_vector, PASSAGES);
     let best = hits
         .first()
         .filter(|hit| f64::from(hit.confidence) * 100.0 >= bot.confidence_threshold as f64)

@@ -1,10 +1,12 @@
 //! A bot's knowledge base: the articles operators write, and the search index the bot
 //! ranks them with. The index lives in memory per instance and is rebuilt when the bot's
 //! `knowledge_revision` moved, so every instance of a scaled-out deployment notices an
-//! edit made on another at its next answer.
+//! edit made on another at its next answer. With an embedding model, the articles' vectors
+//! come with the index (`embeddings`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use concierge_bot::{template, Article as IndexedArticle, KnowledgeIndex};
 use concierge_domain::FieldError;
@@ -17,12 +19,27 @@ pub const MAX_ARTICLE_BODY: usize = 20_000;
 /// Articles per bot: far more than a support knowledge base needs, and an index that
 /// still builds in moments.
 pub const MAX_ARTICLES: usize = 1_000;
+/// An index built while some articles' vectors could not be made is built again after this
+/// long, when the embeddings API may be back.
+const RETRY_INCOMPLETE: Duration = Duration::from_secs(60);
 
 /// A bot's articles as of one revision, with their index.
 pub struct Knowledge {
     pub revision: i64,
     pub index: KnowledgeIndex,
     pub articles: HashMap<String, Article>,
+    /// Whether every article has its vector (always, without a model).
+    complete: bool,
+    built_at: Instant,
+}
+
+/// What the index reads of an article: its text, without template tags.
+fn as_indexed(article: &Article) -> IndexedArticle {
+    IndexedArticle {
+        id: article.id.clone(),
+        title: template::without_tags(&article.title),
+        body: template::without_tags(&article.body),
+    }
 }
 
 /// An article as an operator writes it.
@@ -67,7 +84,10 @@ impl Services {
                 message: format!("A bot has at most {MAX_ARTICLES} articles; remove or merge some first."),
             });
         }
-        Ok(self.store.create_article(NewArticle { bot_id, title: &title, body: &body, now: now_ms() }).await?)
+        let article =
+            self.store.create_article(NewArticle { bot_id, title: &title, body: &body, now: now_ms() }).await?;
+        self.embed_article(&article.id, &as_indexed(&article)).await;
+        Ok(article)
     }
 
     pub async fn list_articles(&self, who: &Principal, bot_id: &str) -> Result<Vec<Article>> {
@@ -93,7 +113,10 @@ impl Services {
     ) -> Result<Article> {
         let (title, body) = input.validate()?;
         self.article_for(who, bot_id, article_id).await?;
-        self.store.update_article(article_id, &title, &body, now_ms()).await?.ok_or(Error::NotFound("article"))
+        let article =
+            self.store.update_article(article_id, &title, &body, now_ms()).await?.ok_or(Error::NotFound("article"))?;
+        self.embed_article(&article.id, &as_indexed(&article)).await;
+        Ok(article)
     }
 
     pub async fn delete_article(&self, who: &Principal, bot_id: &str, article_id: &str) -> Result<()> {
@@ -106,28 +129,27 @@ impl Services {
     /// fresh, else read and indexed again.
     pub(super) async fn knowledge(&self, bot: &Bot) -> Result<Arc<Knowledge>> {
         if let Some(known) = self.knowledge_cache.get(&bot.id) {
-            if known.revision == bot.knowledge_revision {
+            if known.revision == bot.knowledge_revision
+                && (known.complete || known.built_at.elapsed() < RETRY_INCOMPLETE)
+            {
                 return Ok(known);
             }
         }
         let articles = self.store.list_articles(&bot.id).await?;
-        let indexed: Vec<IndexedArticle> = articles
-            .iter()
-            .map(|a| IndexedArticle {
-                id: a.id.clone(),
-                title: template::without_tags(&a.title),
-                body: template::without_tags(&a.body),
-            })
-            .collect();
+        let indexed: Vec<IndexedArticle> = articles.iter().map(as_indexed).collect();
+        let vectors = self.article_vectors(&bot.id, &indexed).await;
         // Indexing is CPU work; it stays off the threads that serve requests.
         let index = tokio::task::spawn_blocking(move || KnowledgeIndex::build(&indexed))
             .await
             .map_err(|e| Error::Internal(e.into()))?
-            .map_err(|e| Error::Internal(e.into()))?;
+            .map_err(|e| Error::Internal(e.into()))?
+            .with_vectors(vectors.vectors);
         let knowledge = Arc::new(Knowledge {
             revision: bot.knowledge_revision,
             index,
             articles: articles.into_iter().map(|a| (a.id.clone(), a)).collect(),
+            complete: vectors.complete,
+            built_at: Instant::now(),
         });
         self.knowledge_cache.insert(bot.id.clone(), knowledge.clone());
         Ok(knowledge)

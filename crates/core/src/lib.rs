@@ -20,6 +20,7 @@ mod cluster_limit;
 mod contacts;
 mod dashboard_auth;
 mod decide;
+mod embeddings;
 mod error;
 mod group_commit;
 mod identity;
@@ -103,6 +104,10 @@ pub struct Parts {
     bot_configs: Arc<bot_config::BotConfigs>,
     /// Session starts without a visitor session, written in batches.
     starts: session_writer::StartWriter,
+    /// Where sentence embeddings come from, if the deployment has a model.
+    embedder: Option<concierge_bot::Embedder>,
+    /// The bots whose articles' embeddings are being made in the background.
+    backfills: Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
 }
 
 impl Services {
@@ -136,6 +141,8 @@ impl Services {
                 .time_to_idle(std::time::Duration::from_secs(3600))
                 .build(),
             bot_turns: Arc::new(tokio::sync::watch::Sender::new(0)),
+            embedder: None,
+            backfills: Arc::default(),
         }))
     }
 
@@ -155,6 +162,11 @@ impl Services {
             parts.bot_configs = Arc::new(bot_config::BotConfigs::exclusive());
             parts.starts = session_writer::start_writer(parts.store.clone(), 1);
         })
+    }
+
+    /// The same services with the bot's articles and questions also compared by meaning.
+    pub fn with_embedder(self, embedder: concierge_bot::Embedder) -> Self {
+        self.with(|parts| parts.embedder = Some(embedder))
     }
 
     /// The same services on `bus` instead of this process's own (several instances).

@@ -11,7 +11,7 @@ use crate::{
     ApiToken, ApiTokenOwner, Article, Attempt, AttemptCount, AttemptFilter, Bot, BotUpdate, Contact, ContactUpsert,
     Conversation, CustomAuthRecord, HandlerChange, IdentitySecrets, InboxItem, LlmRecord, Message, NewApiToken,
     NewArticle, NewAttempt, NewLogin, NewMessage, NewStart, NewUser, OpenSession, OpenedSession, Page, Posted, Result,
-    Session, SigningSecrets, StartedSession, UpsertedContact, User, Workspace,
+    Session, SigningSecrets, StartedSession, StoredEmbedding, UpsertedContact, User, Workspace,
 };
 
 /// Everything Concierge keeps.
@@ -91,8 +91,8 @@ pub trait Bots: Send + Sync {
     async fn put_llm(&self, record: &LlmRecord, keep_key: bool) -> Result<()>;
 }
 
-/// The knowledge base. Every write bumps the bot's `knowledge_revision` in the same
-/// transaction.
+/// The knowledge base and its articles' embeddings. Every write of an article bumps the
+/// bot's `knowledge_revision` in the same transaction.
 #[async_trait]
 pub trait Knowledge: Send + Sync {
     /// `Error::NotFound("bot")` when the bot does not exist.
@@ -104,6 +104,12 @@ pub trait Knowledge: Send + Sync {
     async fn update_article(&self, article_id: &str, title: &str, body: &str, now: i64) -> Result<Option<Article>>;
     /// Whether the article existed.
     async fn delete_article(&self, article_id: &str) -> Result<bool>;
+    /// The stored embeddings of `bot_id`'s articles that `model` made (others are left out).
+    async fn article_embeddings(&self, bot_id: &str, model: &str) -> Result<Vec<StoredEmbedding>>;
+    /// Inserts or replaces the article's embedding (one per article: a new model's replaces the
+    /// old one's). `Ok(false)` when the article no longer exists (deleted meanwhile), without
+    /// an error. Does not bump the bot's knowledge_revision: the text did not change.
+    async fn put_article_embedding(&self, model: &str, embedding: &StoredEmbedding) -> Result<bool>;
 }
 
 /// The people Custom Authentication identified.

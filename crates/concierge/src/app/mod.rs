@@ -9,13 +9,14 @@ use std::time::Duration;
 
 use anyhow::Context;
 use concierge_authcall::{guarded_http_client, AuthClient, ClientConfig, Lookup, UpstreamPolicy};
-use concierge_bot::LlmClient;
+use concierge_bot::semantic::{LocalModel, RemoteConfig, RemoteEmbeddings};
+use concierge_bot::{Embedder, LlmClient};
 use concierge_store::postgres::PostgresStore;
 use concierge_store::sqlite::SqliteStore;
 use concierge_store::Store;
 use tokio::net::TcpListener;
 
-use crate::config::{Config, Database, StorageConfig};
+use crate::config::{Config, Database, EmbeddingsConfig, StorageConfig};
 use concierge_core::bus::{Bus, RedisBus};
 use concierge_core::seal::Sealer;
 use concierge_core::Services;
@@ -60,11 +61,19 @@ pub async fn services_with(config: Config, lookup: Lookup) -> anyhow::Result<Ser
     .context("cannot build the HTTP client")?;
     // The bot's language model is called through the same address guard as customer APIs.
     let user_agent = format!("Concierge/{}", env!("CARGO_PKG_VERSION"));
-    let llm_http = guarded_http_client(config.settings.allow_private_upstreams, &user_agent, lookup)
+    let llm_http = guarded_http_client(config.settings.allow_private_upstreams, &user_agent, lookup.clone())
         .context("cannot build the HTTP client")?;
+    let embedder = match config.embeddings {
+        None => None,
+        Some(embeddings) => Some(embedder(embeddings, &user_agent, lookup.clone(), policy).await?),
+    };
     let llm = LlmClient::new(llm_http, policy);
     crate::http::metrics_handle();
     let services = Services::new(store, Arc::new(config.settings), sealer, client, llm);
+    let services = match embedder {
+        Some(embedder) => services.with_embedder(embedder),
+        None => services,
+    };
     // One serving process holds an SQLite file (app::serve_lock).
     let services = match &config.storage.database {
         Database::Sqlite(_) => services.with_exclusive_store(),
@@ -81,6 +90,31 @@ pub async fn services_with(config: Config, lookup: Lookup) -> anyhow::Result<Ser
         .await
         .with_context(|| format!("cannot connect to Redis at {}", crate::config::redact_url(url)))?;
     Ok(services.with_bus(Bus::Redis(bus)))
+}
+
+/// The local model is read whole before the first request, so that a wrong directory stops
+/// the start instead of the first question.
+async fn embedder(
+    config: EmbeddingsConfig,
+    user_agent: &str,
+    lookup: Lookup,
+    policy: UpstreamPolicy,
+) -> anyhow::Result<Embedder> {
+    match config {
+        EmbeddingsConfig::Local(dir) => {
+            let model = tokio::task::spawn_blocking(move || LocalModel::load(&dir)).await??;
+            tracing::info!(model = model.key(), "sentence embeddings from a local model");
+            Ok(Embedder::Local(Arc::new(model)))
+        }
+        EmbeddingsConfig::Remote { base_url, model, api_key, timeout } => {
+            // The API is the operator's, called through the guard like the language model.
+            let http = guarded_http_client(policy.allow_private, user_agent, lookup)
+                .context("cannot build the HTTP client")?;
+            let remote = RemoteEmbeddings::new(http, policy, RemoteConfig { base_url, model, api_key, timeout });
+            tracing::info!(model = remote.key(), "sentence embeddings from an embeddings API");
+            Ok(Embedder::Remote(remote))
+        }
+    }
 }
 
 /// Serves on `listener` until `shutdown` completes, then lets requests in flight finish.

@@ -179,3 +179,30 @@ fn database_passwords_are_redacted() {
     let d = Database::Postgres { url: "postgres://u:hunter2@h/db".into(), max_connections: 10 };
     assert!(!format!("{d:?}").contains("hunter2"));
 }
+
+#[test]
+fn an_embedding_model_comes_from_one_place() {
+    let c = serve(None, &[("CONCIERGE_EMBEDDING_MODEL", "/srv/models/minilm")], &ServeArgs::default()).expect("loads");
+    assert!(matches!(c.embeddings, Some(EmbeddingsConfig::Local(ref d)) if d == Path::new("/srv/models/minilm")));
+    assert!(serve(None, &[], &ServeArgs::default()).expect("loads").embeddings.is_none(), "no model by default");
+
+    let api = [
+        ("CONCIERGE_EMBEDDINGS_URL", "http://127.0.0.1:11434/v1"),
+        ("CONCIERGE_EMBEDDINGS_MODEL", "nomic-embed-text"),
+        ("CONCIERGE_EMBEDDINGS_API_KEY", "sk-embed-secret"),
+    ];
+    let c = serve(None, &api, &ServeArgs::default()).expect("loads");
+    let Some(EmbeddingsConfig::Remote { base_url, model, api_key, timeout }) = &c.embeddings else {
+        panic!("an API: {:?}", c.embeddings)
+    };
+    assert_eq!((base_url.as_str(), model.as_str()), ("http://127.0.0.1:11434/v1", "nomic-embed-text"));
+    assert_eq!((api_key.as_deref(), *timeout), (Some("sk-embed-secret"), Duration::from_secs(5)));
+    assert!(!format!("{c:?}").contains("sk-embed-secret"), "the key is redacted");
+
+    let both = ServeArgs { embedding_model: Some(PathBuf::from("/srv/m")), ..ServeArgs::default() };
+    assert!(refusal(serve(None, &api, &both)).contains("one of them"));
+    let nameless = [("CONCIERGE_EMBEDDINGS_URL", "http://127.0.0.1:11434/v1")];
+    assert!(refusal(serve(None, &nameless, &ServeArgs::default())).contains("embeddings_model"));
+    let ftp = [("CONCIERGE_EMBEDDINGS_URL", "ftp://models.example/v1"), ("CONCIERGE_EMBEDDINGS_MODEL", "m")];
+    assert!(refusal(serve(None, &ftp, &ServeArgs::default())).contains("embeddings_url must be an http(s) URL"));
+}

@@ -132,6 +132,16 @@ pub struct NewArticle<'a> {
     pub now: i64,
 }
 
+/// One article's sentence embedding as stored: made by the model the caller names, from
+/// the article's text whose hash is `content_hash` (the caller's hash: it tells a stale
+/// vector from a current one), as little-endian f32 bytes.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct StoredEmbedding {
+    pub article_id: String,
+    pub content_hash: String,
+    pub vector: Vec<u8>,
+}
+
 /// A bot's language model settings as stored. The API key is sealed by the caller before
 /// it gets here, and never shown again: `Debug` only tells whether there is one.
 #[derive(Clone, PartialEq, Eq, sqlx::FromRow)]

@@ -1,10 +1,10 @@
-//! The knowledge base's articles ([`Knowledge`]) on PostgreSQL.
+//! The knowledge base's articles and their embeddings ([`Knowledge`]) on PostgreSQL.
 
 use async_trait::async_trait;
 
 use super::PostgresStore;
 use crate::sql;
-use crate::{Article, Knowledge, NewArticle, Result};
+use crate::{Article, Knowledge, NewArticle, Result, StoredEmbedding};
 
 #[async_trait]
 impl Knowledge for PostgresStore {
@@ -31,5 +31,15 @@ impl Knowledge for PostgresStore {
     #[tracing::instrument(skip_all, fields(article_id = %article_id))]
     async fn delete_article(&self, article_id: &str) -> Result<bool> {
         sql::knowledge::delete_article(self.pool.begin().await?, article_id).await
+    }
+
+    #[tracing::instrument(skip_all, fields(bot_id = %bot_id))]
+    async fn article_embeddings(&self, bot_id: &str, model: &str) -> Result<Vec<StoredEmbedding>> {
+        sql::knowledge::article_embeddings(&self.pool, bot_id, model).await
+    }
+
+    #[tracing::instrument(skip_all, fields(article_id = %embedding.article_id))]
+    async fn put_article_embedding(&self, model: &str, embedding: &StoredEmbedding) -> Result<bool> {
+        sql::knowledge::put_article_embedding(&self.pool, model, embedding).await
     }
 }

@@ -16,7 +16,7 @@ use sqlx::{Database, Encode, Executor, FromRow, IntoArguments, Type};
 
 use crate::{
     ApiTokenOwner, Article, Attempt, AttemptCount, Bot, Contact, Conversation, CustomAuthRecord, HeldConversation,
-    InboxItem, LlmRecord, Message, Result, SealedKey, Session, User, Workspace,
+    InboxItem, LlmRecord, Message, Result, SealedKey, Session, StoredEmbedding, User, Workspace,
 };
 
 /// Boxed, because the compiler cannot yet prove an unboxed generic future `Send` for the
@@ -41,6 +41,7 @@ pub(crate) trait Backend:
     + for<'q> Bind<'q, Option<Json<&'q [StyleRange]>>>
     + for<'q> Bind<'q, Json<&'q IdentitySettings>>
     + for<'q> Bind<'q, Json<&'q [SealedKey]>>
+    + for<'q> Bind<'q, &'q [u8]>
     + Read<Workspace>
     + Read<User>
     + Read<ApiTokenOwner>
@@ -48,6 +49,7 @@ pub(crate) trait Backend:
     + Read<CustomAuthRecord>
     + Read<LlmRecord>
     + Read<Article>
+    + Read<StoredEmbedding>
     + Read<Contact>
     + Read<Session>
     + Read<Conversation>

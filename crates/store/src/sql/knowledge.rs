@@ -1,10 +1,12 @@
-//! The knowledge base: a bot's articles. Each write bumps the bot's `knowledge_revision`
-//! in its transaction, which the backend begins (each in its own way) and this commits.
+//! The knowledge base: a bot's articles. Each write of an article bumps the bot's
+//! `knowledge_revision` in its transaction, which the backend begins (each in its own way)
+//! and this commits. Their embeddings are written on their own: a new vector for the same
+//! text leaves the revision as it is.
 
 use sqlx::Transaction;
 
 use super::{Arg, Backend, Db};
-use crate::{new_id, Article, NewArticle, Result, ResultExt, MAX_ARTICLES};
+use crate::{new_id, Article, Error, NewArticle, Result, ResultExt, StoredEmbedding, MAX_ARTICLES};
 
 const ARTICLE_COLUMNS: &str = "id, bot_id, title, body, created_at, updated_at";
 
@@ -60,6 +62,47 @@ pub(crate) async fn delete_article<DB: Backend>(mut tx: Transaction<'_, DB>, art
     bump_revision(DB::on(&mut *tx), &bot_id).await?;
     tx.commit().await?;
     Ok(true)
+}
+
+/// Oldest article first, and no more than [`list_articles`] lists: enough for the
+/// embeddings of every article it lists, and bounded as it is.
+pub(crate) async fn article_embeddings<DB: Backend>(
+    db: impl Db<'_, DB>,
+    bot_id: &str,
+    model: &str,
+) -> Result<Vec<StoredEmbedding>> {
+    let select = "SELECT e.article_id, e.content_hash, e.vector
+                  FROM articles a JOIN article_embeddings e ON e.article_id = a.id
+                  WHERE a.bot_id = $1 AND e.model = $2
+                  ORDER BY a.id LIMIT $3";
+    DB::all(db, sqlx::query(select).arg(bot_id).arg(model).arg(MAX_ARTICLES)).await
+}
+
+/// One statement, and no check for the article first (not even `WHERE EXISTS` in the
+/// statement): the article could be deleted after the check, and PostgreSQL checks the
+/// foreign key against committed rows, not the statement's snapshot, so the insert would
+/// fail on it all the same. The foreign key is the check, and its refusal is the `false`.
+pub(crate) async fn put_article_embedding<DB: Backend>(
+    db: impl Db<'_, DB>,
+    model: &str,
+    embedding: &StoredEmbedding,
+) -> Result<bool> {
+    let statement = sqlx::query(
+        "INSERT INTO article_embeddings (article_id, model, content_hash, vector) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (article_id) DO UPDATE SET
+             model = excluded.model,
+             content_hash = excluded.content_hash,
+             vector = excluded.vector",
+    )
+    .arg(embedding.article_id.as_str())
+    .arg(model)
+    .arg(embedding.content_hash.as_str())
+    .arg(embedding.vector.as_slice());
+    match DB::execute(db, statement).await.on_foreign_key("article") {
+        Ok(_) => Ok(true),
+        Err(Error::NotFound(_)) => Ok(false),
+        Err(err) => Err(err),
+    }
 }
 
 async fn bump_revision<DB: Backend>(db: impl Db<'_, DB>, bot_id: &str) -> Result<()> {

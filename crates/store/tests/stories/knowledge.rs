@@ -1,4 +1,4 @@
-use concierge_store::{Article, Error, LlmRecord, NewArticle, Store};
+use concierge_store::{Article, Error, LlmRecord, NewArticle, Store, StoredEmbedding};
 
 use super::support::{bot, Harness, NOW};
 
@@ -104,4 +104,153 @@ pub async fn articles_and_llm_settings_go_with_their_bot(h: &Harness) {
     assert_eq!(h.store.list_articles(&doomed.id).await.expect("list"), []);
     assert_eq!(h.store.get_llm(&doomed.id).await.expect("get llm"), None);
     assert_eq!(h.store.get_article(&stays.id).await.expect("get"), Some(stays));
+}
+
+const MINILM: &str = "all-MiniLM-L6-v2";
+const MPNET: &str = "all-mpnet-base-v2";
+
+/// The embedding of `values` as the caller stores it, little-endian f32s.
+fn embedding(article_id: &str, content_hash: &str, values: &[f32]) -> StoredEmbedding {
+    StoredEmbedding {
+        article_id: article_id.to_owned(),
+        content_hash: content_hash.to_owned(),
+        vector: values.iter().flat_map(|v| v.to_le_bytes()).collect(),
+    }
+}
+
+/// Puts the article's row back behind the store's back, with its old id: an embedding that
+/// outlived the article, or was written for it while it was gone, would show again.
+async fn restore(h: &Harness, bot_id: &str, article_id: &str) {
+    h.execute(&format!(
+        "INSERT INTO articles (id, bot_id, title, body, created_at, updated_at)
+         VALUES ('{article_id}', '{bot_id}', 't', 'b', 1, 1)"
+    ))
+    .await;
+}
+
+pub async fn article_embeddings_round_trip_per_bot_and_model(h: &Harness) {
+    let store = h.store.as_ref();
+    let ours = bot(store).await;
+    let theirs = bot(store).await;
+    let refunds = store.create_article(article(&ours.id, "Refunds", NOW)).await.expect("create");
+    let shipping = store.create_article(article(&ours.id, "Shipping", NOW)).await.expect("create");
+    let returns = store.create_article(article(&ours.id, "Returns", NOW)).await.expect("create");
+    let elsewhere = store.create_article(article(&theirs.id, "Elsewhere", NOW)).await.expect("create");
+    assert_eq!(store.article_embeddings(&ours.id, MINILM).await.expect("read"), []);
+    let (ours_before, theirs_before) = (revision(store, &ours.id).await, revision(store, &theirs.id).await);
+
+    // Every byte as given: NaN, infinities, -0.0, zero bytes and bytes that are not UTF-8.
+    let odd = [f32::NAN, f32::INFINITY, f32::NEG_INFINITY, -0.0, 0.0, f32::MIN_POSITIVE, 1.0e-45, -1.5];
+    let refunds_vector = embedding(&refunds.id, "hash-refunds", &odd);
+    let shipping_vector = embedding(&shipping.id, "hash-shipping", &[0.25; 384]);
+    assert!(store.put_article_embedding(MINILM, &shipping_vector).await.expect("put"));
+    assert!(store.put_article_embedding(MINILM, &refunds_vector).await.expect("put"));
+    assert!(store
+        .put_article_embedding(MPNET, &embedding(&returns.id, "hash-returns", &[1.0; 768]))
+        .await
+        .expect("put"));
+    let elsewhere_vector = embedding(&elsewhere.id, "hash-elsewhere", &[0.5; 384]);
+    assert!(store.put_article_embedding(MINILM, &elsewhere_vector).await.expect("put"));
+
+    let read = store.article_embeddings(&ours.id, MINILM).await.expect("read");
+    assert_eq!(read, [refunds_vector, shipping_vector], "in the order articles are listed, by one model");
+    assert_eq!(store.article_embeddings(&theirs.id, MINILM).await.expect("read"), [elsewhere_vector]);
+    assert_eq!(store.article_embeddings(&ours.id, MPNET).await.expect("read").len(), 1);
+    assert_eq!(store.article_embeddings(&ours.id, "another-model").await.expect("read"), []);
+    assert_eq!(store.article_embeddings("no-such-bot", MINILM).await.expect("read"), []);
+
+    // The text did not change, so the search index built from it need not be rebuilt.
+    assert_eq!(revision(store, &ours.id).await, ours_before);
+    assert_eq!(revision(store, &theirs.id).await, theirs_before);
+}
+
+/// One embedding per article: a new text's or a new model's replaces the old one.
+pub async fn a_new_article_embedding_replaces_the_old(h: &Harness) {
+    let store = h.store.as_ref();
+    let ours = bot(store).await;
+    let refunds = store.create_article(article(&ours.id, "Refunds", NOW)).await.expect("create");
+    let before = revision(store, &ours.id).await;
+    assert!(store.put_article_embedding(MINILM, &embedding(&refunds.id, "old-text", &[1.0, 2.0])).await.expect("put"));
+
+    let new_text = embedding(&refunds.id, "new-text", &[3.0, 4.0, 5.0]);
+    assert!(store.put_article_embedding(MINILM, &new_text).await.expect("put the new text's"));
+    assert_eq!(store.article_embeddings(&ours.id, MINILM).await.expect("read"), std::slice::from_ref(&new_text));
+
+    let new_model = embedding(&refunds.id, "new-text", &[6.0]);
+    assert!(store.put_article_embedding(MPNET, &new_model).await.expect("put the new model's"));
+    assert_eq!(store.article_embeddings(&ours.id, MPNET).await.expect("read"), [new_model]);
+    assert_eq!(store.article_embeddings(&ours.id, MINILM).await.expect("read"), [], "the old model's is gone");
+
+    // Putting the same one again is no conflict either.
+    assert!(store.put_article_embedding(MINILM, &new_text).await.expect("put"));
+    assert!(store.put_article_embedding(MINILM, &new_text).await.expect("put again"));
+    assert_eq!(store.article_embeddings(&ours.id, MINILM).await.expect("read"), [new_text]);
+    assert_eq!(revision(store, &ours.id).await, before);
+}
+
+/// An embedding made while its article was deleted is dropped without an error, and
+/// deleting an article takes its embedding along.
+pub async fn article_embeddings_go_with_their_article(h: &Harness) {
+    let store = h.store.as_ref();
+    let ours = bot(store).await;
+    let refunds = store.create_article(article(&ours.id, "Refunds", NOW)).await.expect("create");
+    let shipping = store.create_article(article(&ours.id, "Shipping", NOW)).await.expect("create");
+    let shipping_vector = embedding(&shipping.id, "hash-shipping", &[0.5; 4]);
+    assert!(store.put_article_embedding(MINILM, &shipping_vector).await.expect("put"));
+
+    assert!(store.delete_article(&refunds.id).await.expect("delete"));
+    let before = revision(store, &ours.id).await;
+    let late = embedding(&refunds.id, "hash-refunds", &[1.0; 4]);
+    assert!(!store.put_article_embedding(MINILM, &late).await.expect("put for a deleted article"));
+    let never = embedding("no-such-article", "hash", &[1.0; 4]);
+    assert!(!store.put_article_embedding(MINILM, &never).await.expect("put for an unknown article"));
+    assert_eq!(revision(store, &ours.id).await, before);
+    restore(h, &ours.id, &refunds.id).await;
+    assert_eq!(store.article_embeddings(&ours.id, MINILM).await.expect("read"), [shipping_vector], "nothing written");
+
+    assert!(store.delete_article(&shipping.id).await.expect("delete"));
+    assert_eq!(store.article_embeddings(&ours.id, MINILM).await.expect("read"), []);
+    restore(h, &ours.id, &shipping.id).await;
+    assert_eq!(store.article_embeddings(&ours.id, MINILM).await.expect("read"), [], "the embedding went with it");
+}
+
+/// Two instances, one embedding each article anew while the other deletes it: each put
+/// either lands before the delete (which takes it along) or answers `false`, never an error.
+pub async fn article_embeddings_race_their_articles_deletion(h: &Harness) {
+    let store = h.store.as_ref();
+    let ours = bot(store).await;
+    let mut ids = Vec::new();
+    for i in 0..10 {
+        let created = store.create_article(article(&ours.id, &format!("Article {i}"), NOW)).await.expect("create");
+        assert!(store.put_article_embedding(MINILM, &embedding(&created.id, "old", &[1.0; 4])).await.expect("put"));
+        ids.push(created.id);
+    }
+
+    let outcomes = h
+        .race(20, |store, i| {
+            let article_id = ids[usize::try_from(i / 2).expect("small")].clone();
+            async move {
+                if i % 2 == 0 {
+                    store.put_article_embedding(MPNET, &embedding(&article_id, "new", &[2.0; 4])).await
+                } else {
+                    store.delete_article(&article_id).await
+                }
+            }
+        })
+        .await;
+    for (i, outcome) in outcomes.into_iter().enumerate() {
+        let done = outcome.expect("no error either way");
+        assert!(done || i % 2 == 0, "every delete finds its article");
+    }
+    assert_eq!(store.list_articles(&ours.id).await.expect("list"), []);
+    for article_id in &ids {
+        restore(h, &ours.id, article_id).await;
+    }
+    for model in [MINILM, MPNET] {
+        assert_eq!(
+            store.article_embeddings(&ours.id, model).await.expect("read"),
+            [],
+            "{model}: none outlived its article"
+        );
+    }
 }

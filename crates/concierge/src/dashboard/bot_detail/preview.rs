@@ -2,6 +2,7 @@
 //! one of the bot's recent contacts), which article it would use and how sure it is. The
 //! form is a GET: trying writes nothing.
 
+use concierge_bot::knowledge::hybrid;
 use concierge_bot::Hit;
 use concierge_store::{Article, Page};
 use minijinja::{context, Value};
@@ -65,7 +66,7 @@ fn reason_text(reason: HandoffReason, threshold: i64) -> String {
     }
 }
 
-/// 0 to 100.
+/// 0 to 100 (a negative cosine is 0).
 fn percent(confidence: f32) -> i64 {
     (f64::from(confidence) * 100.0).round().clamp(0.0, 100.0) as i64
 }
@@ -85,6 +86,10 @@ fn outcome(preview: Preview) -> Value {
     };
     // The best article is the answer when it was confident enough and no rule decided.
     let answered_from = (action != "handoff" && from_knowledge).then_some(0);
+    // The deployment has an embedding model, and the question's meaning was compared with the
+    // articles': each article then shows its two scores. Without, the confidence is the
+    // words' score, which the page says once rather than repeating it for every article.
+    let meaning = preview.decision.hits.iter().any(|hit| hit.semantic.is_some());
     let articles: Vec<_> = preview
         .decision
         .hits
@@ -97,11 +102,12 @@ fn outcome(preview: Preview) -> Value {
             context! {
                 id => article.id.clone(), title => article.title.clone(), confidence => percent(hit.confidence),
                 reaches, used => answered_from == Some(rank),
+                words => percent(hit.lexical), meaning => hit.semantic.map(percent),
             }
         })
         .collect();
     context! {
         action, text, reason, priority, rule => preview.decision.rule, articles, threshold,
-        searched, llm => preview.llm,
+        searched, llm => preview.llm, meaning, meaning_unrelated => percent(hybrid::FLOOR),
     }
 }

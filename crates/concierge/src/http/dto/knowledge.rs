@@ -67,10 +67,22 @@ pub struct AskBody {
 pub struct RankedArticleDto {
     pub id: String,
     pub title: String,
-    /// BM25.
+    /// BM25: breaks ties between equal confidences (0 for an article only the embedding
+    /// model proposed).
     pub score: f32,
-    /// 0 to 100: how much of the question the article covers.
+    /// 0 to 100, what the bot's threshold is compared with: `lexical` alone, or blended
+    /// with `semantic` when the deployment has an embedding model.
     pub confidence: u8,
+    /// 0 to 100: how much of the question's meaningful words the article has (weighted by
+    /// how rare they are among the articles).
+    pub lexical: u8,
+    /// 0 to 100: the cosine similarity of the question's and the article's embeddings
+    /// (negative counts as 0); null without an embedding model.
+    pub semantic: Option<u8>,
+}
+
+fn percent(share: f32) -> u8 {
+    (share * 100.0).round().clamp(0.0, 100.0) as u8
 }
 
 #[derive(Serialize, ToSchema)]
@@ -111,7 +123,9 @@ impl From<Preview> for AskDto {
                 id: article.id,
                 title: article.title,
                 score: hit.score,
-                confidence: (hit.confidence * 100.0).round().clamp(0.0, 100.0) as u8,
+                confidence: percent(hit.confidence),
+                lexical: percent(hit.lexical),
+                semantic: hit.semantic.map(percent),
             })
             .collect();
         Self {

@@ -4,6 +4,7 @@
 
 mod handoff;
 mod knowledge;
+mod meaning;
 mod model;
 
 use serde_json::{json, Value};

@@ -3,6 +3,7 @@
 
 pub mod customer;
 pub mod cut;
+pub mod embeddings;
 pub mod model;
 
 use std::future::Future;

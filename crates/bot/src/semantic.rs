@@ -1,0 +1,128 @@
+//! Sentence embeddings, when the operator gives the bot a model: a vector per article and
+//! per question, whose cosine says how close their meanings are even when they share no
+//! word ("where is my package?" and "Tracking your order").
+//!
+//! Two sources, chosen by the operator for the whole deployment so that every stored
+//! vector is comparable with every question's:
+//! - [`LocalModel`]: a BERT sentence-embedding model (all-MiniLM-L6-v2 and its kind) read
+//!   from a directory (`config.json`, `model.safetensors`, `tokenizer.json`), run on the CPU
+//!   by candle; nothing is downloaded.
+//! - [`RemoteEmbeddings`]: an OpenAI-compatible `/v1/embeddings` endpoint (OpenAI, Ollama,
+//!   vLLM, …) behind the outbound guard, like the language model.
+//!
+//! Vectors are L2-normalised when they are made, so their cosine is their dot product; they
+//! are stored as little-endian `f32` bytes.
+
+mod local;
+mod remote;
+
+use std::sync::Arc;
+
+pub use local::LocalModel;
+pub use remote::{RemoteConfig, RemoteEmbeddings};
+
+/// The most texts one call embeds: a knowledge base is embedded in batches of this many.
+pub const MAX_BATCH: usize = 32;
+
+/// Why texts could not be embedded. No message contains an API key.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EmbedError {
+    #[error("the embedding model could not be loaded from {dir}: {reason}")]
+    Load { dir: String, reason: String },
+    #[error("the embedding model failed: {0}")]
+    Model(String),
+    #[error("the embeddings API did not answer in time")]
+    Timeout,
+    #[error("the embeddings API answered with HTTP status {0}")]
+    Status(u16),
+    #[error("the embeddings API could not be reached ({0})")]
+    Transport(String),
+    #[error("the embeddings API sent an answer that could not be read ({0})")]
+    InvalidResponse(String),
+    #[error("the embeddings API may not be called: {0}")]
+    Blocked(String),
+    #[error("the embeddings API failed moments ago; it is asked again shortly")]
+    Paused,
+}
+
+/// Where a deployment's embeddings come from. Cheap to clone.
+#[derive(Debug, Clone)]
+pub enum Embedder {
+    Local(Arc<LocalModel>),
+    Remote(RemoteEmbeddings),
+}
+
+impl Embedder {
+    /// Names the vector space: stored vectors made under another name are made again.
+    pub fn model_key(&self) -> &str {
+        match self {
+            Embedder::Local(model) => model.key(),
+            Embedder::Remote(remote) => remote.key(),
+        }
+    }
+
+    /// One unit-length vector per text, in order. At most [`MAX_BATCH`] texts per call are
+    /// sent to a remote API; more are split. The local model runs off the async threads.
+    pub async fn embed(&self, texts: Vec<String>) -> Result<Vec<Vec<f32>>, EmbedError> {
+        match self {
+            Embedder::Local(model) => {
+                let model = model.clone();
+                tokio::task::spawn_blocking(move || texts.iter().map(|t| model.embed(t)).collect())
+                    .await
+                    .map_err(|e| EmbedError::Model(e.to_string()))?
+            }
+            Embedder::Remote(remote) => {
+                let mut vectors = Vec::with_capacity(texts.len());
+                for batch in texts.chunks(MAX_BATCH) {
+                    vectors.extend(remote.embed(batch).await?);
+                }
+                Ok(vectors)
+            }
+        }
+    }
+}
+
+/// Scales `vector` to unit length; a zero vector stays zero (it is close to nothing).
+pub fn normalize(mut vector: Vec<f32>) -> Vec<f32> {
+    let norm = vector.iter().map(|x| x * x).sum::<f32>().sqrt();
+    if norm > 0.0 && norm.is_finite() {
+        vector.iter_mut().for_each(|x| *x /= norm);
+    }
+    vector
+}
+
+/// The cosine of two unit vectors; 0 when their lengths differ (two models' vectors).
+pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    if a.len() != b.len() {
+        return 0.0;
+    }
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+pub fn to_bytes(vector: &[f32]) -> Vec<u8> {
+    vector.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+/// `None` when the bytes are not a whole number of `f32`s.
+pub fn from_bytes(bytes: &[u8]) -> Option<Vec<f32>> {
+    if !bytes.len().is_multiple_of(4) {
+        return None;
+    }
+    Some(bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vectors_round_trip_through_bytes() {
+        let v = normalize(vec![3.0, -4.0, 0.0]);
+        assert_eq!(v, vec![0.6, -0.8, 0.0]);
+        assert_eq!(from_bytes(&to_bytes(&v)), Some(v.clone()));
+        assert_eq!(from_bytes(&[0, 0, 128]), None);
+        assert!((cosine(&v, &v) - 1.0).abs() < 1e-6);
+        assert_eq!(cosine(&v, &[1.0]), 0.0);
+        assert_eq!(normalize(vec![0.0, 0.0]), vec![0.0, 0.0]);
+    }
+}

@@ -1,0 +1,282 @@
+//! With a sentence-embedding model (issue 15): the bot answers questions asked in other
+//! words than its articles', still hands over what no article covers, keeps the articles'
+//! vectors in the database, and gets them from a local model or an embeddings API.
+
+use std::sync::Arc;
+
+use concierge::cli::ServeArgs;
+use concierge_bot::LocalModel;
+use serde_json::{json, Value};
+
+use super::*;
+use crate::both_backends;
+use crate::utils::cut::Cuttable;
+use crate::utils::embeddings::{self, EmbeddingsApi};
+use crate::utils::{test_args, Backend};
+
+const TRACKING: &str = "Tracking your order";
+/// Answered by the tracking article only by its meaning: on words alone it is below the
+/// default threshold ("parcel" is the one word in common).
+const PARAPHRASE: &str = "my parcel hasn't shown up, where is it?";
+
+/// A help center as a shop writes it.
+const ARTICLES: [(&str, &str); 5] = [
+    (
+        TRACKING,
+        "As soon as your order leaves our warehouse we email you a tracking link. Follow it to see where \
+         the parcel is and when the courier expects to deliver it.",
+    ),
+    ("Refunds", "Send the item back within 30 days of delivery and we refund the full price to your card."),
+    (
+        "Resetting your password",
+        "On the sign-in page choose Forgot password, and we email you a link to choose a new one.",
+    ),
+    ("Changing your plan", "Go to Billing → Plan and pick another plan; the price changes from the next invoice."),
+    ("Deleting your account", "Settings → Account → Delete account removes your data for good after 14 days."),
+];
+
+fn with_model() -> Option<ServeArgs> {
+    let dir = embeddings::model_dir()?;
+    Some(ServeArgs { embedding_model: Some(dir), ..test_args() })
+}
+
+async fn shop(app: &TestApp) -> (String, Vec<String>) {
+    let bot = app.bot().await;
+    let mut ids = Vec::new();
+    for (title, body) in ARTICLES {
+        let (status, article) = app.post(&format!("/bots/{bot}/articles"), json!({"title": title, "body": body})).await;
+        assert_eq!(status, 201, "{article}");
+        ids.push(article["id"].as_str().unwrap().to_owned());
+    }
+    (bot, ids)
+}
+
+/// What the dashboard's "Try a question" gets: the action and the ranked articles.
+async fn try_question(app: &TestApp, bot: &str, text: &str) -> Value {
+    let (status, answer) = app.post(&format!("/bots/{bot}/ask"), json!({"text": text})).await;
+    assert_eq!(status, 200, "{answer}");
+    answer
+}
+
+fn top(answer: &Value) -> &Value {
+    &answer["articles"][0]
+}
+
+async fn paraphrases_are_answered_and_nothing_is_invented(app: TestApp) {
+    if skipped(&app) {
+        return;
+    }
+    let (bot, ids) = shop(&app).await;
+    // The vectors were made when the articles were written, not at the first question.
+    let model = app.services.embedding_model().expect("a model").to_owned();
+    let stored = app.services.store.article_embeddings(&bot, &model).await.unwrap();
+    assert_eq!(stored.len(), ARTICLES.len(), "one vector per article, stored at once");
+    assert!(stored.iter().all(|e| e.vector.len() == 384 * 4), "all-MiniLM-L6-v2 makes 384 numbers");
+
+    // A visitor who shares no meaningful word with the right article.
+    let (token, _) = session(&app, json!({"bot_id": bot})).await;
+    let answer = ask(&app, &token, PARAPHRASE).await;
+    assert!(answer["text"].as_str().unwrap().starts_with("As soon as your order leaves"), "{answer}");
+    let answer = ask(&app, &token, "has my delivery been sent out yet").await;
+    assert!(answer["text"].as_str().unwrap().starts_with("As soon as your order leaves"), "{answer}");
+    assert_eq!(handled_by(&app, &token).await["handled_by"], "bot");
+
+    // Try a question shows why: words and meaning, each article.
+    let why = try_question(&app, &bot, PARAPHRASE).await;
+    assert_eq!(why["action"], "answer");
+    assert_eq!(top(&why)["title"], TRACKING);
+    let threshold = why["confidence_threshold"].as_u64().unwrap();
+    assert!(top(&why)["lexical"].as_u64().unwrap() < threshold, "not by its words: {why}");
+    assert!(top(&why)["semantic"].as_u64().unwrap() >= 50, "{why}");
+    assert!(top(&why)["confidence"].as_u64().unwrap() >= threshold, "{why}");
+    assert!(why["articles"].as_array().unwrap().iter().all(|a| a["semantic"].is_u64()), "{why}");
+
+    // Nothing in the knowledge base is about this: a person answers, not the bot.
+    let (token, _) = session(&app, json!({"bot_id": bot})).await;
+    let answer = ask(&app, &token, "Can you help me file my taxes in Portugal?").await;
+    assert!(answer["text"].as_str().unwrap().starts_with("I'm not sure I can answer that one"), "{answer}");
+    assert_eq!(handled_by(&app, &token).await["handled_by"], "waiting");
+
+    // An edit makes the article's vector again, from its new text.
+    let before = stored.iter().find(|e| e.article_id == ids[0]).unwrap().clone();
+    let (status, _) = app
+        .put(
+            &format!("/bots/{bot}/articles/{}", ids[0]),
+            json!({"title": "Where is my parcel?", "body": "Every shipped order has a tracking link in its email."}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let after = app.services.store.article_embeddings(&bot, &model).await.unwrap();
+    let after = after.iter().find(|e| e.article_id == ids[0]).unwrap();
+    assert_ne!(after.content_hash, before.content_hash);
+    assert_ne!(after.vector, before.vector);
+    let answer = try_question(&app, &bot, PARAPHRASE).await;
+    assert_eq!(top(&answer)["title"], "Where is my parcel?", "{answer}");
+}
+both_backends!(
+    paraphrases_are_answered_and_nothing_is_invented,
+    super::paraphrases_are_answered_and_nothing_is_invented,
+    super::model_args
+);
+
+/// With the model, or (when the model tests are skipped) without, for [`skipped`] to see.
+fn model_args() -> ServeArgs {
+    with_model().unwrap_or_else(test_args)
+}
+
+/// Only when CONCIERGE_TEST_SKIP_EMBEDDING_MODEL asked for it (`embeddings::model_dir`).
+fn skipped(app: &TestApp) -> bool {
+    app.services.embedding_model().is_none()
+}
+
+/// The same bytes on both backends: 384 zeros, a vector close to nothing.
+fn zero_vector_sql(backend: Backend, article_id: &str) -> String {
+    match backend {
+        Backend::Sqlite => {
+            format!("UPDATE article_embeddings SET vector = zeroblob(1536) WHERE article_id = '{article_id}'")
+        }
+        Backend::Postgres => format!(
+            "UPDATE article_embeddings SET vector = decode(repeat('00', 1536), 'hex') WHERE article_id = '{article_id}'"
+        ),
+    }
+}
+
+async fn a_restarted_server_reads_the_vectors_it_stored(app: TestApp) {
+    if skipped(&app) {
+        return;
+    }
+    let (bot, ids) = shop(&app).await;
+    assert_eq!(try_question(&app, &bot, PARAPHRASE).await["action"], "answer");
+
+    // The stored vector of the tracking article is replaced behind the server's back, its
+    // text's hash kept: a server that reads the stored vectors no longer finds the article
+    // by meaning; one that made them again would.
+    app.sabotage(&zero_vector_sql(app.backend, &ids[0])).await;
+    let restarted = app.sibling(model_args()).await;
+    let answer = try_question(&restarted, &bot, PARAPHRASE).await;
+    let tracking = answer["articles"].as_array().unwrap().iter().find(|a| a["title"] == TRACKING);
+    assert!(tracking.is_none_or(|a| a["semantic"] == 0), "the stored vector was used: {answer}");
+    drop(restarted);
+
+    // A vector whose text changed behind it (its hash no longer matches) is made again.
+    app.sabotage("UPDATE article_embeddings SET content_hash = 'stale'").await;
+    let restarted = app.sibling(model_args()).await;
+    let answer = try_question(&restarted, &bot, PARAPHRASE).await;
+    assert_eq!(answer["action"], "answer", "{answer}");
+    assert_eq!(top(&answer)["title"], TRACKING);
+    let model = restarted.services.embedding_model().unwrap().to_owned();
+    let stored = restarted.services.store.article_embeddings(&bot, &model).await.unwrap();
+    assert!(stored.iter().all(|e| e.content_hash != "stale" && e.vector.iter().any(|b| *b != 0)));
+}
+both_backends!(
+    a_restarted_server_reads_the_vectors_it_stored,
+    super::a_restarted_server_reads_the_vectors_it_stored,
+    super::model_args
+);
+
+/// A deployment that ran without a model, and has more articles than are made while a
+/// question waits, is given one: questions are answered on words at once, and by meaning
+/// when the background has made the vectors.
+async fn a_model_given_later_makes_the_vectors_in_the_background(app: TestApp) {
+    let (bot, _) = shop(&app).await;
+    for n in 1..=40 {
+        let (title, body) = (format!("Opening hours of store {n}"), format!("Store {n} opens at 9 and closes at 18."));
+        let (status, _) = app.post(&format!("/bots/{bot}/articles"), json!({"title": title, "body": body})).await;
+        assert_eq!(status, 201);
+    }
+    let with_model = app.sibling(model_args()).await;
+    if skipped(&with_model) {
+        return;
+    }
+    let answer = try_question(&with_model, &bot, "How do I reset my password?").await;
+    assert_eq!(top(&answer)["title"], "Resetting your password", "words answer at once: {answer}");
+    crate::utils::eventually("the paraphrase is answered once the vectors are made", || async {
+        let answer = try_question(&with_model, &bot, PARAPHRASE).await;
+        (answer["action"] == "answer" && top(&answer)["title"] == TRACKING).then_some(())
+    })
+    .await;
+    let model = with_model.services.embedding_model().unwrap().to_owned();
+    assert_eq!(with_model.services.store.article_embeddings(&bot, &model).await.unwrap().len(), 45);
+}
+both_backends!(
+    a_model_given_later_makes_the_vectors_in_the_background,
+    super::a_model_given_later_makes_the_vectors_in_the_background
+);
+
+const API_KEY: &str = "emb-key-3f9a7c21d4e8b6";
+
+fn api_args(url: &str) -> ServeArgs {
+    ServeArgs {
+        embeddings_url: Some(url.to_owned()),
+        embeddings_model: Some("all-minilm".to_owned()),
+        embeddings_api_key: Some(API_KEY.to_owned()),
+        embeddings_timeout_ms: Some(3_000),
+        ..test_args()
+    }
+}
+
+async fn api(model: Arc<LocalModel>) -> (EmbeddingsApi, Cuttable) {
+    let api = EmbeddingsApi::start(model, API_KEY).await;
+    let upstream = api.url.trim_start_matches("http://").trim_end_matches("/v1").to_owned();
+    (api, Cuttable::start(&upstream).await)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_embeddings_api_serves_the_bot_and_its_outage_costs_only_the_meaning() {
+    let Some(model) = embeddings::model() else { return };
+    let (api, proxy) = api(model).await;
+    let app = TestApp::spawn_with(Backend::Sqlite, api_args(&format!("http://{}/v1", proxy.addr))).await.unwrap();
+    let (bot, _) = shop(&app).await;
+    let asked = api.received();
+    assert!(!asked.is_empty() && asked.iter().all(|b| b["model"] == "all-minilm"), "{asked:?}");
+
+    let answer = try_question(&app, &bot, PARAPHRASE).await;
+    assert_eq!(answer["action"], "answer", "{answer}");
+    assert_eq!(top(&answer)["title"], TRACKING);
+
+    // The API goes away: questions are judged on their words, and still answered when
+    // their words match; a paraphrase goes to a person rather than to a guess.
+    proxy.cut();
+    let answer = try_question(&app, &bot, "How do I reset my password?").await;
+    assert_eq!(answer["action"], "answer", "{answer}");
+    assert_eq!(top(&answer)["title"], "Resetting your password");
+    assert!(top(&answer)["semantic"].is_null(), "no meaning without the API: {answer}");
+    assert_eq!(try_question(&app, &bot, PARAPHRASE).await["action"], "handoff");
+    // Written while the API is down: the article is saved and found by its words.
+    let (status, _) =
+        app.post(&format!("/bots/{bot}/articles"), json!({"title": "Gift cards", "body": "We sell gift cards."})).await;
+    assert_eq!(status, 201);
+    assert_eq!(top(&try_question(&app, &bot, "do you sell gift cards").await)["title"], "Gift cards");
+
+    // Back: after the short pause that spares questions the wait for a dead API.
+    proxy.restore();
+    crate::utils::eventually("the meaning is back with the API", || async {
+        (try_question(&app, &bot, PARAPHRASE).await["action"] == "answer").then_some(())
+    })
+    .await;
+    app.assert_not_stored(API_KEY).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_embeddings_api_is_behind_the_outbound_guard() {
+    let Some(model) = embeddings::model() else { return };
+    let (api, _proxy) = api(model).await;
+    let args = ServeArgs { allow_private_upstreams: Some(false), ..api_args(&api.url) };
+    let app = TestApp::spawn_with(Backend::Sqlite, args).await.unwrap();
+    let (bot, _) = shop(&app).await;
+    let answer = try_question(&app, &bot, "How do I reset my password?").await;
+    assert_eq!(answer["action"], "answer", "words still answer: {answer}");
+    assert_eq!(try_question(&app, &bot, PARAPHRASE).await["action"], "handoff");
+    assert!(api.received().is_empty(), "a loopback API is not called without --allow-private-upstreams");
+}
+
+#[tokio::test]
+async fn a_directory_without_a_model_stops_the_start_and_says_why() {
+    let data = concierge_store::testing::TempDir::new().unwrap();
+    let empty = concierge_store::testing::TempDir::new().unwrap();
+    let storage = concierge::cli::StorageArgs { data_dir: Some(data.path().to_owned()), ..Default::default() };
+    let args = ServeArgs { embedding_model: Some(empty.path().to_owned()), ..test_args() };
+    let config = concierge::config::load_with_env(None, &[], &storage, &args).unwrap();
+    let refused = format!("{:#}", concierge::app::services(config).await.err().expect("the start is refused"));
+    assert!(refused.contains(&empty.path().display().to_string()) && refused.contains("config.json"), "{refused}");
+}
