@@ -201,8 +201,10 @@ describe('Try a question with an embedding model: words and meaning', { skip }, 
     assert.match(await decision.innerText(), /^Hands the conversation to your team/);
     assert.match(await decision.innerText(), /confidence threshold/);
     const ranked = await ranking(result);
+    // Refunds shares a word ("card") with the question, so it is ranked, far below the line.
+    assert.ok(ranked.length > 0, 'the articles that share a word or a little meaning are ranked');
     assert.ok(ranked.every((r) => !r.used), 'no article is used');
-    assert.ok(ranked.every((r) => r.scores.Meaning), 'each article shows how far it is in meaning');
+    assert.ok(ranked.every((r) => /^\d+%$/.test(r.scores.Meaning)), 'each article shows how far it is in meaning');
     await screenshot(page, 'dashboard-knowledge-meaning-handoff', { fullPage: true });
     tracker.check();
   });

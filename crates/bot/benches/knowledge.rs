@@ -18,6 +18,7 @@
 
 use std::time::Instant;
 
+use concierge_bot::semantic::article_text;
 use concierge_bot::{Article, KnowledgeIndex, LocalModel};
 use tantivy::collector::TopDocs;
 use tantivy::query::QueryParser;
@@ -143,7 +144,7 @@ fn main() {
     let model = LocalModel::load(std::path::Path::new(&dir)).unwrap();
     let made = Instant::now();
     let vectors: Vec<Option<Vec<f32>>> =
-        articles.iter().map(|a| Some(model.embed(&format!("{}\n\n{}", a.title, a.body)).unwrap())).collect();
+        articles.iter().map(|a| Some(model.embed(&article_text(&a.title, &a.body)).unwrap())).collect();
     let embed_ms = made.elapsed().as_secs_f64() * 1000.0;
     let index = KnowledgeIndex::build(&articles).unwrap().with_vectors(vectors);
     let question_vectors: Vec<Vec<f32>> = questions.iter().map(|q| model.embed(q).unwrap()).collect();

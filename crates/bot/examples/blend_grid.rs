@@ -9,7 +9,7 @@
 // A measuring tool, like the benchmarks: a malformed set stops it with the panic's message.
 #![allow(clippy::unwrap_used)]
 
-use concierge_bot::semantic::cosine;
+use concierge_bot::semantic::{article_text, cosine};
 use concierge_bot::{Article, KnowledgeIndex, LocalModel};
 
 const THRESHOLD: f32 = 0.35;
@@ -38,7 +38,7 @@ fn main() {
             .collect();
         let index = KnowledgeIndex::build(&articles).unwrap();
         let vectors: Vec<Vec<f32>> =
-            articles.iter().map(|a| model.embed(&format!("{}\n\n{}", a.title, a.body)).unwrap()).collect();
+            articles.iter().map(|a| model.embed(&article_text(&a.title, &a.body)).unwrap()).collect();
         for q in set["questions"].as_array().unwrap() {
             let text = q["q"].as_str().unwrap();
             let question = model.embed(text).unwrap();
@@ -49,7 +49,7 @@ fn main() {
                 .map(|(i, a)| {
                     let hit = hits.iter().find(|h| h.article_id == a.id);
                     let (lexical, bm25) = hit.map_or((0.0, 0.0), |h| (h.lexical, h.score));
-                    (a.title.clone(), lexical, cosine(&question, &vectors[i]), bm25)
+                    (a.title.clone(), lexical, cosine(&question, &vectors[i]).unwrap_or(0.0), bm25)
                 })
                 .collect();
             asked.push(Asked { expect: q["expect"].as_str().map(str::to_owned), scores });

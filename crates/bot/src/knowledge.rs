@@ -194,6 +194,7 @@ impl KnowledgeIndex {
     /// Gives the articles their embeddings, in the order they were built with; an article
     /// without one is judged on its words alone.
     pub fn with_vectors(mut self, vectors: Vec<Option<Vec<f32>>>) -> Self {
+        debug_assert!(vectors.is_empty() || vectors.len() == self.ids.len(), "one vector slot per article");
         self.vectors = vectors;
         self
     }
@@ -241,15 +242,18 @@ impl KnowledgeIndex {
             let proposed: HashSet<usize> = ranked.iter().map(|(_, ordinal)| *ordinal).collect();
             ranked.extend((0..self.ids.len()).filter(|o| !proposed.contains(o)).map(|o| (0.0, o)));
         }
+        let weighted: Vec<(&String, f32)> = question_terms.iter().map(|term| (term, self.idf(term))).collect();
         let mut hits: Vec<Hit> = ranked
             .into_iter()
             .filter_map(|(score, ordinal)| {
                 let article_id = self.ids.get(ordinal)?.clone();
-                let lexical = self.confidence(&question_terms, ordinal);
+                let lexical = self.confidence(&weighted, ordinal);
                 let article_vector = self.vectors.get(ordinal).and_then(Option::as_deref);
-                let semantic = vector.zip(article_vector).map(|(q, a)| semantic::cosine(q, a));
+                let semantic = vector.zip(article_vector).and_then(|(q, a)| semantic::cosine(q, a));
                 let confidence = hybrid::blend(lexical, semantic);
-                Some(Hit { article_id, score, lexical, semantic, confidence })
+                // An article that shares neither a word nor a meaning with the question is
+                // no candidate: not for the ranking shown, nor for a language model's passages.
+                (confidence > 0.0).then_some(Hit { article_id, score, lexical, semantic, confidence })
             })
             .collect();
         hits.sort_by(|a, b| b.confidence.total_cmp(&a.confidence).then(b.score.total_cmp(&a.score)));
@@ -285,11 +289,11 @@ impl KnowledgeIndex {
         (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
     }
 
-    fn confidence(&self, question_terms: &[String], ordinal: usize) -> f32 {
+    /// `weighted`: the question's terms with their [`Self::idf`].
+    fn confidence(&self, weighted: &[(&String, f32)], ordinal: usize) -> f32 {
         let Some(contained) = self.terms.get(ordinal) else { return 0.0 };
-        let (found, total) = question_terms.iter().fold((0.0, 0.0), |(found, total), term| {
-            let idf = self.idf(term);
-            (if contained.contains(term) { found + idf } else { found }, total + idf)
+        let (found, total) = weighted.iter().fold((0.0, 0.0), |(found, total), (term, idf)| {
+            (if contained.contains(*term) { found + idf } else { found }, total + idf)
         });
         if total > 0.0 {
             (found / total).clamp(0.0, 1.0)

@@ -23,6 +23,16 @@ pub use remote::{RemoteConfig, RemoteEmbeddings};
 
 /// The most texts one call embeds: a knowledge base is embedded in batches of this many.
 pub const MAX_BATCH: usize = 32;
+/// The most characters of an article that its vector is made from: the beginning says
+/// what it is about (the local model reads 256 tokens, about 1,000 characters, at most),
+/// and an API's own input limit is never reached.
+pub const MAX_TEXT_CHARS: usize = 4_000;
+
+/// What an article's vector is made from: title first, then the body, at most
+/// [`MAX_TEXT_CHARS`].
+pub fn article_text(title: &str, body: &str) -> String {
+    format!("{title}\n\n{body}").chars().take(MAX_TEXT_CHARS).collect()
+}
 
 /// Why texts could not be embedded. No message contains an API key.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -48,15 +58,22 @@ pub enum EmbedError {
 /// Where a deployment's embeddings come from. Cheap to clone.
 #[derive(Debug, Clone)]
 pub enum Embedder {
-    Local(Arc<LocalModel>),
+    /// The model, and how many texts it embeds at once: each pass already uses several
+    /// cores, and more at once would only make every question wait longer.
+    Local(Arc<LocalModel>, Arc<tokio::sync::Semaphore>),
     Remote(RemoteEmbeddings),
 }
 
 impl Embedder {
+    pub fn local(model: LocalModel) -> Self {
+        let at_once = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Embedder::Local(Arc::new(model), Arc::new(tokio::sync::Semaphore::new(at_once)))
+    }
+
     /// Names the vector space: stored vectors made under another name are made again.
     pub fn model_key(&self) -> &str {
         match self {
-            Embedder::Local(model) => model.key(),
+            Embedder::Local(model, _) => model.key(),
             Embedder::Remote(remote) => remote.key(),
         }
     }
@@ -65,8 +82,9 @@ impl Embedder {
     /// sent to a remote API; more are split. The local model runs off the async threads.
     pub async fn embed(&self, texts: Vec<String>) -> Result<Vec<Vec<f32>>, EmbedError> {
         match self {
-            Embedder::Local(model) => {
+            Embedder::Local(model, at_once) => {
                 let model = model.clone();
+                let _turn = at_once.acquire().await.map_err(|e| EmbedError::Model(e.to_string()))?;
                 tokio::task::spawn_blocking(move || texts.iter().map(|t| model.embed(t)).collect())
                     .await
                     .map_err(|e| EmbedError::Model(e.to_string()))?
@@ -91,12 +109,13 @@ pub fn normalize(mut vector: Vec<f32>) -> Vec<f32> {
     vector
 }
 
-/// The cosine of two unit vectors; 0 when their lengths differ (two models' vectors).
-pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
+/// The cosine of two unit vectors; `None` when it says nothing: their lengths differ (two
+/// models' vectors) or it is not a number.
+pub fn cosine(a: &[f32], b: &[f32]) -> Option<f32> {
     if a.len() != b.len() {
-        return 0.0;
+        return None;
     }
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
+    Some(a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>()).filter(|c| c.is_finite())
 }
 
 pub fn to_bytes(vector: &[f32]) -> Vec<u8> {
@@ -121,8 +140,11 @@ mod tests {
         assert_eq!(v, vec![0.6, -0.8, 0.0]);
         assert_eq!(from_bytes(&to_bytes(&v)), Some(v.clone()));
         assert_eq!(from_bytes(&[0, 0, 128]), None);
-        assert!((cosine(&v, &v) - 1.0).abs() < 1e-6);
-        assert_eq!(cosine(&v, &[1.0]), 0.0);
+        assert!((cosine(&v, &v).unwrap() - 1.0).abs() < 1e-6);
+        assert_eq!(cosine(&v, &[1.0]), None, "another model's vector");
+        assert_eq!(cosine(&[f32::NAN], &[1.0]), None);
         assert_eq!(normalize(vec![0.0, 0.0]), vec![0.0, 0.0]);
+        assert_eq!(article_text("T", "body").as_str(), "T\n\nbody");
+        assert_eq!(article_text("T", &"é".repeat(10_000)).chars().count(), MAX_TEXT_CHARS);
     }
 }

@@ -319,7 +319,11 @@ fn embeddings(keys: &Keys) -> anyhow::Result<Option<EmbeddingsConfig>> {
             let Some(model) = non_empty(&keys.embeddings_model) else {
                 bail!("embeddings_url needs embeddings_model: the name of the model the API is asked for")
             };
-            let timeout = Duration::from_millis(positive("embeddings_timeout_ms", keys.embeddings_timeout_ms)?);
+            // A visitor's question waits for it.
+            if !(1..=60_000).contains(&keys.embeddings_timeout_ms) {
+                bail!("embeddings_timeout_ms must be 1 to 60000, got {}", keys.embeddings_timeout_ms);
+            }
+            let timeout = Duration::from_millis(keys.embeddings_timeout_ms);
             Ok(Some(EmbeddingsConfig::Remote {
                 base_url,
                 model,

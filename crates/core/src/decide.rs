@@ -93,15 +93,10 @@ pub fn render(source: &str, contact: Option<&ContactFacts>) -> Option<StyledText
     }
 }
 
-/// `question_vector`: the message's embedding, when the deployment has a model.
-pub fn decide(
-    bot: &Bot,
-    knowledge: &Knowledge,
-    contact: Option<&ContactFacts>,
-    message: &str,
-    question_vector: Option<&[f32]>,
-    llm: bool,
-) -> Decision {
+/// What the bot does before it looks at the knowledge base: a request for a person, a
+/// rule, small talk. `None` when the knowledge base decides ([`from_knowledge`]), which is
+/// when the message's embedding is worth making.
+pub fn early(bot: &Bot, contact: Option<&ContactFacts>, message: &str) -> Option<Decision> {
     let rules = rules(bot);
     let rule = first_match(&rules, contact, message);
     let rule_name = rule.map(|r| r.name.clone());
@@ -115,11 +110,11 @@ pub fn decide(
             Some(Action::Handoff { priority, .. }) => *priority,
             _ => Priority::Normal,
         };
-        return Decision {
+        return Some(Decision {
             reply: Reply::Handoff { text: handoff_text(), priority, reason: HandoffReason::Asked },
             rule: handoff_rule.map(|r| r.name.clone()),
             hits: Vec::new(),
-        };
+        });
     }
     if let Some(rule) = rule {
         let reply = match &rule.then {
@@ -133,17 +128,26 @@ pub fn decide(
                 reason: HandoffReason::Rule,
             },
         };
-        return Decision { reply, rule: rule_name, hits: Vec::new() };
+        return Some(Decision { reply, rule: rule_name, hits: Vec::new() });
     }
     let small_talk = match kind {
         Intent::Greeting => render(HELLO, contact),
         Intent::Thanks => Some(StyledText::plain(THANKS)),
         _ => None,
     };
-    if let Some(text) = small_talk {
-        return Decision { reply: Reply::Answer { text }, rule: None, hits: Vec::new() };
-    }
+    small_talk.map(|text| Decision { reply: Reply::Answer { text }, rule: None, hits: Vec::new() })
+}
 
+/// The best article when it reaches the bot's threshold, else a handoff; `question_vector`
+/// is the message's embedding, when the deployment has a model.
+pub fn from_knowledge(
+    bot: &Bot,
+    knowledge: &Knowledge,
+    contact: Option<&ContactFacts>,
+    message: &str,
+    question_vector: Option<&[f32]>,
+    llm: bool,
+) -> Decision {
     let hits = knowledge.index.search_with(message, question_vector, PASSAGES);
     let best = hits
         .first()

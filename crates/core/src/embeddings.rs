@@ -13,19 +13,16 @@
 //! The model is an aid, never a condition: an article whose vector cannot be made is found
 //! by its words, and a question whose vector does not come in time is judged on its words.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 
-use concierge_bot::semantic::{self, Embedder, MAX_BATCH};
-use concierge_bot::{intent, Article as IndexedArticle, Intent};
+use concierge_bot::semantic::{self, EmbedError, Embedder, MAX_BATCH};
+use concierge_bot::Article as IndexedArticle;
 use concierge_store::StoredEmbedding;
 use sha2::{Digest, Sha256};
 
+use super::knowledge::Knowledge;
 use super::Services;
-
-/// What an article's vector is made from: the text the index reads, title first.
-fn text_of(article: &IndexedArticle) -> String {
-    format!("{}\n\n{}", article.title, article.body)
-}
 
 fn hash_of(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
@@ -40,6 +37,39 @@ const MADE_WHILE_WAITING: usize = MAX_BATCH;
 pub(super) struct Vectors {
     pub vectors: Vec<Option<Vec<f32>>>,
     pub complete: bool,
+}
+
+/// Whether the model cannot be asked at all now, rather than refusing these texts.
+fn unreachable(error: &EmbedError) -> bool {
+    matches!(
+        error,
+        EmbedError::Timeout
+            | EmbedError::Transport(_)
+            | EmbedError::Paused
+            | EmbedError::Blocked(_)
+            | EmbedError::Model(_)
+    ) || matches!(error, EmbedError::Status(status) if *status >= 500 || *status == 401 || *status == 403 || *status == 429)
+}
+
+/// A bot's background backfill, registered while it runs, even if its task panics.
+struct Backfill {
+    bot_id: String,
+    running: Arc<Mutex<HashSet<String>>>,
+}
+
+impl Backfill {
+    /// `None` when one runs for the bot already.
+    fn start(services: &Services, bot_id: &str) -> Option<Self> {
+        let running = services.backfills.clone();
+        let started = running.lock().unwrap_or_else(|e| e.into_inner()).insert(bot_id.to_owned());
+        started.then(|| Self { bot_id: bot_id.to_owned(), running })
+    }
+}
+
+impl Drop for Backfill {
+    fn drop(&mut self) {
+        self.running.lock().unwrap_or_else(|e| e.into_inner()).remove(&self.bot_id);
+    }
 }
 
 impl Services {
@@ -57,14 +87,17 @@ impl Services {
     /// logged, not reported: the save succeeded, and the next index build tries again.
     pub(super) async fn embed_article(&self, article_id: &str, article: &IndexedArticle) {
         let Some(embedder) = self.embedder() else { return };
-        let text = text_of(article);
+        let text = semantic::article_text(&article.title, &article.body);
         match embedder.embed(vec![text.clone()]).await {
             Ok(mut vectors) => {
                 if let Some(vector) = vectors.pop() {
                     self.store_vector(embedder, article_id, &hash_of(&text), &vector).await;
                 }
             }
-            Err(error) => tracing::warn!(article_id, %error, "the article's embedding could not be made"),
+            Err(error) => {
+                metrics::counter!("concierge_embedding_failures_total", "of" => "article").increment(1);
+                tracing::warn!(article_id, %error, "the article's embedding could not be made");
+            }
         }
     }
 
@@ -79,21 +112,25 @@ impl Services {
         }
     }
 
-    /// The stored vectors that are current, and those that are not made now and stored.
-    pub(super) async fn article_vectors(&self, bot_id: &str, articles: &[IndexedArticle]) -> Vectors {
+    /// The stored vectors that are current; those that are not are made and stored, while
+    /// the caller waits when they are few and this is not a `retry` (of a build that lacked
+    /// some: the model failed then, and a visitor must not wait for it to fail again), in
+    /// the background otherwise.
+    pub(super) async fn article_vectors(&self, bot_id: &str, articles: &[IndexedArticle], retry: bool) -> Vectors {
         let Some(embedder) = self.embedder() else { return Vectors { vectors: Vec::new(), complete: true } };
         let stored: HashMap<String, StoredEmbedding> =
             match self.store.article_embeddings(bot_id, embedder.model_key()).await {
                 Ok(rows) => rows.into_iter().map(|row| (row.article_id.clone(), row)).collect(),
                 Err(error) => {
-                    tracing::warn!(bot_id, %error, "stored embeddings could not be read; making them again");
-                    HashMap::new()
+                    // Not "all missing": that would make every vector again for one failed read.
+                    tracing::warn!(bot_id, %error, "stored embeddings could not be read; searching by words for now");
+                    return Vectors { vectors: Vec::new(), complete: false };
                 }
             };
         let mut vectors = Vec::with_capacity(articles.len());
         let mut missing = Vec::new();
         for (position, article) in articles.iter().enumerate() {
-            let text = text_of(article);
+            let text = semantic::article_text(&article.title, &article.body);
             let hash = hash_of(&text);
             let current = stored
                 .get(&article.id)
@@ -104,7 +141,10 @@ impl Services {
             }
             vectors.push(current);
         }
-        if missing.len() > MADE_WHILE_WAITING {
+        if missing.is_empty() {
+            return Vectors { vectors, complete: true };
+        }
+        if retry || missing.len() > MADE_WHILE_WAITING {
             self.backfill(bot_id, articles, missing);
             return Vectors { vectors, complete: false };
         }
@@ -113,7 +153,9 @@ impl Services {
     }
 
     /// Makes the `missing` (position, hash, text) vectors into `vectors` and stores them;
-    /// false when the model failed and some are still missing.
+    /// false when some are still missing. A batch the model refuses is tried text by text,
+    /// so that one article it cannot take does not keep the others from their vectors; an
+    /// API that cannot be reached stops the whole.
     async fn make_vectors(
         &self,
         embedder: &Embedder,
@@ -122,48 +164,70 @@ impl Services {
         missing: &[(usize, String, String)],
         vectors: &mut [Option<Vec<f32>>],
     ) -> bool {
+        let mut complete = true;
         for batch in missing.chunks(MAX_BATCH) {
-            match embedder.embed(batch.iter().map(|(_, _, text)| text.clone()).collect()).await {
-                Ok(made) => {
-                    for ((position, hash, _), vector) in batch.iter().zip(made) {
-                        self.store_vector(embedder, &articles[*position].id, hash, &vector).await;
-                        vectors[*position] = Some(vector);
-                    }
-                }
-                Err(error) => {
+            let made = match embedder.embed(batch.iter().map(|(_, _, text)| text.clone()).collect()).await {
+                Ok(made) => made.into_iter().map(Some).collect(),
+                Err(error) if unreachable(&error) => {
+                    metrics::counter!("concierge_embedding_failures_total", "of" => "article").increment(1);
                     tracing::warn!(bot_id, %error, "articles' embeddings could not be made; they are found by their words");
                     return false;
                 }
+                Err(error) => {
+                    tracing::warn!(bot_id, %error, "a batch of articles was refused; embedding them one by one");
+                    let mut one_by_one = Vec::with_capacity(batch.len());
+                    for (position, _, text) in batch {
+                        match embedder.embed(vec![text.clone()]).await {
+                            Ok(mut made) => one_by_one.push(made.pop()),
+                            Err(error) => {
+                                let article_id = &articles[*position].id;
+                                tracing::warn!(bot_id, article_id, %error, "the article's embedding could not be made");
+                                one_by_one.push(None);
+                                if unreachable(&error) {
+                                    return false;
+                                }
+                            }
+                        }
+                    }
+                    one_by_one
+                }
+            };
+            for ((position, hash, _), vector) in batch.iter().zip(made) {
+                match vector {
+                    Some(vector) => {
+                        self.store_vector(embedder, &articles[*position].id, hash, &vector).await;
+                        vectors[*position] = Some(vector);
+                    }
+                    None => complete = false,
+                }
             }
         }
-        true
+        complete
     }
 
-    /// Makes the missing vectors in a task of their own (one per bot at a time), then
-    /// drops the bot's index so that the next question builds it with them.
+    /// Makes the missing vectors in a task of their own (one per bot at a time), then,
+    /// when they are all made, drops the bot's index so that the next question builds it
+    /// with them. A backfill that failed leaves the index to its retry period.
     fn backfill(&self, bot_id: &str, articles: &[IndexedArticle], missing: Vec<(usize, String, String)>) {
         let Some(embedder) = self.embedder().cloned() else { return };
-        if !self.backfills.lock().unwrap_or_else(|e| e.into_inner()).insert(bot_id.to_owned()) {
-            return;
-        }
+        let Some(running) = Backfill::start(self, bot_id) else { return };
         tracing::info!(bot_id, articles = missing.len(), "making the articles' embeddings in the background");
-        let (services, bot_id, articles) = (self.clone(), bot_id.to_owned(), articles.to_vec());
+        let (services, articles) = (self.clone(), articles.to_vec());
         tokio::spawn(async move {
             let mut vectors = vec![None; articles.len()];
-            services.make_vectors(&embedder, &bot_id, &articles, &missing, &mut vectors).await;
-            services.backfills.lock().unwrap_or_else(|e| e.into_inner()).remove(&bot_id);
-            services.knowledge_cache.invalidate(&bot_id);
+            if services.make_vectors(&embedder, &running.bot_id, &articles, &missing, &mut vectors).await {
+                services.knowledge_cache.invalidate(&running.bot_id);
+            }
         });
     }
 
-    /// The question's vector, when the bot's articles have vectors and the message is a
-    /// question (a greeting or a request for a person never reaches the knowledge base).
-    pub(super) async fn question_vector(&self, has_vectors: bool, text: &str) -> Option<Vec<f32>> {
-        let embedder = self.embedder().filter(|_| has_vectors && intent(text) == Intent::Question)?;
+    /// The question's vector, when the bot's articles have vectors to compare it with.
+    pub(super) async fn question_vector(&self, knowledge: &Knowledge, text: &str) -> Option<Vec<f32>> {
+        let embedder = self.embedder().filter(|_| knowledge.index.has_vectors())?;
         match embedder.embed(vec![text.to_owned()]).await {
             Ok(mut vectors) => vectors.pop(),
             Err(error) => {
-                metrics::counter!("concierge_embedding_failures_total").increment(1);
+                metrics::counter!("concierge_embedding_failures_total", "of" => "question").increment(1);
                 tracing::warn!(%error, "the question's embedding could not be made; judging it on its words");
                 None
             }

@@ -128,16 +128,15 @@ impl Services {
     /// The bot's knowledge as of `bot.knowledge_revision`, from the cache when it is that
     /// fresh, else read and indexed again.
     pub(super) async fn knowledge(&self, bot: &Bot) -> Result<Arc<Knowledge>> {
-        if let Some(known) = self.knowledge_cache.get(&bot.id) {
-            if known.revision == bot.knowledge_revision
-                && (known.complete || known.built_at.elapsed() < RETRY_INCOMPLETE)
-            {
-                return Ok(known);
+        let cached = self.knowledge_cache.get(&bot.id).filter(|known| known.revision == bot.knowledge_revision);
+        if let Some(known) = &cached {
+            if known.complete || known.built_at.elapsed() < RETRY_INCOMPLETE {
+                return Ok(known.clone());
             }
         }
         let articles = self.store.list_articles(&bot.id).await?;
         let indexed: Vec<IndexedArticle> = articles.iter().map(as_indexed).collect();
-        let vectors = self.article_vectors(&bot.id, &indexed).await;
+        let vectors = self.article_vectors(&bot.id, &indexed, cached.is_some()).await;
         // Indexing is CPU work; it stays off the threads that serve requests.
         let index = tokio::task::spawn_blocking(move || KnowledgeIndex::build(&indexed))
             .await

@@ -22,9 +22,9 @@ pub const CEILING: f32 = 0.7;
 /// The share of the meaning in the blend; the words have the rest.
 pub const SEMANTIC_WEIGHT: f32 = 0.6;
 
-/// `lexical` alone without a cosine; with one, the blend.
+/// `lexical` alone without a cosine (or one that is not a number); with one, the blend.
 pub fn blend(lexical: f32, cosine: Option<f32>) -> f32 {
-    match cosine {
+    match cosine.filter(|c| c.is_finite()) {
         None => lexical,
         Some(cosine) => {
             let meaning = ((cosine - FLOOR) / (CEILING - FLOOR)).clamp(0.0, 1.0);
@@ -46,5 +46,6 @@ mod tests {
         assert!(blend(0.0, Some(0.45)) < 0.35, "a vague likeness is not");
         assert_eq!(blend(1.0, Some(1.0)), 1.0);
         assert_eq!(blend(0.0, Some(-0.5)), 0.0);
+        assert_eq!(blend(0.7, Some(f32::NAN)), 0.7, "a broken vector says nothing");
     }
 }

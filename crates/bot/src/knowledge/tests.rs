@@ -179,3 +179,52 @@ fn the_wordings_support_people_use_for_one_thing_find_each_other() {
         assert!(hit.confidence >= 0.5, "{question}: {hit:?}");
     }
 }
+
+/// Made-up three-number vectors stand in for a model's: each axis one subject.
+fn towards(x: f32, y: f32, z: f32) -> Vec<f32> {
+    crate::semantic::normalize(vec![x, y, z])
+}
+
+fn index_with_meanings() -> KnowledgeIndex {
+    let articles = vec![
+        article("track", "Tracking your order", "We email you a tracking link as soon as your order ships."),
+        article("refund", "Refunds", "Send the item back within 30 days and we refund the full price."),
+        article("password", "Resetting your password", "Choose Forgot password on the sign-in page."),
+    ];
+    // The password article has no vector (its embedding could not be made).
+    let vectors = vec![Some(towards(1.0, 0.0, 0.0)), Some(towards(0.0, 1.0, 0.0)), None];
+    KnowledgeIndex::build(&articles).expect("an index").with_vectors(vectors)
+}
+
+#[test]
+fn meaning_finds_an_article_that_shares_no_word_with_the_question() {
+    let index = index_with_meanings();
+    assert!(index.search("has it been sent out yet", 3).is_empty(), "no word in common");
+    let hits = index.search_with("has it been sent out yet", Some(&towards(0.9, 0.1, 0.0)), 3);
+    assert_eq!(hits[0].article_id, "track");
+    assert_eq!(hits[0].lexical, 0.0);
+    assert!(hits[0].semantic.is_some_and(|c| c > 0.95) && hits[0].confidence > 0.35, "{hits:?}");
+    assert!(hits.iter().all(|h| h.article_id != "password"), "no word, no vector: no candidate: {hits:?}");
+}
+
+#[test]
+fn an_article_without_a_vector_or_with_another_models_is_judged_on_its_words() {
+    let index = index_with_meanings();
+    let hits = index.search_with("how do I reset my password", Some(&towards(0.0, 0.0, 1.0)), 3);
+    assert_eq!(hits[0].article_id, "password");
+    assert_eq!((hits[0].semantic, hits[0].confidence), (None, hits[0].lexical));
+    assert_eq!(hits[0].confidence, 1.0);
+    let hits = index.search_with("how do I reset my password", Some(&[1.0, 0.0]), 3);
+    assert!(hits.iter().all(|h| h.semantic.is_none() && h.confidence == h.lexical), "{hits:?}");
+}
+
+#[test]
+fn a_question_close_to_nothing_finds_nothing() {
+    let index = index_with_meanings();
+    let hits = index.search_with("can you help me file my taxes in Portugal", Some(&towards(0.0, 0.0, 1.0)), 3);
+    assert!(hits.is_empty(), "{hits:?}");
+    // Words that match with a meaning that does not: the words alone weigh 0.4.
+    let hits = index.search_with("refund", Some(&towards(0.0, 0.0, 1.0)), 3);
+    assert_eq!(hits.iter().map(|h| h.article_id.as_str()).collect::<Vec<_>>(), ["refund"]);
+    assert!((hits[0].confidence - 0.4).abs() < 1e-6, "{hits:?}");
+}

@@ -76,8 +76,9 @@ impl LocalModel {
         fingerprint.update((weights.len() as u64).to_le_bytes());
         fingerprint.update(&weights[..weights.len().min(FINGERPRINT_BYTES)]);
         fingerprint.update(&weights[weights.len().saturating_sub(FINGERPRINT_BYTES)..]);
-        let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let key = format!("local:{name}:{}", &hex::encode(fingerprint.finalize())[..16]);
+        // The files alone, not where they are: instances may keep one model in different
+        // directories.
+        let key = format!("local:{}", &hex::encode(fingerprint.finalize())[..16]);
 
         let vb = VarBuilder::from_buffered_safetensors(weights, DType::F32, &Device::Cpu)
             .map_err(|e| load_error(dir, format!("model.safetensors: {e}")))?;

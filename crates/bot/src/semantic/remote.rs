@@ -66,10 +66,9 @@ impl RemoteEmbeddings {
     /// `http` must come from [`concierge_authcall::guarded_http_client`] with
     /// `policy.allow_private`: its resolver is the guard for host names.
     pub fn new(http: reqwest::Client, policy: UpstreamPolicy, config: RemoteConfig) -> Self {
-        let mut shown = config.base_url.clone();
-        let _ = shown.set_password(None);
-        let _ = shown.set_username("");
-        let key = format!("remote:{}#{}", shown.as_str().trim_end_matches('/'), config.model);
+        // The model's name alone: the instances of a deployment may reach one API by
+        // different addresses, and the address may carry a credential in its query.
+        let key = format!("remote:{}", config.model);
         Self { http, policy, config, key, paused_until: Arc::default() }
     }
 
@@ -143,11 +142,15 @@ fn vectors(body: &[u8], expected: usize, secret: Option<&str>) -> Result<Vec<Vec
             _ => return Err(invalid(format!("index {index} is out of range or repeated"))),
         }
     }
-    let vectors: Vec<Vec<f32>> = slots.into_iter().flatten().map(normalize).collect();
+    let vectors: Vec<Vec<f32>> = slots.into_iter().flatten().collect();
     let width = vectors.first().map_or(0, Vec::len);
     if width == 0 || vectors.iter().any(|v| v.len() != width) {
         return Err(invalid("the vectors are empty or of different lengths".to_owned()));
     }
+    if vectors.iter().flatten().any(|x| !x.is_finite()) || vectors.iter().any(|v| v.iter().all(|x| *x == 0.0)) {
+        return Err(invalid("a vector has numbers that are not finite, or only zeros".to_owned()));
+    }
+    let vectors = vectors.into_iter().map(normalize).collect();
     Ok(vectors)
 }
 
@@ -168,6 +171,8 @@ mod tests {
             br#"{"data":[{"index":0,"embedding":[1,0]},{"index":0,"embedding":[0,1]}]}"#,
             br#"{"data":[{"index":0,"embedding":[1,0]},{"index":1,"embedding":[1]}]}"#,
             br#"{"data":[{"index":0,"embedding":[]},{"index":1,"embedding":[]}]}"#,
+            br#"{"data":[{"index":0,"embedding":[1e39,0]},{"index":1,"embedding":[0,1]}]}"#,
+            br#"{"data":[{"index":0,"embedding":[0,0]},{"index":1,"embedding":[0,1]}]}"#,
             br#"{"error":{"message":"bad key sk-9"}}"#,
         ] {
             let error = vectors(body, 2, Some("sk-9")).expect_err("refused");

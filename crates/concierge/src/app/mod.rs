@@ -104,9 +104,12 @@ async fn embedder(
         EmbeddingsConfig::Local(dir) => {
             let model = tokio::task::spawn_blocking(move || LocalModel::load(&dir)).await??;
             tracing::info!(model = model.key(), "sentence embeddings from a local model");
-            Ok(Embedder::Local(Arc::new(model)))
+            Ok(Embedder::local(model))
         }
         EmbeddingsConfig::Remote { base_url, model, api_key, timeout } => {
+            // An address the guard refuses would refuse every call; better said now.
+            concierge_authcall::check_outbound_url(&base_url, policy)
+                .map_err(|why| anyhow::anyhow!("embeddings_url cannot be called: {why}"))?;
             // The API is the operator's, called through the guard like the language model.
             let http = guarded_http_client(policy.allow_private, user_agent, lookup)
                 .context("cannot build the HTTP client")?;

@@ -77,7 +77,8 @@ pub struct RankedArticleDto {
     /// how rare they are among the articles).
     pub lexical: u8,
     /// 0 to 100: the cosine similarity of the question's and the article's embeddings
-    /// (negative counts as 0); null without an embedding model.
+    /// (negative counts as 0); null when there is no meaning to compare (no embedding
+    /// model, the article's vector not made yet, the question's not made).
     pub semantic: Option<u8>,
 }
 

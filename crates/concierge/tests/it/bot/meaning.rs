@@ -188,8 +188,11 @@ async fn a_model_given_later_makes_the_vectors_in_the_background(app: TestApp) {
     if skipped(&with_model) {
         return;
     }
+    // The first question builds the index before any vector is made: it is answered on
+    // words, without waiting for the 45 vectors.
     let answer = try_question(&with_model, &bot, "How do I reset my password?").await;
     assert_eq!(top(&answer)["title"], "Resetting your password", "words answer at once: {answer}");
+    assert!(top(&answer)["semantic"].is_null(), "no vector was made while it waited: {answer}");
     crate::utils::eventually("the paraphrase is answered once the vectors are made", || async {
         let answer = try_question(&with_model, &bot, PARAPHRASE).await;
         (answer["action"] == "answer" && top(&answer)["title"] == TRACKING).then_some(())
@@ -261,7 +264,20 @@ async fn an_embeddings_api_serves_the_bot_and_its_outage_costs_only_the_meaning(
 async fn the_embeddings_api_is_behind_the_outbound_guard() {
     let Some(model) = embeddings::model() else { return };
     let (api, _proxy) = api(model).await;
+    let data = concierge_store::testing::TempDir::new().unwrap();
+    let storage = concierge::cli::StorageArgs { data_dir: Some(data.path().to_owned()), ..Default::default() };
+
+    // A loopback address written out is refused at start, not at every question.
     let args = ServeArgs { allow_private_upstreams: Some(false), ..api_args(&api.url) };
+    let config = concierge::config::load_with_env(None, &[], &storage, &args).unwrap();
+    let refused = format!("{:#}", concierge::app::services(config).await.err().expect("the start is refused"));
+    assert!(refused.contains("embeddings_url cannot be called"), "{refused}");
+
+    // A name that resolves to loopback is refused when it is looked up: the API is never
+    // called, and the bot answers on words.
+    let by_name = api.url.replace("127.0.0.1", "localhost");
+    let args =
+        ServeArgs { allow_private_upstreams: Some(false), allow_http_upstreams: Some(true), ..api_args(&by_name) };
     let app = TestApp::spawn_with(Backend::Sqlite, args).await.unwrap();
     let (bot, _) = shop(&app).await;
     let answer = try_question(&app, &bot, "How do I reset my password?").await;
