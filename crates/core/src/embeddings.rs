@@ -15,6 +15,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use concierge_bot::semantic::{self, EmbedError, Embedder, MAX_BATCH};
 use concierge_bot::Article as IndexedArticle;
@@ -51,30 +52,52 @@ fn unreachable(error: &EmbedError) -> bool {
     ) || matches!(error, EmbedError::Status(status) if *status >= 500 || *status == 401 || *status == 403 || *status == 429)
 }
 
+/// The background backfills: the bots whose run now, and when each bot's last one
+/// finished, so that an index built from reads made before that is built again.
+#[derive(Default)]
+pub(super) struct Backfills {
+    running: HashSet<String>,
+    finished: HashMap<String, Instant>,
+}
+
 /// A bot's background backfill, registered while it runs, even if its task panics.
 struct Backfill {
     bot_id: String,
-    running: Arc<Mutex<HashSet<String>>>,
+    backfills: Arc<Mutex<Backfills>>,
 }
 
 impl Backfill {
     /// `None` when one runs for the bot already.
     fn start(services: &Services, bot_id: &str) -> Option<Self> {
-        let running = services.backfills.clone();
-        let started = running.lock().unwrap_or_else(|e| e.into_inner()).insert(bot_id.to_owned());
-        started.then(|| Self { bot_id: bot_id.to_owned(), running })
+        let backfills = services.backfills.clone();
+        let started = lock(&backfills).running.insert(bot_id.to_owned());
+        started.then(|| Self { bot_id: bot_id.to_owned(), backfills })
+    }
+
+    fn finished(&self) {
+        lock(&self.backfills).finished.insert(self.bot_id.clone(), Instant::now());
     }
 }
 
 impl Drop for Backfill {
     fn drop(&mut self) {
-        self.running.lock().unwrap_or_else(|e| e.into_inner()).remove(&self.bot_id);
+        lock(&self.backfills).running.remove(&self.bot_id);
     }
+}
+
+fn lock(backfills: &Mutex<Backfills>) -> std::sync::MutexGuard<'_, Backfills> {
+    backfills.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Services {
     pub(super) fn embedder(&self) -> Option<&Embedder> {
         self.embedder.as_ref()
+    }
+
+    /// Whether a backfill of the bot's vectors finished after `since`: an index whose
+    /// vectors were read before then lacks what it stored.
+    pub(super) fn backfilled_since(&self, bot_id: &str, since: Instant) -> bool {
+        lock(&self.backfills).finished.get(bot_id).is_some_and(|finished| *finished > since)
     }
 
     /// The name stored vectors are made under (`local:<dir>:<fingerprint>` or
@@ -216,6 +239,7 @@ impl Services {
         tokio::spawn(async move {
             let mut vectors = vec![None; articles.len()];
             if services.make_vectors(&embedder, &running.bot_id, &articles, &missing, &mut vectors).await {
+                running.finished();
                 services.knowledge_cache.invalidate(&running.bot_id);
             }
         });

@@ -130,10 +130,14 @@ impl Services {
     pub(super) async fn knowledge(&self, bot: &Bot) -> Result<Arc<Knowledge>> {
         let cached = self.knowledge_cache.get(&bot.id).filter(|known| known.revision == bot.knowledge_revision);
         if let Some(known) = &cached {
-            if known.complete || known.built_at.elapsed() < RETRY_INCOMPLETE {
+            let waiting =
+                known.built_at.elapsed() < RETRY_INCOMPLETE && !self.backfilled_since(&bot.id, known.built_at);
+            if known.complete || waiting {
                 return Ok(known.clone());
             }
         }
+        // When the reads began: vectors a backfill stores after this are not in this index.
+        let started = Instant::now();
         let articles = self.store.list_articles(&bot.id).await?;
         let indexed: Vec<IndexedArticle> = articles.iter().map(as_indexed).collect();
         let vectors = self.article_vectors(&bot.id, &indexed, cached.is_some()).await;
@@ -148,7 +152,7 @@ impl Services {
             index,
             articles: articles.into_iter().map(|a| (a.id.clone(), a)).collect(),
             complete: vectors.complete,
-            built_at: Instant::now(),
+            built_at: started,
         });
         self.knowledge_cache.insert(bot.id.clone(), knowledge.clone());
         Ok(knowledge)

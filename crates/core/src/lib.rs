@@ -106,8 +106,8 @@ pub struct Parts {
     starts: session_writer::StartWriter,
     /// Where sentence embeddings come from, if the deployment has a model.
     embedder: Option<concierge_bot::Embedder>,
-    /// The bots whose articles' embeddings are being made in the background.
-    backfills: Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
+    /// The articles' embeddings being made in the background, and when they were.
+    backfills: Arc<std::sync::Mutex<embeddings::Backfills>>,
 }
 
 impl Services {
