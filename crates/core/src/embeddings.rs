@@ -100,28 +100,19 @@ impl Services {
         lock(&self.backfills).finished.get(bot_id).is_some_and(|finished| *finished > since)
     }
 
-    /// The name stored vectors are made under (`local:<dir>:<fingerprint>` or
-    /// `remote:<url>#<model>`), if the deployment has a model.
+    /// The name stored vectors are made under (`local:<fingerprint of the files>` or
+    /// `remote:<model>`), if the deployment has a model.
     pub fn embedding_model(&self) -> Option<&str> {
         self.embedder().map(Embedder::model_key)
     }
 
     /// Makes and stores one article's vector right after it was written. A failure is
     /// logged, not reported: the save succeeded, and the next index build tries again.
-    pub(super) async fn embed_article(&self, article_id: &str, article: &IndexedArticle) {
+    pub(super) async fn embed_article(&self, bot_id: &str, article: &IndexedArticle) {
         let Some(embedder) = self.embedder() else { return };
         let text = semantic::article_text(&article.title, &article.body);
-        match embedder.embed(vec![text.clone()]).await {
-            Ok(mut vectors) => {
-                if let Some(vector) = vectors.pop() {
-                    self.store_vector(embedder, article_id, &hash_of(&text), &vector).await;
-                }
-            }
-            Err(error) => {
-                metrics::counter!("concierge_embedding_failures_total", "of" => "article").increment(1);
-                tracing::warn!(article_id, %error, "the article's embedding could not be made");
-            }
-        }
+        let missing = [(0, hash_of(&text), text)];
+        self.make_vectors(embedder, bot_id, std::slice::from_ref(article), &missing, &mut [None]).await;
     }
 
     async fn store_vector(&self, embedder: &Embedder, article_id: &str, content_hash: &str, vector: &[f32]) {
@@ -189,12 +180,22 @@ impl Services {
     ) -> bool {
         let mut complete = true;
         for batch in missing.chunks(MAX_BATCH) {
+            let article_failed = |position: usize, error: &EmbedError| {
+                metrics::counter!("concierge_embedding_failures_total", "of" => "article").increment(1);
+                let article_id = &articles[position].id;
+                tracing::warn!(bot_id, article_id, %error, "the article's embedding could not be made");
+            };
             let made = match embedder.embed(batch.iter().map(|(_, _, text)| text.clone()).collect()).await {
                 Ok(made) => made.into_iter().map(Some).collect(),
                 Err(error) if unreachable(&error) => {
                     metrics::counter!("concierge_embedding_failures_total", "of" => "article").increment(1);
                     tracing::warn!(bot_id, %error, "articles' embeddings could not be made; they are found by their words");
                     return false;
+                }
+                // One text refused: asking again for it alone would be the same question.
+                Err(error) if batch.len() == 1 => {
+                    article_failed(batch[0].0, &error);
+                    vec![None]
                 }
                 Err(error) => {
                     tracing::warn!(bot_id, %error, "a batch of articles was refused; embedding them one by one");
@@ -203,8 +204,7 @@ impl Services {
                         match embedder.embed(vec![text.clone()]).await {
                             Ok(mut made) => one_by_one.push(made.pop()),
                             Err(error) => {
-                                let article_id = &articles[*position].id;
-                                tracing::warn!(bot_id, article_id, %error, "the article's embedding could not be made");
+                                article_failed(*position, &error);
                                 one_by_one.push(None);
                                 if unreachable(&error) {
                                     return false;

@@ -86,7 +86,7 @@ impl Services {
         }
         let article =
             self.store.create_article(NewArticle { bot_id, title: &title, body: &body, now: now_ms() }).await?;
-        self.embed_article(&article.id, &as_indexed(&article)).await;
+        self.embed_article(&article.bot_id, &as_indexed(&article)).await;
         Ok(article)
     }
 
@@ -115,7 +115,7 @@ impl Services {
         self.article_for(who, bot_id, article_id).await?;
         let article =
             self.store.update_article(article_id, &title, &body, now_ms()).await?.ok_or(Error::NotFound("article"))?;
-        self.embed_article(&article.id, &as_indexed(&article)).await;
+        self.embed_article(&article.bot_id, &as_indexed(&article)).await;
         Ok(article)
     }
 
