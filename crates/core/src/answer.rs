@@ -67,13 +67,7 @@ impl Services {
         };
         let knowledge = self.knowledge(&bot).await?;
         let llm = self.llm_config(&bot.id).await?;
-        let decision = match decide::early(&bot, contact.as_ref(), text) {
-            Some(decision) => decision,
-            None => {
-                let vector = self.question_vector(&knowledge, text).await;
-                decide::from_knowledge(&bot, &knowledge, contact.as_ref(), text, vector.as_deref(), llm.is_some())
-            }
-        };
+        let decision = self.decide(&bot, &knowledge, contact.as_ref(), text, llm.is_some()).await;
         tracing::debug!(bot_id = %bot.id, rule = decision.rule.as_deref(), hits = decision.hits.len(), "bot decided");
         let kind = match &decision.reply {
             Reply::Answer { .. } => "answer",

@@ -1,5 +1,6 @@
-//! What the bot does with a visitor's message, decided without side effects so that the
-//! live bot and the dashboard's "Try a question" give the same answer.
+//! What the bot does with a visitor's message, decided without writing anything
+//! ([`Services::decide`]) so that the live bot and the dashboard's "Try a question" give
+//! the same answer.
 //!
 //! Order: a request for a person wins (with the priority of a matching handoff rule);
 //! then the first matching rule; then small talk; then the knowledge base, whose best
@@ -11,6 +12,7 @@ use concierge_domain::StyledText;
 use concierge_store::{Bot, Contact};
 
 use super::knowledge::Knowledge;
+use super::Services;
 
 /// How many articles are ranked, shown in a preview, and given to a language model.
 pub const PASSAGES: usize = 3;
@@ -96,7 +98,7 @@ pub fn render(source: &str, contact: Option<&ContactFacts>) -> Option<StyledText
 /// What the bot does before it looks at the knowledge base: a request for a person, a
 /// rule, small talk. `None` when the knowledge base decides ([`from_knowledge`]), which is
 /// when the message's embedding is worth making.
-pub fn early(bot: &Bot, contact: Option<&ContactFacts>, message: &str) -> Option<Decision> {
+fn early(bot: &Bot, contact: Option<&ContactFacts>, message: &str) -> Option<Decision> {
     let rules = rules(bot);
     let rule = first_match(&rules, contact, message);
     let rule_name = rule.map(|r| r.name.clone());
@@ -140,7 +142,7 @@ pub fn early(bot: &Bot, contact: Option<&ContactFacts>, message: &str) -> Option
 
 /// The best article when it reaches the bot's threshold, else a handoff; `question_vector`
 /// is the message's embedding, when the deployment has a model.
-pub fn from_knowledge(
+fn from_knowledge(
     bot: &Bot,
     knowledge: &Knowledge,
     contact: Option<&ContactFacts>,
@@ -160,6 +162,25 @@ pub fn from_knowledge(
         Some(text) => Reply::Answer { text },
     };
     Decision { reply, rule: None, hits }
+}
+
+impl Services {
+    /// [`early`], else [`from_knowledge`] with the message's embedding, made only then:
+    /// the live bot and "Try a question" decide through this one path.
+    pub(super) async fn decide(
+        &self,
+        bot: &Bot,
+        knowledge: &Knowledge,
+        contact: Option<&ContactFacts>,
+        message: &str,
+        llm: bool,
+    ) -> Decision {
+        if let Some(decision) = early(bot, contact, message) {
+            return decision;
+        }
+        let vector = self.question_vector(knowledge, message).await;
+        from_knowledge(bot, knowledge, contact, message, vector.as_deref(), llm)
+    }
 }
 
 fn not_sure(bot: &Bot, contact: Option<&ContactFacts>) -> Reply {

@@ -35,13 +35,7 @@ impl Services {
         };
         let knowledge = self.knowledge(&bot).await?;
         let llm = self.llm_config(&bot.id).await?.is_some();
-        let decision = match decide::early(&bot, contact.as_ref(), &text) {
-            Some(decision) => decision,
-            None => {
-                let vector = self.question_vector(&knowledge, &text).await;
-                decide::from_knowledge(&bot, &knowledge, contact.as_ref(), &text, vector.as_deref(), llm)
-            }
-        };
+        let decision = self.decide(&bot, &knowledge, contact.as_ref(), &text, llm).await;
         let articles =
             decision.hits.iter().filter_map(|hit| knowledge.articles.get(&hit.article_id)).cloned().collect();
         Ok(Preview { decision, articles, llm, confidence_threshold: bot.confidence_threshold })
