@@ -97,6 +97,12 @@ pub struct Hit {
     pub confidence: f32,
 }
 
+/// A share in 0.0..=1.0 (a confidence, a cosine) as the whole percentage an operator reads
+/// beside the threshold: rounded, a negative share is 0.
+pub fn percent(share: f32) -> u8 {
+    (f64::from(share) * 100.0).round().clamp(0.0, 100.0) as u8
+}
+
 /// The knowledge base could not be indexed. Rare: the index lives in memory.
 #[derive(Debug, thiserror::Error)]
 #[error("the knowledge base could not be indexed ({source})")]

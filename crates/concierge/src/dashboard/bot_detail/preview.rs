@@ -2,7 +2,7 @@
 //! one of the bot's recent contacts), which article it would use and how sure it is. The
 //! form is a GET: trying writes nothing.
 
-use concierge_bot::knowledge::hybrid;
+use concierge_bot::knowledge::{hybrid, percent};
 use concierge_bot::Hit;
 use concierge_store::{Article, Page};
 use minijinja::{context, Value};
@@ -64,11 +64,6 @@ fn reason_text(reason: HandoffReason, threshold: i64) -> String {
         HandoffReason::Rule => "a rule says so".to_owned(),
         HandoffReason::NotSure => format!("no article reaches the confidence threshold of {threshold}%"),
     }
-}
-
-/// 0 to 100 (a negative cosine is 0).
-fn percent(confidence: f32) -> i64 {
-    (f64::from(confidence) * 100.0).round().clamp(0.0, 100.0) as i64
 }
 
 fn outcome(preview: Preview) -> Value {

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::schema::{message_text, trimmed_text};
+use concierge_bot::knowledge::percent;
 use concierge_core::{rfc3339, ArticleInput, Preview, Reply};
 
 /// An article: its `title`, and its `body`, the answer in Markdown, a template that may use
@@ -80,10 +81,6 @@ pub struct RankedArticleDto {
     /// (negative counts as 0); null when there is no meaning to compare (no embedding
     /// model, the article's vector not made yet, the question's not made).
     pub semantic: Option<u8>,
-}
-
-fn percent(share: f32) -> u8 {
-    (share * 100.0).round().clamp(0.0, 100.0) as u8
 }
 
 #[derive(Serialize, ToSchema)]
