@@ -59,13 +59,14 @@ pub async fn services_with(config: Config, lookup: Lookup) -> anyhow::Result<Ser
         lookup: lookup.clone(),
     })
     .context("cannot build the HTTP client")?;
-    // The bot's language model is called through the same address guard as customer APIs.
+    // The bot's language model and embeddings API are called through the same address
+    // guard as customer APIs.
     let user_agent = format!("Concierge/{}", env!("CARGO_PKG_VERSION"));
-    let llm_http = guarded_http_client(config.settings.allow_private_upstreams, &user_agent, lookup.clone())
+    let llm_http = guarded_http_client(config.settings.allow_private_upstreams, &user_agent, lookup)
         .context("cannot build the HTTP client")?;
     let embedder = match config.embeddings {
         None => None,
-        Some(embeddings) => Some(embedder(embeddings, &user_agent, lookup.clone(), policy).await?),
+        Some(embeddings) => Some(embedder(embeddings, llm_http.clone(), policy).await?),
     };
     let llm = LlmClient::new(llm_http, policy);
     crate::http::metrics_handle();
@@ -94,12 +95,8 @@ pub async fn services_with(config: Config, lookup: Lookup) -> anyhow::Result<Ser
 
 /// The local model is read whole before the first request, so that a wrong directory stops
 /// the start instead of the first question.
-async fn embedder(
-    config: EmbeddingsConfig,
-    user_agent: &str,
-    lookup: Lookup,
-    policy: UpstreamPolicy,
-) -> anyhow::Result<Embedder> {
+/// `http` is the language model's client: the same guard, the same pool.
+async fn embedder(config: EmbeddingsConfig, http: reqwest::Client, policy: UpstreamPolicy) -> anyhow::Result<Embedder> {
     match config {
         EmbeddingsConfig::Local(dir) => {
             let model = tokio::task::spawn_blocking(move || LocalModel::load(&dir)).await??;
@@ -110,9 +107,6 @@ async fn embedder(
             // An address the guard refuses would refuse every call; better said now.
             concierge_authcall::check_outbound_url(&base_url, policy)
                 .map_err(|why| anyhow::anyhow!("embeddings_url cannot be called: {why}"))?;
-            // The API is the operator's, called through the guard like the language model.
-            let http = guarded_http_client(policy.allow_private, user_agent, lookup)
-                .context("cannot build the HTTP client")?;
             let remote = RemoteEmbeddings::new(http, policy, RemoteConfig { base_url, model, api_key, timeout });
             tracing::info!(model = remote.key(), "sentence embeddings from an embeddings API");
             Ok(Embedder::Remote(remote))
