@@ -9,7 +9,8 @@
 //!
 //! Before either is analysed, the articles and the question are rewritten so that the
 //! words support people use for one thing meet ("return" and "refund", "log in" and "sign
-//! in": `synonyms`).
+//! in": `synonyms`), and a question word no article has and no dictionary knows is read as
+//! the articles' word one slip of the finger away ("projct", "certficate": `typos`).
 //!
 //! Each [`Hit`] carries two numbers:
 //! - `score`, tantivy's BM25 score (title matches count twice). It proposes the candidates
@@ -128,6 +129,8 @@ pub struct KnowledgeIndex {
     terms: Vec<HashSet<String>>,
     /// How many articles contain each term, in their title or body.
     doc_freq: HashMap<String, u32>,
+    /// The articles' words as written, to read a question's typos by.
+    vocabulary: typos::Vocabulary,
     /// Each article's embedding, by ordinal, when the deployment has a model.
     vectors: Vec<Option<Vec<f32>>>,
 }
@@ -176,9 +179,12 @@ impl KnowledgeIndex {
             .single_segment_index_writer(RamDirectory::create(), WRITER_MEMORY_BYTES)?;
         let mut analyzer = analyzer();
         let mut terms = Vec::with_capacity(articles.len());
+        let mut vocabulary = typos::Vocabulary::default();
         let mut doc_freq: HashMap<String, u32> = HashMap::new();
         for (position, article) in articles.iter().enumerate() {
             let (title_text, body_text) = (synonyms::canonical(&article.title), synonyms::canonical(&article.body));
+            vocabulary.add(&title_text);
+            vocabulary.add(&body_text);
             writer.add_document(doc!(
                 title => title_text.as_str(),
                 body => body_text.as_str(),
@@ -194,7 +200,7 @@ impl KnowledgeIndex {
         let index = writer.finalize()?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
         let ids = articles.iter().map(|a| a.id.clone()).collect();
-        Ok(Self { reader, analyzer, title, body, ids, terms, doc_freq, vectors: Vec::new() })
+        Ok(Self { reader, analyzer, title, body, ids, terms, doc_freq, vocabulary, vectors: Vec::new() })
     }
 
     /// Gives the articles their embeddings, in the order they were built with; an article
@@ -221,7 +227,8 @@ impl KnowledgeIndex {
     /// candidates and the confidence is the words' share.
     pub fn search_with(&self, question: &str, vector: Option<&[f32]>, limit: usize) -> Vec<Hit> {
         let mut question_terms = Vec::new();
-        for term in analyse(&mut self.analyzer.clone(), &synonyms::canonical(question)) {
+        let question = self.vocabulary.corrected(&synonyms::canonical(question));
+        for term in analyse(&mut self.analyzer.clone(), &question) {
             if !question_terms.contains(&term) {
                 question_terms.push(term);
             }
@@ -313,3 +320,4 @@ pub mod hybrid;
 mod synonyms;
 #[cfg(test)]
 mod tests;
+mod typos;

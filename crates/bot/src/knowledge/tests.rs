@@ -228,3 +228,15 @@ fn a_question_close_to_nothing_finds_nothing() {
     assert_eq!(hits.iter().map(|h| h.article_id.as_str()).collect::<Vec<_>>(), ["refund"]);
     assert!((hits[0].confidence - 0.4).abs() < 1e-6, "{hits:?}");
 }
+
+#[test]
+fn a_typo_in_the_subject_still_finds_its_article() {
+    let index = index();
+    let typed = first(&index, "how do I rotat my api keys").expect("a hit despite the typo");
+    let spelt = first(&index, "how do I rotate my api keys").expect("a hit");
+    assert_eq!(typed.article_id, "api-keys");
+    assert_eq!(typed.lexical, spelt.lexical, "the slips cost nothing");
+    let courier = first(&index, "does the courrier tip matter").map(|hit| hit.article_id);
+    assert_eq!(courier.as_deref(), Some("shipping"));
+    assert!(first(&index, "can I get a refunt").is_some_and(|hit| hit.article_id == "refunds"));
+}

@@ -20,6 +20,8 @@ async fn knowledge_base_answers_and_hands_off_when_unsure(app: TestApp) {
         "the best article, as plain text"
     );
     assert_eq!(answer["author_name"], "Support");
+    let typed = ask(&app, &token, "i forgot my pasword").await;
+    assert_eq!(typed["text"], answer["text"], "a slip of the finger finds the same article");
     let answer = ask(&app, &token, "when will my order be shipped").await;
     assert!(answer["text"].as_str().unwrap().starts_with("Orders ship within 2 business days"), "{answer}");
     assert_eq!(handled_by(&app, &token).await["handled_by"], "bot");
