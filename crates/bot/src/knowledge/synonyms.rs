@@ -1,73 +1,31 @@
 //! Words support questions and support articles use for the same thing: "return" and
-//! "refund", "log in" and "sign in", "2FA" and "two-factor". Both the articles and the
-//! question are rewritten to one word per group before they are analysed, so either
-//! wording finds the other. Groups are general support vocabulary, not any one knowledge
-//! base's words; a word with other everyday meanings ("change", "open", "charge") is left
-//! out rather than risk joining unrelated questions to articles.
+//! "refund", "log in" and "sign in", "2FA" and "two-factor", "voucher" and "promo code".
+//! Both the articles and the question are rewritten to one word per group before they are
+//! analysed, so either wording finds the other. The groups are data
+//! (`data/support-synonyms.txt`), general support vocabulary rather than any one knowledge
+//! base's words.
 
 use std::sync::LazyLock;
 
-/// Phrases first (longest first within a group), then single words; each group's first
-/// entry is the word everything in it becomes. Matched on whole words, case-insensitively.
-const GROUPS: &[&[&str]] = &[
-    &["refund", "money back", "return", "returns", "returned", "returning", "reimburse", "reimbursement", "refunds"],
-    &[
-        "login",
-        "log in",
-        "log into",
-        "log on",
-        "logon",
-        "sign in",
-        "sign into",
-        "signin",
-        "sign-in",
-        "logging in",
-        "signing in",
-        "logged in",
-        "signed in",
-        "log-in",
-    ],
-    &[
-        "twofactor",
-        "two-factor",
-        "two factor",
-        "2fa",
-        "2-fa",
-        "mfa",
-        "multi-factor",
-        "multifactor",
-        "two-step",
-        "2-step",
-        "2sv",
-    ],
-    &["cancel", "unsubscribe", "terminate", "stop my subscription", "end my subscription", "stop paying"],
-    &[
-        "delete",
-        "close my account",
-        "close the account",
-        "closing my account",
-        "remove my account",
-        "erase",
-        "deactivate",
-    ],
-    &["delivery", "deliver", "delivered", "arrive", "arrives", "arrival", "arriving"],
-    &["parcel", "package", "packages", "parcels"],
-    &["invoice", "invoices", "receipt", "receipts", "bill", "bills"],
-    &["downgrade", "cheaper", "less expensive", "smaller plan", "lower plan", "downgrades", "downgrading"],
-    &["upgrade", "bigger plan", "larger plan", "higher plan", "upgrades", "upgrading"],
-    &["phone", "telephone", "call", "ring", "hotline"],
-    &["email", "e-mail", "mail address"],
-    &["password", "passwd", "passphrase"],
-];
-
 /// (pattern, replacement), phrases before single words so that "log in" is caught before
 /// "in" could be.
-static RULES: LazyLock<Vec<(String, &'static str)>> = LazyLock::new(|| {
-    let mut rules: Vec<(String, &'static str)> =
-        GROUPS.iter().flat_map(|group| group[1..].iter().map(move |w| (w.to_string(), group[0]))).collect();
+static RULES: LazyLock<Vec<(String, String)>> =
+    LazyLock::new(|| rules(include_str!("../../data/support-synonyms.txt")));
+
+/// One group a line, its first entry the word the others become; `#` starts a comment.
+fn rules(groups: &str) -> Vec<(String, String)> {
+    let mut rules: Vec<(String, String)> = groups
+        .lines()
+        .filter(|line| !line.trim_start().starts_with('#'))
+        .flat_map(|line| {
+            let mut entries = line.split('|').map(|entry| entry.trim().to_lowercase()).filter(|e| !e.is_empty());
+            let head = entries.next().unwrap_or_default();
+            entries.map(move |entry| (entry, head.clone()))
+        })
+        .collect();
     rules.sort_by_key(|(pattern, _)| std::cmp::Reverse(pattern.len()));
     rules
-});
+}
 
 /// `text` lower-cased, each group member replaced by its group's word.
 pub(super) fn canonical(text: &str) -> String {
@@ -83,7 +41,7 @@ pub(super) fn canonical(text: &str) -> String {
             let after = rest[at + pattern.len()..].chars().next();
             let boundary = |c: Option<char>| c.is_none_or(|c| !c.is_alphanumeric());
             out.push_str(&rest[..at]);
-            out.push_str(if boundary(before) && boundary(after) { word } else { pattern });
+            out.push_str(if boundary(before) && boundary(after) { word.as_str() } else { pattern.as_str() });
             rest = &rest[at + pattern.len()..];
         }
         out.push_str(rest);
@@ -103,6 +61,15 @@ mod tests {
         assert_eq!(canonical("On the sign-in page").trim(), "on the login page");
         assert_eq!(canonical("Set up 2FA?").trim(), "set up twofactor?");
         assert_eq!(canonical("Turn on two-factor authentication").trim(), "turn on twofactor authentication");
+    }
+
+    #[test]
+    fn every_line_of_the_data_is_a_group() {
+        let rules = rules("# a comment\n\nrefund | money back | Reimburse\ncoupon | promo code\n");
+        assert_eq!(rules.len(), 3);
+        assert!(rules.contains(&("reimburse".to_owned(), "refund".to_owned())), "entries are lower-cased");
+        assert_eq!(rules[0].0, "money back", "longest first");
+        assert_eq!(canonical("Where do I put a voucher?").trim(), "where do i put a coupon?");
     }
 
     #[test]
