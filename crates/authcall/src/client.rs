@@ -220,8 +220,9 @@ impl AuthClient {
                 ));
             }
         }
-        progress.truncated =
-            read_capped(&mut response, &mut progress.body).await.map_err(|e| body_failed(&e, request.timeout))?;
+        progress.truncated = read_capped(&mut response, &mut progress.body, MAX_RESPONSE_BYTES)
+            .await
+            .map_err(|e| body_failed(&e, request.timeout))?;
 
         if status.is_success() {
             if progress.truncated {

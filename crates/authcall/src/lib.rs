@@ -30,5 +30,5 @@ pub use concierge_domain::UpstreamPolicy;
 pub use lookup::Lookup;
 pub use outbound::{blocked_reason, check_outbound_url, guarded_http_client};
 pub use provider::{Credentials, ProviderAnswer, ProviderRequest, ProviderTrace};
-pub use response::MAX_RESPONSE_BYTES;
+pub use response::{read_capped, MAX_RESPONSE_BYTES};
 pub use trace::{CallError, CallTrace, Header, ReceivedResponse, SentRequest, MASK};

@@ -162,7 +162,7 @@ impl AuthClient {
             ));
         }
         let mut bytes = Vec::new();
-        let truncated = read_capped(&mut response, &mut bytes).await.map_err(|e| {
+        let truncated = read_capped(&mut response, &mut bytes, MAX_RESPONSE_BYTES).await.map_err(|e| {
             CallError::new(
                 AuthErrorCode::AuthUpstreamError,
                 format!("{what} broke off its answer ({}).", root_cause(&e)),

@@ -12,13 +12,14 @@ pub(crate) fn announced_too_large(response: &Response) -> Option<u64> {
     response.content_length().filter(|len| *len > MAX_RESPONSE_BYTES as u64)
 }
 
-/// Appends the body to `into`, chunk by chunk, and stops once the cap is passed, so at
-/// most the cap plus one chunk is ever held. `into` belongs to the caller so that what was
-/// read survives a timeout that cancels this future. Returns whether the body was longer
-/// than the cap.
-pub(crate) async fn read_capped(response: &mut Response, into: &mut Vec<u8>) -> Result<bool, reqwest::Error> {
+/// Appends the body to `into`, chunk by chunk, and stops once `cap` bytes are held, so no
+/// more is ever kept. `into` belongs to the caller so that what was read survives a
+/// timeout that cancels this future. Returns whether the body was longer than the cap.
+/// The customer's API is read with [`MAX_RESPONSE_BYTES`]; other APIs the product calls
+/// (embeddings) with caps of their own.
+pub async fn read_capped(response: &mut Response, into: &mut Vec<u8>, cap: usize) -> Result<bool, reqwest::Error> {
     while let Some(chunk) = response.chunk().await? {
-        let room = MAX_RESPONSE_BYTES.saturating_sub(into.len());
+        let room = cap.saturating_sub(into.len());
         if chunk.len() > room {
             into.extend_from_slice(&chunk[..room]);
             return Ok(true);

@@ -108,7 +108,7 @@ pub(crate) fn scrub(text: &str, secret: Option<&str>) -> String {
 
 /// The innermost cause says what happened ("Connection refused"); the outer layers only
 /// say where.
-pub(crate) fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
+fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
     let mut current = error;
     while let Some(next) = current.source() {
         current = next;
@@ -116,14 +116,27 @@ pub(crate) fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
     current.to_string()
 }
 
-fn request_failed(error: &reqwest::Error, secret: Option<&str>) -> LlmError {
+/// A request to an operator-named API that got no answer, as the caller's error: refused
+/// by the outbound guard, too slow, or not delivered (the innermost cause, without the key).
+/// The language model and the embeddings API sort their failures by this one rule.
+pub(crate) fn request_failed<E>(
+    error: &reqwest::Error,
+    secret: Option<&str>,
+    blocked: impl FnOnce(String) -> E,
+    timeout: E,
+    transport: impl FnOnce(String) -> E,
+) -> E {
     if let Some(reason) = blocked_reason(error) {
-        return LlmError::Blocked(reason);
+        return blocked(reason);
     }
     if error.is_timeout() {
-        return LlmError::Timeout;
+        return timeout;
     }
-    LlmError::Transport(scrub(&root_cause(error), secret))
+    transport(scrub(&root_cause(error), secret))
+}
+
+fn llm_request_failed(error: &reqwest::Error, secret: Option<&str>) -> LlmError {
+    request_failed(error, secret, LlmError::Blocked, LlmError::Timeout, LlmError::Transport)
 }
 
 /// The text of one event's delta, None for an event without one (the role, the finish).
@@ -170,7 +183,7 @@ impl Answer {
                 Err(_) => return Err(LlmError::Timeout),
                 Ok(None) => return Ok(None),
                 Ok(Some(Err(EventStreamError::Transport(Read::Http(error))))) => {
-                    return Err(request_failed(&error, self.secret.as_deref()))
+                    return Err(llm_request_failed(&error, self.secret.as_deref()))
                 }
                 Ok(Some(Err(EventStreamError::Transport(Read::TooLarge)))) => return Err(LlmError::TooLong),
                 Ok(Some(Err(error))) => return Err(LlmError::InvalidResponse(error.to_string())),
@@ -226,7 +239,7 @@ impl LlmClient {
         let response = tokio::time::timeout_at(head_deadline, request.send())
             .await
             .map_err(|_| LlmError::Timeout)?
-            .map_err(|e| request_failed(&e, secret.as_deref()))?;
+            .map_err(|e| llm_request_failed(&e, secret.as_deref()))?;
 
         let status = response.status();
         if !status.is_success() {

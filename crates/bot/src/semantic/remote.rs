@@ -6,14 +6,13 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use concierge_authcall::{blocked_reason, check_outbound_url, UpstreamPolicy};
-use futures::StreamExt;
+use concierge_authcall::{check_outbound_url, read_capped, UpstreamPolicy};
 use serde::Deserialize;
 use serde_json::json;
 use url::Url;
 
 use super::{normalize, EmbedError};
-use crate::llm::{api_url, root_cause, scrub};
+use crate::llm::{api_url, request_failed, scrub};
 
 /// After the API failed to answer (unreachable, too slow, a server error), it is not asked
 /// again for this long: during an outage a question is judged on its words at once instead
@@ -97,18 +96,14 @@ impl RemoteEmbeddings {
             request = request.bearer_auth(key);
         }
         let call = async {
-            let response = request.send().await.map_err(|e| failed(&e, secret))?;
+            let mut response = request.send().await.map_err(|e| failed(&e, secret))?;
             let status = response.status();
             if !status.is_success() {
                 return Err(EmbedError::Status(status.as_u16()));
             }
             let mut body = Vec::new();
-            let mut chunks = response.bytes_stream();
-            while let Some(chunk) = chunks.next().await {
-                body.extend_from_slice(&chunk.map_err(|e| failed(&e, secret))?);
-                if body.len() > MAX_RESPONSE_BYTES {
-                    return Err(EmbedError::InvalidResponse(format!("larger than {MAX_RESPONSE_BYTES} bytes")));
-                }
+            if read_capped(&mut response, &mut body, MAX_RESPONSE_BYTES).await.map_err(|e| failed(&e, secret))? {
+                return Err(EmbedError::InvalidResponse(format!("larger than {MAX_RESPONSE_BYTES} bytes")));
             }
             Ok(body)
         };
@@ -118,13 +113,7 @@ impl RemoteEmbeddings {
 }
 
 fn failed(error: &reqwest::Error, secret: Option<&str>) -> EmbedError {
-    if let Some(reason) = blocked_reason(error) {
-        return EmbedError::Blocked(reason);
-    }
-    if error.is_timeout() {
-        return EmbedError::Timeout;
-    }
-    EmbedError::Transport(scrub(&root_cause(error), secret))
+    request_failed(error, secret, EmbedError::Blocked, EmbedError::Timeout, EmbedError::Transport)
 }
 
 /// The answer's vectors in the order of the texts: one each, all of one length.
