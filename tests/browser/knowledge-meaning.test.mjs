@@ -168,7 +168,7 @@ describe('Try a question with an embedding model: words and meaning', { skip }, 
       assert.ok(Number(r.scores.Meaning.replace('%', '')) < meaning, `${r.title} is further in meaning: ${r.text}`);
     }
     const hint = result.locator('.hint', { hasText: 'blends two scores' });
-    assert.match(await hint.innerText(), /Words: how many of the question’s words.*Meaning: how close.*embedding model/s);
+    assert.match(await hint.innerText(), /Words: the weight of the question’s words.*Meaning: how close.*embedding model/s);
 
     assert.deepEqual(await violations(page, '.try-result'), [], 'axe: the result, with its scores');
     await screenshot(page, 'dashboard-knowledge-meaning', { fullPage: true });
@@ -227,7 +227,20 @@ describe('Try a question without an embedding model: the words alone', { skip: b
       assert.match(first.text, /Resetting your password\s+Used\s+100%/);
       assert.deepEqual(first.scores, {}, 'no scores beside the confidence, which is the words’ score');
       assert.doesNotMatch(await result.innerText(), /Meaning/);
-      assert.match(await result.innerText(), /An article’s confidence is how many of the question’s words it has/);
+      assert.match(await result.innerText(), /An article’s confidence is the weight of the question’s words it has/);
+      // A slip of the finger: the page shows the question as the search read it, the
+      // words it weighed, and which of them each article has.
+      const slipped = await tryQuestion(page, 'I forgot my pasword');
+      assert.match(await slipped.innerText(), /How the question was read\s+As “i forgot my password”/);
+      const chips = await slipped.locator('.read-words li').allInnerTexts();
+      assert.deepEqual(chips.map((c) => c.replace(/\s+\d+%$/, '')), ['forgot', 'password'], chips.join(' | '));
+      const weights = chips.map((c) => Number(c.match(/(\d+)%$/)[1]));
+      assert.ok(Math.abs(weights[0] + weights[1] - 100) <= 1, `the weights make the question: ${chips}`);
+      const [found] = await ranking(slipped);
+      assert.match(found.text, /Resetting your password\s+Used\s+100%/);
+      assert.match(found.text, /Has forgot, password/);
+      assert.doesNotMatch(found.text, /lacks/);
+      await screenshot(page, 'dashboard-knowledge-reading', { fullPage: true });
       // "where is my package?" shares no word with any article: without a model, nobody
       // finds the tracking article, and the team is asked.
       const other = await tryQuestion(page, 'where is my package?');

@@ -10,7 +10,9 @@
 //! Before either is analysed, the articles and the question are rewritten so that the
 //! words support people use for one thing meet ("return" and "refund", "log in" and "sign
 //! in": `synonyms`), and a question word no article has and no dictionary knows is read as
-//! the articles' word one slip of the finger away ("projct", "certficate": `typos`).
+//! the articles' word one slip of the finger away ("projct", "certficate": `typos`). The
+//! question so read, with its meaningful words and the share each weighs, is a [`Reading`]:
+//! what the search compares, and what "Try a question" shows an operator.
 //!
 //! Each [`Hit`] carries two numbers:
 //! - `score`, tantivy's BM25 score (title matches count twice). It proposes the candidates
@@ -48,6 +50,7 @@ use tantivy::tokenizer::{
 use tantivy::{doc, DocAddress, IndexBuilder, IndexReader, ReloadPolicy, Searcher, Term};
 
 use crate::semantic;
+pub use reading::{Reading, Word};
 
 /// The name the English analyzer is registered under in the index.
 const ANALYZER: &str = "concierge_en";
@@ -152,12 +155,18 @@ fn analyzer() -> TextAnalyzer {
 
 /// The analysed terms of `text`, in order, repeats included.
 fn analyse(analyzer: &mut TextAnalyzer, text: &str) -> Vec<String> {
+    tokens(analyzer, text).into_iter().map(|(term, _)| term).collect()
+}
+
+/// The analysed terms of `text` with the span of `text` each was read from.
+fn tokens(analyzer: &mut TextAnalyzer, text: &str) -> Vec<(String, std::ops::Range<usize>)> {
     let mut stream = analyzer.token_stream(text);
-    let mut terms = Vec::new();
+    let mut tokens = Vec::new();
     while stream.advance() {
-        terms.push(stream.token().text.clone());
+        let token = stream.token();
+        tokens.push((token.text.clone(), token.offset_from..token.offset_to));
     }
-    terms
+    tokens
 }
 
 impl KnowledgeIndex {
@@ -226,22 +235,15 @@ impl KnowledgeIndex {
     /// confidence blends its words with its meaning (`hybrid`); without, BM25 proposes the
     /// candidates and the confidence is the words' share.
     pub fn search_with(&self, question: &str, vector: Option<&[f32]>, limit: usize) -> Vec<Hit> {
-        let mut question_terms = Vec::new();
-        let question = self.vocabulary.corrected(&synonyms::canonical(question));
-        for term in analyse(&mut self.analyzer.clone(), &question) {
-            if !question_terms.contains(&term) {
-                question_terms.push(term);
-            }
-        }
-        question_terms.truncate(MAX_QUESTION_TERMS);
-        if question_terms.is_empty() || limit == 0 || self.ids.is_empty() {
+        let reading = self.reading(question);
+        if reading.words.is_empty() || limit == 0 || self.ids.is_empty() {
             return Vec::new();
         }
         let searcher = self.reader.searcher();
         // BM25 finds the candidates; the article that covers more of the question comes
         // first, BM25 deciding between equals: one that has every meaningful word of the
         // question beats one that repeats a single word of it in its title.
-        let mut ranked = match self.ranked(&searcher, &question_terms, limit.max(CANDIDATES)) {
+        let mut ranked = match self.ranked(&searcher, &reading.words, limit.max(CANDIDATES)) {
             Ok(ranked) => ranked,
             Err(error) => {
                 // An in-memory index has no I/O to fail; should it happen, the bot answers
@@ -255,12 +257,11 @@ impl KnowledgeIndex {
             let proposed: HashSet<usize> = ranked.iter().map(|(_, ordinal)| *ordinal).collect();
             ranked.extend((0..self.ids.len()).filter(|o| !proposed.contains(o)).map(|o| (0.0, o)));
         }
-        let weighted: Vec<(&String, f32)> = question_terms.iter().map(|term| (term, self.idf(term))).collect();
         let mut hits: Vec<Hit> = ranked
             .into_iter()
             .filter_map(|(score, ordinal)| {
                 let article_id = self.ids.get(ordinal)?.clone();
-                let lexical = self.confidence(&weighted, ordinal);
+                let lexical = self.confidence(&reading, ordinal);
                 let article_vector = self.vectors.get(ordinal).and_then(Option::as_deref);
                 let semantic = vector.zip(article_vector).and_then(|(q, a)| semantic::cosine(q, a));
                 let confidence = hybrid::blend(lexical, semantic);
@@ -275,9 +276,9 @@ impl KnowledgeIndex {
     }
 
     /// (BM25 score, article ordinal), best first.
-    fn ranked(&self, searcher: &Searcher, terms: &[String], limit: usize) -> tantivy::Result<Vec<(f32, usize)>> {
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::with_capacity(terms.len() * 2);
-        for term in terms {
+    fn ranked(&self, searcher: &Searcher, words: &[Word], limit: usize) -> tantivy::Result<Vec<(f32, usize)>> {
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::with_capacity(words.len() * 2);
+        for Word { term, .. } in words {
             let in_title = TermQuery::new(Term::from_field_text(self.title, term), IndexRecordOption::WithFreqs);
             let in_body = TermQuery::new(Term::from_field_text(self.body, term), IndexRecordOption::WithFreqs);
             clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(in_title), TITLE_BOOST))));
@@ -302,21 +303,14 @@ impl KnowledgeIndex {
         (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
     }
 
-    /// `weighted`: the question's terms with their [`Self::idf`].
-    fn confidence(&self, weighted: &[(&String, f32)], ordinal: usize) -> f32 {
-        let Some(contained) = self.terms.get(ordinal) else { return 0.0 };
-        let (found, total) = weighted.iter().fold((0.0, 0.0), |(found, total), (term, idf)| {
-            (if contained.contains(*term) { found + idf } else { found }, total + idf)
-        });
-        if total > 0.0 {
-            (found / total).clamp(0.0, 1.0)
-        } else {
-            0.0
-        }
+    /// The weight of the question's words that the article has, in its title or body.
+    fn confidence(&self, reading: &Reading, ordinal: usize) -> f32 {
+        self.found(reading, ordinal).map(|w| w.weight).sum::<f32>().clamp(0.0, 1.0)
     }
 }
 
 pub mod hybrid;
+mod reading;
 mod synonyms;
 #[cfg(test)]
 mod tests;

@@ -1,9 +1,10 @@
 //! "Try a question": what the bot would answer a contact, without writing anything, so an
 //! operator can tune articles, rules and the confidence threshold.
 
+use concierge_bot::knowledge::Reading;
 use concierge_store::Article;
 
-use super::decide::{self, Decision};
+use super::decide::{self, Decision, HandoffReason, Reply};
 use super::{Error, Principal, Result, Services};
 
 pub struct Preview {
@@ -14,6 +15,12 @@ pub struct Preview {
     pub llm: bool,
     /// The bot's confidence threshold, in percent.
     pub confidence_threshold: i64,
+    /// How the knowledge search read the question; none when the knowledge base was not
+    /// searched (a rule decided, the visitor asked for a person, a greeting).
+    pub reading: Option<Reading>,
+    /// For each ranked article, the words of `reading` it has: its lexical score is the sum
+    /// of their shares.
+    pub words_found: Vec<Vec<String>>,
 }
 
 impl Services {
@@ -36,8 +43,18 @@ impl Services {
         let knowledge = self.knowledge(&bot).await?;
         let llm = self.llm_config(&bot.id).await?.is_some();
         let decision = self.decide(&bot, &knowledge, contact.as_ref(), &text, llm).await;
-        let articles =
-            decision.hits.iter().filter_map(|hit| knowledge.articles.get(&hit.article_id)).cloned().collect();
-        Ok(Preview { decision, articles, llm, confidence_threshold: bot.confidence_threshold })
+        let searched = !decision.hits.is_empty()
+            || matches!(decision.reply, Reply::Handoff { reason: HandoffReason::NotSure, .. });
+        let reading = searched.then(|| knowledge.index.reading(&text));
+        let (articles, words_found) = decision
+            .hits
+            .iter()
+            .filter_map(|hit| {
+                let article = knowledge.articles.get(&hit.article_id)?.clone();
+                let found = reading.iter().flat_map(|r| knowledge.index.words_found(r, &hit.article_id));
+                Some((article, found.map(|w| w.word.clone()).collect()))
+            })
+            .unzip();
+        Ok(Preview { decision, articles, llm, confidence_threshold: bot.confidence_threshold, reading, words_found })
     }
 }

@@ -240,3 +240,29 @@ fn a_typo_in_the_subject_still_finds_its_article() {
     assert_eq!(courier.as_deref(), Some("shipping"));
     assert!(first(&index, "can I get a refunt").is_some_and(|hit| hit.article_id == "refunds"));
 }
+
+#[test]
+fn the_reading_shows_what_was_compared_and_explains_the_confidence() {
+    let index = index();
+    let reading = index.reading("I want to RETURN my ordres, how do I get my money back?");
+    assert_eq!(reading.text, "i want to refund my orders, how do i get my refund?", "synonyms and a typo read");
+    let words: Vec<&str> = reading.words.iter().map(|w| w.word.as_str()).collect();
+    assert_eq!(words, ["refund", "orders"], "stop words left out, a repeated word counted once");
+    let total: f32 = reading.words.iter().map(|w| w.weight).sum();
+    assert!((total - 1.0).abs() < 1e-5, "the shares make the whole question: {total}");
+
+    let hits = index.search("I want to RETURN my ordres, how do I get my money back?", 6);
+    for hit in &hits {
+        let found = index.words_found(&reading, &hit.article_id);
+        let share: f32 = found.iter().map(|w| w.weight).sum();
+        assert!(
+            (share - hit.lexical).abs() < 1e-5,
+            "{}: words {share} against lexical {}",
+            hit.article_id,
+            hit.lexical
+        );
+    }
+    let refunds = index.words_found(&reading, "refunds");
+    assert_eq!(refunds.iter().map(|w| w.word.as_str()).collect::<Vec<_>>(), ["refund"]);
+    assert!(index.words_found(&reading, "no-such-article").is_empty());
+}

@@ -41,7 +41,7 @@ pub(super) async fn try_question(
     let mut result = None;
     if let Some(question) = question {
         match s.preview_answer(who, bot_id, question, contact).await {
-            Ok(preview) => result = Some(outcome(preview)),
+            Ok(preview) => result = Some(outcome(question, preview)),
             Err(Error::Validation(errors)) => {
                 error = Some(errors.into_iter().map(|e| e.message).collect::<Vec<_>>().join(" "));
             }
@@ -66,12 +66,11 @@ fn reason_text(reason: HandoffReason, threshold: i64) -> String {
     }
 }
 
-fn outcome(preview: Preview) -> Value {
+fn outcome(question: &str, preview: Preview) -> Value {
     let threshold = preview.confidence_threshold;
     let from_knowledge = preview.decision.rule.is_none();
     // Whether the knowledge base was searched, even if nothing matched.
-    let searched = !preview.decision.hits.is_empty()
-        || (from_knowledge && matches!(preview.decision.reply, Reply::Handoff { reason: HandoffReason::NotSure, .. }));
+    let searched = preview.reading.is_some();
     let (action, text, reason, priority) = match preview.decision.reply {
         Reply::Answer { text } => ("answer", text.text, None, None),
         Reply::Handoff { text, priority, reason } => {
@@ -89,20 +88,33 @@ fn outcome(preview: Preview) -> Value {
         .decision
         .hits
         .iter()
-        .zip(&preview.articles)
+        .zip(preview.articles.iter().zip(&preview.words_found))
         .enumerate()
-        .map(|(rank, (hit, article)): (usize, (&Hit, &Article))| {
+        .map(|(rank, (hit, (article, found))): (usize, (&Hit, (&Article, &Vec<String>)))| {
             // Compared as the bot compares, before rounding for display.
             let reaches = f64::from(hit.confidence) * 100.0 >= threshold as f64;
+            let lacks: Vec<&str> = preview
+                .reading
+                .iter()
+                .flat_map(|r| &r.words)
+                .map(|w| w.word.as_str())
+                .filter(|w| !found.iter().any(|f| f == w))
+                .collect();
             context! {
                 id => article.id.clone(), title => article.title.clone(), confidence => percent(hit.confidence),
                 reaches, used => answered_from == Some(rank),
-                words => percent(hit.lexical), meaning => hit.semantic.map(percent),
+                words => percent(hit.lexical), meaning => hit.semantic.map(percent), has => found, lacks,
             }
         })
         .collect();
+    // Shown as read only when the synonyms or the typo reading changed it: lower-casing is
+    // no news to an operator.
+    let reading = preview.reading.as_ref().map(|r| {
+        let words: Vec<_> = r.words.iter().map(|w| context! { word => w.word, weight => percent(w.weight) }).collect();
+        context! { words, text => r.text, rewritten => r.text != question.trim().to_lowercase() }
+    });
     context! {
         action, text, reason, priority, rule => preview.decision.rule, articles, threshold,
-        searched, llm => preview.llm, meaning, meaning_unrelated => percent(hybrid::FLOOR),
+        searched, reading, llm => preview.llm, meaning, meaning_unrelated => percent(hybrid::FLOOR),
     }
 }

@@ -81,6 +81,28 @@ pub struct RankedArticleDto {
     /// (negative counts as 0); null when there is no meaning to compare (no embedding
     /// model, the article's vector not made yet, the question's not made).
     pub semantic: Option<u8>,
+    /// The question's words (of `reading.words`) that the article has in its title or
+    /// body: `lexical` is the sum of their weights.
+    pub words_found: Vec<String>,
+}
+
+/// How the knowledge search read the question.
+#[derive(Serialize, ToSchema)]
+pub struct ReadingDto {
+    /// The question lower-cased, with the support synonyms ("return" reads "refund") and
+    /// typo corrections ("pasword" reads "password") applied.
+    pub text: String,
+    /// Its meaningful words (stop words such as "how" or "my" left out), in order.
+    pub words: Vec<ReadWordDto>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ReadWordDto {
+    /// As it stands in `text`.
+    pub word: String,
+    /// 0 to 100: its share of the question; a word few articles contain weighs more. The
+    /// weights add up to about 100 (each is rounded).
+    pub weight: u8,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -100,6 +122,9 @@ pub struct AskDto {
     pub articles: Vec<RankedArticleDto>,
     /// The bot's confidence threshold, 0 to 100.
     pub confidence_threshold: i64,
+    /// How the knowledge search read the question; null when the knowledge base was not
+    /// searched (a rule decided, the visitor asked for a person, a greeting).
+    pub reading: Option<ReadingDto>,
 }
 
 impl From<Preview> for AskDto {
@@ -116,16 +141,21 @@ impl From<Preview> for AskDto {
             .decision
             .hits
             .iter()
-            .zip(preview.articles)
-            .map(|(hit, article)| RankedArticleDto {
+            .zip(preview.articles.into_iter().zip(preview.words_found))
+            .map(|(hit, (article, words_found))| RankedArticleDto {
                 id: article.id,
                 title: article.title,
                 score: hit.score,
                 confidence: percent(hit.confidence),
                 lexical: percent(hit.lexical),
                 semantic: hit.semantic.map(percent),
+                words_found,
             })
             .collect();
+        let reading = preview.reading.map(|reading| ReadingDto {
+            text: reading.text,
+            words: reading.words.into_iter().map(|w| ReadWordDto { word: w.word, weight: percent(w.weight) }).collect(),
+        });
         Self {
             action: action.to_owned(),
             text,
@@ -134,6 +164,7 @@ impl From<Preview> for AskDto {
             rule: preview.decision.rule,
             articles,
             confidence_threshold: threshold,
+            reading,
         }
     }
 }

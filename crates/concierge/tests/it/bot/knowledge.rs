@@ -191,6 +191,25 @@ async fn the_knowledge_base_is_managed_through_the_api(app: TestApp) {
         preview["articles"][0]["confidence"].as_u64().unwrap() >= preview["confidence_threshold"].as_u64().unwrap()
     );
 
+    // The operator sees how the question was read, and which of its words each article has.
+    let (status, why) =
+        app.post(&format!("/bots/{bot}/ask"), json!({"text": "I want my MONEY BACK, how many days?"})).await;
+    assert_eq!(status, 200, "{why}");
+    assert_eq!(why["reading"]["text"], "i want my refund, how many days?", "{why}");
+    let words: Vec<(&str, u64)> = why["reading"]["words"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| (w["word"].as_str().unwrap(), w["weight"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(words.iter().map(|(w, _)| *w).collect::<Vec<_>>(), ["refund", "many", "days"], "{why}");
+    let refunds = why["articles"].as_array().unwrap().iter().find(|a| a["title"] == "Refunds").expect("ranked");
+    assert_eq!(refunds["words_found"], json!(["refund", "days"]), "{why}");
+    let share: u64 = words.iter().filter(|(w, _)| *w != "many").map(|(_, weight)| weight).sum();
+    assert!(share.abs_diff(refunds["lexical"].as_u64().unwrap()) <= 1, "the words found make its score: {why}");
+    let (_, asked) = app.post(&format!("/bots/{bot}/ask"), json!({"text": "let me talk to a human"})).await;
+    assert_eq!((asked["reason"].as_str(), &asked["reading"]), (Some("asked"), &Value::Null), "not searched: {asked}");
+
     let (status, _) = app.admin(reqwest::Method::DELETE, &format!("/bots/{bot}/articles/{id}"), None).await;
     assert_eq!(status, 204);
     let (status, preview) = app.post(&format!("/bots/{bot}/ask"), json!({"text": "how long do refunds take"})).await;

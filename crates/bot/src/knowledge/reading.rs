@@ -1,0 +1,71 @@
+//! A question as the knowledge search reads it: the text after the support synonyms and the
+//! typo reading, and its meaningful words, each with its share of the question. An
+//! article's lexical confidence is the sum of the shares of the words it has, so "Try a
+//! question" can show an operator why an article scores what it does, and which word to
+//! add to an article (or a synonym to the question) to change it.
+
+use super::{synonyms, tokens, KnowledgeIndex, MAX_QUESTION_TERMS};
+
+/// A question as the knowledge search reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reading {
+    /// The question lower-cased, with the support synonyms and typo corrections applied:
+    /// "i want to return it" reads "i want to refund it", "pasword" reads "password".
+    pub text: String,
+    /// Its meaningful words (stop words such as "how" or "my" left out), each once, in the
+    /// order they come, at most 64 of them.
+    pub words: Vec<Word>,
+}
+
+/// One meaningful word of a question.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Word {
+    /// As it stands in [`Reading::text`] ("refunds"); the search compares its stem.
+    pub word: String,
+    /// Its share of the question, in 0.0..=1.0, the shares summing to 1: a word that few
+    /// articles contain (or none) says more about the question and weighs more.
+    pub weight: f32,
+    /// The analysed term (stem) the articles are searched for.
+    pub(super) term: String,
+}
+
+impl KnowledgeIndex {
+    /// How the search reads `question`: what [`Self::search`] compares with the articles.
+    pub fn reading(&self, question: &str) -> Reading {
+        let text = self.vocabulary.corrected(&synonyms::canonical(question));
+        let mut words: Vec<Word> = Vec::new();
+        for (term, span) in tokens(&mut self.analyzer.clone(), &text) {
+            if words.len() == MAX_QUESTION_TERMS {
+                break;
+            }
+            if !words.iter().any(|w| w.term == term) {
+                let word = text.get(span).unwrap_or(&term).to_owned();
+                words.push(Word { word, weight: self.idf(&term), term });
+            }
+        }
+        let total: f32 = words.iter().map(|w| w.weight).sum();
+        if total > 0.0 {
+            words.iter_mut().for_each(|w| w.weight /= total);
+        }
+        Reading { text: text.trim().to_owned(), words }
+    }
+
+    /// The words of `reading` that the article has, in its title or body; none when no
+    /// article has that id.
+    pub fn words_found<'r>(&self, reading: &'r Reading, article_id: &str) -> Vec<&'r Word> {
+        match self.ids.iter().position(|id| id == article_id) {
+            Some(ordinal) => self.found(reading, ordinal).collect(),
+            None => Vec::new(),
+        }
+    }
+
+    /// The words of `reading` that the article at `ordinal` has.
+    pub(super) fn found<'r>(
+        &self,
+        reading: &'r Reading,
+        ordinal: usize,
+    ) -> impl Iterator<Item = &'r Word> + use<'r, '_> {
+        let contained = self.terms.get(ordinal);
+        reading.words.iter().filter(move |w| contained.is_some_and(|terms| terms.contains(&w.term)))
+    }
+}
