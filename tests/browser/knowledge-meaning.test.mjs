@@ -240,6 +240,7 @@ describe('Try a question without an embedding model: the words alone', { skip: b
       assert.match(found.text, /Resetting your password\s+Used\s+100%/);
       assert.match(found.text, /Has forgot, password/);
       assert.doesNotMatch(found.text, /lacks/);
+      assert.deepEqual(await violations(page, '.try-result'), [], 'axe: the reading and the words found');
       await screenshot(page, 'dashboard-knowledge-reading', { fullPage: true });
       // "where is my package?" shares no word with any article: without a model, nobody
       // finds the tracking article, and the team is asked.

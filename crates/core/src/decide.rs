@@ -62,6 +62,15 @@ pub struct Decision {
     pub hits: Vec<Hit>,
 }
 
+impl Decision {
+    /// Whether the knowledge base was searched, even if nothing matched: not when a rule,
+    /// the visitor's asking for a person, or small talk decided first.
+    pub fn searched(&self) -> bool {
+        self.rule.is_none()
+            && (!self.hits.is_empty() || matches!(self.reply, Reply::Handoff { reason: HandoffReason::NotSure, .. }))
+    }
+}
+
 /// The verified facts about a contact that templates and rules may use. Only what the
 /// customer's API answered is here: nothing the page claimed.
 pub fn facts(contact: &Contact) -> ContactFacts {

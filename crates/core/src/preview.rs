@@ -4,7 +4,7 @@
 use concierge_bot::knowledge::Reading;
 use concierge_store::Article;
 
-use super::decide::{self, Decision, HandoffReason, Reply};
+use super::decide::{self, Decision};
 use super::{Error, Principal, Result, Services};
 
 pub struct Preview {
@@ -16,7 +16,7 @@ pub struct Preview {
     /// The bot's confidence threshold, in percent.
     pub confidence_threshold: i64,
     /// How the knowledge search read the question; none when the knowledge base was not
-    /// searched (a rule decided, the visitor asked for a person, a greeting).
+    /// searched ([`Decision::searched`]).
     pub reading: Option<Reading>,
     /// For each ranked article, the words of `reading` it has: its lexical score is the sum
     /// of their shares.
@@ -43,9 +43,7 @@ impl Services {
         let knowledge = self.knowledge(&bot).await?;
         let llm = self.llm_config(&bot.id).await?.is_some();
         let decision = self.decide(&bot, &knowledge, contact.as_ref(), &text, llm).await;
-        let searched = !decision.hits.is_empty()
-            || matches!(decision.reply, Reply::Handoff { reason: HandoffReason::NotSure, .. });
-        let reading = searched.then(|| knowledge.index.reading(&text));
+        let reading = decision.searched().then(|| knowledge.index.reading(&text));
         let (articles, words_found) = decision
             .hits
             .iter()

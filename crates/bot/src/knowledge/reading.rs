@@ -15,6 +15,8 @@ pub struct Reading {
     /// Its meaningful words (stop words such as "how" or "my" left out), each once, in the
     /// order they come, at most 64 of them.
     pub words: Vec<Word>,
+    /// Whether the synonyms or the typo reading changed the question (lower-casing aside).
+    pub rewritten: bool,
 }
 
 /// One meaningful word of a question.
@@ -44,10 +46,12 @@ impl KnowledgeIndex {
             }
         }
         let total: f32 = words.iter().map(|w| w.weight).sum();
-        if total > 0.0 {
-            words.iter_mut().for_each(|w| w.weight /= total);
-        }
-        Reading { text: text.trim().to_owned(), words }
+        // Without articles no word is rarer than another (and BM25's IDF goes negative).
+        let evenly = 1.0 / words.len().max(1) as f32;
+        words.iter_mut().for_each(|w| w.weight = if total > 0.0 { w.weight / total } else { evenly });
+        let text = text.trim().to_owned();
+        let rewritten = text != question.trim().to_lowercase();
+        Reading { text, words, rewritten }
     }
 
     /// The words of `reading` that the article has, in its title or body; none when no

@@ -251,18 +251,30 @@ fn the_reading_shows_what_was_compared_and_explains_the_confidence() {
     let total: f32 = reading.words.iter().map(|w| w.weight).sum();
     assert!((total - 1.0).abs() < 1e-5, "the shares make the whole question: {total}");
 
-    let hits = index.search("I want to RETURN my ordres, how do I get my money back?", 6);
-    for hit in &hits {
-        let found = index.words_found(&reading, &hit.article_id);
-        let share: f32 = found.iter().map(|w| w.weight).sum();
-        assert!(
-            (share - hit.lexical).abs() < 1e-5,
-            "{}: words {share} against lexical {}",
-            hit.article_id,
-            hit.lexical
-        );
+    assert!(reading.rewritten);
+    // Each is in one article of six, so each is half the question, and each article that
+    // has one of them scores that half.
+    for word in &reading.words {
+        assert!((word.weight - 0.5).abs() < 1e-5, "{word:?}");
     }
+    let hits = index.search("I want to RETURN my ordres, how do I get my money back?", 6);
+    let scored: Vec<(&str, f32)> = hits.iter().map(|h| (h.article_id.as_str(), h.lexical)).collect();
+    assert_eq!(scored.len(), 2, "{scored:?}");
+    assert!(scored.iter().all(|(_, lexical)| (lexical - 0.5).abs() < 1e-5), "{scored:?}");
     let refunds = index.words_found(&reading, "refunds");
     assert_eq!(refunds.iter().map(|w| w.word.as_str()).collect::<Vec<_>>(), ["refund"]);
     assert!(index.words_found(&reading, "no-such-article").is_empty());
+}
+
+#[test]
+fn a_reading_without_articles_or_in_other_scripts_still_adds_up() {
+    let empty = KnowledgeIndex::build(&[]).expect("an empty index");
+    let reading = empty.reading("refund my order");
+    assert_eq!(reading.words.iter().map(|w| w.weight).collect::<Vec<_>>(), [0.5, 0.5], "evenly: {reading:?}");
+    assert!(!reading.rewritten);
+
+    let reading = index().reading("Ünïcode Straße 🚀 résumé");
+    let words: Vec<&str> = reading.words.iter().map(|w| w.word.as_str()).collect();
+    assert_eq!(words, ["ünïcode", "straße", "résumé"], "{reading:?}");
+    assert!(!reading.rewritten, "lower-casing is no rewriting");
 }

@@ -41,7 +41,7 @@ pub(super) async fn try_question(
     let mut result = None;
     if let Some(question) = question {
         match s.preview_answer(who, bot_id, question, contact).await {
-            Ok(preview) => result = Some(outcome(question, preview)),
+            Ok(preview) => result = Some(outcome(preview)),
             Err(Error::Validation(errors)) => {
                 error = Some(errors.into_iter().map(|e| e.message).collect::<Vec<_>>().join(" "));
             }
@@ -66,11 +66,10 @@ fn reason_text(reason: HandoffReason, threshold: i64) -> String {
     }
 }
 
-fn outcome(question: &str, preview: Preview) -> Value {
+fn outcome(preview: Preview) -> Value {
     let threshold = preview.confidence_threshold;
     let from_knowledge = preview.decision.rule.is_none();
-    // Whether the knowledge base was searched, even if nothing matched.
-    let searched = preview.reading.is_some();
+    let searched = preview.decision.searched();
     let (action, text, reason, priority) = match preview.decision.reply {
         Reply::Answer { text } => ("answer", text.text, None, None),
         Reply::Handoff { text, priority, reason } => {
@@ -107,11 +106,9 @@ fn outcome(question: &str, preview: Preview) -> Value {
             }
         })
         .collect();
-    // Shown as read only when the synonyms or the typo reading changed it: lower-casing is
-    // no news to an operator.
     let reading = preview.reading.as_ref().map(|r| {
         let words: Vec<_> = r.words.iter().map(|w| context! { word => w.word, weight => percent(w.weight) }).collect();
-        context! { words, text => r.text, rewritten => r.text != question.trim().to_lowercase() }
+        context! { words, text => r.text, rewritten => r.rewritten }
     });
     context! {
         action, text, reason, priority, rule => preview.decision.rule, articles, threshold,

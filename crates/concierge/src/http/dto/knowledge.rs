@@ -82,7 +82,7 @@ pub struct RankedArticleDto {
     /// model, the article's vector not made yet, the question's not made).
     pub semantic: Option<u8>,
     /// The question's words (of `reading.words`) that the article has in its title or
-    /// body: `lexical` is the sum of their weights.
+    /// body: `lexical` is the sum of their weights (give or take their rounding).
     pub words_found: Vec<String>,
 }
 
@@ -96,6 +96,7 @@ pub struct ReadingDto {
     pub words: Vec<ReadWordDto>,
 }
 
+/// One meaningful word of the question.
 #[derive(Serialize, ToSchema)]
 pub struct ReadWordDto {
     /// As it stands in `text`.
@@ -123,7 +124,7 @@ pub struct AskDto {
     /// The bot's confidence threshold, 0 to 100.
     pub confidence_threshold: i64,
     /// How the knowledge search read the question; null when the knowledge base was not
-    /// searched (a rule decided, the visitor asked for a person, a greeting).
+    /// searched (a rule decided, the visitor asked for a person, a greeting or thanks).
     pub reading: Option<ReadingDto>,
 }
 

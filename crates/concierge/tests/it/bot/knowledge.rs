@@ -217,6 +217,9 @@ async fn the_knowledge_base_is_managed_through_the_api(app: TestApp) {
         (status, preview["action"].as_str(), preview["reason"].as_str()),
         (200, Some("handoff"), Some("not_sure"))
     );
+    assert_eq!(preview["reading"]["text"], "how long do refund take", "searched, nothing found: {preview}");
+    let best = &preview["articles"][0];
+    assert_eq!((&best["title"], &best["words_found"]), (&json!("Shipping times"), &json!(["take"])), "{preview}");
 
     // Another bot's article is not found through this bot, and a stranger sees nothing.
     let other = app.bot().await;
