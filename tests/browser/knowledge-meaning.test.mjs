@@ -241,6 +241,13 @@ describe('Try a question without an embedding model: the words alone', { skip: b
       assert.match(found.text, /Has forgot, password/);
       assert.doesNotMatch(found.text, /lacks/);
       assert.deepEqual(await violations(page, '.try-result'), [], 'axe: the reading and the words found');
+      // A word the dictionary relates to an article's title: most of its weight counts.
+      const related = await tryQuestion(page, 'will you repay me?');
+      const [refunds] = await ranking(related);
+      assert.match(refunds.text, /Refunds\s+Used\s+80%/);
+      assert.match(refunds.text, /Its title is related to repay \(80%\)/);
+      assert.match(await related.innerText(), /counts 80% of its weight/);
+      await screenshot(page, 'dashboard-knowledge-related', { fullPage: true });
       await screenshot(page, 'dashboard-knowledge-reading', { fullPage: true });
       // "where is my package?" shares no word with any article: without a model, nobody
       // finds the tracking article, and the team is asked.

@@ -10,7 +10,9 @@
 //! Before either is analysed, the articles and the question are rewritten so that the
 //! words support people use for one thing meet ("return" and "refund", "log in" and "sign
 //! in": `synonyms`), and a question word no article has and no dictionary knows is read as
-//! the articles' word one slip of the finger away ("projct", "certficate": `typos`). The
+//! the articles' word one slip of the finger away ("projct", "certficate": `typos`). A
+//! question word that an article's title is related to in the dictionary counts for that
+//! article at most of its weight ("teach" for "Become an instructor": `relatives`). The
 //! question so read, with its meaningful words and the share each weighs, is a [`Reading`]:
 //! what the search compares, and what "Try a question" shows an operator.
 //!
@@ -50,7 +52,7 @@ use tantivy::tokenizer::{
 use tantivy::{doc, DocAddress, IndexBuilder, IndexReader, ReloadPolicy, Searcher, Term};
 
 use crate::semantic;
-pub use reading::{Reading, Word};
+pub use reading::{Match, Reading, Word};
 
 /// The name the English analyzer is registered under in the index.
 const ANALYZER: &str = "concierge_en";
@@ -132,6 +134,9 @@ pub struct KnowledgeIndex {
     terms: Vec<HashSet<String>>,
     /// How many articles contain each term, in their title or body.
     doc_freq: HashMap<String, u32>,
+    /// The terms that count for an article because its title has a relative of theirs, and
+    /// the ordinals of those articles, ascending (`relatives`).
+    related: HashMap<String, Vec<usize>>,
     /// The articles' words as written, to read a question's typos by.
     vocabulary: typos::Vocabulary,
     /// Each article's embedding, by ordinal, when the deployment has a model.
@@ -190,6 +195,7 @@ impl KnowledgeIndex {
         let mut terms = Vec::with_capacity(articles.len());
         let mut vocabulary = typos::Vocabulary::default();
         let mut doc_freq: HashMap<String, u32> = HashMap::new();
+        let mut related: HashMap<String, Vec<usize>> = HashMap::new();
         for (position, article) in articles.iter().enumerate() {
             let (title_text, body_text) = (synonyms::canonical(&article.title), synonyms::canonical(&article.body));
             vocabulary.add(&title_text);
@@ -199,17 +205,21 @@ impl KnowledgeIndex {
                 body => body_text.as_str(),
                 ordinal => position as u64,
             ))?;
-            let mut contained: HashSet<String> = analyse(&mut analyzer, &title_text).into_iter().collect();
+            let title_terms = analyse(&mut analyzer, &title_text);
+            let mut contained: HashSet<String> = title_terms.iter().cloned().collect();
             contained.extend(analyse(&mut analyzer, &body_text));
             for term in &contained {
                 *doc_freq.entry(term.clone()).or_default() += 1;
+            }
+            for term in relatives::of_title(&title_terms, &contained) {
+                related.entry(term).or_default().push(position);
             }
             terms.push(contained);
         }
         let index = writer.finalize()?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
         let ids = articles.iter().map(|a| a.id.clone()).collect();
-        Ok(Self { reader, analyzer, title, body, ids, terms, doc_freq, vocabulary, vectors: Vec::new() })
+        Ok(Self { reader, analyzer, title, body, ids, terms, doc_freq, related, vocabulary, vectors: Vec::new() })
     }
 
     /// Gives the articles their embeddings, in the order they were built with; an article
@@ -253,8 +263,15 @@ impl KnowledgeIndex {
             }
         };
         let vector = vector.filter(|_| self.has_vectors());
+        let mut proposed: HashSet<usize> = ranked.iter().map(|(_, ordinal)| *ordinal).collect();
+        // BM25 knows the articles' own words only: an article whose title is related to a
+        // word of the question is a candidate too.
+        for ordinal in reading.words.iter().filter_map(|w| self.related.get(&w.term)).flatten() {
+            if proposed.insert(*ordinal) {
+                ranked.push((0.0, *ordinal));
+            }
+        }
         if vector.is_some() {
-            let proposed: HashSet<usize> = ranked.iter().map(|(_, ordinal)| *ordinal).collect();
             ranked.extend((0..self.ids.len()).filter(|o| !proposed.contains(o)).map(|o| (0.0, o)));
         }
         let mut hits: Vec<Hit> = ranked
@@ -305,12 +322,13 @@ impl KnowledgeIndex {
 
     /// The weight of the question's words that the article has, in its title or body.
     fn confidence(&self, reading: &Reading, ordinal: usize) -> f32 {
-        self.found(reading, ordinal).map(|w| w.weight).sum::<f32>().clamp(0.0, 1.0)
+        self.found(reading, ordinal).map(|(w, how)| w.weight * how.credit()).sum::<f32>().clamp(0.0, 1.0)
     }
 }
 
 pub mod hybrid;
 mod reading;
+mod relatives;
 mod synonyms;
 #[cfg(test)]
 mod tests;

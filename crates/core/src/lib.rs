@@ -61,7 +61,7 @@ pub use identity_settings::{IdentityRequest, MAX_JWT_KEYS};
 pub use knowledge::{ArticleInput, MAX_ARTICLE_BODY, MAX_ARTICLE_TITLE};
 pub use limits::Limits;
 pub use llm_settings::{LlmInput, LlmView};
-pub use preview::Preview;
+pub use preview::{ArticleWords, Preview};
 pub use principal::Principal;
 pub use session::{ClientInfo, SessionStarted, StartSession, WidgetState};
 pub use settings::{Settings, HELLO_WITHIN, JWKS_REFETCH_AFTER, SOCKET_CHECK_EVERY};

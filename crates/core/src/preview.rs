@@ -1,7 +1,7 @@
 //! "Try a question": what the bot would answer a contact, without writing anything, so an
 //! operator can tune articles, rules and the confidence threshold.
 
-use concierge_bot::knowledge::Reading;
+use concierge_bot::knowledge::{Match, Reading};
 use concierge_store::Article;
 
 use super::decide::{self, Decision};
@@ -19,8 +19,17 @@ pub struct Preview {
     /// searched ([`Decision::searched`]).
     pub reading: Option<Reading>,
     /// For each ranked article, the words of `reading` it has: its lexical score is the sum
-    /// of their shares.
-    pub words_found: Vec<Vec<String>>,
+    /// of their shares, [`Match::credit`] of each.
+    pub words_found: Vec<ArticleWords>,
+}
+
+/// The words of a question that one article has.
+#[derive(Debug, Default)]
+pub struct ArticleWords {
+    /// Themselves, in the title or the body.
+    pub found: Vec<String>,
+    /// A relative of theirs in the title ([`Match::TitleRelative`]).
+    pub related: Vec<String>,
 }
 
 impl Services {
@@ -49,8 +58,14 @@ impl Services {
             .iter()
             .filter_map(|hit| {
                 let article = knowledge.articles.get(&hit.article_id)?.clone();
-                let found = reading.iter().flat_map(|r| knowledge.index.words_found(r, &hit.article_id));
-                Some((article, found.map(|w| w.word.clone()).collect()))
+                let mut words = ArticleWords::default();
+                for (word, how) in reading.iter().flat_map(|r| knowledge.index.words_found(r, &hit.article_id)) {
+                    match how {
+                        Match::Itself => words.found.push(word.word.clone()),
+                        Match::TitleRelative => words.related.push(word.word.clone()),
+                    }
+                }
+                Some((article, words))
             })
             .unzip();
         Ok(Preview { decision, articles, llm, confidence_threshold: bot.confidence_threshold, reading, words_found })

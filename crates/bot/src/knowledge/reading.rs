@@ -1,10 +1,10 @@
 //! A question as the knowledge search reads it: the text after the support synonyms and the
 //! typo reading, and its meaningful words, each with its share of the question. An
-//! article's lexical confidence is the sum of the shares of the words it has, so "Try a
-//! question" can show an operator why an article scores what it does, and which word to
-//! add to an article (or a synonym to the question) to change it.
+//! article's lexical confidence is the sum of the shares of the words it has (most of the
+//! share for a word its title is related to: [`Match`]), so "Try a question" can show an
+//! operator why an article scores what it does, and which word to add to it.
 
-use super::{synonyms, tokens, KnowledgeIndex, MAX_QUESTION_TERMS};
+use super::{relatives, synonyms, tokens, KnowledgeIndex, MAX_QUESTION_TERMS};
 
 /// A question as the knowledge search reads it.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,6 +31,26 @@ pub struct Word {
     pub(super) term: String,
 }
 
+/// How an article has a word of the question.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Match {
+    /// The word itself (its stem), in the title or the body: its whole weight counts.
+    Itself,
+    /// A relative of it in the title ("teach" for "Become an instructor"): most of its
+    /// weight counts (`relatives`).
+    TitleRelative,
+}
+
+impl Match {
+    /// The share of the word's weight the article gets.
+    pub fn credit(self) -> f32 {
+        match self {
+            Match::Itself => 1.0,
+            Match::TitleRelative => relatives::CREDIT,
+        }
+    }
+}
+
 impl KnowledgeIndex {
     /// How the search reads `question`: what [`Self::search`] compares with the articles.
     pub fn reading(&self, question: &str) -> Reading {
@@ -54,22 +74,30 @@ impl KnowledgeIndex {
         Reading { text, words, rewritten }
     }
 
-    /// The words of `reading` that the article has, in its title or body; none when no
-    /// article has that id.
-    pub fn words_found<'r>(&self, reading: &'r Reading, article_id: &str) -> Vec<&'r Word> {
+    /// The words of `reading` that the article has, and how; none when no article has that
+    /// id.
+    pub fn words_found<'r>(&self, reading: &'r Reading, article_id: &str) -> Vec<(&'r Word, Match)> {
         match self.ids.iter().position(|id| id == article_id) {
             Some(ordinal) => self.found(reading, ordinal).collect(),
             None => Vec::new(),
         }
     }
 
-    /// The words of `reading` that the article at `ordinal` has.
+    /// The words of `reading` that the article at `ordinal` has, and how.
     pub(super) fn found<'r>(
         &self,
         reading: &'r Reading,
         ordinal: usize,
-    ) -> impl Iterator<Item = &'r Word> + use<'r, '_> {
+    ) -> impl Iterator<Item = (&'r Word, Match)> + use<'r, '_> {
         let contained = self.terms.get(ordinal);
-        reading.words.iter().filter(move |w| contained.is_some_and(|terms| terms.contains(&w.term)))
+        reading.words.iter().filter_map(move |w| {
+            if contained.is_some_and(|terms| terms.contains(&w.term)) {
+                Some((w, Match::Itself))
+            } else if self.related.get(&w.term).is_some_and(|ordinals| ordinals.binary_search(&ordinal).is_ok()) {
+                Some((w, Match::TitleRelative))
+            } else {
+                None
+            }
+        })
     }
 }

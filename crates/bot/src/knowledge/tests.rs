@@ -262,7 +262,7 @@ fn the_reading_shows_what_was_compared_and_explains_the_confidence() {
     assert_eq!(scored.len(), 2, "{scored:?}");
     assert!(scored.iter().all(|(_, lexical)| (lexical - 0.5).abs() < 1e-5), "{scored:?}");
     let refunds = index.words_found(&reading, "refunds");
-    assert_eq!(refunds.iter().map(|w| w.word.as_str()).collect::<Vec<_>>(), ["refund"]);
+    assert_eq!(refunds.iter().map(|(w, how)| (w.word.as_str(), *how)).collect::<Vec<_>>(), [("refund", Match::Itself)]);
     assert!(index.words_found(&reading, "no-such-article").is_empty());
 }
 
@@ -277,4 +277,28 @@ fn a_reading_without_articles_or_in_other_scripts_still_adds_up() {
     let words: Vec<&str> = reading.words.iter().map(|w| w.word.as_str()).collect();
     assert_eq!(words, ["ünïcode", "straße", "résumé"], "{reading:?}");
     assert!(!reading.rewritten, "lower-casing is no rewriting");
+}
+
+#[test]
+fn a_word_related_to_an_articles_title_counts_for_most_of_its_weight() {
+    let index = KnowledgeIndex::build(&[
+        article("instructor", "Become an instructor", "Apply to publish your own courses; we review it within a week."),
+        article("gift", "Give a course as a gift", "Buy a course for a friend or a teacher and we email them a code."),
+        article("subtitles", "Subtitles and playback speed", "Turn them on from the CC button under the video."),
+    ])
+    .expect("an index");
+    let hits = index.search("can i teach here?", 3);
+    assert_eq!(hits.iter().map(|h| h.article_id.as_str()).collect::<Vec<_>>(), ["instructor"], "{hits:?}");
+    assert!((hits[0].lexical - 0.8).abs() < 1e-5, "teach is instructor's relative, at 80 %: {hits:?}");
+    let reading = index.reading("can i teach here?");
+    let found = index.words_found(&reading, "instructor");
+    assert_eq!(
+        found.iter().map(|(w, how)| (w.word.as_str(), *how)).collect::<Vec<_>>(),
+        [("teach", Match::TitleRelative)]
+    );
+    assert!(index.words_found(&reading, "gift").is_empty(), "a relative in the body does not count");
+
+    let captions = first(&index, "are there captions on the videos").expect("a hit");
+    assert_eq!(captions.article_id, "subtitles", "{captions:?}");
+    assert!(captions.lexical > first(&index, "are there emojis on the videos").map_or(0.0, |h| h.lexical));
 }

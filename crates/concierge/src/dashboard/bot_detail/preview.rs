@@ -2,12 +2,12 @@
 //! one of the bot's recent contacts), which article it would use and how sure it is. The
 //! form is a GET: trying writes nothing.
 
-use concierge_bot::knowledge::{hybrid, percent};
+use concierge_bot::knowledge::{hybrid, percent, Match};
 use concierge_bot::Hit;
 use concierge_store::{Article, Page};
 use minijinja::{context, Value};
 
-use concierge_core::{Error, HandoffReason, Preview, Principal, Reply, Result, Services};
+use concierge_core::{ArticleWords, Error, HandoffReason, Preview, Principal, Reply, Result, Services};
 
 /// How many of the bot's contacts the picker offers, most recently signed in first.
 const RECENT_CONTACTS: u32 = 50;
@@ -89,7 +89,7 @@ fn outcome(preview: Preview) -> Value {
         .iter()
         .zip(preview.articles.iter().zip(&preview.words_found))
         .enumerate()
-        .map(|(rank, (hit, (article, found))): (usize, (&Hit, (&Article, &Vec<String>)))| {
+        .map(|(rank, (hit, (article, words))): (usize, (&Hit, (&Article, &ArticleWords)))| {
             // Compared as the bot compares, before rounding for display.
             let reaches = f64::from(hit.confidence) * 100.0 >= threshold as f64;
             let lacks: Vec<&str> = preview
@@ -97,12 +97,13 @@ fn outcome(preview: Preview) -> Value {
                 .iter()
                 .flat_map(|r| &r.words)
                 .map(|w| w.word.as_str())
-                .filter(|w| !found.iter().any(|f| f == w))
+                .filter(|w| !words.found.iter().chain(&words.related).any(|f| f == w))
                 .collect();
             context! {
                 id => article.id.clone(), title => article.title.clone(), confidence => percent(hit.confidence),
                 reaches, used => answered_from == Some(rank),
-                words => percent(hit.lexical), meaning => hit.semantic.map(percent), has => found, lacks,
+                words => percent(hit.lexical), meaning => hit.semantic.map(percent), has => words.found,
+                related => words.related, lacks,
             }
         })
         .collect();
@@ -113,5 +114,6 @@ fn outcome(preview: Preview) -> Value {
     context! {
         action, text, reason, priority, rule => preview.decision.rule, articles, threshold,
         searched, reading, llm => preview.llm, meaning, meaning_unrelated => percent(hybrid::FLOOR),
+        related_credit => percent(Match::TitleRelative.credit()),
     }
 }

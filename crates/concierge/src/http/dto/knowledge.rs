@@ -82,8 +82,12 @@ pub struct RankedArticleDto {
     /// model, the article's vector not made yet, the question's not made).
     pub semantic: Option<u8>,
     /// The question's words (of `reading.words`) that the article has in its title or
-    /// body: `lexical` is the sum of their weights (give or take their rounding).
+    /// body.
     pub words_found: Vec<String>,
+    /// The question's words that the article's title has a dictionary relative of
+    /// ("teach" for "Become an instructor"), each counting 80 % of its weight. `lexical`
+    /// is the weight of `words_found` and 80 % of these (give or take their rounding).
+    pub words_related: Vec<String>,
 }
 
 /// How the knowledge search read the question.
@@ -143,14 +147,15 @@ impl From<Preview> for AskDto {
             .hits
             .iter()
             .zip(preview.articles.into_iter().zip(preview.words_found))
-            .map(|(hit, (article, words_found))| RankedArticleDto {
+            .map(|(hit, (article, words))| RankedArticleDto {
                 id: article.id,
                 title: article.title,
                 score: hit.score,
                 confidence: percent(hit.confidence),
                 lexical: percent(hit.lexical),
                 semantic: hit.semantic.map(percent),
-                words_found,
+                words_found: words.found,
+                words_related: words.related,
             })
             .collect();
         let reading = preview.reading.map(|reading| ReadingDto {

@@ -207,6 +207,14 @@ async fn the_knowledge_base_is_managed_through_the_api(app: TestApp) {
     assert_eq!(refunds["words_found"], json!(["refund", "days"]), "{why}");
     let share: u64 = words.iter().filter(|(w, _)| *w != "many").map(|(_, weight)| weight).sum();
     assert!(share.abs_diff(refunds["lexical"].as_u64().unwrap()) <= 1, "the words found make its score: {why}");
+    // A word the dictionary relates to an article's title counts for most of its weight.
+    let (_, repay) = app.post(&format!("/bots/{bot}/ask"), json!({"text": "will you repay me?"})).await;
+    assert_eq!((repay["action"].as_str(), &repay["articles"][0]["title"]), (Some("answer"), &json!("Refunds")));
+    let best = &repay["articles"][0];
+    assert_eq!(
+        (&best["words_found"], &best["words_related"], &best["lexical"]),
+        (&json!([]), &json!(["repay"]), &json!(80))
+    );
     let (_, asked) = app.post(&format!("/bots/{bot}/ask"), json!({"text": "let me talk to a human"})).await;
     assert_eq!((asked["reason"].as_str(), &asked["reading"]), (Some("asked"), &Value::Null), "not searched: {asked}");
 
