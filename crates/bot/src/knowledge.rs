@@ -205,13 +205,12 @@ impl KnowledgeIndex {
                 body => body_text.as_str(),
                 ordinal => position as u64,
             ))?;
-            let title_terms = analyse(&mut analyzer, &title_text);
-            let mut contained: HashSet<String> = title_terms.iter().cloned().collect();
+            let mut contained: HashSet<String> = analyse(&mut analyzer, &title_text).into_iter().collect();
             contained.extend(analyse(&mut analyzer, &body_text));
             for term in &contained {
                 *doc_freq.entry(term.clone()).or_default() += 1;
             }
-            for term in relatives::of_title(&title_terms, &contained) {
+            for term in relatives::of_title(&mut analyzer, &title_text, &contained) {
                 related.entry(term).or_default().push(position);
             }
             terms.push(contained);

@@ -83,17 +83,22 @@ impl KnowledgeIndex {
         }
     }
 
-    /// The words of `reading` that the article at `ordinal` has, and how.
+    /// The words of `reading` that the article at `ordinal` has, and how. A title's relative
+    /// counts only beside a word the article has itself: it adds to an article the question
+    /// is about, and never makes one out of a single dictionary link ("bug" is a relative of
+    /// "card" through "tease").
     pub(super) fn found<'r>(
         &self,
         reading: &'r Reading,
         ordinal: usize,
     ) -> impl Iterator<Item = (&'r Word, Match)> + use<'r, '_> {
         let contained = self.terms.get(ordinal);
+        let itself = move |w: &Word| contained.is_some_and(|terms| terms.contains(&w.term));
+        let any_itself = reading.words.iter().any(itself);
         reading.words.iter().filter_map(move |w| {
-            if contained.is_some_and(|terms| terms.contains(&w.term)) {
+            if itself(w) {
                 Some((w, Match::Itself))
-            } else if self.related.get(&w.term).is_some_and(|ordinals| ordinals.binary_search(&ordinal).is_ok()) {
+            } else if any_itself && self.related.get(&w.term).is_some_and(|o| o.binary_search(&ordinal).is_ok()) {
                 Some((w, Match::TitleRelative))
             } else {
                 None

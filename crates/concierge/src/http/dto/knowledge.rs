@@ -85,7 +85,8 @@ pub struct RankedArticleDto {
     /// body.
     pub words_found: Vec<String>,
     /// The question's words that the article's title has a dictionary relative of
-    /// ("teach" for "Become an instructor"), each counting 80 % of its weight. `lexical`
+    /// ("teach" for "Become an instructor"), each counting 80 % of its weight; only beside
+    /// at least one of `words_found`. `lexical`
     /// is the weight of `words_found` and 80 % of these (give or take their rounding).
     pub words_related: Vec<String>,
 }
