@@ -73,7 +73,7 @@ const SHORT_WORDS: usize = 6;
 const SHORT_THANKS_WORDS: usize = 8;
 
 fn words(message: &str) -> Vec<String> {
-    message.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_lowercase).collect()
+    crate::words(message).map(str::to_lowercase).collect()
 }
 
 fn is_in(word: &str, list: &[&str]) -> bool {

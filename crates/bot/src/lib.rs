@@ -41,3 +41,8 @@ pub use semantic::{EmbedError, Embedder, LocalModel, RemoteConfig, RemoteEmbeddi
 pub use template::{
     check, markdown_to_styled, markdown_to_text, render, ContactFacts, TemplateError, MAX_RENDERED_BYTES,
 };
+
+/// The words of `text` as written: its runs of letters and digits, whatever separates them.
+pub(crate) fn words(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty())
+}

@@ -71,9 +71,8 @@ fn lemma(word: &str) -> Option<&'static str> {
 /// and theirs: "instructor" → teacher → teach), leaving out `contained`, the article's own
 /// terms, which count in full.
 pub(super) fn of_title(analyzer: &mut TextAnalyzer, title: &str, contained: &HashSet<String>) -> HashSet<String> {
-    let words = title.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty());
     let mut reached: HashSet<&'static str> = HashSet::new();
-    let mut frontier: Vec<&'static str> = words.filter_map(|w| lemma(&w.to_lowercase())).collect();
+    let mut frontier: Vec<&'static str> = crate::words(title).filter_map(|w| lemma(&w.to_lowercase())).collect();
     for step in 0..2 {
         let mut next = Vec::new();
         for word in frontier {

@@ -11,6 +11,8 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
+use crate::words;
+
 /// Shorter words are left as typed.
 const MIN_LETTERS: usize = 5;
 
@@ -32,10 +34,6 @@ pub(super) struct Vocabulary {
     by_first: HashMap<(usize, u8), Vec<String>>,
     by_last: HashMap<(usize, u8), Vec<String>>,
     known: HashSet<String>,
-}
-
-fn words(text: &str) -> impl Iterator<Item = &str> {
-    text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty())
 }
 
 impl Vocabulary {
