@@ -8,6 +8,9 @@
 //! generated from the English word-frequency list (data/en-zipf.txt: 3–6 word titles,
 //! 20–80 word bodies, words drawn in proportion to their frequency), so the corpus has the
 //! size and the word distribution of a large help center. The questions: the set's 30.
+//! With `KB_SECTIONS=N`, each generated body is N paragraphs of 40–80 words instead, as
+//! long help-centre articles are (`KB_SET=data/eval/fitness-app.json KB_SECTIONS=6`: some
+//! 6,000 passages).
 //!
 //! With `EMBEDDING_MODEL=DIR` (a sentence-embedding model, `scripts/embedding-model`), also
 //! the time with the model: the question's embedding, which is most of it, and the hybrid
@@ -18,7 +21,7 @@
 
 use std::time::Instant;
 
-use concierge_bot::semantic::article_text;
+use concierge_bot::semantic::article_texts;
 use concierge_bot::{Article, KnowledgeIndex, LocalModel};
 use tantivy::collector::TopDocs;
 use tantivy::query::QueryParser;
@@ -82,9 +85,13 @@ fn corpus() -> (Vec<Article>, Vec<String>) {
             .join(" ")
     };
     let mut lengths = Lcg(7);
+    let sections: usize = std::env::var("KB_SECTIONS").ok().and_then(|n| n.parse().ok()).unwrap_or(0);
     while articles.len() < ARTICLES {
         let title = draw(3 + (lengths.next() % 4) as usize);
-        let body = draw(20 + (lengths.next() % 61) as usize);
+        let body = match sections {
+            0 => draw(20 + (lengths.next() % 61) as usize),
+            n => (0..n).map(|_| draw(40 + (lengths.next() % 41) as usize)).collect::<Vec<_>>().join("\n\n"),
+        };
         articles.push(Article { id: format!("gen-{}", articles.len()), title, body });
     }
     (articles, questions)
@@ -161,7 +168,7 @@ fn main() {
     let model = LocalModel::load(std::path::Path::new(&dir)).unwrap();
     let made = Instant::now();
     let vectors: Vec<Option<Vec<f32>>> =
-        articles.iter().map(|a| Some(model.embed(&article_text(&a.title, &a.body)).unwrap())).collect();
+        articles.iter().map(|a| Some(passage_vectors(&model, &a.title, &a.body))).collect();
     let embed_ms = made.elapsed().as_secs_f64() * 1000.0;
     let index = KnowledgeIndex::build(&articles).unwrap().with_vectors(vectors);
     let question_vectors: Vec<Vec<f32>> = questions.iter().map(|q| model.embed(q).unwrap()).collect();
@@ -183,4 +190,9 @@ fn main() {
         (embedding + hybrid) / 1000.0,
         (embedding + hybrid) / ours
     );
+}
+
+/// An article's vectors as the service stores them: its passages' end to end.
+fn passage_vectors(model: &LocalModel, title: &str, body: &str) -> Vec<f32> {
+    article_texts(title, body).iter().flat_map(|text| model.embed(text).unwrap()).collect()
 }

@@ -9,7 +9,7 @@
 // A measuring tool, like the benchmarks: a malformed set stops it with the panic's message.
 #![allow(clippy::unwrap_used)]
 
-use concierge_bot::semantic::{article_text, cosine};
+use concierge_bot::semantic::{article_texts, closest};
 use concierge_bot::{Article, KnowledgeIndex, LocalModel};
 
 const THRESHOLD: f32 = 0.35;
@@ -37,8 +37,11 @@ fn main() {
             })
             .collect();
         let index = KnowledgeIndex::build(&articles).unwrap();
-        let vectors: Vec<Vec<f32>> =
-            articles.iter().map(|a| model.embed(&article_text(&a.title, &a.body)).unwrap()).collect();
+        // Each article's passages' vectors end to end, as the service stores them.
+        let vectors: Vec<Vec<f32>> = articles
+            .iter()
+            .map(|a| article_texts(&a.title, &a.body).iter().flat_map(|t| model.embed(t).unwrap()).collect())
+            .collect();
         for q in set["questions"].as_array().unwrap() {
             let text = q["q"].as_str().unwrap();
             let question = model.embed(text).unwrap();
@@ -49,7 +52,7 @@ fn main() {
                 .map(|(i, a)| {
                     let hit = hits.iter().find(|h| h.article_id == a.id);
                     let (lexical, bm25) = hit.map_or((0.0, 0.0), |h| (h.lexical, h.score));
-                    (a.title.clone(), lexical, cosine(&question, &vectors[i]).unwrap_or(0.0), bm25)
+                    (a.title.clone(), lexical, closest(&question, &vectors[i]).unwrap_or(0.0), bm25)
                 })
                 .collect();
             asked.push(Asked { expect: q["expect"].as_str().map(str::to_owned), scores });

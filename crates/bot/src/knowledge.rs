@@ -16,14 +16,20 @@
 //! question so read, with its meaningful words and the share each weighs, is a [`Reading`]:
 //! what the search compares, and what "Try a question" shows an operator.
 //!
+//! An article is searched as its passages (`passages`: its sections and paragraphs), each
+//! with the article's title, and is as good as its best passage: a long article that has a
+//! question's words scattered over several sections does not answer it, the one whose
+//! section has them does. An article of one paragraph is one passage.
+//!
 //! Each [`Hit`] carries two numbers:
 //! - `score`, tantivy's BM25 score (title matches count twice). It proposes the candidates
 //!   and breaks ties, but it has no scale: it grows with the question's length and depends
 //!   on the corpus, so an operator could not choose a threshold for it.
 //! - `confidence`, in 0.0..=1.0: the share of the question's distinct meaningful terms
-//!   (what is left after stop words and stemming) that the article contains in its title or
-//!   body, each term weighted by its BM25 IDF in this corpus,
-//!   `ln(1 + (N - df + 0.5) / (df + 0.5))` with N articles of which df contain the term.
+//!   (what is left after stop words and stemming) that the article's best passage contains,
+//!   with its title, each term weighted by its BM25 IDF in this corpus,
+//!   `ln(1 + (N - df + 0.5) / (df + 0.5))` with N passages of which df contain the term
+//!   (with their title; for articles of one paragraph, N articles).
 //!   Hits are ordered by it, then by score. A
 //!   term no article contains weighs like a term only one article contains (df = 1), as
 //!   much as the rarest known words, so a question about something the knowledge base
@@ -31,8 +37,9 @@
 //!   unknown word in a question on a covered subject does not sink it. "How do I reset my password?" against "Resetting your password" is 1.0;
 //!   "what's the weather on Mars" finds nothing at all.
 //!
-//! When the deployment has a sentence-embedding model (`semantic`), articles carry their
-//! embedding and a question's is compared with each: a paraphrase that shares no word with
+//! When the deployment has a sentence-embedding model (`semantic`), each passage of an
+//! article carries its embedding and a question's is compared with each, the article taking
+//! its closest passage's cosine: a paraphrase that shares no word with
 //! the right article still finds it, and `hybrid` says how the two judgements make one
 //! confidence on the same scale.
 //!
@@ -63,7 +70,11 @@ const MAX_TOKEN_BYTES: usize = 40;
 const TITLE_BOOST: f32 = 2.0;
 /// Articles BM25 proposes before they are ordered by how much of the question they cover.
 const CANDIDATES: usize = 20;
-/// The fast field that says which article a document is.
+/// At most this many passages per article BM25 ranks to find its articles: an article's
+/// several passages may all rank high. Where articles are one passage each, it ranks as
+/// many passages as it wants articles (more would slow its top-k pruning for nothing).
+const PASSAGES_PER_CANDIDATE: usize = 4;
+/// The fast field that says which passage a document is.
 const ORDINAL: &str = "ordinal";
 const WRITER_MEMORY_BYTES: usize = 15_000_000;
 
@@ -130,16 +141,23 @@ pub struct KnowledgeIndex {
     title: Field,
     body: Field,
     ids: Vec<String>,
-    /// The distinct analysed terms of each article's title and body, by ordinal.
+    /// The ordinals of each article's passages, by article ordinal.
+    passages: Vec<std::ops::Range<usize>>,
+    /// The article of each passage, by passage ordinal.
+    article_of: Vec<usize>,
+    /// The distinct analysed terms of each passage with its article's title, by passage
+    /// ordinal.
     terms: Vec<HashSet<String>>,
-    /// How many articles contain each term, in their title or body.
+    /// How many passages contain each term, with their title: a word in every section of one
+    /// article says less about which section answers than a word in one.
     doc_freq: HashMap<String, u32>,
     /// The terms that count for an article because its title has a relative of theirs, and
     /// the ordinals of those articles, ascending (`relatives`).
     related: HashMap<String, Vec<usize>>,
     /// The articles' words as written, to read a question's typos by.
     vocabulary: typos::Vocabulary,
-    /// Each article's embedding, by ordinal, when the deployment has a model.
+    /// Each article's embeddings, one per passage end to end, by ordinal, when the
+    /// deployment has a model.
     vectors: Vec<Option<Vec<f32>>>,
 }
 
@@ -193,36 +211,60 @@ impl KnowledgeIndex {
             .single_segment_index_writer(RamDirectory::create(), WRITER_MEMORY_BYTES)?;
         let mut analyzer = analyzer();
         let mut terms = Vec::with_capacity(articles.len());
+        let (mut spans, mut article_of) = (Vec::with_capacity(articles.len()), Vec::with_capacity(articles.len()));
         let mut vocabulary = typos::Vocabulary::default();
         let mut doc_freq: HashMap<String, u32> = HashMap::new();
         let mut related: HashMap<String, Vec<usize>> = HashMap::new();
         for (position, article) in articles.iter().enumerate() {
-            let (title_text, body_text) = (synonyms::canonical(&article.title), synonyms::canonical(&article.body));
+            let title_text = synonyms::canonical(&article.title);
+            let title_terms: HashSet<String> = analyse(&mut analyzer, &title_text).into_iter().collect();
             vocabulary.add(&title_text);
-            vocabulary.add(&body_text);
-            writer.add_document(doc!(
-                title => title_text.as_str(),
-                body => body_text.as_str(),
-                ordinal => position as u64,
-            ))?;
-            let mut contained: HashSet<String> = analyse(&mut analyzer, &title_text).into_iter().collect();
-            contained.extend(analyse(&mut analyzer, &body_text));
-            for term in &contained {
-                *doc_freq.entry(term.clone()).or_default() += 1;
+            let mut contained = title_terms.clone();
+            let first = terms.len();
+            for passage in passages::passages(&article.body) {
+                let body_text = synonyms::canonical(passage);
+                vocabulary.add(&body_text);
+                writer.add_document(doc!(
+                    title => title_text.as_str(),
+                    body => body_text.as_str(),
+                    ordinal => terms.len() as u64,
+                ))?;
+                let mut in_passage = title_terms.clone();
+                in_passage.extend(analyse(&mut analyzer, &body_text));
+                contained.extend(in_passage.iter().cloned());
+                for term in &in_passage {
+                    *doc_freq.entry(term.clone()).or_default() += 1;
+                }
+                terms.push(in_passage);
+                article_of.push(position);
             }
+            spans.push(first..terms.len());
             for term in relatives::of_title(&mut analyzer, &title_text, &contained) {
                 related.entry(term).or_default().push(position);
             }
-            terms.push(contained);
         }
         let index = writer.finalize()?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
         let ids = articles.iter().map(|a| a.id.clone()).collect();
-        Ok(Self { reader, analyzer, title, body, ids, terms, doc_freq, related, vocabulary, vectors: Vec::new() })
+        Ok(Self {
+            reader,
+            analyzer,
+            title,
+            body,
+            ids,
+            passages: spans,
+            article_of,
+            terms,
+            doc_freq,
+            related,
+            vocabulary,
+            vectors: Vec::new(),
+        })
     }
 
-    /// Gives the articles their embeddings, in the order they were built with; an article
-    /// without one is judged on its words alone.
+    /// Gives the articles their embeddings, in the order they were built with, each the
+    /// vectors of its passages ([`semantic::article_texts`]) end to end; an article without
+    /// them is judged on its words alone.
     pub fn with_vectors(mut self, vectors: Vec<Option<Vec<f32>>>) -> Self {
         debug_assert!(vectors.is_empty() || vectors.len() == self.ids.len(), "one vector slot per article");
         self.vectors = vectors;
@@ -279,7 +321,7 @@ impl KnowledgeIndex {
                 let article_id = self.ids.get(ordinal)?.clone();
                 let lexical = self.confidence(&reading, ordinal);
                 let article_vector = self.vectors.get(ordinal).and_then(Option::as_deref);
-                let semantic = vector.zip(article_vector).and_then(|(q, a)| semantic::cosine(q, a));
+                let semantic = vector.zip(article_vector).and_then(|(q, a)| semantic::closest(q, a));
                 let confidence = hybrid::blend(lexical, semantic);
                 // An article that shares neither a word nor a meaning with the question is
                 // no candidate: not for the ranking shown, nor for a language model's passages.
@@ -291,7 +333,7 @@ impl KnowledgeIndex {
         hits
     }
 
-    /// (BM25 score, article ordinal), best first.
+    /// (BM25 score of its best passage, article ordinal), best first.
     fn ranked(&self, searcher: &Searcher, words: &[Word], limit: usize) -> tantivy::Result<Vec<(f32, usize)>> {
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::with_capacity(words.len() * 2);
         for Word { term, .. } in words {
@@ -300,8 +342,20 @@ impl KnowledgeIndex {
             clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(in_title), TITLE_BOOST))));
             clauses.push((Occur::Should, Box::new(in_body)));
         }
-        let top = searcher.search(&BooleanQuery::new(clauses), &TopDocs::with_limit(limit).order_by_score())?;
-        top.into_iter().map(|(score, address)| Ok((score, self.ordinal_of(searcher, address)?))).collect()
+        let per_article = self.terms.len().div_ceil(self.ids.len().max(1)).clamp(1, PASSAGES_PER_CANDIDATE);
+        let passages = limit.saturating_mul(per_article);
+        let top = searcher.search(&BooleanQuery::new(clauses), &TopDocs::with_limit(passages).order_by_score())?;
+        let mut seen = HashSet::new();
+        let mut ranked = Vec::with_capacity(limit);
+        for (score, address) in top {
+            let passage = self.ordinal_of(searcher, address)?;
+            if let Some(&article) = self.article_of.get(passage) {
+                if seen.insert(article) && ranked.len() < limit {
+                    ranked.push((score, article));
+                }
+            }
+        }
+        Ok(ranked)
     }
 
     fn ordinal_of(&self, searcher: &Searcher, address: DocAddress) -> tantivy::Result<usize> {
@@ -311,7 +365,7 @@ impl KnowledgeIndex {
     }
 
     fn idf(&self, term: &str) -> f32 {
-        let n = self.ids.len() as f32;
+        let n = self.terms.len() as f32;
         // A word no article uses weighs like the rarest words that some article does use:
         // weighing it more (df = 0) lets one unknown word, such as "forgot" in "I forgot my
         // password", sink a question whose subject the knowledge base covers well.
@@ -319,13 +373,27 @@ impl KnowledgeIndex {
         (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
     }
 
-    /// The weight of the question's words that the article has, in its title or body.
+    /// The weight of the question's words that the article's best passage has, with the
+    /// title.
     fn confidence(&self, reading: &Reading, ordinal: usize) -> f32 {
-        self.found(reading, ordinal).map(|(w, how)| w.weight * how.credit()).sum::<f32>().clamp(0.0, 1.0)
+        self.best_passage(reading, ordinal).map_or(0.0, |(_, confidence)| confidence)
+    }
+
+    /// The passage of the article at `ordinal` that has most of the question's weight, and
+    /// that weight; the first of equals.
+    fn best_passage(&self, reading: &Reading, ordinal: usize) -> Option<(usize, f32)> {
+        let passages = self.passages.get(ordinal)?.clone();
+        passages
+            .map(|passage| {
+                let weight: f32 = self.found(reading, ordinal, passage).map(|(w, how)| w.weight * how.credit()).sum();
+                (passage, weight.clamp(0.0, 1.0))
+            })
+            .reduce(|best, next| if next.1 > best.1 { next } else { best })
     }
 }
 
 pub mod hybrid;
+pub mod passages;
 mod reading;
 mod relatives;
 mod synonyms;

@@ -23,15 +23,20 @@ pub use remote::{RemoteConfig, RemoteEmbeddings};
 
 /// The most texts one call embeds: a knowledge base is embedded in batches of this many.
 pub const MAX_BATCH: usize = 32;
-/// The most characters of an article that its vector is made from: the beginning says
-/// what it is about (the local model reads 256 tokens, about 1,000 characters, at most),
-/// and an API's own input limit is never reached.
+/// The most characters of a text that a vector is made from: a passage is shorter (the
+/// local model reads 256 tokens, about 1,000 characters, at most), and an API's own input
+/// limit is never reached.
 pub const MAX_TEXT_CHARS: usize = 4_000;
 
-/// What an article's vector is made from: title first, then the body, at most
-/// [`MAX_TEXT_CHARS`].
-pub fn article_text(title: &str, body: &str) -> String {
-    format!("{title}\n\n{body}").chars().take(MAX_TEXT_CHARS).collect()
+/// What an article's vectors are made from, one per passage of its body
+/// ([`crate::knowledge::passages`]): the title, then the passage, at most
+/// [`MAX_TEXT_CHARS`]. The title goes with each, as a section heading is read under its
+/// page's.
+pub fn article_texts(title: &str, body: &str) -> Vec<String> {
+    crate::knowledge::passages::passages(body)
+        .into_iter()
+        .map(|passage| format!("{title}\n\n{passage}").chars().take(MAX_TEXT_CHARS).collect())
+        .collect()
 }
 
 /// Why texts could not be embedded. No message contains an API key.
@@ -118,6 +123,15 @@ pub fn cosine(a: &[f32], b: &[f32]) -> Option<f32> {
     Some(a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>()).filter(|c| c.is_finite())
 }
 
+/// The cosine of the unit vector `question` and the closest of `vectors`, unit vectors of
+/// its length end to end (an article's passages); `None` when none can be compared.
+pub fn closest(question: &[f32], vectors: &[f32]) -> Option<f32> {
+    if question.is_empty() || !vectors.len().is_multiple_of(question.len()) {
+        return None;
+    }
+    vectors.chunks_exact(question.len()).filter_map(|v| cosine(question, v)).reduce(f32::max)
+}
+
 pub fn to_bytes(vector: &[f32]) -> Vec<u8> {
     vector.iter().flat_map(|x| x.to_le_bytes()).collect()
 }
@@ -144,7 +158,21 @@ mod tests {
         assert_eq!(cosine(&v, &[1.0]), None, "another model's vector");
         assert_eq!(cosine(&[f32::NAN], &[1.0]), None);
         assert_eq!(normalize(vec![0.0, 0.0]), vec![0.0, 0.0]);
-        assert_eq!(article_text("T", "body").as_str(), "T\n\nbody");
-        assert_eq!(article_text("T", &"é".repeat(10_000)).chars().count(), MAX_TEXT_CHARS);
+        assert_eq!(article_texts("T", "body"), vec!["T\n\nbody"]);
+        assert_eq!(article_texts("T", &"é".repeat(10_000))[0].chars().count(), MAX_TEXT_CHARS);
+    }
+
+    #[test]
+    fn an_article_is_as_close_as_its_closest_passage() {
+        let question = normalize(vec![1.0, 0.0]);
+        let passages = [normalize(vec![0.0, 1.0]), normalize(vec![1.0, 1.0]), normalize(vec![-1.0, 0.0])].concat();
+        assert!((closest(&question, &passages).unwrap() - 0.5f32.sqrt()).abs() < 1e-6);
+        assert_eq!(closest(&question, &[1.0, 0.0, 1.0]), None, "not whole vectors of the question's length");
+        assert_eq!(closest(&question, &[]), None);
+        assert_eq!(closest(&[], &[]), None);
+        let body = format!("{}\n\n{}", "pairing ".repeat(40), "charging ".repeat(40));
+        let texts = article_texts("Your watch", &body);
+        assert_eq!(texts.len(), 2);
+        assert!(texts.iter().all(|t| t.starts_with("Your watch\n\n")), "each passage under the title");
     }
 }

@@ -1,6 +1,7 @@
 //! The bot's sentence embeddings, when the deployment has a model (`--embedding-model` or
-//! an embeddings API): each article's vector is made when the article is written and
-//! stored with the hash of the text it was made from, so that an instance that builds a
+//! an embeddings API): each article's vectors (one per passage, `semantic::article_texts`)
+//! are made when the article is written and stored, end to end, with the hash of the texts
+//! they were made from, so that an instance that builds a
 //! bot's index (after a restart, or an edit made on another instance) reads the vectors
 //! instead of making them again, and makes only those that are missing or stale. A
 //! question's vector is made when it is asked.
@@ -25,8 +26,32 @@ use sha2::{Digest, Sha256};
 use super::knowledge::Knowledge;
 use super::Services;
 
-fn hash_of(text: &str) -> String {
-    hex::encode(Sha256::digest(text.as_bytes()))
+/// The hash of an article's passage texts. For one passage it is the hash of its text, as
+/// the vector of a whole article was hashed before articles had passages, so those stay
+/// current; the separator keeps two splits of one text apart.
+fn hash_of(texts: &[String]) -> String {
+    hex::encode(Sha256::digest(texts.join("\u{1e}").as_bytes()))
+}
+
+/// An article whose vectors are missing: its position, the hash of its texts, and its texts.
+type Missing = (usize, String, Vec<String>);
+
+/// `missing` in calls of at most [`MAX_BATCH`] texts, an article's texts never split over
+/// two calls (an article with more has a call of its own).
+fn batches(missing: &[Missing]) -> Vec<&[Missing]> {
+    let mut batches = Vec::new();
+    let (mut start, mut texts) = (0, 0);
+    for (index, (_, _, article_texts)) in missing.iter().enumerate() {
+        if index > start && texts + article_texts.len() > MAX_BATCH {
+            batches.push(&missing[start..index]);
+            (start, texts) = (index, 0);
+        }
+        texts += article_texts.len();
+    }
+    if start < missing.len() {
+        batches.push(&missing[start..]);
+    }
+    batches
 }
 
 /// At most this many missing vectors are made while a question waits for the index (one
@@ -38,6 +63,19 @@ const MADE_WHILE_WAITING: usize = MAX_BATCH;
 pub(super) struct Vectors {
     pub vectors: Vec<Option<Vec<f32>>>,
     pub complete: bool,
+}
+
+/// The vectors made for `batch`'s texts, in order, as each article's end to end; `None`
+/// for an article the answer fell short of.
+fn by_article(batch: &[Missing], made: Vec<Vec<f32>>) -> Vec<Option<Vec<f32>>> {
+    let mut made = made.into_iter();
+    batch
+        .iter()
+        .map(|(_, _, texts)| {
+            let vectors: Vec<Vec<f32>> = made.by_ref().take(texts.len()).collect();
+            (vectors.len() == texts.len()).then(|| vectors.concat())
+        })
+        .collect()
 }
 
 /// Whether the model cannot be asked at all now, rather than refusing these texts.
@@ -110,8 +148,8 @@ impl Services {
     /// logged, not reported: the save succeeded, and the next index build tries again.
     pub(super) async fn embed_article(&self, bot_id: &str, article: &IndexedArticle) {
         let Some(embedder) = self.embedder() else { return };
-        let text = semantic::article_text(&article.title, &article.body);
-        let missing = [(0, hash_of(&text), text)];
+        let texts = semantic::article_texts(&article.title, &article.body);
+        let missing = [(0, hash_of(&texts), texts)];
         self.make_vectors(embedder, bot_id, std::slice::from_ref(article), &missing, &mut [None]).await;
     }
 
@@ -144,14 +182,14 @@ impl Services {
         let mut vectors = Vec::with_capacity(articles.len());
         let mut missing = Vec::new();
         for (position, article) in articles.iter().enumerate() {
-            let text = semantic::article_text(&article.title, &article.body);
-            let hash = hash_of(&text);
+            let texts = semantic::article_texts(&article.title, &article.body);
+            let hash = hash_of(&texts);
             let current = stored
                 .get(&article.id)
                 .filter(|row| row.content_hash == hash)
                 .and_then(|row| semantic::from_bytes(&row.vector));
             if current.is_none() {
-                missing.push((position, hash, text));
+                missing.push((position, hash, texts));
             }
             vectors.push(current);
         }
@@ -166,33 +204,34 @@ impl Services {
         Vectors { vectors, complete }
     }
 
-    /// Makes the `missing` (position, hash, text) vectors into `vectors` and stores them;
-    /// false when some are still missing. A batch the model refuses is tried text by text,
-    /// so that one article it cannot take does not keep the others from their vectors; an
-    /// API that cannot be reached stops the whole.
+    /// Makes the `missing` articles' vectors into `vectors` and stores them; false when
+    /// some are still missing. A batch the model refuses is tried article by article, so
+    /// that one article it cannot take does not keep the others from their vectors; an API
+    /// that cannot be reached stops the whole.
     async fn make_vectors(
         &self,
         embedder: &Embedder,
         bot_id: &str,
         articles: &[IndexedArticle],
-        missing: &[(usize, String, String)],
+        missing: &[Missing],
         vectors: &mut [Option<Vec<f32>>],
     ) -> bool {
         let mut complete = true;
-        for batch in missing.chunks(MAX_BATCH) {
+        for batch in batches(missing) {
             let article_failed = |position: usize, error: &EmbedError| {
                 metrics::counter!("concierge_embedding_failures_total", "of" => "article").increment(1);
                 let article_id = &articles[position].id;
                 tracing::warn!(bot_id, article_id, %error, "the article's embedding could not be made");
             };
-            let made = match embedder.embed(batch.iter().map(|(_, _, text)| text.clone()).collect()).await {
-                Ok(made) => made.into_iter().map(Some).collect(),
+            let texts = batch.iter().flat_map(|(_, _, texts)| texts.iter().cloned()).collect();
+            let made = match embedder.embed(texts).await {
+                Ok(made) => by_article(batch, made),
                 Err(error) if unreachable(&error) => {
                     metrics::counter!("concierge_embedding_failures_total", "of" => "article").increment(1);
                     tracing::warn!(bot_id, %error, "articles' embeddings could not be made; they are found by their words");
                     return false;
                 }
-                // One text refused: asking again for it alone would be the same question.
+                // One article refused: asking again for it alone would be the same question.
                 Err(error) if batch.len() == 1 => {
                     article_failed(batch[0].0, &error);
                     vec![None]
@@ -200,9 +239,9 @@ impl Services {
                 Err(error) => {
                     tracing::warn!(bot_id, %error, "a batch of articles was refused; embedding them one by one");
                     let mut one_by_one = Vec::with_capacity(batch.len());
-                    for (position, _, text) in batch {
-                        match embedder.embed(vec![text.clone()]).await {
-                            Ok(mut made) => one_by_one.push(made.pop()),
+                    for (position, _, texts) in batch {
+                        match embedder.embed(texts.clone()).await {
+                            Ok(made) => one_by_one.push(Some(made.concat())),
                             Err(error) => {
                                 article_failed(*position, &error);
                                 one_by_one.push(None);
@@ -231,7 +270,7 @@ impl Services {
     /// Makes the missing vectors in a task of their own (one per bot at a time), then,
     /// when they are all made, drops the bot's index so that the next question builds it
     /// with them. A backfill that failed leaves the index to its retry period.
-    fn backfill(&self, bot_id: &str, articles: &[IndexedArticle], missing: Vec<(usize, String, String)>) {
+    fn backfill(&self, bot_id: &str, articles: &[IndexedArticle], missing: Vec<Missing>) {
         let Some(embedder) = self.embedder().cloned() else { return };
         let Some(running) = Backfill::start(self, bot_id) else { return };
         tracing::info!(bot_id, articles = missing.len(), "making the articles' embeddings in the background");
@@ -256,5 +295,39 @@ impl Services {
                 None
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn article(position: usize, passages: usize) -> Missing {
+        (position, format!("hash-{position}"), (0..passages).map(|p| format!("text {position}.{p}")).collect())
+    }
+
+    #[test]
+    fn calls_carry_whole_articles_and_at_most_a_batch_of_texts() {
+        let missing = [article(0, 20), article(1, 12), article(2, 1), article(3, 40), article(4, 3)];
+        let sizes: Vec<Vec<usize>> =
+            batches(&missing).iter().map(|b| b.iter().map(|(_, _, texts)| texts.len()).collect()).collect();
+        assert_eq!(sizes, vec![vec![20, 12], vec![1], vec![40], vec![3]], "an article of 40 passages alone");
+        assert!(batches(&[]).is_empty());
+    }
+
+    #[test]
+    fn each_article_gets_its_passages_vectors_end_to_end() {
+        let batch = [article(0, 2), article(1, 1)];
+        let made = vec![vec![1.0, 0.0], vec![0.0, 1.0], vec![0.6, 0.8]];
+        assert_eq!(by_article(&batch, made), vec![Some(vec![1.0, 0.0, 0.0, 1.0]), Some(vec![0.6, 0.8])]);
+        let short = vec![vec![1.0, 0.0], vec![0.0, 1.0]];
+        assert_eq!(by_article(&batch, short), vec![Some(vec![1.0, 0.0, 0.0, 1.0]), None], "an answer short of texts");
+    }
+
+    #[test]
+    fn one_passage_hashes_as_the_whole_article_did() {
+        let text = "Refunds\n\nWe refund within 30 days.".to_owned();
+        assert_eq!(hash_of(std::slice::from_ref(&text)), hex::encode(Sha256::digest(text.as_bytes())));
+        assert_ne!(hash_of(&["a b".into(), "c".into()]), hash_of(&["a".into(), "b c".into()]));
     }
 }

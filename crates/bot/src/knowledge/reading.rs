@@ -74,25 +74,27 @@ impl KnowledgeIndex {
         Reading { text, words, rewritten }
     }
 
-    /// The words of `reading` that the article has, and how; none when no article has that
-    /// id.
+    /// The words of `reading` that the article's best passage has with its title, and how;
+    /// none when no article has that id.
     pub fn words_found<'r>(&self, reading: &'r Reading, article_id: &str) -> Vec<(&'r Word, Match)> {
-        match self.ids.iter().position(|id| id == article_id) {
-            Some(ordinal) => self.found(reading, ordinal).collect(),
+        let Some(ordinal) = self.ids.iter().position(|id| id == article_id) else { return Vec::new() };
+        match self.best_passage(reading, ordinal) {
+            Some((passage, _)) => self.found(reading, ordinal, passage).collect(),
             None => Vec::new(),
         }
     }
 
-    /// The words of `reading` that the article at `ordinal` has, and how. A title's relative
-    /// counts only beside a word the article has itself: it adds to an article the question
-    /// is about, and never makes one out of a single dictionary link ("bug" is a relative of
-    /// "card" through "tease").
+    /// The words of `reading` that the passage has with its title (the article at `ordinal`'s),
+    /// and how. A title's relative counts only beside a word the passage has itself: it adds
+    /// to an article the question is about, and never makes one out of a single dictionary
+    /// link ("bug" is a relative of "card" through "tease").
     pub(super) fn found<'r>(
         &self,
         reading: &'r Reading,
         ordinal: usize,
+        passage: usize,
     ) -> impl Iterator<Item = (&'r Word, Match)> + use<'r, '_> {
-        let contained = self.terms.get(ordinal);
+        let contained = self.terms.get(passage);
         let itself = move |w: &Word| contained.is_some_and(|terms| terms.contains(&w.term));
         let any_itself = reading.words.iter().any(itself);
         reading.words.iter().filter_map(move |w| {

@@ -319,3 +319,50 @@ fn a_relative_alone_makes_no_answer() {
     let reading = index.reading("can i teach here?");
     assert!(index.words_found(&reading, "instructor").is_empty());
 }
+
+/// A help-centre article of several sections, as real ones are, beside short ones.
+fn watch_articles() -> Vec<Article> {
+    let pairing = "Before you start\n\
+        Your phone needs iOS 15 or Android 9 or later. Charge the watch to at least 20 percent first: pairing \
+        can fail when its battery is low. Wake the watch by pressing the side button, and a six-digit code \
+        appears on its screen.\n\n\
+        Pairing fails on Android\n\
+        Android asks for extra permissions. Open Settings, then Apps, then Permissions, and allow Nearby \
+        devices. Turn Bluetooth off and on again, restart the phone and try once more from the app. A blue \
+        light blinks on the watch while it waits.\n\n\
+        Move your watch to a new phone\n\
+        Sign in on the new phone with the same account: your workouts and sleep history stay with it. If the \
+        old phone is lost or broken, remove the watch under Profile and Devices on our website.\n\n\
+        Smart notifications\n\
+        The watch shows calls and messages while it is connected to your phone, and only those from the apps \
+        you choose under Profile and Notifications. Turn them off at night with Do not disturb.";
+    vec![
+        article("pairing", "Pair your watch with your phone", pairing),
+        article(
+            "charging",
+            "Charging your watch",
+            "Clip the charger to the back of the watch. A full charge takes two hours.",
+        ),
+        article("refunds", "Refunds", "Return the watch within 30 days and we refund the full price to your card."),
+    ]
+}
+
+#[test]
+fn a_long_article_answers_with_its_section_not_with_words_scattered_over_it() {
+    let index = KnowledgeIndex::build(&watch_articles()).expect("an index");
+    // Every word but "alarm" is somewhere in the pairing article, each in another section:
+    // no section is about this, and no article answers it.
+    let scattered = "Is there a smart alarm that wakes me up in light sleep?";
+    let best = first(&index, scattered).expect("the pairing article shares words");
+    assert_eq!(best.article_id, "pairing");
+    assert!(best.lexical < 0.35, "judged by its best section, not the whole: {best:?}");
+
+    // A question that one section answers is judged on that section with the title.
+    let question = "pairing keeps failing on my android phone";
+    let best = first(&index, question).expect("a match");
+    assert_eq!(best.article_id, "pairing");
+    assert!(best.lexical >= 0.35, "answered: {best:?}");
+    let reading = index.reading(question);
+    let found: Vec<&str> = index.words_found(&reading, "pairing").iter().map(|(w, _)| w.word.as_str()).collect();
+    assert_eq!(found, ["pairing", "failing", "android", "phone"]);
+}

@@ -74,15 +74,15 @@ pub struct RankedArticleDto {
     /// 0 to 100, what the bot's threshold is compared with: `lexical` alone, or blended
     /// with `semantic` when the deployment has an embedding model.
     pub confidence: u8,
-    /// 0 to 100: how much of the question's meaningful words the article has (weighted by
-    /// how rare they are among the articles).
+    /// 0 to 100: how much of the question's meaningful words the article's best passage
+    /// (a section or paragraph, with the title) has, weighted by how rare they are.
     pub lexical: u8,
-    /// 0 to 100: the cosine similarity of the question's and the article's embeddings
-    /// (negative counts as 0); null when there is no meaning to compare (no embedding
+    /// 0 to 100: the cosine similarity of the question's embedding and the closest of the
+    /// article's passages' (negative counts as 0); null when there is no meaning to compare (no embedding
     /// model, the article's vector not made yet, the question's not made).
     pub semantic: Option<u8>,
-    /// The question's words (of `reading.words`) that the article has in its title or
-    /// body.
+    /// The question's words (of `reading.words`) that the article's best passage has, with
+    /// its title.
     pub words_found: Vec<String>,
     /// The question's words that the article's title has a dictionary relative of
     /// ("teach" for "Become an instructor"), each counting 80 % of its weight; only beside

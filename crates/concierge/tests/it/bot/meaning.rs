@@ -174,6 +174,80 @@ both_backends!(
     super::model_args
 );
 
+/// A help-centre article as real ones are: six sections, some 330 words, more than the
+/// model reads of one text (256 word pieces); what it says about water is at its end.
+const WATCH_TITLE: &str = "Getting started with your watch";
+const WATCH: &str = "\
+    Set up\n\
+    Charge the watch for an hour before you first use it. Open the app on your phone, choose Add a \
+    device and hold the watch next to the phone until the six-digit code on its screen appears in \
+    the app. Confirm the code and wait while the watch installs its latest software, which can take \
+    ten minutes.\n\n\
+    The watch face\n\
+    Press and hold the face to choose another one. Faces show the time, the date, your steps and \
+    your heart rate; some also show the weather, which comes from your phone. Swipe left for your \
+    daily summary and right for your notifications. The side button always brings you back to the \
+    face.\n\n\
+    Notifications\n\
+    The watch shows calls, messages and calendar reminders from your phone while the two are \
+    connected. Choose which apps may notify you under Settings and Notifications in the app. Do not \
+    disturb silences everything except alarms; turn it on from the control centre, which opens when \
+    you swipe down from the top of the face.\n\n\
+    Workouts\n\
+    Start a workout from the workout list: running, cycling, walking, strength training and yoga are \
+    there, and the list can be reordered in the app. During a workout the watch shows your time, \
+    distance, pace and heart rate zone, and it vibrates at every kilometre. Pause with the side \
+    button; a long press ends the workout and saves it.\n\n\
+    Battery\n\
+    A full charge lasts about a week with an hour of exercise a day. The always-on display, music \
+    playback and continuous location tracking use the battery faster. Low power mode keeps the time \
+    and your steps for another two days when the battery is almost empty.\n\n\
+    Water and heat\n\
+    The watch is water resistant to 50 metres: wear it in the pool, in the sea and in the shower. \
+    Keep it away from saunas, steam rooms and hot tubs, where the heat weakens the seals that keep \
+    the water out, and rinse it with fresh water after swimming in salt water.";
+
+async fn a_long_article_is_found_by_the_meaning_of_its_last_section(app: TestApp) {
+    if skipped(&app) {
+        return;
+    }
+    let (bot, _) = shop(&app).await;
+    let (status, article) =
+        app.post(&format!("/bots/{bot}/articles"), json!({"title": WATCH_TITLE, "body": WATCH})).await;
+    assert_eq!(status, 201, "{article}");
+    let model = app.services.embedding_model().expect("a model").to_owned();
+    let stored = app.services.store.article_embeddings(&bot, &model).await.unwrap();
+    let watch = stored.iter().find(|e| e.article_id == article["id"]).expect("its vectors, stored at once");
+    assert_eq!(watch.vector.len(), 6 * 384 * 4, "one vector per section");
+
+    // Asked in other words than the last section's: found by its meaning, which a vector of
+    // the whole article, cut off after its first sections, does not have.
+    let (token, _) = session(&app, json!({"bot_id": bot})).await;
+    let answer = ask(&app, &token, "is the watch waterproof").await;
+    assert!(answer["text"].as_str().unwrap().contains("water resistant to 50 metres"), "{answer}");
+    let why = try_question(&app, &bot, "does it matter if the watch gets wet").await;
+    assert_eq!(why["action"], "answer", "{why}");
+    assert_eq!(top(&why)["title"], WATCH_TITLE);
+    let threshold = why["confidence_threshold"].as_u64().unwrap();
+    assert!(top(&why)["lexical"].as_u64().unwrap() < threshold, "not by its words: {why}");
+    assert!(top(&why)["semantic"].as_u64().unwrap() >= 50, "{why}");
+
+    // Its words are scattered over the sections; none is about this, and a person answers.
+    let why = try_question(&app, &bot, "Is there a smart alarm that wakes me up in light sleep?").await;
+    assert_eq!(why["action"], "handoff", "{why}");
+
+    // Another instance reads the article's vectors back, each section's.
+    let restarted = app.sibling(model_args()).await;
+    let why = try_question(&restarted, &bot, "does it matter if the watch gets wet").await;
+    assert_eq!(top(&why)["title"], WATCH_TITLE, "{why}");
+    assert_eq!(why["action"], "answer", "{why}");
+}
+both_backends!(
+    a_long_article_is_found_by_the_meaning_of_its_last_section,
+    super::a_long_article_is_found_by_the_meaning_of_its_last_section,
+    super::model_args
+);
+
 /// A deployment that ran without a model, and has more articles than are made while a
 /// question waits, is given one: questions are answered on words at once, and by meaning
 /// when the background has made the vectors.
