@@ -54,8 +54,9 @@ fn batches(missing: &[Missing]) -> Vec<&[Missing]> {
     batches
 }
 
-/// At most this many missing vectors are made while a question waits for the index (one
-/// call, under a second with all-MiniLM-L6-v2 on one core); more are made in the background.
+/// At most this many missing vectors (passages' texts) are made while a question waits for
+/// the index (one call, under a second with all-MiniLM-L6-v2 on one core); more are made in
+/// the background.
 const MADE_WHILE_WAITING: usize = MAX_BATCH;
 
 /// The vectors of a bot's articles, in their order; `complete` is false when some could
@@ -196,7 +197,8 @@ impl Services {
         if missing.is_empty() {
             return Vectors { vectors, complete: true };
         }
-        if retry || missing.len() > MADE_WHILE_WAITING {
+        let texts: usize = missing.iter().map(|(_, _, texts)| texts.len()).sum();
+        if retry || texts > MADE_WHILE_WAITING {
             self.backfill(bot_id, articles, missing);
             return Vectors { vectors, complete: false };
         }
