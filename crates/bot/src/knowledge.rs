@@ -48,6 +48,7 @@
 //! contain, and which would pull the confidence of a perfect match down.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use tantivy::collector::TopDocs;
 use tantivy::directory::RamDirectory;
@@ -145,9 +146,9 @@ pub struct KnowledgeIndex {
     passages: Vec<std::ops::Range<usize>>,
     /// The article of each passage, by passage ordinal.
     article_of: Vec<usize>,
-    /// The distinct analysed terms of each passage with its article's title, by passage
-    /// ordinal.
-    terms: Vec<HashSet<String>>,
+    /// The passages that have each term, with their title: ascending passage ordinals. A
+    /// question looks each of its words up once, then checks passages by number.
+    postings: HashMap<String, Arc<[u32]>>,
     /// How many passages contain each term, with their title: a word in every section of one
     /// article says less about which section answers than a word in one.
     doc_freq: HashMap<String, u32>,
@@ -210,7 +211,7 @@ impl KnowledgeIndex {
             .tokenizers(tokenizers)
             .single_segment_index_writer(RamDirectory::create(), WRITER_MEMORY_BYTES)?;
         let mut analyzer = analyzer();
-        let mut terms = Vec::with_capacity(articles.len());
+        let mut postings: HashMap<String, Vec<u32>> = HashMap::new();
         let (mut spans, mut article_of) = (Vec::with_capacity(articles.len()), Vec::with_capacity(articles.len()));
         let mut vocabulary = typos::Vocabulary::default();
         let mut doc_freq: HashMap<String, u32> = HashMap::new();
@@ -220,25 +221,25 @@ impl KnowledgeIndex {
             let title_terms: HashSet<String> = analyse(&mut analyzer, &title_text).into_iter().collect();
             vocabulary.add(&title_text);
             let mut contained = title_terms.clone();
-            let first = terms.len();
+            let first = article_of.len();
             for passage in passages::passages(&article.body) {
                 let body_text = synonyms::canonical(passage);
                 vocabulary.add(&body_text);
                 writer.add_document(doc!(
                     title => title_text.as_str(),
                     body => body_text.as_str(),
-                    ordinal => terms.len() as u64,
+                    ordinal => article_of.len() as u64,
                 ))?;
                 let mut in_passage = title_terms.clone();
                 in_passage.extend(analyse(&mut analyzer, &body_text));
                 contained.extend(in_passage.iter().cloned());
                 for term in &in_passage {
                     *doc_freq.entry(term.clone()).or_default() += 1;
+                    postings.entry(term.clone()).or_default().push(article_of.len() as u32);
                 }
-                terms.push(in_passage);
                 article_of.push(position);
             }
-            spans.push(first..terms.len());
+            spans.push(first..article_of.len());
             for term in relatives::of_title(&mut analyzer, &title_text, &contained) {
                 related.entry(term).or_default().push(position);
             }
@@ -254,7 +255,7 @@ impl KnowledgeIndex {
             ids,
             passages: spans,
             article_of,
-            terms,
+            postings: postings.into_iter().map(|(term, passages)| (term, passages.into())).collect(),
             doc_freq,
             related,
             vocabulary,
@@ -342,7 +343,7 @@ impl KnowledgeIndex {
             clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(in_title), TITLE_BOOST))));
             clauses.push((Occur::Should, Box::new(in_body)));
         }
-        let per_article = self.terms.len().div_ceil(self.ids.len().max(1)).clamp(1, PASSAGES_PER_CANDIDATE);
+        let per_article = self.article_of.len().div_ceil(self.ids.len().max(1)).clamp(1, PASSAGES_PER_CANDIDATE);
         let passages = limit.saturating_mul(per_article);
         let top = searcher.search(&BooleanQuery::new(clauses), &TopDocs::with_limit(passages).order_by_score())?;
         let mut seen = HashSet::new();
@@ -365,7 +366,7 @@ impl KnowledgeIndex {
     }
 
     fn idf(&self, term: &str) -> f32 {
-        let n = self.terms.len() as f32;
+        let n = self.article_of.len() as f32;
         // A word no article uses weighs like the rarest words that some article does use:
         // weighing it more (df = 0) lets one unknown word, such as "forgot" in "I forgot my
         // password", sink a question whose subject the knowledge base covers well.

@@ -120,7 +120,24 @@ pub fn cosine(a: &[f32], b: &[f32]) -> Option<f32> {
     if a.len() != b.len() {
         return None;
     }
-    Some(a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>()).filter(|c| c.is_finite())
+    Some(dot(a, b)).filter(|c| c.is_finite())
+}
+
+/// The dot product in eight running sums: a single sum of floats must be added in order,
+/// which keeps the compiler from using the CPU's vector instructions; eight let it. With a
+/// model, a question is compared with every passage of every article (6,000 at 1,000 long
+/// articles).
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    const LANES: usize = 8;
+    let mut sums = [0.0f32; LANES];
+    let (a_chunks, b_chunks) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
+    let rest: f32 = a_chunks.remainder().iter().zip(b_chunks.remainder()).map(|(x, y)| x * y).sum();
+    for (x, y) in a_chunks.zip(b_chunks) {
+        for lane in 0..LANES {
+            sums[lane] += x[lane] * y[lane];
+        }
+    }
+    sums.iter().sum::<f32>() + rest
 }
 
 /// The cosine of the unit vector `question` and the closest of `vectors`, unit vectors of
@@ -157,6 +174,9 @@ mod tests {
         assert!((cosine(&v, &v).unwrap() - 1.0).abs() < 1e-6);
         assert_eq!(cosine(&v, &[1.0]), None, "another model's vector");
         assert_eq!(cosine(&[f32::NAN], &[1.0]), None);
+        let (long_a, long_b): (Vec<f32>, Vec<f32>) = (0..21).map(|i| (i as f32, 1.0 - i as f32 / 10.0)).unzip();
+        let plain: f32 = long_a.iter().zip(&long_b).map(|(x, y)| x * y).sum();
+        assert!((cosine(&long_a, &long_b).unwrap() - plain).abs() < 1e-3, "eight lanes and a rest add up");
         assert_eq!(normalize(vec![0.0, 0.0]), vec![0.0, 0.0]);
         assert_eq!(article_texts("T", "body"), vec!["T\n\nbody"]);
         assert_eq!(article_texts("T", &"é".repeat(10_000))[0].chars().count(), MAX_TEXT_CHARS);

@@ -4,6 +4,8 @@
 //! share for a word its title is related to: [`Match`]), so "Try a question" can show an
 //! operator why an article scores what it does, and which word to add to it.
 
+use std::sync::Arc;
+
 use super::{relatives, synonyms, tokens, KnowledgeIndex, MAX_QUESTION_TERMS};
 
 /// A question as the knowledge search reads it.
@@ -29,6 +31,8 @@ pub struct Word {
     pub weight: f32,
     /// The analysed term (stem) the articles are searched for.
     pub(super) term: String,
+    /// The passages that have it, ascending: looked up once per question.
+    pub(super) passages: Option<Arc<[u32]>>,
 }
 
 /// How an article has a word of the question.
@@ -62,7 +66,8 @@ impl KnowledgeIndex {
             }
             if !words.iter().any(|w| w.term == term) {
                 let word = text.get(span).unwrap_or(&term).to_owned();
-                words.push(Word { word, weight: self.idf(&term), term });
+                let passages = self.postings.get(&term).cloned();
+                words.push(Word { word, weight: self.idf(&term), term, passages });
             }
         }
         let total: f32 = words.iter().map(|w| w.weight).sum();
@@ -94,8 +99,8 @@ impl KnowledgeIndex {
         ordinal: usize,
         passage: usize,
     ) -> impl Iterator<Item = (&'r Word, Match)> + use<'r, '_> {
-        let contained = self.terms.get(passage);
-        let itself = move |w: &Word| contained.is_some_and(|terms| terms.contains(&w.term));
+        let passage = u32::try_from(passage).unwrap_or(u32::MAX);
+        let itself = move |w: &Word| w.passages.as_ref().is_some_and(|p| p.binary_search(&passage).is_ok());
         let any_itself = reading.words.iter().any(itself);
         reading.words.iter().filter_map(move |w| {
             if itself(w) {
