@@ -147,11 +147,10 @@ pub struct KnowledgeIndex {
     /// The article of each passage, by passage ordinal.
     article_of: Vec<usize>,
     /// The passages that have each term, with their title: ascending passage ordinals. A
-    /// question looks each of its words up once, then checks passages by number.
+    /// question looks each of its words up once, then checks passages by number; how many
+    /// there are is the term's document frequency (a word in every section of one article
+    /// says less about which section answers than a word in one).
     postings: HashMap<String, Arc<[u32]>>,
-    /// How many passages contain each term, with their title: a word in every section of one
-    /// article says less about which section answers than a word in one.
-    doc_freq: HashMap<String, u32>,
     /// The terms that count for an article because its title has a relative of theirs, and
     /// the ordinals of those articles, ascending (`relatives`).
     related: HashMap<String, Vec<usize>>,
@@ -214,7 +213,6 @@ impl KnowledgeIndex {
         let mut postings: HashMap<String, Vec<u32>> = HashMap::new();
         let (mut spans, mut article_of) = (Vec::with_capacity(articles.len()), Vec::with_capacity(articles.len()));
         let mut vocabulary = typos::Vocabulary::default();
-        let mut doc_freq: HashMap<String, u32> = HashMap::new();
         let mut related: HashMap<String, Vec<usize>> = HashMap::new();
         for (position, article) in articles.iter().enumerate() {
             let title_text = synonyms::canonical(&article.title);
@@ -234,7 +232,6 @@ impl KnowledgeIndex {
                 in_passage.extend(analyse(&mut analyzer, &body_text));
                 contained.extend(in_passage.iter().cloned());
                 for term in &in_passage {
-                    *doc_freq.entry(term.clone()).or_default() += 1;
                     postings.entry(term.clone()).or_default().push(article_of.len() as u32);
                 }
                 article_of.push(position);
@@ -256,7 +253,6 @@ impl KnowledgeIndex {
             passages: spans,
             article_of,
             postings: postings.into_iter().map(|(term, passages)| (term, passages.into())).collect(),
-            doc_freq,
             related,
             vocabulary,
             vectors: Vec::new(),
@@ -351,8 +347,11 @@ impl KnowledgeIndex {
         for (score, address) in top {
             let passage = self.ordinal_of(searcher, address)?;
             if let Some(&article) = self.article_of.get(passage) {
-                if seen.insert(article) && ranked.len() < limit {
+                if seen.insert(article) {
                     ranked.push((score, article));
+                }
+                if ranked.len() == limit {
+                    break;
                 }
             }
         }
@@ -365,31 +364,14 @@ impl KnowledgeIndex {
         Ok(usize::try_from(ordinal).unwrap_or(usize::MAX))
     }
 
-    fn idf(&self, term: &str) -> f32 {
+    /// The weight of a term that `passages` have (`None`: no passage).
+    fn idf(&self, passages: Option<&[u32]>) -> f32 {
         let n = self.article_of.len() as f32;
         // A word no article uses weighs like the rarest words that some article does use:
         // weighing it more (df = 0) lets one unknown word, such as "forgot" in "I forgot my
         // password", sink a question whose subject the knowledge base covers well.
-        let df = self.doc_freq.get(term).copied().unwrap_or(1) as f32;
+        let df = passages.map_or(1, <[u32]>::len) as f32;
         (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
-    }
-
-    /// The weight of the question's words that the article's best passage has, with the
-    /// title.
-    fn confidence(&self, reading: &Reading, ordinal: usize) -> f32 {
-        self.best_passage(reading, ordinal).map_or(0.0, |(_, confidence)| confidence)
-    }
-
-    /// The passage of the article at `ordinal` that has most of the question's weight, and
-    /// that weight; the first of equals.
-    fn best_passage(&self, reading: &Reading, ordinal: usize) -> Option<(usize, f32)> {
-        let passages = self.passages.get(ordinal)?.clone();
-        passages
-            .map(|passage| {
-                let weight: f32 = self.found(reading, ordinal, passage).map(|(w, how)| w.weight * how.credit()).sum();
-                (passage, weight.clamp(0.0, 1.0))
-            })
-            .reduce(|best, next| if next.1 > best.1 { next } else { best })
     }
 }
 

@@ -241,9 +241,12 @@ impl Services {
                 Err(error) => {
                     tracing::warn!(bot_id, %error, "a batch of articles was refused; embedding them one by one");
                     let mut one_by_one = Vec::with_capacity(batch.len());
-                    for (position, _, texts) in batch {
+                    for article in batch {
+                        let (position, _, texts) = article;
                         match embedder.embed(texts.clone()).await {
-                            Ok(made) => one_by_one.push(Some(made.concat())),
+                            Ok(made) => {
+                                one_by_one.push(by_article(std::slice::from_ref(article), made).pop().flatten())
+                            }
                             Err(error) => {
                                 article_failed(*position, &error);
                                 one_by_one.push(None);

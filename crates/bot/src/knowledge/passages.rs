@@ -98,7 +98,7 @@ fn cut(body: &str, block: Range<usize>) -> Vec<Range<usize>> {
         }
         if unit_words > MAX_WORDS {
             let mut chunk_start = unit.start;
-            for (index, (at, _)) in word_starts(body, unit.clone()).enumerate() {
+            for (index, at) in word_starts(body, unit.clone()).enumerate() {
                 if index > 0 && index % MAX_WORDS == 0 {
                     pieces.push(chunk_start..at);
                     chunk_start = at;
@@ -135,10 +135,10 @@ fn units(body: &str, block: Range<usize>) -> Vec<Range<usize>> {
     units
 }
 
-/// The byte offset of each word of `range`, with the word.
-fn word_starts(body: &str, range: Range<usize>) -> impl Iterator<Item = (usize, &str)> {
+/// The byte offset in `body` of each word of `range`.
+fn word_starts(body: &str, range: Range<usize>) -> impl Iterator<Item = usize> + '_ {
     let text = &body[range.clone()];
-    text.split_whitespace().map(move |word| (range.start + (word.as_ptr() as usize - text.as_ptr() as usize), word))
+    text.split_whitespace().map(move |word| range.start + (word.as_ptr() as usize - text.as_ptr() as usize))
 }
 
 #[cfg(test)]

@@ -67,7 +67,8 @@ impl KnowledgeIndex {
             if !words.iter().any(|w| w.term == term) {
                 let word = text.get(span).unwrap_or(&term).to_owned();
                 let passages = self.postings.get(&term).cloned();
-                words.push(Word { word, weight: self.idf(&term), term, passages });
+                let weight = self.idf(passages.as_deref());
+                words.push(Word { word, weight, term, passages });
             }
         }
         let total: f32 = words.iter().map(|w| w.weight).sum();
@@ -77,6 +78,24 @@ impl KnowledgeIndex {
         let text = text.trim().to_owned();
         let rewritten = text != question.trim().to_lowercase();
         Reading { text, words, rewritten }
+    }
+
+    /// The weight of the question's words that the article's best passage has, with the
+    /// title.
+    pub(super) fn confidence(&self, reading: &Reading, ordinal: usize) -> f32 {
+        self.best_passage(reading, ordinal).map_or(0.0, |(_, confidence)| confidence)
+    }
+
+    /// The passage of the article at `ordinal` that has most of the question's weight, and
+    /// that weight; the first of equals.
+    fn best_passage(&self, reading: &Reading, ordinal: usize) -> Option<(usize, f32)> {
+        let passages = self.passages.get(ordinal)?.clone();
+        passages
+            .map(|passage| {
+                let weight: f32 = self.found(reading, ordinal, passage).map(|(w, how)| w.weight * how.credit()).sum();
+                (passage, weight.clamp(0.0, 1.0))
+            })
+            .reduce(|best, next| if next.1 > best.1 { next } else { best })
     }
 
     /// The words of `reading` that the article's best passage has with its title, and how;
