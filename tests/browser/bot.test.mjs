@@ -110,6 +110,39 @@ describe('the bot', { skip: skipReason() }, () => {
     });
   }
 
+  test('a long article is answered with the section that answers, under its title, on a phone', async (t) => {
+    const body = [
+      'What you can do\nSwim laps in a pool or in the sea, shower with the watch on and wear it in the rain. Start a '
+        + 'Pool Swim workout to count lengths and strokes; the screen locks itself in the water so that a splash cannot '
+        + 'press a button, and you unlock it by holding the side button for three seconds.',
+      'Heat and steam\nKeep the watch out of saunas, steam rooms and hot tubs. Heat softens the seals that keep the '
+        + 'water out, and a watch that has been in a sauna may let water in the next time you swim, even if it looked '
+        + 'fine afterwards. Leave it in your locker before you go in.',
+      'After the sea\nRinse the watch under a slow tap of fresh water after swimming in salt water or in a chlorinated '
+        + 'pool, and dry it with a soft cloth. Salt and chlorine left in the buttons make them stiff over time. Do not '
+        + 'use soap, and do not put the watch under a high-pressure jet.',
+      'Water damage\nOur warranty covers water damage only when the watch was used within these limits. If water got '
+        + 'in, turn the watch off, let it dry for a day and contact us with your order number; we tell you whether a '
+        + 'repair or a replacement is covered.',
+    ].join('\n\n');
+    const article = await f.server.admin('POST', `/bots/${bot.id}/articles`, { title: 'Is my watch waterproof?', body });
+    t.after(() => f.server.admin('DELETE', `/bots/${bot.id}/articles/${article.id}`));
+
+    const { page, tracker, w } = await openPage(f, t, pageFor('tok-alice'), { viewport: { width: 360, height: 740 }, isMobile: true });
+    await w.open('Acme Support');
+    await ask(w, 'can I take my watch into the sauna?');
+    const answer = page.locator('concierge-chat').locator('.b', { hasText: 'Keep the watch out of saunas' }).last();
+    await answer.waitFor();
+    const text = await answer.innerText();
+    // The title, then the section on heat with its heading on a line of its own.
+    assert.match(text, /Is my watch waterproof\?\s*\n\s*Heat and steam\s*\nKeep the watch out of saunas/, text);
+    for (const other of ['Pool Swim', 'soft cloth', 'warranty']) assert.ok(!text.includes(other), `only the section: ${text}`);
+    assert.deepEqual(await answer.evaluate((b) => [...b.querySelectorAll('strong')].map((e) => e.textContent)),
+      ['Is my watch waterproof?']);
+    await screenshot(page, 'bot-long-article-section-phone');
+    tracker.check();
+  });
+
   test("metadata that looks like markup, template code or Markdown is shown as text", async (t) => {
     const { page, w } = await openPage(f, t, pageFor('tok-eve'));
     await w.open('Acme Support');

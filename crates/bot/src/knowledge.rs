@@ -59,7 +59,6 @@ use tantivy::tokenizer::{
 };
 use tantivy::{doc, DocAddress, IndexBuilder, IndexReader, ReloadPolicy, Searcher, Term};
 
-use crate::semantic;
 pub use reading::{Match, Reading, Word};
 
 /// The name the English analyzer is registered under in the index.
@@ -91,7 +90,8 @@ const STOP_WORDS: &str = "\
     then there these they this those through to too under until up ve very want was we were what when where which \
     while who whom why will with would you your yours yourself yourselves";
 
-/// One knowledge-base article as the operator wrote it.
+/// One knowledge-base article: its title as it reads, its body as the operator wrote it (a
+/// template, read by the search without its tags, passage by passage).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Article {
     pub id: String,
@@ -113,6 +113,9 @@ pub struct Hit {
     /// In 0.0..=1.0, what the bot's threshold is compared with: `lexical` alone, or
     /// blended with `semantic` (`hybrid`).
     pub confidence: f32,
+    /// The article's passage that answers the question best (the best blend of its words and
+    /// its meaning), counted from 0 in [`passages::passages`] of the body.
+    pub passage: usize,
 }
 
 /// A share in 0.0..=1.0 (a confidence, a cosine) as the whole percentage an operator reads
@@ -220,8 +223,8 @@ impl KnowledgeIndex {
             vocabulary.add(&title_text);
             let mut contained = title_terms.clone();
             let first = article_of.len();
-            for passage in passages::passages(&article.body) {
-                let body_text = synonyms::canonical(passage);
+            for passage in passages::searchable(&article.body) {
+                let body_text = synonyms::canonical(&passage);
                 vocabulary.add(&body_text);
                 writer.add_document(doc!(
                     title => title_text.as_str(),
@@ -316,13 +319,19 @@ impl KnowledgeIndex {
             .into_iter()
             .filter_map(|(score, ordinal)| {
                 let article_id = self.ids.get(ordinal)?.clone();
-                let lexical = self.confidence(&reading, ordinal);
                 let article_vector = self.vectors.get(ordinal).and_then(Option::as_deref);
-                let semantic = vector.zip(article_vector).and_then(|(q, a)| semantic::closest(q, a));
-                let confidence = hybrid::blend(lexical, semantic);
+                let judged = self.judged(&reading, ordinal, vector.zip(article_vector));
+                let confidence = hybrid::blend(judged.lexical, judged.semantic);
                 // An article that shares neither a word nor a meaning with the question is
                 // no candidate: not for the ranking shown, nor for a language model's passages.
-                (confidence > 0.0).then_some(Hit { article_id, score, lexical, semantic, confidence })
+                (confidence > 0.0).then_some(Hit {
+                    article_id,
+                    score,
+                    lexical: judged.lexical,
+                    semantic: judged.semantic,
+                    confidence,
+                    passage: judged.passage,
+                })
             })
             .collect();
         hits.sort_by(|a, b| b.confidence.total_cmp(&a.confidence).then(b.score.total_cmp(&a.score)));

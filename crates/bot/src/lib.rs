@@ -21,6 +21,7 @@
 //! - `semantic`: sentence embeddings from a local model or an embeddings API.
 //! - `llm`: the streaming client for an OpenAI-compatible API, behind the outbound guard.
 
+pub mod excerpt;
 pub mod intent;
 pub mod knowledge;
 pub mod llm;

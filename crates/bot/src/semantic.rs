@@ -29,11 +29,11 @@ pub const MAX_BATCH: usize = 32;
 pub const MAX_TEXT_CHARS: usize = 4_000;
 
 /// What an article's vectors are made from, one per passage of its body
-/// ([`crate::knowledge::passages`]): the title, then the passage, at most
-/// [`MAX_TEXT_CHARS`]. The title goes with each, as a section heading is read under its
-/// page's.
+/// ([`crate::knowledge::passages::searchable`], template tags left out): the title, then
+/// the passage, at most [`MAX_TEXT_CHARS`]. The title goes with each, as a section heading
+/// is read under its page's.
 pub fn article_texts(title: &str, body: &str) -> Vec<String> {
-    crate::knowledge::passages::passages(body)
+    crate::knowledge::passages::searchable(body)
         .into_iter()
         .map(|passage| format!("{title}\n\n{passage}").chars().take(MAX_TEXT_CHARS).collect())
         .collect()

@@ -7,7 +7,7 @@
 //! article must reach the bot's confidence threshold, else the bot says it is not sure
 //! and hands the conversation to the team.
 
-use concierge_bot::{first_match, intent, template, Action, ContactFacts, Hit, Intent, Priority, Rule};
+use concierge_bot::{excerpt, first_match, intent, template, Action, ContactFacts, Hit, Intent, Priority, Rule};
 use concierge_domain::StyledText;
 use concierge_store::{Bot, Contact};
 
@@ -49,7 +49,8 @@ pub enum Reply {
     /// Say `text` and put the conversation in "waiting for an agent".
     Handoff { text: StyledText, priority: Priority, reason: HandoffReason },
     /// Let the bot's language model write the answer from the ranked articles; `fallback`
-    /// (the best article, rendered) is said if the model fails or is too slow.
+    /// (what the bot says from the best article, rendered) is said if the model fails or is
+    /// too slow.
     Generate { fallback: StyledText },
 }
 
@@ -149,8 +150,9 @@ fn early(bot: &Bot, contact: Option<&ContactFacts>, message: &str) -> Option<Dec
     small_talk.map(|text| Decision { reply: Reply::Answer { text }, rule: None, hits: Vec::new() })
 }
 
-/// The best article when it reaches the bot's threshold, else a handoff; `question_vector`
-/// is the message's embedding, when the deployment has a model.
+/// The best article when it reaches the bot's threshold (its passage that answers, when it
+/// is long: `excerpt`), else a handoff; `question_vector` is the message's embedding, when
+/// the deployment has a model.
 fn from_knowledge(
     bot: &Bot,
     knowledge: &Knowledge,
@@ -163,8 +165,12 @@ fn from_knowledge(
     let best = hits
         .first()
         .filter(|hit| f64::from(hit.confidence) * 100.0 >= bot.confidence_threshold as f64)
-        .and_then(|hit| knowledge.articles.get(&hit.article_id))
-        .and_then(|article| render(&article.body, contact));
+        .and_then(|hit| Some((knowledge.articles.get(&hit.article_id)?, hit.passage)))
+        .and_then(|(article, passage)| {
+            excerpt::from_article(&article.title, &article.body, passage, contact)
+                .inspect_err(|e| tracing::warn!(error = %e, "an article failed to render"))
+                .ok()
+        });
     let reply = match best {
         None => not_sure(bot, contact),
         Some(fallback) if llm => Reply::Generate { fallback },

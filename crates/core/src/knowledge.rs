@@ -33,13 +33,11 @@ pub struct Knowledge {
     built_at: Instant,
 }
 
-/// What the index reads of an article: its text, without template tags.
+/// What the index reads of an article: its title without template tags, its body as
+/// written (the index cuts it into passages and reads those without their tags, so that a
+/// passage it finds is a piece of the template the bot can answer with).
 fn as_indexed(article: &Article) -> IndexedArticle {
-    IndexedArticle {
-        id: article.id.clone(),
-        title: template::without_tags(&article.title),
-        body: template::without_tags(&article.body),
-    }
+    IndexedArticle { id: article.id.clone(), title: template::without_tags(&article.title), body: article.body.clone() }
 }
 
 /// An article as an operator writes it.

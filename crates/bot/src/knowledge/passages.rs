@@ -21,6 +21,14 @@ pub const MIN_WORDS: usize = 30;
 /// reads about 256 word pieces (all-MiniLM-L6-v2), some 180 words with the title.
 pub const MAX_WORDS: usize = 180;
 
+/// What the search reads of each passage of `body`, an article's body as the operator wrote
+/// it: the passage without its template tags (`crate::template::without_tags`). Passages
+/// are cut from the template itself, so that the passage the search finds is a piece of the
+/// template the bot can answer with.
+pub fn searchable(body: &str) -> Vec<String> {
+    passages(body).into_iter().map(|passage| crate::template::without_tags(passage).trim().to_owned()).collect()
+}
+
 /// The passages of `body`, in order, as slices of it; one (the body) when it has no more.
 /// Their text covers the body's words, each once.
 pub fn passages(body: &str) -> Vec<&str> {

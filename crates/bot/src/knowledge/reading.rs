@@ -6,7 +6,8 @@
 
 use std::sync::Arc;
 
-use super::{relatives, synonyms, tokens, KnowledgeIndex, MAX_QUESTION_TERMS};
+use super::{hybrid, relatives, synonyms, tokens, KnowledgeIndex, MAX_QUESTION_TERMS};
+use crate::semantic;
 
 /// A question as the knowledge search reads it.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,6 +46,14 @@ pub enum Match {
     TitleRelative,
 }
 
+/// How one article answers a question ([`KnowledgeIndex::judged`]).
+pub(super) struct Judged {
+    pub lexical: f32,
+    pub semantic: Option<f32>,
+    /// Counted from 0 within the article.
+    pub passage: usize,
+}
+
 impl Match {
     /// The share of the word's weight the article gets.
     pub fn credit(self) -> f32 {
@@ -80,22 +89,55 @@ impl KnowledgeIndex {
         Reading { text, words, rewritten }
     }
 
-    /// The weight of the question's words that the article's best passage has, with the
-    /// title.
-    pub(super) fn confidence(&self, reading: &Reading, ordinal: usize) -> f32 {
-        self.best_passage(reading, ordinal).map_or(0.0, |(_, confidence)| confidence)
+    /// How the article at `ordinal` answers: the weight of the question's words its best
+    /// passage has (with the title), the cosine of its closest passage when `vectors` (the
+    /// question's, the article's) are given, and the passage whose blend of the two is best.
+    pub(super) fn judged(&self, reading: &Reading, ordinal: usize, vectors: Option<(&[f32], &[f32])>) -> Judged {
+        let mut judged = Judged { lexical: 0.0, semantic: None, passage: 0 };
+        let Some(passages) = self.passages.get(ordinal).cloned() else { return judged };
+        let first = passages.start;
+        let (question, article) = vectors.unwrap_or_default();
+        // One vector per passage, made from the same passages; should the count differ, the
+        // article's closest cosine still counts, and its words alone choose the passage.
+        let per_passage = !question.is_empty() && article.len() == question.len() * passages.len();
+        if !per_passage {
+            judged.semantic = vectors.and_then(|(question, article)| semantic::closest(question, article));
+        }
+        let mut chunks = article.chunks(question.len().max(1)).filter(|_| per_passage);
+        let mut best = f32::NEG_INFINITY;
+        for passage in passages {
+            let share = self.share(reading, ordinal, passage);
+            let cosine = chunks.next().and_then(|v| semantic::cosine(question, v));
+            judged.lexical = judged.lexical.max(share);
+            if let Some(c) = cosine {
+                judged.semantic = Some(judged.semantic.map_or(c, |s| s.max(c)));
+            }
+            let blend = hybrid::blend(share, cosine);
+            if blend > best {
+                (best, judged.passage) = (blend, passage - first);
+            }
+        }
+        judged
+    }
+
+    /// The weight of the question's words that the passage has, with the title of its
+    /// article (the one at `ordinal`).
+    fn share(&self, reading: &Reading, ordinal: usize, passage: usize) -> f32 {
+        let weight: f32 = self.found(reading, ordinal, passage).map(|(w, how)| w.weight * how.credit()).sum();
+        weight.clamp(0.0, 1.0)
     }
 
     /// The passage of the article at `ordinal` that has most of the question's weight, and
     /// that weight; the first of equals.
     fn best_passage(&self, reading: &Reading, ordinal: usize) -> Option<(usize, f32)> {
         let passages = self.passages.get(ordinal)?.clone();
-        passages
-            .map(|passage| {
-                let weight: f32 = self.found(reading, ordinal, passage).map(|(w, how)| w.weight * how.credit()).sum();
-                (passage, weight.clamp(0.0, 1.0))
-            })
-            .reduce(|best, next| if next.1 > best.1 { next } else { best })
+        passages.map(|passage| (passage, self.share(reading, ordinal, passage))).reduce(|best, next| {
+            if next.1 > best.1 {
+                next
+            } else {
+                best
+            }
+        })
     }
 
     /// The words of `reading` that the article's best passage has with its title, and how;

@@ -2,9 +2,10 @@
 //!
 //! The widget shows text, not HTML, so nothing a template or a language model writes can
 //! become markup on the visitor's page. Structure is kept where text can carry it: blank
-//! lines between paragraphs, headings on their own line, "• " and "1. " list items, links
-//! as "text (url)". Raw HTML stays as the literal text it was written as: neither dropped
-//! (the operator would not know why their text vanished) nor interpreted. Emphasis
+//! lines between paragraphs, a line break where the writer ended a line, headings on their
+//! own line, "• " and "1. " list items, links as "text (url)". Raw HTML stays as the
+//! literal text it was written as: neither dropped (the operator would not know why their
+//! text vanished) nor interpreted. Emphasis
 //! (`**strong**`, `*em*`) is what text cannot carry: the same pass records it as ranges of
 //! the text, which the widget draws with elements of its own.
 
@@ -156,7 +157,10 @@ pub fn markdown_to_styled(markdown: &str) -> StyledText {
             Event::Start(tag) => text.start(tag),
             Event::End(tag) => text.end(tag),
             Event::Text(s) | Event::Code(s) | Event::Html(s) | Event::InlineHtml(s) => text.text(&s),
-            Event::SoftBreak => text.text(" "),
+            // Operators type articles in a text box, where a line ends where they pressed
+            // Enter (a heading line above its text, an address): as in chat and in GitHub's
+            // comments, it ends there in the widget too.
+            Event::SoftBreak => text.text("\n"),
             Event::HardBreak => text.text("\n"),
             Event::Rule => text.owe(Gap::Blank),
             _ => {}
@@ -197,8 +201,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn paragraphs_are_separated_by_a_blank_line_and_breaks_become_spaces_or_newlines() {
-        assert_eq!(markdown_to_text("One\ntwo.\n\nThree  \nfour\\\nfive"), "One two.\n\nThree\nfour\nfive");
+    fn paragraphs_are_separated_by_a_blank_line_and_a_line_ends_where_it_was_typed() {
+        assert_eq!(markdown_to_text("One\ntwo.\n\nThree  \nfour\\\nfive"), "One\ntwo.\n\nThree\nfour\nfive");
+        assert_eq!(
+            markdown_to_text("Water and heat\nKeep it out of saunas."),
+            "Water and heat\nKeep it out of saunas."
+        );
     }
 
     #[test]

@@ -116,7 +116,8 @@ pub struct AskDto {
     /// `answer`, `handoff` (to the team) or `generate` (the language model writes it, with
     /// `text` as the fallback).
     pub action: String,
-    /// What the bot would say (plain text).
+    /// What the bot would say (plain text): from the knowledge base, the best article, or
+    /// for an article over 180 words its section that answers, under the article's title.
     pub text: String,
     /// For a handoff: `normal` or `high`.
     pub priority: Option<String>,

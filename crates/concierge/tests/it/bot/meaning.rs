@@ -224,7 +224,11 @@ async fn a_long_article_is_found_by_the_meaning_of_its_last_section(app: TestApp
     // the whole article, cut off after its first sections, does not have.
     let (token, _) = session(&app, json!({"bot_id": bot})).await;
     let answer = ask(&app, &token, "is the watch waterproof").await;
-    assert!(answer["text"].as_str().unwrap().contains("water resistant to 50 metres"), "{answer}");
+    let text = answer["text"].as_str().unwrap();
+    // The section that answers, under the article's title: not the whole article.
+    assert!(text.starts_with(&format!("{WATCH_TITLE}\n\nWater and heat\nThe watch is water resistant")), "{answer}");
+    assert!(!text.contains("six-digit code") && !text.contains("Low power mode"), "{answer}");
+    assert_eq!(answer["styles"][0], json!({"start": 0, "end": WATCH_TITLE.len(), "style": "strong"}), "{answer}");
     let why = try_question(&app, &bot, "does it matter if the watch gets wet").await;
     assert_eq!(why["action"], "answer", "{why}");
     assert_eq!(top(&why)["title"], WATCH_TITLE);
