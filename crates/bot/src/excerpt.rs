@@ -1,6 +1,6 @@
 //! What the bot says from the article that answers: the whole article when it is short,
 //! else the passage of it that answers (`Hit::passage`), under the article's title in
-//! strong type.
+//! strong type. A language model reads the same passage of each article it is given.
 //!
 //! A help-centre article of 500 words covers pairing, errors on Android and moving to a
 //! new phone; a visitor who asked why pairing fails on Android reads the section on it,
@@ -25,23 +25,24 @@ pub fn from_article(
     passage: usize,
     contact: Option<&ContactFacts>,
 ) -> Result<StyledText, TemplateError> {
-    match section(title, body, passage, contact) {
-        Some(section) => Ok(section),
+    match section(body, passage, contact) {
+        Some(section) => {
+            let heading = render(title, contact).map_or_else(|_| without_tags(title), |t| t.text);
+            Ok(section.under_heading(heading.trim()))
+        }
         None => render(body, contact),
     }
 }
 
-fn section(title: &str, body: &str, passage: usize, contact: Option<&ContactFacts>) -> Option<StyledText> {
+/// The passage at `passage` of a long article's `body`, rendered for `contact`; `None`
+/// when the article is answered whole.
+pub fn section(body: &str, passage: usize, contact: Option<&ContactFacts>) -> Option<StyledText> {
     if body.contains("{%") || body.split_whitespace().count() <= MAX_WORDS {
         return None;
     }
     let pieces = passages(body);
     let text = render(pieces.get(passage).filter(|_| pieces.len() > 1)?, contact).ok()?;
-    if text.text.is_empty() {
-        return None;
-    }
-    let heading = render(title, contact).map_or_else(|_| without_tags(title), |t| t.text);
-    Some(text.under_heading(heading.trim()))
+    (!text.text.is_empty()).then_some(text)
 }
 
 #[cfg(test)]

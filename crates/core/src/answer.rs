@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use concierge_bot::{
-    prompt, template, Article as Passage, ChatMessage, ContactFacts, LlmConfig, Priority, PromptInput,
+    excerpt, prompt, template, Article as Passage, ChatMessage, ContactFacts, LlmConfig, Priority, PromptInput,
 };
 use concierge_domain::{Author, BotId, ConversationId, Handler, StyledText};
 use concierge_store::{Bot, HandlerChange, Session};
@@ -79,13 +79,18 @@ impl Services {
         let reply = match decision.reply {
             Reply::Generate { fallback } => {
                 // Rendered for this contact, as the contact would read them: the template
-                // source would show the model what other contacts' branches say.
+                // source would show the model what other contacts' branches say. Of a long
+                // article, the section the search found: the whole could crowd the other
+                // articles, and its own answer, out of the prompt's budget.
                 let passages: Vec<Passage> = decision
                     .hits
                     .iter()
-                    .filter_map(|hit| knowledge.articles.get(&hit.article_id))
-                    .filter_map(|a| {
-                        let body = decide::render(&a.body, contact.as_ref())?.text;
+                    .filter_map(|hit| Some((knowledge.articles.get(&hit.article_id)?, hit.passage)))
+                    .filter_map(|(a, passage)| {
+                        let body = match excerpt::section(&a.body, passage, contact.as_ref()) {
+                            Some(section) => section.text,
+                            None => decide::render(&a.body, contact.as_ref())?.text,
+                        };
                         Some(Passage { id: a.id.clone(), title: a.title.clone(), body })
                     })
                     .collect();

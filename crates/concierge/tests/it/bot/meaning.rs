@@ -176,8 +176,8 @@ both_backends!(
 
 /// A help-centre article as real ones are: six sections, some 330 words, more than the
 /// model reads of one text (256 word pieces); what it says about water is at its end.
-const WATCH_TITLE: &str = "Getting started with your watch";
-const WATCH: &str = "\
+pub(super) const WATCH_TITLE: &str = "Getting started with your watch";
+pub(super) const WATCH: &str = "\
     Set up\n\
     Charge the watch for an hour before you first use it. Open the app on your phone, choose Add a \
     device and hold the watch next to the phone until the six-digit code on its screen appears in \

@@ -133,3 +133,31 @@ async fn a_person_taking_over_stops_the_model_mid_answer(app: TestApp) {
     assert_eq!(model.received().len(), 1);
 }
 both_backends!(a_person_taking_over_stops_the_model_mid_answer, super::a_person_taking_over_stops_the_model_mid_answer);
+
+/// Of a long article, the model reads the section the search found, so that the answer is
+/// never cut out of the prompt's budget; and it is the section the bot falls back to.
+async fn the_model_reads_the_section_of_a_long_article_that_answers(app: TestApp) {
+    use super::meaning::{WATCH, WATCH_TITLE};
+    let bot = bot_with_articles(&app, None).await;
+    let (status, article) =
+        app.post(&format!("/bots/{bot}/articles"), json!({"title": WATCH_TITLE, "body": WATCH})).await;
+    assert_eq!(status, 201, "{article}");
+    let question = "can I take the watch into a sauna?";
+    let model = Model::start(Behaviour::Stream { pieces: vec!["Better not."], gap: Duration::from_millis(10) }).await;
+    configure_model(&app, &bot, &model.base_url, 5000).await;
+    let (token, _) = session(&app, json!({"bot_id": bot})).await;
+    assert_eq!(ask(&app, &token, question).await["text"], "Better not.");
+    let prompt = model.received()[0].prompt();
+    assert!(prompt.contains(WATCH_TITLE) && prompt.contains("Keep it away from saunas"), "{prompt}");
+    assert!(!prompt.contains("six-digit code") && !prompt.contains("Low power mode"), "only the section: {prompt}");
+
+    let failing = Model::start(Behaviour::Fail).await;
+    configure_model(&app, &bot, &failing.base_url, 1000).await;
+    let text = ask(&app, &token, question).await["text"].as_str().unwrap().to_owned();
+    assert!(text.starts_with(&format!("{WATCH_TITLE}\n\nWater and heat\n")), "the section, under its title: {text}");
+    assert!(!text.contains("six-digit code"), "{text}");
+}
+both_backends!(
+    the_model_reads_the_section_of_a_long_article_that_answers,
+    super::the_model_reads_the_section_of_a_long_article_that_answers
+);
