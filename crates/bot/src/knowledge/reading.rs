@@ -46,14 +46,6 @@ pub enum Match {
     TitleRelative,
 }
 
-/// How one article answers a question ([`KnowledgeIndex::judged`]).
-pub(super) struct Judged {
-    pub lexical: f32,
-    pub semantic: Option<f32>,
-    /// Counted from 0 within the article.
-    pub passage: usize,
-}
-
 impl Match {
     /// The share of the word's weight the article gets.
     pub fn credit(self) -> f32 {
@@ -62,6 +54,14 @@ impl Match {
             Match::TitleRelative => relatives::CREDIT,
         }
     }
+}
+
+/// How one article answers a question ([`KnowledgeIndex::judged`]).
+pub(super) struct Judged {
+    pub lexical: f32,
+    pub semantic: Option<f32>,
+    /// Counted from 0 within the article.
+    pub passage: usize,
 }
 
 impl KnowledgeIndex {
@@ -131,13 +131,8 @@ impl KnowledgeIndex {
     /// that weight; the first of equals.
     fn best_passage(&self, reading: &Reading, ordinal: usize) -> Option<(usize, f32)> {
         let passages = self.passages.get(ordinal)?.clone();
-        passages.map(|passage| (passage, self.share(reading, ordinal, passage))).reduce(|best, next| {
-            if next.1 > best.1 {
-                next
-            } else {
-                best
-            }
-        })
+        let shares = passages.map(|passage| (passage, self.share(reading, ordinal, passage)));
+        shares.reduce(|best, next| if next.1 > best.1 { next } else { best })
     }
 
     /// The words of `reading` that the article's best passage has with its title, and how;

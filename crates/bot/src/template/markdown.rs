@@ -5,9 +5,9 @@
 //! lines between paragraphs, a line break where the writer ended a line, headings on their
 //! own line, "• " and "1. " list items, links as "text (url)". Raw HTML stays as the
 //! literal text it was written as: neither dropped (the operator would not know why their
-//! text vanished) nor interpreted. Emphasis
-//! (`**strong**`, `*em*`) is what text cannot carry: the same pass records it as ranges of
-//! the text, which the widget draws with elements of its own.
+//! text vanished) nor interpreted. Emphasis (`**strong**`, `*em*`) is what text cannot
+//! carry: the same pass records it as ranges of the text, which the widget draws with
+//! elements of its own.
 
 use concierge_domain::{Emphasis, StyleRange, StyledText};
 use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
@@ -160,8 +160,7 @@ pub fn markdown_to_styled(markdown: &str) -> StyledText {
             // Operators type articles in a text box, where a line ends where they pressed
             // Enter (a heading line above its text, an address): as in chat and in GitHub's
             // comments, it ends there in the widget too.
-            Event::SoftBreak => text.text("\n"),
-            Event::HardBreak => text.text("\n"),
+            Event::SoftBreak | Event::HardBreak => text.text("\n"),
             Event::Rule => text.owe(Gap::Blank),
             _ => {}
         }
