@@ -1,6 +1,8 @@
-//! What the bot says from the article that answers: the whole article when it is short,
-//! else the passage of it that answers (`Hit::passage`), under the article's title in
-//! strong type. A language model reads the same passage of each article it is given.
+//! What the bot says from the article that answers: the whole article when it is short or
+//! when the question is about all of it (its title has as much of the question as any
+//! passage), else the passage of it that answers (`Hit::passage`), under the article's
+//! title in strong type. A language model reads the same passage of each article it is
+//! given.
 //!
 //! A help-centre article of 500 words covers pairing, errors on Android and moving to a
 //! new phone; a visitor who asked why pairing fails on Android reads the section on it,
@@ -18,11 +20,12 @@ use crate::knowledge::passages::{passages, MAX_WORDS};
 use crate::template::{render, without_tags, ContactFacts, TemplateError};
 
 /// The bot's answer from an article (`title` and `body` as the operator wrote them), its
-/// passage at `passage` answering when the article is long; rendered for `contact`.
+/// passage at `passage` answering when the article is long (`None`: the question is about
+/// the whole article); rendered for `contact`.
 pub fn from_article(
     title: &str,
     body: &str,
-    passage: usize,
+    passage: Option<usize>,
     contact: Option<&ContactFacts>,
 ) -> Result<StyledText, TemplateError> {
     match section(body, passage, contact) {
@@ -36,12 +39,12 @@ pub fn from_article(
 
 /// The passage at `passage` of a long article's `body`, rendered for `contact`; `None`
 /// when the article is answered whole.
-pub fn section(body: &str, passage: usize, contact: Option<&ContactFacts>) -> Option<StyledText> {
+pub fn section(body: &str, passage: Option<usize>, contact: Option<&ContactFacts>) -> Option<StyledText> {
     if body.contains("{%") || body.split_whitespace().count() <= MAX_WORDS {
         return None;
     }
     let pieces = passages(body);
-    let text = render(pieces.get(passage).filter(|_| pieces.len() > 1)?, contact).ok()?;
+    let text = render(pieces.get(passage?).filter(|_| pieces.len() > 1)?, contact).ok()?;
     (!text.text.is_empty()).then_some(text)
 }
 

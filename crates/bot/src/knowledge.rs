@@ -114,8 +114,10 @@ pub struct Hit {
     /// blended with `semantic` (`hybrid`).
     pub confidence: f32,
     /// The article's passage that answers the question best (the best blend of its words and
-    /// its meaning), counted from 0 in [`passages::passages`] of the body.
-    pub passage: usize,
+    /// its meaning), counted from 0 in [`passages::passages`] of the body; `None` when the
+    /// question is about the whole article: its title has as much of the question's words
+    /// as that passage ("why was I charged twice" for "Why was I charged twice?").
+    pub passage: Option<usize>,
 }
 
 /// A share in 0.0..=1.0 (a confidence, a cosine) as the whole percentage an operator reads
@@ -157,6 +159,9 @@ pub struct KnowledgeIndex {
     /// The terms that count for an article because its title has a relative of theirs, and
     /// the ordinals of those articles, ascending (`relatives`).
     related: HashMap<String, Vec<usize>>,
+    /// Each article's title terms, by ordinal: a question its title has as much of as its
+    /// best passage is about the whole article.
+    titles: Vec<Box<[String]>>,
     /// The articles' words as written, to read a question's typos by.
     vocabulary: typos::Vocabulary,
     /// Each article's embeddings, one per passage end to end, by ordinal, when the
@@ -217,9 +222,11 @@ impl KnowledgeIndex {
         let (mut spans, mut article_of) = (Vec::with_capacity(articles.len()), Vec::with_capacity(articles.len()));
         let mut vocabulary = typos::Vocabulary::default();
         let mut related: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut titles = Vec::with_capacity(articles.len());
         for (position, article) in articles.iter().enumerate() {
             let title_text = synonyms::canonical(&article.title);
             let title_terms: HashSet<String> = analyse(&mut analyzer, &title_text).into_iter().collect();
+            titles.push(title_terms.iter().cloned().collect());
             vocabulary.add(&title_text);
             let mut contained = title_terms.clone();
             let first = article_of.len();
@@ -257,6 +264,7 @@ impl KnowledgeIndex {
             article_of,
             postings: postings.into_iter().map(|(term, passages)| (term, passages.into())).collect(),
             related,
+            titles,
             vocabulary,
             vectors: Vec::new(),
         })

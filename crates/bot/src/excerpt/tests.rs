@@ -14,7 +14,7 @@ fn long_body() -> String {
 #[test]
 fn a_short_article_is_answered_whole() {
     let body = "Clip the charger to the back of the watch.\n\nA full charge takes two hours.";
-    let answer = from_article("Charging", body, 1, None).expect("renders");
+    let answer = from_article("Charging", body, Some(1), None).expect("renders");
     assert_eq!(answer.text, "Clip the charger to the back of the watch.\n\nA full charge takes two hours.");
     assert!(answer.styles.is_empty(), "no heading: the article is all there");
 }
@@ -22,7 +22,7 @@ fn a_short_article_is_answered_whole() {
 #[test]
 fn a_long_article_answers_with_its_passage_under_its_title() {
     let body = long_body();
-    let answer = from_article("Pair your watch", &body, 1, None).expect("renders");
+    let answer = from_article("Pair your watch", &body, Some(1), None).expect("renders");
     let android = section("Android", 60);
     assert_eq!(answer.text, format!("Pair your watch\n\n{android}"));
     assert_eq!(answer.styles, [StyleRange { start: 0, end: 15, style: Emphasis::Strong }]);
@@ -33,7 +33,7 @@ fn a_long_article_answers_with_its_passage_under_its_title() {
 fn a_passage_prints_the_contact_and_keeps_its_emphasis_after_the_title() {
     let body = format!("{}\n\nHi {{{{ contact.name }}}}, **tap** Android.\n{}", long_body(), section("Android", 40));
     let contact = ContactFacts { name: Some("Zoë".into()), ..ContactFacts::default() };
-    let answer = from_article("Ünïcode ✓", &body, 4, Some(&contact)).expect("renders");
+    let answer = from_article("Ünïcode ✓", &body, Some(4), Some(&contact)).expect("renders");
     assert!(answer.text.starts_with("Ünïcode ✓\n\nHi Zoë, tap Android."), "{}", answer.text);
     let tap = answer.text.encode_utf16().collect::<Vec<_>>();
     let strong: Vec<String> =
@@ -49,13 +49,20 @@ fn an_article_with_block_tags_is_answered_whole() {
         section("Pairing", 60),
         section("Android", 60),
     );
-    let answer = from_article("Pair your watch", &body, 1, None).expect("renders");
+    let answer = from_article("Pair your watch", &body, Some(1), None).expect("renders");
     assert_eq!(answer.text, "Sign in first.", "rendered whole for this visitor");
 }
 
 #[test]
 fn a_passage_that_is_not_there_gives_the_whole_article() {
     let body = long_body();
-    let answer = from_article("Pair your watch", &body, 9, None).expect("renders");
+    let answer = from_article("Pair your watch", &body, Some(9), None).expect("renders");
+    assert_eq!(answer.text, render(&body, None).expect("renders").text);
+}
+
+#[test]
+fn a_question_about_the_whole_article_gets_all_of_it() {
+    let body = long_body();
+    let answer = from_article("Pair your watch", &body, None, None).expect("renders");
     assert_eq!(answer.text, render(&body, None).expect("renders").text);
 }

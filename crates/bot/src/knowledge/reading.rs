@@ -60,8 +60,8 @@ impl Match {
 pub(super) struct Judged {
     pub lexical: f32,
     pub semantic: Option<f32>,
-    /// Counted from 0 within the article.
-    pub passage: usize,
+    /// Counted from 0 within the article; `None`: the whole article.
+    pub passage: Option<usize>,
 }
 
 impl KnowledgeIndex {
@@ -93,7 +93,7 @@ impl KnowledgeIndex {
     /// passage has (with the title), the cosine of its closest passage when `vectors` (the
     /// question's, the article's) are given, and the passage whose blend of the two is best.
     pub(super) fn judged(&self, reading: &Reading, ordinal: usize, vectors: Option<(&[f32], &[f32])>) -> Judged {
-        let mut judged = Judged { lexical: 0.0, semantic: None, passage: 0 };
+        let mut judged = Judged { lexical: 0.0, semantic: None, passage: None };
         let Some(passages) = self.passages.get(ordinal).cloned() else { return judged };
         let first = passages.start;
         let (question, article) = vectors.unwrap_or_default();
@@ -114,10 +114,35 @@ impl KnowledgeIndex {
             }
             let blend = hybrid::blend(share, cosine);
             if blend > best {
-                (best, judged.passage) = (blend, passage - first);
+                (best, judged.passage) = (blend, Some(passage - first));
             }
         }
+        // On words alone, a question its title has as much of as the best passage is about
+        // the whole article; with meaning, the closest passage says which part it is about.
+        if !per_passage && judged.lexical > 0.0 && self.title_share(reading, ordinal) >= judged.lexical {
+            judged.passage = None;
+        }
         judged
+    }
+
+    /// The weight of the question's words that the title of the article at `ordinal` has,
+    /// itself or as a relative (see [`Self::found`]).
+    fn title_share(&self, reading: &Reading, ordinal: usize) -> f32 {
+        let Some(title) = self.titles.get(ordinal) else { return 0.0 };
+        let share: f32 = reading
+            .words
+            .iter()
+            .map(|w| {
+                if title.contains(&w.term) {
+                    w.weight
+                } else if self.related.get(&w.term).is_some_and(|o| o.binary_search(&ordinal).is_ok()) {
+                    w.weight * Match::TitleRelative.credit()
+                } else {
+                    0.0
+                }
+            })
+            .sum();
+        share.clamp(0.0, 1.0)
     }
 
     /// The weight of the question's words that the passage has, with the title of its

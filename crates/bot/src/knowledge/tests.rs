@@ -366,11 +366,14 @@ fn a_long_article_answers_with_its_section_not_with_words_scattered_over_it() {
     let found: Vec<&str> = index.words_found(&reading, "pairing").iter().map(|(w, _)| w.word.as_str()).collect();
     assert_eq!(found, ["pairing", "failing", "android", "phone"]);
     // Both the first section and the one on Android have every word: the first of equals.
-    assert_eq!(best.passage, 0);
+    assert_eq!(best.passage, Some(0));
     let permissions = first(&index, "which permissions does android want").expect("a match");
-    assert_eq!((permissions.article_id.as_str(), permissions.passage), ("pairing", 1), "the section on Android");
+    assert_eq!((permissions.article_id.as_str(), permissions.passage), ("pairing", Some(1)), "the section on Android");
     let moving = first(&index, "I got a new phone, how do I move my watch to it").expect("a match");
-    assert_eq!((moving.article_id.as_str(), moving.passage), ("pairing", 2));
+    assert_eq!((moving.article_id.as_str(), moving.passage), ("pairing", Some(2)));
+    // Its title has all of this question: it is about the whole article.
+    let whole = first(&index, "how do I pair the watch with my phone").expect("a match");
+    assert_eq!((whole.article_id.as_str(), whole.passage), ("pairing", None));
 }
 
 #[test]
@@ -382,8 +385,8 @@ fn the_passage_closest_in_meaning_answers_when_the_words_do_not_tell() {
     let sections = [towards(1.0, 0.0, 0.0), towards(0.0, 1.0, 0.0), towards(0.0, 0.0, 1.0), towards(1.0, 1.0, 1.0)];
     let index = KnowledgeIndex::build(&articles).expect("an index").with_vectors(vec![Some(sections.concat())]);
     let hits = index.search_with("my watch keeps buzzing", Some(&towards(0.9, 1.0, 1.0)), 1);
-    assert_eq!((hits[0].article_id.as_str(), hits[0].passage), ("pairing", 3), "{hits:?}");
+    assert_eq!((hits[0].article_id.as_str(), hits[0].passage), ("pairing", Some(3)), "{hits:?}");
     assert!(hits[0].semantic.is_some_and(|c| c > 0.99), "the article takes its closest passage's cosine: {hits:?}");
-    // Without the question's vector, the words choose: the first of equals.
-    assert_eq!(first(&index, "my watch keeps buzzing").map(|h| h.passage), Some(0));
+    // Without the question's vector, its words are all in the title: the whole article.
+    assert_eq!(first(&index, "my watch keeps buzzing").map(|h| h.passage), Some(None), "its title has all its words");
 }

@@ -117,7 +117,8 @@ pub struct AskDto {
     /// `text` as the fallback).
     pub action: String,
     /// What the bot would say (plain text): from the knowledge base, the best article, or
-    /// for an article over 180 words its section that answers, under the article's title.
+    /// for an article over 180 words its section that answers, under the article's title
+    /// (the whole article when the question is about all of it).
     pub text: String,
     /// For a handoff: `normal` or `high`.
     pub priority: Option<String>,
