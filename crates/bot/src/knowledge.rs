@@ -42,10 +42,6 @@
 //! its closest passage's cosine: a paraphrase that shares no word with
 //! the right article still finds it, and `hybrid` says how the two judgements make one
 //! confidence on the same scale.
-//!
-//! The stop words are a list of our own for questions rather than documents: Lucene's short
-//! English list keeps "how", "do", "I" and "my", which every question has and few articles
-//! contain, and which would pull the confidence of a perfect match down.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -54,19 +50,16 @@ use tantivy::collector::TopDocs;
 use tantivy::directory::RamDirectory;
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST};
-use tantivy::tokenizer::{
-    Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, StopWordFilter, TextAnalyzer, TokenizerManager,
-};
+use tantivy::tokenizer::{TextAnalyzer, TokenizerManager};
 use tantivy::{doc, DocAddress, IndexBuilder, IndexReader, ReloadPolicy, Searcher, Term};
 
+use analysis::{analyse, analyzer, tokens};
 pub use reading::{Match, Reading, Word};
 
 /// The name the English analyzer is registered under in the index.
 const ANALYZER: &str = "concierge_en";
 /// A question's terms beyond this many are ignored: a pasted log file is not a question.
 const MAX_QUESTION_TERMS: usize = 64;
-/// Tokens longer than this are not words (hashes, base64, URLs without separators).
-const MAX_TOKEN_BYTES: usize = 40;
 const TITLE_BOOST: f32 = 2.0;
 /// Articles BM25 proposes before they are ordered by how much of the question they cover.
 const CANDIDATES: usize = 20;
@@ -77,18 +70,6 @@ const PASSAGES_PER_CANDIDATE: usize = 4;
 /// The fast field that says which passage a document is.
 const ORDINAL: &str = "ordinal";
 const WRITER_MEMORY_BYTES: usize = 15_000_000;
-
-/// Common English words that say nothing about what a question is about: the Snowball
-/// list, plus the words visitors wrap questions in ("how do I get", "I need to know").
-/// Contraction fragments ("what's" is "what" and "s") are here too.
-const STOP_WORDS: &str = "\
-    a about above after again against all am an and any are as at be because been before being below between both \
-    but by can could d did do does doing don down during each few for from further get got had has have having he \
-    hello help her here hers herself hi him himself his how i if in into is it its itself just know ll m me might \
-    more most must my myself need no nor not now of off on once only or other our ours ourselves out over own \
-    please re s same shall she should so some such t tell than thank thanks that the their theirs them themselves \
-    then there these they this those through to too under until up ve very want was we were what when where which \
-    while who whom why will with would you your yours yourself yourselves";
 
 /// One knowledge-base article: its title as it reads, its body as the operator wrote it (a
 /// template, read by the search without its tags, passage by passage).
@@ -173,31 +154,6 @@ impl std::fmt::Debug for KnowledgeIndex {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("KnowledgeIndex").field("articles", &self.ids.len()).finish_non_exhaustive()
     }
-}
-
-fn analyzer() -> TextAnalyzer {
-    TextAnalyzer::builder(SimpleTokenizer::default())
-        .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
-        .filter(LowerCaser)
-        .filter(StopWordFilter::remove(STOP_WORDS.split_whitespace().map(str::to_owned)))
-        .filter(Stemmer::new(Language::English))
-        .build()
-}
-
-/// The analysed terms of `text`, in order, repeats included.
-fn analyse(analyzer: &mut TextAnalyzer, text: &str) -> Vec<String> {
-    tokens(analyzer, text).into_iter().map(|(term, _)| term).collect()
-}
-
-/// The analysed terms of `text` with the span of `text` each was read from.
-fn tokens(analyzer: &mut TextAnalyzer, text: &str) -> Vec<(String, std::ops::Range<usize>)> {
-    let mut stream = analyzer.token_stream(text);
-    let mut tokens = Vec::new();
-    while stream.advance() {
-        let token = stream.token();
-        tokens.push((token.text.clone(), token.offset_from..token.offset_to));
-    }
-    tokens
 }
 
 impl KnowledgeIndex {
@@ -392,6 +348,7 @@ impl KnowledgeIndex {
     }
 }
 
+mod analysis;
 pub mod hybrid;
 pub mod passages;
 mod reading;

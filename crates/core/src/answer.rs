@@ -87,10 +87,8 @@ impl Services {
                     .iter()
                     .filter_map(|hit| Some((knowledge.articles.get(&hit.article_id)?, hit.passage)))
                     .filter_map(|(a, passage)| {
-                        let body = match excerpt::section(&a.body, passage, contact.as_ref()) {
-                            Some(section) => section.text,
-                            None => decide::render(&a.body, contact.as_ref())?.text,
-                        };
+                        let section = excerpt::section(&a.body, passage, contact.as_ref());
+                        let body = section.or_else(|| decide::render(&a.body, contact.as_ref()))?.text;
                         Some(Passage { id: a.id.clone(), title: a.title.clone(), body })
                     })
                     .collect();

@@ -7,7 +7,9 @@
 //! article must reach the bot's confidence threshold, else the bot says it is not sure
 //! and hands the conversation to the team.
 
-use concierge_bot::{excerpt, first_match, intent, template, Action, ContactFacts, Hit, Intent, Priority, Rule};
+use concierge_bot::{
+    excerpt, first_match, intent, template, Action, ContactFacts, Hit, Intent, Priority, Rule, TemplateError,
+};
 use concierge_domain::StyledText;
 use concierge_store::{Bot, Contact};
 
@@ -96,13 +98,12 @@ pub fn rules(bot: &Bot) -> Vec<Rule> {
 /// Renders a template for the contact; a template that fails at run time (it passed the
 /// syntax check when saved) is logged and yields `None`.
 pub fn render(source: &str, contact: Option<&ContactFacts>) -> Option<StyledText> {
-    match template::render(source, contact) {
-        Ok(text) => Some(text),
-        Err(e) => {
-            tracing::warn!(error = %e, "a template failed to render");
-            None
-        }
-    }
+    logged(template::render(source, contact))
+}
+
+/// A rendered template, or `None` with the failure logged.
+fn logged(rendered: Result<StyledText, TemplateError>) -> Option<StyledText> {
+    rendered.inspect_err(|e| tracing::warn!(error = %e, "a template failed to render")).ok()
 }
 
 /// What the bot does before it looks at the knowledge base: a request for a person, a
@@ -166,11 +167,7 @@ fn from_knowledge(
         .first()
         .filter(|hit| f64::from(hit.confidence) * 100.0 >= bot.confidence_threshold as f64)
         .and_then(|hit| Some((knowledge.articles.get(&hit.article_id)?, hit.passage)))
-        .and_then(|(article, passage)| {
-            excerpt::from_article(&article.title, &article.body, passage, contact)
-                .inspect_err(|e| tracing::warn!(error = %e, "an article failed to render"))
-                .ok()
-        });
+        .and_then(|(article, passage)| logged(excerpt::from_article(&article.title, &article.body, passage, contact)));
     let reply = match best {
         None => not_sure(bot, contact),
         Some(fallback) if llm => Reply::Generate { fallback },

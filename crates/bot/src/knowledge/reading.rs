@@ -135,7 +135,7 @@ impl KnowledgeIndex {
             .map(|w| {
                 if title.contains(&w.term) {
                     w.weight
-                } else if self.related.get(&w.term).is_some_and(|o| o.binary_search(&ordinal).is_ok()) {
+                } else if self.title_related(&w.term, ordinal) {
                     w.weight * Match::TitleRelative.credit()
                 } else {
                     0.0
@@ -186,11 +186,16 @@ impl KnowledgeIndex {
         reading.words.iter().filter_map(move |w| {
             if itself(w) {
                 Some((w, Match::Itself))
-            } else if any_itself && self.related.get(&w.term).is_some_and(|o| o.binary_search(&ordinal).is_ok()) {
+            } else if any_itself && self.title_related(&w.term, ordinal) {
                 Some((w, Match::TitleRelative))
             } else {
                 None
             }
         })
+    }
+
+    /// Whether the title of the article at `ordinal` has a relative of `term` (`relatives`).
+    fn title_related(&self, term: &str, ordinal: usize) -> bool {
+        self.related.get(term).is_some_and(|o| o.binary_search(&ordinal).is_ok())
     }
 }
