@@ -21,6 +21,7 @@
 
 use std::time::Instant;
 
+use concierge_bot::knowledge::hybrid::Scale;
 use concierge_bot::semantic::article_texts;
 use concierge_bot::{Article, KnowledgeIndex, LocalModel};
 use tantivy::collector::TopDocs;
@@ -170,7 +171,7 @@ fn main() {
     let vectors: Vec<Option<Vec<f32>>> =
         articles.iter().map(|a| Some(passage_vectors(&model, &a.title, &a.body))).collect();
     let embed_ms = made.elapsed().as_secs_f64() * 1000.0;
-    let index = KnowledgeIndex::build(&articles).unwrap().with_vectors(vectors);
+    let index = KnowledgeIndex::build(&articles).unwrap().with_vectors(vectors, Scale::REFERENCE);
     let question_vectors: Vec<Vec<f32>> = questions.iter().map(|q| model.embed(q).unwrap()).collect();
     // The model is slow enough that fewer rounds give a steady figure.
     let embedding = time(&questions[..10], |q| {

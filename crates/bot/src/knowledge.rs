@@ -148,6 +148,8 @@ pub struct KnowledgeIndex {
     /// Each article's embeddings, one per passage end to end, by ordinal, when the
     /// deployment has a model.
     vectors: Vec<Option<Vec<f32>>>,
+    /// Where the cosines of the model that made `vectors` lie.
+    scale: hybrid::Scale,
 }
 
 impl std::fmt::Debug for KnowledgeIndex {
@@ -223,16 +225,24 @@ impl KnowledgeIndex {
             titles,
             vocabulary,
             vectors: Vec::new(),
+            scale: hybrid::Scale::REFERENCE,
         })
     }
 
     /// Gives the articles their embeddings, in the order they were built with, each the
-    /// vectors of its passages ([`semantic::article_texts`]) end to end; an article without
-    /// them is judged on its words alone.
-    pub fn with_vectors(mut self, vectors: Vec<Option<Vec<f32>>>) -> Self {
+    /// vectors of its passages ([`semantic::article_texts`]) end to end, and where the
+    /// cosines of the model that made them lie; an article without them is judged on its
+    /// words alone.
+    pub fn with_vectors(mut self, vectors: Vec<Option<Vec<f32>>>, scale: hybrid::Scale) -> Self {
         debug_assert!(vectors.is_empty() || vectors.len() == self.ids.len(), "one vector slot per article");
         self.vectors = vectors;
+        self.scale = scale;
         self
+    }
+
+    /// Where the cosines of the model that made the articles' vectors lie.
+    pub fn scale(&self) -> hybrid::Scale {
+        self.scale
     }
 
     /// Whether any article has an embedding, so that a question's is worth making.
@@ -285,7 +295,7 @@ impl KnowledgeIndex {
                 let article_id = self.ids.get(ordinal)?.clone();
                 let article_vector = self.vectors.get(ordinal).and_then(Option::as_deref);
                 let judged = self.judged(&reading, ordinal, vector.zip(article_vector));
-                let confidence = hybrid::blend(judged.lexical, judged.semantic);
+                let confidence = self.scale.blend(judged.lexical, judged.semantic);
                 // An article that shares neither a word nor a meaning with the question is
                 // no candidate: not for the ranking shown, nor for a language model's passages.
                 (confidence > 0.0).then_some(Hit {

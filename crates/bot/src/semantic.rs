@@ -11,13 +11,16 @@
 //!   vLLM, …) behind the outbound guard, like the language model.
 //!
 //! Vectors are L2-normalised when they are made, so their cosine is their dot product; they
-//! are stored as little-endian `f32` bytes.
+//! are stored as little-endian `f32` bytes. Each model's cosines have their own scale,
+//! measured once per process on a fixed set of questions and answers (`calibration`).
 
+pub mod calibration;
 mod local;
 mod remote;
 
 use std::sync::Arc;
 
+use crate::knowledge::hybrid::Scale;
 pub use local::LocalModel;
 pub use remote::{RemoteConfig, RemoteEmbeddings};
 
@@ -60,9 +63,18 @@ pub enum EmbedError {
     Paused,
 }
 
-/// Where a deployment's embeddings come from. Cheap to clone.
+/// Where a deployment's embeddings come from, and where its model's cosines lie. Cheap to
+/// clone.
 #[derive(Debug, Clone)]
-pub enum Embedder {
+pub struct Embedder {
+    source: Source,
+    /// Measured once, when first needed (`calibration`); `None` inside: the model cannot
+    /// tell an answer from an unrelated text.
+    scale: Arc<tokio::sync::OnceCell<Option<Scale>>>,
+}
+
+#[derive(Debug, Clone)]
+enum Source {
     /// The model, and how many texts it embeds at once: each pass already uses several
     /// cores, and more at once would only make every question wait longer.
     Local(Arc<LocalModel>, Arc<tokio::sync::Semaphore>),
@@ -70,31 +82,65 @@ pub enum Embedder {
 }
 
 impl Embedder {
-    pub fn local(model: LocalModel) -> Self {
+    pub fn local(model: impl Into<Arc<LocalModel>>) -> Self {
         let at_once = std::thread::available_parallelism().map_or(1, |n| n.get());
-        Embedder::Local(Arc::new(model), Arc::new(tokio::sync::Semaphore::new(at_once)))
+        Self::of(Source::Local(model.into(), Arc::new(tokio::sync::Semaphore::new(at_once))))
+    }
+
+    pub fn remote(remote: RemoteEmbeddings) -> Self {
+        Self::of(Source::Remote(remote))
+    }
+
+    fn of(source: Source) -> Self {
+        Self { source, scale: Arc::default() }
     }
 
     /// Names the vector space: stored vectors made under another name are made again.
     pub fn model_key(&self) -> &str {
-        match self {
-            Embedder::Local(model, _) => model.key(),
-            Embedder::Remote(remote) => remote.key(),
+        match &self.source {
+            Source::Local(model, _) => model.key(),
+            Source::Remote(remote) => remote.key(),
         }
+    }
+
+    /// Where the model's cosines lie, measured on its first call and kept; `Ok(None)` when
+    /// its meaning is not to be used (it cannot tell an answer from an unrelated text). An
+    /// error (the API is down) is not kept: the next call measures again.
+    pub async fn scale(&self) -> Result<Option<Scale>, EmbedError> {
+        let measured = self.scale.get_or_try_init(|| async {
+            let vectors = self.embed(calibration::texts()).await?;
+            let anchors = calibration::anchors(&vectors)
+                .ok_or_else(|| EmbedError::Model("the calibration texts got no usable vectors".into()))?;
+            let scale = calibration::scale(anchors);
+            let (unrelated, answering) = (anchors.unrelated, anchors.answering);
+            match scale {
+                Some(Scale { floor, ceiling }) => {
+                    tracing::info!(unrelated, answering, floor, ceiling, "the embedding model's scale is measured");
+                }
+                None => tracing::warn!(
+                    unrelated,
+                    answering,
+                    "the embedding model scores answers hardly closer than unrelated texts; the bot \
+                     judges questions on their words alone"
+                ),
+            }
+            Ok::<_, EmbedError>(scale)
+        });
+        measured.await.copied()
     }
 
     /// One unit-length vector per text, in order. At most [`MAX_BATCH`] texts per call are
     /// sent to a remote API; more are split. The local model runs off the async threads.
     pub async fn embed(&self, texts: Vec<String>) -> Result<Vec<Vec<f32>>, EmbedError> {
-        match self {
-            Embedder::Local(model, at_once) => {
+        match &self.source {
+            Source::Local(model, at_once) => {
                 let model = model.clone();
                 let _turn = at_once.acquire().await.map_err(|e| EmbedError::Model(e.to_string()))?;
                 tokio::task::spawn_blocking(move || texts.iter().map(|t| model.embed(t)).collect())
                     .await
                     .map_err(|e| EmbedError::Model(e.to_string()))?
             }
-            Embedder::Remote(remote) => {
+            Source::Remote(remote) => {
                 let mut vectors = Vec::with_capacity(texts.len());
                 for batch in texts.chunks(MAX_BATCH) {
                     vectors.extend(remote.embed(batch).await?);

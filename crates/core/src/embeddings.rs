@@ -18,6 +18,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use concierge_bot::knowledge::hybrid::Scale;
 use concierge_bot::semantic::{self, EmbedError, Embedder, MAX_BATCH};
 use concierge_bot::Article as IndexedArticle;
 use concierge_store::StoredEmbedding;
@@ -59,11 +60,20 @@ fn batches(missing: &[Missing]) -> Vec<&[Missing]> {
 /// the background.
 const MADE_WHILE_WAITING: usize = MAX_BATCH;
 
-/// The vectors of a bot's articles, in their order; `complete` is false when some could
-/// not be made (the embeddings API is down), so that the index is built again later.
+/// The vectors of a bot's articles, in their order, and where their model's cosines lie;
+/// `complete` is false when some could not be made (the embeddings API is down), so that
+/// the index is built again later.
 pub(super) struct Vectors {
     pub vectors: Vec<Option<Vec<f32>>>,
+    pub scale: Scale,
     pub complete: bool,
+}
+
+impl Vectors {
+    /// Words alone: no model, or none to be used now.
+    fn none(complete: bool) -> Self {
+        Self { vectors: Vec::new(), scale: Scale::REFERENCE, complete }
+    }
 }
 
 /// The vectors made for `batch`'s texts, in order, as each article's end to end; `None`
@@ -170,14 +180,23 @@ impl Services {
     /// some: the model failed then, and a visitor must not wait for it to fail again), in
     /// the background otherwise.
     pub(super) async fn article_vectors(&self, bot_id: &str, articles: &[IndexedArticle], retry: bool) -> Vectors {
-        let Some(embedder) = self.embedder() else { return Vectors { vectors: Vec::new(), complete: true } };
+        let Some(embedder) = self.embedder() else { return Vectors::none(true) };
+        let scale = match embedder.scale().await {
+            Ok(Some(scale)) => scale,
+            // Logged once, when it was measured: this model's meaning is not used.
+            Ok(None) => return Vectors::none(true),
+            Err(error) => {
+                tracing::warn!(bot_id, %error, "the embedding model's scale could not be measured; searching by words for now");
+                return Vectors::none(false);
+            }
+        };
         let stored: HashMap<String, StoredEmbedding> =
             match self.store.article_embeddings(bot_id, embedder.model_key()).await {
                 Ok(rows) => rows.into_iter().map(|row| (row.article_id.clone(), row)).collect(),
                 Err(error) => {
                     // Not "all missing": that would make every vector again for one failed read.
                     tracing::warn!(bot_id, %error, "stored embeddings could not be read; searching by words for now");
-                    return Vectors { vectors: Vec::new(), complete: false };
+                    return Vectors::none(false);
                 }
             };
         let mut vectors = Vec::with_capacity(articles.len());
@@ -195,15 +214,15 @@ impl Services {
             vectors.push(current);
         }
         if missing.is_empty() {
-            return Vectors { vectors, complete: true };
+            return Vectors { vectors, scale, complete: true };
         }
         let texts: usize = missing.iter().map(|(_, _, texts)| texts.len()).sum();
         if retry || texts > MADE_WHILE_WAITING {
             self.backfill(bot_id, articles, missing);
-            return Vectors { vectors, complete: false };
+            return Vectors { vectors, scale, complete: false };
         }
         let complete = self.make_vectors(embedder, bot_id, articles, &missing, &mut vectors).await;
-        Vectors { vectors, complete }
+        Vectors { vectors, scale, complete }
     }
 
     /// Makes the `missing` articles' vectors into `vectors` and stores them; false when

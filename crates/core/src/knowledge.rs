@@ -144,7 +144,7 @@ impl Services {
             .await
             .map_err(|e| Error::Internal(e.into()))?
             .map_err(|e| Error::Internal(e.into()))?
-            .with_vectors(vectors.vectors);
+            .with_vectors(vectors.vectors, vectors.scale);
         let knowledge = Arc::new(Knowledge {
             revision: bot.knowledge_revision,
             index,

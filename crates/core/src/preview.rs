@@ -1,6 +1,7 @@
 //! "Try a question": what the bot would answer a contact, without writing anything, so an
 //! operator can tune articles, rules and the confidence threshold.
 
+use concierge_bot::knowledge::hybrid::Scale;
 use concierge_bot::knowledge::{Match, Reading};
 use concierge_store::Article;
 
@@ -21,6 +22,8 @@ pub struct Preview {
     /// For each ranked article, the words of `reading` it has: its lexical score is the sum
     /// of their shares, [`Match::credit`] of each.
     pub words_found: Vec<ArticleWords>,
+    /// Where the embedding model's cosines lie: what a Meaning score says.
+    pub scale: Scale,
 }
 
 /// The words of a question that one article has.
@@ -68,6 +71,8 @@ impl Services {
                 Some((article, words))
             })
             .unzip();
-        Ok(Preview { decision, articles, llm, confidence_threshold: bot.confidence_threshold, reading, words_found })
+        let scale = knowledge.index.scale();
+        let confidence_threshold = bot.confidence_threshold;
+        Ok(Preview { decision, articles, llm, confidence_threshold, reading, words_found, scale })
     }
 }

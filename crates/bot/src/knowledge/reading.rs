@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use super::{hybrid, relatives, synonyms, tokens, KnowledgeIndex, MAX_QUESTION_TERMS};
+use super::{relatives, synonyms, tokens, KnowledgeIndex, MAX_QUESTION_TERMS};
 use crate::semantic;
 
 /// A question as the knowledge search reads it.
@@ -112,7 +112,7 @@ impl KnowledgeIndex {
             if let Some(c) = cosine {
                 judged.semantic = Some(judged.semantic.map_or(c, |s| s.max(c)));
             }
-            let blend = hybrid::blend(share, cosine);
+            let blend = self.scale.blend(share, cosine);
             if blend > best {
                 (best, judged.passage) = (blend, Some(passage - first));
             }

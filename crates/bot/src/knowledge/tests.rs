@@ -193,7 +193,7 @@ fn index_with_meanings() -> KnowledgeIndex {
     ];
     // The password article has no vector (its embedding could not be made).
     let vectors = vec![Some(towards(1.0, 0.0, 0.0)), Some(towards(0.0, 1.0, 0.0)), None];
-    KnowledgeIndex::build(&articles).expect("an index").with_vectors(vectors)
+    KnowledgeIndex::build(&articles).expect("an index").with_vectors(vectors, hybrid::Scale::REFERENCE)
 }
 
 #[test]
@@ -383,7 +383,9 @@ fn the_passage_closest_in_meaning_answers_when_the_words_do_not_tell() {
     // The four sections, each along its own axis; the question's words ("watch") are in the
     // title, so every section has them alike.
     let sections = [towards(1.0, 0.0, 0.0), towards(0.0, 1.0, 0.0), towards(0.0, 0.0, 1.0), towards(1.0, 1.0, 1.0)];
-    let index = KnowledgeIndex::build(&articles).expect("an index").with_vectors(vec![Some(sections.concat())]);
+    let index = KnowledgeIndex::build(&articles)
+        .expect("an index")
+        .with_vectors(vec![Some(sections.concat())], hybrid::Scale::REFERENCE);
     let hits = index.search_with("my watch keeps buzzing", Some(&towards(0.9, 1.0, 1.0)), 1);
     assert_eq!((hits[0].article_id.as_str(), hits[0].passage), ("pairing", Some(3)), "{hits:?}");
     assert!(hits[0].semantic.is_some_and(|c| c > 0.99), "the article takes its closest passage's cosine: {hits:?}");

@@ -72,7 +72,17 @@ pub async fn services_with(config: Config, lookup: Lookup) -> anyhow::Result<Ser
     crate::http::metrics_handle();
     let services = Services::new(store, Arc::new(config.settings), sealer, client, llm);
     let services = match embedder {
-        Some(embedder) => services.with_embedder(embedder),
+        Some(embedder) => {
+            // Measured now so that the first question does not wait for it; should the API
+            // be down, the first index build with vectors measures it again.
+            let measuring = embedder.clone();
+            tokio::spawn(async move {
+                if let Err(error) = measuring.scale().await {
+                    tracing::warn!(%error, "the embedding model's scale could not be measured yet");
+                }
+            });
+            services.with_embedder(embedder)
+        }
         None => services,
     };
     // One serving process holds an SQLite file (app::serve_lock).
@@ -109,7 +119,7 @@ async fn embedder(config: EmbeddingsConfig, http: reqwest::Client, policy: Upstr
                 .map_err(|why| anyhow::anyhow!("embeddings_url cannot be called: {why}"))?;
             let remote = RemoteEmbeddings::new(http, policy, RemoteConfig { base_url, model, api_key, timeout });
             tracing::info!(model = remote.key(), "sentence embeddings from an embeddings API");
-            Ok(Embedder::Remote(remote))
+            Ok(Embedder::remote(remote))
         }
     }
 }

@@ -2,7 +2,7 @@
 //! one of the bot's recent contacts), which article it would use and how sure it is. The
 //! form is a GET: trying writes nothing.
 
-use concierge_bot::knowledge::{hybrid, percent, Match};
+use concierge_bot::knowledge::{percent, Match};
 use concierge_bot::Hit;
 use concierge_store::{Article, Page};
 use minijinja::{context, Value};
@@ -113,7 +113,7 @@ fn outcome(preview: Preview) -> Value {
     });
     context! {
         action, text, reason, priority, rule => preview.decision.rule, articles, threshold,
-        searched, reading, llm => preview.llm, meaning, meaning_unrelated => percent(hybrid::FLOOR),
+        searched, reading, llm => preview.llm, meaning, meaning_unrelated => percent(preview.scale.floor),
         related_credit => percent(Match::TitleRelative.credit()),
     }
 }

@@ -133,6 +133,20 @@ pub struct AskDto {
     /// How the knowledge search read the question; null when the knowledge base was not
     /// searched (a rule decided, the visitor asked for a person, a greeting or thanks).
     pub reading: Option<ReadingDto>,
+    /// How the articles' `semantic` reads with this deployment's embedding model; null
+    /// when no article has one.
+    pub meaning_scale: Option<MeaningScaleDto>,
+}
+
+/// Where the embedding model's cosines lie, measured for the model when the server starts
+/// (each model has its own: one scores unrelated texts 10, another 50).
+#[derive(Serialize, ToSchema)]
+pub struct MeaningScaleDto {
+    /// 0 to 100: a `semantic` at or below this says unrelated (its meaning counts 0).
+    pub unrelated: u8,
+    /// 0 to 100: a `semantic` at or above this says the article says what the question
+    /// asks (its meaning counts in full).
+    pub close: u8,
 }
 
 impl From<Preview> for AskDto {
@@ -161,6 +175,10 @@ impl From<Preview> for AskDto {
                 words_related: words.related,
             })
             .collect();
+        let meaning_scale = preview.decision.hits.iter().any(|hit| hit.semantic.is_some()).then(|| MeaningScaleDto {
+            unrelated: percent(preview.scale.floor),
+            close: percent(preview.scale.ceiling),
+        });
         let reading = preview.reading.map(|reading| ReadingDto {
             text: reading.text,
             words: reading.words.into_iter().map(|w| ReadWordDto { word: w.word, weight: percent(w.weight) }).collect(),
@@ -174,6 +192,7 @@ impl From<Preview> for AskDto {
             articles,
             confidence_threshold: threshold,
             reading,
+            meaning_scale,
         }
     }
 }

@@ -5,7 +5,9 @@
 use std::sync::Arc;
 
 use concierge::cli::ServeArgs;
-use concierge_bot::LocalModel;
+use concierge_bot::knowledge::hybrid::Scale;
+use concierge_bot::semantic::{article_texts, calibration, cosine};
+use concierge_bot::{Embedder, LocalModel};
 use serde_json::{json, Value};
 
 use super::*;
@@ -15,6 +17,8 @@ use crate::utils::embeddings::{self, EmbeddingsApi};
 use crate::utils::{test_args, Backend};
 
 const TRACKING: &str = "Tracking your order";
+/// What no article is about.
+const TAXES: &str = "Can you help me file my taxes in Portugal?";
 /// Answered by the tracking article only by its meaning: on words alone it is below the
 /// default threshold ("parcel" is the one word in common).
 const PARAPHRASE: &str = "my parcel hasn't shown up, where is it?";
@@ -93,7 +97,7 @@ async fn paraphrases_are_answered_and_nothing_is_invented(app: TestApp) {
 
     // Nothing in the knowledge base is about this: a person answers, not the bot.
     let (token, _) = session(&app, json!({"bot_id": bot})).await;
-    let answer = ask(&app, &token, "Can you help me file my taxes in Portugal?").await;
+    let answer = ask(&app, &token, TAXES).await;
     assert!(answer["text"].as_str().unwrap().starts_with("I'm not sure I can answer that one"), "{answer}");
     assert_eq!(handled_by(&app, &token).await["handled_by"], "waiting");
 
@@ -362,6 +366,80 @@ async fn the_embeddings_api_is_behind_the_outbound_guard() {
     assert_eq!(answer["action"], "answer", "words still answer: {answer}");
     assert_eq!(try_question(&app, &bot, PARAPHRASE).await["action"], "handoff");
     assert!(api.received().is_empty(), "a loopback API is not called without --allow-private-upstreams");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_test_models_scale_is_the_reference() {
+    let Some(model) = embeddings::model() else { return };
+    let embedder = Embedder::local(model);
+    let vectors = embedder.embed(calibration::texts()).await.unwrap();
+    let anchors = calibration::anchors(&vectors).expect("anchors");
+    let reference = calibration::REFERENCE;
+    assert!((anchors.unrelated - reference.unrelated).abs() < 0.002, "{anchors:?} against {reference:?}");
+    assert!((anchors.answering - reference.answering).abs() < 0.002, "{anchors:?} against {reference:?}");
+    let scale = embedder.scale().await.unwrap().expect("the model tells answers from unrelated texts");
+    assert!((scale.floor - Scale::REFERENCE.floor).abs() < 0.01, "{scale:?}");
+    assert!((scale.ceiling - Scale::REFERENCE.ceiling).abs() < 0.01, "{scale:?}");
+}
+
+/// How far [`a_model_that_scores_everything_closer_still_invents_nothing`] moves the model.
+const SHIFT: f32 = 1.0;
+
+/// Models such as bge score every pair of texts higher than
+/// all-MiniLM-L6-v2 does; taken on its scale, such a model would make every article look
+/// close to every question, and the bot would answer what no article covers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_model_that_scores_everything_closer_still_invents_nothing() {
+    let Some(model) = embeddings::model() else { return };
+    let api = EmbeddingsApi::shifted(model.clone(), API_KEY, SHIFT).await;
+    let app = TestApp::spawn_with(Backend::Sqlite, api_args(&api.url)).await.unwrap();
+    let (bot, _) = shop(&app).await;
+
+    let answer = try_question(&app, &bot, PARAPHRASE).await;
+    assert_eq!(answer["action"], "answer", "{answer}");
+    assert_eq!(top(&answer)["title"], TRACKING);
+    let unrelated = answer["meaning_scale"]["unrelated"].as_u64().expect("the model's scale");
+    assert!(unrelated >= 45, "this model scores unrelated texts about 50: {answer}");
+
+    let (token, _) = session(&app, json!({"bot_id": bot})).await;
+    let answer = ask(&app, &token, TAXES).await;
+    assert!(answer["text"].as_str().unwrap().starts_with("I'm not sure I can answer that one"), "{answer}");
+    // What the model says of it: on all-MiniLM-L6-v2's scale, some article would be close
+    // enough to be the answer.
+    let question = embeddings::shifted(model.embed(TAXES).unwrap(), SHIFT);
+    let closest = ARTICLES
+        .iter()
+        .flat_map(|(title, body)| article_texts(title, body))
+        .map(|text| cosine(&question, &embeddings::shifted(model.embed(&text).unwrap(), SHIFT)).unwrap())
+        .fold(f32::MIN, f32::max);
+    let threshold = answer_threshold(&app, &bot).await;
+    assert!(Scale::REFERENCE.blend(0.0, Some(closest)) >= threshold, "cosine {closest}");
+}
+
+/// The bot's confidence threshold, as a share.
+async fn answer_threshold(app: &TestApp, bot: &str) -> f32 {
+    try_question(app, bot, "hello?").await["confidence_threshold"].as_u64().unwrap() as f32 / 100.0
+}
+
+/// A model that scores an answer hardly closer than an unrelated text (a misconfigured
+/// endpoint, a model that is not a sentence-embedding model) has no say: the bot judges
+/// questions on their words, as without a model.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_model_that_cannot_tell_answers_apart_has_no_say() {
+    let Some(model) = embeddings::model() else { return };
+    let api = EmbeddingsApi::shifted(model, API_KEY, 20.0).await;
+    let app = TestApp::spawn_with(Backend::Sqlite, api_args(&api.url)).await.unwrap();
+    let (bot, _) = shop(&app).await;
+    assert!(!api.received().is_empty(), "the model was asked");
+
+    let answer = try_question(&app, &bot, "How do I reset my password?").await;
+    assert_eq!(answer["action"], "answer", "{answer}");
+    assert!(top(&answer)["semantic"].is_null(), "{answer}");
+    assert!(answer["meaning_scale"].is_null(), "{answer}");
+    assert_eq!(try_question(&app, &bot, PARAPHRASE).await["action"], "handoff");
+    let (token, _) = session(&app, json!({"bot_id": bot})).await;
+    let answer = ask(&app, &token, TAXES).await;
+    assert!(answer["text"].as_str().unwrap().starts_with("I'm not sure I can answer that one"), "{answer}");
 }
 
 #[tokio::test]

@@ -1,0 +1,142 @@
+//! Where a sentence-embedding model's cosines lie, so that the blend's floor and ceiling
+//! (`knowledge::hybrid`, chosen with all-MiniLM-L6-v2) mean the same with any model.
+//!
+//! Models differ most in where they put texts that have nothing to do with each other:
+//! all-MiniLM-L6-v2 near 0.1, bge models (by their authors' account) above 0.6, what they
+//! have to say squeezed into the rest. Taken at all-MiniLM-L6-v2's floor, such a model
+//! would find every article close to every question and the bot would answer what no
+//! article covers. So the model embeds a fixed set of questions and the help-centre
+//! passages that answer them (`data/embedding-probes.txt`), and two anchors are measured:
+//! the mean cosine of a question with its own passage (answering) and with the other
+//! questions' (unrelated). The reference floor and ceiling are carried from
+//! all-MiniLM-L6-v2's anchors to the model's by the straight line through them. A model
+//! whose answering passages are hardly closer than unrelated ones cannot tell them apart
+//! (a misconfigured endpoint, a model that is not a sentence-embedding model): its meaning
+//! is not used at all.
+
+use std::sync::OnceLock;
+
+use super::{article_texts, cosine};
+use crate::knowledge::hybrid::Scale;
+
+const PROBES: &str = include_str!("../../data/embedding-probes.txt");
+
+/// all-MiniLM-L6-v2's anchors on the probes, for which [`Scale::REFERENCE`] was chosen.
+/// Measured by `the_test_models_scale_is_the_reference` (crates/concierge/tests/it).
+pub const REFERENCE: Anchors = Anchors { unrelated: 0.0572, answering: 0.6037 };
+
+/// The least margin of answering over unrelated for a model's meaning to count: the
+/// reference model's is about 0.55.
+const MIN_SEPARATION: f32 = 0.1;
+
+/// A model's mean cosines on the probes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Anchors {
+    /// A question with a passage that answers another.
+    pub unrelated: f32,
+    /// A question with the passage that answers it.
+    pub answering: f32,
+}
+
+/// The (question, passage text) pairs, the passage under its title as articles are embedded.
+fn probes() -> &'static [(String, String)] {
+    static PAIRS: OnceLock<Vec<(String, String)>> = OnceLock::new();
+    PAIRS.get_or_init(|| {
+        PROBES
+            .lines()
+            .filter(|line| !line.starts_with('#') && !line.trim().is_empty())
+            .filter_map(|line| {
+                let mut parts = line.split(" | ");
+                let (question, title, passage) = (parts.next()?, parts.next()?, parts.next()?);
+                let text = article_texts(title.trim(), passage.trim()).pop()?;
+                Some((question.trim().to_owned(), text))
+            })
+            .collect()
+    })
+}
+
+/// What the model embeds to be calibrated: the questions, then their passages.
+pub fn texts() -> Vec<String> {
+    let pairs = probes();
+    pairs.iter().map(|(q, _)| q.clone()).chain(pairs.iter().map(|(_, p)| p.clone())).collect()
+}
+
+/// The anchors from the vectors of [`texts`], in order; `None` when they are not one per
+/// text, or their cosines are not numbers.
+pub fn anchors(vectors: &[Vec<f32>]) -> Option<Anchors> {
+    let n = probes().len();
+    if vectors.len() != 2 * n || n < 2 {
+        return None;
+    }
+    let (questions, passages) = vectors.split_at(n);
+    let (mut answering, mut unrelated) = (0.0f64, 0.0f64);
+    for (i, question) in questions.iter().enumerate() {
+        for (j, passage) in passages.iter().enumerate() {
+            let c = f64::from(cosine(question, passage)?);
+            if i == j {
+                answering += c;
+            } else {
+                unrelated += c;
+            }
+        }
+    }
+    let pairs = n as f64;
+    let anchors =
+        Anchors { unrelated: (unrelated / (pairs * (pairs - 1.0))) as f32, answering: (answering / pairs) as f32 };
+    (anchors.unrelated.is_finite() && anchors.answering.is_finite()).then_some(anchors)
+}
+
+/// [`Scale::REFERENCE`] carried from the reference model's anchors to `model`'s; `None`
+/// when the model cannot tell an answering passage from an unrelated one.
+pub fn scale(model: Anchors) -> Option<Scale> {
+    let spread = model.answering - model.unrelated;
+    if spread < MIN_SEPARATION {
+        return None;
+    }
+    let carried = |cosine: f32| {
+        let along = (cosine - REFERENCE.unrelated) / (REFERENCE.answering - REFERENCE.unrelated);
+        model.unrelated + along * spread
+    };
+    let scale = Scale { floor: carried(Scale::REFERENCE.floor), ceiling: carried(Scale::REFERENCE.ceiling) };
+    (scale.ceiling > scale.floor).then_some(scale)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_probes_are_pairs_of_a_question_and_a_titled_passage() {
+        let texts = texts();
+        assert!(probes().len() >= 20, "{}", probes().len());
+        assert_eq!(texts.len(), 2 * probes().len());
+        assert_eq!(texts[0], "how long can I keep a borrowed book?");
+        assert!(texts[probes().len()].starts_with("Loan periods and renewals\n\nBooks can be borrowed"));
+    }
+
+    #[test]
+    fn anchors_average_own_and_other_pairs() {
+        let n = probes().len();
+        // Each question is its own passage's vector: answering 1, unrelated 0.
+        let vectors: Vec<Vec<f32>> =
+            (0..2 * n).map(|i| (0..n).map(|d| if d == i % n { 1.0 } else { 0.0 }).collect()).collect();
+        assert_eq!(anchors(&vectors), Some(Anchors { unrelated: 0.0, answering: 1.0 }));
+        assert_eq!(anchors(&vectors[1..]), None, "one vector short");
+    }
+
+    #[test]
+    fn the_reference_scale_is_carried_along_the_models_anchors() {
+        let same = scale(REFERENCE).unwrap();
+        assert!((same.floor - Scale::REFERENCE.floor).abs() < 1e-5, "{same:?}");
+        assert!((same.ceiling - Scale::REFERENCE.ceiling).abs() < 1e-5, "{same:?}");
+        // Everything higher and closer together, as bge-like models score.
+        let spread = REFERENCE.answering - REFERENCE.unrelated;
+        let higher = Anchors { unrelated: 0.5, answering: 0.5 + spread / 2.0 };
+        let carried = scale(higher).unwrap();
+        let expected_floor = 0.5 + (Scale::REFERENCE.floor - REFERENCE.unrelated) / 2.0;
+        assert!((carried.floor - expected_floor).abs() < 1e-5, "{carried:?}");
+        assert!((carried.ceiling - carried.floor - 0.2).abs() < 1e-5, "half the spread: {carried:?}");
+        assert_eq!(scale(Anchors { unrelated: 0.8, answering: 0.82 }), None, "cannot tell them apart");
+        assert_eq!(scale(Anchors { unrelated: 0.5, answering: 0.3 }), None);
+    }
+}
