@@ -169,6 +169,9 @@ describe('Try a question with an embedding model: words and meaning', { skip }, 
     }
     const hint = result.locator('.hint', { hasText: 'blends two scores' });
     assert.match(await hint.innerText(), /Words: the weight of the question’s words.*Meaning: how close.*embedding model/s);
+    // The level this model's cosines start to mean something at, measured when the server
+    // started: 30 for all-MiniLM-L6-v2.
+    assert.match(await hint.innerText(), /a Meaning of 30% or less means unrelated/);
 
     assert.deepEqual(await violations(page, '.try-result'), [], 'axe: the result, with its scores');
     await screenshot(page, 'dashboard-knowledge-meaning', { fullPage: true });

@@ -72,9 +72,10 @@ fn main() {
         }
         let at = |scale: Scale| tally(&asked, |lexical, cosine| scale.blend(lexical, Some(cosine)));
         println!(
-            "{warp:?}: unrelated {:.4}, answering {:.4}; scale {scale:?}\n  words alone {}  reference scale {}  measured scale {}",
+            "{warp:?}: unrelated {:.4}, answering {:.4}, own passage first {:.2}; scale {scale:?}\n  words alone {}  reference scale {}  measured scale {}",
             anchors.unrelated,
             anchors.answering,
+            anchors.own_first,
             tally(&asked, |lexical, _| lexical),
             at(Scale::REFERENCE),
             scale.map_or_else(|| "words alone".to_owned(), at),

@@ -108,11 +108,15 @@ impl Embedder {
     /// error (the API is down) is not kept: the next call measures again.
     pub async fn scale(&self) -> Result<Option<Scale>, EmbedError> {
         let measured = self.scale.get_or_try_init(|| async {
-            let vectors = self.embed(calibration::texts()).await?;
+            let mut vectors = Vec::new();
+            // In small calls: an API on a busy CPU answers each within its timeout.
+            for texts in calibration::texts().chunks(calibration::BATCH) {
+                vectors.extend(self.embed(texts.to_vec()).await?);
+            }
             let anchors = calibration::anchors(&vectors)
                 .ok_or_else(|| EmbedError::Model("the calibration texts got no usable vectors".into()))?;
             let scale = calibration::scale(anchors);
-            let (unrelated, answering) = (anchors.unrelated, anchors.answering);
+            let calibration::Anchors { unrelated, answering, own_first } = anchors;
             match scale {
                 Some(Scale { floor, ceiling }) => {
                     tracing::info!(unrelated, answering, floor, ceiling, "the embedding model's scale is measured");
@@ -120,13 +124,20 @@ impl Embedder {
                 None => tracing::warn!(
                     unrelated,
                     answering,
-                    "the embedding model scores answers hardly closer than unrelated texts; the bot \
-                     judges questions on their words alone"
+                    own_first,
+                    "the embedding model finds the text that answers a question no better than an unrelated \
+                     one; it is not used, and the bot judges questions on their words"
                 ),
             }
             Ok::<_, EmbedError>(scale)
         });
         measured.await.copied()
+    }
+
+    /// The scale if it was measured (`Some(None)`: the model is not to be used); `None`
+    /// while it is not. Never waits.
+    pub fn known_scale(&self) -> Option<Option<Scale>> {
+        self.scale.get().copied()
     }
 
     /// One unit-length vector per text, in order. At most [`MAX_BATCH`] texts per call are

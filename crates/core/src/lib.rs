@@ -55,6 +55,7 @@ pub use auth_test::{AuthTestInput, AuthTestReport, ContactMatch, IdentityTestInp
 pub use bots::{bot_template, BotPatch, MAX_BOT_NAME};
 pub use dashboard_auth::{csrf_matches, csrf_token, SetupLink};
 pub use decide::{Decision, HandoffReason, Reply};
+pub use embeddings::Meaning;
 pub use error::{Error, Result, INTERNAL_MESSAGE};
 pub use identity::{Identified, IdentityMode, Presented, TokenReport, Verification};
 pub use identity_settings::{IdentityRequest, MAX_JWT_KEYS};

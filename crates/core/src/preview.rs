@@ -1,12 +1,11 @@
 //! "Try a question": what the bot would answer a contact, without writing anything, so an
 //! operator can tune articles, rules and the confidence threshold.
 
-use concierge_bot::knowledge::hybrid::Scale;
 use concierge_bot::knowledge::{Match, Reading};
 use concierge_store::Article;
 
 use super::decide::{self, Decision};
-use super::{Error, Principal, Result, Services};
+use super::{Error, Meaning, Principal, Result, Services};
 
 pub struct Preview {
     pub decision: Decision,
@@ -22,8 +21,8 @@ pub struct Preview {
     /// For each ranked article, the words of `reading` it has: its lexical score is the sum
     /// of their shares, [`Match::credit`] of each.
     pub words_found: Vec<ArticleWords>,
-    /// Where the embedding model's cosines lie: what a Meaning score says.
-    pub scale: Scale,
+    /// Whether the question's meaning was compared, and on what scale.
+    pub meaning: Meaning,
 }
 
 /// The words of a question that one article has.
@@ -71,8 +70,8 @@ impl Services {
                 Some((article, words))
             })
             .unzip();
-        let scale = knowledge.index.scale();
+        let meaning = self.meaning();
         let confidence_threshold = bot.confidence_threshold;
-        Ok(Preview { decision, articles, llm, confidence_threshold, reading, words_found, scale })
+        Ok(Preview { decision, articles, llm, confidence_threshold, reading, words_found, meaning })
     }
 }

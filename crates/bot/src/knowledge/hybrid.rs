@@ -37,7 +37,7 @@ impl Scale {
 
     /// How close `cosine` says two texts are, from 0 (unrelated) to 1 (the same).
     pub fn meaning(self, cosine: f32) -> f32 {
-        ((cosine - self.floor) / (self.ceiling - self.floor)).clamp(0.0, 1.0)
+        ((cosine - self.floor) / (self.ceiling - self.floor).max(f32::EPSILON)).clamp(0.0, 1.0)
     }
 
     /// `lexical` alone without a cosine (or one that is not a number); with one, the blend.

@@ -72,17 +72,7 @@ pub async fn services_with(config: Config, lookup: Lookup) -> anyhow::Result<Ser
     crate::http::metrics_handle();
     let services = Services::new(store, Arc::new(config.settings), sealer, client, llm);
     let services = match embedder {
-        Some(embedder) => {
-            // Measured now so that the first question does not wait for it; should the API
-            // be down, the first index build with vectors measures it again.
-            let measuring = embedder.clone();
-            tokio::spawn(async move {
-                if let Err(error) = measuring.scale().await {
-                    tracing::warn!(%error, "the embedding model's scale could not be measured yet");
-                }
-            });
-            services.with_embedder(embedder)
-        }
+        Some(embedder) => services.with_embedder(embedder),
         None => services,
     };
     // One serving process holds an SQLite file (app::serve_lock).
@@ -90,7 +80,10 @@ pub async fn services_with(config: Config, lookup: Lookup) -> anyhow::Result<Ser
         Database::Sqlite(_) => services.with_exclusive_store(),
         Database::Postgres { .. } => services,
     };
-    let Some(url) = &config.redis_url else { return Ok(services) };
+    let Some(url) = &config.redis_url else {
+        services.measure_meaning();
+        return Ok(services);
+    };
     // The deployment is its database: the instances of one share events and limits, and
     // another deployment on the same Redis is kept apart.
     let database = match &config.storage.database {
@@ -100,7 +93,9 @@ pub async fn services_with(config: Config, lookup: Lookup) -> anyhow::Result<Ser
     let bus = RedisBus::connect(url, &hash_token(&database)[..16])
         .await
         .with_context(|| format!("cannot connect to Redis at {}", crate::config::redact_url(url)))?;
-    Ok(services.with_bus(Bus::Redis(bus)))
+    let services = services.with_bus(Bus::Redis(bus));
+    services.measure_meaning();
+    Ok(services)
 }
 
 /// The local model is read whole before the first request, so that a wrong directory stops

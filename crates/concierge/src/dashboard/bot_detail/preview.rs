@@ -7,7 +7,7 @@ use concierge_bot::Hit;
 use concierge_store::{Article, Page};
 use minijinja::{context, Value};
 
-use concierge_core::{ArticleWords, Error, HandoffReason, Preview, Principal, Reply, Result, Services};
+use concierge_core::{ArticleWords, Error, HandoffReason, Meaning, Preview, Principal, Reply, Result, Services};
 
 /// How many of the bot's contacts the picker offers, most recently signed in first.
 const RECENT_CONTACTS: u32 = 50;
@@ -83,6 +83,23 @@ fn outcome(preview: Preview) -> Value {
     // articles': each article then shows its two scores. Without, the confidence is the
     // words' score, which the page says once rather than repeating it for every article.
     let meaning = preview.decision.hits.iter().any(|hit| hit.semantic.is_some());
+    let meaning_scale = match preview.meaning {
+        Meaning::On(scale) => Some(context! { unrelated => percent(scale.floor), close => percent(scale.ceiling) }),
+        _ => None,
+    };
+    // The deployment has a model whose meaning does not count now: the page says why, or
+    // an operator would take it for a deployment without one.
+    let meaning_off = match preview.meaning {
+        Meaning::Unmeasured => Some(
+            "The embedding model has not answered since the server started, so questions are judged on their \
+             words until it does.",
+        ),
+        Meaning::Unusable => Some(
+            "The embedding model finds the text that answers a question no better than an unrelated one, so the \
+             bot does not use it and judges questions on their words. Check the model the server is given.",
+        ),
+        Meaning::Off | Meaning::On(_) => None,
+    };
     let articles: Vec<_> = preview
         .decision
         .hits
@@ -113,7 +130,7 @@ fn outcome(preview: Preview) -> Value {
     });
     context! {
         action, text, reason, priority, rule => preview.decision.rule, articles, threshold,
-        searched, reading, llm => preview.llm, meaning, meaning_unrelated => percent(preview.scale.floor),
+        searched, reading, llm => preview.llm, meaning, meaning_scale, meaning_off,
         related_credit => percent(Match::TitleRelative.credit()),
     }
 }

@@ -5,7 +5,7 @@ use utoipa::ToSchema;
 
 use super::schema::{message_text, trimmed_text};
 use concierge_bot::knowledge::percent;
-use concierge_core::{rfc3339, ArticleInput, Preview, Reply};
+use concierge_core::{rfc3339, ArticleInput, Meaning, Preview, Reply};
 
 /// An article: its `title`, and its `body`, the answer in Markdown, a template that may use
 /// the contact's verified data (docs/bot.md).
@@ -78,8 +78,9 @@ pub struct RankedArticleDto {
     /// (a section or paragraph, with the title) has, weighted by how rare they are.
     pub lexical: u8,
     /// 0 to 100: the cosine similarity of the question's embedding and the closest of the
-    /// article's passages' (negative counts as 0); null when there is no meaning to compare (no embedding
-    /// model, the article's vector not made yet, the question's not made).
+    /// article's passages' (negative counts as 0), read on `meaning_scale`; null when there
+    /// is no meaning to compare (see `meaning`; the article's vector not made yet, the
+    /// question's not made).
     pub semantic: Option<u8>,
     /// The question's words (of `reading.words`) that the article's best passage has, with
     /// its title.
@@ -133,9 +134,22 @@ pub struct AskDto {
     /// How the knowledge search read the question; null when the knowledge base was not
     /// searched (a rule decided, the visitor asked for a person, a greeting or thanks).
     pub reading: Option<ReadingDto>,
-    /// How the articles' `semantic` reads with this deployment's embedding model; null
-    /// when no article has one.
+    /// Whether the question's meaning is compared with the articles': `off` (no embedding
+    /// model), `unmeasured` (the model has not answered since the server started: words
+    /// alone until it does), `unusable` (the model finds the text that answers a question
+    /// no better than an unrelated one, so it is not used) or `on`.
+    pub meaning: MeaningDto,
+    /// With `meaning` `on`: how the articles' `semantic` reads with this model.
     pub meaning_scale: Option<MeaningScaleDto>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MeaningDto {
+    Off,
+    Unmeasured,
+    Unusable,
+    On,
 }
 
 /// Where the embedding model's cosines lie, measured for the model when the server starts
@@ -175,10 +189,15 @@ impl From<Preview> for AskDto {
                 words_related: words.related,
             })
             .collect();
-        let meaning_scale = preview.decision.hits.iter().any(|hit| hit.semantic.is_some()).then(|| MeaningScaleDto {
-            unrelated: percent(preview.scale.floor),
-            close: percent(preview.scale.ceiling),
-        });
+        let (meaning, meaning_scale) = match preview.meaning {
+            Meaning::Off => (MeaningDto::Off, None),
+            Meaning::Unmeasured => (MeaningDto::Unmeasured, None),
+            Meaning::Unusable => (MeaningDto::Unusable, None),
+            Meaning::On(scale) => (
+                MeaningDto::On,
+                Some(MeaningScaleDto { unrelated: percent(scale.floor), close: percent(scale.ceiling) }),
+            ),
+        };
         let reading = preview.reading.map(|reading| ReadingDto {
             text: reading.text,
             words: reading.words.into_iter().map(|w| ReadWordDto { word: w.word, weight: percent(w.weight) }).collect(),
@@ -192,6 +211,7 @@ impl From<Preview> for AskDto {
             articles,
             confidence_threshold: threshold,
             reading,
+            meaning,
             meaning_scale,
         }
     }

@@ -1,30 +1,25 @@
 //! With a sentence-embedding model (issue 15): the bot answers questions asked in other
 //! words than its articles', still hands over what no article covers, keeps the articles'
-//! vectors in the database, and gets them from a local model or an embeddings API.
-
-use std::sync::Arc;
+//! vectors in the database, and gets them from a local model (an embeddings API:
+//! `embeddings_api`).
 
 use concierge::cli::ServeArgs;
-use concierge_bot::knowledge::hybrid::Scale;
-use concierge_bot::semantic::{article_texts, calibration, cosine};
-use concierge_bot::{Embedder, LocalModel};
 use serde_json::{json, Value};
 
 use super::*;
 use crate::both_backends;
-use crate::utils::cut::Cuttable;
-use crate::utils::embeddings::{self, EmbeddingsApi};
+use crate::utils::embeddings;
 use crate::utils::{test_args, Backend};
 
-const TRACKING: &str = "Tracking your order";
+pub(super) const TRACKING: &str = "Tracking your order";
 /// What no article is about.
-const TAXES: &str = "Can you help me file my taxes in Portugal?";
+pub(super) const TAXES: &str = "Can you help me file my taxes in Portugal?";
 /// Answered by the tracking article only by its meaning: on words alone it is below the
 /// default threshold ("parcel" is the one word in common).
-const PARAPHRASE: &str = "my parcel hasn't shown up, where is it?";
+pub(super) const PARAPHRASE: &str = "my parcel hasn't shown up, where is it?";
 
 /// A help center as a shop writes it.
-const ARTICLES: [(&str, &str); 5] = [
+pub(super) const ARTICLES: [(&str, &str); 5] = [
     (
         TRACKING,
         "As soon as your order leaves our warehouse we email you a tracking link. Follow it to see where \
@@ -44,7 +39,7 @@ fn with_model() -> Option<ServeArgs> {
     Some(ServeArgs { embedding_model: Some(dir), ..test_args() })
 }
 
-async fn shop(app: &TestApp) -> (String, Vec<String>) {
+pub(super) async fn shop(app: &TestApp) -> (String, Vec<String>) {
     let bot = app.bot().await;
     let mut ids = Vec::new();
     for (title, body) in ARTICLES {
@@ -56,13 +51,13 @@ async fn shop(app: &TestApp) -> (String, Vec<String>) {
 }
 
 /// What the dashboard's "Try a question" gets: the action and the ranked articles.
-async fn try_question(app: &TestApp, bot: &str, text: &str) -> Value {
+pub(super) async fn try_question(app: &TestApp, bot: &str, text: &str) -> Value {
     let (status, answer) = app.post(&format!("/bots/{bot}/ask"), json!({"text": text})).await;
     assert_eq!(status, 200, "{answer}");
     answer
 }
 
-fn top(answer: &Value) -> &Value {
+pub(super) fn top(answer: &Value) -> &Value {
     &answer["articles"][0]
 }
 
@@ -287,160 +282,6 @@ both_backends!(
     a_model_given_later_makes_the_vectors_in_the_background,
     super::a_model_given_later_makes_the_vectors_in_the_background
 );
-
-const API_KEY: &str = "emb-key-3f9a7c21d4e8b6";
-
-fn api_args(url: &str) -> ServeArgs {
-    ServeArgs {
-        embeddings_url: Some(url.to_owned()),
-        embeddings_model: Some("all-minilm".to_owned()),
-        embeddings_api_key: Some(API_KEY.to_owned()),
-        embeddings_timeout_ms: Some(3_000),
-        ..test_args()
-    }
-}
-
-async fn api(model: Arc<LocalModel>) -> (EmbeddingsApi, Cuttable) {
-    let api = EmbeddingsApi::start(model, API_KEY).await;
-    let upstream = api.url.trim_start_matches("http://").trim_end_matches("/v1").to_owned();
-    (api, Cuttable::start(&upstream).await)
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn an_embeddings_api_serves_the_bot_and_its_outage_costs_only_the_meaning() {
-    let Some(model) = embeddings::model() else { return };
-    let (api, proxy) = api(model).await;
-    let app = TestApp::spawn_with(Backend::Sqlite, api_args(&format!("http://{}/v1", proxy.addr))).await.unwrap();
-    let (bot, _) = shop(&app).await;
-    let asked = api.received();
-    assert!(!asked.is_empty() && asked.iter().all(|b| b["model"] == "all-minilm"), "{asked:?}");
-
-    let answer = try_question(&app, &bot, PARAPHRASE).await;
-    assert_eq!(answer["action"], "answer", "{answer}");
-    assert_eq!(top(&answer)["title"], TRACKING);
-
-    // The API goes away: questions are judged on their words, and still answered when
-    // their words match; a paraphrase goes to a person rather than to a guess.
-    proxy.cut();
-    let answer = try_question(&app, &bot, "How do I reset my password?").await;
-    assert_eq!(answer["action"], "answer", "{answer}");
-    assert_eq!(top(&answer)["title"], "Resetting your password");
-    assert!(top(&answer)["semantic"].is_null(), "no meaning without the API: {answer}");
-    assert_eq!(try_question(&app, &bot, PARAPHRASE).await["action"], "handoff");
-    // Written while the API is down: the article is saved and found by its words.
-    let (status, _) =
-        app.post(&format!("/bots/{bot}/articles"), json!({"title": "Gift cards", "body": "We sell gift cards."})).await;
-    assert_eq!(status, 201);
-    assert_eq!(top(&try_question(&app, &bot, "do you sell gift cards").await)["title"], "Gift cards");
-
-    // Back: after the short pause that spares questions the wait for a dead API.
-    proxy.restore();
-    crate::utils::eventually("the meaning is back with the API", || async {
-        (try_question(&app, &bot, PARAPHRASE).await["action"] == "answer").then_some(())
-    })
-    .await;
-    app.assert_not_stored(API_KEY).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn the_embeddings_api_is_behind_the_outbound_guard() {
-    let Some(model) = embeddings::model() else { return };
-    let (api, _proxy) = api(model).await;
-    let data = concierge_store::testing::TempDir::new().unwrap();
-    let storage = concierge::cli::StorageArgs { data_dir: Some(data.path().to_owned()), ..Default::default() };
-
-    // A loopback address written out is refused at start, not at every question.
-    let args = ServeArgs { allow_private_upstreams: Some(false), ..api_args(&api.url) };
-    let config = concierge::config::load_with_env(None, &[], &storage, &args).unwrap();
-    let refused = format!("{:#}", concierge::app::services(config).await.err().expect("the start is refused"));
-    assert!(refused.contains("embeddings_url cannot be called"), "{refused}");
-
-    // A name that resolves to loopback is refused when it is looked up: the API is never
-    // called, and the bot answers on words.
-    let by_name = api.url.replace("127.0.0.1", "localhost");
-    let args =
-        ServeArgs { allow_private_upstreams: Some(false), allow_http_upstreams: Some(true), ..api_args(&by_name) };
-    let app = TestApp::spawn_with(Backend::Sqlite, args).await.unwrap();
-    let (bot, _) = shop(&app).await;
-    let answer = try_question(&app, &bot, "How do I reset my password?").await;
-    assert_eq!(answer["action"], "answer", "words still answer: {answer}");
-    assert_eq!(try_question(&app, &bot, PARAPHRASE).await["action"], "handoff");
-    assert!(api.received().is_empty(), "a loopback API is not called without --allow-private-upstreams");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn the_test_models_scale_is_the_reference() {
-    let Some(model) = embeddings::model() else { return };
-    let embedder = Embedder::local(model);
-    let vectors = embedder.embed(calibration::texts()).await.unwrap();
-    let anchors = calibration::anchors(&vectors).expect("anchors");
-    let reference = calibration::REFERENCE;
-    assert!((anchors.unrelated - reference.unrelated).abs() < 0.002, "{anchors:?} against {reference:?}");
-    assert!((anchors.answering - reference.answering).abs() < 0.002, "{anchors:?} against {reference:?}");
-    let scale = embedder.scale().await.unwrap().expect("the model tells answers from unrelated texts");
-    assert!((scale.floor - Scale::REFERENCE.floor).abs() < 0.01, "{scale:?}");
-    assert!((scale.ceiling - Scale::REFERENCE.ceiling).abs() < 0.01, "{scale:?}");
-}
-
-/// How far [`a_model_that_scores_everything_closer_still_invents_nothing`] moves the model.
-const SHIFT: f32 = 1.0;
-
-/// Models such as bge score every pair of texts higher than
-/// all-MiniLM-L6-v2 does; taken on its scale, such a model would make every article look
-/// close to every question, and the bot would answer what no article covers.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_model_that_scores_everything_closer_still_invents_nothing() {
-    let Some(model) = embeddings::model() else { return };
-    let api = EmbeddingsApi::shifted(model.clone(), API_KEY, SHIFT).await;
-    let app = TestApp::spawn_with(Backend::Sqlite, api_args(&api.url)).await.unwrap();
-    let (bot, _) = shop(&app).await;
-
-    let answer = try_question(&app, &bot, PARAPHRASE).await;
-    assert_eq!(answer["action"], "answer", "{answer}");
-    assert_eq!(top(&answer)["title"], TRACKING);
-    let unrelated = answer["meaning_scale"]["unrelated"].as_u64().expect("the model's scale");
-    assert!(unrelated >= 45, "this model scores unrelated texts about 50: {answer}");
-
-    let (token, _) = session(&app, json!({"bot_id": bot})).await;
-    let answer = ask(&app, &token, TAXES).await;
-    assert!(answer["text"].as_str().unwrap().starts_with("I'm not sure I can answer that one"), "{answer}");
-    // What the model says of it: on all-MiniLM-L6-v2's scale, some article would be close
-    // enough to be the answer.
-    let question = embeddings::shifted(model.embed(TAXES).unwrap(), SHIFT);
-    let closest = ARTICLES
-        .iter()
-        .flat_map(|(title, body)| article_texts(title, body))
-        .map(|text| cosine(&question, &embeddings::shifted(model.embed(&text).unwrap(), SHIFT)).unwrap())
-        .fold(f32::MIN, f32::max);
-    let threshold = answer_threshold(&app, &bot).await;
-    assert!(Scale::REFERENCE.blend(0.0, Some(closest)) >= threshold, "cosine {closest}");
-}
-
-/// The bot's confidence threshold, as a share.
-async fn answer_threshold(app: &TestApp, bot: &str) -> f32 {
-    try_question(app, bot, "hello?").await["confidence_threshold"].as_u64().unwrap() as f32 / 100.0
-}
-
-/// A model that scores an answer hardly closer than an unrelated text (a misconfigured
-/// endpoint, a model that is not a sentence-embedding model) has no say: the bot judges
-/// questions on their words, as without a model.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_model_that_cannot_tell_answers_apart_has_no_say() {
-    let Some(model) = embeddings::model() else { return };
-    let api = EmbeddingsApi::shifted(model, API_KEY, 20.0).await;
-    let app = TestApp::spawn_with(Backend::Sqlite, api_args(&api.url)).await.unwrap();
-    let (bot, _) = shop(&app).await;
-    assert!(!api.received().is_empty(), "the model was asked");
-
-    let answer = try_question(&app, &bot, "How do I reset my password?").await;
-    assert_eq!(answer["action"], "answer", "{answer}");
-    assert!(top(&answer)["semantic"].is_null(), "{answer}");
-    assert!(answer["meaning_scale"].is_null(), "{answer}");
-    assert_eq!(try_question(&app, &bot, PARAPHRASE).await["action"], "handoff");
-    let (token, _) = session(&app, json!({"bot_id": bot})).await;
-    let answer = ask(&app, &token, TAXES).await;
-    assert!(answer["text"].as_str().unwrap().starts_with("I'm not sure I can answer that one"), "{answer}");
-}
 
 #[tokio::test]
 async fn a_directory_without_a_model_stops_the_start_and_says_why() {

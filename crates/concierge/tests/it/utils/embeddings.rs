@@ -54,22 +54,32 @@ struct Api {
     model: Arc<LocalModel>,
     key: String,
     received: Arc<Mutex<Vec<Value>>>,
-    /// How much of one shared direction is added to every vector (see [`EmbeddingsApi::shifted`]).
-    shift: f32,
+    /// How the model's vectors are changed before they are sent.
+    warp: Warp,
+}
+
+/// How [`EmbeddingsApi::warped`] makes another model of the real one.
+#[derive(Debug, Clone, Copy)]
+pub enum Warp {
+    /// `shift` times one direction shared by all texts is added to each vector (then unit
+    /// length again), as models such as bge differ from all-MiniLM-L6-v2: unrelated texts,
+    /// near 0.1 for it, score about 0.5 at a shift of 1, and what the model has to say is
+    /// squeezed into what is left above.
+    Shift(f32),
+    /// `noise` times a direction of each text's own is added: at 20, what the model says is
+    /// lost in it, as with an endpoint that serves no sentence-embedding model.
+    Noise(f32),
 }
 
 impl EmbeddingsApi {
     pub async fn start(model: Arc<LocalModel>, key: &str) -> Self {
-        Self::shifted(model, key, 0.0).await
+        Self::warped(model, key, Warp::Shift(0.0)).await
     }
 
-    /// As [`Self::start`], but every vector gets `shift` times one direction shared by all
-    /// (then unit length again), as models such as bge differ from all-MiniLM-L6-v2:
-    /// unrelated texts, near 0.1 for it, score about 0.5 at a shift of 1, and what the
-    /// model has to say is squeezed into what is left above.
-    pub async fn shifted(model: Arc<LocalModel>, key: &str, shift: f32) -> Self {
+    /// As [`Self::start`], the vectors changed by `warp`.
+    pub async fn warped(model: Arc<LocalModel>, key: &str, warp: Warp) -> Self {
         let received = Arc::new(Mutex::new(Vec::new()));
-        let api = Api { model, key: key.to_owned(), received: received.clone(), shift };
+        let api = Api { model, key: key.to_owned(), received: received.clone(), warp };
         let router = Router::new().route("/v1/embeddings", post(embeddings)).with_state(api);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
@@ -94,9 +104,9 @@ async fn embeddings(State(api): State<Api>, headers: HeaderMap, Json(body): Json
         Value::Array(items) => items.iter().filter_map(|t| t.as_str().map(str::to_owned)).collect(),
         _ => return (StatusCode::BAD_REQUEST, Json(json!({"error": {"message": "input"}}))).into_response(),
     };
-    let (model, shift) = (api.model.clone(), api.shift);
+    let (model, warp) = (api.model.clone(), api.warp);
     let vectors = tokio::task::spawn_blocking(move || {
-        texts.iter().map(|t| shifted(model.embed(t).expect("the model embeds"), shift)).collect::<Vec<_>>()
+        texts.iter().map(|t| warped(t, model.embed(t).expect("the model embeds"), warp)).collect::<Vec<_>>()
     })
     .await
     .expect("embedded");
@@ -110,14 +120,32 @@ async fn embeddings(State(api): State<Api>, headers: HeaderMap, Json(body): Json
     Json(json!({"object": "list", "model": body["model"], "data": data})).into_response()
 }
 
-/// `vector` plus `shift` times a fixed unit direction (its signs in a pattern of
-/// threes, owing nothing to the model), at unit length again.
-pub fn shifted(vector: Vec<f32>, shift: f32) -> Vec<f32> {
-    if shift == 0.0 {
+/// `vector`, the text's, changed by `warp`, at unit length again.
+pub fn warped(text: &str, vector: Vec<f32>, warp: Warp) -> Vec<f32> {
+    let (weight, seed) = match warp {
+        Warp::Shift(shift) => (shift, 0x5eed),
+        Warp::Noise(noise) => (
+            noise,
+            text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)),
+        ),
+    };
+    if weight == 0.0 {
         return vector;
     }
-    let unit = 1.0 / (vector.len() as f32).sqrt();
-    let moved: Vec<f32> =
-        vector.iter().enumerate().map(|(i, x)| x + shift * if i % 3 == 0 { unit } else { -unit }).collect();
-    concierge_bot::semantic::normalize(moved)
+    let direction = direction(seed, vector.len());
+    concierge_bot::semantic::normalize(vector.iter().zip(&direction).map(|(x, d)| x + weight * d).collect())
+}
+
+/// A unit vector of `len` numbers drawn from `seed` (xorshift), the same every run.
+fn direction(seed: u64, len: usize) -> Vec<f32> {
+    let mut state = seed | 1;
+    let numbers = (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f32 / (1u64 << 53) as f32 - 0.5
+        })
+        .collect();
+    concierge_bot::semantic::normalize(numbers)
 }

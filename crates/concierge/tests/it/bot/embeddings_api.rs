@@ -1,0 +1,201 @@
+//! An embeddings API serving the bot (issue 15): its outage costs only the meaning, it is
+//! behind the outbound guard, and a model whose cosines lie elsewhere than
+//! all-MiniLM-L6-v2's is read on its own scale.
+
+use std::sync::Arc;
+
+use concierge::cli::ServeArgs;
+use concierge_bot::knowledge::hybrid::Scale;
+use concierge_bot::semantic::{article_texts, calibration, cosine};
+use concierge_bot::{Embedder, LocalModel};
+use serde_json::json;
+
+use super::meaning::{shop, top, try_question, ARTICLES, PARAPHRASE, TAXES, TRACKING};
+use super::*;
+use crate::utils::cut::Cuttable;
+use crate::utils::embeddings::{self, EmbeddingsApi, Warp};
+use crate::utils::{test_args, Backend};
+
+const API_KEY: &str = "emb-key-3f9a7c21d4e8b6";
+
+fn api_args(url: &str) -> ServeArgs {
+    ServeArgs {
+        embeddings_url: Some(url.to_owned()),
+        embeddings_model: Some("all-minilm".to_owned()),
+        embeddings_api_key: Some(API_KEY.to_owned()),
+        embeddings_timeout_ms: Some(3_000),
+        ..test_args()
+    }
+}
+
+async fn api(model: Arc<LocalModel>) -> (EmbeddingsApi, Cuttable) {
+    let api = EmbeddingsApi::start(model, API_KEY).await;
+    let upstream = api.url.trim_start_matches("http://").trim_end_matches("/v1").to_owned();
+    (api, Cuttable::start(&upstream).await)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_embeddings_api_serves_the_bot_and_its_outage_costs_only_the_meaning() {
+    let Some(model) = embeddings::model() else { return };
+    let (api, proxy) = api(model).await;
+    let app = TestApp::spawn_with(Backend::Sqlite, api_args(&format!("http://{}/v1", proxy.addr))).await.unwrap();
+    let (bot, _) = shop(&app).await;
+    let asked = api.received();
+    assert!(!asked.is_empty() && asked.iter().all(|b| b["model"] == "all-minilm"), "{asked:?}");
+
+    let answer = try_question(&app, &bot, PARAPHRASE).await;
+    assert_eq!(answer["action"], "answer", "{answer}");
+    assert_eq!(top(&answer)["title"], TRACKING);
+
+    // The API goes away: questions are judged on their words, and still answered when
+    // their words match; a paraphrase goes to a person rather than to a guess.
+    proxy.cut();
+    let answer = try_question(&app, &bot, "How do I reset my password?").await;
+    assert_eq!(answer["action"], "answer", "{answer}");
+    assert_eq!(top(&answer)["title"], "Resetting your password");
+    assert!(top(&answer)["semantic"].is_null(), "no meaning without the API: {answer}");
+    assert_eq!(try_question(&app, &bot, PARAPHRASE).await["action"], "handoff");
+    // Written while the API is down: the article is saved and found by its words.
+    let (status, _) =
+        app.post(&format!("/bots/{bot}/articles"), json!({"title": "Gift cards", "body": "We sell gift cards."})).await;
+    assert_eq!(status, 201);
+    assert_eq!(top(&try_question(&app, &bot, "do you sell gift cards").await)["title"], "Gift cards");
+
+    // Back: after the short pause that spares questions the wait for a dead API.
+    proxy.restore();
+    crate::utils::eventually("the meaning is back with the API", || async {
+        (try_question(&app, &bot, PARAPHRASE).await["action"] == "answer").then_some(())
+    })
+    .await;
+    app.assert_not_stored(API_KEY).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_embeddings_api_is_behind_the_outbound_guard() {
+    let Some(model) = embeddings::model() else { return };
+    let (api, _proxy) = api(model).await;
+    let data = concierge_store::testing::TempDir::new().unwrap();
+    let storage = concierge::cli::StorageArgs { data_dir: Some(data.path().to_owned()), ..Default::default() };
+
+    // A loopback address written out is refused at start, not at every question.
+    let args = ServeArgs { allow_private_upstreams: Some(false), ..api_args(&api.url) };
+    let config = concierge::config::load_with_env(None, &[], &storage, &args).unwrap();
+    let refused = format!("{:#}", concierge::app::services(config).await.err().expect("the start is refused"));
+    assert!(refused.contains("embeddings_url cannot be called"), "{refused}");
+
+    // A name that resolves to loopback is refused when it is looked up: the API is never
+    // called, and the bot answers on words.
+    let by_name = api.url.replace("127.0.0.1", "localhost");
+    let args =
+        ServeArgs { allow_private_upstreams: Some(false), allow_http_upstreams: Some(true), ..api_args(&by_name) };
+    let app = TestApp::spawn_with(Backend::Sqlite, args).await.unwrap();
+    let (bot, _) = shop(&app).await;
+    let answer = try_question(&app, &bot, "How do I reset my password?").await;
+    assert_eq!(answer["action"], "answer", "words still answer: {answer}");
+    assert_eq!(try_question(&app, &bot, PARAPHRASE).await["action"], "handoff");
+    assert!(api.received().is_empty(), "a loopback API is not called without --allow-private-upstreams");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_test_models_scale_is_the_reference() {
+    let Some(model) = embeddings::model() else { return };
+    let embedder = Embedder::local(model);
+    let vectors = embedder.embed(calibration::texts()).await.unwrap();
+    let anchors = calibration::anchors(&vectors).expect("anchors");
+    let reference = calibration::REFERENCE;
+    assert!((anchors.unrelated - reference.unrelated).abs() < 0.002, "{anchors:?} against {reference:?}");
+    assert!((anchors.answering - reference.answering).abs() < 0.002, "{anchors:?} against {reference:?}");
+    let scale = embedder.scale().await.unwrap().expect("the model tells answers from unrelated texts");
+    assert!((scale.floor - Scale::REFERENCE.floor).abs() < 0.01, "{scale:?}");
+    assert!((scale.ceiling - Scale::REFERENCE.ceiling).abs() < 0.01, "{scale:?}");
+}
+
+/// Models such as bge score every pair of texts higher than all-MiniLM-L6-v2 does; taken
+/// on its scale, such a model would make every article look close to every question, and
+/// the bot would answer what no article covers. Read on its own scale, it answers as
+/// all-MiniLM-L6-v2 does, however narrow the band it squeezes its cosines into.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_model_that_scores_everything_closer_still_invents_nothing() {
+    let Some(model) = embeddings::model() else { return };
+    for (shift, unrelated_at_least) in [(1.0, 45), (20.0, 99)] {
+        let warp = Warp::Shift(shift);
+        let api = EmbeddingsApi::warped(model.clone(), API_KEY, warp).await;
+        let app = TestApp::spawn_with(Backend::Sqlite, api_args(&api.url)).await.unwrap();
+        let (bot, _) = shop(&app).await;
+
+        let answer = try_question(&app, &bot, PARAPHRASE).await;
+        assert_eq!((&answer["action"], &answer["meaning"]), (&json!("answer"), &json!("on")), "{answer}");
+        assert_eq!(top(&answer)["title"], TRACKING);
+        let unrelated = answer["meaning_scale"]["unrelated"].as_u64().expect("the model's scale");
+        assert!(unrelated >= unrelated_at_least, "shift {shift}: unrelated texts score high: {answer}");
+
+        let (token, _) = session(&app, json!({"bot_id": bot})).await;
+        let answer = ask(&app, &token, TAXES).await;
+        assert!(answer["text"].as_str().unwrap().starts_with("I'm not sure I can answer that one"), "{answer}");
+        // What the model says of it: on all-MiniLM-L6-v2's scale, some article would be
+        // close enough to be the answer.
+        let question = embeddings::warped(TAXES, model.embed(TAXES).unwrap(), warp);
+        let closest = ARTICLES
+            .iter()
+            .flat_map(|(title, body)| article_texts(title, body))
+            .map(|text| cosine(&question, &embeddings::warped(&text, model.embed(&text).unwrap(), warp)).unwrap())
+            .fold(f32::MIN, f32::max);
+        let threshold = answer["confidence_threshold"].as_u64().map_or(0.35, |t| t as f32 / 100.0);
+        assert!(Scale::REFERENCE.blend(0.0, Some(closest)) >= threshold, "shift {shift}: cosine {closest}");
+    }
+}
+
+/// A model that finds the text that answers a question no better than an unrelated one (a
+/// misconfigured endpoint, a model that is not a sentence-embedding model) has no say:
+/// the bot judges questions on their words, as without a model, and says why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_model_that_cannot_tell_answers_apart_has_no_say() {
+    let Some(model) = embeddings::model() else { return };
+    let api = EmbeddingsApi::warped(model, API_KEY, Warp::Noise(20.0)).await;
+    let app = TestApp::spawn_with(Backend::Sqlite, api_args(&api.url)).await.unwrap();
+    let (bot, _) = shop(&app).await;
+
+    let answer = try_question(&app, &bot, "How do I reset my password?").await;
+    assert_eq!((&answer["action"], &answer["meaning"]), (&json!("answer"), &json!("unusable")), "{answer}");
+    assert!(top(&answer)["semantic"].is_null(), "{answer}");
+    assert!(answer["meaning_scale"].is_null(), "{answer}");
+    assert_eq!(try_question(&app, &bot, PARAPHRASE).await["action"], "handoff");
+    let (token, _) = session(&app, json!({"bot_id": bot})).await;
+    let answer = ask(&app, &token, TAXES).await;
+    assert!(answer["text"].as_str().unwrap().starts_with("I'm not sure I can answer that one"), "{answer}");
+    // It was measured, and what it will not be used for is not sent to it.
+    let probe = &calibration::texts()[0];
+    let texts = |api: &EmbeddingsApi| -> Vec<String> {
+        let inputs = api.received().into_iter().flat_map(|body| body["input"].as_array().cloned().unwrap_or_default());
+        inputs.filter_map(|text| text.as_str().map(str::to_owned)).collect()
+    };
+    assert_eq!(texts(&api).iter().filter(|text| *text == probe).count(), 1, "measured once");
+    let before = texts(&api).len();
+    let (status, _) =
+        app.post(&format!("/bots/{bot}/articles"), json!({"title": "Gift cards", "body": "We sell gift cards."})).await;
+    assert_eq!(status, 201);
+    assert_eq!(try_question(&app, &bot, "do you sell gift cards").await["action"], "answer");
+    assert_eq!(texts(&api).len(), before, "nothing more is sent to a model that is not used");
+}
+
+/// An embeddings API that is down when the server starts: questions are judged on their
+/// words, and the meaning is back soon after the API is, without a restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_api_down_at_the_start_is_measured_when_it_is_back() {
+    let Some(model) = embeddings::model() else { return };
+    let (_api, proxy) = api(model).await;
+    proxy.cut();
+    let app = TestApp::spawn_with(Backend::Sqlite, api_args(&format!("http://{}/v1", proxy.addr))).await.unwrap();
+    let (bot, _) = shop(&app).await;
+    let answer = try_question(&app, &bot, "How do I reset my password?").await;
+    assert_eq!((&answer["action"], &answer["meaning"]), (&json!("answer"), &json!("unmeasured")), "{answer}");
+    assert_eq!(try_question(&app, &bot, PARAPHRASE).await["action"], "handoff");
+
+    proxy.restore();
+    let answer = crate::utils::eventually("the meaning is back with the API", || async {
+        let answer = try_question(&app, &bot, PARAPHRASE).await;
+        (answer["action"] == "answer").then_some(answer)
+    })
+    .await;
+    assert_eq!((&top(&answer)["title"], &answer["meaning"]), (&json!(TRACKING), &json!("on")), "{answer}");
+}
