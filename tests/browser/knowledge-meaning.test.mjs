@@ -2,14 +2,17 @@
 // the article's is answered by meaning, and each ranked article shows its two scores, words
 // and meaning, so that an operator sees why; a question no article covers is still handed
 // to the team. Without a model, the page shows no meaning score and says what the
-// confidence is instead.
+// confidence is instead; with a model that cannot tell an answer from an unrelated text, it
+// says why the meaning does not count.
 //
 // Needs the model that ./scripts/embedding-model puts in target/models/all-MiniLM-L6-v2,
 // given by CONCIERGE_TEST_EMBEDDING_MODEL. Unset, the tests fail on CI (CI=true) and are
 // skipped elsewhere, with what to do; CONCIERGE_TEST_SKIP_EMBEDDING_MODEL=1 skips them.
 
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:http';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
@@ -262,6 +265,75 @@ describe('Try a question without an embedding model: the words alone', { skip: b
       await context.close();
     } finally {
       await Promise.allSettled([browser.close(), server.close()]);
+    }
+  });
+});
+
+/**
+ * An OpenAI-compatible embeddings API on loopback whose "model" gives each text a vector
+ * drawn from its hash: it cannot tell an answer from an unrelated text, as an endpoint
+ * that serves no sentence-embedding model.
+ */
+async function blindEmbeddingsApi() {
+  const vector = (text) => {
+    const numbers = [];
+    for (let round = 0; numbers.length < 64; round += 1) {
+      const digest = createHash('sha256').update(`${round}:${text}`).digest();
+      for (let i = 0; i < digest.length; i += 2) numbers.push(digest.readInt16LE(i));
+    }
+    const norm = Math.hypot(...numbers);
+    return numbers.map((x) => x / norm);
+  };
+  const api = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk) => (body += chunk));
+    req.on('end', () => {
+      const { input } = JSON.parse(body);
+      const texts = Array.isArray(input) ? input : [input];
+      const data = texts.map((text, index) => ({ object: 'embedding', index, embedding: vector(text) }));
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ object: 'list', data }));
+    });
+  });
+  await new Promise((resolve) => api.listen(0, '127.0.0.1', resolve));
+  return api;
+}
+
+describe('Try a question with a model that cannot tell answers apart', { skip: browserSkip }, () => {
+  test('the words alone answer, and the page says why the meaning does not count', async () => {
+    const api = await blindEmbeddingsApi();
+    const env = {
+      CONCIERGE_EMBEDDINGS_URL: `http://127.0.0.1:${api.address().port}/v1`,
+      CONCIERGE_EMBEDDINGS_MODEL: 'not-a-sentence-model',
+    };
+    const [browser, server] = await Promise.all([launchBrowser(), ConciergeServer.start({ env })]);
+    try {
+      const bot = await server.createBot('Acme Shop');
+      for (const article of ARTICLES) await server.admin('POST', `/bots/${bot.id}/articles`, article);
+      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+      const page = await context.newPage();
+      page.setDefaultTimeout(10_000);
+      const tracker = trackPage(page);
+      await signUpFirstUser({ server }, page, 'owner@acme.example', 'correct horse battery staple');
+      await page.goto(`${server.url}/bots/${bot.id}/knowledge`);
+      const result = await tryQuestion(page, 'How do I reset my password?');
+      const [first] = await ranking(result);
+      assert.match(first.text, /Resetting your password\s+Used\s+100%/);
+      assert.deepEqual(first.scores, {}, 'no meaning score from a model that is not used');
+      const note = result.locator('.meaning-off');
+      assert.match(await note.innerText(), /finds the text that answers a question no better than an unrelated one/);
+      assert.match(await note.innerText(), /judges questions on their words/);
+      // Without its meaning, a question in other words goes to the team, as with no model.
+      const other = await tryQuestion(page, 'where is my package?');
+      assert.match(await other.locator('.decision').innerText(), /^Hands the conversation to your team/);
+      assert.match(await other.locator('.meaning-off').innerText(), /no better than an unrelated one/);
+      assert.deepEqual(await violations(page, '.try-result'), [], 'axe: the note');
+      await screenshot(page, 'dashboard-knowledge-meaning-unusable', { fullPage: true });
+      tracker.check();
+      await context.close();
+    } finally {
+      await Promise.allSettled([browser.close(), server.close()]);
+      api.close();
     }
   });
 });
