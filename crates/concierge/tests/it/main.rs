@@ -23,3 +23,4 @@ mod sessions;
 mod sign_in;
 mod utils;
 mod widget;
+mod widget_script;
