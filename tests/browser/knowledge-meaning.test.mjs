@@ -216,18 +216,32 @@ describe('Try a question with an embedding model: words and meaning', { skip }, 
   });
 });
 
+/**
+ * A server (with `env`) whose bot has ARTICLES, and a browser signed in to the dashboard
+ * on the bot's knowledge page; the caller closes `browser` and `server`.
+ */
+async function knowledgePage(env = {}) {
+  const [browser, server] = await Promise.all([launchBrowser(), ConciergeServer.start({ env })]);
+  try {
+    const bot = await server.createBot('Acme Shop');
+    for (const article of ARTICLES) await server.admin('POST', `/bots/${bot.id}/articles`, article);
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    page.setDefaultTimeout(10_000);
+    const tracker = trackPage(page);
+    await signUpFirstUser({ server }, page, 'owner@acme.example', 'correct horse battery staple');
+    await page.goto(`${server.url}/bots/${bot.id}/knowledge`);
+    return { browser, server, context, page, tracker };
+  } catch (error) {
+    await Promise.allSettled([browser.close(), server.close()]);
+    throw error;
+  }
+}
+
 describe('Try a question without an embedding model: the words alone', { skip: browserSkip }, () => {
   test('no meaning score; the page says the confidence is the words', async () => {
-    const [browser, server] = await Promise.all([launchBrowser(), ConciergeServer.start()]);
+    const { browser, server, context, page, tracker } = await knowledgePage();
     try {
-      const bot = await server.createBot('Acme Shop');
-      for (const article of ARTICLES) await server.admin('POST', `/bots/${bot.id}/articles`, article);
-      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-      const page = await context.newPage();
-      page.setDefaultTimeout(10_000);
-      const tracker = trackPage(page);
-      await signUpFirstUser({ server }, page, 'owner@acme.example', 'correct horse battery staple');
-      await page.goto(`${server.url}/bots/${bot.id}/knowledge`);
       const result = await tryQuestion(page, 'How do I reset my password?');
       const [first] = await ranking(result);
       assert.match(first.text, /Resetting your password\s+Used\s+100%/);
@@ -306,16 +320,8 @@ describe('Try a question with a model that cannot tell answers apart', { skip: b
       CONCIERGE_EMBEDDINGS_URL: `http://127.0.0.1:${api.address().port}/v1`,
       CONCIERGE_EMBEDDINGS_MODEL: 'not-a-sentence-model',
     };
-    const [browser, server] = await Promise.all([launchBrowser(), ConciergeServer.start({ env })]);
+    const { browser, server, context, page, tracker } = await knowledgePage(env);
     try {
-      const bot = await server.createBot('Acme Shop');
-      for (const article of ARTICLES) await server.admin('POST', `/bots/${bot.id}/articles`, article);
-      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-      const page = await context.newPage();
-      page.setDefaultTimeout(10_000);
-      const tracker = trackPage(page);
-      await signUpFirstUser({ server }, page, 'owner@acme.example', 'correct horse battery staple');
-      await page.goto(`${server.url}/bots/${bot.id}/knowledge`);
       const result = await tryQuestion(page, 'How do I reset my password?');
       const [first] = await ranking(result);
       assert.match(first.text, /Resetting your password\s+Used\s+100%/);

@@ -240,11 +240,6 @@ impl KnowledgeIndex {
         self
     }
 
-    /// Where the cosines of the model that made the articles' vectors lie.
-    pub fn scale(&self) -> hybrid::Scale {
-        self.scale
-    }
-
     /// Whether any article has an embedding, so that a question's is worth making.
     pub fn has_vectors(&self) -> bool {
         self.vectors.iter().any(Option::is_some)

@@ -25,7 +25,7 @@ use concierge_store::StoredEmbedding;
 use sha2::{Digest, Sha256};
 
 use super::knowledge::Knowledge;
-use super::Services;
+use super::{Meaning, Services};
 
 /// The hash of an article's passage texts. For one passage it is the hash of its text, as
 /// the vector of a whole article was hashed before articles had passages, so those stay
@@ -107,27 +107,7 @@ fn unreachable(error: &EmbedError) -> bool {
 pub(super) struct Backfills {
     running: HashSet<String>,
     finished: HashMap<String, Instant>,
-    /// Whether a task measures the model's scale until it can.
-    measuring: bool,
 }
-
-/// Whether the bot compares meanings, as far as is known now.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Meaning {
-    /// The deployment has no embedding model.
-    Off,
-    /// The model has not been measured yet (an embeddings API that has not answered since
-    /// the start): questions are judged on their words until it is.
-    Unmeasured,
-    /// The model finds the text that answers a question no better than an unrelated one:
-    /// it is not used.
-    Unusable,
-    /// In use, its cosines read on this scale.
-    On(Scale),
-}
-
-/// The longest wait between two tries at measuring an embeddings API that does not answer.
-const MEASURE_RETRY_MAX: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// A bot's background backfill, registered while it runs, even if its task panics.
 struct Backfill {
@@ -161,71 +141,6 @@ fn lock(backfills: &Mutex<Backfills>) -> std::sync::MutexGuard<'_, Backfills> {
 impl Services {
     pub(super) fn embedder(&self) -> Option<&Embedder> {
         self.embedder.as_ref()
-    }
-
-    /// Whether the bot compares meanings now. Never waits.
-    pub fn meaning(&self) -> Meaning {
-        match self.embedder().map(Embedder::known_scale) {
-            None => Meaning::Off,
-            Some(None) => Meaning::Unmeasured,
-            Some(Some(None)) => Meaning::Unusable,
-            Some(Some(Some(scale))) => Meaning::On(scale),
-        }
-    }
-
-    /// Measures the model's scale in a task of its own (one at a time), trying again with
-    /// growing pauses while the model cannot be asked; once it is measured, every bot's
-    /// index is built again, with its vectors. Called at the start, so that the first
-    /// question seldom waits for it, and when an index is built without it.
-    pub fn measure_meaning(&self) {
-        let Some(embedder) = self.embedder().cloned() else { return };
-        self.report_meaning();
-        if embedder.known_scale().is_some() || std::mem::replace(&mut lock(&self.backfills).measuring, true) {
-            return;
-        }
-        let services = self.clone();
-        tokio::spawn(async move {
-            let mut pause = std::time::Duration::from_secs(1);
-            while let Err(error) = embedder.scale().await {
-                metrics::counter!("concierge_embedding_failures_total", "of" => "calibration").increment(1);
-                tracing::warn!(%error, "the embedding model's scale could not be measured; trying again in {pause:?}");
-                tokio::time::sleep(pause).await;
-                pause = (pause * 2).min(MEASURE_RETRY_MAX);
-            }
-            lock(&services.backfills).measuring = false;
-            services.report_meaning();
-            services.knowledge_cache.invalidate_all();
-        });
-    }
-
-    /// `concierge_embedding_meaning_in_use`: 1 when the model's meaning counts, 0 while
-    /// it is not measured or when it is not to be used.
-    fn report_meaning(&self) {
-        let in_use = matches!(self.meaning(), Meaning::On(_));
-        metrics::gauge!("concierge_embedding_meaning_in_use").set(f64::from(u8::from(in_use)));
-    }
-
-    /// The model's scale for an index build: known, or measured while the caller waits
-    /// unless this is a `retry` (the model failed when the index was last built); `None`
-    /// when it is not known now, and a task measures it.
-    async fn scale_for_build(&self, embedder: &Embedder, retry: bool) -> Option<Option<Scale>> {
-        if let Some(known) = embedder.known_scale() {
-            return Some(known);
-        }
-        if !retry {
-            match embedder.scale().await {
-                Ok(known) => {
-                    self.report_meaning();
-                    return Some(known);
-                }
-                Err(error) => {
-                    metrics::counter!("concierge_embedding_failures_total", "of" => "calibration").increment(1);
-                    tracing::warn!(%error, "the embedding model's scale could not be measured; searching by words for now");
-                }
-            }
-        }
-        self.measure_meaning();
-        None
     }
 
     /// Whether a backfill of the bot's vectors finished after `since`: an index whose

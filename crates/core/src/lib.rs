@@ -29,6 +29,7 @@ mod inbox;
 mod knowledge;
 mod limits;
 mod llm_settings;
+mod meaning;
 mod messages;
 mod password;
 mod preview;
@@ -55,13 +56,13 @@ pub use auth_test::{AuthTestInput, AuthTestReport, ContactMatch, IdentityTestInp
 pub use bots::{bot_template, BotPatch, MAX_BOT_NAME};
 pub use dashboard_auth::{csrf_matches, csrf_token, SetupLink};
 pub use decide::{Decision, HandoffReason, Reply};
-pub use embeddings::Meaning;
 pub use error::{Error, Result, INTERNAL_MESSAGE};
 pub use identity::{Identified, IdentityMode, Presented, TokenReport, Verification};
 pub use identity_settings::{IdentityRequest, MAX_JWT_KEYS};
 pub use knowledge::{ArticleInput, MAX_ARTICLE_BODY, MAX_ARTICLE_TITLE};
 pub use limits::Limits;
 pub use llm_settings::{LlmInput, LlmView};
+pub use meaning::Meaning;
 pub use preview::{ArticleWords, Preview};
 pub use principal::Principal;
 pub use session::{ClientInfo, SessionStarted, StartSession, WidgetState};
@@ -109,6 +110,8 @@ pub struct Parts {
     embedder: Option<concierge_bot::Embedder>,
     /// The articles' embeddings being made in the background, and when they were.
     backfills: Arc<std::sync::Mutex<embeddings::Backfills>>,
+    /// Whether a task measures the embedding model's scale until it can (`meaning`).
+    measuring_meaning: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Services {
@@ -144,6 +147,7 @@ impl Services {
             bot_turns: Arc::new(tokio::sync::watch::Sender::new(0)),
             embedder: None,
             backfills: Arc::default(),
+            measuring_meaning: Arc::default(),
         }))
     }
 

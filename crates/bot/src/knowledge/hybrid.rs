@@ -51,12 +51,6 @@ impl Scale {
     }
 }
 
-impl Default for Scale {
-    fn default() -> Self {
-        Self::REFERENCE
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

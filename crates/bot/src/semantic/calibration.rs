@@ -78,17 +78,18 @@ pub fn anchors(vectors: &[Vec<f32>]) -> Option<Anchors> {
     let (questions, passages) = vectors.split_at(n);
     let (mut answering, mut unrelated, mut own_first) = (0.0f64, 0.0f64, 0usize);
     for (i, question) in questions.iter().enumerate() {
-        let mut closest_other = f32::NEG_INFINITY;
+        let (mut own, mut closest_other) = (f32::NEG_INFINITY, f32::NEG_INFINITY);
         for (j, passage) in passages.iter().enumerate() {
             let c = cosine(question, passage)?;
             if i == j {
-                answering += f64::from(c);
+                own = c;
             } else {
                 unrelated += f64::from(c);
                 closest_other = closest_other.max(c);
             }
         }
-        own_first += usize::from(cosine(question, &passages[i])? > closest_other);
+        answering += f64::from(own);
+        own_first += usize::from(own > closest_other);
     }
     let pairs = n as f64;
     let anchors = Anchors {

@@ -80,20 +80,22 @@ pub async fn services_with(config: Config, lookup: Lookup) -> anyhow::Result<Ser
         Database::Sqlite(_) => services.with_exclusive_store(),
         Database::Postgres { .. } => services,
     };
-    let Some(url) = &config.redis_url else {
-        services.measure_meaning();
-        return Ok(services);
+    let services = match &config.redis_url {
+        None => services,
+        Some(url) => {
+            // The deployment is its database: the instances of one share events and limits,
+            // and another deployment on the same Redis is kept apart.
+            let database = match &config.storage.database {
+                Database::Postgres { url, .. } => crate::config::redact_url(url),
+                Database::Sqlite(path) => path.display().to_string(),
+            };
+            let bus = RedisBus::connect(url, &hash_token(&database)[..16])
+                .await
+                .with_context(|| format!("cannot connect to Redis at {}", crate::config::redact_url(url)))?;
+            services.with_bus(Bus::Redis(bus))
+        }
     };
-    // The deployment is its database: the instances of one share events and limits, and
-    // another deployment on the same Redis is kept apart.
-    let database = match &config.storage.database {
-        Database::Postgres { url, .. } => crate::config::redact_url(url),
-        Database::Sqlite(path) => path.display().to_string(),
-    };
-    let bus = RedisBus::connect(url, &hash_token(&database)[..16])
-        .await
-        .with_context(|| format!("cannot connect to Redis at {}", crate::config::redact_url(url)))?;
-    let services = services.with_bus(Bus::Redis(bus));
+    // Once the services are whole: the task keeps a handle on them.
     services.measure_meaning();
     Ok(services)
 }
