@@ -63,7 +63,8 @@ fn main() {
     let embed = |warp: Warp, text: &str| warped(warp, text, model.embed(text).unwrap());
     let sets = sets(std::env::args().skip(1));
     for warp in [Warp::None, Warp::Shift(0.7), Warp::Shift(1.0), Warp::Shift(1.5), Warp::Noise(0.5), Warp::Noise(1.0)] {
-        let probes: Vec<Vec<f32>> = calibration::texts().iter().map(|t| embed(warp, t)).collect();
+        let (probe_questions, probe_passages) = calibration::texts();
+        let probes: Vec<Vec<f32>> = probe_questions.iter().chain(&probe_passages).map(|t| embed(warp, t)).collect();
         let anchors = calibration::anchors(&probes).unwrap();
         let scale = calibration::scale(anchors);
         let mut asked = Vec::new();

@@ -38,7 +38,7 @@ pub use rules::{
     first_match, validate, Action, Condition, Op, Priority, Rule, RuleError, MAX_CONDITIONS, MAX_NAME_CHARS, MAX_RULES,
     MAX_TEXT_CHARS,
 };
-pub use semantic::{EmbedError, Embedder, LocalModel, RemoteConfig, RemoteEmbeddings};
+pub use semantic::{EmbedError, Embedder, LocalModel, Prefixes, RemoteConfig, RemoteEmbeddings};
 pub use template::{
     check, markdown_to_styled, markdown_to_text, render, ContactFacts, TemplateError, MAX_RENDERED_BYTES,
 };

@@ -13,12 +13,19 @@
 //! Vectors are L2-normalised when they are made, so their cosine is their dot product; they
 //! are stored as little-endian `f32` bytes. Each model's cosines have their own scale,
 //! measured once per process on a fixed set of questions and answers (`calibration`).
+//!
+//! Some models were trained to read a question and a document each after a word of its own
+//! (e5's `query: ` and `passage: `, nomic-embed-text's `search_query: ` and
+//! `search_document: `) and find answers worse without: the operator gives them
+//! ([`Prefixes`]), and every text is sent with its kind's.
 
 pub mod calibration;
 mod local;
 mod remote;
 
 use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
 
 use crate::knowledge::hybrid::Scale;
 pub use local::LocalModel;
@@ -63,11 +70,24 @@ pub enum EmbedError {
     Paused,
 }
 
+/// What the model reads before each kind of text. Empty by default: most models (the
+/// all-MiniLM family, OpenAI's) read texts as they are.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Prefixes {
+    /// Before a visitor's question (and the calibration's questions).
+    pub query: String,
+    /// Before an article's passage (and the calibration's passages).
+    pub document: String,
+}
+
 /// Where a deployment's embeddings come from, and where its model's cosines lie. Cheap to
 /// clone.
 #[derive(Debug, Clone)]
 pub struct Embedder {
     source: Source,
+    prefixes: Arc<Prefixes>,
+    /// The source's key, and the document prefix's fingerprint when there is one.
+    key: Arc<str>,
     /// Measured once, when first needed (`calibration`); `None` inside: the model cannot
     /// tell an answer from an unrelated text.
     scale: Arc<tokio::sync::OnceCell<Option<Scale>>>,
@@ -92,15 +112,44 @@ impl Embedder {
     }
 
     fn of(source: Source) -> Self {
-        Self { source, scale: Arc::default() }
+        let mut embedder = Self { source, prefixes: Arc::default(), key: Arc::from(""), scale: Arc::default() };
+        embedder.key = embedder.key_for(&Prefixes::default());
+        embedder
     }
 
-    /// Names the vector space: stored vectors made under another name are made again.
-    pub fn model_key(&self) -> &str {
-        match &self.source {
+    /// The same source, its texts sent after `prefixes`.
+    pub fn with_prefixes(self, prefixes: Prefixes) -> Self {
+        Self { key: self.key_for(&prefixes), prefixes: Arc::new(prefixes), scale: Arc::default(), ..self }
+    }
+
+    fn key_for(&self, prefixes: &Prefixes) -> Arc<str> {
+        let source = match &self.source {
             Source::Local(model, _) => model.key(),
             Source::Remote(remote) => remote.key(),
+        };
+        if prefixes.document.is_empty() {
+            return Arc::from(source);
         }
+        // Not the prefix itself: the key is stored with every vector and logged.
+        let fingerprint = hex::encode(Sha256::digest(prefixes.document.as_bytes()));
+        Arc::from(format!("{source}+document:{}", &fingerprint[..12]))
+    }
+
+    /// Names the vector space: stored vectors made under another name are made again. A
+    /// document prefix is part of it (the article's vectors depend on it); a query prefix
+    /// is not (questions are embedded afresh).
+    pub fn model_key(&self) -> &str {
+        &self.key
+    }
+
+    /// Articles' texts ([`article_texts`]), one vector each, after the document prefix.
+    pub async fn embed_documents(&self, texts: Vec<String>) -> Result<Vec<Vec<f32>>, EmbedError> {
+        self.embed(prefixed(&self.prefixes.document, texts)).await
+    }
+
+    /// Visitors' questions, one vector each, after the query prefix.
+    pub async fn embed_questions(&self, texts: Vec<String>) -> Result<Vec<Vec<f32>>, EmbedError> {
+        self.embed(prefixed(&self.prefixes.query, texts)).await
     }
 
     /// Where the model's cosines lie, measured on its first call and kept; `Ok(None)` when
@@ -108,10 +157,14 @@ impl Embedder {
     /// error (the API is down) is not kept: the next call measures again.
     pub async fn scale(&self) -> Result<Option<Scale>, EmbedError> {
         let measured = self.scale.get_or_try_init(|| async {
+            let (questions, passages) = calibration::texts();
             let mut vectors = Vec::new();
             // In small calls: an API on a busy CPU answers each within its timeout.
-            for texts in calibration::texts().chunks(calibration::BATCH) {
-                vectors.extend(self.embed(texts.to_vec()).await?);
+            for texts in questions.chunks(calibration::BATCH) {
+                vectors.extend(self.embed_questions(texts.to_vec()).await?);
+            }
+            for texts in passages.chunks(calibration::BATCH) {
+                vectors.extend(self.embed_documents(texts.to_vec()).await?);
             }
             let anchors = calibration::anchors(&vectors)
                 .ok_or_else(|| EmbedError::Model("the calibration texts got no usable vectors".into()))?;
@@ -142,7 +195,7 @@ impl Embedder {
 
     /// One unit-length vector per text, in order. At most [`MAX_BATCH`] texts per call are
     /// sent to a remote API; more are split. The local model runs off the async threads.
-    pub async fn embed(&self, texts: Vec<String>) -> Result<Vec<Vec<f32>>, EmbedError> {
+    async fn embed(&self, texts: Vec<String>) -> Result<Vec<Vec<f32>>, EmbedError> {
         match &self.source {
             Source::Local(model, at_once) => {
                 let model = model.clone();
@@ -160,6 +213,13 @@ impl Embedder {
             }
         }
     }
+}
+
+fn prefixed(prefix: &str, texts: Vec<String>) -> Vec<String> {
+    if prefix.is_empty() {
+        return texts;
+    }
+    texts.into_iter().map(|text| format!("{prefix}{text}")).collect()
 }
 
 /// Scales `vector` to unit length; a zero vector stays zero (it is close to nothing).
@@ -237,6 +297,30 @@ mod tests {
         assert_eq!(normalize(vec![0.0, 0.0]), vec![0.0, 0.0]);
         assert_eq!(article_texts("T", "body"), vec!["T\n\nbody"]);
         assert_eq!(article_texts("T", &"é".repeat(10_000))[0].chars().count(), MAX_TEXT_CHARS);
+    }
+
+    #[test]
+    fn a_document_prefix_names_another_vector_space() {
+        let remote = |model: &str| {
+            let config = RemoteConfig {
+                base_url: "http://127.0.0.1:9/v1".parse().unwrap(),
+                model: model.to_owned(),
+                api_key: None,
+                timeout: std::time::Duration::from_secs(1),
+            };
+            Embedder::remote(RemoteEmbeddings::new(reqwest::Client::new(), Default::default(), config))
+        };
+        let plain = remote("e5");
+        assert_eq!(plain.model_key(), "remote:e5", "vectors stored before prefixes existed stay current");
+        let prefixes = |query: &str, document: &str| Prefixes { query: query.into(), document: document.into() };
+        let asked = remote("e5").with_prefixes(prefixes("query: ", ""));
+        assert_eq!(asked.model_key(), "remote:e5", "a question's prefix changes no stored vector");
+        let e5 = remote("e5").with_prefixes(prefixes("query: ", "passage: "));
+        assert!(e5.model_key().starts_with("remote:e5+document:"), "{}", e5.model_key());
+        assert!(!e5.model_key().contains("passage"), "a fingerprint, not the prefix");
+        assert_ne!(e5.model_key(), remote("e5").with_prefixes(prefixes("", "passage:")).model_key());
+        assert_eq!(prefixed("query: ", vec!["a".into()]), vec!["query: a"]);
+        assert_eq!(prefixed("", vec!["a".into()]), vec!["a"]);
     }
 
     #[test]

@@ -120,6 +120,14 @@ pub struct ServeArgs {
     /// How long one call to the embeddings API may take, in milliseconds.
     #[arg(long)]
     pub embeddings_timeout_ms: Option<u64>,
+    /// What the embedding model reads before a question, for models trained with one
+    /// (e5: "query: ", nomic-embed-text: "search_query: "); spaces count.
+    #[arg(long)]
+    pub embeddings_query_prefix: Option<String>,
+    /// What the embedding model reads before an article's passage (e5: "passage: ",
+    /// nomic-embed-text: "search_document: "); changing it makes every article's vectors again.
+    #[arg(long)]
+    pub embeddings_document_prefix: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -15,6 +15,7 @@ use figment::value::Dict;
 use figment::Figment;
 use serde::{Deserialize, Serialize};
 
+use concierge_bot::Prefixes;
 use concierge_core::{Settings, HELLO_WITHIN, JWKS_REFETCH_AFTER, SOCKET_CHECK_EVERY};
 
 use crate::cli::{ServeArgs, StorageArgs};
@@ -49,6 +50,8 @@ struct Keys {
     embeddings_model: Option<String>,
     embeddings_api_key: Option<String>,
     embeddings_timeout_ms: u64,
+    embeddings_query_prefix: Option<String>,
+    embeddings_document_prefix: Option<String>,
 }
 
 impl Default for Keys {
@@ -81,9 +84,14 @@ impl Default for Keys {
             embeddings_api_key: None,
             // A question waits for its embedding before the bot answers.
             embeddings_timeout_ms: 5_000,
+            embeddings_query_prefix: None,
+            embeddings_document_prefix: None,
         }
     }
 }
+
+/// The longest prefix a model is given: bge's instruction, the longest in use, is 58.
+const MAX_PREFIX_CHARS: usize = 500;
 
 /// Every setting's key, as the TOML file spells it (docs/deploy.md lists them all, and a
 /// test holds it to that).
@@ -117,16 +125,24 @@ pub enum LogFormat {
     Json,
 }
 
-/// Where the bot's sentence embeddings come from, when the operator gives it a model.
+/// The bot's sentence-embedding model, when the operator gives it one.
+#[derive(Debug, Clone)]
+pub struct EmbeddingsConfig {
+    pub source: EmbeddingsSource,
+    /// What the model reads before a question and before an article's passage.
+    pub prefixes: Prefixes,
+}
+
+/// Where the bot's sentence embeddings come from.
 #[derive(Clone)]
-pub enum EmbeddingsConfig {
+pub enum EmbeddingsSource {
     /// A model directory, run in this process.
     Local(PathBuf),
     /// An OpenAI-compatible embeddings API.
     Remote { base_url: url::Url, model: String, api_key: Option<String>, timeout: Duration },
 }
 
-impl std::fmt::Debug for EmbeddingsConfig {
+impl std::fmt::Debug for EmbeddingsSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Local(dir) => write!(f, "Local({})", dir.display()),
@@ -303,6 +319,35 @@ fn validate(keys: Keys) -> anyhow::Result<Config> {
 }
 
 fn embeddings(keys: &Keys) -> anyhow::Result<Option<EmbeddingsConfig>> {
+    let prefixes = Prefixes {
+        query: prefix(&keys.embeddings_query_prefix, "embeddings_query_prefix")?,
+        document: prefix(&keys.embeddings_document_prefix, "embeddings_document_prefix")?,
+    };
+    let Some(source) = embeddings_source(keys)? else {
+        if prefixes != Prefixes::default() {
+            bail!(
+                "embeddings_query_prefix and embeddings_document_prefix are for a model: give embedding_model or \
+                 embeddings_url too"
+            );
+        }
+        return Ok(None);
+    };
+    Ok(Some(EmbeddingsConfig { source, prefixes }))
+}
+
+/// A prefix as given, spaces included (`query: ` ends in one the model expects).
+fn prefix(value: &Option<String>, key: &str) -> anyhow::Result<String> {
+    let value = value.clone().unwrap_or_default();
+    if value.chars().count() > MAX_PREFIX_CHARS {
+        bail!("{key} must be at most {MAX_PREFIX_CHARS} characters, got {}", value.chars().count());
+    }
+    if value.chars().any(char::is_control) {
+        bail!("{key} must not hold control characters such as a line break");
+    }
+    Ok(value)
+}
+
+fn embeddings_source(keys: &Keys) -> anyhow::Result<Option<EmbeddingsSource>> {
     let non_empty = |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
     let dir = keys.embedding_model.clone().filter(|d| !d.as_os_str().is_empty());
     match (dir, non_empty(&keys.embeddings_url)) {
@@ -310,7 +355,7 @@ fn embeddings(keys: &Keys) -> anyhow::Result<Option<EmbeddingsConfig>> {
         (Some(_), Some(_)) => {
             bail!("embedding_model and embeddings_url both name a model: the bot's embeddings come from one of them")
         }
-        (Some(dir), None) => Ok(Some(EmbeddingsConfig::Local(dir))),
+        (Some(dir), None) => Ok(Some(EmbeddingsSource::Local(dir))),
         (None, Some(raw)) => {
             let base_url = url::Url::parse(&raw)
                 .ok()
@@ -324,7 +369,7 @@ fn embeddings(keys: &Keys) -> anyhow::Result<Option<EmbeddingsConfig>> {
                 bail!("embeddings_timeout_ms must be 1 to 60000, got {}", keys.embeddings_timeout_ms);
             }
             let timeout = Duration::from_millis(keys.embeddings_timeout_ms);
-            Ok(Some(EmbeddingsConfig::Remote {
+            Ok(Some(EmbeddingsSource::Remote {
                 base_url,
                 model,
                 api_key: non_empty(&keys.embeddings_api_key),

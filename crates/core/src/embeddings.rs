@@ -244,7 +244,7 @@ impl Services {
                 tracing::warn!(bot_id, article_id, %error, "the article's embedding could not be made");
             };
             let texts = batch.iter().flat_map(|(_, _, texts)| texts.iter().cloned()).collect();
-            let made = match embedder.embed(texts).await {
+            let made = match embedder.embed_documents(texts).await {
                 Ok(made) => by_article(batch, made),
                 Err(error) if unreachable(&error) => {
                     metrics::counter!("concierge_embedding_failures_total", "of" => "article").increment(1);
@@ -261,7 +261,7 @@ impl Services {
                     let mut one_by_one = Vec::with_capacity(batch.len());
                     for article in batch {
                         let (position, _, texts) = article;
-                        match embedder.embed(texts.clone()).await {
+                        match embedder.embed_documents(texts.clone()).await {
                             Ok(made) => {
                                 one_by_one.push(by_article(std::slice::from_ref(article), made).pop().flatten())
                             }
@@ -310,7 +310,7 @@ impl Services {
     /// The question's vector, when the bot's articles have vectors to compare it with.
     pub(super) async fn question_vector(&self, knowledge: &Knowledge, text: &str) -> Option<Vec<f32>> {
         let embedder = self.embedder().filter(|_| knowledge.index.has_vectors())?;
-        match embedder.embed(vec![text.to_owned()]).await {
+        match embedder.embed_questions(vec![text.to_owned()]).await {
             Ok(mut vectors) => vectors.pop(),
             Err(error) => {
                 metrics::counter!("concierge_embedding_failures_total", "of" => "question").increment(1);

@@ -62,14 +62,14 @@ fn probes() -> &'static [(String, String)] {
     })
 }
 
-/// What the model embeds to be calibrated: the questions, then their passages.
-pub fn texts() -> Vec<String> {
-    let pairs = probes();
-    pairs.iter().map(|(q, _)| q.clone()).chain(pairs.iter().map(|(_, p)| p.clone())).collect()
+/// What the model embeds to be calibrated: the questions, and their passages in the same
+/// order.
+pub fn texts() -> (Vec<String>, Vec<String>) {
+    probes().iter().cloned().unzip()
 }
 
-/// The anchors from the vectors of [`texts`], in order; `None` when they are not one per
-/// text, or their cosines are not numbers.
+/// The anchors from the vectors of [`texts`], the questions' then the passages'; `None`
+/// when they are not one per text, or their cosines are not numbers.
 pub fn anchors(vectors: &[Vec<f32>]) -> Option<Anchors> {
     let n = probes().len();
     if vectors.len() != 2 * n || n < 2 {
@@ -121,7 +121,7 @@ mod tests {
 
     #[test]
     fn the_probes_are_pairs_of_a_question_and_a_titled_passage() {
-        let texts = texts();
+        let (questions, passages) = texts();
         // REFERENCE was measured on exactly these: every line read, each passage one text.
         let lines = PROBES.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()).count();
         assert_eq!((probes().len(), lines), (24, 24));
@@ -129,9 +129,9 @@ mod tests {
             let (title, body) = passage.split_once("\n\n").unwrap();
             assert_eq!(article_texts(title, body).len(), 1, "{passage}");
         }
-        assert_eq!(texts.len(), 2 * probes().len());
-        assert_eq!(texts[0], "how long can I keep a borrowed book?");
-        assert!(texts[probes().len()].starts_with("Loan periods and renewals\n\nBooks can be borrowed"));
+        assert_eq!((questions.len(), passages.len()), (24, 24));
+        assert_eq!(questions[0], "how long can I keep a borrowed book?");
+        assert!(passages[0].starts_with("Loan periods and renewals\n\nBooks can be borrowed"));
     }
 
     #[test]

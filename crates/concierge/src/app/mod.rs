@@ -16,7 +16,7 @@ use concierge_store::sqlite::SqliteStore;
 use concierge_store::Store;
 use tokio::net::TcpListener;
 
-use crate::config::{Config, Database, EmbeddingsConfig, StorageConfig};
+use crate::config::{Config, Database, EmbeddingsConfig, EmbeddingsSource, StorageConfig};
 use concierge_core::bus::{Bus, RedisBus};
 use concierge_core::seal::Sealer;
 use concierge_core::Services;
@@ -104,21 +104,22 @@ pub async fn services_with(config: Config, lookup: Lookup) -> anyhow::Result<Ser
 /// the start instead of the first question.
 /// `http` is the language model's client: the same guard, the same pool.
 async fn embedder(config: EmbeddingsConfig, http: reqwest::Client, policy: UpstreamPolicy) -> anyhow::Result<Embedder> {
-    match config {
-        EmbeddingsConfig::Local(dir) => {
-            let model = tokio::task::spawn_blocking(move || LocalModel::load(&dir)).await??;
-            tracing::info!(model = model.key(), "sentence embeddings from a local model");
-            Ok(Embedder::local(model))
+    let EmbeddingsConfig { source, prefixes } = config;
+    let embedder = match source {
+        EmbeddingsSource::Local(dir) => {
+            Embedder::local(tokio::task::spawn_blocking(move || LocalModel::load(&dir)).await??)
         }
-        EmbeddingsConfig::Remote { base_url, model, api_key, timeout } => {
+        EmbeddingsSource::Remote { base_url, model, api_key, timeout } => {
             // An address the guard refuses would refuse every call; better said now.
             concierge_authcall::check_outbound_url(&base_url, policy)
                 .map_err(|why| anyhow::anyhow!("embeddings_url cannot be called: {why}"))?;
-            let remote = RemoteEmbeddings::new(http, policy, RemoteConfig { base_url, model, api_key, timeout });
-            tracing::info!(model = remote.key(), "sentence embeddings from an embeddings API");
-            Ok(Embedder::remote(remote))
+            Embedder::remote(RemoteEmbeddings::new(http, policy, RemoteConfig { base_url, model, api_key, timeout }))
         }
-    }
+    };
+    let (query_prefix, document_prefix) = (prefixes.query.clone(), prefixes.document.clone());
+    let embedder = embedder.with_prefixes(prefixes);
+    tracing::info!(model = embedder.model_key(), query_prefix, document_prefix, "sentence embeddings are on");
+    Ok(embedder)
 }
 
 /// Serves on `listener` until `shutdown` completes, then lets requests in flight finish.

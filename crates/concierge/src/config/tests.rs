@@ -183,7 +183,10 @@ fn database_passwords_are_redacted() {
 #[test]
 fn an_embedding_model_comes_from_one_place() {
     let c = serve(None, &[("CONCIERGE_EMBEDDING_MODEL", "/srv/models/minilm")], &ServeArgs::default()).expect("loads");
-    assert!(matches!(c.embeddings, Some(EmbeddingsConfig::Local(ref d)) if d == Path::new("/srv/models/minilm")));
+    let Some(EmbeddingsConfig { source: EmbeddingsSource::Local(dir), prefixes }) = &c.embeddings else {
+        panic!("a local model: {:?}", c.embeddings)
+    };
+    assert_eq!((dir.as_path(), prefixes), (Path::new("/srv/models/minilm"), &Prefixes::default()));
     assert!(serve(None, &[], &ServeArgs::default()).expect("loads").embeddings.is_none(), "no model by default");
 
     let api = [
@@ -192,7 +195,9 @@ fn an_embedding_model_comes_from_one_place() {
         ("CONCIERGE_EMBEDDINGS_API_KEY", "sk-embed-secret"),
     ];
     let c = serve(None, &api, &ServeArgs::default()).expect("loads");
-    let Some(EmbeddingsConfig::Remote { base_url, model, api_key, timeout }) = &c.embeddings else {
+    let Some(EmbeddingsConfig { source: EmbeddingsSource::Remote { base_url, model, api_key, timeout }, .. }) =
+        &c.embeddings
+    else {
         panic!("an API: {:?}", c.embeddings)
     };
     assert_eq!((base_url.as_str(), model.as_str()), ("http://127.0.0.1:11434/v1", "nomic-embed-text"));
@@ -205,4 +210,28 @@ fn an_embedding_model_comes_from_one_place() {
     assert!(refusal(serve(None, &nameless, &ServeArgs::default())).contains("embeddings_model"));
     let ftp = [("CONCIERGE_EMBEDDINGS_URL", "ftp://models.example/v1"), ("CONCIERGE_EMBEDDINGS_MODEL", "m")];
     assert!(refusal(serve(None, &ftp, &ServeArgs::default())).contains("embeddings_url must be an http(s) URL"));
+}
+
+#[test]
+fn a_models_prefixes_are_taken_as_written() {
+    let e5 = [
+        ("CONCIERGE_EMBEDDING_MODEL", "/srv/models/e5"),
+        ("CONCIERGE_EMBEDDINGS_QUERY_PREFIX", "query: "),
+        ("CONCIERGE_EMBEDDINGS_DOCUMENT_PREFIX", "passage: "),
+    ];
+    let c = serve(None, &e5, &ServeArgs::default()).expect("loads");
+    let prefixes = c.embeddings.expect("a model").prefixes;
+    assert_eq!((prefixes.query.as_str(), prefixes.document.as_str()), ("query: ", "passage: "), "the space kept");
+
+    let file =
+        ConfigFile::new("embedding_model = \"/srv/models/nomic\"\nembeddings_query_prefix = \"search_query: \"\n");
+    let c = serve(Some(&file.path()), &[], &ServeArgs::default()).expect("loads");
+    assert_eq!(c.embeddings.expect("a model").prefixes.query, "search_query: ");
+
+    let stray = [("CONCIERGE_EMBEDDINGS_QUERY_PREFIX", "query: ")];
+    assert!(refusal(serve(None, &stray, &ServeArgs::default())).contains("give embedding_model or embeddings_url"));
+    let broken = ServeArgs { embeddings_document_prefix: Some("passage:\n".into()), ..ServeArgs::default() };
+    assert!(refusal(serve(None, &e5[..1], &broken)).contains("embeddings_document_prefix must not hold control"));
+    let long = ServeArgs { embeddings_query_prefix: Some("q".repeat(501)), ..ServeArgs::default() };
+    assert!(refusal(serve(None, &e5[..1], &long)).contains("at most 500 characters"));
 }

@@ -99,8 +99,9 @@ async fn the_embeddings_api_is_behind_the_outbound_guard() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_test_models_scale_is_the_reference() {
     let Some(model) = embeddings::model() else { return };
+    let (questions, passages) = calibration::texts();
+    let vectors: Vec<Vec<f32>> = questions.iter().chain(&passages).map(|text| model.embed(text).unwrap()).collect();
     let embedder = Embedder::local(model);
-    let vectors = embedder.embed(calibration::texts()).await.unwrap();
     let anchors = calibration::anchors(&vectors).expect("anchors");
     let reference = calibration::REFERENCE;
     assert!((anchors.unrelated - reference.unrelated).abs() < 0.002, "{anchors:?} against {reference:?}");
@@ -164,7 +165,7 @@ async fn a_model_that_cannot_tell_answers_apart_has_no_say() {
     let answer = ask(&app, &token, TAXES).await;
     assert!(answer["text"].as_str().unwrap().starts_with("I'm not sure I can answer that one"), "{answer}");
     // It was measured, and what it will not be used for is not sent to it.
-    let probe = &calibration::texts()[0];
+    let probe = &calibration::texts().0[0];
     let texts = |api: &EmbeddingsApi| -> Vec<String> {
         let inputs = api.received().into_iter().flat_map(|body| body["input"].as_array().cloned().unwrap_or_default());
         inputs.filter_map(|text| text.as_str().map(str::to_owned)).collect()
@@ -198,4 +199,53 @@ async fn an_api_down_at_the_start_is_measured_when_it_is_back() {
     })
     .await;
     assert_eq!((&top(&answer)["title"], &answer["meaning"]), (&json!(TRACKING), &json!("on")), "{answer}");
+}
+
+/// A model trained to read questions and passages each after a word of its own (e5,
+/// nomic-embed-text) misreads texts sent without: given its prefixes, the bot finds answers
+/// by meaning with it, and a new document prefix makes the articles' vectors again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_model_trained_with_prefixes_is_sent_them() {
+    let Some(model) = embeddings::model() else { return };
+    let (query, document) = ("search_query: ", "search_document: ");
+    let api = EmbeddingsApi::warped(model, API_KEY, Warp::Prefixed { query, document }).await;
+
+    // Without them the model cannot tell answers apart, and the bot says so.
+    let app = TestApp::spawn_with(Backend::Sqlite, api_args(&api.url)).await.unwrap();
+    let (bot, _) = shop(&app).await;
+    let answer = try_question(&app, &bot, PARAPHRASE).await;
+    assert_eq!((&answer["action"], &answer["meaning"]), (&json!("handoff"), &json!("unusable")), "{answer}");
+    drop(app);
+
+    let with = |document: &str| ServeArgs {
+        embeddings_query_prefix: Some(query.to_owned()),
+        embeddings_document_prefix: Some(document.to_owned()),
+        ..api_args(&api.url)
+    };
+    let app = TestApp::spawn_with(Backend::Sqlite, with(document)).await.unwrap();
+    let (bot, _) = shop(&app).await;
+    let answer = try_question(&app, &bot, PARAPHRASE).await;
+    assert_eq!((&answer["action"], &answer["meaning"]), (&json!("answer"), &json!("on")), "{answer}");
+    assert_eq!(top(&answer)["title"], TRACKING);
+    let sent = |api: &EmbeddingsApi| -> Vec<String> {
+        let inputs = api.received().into_iter().flat_map(|body| body["input"].as_array().cloned().unwrap_or_default());
+        inputs.filter_map(|text| text.as_str().map(str::to_owned)).collect()
+    };
+    let question = format!("{query}{PARAPHRASE}");
+    assert!(sent(&api).contains(&question), "the question after its prefix");
+    let tracking = |prefix: &str| {
+        let (title, body) = ARTICLES.iter().find(|(title, _)| *title == TRACKING).unwrap();
+        format!("{prefix}{}", article_texts(title, body)[0])
+    };
+    assert!(sent(&api).contains(&tracking(document)), "the article after its prefix");
+
+    // Another document prefix (this model reads either word before any text): the vectors
+    // stored were made after the old one, and are made again.
+    let before = sent(&api).len();
+    let renamed = app.sibling(with(query)).await;
+    assert_eq!(top(&try_question(&renamed, &bot, PARAPHRASE).await)["title"], TRACKING);
+    assert!(sent(&api)[before..].contains(&tracking(query)), "the article is embedded again");
+    let (old_key, new_key) = (app.services.embedding_model().unwrap(), renamed.services.embedding_model().unwrap());
+    assert!(old_key.starts_with("remote:all-minilm+document:") && old_key != new_key, "{old_key} {new_key}");
+    assert!(!old_key.contains("search"), "the key names the prefix by a fingerprint: {old_key}");
 }

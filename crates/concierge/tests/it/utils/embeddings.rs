@@ -69,6 +69,10 @@ pub enum Warp {
     /// `noise` times a direction of each text's own is added: at 20, what the model says is
     /// lost in it, as with an endpoint that serves no sentence-embedding model.
     Noise(f32),
+    /// A model trained to read each text after a word of its kind (`query` before a
+    /// question, `document` before a passage, as e5 and nomic-embed-text are): a text after
+    /// either is read without it; a text after neither is misread (noise 20).
+    Prefixed { query: &'static str, document: &'static str },
 }
 
 impl EmbeddingsApi {
@@ -106,7 +110,16 @@ async fn embeddings(State(api): State<Api>, headers: HeaderMap, Json(body): Json
     };
     let (model, warp) = (api.model.clone(), api.warp);
     let vectors = tokio::task::spawn_blocking(move || {
-        texts.iter().map(|t| warped(t, model.embed(t).expect("the model embeds"), warp)).collect::<Vec<_>>()
+        let read = |text: &str| match warp {
+            Warp::Prefixed { query, document } => {
+                match text.strip_prefix(query).or_else(|| text.strip_prefix(document)) {
+                    Some(text) => model.embed(text).expect("the model embeds"),
+                    None => warped(text, model.embed(text).expect("the model embeds"), Warp::Noise(20.0)),
+                }
+            }
+            _ => warped(text, model.embed(text).expect("the model embeds"), warp),
+        };
+        texts.iter().map(|t| read(t)).collect::<Vec<_>>()
     })
     .await
     .expect("embedded");
@@ -123,6 +136,7 @@ async fn embeddings(State(api): State<Api>, headers: HeaderMap, Json(body): Json
 /// `vector`, the text's, changed by `warp`, at unit length again.
 pub fn warped(text: &str, vector: Vec<f32>, warp: Warp) -> Vec<f32> {
     let (weight, seed) = match warp {
+        Warp::Prefixed { .. } => return vector,
         Warp::Shift(shift) => (shift, 0x5eed),
         Warp::Noise(noise) => (
             noise,
