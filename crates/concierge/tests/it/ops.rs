@@ -76,6 +76,7 @@ const ENDPOINTS: &[(&str, &str)] = &[
     ("post", "/bots/{id}/model"),
     ("get", "/bots/{id}/custom-auth"),
     ("get", "/bots/{id}/embed"),
+    ("get", "/assets/bot-pages.js"),
     ("get", "/assets/custom-auth.js"),
     ("get", "/assets/identity.js"),
     ("get", "/assets/bot.css"),

@@ -55,6 +55,7 @@ pub fn routes() -> OpenApiRouter<Services> {
         .routes(routes!(model::model_page, model::save_model))
         .routes(routes!(custom_auth::custom_auth_page))
         .routes(routes!(embed::embed_page))
+        .routes(routes!(pages_script))
         .routes(routes!(script))
         .routes(routes!(identity_script))
         .routes(routes!(stylesheet))
@@ -133,6 +134,7 @@ pub struct CsrfOnly {
 
 carries_csrf!(CsrfOnly);
 
+const PAGES_SCRIPT: &str = include_str!("../../../assets/bot-pages.js");
 const SCRIPT: &str = include_str!("../../../assets/custom-auth.js");
 const IDENTITY_SCRIPT: &str = include_str!("../../../assets/identity.js");
 const STYLESHEET: &str = include_str!("../../../assets/bot.css");
@@ -141,7 +143,16 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
     ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=300")], body).into_response()
 }
 
-/// The bot pages' script: the Custom Authentication form, its testing panel, copy buttons.
+/// Every bot page's script: copy buttons, confirmations, and the helpers the Identity
+/// page's scripts share.
+#[utoipa::path(get, path = "/assets/bot-pages.js", tag = "dashboard",
+    responses((status = 200, description = "Script", content_type = "text/javascript")))]
+pub async fn pages_script() -> Response {
+    asset("text/javascript; charset=utf-8", PAGES_SCRIPT)
+}
+
+/// The Identity page's Custom Authentication call: its settings form, the signing secret
+/// and the testing panel.
 #[utoipa::path(get, path = "/assets/custom-auth.js", tag = "dashboard",
     responses((status = 200, description = "Script", content_type = "text/javascript")))]
 pub async fn script() -> Response {
