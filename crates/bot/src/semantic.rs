@@ -33,6 +33,13 @@ pub use remote::{RemoteConfig, RemoteEmbeddings};
 
 /// The most texts one call embeds: a knowledge base is embedded in batches of this many.
 pub const MAX_BATCH: usize = 32;
+/// The most bytes of questions' vectors kept ([`Embedder::embed_questions`]): some 20,000
+/// questions of all-MiniLM-L6-v2's 384 numbers, 5,000 of OpenAI's 1,536.
+const QUESTIONS_KEPT_BYTES: u64 = 32 * 1024 * 1024;
+/// How long a question's vector is kept: a model behind an API may be replaced under its
+/// name.
+const QUESTION_KEPT_FOR: std::time::Duration = std::time::Duration::from_secs(3600);
+
 /// The most characters of a text that a vector is made from: a passage is shorter (the
 /// local model reads 256 tokens, about 1,000 characters, at most), and an API's own input
 /// limit is never reached.
@@ -88,6 +95,10 @@ pub struct Embedder {
     prefixes: Arc<Prefixes>,
     /// The source's key, and the document prefix's fingerprint when there is one.
     key: Arc<str>,
+    /// Questions' vectors by the text sent: visitors ask the same few questions over and
+    /// over, and each costs a model pass (some 6 ms of CPU) or a call to a paid API. Also
+    /// spares a question the API's outage when it was asked before.
+    questions: moka::sync::Cache<String, Arc<[f32]>>,
     /// Measured once, when first needed (`calibration`); `None` inside: the model cannot
     /// tell an answer from an unrelated text.
     scale: Arc<tokio::sync::OnceCell<Option<Scale>>>,
@@ -112,14 +123,26 @@ impl Embedder {
     }
 
     fn of(source: Source) -> Self {
-        let mut embedder = Self { source, prefixes: Arc::default(), key: Arc::from(""), scale: Arc::default() };
+        let mut embedder = Self {
+            source,
+            prefixes: Arc::default(),
+            key: Arc::from(""),
+            questions: questions_cache(),
+            scale: Arc::default(),
+        };
         embedder.key = embedder.key_for(&Prefixes::default());
         embedder
     }
 
     /// The same source, its texts sent after `prefixes`.
     pub fn with_prefixes(self, prefixes: Prefixes) -> Self {
-        Self { key: self.key_for(&prefixes), prefixes: Arc::new(prefixes), scale: Arc::default(), ..self }
+        Self {
+            key: self.key_for(&prefixes),
+            prefixes: Arc::new(prefixes),
+            questions: questions_cache(),
+            scale: Arc::default(),
+            ..self
+        }
     }
 
     fn key_for(&self, prefixes: &Prefixes) -> Arc<str> {
@@ -147,9 +170,29 @@ impl Embedder {
         self.embed(prefixed(&self.prefixes.document, texts)).await
     }
 
-    /// Visitors' questions, one vector each, after the query prefix.
+    /// Visitors' questions, one vector each, after the query prefix; a question asked in
+    /// the last hour is not embedded again.
     pub async fn embed_questions(&self, texts: Vec<String>) -> Result<Vec<Vec<f32>>, EmbedError> {
-        self.embed(prefixed(&self.prefixes.query, texts)).await
+        let texts = prefixed(&self.prefixes.query, texts);
+        let mut vectors: Vec<Option<Vec<f32>>> =
+            texts.iter().map(|text| self.questions.get(text).map(|v| v.to_vec())).collect();
+        let missing: Vec<String> =
+            texts.iter().zip(&vectors).filter(|(_, v)| v.is_none()).map(|(text, _)| text.clone()).collect();
+        if missing.is_empty() {
+            return Ok(vectors.into_iter().flatten().collect());
+        }
+        let made = self.embed(missing.clone()).await?;
+        if made.len() != missing.len() {
+            return Err(EmbedError::InvalidResponse(format!("{} vectors for {} texts", made.len(), missing.len())));
+        }
+        let mut made = missing.into_iter().zip(made);
+        for slot in vectors.iter_mut().filter(|v| v.is_none()) {
+            if let Some((text, vector)) = made.next() {
+                self.questions.insert(text, Arc::from(vector.as_slice()));
+                *slot = Some(vector);
+            }
+        }
+        Ok(vectors.into_iter().flatten().collect())
     }
 
     /// Where the model's cosines lie, measured on its first call and kept; `Ok(None)` when
@@ -213,6 +256,16 @@ impl Embedder {
             }
         }
     }
+}
+
+fn questions_cache() -> moka::sync::Cache<String, Arc<[f32]>> {
+    moka::sync::Cache::builder()
+        .weigher(|text: &String, vector: &Arc<[f32]>| {
+            u32::try_from(text.len() + std::mem::size_of_val(&**vector)).unwrap_or(u32::MAX)
+        })
+        .max_capacity(QUESTIONS_KEPT_BYTES)
+        .time_to_live(QUESTION_KEPT_FOR)
+        .build()
 }
 
 fn prefixed(prefix: &str, texts: Vec<String>) -> Vec<String> {

@@ -17,6 +17,8 @@ use crate::utils::embeddings::{self, EmbeddingsApi, Warp};
 use crate::utils::{test_args, Backend};
 
 const API_KEY: &str = "emb-key-3f9a7c21d4e8b6";
+/// As [`PARAPHRASE`], in words not asked before.
+const NEW_PARAPHRASE: &str = "the parcel still has not shown up. where is it?";
 
 fn api_args(url: &str) -> ServeArgs {
     ServeArgs {
@@ -48,13 +50,15 @@ async fn an_embeddings_api_serves_the_bot_and_its_outage_costs_only_the_meaning(
     assert_eq!(top(&answer)["title"], TRACKING);
 
     // The API goes away: questions are judged on their words, and still answered when
-    // their words match; a paraphrase goes to a person rather than to a guess.
+    // their words match; a paraphrase not asked before goes to a person rather than to a
+    // guess, one asked within the hour is still understood.
     proxy.cut();
     let answer = try_question(&app, &bot, "How do I reset my password?").await;
     assert_eq!(answer["action"], "answer", "{answer}");
     assert_eq!(top(&answer)["title"], "Resetting your password");
     assert!(top(&answer)["semantic"].is_null(), "no meaning without the API: {answer}");
-    assert_eq!(try_question(&app, &bot, PARAPHRASE).await["action"], "handoff");
+    assert_eq!(try_question(&app, &bot, NEW_PARAPHRASE).await["action"], "handoff");
+    assert_eq!(top(&try_question(&app, &bot, PARAPHRASE).await)["title"], TRACKING, "asked before the outage");
     // Written while the API is down: the article is saved and found by its words.
     let (status, _) =
         app.post(&format!("/bots/{bot}/articles"), json!({"title": "Gift cards", "body": "We sell gift cards."})).await;
@@ -64,7 +68,7 @@ async fn an_embeddings_api_serves_the_bot_and_its_outage_costs_only_the_meaning(
     // Back: after the short pause that spares questions the wait for a dead API.
     proxy.restore();
     crate::utils::eventually("the meaning is back with the API", || async {
-        (try_question(&app, &bot, PARAPHRASE).await["action"] == "answer").then_some(())
+        (try_question(&app, &bot, NEW_PARAPHRASE).await["action"] == "answer").then_some(())
     })
     .await;
     app.assert_not_stored(API_KEY).await;
@@ -248,4 +252,28 @@ async fn a_model_trained_with_prefixes_is_sent_them() {
     let (old_key, new_key) = (app.services.embedding_model().unwrap(), renamed.services.embedding_model().unwrap());
     assert!(old_key.starts_with("remote:all-minilm+document:") && old_key != new_key, "{old_key} {new_key}");
     assert!(!old_key.contains("search"), "the key names the prefix by a fingerprint: {old_key}");
+}
+
+/// Visitors ask the same questions again and again: a question asked a moment ago is not
+/// sent to the API again, and is answered the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_question_asked_again_is_not_embedded_again() {
+    let Some(model) = embeddings::model() else { return };
+    let api = EmbeddingsApi::start(model, API_KEY).await;
+    let app = TestApp::spawn_with(Backend::Sqlite, api_args(&api.url)).await.unwrap();
+    let (bot, _) = shop(&app).await;
+    let times_sent = |text: &str| {
+        let inputs = api.received().into_iter().flat_map(|body| body["input"].as_array().cloned().unwrap_or_default());
+        inputs.filter(|input| input == text).count()
+    };
+
+    let first = try_question(&app, &bot, PARAPHRASE).await;
+    let (token, _) = session(&app, json!({"bot_id": bot})).await;
+    let again = ask(&app, &token, PARAPHRASE).await;
+    assert_eq!(top(&first)["title"], TRACKING);
+    assert!(!again["text"].as_str().unwrap().starts_with("I'm not sure"), "answered in the chat too: {again}");
+    assert_eq!(top(&try_question(&app, &bot, PARAPHRASE).await)["semantic"], top(&first)["semantic"]);
+    assert_eq!(times_sent(PARAPHRASE), 1, "embedded once for three askings");
+    try_question(&app, &bot, NEW_PARAPHRASE).await;
+    assert_eq!(times_sent(NEW_PARAPHRASE), 1, "another question is embedded");
 }
