@@ -20,6 +20,7 @@
 //! ([`Prefixes`]), and every text is sent with its kind's.
 
 pub mod calibration;
+mod kept;
 mod local;
 mod remote;
 
@@ -28,18 +29,12 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 
 use crate::knowledge::hybrid::Scale;
+use kept::KeptQuestions;
 pub use local::LocalModel;
 pub use remote::{RemoteConfig, RemoteEmbeddings};
 
 /// The most texts one call embeds: a knowledge base is embedded in batches of this many.
 pub const MAX_BATCH: usize = 32;
-/// The most bytes of questions' vectors kept ([`Embedder::embed_questions`]): some 20,000
-/// questions of all-MiniLM-L6-v2's 384 numbers, 5,000 of OpenAI's 1,536.
-const QUESTIONS_KEPT_BYTES: u64 = 32 * 1024 * 1024;
-/// How long a question's vector is kept: a model behind an API may be replaced under its
-/// name.
-const QUESTION_KEPT_FOR: std::time::Duration = std::time::Duration::from_secs(3600);
-
 /// The most characters of a text that a vector is made from: a passage is shorter (the
 /// local model reads 256 tokens, about 1,000 characters, at most), and an API's own input
 /// limit is never reached.
@@ -95,10 +90,8 @@ pub struct Embedder {
     prefixes: Arc<Prefixes>,
     /// The source's key, and the document prefix's fingerprint when there is one.
     key: Arc<str>,
-    /// Questions' vectors by the text sent: visitors ask the same few questions over and
-    /// over, and each costs a model pass (some 6 ms of CPU) or a call to a paid API. Also
-    /// spares a question the API's outage when it was asked before.
-    questions: moka::sync::Cache<String, Arc<[f32]>>,
+    /// Visitors' questions' vectors, kept for a while.
+    questions: KeptQuestions,
     /// Measured once, when first needed (`calibration`); `None` inside: the model cannot
     /// tell an answer from an unrelated text.
     scale: Arc<tokio::sync::OnceCell<Option<Scale>>>,
@@ -127,7 +120,7 @@ impl Embedder {
             source,
             prefixes: Arc::default(),
             key: Arc::from(""),
-            questions: questions_cache(),
+            questions: KeptQuestions::new(),
             scale: Arc::default(),
         };
         embedder.key = embedder.key_for(&Prefixes::default());
@@ -139,7 +132,7 @@ impl Embedder {
         Self {
             key: self.key_for(&prefixes),
             prefixes: Arc::new(prefixes),
-            questions: questions_cache(),
+            questions: KeptQuestions::new(),
             scale: Arc::default(),
             ..self
         }
@@ -153,7 +146,7 @@ impl Embedder {
         if prefixes.document.is_empty() {
             return Arc::from(source);
         }
-        // Not the prefix itself: the key is stored with every vector and logged.
+        // A fingerprint, not the prefix: the key stays short and plain whatever the prefix.
         let fingerprint = hex::encode(Sha256::digest(prefixes.document.as_bytes()));
         Arc::from(format!("{source}+document:{}", &fingerprint[..12]))
     }
@@ -170,29 +163,22 @@ impl Embedder {
         self.embed(prefixed(&self.prefixes.document, texts)).await
     }
 
-    /// Visitors' questions, one vector each, after the query prefix; a question asked in
-    /// the last hour is not embedded again.
+    /// Questions, one vector each, after the query prefix.
     pub async fn embed_questions(&self, texts: Vec<String>) -> Result<Vec<Vec<f32>>, EmbedError> {
-        let texts = prefixed(&self.prefixes.query, texts);
-        let mut vectors: Vec<Option<Vec<f32>>> =
-            texts.iter().map(|text| self.questions.get(text).map(|v| v.to_vec())).collect();
-        let missing: Vec<String> =
-            texts.iter().zip(&vectors).filter(|(_, v)| v.is_none()).map(|(text, _)| text.clone()).collect();
-        if missing.is_empty() {
-            return Ok(vectors.into_iter().flatten().collect());
+        self.embed(prefixed(&self.prefixes.query, texts)).await
+    }
+
+    /// A visitor's question to the bot `bot_id`, after the query prefix; one asked of the
+    /// same bot in the last hour is not embedded again (`kept`).
+    pub async fn embed_question(&self, bot_id: &str, question: &str) -> Result<Vec<f32>, EmbedError> {
+        let text = format!("{}{question}", self.prefixes.query);
+        if let Some(vector) = self.questions.get(bot_id, &text) {
+            return Ok(vector);
         }
-        let made = self.embed(missing.clone()).await?;
-        if made.len() != missing.len() {
-            return Err(EmbedError::InvalidResponse(format!("{} vectors for {} texts", made.len(), missing.len())));
-        }
-        let mut made = missing.into_iter().zip(made);
-        for slot in vectors.iter_mut().filter(|v| v.is_none()) {
-            if let Some((text, vector)) = made.next() {
-                self.questions.insert(text, Arc::from(vector.as_slice()));
-                *slot = Some(vector);
-            }
-        }
-        Ok(vectors.into_iter().flatten().collect())
+        let vector = self.embed(vec![text.clone()]).await?.pop();
+        let vector = vector.ok_or_else(|| EmbedError::InvalidResponse("no vector for the question".to_owned()))?;
+        self.questions.keep(bot_id, question, text, &vector);
+        Ok(vector)
     }
 
     /// Where the model's cosines lie, measured on its first call and kept; `Ok(None)` when
@@ -256,16 +242,6 @@ impl Embedder {
             }
         }
     }
-}
-
-fn questions_cache() -> moka::sync::Cache<String, Arc<[f32]>> {
-    moka::sync::Cache::builder()
-        .weigher(|text: &String, vector: &Arc<[f32]>| {
-            u32::try_from(text.len() + std::mem::size_of_val(&**vector)).unwrap_or(u32::MAX)
-        })
-        .max_capacity(QUESTIONS_KEPT_BYTES)
-        .time_to_live(QUESTION_KEPT_FOR)
-        .build()
 }
 
 fn prefixed(prefix: &str, texts: Vec<String>) -> Vec<String> {

@@ -341,7 +341,7 @@ fn prefix(value: &Option<String>, key: &str) -> anyhow::Result<String> {
     if value.chars().count() > MAX_PREFIX_CHARS {
         bail!("{key} must be at most {MAX_PREFIX_CHARS} characters, got {}", value.chars().count());
     }
-    if value.chars().any(char::is_control) {
+    if value.chars().any(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}')) {
         bail!("{key} must not hold control characters such as a line break");
     }
     Ok(value)

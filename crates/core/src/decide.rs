@@ -190,7 +190,7 @@ impl Services {
         if let Some(decision) = early(bot, contact, message) {
             return decision;
         }
-        let vector = self.question_vector(knowledge, message).await;
+        let vector = self.question_vector(&bot.id, knowledge, message).await;
         from_knowledge(bot, knowledge, contact, message, vector.as_deref(), llm)
     }
 }

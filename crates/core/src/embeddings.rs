@@ -150,7 +150,8 @@ impl Services {
     }
 
     /// The name stored vectors are made under (`local:<fingerprint of the files>` or
-    /// `remote:<model>`), if the deployment has a model.
+    /// `remote:<model>`, then `+document:<fingerprint>` with a document prefix), if the
+    /// deployment has a model.
     pub fn embedding_model(&self) -> Option<&str> {
         self.embedder().map(Embedder::model_key)
     }
@@ -308,10 +309,10 @@ impl Services {
     }
 
     /// The question's vector, when the bot's articles have vectors to compare it with.
-    pub(super) async fn question_vector(&self, knowledge: &Knowledge, text: &str) -> Option<Vec<f32>> {
+    pub(super) async fn question_vector(&self, bot_id: &str, knowledge: &Knowledge, text: &str) -> Option<Vec<f32>> {
         let embedder = self.embedder().filter(|_| knowledge.index.has_vectors())?;
-        match embedder.embed_questions(vec![text.to_owned()]).await {
-            Ok(mut vectors) => vectors.pop(),
+        match embedder.embed_question(bot_id, text).await {
+            Ok(vector) => Some(vector),
             Err(error) => {
                 metrics::counter!("concierge_embedding_failures_total", "of" => "question").increment(1);
                 tracing::warn!(%error, "the question's embedding could not be made; judging it on its words");

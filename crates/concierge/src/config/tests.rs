@@ -232,6 +232,8 @@ fn a_models_prefixes_are_taken_as_written() {
     assert!(refusal(serve(None, &stray, &ServeArgs::default())).contains("give embedding_model or embeddings_url"));
     let broken = ServeArgs { embeddings_document_prefix: Some("passage:\n".into()), ..ServeArgs::default() };
     assert!(refusal(serve(None, &e5[..1], &broken)).contains("embeddings_document_prefix must not hold control"));
+    let separated = ServeArgs { embeddings_query_prefix: Some("query:\u{2028}".into()), ..ServeArgs::default() };
+    assert!(refusal(serve(None, &e5[..1], &separated)).contains("embeddings_query_prefix must not hold control"));
     let long = ServeArgs { embeddings_query_prefix: Some("q".repeat(501)), ..ServeArgs::default() };
     assert!(refusal(serve(None, &e5[..1], &long)).contains("at most 500 characters"));
 }

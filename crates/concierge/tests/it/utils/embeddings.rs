@@ -71,7 +71,8 @@ pub enum Warp {
     Noise(f32),
     /// A model trained to read each text after a word of its kind (`query` before a
     /// question, `document` before a passage, as e5 and nomic-embed-text are): a text after
-    /// either is read without it; a text after neither is misread (noise 20).
+    /// its kind's word is read without it; any other is misread (noise 20). A passage is
+    /// told from a question by the blank line after its title (`article_texts`).
     Prefixed { query: &'static str, document: &'static str },
 }
 
@@ -112,7 +113,8 @@ async fn embeddings(State(api): State<Api>, headers: HeaderMap, Json(body): Json
     let vectors = tokio::task::spawn_blocking(move || {
         let read = |text: &str| match warp {
             Warp::Prefixed { query, document } => {
-                match text.strip_prefix(query).or_else(|| text.strip_prefix(document)) {
+                let word = if text.contains("\n\n") { document } else { query };
+                match text.strip_prefix(word) {
                     Some(text) => model.embed(text).expect("the model embeds"),
                     None => warped(text, model.embed(text).expect("the model embeds"), Warp::Noise(20.0)),
                 }
