@@ -4,9 +4,10 @@
 //! also understood while the API is down.
 //!
 //! Kept per bot, so that a visitor of one workspace cannot learn by the answer's timing
-//! what was asked of another's bot; and a question with a digit or an `@` in it is not kept
-//! at all: an order number, an address or a phone number is personal, seldom asked again
-//! word for word, and a kept one could be probed for by another visitor of the same bot.
+//! what was asked of another's bot; and a question with a number of four digits or more or
+//! an `@` in it is not kept at all: an order, card or phone number or an address is
+//! personal, seldom asked again word for word, and a kept one could be probed for by another
+//! visitor of the same bot. ("2FA", "error 429" or "2 weeks" are kept.)
 
 use std::fmt;
 use std::sync::Arc;
@@ -55,8 +56,21 @@ impl fmt::Debug for KeptQuestions {
     }
 }
 
+/// The fewest digits in a row that make a number personal.
+const PERSONAL_DIGITS: usize = 4;
+
 fn personal(question: &str) -> bool {
-    question.chars().any(|c| c.is_numeric() || c == '@')
+    let mut digits = 0;
+    for c in question.chars() {
+        if c == '@' {
+            return true;
+        }
+        digits = if c.is_numeric() { digits + 1 } else { 0 };
+        if digits >= PERSONAL_DIGITS {
+            return true;
+        }
+    }
+    false
 }
 
 #[cfg(test)]
@@ -70,9 +84,13 @@ mod tests {
         assert_eq!(kept.get("bot-a", "q: where is my order?"), Some(vec![0.6, 0.8]));
         assert_eq!(kept.get("bot-b", "q: where is my order?"), None, "another bot's visitors asked it");
         assert_eq!(kept.get("bot-a", "where is my order?"), None, "the text as sent, prefix and all");
-        for personal in ["where is order 48213?", "mail me at ann@example.com", "call ٣٤٥"] {
+        for personal in ["where is order 48213?", "mail me at ann@example.com", "call ٣٤٥٦٧"] {
             kept.keep("bot-a", personal, personal.into(), &[1.0]);
             assert_eq!(kept.get("bot-a", personal), None, "{personal}");
+        }
+        for ordinary in ["how do I set up 2FA?", "getting 429 errors", "away for 2 weeks, 12.5 cm band"] {
+            kept.keep("bot-a", ordinary, ordinary.into(), &[1.0]);
+            assert_eq!(kept.get("bot-a", ordinary), Some(vec![1.0]), "{ordinary}");
         }
         kept.0.run_pending_tasks();
         assert!(!format!("{kept:?}").contains("order"), "{kept:?}");
