@@ -105,6 +105,22 @@ enum Source {
     Remote(RemoteEmbeddings),
 }
 
+impl Source {
+    /// The vector space's name ([`Embedder::model_key`]) with `prefixes`.
+    fn key_with(&self, prefixes: &Prefixes) -> Arc<str> {
+        let source = match self {
+            Source::Local(model, _) => model.key(),
+            Source::Remote(remote) => remote.key(),
+        };
+        if prefixes.document.is_empty() {
+            return Arc::from(source);
+        }
+        // A fingerprint, not the prefix: the key stays short and plain whatever the prefix.
+        let fingerprint = hex::encode(Sha256::digest(prefixes.document.as_bytes()));
+        Arc::from(format!("{source}+document:{}", &fingerprint[..12]))
+    }
+}
+
 impl Embedder {
     pub fn local(model: impl Into<Arc<LocalModel>>) -> Self {
         let at_once = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -116,39 +132,17 @@ impl Embedder {
     }
 
     fn of(source: Source) -> Self {
-        let mut embedder = Self {
-            source,
-            prefixes: Arc::default(),
-            key: Arc::from(""),
-            questions: KeptQuestions::new(),
-            scale: Arc::default(),
-        };
-        embedder.key = embedder.key_for(&Prefixes::default());
-        embedder
+        Self::with(source, Prefixes::default())
     }
 
     /// The same source, its texts sent after `prefixes`.
     pub fn with_prefixes(self, prefixes: Prefixes) -> Self {
-        Self {
-            key: self.key_for(&prefixes),
-            prefixes: Arc::new(prefixes),
-            questions: KeptQuestions::new(),
-            scale: Arc::default(),
-            ..self
-        }
+        Self::with(self.source, prefixes)
     }
 
-    fn key_for(&self, prefixes: &Prefixes) -> Arc<str> {
-        let source = match &self.source {
-            Source::Local(model, _) => model.key(),
-            Source::Remote(remote) => remote.key(),
-        };
-        if prefixes.document.is_empty() {
-            return Arc::from(source);
-        }
-        // A fingerprint, not the prefix: the key stays short and plain whatever the prefix.
-        let fingerprint = hex::encode(Sha256::digest(prefixes.document.as_bytes()));
-        Arc::from(format!("{source}+document:{}", &fingerprint[..12]))
+    fn with(source: Source, prefixes: Prefixes) -> Self {
+        let key = source.key_with(&prefixes);
+        Self { source, prefixes: Arc::new(prefixes), key, questions: KeptQuestions::new(), scale: Arc::default() }
     }
 
     /// Names the vector space: stored vectors made under another name are made again. A
@@ -163,8 +157,8 @@ impl Embedder {
         self.embed(prefixed(&self.prefixes.document, texts)).await
     }
 
-    /// Questions, one vector each, after the query prefix.
-    pub async fn embed_questions(&self, texts: Vec<String>) -> Result<Vec<Vec<f32>>, EmbedError> {
+    /// Questions, one vector each, after the query prefix, none kept: the calibration's.
+    async fn embed_questions(&self, texts: Vec<String>) -> Result<Vec<Vec<f32>>, EmbedError> {
         self.embed(prefixed(&self.prefixes.query, texts)).await
     }
 

@@ -170,17 +170,13 @@ async fn a_model_that_cannot_tell_answers_apart_has_no_say() {
     assert!(answer["text"].as_str().unwrap().starts_with("I'm not sure I can answer that one"), "{answer}");
     // It was measured, and what it will not be used for is not sent to it.
     let probe = &calibration::texts().0[0];
-    let texts = |api: &EmbeddingsApi| -> Vec<String> {
-        let inputs = api.received().into_iter().flat_map(|body| body["input"].as_array().cloned().unwrap_or_default());
-        inputs.filter_map(|text| text.as_str().map(str::to_owned)).collect()
-    };
-    assert_eq!(texts(&api).iter().filter(|text| *text == probe).count(), 1, "measured once");
-    let before = texts(&api).len();
+    assert_eq!(api.inputs().iter().filter(|text| *text == probe).count(), 1, "measured once");
+    let before = api.inputs().len();
     let (status, _) =
         app.post(&format!("/bots/{bot}/articles"), json!({"title": "Gift cards", "body": "We sell gift cards."})).await;
     assert_eq!(status, 201);
     assert_eq!(try_question(&app, &bot, "do you sell gift cards").await["action"], "answer");
-    assert_eq!(texts(&api).len(), before, "nothing more is sent to a model that is not used");
+    assert_eq!(api.inputs().len(), before, "nothing more is sent to a model that is not used");
 }
 
 /// An embeddings API that is down when the server starts: questions are judged on their
@@ -231,25 +227,21 @@ async fn a_model_trained_with_prefixes_is_sent_them() {
     let answer = try_question(&app, &bot, PARAPHRASE).await;
     assert_eq!((&answer["action"], &answer["meaning"]), (&json!("answer"), &json!("on")), "{answer}");
     assert_eq!(top(&answer)["title"], TRACKING);
-    let sent = |api: &EmbeddingsApi| -> Vec<String> {
-        let inputs = api.received().into_iter().flat_map(|body| body["input"].as_array().cloned().unwrap_or_default());
-        inputs.filter_map(|text| text.as_str().map(str::to_owned)).collect()
-    };
     let question = format!("{query}{PARAPHRASE}");
-    assert!(sent(&api).contains(&question), "the question after its prefix");
+    assert!(api.inputs().contains(&question), "the question after its prefix");
     let tracking = |prefix: &str| {
         let (title, body) = ARTICLES.iter().find(|(title, _)| *title == TRACKING).unwrap();
         format!("{prefix}{}", article_texts(title, body)[0])
     };
-    assert!(sent(&api).contains(&tracking(document)), "the article after its prefix");
+    assert!(api.inputs().contains(&tracking(document)), "the article after its prefix");
 
     // Another document prefix (one more space, which the model reads past): the vectors
     // stored were made after the old one, and are made again.
     let respaced = "search_document:  ";
-    let before = sent(&api).len();
+    let before = api.inputs().len();
     let renamed = app.sibling(with(respaced)).await;
     assert_eq!(top(&try_question(&renamed, &bot, PARAPHRASE).await)["title"], TRACKING);
-    assert!(sent(&api)[before..].contains(&tracking(respaced)), "the article is embedded again");
+    assert!(api.inputs()[before..].contains(&tracking(respaced)), "the article is embedded again");
     let (old_key, new_key) = (app.services.embedding_model().unwrap(), renamed.services.embedding_model().unwrap());
     assert!(old_key.starts_with("remote:all-minilm+document:") && old_key != new_key, "{old_key} {new_key}");
     assert!(!old_key.contains("search"), "the key names the prefix by a fingerprint: {old_key}");
@@ -263,10 +255,7 @@ async fn a_question_asked_again_is_not_embedded_again() {
     let api = EmbeddingsApi::start(model, API_KEY).await;
     let app = TestApp::spawn_with(Backend::Sqlite, api_args(&api.url)).await.unwrap();
     let (bot, _) = shop(&app).await;
-    let times_sent = |text: &str| {
-        let inputs = api.received().into_iter().flat_map(|body| body["input"].as_array().cloned().unwrap_or_default());
-        inputs.filter(|input| input == text).count()
-    };
+    let times_sent = |text: &str| api.inputs().iter().filter(|input| *input == text).count();
 
     let first = try_question(&app, &bot, PARAPHRASE).await;
     let (token, _) = session(&app, json!({"bot_id": bot})).await;

@@ -96,6 +96,12 @@ impl EmbeddingsApi {
     pub fn received(&self) -> Vec<Value> {
         self.received.lock().expect("lock").clone()
     }
+
+    /// The texts it was asked to embed, oldest first.
+    pub fn inputs(&self) -> Vec<String> {
+        let inputs = self.received().into_iter().flat_map(|body| body["input"].as_array().cloned().unwrap_or_default());
+        inputs.filter_map(|text| text.as_str().map(str::to_owned)).collect()
+    }
 }
 
 async fn embeddings(State(api): State<Api>, headers: HeaderMap, Json(body): Json<Value>) -> Response {
