@@ -1,5 +1,5 @@
 // Every bot page's script: copy buttons, confirmations before deleting, and the helpers
-// that the Identity page's scripts (custom-auth.js, identity.js) share.
+// that the Identity page's scripts (custom-auth.js, identity.js, identity-keys.js) share.
 // Plain JavaScript, no dependency. Data from the server is only ever inserted with
 // textContent, never as HTML.
 (() => {
@@ -80,10 +80,18 @@
     for (const i of $$('[aria-invalid]', form)) i.removeAttribute('aria-invalid');
   }
 
-  // custom-auth.js and identity.js, which run after this script on the Identity page, work
-  // with the same helpers.
+  const unreachable = 'the server could not be reached. Try again.';
+
+  /** Says `text` in a status line, marked as a failure when `bad`. */
+  function say(status, text, bad = false) {
+    status.classList.toggle('bad', bad);
+    status.textContent = text;
+  }
+
+  // The Identity page's scripts (custom-auth.js, identity.js, identity-keys.js), which run
+  // after this one, work with the same helpers.
   window.conciergeDashboard = Object.freeze({
-    $, $$, el, api, problem, busy, setBusy, pretty, headerTable, alert, clearFieldErrors,
+    $, $$, el, api, problem, busy, setBusy, pretty, headerTable, alert, clearFieldErrors, say, unreachable,
   });
 
   // -------------------------------------------------------------------------------------

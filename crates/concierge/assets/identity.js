@@ -1,23 +1,18 @@
 // The Identity page beyond the seed's Custom Authentication call (which custom-auth.js
 // keeps): the mode that identifies the bot's visitors, the other modes' settings (saved
-// with the fields every mode shares through PUT /identity), the keys of signed user tokens,
-// the identity hash secret, and the testing panel for those modes.
+// with the fields every mode shares through PUT /identity), and the testing panel for those
+// modes. Their keys are identity-keys.js's.
 // Plain JavaScript, no dependency. Data from the server is only ever inserted with
 // textContent, never as HTML.
 (() => {
   'use strict';
 
-  const { $, $$, el, api, problem, busy, setBusy, pretty: prettyText, headerTable, alert: alertBox, clearFieldErrors } =
-    window.conciergeDashboard;
+  const {
+    $, $$, el, api, problem, busy, setBusy, pretty: prettyText, headerTable, alert: alertBox, clearFieldErrors, say,
+    unreachable,
+  } = window.conciergeDashboard;
   const modeCard = $('#mode-card');
   if (!modeCard) return;
-
-  const unreachable = 'the server could not be reached. Try again.';
-
-  function say(status, text, bad = false) {
-    status.classList.toggle('bad', bad);
-    status.textContent = text;
-  }
 
   const form = $('#ca-form');
   const grid = $('.ca-grid');
@@ -90,8 +85,8 @@
     $('#introspection-client_secret-hint').textContent = dto.introspection.client_secret_set
       ? 'Stored, never shown. Leave empty to keep it.'
       : 'None stored yet.';
-    renderKeys(dto.jwt.keys);
-    $('#hash-secret').value = dto.identity_hash.secret;
+    // identity-keys.js shows the keys it holds.
+    document.dispatchEvent(new CustomEvent('concierge:identity', { detail: dto }));
     saved = Object.fromEntries(Object.keys(SETTINGS).map((m) => [m, snapshot(m)]));
   }
 
@@ -248,96 +243,6 @@
       say(saveStatus, `Saved: visitors are now identified by ${LABEL.custom_auth}.`);
     } catch {
       refused({ status: 0, json: { error: { message: unreachable } } }, `The settings were saved, but visitors are still identified by ${was}:`);
-    }
-  });
-
-  // -------------------------------------------------------------------------------------
-  // Keys: those of signed user tokens, and the identity hash secret
-
-  function revealer(button, field) {
-    button.setAttribute('aria-pressed', 'false');
-    button.setAttribute('aria-controls', field.id);
-    button.addEventListener('click', () => {
-      const show = field.type === 'password';
-      field.type = show ? 'text' : 'password';
-      button.firstChild.textContent = show ? 'Hide' : 'Reveal';
-      button.setAttribute('aria-pressed', String(show));
-    });
-  }
-
-  const keysBody = $('#jwt-keys');
-  const keysStatus = $('#jwt-keys-status');
-  function renderKeys(keys) {
-    keysBody.replaceChildren(
-      ...keys.map((k) => {
-        const secret = el('input', { id: `jwt-key-${k.kid}`, type: 'password', readOnly: true, value: k.secret, autocomplete: 'off', spellcheck: false });
-        secret.setAttribute('aria-label', `Secret of key ${k.kid}`);
-        const reveal = el('button', { type: 'button' }, el('span', {}, 'Reveal'), el('span', { className: 'sr' }, ` the secret of key ${k.kid}`));
-        revealer(reveal, secret);
-        const copy = el('button', { type: 'button' }, 'Copy');
-        copy.dataset.copy = secret.id;
-        copy.setAttribute('aria-label', `Copy the secret of key ${k.kid}`);
-        const remove = el('button', { type: 'button', className: 'icon' }, 'Delete', el('span', { className: 'sr' }, ` key ${k.kid}`));
-        remove.dataset.deleteKey = k.kid;
-        const created = el('time', { dateTime: k.created_at }, new Date(k.created_at).toLocaleString());
-        const head = el('div', { className: 'key-head' }, el('span', {}, 'kid ', el('code', {}, k.kid)), el('span', { className: 'muted grow' }, 'created ', created), remove);
-        return el('li', {}, head, el('div', { className: 'secret-row' }, secret, reveal, copy));
-      }),
-    );
-  }
-  renderKeys(JSON.parse(keysBody.dataset.keys || '[]'));
-
-  /** A key action: its answer is the whole identity DTO, whose keys are shown. */
-  async function keyAction(method, path, done) {
-    try {
-      const r = await api(method, path);
-      if (!r.ok) return say(keysStatus, problem(r), true);
-      renderKeys(r.json.jwt.keys);
-      say(keysStatus, done(r.json));
-    } catch {
-      say(keysStatus, `Nothing changed: ${unreachable}`, true);
-    }
-  }
-
-  const addKey = $('#add-jwt-key');
-  addKey.addEventListener('click', async () => {
-    if (busy(addKey)) return;
-    setBusy(addKey, true);
-    await keyAction('POST', `${base}/jwt/keys`, (dto) => `Key ${dto.jwt.keys.at(-1).kid} added. Sign with it, then delete the old key.`);
-    setBusy(addKey, false);
-  });
-
-  keysBody.addEventListener('click', async (event) => {
-    const kid = event.target.closest('[data-delete-key]')?.dataset.deleteKey;
-    if (!kid) return;
-    if (!window.confirm(`Delete key ${kid}?\n\nTokens that name it (kid) are refused from now on.`)) return;
-    addKey.focus(); // the row, and its button, are about to go
-    await keyAction('DELETE', `${base}/jwt/keys/${encodeURIComponent(kid)}`, () => `Key ${kid} deleted: tokens that name it are refused from now on.`);
-  });
-
-  const hashSecret = $('#hash-secret');
-  const hashReveal = $('#reveal-hash-secret');
-  hashReveal.replaceChildren(el('span', {}, 'Reveal'));
-  revealer(hashReveal, hashSecret);
-  $('#rotate-hash-secret').addEventListener('click', async () => {
-    const sure = window.confirm(
-      'Rotate the identity hash secret?\n\nHashes made with the current secret keep working for the rotation grace period (24 hours unless the server is set otherwise); move your servers to the new secret within it.',
-    );
-    if (!sure) return;
-    const status = $('#hash-secret-status');
-    try {
-      const r = await api('POST', `${base}/identity-hash/rotate-secret`);
-      if (!r.ok) return say(status, `The secret was not rotated: ${problem(r)}`, true);
-      hashSecret.value = r.json.identity_hash.secret;
-      const until = r.json.identity_hash.previous_secret_expires_at;
-      say(
-        status,
-        until
-          ? `New secret in use. Hashes made with the old one are accepted until ${new Date(until).toLocaleString()}.`
-          : 'New secret in use: hashes made with the old one are refused from now on.',
-      );
-    } catch {
-      say(status, `The secret was not rotated: ${unreachable}`, true);
     }
   });
 

@@ -79,6 +79,7 @@ const ENDPOINTS: &[(&str, &str)] = &[
     ("get", "/assets/bot-pages.js"),
     ("get", "/assets/custom-auth.js"),
     ("get", "/assets/identity.js"),
+    ("get", "/assets/identity-keys.js"),
     ("get", "/assets/bot.css"),
     ("get", "/contacts"),
     ("get", "/contacts/{id}"),

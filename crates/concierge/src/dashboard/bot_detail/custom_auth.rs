@@ -1,8 +1,8 @@
 //! Development → Identity (at `/bots/{id}/custom-auth`, the seed's Custom Authentication
 //! page): how the bot identifies visitors, the Custom Authentication form (saved through
 //! the JSON admin API by `custom-auth.js`, so the page and automation share one
-//! validation), the other identity modes' settings and keys (saved by `identity.js`
-//! through `/identity`), and the testing panel.
+//! validation), the other identity modes' settings and keys (saved by `identity.js` and
+//! `identity-keys.js` through `/identity`), and the testing panel.
 
 use axum::extract::State;
 use axum::http::StatusCode;

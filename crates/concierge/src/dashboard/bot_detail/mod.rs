@@ -58,6 +58,7 @@ pub fn routes() -> OpenApiRouter<Services> {
         .routes(routes!(pages_script))
         .routes(routes!(script))
         .routes(routes!(identity_script))
+        .routes(routes!(identity_keys_script))
         .routes(routes!(stylesheet))
 }
 
@@ -137,6 +138,7 @@ carries_csrf!(CsrfOnly);
 const PAGES_SCRIPT: &str = include_str!("../../../assets/bot-pages.js");
 const SCRIPT: &str = include_str!("../../../assets/custom-auth.js");
 const IDENTITY_SCRIPT: &str = include_str!("../../../assets/identity.js");
+const IDENTITY_KEYS_SCRIPT: &str = include_str!("../../../assets/identity-keys.js");
 const STYLESHEET: &str = include_str!("../../../assets/bot.css");
 
 fn asset(content_type: &'static str, body: &'static str) -> Response {
@@ -159,12 +161,19 @@ pub async fn script() -> Response {
     asset("text/javascript; charset=utf-8", SCRIPT)
 }
 
-/// The Identity page's script: the identity modes, their settings and keys, and their
-/// tests in the testing panel.
+/// The Identity page's script: the identity modes, their settings, and their tests in the
+/// testing panel.
 #[utoipa::path(get, path = "/assets/identity.js", tag = "dashboard",
     responses((status = 200, description = "Script", content_type = "text/javascript")))]
 pub async fn identity_script() -> Response {
     asset("text/javascript; charset=utf-8", IDENTITY_SCRIPT)
+}
+
+/// The Identity page's keys: those that sign user tokens, and the identity hash secret.
+#[utoipa::path(get, path = "/assets/identity-keys.js", tag = "dashboard",
+    responses((status = 200, description = "Script", content_type = "text/javascript")))]
+pub async fn identity_keys_script() -> Response {
+    asset("text/javascript; charset=utf-8", IDENTITY_KEYS_SCRIPT)
 }
 
 /// The bot pages' stylesheet (on top of dashboard.css).
