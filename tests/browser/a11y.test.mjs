@@ -112,6 +112,9 @@ describe('accessibility', { skip: skipReason() }, () => {
     await f.server.widgetSend(s.session_token, 'Where is my parcel?');
     ids.conversation = s.conversation.id;
     ids.contact = (await f.server.contacts(bot.id))[0].id;
+    // An anonymous visitor asks what no article answers: a question to review.
+    const anonymous = await f.server.widgetSession({ bot_id: bot.id });
+    await f.server.widgetSend(anonymous.session_token, 'Do you sell gift cards?');
 
     const context = await f.browser.newContext({ viewport: { width: 1280, height: 900 } });
     dash = await context.newPage();
@@ -134,6 +137,7 @@ describe('accessibility', { skip: skipReason() }, () => {
       ['knowledge', `/bots/${bot.id}/knowledge`],
       ['new article', `/bots/${bot.id}/knowledge/new`],
       ['article', `/bots/${bot.id}/knowledge/${ids.article}`],
+      ['unanswered questions', `/bots/${bot.id}/unanswered`],
       ['language model', `/bots/${bot.id}/model`],
       ['custom authentication', `/bots/${bot.id}/custom-auth`],
       ['embed', `/bots/${bot.id}/embed`],

@@ -11,7 +11,7 @@ use concierge_domain::{Author, BotId, ConversationId, Handler, StyledText};
 use concierge_store::{Bot, HandlerChange, Session};
 use futures::StreamExt;
 
-use super::decide::{self, Reply};
+use super::decide::{self, HandoffReason, Reply};
 use super::{now_ms, Result, Services};
 use crate::bus::{Event, Topic};
 
@@ -48,8 +48,9 @@ impl Services {
         Ok(())
     }
 
-    /// Answers the visitor's latest message `text`, unless a person handles the conversation.
-    pub(super) async fn answer(&self, session: &Session, text: &str) -> Result<Turn> {
+    /// Answers the visitor's latest message `text` (its `seq` is `message_seq`), unless a
+    /// person handles the conversation.
+    pub(super) async fn answer(&self, session: &Session, message_seq: i64, text: &str) -> Result<Turn> {
         // While the team handles the conversation (or is about to), the bot stays silent;
         // an agent may take over while the bot is "thinking", so this is asked again right
         // before every write.
@@ -68,6 +69,7 @@ impl Services {
         let knowledge = self.knowledge(&bot).await?;
         let llm = self.llm_config(&bot.id).await?;
         let decision = self.decide(&bot, &knowledge, contact.as_ref(), text, llm.is_some()).await;
+        let searched = decision.searched();
         tracing::debug!(bot_id = %bot.id, rule = decision.rule.as_deref(), hits = decision.hits.len(), "bot decided");
         let kind = match &decision.reply {
             Reply::Answer { .. } => "answer",
@@ -128,6 +130,9 @@ impl Services {
                 }
                 tracing::info!(bot_id = %bot.id, reason = reason.as_str(), "conversation handed to the team");
                 self.bot_says(&bot, session, &text).await?;
+                if searched && reason == HandoffReason::NotSure {
+                    self.record_unanswered(&bot.id, message_seq, &decision.hits).await;
+                }
                 Turn::HandedOff
             }
             Reply::Generate { .. } => Turn::Silent,

@@ -37,6 +37,7 @@ mod principal;
 mod session;
 mod session_writer;
 mod time;
+mod unanswered;
 
 use std::sync::Arc;
 
@@ -68,6 +69,7 @@ pub use principal::Principal;
 pub use session::{ClientInfo, SessionStarted, StartSession, WidgetState};
 pub use settings::{Settings, HELLO_WITHIN, JWKS_REFETCH_AFTER, SOCKET_CHECK_EVERY};
 pub use time::{now_ms, rfc3339};
+pub use unanswered::{ArticleMatch, Today, UnansweredPage, UnansweredQuestion, MAX_UNANSWERED_PAGE, UNANSWERED_PAGE};
 
 /// Everything a use case needs, shared by all requests. One pointer: the HTTP layer
 /// clones it for every request, and cloning each of its parts took 2.5 % of a session

@@ -65,8 +65,9 @@ impl Services {
             .await?;
         let services = self.clone();
         let session = session.clone();
+        let seq = message.seq;
         tokio::spawn(async move {
-            let outcome = match services.answer(&session, &text).await {
+            let outcome = match services.answer(&session, seq, &text).await {
                 Ok(turn) => turn.as_str(),
                 Err(e) => {
                     tracing::warn!(error = %e, "the bot could not answer");

@@ -10,8 +10,9 @@ use concierge_domain::{BotId, IdentifyMethod, WorkspaceId};
 use crate::{
     ApiToken, ApiTokenOwner, Article, Attempt, AttemptCount, AttemptFilter, Bot, BotUpdate, Contact, ContactUpsert,
     Conversation, CustomAuthRecord, HandlerChange, IdentitySecrets, InboxItem, LlmRecord, Message, NewApiToken,
-    NewArticle, NewAttempt, NewLogin, NewMessage, NewStart, NewUser, OpenSession, OpenedSession, Page, Posted, Result,
-    Session, SigningSecrets, StartedSession, StoredEmbedding, UpsertedContact, User, Workspace,
+    NewArticle, NewAttempt, NewLogin, NewMessage, NewStart, NewUnansweredQuestion, NewUser, OpenSession, OpenedSession,
+    Page, Posted, Result, Session, SigningSecrets, StartedSession, StoredEmbedding, UnansweredQuestion,
+    UpsertedContact, User, Workspace,
 };
 
 /// Everything Concierge keeps.
@@ -110,6 +111,15 @@ pub trait Knowledge: Send + Sync {
     /// old one's). `Ok(false)` when the article no longer exists (deleted meanwhile), without
     /// an error. Does not bump the bot's knowledge_revision: the text did not change.
     async fn put_article_embedding(&self, model: &str, embedding: &StoredEmbedding) -> Result<bool>;
+    /// Records that the bot handed a visitor's message to the team for want of an article,
+    /// once per message. `Ok(false)` when the message no longer exists (its conversation
+    /// was deleted); a closest article deleted meanwhile is left out.
+    async fn record_unanswered(&self, question: NewUnansweredQuestion<'_>) -> Result<bool>;
+    /// The bot's unanswered questions, newest first: those recorded before the message
+    /// `before` (all when `None`), at most `limit`.
+    async fn list_unanswered(&self, bot_id: &str, before: Option<i64>, limit: u32) -> Result<Vec<UnansweredQuestion>>;
+    /// Whether the bot had that question to dismiss.
+    async fn dismiss_unanswered(&self, bot_id: &str, message_seq: i64) -> Result<bool>;
 }
 
 /// The people Custom Authentication identified.

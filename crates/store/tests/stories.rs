@@ -18,6 +18,7 @@ mod stories {
     pub mod starts;
     pub mod state_checks;
     pub mod support;
+    pub mod unanswered;
     pub mod workspaces;
 }
 
@@ -77,6 +78,8 @@ on_both_backends!(
     knowledge::a_new_article_embedding_replaces_the_old,
     knowledge::article_embeddings_go_with_their_article,
     knowledge::article_embeddings_race_their_articles_deletion,
+    unanswered::unanswered_questions_are_listed_newest_first_and_dismissed,
+    unanswered::unanswered_questions_go_with_their_conversation_and_outlive_their_article,
     contacts::upsert_creates_then_replaces_the_profile,
     contacts::contacts_are_found_by_normalised_identifier,
     contacts::contacts_are_listed_newest_first_in_pages,

@@ -9,6 +9,7 @@ mod admin_inbox;
 mod admin_knowledge;
 mod admin_llm;
 mod admin_records;
+mod admin_unanswered;
 mod assets;
 mod complete;
 mod dto;
@@ -144,6 +145,8 @@ pub fn api() -> OpenApiRouter<Services> {
         .routes(routes!(admin_knowledge::create_article, admin_knowledge::list_articles))
         .routes(routes!(admin_knowledge::get_article, admin_knowledge::put_article, admin_knowledge::delete_article))
         .routes(routes!(admin_knowledge::ask))
+        .routes(routes!(admin_unanswered::list_unanswered))
+        .routes(routes!(admin_unanswered::dismiss_unanswered))
         .routes(routes!(admin_records::list_contacts))
         .routes(routes!(admin_records::get_contact))
         .routes(routes!(admin_records::list_attempts))

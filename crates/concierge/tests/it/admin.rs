@@ -178,6 +178,8 @@ async fn another_workspace_sees_nothing(app: TestApp) {
         (Method::POST, format!("/bots/{bot_a}/custom-auth/test"), Some(json!({"access_token": "tok-alice"}))),
         (Method::GET, format!("/bots/{bot_a}/contacts"), None),
         (Method::GET, format!("/bots/{bot_a}/auth-attempts"), None),
+        (Method::GET, format!("/bots/{bot_a}/unanswered"), None),
+        (Method::DELETE, format!("/bots/{bot_a}/unanswered/1"), None),
         (Method::GET, format!("/contacts/{contact_a}"), None),
         (Method::POST, "/bots".into(), Some(json!({"name": "x", "workspace_id": workspace_a}))),
     ];

@@ -1,9 +1,11 @@
 mod conversations;
+mod unanswered;
 
 use concierge_domain::{AttemptOutcome, IdentifyMethod, IdentityKind, IdentitySettings};
 use serde_json::{Map, Value};
 
 pub use conversations::*;
+pub use unanswered::*;
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Workspace {

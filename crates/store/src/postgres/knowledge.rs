@@ -4,7 +4,7 @@ use async_trait::async_trait;
 
 use super::PostgresStore;
 use crate::sql;
-use crate::{Article, Knowledge, NewArticle, Result, StoredEmbedding};
+use crate::{Article, Knowledge, NewArticle, NewUnansweredQuestion, Result, StoredEmbedding, UnansweredQuestion};
 
 #[async_trait]
 impl Knowledge for PostgresStore {
@@ -41,5 +41,20 @@ impl Knowledge for PostgresStore {
     #[tracing::instrument(skip_all, fields(article_id = %embedding.article_id))]
     async fn put_article_embedding(&self, model: &str, embedding: &StoredEmbedding) -> Result<bool> {
         sql::knowledge::put_article_embedding(&self.pool, model, embedding).await
+    }
+
+    #[tracing::instrument(skip_all, fields(bot_id = %question.bot_id))]
+    async fn record_unanswered(&self, question: NewUnansweredQuestion<'_>) -> Result<bool> {
+        sql::unanswered::record_unanswered(&self.pool, &question).await
+    }
+
+    #[tracing::instrument(skip_all, fields(bot_id = %bot_id))]
+    async fn list_unanswered(&self, bot_id: &str, before: Option<i64>, limit: u32) -> Result<Vec<UnansweredQuestion>> {
+        sql::unanswered::list_unanswered(&self.pool, bot_id, before, limit).await
+    }
+
+    #[tracing::instrument(skip_all, fields(bot_id = %bot_id))]
+    async fn dismiss_unanswered(&self, bot_id: &str, message_seq: i64) -> Result<bool> {
+        sql::unanswered::dismiss_unanswered(&self.pool, bot_id, message_seq).await
     }
 }

@@ -16,7 +16,7 @@ use sqlx::{Database, Encode, Executor, FromRow, IntoArguments, Type};
 
 use crate::{
     ApiTokenOwner, Article, Attempt, AttemptCount, Bot, Contact, Conversation, CustomAuthRecord, HeldConversation,
-    InboxItem, LlmRecord, Message, Result, SealedKey, Session, StoredEmbedding, User, Workspace,
+    InboxItem, LlmRecord, Message, Result, SealedKey, Session, StoredEmbedding, UnansweredQuestion, User, Workspace,
 };
 
 /// Boxed, because the compiler cannot yet prove an unboxed generic future `Send` for the
@@ -58,6 +58,7 @@ pub(crate) trait Backend:
     + Read<HeldConversation>
     + Read<Attempt>
     + Read<AttemptCount>
+    + Read<UnansweredQuestion>
     + Read<(String,)>
     + Read<(bool,)>
     + Read<(i64,)>

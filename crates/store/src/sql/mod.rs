@@ -14,6 +14,7 @@ pub(crate) mod conversations;
 pub(crate) mod knowledge;
 pub(crate) mod sessions;
 pub(crate) mod starts;
+pub(crate) mod unanswered;
 
 pub(crate) use backend::{Arg, Backend, Db};
 

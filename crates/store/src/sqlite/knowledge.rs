@@ -5,7 +5,7 @@ use async_trait::async_trait;
 
 use super::{SqliteStore, BEGIN};
 use crate::sql;
-use crate::{Article, Knowledge, NewArticle, Result, StoredEmbedding};
+use crate::{Article, Knowledge, NewArticle, NewUnansweredQuestion, Result, StoredEmbedding, UnansweredQuestion};
 
 #[async_trait]
 impl Knowledge for SqliteStore {
@@ -42,5 +42,20 @@ impl Knowledge for SqliteStore {
     #[tracing::instrument(skip_all, fields(article_id = %embedding.article_id))]
     async fn put_article_embedding(&self, model: &str, embedding: &StoredEmbedding) -> Result<bool> {
         sql::knowledge::put_article_embedding(&self.writer, model, embedding).await
+    }
+
+    #[tracing::instrument(skip_all, fields(bot_id = %question.bot_id))]
+    async fn record_unanswered(&self, question: NewUnansweredQuestion<'_>) -> Result<bool> {
+        sql::unanswered::record_unanswered(&self.writer, &question).await
+    }
+
+    #[tracing::instrument(skip_all, fields(bot_id = %bot_id))]
+    async fn list_unanswered(&self, bot_id: &str, before: Option<i64>, limit: u32) -> Result<Vec<UnansweredQuestion>> {
+        sql::unanswered::list_unanswered(&self.reader, bot_id, before, limit).await
+    }
+
+    #[tracing::instrument(skip_all, fields(bot_id = %bot_id))]
+    async fn dismiss_unanswered(&self, bot_id: &str, message_seq: i64) -> Result<bool> {
+        sql::unanswered::dismiss_unanswered(&self.writer, bot_id, message_seq).await
     }
 }

@@ -108,12 +108,21 @@ fn render_article(
     render_tab(status, "bot_article.html", "knowledge", who, bot, ctx)
 }
 
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct NewArticleQuery {
+    /// A title to start from: an unanswered question, in the visitor's words.
+    title: Option<String>,
+}
+
 /// The form for a new article.
-#[utoipa::path(get, path = "/bots/{id}/knowledge/new", tag = "dashboard", security(("login" = [])), params(("id" = String, Path)),
+#[utoipa::path(get, path = "/bots/{id}/knowledge/new", tag = "dashboard", security(("login" = [])), params(("id" = String, Path), NewArticleQuery),
     responses(SignInRequired, (status = 200, description = "New article form", content_type = "text/html"),
         (status = 404, description = "No such bot in this workspace", content_type = "text/html")))]
-pub async fn new_article_page(page: BotPage) -> Response {
-    let form = ArticleForm { csrf: String::new(), title: String::new(), body: String::new() };
+pub async fn new_article_page(page: BotPage<NewArticleQuery>) -> Response {
+    let title = page.query.title.as_deref().map(str::trim).unwrap_or_default();
+    let title = title.chars().take(concierge_core::MAX_ARTICLE_TITLE).collect();
+    let form = ArticleForm { csrf: String::new(), title, body: String::new() };
     render_article(&page.who, &page.bot, None, &form, StatusCode::OK, &[])
 }
 

@@ -1,7 +1,7 @@
-//! A bot's pages: settings and appearance, the knowledge base with "Try a question", how
-//! the bot answers (threshold, texts, rules), its AI model, Development → Custom
-//! Authentication with its testing panel, and the embed snippet. Every page shares the
-//! breadcrumb and the tabs of `bot_layout.html`.
+//! A bot's pages: settings and appearance, the knowledge base with "Try a question" and
+//! the questions it could not answer, how the bot answers (threshold, texts, rules), its AI
+//! model, Development → Custom Authentication with its testing panel, and the embed
+//! snippet. Every page shares the breadcrumb and the tabs of `bot_layout.html`.
 
 mod answers;
 mod custom_auth;
@@ -12,6 +12,7 @@ mod preview;
 mod request;
 mod rule_form;
 mod settings;
+mod unanswered;
 
 use std::collections::BTreeMap;
 
@@ -38,6 +39,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("bot_article.html", include_str!("../../../templates/bot_article.html")),
     ("bot_answers.html", include_str!("../../../templates/bot_answers.html")),
     ("bot_model.html", include_str!("../../../templates/bot_model.html")),
+    ("bot_unanswered.html", include_str!("../../../templates/bot_unanswered.html")),
     ("forms.html", include_str!("../../../templates/forms.html")),
 ];
 
@@ -48,6 +50,8 @@ pub fn routes() -> OpenApiRouter<Services> {
         .routes(routes!(knowledge::new_article_page))
         .routes(routes!(knowledge::article_page, knowledge::save_article))
         .routes(routes!(knowledge::delete_article))
+        .routes(routes!(unanswered::unanswered_page))
+        .routes(routes!(unanswered::dismiss))
         .routes(routes!(answers::answers_page, answers::save_answers))
         .routes(routes!(answers::add_rule))
         .routes(routes!(answers::delete_rule))

@@ -37,6 +37,7 @@ mod knowledge;
 mod llm;
 mod records;
 mod schema;
+mod unanswered;
 mod widget;
 
 pub use bots::*;
@@ -46,4 +47,5 @@ pub use inbox::*;
 pub use knowledge::*;
 pub use llm::*;
 pub use records::*;
+pub use unanswered::*;
 pub use widget::*;

@@ -7,6 +7,7 @@ mod handoff;
 mod knowledge;
 mod meaning;
 mod model;
+mod unanswered;
 
 use serde_json::{json, Value};
 

@@ -1,0 +1,38 @@
+//! Admin API: the questions the bot handed to the team for want of an article.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+
+use super::dto::{UnansweredPageDto, UnansweredQuery};
+use super::error::ApiResult;
+use super::extract::{AdminPath, ApiQuery};
+use super::responses::{AdminErrors, LookupErrors};
+use concierge_core::{Error, Services};
+
+/// The bot's unanswered questions, newest first, each with what the bot does with it today.
+#[utoipa::path(get, path = "/api/admin/v1/bots/{id}/unanswered", tag = "knowledge", security(("bearer" = [])),
+    params(("id" = String, Path), UnansweredQuery),
+    responses((status = 200, body = UnansweredPageDto), AdminErrors, LookupErrors))]
+pub async fn list_unanswered(
+    State(s): State<Services>,
+    AdminPath { who, id }: AdminPath,
+    ApiQuery(q): ApiQuery<UnansweredQuery>,
+) -> ApiResult<Json<UnansweredPageDto>> {
+    let before = q.before()?;
+    Ok(Json(s.unanswered_questions(&who, &id, before, q.limit.unwrap_or(0)).await?.into()))
+}
+
+/// Dismiss a question: its article is written, or it needs none.
+#[utoipa::path(delete, path = "/api/admin/v1/bots/{id}/unanswered/{question_id}", tag = "knowledge",
+    security(("bearer" = [])), params(("id" = String, Path), ("question_id" = i64, Path)),
+    responses((status = 204, description = "Dismissed"), AdminErrors, LookupErrors))]
+pub async fn dismiss_unanswered(
+    State(s): State<Services>,
+    AdminPath { who, id: (id, question_id) }: AdminPath<(String, String)>,
+) -> ApiResult<StatusCode> {
+    // Not a number: no question has that id.
+    let seq = question_id.parse::<i64>().map_err(|_| Error::NotFound("question"))?;
+    s.dismiss_unanswered(&who, &id, seq).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,154 @@
+//! The questions the bot handed to the team because no article was a confident enough
+//! match: the articles a knowledge base lacks, in the visitors' own words. The bot records
+//! them as it hands over; the operator reviews them, writes the missing articles, and
+//! dismisses them. Each is decided again against today's knowledge base when listed, so
+//! that an operator who wrote the article sees the bot now answers it.
+
+use std::collections::HashMap;
+
+use concierge_bot::knowledge::percent;
+use concierge_bot::{ContactFacts, Hit};
+use concierge_store::NewUnansweredQuestion;
+
+use super::decide::{self, Decision, Reply};
+use super::knowledge::Knowledge;
+use super::{now_ms, Error, Principal, Result, Services};
+
+/// Questions per page unless asked otherwise, and at most: each is decided again.
+pub const UNANSWERED_PAGE: u32 = 20;
+pub const MAX_UNANSWERED_PAGE: u32 = 100;
+
+/// An article as a question saw it, with the confidence in percent the bot had in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArticleMatch {
+    pub article_id: String,
+    pub title: String,
+    pub confidence: u8,
+}
+
+/// What the bot does with the question today.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Today {
+    /// Whether the bot answers it now (from an article, a rule or small talk) instead of
+    /// handing it to the team.
+    pub answered: bool,
+    /// The rule that decides now, if one does.
+    pub rule: Option<String>,
+    /// The best article now: the answer's when `answered`, else the closest.
+    pub article: Option<ArticleMatch>,
+}
+
+/// A question the bot could not answer when it was asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnansweredQuestion {
+    /// Its message's `seq`: the question's id.
+    pub seq: i64,
+    pub conversation_id: String,
+    pub text: String,
+    pub asked_at: i64,
+    /// The best article the bot had then, below the threshold; `None` when no article
+    /// matched at all, or that article was deleted since.
+    pub closest: Option<ArticleMatch>,
+    pub today: Today,
+}
+
+/// A page of questions, newest first.
+#[derive(Debug, Clone)]
+pub struct UnansweredPage {
+    pub items: Vec<UnansweredQuestion>,
+    /// The `before` of the next page; `None` on the last.
+    pub next_cursor: Option<i64>,
+}
+
+impl Services {
+    /// Records that the bot handed the visitor's message `message_seq` to the team for want
+    /// of an article; `hits` are the articles it ranked. A failure is logged, not
+    /// returned: the visitor was answered, and the record is for the operator.
+    pub(super) async fn record_unanswered(&self, bot_id: &str, message_seq: i64, hits: &[Hit]) {
+        let closest = hits.first();
+        let question = NewUnansweredQuestion {
+            message_seq,
+            bot_id,
+            closest_article_id: closest.map(|hit| hit.article_id.as_str()),
+            closest_confidence: closest.map(|hit| i64::from(percent(hit.confidence))),
+            now: now_ms(),
+        };
+        if let Err(e) = self.store.record_unanswered(question).await {
+            tracing::warn!(bot_id, error = %e, "an unanswered question could not be recorded");
+        }
+    }
+
+    /// The bot's unanswered questions, newest first, those before the question `before`;
+    /// `limit` 0 is [`UNANSWERED_PAGE`], and no more than [`MAX_UNANSWERED_PAGE`].
+    pub async fn unanswered_questions(
+        &self,
+        who: &Principal,
+        bot_id: &str,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<UnansweredPage> {
+        let bot = self.bot_for(who, bot_id).await?;
+        let limit = if limit == 0 { UNANSWERED_PAGE } else { limit.min(MAX_UNANSWERED_PAGE) };
+        let stored = self.store.list_unanswered(&bot.id, before, limit).await?;
+        let next_cursor = (stored.len() == limit as usize).then(|| stored.last().map(|q| q.message_seq)).flatten();
+        let knowledge = self.knowledge(&bot).await?;
+        let llm = self.llm_config(&bot.id).await?.is_some();
+        // Decided as the conversation's contact, as the live bot would: rules and
+        // personalised answers depend on who asks.
+        let mut contacts: HashMap<String, Option<ContactFacts>> = HashMap::new();
+        let mut items = Vec::with_capacity(stored.len());
+        for question in stored {
+            let contact = match &question.contact_id {
+                Some(id) => {
+                    if !contacts.contains_key(id) {
+                        let facts = self.store.get_contact(id).await?.map(|c| decide::facts(&c));
+                        contacts.insert(id.clone(), facts);
+                    }
+                    contacts.get(id).and_then(Option::as_ref)
+                }
+                None => None,
+            };
+            let decision = self.decide(&bot, &knowledge, contact, &question.text, llm).await;
+            let closest = match (question.closest_article_id, question.closest_title) {
+                (Some(article_id), Some(title)) => Some(ArticleMatch {
+                    article_id,
+                    title,
+                    confidence: question.closest_confidence.map_or(0, |c| c.clamp(0, 100) as u8),
+                }),
+                _ => None,
+            };
+            items.push(UnansweredQuestion {
+                seq: question.message_seq,
+                conversation_id: question.conversation_id,
+                text: question.text,
+                asked_at: question.asked_at,
+                closest,
+                today: today(&knowledge, decision),
+            });
+        }
+        Ok(UnansweredPage { items, next_cursor })
+    }
+
+    /// Removes the question from the list, once its article is written or it needs none.
+    pub async fn dismiss_unanswered(&self, who: &Principal, bot_id: &str, seq: i64) -> Result<()> {
+        let bot = self.bot_for(who, bot_id).await?;
+        if self.store.dismiss_unanswered(&bot.id, seq).await? {
+            Ok(())
+        } else {
+            Err(Error::NotFound("question"))
+        }
+    }
+}
+
+fn today(knowledge: &Knowledge, decision: Decision) -> Today {
+    let answered = !matches!(decision.reply, Reply::Handoff { .. });
+    let article = decision.hits.first().and_then(|hit| {
+        let article = knowledge.articles.get(&hit.article_id)?;
+        Some(ArticleMatch {
+            article_id: article.id.clone(),
+            title: article.title.clone(),
+            confidence: percent(hit.confidence),
+        })
+    });
+    Today { answered, rule: decision.rule, article }
+}

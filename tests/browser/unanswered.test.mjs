@@ -1,0 +1,96 @@
+// What the bot could not answer, as a team lives it: a visitor on a phone asks something no
+// article covers and is handed to a person; the owner, on a laptop, finds the question
+// under the knowledge base, writes the article it needed from it, sees that the bot now
+// answers it, and dismisses it; the next visitor who asks is answered.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+
+import { eventually, openPage, plainPage, screenshot, setup, signUpFirstUser, skipReason, trackPage } from './harness.mjs';
+
+const QUESTION = 'Do you sell gift cards?';
+const NOT_SURE = /I'm not sure I can answer that one/;
+
+describe('unanswered questions', { skip: skipReason() }, () => {
+  let f;
+  let bot;
+  let context;
+  let page;
+  let tracker;
+  before(async () => {
+    f = await setup();
+    bot = await f.server.createBot('Acme Support', { color: '#0f766e' });
+    await f.server.putCustomAuth(bot.id, { enabled: true, url: f.customer.url });
+    await f.server.admin('POST', `/bots/${bot.id}/articles`, {
+      title: 'Shipping times',
+      body: 'Parcels ship within 2 business days. Delivery takes 3 to 5 days.',
+    });
+    context = await f.browser.newContext({ viewport: { width: 1280, height: 900 } });
+    page = await context.newPage();
+    page.setDefaultTimeout(10_000);
+    tracker = trackPage(page);
+    await signUpFirstUser(f, page, 'owner@acme.example', 'correct horse battery staple');
+  });
+  after(async () => {
+    await context?.close();
+    await f?.close();
+  });
+
+  const widgetPage = (token) => f.host.page(plainPage({ serverUrl: f.server.url, data: { 'bot-id': bot.id, token } }));
+  const ask = async (w, text) => {
+    await w.input().fill(text);
+    await w.input().press('Enter');
+  };
+  const question = () => page.getByRole('listitem', { name: QUESTION });
+
+  test('a question no article answers reaches the list; the article written from it answers the next visitor', async (t) => {
+    const phone = await openPage(f, t, widgetPage('tok-alice'), { viewport: { width: 360, height: 740 }, isMobile: true });
+    await phone.w.open('Acme Support');
+    await ask(phone.w, QUESTION);
+    await eventually(async () => assert.match(await phone.w.logText(), NOT_SURE));
+
+    await page.goto(`${f.server.url}/bots/${bot.id}`);
+    await page.getByRole('navigation', { name: 'Bot' }).getByRole('link', { name: 'Knowledge base', exact: true }).click();
+    await page.getByRole('link', { name: 'Unanswered questions' }).click();
+    await page.getByRole('heading', { name: 'Unanswered questions' }).waitFor();
+    await eventually(async () => {
+      await page.reload();
+      assert.equal(await question().count(), 1);
+    });
+    const listed = await question().innerText();
+    assert.match(listed, /No article matched|Closest article Shipping times/);
+    assert.match(listed, /Still handed over/);
+    await screenshot(page, 'dashboard-unanswered', { fullPage: true });
+
+    // The conversation it came from, in the inbox.
+    const conversation = await question().getByRole('link', { name: 'Open the conversation' }).getAttribute('href');
+    assert.match(conversation, new RegExp(`^/inbox\\?bot=${bot.id}&c=`));
+
+    // The article, started from the visitor's words.
+    await question().getByRole('link', { name: 'Write an article' }).click();
+    assert.equal(await page.getByLabel('Title').inputValue(), QUESTION);
+    await page.getByLabel('Title').fill('Gift cards');
+    await page.getByLabel('Answer', { exact: true }).fill('Yes: we sell **gift cards** from 10 to 200 euros, in the shop and online.');
+    await page.getByRole('button', { name: 'Create article' }).click();
+    await page.getByRole('status').filter({ hasText: 'Article created.' }).waitFor();
+
+    await page.getByRole('link', { name: 'Unanswered questions' }).click();
+    const now = question().locator('.gap-now');
+    assert.match(await now.innerText(), /^Answered from Gift cards at \d+%$/);
+    assert.equal(await question().getByRole('link', { name: 'Write an article' }).count(), 0, 'nothing left to write');
+    await screenshot(page, 'dashboard-unanswered-answered', { fullPage: true });
+
+    // Another visitor, on a laptop, asks the same and is answered.
+    const laptop = await openPage(f, t, widgetPage('tok-bob'));
+    await laptop.w.open('Acme Support');
+    await ask(laptop.w, 'do you sell gift cards');
+    await eventually(async () => assert.match(await laptop.w.logText(), /we sell gift cards from 10 to 200 euros/));
+
+    await question().getByRole('button', { name: 'Dismiss' }).click();
+    await page.getByRole('status').filter({ hasText: 'Question dismissed.' }).waitFor();
+    assert.equal(await question().count(), 0);
+    assert.match(await page.locator('main').innerText(), /No unanswered questions/);
+    await screenshot(page, 'dashboard-unanswered-empty', { fullPage: true });
+    assert.deepEqual([...phone.tracker.pageErrors, ...laptop.tracker.pageErrors, ...tracker.pageErrors], []);
+  });
+});
