@@ -66,6 +66,14 @@ describe('unanswered questions', { skip: skipReason() }, () => {
     const conversation = await question().getByRole('link', { name: 'Open the conversation' }).getAttribute('href');
     assert.match(conversation, new RegExp(`^/inbox\\?bot=${bot.id}&c=`));
 
+    // Tried again as the same person asked it.
+    await question().getByRole('link', { name: 'Try it' }).click();
+    await page.locator('.try-result').waitFor();
+    assert.equal(await page.getByLabel('Question', { exact: true }).inputValue(), QUESTION);
+    assert.match(await page.getByLabel('Asked by').locator('option:checked').innerText(), /Alice/);
+    assert.match(await page.locator('.try-result .decision').innerText(), /^Hands the conversation to your team/);
+    await page.goBack();
+
     // The article, started from the visitor's words.
     await question().getByRole('link', { name: 'Write an article' }).click();
     assert.equal(await page.getByLabel('Title').inputValue(), QUESTION);

@@ -165,14 +165,28 @@ impl Embedder {
     /// A visitor's question to the bot `bot_id`, after the query prefix; one asked of the
     /// same bot in the last hour is not embedded again (`kept`).
     pub async fn embed_question(&self, bot_id: &str, question: &str) -> Result<Vec<f32>, EmbedError> {
-        let text = format!("{}{question}", self.prefixes.query);
-        if let Some(vector) = self.questions.get(bot_id, &text) {
-            return Ok(vector);
+        let vector = self.embed_bot_questions(bot_id, &[question]).await?.pop();
+        vector.ok_or_else(|| EmbedError::InvalidResponse("no vector for the question".to_owned()))
+    }
+
+    /// Visitors' questions to the bot `bot_id`, one vector each in their order: those asked
+    /// of it in the last hour as kept, the others made in one call, not one call each.
+    pub async fn embed_bot_questions(&self, bot_id: &str, questions: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        let texts: Vec<String> = questions.iter().map(|q| format!("{}{q}", self.prefixes.query)).collect();
+        let mut vectors: Vec<Option<Vec<f32>>> = texts.iter().map(|t| self.questions.get(bot_id, t)).collect();
+        let missing: Vec<usize> = (0..texts.len()).filter(|&i| vectors[i].is_none()).collect();
+        if !missing.is_empty() {
+            let made = self.embed(missing.iter().map(|&i| texts[i].clone()).collect()).await?;
+            if made.len() != missing.len() {
+                let message = format!("{} vectors for {} questions", made.len(), missing.len());
+                return Err(EmbedError::InvalidResponse(message));
+            }
+            for (i, vector) in missing.into_iter().zip(made) {
+                self.questions.keep(bot_id, questions[i], texts[i].clone(), &vector);
+                vectors[i] = Some(vector);
+            }
         }
-        let vector = self.embed(vec![text.clone()]).await?.pop();
-        let vector = vector.ok_or_else(|| EmbedError::InvalidResponse("no vector for the question".to_owned()))?;
-        self.questions.keep(bot_id, question, text, &vector);
-        Ok(vector)
+        Ok(vectors.into_iter().flatten().collect())
     }
 
     /// Where the model's cosines lie, measured on its first call and kept; `Ok(None)` when

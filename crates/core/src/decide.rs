@@ -193,6 +193,32 @@ impl Services {
         let vector = self.question_vector(&bot.id, knowledge, message).await;
         from_knowledge(bot, knowledge, contact, message, vector.as_deref(), llm)
     }
+
+    /// [`Services::decide`] for many messages, each with its contact, in their order; the
+    /// embeddings of those the knowledge base decides are made in one call.
+    pub(super) async fn decide_all(
+        &self,
+        bot: &Bot,
+        knowledge: &Knowledge,
+        messages: &[(Option<&ContactFacts>, &str)],
+        llm: bool,
+    ) -> Vec<Decision> {
+        let early: Vec<Option<Decision>> =
+            messages.iter().map(|(contact, message)| early(bot, *contact, message)).collect();
+        let searched: Vec<&str> =
+            messages.iter().zip(&early).filter(|(_, e)| e.is_none()).map(|((_, message), _)| *message).collect();
+        let mut vectors = self.question_vectors(&bot.id, knowledge, &searched).await.into_iter();
+        messages
+            .iter()
+            .zip(early)
+            .map(|((contact, message), early)| {
+                early.unwrap_or_else(|| {
+                    let vector = vectors.next().flatten();
+                    from_knowledge(bot, knowledge, *contact, message, vector.as_deref(), llm)
+                })
+            })
+            .collect()
+    }
 }
 
 fn not_sure(bot: &Bot, contact: Option<&ContactFacts>) -> Reply {

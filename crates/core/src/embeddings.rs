@@ -310,13 +310,26 @@ impl Services {
 
     /// The question's vector, when the bot's articles have vectors to compare it with.
     pub(super) async fn question_vector(&self, bot_id: &str, knowledge: &Knowledge, text: &str) -> Option<Vec<f32>> {
-        let embedder = self.embedder().filter(|_| knowledge.index.has_vectors())?;
-        match embedder.embed_question(bot_id, text).await {
-            Ok(vector) => Some(vector),
+        self.question_vectors(bot_id, knowledge, &[text]).await.pop().flatten()
+    }
+
+    /// The questions' vectors, in their order, made in one call: none when the bot's
+    /// articles have no vectors to compare them with, or the model failed.
+    pub(super) async fn question_vectors(
+        &self,
+        bot_id: &str,
+        knowledge: &Knowledge,
+        texts: &[&str],
+    ) -> Vec<Option<Vec<f32>>> {
+        let Some(embedder) = self.embedder().filter(|_| knowledge.index.has_vectors()) else {
+            return vec![None; texts.len()];
+        };
+        match embedder.embed_bot_questions(bot_id, texts).await {
+            Ok(vectors) => vectors.into_iter().map(Some).collect(),
             Err(error) => {
                 metrics::counter!("concierge_embedding_failures_total", "of" => "question").increment(1);
-                tracing::warn!(%error, "the question's embedding could not be made; judging it on its words");
-                None
+                tracing::warn!(%error, "the questions' embeddings could not be made; judging them on their words");
+                vec![None; texts.len()]
             }
         }
     }

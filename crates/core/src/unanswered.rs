@@ -14,9 +14,11 @@ use super::decide::{self, Decision, Reply};
 use super::knowledge::Knowledge;
 use super::{now_ms, Error, Principal, Result, Services};
 
-/// Questions per page unless asked otherwise, and at most: each is decided again.
+/// Questions per page unless asked otherwise, and at most. Each is decided again, and
+/// those not asked in the last hour embedded in one call: with a local model, the visitors'
+/// questions wait for it meanwhile.
 pub const UNANSWERED_PAGE: u32 = 20;
-pub const MAX_UNANSWERED_PAGE: u32 = 100;
+pub const MAX_UNANSWERED_PAGE: u32 = 50;
 
 /// An article as a question saw it, with the confidence in percent the bot had in it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,9 +46,11 @@ pub struct UnansweredQuestion {
     /// Its message's `seq`: the question's id.
     pub seq: i64,
     pub conversation_id: String,
+    /// The conversation's contact; `None` for an anonymous visitor.
+    pub contact_id: Option<String>,
     pub text: String,
     pub asked_at: i64,
-    /// The best article the bot had then, below the threshold; `None` when no article
+    /// The best article the bot had then (below the threshold); `None` when no article
     /// matched at all, or that article was deleted since.
     pub closest: Option<ArticleMatch>,
     pub today: Today,
@@ -95,37 +99,40 @@ impl Services {
         let llm = self.llm_config(&bot.id).await?.is_some();
         // Decided as the conversation's contact, as the live bot would: rules and
         // personalised answers depend on who asks.
-        let mut contacts: HashMap<String, Option<ContactFacts>> = HashMap::new();
-        let mut items = Vec::with_capacity(stored.len());
-        for question in stored {
-            let contact = match &question.contact_id {
-                Some(id) => {
-                    if !contacts.contains_key(id) {
-                        let facts = self.store.get_contact(id).await?.map(|c| decide::facts(&c));
-                        contacts.insert(id.clone(), facts);
-                    }
-                    contacts.get(id).and_then(Option::as_ref)
-                }
-                None => None,
-            };
-            let decision = self.decide(&bot, &knowledge, contact, &question.text, llm).await;
-            let closest = match (question.closest_article_id, question.closest_title) {
-                (Some(article_id), Some(title)) => Some(ArticleMatch {
-                    article_id,
-                    title,
-                    confidence: question.closest_confidence.map_or(0, |c| c.clamp(0, 100) as u8),
-                }),
-                _ => None,
-            };
-            items.push(UnansweredQuestion {
-                seq: question.message_seq,
-                conversation_id: question.conversation_id,
-                text: question.text,
-                asked_at: question.asked_at,
-                closest,
-                today: today(&knowledge, decision),
-            });
+        let mut contacts: HashMap<&str, Option<ContactFacts>> = HashMap::new();
+        for id in stored.iter().filter_map(|q| q.contact_id.as_deref()) {
+            if !contacts.contains_key(id) {
+                contacts.insert(id, self.store.get_contact(id).await?.map(|c| decide::facts(&c)));
+            }
         }
+        let asked: Vec<(Option<&ContactFacts>, &str)> = stored
+            .iter()
+            .map(|q| (q.contact_id.as_deref().and_then(|id| contacts.get(id)?.as_ref()), q.text.as_str()))
+            .collect();
+        let decisions = self.decide_all(&bot, &knowledge, &asked, llm).await;
+        let items = stored
+            .iter()
+            .zip(decisions)
+            .map(|(question, decision)| {
+                let closest = match (&question.closest_article_id, &question.closest_title) {
+                    (Some(article_id), Some(title)) => Some(ArticleMatch {
+                        article_id: article_id.clone(),
+                        title: title.clone(),
+                        confidence: question.closest_confidence.map_or(0, |c| c.clamp(0, 100) as u8),
+                    }),
+                    _ => None,
+                };
+                UnansweredQuestion {
+                    seq: question.message_seq,
+                    conversation_id: question.conversation_id.clone(),
+                    contact_id: question.contact_id.clone(),
+                    text: question.text.clone(),
+                    asked_at: question.asked_at,
+                    closest,
+                    today: today(&knowledge, decision),
+                }
+            })
+            .collect();
         Ok(UnansweredPage { items, next_cursor })
     }
 

@@ -112,8 +112,9 @@ pub trait Knowledge: Send + Sync {
     /// an error. Does not bump the bot's knowledge_revision: the text did not change.
     async fn put_article_embedding(&self, model: &str, embedding: &StoredEmbedding) -> Result<bool>;
     /// Records that the bot handed a visitor's message to the team for want of an article,
-    /// once per message. `Ok(false)` when the message no longer exists (its conversation
-    /// was deleted); a closest article deleted meanwhile is left out.
+    /// once per message: `Ok(true)` when it is recorded (by this call or an earlier one),
+    /// `Ok(false)` when the message no longer exists (its conversation was deleted). A
+    /// closest article deleted meanwhile is left out.
     async fn record_unanswered(&self, question: NewUnansweredQuestion<'_>) -> Result<bool>;
     /// The bot's unanswered questions, newest first: those recorded before the message
     /// `before` (all when `None`), at most `limit`.

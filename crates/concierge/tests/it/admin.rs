@@ -163,6 +163,12 @@ async fn another_workspace_sees_nothing(app: TestApp) {
     let contact_a = s["contact"]["id"].as_str().unwrap().to_owned();
     let (_, a) = app.get(&format!("/bots/{bot_a}")).await;
     let workspace_a = a["workspace_id"].as_str().unwrap().to_owned();
+    // A question the bot could not answer (it has no articles), to try to dismiss.
+    let token_a = s["session_token"].as_str().unwrap();
+    crate::inbox::send_as_visitor(&app, token_a, "Can you help me file my taxes in Portugal?").await;
+    app.bot_done_with(1).await;
+    let unanswered = format!("/bots/{bot_a}/unanswered");
+    let question_a = app.get(&unanswered).await.1["items"][0]["id"].as_i64().expect("the question is listed");
 
     let store = app.services.store.as_ref();
     concierge_core::create_workspace(store, "Workspace B").await.unwrap();
@@ -179,7 +185,7 @@ async fn another_workspace_sees_nothing(app: TestApp) {
         (Method::GET, format!("/bots/{bot_a}/contacts"), None),
         (Method::GET, format!("/bots/{bot_a}/auth-attempts"), None),
         (Method::GET, format!("/bots/{bot_a}/unanswered"), None),
-        (Method::DELETE, format!("/bots/{bot_a}/unanswered/1"), None),
+        (Method::DELETE, format!("/bots/{bot_a}/unanswered/{question_a}"), None),
         (Method::GET, format!("/contacts/{contact_a}"), None),
         (Method::POST, "/bots".into(), Some(json!({"name": "x", "workspace_id": workspace_a}))),
     ];
@@ -199,5 +205,6 @@ async fn another_workspace_sees_nothing(app: TestApp) {
     assert_ne!(own["workspace_id"], workspace_a);
     let (_, a) = app.get(&format!("/bots/{bot_a}")).await;
     assert_eq!(a["name"], "Support", "nothing of A was changed");
+    assert_eq!(app.get(&unanswered).await.1["items"][0]["id"], question_a, "A's question was not dismissed");
 }
 both_backends!(another_workspace_sees_nothing, super::another_workspace_sees_nothing);

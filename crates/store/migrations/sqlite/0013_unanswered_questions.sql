@@ -4,8 +4,8 @@
 -- One per visitor message, and only its reference: the text is the message's, so a question
 -- goes when its conversation does (ON DELETE CASCADE through messages), and nothing a
 -- visitor wrote is kept twice. closest_article_id and closest_confidence are the best
--- article the bot had then and its confidence in percent (below the bot's threshold then);
--- the article's deletion leaves the question, without it. The operator dismisses a question
+-- article the bot had then and its confidence in percent; the article's deletion leaves
+-- the question, without it. The operator dismisses a question
 -- by deleting its row.
 CREATE TABLE unanswered_questions (
     message_seq        INTEGER NOT NULL PRIMARY KEY REFERENCES messages (seq) ON DELETE CASCADE,

@@ -7,7 +7,7 @@ pub struct NewUnansweredQuestion<'a> {
     /// The visitor's message (its text is the question's, not copied).
     pub message_seq: i64,
     pub bot_id: &'a str,
-    /// The best article the bot had, and its confidence in percent: below the threshold.
+    /// The best article the bot had, and its confidence in percent.
     pub closest_article_id: Option<&'a str>,
     pub closest_confidence: Option<i64>,
     pub now: i64,

@@ -21,9 +21,17 @@ pub(super) async fn try_question(
     contact: Option<&str>,
 ) -> Result<Value> {
     let page = Page { before: None, limit: RECENT_CONTACTS, search: None };
-    let contacts: Vec<_> = s
-        .list_contacts(who, bot_id, page)
-        .await?
+    let mut recent = s.list_contacts(who, bot_id, page).await?;
+    let contact = contact.filter(|c| !c.is_empty());
+    // A question from Unanswered questions comes with its asker, who may not be recent.
+    if let Some(id) = contact.filter(|id| !recent.iter().any(|c| c.id == *id)) {
+        match s.contact_for(who, id).await {
+            Ok(asker) if asker.bot_id == bot_id => recent.insert(0, asker),
+            Ok(_) | Err(Error::NotFound(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let contacts: Vec<_> = recent
         .into_iter()
         .map(|c| {
             let label = match (c.name, c.email) {
@@ -35,7 +43,6 @@ pub(super) async fn try_question(
             context! { id => c.id, label }
         })
         .collect();
-    let contact = contact.filter(|c| !c.is_empty());
     let mut error = None;
     let mut contact_error = None;
     let mut result = None;

@@ -33,7 +33,7 @@ fn article(m: Option<ArticleMatch>) -> minijinja::Value {
 
 fn question(q: UnansweredQuestion) -> minijinja::Value {
     context! {
-        id => q.seq, conversation => q.conversation_id, text => q.text, asked => when(q.asked_at),
+        id => q.seq, conversation => q.conversation_id, contact => q.contact_id, text => q.text, asked => when(q.asked_at),
         closest => article(q.closest),
         now => context! { answered => q.today.answered, rule => q.today.rule, article => article(q.today.article) },
     }

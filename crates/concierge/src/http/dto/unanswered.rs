@@ -11,13 +11,13 @@ use concierge_core::{rfc3339, ArticleMatch, Error, Today, UnansweredPage, Unansw
 pub struct UnansweredQuery {
     /// The `next_cursor` of the previous page.
     pub before: Option<String>,
-    /// 1..=100 (others are clamped), default 20. Each question is decided again.
+    /// 1..=50 (more is 50), default 20 (also for 0). Each question is decided again.
     #[param(value_type = Option<i64>, minimum = 0, maximum = 4294967295.0)]
     pub limit: Option<u32>,
 }
 
 impl UnansweredQuery {
-    /// The question to list from; `invalid_query` for a cursor no page gave.
+    /// The question to list from; `invalid_query` for a cursor that is not a number.
     pub fn before(&self) -> Result<Option<i64>, Error> {
         self.before
             .as_deref()
@@ -69,6 +69,8 @@ pub struct UnansweredDto {
     /// The message's `seq`, which dismisses the question.
     pub id: i64,
     pub conversation_id: String,
+    /// The conversation's contact; `null` for an anonymous visitor.
+    pub contact_id: Option<String>,
     pub text: String,
     pub asked_at: String,
     /// The best article the bot had then, below its threshold; `null` when none matched, or
@@ -82,6 +84,7 @@ impl From<UnansweredQuestion> for UnansweredDto {
         Self {
             id: q.seq,
             conversation_id: q.conversation_id,
+            contact_id: q.contact_id,
             text: q.text,
             asked_at: rfc3339(q.asked_at),
             closest: q.closest.map(Into::into),

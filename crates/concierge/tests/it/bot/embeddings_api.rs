@@ -278,3 +278,31 @@ async fn a_question_asked_again_is_not_embedded_again() {
     }
     assert_eq!(times_sent(personal), 2, "a question with a number in it is not kept");
 }
+
+/// Reviewing what the bot could not answer decides each question again: the questions not
+/// kept from the last hour reach the embeddings API together, not one request each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn unanswered_questions_are_embedded_together_when_reviewed() {
+    let Some(model) = embeddings::model() else { return };
+    let api = EmbeddingsApi::start(model, API_KEY).await;
+    let app = TestApp::spawn_with(Backend::Sqlite, api_args(&api.url)).await.unwrap();
+    let (bot, _) = shop(&app).await;
+    // With a number in them, neither is kept: both are embedded again when listed.
+    let questions = ["can I file my 2024 taxes in Portugal with you?", "is the 10450 euro tax deductible?"];
+    for (n, question) in questions.iter().enumerate() {
+        let (token, _) = session(&app, json!({"bot_id": bot})).await;
+        assert!(ask(&app, &token, question).await["text"].as_str().unwrap().starts_with("I'm not sure"));
+        app.bot_done_with(n as u64 + 1).await;
+    }
+    let before = api.received().len();
+    let (status, page) = app.get(&format!("/bots/{bot}/unanswered")).await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["items"].as_array().unwrap().len(), 2, "{page}");
+    let listed = &api.received()[before..];
+    assert_eq!(listed.len(), 1, "one request for the page: {listed:?}");
+    let mut sent: Vec<&str> = listed[0]["input"].as_array().unwrap().iter().filter_map(|t| t.as_str()).collect();
+    sent.sort_unstable();
+    let mut expected = questions.to_vec();
+    expected.sort_unstable();
+    assert_eq!(sent, expected);
+}

@@ -35,9 +35,14 @@ async fn the_team_reviews_what_the_bot_could_not_answer(app: TestApp) {
         .starts_with("You can"));
     assert!(ask(&app, &anonymous, TAXES).await["text"].as_str().unwrap().starts_with("I'm not sure"));
     send(&app, &anonymous, "hello? anyone there about my taxes in Portugal?").await;
-    // A visitor who asks for a person is no gap in the articles.
+    // A visitor who asks for a person, or whom a rule hands over, is no gap in the articles.
     let (asks_for_a_person, _) = session(&app, json!({"bot_id": bot})).await;
     ask(&app, &asks_for_a_person, "I want to talk to a human").await;
+    let lawyers = json!([{"name": "Legal goes to a person", "when": [{"path": "message", "op": "contains", "value": "lawyer"}],
+        "then": {"action": "handoff", "priority": "high"}}]);
+    assert_eq!(app.admin(Method::PATCH, &format!("/bots/{bot}"), Some(json!({"rules": lawyers}))).await.0, 200);
+    let (legal, _) = session(&app, json!({"bot_id": bot})).await;
+    ask(&app, &legal, "My lawyer has a question about your terms").await;
     // A signed-in visitor on a phone.
     let (alice, started) = session(&app, json!({"bot_id": bot, "access_token": "tok-alice"})).await;
     assert!(ask(&app, &alice, GIFT_CARDS).await["text"].as_str().unwrap().starts_with("I'm not sure"));
@@ -45,7 +50,7 @@ async fn the_team_reviews_what_the_bot_could_not_answer(app: TestApp) {
     let (status, tried) =
         app.post(&format!("/bots/{bot}/ask"), json!({"text": "Do you sell gift cards in Portugal?"})).await;
     assert_eq!((status, tried["action"].as_str()), (200, Some("handoff")), "{tried}");
-    app.bot_done_with(5).await;
+    app.bot_done_with(6).await;
 
     let page = unanswered(&app, &bot, "").await;
     assert_eq!(
@@ -55,6 +60,8 @@ async fn the_team_reviews_what_the_bot_could_not_answer(app: TestApp) {
     );
     let gift = &page["items"][0];
     assert_eq!(gift["conversation_id"], started["conversation"]["id"], "{gift}");
+    assert_eq!(gift["contact_id"], started["contact"]["id"], "{gift}");
+    assert_eq!(page["items"][1]["contact_id"], Value::Null);
     assert_eq!(gift["now"]["answered"], false);
     assert!(gift["asked_at"].as_str().unwrap().ends_with('Z'), "{gift}");
     let taxes = &page["items"][1];
@@ -68,6 +75,21 @@ async fn the_team_reviews_what_the_bot_could_not_answer(app: TestApp) {
     assert_eq!(texts(&unanswered(&app, &bot, &format!("?limit=1&before={cursor}")).await), [TAXES]);
     let (status, e) = app.get(&format!("/bots/{bot}/unanswered?before=yesterday")).await;
     assert_eq!((status, e["error"]["code"].as_str()), (400, Some("invalid_query")), "{e}");
+
+    // Decided again as whoever asked: a rule for Alice's plan answers her question now,
+    // and no one else's.
+    let gifts = json!([{"name": "Enterprise gifts", "when": [{"path": "contact.metadata.plan", "op": "equals", "value": "enterprise"},
+        {"path": "message", "op": "contains", "value": "gift"}], "then": {"action": "answer", "text": "Ask your account team."}}]);
+    assert_eq!(app.admin(Method::PATCH, &format!("/bots/{bot}"), Some(json!({"rules": gifts}))).await.0, 200);
+    let now = unanswered(&app, &bot, "").await["items"][0]["now"].clone();
+    assert_eq!((now["answered"].as_bool(), now["rule"].as_str()), (Some(true), Some("Enterprise gifts")), "{now}");
+    let (status, tried) = app.post(&format!("/bots/{bot}/ask"), json!({"text": GIFT_CARDS})).await;
+    assert_eq!(
+        (status, tried["action"].as_str()),
+        (200, Some("handoff")),
+        "an anonymous visitor is not answered: {tried}"
+    );
+    assert_eq!(app.admin(Method::PATCH, &format!("/bots/{bot}"), Some(json!({"rules": []}))).await.0, 200);
 
     // The operator writes the missing article: the question now shows it answered, and a
     // visitor asking it again is answered.
@@ -86,11 +108,15 @@ async fn the_team_reviews_what_the_bot_could_not_answer(app: TestApp) {
     // (Not Alice: her conversation waits for a person, on every device of hers.)
     let (bob, _) = session(&app, json!({"bot_id": bot, "access_token": "tok-bob"})).await;
     assert!(ask(&app, &bob, GIFT_CARDS).await["text"].as_str().unwrap().starts_with("We sell gift cards"));
-    app.bot_done_with(6).await;
+    app.bot_done_with(7).await;
     assert_eq!(unanswered(&app, &bot, "").await["items"].as_array().unwrap().len(), 2, "answered: not recorded");
 
-    // Dismissed once, by id.
+    // Dismissed once, by id, and only through its own bot.
     let id = page["items"][0]["id"].as_i64().unwrap();
+    let other_bot = app.bot().await;
+    let (status, e) = app.admin(Method::DELETE, &format!("/bots/{other_bot}/unanswered/{id}"), None).await;
+    assert_eq!((status, e["error"]["code"].as_str()), (404, Some("question_not_found")), "{e}");
+    assert_eq!(unanswered(&app, &bot, "").await["items"].as_array().unwrap().len(), 2);
     let path = format!("/bots/{bot}/unanswered/{id}");
     assert_eq!(app.admin(Method::DELETE, &path, None).await.0, 204);
     let (status, e) = app.admin(Method::DELETE, &path, None).await;

@@ -247,6 +247,13 @@ async fn every_new_form_needs_the_csrf_token_and_other_workspaces_see_nothing() 
         app.admin(reqwest::Method::PATCH, &format!("/bots/{bot}"), Some(serde_json::json!({"rules": rule}))).await.0,
         200
     );
+    // Its rule answers everything: another bot has a question it could not answer.
+    let gaps = app.bot().await;
+    let (_, visitor) = app.start_session(serde_json::json!({"bot_id": gaps})).await;
+    crate::inbox::send_as_visitor(&app, visitor["session_token"].as_str().unwrap(), "Do you sell gift cards?").await;
+    app.bot_done_with(1).await;
+    let unanswered = format!("/bots/{gaps}/unanswered");
+    let question = app.get(&unanswered).await.1["items"][0]["id"].as_i64().expect("the question is listed");
 
     let forms: Vec<(String, Vec<(&str, &str)>)> = vec![
         (format!("/bots/{bot}/knowledge"), vec![("title", "T"), ("body", "B")]),
@@ -260,6 +267,7 @@ async fn every_new_form_needs_the_csrf_token_and_other_workspaces_see_nothing() 
         (format!("/bots/{bot}/answers/rules/0/move-up"), vec![("name", "R")]),
         (format!("/bots/{bot}/answers/rules/0/delete"), vec![("name", "R")]),
         (format!("/bots/{bot}/model"), vec![("base_url", ""), ("model", ""), ("api_key", "sk-x"), ("timeout_ms", "")]),
+        (format!("/bots/{gaps}/unanswered/{question}/dismiss"), vec![]),
     ];
     for (path, fields) in &forms {
         let (status, page) = me.post_raw(&app, path, fields).await;
@@ -273,6 +281,7 @@ async fn every_new_form_needs_the_csrf_token_and_other_workspaces_see_nothing() 
     assert_eq!((body["rules"].as_array().unwrap().len(), body["confidence_threshold"].clone()), (1, 35.into()));
     assert_eq!(articles(&app, &bot).await[0]["title"], "Refunds");
     assert_eq!(app.get(&format!("/bots/{bot}/llm")).await.1["api_key_set"], false);
+    assert_eq!(app.get(&unanswered).await.1["items"][0]["id"], question, "not dismissed");
 
     // Someone of another workspace: every page and form of this bot is a 404.
     let store = app.services.store.as_ref();
@@ -286,16 +295,22 @@ async fn every_new_form_needs_the_csrf_token_and_other_workspaces_see_nothing() 
         format!("/bots/{bot}/knowledge/{article}"),
         format!("/bots/{bot}/answers"),
         format!("/bots/{bot}/model"),
+        unanswered.clone(),
     ] {
         let (status, page) = other.page(&app, &path).await;
         assert_eq!(status, 404, "{path}");
-        assert!(!page.contains("Refunds"), "{path} shows nothing of the bot");
+        assert!(!page.contains("Refunds") && !page.contains("gift cards"), "{path} shows nothing of the bot");
     }
     for (path, fields) in &forms {
         assert_eq!(other.post(&app, path, fields).await.0, 404, "{path}");
     }
     assert_eq!(articles(&app, &bot).await.len(), 1);
     assert_eq!(app.get(&format!("/bots/{bot}")).await.1["rules"].as_array().unwrap().len(), 1);
+    assert_eq!(app.get(&unanswered).await.1["items"][0]["id"], question, "still not dismissed");
+    // Its owner can.
+    let (status, _) = me.post(&app, &format!("/bots/{gaps}/unanswered/{question}/dismiss"), &[]).await;
+    assert_eq!(status, 303);
+    assert_eq!(app.get(&unanswered).await.1["items"], serde_json::json!([]));
 }
 
 #[tokio::test]
