@@ -136,6 +136,12 @@ impl Services {
         Ok(UnansweredPage { items, next_cursor })
     }
 
+    /// How many questions the bot has to review.
+    pub async fn unanswered_count(&self, who: &Principal, bot_id: &str) -> Result<i64> {
+        let bot = self.bot_for(who, bot_id).await?;
+        Ok(self.store.count_unanswered(&bot.id).await?)
+    }
+
     /// Removes the question from the list, once its article is written or it needs none.
     pub async fn dismiss_unanswered(&self, who: &Principal, bot_id: &str, seq: i64) -> Result<()> {
         let bot = self.bot_for(who, bot_id).await?;

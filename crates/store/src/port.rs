@@ -119,6 +119,8 @@ pub trait Knowledge: Send + Sync {
     /// The bot's unanswered questions, newest first: those recorded before the message
     /// `before` (all when `None`), at most `limit`.
     async fn list_unanswered(&self, bot_id: &str, before: Option<i64>, limit: u32) -> Result<Vec<UnansweredQuestion>>;
+    /// How many questions the bot has to review.
+    async fn count_unanswered(&self, bot_id: &str) -> Result<i64>;
     /// Whether the bot had that question to dismiss.
     async fn dismiss_unanswered(&self, bot_id: &str, message_seq: i64) -> Result<bool>;
 }

@@ -54,6 +54,11 @@ impl Knowledge for PostgresStore {
     }
 
     #[tracing::instrument(skip_all, fields(bot_id = %bot_id))]
+    async fn count_unanswered(&self, bot_id: &str) -> Result<i64> {
+        sql::unanswered::count_unanswered(&self.pool, bot_id).await
+    }
+
+    #[tracing::instrument(skip_all, fields(bot_id = %bot_id))]
     async fn dismiss_unanswered(&self, bot_id: &str, message_seq: i64) -> Result<bool> {
         sql::unanswered::dismiss_unanswered(&self.pool, bot_id, message_seq).await
     }

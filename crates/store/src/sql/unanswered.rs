@@ -59,6 +59,13 @@ pub(crate) async fn list_unanswered<DB: Backend>(
     DB::all(db, statement).await
 }
 
+/// How many questions the bot has to review.
+pub(crate) async fn count_unanswered<DB: Backend>(db: impl Db<'_, DB>, bot_id: &str) -> Result<i64> {
+    let statement = sqlx::query("SELECT COUNT(*) FROM unanswered_questions WHERE bot_id = $1").arg(bot_id);
+    let (count,): (i64,) = DB::one(db, statement).await?;
+    Ok(count)
+}
+
 /// Whether the bot had that question to dismiss.
 pub(crate) async fn dismiss_unanswered<DB: Backend>(
     db: impl Db<'_, DB>,

@@ -55,6 +55,11 @@ impl Knowledge for SqliteStore {
     }
 
     #[tracing::instrument(skip_all, fields(bot_id = %bot_id))]
+    async fn count_unanswered(&self, bot_id: &str) -> Result<i64> {
+        sql::unanswered::count_unanswered(&self.reader, bot_id).await
+    }
+
+    #[tracing::instrument(skip_all, fields(bot_id = %bot_id))]
     async fn dismiss_unanswered(&self, bot_id: &str, message_seq: i64) -> Result<bool> {
         sql::unanswered::dismiss_unanswered(&self.writer, bot_id, message_seq).await
     }

@@ -69,6 +69,8 @@ pub async fn unanswered_questions_are_listed_newest_first_and_dismissed(h: &Harn
     assert_eq!(listed[1], expected);
     assert_eq!((listed[0].contact_id.as_deref(), listed[0].closest_title.as_deref()), (None, None));
     assert_eq!(texts(&store.list_unanswered(&theirs.id, None, 10).await.expect("list")), ["do you ship to Norway"]);
+    assert_eq!(store.count_unanswered(&ours.id).await.expect("count"), 2);
+    assert_eq!(store.count_unanswered(&theirs.id).await.expect("count"), 1);
 
     // Paged by the message: the page after the newest one holds the older.
     let first = store.list_unanswered(&ours.id, None, 1).await.expect("list");
@@ -82,6 +84,7 @@ pub async fn unanswered_questions_are_listed_newest_first_and_dismissed(h: &Harn
     assert!(store.dismiss_unanswered(&ours.id, hours.seq).await.expect("dismiss"));
     assert!(!store.dismiss_unanswered(&ours.id, hours.seq).await.expect("dismiss again"));
     assert_eq!(texts(&store.list_unanswered(&ours.id, None, 10).await.expect("list")), ["can I pay with a gift card?"]);
+    assert_eq!(store.count_unanswered(&ours.id).await.expect("count"), 1);
     assert_eq!(store.list_unanswered(&theirs.id, None, 10).await.expect("list").len(), 1);
 }
 

@@ -86,7 +86,8 @@ pub async fn knowledge_page(State(s): State<Services>, page: BotPage<KnowledgeQu
         })
         .collect();
     let notice = notice(q.done.as_deref(), &DONE);
-    let ctx = context! { articles, notice, tried };
+    let unanswered = s.unanswered_count(&me, &id).await.map_err(failure)?;
+    let ctx = context! { articles, notice, tried, unanswered };
     Ok(render_tab(StatusCode::OK, "bot_knowledge.html", "knowledge", &who, &bot, ctx))
 }
 
