@@ -5,11 +5,15 @@ use utoipa::ToSchema;
 
 use concierge_core::{rfc3339, ArticleMatch, Error, Today, UnansweredPage, UnansweredQuestion};
 
+/// The largest cursor: a message's `seq`, as a JSON number any client reads exactly.
+const MAX_CURSOR: i64 = (1 << 53) - 1;
+
 #[derive(Deserialize, ToSchema, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct UnansweredQuery {
     /// The `next_cursor` of the previous page.
+    #[param(value_type = Option<i64>, minimum = 0, maximum = 9007199254740991.0)]
     pub before: Option<String>,
     /// 1..=50 (more is 50), default 20 (also for 0). Each question is decided again.
     #[param(value_type = Option<i64>, minimum = 0, maximum = 4294967295.0)]
@@ -17,14 +21,17 @@ pub struct UnansweredQuery {
 }
 
 impl UnansweredQuery {
-    /// The question to list from; `invalid_query` for a cursor that is not a number.
+    /// The question to list from; `invalid_query` for a cursor that is not a number of
+    /// 0..=[`MAX_CURSOR`] (a page's `next_cursor` always is).
     pub fn before(&self) -> Result<Option<i64>, Error> {
         self.before
             .as_deref()
             .map(|cursor| {
-                cursor.parse::<i64>().map_err(|_| Error::BadRequest {
-                    code: "invalid_query",
-                    message: format!("before must be the next_cursor of a page, not {cursor:?}."),
+                cursor.parse::<i64>().ok().filter(|seq| (0..=MAX_CURSOR).contains(seq)).ok_or_else(|| {
+                    Error::BadRequest {
+                        code: "invalid_query",
+                        message: format!("before must be the next_cursor of a page, not {cursor:?}."),
+                    }
                 })
             })
             .transpose()

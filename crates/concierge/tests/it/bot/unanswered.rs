@@ -73,8 +73,10 @@ async fn the_team_reviews_what_the_bot_could_not_answer(app: TestApp) {
     assert_eq!(texts(&first), [GIFT_CARDS]);
     let cursor = first["next_cursor"].as_str().expect("a next page").to_owned();
     assert_eq!(texts(&unanswered(&app, &bot, &format!("?limit=1&before={cursor}")).await), [TAXES]);
-    let (status, e) = app.get(&format!("/bots/{bot}/unanswered?before=yesterday")).await;
-    assert_eq!((status, e["error"]["code"].as_str()), (400, Some("invalid_query")), "{e}");
+    for cursor in ["yesterday", "-1", "", "9007199254740992"] {
+        let (status, e) = app.get(&format!("/bots/{bot}/unanswered?before={cursor}")).await;
+        assert_eq!((status, e["error"]["code"].as_str()), (400, Some("invalid_query")), "{cursor}: {e}");
+    }
 
     // Decided again as whoever asked: a rule for Alice's plan answers her question now,
     // and no one else's.
