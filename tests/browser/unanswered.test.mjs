@@ -61,6 +61,13 @@ describe('unanswered questions', { skip: skipReason() }, () => {
     assert.match(listed, /No article matched|Closest article Shipping times/);
     assert.match(listed, /Still handed over/);
     await screenshot(page, 'dashboard-unanswered', { fullPage: true });
+    // On the owner's phone: everything fits the width, the actions too.
+    await page.setViewportSize({ width: 390, height: 844 });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.equal(overflow, 0, 'no sideways scrolling');
+    assert.ok(await question().getByRole('button', { name: 'Dismiss' }).isVisible());
+    await screenshot(page, 'dashboard-unanswered-mobile', { fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 900 });
 
     // The conversation it came from, in the inbox.
     const conversation = await question().getByRole('link', { name: 'Open the conversation' }).getAttribute('href');
