@@ -162,15 +162,9 @@ impl Embedder {
         self.embed(prefixed(&self.prefixes.query, texts)).await
     }
 
-    /// A visitor's question to the bot `bot_id`, after the query prefix; one asked of the
-    /// same bot in the last hour is not embedded again (`kept`).
-    pub async fn embed_question(&self, bot_id: &str, question: &str) -> Result<Vec<f32>, EmbedError> {
-        let vector = self.embed_bot_questions(bot_id, &[question]).await?.pop();
-        vector.ok_or_else(|| EmbedError::InvalidResponse("no vector for the question".to_owned()))
-    }
-
-    /// Visitors' questions to the bot `bot_id`, one vector each in their order: those asked
-    /// of it in the last hour as kept, the others made in one call, not one call each.
+    /// Visitors' questions to the bot `bot_id`, after the query prefix, one vector each in
+    /// their order: those asked of it in the last hour as kept (`kept`), the others made in
+    /// one call, not one call each.
     pub async fn embed_bot_questions(&self, bot_id: &str, questions: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
         let texts: Vec<String> = questions.iter().map(|q| format!("{}{q}", self.prefixes.query)).collect();
         let mut vectors: Vec<Option<Vec<f32>>> = texts.iter().map(|t| self.questions.get(bot_id, t)).collect();

@@ -177,8 +177,8 @@ fn from_knowledge(
 }
 
 impl Services {
-    /// [`early`], else [`from_knowledge`] with the message's embedding, made only then:
-    /// the live bot and "Try a question" decide through this one path.
+    /// What the bot does with one message: the live bot and "Try a question" decide
+    /// through this one path ([`Services::decide_all`]).
     pub(super) async fn decide(
         &self,
         bot: &Bot,
@@ -187,15 +187,13 @@ impl Services {
         message: &str,
         llm: bool,
     ) -> Decision {
-        if let Some(decision) = early(bot, contact, message) {
-            return decision;
-        }
-        let vector = self.question_vector(&bot.id, knowledge, message).await;
-        from_knowledge(bot, knowledge, contact, message, vector.as_deref(), llm)
+        let mut decided = self.decide_all(bot, knowledge, &[(contact, message)], llm).await;
+        decided.pop().expect("one decision per message")
     }
 
-    /// [`Services::decide`] for many messages, each with its contact, in their order; the
-    /// embeddings of those the knowledge base decides are made in one call.
+    /// [`early`] for each message (each with its contact), else [`from_knowledge`] with the
+    /// message's embedding, made only then, and for all such messages in one call; the
+    /// decisions in the messages' order.
     pub(super) async fn decide_all(
         &self,
         bot: &Bot,

@@ -308,11 +308,6 @@ impl Services {
         });
     }
 
-    /// The question's vector, when the bot's articles have vectors to compare it with.
-    pub(super) async fn question_vector(&self, bot_id: &str, knowledge: &Knowledge, text: &str) -> Option<Vec<f32>> {
-        self.question_vectors(bot_id, knowledge, &[text]).await.pop().flatten()
-    }
-
     /// The questions' vectors, in their order, made in one call: none when the bot's
     /// articles have no vectors to compare them with, or the model failed.
     pub(super) async fn question_vectors(
