@@ -142,9 +142,12 @@ impl Services {
         Ok(self.store.count_unanswered(&bot.id).await?)
     }
 
-    /// Removes the question from the list, once its article is written or it needs none.
-    pub async fn dismiss_unanswered(&self, who: &Principal, bot_id: &str, seq: i64) -> Result<()> {
+    /// Removes the question `question_id` (its message's `seq`, as the caller was given it)
+    /// from the list, once its article is written or it needs none.
+    pub async fn dismiss_unanswered(&self, who: &Principal, bot_id: &str, question_id: &str) -> Result<()> {
         let bot = self.bot_for(who, bot_id).await?;
+        // Not a number: no question has that id.
+        let seq = question_id.parse::<i64>().map_err(|_| Error::NotFound("question"))?;
         if self.store.dismiss_unanswered(&bot.id, seq).await? {
             Ok(())
         } else {

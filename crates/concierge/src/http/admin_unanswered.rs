@@ -8,7 +8,7 @@ use super::dto::{UnansweredPageDto, UnansweredQuery};
 use super::error::ApiResult;
 use super::extract::{AdminPath, ApiQuery};
 use super::responses::{AdminErrors, LookupErrors};
-use concierge_core::{Error, Services};
+use concierge_core::Services;
 
 /// The bot's unanswered questions, newest first, each with what the bot does with it today.
 #[utoipa::path(get, path = "/api/admin/v1/bots/{id}/unanswered", tag = "knowledge", security(("bearer" = [])),
@@ -31,8 +31,6 @@ pub async fn dismiss_unanswered(
     State(s): State<Services>,
     AdminPath { who, id: (id, question_id) }: AdminPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    // Not a number: no question has that id.
-    let seq = question_id.parse::<i64>().map_err(|_| Error::NotFound("question"))?;
-    s.dismiss_unanswered(&who, &id, seq).await?;
+    s.dismiss_unanswered(&who, &id, &question_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

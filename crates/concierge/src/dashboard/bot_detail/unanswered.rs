@@ -61,12 +61,8 @@ pub async fn unanswered_page(State(s): State<Services>, page: BotPage<Unanswered
         (status = 404, description = "No such bot or question in this workspace", content_type = "text/html")))]
 pub async fn dismiss(State(s): State<Services>, post: BotPost<Form<CsrfOnly>, (String, String)>) -> Response {
     let BotPost { me, path: (id, question_id), .. } = post;
-    let dismissed = match question_id.parse::<i64>() {
-        Ok(seq) => s.dismiss_unanswered(&me, &id, seq).await,
-        Err(_) => Err(Error::NotFound("question")),
-    };
     // Dismissed already, in another tab or by a colleague: what was asked is done.
-    let dismissed = match dismissed {
+    let dismissed = match s.dismiss_unanswered(&me, &id, &question_id).await {
         Err(Error::NotFound("question")) => Ok(()),
         other => other,
     };
