@@ -11,7 +11,8 @@ async fn conversation(h: &Harness, bot_id: &str, token: &str) -> Conversation {
     opened.expect("open a session").conversation
 }
 
-fn message<'a>(conversation: &'a Conversation, text: &'a str, now: i64) -> NewMessage<'a> {
+/// A visitor's message in `conversation`.
+pub(super) fn message<'a>(conversation: &'a Conversation, text: &'a str, now: i64) -> NewMessage<'a> {
     NewMessage {
         conversation_id: &conversation.id,
         author: Author::Visitor,

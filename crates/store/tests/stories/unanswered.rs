@@ -1,6 +1,6 @@
-use concierge_domain::Author;
-use concierge_store::{Conversation, Message, NewArticle, NewMessage, NewUnansweredQuestion, UnansweredQuestion};
+use concierge_store::{Conversation, Message, NewArticle, NewUnansweredQuestion, UnansweredQuestion};
 
+use super::messages::message;
 use super::support::{bot, contact, session, Harness, NOW};
 
 async fn conversation(h: &Harness, bot_id: &str, contact_id: Option<&str>, token: &str) -> Conversation {
@@ -9,15 +9,7 @@ async fn conversation(h: &Harness, bot_id: &str, contact_id: Option<&str>, token
 }
 
 async fn ask(h: &Harness, conversation: &Conversation, text: &str, now: i64) -> Message {
-    let new = NewMessage {
-        conversation_id: &conversation.id,
-        author: Author::Visitor,
-        author_name: None,
-        text,
-        styles: None,
-        now,
-    };
-    h.store.add_message(new).await.expect("add a message").message
+    h.store.add_message(message(conversation, text, now)).await.expect("add a message").message
 }
 
 fn unanswered<'a>(message: &Message, bot_id: &'a str, closest: Option<(&'a str, i64)>) -> NewUnansweredQuestion<'a> {
