@@ -1,7 +1,10 @@
 // What the bot could not answer, as a team lives it: a visitor on a phone asks something no
 // article covers and is handed to a person; the owner, on a laptop, finds the question
 // under the knowledge base, writes the article it needed from it, sees that the bot now
-// answers it, and dismisses it; the next visitor who asks is answered.
+// answers it, and dismisses it; the next visitor who asks is answered. A question an
+// article already answers in other words is answered with that article instead: the
+// visitor's words become a way the article is asked, and the next visitor asking so is
+// answered from it.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -113,6 +116,59 @@ describe('unanswered questions', { skip: skipReason() }, () => {
     await screenshot(page, 'dashboard-unanswered-empty', { fullPage: true });
     await page.getByRole('link', { name: 'Back to articles' }).click();
     assert.equal(await said(), 'Unanswered questions');
+    assert.deepEqual([...phone.tracker.pageErrors, ...laptop.tracker.pageErrors, ...tracker.pageErrors], []);
+  });
+
+  test('a question answered with an existing article: the next visitor who asks in those words is answered', async (t) => {
+    const STUFF = "My stuff still hasn't turned up";
+    const stuff = () => page.getByRole('listitem', { name: STUFF });
+    const phone = await openPage(f, t, widgetPage('tok-carol'), { viewport: { width: 360, height: 740 }, isMobile: true });
+    await phone.w.open('Acme Support');
+    await ask(phone.w, STUFF);
+    await eventually(async () => assert.match(await phone.w.logText(), NOT_SURE));
+
+    await page.goto(`${f.server.url}/bots/${bot.id}/unanswered`);
+    await eventually(async () => {
+      await page.reload();
+      assert.equal(await stuff().count(), 1);
+    });
+    await stuff().getByRole('link', { name: 'Answer with an article' }).click();
+    await page.getByRole('heading', { name: 'Answer with an article' }).waitFor();
+    assert.match(await page.locator('blockquote').innerText(), /My stuff still hasn't turned up/);
+    const choice = page.getByLabel('The article that answers it');
+    const offered = await choice.locator('option').allInnerTexts();
+    assert.ok(offered.some((o) => o.startsWith('Shipping times')), offered.join(', '));
+    assert.ok(offered.some((o) => o.startsWith('Gift cards')), offered.join(', '));
+    const { items } = await f.server.admin('GET', `/bots/${bot.id}/articles`);
+    const shipping = items.find((a) => a.title === 'Shipping times');
+    await choice.selectOption(shipping.id);
+    await screenshot(page, 'dashboard-unanswered-answer', { fullPage: true });
+    await page.setViewportSize({ width: 390, height: 844 });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.equal(overflow, 0, 'no sideways scrolling on a phone');
+    await screenshot(page, 'dashboard-unanswered-answer-mobile', { fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.getByRole('button', { name: 'Answer with this article' }).click();
+    await page.getByRole('status').filter({ hasText: 'the bot now answers this question' }).waitFor();
+    assert.equal(await stuff().count(), 0);
+
+    // The article shows the visitor's words among the ways it is asked.
+    await page.goto(`${f.server.url}/bots/${bot.id}/knowledge/${shipping.id}`);
+    assert.equal(await page.getByLabel('Also asked as').inputValue(), STUFF);
+    await screenshot(page, 'dashboard-article-asked-as', { fullPage: true });
+
+    // Bob, on his laptop, asks it in his own words and is answered from the article.
+    const laptop = await openPage(f, t, widgetPage('tok-bob'));
+    await laptop.w.open('Acme Support');
+    await ask(laptop.w, 'has my stuff turned up yet?');
+    await eventually(async () => assert.match(await laptop.w.logText(), /Parcels ship within 2 business days/));
+
+    // The operator adds a way by hand, and the next save keeps what was taught.
+    await page.getByLabel('Also asked as').fill(`${STUFF}\nnothing arrived`);
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('status').filter({ hasText: 'Article saved.' }).waitFor();
+    const saved = await f.server.admin('GET', `/bots/${bot.id}/articles/${shipping.id}`);
+    assert.deepEqual(saved.asked_as, [STUFF, 'nothing arrived']);
     assert.deepEqual([...phone.tracker.pageErrors, ...laptop.tracker.pageErrors, ...tracker.pageErrors], []);
   });
 });

@@ -57,6 +57,7 @@ fn corpus() -> (Vec<Article>, Vec<String>) {
             id: format!("real-{i}"),
             title: a["title"].as_str().unwrap().to_owned(),
             body: a["body"].as_str().unwrap().to_owned(),
+            asked_as: Vec::new(),
         })
         .collect();
     let questions = set["questions"].as_array().unwrap().iter().map(|q| q["q"].as_str().unwrap().to_owned()).collect();
@@ -93,7 +94,7 @@ fn corpus() -> (Vec<Article>, Vec<String>) {
             0 => draw(20 + (lengths.next() % 61) as usize),
             n => (0..n).map(|_| draw(40 + (lengths.next() % 41) as usize)).collect::<Vec<_>>().join("\n\n"),
         };
-        articles.push(Article { id: format!("gen-{}", articles.len()), title, body });
+        articles.push(Article { id: format!("gen-{}", articles.len()), title, body, asked_as: Vec::new() });
     }
     (articles, questions)
 }

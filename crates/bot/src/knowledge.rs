@@ -19,7 +19,10 @@
 //! An article is searched as its passages (`passages`: its sections and paragraphs), each
 //! with the article's title, and is as good as its best passage: a long article that has a
 //! question's words scattered over several sections does not answer it, the one whose
-//! section has them does. An article of one paragraph is one passage.
+//! section has them does. An article of one paragraph is one passage. Each way the operator
+//! says the article is asked ([`Article::asked_as`], visitors' words) is one more passage:
+//! a question asked so again finds the article although its own words differ, and the
+//! words of one way do not mix with another's or with the body's.
 //!
 //! Each [`Hit`] carries two numbers:
 //! - `score`, tantivy's BM25 score (title matches count twice). It proposes the candidates
@@ -72,12 +75,24 @@ const ORDINAL: &str = "ordinal";
 const WRITER_MEMORY_BYTES: usize = 15_000_000;
 
 /// One knowledge-base article: its title as it reads, its body as the operator wrote it (a
-/// template, read by the search without its tags, passage by passage).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// template, read by the search without its tags, passage by passage), and the ways
+/// visitors ask for it, in their words.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Article {
     pub id: String,
     pub title: String,
     pub body: String,
+    pub asked_as: Vec<String>,
+}
+
+impl Article {
+    /// What the search reads of the article, passage by passage: its body's passages
+    /// ([`passages::searchable`]), then each way it is asked.
+    pub fn searchable(&self) -> Vec<String> {
+        let mut texts = passages::searchable(&self.body);
+        texts.extend(self.asked_as.iter().map(|asked| asked.trim().to_owned()));
+        texts
+    }
 }
 
 /// One article that matches a question.
@@ -97,8 +112,12 @@ pub struct Hit {
     /// The article's passage that answers the question best (the best blend of its words and
     /// its meaning), counted from 0 in [`passages::passages`] of the body; `None` when the
     /// question is about the whole article: its title has as much of the question's words
-    /// as that passage ("why was I charged twice" for "Why was I charged twice?").
+    /// as that passage ("why was I charged twice" for "Why was I charged twice?"), or when a
+    /// way the article is asked matches it best.
     pub passage: Option<usize>,
+    /// The way the article is asked ([`Article::asked_as`], counted from 0) that matches the
+    /// question better than any passage of its body.
+    pub asked_as: Option<usize>,
 }
 
 /// A share in 0.0..=1.0 (a confidence, a cosine) as the whole percentage an operator reads
@@ -128,8 +147,11 @@ pub struct KnowledgeIndex {
     title: Field,
     body: Field,
     ids: Vec<String>,
-    /// The ordinals of each article's passages, by article ordinal.
+    /// The ordinals of each article's passages, by article ordinal: its body's, then the
+    /// ways it is asked.
     passages: Vec<std::ops::Range<usize>>,
+    /// How many of each article's passages are its body's, by article ordinal.
+    body_passages: Vec<usize>,
     /// The article of each passage, by passage ordinal.
     article_of: Vec<usize>,
     /// The passages that have each term, with their title: ascending passage ordinals. A
@@ -181,6 +203,7 @@ impl KnowledgeIndex {
         let mut vocabulary = typos::Vocabulary::default();
         let mut related: HashMap<String, Vec<usize>> = HashMap::new();
         let mut titles = Vec::with_capacity(articles.len());
+        let mut body_passages = Vec::with_capacity(articles.len());
         for (position, article) in articles.iter().enumerate() {
             let title_text = synonyms::canonical(&article.title);
             let title_terms: HashSet<String> = analyse(&mut analyzer, &title_text).into_iter().collect();
@@ -188,7 +211,9 @@ impl KnowledgeIndex {
             vocabulary.add(&title_text);
             let mut contained = title_terms.clone();
             let first = article_of.len();
-            for passage in passages::searchable(&article.body) {
+            let searchable = article.searchable();
+            body_passages.push(searchable.len() - article.asked_as.len());
+            for passage in searchable {
                 let body_text = synonyms::canonical(&passage);
                 vocabulary.add(&body_text);
                 writer.add_document(doc!(
@@ -219,6 +244,7 @@ impl KnowledgeIndex {
             body,
             ids,
             passages: spans,
+            body_passages,
             article_of,
             postings: postings.into_iter().map(|(term, passages)| (term, passages.into())).collect(),
             related,
@@ -300,6 +326,7 @@ impl KnowledgeIndex {
                     semantic: judged.semantic,
                     confidence,
                     passage: judged.passage,
+                    asked_as: judged.asked_as,
                 })
             })
             .collect();

@@ -45,10 +45,18 @@ pub const MAX_TEXT_CHARS: usize = 4_000;
 /// the passage, at most [`MAX_TEXT_CHARS`]. The title goes with each, as a section heading
 /// is read under its page's.
 pub fn article_texts(title: &str, body: &str) -> Vec<String> {
-    crate::knowledge::passages::searchable(body)
-        .into_iter()
-        .map(|passage| format!("{title}\n\n{passage}").chars().take(MAX_TEXT_CHARS).collect())
-        .collect()
+    under_title(title, crate::knowledge::passages::searchable(body))
+}
+
+/// What an article's vectors are made from: [`article_texts`], then one for each way it is
+/// asked, under its title too: what the search compares a question with, passage by passage
+/// ([`crate::knowledge::Article::searchable`]).
+pub fn texts_of(article: &crate::knowledge::Article) -> Vec<String> {
+    under_title(&article.title, article.searchable())
+}
+
+fn under_title(title: &str, passages: Vec<String>) -> Vec<String> {
+    passages.into_iter().map(|passage| format!("{title}\n\n{passage}").chars().take(MAX_TEXT_CHARS).collect()).collect()
 }
 
 /// Why texts could not be embedded. No message contains an API key.

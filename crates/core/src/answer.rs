@@ -91,7 +91,7 @@ impl Services {
                     .filter_map(|(a, passage)| {
                         let section = excerpt::section(&a.body, passage, contact.as_ref());
                         let body = section.or_else(|| decide::render(&a.body, contact.as_ref()))?.text;
-                        Some(Passage { id: a.id.clone(), title: a.title.clone(), body })
+                        Some(Passage { id: a.id.clone(), title: a.title.clone(), body, asked_as: Vec::new() })
                     })
                     .collect();
                 let Some(llm) = llm else { return Ok(Turn::Silent) };

@@ -1,5 +1,5 @@
 //! The bot's sentence embeddings, when the deployment has a model (`--embedding-model` or
-//! an embeddings API): each article's vectors (one per passage, `semantic::article_texts`)
+//! an embeddings API): each article's vectors (one per passage, `semantic::texts_of`)
 //! are made when the article is written and stored, end to end, with the hash of the texts
 //! they were made from, so that an instance that builds a
 //! bot's index (after a restart, or an edit made on another instance) reads the vectors
@@ -161,7 +161,7 @@ impl Services {
     pub(super) async fn embed_article(&self, bot_id: &str, article: &IndexedArticle) {
         // A model that is not used is not asked either.
         let Some(embedder) = self.embedder().filter(|_| self.meaning() != Meaning::Unusable) else { return };
-        let texts = semantic::article_texts(&article.title, &article.body);
+        let texts = semantic::texts_of(article);
         let missing = [(0, hash_of(&texts), texts)];
         self.make_vectors(embedder, bot_id, std::slice::from_ref(article), &missing, &mut [None]).await;
     }
@@ -202,7 +202,7 @@ impl Services {
         let mut vectors = Vec::with_capacity(articles.len());
         let mut missing = Vec::new();
         for (position, article) in articles.iter().enumerate() {
-            let texts = semantic::article_texts(&article.title, &article.body);
+            let texts = semantic::texts_of(article);
             let hash = hash_of(&texts);
             let current = stored
                 .get(&article.id)

@@ -10,12 +10,17 @@ use std::time::{Duration, Instant};
 
 use concierge_bot::{template, Article as IndexedArticle, KnowledgeIndex};
 use concierge_domain::FieldError;
-use concierge_store::{Article, Bot, NewArticle};
+use concierge_store::{Article, ArticleChange, Bot, NewArticle};
 
 use super::{now_ms, Error, Principal, Result, Services};
 
 pub const MAX_ARTICLE_TITLE: usize = 200;
 pub const MAX_ARTICLE_BODY: usize = 20_000;
+/// Ways one article is asked: enough for every wording a team meets, few enough that the
+/// article's passages stay its body's.
+pub const MAX_ASKED_AS: usize = 50;
+/// Characters of one way an article is asked: a question, not a paragraph.
+pub const MAX_ASKED_AS_CHARS: usize = 200;
 /// Articles per bot: far more than a support knowledge base needs, and an index that
 /// still builds in moments.
 pub const MAX_ARTICLES: usize = 1_000;
@@ -36,8 +41,13 @@ pub struct Knowledge {
 /// What the index reads of an article: its title without template tags, its body as
 /// written (the index cuts it into passages and reads those without their tags, so that a
 /// passage it finds is a piece of the template the bot can answer with).
-fn as_indexed(article: &Article) -> IndexedArticle {
-    IndexedArticle { id: article.id.clone(), title: template::without_tags(&article.title), body: article.body.clone() }
+pub(super) fn as_indexed(article: &Article) -> IndexedArticle {
+    IndexedArticle {
+        id: article.id.clone(),
+        title: template::without_tags(&article.title),
+        body: article.body.clone(),
+        asked_as: article.asked_as.clone(),
+    }
 }
 
 /// An article as an operator writes it.
@@ -45,12 +55,44 @@ fn as_indexed(article: &Article) -> IndexedArticle {
 pub struct ArticleInput {
     pub title: String,
     pub body: String,
+    /// The ways visitors ask for it; `None` keeps an article's as they are (and is none for
+    /// a new one).
+    pub asked_as: Option<Vec<String>>,
+}
+
+/// A valid article: its title, body and ways it is asked (`None`: unchanged).
+type Valid = (String, String, Option<Vec<String>>);
+
+/// One way an article is asked, as it is kept: on one line, its spaces as one, trimmed. A
+/// visitor's message reads as a question so.
+pub(super) fn one_line(asked: &str) -> String {
+    asked.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The ways an article is asked: at most 50, each of 1 to 200 characters once trimmed,
+/// kept on one line ([`one_line`]); of those that differ only in case or spacing, the first.
+fn asked_as(given: &[String], errors: &mut Vec<FieldError>) -> Vec<String> {
+    if given.len() > MAX_ASKED_AS {
+        errors.push(FieldError::new("asked_as", format!("An article is asked in at most {MAX_ASKED_AS} ways.")));
+    }
+    if given.iter().any(|a| a.trim().is_empty() || a.trim().chars().count() > MAX_ASKED_AS_CHARS) {
+        let message = format!("Each way an article is asked has 1 to {MAX_ASKED_AS_CHARS} characters.");
+        errors.push(FieldError::new("asked_as", message));
+    }
+    let mut kept: Vec<String> = Vec::with_capacity(given.len());
+    for asked in given.iter().map(|a| one_line(a)) {
+        if !kept.iter().any(|k| k.to_lowercase() == asked.to_lowercase()) {
+            kept.push(asked);
+        }
+    }
+    kept
 }
 
 impl ArticleInput {
     /// Trimmed title of 1 to 200 characters; a body of 1 to 20,000 characters that is a
-    /// valid template. Every invalid field is reported.
-    fn validate(&self) -> Result<(String, String)> {
+    /// valid template; ways it is asked as [`asked_as`] checks them. Every invalid field is
+    /// reported.
+    fn validate(&self) -> Result<Valid> {
         let mut errors = Vec::new();
         let title = self.title.trim();
         if title.is_empty() || title.chars().count() > MAX_ARTICLE_TITLE {
@@ -62,8 +104,9 @@ impl ArticleInput {
         } else if let Err(e) = template::check(body) {
             errors.push(FieldError::new("body", e.to_string()));
         }
+        let asked_as = self.asked_as.as_deref().map(|given| asked_as(given, &mut errors));
         if errors.is_empty() {
-            Ok((title.to_owned(), body.to_owned()))
+            Ok((title.to_owned(), body.to_owned(), asked_as))
         } else {
             Err(Error::Validation(errors))
         }
@@ -72,7 +115,8 @@ impl ArticleInput {
 
 impl Services {
     pub async fn create_article(&self, who: &Principal, bot_id: &str, input: &ArticleInput) -> Result<Article> {
-        let (title, body) = input.validate()?;
+        let (title, body, asked_as) = input.validate()?;
+        let asked_as = asked_as.unwrap_or_default();
         let bot = self.bot_for(who, bot_id).await?;
         // Counted on the bot's knowledge, which its next answer needs anyway (and which is
         // usually cached), rather than by reading every article again.
@@ -82,8 +126,8 @@ impl Services {
                 message: format!("A bot has at most {MAX_ARTICLES} articles; remove or merge some first."),
             });
         }
-        let article =
-            self.store.create_article(NewArticle { bot_id, title: &title, body: &body, now: now_ms() }).await?;
+        let new = NewArticle { bot_id, title: &title, body: &body, asked_as: &asked_as, now: now_ms() };
+        let article = self.store.create_article(new).await?;
         self.embed_article(&article.bot_id, &as_indexed(&article)).await;
         Ok(article)
     }
@@ -109,10 +153,10 @@ impl Services {
         article_id: &str,
         input: &ArticleInput,
     ) -> Result<Article> {
-        let (title, body) = input.validate()?;
+        let (title, body, asked_as) = input.validate()?;
         self.article_for(who, bot_id, article_id).await?;
-        let article =
-            self.store.update_article(article_id, &title, &body, now_ms()).await?.ok_or(Error::NotFound("article"))?;
+        let change = ArticleChange { title: &title, body: &body, asked_as: asked_as.as_ref(), now: now_ms() };
+        let article = self.store.update_article(article_id, change).await?.ok_or(Error::NotFound("article"))?;
         self.embed_article(&article.bot_id, &as_indexed(&article)).await;
         Ok(article)
     }

@@ -8,10 +8,10 @@ use std::collections::HashMap;
 
 use concierge_bot::knowledge::percent;
 use concierge_bot::{ContactFacts, Hit};
-use concierge_store::NewUnansweredQuestion;
+use concierge_store::{AnswerWithArticle, AnsweredWith, Article, NewUnansweredQuestion, UnansweredQuestion as Stored};
 
 use super::decide::{self, Decision, Reply};
-use super::knowledge::Knowledge;
+use super::knowledge::{as_indexed, one_line, Knowledge, MAX_ASKED_AS, MAX_ASKED_AS_CHARS};
 use super::{now_ms, Error, Principal, Result, Services};
 
 /// Questions per page unless asked otherwise, and at most. Each is decided again, and
@@ -146,14 +146,77 @@ impl Services {
     /// from the list, once its article is written or it needs none.
     pub async fn dismiss_unanswered(&self, who: &Principal, bot_id: &str, question_id: &str) -> Result<()> {
         let bot = self.bot_for(who, bot_id).await?;
-        // Not a number: no question has that id.
-        let seq = question_id.parse::<i64>().map_err(|_| Error::NotFound("question"))?;
-        if self.store.dismiss_unanswered(&bot.id, seq).await? {
+        if self.store.dismiss_unanswered(&bot.id, question_seq(question_id)?).await? {
             Ok(())
         } else {
             Err(Error::NotFound("question"))
         }
     }
+
+    /// One question on the bot's list, as asked (not decided again).
+    pub async fn unanswered_question(&self, who: &Principal, bot_id: &str, question_id: &str) -> Result<Stored> {
+        let bot = self.bot_for(who, bot_id).await?;
+        self.stored_question(&bot.id, question_id).await
+    }
+
+    async fn stored_question(&self, bot_id: &str, question_id: &str) -> Result<Stored> {
+        let seq = question_seq(question_id)?;
+        // The question just before `seq + 1`: this one, if the bot has it.
+        let listed = self.store.list_unanswered(bot_id, seq.checked_add(1), 1).await?;
+        listed.into_iter().find(|q| q.message_seq == seq).ok_or(Error::NotFound("question"))
+    }
+
+    /// Answers the question `question_id` with the article `article_id`, of the same bot:
+    /// the question's words become a way the article is asked, so that the bot answers them
+    /// with it from now on, and the question leaves the list. Both or neither.
+    pub async fn answer_unanswered_with(
+        &self,
+        who: &Principal,
+        bot_id: &str,
+        question_id: &str,
+        article_id: &str,
+    ) -> Result<Article> {
+        let bot = self.bot_for(who, bot_id).await?;
+        let question = self.stored_question(&bot.id, question_id).await?;
+        let asked_as = one_line(&question.text);
+        if asked_as.chars().count() > MAX_ASKED_AS_CHARS {
+            return Err(Error::NotNow {
+                code: "question_too_long",
+                message: format!(
+                    "A way an article is asked has at most {MAX_ASKED_AS_CHARS} characters; add the gist of this \
+                     question to the article yourself."
+                ),
+            });
+        }
+        let answer = AnswerWithArticle {
+            bot_id: &bot.id,
+            message_seq: question.message_seq,
+            article_id,
+            asked_as: &asked_as,
+            max_asked_as: MAX_ASKED_AS,
+            now: now_ms(),
+        };
+        match self.store.answer_with_article(answer).await? {
+            AnsweredWith::Article(article) => {
+                self.embed_article(&article.bot_id, &as_indexed(&article)).await;
+                Ok(article)
+            }
+            AnsweredWith::QuestionNotFound => Err(Error::NotFound("question")),
+            AnsweredWith::ArticleNotFound => Err(Error::NotFound("article")),
+            AnsweredWith::Full => Err(Error::NotNow {
+                code: "article_asked_as_full",
+                message: format!(
+                    "This article is asked in {MAX_ASKED_AS} ways already; remove one it no longer needs first."
+                ),
+            }),
+        }
+    }
+}
+
+/// The message `seq` a question id names, as the caller was given it; not a number: no
+/// question has that id.
+fn question_seq(question_id: &str) -> Result<i64> {
+    question_id.parse::<i64>().map_err(|_| Error::NotFound("question"))
 }
 
 fn today(knowledge: &Knowledge, decision: Decision) -> Today {

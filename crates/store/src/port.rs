@@ -8,11 +8,11 @@ use async_trait::async_trait;
 use concierge_domain::{BotId, IdentifyMethod, WorkspaceId};
 
 use crate::{
-    ApiToken, ApiTokenOwner, Article, Attempt, AttemptCount, AttemptFilter, Bot, BotUpdate, Contact, ContactUpsert,
-    Conversation, CustomAuthRecord, HandlerChange, IdentitySecrets, InboxItem, LlmRecord, Message, NewApiToken,
-    NewArticle, NewAttempt, NewLogin, NewMessage, NewStart, NewUnansweredQuestion, NewUser, OpenSession, OpenedSession,
-    Page, Posted, Result, Session, SigningSecrets, StartedSession, StoredEmbedding, UnansweredQuestion,
-    UpsertedContact, User, Workspace,
+    AnswerWithArticle, AnsweredWith, ApiToken, ApiTokenOwner, Article, ArticleChange, Attempt, AttemptCount,
+    AttemptFilter, Bot, BotUpdate, Contact, ContactUpsert, Conversation, CustomAuthRecord, HandlerChange,
+    IdentitySecrets, InboxItem, LlmRecord, Message, NewApiToken, NewArticle, NewAttempt, NewLogin, NewMessage,
+    NewStart, NewUnansweredQuestion, NewUser, OpenSession, OpenedSession, Page, Posted, Result, Session,
+    SigningSecrets, StartedSession, StoredEmbedding, UnansweredQuestion, UpsertedContact, User, Workspace,
 };
 
 /// Everything Concierge keeps.
@@ -102,7 +102,7 @@ pub trait Knowledge: Send + Sync {
     async fn list_articles(&self, bot_id: &str) -> Result<Vec<Article>>;
     async fn get_article(&self, article_id: &str) -> Result<Option<Article>>;
     /// `None` when the article does not exist.
-    async fn update_article(&self, article_id: &str, title: &str, body: &str, now: i64) -> Result<Option<Article>>;
+    async fn update_article(&self, article_id: &str, change: ArticleChange<'_>) -> Result<Option<Article>>;
     /// Whether the article existed.
     async fn delete_article(&self, article_id: &str) -> Result<bool>;
     /// The stored embeddings of `bot_id`'s articles that `model` made (others are left out).
@@ -123,6 +123,9 @@ pub trait Knowledge: Send + Sync {
     async fn count_unanswered(&self, bot_id: &str) -> Result<i64>;
     /// Whether the bot had that question to dismiss.
     async fn dismiss_unanswered(&self, bot_id: &str, message_seq: i64) -> Result<bool>;
+    /// Dismisses the question and adds its words to the ways the article is asked, both or
+    /// neither (see [`AnsweredWith`]).
+    async fn answer_with_article(&self, answer: AnswerWithArticle<'_>) -> Result<AnsweredWith>;
 }
 
 /// The people Custom Authentication identified.

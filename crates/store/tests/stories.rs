@@ -80,6 +80,8 @@ on_both_backends!(
     knowledge::article_embeddings_race_their_articles_deletion,
     unanswered::unanswered_questions_are_listed_newest_first_and_dismissed,
     unanswered::unanswered_questions_go_with_their_conversation_and_outlive_their_article,
+    unanswered::an_unanswered_question_answered_with_an_article_is_how_it_is_asked,
+    unanswered::questions_answered_with_one_article_at_once_all_stay,
     contacts::upsert_creates_then_replaces_the_profile,
     contacts::contacts_are_found_by_normalised_identifier,
     contacts::contacts_are_listed_newest_first_in_pages,

@@ -29,6 +29,7 @@ pub fn questions(set: &serde_json::Value, embed: impl Fn(&str) -> Vec<f32>) -> V
             id: i.to_string(),
             title: a["title"].as_str().unwrap().to_owned(),
             body: a["body"].as_str().unwrap().to_owned(),
+            asked_as: Vec::new(),
         })
         .collect();
     let index = KnowledgeIndex::build(&articles).unwrap();

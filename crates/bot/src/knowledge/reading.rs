@@ -60,8 +60,10 @@ impl Match {
 pub(super) struct Judged {
     pub lexical: f32,
     pub semantic: Option<f32>,
-    /// Counted from 0 within the article; `None`: the whole article.
+    /// Counted from 0 within the article's body; `None`: the whole article.
     pub passage: Option<usize>,
+    /// The way the article is asked that is its best passage, counted from 0.
+    pub asked_as: Option<usize>,
 }
 
 impl KnowledgeIndex {
@@ -93,7 +95,7 @@ impl KnowledgeIndex {
     /// passage has (with the title), the cosine of its closest passage when `vectors` (the
     /// question's, the article's) are given, and the passage whose blend of the two is best.
     pub(super) fn judged(&self, reading: &Reading, ordinal: usize, vectors: Option<(&[f32], &[f32])>) -> Judged {
-        let mut judged = Judged { lexical: 0.0, semantic: None, passage: None };
+        let mut judged = Judged { lexical: 0.0, semantic: None, passage: None, asked_as: None };
         let Some(passages) = self.passages.get(ordinal).cloned() else { return judged };
         let first = passages.start;
         let (question, article) = vectors.unwrap_or_default();
@@ -119,6 +121,11 @@ impl KnowledgeIndex {
         }
         // On words alone, a question its title has as much of as the best passage is about
         // the whole article; with meaning, the closest passage says which part it is about.
+        // A way the article is asked is no part of its body: the answer is the whole article.
+        let body = self.body_passages.get(ordinal).copied().unwrap_or(usize::MAX);
+        if let Some(asked_as) = judged.passage.and_then(|passage| passage.checked_sub(body)) {
+            (judged.passage, judged.asked_as) = (None, Some(asked_as));
+        }
         if !per_passage && judged.lexical > 0.0 && self.title_share(reading, ordinal) >= judged.lexical {
             judged.passage = None;
         }

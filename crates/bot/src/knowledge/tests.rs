@@ -1,7 +1,7 @@
 use super::*;
 
 fn article(id: &str, title: &str, body: &str) -> Article {
-    Article { id: id.to_owned(), title: title.to_owned(), body: body.to_owned() }
+    Article { id: id.to_owned(), title: title.to_owned(), body: body.to_owned(), asked_as: Vec::new() }
 }
 
 fn support_articles() -> Vec<Article> {
@@ -391,4 +391,65 @@ fn the_passage_closest_in_meaning_answers_when_the_words_do_not_tell() {
     assert!(hits[0].semantic.is_some_and(|c| c > 0.99), "the article takes its closest passage's cosine: {hits:?}");
     // Without the question's vector, its words are all in the title: the whole article.
     assert_eq!(first(&index, "my watch keeps buzzing").map(|h| h.passage), Some(None), "its title has all its words");
+}
+
+fn ssl_articles(asked_as: &[&str]) -> Vec<Article> {
+    vec![
+        Article {
+            asked_as: asked_as.iter().map(|a| (*a).to_owned()).collect(),
+            ..article(
+                "ssl",
+                "Free SSL certificates",
+                "Every domain on our hosting gets a certificate from Let's Encrypt, renewed automatically. Turn on \
+                 HTTPS under Domains > Security.",
+            )
+        },
+        article("dns", "Pointing your domain", "Set your domain's name servers to ours; changes take up to a day."),
+        article("browsers", "Supported browsers", "The control panel works in the latest Chrome, Firefox and Safari."),
+    ]
+}
+
+#[test]
+fn a_question_asked_as_the_operator_taught_finds_its_article() {
+    let question = "chrome says my site is not secure";
+    // The article's own words and the visitor's differ: the browsers article, on "chrome".
+    let before = KnowledgeIndex::build(&ssl_articles(&[])).expect("an index");
+    assert_ne!(first(&before, question).map(|h| h.article_id), Some("ssl".to_owned()));
+
+    let index =
+        KnowledgeIndex::build(&ssl_articles(&["padlock is missing", "my site says not secure"])).expect("an index");
+    let best = first(&index, question).expect("a match");
+    assert_eq!(best.article_id, "ssl");
+    assert!(best.lexical >= 0.6, "most of the question is the way it was taught: {best:?}");
+    // It is about the whole article, through its second way of being asked.
+    assert_eq!((best.passage, best.asked_as), (None, Some(1)));
+    let reading = index.reading(question);
+    let found: Vec<&str> = index.words_found(&reading, "ssl").iter().map(|(w, _)| w.word.as_str()).collect();
+    assert_eq!(found, ["says", "site", "secure"]);
+    // A question the body answers still finds the body.
+    let renewed = first(&index, "is the certificate renewed automatically").expect("a match");
+    assert_eq!((renewed.article_id.as_str(), renewed.asked_as), ("ssl", None));
+}
+
+#[test]
+fn the_ways_an_article_is_asked_do_not_mix() {
+    // "padlock" is one way and "secure" another: a question with both words has each in a
+    // passage of its own, never together, as a body's sections.
+    let index = KnowledgeIndex::build(&ssl_articles(&["padlock is missing", "site not secure"])).expect("an index");
+    let best = first(&index, "is the padlock secure").expect("a match");
+    assert_eq!(best.article_id, "ssl");
+    assert!(best.lexical < 0.75, "judged on its best way, not on every way at once: {best:?}");
+}
+
+#[test]
+fn the_ways_an_article_is_asked_are_compared_in_meaning_too() {
+    let articles = ssl_articles(&["site not secure"]);
+    assert_eq!(crate::semantic::texts_of(&articles[0]).len(), 2, "one text for the body, one for the way");
+    assert_eq!(crate::semantic::texts_of(&articles[0])[1], "Free SSL certificates\n\nsite not secure");
+    // The body along one axis, the way it is asked along another.
+    let vectors = vec![Some([towards(1.0, 0.0, 0.0), towards(0.0, 1.0, 0.0)].concat()), None, None];
+    let index = KnowledgeIndex::build(&articles).expect("an index").with_vectors(vectors, hybrid::Scale::REFERENCE);
+    let hits = index.search_with("a warning about my website in the browser", Some(&towards(0.0, 1.0, 0.1)), 1);
+    assert_eq!((hits[0].article_id.as_str(), hits[0].passage, hits[0].asked_as), ("ssl", None, Some(0)), "{hits:?}");
+    assert!(hits[0].semantic.is_some_and(|c| c > 0.99), "{hits:?}");
 }

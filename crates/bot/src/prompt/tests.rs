@@ -3,7 +3,7 @@ use serde_json::json;
 use super::*;
 
 fn article(id: &str, title: &str, body: &str) -> Article {
-    Article { id: id.to_owned(), title: title.to_owned(), body: body.to_owned() }
+    Article { id: id.to_owned(), title: title.to_owned(), body: body.to_owned(), asked_as: Vec::new() }
 }
 
 fn input<'a>(

@@ -4,10 +4,10 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 
-use super::dto::{UnansweredPageDto, UnansweredQuery};
+use super::dto::{AnswerWithArticleBody, ArticleDto, UnansweredPageDto, UnansweredQuery};
 use super::error::ApiResult;
-use super::extract::{AdminPath, ApiQuery};
-use super::responses::{AdminErrors, LookupErrors};
+use super::extract::{AdminPath, ApiJson, ApiQuery};
+use super::responses::{AdminErrors, JsonErrors, LookupErrors, StateErrors};
 use concierge_core::Services;
 
 /// The bot's unanswered questions, newest first, each with what the bot does with it today.
@@ -33,4 +33,22 @@ pub async fn dismiss_unanswered(
 ) -> ApiResult<StatusCode> {
     s.dismiss_unanswered(&who, &id, &question_id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Answer a question with one of the bot's articles: the question's words become one of the
+/// ways the article is asked (its `asked_as`), so the bot answers them, and questions worded
+/// like them, with it; the question leaves the list. Both or neither. The answer is the
+/// article as it is now. 409 `question_too_long` for a question over 200 characters (add
+/// its gist to `asked_as` yourself), `article_asked_as_full` for an article asked in 50
+/// ways already.
+#[utoipa::path(post, path = "/api/admin/v1/bots/{id}/unanswered/{question_id}/answer", tag = "knowledge",
+    security(("bearer" = [])), params(("id" = String, Path), ("question_id" = i64, Path)),
+    request_body = AnswerWithArticleBody,
+    responses((status = 200, body = ArticleDto), AdminErrors, LookupErrors, JsonErrors, StateErrors))]
+pub async fn answer_with_article(
+    State(s): State<Services>,
+    AdminPath { who, id: (id, question_id) }: AdminPath<(String, String)>,
+    ApiJson(body): ApiJson<AnswerWithArticleBody>,
+) -> ApiResult<Json<ArticleDto>> {
+    Ok(Json(s.answer_unanswered_with(&who, &id, &question_id, &body.article_id).await?.into()))
 }

@@ -147,6 +147,7 @@ pub fn api() -> OpenApiRouter<Services> {
         .routes(routes!(admin_knowledge::ask))
         .routes(routes!(admin_unanswered::list_unanswered))
         .routes(routes!(admin_unanswered::dismiss_unanswered))
+        .routes(routes!(admin_unanswered::answer_with_article))
         .routes(routes!(admin_records::list_contacts))
         .routes(routes!(admin_records::get_contact))
         .routes(routes!(admin_records::list_attempts))

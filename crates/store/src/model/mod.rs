@@ -123,6 +123,9 @@ pub struct Article {
     pub bot_id: String,
     pub title: String,
     pub body: String,
+    /// The ways visitors ask for it, in their words: the search reads each as a passage.
+    #[sqlx(json)]
+    pub asked_as: Vec<String>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -131,6 +134,17 @@ pub struct NewArticle<'a> {
     pub bot_id: &'a str,
     pub title: &'a str,
     pub body: &'a str,
+    pub asked_as: &'a Vec<String>,
+    pub now: i64,
+}
+
+/// An article's new text; `asked_as: None` keeps the ways it is asked as they are (a client
+/// that does not know them loses none).
+#[derive(Debug, Clone, Copy)]
+pub struct ArticleChange<'a> {
+    pub title: &'a str,
+    pub body: &'a str,
+    pub asked_as: Option<&'a Vec<String>>,
     pub now: i64,
 }
 

@@ -3,12 +3,13 @@
 //! and this commits. Their embeddings are written on their own: a new vector for the same
 //! text leaves the revision as it is.
 
+use sqlx::types::Json;
 use sqlx::Transaction;
 
 use super::{Arg, Backend, Db};
-use crate::{new_id, Article, Error, NewArticle, Result, ResultExt, StoredEmbedding, MAX_ARTICLES};
+use crate::{new_id, Article, ArticleChange, Error, NewArticle, Result, ResultExt, StoredEmbedding, MAX_ARTICLES};
 
-const ARTICLE_COLUMNS: &str = "id, bot_id, title, body, created_at, updated_at";
+pub(super) const ARTICLE_COLUMNS: &str = "id, bot_id, title, body, asked_as, created_at, updated_at";
 
 pub(crate) async fn create_article<DB: Backend>(mut tx: Transaction<'_, DB>, new: &NewArticle<'_>) -> Result<Article> {
     let article = Article {
@@ -16,12 +17,14 @@ pub(crate) async fn create_article<DB: Backend>(mut tx: Transaction<'_, DB>, new
         bot_id: new.bot_id.to_owned(),
         title: new.title.to_owned(),
         body: new.body.to_owned(),
+        asked_as: new.asked_as.clone(),
         created_at: new.now,
         updated_at: new.now,
     };
-    let insert = format!("INSERT INTO articles ({ARTICLE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $5)");
+    let insert = format!("INSERT INTO articles ({ARTICLE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $6)");
     let statement = sqlx::query(&insert).arg(article.id.as_str()).arg(new.bot_id).arg(new.title).arg(new.body);
-    DB::execute(DB::on(&mut *tx), statement.arg(new.now)).await.on_foreign_key("bot")?;
+    let statement = statement.arg(Json(new.asked_as)).arg(new.now);
+    DB::execute(DB::on(&mut *tx), statement).await.on_foreign_key("bot")?;
     bump_revision(DB::on(&mut *tx), new.bot_id).await?;
     tx.commit().await?;
     Ok(article)
@@ -41,14 +44,21 @@ pub(crate) async fn get_article<DB: Backend>(db: impl Db<'_, DB>, article_id: &s
 pub(crate) async fn update_article<DB: Backend>(
     mut tx: Transaction<'_, DB>,
     article_id: &str,
-    title: &str,
-    body: &str,
-    now: i64,
+    change: &ArticleChange<'_>,
 ) -> Result<Option<Article>> {
-    let update =
-        format!("UPDATE articles SET title = $1, body = $2, updated_at = $3 WHERE id = $4 RETURNING {ARTICLE_COLUMNS}");
-    let statement = sqlx::query(&update).arg(title).arg(body).arg(now).arg(article_id);
-    let Some(article): Option<Article> = DB::optional(DB::on(&mut *tx), statement).await? else { return Ok(None) };
+    // Without new ways, the column keeps its value: the statement leaves it out.
+    let (asked_as, id) = if change.asked_as.is_some() { (", asked_as = $4", "$5") } else { ("", "$4") };
+    let update = format!(
+        "UPDATE articles SET title = $1, body = $2, updated_at = $3{asked_as} WHERE id = {id} RETURNING {ARTICLE_COLUMNS}"
+    );
+    let statement = sqlx::query(&update).arg(change.title).arg(change.body).arg(change.now);
+    let statement = match change.asked_as {
+        Some(asked_as) => statement.arg(Json(asked_as)),
+        None => statement,
+    };
+    let Some(article): Option<Article> = DB::optional(DB::on(&mut *tx), statement.arg(article_id)).await? else {
+        return Ok(None);
+    };
     bump_revision(DB::on(&mut *tx), &article.bot_id).await?;
     tx.commit().await?;
     Ok(Some(article))
@@ -105,7 +115,7 @@ pub(crate) async fn put_article_embedding<DB: Backend>(
     }
 }
 
-async fn bump_revision<DB: Backend>(db: impl Db<'_, DB>, bot_id: &str) -> Result<()> {
+pub(super) async fn bump_revision<DB: Backend>(db: impl Db<'_, DB>, bot_id: &str) -> Result<()> {
     let statement = sqlx::query("UPDATE bots SET knowledge_revision = knowledge_revision + 1 WHERE id = $1");
     DB::execute(db, statement.arg(bot_id)).await?;
     Ok(())

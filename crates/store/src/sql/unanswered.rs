@@ -1,8 +1,14 @@
 //! The questions the bot handed to the team for want of an article: recorded by the bot,
 //! listed newest first and dismissed by the operator.
 
+use sqlx::types::Json;
+use sqlx::Transaction;
+
+use super::knowledge::{bump_revision, ARTICLE_COLUMNS};
 use super::{Arg, Backend, Db};
-use crate::{Error, NewUnansweredQuestion, Result, ResultExt, UnansweredQuestion};
+use crate::{
+    AnswerWithArticle, AnsweredWith, Article, Error, NewUnansweredQuestion, Result, ResultExt, UnansweredQuestion,
+};
 
 /// Once per message (a second record of it changes nothing). The foreign keys are the
 /// checks, as for embeddings: a closest article deleted meanwhile leaves the question
@@ -76,4 +82,39 @@ pub(crate) async fn dismiss_unanswered<DB: Backend>(
         .arg(bot_id)
         .arg(message_seq);
     Ok(DB::execute(db, statement).await? > 0)
+}
+
+/// In one transaction: the question leaves the list and the article is asked as it too, or
+/// nothing changes (a refusal drops the transaction, which rolls it back). The article's row
+/// is locked while its ways are read and written, so that two questions answered with it at
+/// once both stay.
+pub(crate) async fn answer_with_article<DB: Backend>(
+    mut tx: Transaction<'_, DB>,
+    answer: &AnswerWithArticle<'_>,
+    row_lock: &str,
+) -> Result<AnsweredWith> {
+    if !dismiss_unanswered(DB::on(&mut *tx), answer.bot_id, answer.message_seq).await? {
+        return Ok(AnsweredWith::QuestionNotFound);
+    }
+    let select = format!("SELECT {ARTICLE_COLUMNS} FROM articles WHERE id = $1 AND bot_id = $2{row_lock}");
+    let statement = sqlx::query(&select).arg(answer.article_id).arg(answer.bot_id);
+    let Some(mut article): Option<Article> = DB::optional(DB::on(&mut *tx), statement).await? else {
+        return Ok(AnsweredWith::ArticleNotFound);
+    };
+    let asked = answer.asked_as.to_lowercase();
+    if !article.asked_as.iter().any(|known| known.to_lowercase() == asked) {
+        if article.asked_as.len() >= answer.max_asked_as {
+            return Ok(AnsweredWith::Full);
+        }
+        article.asked_as.push(answer.asked_as.to_owned());
+        article.updated_at = answer.now;
+        let update = sqlx::query("UPDATE articles SET asked_as = $1, updated_at = $2 WHERE id = $3")
+            .arg(Json(&article.asked_as))
+            .arg(answer.now)
+            .arg(answer.article_id);
+        DB::execute(DB::on(&mut *tx), update).await?;
+        bump_revision(DB::on(&mut *tx), answer.bot_id).await?;
+    }
+    tx.commit().await?;
+    Ok(AnsweredWith::Article(article))
 }

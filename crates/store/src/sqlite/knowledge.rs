@@ -3,9 +3,12 @@
 
 use async_trait::async_trait;
 
-use super::{SqliteStore, BEGIN};
+use super::{SqliteStore, BEGIN, ROW_LOCK};
 use crate::sql;
-use crate::{Article, Knowledge, NewArticle, NewUnansweredQuestion, Result, StoredEmbedding, UnansweredQuestion};
+use crate::{
+    AnswerWithArticle, AnsweredWith, Article, ArticleChange, Knowledge, NewArticle, NewUnansweredQuestion, Result,
+    StoredEmbedding, UnansweredQuestion,
+};
 
 #[async_trait]
 impl Knowledge for SqliteStore {
@@ -25,8 +28,8 @@ impl Knowledge for SqliteStore {
     }
 
     #[tracing::instrument(skip_all, fields(article_id = %article_id))]
-    async fn update_article(&self, article_id: &str, title: &str, body: &str, now: i64) -> Result<Option<Article>> {
-        sql::knowledge::update_article(self.writer.begin_with(BEGIN).await?, article_id, title, body, now).await
+    async fn update_article(&self, article_id: &str, change: ArticleChange<'_>) -> Result<Option<Article>> {
+        sql::knowledge::update_article(self.writer.begin_with(BEGIN).await?, article_id, &change).await
     }
 
     #[tracing::instrument(skip_all, fields(article_id = %article_id))]
@@ -62,5 +65,10 @@ impl Knowledge for SqliteStore {
     #[tracing::instrument(skip_all, fields(bot_id = %bot_id))]
     async fn dismiss_unanswered(&self, bot_id: &str, message_seq: i64) -> Result<bool> {
         sql::unanswered::dismiss_unanswered(&self.writer, bot_id, message_seq).await
+    }
+
+    #[tracing::instrument(skip_all, fields(bot_id = %answer.bot_id, article_id = %answer.article_id))]
+    async fn answer_with_article(&self, answer: AnswerWithArticle<'_>) -> Result<AnsweredWith> {
+        sql::unanswered::answer_with_article(self.writer.begin_with(BEGIN).await?, &answer, ROW_LOCK).await
     }
 }

@@ -1,12 +1,18 @@
-use concierge_store::{Article, Error, LlmRecord, NewArticle, Store, StoredEmbedding};
+use concierge_store::{Article, ArticleChange, Error, LlmRecord, NewArticle, Store, StoredEmbedding};
 
 use super::support::{bot, Harness, NOW};
 
+pub const NOT_ASKED: &Vec<String> = &Vec::new();
+
 fn article<'a>(bot_id: &'a str, title: &'a str, now: i64) -> NewArticle<'a> {
-    NewArticle { bot_id, title, body: "Refunds take 5 to 10 business days.", now }
+    NewArticle { bot_id, title, body: "Refunds take 5 to 10 business days.", asked_as: NOT_ASKED, now }
 }
 
-async fn revision(store: &dyn Store, bot_id: &str) -> i64 {
+fn change<'a>(title: &'a str, body: &'a str, asked_as: Option<&'a Vec<String>>, now: i64) -> ArticleChange<'a> {
+    ArticleChange { title, body, asked_as, now }
+}
+
+pub async fn revision(store: &dyn Store, bot_id: &str) -> i64 {
     store.get_bot(bot_id).await.expect("get bot").expect("the bot exists").knowledge_revision
 }
 
@@ -19,6 +25,7 @@ pub async fn articles_are_written_and_each_write_bumps_the_revision(h: &Harness)
     let refunds = store.create_article(article(&ours.id, "Refunds", NOW)).await.expect("create");
     assert_eq!((refunds.bot_id.as_str(), refunds.title.as_str()), (ours.id.as_str(), "Refunds"));
     assert_eq!(refunds.body, "Refunds take 5 to 10 business days.");
+    assert_eq!(refunds.asked_as, Vec::<String>::new());
     assert_eq!((refunds.created_at, refunds.updated_at), (NOW, NOW));
     assert_eq!(revision(store, &ours.id).await, 1);
     let shipping = store.create_article(article(&ours.id, "Shipping", NOW + 1)).await.expect("create");
@@ -31,31 +38,42 @@ pub async fn articles_are_written_and_each_write_bumps_the_revision(h: &Harness)
     assert_eq!(store.list_articles(&theirs.id).await.expect("list"), [elsewhere]);
     assert_eq!(store.list_articles("no-such-bot").await.expect("list"), []);
 
+    let asked_as = vec!["can I send it back?".to_owned(), "money back".to_owned()];
     let updated = store
-        .update_article(&refunds.id, "Refunds and returns", "Within 30 days.", NOW + 3)
+        .update_article(&refunds.id, change("Refunds and returns", "Within 30 days.", Some(&asked_as), NOW + 3))
         .await
         .expect("update")
         .expect("the article exists");
     let expected = Article {
         title: "Refunds and returns".to_owned(),
         body: "Within 30 days.".to_owned(),
+        asked_as: asked_as.clone(),
         updated_at: NOW + 3,
         ..refunds
     };
     assert_eq!(updated, expected);
     assert_eq!(store.get_article(&updated.id).await.expect("get"), Some(updated.clone()));
     assert_eq!(revision(store, &ours.id).await, 3);
+    // A change that does not name the ways the article is asked keeps them.
+    let updated = store
+        .update_article(&updated.id, change("Refunds and returns", "Within 60 days.", None, NOW + 4))
+        .await
+        .expect("update")
+        .expect("the article exists");
+    assert_eq!((updated.body.as_str(), &updated.asked_as), ("Within 60 days.", &asked_as));
+    assert_eq!(store.get_article(&updated.id).await.expect("get"), Some(updated.clone()));
+    assert_eq!(revision(store, &ours.id).await, 4);
 
     assert!(store.delete_article(&shipping.id).await.expect("delete"));
     assert_eq!(store.get_article(&shipping.id).await.expect("get"), None);
     assert_eq!(store.list_articles(&ours.id).await.expect("list"), [updated]);
-    assert_eq!(revision(store, &ours.id).await, 4);
+    assert_eq!(revision(store, &ours.id).await, 5);
     assert_eq!(revision(store, &theirs.id).await, 1);
 
     // Writes that find no article change nothing, the revision included.
     assert!(!store.delete_article(&shipping.id).await.expect("delete again"));
-    assert_eq!(store.update_article(&shipping.id, "t", "b", NOW + 4).await.expect("update"), None);
-    assert_eq!(revision(store, &ours.id).await, 4);
+    assert_eq!(store.update_article(&shipping.id, change("t", "b", None, NOW + 5)).await.expect("update"), None);
+    assert_eq!(revision(store, &ours.id).await, 5);
 
     let err = store.create_article(article("no-such-bot", "Lost", NOW)).await.expect_err("no bot");
     assert!(matches!(err, Error::NotFound("bot")), "{err:?}");

@@ -1,5 +1,8 @@
-use concierge_store::{Conversation, Message, NewArticle, NewUnansweredQuestion, UnansweredQuestion};
+use concierge_store::{
+    AnswerWithArticle, AnsweredWith, Conversation, Message, NewArticle, NewUnansweredQuestion, UnansweredQuestion,
+};
 
+use super::knowledge::{revision, NOT_ASKED};
 use super::messages::message;
 use super::support::{bot, contact, session, Harness, NOW};
 
@@ -31,7 +34,8 @@ pub async fn unanswered_questions_are_listed_newest_first_and_dismissed(h: &Harn
     let ours = bot(store).await;
     let theirs = bot(store).await;
     let ada = contact(store, &ours.id, "ada@example.com").await;
-    let refunds = NewArticle { bot_id: &ours.id, title: "Refunds", body: "Within 30 days.", now: NOW };
+    let refunds =
+        NewArticle { bot_id: &ours.id, title: "Refunds", body: "Within 30 days.", asked_as: NOT_ASKED, now: NOW };
     let refunds = store.create_article(refunds).await.expect("create an article");
     let signed_in = conversation(h, &ours.id, Some(&ada.id), "a").await;
     let anonymous = conversation(h, &ours.id, None, "b").await;
@@ -83,7 +87,7 @@ pub async fn unanswered_questions_are_listed_newest_first_and_dismissed(h: &Harn
 pub async fn unanswered_questions_go_with_their_conversation_and_outlive_their_article(h: &Harness) {
     let store = h.store.as_ref();
     let ours = bot(store).await;
-    let new = NewArticle { bot_id: &ours.id, title: "Shipping", body: "3 to 5 days.", now: NOW };
+    let new = NewArticle { bot_id: &ours.id, title: "Shipping", body: "3 to 5 days.", asked_as: NOT_ASKED, now: NOW };
     let shipping = store.create_article(new).await.expect("create an article");
     let kept = conversation(h, &ours.id, None, "kept").await;
     let deleted = conversation(h, &ours.id, None, "deleted").await;
@@ -116,4 +120,111 @@ pub async fn unanswered_questions_go_with_their_conversation_and_outlive_their_a
     let recorded = store.record_unanswered(unanswered(&gone, &ours.id, None)).await.expect("record a deleted message");
     assert!(!recorded, "its message is gone");
     assert_eq!(store.list_unanswered(&ours.id, None, 10).await.expect("list").len(), 2);
+}
+
+fn answer<'a>(bot_id: &'a str, question: &'a Message, article_id: &'a str, max: usize) -> AnswerWithArticle<'a> {
+    AnswerWithArticle {
+        bot_id,
+        message_seq: question.seq,
+        article_id,
+        asked_as: &question.text,
+        max_asked_as: max,
+        now: question.created_at + 1_000,
+    }
+}
+
+pub async fn an_unanswered_question_answered_with_an_article_is_how_it_is_asked(h: &Harness) {
+    let store = h.store.as_ref();
+    let ours = bot(store).await;
+    let theirs = bot(store).await;
+    let new = NewArticle {
+        bot_id: &ours.id,
+        title: "Gift cards",
+        body: "From 10 to 200 euros.",
+        asked_as: NOT_ASKED,
+        now: NOW,
+    };
+    let gift_cards = store.create_article(new).await.expect("create an article");
+    let new = NewArticle { bot_id: &theirs.id, title: "Elsewhere", body: "Not ours.", asked_as: NOT_ASKED, now: NOW };
+    let elsewhere = store.create_article(new).await.expect("create an article");
+    let chat = conversation(h, &ours.id, None, "a").await;
+    let sell = ask(h, &chat, "Do you sell gift cards?", NOW + 1).await;
+    let again = ask(h, &chat, "do you sell GIFT cards?", NOW + 2).await;
+    let vouchers = ask(h, &chat, "any vouchers for a present", NOW + 3).await;
+    for question in [&sell, &again, &vouchers] {
+        store.record_unanswered(unanswered(question, &ours.id, None)).await.expect("record");
+    }
+    let before = revision(store, &ours.id).await;
+
+    // Another bot's article, or none: nothing changes.
+    for article_id in [elsewhere.id.as_str(), "no-such-article"] {
+        let refused = store.answer_with_article(answer(&ours.id, &sell, article_id, 50)).await.expect("answer");
+        assert_eq!(refused, AnsweredWith::ArticleNotFound);
+    }
+    assert_eq!(store.count_unanswered(&ours.id).await.expect("count"), 3, "the question is still there");
+    assert_eq!(revision(store, &ours.id).await, before);
+    // Through another bot: no such question.
+    let refused = store.answer_with_article(answer(&theirs.id, &sell, &elsewhere.id, 50)).await.expect("answer");
+    assert_eq!(refused, AnsweredWith::QuestionNotFound);
+
+    // The question becomes a way the article is asked, and leaves the list, at once.
+    let AnsweredWith::Article(taught) =
+        store.answer_with_article(answer(&ours.id, &sell, &gift_cards.id, 50)).await.expect("answer")
+    else {
+        panic!("the question is answered with the article");
+    };
+    assert_eq!(taught.asked_as, ["Do you sell gift cards?"]);
+    assert_eq!(taught.updated_at, sell.created_at + 1_000);
+    assert_eq!(store.get_article(&gift_cards.id).await.expect("get"), Some(taught.clone()));
+    assert_eq!(revision(store, &ours.id).await, before + 1, "the bot reads its knowledge again");
+    assert_eq!(
+        texts(&store.list_unanswered(&ours.id, None, 10).await.expect("list")),
+        ["any vouchers for a present", "do you sell GIFT cards?"]
+    );
+    let twice = store.answer_with_article(answer(&ours.id, &sell, &gift_cards.id, 50)).await.expect("answer");
+    assert_eq!(twice, AnsweredWith::QuestionNotFound);
+
+    // The same words again, but for case: dismissed, the article as it was.
+    let same = store.answer_with_article(answer(&ours.id, &again, &gift_cards.id, 50)).await.expect("answer");
+    assert_eq!(same, AnsweredWith::Article(taught.clone()));
+    assert_eq!(revision(store, &ours.id).await, before + 1);
+    assert_eq!(texts(&store.list_unanswered(&ours.id, None, 10).await.expect("list")), ["any vouchers for a present"]);
+
+    // An article asked in as many ways as it may be takes no more, and the question stays.
+    let full = store.answer_with_article(answer(&ours.id, &vouchers, &gift_cards.id, 1)).await.expect("answer");
+    assert_eq!(full, AnsweredWith::Full);
+    assert_eq!(store.count_unanswered(&ours.id).await.expect("count"), 1);
+    assert_eq!(store.get_article(&gift_cards.id).await.expect("get"), Some(taught));
+}
+
+/// Two operators (on two instances) answering questions with one article at once: every
+/// question is kept as a way it is asked, none overwrites another.
+pub async fn questions_answered_with_one_article_at_once_all_stay(h: &Harness) {
+    let store = h.store.as_ref();
+    let ours = bot(store).await;
+    let new = NewArticle { bot_id: &ours.id, title: "Shipping", body: "3 to 5 days.", asked_as: NOT_ASKED, now: NOW };
+    let shipping = store.create_article(new).await.expect("create an article");
+    let chat = conversation(h, &ours.id, None, "a").await;
+    let mut questions = Vec::new();
+    for i in 0..12 {
+        let question = ask(h, &chat, &format!("where is parcel number {i}"), NOW + i).await;
+        store.record_unanswered(unanswered(&question, &ours.id, None)).await.expect("record");
+        questions.push(question);
+    }
+    let answered = h
+        .race(12, |store, i| {
+            let (bot_id, article_id) = (ours.id.clone(), shipping.id.clone());
+            let question = questions[i as usize].clone();
+            async move { store.answer_with_article(answer(&bot_id, &question, &article_id, 50)).await }
+        })
+        .await;
+    for done in answered {
+        assert!(matches!(done.expect("answer"), AnsweredWith::Article(_)));
+    }
+    let mut asked_as = store.get_article(&shipping.id).await.expect("get").expect("the article").asked_as;
+    asked_as.sort();
+    let mut expected: Vec<String> = questions.iter().map(|q| q.text.clone()).collect();
+    expected.sort();
+    assert_eq!(asked_as, expected);
+    assert_eq!(store.count_unanswered(&ours.id).await.expect("count"), 0);
 }

@@ -42,13 +42,33 @@ pub struct ArticleForm {
     /// Markdown, and a template.
     #[serde(default)]
     body: String,
+    /// The ways visitors ask for the article, one a line; blank lines are none.
+    #[serde(default)]
+    asked_as: String,
+    /// The ways as the form showed them (a JSON array of strings): a way taught from an
+    /// unanswered question since the form was opened is kept, not overwritten.
+    #[serde(default)]
+    asked_as_shown: String,
 }
 
 carries_csrf!(ArticleForm);
 
 impl ArticleForm {
-    fn input(&self) -> ArticleInput {
-        ArticleInput { title: self.title.clone(), body: self.body.clone() }
+    fn new(title: String, body: String, asked_as: &[String]) -> Self {
+        let shown = serde_json::to_string(asked_as).unwrap_or_default();
+        Self { csrf: String::new(), title, body, asked_as: asked_as.join("\n"), asked_as_shown: shown }
+    }
+
+    /// The article as written, with the ways `current` (the article as saved now) gained
+    /// since the form showed it.
+    fn input(&self, current: Option<&Article>) -> ArticleInput {
+        let mut asked_as: Vec<String> =
+            self.asked_as.lines().filter(|line| !line.trim().is_empty()).map(str::to_owned).collect();
+        let shown: Vec<String> = serde_json::from_str(&self.asked_as_shown).unwrap_or_default();
+        let known = |way: &String| shown.iter().chain(&asked_as).any(|k| k.eq_ignore_ascii_case(way));
+        let gained: Vec<String> = current.iter().flat_map(|a| &a.asked_as).filter(|w| !known(w)).cloned().collect();
+        asked_as.extend(gained);
+        ArticleInput { title: self.title.clone(), body: self.body.clone(), asked_as: Some(asked_as) }
     }
 }
 
@@ -100,10 +120,13 @@ fn render_article(
     status: StatusCode,
     errors: &[FieldError],
 ) -> Response {
-    let other_errors = elsewhere(errors, &["title", "body"]);
+    let other_errors = elsewhere(errors, &["title", "body", "asked_as"]);
     let ctx = context! {
         article => article.map(|a| context! { id => a.id.clone(), updated => when(a.updated_at), created => when(a.created_at) }),
-        form => context! { title => form.title.clone(), body => form.body.clone() },
+        form => context! {
+            title => form.title.clone(), body => form.body.clone(), asked_as => form.asked_as.clone(),
+            asked_as_shown => form.asked_as_shown.clone(),
+        },
         errors => by_field(errors), other_errors,
     };
     render_tab(status, "bot_article.html", "knowledge", who, bot, ctx)
@@ -123,7 +146,7 @@ pub struct NewArticleQuery {
 pub async fn new_article_page(page: BotPage<NewArticleQuery>) -> Response {
     let title = page.query.title.as_deref().map(str::trim).unwrap_or_default();
     let title = title.chars().take(concierge_core::MAX_ARTICLE_TITLE).collect();
-    let form = ArticleForm { csrf: String::new(), title, body: String::new() };
+    let form = ArticleForm::new(title, String::new(), &[]);
     render_article(&page.who, &page.bot, None, &form, StatusCode::OK, &[])
 }
 
@@ -133,7 +156,7 @@ pub async fn new_article_page(page: BotPage<NewArticleQuery>) -> Response {
         (status = 404, description = "No such bot in this workspace", content_type = "text/html")))]
 pub async fn create_article(State(s): State<Services>, post: BotPost<Form<ArticleForm>>) -> Response {
     let BotPost { who, me, bot, path: id, body: Form(form) } = post;
-    let saved = s.create_article(&me, &id, &form.input()).await;
+    let saved = s.create_article(&me, &id, &form.input(None)).await;
     after_save(saved, format!("/bots/{id}/knowledge?done=created"), async |errors| {
         render_article(&who, &bot, None, &form, StatusCode::UNPROCESSABLE_ENTITY, &errors)
     })
@@ -148,7 +171,7 @@ pub async fn create_article(State(s): State<Services>, post: BotPost<Form<Articl
 pub async fn article_page(State(s): State<Services>, page: BotPage<NoQuery, (String, String)>) -> Served {
     let BotPage { who, me, bot, path: (id, article_id), .. } = page;
     let article = s.article_for(&me, &id, &article_id).await.map_err(failure)?;
-    let form = ArticleForm { csrf: String::new(), title: article.title.clone(), body: article.body.clone() };
+    let form = ArticleForm::new(article.title.clone(), article.body.clone(), &article.asked_as);
     Ok(render_article(&who, &bot, Some(&article), &form, StatusCode::OK, &[]))
 }
 
@@ -160,7 +183,7 @@ pub async fn article_page(State(s): State<Services>, page: BotPage<NoQuery, (Str
 pub async fn save_article(State(s): State<Services>, post: BotPost<Form<ArticleForm>, (String, String)>) -> Served {
     let BotPost { who, me, bot, path: (id, article_id), body: Form(form) } = post;
     let article = s.article_for(&me, &id, &article_id).await.map_err(failure)?;
-    let saved = s.update_article(&me, &id, &article_id, &form.input()).await;
+    let saved = s.update_article(&me, &id, &article_id, &form.input(Some(&article))).await;
     let page = after_save(saved, format!("/bots/{id}/knowledge?done=saved"), async |errors| {
         render_article(&who, &bot, Some(&article), &form, StatusCode::UNPROCESSABLE_ENTITY, &errors)
     });
@@ -179,7 +202,34 @@ pub async fn delete_article(State(s): State<Services>, post: BotPost<Form<CsrfOn
 
 #[cfg(test)]
 mod tests {
-    use super::excerpt;
+    use super::{excerpt, ArticleForm};
+
+    #[test]
+    fn a_way_taught_while_the_form_was_open_is_kept_and_one_removed_in_it_is_not() {
+        let shown = ["where is my parcel".to_owned(), "parcel late".to_owned()];
+        let mut form = ArticleForm::new("Shipping".to_owned(), "3 to 5 days.".to_owned(), &shown);
+        assert_eq!(form.asked_as, "where is my parcel\nparcel late");
+        // The operator removes one way, adds another and leaves a blank line.
+        form.asked_as = "where is my parcel\n\n  \nhas it shipped".to_owned();
+        // Meanwhile a colleague answered a question with the article.
+        let current = concierge_store::Article {
+            id: "a".to_owned(),
+            bot_id: "b".to_owned(),
+            title: "Shipping".to_owned(),
+            body: "3 to 5 days.".to_owned(),
+            asked_as: vec![
+                "where is my parcel".to_owned(),
+                "parcel late".to_owned(),
+                "my stuff is not here".to_owned(),
+            ],
+            created_at: 0,
+            updated_at: 1,
+        };
+        let input = form.input(Some(&current));
+        assert_eq!(input.asked_as.unwrap(), ["where is my parcel", "has it shipped", "my stuff is not here"]);
+        // A new article has none but the form's.
+        assert_eq!(form.input(None).asked_as.unwrap(), ["where is my parcel", "has it shipped"]);
+    }
 
     #[test]
     fn an_excerpt_is_one_line_of_plain_text_cut_to_a_glance() {

@@ -40,6 +40,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("bot_answers.html", include_str!("../../../templates/bot_answers.html")),
     ("bot_model.html", include_str!("../../../templates/bot_model.html")),
     ("bot_unanswered.html", include_str!("../../../templates/bot_unanswered.html")),
+    ("bot_unanswered_answer.html", include_str!("../../../templates/bot_unanswered_answer.html")),
     ("forms.html", include_str!("../../../templates/forms.html")),
 ];
 
@@ -52,6 +53,8 @@ pub fn routes() -> OpenApiRouter<Services> {
         .routes(routes!(knowledge::delete_article))
         .routes(routes!(unanswered::unanswered_page))
         .routes(routes!(unanswered::dismiss))
+        .routes(routes!(unanswered::answer_page))
+        .routes(routes!(unanswered::answer))
         .routes(routes!(answers::answers_page, answers::save_answers))
         .routes(routes!(answers::add_rule))
         .routes(routes!(answers::delete_rule))

@@ -3,12 +3,12 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::schema::{message_text, trimmed_text};
+use super::schema::{asked_as, message_text, trimmed_text};
 use concierge_bot::knowledge::percent;
 use concierge_core::{rfc3339, ArticleInput, Meaning, Preview, Reply};
 
-/// An article: its `title`, and its `body`, the answer in Markdown, a template that may use
-/// the contact's verified data (docs/bot.md).
+/// An article: its `title`, its `body`, the answer in Markdown, a template that may use
+/// the contact's verified data (docs/bot.md), and `asked_as`, the ways visitors ask for it.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ArticleBody {
@@ -17,11 +17,13 @@ pub struct ArticleBody {
     pub title: String,
     #[schema(schema_with = trimmed_text::<{ concierge_core::MAX_ARTICLE_BODY }>)]
     pub body: String,
+    #[schema(schema_with = asked_as)]
+    pub asked_as: Option<Vec<String>>,
 }
 
 impl From<ArticleBody> for ArticleInput {
     fn from(b: ArticleBody) -> Self {
-        Self { title: b.title, body: b.body }
+        Self { title: b.title, body: b.body, asked_as: b.asked_as }
     }
 }
 
@@ -31,6 +33,9 @@ pub struct ArticleDto {
     pub bot_id: String,
     pub title: String,
     pub body: String,
+    /// The ways visitors ask for the article, in their words: the bot compares a question
+    /// with each as with a passage of the body, so a question asked so finds the article.
+    pub asked_as: Vec<String>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -42,6 +47,7 @@ impl From<concierge_store::Article> for ArticleDto {
             bot_id: a.bot_id,
             title: a.title,
             body: a.body,
+            asked_as: a.asked_as,
             created_at: rfc3339(a.created_at),
             updated_at: rfc3339(a.updated_at),
         }
@@ -90,6 +96,10 @@ pub struct RankedArticleDto {
     /// at least one of `words_found`. `lexical`
     /// is the weight of `words_found` and 80 % of these (give or take their rounding).
     pub words_related: Vec<String>,
+    /// The way the article is asked (of its `asked_as`) that matches the question better
+    /// than any passage of its body, whose words are `words_found`; null when a passage of
+    /// the body does.
+    pub asked_as: Option<String>,
 }
 
 /// How the knowledge search read the question.
@@ -187,6 +197,7 @@ impl From<Preview> for AskDto {
                 semantic: hit.semantic.map(percent),
                 words_found: words.found,
                 words_related: words.related,
+                asked_as: hit.asked_as.and_then(|way| article.asked_as.get(way).cloned()),
             })
             .collect();
         let (meaning, meaning_scale) = match preview.meaning {

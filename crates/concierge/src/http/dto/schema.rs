@@ -20,6 +20,21 @@ pub fn optional_trimmed_text<const MAX: usize>() -> Object {
     text_schema(Some(MAX), SchemaType::from_iter([Type::String, Type::Null]))
 }
 
+/// An article's ways of being asked: absent or `null` keeps those it has.
+pub(super) fn asked_as() -> Array {
+    let way = trimmed_text::<{ concierge_core::MAX_ASKED_AS_CHARS }>();
+    ArrayBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::Array, Type::Null]))
+        .items(way)
+        .max_items(Some(concierge_core::MAX_ASKED_AS))
+        .description(Some(
+            "The ways visitors ask for the article, in their words, at most 50; each kept on one line, \
+             and of those that differ only in case or spacing the first. Absent or null: unchanged (none \
+             for a new article).",
+        ))
+        .build()
+}
+
 /// A message's text, as a visitor, an agent or "Try a question" writes it.
 pub(super) fn message_text() -> Object {
     trimmed_text::<{ concierge_domain::MAX_MESSAGE_CHARS }>()

@@ -3,6 +3,8 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::schema::non_blank_text;
+
 use concierge_core::{rfc3339, ArticleMatch, Error, Today, UnansweredPage, UnansweredQuestion};
 
 /// The largest cursor: a message's `seq`, as a JSON number any client reads exactly.
@@ -113,4 +115,13 @@ impl From<UnansweredPage> for UnansweredPageDto {
             next_cursor: page.next_cursor.map(|seq| seq.to_string()),
         }
     }
+}
+
+/// The article that answers a question: the question becomes one of the ways it is asked.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AnswerWithArticleBody {
+    /// The id of one of the bot's articles.
+    #[schema(schema_with = non_blank_text)]
+    pub article_id: String,
 }

@@ -272,7 +272,13 @@ async fn a_flood_of_messages_is_refused_and_a_full_knowledge_base_says_so() {
     let store = app.services.store.as_ref();
     for i in 0..1000 {
         let title = format!("Article {i}");
-        let new = concierge_store::NewArticle { bot_id: &bot, title: &title, body: "Some answer.", now: i };
+        let new = concierge_store::NewArticle {
+            bot_id: &bot,
+            title: &title,
+            body: "Some answer.",
+            asked_as: &Vec::new(),
+            now: i,
+        };
         store.create_article(new).await.unwrap();
     }
     let (status, e) = app.post(&format!("/bots/{bot}/articles"), json!({"title": "One more", "body": "Text."})).await;

@@ -2,6 +2,7 @@
 //! confidence threshold, personalised from the contact's verified data only, rules,
 //! handoff to a person and back, and the language-model path with its fallbacks.
 
+mod asked_as;
 mod embeddings_api;
 mod handoff;
 mod knowledge;

@@ -254,6 +254,9 @@ async fn every_new_form_needs_the_csrf_token_and_other_workspaces_see_nothing() 
     app.bot_done_with(1).await;
     let unanswered = format!("/bots/{gaps}/unanswered");
     let question = app.get(&unanswered).await.1["items"][0]["id"].as_i64().expect("the question is listed");
+    let vouchers = serde_json::json!({"title": "Vouchers", "body": "We sell vouchers."});
+    let (_, vouchers) = app.post(&format!("/bots/{gaps}/articles"), vouchers).await;
+    let vouchers = vouchers["id"].as_str().unwrap().to_owned();
 
     let forms: Vec<(String, Vec<(&str, &str)>)> = vec![
         (format!("/bots/{bot}/knowledge"), vec![("title", "T"), ("body", "B")]),
@@ -268,6 +271,7 @@ async fn every_new_form_needs_the_csrf_token_and_other_workspaces_see_nothing() 
         (format!("/bots/{bot}/answers/rules/0/delete"), vec![("name", "R")]),
         (format!("/bots/{bot}/model"), vec![("base_url", ""), ("model", ""), ("api_key", "sk-x"), ("timeout_ms", "")]),
         (format!("/bots/{gaps}/unanswered/{question}/dismiss"), vec![]),
+        (format!("/bots/{gaps}/unanswered/{question}/answer"), vec![("article", vouchers.as_str())]),
     ];
     for (path, fields) in &forms {
         let (status, page) = me.post_raw(&app, path, fields).await;
@@ -296,6 +300,7 @@ async fn every_new_form_needs_the_csrf_token_and_other_workspaces_see_nothing() 
         format!("/bots/{bot}/answers"),
         format!("/bots/{bot}/model"),
         unanswered.clone(),
+        format!("{unanswered}/{question}"),
     ] {
         let (status, page) = other.page(&app, &path).await;
         assert_eq!(status, 404, "{path}");
@@ -307,10 +312,21 @@ async fn every_new_form_needs_the_csrf_token_and_other_workspaces_see_nothing() 
     assert_eq!(articles(&app, &bot).await.len(), 1);
     assert_eq!(app.get(&format!("/bots/{bot}")).await.1["rules"].as_array().unwrap().len(), 1);
     assert_eq!(app.get(&unanswered).await.1["items"][0]["id"], question, "still not dismissed");
-    // Its owner can.
+    assert_eq!(app.get(&format!("/bots/{gaps}/articles/{vouchers}")).await.1["asked_as"], serde_json::json!([]));
+    // Its owner can answer it with an article, after which it is gone: dismissing it (in
+    // another tab) only returns to the list.
+    let (status, page) = me.page(&app, &format!("{unanswered}/{question}")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Do you sell gift cards?") && page.contains(&format!("value=\"{vouchers}\"")), "{page}");
+    let answer = [("article", vouchers.as_str())];
+    assert_eq!(me.post(&app, &format!("/bots/{gaps}/unanswered/{question}/answer"), &answer).await.0, 303);
+    assert_eq!(app.get(&unanswered).await.1["items"], serde_json::json!([]));
+    let taught = app.get(&format!("/bots/{gaps}/articles/{vouchers}")).await.1;
+    assert_eq!(taught["asked_as"], serde_json::json!(["Do you sell gift cards?"]));
     let (status, _) = me.post(&app, &format!("/bots/{gaps}/unanswered/{question}/dismiss"), &[]).await;
     assert_eq!(status, 303);
-    assert_eq!(app.get(&unanswered).await.1["items"], serde_json::json!([]));
+    assert_eq!(me.post(&app, &format!("/bots/{gaps}/unanswered/{question}/answer"), &answer).await.0, 303);
+    assert_eq!(me.page(&app, &format!("{unanswered}/{question}")).await.0, 404, "answered: no page");
 }
 
 #[tokio::test]
