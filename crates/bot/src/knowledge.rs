@@ -152,9 +152,14 @@ pub struct KnowledgeIndex {
     passages: Vec<std::ops::Range<usize>>,
     /// How many of each article's passages are its body's, by article ordinal.
     body_passages: Vec<usize>,
+    /// How many passages are of the articles' bodies, all articles together.
+    in_bodies: usize,
+    /// By passage ordinal: the way of asking it is, `None` for a passage of a body.
+    asked: Vec<Option<asked::AskedAs>>,
     /// The article of each passage, by passage ordinal.
     article_of: Vec<usize>,
-    /// The passages that have each term, with their title: ascending passage ordinals. A
+    /// The passages of the articles' bodies that have each term, with their title:
+    /// ascending passage ordinals. A
     /// question looks each of its words up once, then checks passages by number; how many
     /// there are is the term's document frequency (a word in every section of one article
     /// says less about which section answers than a word in one).
@@ -204,6 +209,7 @@ impl KnowledgeIndex {
         let mut related: HashMap<String, Vec<usize>> = HashMap::new();
         let mut titles = Vec::with_capacity(articles.len());
         let mut body_passages = Vec::with_capacity(articles.len());
+        let mut asked = Vec::with_capacity(articles.len());
         for (position, article) in articles.iter().enumerate() {
             let title_text = synonyms::canonical(&article.title);
             let title_terms: HashSet<String> = analyse(&mut analyzer, &title_text).into_iter().collect();
@@ -212,8 +218,9 @@ impl KnowledgeIndex {
             let mut contained = title_terms.clone();
             let first = article_of.len();
             let searchable = article.searchable();
-            body_passages.push(searchable.len() - article.asked_as.len());
-            for passage in searchable {
+            let in_body = searchable.len() - article.asked_as.len();
+            body_passages.push(in_body);
+            for (nth, passage) in searchable.into_iter().enumerate() {
                 let body_text = synonyms::canonical(&passage);
                 vocabulary.add(&body_text);
                 writer.add_document(doc!(
@@ -221,6 +228,14 @@ impl KnowledgeIndex {
                     body => body_text.as_str(),
                     ordinal => article_of.len() as u64,
                 ))?;
+                // A way of asking is judged on its own (`asked`): its words are not the
+                // articles', and weigh nothing in theirs.
+                if nth >= in_body {
+                    asked.push(Some(asked::AskedAs::new(&mut analyzer, &body_text)));
+                    article_of.push(position);
+                    continue;
+                }
+                asked.push(None);
                 let mut in_passage = title_terms.clone();
                 in_passage.extend(analyse(&mut analyzer, &body_text));
                 contained.extend(in_passage.iter().cloned());
@@ -245,6 +260,8 @@ impl KnowledgeIndex {
             ids,
             passages: spans,
             body_passages,
+            in_bodies: asked.iter().filter(|a| a.is_none()).count(),
+            asked,
             article_of,
             postings: postings.into_iter().map(|(term, passages)| (term, passages.into())).collect(),
             related,
@@ -371,7 +388,7 @@ impl KnowledgeIndex {
 
     /// The weight of a term that `passages` have (`None`: no passage).
     fn idf(&self, passages: Option<&[u32]>) -> f32 {
-        let n = self.article_of.len() as f32;
+        let n = self.in_bodies as f32;
         // A word no article uses weighs like the rarest words that some article does use:
         // weighing it more (df = 0) lets one unknown word, such as "forgot" in "I forgot my
         // password", sink a question whose subject the knowledge base covers well.
@@ -381,6 +398,8 @@ impl KnowledgeIndex {
 }
 
 mod analysis;
+mod asked;
+mod english;
 pub mod hybrid;
 pub mod passages;
 mod reading;

@@ -12,15 +12,16 @@ use tantivy::tokenizer::{
 const MAX_TOKEN_BYTES: usize = 40;
 /// Common English words that say nothing about what a question is about: the Snowball
 /// list, plus the words visitors wrap questions in ("how do I get", "I need to know").
-/// Contraction fragments ("what's" is "what" and "s") are here too.
+/// Contraction fragments ("what's" is "what" and "s", "hasn't" is "hasn" and "t") are here too.
 const STOP_WORDS: &str = "\
-    a about above after again against all am an and any are as at be because been before being below between both \
-    but by can could d did do does doing don down during each few for from further get got had has have having he \
-    hello help her here hers herself hi him himself his how i if in into is it its itself just know ll m me might \
-    more most must my myself need no nor not now of off on once only or other our ours ourselves out over own \
-    please re s same shall she should so some such t tell than thank thanks that the their theirs them themselves \
-    then there these they this those through to too under until up ve very want was we were what when where which \
-    while who whom why will with would you your yours yourself yourselves";
+    a about above after again against all am an and any are aren as at be because been before being below between both \
+    but by can cannot could couldn d did didn do does doesn doing don down during each few for from further get got had \
+    hadn has hasn have haven having he \
+    hello help her here hers herself hi him himself his how i if in into is isn it its itself just know ll m me might \
+    more most must mustn my myself need needn no nor not now of off on once only or other our ours ourselves out over own \
+    please re s same shall shan she should shouldn so some such t tell than thank thanks that the their theirs them \
+    themselves then there these they this those through to too under until up ve very want was wasn we were weren what \
+    when where which while who whom why will with would wouldn you your yours yourself yourselves";
 
 /// The English analyzer: simple tokenizer, long tokens removed, lower-cased, stop words
 /// removed, English stemmer.

@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use super::asked::AskedAs;
 use super::{relatives, synonyms, tokens, KnowledgeIndex, MAX_QUESTION_TERMS};
 use crate::semantic;
 
@@ -153,10 +154,19 @@ impl KnowledgeIndex {
     }
 
     /// The weight of the question's words that the passage has, with the title of its
-    /// article (the one at `ordinal`).
+    /// article (the one at `ordinal`); for a way the article is asked, how alike it and the
+    /// question are (`asked`).
     fn share(&self, reading: &Reading, ordinal: usize, passage: usize) -> f32 {
+        if let Some(asked) = self.asked_at(passage) {
+            let rarest = self.idf(None);
+            return asked.share(reading, |term| Some(self.idf(Some(self.postings.get(term)?)) / rarest));
+        }
         let weight: f32 = self.found(reading, ordinal, passage).map(|(w, how)| w.weight * how.credit()).sum();
         weight.clamp(0.0, 1.0)
+    }
+
+    fn asked_at(&self, passage: usize) -> Option<&AskedAs> {
+        self.asked.get(passage)?.as_ref()
     }
 
     /// The passage of the article at `ordinal` that has most of the question's weight, and
@@ -172,7 +182,12 @@ impl KnowledgeIndex {
     pub fn words_found<'r>(&self, reading: &'r Reading, article_id: &str) -> Vec<(&'r Word, Match)> {
         let Some(ordinal) = self.ids.iter().position(|id| id == article_id) else { return Vec::new() };
         match self.best_passage(reading, ordinal) {
-            Some((passage, _)) => self.found(reading, ordinal, passage).collect(),
+            Some((passage, _)) => match self.asked_at(passage) {
+                Some(asked) => {
+                    reading.words.iter().filter(|w| asked.has(&w.term)).map(|w| (w, Match::Itself)).collect()
+                }
+                None => self.found(reading, ordinal, passage).collect(),
+            },
             None => Vec::new(),
         }
     }

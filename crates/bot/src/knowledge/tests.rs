@@ -420,7 +420,8 @@ fn a_question_asked_as_the_operator_taught_finds_its_article() {
         KnowledgeIndex::build(&ssl_articles(&["padlock is missing", "my site says not secure"])).expect("an index");
     let best = first(&index, question).expect("a match");
     assert_eq!(best.article_id, "ssl");
-    assert!(best.lexical >= 0.6, "most of the question is the way it was taught: {best:?}");
+    // "chrome" is what another article is about, and the way of asking lacks it.
+    assert!((0.35..0.75).contains(&best.lexical), "most of the question is the way it was taught: {best:?}");
     // It is about the whole article, through its second way of being asked.
     assert_eq!((best.passage, best.asked_as), (None, Some(1)));
     let reading = index.reading(question);
@@ -433,12 +434,17 @@ fn a_question_asked_as_the_operator_taught_finds_its_article() {
 
 #[test]
 fn the_ways_an_article_is_asked_do_not_mix() {
-    // "padlock" is one way and "secure" another: a question with both words has each in a
-    // passage of its own, never together, as a body's sections.
-    let index = KnowledgeIndex::build(&ssl_articles(&["padlock is missing", "site not secure"])).expect("an index");
-    let best = first(&index, "is the padlock secure").expect("a match");
-    assert_eq!(best.article_id, "ssl");
-    assert!(best.lexical < 0.75, "judged on its best way, not on every way at once: {best:?}");
+    // "padlock" is in one way and "secure" in another: a question with both words has each
+    // in a way of its own, never together, as it would in one way saying both.
+    let question = "is the padlock secure";
+    let apart = KnowledgeIndex::build(&ssl_articles(&["padlock is missing", "site not secure"])).expect("an index");
+    let together = KnowledgeIndex::build(&ssl_articles(&["padlock is missing site not secure"])).expect("an index");
+    let (apart, together) = (first(&apart, question).expect("a match"), first(&together, question).expect("a match"));
+    assert_eq!((apart.article_id.as_str(), together.article_id.as_str()), ("ssl", "ssl"));
+    assert!(
+        apart.lexical < together.lexical,
+        "judged on its best way, not on every way at once: {apart:?} {together:?}"
+    );
 }
 
 #[test]
@@ -452,4 +458,35 @@ fn the_ways_an_article_is_asked_are_compared_in_meaning_too() {
     let hits = index.search_with("a warning about my website in the browser", Some(&towards(0.0, 1.0, 0.1)), 1);
     assert_eq!((hits[0].article_id.as_str(), hits[0].passage, hits[0].asked_as), ("ssl", None, Some(0)), "{hits:?}");
     assert!(hits[0].semantic.is_some_and(|c| c > 0.99), "{hits:?}");
+}
+
+#[test]
+fn everyday_words_alone_do_not_make_a_way_of_asking_match() {
+    let mut articles = support_articles();
+    articles[2].asked_as = vec!["how long do refunds take".to_owned()];
+    let index = KnowledgeIndex::build(&articles).expect("an index");
+    assert_eq!(
+        first(&index, "how long do refunds take?").map(|h| (h.article_id, h.asked_as)),
+        Some(("refunds".to_owned(), Some(0)))
+    );
+    // The same shape, about something else: "shipping" is what the articles are about, and
+    // the way of asking lacks it.
+    let shipping = first(&index, "how long does shipping take?").expect("a match");
+    assert_eq!(shipping.article_id, "shipping", "{shipping:?}");
+    let refunds = index.search("how long does shipping take?", 6).into_iter().find(|h| h.article_id == "refunds");
+    assert!(refunds.as_ref().is_none_or(|h| h.lexical < 0.35), "{refunds:?}");
+    // One everyday word of it is no question it answers.
+    assert!(first(&index, "how long?").is_none_or(|h| h.confidence < 0.35));
+}
+
+#[test]
+fn a_way_of_asking_changes_nothing_in_how_the_bodies_are_judged() {
+    let question = "the password reset link expired yesterday";
+    let before = first(&index(), question).expect("a match");
+    let mut articles = support_articles();
+    articles[2].asked_as = vec!["password reset and my money back".to_owned(), "link to a refund".to_owned()];
+    let after = KnowledgeIndex::build(&articles).expect("an index");
+    let hits = after.search(question, 6);
+    let password = hits.iter().find(|h| h.article_id == "password").expect("the password article");
+    assert_eq!((before.article_id.as_str(), before.lexical), ("password", password.lexical), "{hits:?}");
 }

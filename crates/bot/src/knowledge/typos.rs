@@ -9,22 +9,12 @@
 //! would be a guess.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::LazyLock;
 
+use super::english;
 use crate::words;
 
 /// Shorter words are left as typed.
 const MIN_LETTERS: usize = 5;
-
-/// The 25,000 most frequent English words (`data/en-zipf.txt`, from wordfreq): a question
-/// word among them is a word, not a typo.
-static ENGLISH: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
-    include_str!("../../data/en-zipf.txt")
-        .lines()
-        .filter(|line| !line.starts_with('#'))
-        .filter_map(|line| line.split_whitespace().next())
-        .collect()
-});
 
 /// The words of a knowledge base's articles, as written (lower-cased), filed by length and
 /// first letter and by length and last letter: one edit leaves one of the two letters
@@ -69,7 +59,7 @@ impl Vocabulary {
         let letters = word.chars().count();
         if letters < MIN_LETTERS
             || self.known.contains(word)
-            || ENGLISH.contains(word)
+            || english::is_word(word)
             || word.chars().any(|c| c.is_ascii_digit())
         {
             return None;

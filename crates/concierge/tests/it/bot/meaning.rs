@@ -16,7 +16,7 @@ pub(super) const TRACKING: &str = "Tracking your order";
 pub(super) const TAXES: &str = "Can you help me file my taxes in Portugal?";
 /// Answered by the tracking article only by its meaning: on words alone it is below the
 /// default threshold ("parcel" is the one word in common).
-pub(super) const PARAPHRASE: &str = "my parcel hasn't shown up, where is it?";
+pub(super) const PARAPHRASE: &str = "my parcel still hasn't shown up, where is it?";
 
 /// A help center as a shop writes it.
 pub(super) const ARTICLES: [(&str, &str); 5] = [
