@@ -142,6 +142,8 @@ describe('unanswered questions', { skip: skipReason() }, () => {
     const { items } = await f.server.admin('GET', `/bots/${bot.id}/articles`);
     const shipping = items.find((a) => a.title === 'Shipping times');
     await choice.selectOption(shipping.id);
+    // The wording to keep, the question as asked until the owner edits it.
+    assert.equal(await page.getByLabel('Asked as').inputValue(), STUFF);
     await screenshot(page, 'dashboard-unanswered-answer', { fullPage: true });
     await page.setViewportSize({ width: 390, height: 844 });
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
@@ -163,12 +165,22 @@ describe('unanswered questions', { skip: skipReason() }, () => {
     await ask(laptop.w, 'has my stuff turned up yet?');
     await eventually(async () => assert.match(await laptop.w.logText(), /Parcels ship within 2 business days/));
 
-    // The operator adds a way by hand, and the next save keeps what was taught.
+    // While the owner edits the article, a colleague answers another question with it: the
+    // owner's save keeps what the colleague taught.
+    const visitor = await f.server.widgetSession({ bot_id: bot.id });
+    await f.server.widgetSend(visitor.session_token, 'the man in the van never knocked');
+    let taught;
+    await eventually(async () => {
+      const listed = await f.server.admin('GET', `/bots/${bot.id}/unanswered`);
+      taught = listed.items.find((q) => q.text === 'the man in the van never knocked');
+      assert.ok(taught);
+    });
+    await f.server.admin('POST', `/bots/${bot.id}/unanswered/${taught.id}/answer`, { article_id: shipping.id });
     await page.getByLabel('Also asked as').fill(`${STUFF}\nnothing arrived`);
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByRole('status').filter({ hasText: 'Article saved.' }).waitFor();
     const saved = await f.server.admin('GET', `/bots/${bot.id}/articles/${shipping.id}`);
-    assert.deepEqual(saved.asked_as, [STUFF, 'nothing arrived']);
+    assert.deepEqual(saved.asked_as, [STUFF, 'nothing arrived', 'the man in the van never knocked']);
     assert.deepEqual([...phone.tracker.pageErrors, ...laptop.tracker.pageErrors, ...tracker.pageErrors], []);
   });
 });

@@ -222,7 +222,10 @@ impl KnowledgeIndex {
             body_passages.push(in_body);
             for (nth, passage) in searchable.into_iter().enumerate() {
                 let body_text = synonyms::canonical(&passage);
-                vocabulary.add(&body_text);
+                // A visitor's slip in a way of asking ("cancle") is no word to read others' by.
+                if nth < in_body {
+                    vocabulary.add(&body_text);
+                }
                 writer.add_document(doc!(
                     title => title_text.as_str(),
                     body => body_text.as_str(),
@@ -273,7 +276,7 @@ impl KnowledgeIndex {
     }
 
     /// Gives the articles their embeddings, in the order they were built with, each the
-    /// vectors of its passages ([`semantic::article_texts`]) end to end, and where the
+    /// vectors of its passages ([`semantic::texts_of`]) end to end, and where the
     /// cosines of the model that made them lie; an article without them is judged on its
     /// words alone.
     pub fn with_vectors(mut self, vectors: Vec<Option<Vec<f32>>>, scale: hybrid::Scale) -> Self {

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use concierge_bot::{template, Article as IndexedArticle, KnowledgeIndex};
 use concierge_domain::FieldError;
-use concierge_store::{Article, ArticleChange, Bot, NewArticle};
+use concierge_store::{same_way, Article, ArticleChange, Bot, NewArticle};
 
 use super::{now_ms, Error, Principal, Result, Services};
 
@@ -58,6 +58,9 @@ pub struct ArticleInput {
     /// The ways visitors ask for it; `None` keeps an article's as they are (and is none for
     /// a new one).
     pub asked_as: Option<Vec<String>>,
+    /// The ways the writer was shown (a form opened earlier): those the article gained
+    /// since are kept after `asked_as`. `None`: `asked_as` replaces them all.
+    pub shown: Option<Vec<String>>,
 }
 
 /// A valid article: its title, body and ways it is asked (`None`: unchanged).
@@ -65,7 +68,7 @@ type Valid = (String, String, Option<Vec<String>>);
 
 /// One way an article is asked, as it is kept: on one line, its spaces as one, trimmed. A
 /// visitor's message reads as a question so.
-pub(super) fn one_line(asked: &str) -> String {
+pub fn one_line(asked: &str) -> String {
     asked.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
@@ -81,7 +84,7 @@ fn asked_as(given: &[String], errors: &mut Vec<FieldError>) -> Vec<String> {
     }
     let mut kept: Vec<String> = Vec::with_capacity(given.len());
     for asked in given.iter().map(|a| one_line(a)) {
-        if !kept.iter().any(|k| k.to_lowercase() == asked.to_lowercase()) {
+        if !kept.iter().any(|k| same_way(k, &asked)) {
             kept.push(asked);
         }
     }
@@ -155,8 +158,25 @@ impl Services {
     ) -> Result<Article> {
         let (title, body, asked_as) = input.validate()?;
         self.article_for(who, bot_id, article_id).await?;
-        let change = ArticleChange { title: &title, body: &body, asked_as: asked_as.as_ref(), now: now_ms() };
-        let article = self.store.update_article(article_id, change).await?.ok_or(Error::NotFound("article"))?;
+        let shown = input.shown.as_ref().map(|shown| shown.iter().map(|way| one_line(way)).collect::<Vec<_>>());
+        let change = ArticleChange {
+            title: &title,
+            body: &body,
+            asked_as: asked_as.as_ref(),
+            shown: shown.as_ref(),
+            max_asked_as: MAX_ASKED_AS,
+            now: now_ms(),
+        };
+        let article = match self.store.update_article(article_id, change).await {
+            Err(concierge_store::Error::Conflict("asked_as")) => {
+                let message = format!(
+                    "Ways were added to this article while you edited it, which makes more than {MAX_ASKED_AS}; \
+                     remove some."
+                );
+                return Err(Error::Validation(vec![FieldError::new("asked_as", message)]));
+            }
+            updated => updated?.ok_or(Error::NotFound("article"))?,
+        };
         self.embed_article(&article.bot_id, &as_indexed(&article)).await;
         Ok(article)
     }

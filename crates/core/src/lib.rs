@@ -60,7 +60,7 @@ pub use decide::{Decision, HandoffReason, Reply};
 pub use error::{Error, Result, INTERNAL_MESSAGE};
 pub use identity::{Identified, IdentityMode, Presented, TokenReport, Verification};
 pub use identity_settings::{IdentityRequest, MAX_JWT_KEYS};
-pub use knowledge::{ArticleInput, MAX_ARTICLE_BODY, MAX_ARTICLE_TITLE, MAX_ASKED_AS, MAX_ASKED_AS_CHARS};
+pub use knowledge::{one_line, ArticleInput, MAX_ARTICLE_BODY, MAX_ARTICLE_TITLE, MAX_ASKED_AS, MAX_ASKED_AS_CHARS};
 pub use limits::Limits;
 pub use llm_settings::{LlmInput, LlmView};
 pub use meaning::Meaning;

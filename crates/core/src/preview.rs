@@ -19,7 +19,8 @@ pub struct Preview {
     /// searched ([`Decision::searched`]).
     pub reading: Option<Reading>,
     /// For each ranked article, the words of `reading` it has: its lexical score is the sum
-    /// of their shares, [`Match::credit`] of each.
+    /// of their shares, [`Match::credit`] of each, unless a way the article is asked matched
+    /// best (the hit's `asked_as`): then these are the words the two questions share.
     pub words_found: Vec<ArticleWords>,
     /// Whether the question's meaning was compared, and on what scale.
     pub meaning: Meaning,

@@ -10,6 +10,8 @@ use concierge_bot::knowledge::percent;
 use concierge_bot::{ContactFacts, Hit};
 use concierge_store::{AnswerWithArticle, AnsweredWith, Article, NewUnansweredQuestion, UnansweredQuestion as Stored};
 
+use concierge_domain::FieldError;
+
 use super::decide::{self, Decision, Reply};
 use super::knowledge::{as_indexed, one_line, Knowledge, MAX_ASKED_AS, MAX_ASKED_AS_CHARS};
 use super::{now_ms, Error, Principal, Result, Services};
@@ -167,24 +169,32 @@ impl Services {
     }
 
     /// Answers the question `question_id` with the article `article_id`, of the same bot:
-    /// the question's words become a way the article is asked, so that the bot answers them
-    /// with it from now on, and the question leaves the list. Both or neither.
+    /// the question's words (or `wording`, the operator's edit of them: a way of asking is
+    /// kept with the article, after the conversation is gone) become a way the article is
+    /// asked, so that the bot answers them with it from now on, and the question leaves
+    /// the list. Both or neither.
     pub async fn answer_unanswered_with(
         &self,
         who: &Principal,
         bot_id: &str,
         question_id: &str,
         article_id: &str,
+        wording: Option<&str>,
     ) -> Result<Article> {
         let bot = self.bot_for(who, bot_id).await?;
         let question = self.stored_question(&bot.id, question_id).await?;
-        let asked_as = one_line(&question.text);
-        if asked_as.chars().count() > MAX_ASKED_AS_CHARS {
+        let asked_as = one_line(wording.unwrap_or(&question.text));
+        let chars = asked_as.chars().count();
+        if wording.is_some() && !(1..=MAX_ASKED_AS_CHARS).contains(&chars) {
+            let message = format!("A way an article is asked has 1 to {MAX_ASKED_AS_CHARS} characters.");
+            return Err(Error::Validation(vec![FieldError::new("asked_as", message)]));
+        }
+        if chars > MAX_ASKED_AS_CHARS {
             return Err(Error::NotNow {
                 code: "question_too_long",
                 message: format!(
-                    "A way an article is asked has at most {MAX_ASKED_AS_CHARS} characters; add the gist of this \
-                     question to the article yourself."
+                    "A way an article is asked has at most {MAX_ASKED_AS_CHARS} characters; give the gist of this \
+                     question as the wording."
                 ),
             });
         }

@@ -9,10 +9,11 @@
 //! three times more when the articles' titles and bodies have it, for then it says what
 //! the question is about ("shipping", "refunds"): three times for a word of one article,
 //! hardly more for one that every article has ("order" in a shop's). And the match goes
-//! both ways: the share
-//! of the question the way has, and the share of the way the question has, whichever is
-//! less, so that one way of asking does not answer a question about something else that
-//! happens to share its everyday words, nor a question of one word that it contains.
+//! both ways: the share of the question the way has times the share of the way the
+//! question has, so that one way of asking does not answer a question about something else
+//! that happens to share its everyday words, nor a question of one word that it contains;
+//! both must be high. (The lesser of the two still let one shared word carry a short
+//! question: docs/benchmarks.md, ninth step.)
 
 use tantivy::tokenizer::TextAnalyzer;
 
@@ -63,9 +64,8 @@ impl AskedAs {
         self.terms.iter().any(|(known, _)| known == term)
     }
 
-    /// How alike the question and this way of asking are, in 0.0..=1.0: the lesser of the
-    /// share of the question's weight this way has and the share of its weight the question
-    /// has. `specific` says how few of the articles' titles and bodies have a term, in
+    /// How alike the question and this way of asking are, in 0.0..=1.0: the share of the
+    /// question's weight this way has times the share of its weight the question has. `specific` says how few of the articles' titles and bodies have a term, in
     /// 0.0..=1.0 (1: one; `None`: none).
     pub(super) fn share(&self, reading: &Reading, specific: impl Fn(&str) -> Option<f32>) -> f32 {
         let weight = |term: &str, rarity: f32| rarity * (1.0 + (KNOWN - 1.0) * specific(term).unwrap_or(0.0));

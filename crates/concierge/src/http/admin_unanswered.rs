@@ -35,12 +35,12 @@ pub async fn dismiss_unanswered(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Answer a question with one of the bot's articles: the question's words become one of the
-/// ways the article is asked (its `asked_as`), so the bot answers them, and questions worded
-/// like them, with it; the question leaves the list. Both or neither. The answer is the
-/// article as it is now. 409 `question_too_long` for a question over 200 characters (add
-/// its gist to `asked_as` yourself), `article_asked_as_full` for an article asked in 50
-/// ways already.
+/// Answer a question with one of the bot's articles: the question's words, or `asked_as`,
+/// the operator's edit of them, become one of the ways the article is asked (its
+/// `asked_as`), so the bot answers them, and questions worded like them, with it; the
+/// question leaves the list. Both or neither. The answer is the article as it is now. 409
+/// `question_too_long` for a question over 200 characters without an edited wording,
+/// `article_asked_as_full` for an article asked in 50 ways already.
 #[utoipa::path(post, path = "/api/admin/v1/bots/{id}/unanswered/{question_id}/answer", tag = "knowledge",
     security(("bearer" = [])), params(("id" = String, Path), ("question_id" = i64, Path)),
     request_body = AnswerWithArticleBody,
@@ -50,5 +50,7 @@ pub async fn answer_with_article(
     AdminPath { who, id: (id, question_id) }: AdminPath<(String, String)>,
     ApiJson(body): ApiJson<AnswerWithArticleBody>,
 ) -> ApiResult<Json<ArticleDto>> {
-    Ok(Json(s.answer_unanswered_with(&who, &id, &question_id, &body.article_id).await?.into()))
+    let answered =
+        s.answer_unanswered_with(&who, &id, &question_id, &body.article_id, body.asked_as.as_deref()).await?;
+    Ok(Json(answered.into()))
 }

@@ -145,7 +145,18 @@ pub struct ArticleChange<'a> {
     pub title: &'a str,
     pub body: &'a str,
     pub asked_as: Option<&'a Vec<String>>,
+    /// The ways the writer was shown, when it says: a way the article gained since (a
+    /// question answered with it meanwhile) is kept after `asked_as`, not overwritten.
+    /// `Error::Conflict("asked_as")` when that makes more than `max_asked_as`.
+    pub shown: Option<&'a Vec<String>>,
+    pub max_asked_as: usize,
     pub now: i64,
+}
+
+/// Whether two ways of asking are one (they differ only in case; their spaces are made one
+/// before they are kept).
+pub fn same_way(a: &str, b: &str) -> bool {
+    a.to_lowercase() == b.to_lowercase()
 }
 
 /// One article's sentence embedding as stored: made by the model the caller names, from

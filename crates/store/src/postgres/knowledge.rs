@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use super::{PostgresStore, ROW_LOCK};
+use super::{PostgresStore, ARTICLE_LOCK};
 use crate::sql;
 use crate::{
     AnswerWithArticle, AnsweredWith, Article, ArticleChange, Knowledge, NewArticle, NewUnansweredQuestion, Result,
@@ -28,7 +28,7 @@ impl Knowledge for PostgresStore {
 
     #[tracing::instrument(skip_all, fields(article_id = %article_id))]
     async fn update_article(&self, article_id: &str, change: ArticleChange<'_>) -> Result<Option<Article>> {
-        sql::knowledge::update_article(self.pool.begin().await?, article_id, &change).await
+        sql::knowledge::update_article(self.pool.begin().await?, article_id, &change, ARTICLE_LOCK).await
     }
 
     #[tracing::instrument(skip_all, fields(article_id = %article_id))]
@@ -68,6 +68,6 @@ impl Knowledge for PostgresStore {
 
     #[tracing::instrument(skip_all, fields(bot_id = %answer.bot_id, article_id = %answer.article_id))]
     async fn answer_with_article(&self, answer: AnswerWithArticle<'_>) -> Result<AnsweredWith> {
-        sql::unanswered::answer_with_article(self.pool.begin().await?, &answer, ROW_LOCK).await
+        sql::unanswered::answer_with_article(self.pool.begin().await?, &answer, ARTICLE_LOCK).await
     }
 }

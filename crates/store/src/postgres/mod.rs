@@ -22,6 +22,10 @@ use crate::Result;
 /// before its message gets a seq, so that its messages commit in seq order.
 const ROW_LOCK: &str = " FOR UPDATE";
 
+/// The lock on an article while its ways of being asked are read and written: the rows that
+/// reference it (embeddings, unanswered questions) may still be written meanwhile.
+const ARTICLE_LOCK: &str = " FOR NO KEY UPDATE";
+
 /// How long a request waits for a connection before it is answered "database unavailable".
 /// sqlx's default (30 s) outlasts the patience of every client and balancer: while the
 /// database is down, a request should hear so in seconds, and then retry.

@@ -7,7 +7,9 @@ use sqlx::types::Json;
 use sqlx::Transaction;
 
 use super::{Arg, Backend, Db};
-use crate::{new_id, Article, ArticleChange, Error, NewArticle, Result, ResultExt, StoredEmbedding, MAX_ARTICLES};
+use crate::{
+    new_id, same_way, Article, ArticleChange, Error, NewArticle, Result, ResultExt, StoredEmbedding, MAX_ARTICLES,
+};
 
 pub(super) const ARTICLE_COLUMNS: &str = "id, bot_id, title, body, asked_as, created_at, updated_at";
 
@@ -41,19 +43,37 @@ pub(crate) async fn get_article<DB: Backend>(db: impl Db<'_, DB>, article_id: &s
     DB::optional(db, sqlx::query(&select).arg(article_id)).await
 }
 
+/// `row_lock` locks the article's row while the ways it gained since the writer's view are
+/// read and kept (the backend's lock that lets rows referencing it be written meanwhile).
 pub(crate) async fn update_article<DB: Backend>(
     mut tx: Transaction<'_, DB>,
     article_id: &str,
     change: &ArticleChange<'_>,
+    row_lock: &str,
 ) -> Result<Option<Article>> {
+    let mut asked_as = change.asked_as.cloned();
+    if let (Some(ways), Some(shown)) = (asked_as.as_mut(), change.shown) {
+        let select = format!("SELECT {ARTICLE_COLUMNS} FROM articles WHERE id = $1{row_lock}");
+        let Some(current): Option<Article> =
+            DB::optional(DB::on(&mut *tx), sqlx::query(&select).arg(article_id)).await?
+        else {
+            return Ok(None);
+        };
+        let known = |way: &String| shown.iter().chain(ways.iter()).any(|k| same_way(k, way));
+        let gained: Vec<String> = current.asked_as.into_iter().filter(|way| !known(way)).collect();
+        ways.extend(gained);
+        if ways.len() > change.max_asked_as {
+            return Err(Error::Conflict("asked_as"));
+        }
+    }
     // Without new ways, the column keeps its value: the statement leaves it out.
-    let (asked_as, id) = if change.asked_as.is_some() { (", asked_as = $4", "$5") } else { ("", "$4") };
+    let (set_asked_as, id) = if asked_as.is_some() { (", asked_as = $4", "$5") } else { ("", "$4") };
     let update = format!(
-        "UPDATE articles SET title = $1, body = $2, updated_at = $3{asked_as} WHERE id = {id} RETURNING {ARTICLE_COLUMNS}"
+        "UPDATE articles SET title = $1, body = $2, updated_at = $3{set_asked_as} WHERE id = {id} RETURNING {ARTICLE_COLUMNS}"
     );
     let statement = sqlx::query(&update).arg(change.title).arg(change.body).arg(change.now);
-    let statement = match change.asked_as {
-        Some(asked_as) => statement.arg(Json(asked_as)),
+    let statement = match &asked_as {
+        Some(ways) => statement.arg(Json(ways)),
         None => statement,
     };
     let Some(article): Option<Article> = DB::optional(DB::on(&mut *tx), statement.arg(article_id)).await? else {

@@ -7,7 +7,8 @@ use sqlx::Transaction;
 use super::knowledge::{bump_revision, ARTICLE_COLUMNS};
 use super::{Arg, Backend, Db};
 use crate::{
-    AnswerWithArticle, AnsweredWith, Article, Error, NewUnansweredQuestion, Result, ResultExt, UnansweredQuestion,
+    same_way, AnswerWithArticle, AnsweredWith, Article, Error, NewUnansweredQuestion, Result, ResultExt,
+    UnansweredQuestion,
 };
 
 /// Once per message (a second record of it changes nothing). The foreign keys are the
@@ -86,23 +87,24 @@ pub(crate) async fn dismiss_unanswered<DB: Backend>(
 
 /// In one transaction: the question leaves the list and the article is asked as it too, or
 /// nothing changes (a refusal drops the transaction, which rolls it back). The article's row
-/// is locked while its ways are read and written, so that two questions answered with it at
-/// once both stay.
+/// is locked first, while its ways are read and written, so that two questions answered
+/// with it at once both stay; first, as deleting an article locks it before the questions
+/// that name it as their closest. `row_lock` is the backend's lock that lets rows
+/// referencing the article be written meanwhile.
 pub(crate) async fn answer_with_article<DB: Backend>(
     mut tx: Transaction<'_, DB>,
     answer: &AnswerWithArticle<'_>,
     row_lock: &str,
 ) -> Result<AnsweredWith> {
-    if !dismiss_unanswered(DB::on(&mut *tx), answer.bot_id, answer.message_seq).await? {
-        return Ok(AnsweredWith::QuestionNotFound);
-    }
     let select = format!("SELECT {ARTICLE_COLUMNS} FROM articles WHERE id = $1 AND bot_id = $2{row_lock}");
     let statement = sqlx::query(&select).arg(answer.article_id).arg(answer.bot_id);
     let Some(mut article): Option<Article> = DB::optional(DB::on(&mut *tx), statement).await? else {
         return Ok(AnsweredWith::ArticleNotFound);
     };
-    let asked = answer.asked_as.to_lowercase();
-    if !article.asked_as.iter().any(|known| known.to_lowercase() == asked) {
+    if !dismiss_unanswered(DB::on(&mut *tx), answer.bot_id, answer.message_seq).await? {
+        return Ok(AnsweredWith::QuestionNotFound);
+    }
+    if !article.asked_as.iter().any(|known| same_way(known, answer.asked_as)) {
         if article.asked_as.len() >= answer.max_asked_as {
             return Ok(AnsweredWith::Full);
         }

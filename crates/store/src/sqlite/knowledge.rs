@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 
-use super::{SqliteStore, BEGIN, ROW_LOCK};
+use super::{SqliteStore, ARTICLE_LOCK, BEGIN};
 use crate::sql;
 use crate::{
     AnswerWithArticle, AnsweredWith, Article, ArticleChange, Knowledge, NewArticle, NewUnansweredQuestion, Result,
@@ -29,7 +29,7 @@ impl Knowledge for SqliteStore {
 
     #[tracing::instrument(skip_all, fields(article_id = %article_id))]
     async fn update_article(&self, article_id: &str, change: ArticleChange<'_>) -> Result<Option<Article>> {
-        sql::knowledge::update_article(self.writer.begin_with(BEGIN).await?, article_id, &change).await
+        sql::knowledge::update_article(self.writer.begin_with(BEGIN).await?, article_id, &change, ARTICLE_LOCK).await
     }
 
     #[tracing::instrument(skip_all, fields(article_id = %article_id))]
@@ -69,6 +69,6 @@ impl Knowledge for SqliteStore {
 
     #[tracing::instrument(skip_all, fields(bot_id = %answer.bot_id, article_id = %answer.article_id))]
     async fn answer_with_article(&self, answer: AnswerWithArticle<'_>) -> Result<AnsweredWith> {
-        sql::unanswered::answer_with_article(self.writer.begin_with(BEGIN).await?, &answer, ROW_LOCK).await
+        sql::unanswered::answer_with_article(self.writer.begin_with(BEGIN).await?, &answer, ARTICLE_LOCK).await
     }
 }

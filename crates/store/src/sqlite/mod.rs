@@ -38,6 +38,9 @@ const BEGIN: &str = "BEGIN IMMEDIATE";
 /// `add_message` alone.
 const ROW_LOCK: &str = "";
 
+/// No row locks: the single writer connection runs every write alone.
+const ARTICLE_LOCK: &str = "";
+
 /// How often the checkpointer copies what the WAL holds into the database file.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 /// WAL pages after which the writer checkpoints itself (SQLite's default is 1,000). Passive

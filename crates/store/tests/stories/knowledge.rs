@@ -9,7 +9,7 @@ fn article<'a>(bot_id: &'a str, title: &'a str, now: i64) -> NewArticle<'a> {
 }
 
 fn change<'a>(title: &'a str, body: &'a str, asked_as: Option<&'a Vec<String>>, now: i64) -> ArticleChange<'a> {
-    ArticleChange { title, body, asked_as, now }
+    ArticleChange { title, body, asked_as, shown: None, max_asked_as: 50, now }
 }
 
 pub async fn revision(store: &dyn Store, bot_id: &str) -> i64 {
@@ -66,14 +66,40 @@ pub async fn articles_are_written_and_each_write_bumps_the_revision(h: &Harness)
 
     assert!(store.delete_article(&shipping.id).await.expect("delete"));
     assert_eq!(store.get_article(&shipping.id).await.expect("get"), None);
-    assert_eq!(store.list_articles(&ours.id).await.expect("list"), [updated]);
+    assert_eq!(store.list_articles(&ours.id).await.expect("list"), std::slice::from_ref(&updated));
     assert_eq!(revision(store, &ours.id).await, 5);
     assert_eq!(revision(store, &theirs.id).await, 1);
+
+    // A writer that says which ways it was shown keeps those the article gained since, and
+    // not one it removed; past the most an article takes, nothing is written.
+    let shown = vec!["can I send it back?".to_owned(), "money back".to_owned()];
+    let written = vec!["Money back".to_owned(), "refund please".to_owned()];
+    let gained_since =
+        ArticleChange { shown: Some(&shown), ..change("Refunds", "Within 60 days.", Some(&written), NOW + 5) };
+    store
+        .update_article(
+            &updated.id,
+            change(
+                "Refunds",
+                "Within 60 days.",
+                Some(&vec!["can I send it back?".to_owned(), "money back".to_owned(), "taught meanwhile".to_owned()]),
+                NOW + 4,
+            ),
+        )
+        .await
+        .expect("update")
+        .expect("the article exists");
+    let too_many = ArticleChange { max_asked_as: 2, ..gained_since };
+    let err = store.update_article(&updated.id, too_many).await.expect_err("three ways, at most two");
+    assert!(matches!(err, Error::Conflict("asked_as")), "{err:?}");
+    let merged = store.update_article(&updated.id, gained_since).await.expect("update").expect("the article exists");
+    assert_eq!(merged.asked_as, ["Money back", "refund please", "taught meanwhile"]);
+    assert_eq!(revision(store, &ours.id).await, 7);
 
     // Writes that find no article change nothing, the revision included.
     assert!(!store.delete_article(&shipping.id).await.expect("delete again"));
     assert_eq!(store.update_article(&shipping.id, change("t", "b", None, NOW + 5)).await.expect("update"), None);
-    assert_eq!(revision(store, &ours.id).await, 5);
+    assert_eq!(revision(store, &ours.id).await, 7);
 
     let err = store.create_article(article("no-such-bot", "Lost", NOW)).await.expect_err("no bot");
     assert!(matches!(err, Error::NotFound("bot")), "{err:?}");

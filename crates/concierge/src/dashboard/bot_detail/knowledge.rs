@@ -59,16 +59,18 @@ impl ArticleForm {
         Self { csrf: String::new(), title, body, asked_as: asked_as.join("\n"), asked_as_shown: shown }
     }
 
-    /// The article as written, with the ways `current` (the article as saved now) gained
-    /// since the form showed it.
-    fn input(&self, current: Option<&Article>) -> ArticleInput {
-        let mut asked_as: Vec<String> =
-            self.asked_as.lines().filter(|line| !line.trim().is_empty()).map(str::to_owned).collect();
-        let shown: Vec<String> = serde_json::from_str(&self.asked_as_shown).unwrap_or_default();
-        let known = |way: &String| shown.iter().chain(&asked_as).any(|k| k.eq_ignore_ascii_case(way));
-        let gained: Vec<String> = current.iter().flat_map(|a| &a.asked_as).filter(|w| !known(w)).cloned().collect();
-        asked_as.extend(gained);
-        ArticleInput { title: self.title.clone(), body: self.body.clone(), asked_as: Some(asked_as) }
+    /// The article as written; a way the article gained since the form showed it is kept
+    /// (the store reads and keeps it in the transaction that saves).
+    fn input(&self) -> ArticleInput {
+        let asked_as = self.asked_as.lines().filter(|line| !line.trim().is_empty()).map(str::to_owned).collect();
+        // A form without the field (sent from elsewhere) was shown none: nothing is lost.
+        let shown = serde_json::from_str(&self.asked_as_shown).unwrap_or_default();
+        ArticleInput {
+            title: self.title.clone(),
+            body: self.body.clone(),
+            asked_as: Some(asked_as),
+            shown: Some(shown),
+        }
     }
 }
 
@@ -78,8 +80,7 @@ const DONE: [(&str, &str); 3] =
 
 /// The article's text on one line, without Markdown, cut to a glance.
 fn excerpt(body: &str) -> String {
-    let text = concierge_bot::markdown_to_text(body);
-    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let line = concierge_core::one_line(&concierge_bot::markdown_to_text(body));
     if line.chars().count() <= EXCERPT_CHARS {
         return line;
     }
@@ -156,7 +157,7 @@ pub async fn new_article_page(page: BotPage<NewArticleQuery>) -> Response {
         (status = 404, description = "No such bot in this workspace", content_type = "text/html")))]
 pub async fn create_article(State(s): State<Services>, post: BotPost<Form<ArticleForm>>) -> Response {
     let BotPost { who, me, bot, path: id, body: Form(form) } = post;
-    let saved = s.create_article(&me, &id, &form.input(None)).await;
+    let saved = s.create_article(&me, &id, &form.input()).await;
     after_save(saved, format!("/bots/{id}/knowledge?done=created"), async |errors| {
         render_article(&who, &bot, None, &form, StatusCode::UNPROCESSABLE_ENTITY, &errors)
     })
@@ -183,7 +184,7 @@ pub async fn article_page(State(s): State<Services>, page: BotPage<NoQuery, (Str
 pub async fn save_article(State(s): State<Services>, post: BotPost<Form<ArticleForm>, (String, String)>) -> Served {
     let BotPost { who, me, bot, path: (id, article_id), body: Form(form) } = post;
     let article = s.article_for(&me, &id, &article_id).await.map_err(failure)?;
-    let saved = s.update_article(&me, &id, &article_id, &form.input(Some(&article))).await;
+    let saved = s.update_article(&me, &id, &article_id, &form.input()).await;
     let page = after_save(saved, format!("/bots/{id}/knowledge?done=saved"), async |errors| {
         render_article(&who, &bot, Some(&article), &form, StatusCode::UNPROCESSABLE_ENTITY, &errors)
     });
@@ -205,30 +206,14 @@ mod tests {
     use super::{excerpt, ArticleForm};
 
     #[test]
-    fn a_way_taught_while_the_form_was_open_is_kept_and_one_removed_in_it_is_not() {
+    fn the_form_sends_its_ways_one_a_line_and_those_it_showed() {
         let shown = ["where is my parcel".to_owned(), "parcel late".to_owned()];
         let mut form = ArticleForm::new("Shipping".to_owned(), "3 to 5 days.".to_owned(), &shown);
         assert_eq!(form.asked_as, "where is my parcel\nparcel late");
-        // The operator removes one way, adds another and leaves a blank line.
         form.asked_as = "where is my parcel\n\n  \nhas it shipped".to_owned();
-        // Meanwhile a colleague answered a question with the article.
-        let current = concierge_store::Article {
-            id: "a".to_owned(),
-            bot_id: "b".to_owned(),
-            title: "Shipping".to_owned(),
-            body: "3 to 5 days.".to_owned(),
-            asked_as: vec![
-                "where is my parcel".to_owned(),
-                "parcel late".to_owned(),
-                "my stuff is not here".to_owned(),
-            ],
-            created_at: 0,
-            updated_at: 1,
-        };
-        let input = form.input(Some(&current));
-        assert_eq!(input.asked_as.unwrap(), ["where is my parcel", "has it shipped", "my stuff is not here"]);
-        // A new article has none but the form's.
-        assert_eq!(form.input(None).asked_as.unwrap(), ["where is my parcel", "has it shipped"]);
+        let input = form.input();
+        assert_eq!(input.asked_as.unwrap(), ["where is my parcel", "has it shipped"]);
+        assert_eq!(input.shown.unwrap(), shown);
     }
 
     #[test]

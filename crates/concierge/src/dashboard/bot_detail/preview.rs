@@ -128,6 +128,7 @@ fn outcome(preview: Preview) -> Value {
                 reaches, used => answered_from == Some(rank),
                 words => percent(hit.lexical), meaning => hit.semantic.map(percent), has => words.found,
                 related => words.related, lacks,
+                asked_as => hit.asked_as.and_then(|way| article.asked_as.get(way).cloned()),
             }
         })
         .collect();

@@ -81,7 +81,7 @@ pub async fn dismiss(State(s): State<Services>, post: BotPost<Form<CsrfOnly>, (S
 
 /// The page to answer a question with an article: the closest articles first, then all.
 #[utoipa::path(get, path = "/bots/{id}/unanswered/{question_id}", tag = "dashboard", security(("login" = [])),
-    params(("id" = String, Path), ("question_id" = String, Path)),
+    params(("id" = String, Path), ("question_id" = i64, Path)),
     responses(SignInRequired, (status = 200, description = "Answer the question with an article", content_type = "text/html"),
         (status = 404, description = "No such bot or question in this workspace", content_type = "text/html")))]
 pub async fn answer_page(State(s): State<Services>, page: BotPage<NoQuery, (String, String)>) -> Served {
@@ -110,9 +110,10 @@ pub async fn answer_page(State(s): State<Services>, page: BotPage<NoQuery, (Stri
     let others: Vec<_> = others.iter().map(|a| context! { id => a.id.clone(), title => a.title.clone() }).collect();
     let ctx = context! {
         question => context! {
-            id => question.message_seq, text => question.text, asked => when(question.asked_at),
-            conversation => question.conversation_id,
+            id => question.message_seq, asked => when(question.asked_at), conversation => question.conversation_id,
+            wording => concierge_core::one_line(&question.text), text => question.text,
         },
+        max_wording => concierge_core::MAX_ASKED_AS_CHARS,
         closest, others, threshold => bot.confidence_threshold,
     };
     Ok(render_tab(StatusCode::OK, "bot_unanswered_answer.html", "knowledge", &who, &bot, ctx))
@@ -126,6 +127,9 @@ pub struct AnswerForm {
     /// The article's id.
     #[serde(default)]
     article: String,
+    /// The question as the article is to be asked, as the operator edited it.
+    #[serde(default)]
+    asked_as: String,
 }
 
 carries_csrf!(AnswerForm);
@@ -133,16 +137,21 @@ carries_csrf!(AnswerForm);
 /// Answer a question with an article: the question becomes one of the ways the article is
 /// asked, and leaves the list.
 #[utoipa::path(post, path = "/bots/{id}/unanswered/{question_id}/answer", tag = "dashboard", security(("login" = [])),
-    params(("id" = String, Path), ("question_id" = String, Path)),
+    params(("id" = String, Path), ("question_id" = i64, Path)),
     responses(SignInRequired, FormErrors, (status = 303, description = "Answered"),
-        (status = 404, description = "No such bot, question or article in this workspace", content_type = "text/html")))]
+        (status = 404, description = "No such bot, question or article in this workspace", content_type = "text/html"),
+        (status = 409, description = "The question is too long, or the article is asked in 50 ways already", content_type = "text/html")))]
 pub async fn answer(State(s): State<Services>, post: BotPost<Form<AnswerForm>, (String, String)>) -> Response {
     let BotPost { me, path: (id, question_id), body: Form(form), .. } = post;
-    match s.answer_unanswered_with(&me, &id, &question_id, &form.article).await {
+    match s.answer_unanswered_with(&me, &id, &question_id, &form.article, Some(&form.asked_as)).await {
         // Answered or dismissed in another tab, or by a colleague, first.
         Err(Error::NotFound("question")) => back_to(Ok(()), format!("/bots/{id}/unanswered?done=gone")),
         Err(Error::NotNow { message: refused, .. }) => {
             message(StatusCode::CONFLICT, "The question was not answered", &refused)
+        }
+        Err(Error::Validation(refused)) => {
+            let refused: Vec<&str> = refused.iter().map(|e| e.message.as_str()).collect();
+            message(StatusCode::UNPROCESSABLE_ENTITY, "The question was not answered", &refused.join(" "))
         }
         answered => back_to(answered, format!("/bots/{id}/unanswered?done=answered")),
     }

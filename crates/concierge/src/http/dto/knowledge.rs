@@ -23,7 +23,7 @@ pub struct ArticleBody {
 
 impl From<ArticleBody> for ArticleInput {
     fn from(b: ArticleBody) -> Self {
-        Self { title: b.title, body: b.body, asked_as: b.asked_as }
+        Self { title: b.title, body: b.body, asked_as: b.asked_as, shown: None }
     }
 }
 
@@ -93,8 +93,9 @@ pub struct RankedArticleDto {
     pub words_found: Vec<String>,
     /// The question's words that the article's title has a dictionary relative of
     /// ("teach" for "Become an instructor"), each counting 80 % of its weight; only beside
-    /// at least one of `words_found`. `lexical`
-    /// is the weight of `words_found` and 80 % of these (give or take their rounding).
+    /// at least one of `words_found`. `lexical` is the weight of `words_found` and 80 % of
+    /// these (give or take their rounding), unless `asked_as` is set: then it is how alike
+    /// that way of asking and the question are (docs/bot.md).
     pub words_related: Vec<String>,
     /// The way the article is asked (of its `asked_as`) that matches the question better
     /// than any passage of its body, whose words are `words_found`; null when a passage of

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::schema::non_blank_text;
+use super::schema::{non_blank_text, optional_trimmed_text};
 
 use concierge_core::{rfc3339, ArticleMatch, Error, Today, UnansweredPage, UnansweredQuestion};
 
@@ -124,4 +124,9 @@ pub struct AnswerWithArticleBody {
     /// The id of one of the bot's articles.
     #[schema(schema_with = non_blank_text)]
     pub article_id: String,
+    /// The question as the article is to be asked, edited (a way of asking is kept with the
+    /// article after the conversation is gone: leave out what is personal); absent or null:
+    /// the question as asked.
+    #[schema(schema_with = optional_trimmed_text::<{ concierge_core::MAX_ASKED_AS_CHARS }>)]
+    pub asked_as: Option<String>,
 }

@@ -114,18 +114,25 @@ async fn a_question_answered_with_an_article_is_answered_from_then_on(app: TestA
     app.bot_done_with(4).await;
     let questions = unanswered(&app, &bot).await;
     assert_eq!(questions.len(), 2, "{questions:?}");
-    let too_long = app
-        .post(&format!("/bots/{bot}/unanswered/{}/answer", questions[1]["id"]), json!({"article_id": article["id"]}))
-        .await;
+    let rambling_path = format!("/bots/{bot}/unanswered/{}/answer", questions[1]["id"]);
+    let too_long = app.post(&rambling_path, json!({"article_id": article["id"]})).await;
     assert_eq!(error_code(&too_long), (409, Some("question_too_long")), "{too_long:?}");
+    // Its gist, as the operator words it, is taught instead; a blank wording is refused.
+    let blank = app.post(&rambling_path, json!({"article_id": article["id"], "asked_as": " "})).await;
+    assert_eq!(error_code(&blank), (422, Some("validation_failed")), "{blank:?}");
+    let gist = json!({"article_id": article["id"], "asked_as": "  where are   my things "});
+    let (status, taught) = app.post(&rambling_path, gist).await;
+    let expected = json!(["where is my parcel", "parcel not here", "where are my things"]);
+    assert_eq!((status, &taught["asked_as"]), (200, &expected), "{taught}");
+    let questions = unanswered(&app, &bot).await;
+    assert_eq!(questions.len(), 1, "{questions:?}");
     let mut full = text.clone();
     full["asked_as"] = json!((0..50).map(|i| format!("way {i}")).collect::<Vec<_>>());
     assert_eq!(app.put(&article_path, full).await.0, 200);
-    let refused = app
-        .post(&format!("/bots/{bot}/unanswered/{}/answer", questions[0]["id"]), json!({"article_id": article["id"]}))
-        .await;
+    let stuff_path = format!("/bots/{bot}/unanswered/{}/answer", questions[0]["id"]);
+    let refused = app.post(&stuff_path, json!({"article_id": article["id"]})).await;
     assert_eq!(error_code(&refused), (409, Some("article_asked_as_full")), "{refused:?}");
-    assert_eq!(unanswered(&app, &bot).await.len(), 2);
+    assert_eq!(unanswered(&app, &bot).await.len(), 1);
     let refused = app.admin(Method::POST, &answer_path, Some(json!({"article": "x"}))).await;
     assert_eq!(error_code(&refused), (422, Some("invalid_body")), "an unknown field is refused: {refused:?}");
 }
