@@ -164,6 +164,13 @@ describe('unanswered questions', { skip: skipReason() }, () => {
     await laptop.w.open('Acme Support');
     await ask(laptop.w, 'has my stuff turned up yet?');
     await eventually(async () => assert.match(await laptop.w.logText(), /Parcels ship within 2 business days/));
+    // Try a question says which way of asking it matched.
+    await page.goto(`${f.server.url}/bots/${bot.id}/knowledge?question=${encodeURIComponent('has my stuff turned up yet?')}#try`);
+    await page.locator('.try-result').waitFor();
+    assert.match(await page.locator('.try-result').innerText(), /Asked like “My stuff still hasn't turned up”/);
+    await screenshot(page, 'dashboard-try-asked-as', { fullPage: true });
+    await page.goto(`${f.server.url}/bots/${bot.id}/knowledge/${shipping.id}`);
+    assert.equal(await page.getByLabel('Also asked as').inputValue(), STUFF);
 
     // While the owner edits the article, a colleague answers another question with it: the
     // owner's save keeps what the colleague taught.

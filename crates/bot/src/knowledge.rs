@@ -210,6 +210,7 @@ impl KnowledgeIndex {
         let mut titles = Vec::with_capacity(articles.len());
         let mut body_passages = Vec::with_capacity(articles.len());
         let mut asked = Vec::with_capacity(articles.len());
+        let mut ways = Vec::new();
         for (position, article) in articles.iter().enumerate() {
             let title_text = synonyms::canonical(&article.title);
             let title_terms: HashSet<String> = analyse(&mut analyzer, &title_text).into_iter().collect();
@@ -232,13 +233,15 @@ impl KnowledgeIndex {
                     ordinal => article_of.len() as u64,
                 ))?;
                 // A way of asking is judged on its own (`asked`): its words are not the
-                // articles', and weigh nothing in theirs.
+                // articles', and weigh nothing in theirs. It is read once every article's
+                // words are known, as a question is, so that a visitor's slip taught with it
+                // ("recieve") reads as the question asked again will.
+                asked.push(None);
                 if nth >= in_body {
-                    asked.push(Some(asked::AskedAs::new(&mut analyzer, &body_text)));
+                    ways.push((article_of.len(), body_text));
                     article_of.push(position);
                     continue;
                 }
-                asked.push(None);
                 let mut in_passage = title_terms.clone();
                 in_passage.extend(analyse(&mut analyzer, &body_text));
                 contained.extend(in_passage.iter().cloned());
@@ -251,6 +254,9 @@ impl KnowledgeIndex {
             for term in relatives::of_title(&mut analyzer, &title_text, &contained) {
                 related.entry(term).or_default().push(position);
             }
+        }
+        for (ordinal, text) in ways {
+            asked[ordinal] = Some(asked::AskedAs::new(&mut analyzer, &vocabulary.corrected(&text)));
         }
         let index = writer.finalize()?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;

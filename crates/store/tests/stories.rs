@@ -82,6 +82,7 @@ on_both_backends!(
     unanswered::unanswered_questions_go_with_their_conversation_and_outlive_their_article,
     unanswered::an_unanswered_question_answered_with_an_article_is_how_it_is_asked,
     unanswered::questions_answered_with_one_article_at_once_all_stay,
+    unanswered::answering_with_an_article_races_its_deletion,
     contacts::upsert_creates_then_replaces_the_profile,
     contacts::contacts_are_found_by_normalised_identifier,
     contacts::contacts_are_listed_newest_first_in_pages,

@@ -65,8 +65,9 @@ impl AskedAs {
     }
 
     /// How alike the question and this way of asking are, in 0.0..=1.0: the share of the
-    /// question's weight this way has times the share of its weight the question has. `specific` says how few of the articles' titles and bodies have a term, in
-    /// 0.0..=1.0 (1: one; `None`: none).
+    /// question's weight this way has times the share of its weight the question has.
+    /// `specific` says how few of the articles' titles and bodies have a term, in 0.0..=1.0
+    /// (1: one; `None`: none).
     pub(super) fn share(&self, reading: &Reading, specific: impl Fn(&str) -> Option<f32>) -> f32 {
         let weight = |term: &str, rarity: f32| rarity * (1.0 + (KNOWN - 1.0) * specific(term).unwrap_or(0.0));
         let (mut question, mut question_found) = (0.0, 0.0);

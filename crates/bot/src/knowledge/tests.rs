@@ -490,3 +490,18 @@ fn a_way_of_asking_changes_nothing_in_how_the_bodies_are_judged() {
     let password = hits.iter().find(|h| h.article_id == "password").expect("the password article");
     assert_eq!((before.article_id.as_str(), before.lexical), ("password", password.lexical), "{hits:?}");
 }
+
+#[test]
+fn a_slip_taught_with_a_way_reads_as_the_question_asked_again_and_corrects_nothing_else() {
+    let mut articles = support_articles();
+    // The visitor's slips, taught as they were written: the question asked again is read as
+    // "tracking number", words of the shipping article, and so is the way.
+    articles[3].asked_as = vec!["when do i get my trackng numbr".to_owned()];
+    let index = KnowledgeIndex::build(&articles).expect("an index");
+    let again = first(&index, "when do i get my trackng numbr").expect("a match");
+    assert_eq!((again.article_id.as_str(), again.asked_as), ("shipping", Some(0)), "{again:?}");
+    assert!(again.lexical > 0.9, "the same question asked again: {again:?}");
+    // A slip in a way is no word to read other questions by: "numbra" is one letter from
+    // "numbr", two from "number".
+    assert_eq!(index.reading("my invoice numbra").text, "my invoice numbra");
+}

@@ -228,3 +228,50 @@ pub async fn questions_answered_with_one_article_at_once_all_stay(h: &Harness) {
     assert_eq!(asked_as, expected);
     assert_eq!(store.count_unanswered(&ours.id).await.expect("count"), 0);
 }
+
+/// An operator answers a question with its closest article while a colleague, on another
+/// instance, deletes that article: each answer lands before the deletion or finds no
+/// article, and the question is listed accordingly. (Both lock the article before the
+/// question, so they cannot deadlock; the race rarely interleaves finely enough to show a
+/// deadlock, so this checks the outcomes, not the lock order.)
+pub async fn answering_with_an_article_races_its_deletion(h: &Harness) {
+    let store = h.store.as_ref();
+    let ours = bot(store).await;
+    let chat = conversation(h, &ours.id, None, "a").await;
+    for round in 0..8 {
+        let new =
+            NewArticle { bot_id: &ours.id, title: "Shipping", body: "3 to 5 days.", asked_as: NOT_ASKED, now: NOW };
+        let article = store.create_article(new).await.expect("create an article");
+        let question = ask(h, &chat, &format!("where is parcel {round}"), NOW + round).await;
+        store.record_unanswered(unanswered(&question, &ours.id, Some((&article.id, 20)))).await.expect("record");
+        let outcomes = h
+            .race(2, |store, i| {
+                let (bot_id, article_id, question) = (ours.id.clone(), article.id.clone(), question.clone());
+                async move {
+                    if i == 0 {
+                        match store.answer_with_article(answer(&bot_id, &question, &article_id, 50)).await {
+                            Ok(AnsweredWith::Article(_)) => Ok("answered"),
+                            Ok(AnsweredWith::ArticleNotFound) => Ok("article gone"),
+                            Ok(other) => Ok(if other == AnsweredWith::Full { "full" } else { "question gone" }),
+                            Err(e) => Err(e),
+                        }
+                    } else {
+                        store.delete_article(&article_id).await.map(|_| "deleted")
+                    }
+                }
+            })
+            .await;
+        let outcomes: Vec<&str> = outcomes.into_iter().map(|o| o.expect("no failure, no deadlock")).collect();
+        let listed = store.list_unanswered(&ours.id, None, 50).await.expect("list");
+        match outcomes[0] {
+            "answered" => assert!(listed.iter().all(|q| q.message_seq != question.seq), "answered: off the list"),
+            "article gone" => {
+                let kept = listed.iter().find(|q| q.message_seq == question.seq).expect("still to answer");
+                assert_eq!(kept.closest_article_id, None, "its closest article is gone");
+            }
+            other => panic!("round {round}: {other}"),
+        }
+        assert_eq!(outcomes[1], "deleted");
+        assert_eq!(store.get_article(&article.id).await.expect("get"), None);
+    }
+}

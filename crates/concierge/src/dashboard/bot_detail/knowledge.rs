@@ -59,6 +59,18 @@ impl ArticleForm {
         Self { csrf: String::new(), title, body, asked_as: asked_as.join("\n"), asked_as_shown: shown }
     }
 
+    /// The form as written, with the ways `current` (the article's now) has that it neither
+    /// showed nor holds added to its field, and all of `current` as shown.
+    fn show_gained(&mut self, current: &[String]) {
+        let input = self.input();
+        let known: Vec<&String> = input.shown.iter().flatten().chain(input.asked_as.iter().flatten()).collect();
+        for way in current.iter().filter(|way| !known.iter().any(|k| concierge_store::same_way(k, way))) {
+            self.asked_as =
+                if self.asked_as.trim().is_empty() { way.clone() } else { format!("{}\n{way}", self.asked_as) };
+        }
+        self.asked_as_shown = serde_json::to_string(current).unwrap_or_default();
+    }
+
     /// The article as written; a way the article gained since the form showed it is kept
     /// (the store reads and keeps it in the transaction that saves).
     fn input(&self) -> ArticleInput {
@@ -182,10 +194,17 @@ pub async fn article_page(State(s): State<Services>, page: BotPage<NoQuery, (Str
     responses(SignInRequired, FormErrors, (status = 303, description = "Saved"),
         (status = 404, description = "No such bot or article in this workspace", content_type = "text/html")))]
 pub async fn save_article(State(s): State<Services>, post: BotPost<Form<ArticleForm>, (String, String)>) -> Served {
-    let BotPost { who, me, bot, path: (id, article_id), body: Form(form) } = post;
-    let article = s.article_for(&me, &id, &article_id).await.map_err(failure)?;
+    let BotPost { who, me, bot, path: (id, article_id), body: Form(mut form) } = post;
+    s.article_for(&me, &id, &article_id).await.map_err(failure)?;
     let saved = s.update_article(&me, &id, &article_id, &form.input()).await;
     let page = after_save(saved, format!("/bots/{id}/knowledge?done=saved"), async |errors| {
+        // Shown again as it is now: with the ways it gained meanwhile in the field (those
+        // the refusal may be about), and said to be shown.
+        let article = match s.article_for(&me, &id, &article_id).await {
+            Ok(article) => article,
+            Err(e) => return failure(e),
+        };
+        form.show_gained(&article.asked_as);
         render_article(&who, &bot, Some(&article), &form, StatusCode::UNPROCESSABLE_ENTITY, &errors)
     });
     Ok(page.await)
@@ -214,6 +233,17 @@ mod tests {
         let input = form.input();
         assert_eq!(input.asked_as.unwrap(), ["where is my parcel", "has it shipped"]);
         assert_eq!(input.shown.unwrap(), shown);
+
+        // Refused, it is shown again with a way taught meanwhile, and no way it removed.
+        let now = [
+            "where is my parcel".to_owned(),
+            "parcel late".to_owned(),
+            "Has it SHIPPED".to_owned(),
+            "my stuff".to_owned(),
+        ];
+        form.show_gained(&now);
+        assert_eq!(form.asked_as, "where is my parcel\n\n  \nhas it shipped\nmy stuff");
+        assert_eq!(form.input().shown.unwrap(), now);
     }
 
     #[test]

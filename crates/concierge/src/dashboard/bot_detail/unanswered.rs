@@ -127,9 +127,10 @@ pub struct AnswerForm {
     /// The article's id.
     #[serde(default)]
     article: String,
-    /// The question as the article is to be asked, as the operator edited it.
+    /// The question as the article is to be asked, as the operator edited it; absent (a
+    /// page from before the field): the question as asked.
     #[serde(default)]
-    asked_as: String,
+    asked_as: Option<String>,
 }
 
 carries_csrf!(AnswerForm);
@@ -140,10 +141,10 @@ carries_csrf!(AnswerForm);
     params(("id" = String, Path), ("question_id" = i64, Path)),
     responses(SignInRequired, FormErrors, (status = 303, description = "Answered"),
         (status = 404, description = "No such bot, question or article in this workspace", content_type = "text/html"),
-        (status = 409, description = "The question is too long, or the article is asked in 50 ways already", content_type = "text/html")))]
+        (status = 409, description = "The question is too long and no wording was given, or the article is asked in 50 ways already", content_type = "text/html")))]
 pub async fn answer(State(s): State<Services>, post: BotPost<Form<AnswerForm>, (String, String)>) -> Response {
     let BotPost { me, path: (id, question_id), body: Form(form), .. } = post;
-    match s.answer_unanswered_with(&me, &id, &question_id, &form.article, Some(&form.asked_as)).await {
+    match s.answer_unanswered_with(&me, &id, &question_id, &form.article, form.asked_as.as_deref()).await {
         // Answered or dismissed in another tab, or by a colleague, first.
         Err(Error::NotFound("question")) => back_to(Ok(()), format!("/bots/{id}/unanswered?done=gone")),
         Err(Error::NotNow { message: refused, .. }) => {

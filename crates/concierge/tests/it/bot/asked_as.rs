@@ -120,6 +120,10 @@ async fn a_question_answered_with_an_article_is_answered_from_then_on(app: TestA
     // Its gist, as the operator words it, is taught instead; a blank wording is refused.
     let blank = app.post(&rambling_path, json!({"article_id": article["id"], "asked_as": " "})).await;
     assert_eq!(error_code(&blank), (422, Some("validation_failed")), "{blank:?}");
+    assert_eq!(blank.1["error"]["fields"][0]["field"], "asked_as", "{blank:?}");
+    let long = json!({"article_id": article["id"], "asked_as": "x".repeat(201)});
+    let refused = app.post(&rambling_path, long).await;
+    assert_eq!(error_code(&refused), (422, Some("validation_failed")), "{refused:?}");
     let gist = json!({"article_id": article["id"], "asked_as": "  where are   my things "});
     let (status, taught) = app.post(&rambling_path, gist).await;
     let expected = json!(["where is my parcel", "parcel not here", "where are my things"]);
