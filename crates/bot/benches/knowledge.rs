@@ -156,6 +156,27 @@ fn main() {
     let typos = time(&mistyped, |q| {
         let _ = index.search(q, 3);
     });
+    // Every article also asked in three ways, as a team that answers its unanswered
+    // questions with articles teaches them: each way one more passage, judged as a
+    // question. One of them is one of the questions asked, so they are found.
+    let taught: Vec<Article> = articles
+        .iter()
+        .enumerate()
+        .map(|(i, a)| Article {
+            asked_as: vec![
+                format!("how do i {}", a.title.to_lowercase()),
+                format!("{} is not working", a.title.to_lowercase()),
+                questions[i % questions.len()].clone(),
+            ],
+            ..a.clone()
+        })
+        .collect();
+    let built = Instant::now();
+    let taught_index = KnowledgeIndex::build(&taught).expect("an index");
+    let taught_build_ms = built.elapsed().as_secs_f64() * 1000.0;
+    let with_ways = time(&questions, |q| {
+        let _ = taught_index.search(q, 3);
+    });
     println!("knowledge search, {} articles, {} questions × {ROUNDS} rounds", articles.len(), questions.len());
     println!("  index build: {build_ms:.1} ms");
     println!("  reference (tantivy BM25 query alone): {:.1} µs per question", reference);
@@ -164,6 +185,10 @@ fn main() {
     println!(
         "  the same questions with a typo each: {typos:.1} µs per question ({:.2}× the reference)",
         typos / reference
+    );
+    println!(
+        "  every article also asked in 3 ways: {with_ways:.1} µs per question ({:.2}× the reference); index build {taught_build_ms:.1} ms",
+        with_ways / reference
     );
 
     let Some(dir) = std::env::var_os("EMBEDDING_MODEL") else { return };
