@@ -72,16 +72,21 @@ pub fn one_line(asked: &str) -> String {
     asked.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// The ways an article is asked: at most 50, each of 1 to 200 characters once trimmed,
-/// kept on one line ([`one_line`]); of those that differ only in case or spacing, the first.
+/// Why `way`, as given, cannot be a way an article is asked: it has 1 to 200 characters
+/// once trimmed (as the API's schema says; its spaces are made one after).
+pub(super) fn way_refused(way: &str) -> Option<FieldError> {
+    let chars = way.trim().chars().count();
+    let message = || format!("A way an article is asked has 1 to {MAX_ASKED_AS_CHARS} characters.");
+    (chars == 0 || chars > MAX_ASKED_AS_CHARS).then(|| FieldError::new("asked_as", message()))
+}
+
+/// The ways an article is asked: at most 50, each as [`way_refused`] checks it, kept on one
+/// line ([`one_line`]); of those that differ only in case or spacing, the first.
 fn asked_as(given: &[String], errors: &mut Vec<FieldError>) -> Vec<String> {
     if given.len() > MAX_ASKED_AS {
         errors.push(FieldError::new("asked_as", format!("An article is asked in at most {MAX_ASKED_AS} ways.")));
     }
-    if given.iter().any(|a| a.trim().is_empty() || a.trim().chars().count() > MAX_ASKED_AS_CHARS) {
-        let message = format!("Each way an article is asked has 1 to {MAX_ASKED_AS_CHARS} characters.");
-        errors.push(FieldError::new("asked_as", message));
-    }
+    errors.extend(given.iter().find_map(|way| way_refused(way)));
     let mut kept: Vec<String> = Vec::with_capacity(given.len());
     for asked in given.iter().map(|a| one_line(a)) {
         if !kept.iter().any(|k| same_way(k, &asked)) {

@@ -10,10 +10,8 @@ use concierge_bot::knowledge::percent;
 use concierge_bot::{ContactFacts, Hit};
 use concierge_store::{AnswerWithArticle, AnsweredWith, Article, NewUnansweredQuestion, UnansweredQuestion as Stored};
 
-use concierge_domain::FieldError;
-
 use super::decide::{self, Decision, Reply};
-use super::knowledge::{as_indexed, one_line, Knowledge, MAX_ASKED_AS, MAX_ASKED_AS_CHARS};
+use super::knowledge::{as_indexed, one_line, way_refused, Knowledge, MAX_ASKED_AS, MAX_ASKED_AS_CHARS};
 use super::{now_ms, Error, Principal, Result, Services};
 
 /// Questions per page unless asked otherwise, and at most. Each is decided again, and
@@ -183,13 +181,11 @@ impl Services {
     ) -> Result<Article> {
         let bot = self.bot_for(who, bot_id).await?;
         let question = self.stored_question(&bot.id, question_id).await?;
-        let asked_as = one_line(wording.unwrap_or(&question.text));
-        let chars = asked_as.chars().count();
-        if wording.is_some() && !(1..=MAX_ASKED_AS_CHARS).contains(&chars) {
-            let message = format!("A way an article is asked has 1 to {MAX_ASKED_AS_CHARS} characters.");
-            return Err(Error::Validation(vec![FieldError::new("asked_as", message)]));
+        if let Some(refused) = wording.and_then(way_refused) {
+            return Err(Error::Validation(vec![refused]));
         }
-        if chars > MAX_ASKED_AS_CHARS {
+        let asked_as = one_line(wording.unwrap_or(&question.text));
+        if asked_as.chars().count() > MAX_ASKED_AS_CHARS {
             return Err(Error::NotNow {
                 code: "question_too_long",
                 message: format!(

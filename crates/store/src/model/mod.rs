@@ -1,10 +1,12 @@
 mod conversations;
+mod knowledge;
 mod unanswered;
 
 use concierge_domain::{AttemptOutcome, IdentifyMethod, IdentityKind, IdentitySettings};
 use serde_json::{Map, Value};
 
 pub use conversations::*;
+pub use knowledge::*;
 pub use unanswered::*;
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -114,59 +116,6 @@ pub struct BotUpdate<'a> {
     pub confidence_threshold: Option<i64>,
     pub not_sure_text: Option<&'a str>,
     pub handoff_text: Option<&'a str>,
-}
-
-/// An article of a bot's knowledge base.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct Article {
-    pub id: String,
-    pub bot_id: String,
-    pub title: String,
-    pub body: String,
-    /// The ways visitors ask for it, in their words: the search reads each as a passage.
-    #[sqlx(json)]
-    pub asked_as: Vec<String>,
-    pub created_at: i64,
-    pub updated_at: i64,
-}
-
-pub struct NewArticle<'a> {
-    pub bot_id: &'a str,
-    pub title: &'a str,
-    pub body: &'a str,
-    pub asked_as: &'a Vec<String>,
-    pub now: i64,
-}
-
-/// An article's new text; `asked_as: None` keeps the ways it is asked as they are (a client
-/// that does not know them loses none).
-#[derive(Debug, Clone, Copy)]
-pub struct ArticleChange<'a> {
-    pub title: &'a str,
-    pub body: &'a str,
-    pub asked_as: Option<&'a Vec<String>>,
-    /// The ways the writer was shown, when it says: a way the article gained since (a
-    /// question answered with it meanwhile) is kept after `asked_as`, not overwritten.
-    /// `Error::Conflict("asked_as")` when that makes more than `max_asked_as`.
-    pub shown: Option<&'a Vec<String>>,
-    pub max_asked_as: usize,
-    pub now: i64,
-}
-
-/// Whether two ways of asking are one (they differ only in case; their spaces are made one
-/// before they are kept).
-pub fn same_way(a: &str, b: &str) -> bool {
-    a.to_lowercase() == b.to_lowercase()
-}
-
-/// One article's sentence embedding as stored: made by the model the caller names, from
-/// the article's text whose hash is `content_hash` (the caller's hash: it tells a stale
-/// vector from a current one), as little-endian f32 bytes.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct StoredEmbedding {
-    pub article_id: String,
-    pub content_hash: String,
-    pub vector: Vec<u8>,
 }
 
 /// A bot's language model settings as stored. The API key is sealed by the caller before

@@ -8,7 +8,7 @@ use sqlx::Transaction;
 
 use super::{Arg, Backend, Db};
 use crate::{
-    new_id, same_way, Article, ArticleChange, Error, NewArticle, Result, ResultExt, StoredEmbedding, MAX_ARTICLES,
+    gained_since, new_id, Article, ArticleChange, Error, NewArticle, Result, ResultExt, StoredEmbedding, MAX_ARTICLES,
 };
 
 pub(super) const ARTICLE_COLUMNS: &str = "id, bot_id, title, body, asked_as, created_at, updated_at";
@@ -59,8 +59,7 @@ pub(crate) async fn update_article<DB: Backend>(
         else {
             return Ok(None);
         };
-        let known = |way: &String| shown.iter().chain(ways.iter()).any(|k| same_way(k, way));
-        let gained: Vec<String> = current.asked_as.into_iter().filter(|way| !known(way)).collect();
+        let gained = gained_since(&current.asked_as, shown, ways);
         ways.extend(gained);
         if ways.len() > change.max_asked_as {
             return Err(Error::Conflict("asked_as"));

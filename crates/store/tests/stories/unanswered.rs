@@ -1,5 +1,6 @@
 use concierge_store::{
-    AnswerWithArticle, AnsweredWith, Conversation, Message, NewArticle, NewUnansweredQuestion, UnansweredQuestion,
+    AnswerWithArticle, AnsweredWith, Article, Conversation, Message, NewArticle, NewUnansweredQuestion,
+    UnansweredQuestion,
 };
 
 use super::knowledge::{revision, NOT_ASKED};
@@ -25,6 +26,11 @@ fn unanswered<'a>(message: &Message, bot_id: &'a str, closest: Option<(&'a str, 
     }
 }
 
+async fn article(h: &Harness, bot_id: &str, title: &str, body: &str) -> Article {
+    let new = NewArticle { bot_id, title, body, asked_as: NOT_ASKED, now: NOW };
+    h.store.create_article(new).await.expect("create an article")
+}
+
 fn texts(questions: &[UnansweredQuestion]) -> Vec<&str> {
     questions.iter().map(|q| q.text.as_str()).collect()
 }
@@ -34,9 +40,7 @@ pub async fn unanswered_questions_are_listed_newest_first_and_dismissed(h: &Harn
     let ours = bot(store).await;
     let theirs = bot(store).await;
     let ada = contact(store, &ours.id, "ada@example.com").await;
-    let refunds =
-        NewArticle { bot_id: &ours.id, title: "Refunds", body: "Within 30 days.", asked_as: NOT_ASKED, now: NOW };
-    let refunds = store.create_article(refunds).await.expect("create an article");
+    let refunds = article(h, &ours.id, "Refunds", "Within 30 days.").await;
     let signed_in = conversation(h, &ours.id, Some(&ada.id), "a").await;
     let anonymous = conversation(h, &ours.id, None, "b").await;
     let elsewhere = conversation(h, &theirs.id, None, "c").await;
@@ -87,8 +91,7 @@ pub async fn unanswered_questions_are_listed_newest_first_and_dismissed(h: &Harn
 pub async fn unanswered_questions_go_with_their_conversation_and_outlive_their_article(h: &Harness) {
     let store = h.store.as_ref();
     let ours = bot(store).await;
-    let new = NewArticle { bot_id: &ours.id, title: "Shipping", body: "3 to 5 days.", asked_as: NOT_ASKED, now: NOW };
-    let shipping = store.create_article(new).await.expect("create an article");
+    let shipping = article(h, &ours.id, "Shipping", "3 to 5 days.").await;
     let kept = conversation(h, &ours.id, None, "kept").await;
     let deleted = conversation(h, &ours.id, None, "deleted").await;
     let where_is_it = ask(h, &kept, "where is my parcel", NOW + 1).await;
@@ -137,16 +140,8 @@ pub async fn an_unanswered_question_answered_with_an_article_is_how_it_is_asked(
     let store = h.store.as_ref();
     let ours = bot(store).await;
     let theirs = bot(store).await;
-    let new = NewArticle {
-        bot_id: &ours.id,
-        title: "Gift cards",
-        body: "From 10 to 200 euros.",
-        asked_as: NOT_ASKED,
-        now: NOW,
-    };
-    let gift_cards = store.create_article(new).await.expect("create an article");
-    let new = NewArticle { bot_id: &theirs.id, title: "Elsewhere", body: "Not ours.", asked_as: NOT_ASKED, now: NOW };
-    let elsewhere = store.create_article(new).await.expect("create an article");
+    let gift_cards = article(h, &ours.id, "Gift cards", "From 10 to 200 euros.").await;
+    let elsewhere = article(h, &theirs.id, "Elsewhere", "Not ours.").await;
     let chat = conversation(h, &ours.id, None, "a").await;
     let sell = ask(h, &chat, "Do you sell gift cards?", NOW + 1).await;
     let again = ask(h, &chat, "do you sell GIFT cards?", NOW + 2).await;
@@ -202,8 +197,7 @@ pub async fn an_unanswered_question_answered_with_an_article_is_how_it_is_asked(
 pub async fn questions_answered_with_one_article_at_once_all_stay(h: &Harness) {
     let store = h.store.as_ref();
     let ours = bot(store).await;
-    let new = NewArticle { bot_id: &ours.id, title: "Shipping", body: "3 to 5 days.", asked_as: NOT_ASKED, now: NOW };
-    let shipping = store.create_article(new).await.expect("create an article");
+    let shipping = article(h, &ours.id, "Shipping", "3 to 5 days.").await;
     let chat = conversation(h, &ours.id, None, "a").await;
     let mut questions = Vec::new();
     for i in 0..12 {
@@ -239,14 +233,12 @@ pub async fn answering_with_an_article_races_its_deletion(h: &Harness) {
     let ours = bot(store).await;
     let chat = conversation(h, &ours.id, None, "a").await;
     for round in 0..8 {
-        let new =
-            NewArticle { bot_id: &ours.id, title: "Shipping", body: "3 to 5 days.", asked_as: NOT_ASKED, now: NOW };
-        let article = store.create_article(new).await.expect("create an article");
+        let shipping = article(h, &ours.id, "Shipping", "3 to 5 days.").await;
         let question = ask(h, &chat, &format!("where is parcel {round}"), NOW + round).await;
-        store.record_unanswered(unanswered(&question, &ours.id, Some((&article.id, 20)))).await.expect("record");
+        store.record_unanswered(unanswered(&question, &ours.id, Some((&shipping.id, 20)))).await.expect("record");
         let outcomes = h
             .race(2, |store, i| {
-                let (bot_id, article_id, question) = (ours.id.clone(), article.id.clone(), question.clone());
+                let (bot_id, article_id, question) = (ours.id.clone(), shipping.id.clone(), question.clone());
                 async move {
                     if i == 0 {
                         match store.answer_with_article(answer(&bot_id, &question, &article_id, 50)).await {
@@ -272,6 +264,6 @@ pub async fn answering_with_an_article_races_its_deletion(h: &Harness) {
             other => panic!("round {round}: {other}"),
         }
         assert_eq!(outcomes[1], "deleted");
-        assert_eq!(store.get_article(&article.id).await.expect("get"), None);
+        assert_eq!(store.get_article(&shipping.id).await.expect("get"), None);
     }
 }

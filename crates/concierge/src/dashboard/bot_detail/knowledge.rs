@@ -63,10 +63,9 @@ impl ArticleForm {
     /// showed nor holds added to its field, and all of `current` as shown.
     fn show_gained(&mut self, current: &[String]) {
         let input = self.input();
-        let known: Vec<&String> = input.shown.iter().flatten().chain(input.asked_as.iter().flatten()).collect();
-        for way in current.iter().filter(|way| !known.iter().any(|k| concierge_store::same_way(k, way))) {
-            self.asked_as =
-                if self.asked_as.trim().is_empty() { way.clone() } else { format!("{}\n{way}", self.asked_as) };
+        let (shown, wrote) = (input.shown.unwrap_or_default(), input.asked_as.unwrap_or_default());
+        for way in concierge_store::gained_since(current, &shown, &wrote) {
+            self.asked_as = if self.asked_as.trim().is_empty() { way } else { format!("{}\n{way}", self.asked_as) };
         }
         self.asked_as_shown = serde_json::to_string(current).unwrap_or_default();
     }
@@ -195,7 +194,6 @@ pub async fn article_page(State(s): State<Services>, page: BotPage<NoQuery, (Str
         (status = 404, description = "No such bot or article in this workspace", content_type = "text/html")))]
 pub async fn save_article(State(s): State<Services>, post: BotPost<Form<ArticleForm>, (String, String)>) -> Served {
     let BotPost { who, me, bot, path: (id, article_id), body: Form(mut form) } = post;
-    s.article_for(&me, &id, &article_id).await.map_err(failure)?;
     let saved = s.update_article(&me, &id, &article_id, &form.input()).await;
     let page = after_save(saved, format!("/bots/{id}/knowledge?done=saved"), async |errors| {
         // Shown again as it is now: with the ways it gained meanwhile in the field (those
