@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
 import {
-  eventually, openPage, plainPage, screenshot, setup, setupLink, signUpFirstUser, skipReason, trackPage,
+  NETWORK_NOISE, eventually, openPage, plainPage, screenshot, setup, setupLink, signUpFirstUser, skipReason, trackPage,
 } from './harness.mjs';
 
 /** Every message of the open thread (at least `count`) shows its time in Auckland, 24-hour. */
@@ -176,22 +176,32 @@ async function listedByServer(f, bot) {
 describe('the inbox list at work', { skip: skipReason() }, () => {
   let f;
   let bot;
+  let signedIn; // the first account's cookies, for each test's browser context
   before(async () => {
     f = await setup();
     bot = await f.server.createBot('Acme Support');
     await f.server.putCustomAuth(bot.id, { enabled: true, url: f.customer.url });
+    const context = await f.browser.newContext();
+    await signUpFirstUser(f, await context.newPage(), 'sam@acme.example', 'a long enough password');
+    signedIn = await context.storageState();
+    await context.close();
   });
   after(async () => {
     await f?.close();
   });
 
-  test('conversations that change move and update in place, in the order a tab opened later shows', async (t) => {
-    const context = await f.browser.newContext({ viewport: { width: 1400, height: 900 } });
+  /** A browser of the agent's, signed in. */
+  async function agent(t) {
+    const context = await f.browser.newContext({ viewport: { width: 1400, height: 900 }, storageState: signedIn });
     t.after(() => context.close());
     const dashboard = await context.newPage();
     dashboard.setDefaultTimeout(10_000);
+    return { context, dashboard };
+  }
+
+  test('conversations that change move and update in place, in the order a tab opened later shows', async (t) => {
+    const { context, dashboard } = await agent(t);
     const tracker = trackPage(dashboard);
-    await signUpFirstUser(f, dashboard, 'sam@acme.example', 'a long enough password');
     // The page stays the same document throughout, and reads the whole list once, when its
     // event stream opens; every change after that comes in the events.
     const listReads = [];
@@ -249,6 +259,73 @@ describe('the inbox list at work', { skip: skipReason() }, () => {
       message: 'Bob\'s entry in the list of an open conversation',
     });
     await screenshot(dashboard, 'dashboard-inbox-list-live');
+    tracker.check();
+  });
+
+  test('what happened before the stream opened, or while the server restarted, shows when it is back', async (t) => {
+    const { dashboard } = await agent(t);
+    const tracker = trackPage(dashboard).allow(...NETWORK_NOISE, /ERR_INCOMPLETE_CHUNKED_ENCODING|ERR_ABORTED/);
+    const carol = await f.server.widgetSession({ bot_id: bot.id, access_token: 'tok-carol' });
+    const turnsBefore = await f.server.metric('concierge_bot_turns_total');
+    await f.server.widgetSend(carol.session_token, 'Where is my parcel?');
+    await eventually(async () => assert.ok((await f.server.metric('concierge_bot_turns_total')) > turnsBefore), {
+      message: 'the bot handed Carol\'s question to the team',
+    });
+    const conversation = carol.conversation.id;
+
+    // The agent's event stream waits (a slow proxy, a phone's network) for as long as the
+    // test holds it; the page itself loads.
+    let release = () => {};
+    let held = Promise.resolve();
+    const hold = () => {
+      held = new Promise((resolve) => { release = resolve; });
+    };
+    await dashboard.route('**/events', async (route) => {
+      await held;
+      await route.continue();
+    });
+    const thread = () => dashboard.locator('#thread').innerText();
+    const handler = () => dashboard.locator('#handler').innerText();
+
+    // 1. The page is rendered, and before its stream opens Carol writes again and a
+    // colleague takes the conversation over.
+    hold();
+    await dashboard.goto(`${f.server.url}/inbox?bot=${bot.id}&c=${conversation}`);
+    await dashboard.evaluate(() => { window.__sameDocument = true; });
+    assert.equal(await handler(), 'Waiting for a person — the bot is silent.');
+    await f.server.widgetSend(carol.session_token, 'It was due on Monday');
+    await f.server.admin('POST', `/conversations/${conversation}/takeover`);
+    await dashboard.waitForTimeout(500);
+    assert.doesNotMatch(await thread(), /It was due on Monday/, 'nothing arrives while the stream is held');
+    release();
+    await eventually(async () => assert.match(await thread(), /It was due on Monday/), {
+      message: 'the message written before the stream opened',
+    });
+    await eventually(async () => assert.equal(await handler(), 'Support team is answering.'), {
+      message: 'the takeover made before the stream opened',
+    });
+
+    // 2. The server restarts; while the stream reconnects, the colleague answers and hands
+    // the conversation back to the bot, and Carol thanks them.
+    hold();
+    await f.server.restart();
+    await f.server.admin('POST', `/conversations/${conversation}/messages`, { text: 'It left the depot this morning.' });
+    await f.server.admin('POST', `/conversations/${conversation}/handback`);
+    await f.server.widgetSend(carol.session_token, 'Great, thanks!');
+    await dashboard.waitForTimeout(500);
+    assert.doesNotMatch(await thread(), /It left the depot/, 'nothing arrives while the stream is held');
+    release();
+    await eventually(async () => assert.match(await thread(), /It left the depot this morning\.[\s\S]*Great, thanks!/), {
+      message: 'the messages written while the server restarted, in order',
+    });
+    await eventually(async () => assert.equal(await handler(), 'The bot is answering.'), {
+      message: 'the hand-back made while the server restarted',
+    });
+    const stored = (await f.server.admin('GET', `/conversations/${conversation}/messages`)).items;
+    const shown = await dashboard.locator('#thread .msg .text').allInnerTexts();
+    assert.deepEqual(shown, stored.map((m) => m.text), 'the thread is the conversation, each message once');
+    assert.equal(await dashboard.evaluate(() => window.__sameDocument), true, 'never reloaded');
+    await screenshot(dashboard, 'dashboard-inbox-caught-up');
     tracker.check();
   });
 });

@@ -161,6 +161,8 @@
       const { items } = await res.json();
       list.replaceChildren();
       items.forEach(place);
+      const shown = items.find((item) => item.conversation_id === open);
+      if (shown) showHandler(shown.handled_by, shown.agent_name, shown.priority);
     } finally {
       reading = false;
       apply();
@@ -191,8 +193,21 @@
     }
   }
 
+  // The open conversation's newest messages, as the server has them; those shown already
+  // stay as they are.
+  async function readThread() {
+    if (!thread) return;
+    const res = await api('GET', `/conversations/${encodeURIComponent(open)}/messages`);
+    if (!res.ok) return;
+    const { items } = await res.json();
+    items.forEach(append);
+  }
+
+  // Events from before the stream (re)opened are not replayed: what happened before it
+  // opened (the page was rendered, the stream dropped, the server restarted) is read
+  // again, the list and the open conversation both, who answers it included.
   const events = new EventSource(`/api/admin/v1/bots/${encodeURIComponent(bot)}/events`);
-  events.addEventListener('open', readList);
+  events.addEventListener('open', () => Promise.all([readList(), readThread()]));
   events.addEventListener('conversation', (e) => listed(JSON.parse(e.data)));
   events.addEventListener('message', (e) => {
     const data = JSON.parse(e.data);

@@ -99,16 +99,18 @@ impl Services {
         let llm = self.llm_config(&bot.id).await?.is_some();
         // Decided as the conversation's contact, as the live bot would: rules and
         // personalised answers depend on who asks.
-        let mut contacts: HashMap<&str, Option<ContactFacts>> = HashMap::new();
-        for id in stored.iter().filter_map(|q| q.contact_id.as_deref()) {
-            if !contacts.contains_key(id) {
-                contacts.insert(id, self.store.get_contact(id).await?.map(|c| decide::facts(&c)));
-            }
-        }
-        let asked: Vec<(Option<&ContactFacts>, &str)> = stored
-            .iter()
-            .map(|q| (q.contact_id.as_deref().and_then(|id| contacts.get(id)?.as_ref()), q.text.as_str()))
+        let mut ids: Vec<&str> = stored.iter().filter_map(|q| q.contact_id.as_deref()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let contacts: HashMap<String, ContactFacts> = self
+            .store
+            .get_contacts(&bot.id, &ids)
+            .await?
+            .into_iter()
+            .map(|contact| (contact.id.clone(), decide::facts(&contact)))
             .collect();
+        let asked: Vec<(Option<&ContactFacts>, &str)> =
+            stored.iter().map(|q| (q.contact_id.as_deref().and_then(|id| contacts.get(id)), q.text.as_str())).collect();
         let decisions = self.decide_all(&bot, &knowledge, &asked, llm).await;
         let items = stored
             .iter()

@@ -143,6 +143,9 @@ pub trait Contacts: Send + Sync {
         identifier: &str,
     ) -> Result<Option<Contact>>;
     async fn get_contact(&self, contact_id: &str) -> Result<Option<Contact>>;
+    /// The contacts of `bot_id` among `contact_ids` (at most a page's worth), in no
+    /// particular order; an id of another bot's contact or of none is left out.
+    async fn get_contacts(&self, bot_id: &str, contact_ids: &[&str]) -> Result<Vec<Contact>>;
     /// Newest first; `before` is the id of the last contact of the previous page.
     async fn list_contacts(&self, bot_id: &str, page: Page<'_>) -> Result<Vec<Contact>>;
 }

@@ -69,6 +69,24 @@ pub(crate) async fn get_contact<DB: Backend>(db: impl Db<'_, DB>, contact_id: &s
     DB::optional(db, sqlx::query(&select).arg(contact_id)).await
 }
 
+/// The contacts of `bot_id` among `contact_ids`, in no particular order; ids of another
+/// bot's contacts or of none are left out. One statement for a page of questions rather
+/// than one per contact.
+pub(crate) async fn get_contacts<DB: Backend>(
+    db: impl Db<'_, DB>,
+    bot_id: &str,
+    contact_ids: &[&str],
+) -> Result<Vec<Contact>> {
+    if contact_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let placeholders: Vec<String> = (2..contact_ids.len() + 2).map(|n| format!("${n}")).collect();
+    let select =
+        format!("SELECT {CONTACT_COLUMNS} FROM contacts WHERE bot_id = $1 AND id IN ({})", placeholders.join(", "));
+    let statement = contact_ids.iter().fold(sqlx::query(&select).arg(bot_id), |statement, id| statement.arg(*id));
+    DB::all(db, statement).await
+}
+
 /// Newest first, `page.before` being the id of the previous page's last contact.
 pub(crate) async fn list_contacts<DB: Backend>(
     db: impl Db<'_, DB>,

@@ -29,6 +29,11 @@ impl Contacts for SqliteStore {
         sql::contacts::get_contact(&self.reader, contact_id).await
     }
 
+    #[tracing::instrument(skip_all, fields(bot_id = %bot_id, contacts = contact_ids.len()))]
+    async fn get_contacts(&self, bot_id: &str, contact_ids: &[&str]) -> Result<Vec<Contact>> {
+        sql::contacts::get_contacts(&self.reader, bot_id, contact_ids).await
+    }
+
     #[tracing::instrument(skip_all, fields(bot_id = %bot_id))]
     async fn list_contacts(&self, bot_id: &str, page: Page<'_>) -> Result<Vec<Contact>> {
         sql::contacts::list_contacts(&self.reader, bot_id, page).await

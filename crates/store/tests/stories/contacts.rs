@@ -102,12 +102,21 @@ pub async fn contacts_are_found_by_normalised_identifier(h: &Harness) {
     let bob = upsert_as(store, &bot.id, phone, "+1 (555) 010-2030").await;
     assert_eq!(bob.identifier, "+15550102030");
     assert_eq!(find(store, &bot.id, phone, "+15550102030").await, Some(bob.clone()));
-    assert_eq!(find(store, &bot.id, phone, "+1 555.010.2030").await, Some(bob));
+    assert_eq!(find(store, &bot.id, phone, "+1 555.010.2030").await, Some(bob.clone()));
 
     let other_bot = super::support::bot(store).await;
     assert_eq!(find(store, &other_bot.id, email, "ann@example.com").await, None);
-    assert_eq!(store.get_contact(&ann.id).await.expect("get"), Some(ann));
+    assert_eq!(store.get_contact(&ann.id).await.expect("get"), Some(ann.clone()));
     assert_eq!(store.get_contact("no-such-contact").await.expect("get"), None);
+
+    // A page's contacts at once: only this bot's, each once, whatever else is asked for.
+    let stranger = upsert_as(store, &other_bot.id, email, "ann@example.com").await;
+    let mut got =
+        store.get_contacts(&bot.id, &[&bob.id, "no-such-contact", &stranger.id, &ann.id]).await.expect("get several");
+    got.sort_by(|a, b| a.identifier.cmp(&b.identifier));
+    assert_eq!(got, [bob, ann]);
+    assert_eq!(store.get_contacts(&bot.id, &[]).await.expect("none asked"), []);
+    assert_eq!(store.get_contacts(&other_bot.id, &[&stranger.id]).await.expect("its own"), [stranger]);
 }
 
 pub async fn contacts_are_listed_newest_first_in_pages(h: &Harness) {
