@@ -15,10 +15,12 @@ export const USERS = {
 
 /**
  * A customer Authentication API on 127.0.0.1: knows users by access token, answers 401 to
- * everything else, and records every request (parsed body and headers).
+ * everything else, and records every request (parsed body and headers). While `down` is
+ * set it answers every request 503, as an API in an outage does.
  */
 export async function startCustomer(users = USERS) {
   const requests = [];
+  const customer = { requests, down: false };
   const server = http.createServer((req, res) => {
     let raw = '';
     req.on('data', (c) => (raw += c));
@@ -30,6 +32,10 @@ export async function startCustomer(users = USERS) {
         body = raw;
       }
       requests.push({ method: req.method, url: req.url, headers: req.headers, body });
+      if (customer.down) {
+        res.writeHead(503, { 'content-type': 'application/json' }).end('{"error": "maintenance"}');
+        return;
+      }
       const user = body && typeof body === 'object' ? users[body.access_token] : undefined;
       res.writeHead(user ? 200 : 401, { 'content-type': 'application/json' });
       res.end(JSON.stringify(user ? { data: user } : { error: 'not signed in' }));
@@ -37,15 +43,14 @@ export async function startCustomer(users = USERS) {
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address();
-  return {
+  return Object.assign(customer, {
     url: `http://127.0.0.1:${port}/auth`,
-    requests,
     close: () =>
       new Promise((r) => {
         server.closeAllConnections?.();
         server.close(() => r());
       }),
-  };
+  });
 }
 
 // ---------------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ function withFields(o, base) {
 let fields = withFields(data, {});
 
 export let bot = null; // appearance, from GET /bots/{id}
-export let sess = null; // {token, authenticated, identity, signed, contact, greeting, gs}
+export let sess = null; // {token, authenticated, identity, signed, contact, greeting, gs, refused}
 export let blocked = false; // sign-in required and refused: no session
 export let dead = false; // stopped for good: the page's setup is wrong
 let booted = false;
@@ -37,17 +37,26 @@ let renewals = 0; // renewals in a row, without the session working in between
 let gen = 0; // bumped by login/logout/update: older session work gives up
 let chain = Promise.resolve(), retry = null, retryTimer = 0;
 
-// The token of a visitor session started without any access token: the only kind whose
-// conversation may follow a login. (A session whose token was refused belongs to
-// whoever held that token; it must not land in the next user's history.)
-const anonymousToken = (s) => (s && !s.authenticated && !s.identity && !s.signed ? s.token : undefined);
+// The token of the session whose conversation the next start, with the proof of hash
+// `identity`, may continue: a visitor session started without any proof, or one that this
+// same proof did not sign in (the server lets only the same access token continue it). A
+// session another proof did not sign in belongs to whoever held that proof; it must not
+// land in the next user's history.
+const carried = (s, identity) =>
+  s && !s.authenticated && (s.identity ? s.identity === identity : !s.signed) ? s.token : undefined;
+
+// A session whose proof was refused (the customer's API failed to answer, say) is kept
+// for that proof, and signing in is tried again at a page load this long after.
+const SIGN_IN_AGAIN_MS = 60000;
 
 export function save() {
   if (!sess) return;
   // Unhashable token (no crypto.subtle): a stored session could not be told apart from
   // another user's, so none is kept.
   if (sess.signed && !sess.identity) return store.clear();
-  store.write({ token: sess.token, authenticated: sess.authenticated, identity: sess.identity, last_id: lastId });
+  store.write({
+    token: sess.token, authenticated: sess.authenticated, identity: sess.identity, last_id: lastId, refused: sess.refused,
+  });
 }
 
 // Session work runs one step at a time, in call order. A step that fails (server down,
@@ -106,15 +115,21 @@ async function init(g) {
   const identity = proof ? await sha256(proof) : null;
   if (g !== gen) return;
   const same = st && (proof ? identity && st.identity === identity : !st.authenticated && !st.identity);
-  if (same) {
+  // The same proof that did not sign the user in, tried again: a refusal (a passing failure
+  // of the customer's API, say) a minute later; a proof the server ignored (nothing
+  // identified users then) once the bot identifies them. Its conversation goes on.
+  const unconfirmed = same && proof && !st.authenticated;
+  const again = st && st.refused ? !(Date.now() - st.refused < SIGN_IN_AGAIN_MS) : bot.identifies;
+  if (same && !(unconfirmed && again)) {
     // Reused as is: the socket's (or first poll's) answer says whether it still lives,
     // and a 401 there starts a new session. History comes from after=0.
-    sess = { token: st.token, authenticated: !!st.authenticated, identity, signed: !!proof, contact: null };
+    const refused = st.refused;
+    sess = { token: st.token, authenticated: !!st.authenticated, identity, signed: !!proof, contact: null, refused };
     quietUpTo(st.last_id);
     paint();
     return connect();
   }
-  return start(g, anonymousToken(st), false);
+  return start(g, carried(st, identity), false);
 }
 
 async function start(g, visitor, keep) {
@@ -147,6 +162,7 @@ function adopt(d, id, keep) {
   if (!keep && conv.id !== convId) clearLog(false);
   convId = conv.id;
   sess = { token: d.session_token, authenticated: !!d.authenticated, ...id, contact: d.contact || null, greeting: d.greeting, gs: d.greeting_styles };
+  if (id.signed && d.auth_error) sess.refused = Date.now();
   setAnswering(conv.handled_by ? { handled_by: conv.handled_by, agent_name: conv.agent_name } : null);
   blocked = false;
   const history = Array.isArray(conv.messages) ? conv.messages : [];
@@ -205,7 +221,7 @@ function switchUser() {
     // The same user again (an app that calls login on every page load): keep the session.
     if (g !== gen || (sess && sess.authenticated && identity && sess.identity === identity)) return;
     halt();
-    return start(g, anonymousToken(sess || store.read()), false);
+    return start(g, carried(sess || store.read(), identity), false);
   }).then(noop);
 }
 

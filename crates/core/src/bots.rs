@@ -34,6 +34,16 @@ pub fn bot_template(raw: &str) -> Result<String, String> {
     Ok(text)
 }
 
+/// A bot as anyone may see it, with what its widget needs to know of its identification.
+pub struct PublicBot {
+    pub bot: Bot,
+    /// Identification is on: a proof the page gives (an access token, an identity hash) is
+    /// verified, where before it may have been ignored.
+    pub identifies: bool,
+    /// Identification is on and blocks the chat when it fails.
+    pub signin_required: bool,
+}
+
 impl Services {
     /// Creates a bot in `workspace_id` (admin only may name another workspace), or in the
     /// caller's own workspace, or for the admin token, in the default workspace.
@@ -119,11 +129,12 @@ impl Services {
     }
 
     /// What the widget needs to draw a bot, for anyone: no secrets, no settings.
-    pub async fn public_bot(&self, bot_id: &str) -> Result<(Bot, bool)> {
+    pub async fn public_bot(&self, bot_id: &str) -> Result<PublicBot> {
         let bot = self.store.get_bot(bot_id).await?.ok_or(Error::NotFound("bot"))?;
         let auth = self.load_bot_auth(bot_id).await?;
-        let signin_required = auth.settings.enabled && auth.settings.on_failure == concierge_domain::OnFailure::Block;
-        Ok((bot, signin_required))
+        let identifies = auth.settings.enabled;
+        let signin_required = identifies && auth.settings.on_failure == concierge_domain::OnFailure::Block;
+        Ok(PublicBot { bot, identifies, signin_required })
     }
 
     pub async fn bot_auth_for(&self, who: &Principal, bot_id: &str) -> Result<BotAuth> {

@@ -54,7 +54,7 @@ pub use auth_flow::{AuthFailure, WidgetFields};
 pub use auth_settings::BotAuth;
 pub use auth_settings::JwtKey;
 pub use auth_test::{AuthTestInput, AuthTestReport, ContactMatch, IdentityTestInput};
-pub use bots::{bot_template, BotPatch, MAX_BOT_NAME};
+pub use bots::{bot_template, BotPatch, PublicBot, MAX_BOT_NAME};
 pub use dashboard_auth::{csrf_matches, csrf_token, SetupLink};
 pub use decide::{Decision, HandoffReason, Reply};
 pub use error::{Error, Result, INTERNAL_MESSAGE};

@@ -131,6 +131,7 @@ impl Services {
             contact: profile,
             token_hash: hash_token(&token),
             refused: access_token.is_some() && auth_error.is_some(),
+            proof_hash: access_token.map(hash_token),
             expires_at,
             now,
         };
@@ -177,6 +178,7 @@ impl Services {
                 token_hash: &start.token_hash,
                 visitor_token_hash: Some(visitor_hash),
                 refused: start.refused,
+                proof_hash: start.proof_hash.as_deref(),
                 expires_at: start.expires_at,
                 now: start.now,
             })

@@ -53,9 +53,12 @@ pub fn classify(ip: IpAddr) -> AddressClass {
 
 fn classify_v4(ip: Ipv4Addr) -> AddressClass {
     let [a, b, c, _] = ip.octets();
+    // AWS, GCP and Azure IMDS; ECS task credentials; Alibaba; Azure's WireServer, which
+    // every Azure VM reaches and which serves its configuration.
     if ip == Ipv4Addr::new(169, 254, 169, 254)
         || ip == Ipv4Addr::new(169, 254, 170, 2)
         || ip == Ipv4Addr::new(100, 100, 100, 200)
+        || ip == Ipv4Addr::new(168, 63, 129, 16)
     {
         return AddressClass::Metadata;
     }
@@ -94,13 +97,28 @@ fn classify_v6(ip: Ipv6Addr) -> AddressClass {
         AddressClass::Private
     } else if seg[0] == 0 && seg[1..6].iter().all(|s| *s == 0) {
         // IPv4-compatible (::a.b.c.d), deprecated but still routed by some stacks.
-        classify_v4(Ipv4Addr::new((seg[6] >> 8) as u8, seg[6] as u8, (seg[7] >> 8) as u8, seg[7] as u8))
-    } else if seg[0] == 0x64 && seg[1] == 0xff9b {
-        // NAT64: judge the embedded IPv4 address.
-        classify_v4(Ipv4Addr::new((seg[6] >> 8) as u8, seg[6] as u8, (seg[7] >> 8) as u8, seg[7] as u8))
+        classify_v4(v4_in(seg[6], seg[7]))
+    } else if seg[0] == 0x64 && seg[1] == 0xff9b && (seg[2..6].iter().all(|s| *s == 0) || seg[2] == 1) {
+        // NAT64, the well-known prefix and the local-use 64:ff9b:1::/48: a gateway
+        // translates to the IPv4 address in the last 32 bits, so that one is judged.
+        classify_v4(v4_in(seg[6], seg[7]))
+    } else if seg[0] == 0x2002 {
+        // 6to4 (2002:a.b.c.d::/48): a relay forwards to the IPv4 address it carries.
+        classify_v4(v4_in(seg[1], seg[2]))
+    } else if seg[0] == 0x2001 && seg[1] == 0 {
+        // Teredo tunnels to an IPv4 host named in the address; long retired (RFC 7526's
+        // era), no Authentication URL is served from one.
+        AddressClass::Unroutable
     } else {
         AddressClass::Public
     }
+}
+
+/// The IPv4 address that two 16-bit segments of an IPv6 address carry.
+fn v4_in(high: u16, low: u16) -> Ipv4Addr {
+    let [a, b] = high.to_be_bytes();
+    let [c, d] = low.to_be_bytes();
+    Ipv4Addr::new(a, b, c, d)
 }
 
 #[cfg(test)]
@@ -142,6 +160,17 @@ mod tests {
             ("192.0.2.10", AddressClass::Unroutable),
             ("::127.0.0.1", AddressClass::Loopback),
             ("64:ff9b::10.0.0.1", AddressClass::Private),
+            ("64:ff9b::8.8.8.8", AddressClass::Public),
+            ("64:ff9b:1::7f00:1", AddressClass::Loopback),
+            ("64:ff9b:1::a9fe:a9fe", AddressClass::Metadata),
+            ("168.63.129.16", AddressClass::Metadata),
+            ("::ffff:168.63.129.16", AddressClass::Metadata),
+            ("2002:7f00:1::", AddressClass::Loopback),
+            ("2002:a9fe:a9fe::1", AddressClass::Metadata),
+            ("2002:c0a8:101::1", AddressClass::Private),
+            ("2002:808:808::1", AddressClass::Public),
+            ("2001:0:4136:e378:8000:63bf:3fff:fdd2", AddressClass::Unroutable),
+            ("2001:4860:4860::8888", AddressClass::Public),
         ] {
             assert_eq!(class(addr), expected, "{addr}");
         }

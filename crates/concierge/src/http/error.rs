@@ -57,6 +57,10 @@ pub fn error_response(status: StatusCode, code: &str, message: impl Into<String>
 /// When a client should try again after "database unavailable": soon, but not in a loop.
 const UNAVAILABLE_RETRY_SECS: u64 = 2;
 
+/// When a widget should try again to sign its user in after the customer's API failed to
+/// answer: long enough not to pile onto an API that is struggling.
+const AUTH_RETRY_SECS: u64 = 5;
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let e = match self {
@@ -64,6 +68,8 @@ impl IntoResponse for ApiError {
             ApiError::Request { status, code, message } => return error_response(status, code, message),
         };
         let status = match &e {
+            // The customer's API failed to answer: no verdict on the user, so not 401.
+            Error::AuthFailed { code, .. } if code.is_passing() => StatusCode::SERVICE_UNAVAILABLE,
             Error::Unauthorized | Error::AuthFailed { .. } => StatusCode::UNAUTHORIZED,
             Error::Forbidden(_) | Error::OriginNotAllowed => StatusCode::FORBIDDEN,
             Error::NotFound(_) => StatusCode::NOT_FOUND,
@@ -92,6 +98,9 @@ impl IntoResponse for ApiError {
             }
             Error::Unavailable(_) => {
                 response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(UNAVAILABLE_RETRY_SECS));
+            }
+            Error::AuthFailed { code, .. } if code.is_passing() => {
+                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(AUTH_RETRY_SECS));
             }
             _ => {}
         }

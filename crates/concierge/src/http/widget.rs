@@ -17,6 +17,10 @@ use concierge_core::{Error, Services};
     responses(
         (status = 201, body = SessionDto, description = "A session; `authenticated` tells whether the user was identified."),
         (status = 401, body = ErrorBody, description = "Authentication failed and the bot blocks the chat on failure."),
+        (status = 503, body = ErrorBody, headers(("retry-after" = u64, description = "Seconds to wait")),
+            description = "The bot blocks the chat on failure and the customer's Authentication URL did not answer \
+                           (`auth_timeout`, `auth_unreachable`, `auth_upstream_error`): no verdict on the user; \
+                           try again later."),
         (status = 403, body = ErrorBody, description = "The page's origin is not allowed."),
         (status = 404, body = ErrorBody, description = "`bot_id` names no bot."),
         (status = 429, response = TooManyRequests), JsonErrors))]
@@ -33,9 +37,9 @@ pub async fn start_session(
 #[utoipa::path(get, path = "/api/widget/v1/bots/{id}", tag = "widget", params(("id" = String, Path)),
     responses((status = 200, body = PublicBotDto), LookupErrors))]
 pub async fn public_bot(State(s): State<Services>, ApiPath(id): ApiPath<String>) -> ApiResult<Json<PublicBotDto>> {
-    let (bot, signin_required) = s.public_bot(&id).await?;
-    let greeting = s.greeting(&bot, None);
-    Ok(Json(PublicBotDto::new(bot, greeting, signin_required)))
+    let public = s.public_bot(&id).await?;
+    let greeting = s.greeting(&public.bot, None);
+    Ok(Json(PublicBotDto::new(public, greeting)))
 }
 
 /// The widget session behind `Authorization: Bearer SESSION_TOKEN`.

@@ -12,9 +12,13 @@ pub struct OpenSession<'a> {
     pub visitor_token_hash: Option<&'a str>,
     /// The session was asked for with an access token that was refused. It stays
     /// anonymous and continues the visitor's conversation without revoking the visitor
-    /// session, and it never proves that conversation later: a refused token may belong to
-    /// somebody else than the next person to sign in.
+    /// session, and it proves that conversation later only to a start that presents the
+    /// same access token: a refused token may belong to somebody else than the next person
+    /// to sign in, but whoever holds that token is the person it names.
     pub refused: bool,
+    /// SHA-256 of the access token this start presented, if any: what a refused visitor
+    /// session's conversation is proved by, and what a refused session keeps.
+    pub proof_hash: Option<&'a str>,
     pub expires_at: i64,
     pub now: i64,
 }
@@ -30,6 +34,8 @@ pub struct NewStart {
     pub token_hash: String,
     /// See [`OpenSession::refused`].
     pub refused: bool,
+    /// See [`OpenSession::proof_hash`].
+    pub proof_hash: Option<String>,
     pub expires_at: i64,
     pub now: i64,
 }

@@ -59,8 +59,8 @@ pub(crate) async fn open_session<DB: Backend>(
     };
     let insert = sqlx::query(
         "INSERT INTO sessions (id, token_hash, bot_id, contact_id, conversation_id, created_at,
-             expires_at, refused)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+             expires_at, refused, refused_proof)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .arg(session.id.as_str())
     .arg(open.token_hash)
@@ -69,7 +69,8 @@ pub(crate) async fn open_session<DB: Backend>(
     .arg(session.conversation_id.as_str())
     .arg(open.now)
     .arg(open.expires_at)
-    .arg(open.refused);
+    .arg(open.refused)
+    .arg(open.proof_hash.filter(|_| open.refused));
     DB::execute(DB::on(&mut *tx), insert).await.on_unique("session_token").on_foreign_key("bot")?;
 
     tx.commit().await?;
@@ -77,9 +78,9 @@ pub(crate) async fn open_session<DB: Backend>(
 }
 
 /// The anonymous conversation proved by a live visitor session of this bot, opened without
-/// an access token; any other token proves nothing. The visitor session is revoked (its id
-/// is the second value), except by a refused sign-in, which leaves it to prove the
-/// conversation at the next try. Of two concurrent callers with the same visitor token only
+/// an access token or refused one that this start presents again; any other token proves
+/// nothing. The visitor session is revoked (its id is the second value), except by a
+/// refused sign-in, which leaves it to prove the conversation at the next try. Of two concurrent callers with the same visitor token only
 /// one revokes it: the other waits on the row lock (PostgreSQL) or the writer (SQLite) and
 /// then finds it gone.
 async fn visitor_conversation<DB: Backend>(
@@ -89,15 +90,18 @@ async fn visitor_conversation<DB: Backend>(
     row_lock: &str,
 ) -> Result<Option<(Conversation, Option<String>)>> {
     let keep = open.refused && open.contact_id.is_none();
+    // A NULL proof equals nothing, so without an access token only an unrefused session proves.
     let statement = if keep {
         "SELECT id, bot_id, contact_id, conversation_id, created_at, expires_at FROM sessions
-         WHERE token_hash = $1 AND bot_id = $2 AND contact_id IS NULL AND NOT refused AND expires_at > $3"
+         WHERE token_hash = $1 AND bot_id = $2 AND contact_id IS NULL AND expires_at > $3
+           AND (NOT refused OR refused_proof = $4)"
     } else {
         "DELETE FROM sessions
-         WHERE token_hash = $1 AND bot_id = $2 AND contact_id IS NULL AND NOT refused AND expires_at > $3
+         WHERE token_hash = $1 AND bot_id = $2 AND contact_id IS NULL AND expires_at > $3
+           AND (NOT refused OR refused_proof = $4)
          RETURNING id, bot_id, contact_id, conversation_id, created_at, expires_at"
     };
-    let statement = sqlx::query(statement).arg(visitor_token_hash).arg(open.bot_id).arg(open.now);
+    let statement = sqlx::query(statement).arg(visitor_token_hash).arg(open.bot_id).arg(open.now).arg(open.proof_hash);
     let Some(visitor): Option<Session> = DB::optional(DB::on(&mut **tx), statement).await? else {
         return Ok(None);
     };

@@ -246,9 +246,10 @@ async fn insert_sessions<DB: Backend>(
     started: &[StartedSession],
 ) -> Result<()> {
     let insert = format!(
-        "INSERT INTO sessions (id, token_hash, bot_id, contact_id, conversation_id, created_at, expires_at, refused)
+        "INSERT INTO sessions (id, token_hash, bot_id, contact_id, conversation_id, created_at, expires_at, refused,
+             refused_proof)
          VALUES {}",
-        placeholders::<DB>(started.len(), 8)
+        placeholders::<DB>(started.len(), 9)
     );
     let mut statement = sqlx::query(&insert);
     for (start, s) in starts.iter().zip(started) {
@@ -261,7 +262,8 @@ async fn insert_sessions<DB: Backend>(
             .arg(session.conversation_id.as_str())
             .arg(session.created_at)
             .arg(session.expires_at)
-            .arg(start.refused);
+            .arg(start.refused)
+            .arg(start.proof_hash.as_deref().filter(|_| start.refused));
     }
     DB::execute(DB::on(&mut **tx), statement).await.on_unique("session_token").on_foreign_key("bot")?;
     Ok(())

@@ -19,9 +19,27 @@ async fn texts(store: &dyn Store, conversation_id: &str) -> Vec<String> {
     messages.into_iter().map(|m| m.text).collect()
 }
 
-/// A session whose access token was refused.
-fn refused<'a>(bot_id: &'a str, token_hash: &'a str, visitor: Option<&'a str>, now: i64) -> OpenSession<'a> {
-    OpenSession { refused: true, ..session(bot_id, None, token_hash, visitor, now) }
+/// A session whose access token (of hash `proof`) was refused.
+fn refused<'a>(
+    bot_id: &'a str,
+    token_hash: &'a str,
+    visitor: Option<&'a str>,
+    proof: &'a str,
+    now: i64,
+) -> OpenSession<'a> {
+    OpenSession { refused: true, proof_hash: Some(proof), ..session(bot_id, None, token_hash, visitor, now) }
+}
+
+/// A session whose access token (of hash `proof`) identified `contact_id`.
+fn accepted<'a>(
+    bot_id: &'a str,
+    contact_id: &'a str,
+    token_hash: &'a str,
+    visitor: Option<&'a str>,
+    proof: &'a str,
+    now: i64,
+) -> OpenSession<'a> {
+    OpenSession { proof_hash: Some(proof), ..session(bot_id, Some(contact_id), token_hash, visitor, now) }
 }
 
 pub async fn a_visitor_without_history_hands_their_conversation_to_the_contact(h: &Harness) {
@@ -198,7 +216,7 @@ pub async fn a_refused_sign_in_continues_the_visitor_conversation_but_proves_not
     // An expired access token: still an anonymous visitor, in the same conversation, and
     // the visitor session stays valid for the retry with a fresh token.
     let refused_session =
-        store.open_session(refused(&bot.id, "refused", Some("visitor"), NOW + 2)).await.expect("open");
+        store.open_session(refused(&bot.id, "refused", Some("visitor"), "expired-token", NOW + 2)).await.expect("open");
     assert_eq!(refused_session.visitor, VisitorOutcome::Continued);
     assert_eq!(refused_session.ended, None, "nothing was revoked");
     assert_eq!(refused_session.conversation.id, visitor.conversation.id);
@@ -225,6 +243,45 @@ pub async fn a_refused_sign_in_continues_the_visitor_conversation_but_proves_not
     assert_eq!(texts(store, &retried.conversation.id).await, ["hello?"]);
     assert_eq!(store.find_session("refused", NOW + 4).await.expect("find"), None);
     assert_eq!(store.find_session("visitor", NOW + 4).await.expect("find"), None);
+}
+
+pub async fn the_same_access_token_proves_the_conversation_it_was_refused_in(h: &Harness) {
+    let bot = bot(h.store.as_ref()).await;
+    let ann = contact(h.store.as_ref(), &bot.id, "ann").await;
+    let bob = contact(h.store.as_ref(), &bot.id, "bob").await;
+    let store = h.store.as_ref();
+    // The customer's API is down: Ann's token is refused, and she writes as a visitor.
+    let down = store.open_session(refused(&bot.id, "down", None, "ann-token", NOW)).await.expect("open");
+    say(store, &down.conversation, "visitor", "where is my order?", NOW + 1).await;
+    // Refused again with the same token: the same conversation, the first session kept.
+    let again = store.open_session(refused(&bot.id, "again", Some("down"), "ann-token", NOW + 2)).await.expect("open");
+    assert_eq!(again.visitor, VisitorOutcome::Continued);
+    assert_eq!(again.conversation.id, down.conversation.id);
+    assert!(store.find_session("down", NOW + 2).await.expect("find").is_some());
+
+    // Another token proves nothing, refused or accepted.
+    let other = store.open_session(refused(&bot.id, "other", Some("down"), "bob-token", NOW + 3)).await.expect("open");
+    assert_eq!(other.visitor, VisitorOutcome::None);
+    assert_ne!(other.conversation.id, down.conversation.id);
+    let bob_in = accepted(&bot.id, &bob.id, "bob", Some("again"), "bob-token", NOW + 4);
+    let bob_in = store.open_session(bob_in).await.expect("in");
+    assert_eq!(bob_in.visitor, VisitorOutcome::None);
+    assert_ne!(bob_in.conversation.id, down.conversation.id);
+    // Nor does a start without one.
+    let fresh = store.open_session(session(&bot.id, None, "fresh", Some("down"), NOW + 5)).await.expect("open");
+    assert_eq!(fresh.visitor, VisitorOutcome::None);
+
+    // The API is back and accepts Ann's token: what she wrote meanwhile is in her
+    // conversation, and no anonymous session reads it any more.
+    let ann_in = accepted(&bot.id, &ann.id, "ann", Some("again"), "ann-token", NOW + 6);
+    let ann_in = store.open_session(ann_in).await.expect("in");
+    assert_eq!(ann_in.visitor, VisitorOutcome::HandedOver);
+    assert_eq!(ann_in.conversation.id, down.conversation.id);
+    assert_eq!(ann_in.conversation.contact_id.as_deref(), Some(ann.id.as_str()));
+    assert_eq!(texts(store, &ann_in.conversation.id).await, ["where is my order?"]);
+    for token in ["down", "again"] {
+        assert_eq!(store.find_session(token, NOW + 6).await.expect("find"), None, "{token}");
+    }
 }
 
 pub async fn abandoned_anonymous_conversations_are_purged(h: &Harness) {

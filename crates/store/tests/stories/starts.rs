@@ -24,6 +24,7 @@ fn start(bot_id: &str, contact: Option<ContactProfile>, token_hash: &str, now: i
         contact,
         token_hash: token_hash.to_owned(),
         refused: false,
+        proof_hash: None,
         expires_at: now + HOUR,
         now,
     }

@@ -173,5 +173,14 @@ pub fn session<'a>(
     visitor_token_hash: Option<&'a str>,
     now: i64,
 ) -> OpenSession<'a> {
-    OpenSession { bot_id, contact_id, token_hash, visitor_token_hash, refused: false, expires_at: now + HOUR, now }
+    OpenSession {
+        bot_id,
+        contact_id,
+        token_hash,
+        visitor_token_hash,
+        refused: false,
+        proof_hash: None,
+        expires_at: now + HOUR,
+        now,
+    }
 }

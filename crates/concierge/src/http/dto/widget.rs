@@ -22,12 +22,17 @@ pub struct PublicBotDto {
     #[schema(nullable = false)]
     pub greeting_styles: Option<Vec<StyleRange>>,
     pub signin_text: String,
-    /// Custom Authentication is on and blocks the chat when it fails.
+    /// Identification (Custom Authentication or another identity mode) is on: the page's
+    /// access token or identity hash is verified. A widget whose stored session was made
+    /// while it was off, with a token it then ignored, starts a session again.
+    pub identifies: bool,
+    /// Identification is on and blocks the chat when it fails.
     pub signin_required: bool,
 }
 
 impl PublicBotDto {
-    pub fn new(bot: concierge_store::Bot, greeting: StyledText, signin_required: bool) -> Self {
+    pub fn new(public: concierge_core::PublicBot, greeting: StyledText) -> Self {
+        let concierge_core::PublicBot { bot, identifies, signin_required } = public;
         Self {
             greeting: greeting.text,
             greeting_styles: styles(greeting.styles),
@@ -36,6 +41,7 @@ impl PublicBotDto {
             text_color: concierge_domain::text_on(&bot.color).ink.to_owned(),
             color: bot.color,
             signin_text: bot.signin_text,
+            identifies,
             signin_required,
         }
     }
