@@ -89,6 +89,28 @@ describe('server outages', { skip: skipReason() }, () => {
     tracker.check();
   });
 
+  test('a deploy stops the server while the bot is answering: the answer is there after the restart', async (t) => {
+    const bot = await f.server.createBot('Acme Support', { rules: ACKNOWLEDGE });
+    await f.server.putCustomAuth(bot.id, { enabled: true, url: f.customer.url });
+    const url = f.host.page(plainPage({ serverUrl: f.server.url, data: { 'bot-id': bot.id, token: 'tok-bob' } }));
+    const { page, tracker, w } = await openPage(f, t, url);
+    tracker.allow(...NETWORK_NOISE);
+    await w.open('Acme Support');
+    await w.input().fill('Are you open on Sunday?');
+    const stored = page.waitForResponse((r) => r.url().endsWith('/api/widget/v1/messages') && r.request().method() === 'POST');
+    await w.input().press('Enter');
+    assert.equal((await stored).status(), 201);
+    // SIGTERM at once, as a deploy sends it: the bot takes a moment before it answers.
+    await f.server.restart();
+    await eventually(async () => assert.match(await w.logText(), /Are you open on Sunday\?[\s\S]*Thanks, Bob! We have your message/), {
+      message: 'the bot answered before the process went',
+    });
+    const session = await f.server.widgetSession({ bot_id: bot.id, access_token: 'tok-bob' });
+    const messages = await f.server.widgetMessages(session.session_token);
+    assert.deepEqual(messages.map((m) => m.author), ['visitor', 'bot'], 'answered once');
+    tracker.check();
+  });
+
   test('the server is down when the page loads: the page works, the widget is offline, then recovers', async (t) => {
     const bot = await f.server.createBot('Acme Support', { rules: ACKNOWLEDGE });
     await f.server.putCustomAuth(bot.id, { enabled: true, url: f.customer.url });

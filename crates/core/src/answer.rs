@@ -145,7 +145,7 @@ impl Services {
 
     /// Puts the conversation in "waiting for an agent", only if the bot still handles it;
     /// whether it did.
-    async fn hand_to_team(&self, bot: &Bot, conversation_id: &str, priority: Priority) -> Result<bool> {
+    pub(super) async fn hand_to_team(&self, bot: &Bot, conversation_id: &str, priority: Priority) -> Result<bool> {
         let change = HandlerChange {
             handled_by: Handler::Waiting,
             priority,

@@ -38,6 +38,7 @@ mod session;
 mod session_writer;
 mod time;
 mod unanswered;
+mod unfinished;
 
 use std::sync::Arc;
 
@@ -99,6 +100,8 @@ pub struct Parts {
     knowledge_cache: moka::sync::Cache<String, Arc<knowledge::Knowledge>>,
     /// See [`Services::bot_turns`].
     bot_turns: Arc<tokio::sync::watch::Sender<u64>>,
+    /// The bot's turns under way, which a stopping process finishes first.
+    bot_tasks: tokio_util::task::TaskTracker,
     attempt_log: attempts::AttemptLog,
     auth_cache: Arc<auth_cache::AuthCache>,
     /// The public keys at the bots' JWKS URLs.
@@ -147,6 +150,7 @@ impl Services {
                 .time_to_idle(std::time::Duration::from_secs(3600))
                 .build(),
             bot_turns: Arc::new(tokio::sync::watch::Sender::new(0)),
+            bot_tasks: tokio_util::task::TaskTracker::new(),
             embedder: None,
             backfills: Arc::default(),
             measuring_meaning: Arc::default(),
@@ -195,6 +199,7 @@ impl Services {
         let conversations = self.store.purge_abandoned_conversations().await?;
         self.limits.forget_idle();
         tracing::debug!(attempts, sessions, conversations, "housekeeping purged old rows");
+        self.hand_over_unfinished_turns().await?;
         Ok(())
     }
 }

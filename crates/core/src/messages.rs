@@ -66,7 +66,8 @@ impl Services {
         let services = self.clone();
         let session = session.clone();
         let seq = message.seq;
-        tokio::spawn(async move {
+        // Tracked, so that a process stopping (a deploy) answers the message first.
+        self.bot_tasks.spawn(async move {
             let outcome = match services.answer(&session, seq, &text).await {
                 Ok(turn) => turn.as_str(),
                 Err(e) => {
@@ -78,6 +79,24 @@ impl Services {
             services.bot_turns.send_modify(|turns| *turns += 1);
         });
         Ok(message)
+    }
+
+    /// Lets the bot finish the turns it has begun, for at most `grace`, and starts no
+    /// more: for a process that is stopping, after its last request. Whether all were
+    /// finished; those that were not are handed to the team by the next housekeeping of
+    /// any instance ([`Services::hand_over_unfinished_turns`]).
+    pub async fn finish_bot_turns(&self, grace: std::time::Duration) -> bool {
+        self.bot_tasks.close();
+        let left = self.bot_tasks.len();
+        if left == 0 {
+            return true;
+        }
+        tracing::info!(turns = left, "waiting for the bot to finish its turns");
+        let finished = tokio::time::timeout(grace, self.bot_tasks.wait()).await.is_ok();
+        if !finished {
+            tracing::warn!(turns = self.bot_tasks.len(), "stopping with bot turns unfinished");
+        }
+        finished
     }
 
     /// How many visitor messages the bot has finished with (answered, handed to the team,

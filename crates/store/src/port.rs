@@ -210,6 +210,10 @@ pub trait Conversations: Send + Sync {
     /// Deletes anonymous conversations that nobody wrote in and no session can reach any
     /// more (each page load of a visitor who never chats leaves one); returns how many.
     async fn purge_abandoned_conversations(&self) -> Result<u64>;
+    /// Up to `limit` conversations the bot handles whose newest message is a visitor's,
+    /// written at `written_from` or later and before `written_before`: a visitor waiting
+    /// for a bot turn that never ended. Oldest first.
+    async fn awaiting_the_bot(&self, written_from: i64, written_before: i64, limit: u32) -> Result<Vec<Conversation>>;
 }
 
 /// The log of Custom Authentication attempts.

@@ -24,6 +24,11 @@ use concierge_domain::hash_token;
 
 const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(600);
 
+/// How long a stopping process lets the bot finish its turns: an answer from the words
+/// takes under a second, a language model's at most its timeout (60 s); within the 30 s
+/// most supervisors wait after SIGTERM, with time to spare.
+const BOT_TURNS_GRACE: Duration = Duration::from_secs(20);
+
 pub async fn open_store(storage: &StorageConfig) -> anyhow::Result<Arc<dyn Store>> {
     Ok(match &storage.database {
         Database::Sqlite(path) => Arc::new(
@@ -143,6 +148,8 @@ pub async fn serve(
     let app = crate::http::router(services.clone()).into_make_service_with_connect_info::<SocketAddr>();
     let result = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     housekeeping.abort();
+    // A visitor whose message was stored is answered before the process goes.
+    services.finish_bot_turns(BOT_TURNS_GRACE).await;
     // The requests have answered; what they logged is written before the process ends.
     services.flush_attempts().await;
     result.context("server error")

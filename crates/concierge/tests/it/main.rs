@@ -21,6 +21,7 @@ mod scale_out;
 mod session_end;
 mod sessions;
 mod sign_in;
+mod unfinished;
 mod utils;
 mod widget;
 mod widget_script;

@@ -95,6 +95,11 @@ impl Conversations for PostgresStore {
     }
 
     #[tracing::instrument(skip_all)]
+    async fn awaiting_the_bot(&self, written_from: i64, written_before: i64, limit: u32) -> Result<Vec<Conversation>> {
+        sql::conversations::awaiting_the_bot(&self.pool, written_from, written_before, limit).await
+    }
+
+    #[tracing::instrument(skip_all)]
     async fn purge_abandoned_conversations(&self) -> Result<u64> {
         sql::conversations::purge_abandoned_conversations(&self.pool).await
     }

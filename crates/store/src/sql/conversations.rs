@@ -265,3 +265,24 @@ pub(crate) async fn purge_abandoned_conversations<DB: Backend>(db: impl Db<'_, D
                     AND NOT EXISTS (SELECT 1 FROM messages WHERE messages.conversation_id = conversations.id)";
     DB::execute(db, sqlx::query(delete)).await
 }
+
+/// See [`crate::Conversations::awaiting_the_bot`]. A conversation's `updated_at` is at least
+/// its newest message's time, so it rules most conversations out before their message is read.
+pub(crate) async fn awaiting_the_bot<DB: Backend>(
+    db: impl Db<'_, DB>,
+    written_from: i64,
+    written_before: i64,
+    limit: u32,
+) -> Result<Vec<Conversation>> {
+    let select = format!(
+        "SELECT {CONVERSATION_COLUMNS} FROM conversations
+         WHERE handled_by = 'bot' AND updated_at >= $1
+           AND EXISTS (SELECT 1 FROM messages m
+                       WHERE m.seq = conversations.last_seq AND m.author = 'visitor'
+                         AND m.created_at >= $1 AND m.created_at < $2)
+         ORDER BY last_seq
+         LIMIT $3"
+    );
+    let statement = sqlx::query(&select).arg(written_from).arg(written_before).arg(i64::from(limit));
+    DB::all(db, statement).await
+}
