@@ -151,6 +151,22 @@ describe('the inbox', { skip: skipReason() }, () => {
       message: 'the bot told the visitor',
     });
     await screenshot(dashboard, 'dashboard-inbox-waiting');
+
+    // On a slow link, Enter pressed twice sends the reply once.
+    const replies = '**/api/admin/v1/conversations/*/messages';
+    await dashboard.route(replies, async (route) => {
+      if (route.request().method() === 'POST') await new Promise((r) => setTimeout(r, 500));
+      await route.continue();
+    });
+    await dashboard.getByLabel('Reply').fill('One moment, please.');
+    await dashboard.getByLabel('Reply').press('Enter');
+    await dashboard.getByLabel('Reply').press('Enter');
+    await eventually(async () => assert.match(await w.logText(), /One moment, please\./), { message: 'the reply arrived' });
+    await dashboard.waitForTimeout(1_000);
+    await dashboard.unroute(replies);
+    const sent = (await f.server.admin('GET', `/conversations/${listed.conversation_id}/messages`)).items
+      .filter((m) => m.text === 'One moment, please.');
+    assert.equal(sent.length, 1, 'sent once');
     tracker.check();
     dashboardTracker.check();
   });

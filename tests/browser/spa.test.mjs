@@ -10,9 +10,13 @@ import {
   eventually,
   localStorageEntries,
   openPage,
+  plainPage,
+  screenshot,
   setup,
   skipReason,
   spaPage,
+  trackPage,
+  widget,
 } from './harness.mjs';
 
 const conciergeKeys = (entries) => Object.entries(entries).filter(([k]) => k.startsWith('concierge:'));
@@ -128,6 +132,40 @@ describe('single-page app API', { skip: skipReason() }, () => {
     await page.locator('#page-counter').click();
     assert.equal(await page.locator('#page-counter').innerText(), 'Clicked 1');
     tracker.check();
+  });
+
+  test('a logout in one tab leaves nothing of Alice in her other tab', async (t) => {
+    const bot = await f.server.createBot('Acme Support', { greeting: GREETING, rules: ACKNOWLEDGE });
+    await f.server.putCustomAuth(bot.id, { enabled: true, url: f.customer.url });
+    const url = f.host.page(plainPage({ serverUrl: f.server.url, data: { 'bot-id': bot.id, token: 'tok-alice' } }));
+    const { context, page, tracker, w } = await openPage(f, t, url);
+    await w.open('Acme Support');
+    await w.input().fill('My order number is 4711');
+    await w.input().press('Enter');
+    await eventually(async () => assert.match(await w.logText(), /Thanks, Alice!/), { message: 'Alice in tab A' });
+    // Her second tab of the site, the chat open too.
+    const other = await context.newPage();
+    const otherTracker = trackPage(other);
+    await other.goto(url);
+    const w2 = widget(other);
+    await w2.open('Acme Support');
+    await eventually(async () => assert.match(await w2.logText(), /Hi Alice![\s\S]*My order number is 4711/), {
+      message: 'Alice in tab B',
+    });
+
+    // She logs out of the site in tab A.
+    await page.evaluate(() => window.Concierge('logout'));
+    await eventually(async () => {
+      const shown = await w2.dialog('Acme Support').innerText();
+      assert.doesNotMatch(shown, /Alice|4711/);
+      assert.match(shown, /Hi! How can we help\?/);
+    }, { message: 'tab B shows nothing of Alice' });
+    for (const [key, value] of conciergeKeys(await localStorageEntries(other))) {
+      assert.notEqual(JSON.parse(value).authenticated, true, `${key}: not her session`);
+    }
+    await screenshot(other, 'widget-other-tab-after-logout');
+    tracker.check();
+    otherTracker.check();
   });
 
   test('an expired token: the widget asks the token provider once and ends up authenticated', async (t) => {

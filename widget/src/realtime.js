@@ -5,7 +5,7 @@ import { API, backoff, call, offline, setOffline, TIMEOUT } from './connection.j
 import { origin } from './embed.js';
 import { answering, draft, dropDrafts, flush, ingest, lastId, setAnswering } from './messages.js';
 import { later, safe } from './safe.js';
-import { renew, retryNow, sess, sessionWorks } from './session.js';
+import { inConversation, renew, retryNow, sess, sessionWorks } from './session.js';
 import { paint, typingOn } from './view.js';
 
 const POLL_MS = 3000;
@@ -65,7 +65,10 @@ function openSocket() {
       if (s === sess) {
         if (f.contact && !sess.contact) sess.contact = f.contact;
         if (typeof f.greeting === 'string') Object.assign(sess, { greeting: f.greeting, gs: f.greeting_styles });
-        if (f.conversation) setAnswering(f.conversation);
+        if (f.conversation) {
+          setAnswering(f.conversation);
+          inConversation(f.conversation.id);
+        }
         paint();
       }
       clearTimeout(guard);

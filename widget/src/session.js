@@ -6,7 +6,7 @@ import { botId, data } from './embed.js';
 import { beginConversation, clearLog, ingest, lastId, quietUpTo, reset, setAnswering } from './messages.js';
 import { connect, halt, wake } from './realtime.js';
 import { clean, later, noop, oops, safe, warn } from './safe.js';
-import { sha256, store } from './stored.js';
+import { KEY, sha256, store } from './stored.js';
 import { paint, unmount } from './view.js';
 
 // What proves who the user is: the access token (a call or a signed user token), or the
@@ -159,7 +159,9 @@ async function start(g, visitor, keep) {
 
 function adopt(d, id, keep) {
   const conv = d.conversation || {};
-  if (!keep && conv.id !== convId) clearLog(false);
+  // A renewal keeps what is shown only if it goes on in the same conversation: one that
+  // ends in another (the token refused now, the session gone) shows that one alone.
+  if ((!keep || convId) && conv.id !== convId) clearLog(false);
   convId = conv.id;
   sess = { token: d.session_token, authenticated: !!d.authenticated, ...id, contact: d.contact || null, greeting: d.greeting, gs: d.greeting_styles };
   if (id.signed && d.auth_error) sess.refused = Date.now();
@@ -171,6 +173,12 @@ function adopt(d, id, keep) {
   history.forEach(ingest);
   save();
   connect();
+}
+
+// The conversation the socket says the session is in (a session reused after a reload
+// learns it there).
+export function inConversation(id) {
+  if (typeof id === 'string') convId = id;
 }
 
 // Sign-in required and refused (on_failure=block): no session, the sign-in text instead
@@ -238,7 +246,13 @@ export function update(o) {
 }
 
 export function logout() {
-  const old = sess ? sess.token : (store.read() || {}).token;
+  return signOut(null);
+}
+
+// Logs out; `elsewhere`: the token another tab revoked already, not revoked again.
+function signOut(elsewhere) {
+  const mine = sess ? sess.token : (store.read() || {}).token;
+  const old = mine !== elsewhere ? mine : null;
   gen++;
   halt();
   store.clear();
@@ -275,5 +289,14 @@ export function begin() {
   if (!dead) {
     enqueue(init);
     window.addEventListener('online', safe(wake));
+    // Another tab of the site logged its user out (it removed the stored session): nothing
+    // of that user stays on screen here either. Only a tab with a user reacts, so the
+    // tabs' fresh anonymous sessions do not set each other off again.
+    window.addEventListener('storage', safe((e) => {
+      if (e.key !== KEY || e.newValue !== null || !(proofOf(fields) || (sess && sess.authenticated))) return;
+      let removed = null;
+      try { removed = JSON.parse(e.oldValue).token; } catch { /* not ours to read */ }
+      signOut(removed);
+    }));
   }
 }

@@ -3,7 +3,7 @@
 
 import { botId } from './embed.js';
 
-const KEY = 'concierge:' + botId;
+export const KEY = 'concierge:' + botId;
 
 export const store = {
   read() {

@@ -232,13 +232,18 @@
   events.addEventListener('resync', () => location.reload());
 
   const form = document.getElementById('reply');
+  let sending = false;
   form?.addEventListener('submit', async (e) => {
     e.preventDefault();
     const box = document.getElementById('reply-text');
     const error = document.getElementById('reply-error');
     const text = box.value.trim();
-    if (!text) return;
-    const res = await api('POST', `/conversations/${open}/messages`, { text });
+    // One reply at a time: Enter pressed twice on a slow link sends it once.
+    if (!text || sending) return;
+    sending = true;
+    const res = await api('POST', `/conversations/${open}/messages`, { text }).finally(() => {
+      sending = false;
+    });
     if (res.ok) {
       box.value = '';
       error.hidden = true;

@@ -8,17 +8,19 @@ use concierge_bot::{
     excerpt, prompt, template, Article as Passage, ChatMessage, ContactFacts, LlmConfig, Priority, PromptInput,
 };
 use concierge_domain::{Author, BotId, ConversationId, Handler, StyledText};
-use concierge_store::{Bot, HandlerChange, Session};
+use concierge_store::{Bot, HandlerChange, NewMessage, Session};
 use futures::StreamExt;
 
 use super::decide::{self, HandoffReason, Reply};
-use super::{now_ms, Result, Services};
+use super::{now_ms, Error, Result, Services};
 use crate::bus::{Event, Topic};
 
 /// Long enough for the typing indicator to register with a person, short enough to feel live.
 const BOT_THINKING: Duration = Duration::from_millis(400);
 /// Messages of the conversation a language model sees before the question.
 const HISTORY: u32 = 10;
+/// Messages written after the question that the history's read may find first, and skip.
+const LATER_MESSAGES: u32 = 10;
 
 /// What the bot did with one visitor message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,12 +42,30 @@ impl Turn {
 }
 
 impl Services {
-    /// Writes the bot's `text` in the session's conversation.
-    async fn bot_says(&self, bot: &Bot, session: &Session, text: &StyledText) -> Result<()> {
-        let conversation = ConversationId::from(session.conversation_id.as_str());
-        self.post(&BotId::from(bot.id.as_str()), &conversation, Author::Bot, Some(&bot.name), &text.text, &text.styles)
-            .await?;
-        Ok(())
+    /// Writes the bot's `text` in the conversation, if it is still handled by `only_while`
+    /// when written (a person may take over while the bot thinks); whether it was.
+    pub(super) async fn bot_says(
+        &self,
+        bot: &Bot,
+        conversation_id: &str,
+        text: &StyledText,
+        only_while: Handler,
+    ) -> Result<bool> {
+        let styles = (!text.styles.is_empty()).then_some(text.styles.as_slice());
+        let new = NewMessage {
+            conversation_id,
+            author: Author::Bot,
+            author_name: Some(&bot.name),
+            text: &text.text,
+            styles,
+            only_while: Some(only_while),
+            now: now_ms(),
+        };
+        match self.post_message(&BotId::from(bot.id.as_str()), new).await {
+            Ok(_) => Ok(true),
+            Err(Error::Conflict("handler")) => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 
     /// Answers the visitor's latest message `text` (its `seq` is `message_seq`), unless a
@@ -95,7 +115,8 @@ impl Services {
                     })
                     .collect();
                 let Some(llm) = llm else { return Ok(Turn::Silent) };
-                let messages = self.prompt(&bot, &llm.1, session, contact.as_ref(), &passages, text).await?;
+                let question = (message_seq, text);
+                let messages = self.prompt(&bot, &llm.1, session, contact.as_ref(), &passages, question).await?;
                 let answer = match self.limits.model_slot(&bot.id) {
                     Some(_slot) => self.generate(session, &llm.0, &messages).await,
                     None => {
@@ -118,10 +139,9 @@ impl Services {
         };
         Ok(match reply {
             Reply::Answer { text } => {
-                if !self.bot_handles(&session.conversation_id).await? {
+                if !self.bot_says(&bot, &session.conversation_id, &text, Handler::Bot).await? {
                     return Ok(Turn::Silent);
                 }
-                self.bot_says(&bot, session, &text).await?;
                 Turn::Answered
             }
             Reply::Handoff { text, priority, reason } => {
@@ -129,7 +149,7 @@ impl Services {
                     return Ok(Turn::Silent);
                 }
                 tracing::info!(bot_id = %bot.id, reason = reason.as_str(), "conversation handed to the team");
-                self.bot_says(&bot, session, &text).await?;
+                self.bot_says(&bot, &session.conversation_id, &text, Handler::Waiting).await?;
                 if searched && reason == HandoffReason::NotSure {
                     self.record_unanswered(&bot.id, message_seq, &decision.hits).await;
                 }
@@ -167,12 +187,12 @@ impl Services {
         session: &Session,
         contact: Option<&ContactFacts>,
         passages: &[Passage],
-        question: &str,
+        (question_seq, question): (i64, &str),
     ) -> Result<Vec<ChatMessage>> {
-        let recent = self.store.latest_messages(&session.conversation_id, HISTORY + 1).await?;
-        // The newest message is the question itself.
-        let earlier = &recent[..recent.len().saturating_sub(1)];
-        let history: Vec<(&str, &str)> = earlier.iter().map(|m| (m.author.as_str(), m.text.as_str())).collect();
+        // What came before the question, not what came since: a visitor who wrote again
+        // while the model answers has the next turn for that.
+        let recent = self.store.latest_messages(&session.conversation_id, HISTORY + LATER_MESSAGES).await?;
+        let history = history_before(&recent, question_seq);
         let passages: Vec<&Passage> = passages.iter().collect();
         Ok(prompt::build(&PromptInput {
             bot_name: &bot.name,
@@ -230,5 +250,47 @@ impl Services {
             }
             Ok(()) => Some(template::markdown_to_styled(&answer)).filter(|styled| !styled.text.is_empty()),
         }
+    }
+}
+
+/// The conversation before the message `question_seq`, as (author, text), at most
+/// [`HISTORY`] of it; `recent` is its newest messages, oldest first.
+fn history_before(recent: &[concierge_store::Message], question_seq: i64) -> Vec<(&str, &str)> {
+    let earlier: Vec<_> = recent.iter().filter(|m| m.seq < question_seq).collect();
+    let earlier = &earlier[earlier.len().saturating_sub(HISTORY as usize)..];
+    earlier.iter().map(|m| (m.author.as_str(), m.text.as_str())).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use concierge_store::Message;
+
+    use super::*;
+
+    fn message(seq: i64, author: Author, text: &str) -> Message {
+        Message {
+            seq,
+            conversation_id: "c".into(),
+            author,
+            author_name: None,
+            text: text.into(),
+            styles: None,
+            created_at: seq,
+        }
+    }
+
+    #[test]
+    fn the_history_is_what_came_before_the_question_not_since() {
+        // The visitor asked (3), then wrote again (4) before the model was asked about 3.
+        let recent = [
+            message(1, Author::Visitor, "hi"),
+            message(2, Author::Bot, "Hello! How can I help?"),
+            message(3, Author::Visitor, "How do I reset my password?"),
+            message(4, Author::Visitor, "thanks"),
+        ];
+        assert_eq!(history_before(&recent, 3), [("visitor", "hi"), ("bot", "Hello! How can I help?")]);
+        assert_eq!(history_before(&recent, 4).last(), Some(&("visitor", "How do I reset my password?")));
+        let long: Vec<Message> = (1..=30).map(|seq| message(seq, Author::Visitor, "again")).collect();
+        assert_eq!(history_before(&long, 30).len(), HISTORY as usize);
     }
 }

@@ -18,14 +18,27 @@ use sha2::Sha256;
 use super::auth_flow::{request_body, WidgetFields};
 use super::BotAuth;
 
-/// Entries beyond this are evicted, least recently used first.
-const CAPACITY: u64 = 100_000;
+/// What the entries may weigh together (their profiles' text, roughly); beyond it they
+/// are evicted, least recently used first. By weight, not by count: a profile may carry
+/// up to 16 KiB of metadata, and 100,000 such would hold 1.6 GB.
+const CAPACITY_BYTES: u64 = 64 * 1024 * 1024;
 
 #[derive(Clone)]
 struct Entry {
     profile: VerifiedProfile,
     identifier: Identifier,
     until: Instant,
+}
+
+impl Entry {
+    /// About what the entry holds in memory: its strings and its metadata as JSON, with
+    /// a fixed share for the key and the bookkeeping.
+    fn weight(&self) -> u32 {
+        let p = &self.profile;
+        let texts = [&p.id, &p.email, &p.name, &p.phone_number].into_iter().flatten().map(String::len).sum::<usize>();
+        let metadata = serde_json::to_string(&p.metadata).map_or(0, |json| json.len());
+        u32::try_from(128 + texts + metadata + self.identifier.value().len()).unwrap_or(u32::MAX)
+    }
 }
 
 pub(crate) struct AuthCache {
@@ -35,17 +48,22 @@ pub(crate) struct AuthCache {
 
 impl Default for AuthCache {
     fn default() -> Self {
-        Self {
-            key: rand::random(),
-            entries: moka::sync::Cache::builder()
-                .max_capacity(CAPACITY)
-                .time_to_live(Duration::from_secs(concierge_domain::MAX_CACHE_TTL_SECS.into()))
-                .build(),
-        }
+        Self::weighing_at_most(CAPACITY_BYTES)
     }
 }
 
 impl AuthCache {
+    fn weighing_at_most(bytes: u64) -> Self {
+        Self {
+            key: rand::random(),
+            entries: moka::sync::Cache::builder()
+                .weigher(|_, entry: &Entry| entry.weight())
+                .max_capacity(bytes)
+                .time_to_live(Duration::from_secs(concierge_domain::MAX_CACHE_TTL_SECS.into()))
+                .build(),
+        }
+    }
+
     /// The keyed hash of what the call would send; `None` when the bot does not cache.
     pub(crate) fn key(&self, auth: &BotAuth, access_token: &str, fields: &WidgetFields) -> Option<[u8; 32]> {
         if auth.settings.cache_ttl_secs == 0 {
@@ -74,5 +92,36 @@ impl AuthCache {
     pub(crate) fn put(&self, key: [u8; 32], ttl_secs: u32, profile: &VerifiedProfile, identifier: &Identifier) {
         let until = Instant::now() + Duration::from_secs(ttl_secs.into());
         self.entries.insert(key, Entry { profile: profile.clone(), identifier: identifier.clone(), until });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use concierge_domain::IdentifyMethod;
+
+    use super::*;
+
+    fn profile(metadata_bytes: usize) -> VerifiedProfile {
+        let mut metadata = serde_json::Map::new();
+        metadata.insert("notes".into(), serde_json::Value::String("x".repeat(metadata_bytes)));
+        VerifiedProfile { id: Some("u-1".into()), email: None, name: Some("Ann".into()), phone_number: None, metadata }
+    }
+
+    #[test]
+    fn profiles_with_large_metadata_are_held_by_their_weight_not_their_count() {
+        let cache = AuthCache::weighing_at_most(1024 * 1024);
+        let identifier = Identifier::parse(IdentifyMethod::Id, "u-1").expect("an id");
+        let heavy = profile(16 * 1024);
+        for n in 0..200u32 {
+            let mut key = [0; 32];
+            key[..4].copy_from_slice(&n.to_be_bytes());
+            cache.put(key, 60, &heavy, &identifier);
+        }
+        cache.entries.run_pending_tasks();
+        // 200 entries of 16 KiB would be 3.2 MB; a megabyte holds some sixty of them.
+        assert!(cache.entries.weighted_size() <= 1024 * 1024, "{}", cache.entries.weighted_size());
+        assert!((40..=64).contains(&cache.entries.entry_count()), "{}", cache.entries.entry_count());
+        let light = Entry { profile: profile(0), identifier: identifier.clone(), until: Instant::now() };
+        assert!(light.weight() < 300, "a profile without metadata weighs little: {}", light.weight());
     }
 }

@@ -119,11 +119,17 @@ impl Services {
         styles: &[StyleRange],
     ) -> Result<Message> {
         let styles = (!styles.is_empty()).then_some(styles);
-        let new =
-            NewMessage { conversation_id: conversation_id.as_str(), author, author_name, text, styles, now: now_ms() };
+        let conversation_id = conversation_id.as_str();
+        let new = NewMessage { conversation_id, author, author_name, text, styles, only_while: None, now: now_ms() };
+        self.post_message(bot_id, new).await
+    }
+
+    /// Stores `new` and tells the conversation's sockets and the bot's inbox.
+    pub(super) async fn post_message(&self, bot_id: &BotId, new: NewMessage<'_>) -> Result<Message> {
+        let conversation_id = ConversationId::from(new.conversation_id);
         let posted = self.store.add_message(new).await?;
         let message = posted.message.clone();
-        self.bus.publish_conversation(bot_id, conversation_id, Event::Message(posted));
+        self.bus.publish_conversation(bot_id, &conversation_id, Event::Message(posted));
         Ok(message)
     }
 

@@ -93,8 +93,11 @@ impl Services {
     ) -> Result<UnansweredPage> {
         let bot = self.bot_for(who, bot_id).await?;
         let limit = if limit == 0 { UNANSWERED_PAGE } else { limit.min(MAX_UNANSWERED_PAGE) };
-        let stored = self.store.list_unanswered(&bot.id, before, limit).await?;
-        let next_cursor = (stored.len() == limit as usize).then(|| stored.last().map(|q| q.message_seq)).flatten();
+        // One more than the page, so that a page that ends the list says so.
+        let mut stored = self.store.list_unanswered(&bot.id, before, limit + 1).await?;
+        let more = stored.len() > limit as usize;
+        stored.truncate(limit as usize);
+        let next_cursor = more.then(|| stored.last().map(|q| q.message_seq)).flatten();
         let knowledge = self.knowledge(&bot).await?;
         let llm = self.llm_config(&bot.id).await?.is_some();
         // Decided as the conversation's contact, as the live bot would: rules and

@@ -3,7 +3,7 @@
 //! and before the bot answered it. The visitor would wait for ever, in a conversation the
 //! team does not see as waiting; instead a person is asked to answer.
 
-use concierge_domain::{Author, BotId, ConversationId, Priority};
+use concierge_domain::{Handler, Priority};
 
 use super::{decide, now_ms, Result, Services};
 
@@ -39,9 +39,7 @@ impl Services {
                 None => None,
             };
             let text = decide::render(&bot.handoff_text, contact.as_ref()).unwrap_or_default();
-            let (bot_id, conversation_id) =
-                (BotId::from(bot.id.as_str()), ConversationId::from(conversation.id.as_str()));
-            self.post(&bot_id, &conversation_id, Author::Bot, Some(&bot.name), &text.text, &text.styles).await?;
+            self.bot_says(&bot, &conversation.id, &text, Handler::Waiting).await?;
             tracing::warn!(
                 bot_id = %bot.id,
                 conversation_id = %conversation.id,

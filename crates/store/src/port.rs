@@ -28,6 +28,9 @@ pub trait Accounts: Send + Sync {
     /// The workspace created on first start; created here if missing (idempotent, also
     /// under concurrent callers).
     async fn default_workspace(&self) -> Result<Workspace>;
+    /// Stores `sealed` (something the secret key sealed) as the database's key check unless
+    /// one is stored already, also under concurrent callers; returns the one stored.
+    async fn key_check(&self, sealed: &str) -> Result<String>;
     /// `Error::Conflict("workspace_name")` when the name is taken.
     async fn create_workspace(&self, name: &str) -> Result<Workspace>;
     async fn find_workspace_by_name(&self, name: &str) -> Result<Option<Workspace>>;

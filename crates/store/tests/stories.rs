@@ -118,6 +118,7 @@ on_both_backends!(
     messages::messages_keep_their_authors_names,
     messages::bot_messages_keep_their_emphasis,
     handoff::the_bot_hands_off_only_while_it_handles_the_conversation,
+    handoff::the_bot_answers_only_while_it_handles_the_conversation,
     handoff::one_of_concurrent_takers_wins,
     handoff::the_inbox_lists_waiting_conversations_first,
     inbox::each_message_tells_the_inbox_how_it_lists_the_conversation,

@@ -44,6 +44,24 @@ pub async fn open_store(storage: &StorageConfig) -> anyhow::Result<Arc<dyn Store
     })
 }
 
+/// What every instance's key must open, sealed by the first instance to start.
+const KEY_CHECK: &str = "concierge-key-check";
+
+/// Refuses to start with a secret key other than the one the database's secrets are
+/// sealed with: such an instance could open no bot's signing secret or headers, and would
+/// fail a share of every bot's sessions behind the balancer, not at start.
+async fn same_key_as_the_database(sealer: &Sealer, store: &dyn Store) -> anyhow::Result<()> {
+    let stored = store.key_check(&sealer.seal(KEY_CHECK)).await.context("cannot read the secret key's check")?;
+    if sealer.open(&stored).ok().as_deref() != Some(KEY_CHECK) {
+        anyhow::bail!(
+            "this instance's secret key is not the one the database's secrets are sealed with: give every \
+             instance the same CONCIERGE_SECRET_KEY (or the same secret.key file) — see docs/deploy.md, \"One \
+             secret key\""
+        );
+    }
+    Ok(())
+}
+
 pub async fn services(config: Config) -> anyhow::Result<Services> {
     services_with(config, Lookup::system()).await
 }
@@ -54,6 +72,7 @@ pub async fn services_with(config: Config, lookup: Lookup) -> anyhow::Result<Ser
     let store = open_store(&config.storage).await?;
     store.default_workspace().await.context("cannot create the default workspace")?;
     let sealer = Sealer::load(config.secret_key.as_deref(), &config.storage.data_dir)?;
+    same_key_as_the_database(&sealer, store.as_ref()).await?;
     let policy = UpstreamPolicy {
         allow_private: config.settings.allow_private_upstreams,
         allow_http: config.settings.allow_http_upstreams,

@@ -243,6 +243,7 @@ async fn a_long_conversation_opens_on_its_newest_messages() {
             author_name: None,
             text: &text,
             styles: None,
+            only_while: None,
             now: i,
         };
         app.services.store.add_message(message).await.unwrap();

@@ -27,6 +27,7 @@ async fn write(app: &TestApp, conversation: &str, author: Author, text: &str, ag
         author_name: None,
         text,
         styles: None,
+        only_while: None,
         now,
     };
     app.services.store.add_message(message).await.unwrap();

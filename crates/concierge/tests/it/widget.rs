@@ -115,6 +115,7 @@ async fn a_message_announced_before_the_one_stored_before_it_is_not_skipped(app:
             author_name: Some("Sam"),
             text,
             styles: None,
+            only_while: None,
             now: 1,
         };
         app.services.store.add_message(new)

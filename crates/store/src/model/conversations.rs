@@ -188,6 +188,10 @@ pub struct NewMessage<'a> {
     pub text: &'a str,
     /// The emphasis of a bot message's text; `None` for other messages and plain text.
     pub styles: Option<&'a [StyleRange]>,
+    /// Written only while the conversation is handled so, checked under the lock the write
+    /// holds (else `Error::Conflict("handler")`): the bot's answer, so that it never follows
+    /// the message of a person who took over while the bot was thinking.
+    pub only_while: Option<Handler>,
     pub now: i64,
 }
 

@@ -15,6 +15,11 @@ impl Accounts for PostgresStore {
     }
 
     #[tracing::instrument(skip_all)]
+    async fn key_check(&self, sealed: &str) -> Result<String> {
+        sql::accounts::key_check(&self.pool, sealed).await
+    }
+
+    #[tracing::instrument(skip_all)]
     async fn default_workspace(&self) -> Result<Workspace> {
         sql::accounts::default_workspace(&self.pool).await
     }

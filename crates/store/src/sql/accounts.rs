@@ -16,6 +16,13 @@ const USER_COLUMNS: &str = "u.id, u.workspace_id, u.email, u.password_hash, u.na
 /// connection, after any concurrent caller's insert; on PostgreSQL a concurrent insert
 /// makes this one wait for it and then do nothing. Either way the select sees the one
 /// default workspace.
+pub(crate) async fn key_check<DB: Backend>(db: impl Db<'_, DB> + Copy, sealed: &str) -> Result<String> {
+    let insert = "INSERT INTO key_check (id, sealed) VALUES (1, $1) ON CONFLICT (id) DO NOTHING";
+    DB::execute(db, sqlx::query(insert).arg(sealed)).await?;
+    let (stored,): (String,) = DB::one(db, sqlx::query("SELECT sealed FROM key_check WHERE id = 1")).await?;
+    Ok(stored)
+}
+
 pub(crate) async fn default_workspace<DB: Backend>(db: impl Db<'_, DB> + Copy) -> Result<Workspace> {
     let insert = format!("INSERT INTO workspaces ({WORKSPACE_COLUMNS}) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING");
     let now = now_millis();

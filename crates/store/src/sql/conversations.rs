@@ -37,6 +37,9 @@ pub(crate) async fn add_message<DB: Backend>(
     let held: Option<HeldConversation> =
         DB::optional(DB::on(&mut *tx), sqlx::query(&select).arg(new.conversation_id)).await?;
     let held = held.ok_or(Error::NotFound("conversation"))?;
+    if new.only_while.is_some_and(|handler| handler != held.conversation.handled_by) {
+        return Err(Error::Conflict("handler"));
+    }
     let insert = sqlx::query(
         "INSERT INTO messages (conversation_id, author, author_name, text, styles, created_at)
          VALUES ($1, $2, $3, $4, $5, $6)

@@ -16,6 +16,11 @@ impl Accounts for SqliteStore {
     }
 
     #[tracing::instrument(skip_all)]
+    async fn key_check(&self, sealed: &str) -> Result<String> {
+        sql::accounts::key_check(&self.writer, sealed).await
+    }
+
+    #[tracing::instrument(skip_all)]
     async fn default_workspace(&self) -> Result<Workspace> {
         sql::accounts::default_workspace(&self.writer).await
     }

@@ -22,6 +22,7 @@ async fn conversation_with_a_message(h: &Harness, bot_id: &str, token: &str, now
         author_name: None,
         text: token,
         styles: None,
+        only_while: None,
         now,
     };
     h.store.add_message(hello).await.expect("message");
@@ -118,4 +119,29 @@ pub async fn the_inbox_lists_waiting_conversations_first(h: &Harness) {
     let order: Vec<_> = inbox.iter().map(|i| i.last_text.as_str()).collect();
     assert_eq!(order, ["b", "e", "a", "d", "f", "c"], "a taken conversation joins the others");
     assert_eq!((inbox[3].handled_by.as_str(), inbox[3].agent_name.as_deref()), ("agent", Some("Bea")));
+}
+
+pub async fn the_bot_answers_only_while_it_handles_the_conversation(h: &Harness) {
+    let bot = bot(h.store.as_ref()).await;
+    let conversation = conversation_with_a_message(h, &bot.id, "is anyone there?", NOW).await;
+    let answer = |text, now| NewMessage {
+        conversation_id: &conversation.id,
+        author: Author::Bot,
+        author_name: Some("Support"),
+        text,
+        styles: None,
+        only_while: Some(Handler::Bot),
+        now,
+    };
+    h.store.add_message(answer("Yes, the bot is.", NOW + 1)).await.expect("the bot handles it");
+
+    // A person takes over while the bot thinks about the next one: its answer is refused,
+    // under the same lock as the write, and nothing is written.
+    let take = HandlerChange { agent_name: Some("Bea"), ..change("agent", None, NOW + 2) };
+    h.store.set_conversation_handler(&conversation.id, &take).await.expect("take").expect("exists");
+    let late = h.store.add_message(answer("Here is how to reset it.", NOW + 3)).await;
+    assert!(matches!(late, Err(concierge_store::Error::Conflict("handler"))), "{late:?}");
+    let texts: Vec<String> =
+        h.store.list_messages(&conversation.id, 0, 10).await.expect("list").into_iter().map(|m| m.text).collect();
+    assert_eq!(texts, ["is anyone there?", "Yes, the bot is."]);
 }

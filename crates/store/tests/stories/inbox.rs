@@ -4,18 +4,10 @@
 
 use concierge_domain::{Handler, Priority};
 use concierge_store::testing::{dashboard_plans, PlanInputs};
-use concierge_store::{
-    AttemptFilter, ContactUpsert, Conversation, HandlerChange, NewMessage, Posted, Store, VisitorOutcome,
-};
+use concierge_store::{AttemptFilter, ContactUpsert, HandlerChange, Store, VisitorOutcome};
 
 use super::attempts::attempt;
-use super::support::{bot, contact, metadata, session, upsert, Harness, HOUR, NOW};
-
-async fn say(store: &dyn Store, conversation: &Conversation, author: &str, text: &str, now: i64) -> Posted {
-    let author = author.parse().expect("an author");
-    let message = NewMessage { conversation_id: &conversation.id, author, author_name: None, text, styles: None, now };
-    store.add_message(message).await.expect("add a message")
-}
+use super::support::{bot, contact, metadata, say, session, upsert, Harness, HOUR, NOW};
 
 pub async fn each_message_tells_the_inbox_how_it_lists_the_conversation(h: &Harness) {
     let store = h.store.as_ref();

@@ -19,6 +19,7 @@ pub(super) fn message<'a>(conversation: &'a Conversation, text: &'a str, now: i6
         author_name: None,
         text,
         styles: None,
+        only_while: None,
         now,
     }
 }
@@ -61,6 +62,7 @@ pub async fn concurrent_messages_get_distinct_increasing_seqs(h: &Harness) {
                     author_name: Some("Support"),
                     text: &text,
                     styles: None,
+                    only_while: None,
                     now: NOW,
                 };
                 store.add_message(new).await
@@ -124,6 +126,7 @@ pub async fn messages_keep_their_authors_names(h: &Harness) {
             author_name,
             text,
             styles: None,
+            only_while: None,
             now,
         };
         let message = h.store.add_message(new).await.expect("add").message;
@@ -152,6 +155,7 @@ pub async fn bot_messages_keep_their_emphasis(h: &Harness) {
             author_name: None,
             text: "Go to 😀 Settings",
             styles,
+            only_while: None,
             now,
         };
         let message = h.store.add_message(new).await.expect("add").message;

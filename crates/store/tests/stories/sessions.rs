@@ -67,6 +67,7 @@ pub async fn contact_returns_to_the_latest_conversation(h: &Harness) {
         author_name: Some("Bea"),
         text: "any news?",
         styles: None,
+        only_while: None,
         now: NOW + 5,
     };
     h.store.add_message(message).await.expect("add message");
@@ -187,6 +188,7 @@ pub async fn the_inbox_lists_active_conversations_with_their_latest_message(h: &
             author_name: None,
             text,
             styles: None,
+            only_while: None,
             now,
         };
         h.store.add_message(message).await.expect("message");

@@ -2,16 +2,12 @@
 //! see one continuous conversation on every device, and nobody else's.
 
 use concierge_domain::{Handler, Priority};
-use concierge_store::{
-    Conversation, Ended, EndedSessions, HandlerChange, Message, NewMessage, OpenSession, Store, VisitorOutcome,
-};
+use concierge_store::{Conversation, Ended, EndedSessions, HandlerChange, Message, OpenSession, Store, VisitorOutcome};
 
 use super::support::{bot, contact, session, Harness, HOUR, NOW};
 
 async fn say(store: &dyn Store, conversation: &Conversation, author: &str, text: &str, now: i64) -> Message {
-    let author = author.parse().expect("an author");
-    let message = NewMessage { conversation_id: &conversation.id, author, author_name: None, text, styles: None, now };
-    store.add_message(message).await.expect("add a message").message
+    super::support::say(store, conversation, author, text, now).await.message
 }
 
 async fn texts(store: &dyn Store, conversation_id: &str) -> Vec<String> {

@@ -87,6 +87,7 @@ pub async fn a_batch_writes_each_person_once(h: &Harness) {
             author_name: None,
             text,
             styles: None,
+            only_while: None,
             now: NOW + 5 + i as i64,
         };
         h.store.add_message(message).await.expect("add message");

@@ -51,6 +51,7 @@ pub async fn assert_upgraded(store: &dyn Store) {
         author_name: None,
         text: "four",
         styles: None,
+        only_while: None,
         now: 4,
     };
     assert_eq!(store.add_message(new).await.expect("add").message.seq, 4, "a deleted message's seq is not reused");

@@ -184,3 +184,24 @@ pub fn session<'a>(
         now,
     }
 }
+
+/// `author` ("visitor", "bot", "agent") writes `text` in the conversation at `now`.
+pub async fn say(
+    store: &dyn concierge_store::Store,
+    conversation: &concierge_store::Conversation,
+    author: &str,
+    text: &str,
+    now: i64,
+) -> concierge_store::Posted {
+    let author = author.parse().expect("an author");
+    let message = concierge_store::NewMessage {
+        conversation_id: &conversation.id,
+        author,
+        author_name: None,
+        text,
+        styles: None,
+        only_while: None,
+        now,
+    };
+    store.add_message(message).await.expect("add a message")
+}

@@ -196,6 +196,18 @@ impl TestApp {
         self.sibling_tuned(args, |_| {}).await
     }
 
+    /// What starting another instance on this one's database and data dir, with `env` as
+    /// its environment (e.g. another `CONCIERGE_SECRET_KEY`), does.
+    pub async fn start_another(&self, env: &[(&str, &str)]) -> anyhow::Result<concierge_core::Services> {
+        let storage = StorageArgs {
+            data_dir: self.storage.data_dir.clone(),
+            database_url: self.storage.database_url.clone(),
+            ..Default::default()
+        };
+        let config = concierge::config::load_with_env(None, env, &storage, &test_args())?;
+        concierge::app::services_with(config, test_lookup()).await
+    }
+
     /// [`TestApp::sibling`] with `tune` applied to its configuration: for what is fixed for
     /// an operator but not for a test, such as the widget socket's timings.
     pub async fn sibling_tuned(&self, args: ServeArgs, tune: impl FnOnce(&mut Config)) -> TestApp {
