@@ -1,6 +1,8 @@
 //! The visitor's side of a conversation: sending and reading history.
 
-use concierge_domain::{hash_token, parse_message_text, Author, BotId, ConversationId, StyleRange};
+use concierge_domain::{
+    hash_token, parse_message_text, AuthErrorCode, Author, BotId, ConversationId, OnFailure, StyleRange,
+};
 use concierge_store::{Ended, EndedSessions, Message, NewMessage, Session};
 
 use super::{now_ms, Error, Result, Services};
@@ -14,11 +16,18 @@ pub(super) fn message_text(text: &str) -> Result<String> {
 }
 
 impl Services {
-    /// The live session behind a widget's bearer token, if the page's origin may use the bot.
+    /// The live session behind a widget's bearer token, if the page's origin may use the bot
+    /// and the bot lets it chat: a bot that now requires sign-in (Custom Authentication on,
+    /// blocking on failure) no longer lets an anonymous session started before chat on.
     pub async fn widget_session(&self, bearer: Option<&str>, origin: Option<&str>) -> Result<Session> {
         let session = self.find_widget_session(bearer).await?;
-        if !self.load_bot_auth(&session.bot_id).await?.settings.allows_origin(origin) {
+        let auth = self.load_bot_auth(&session.bot_id).await?;
+        if !auth.settings.allows_origin(origin) {
             return Err(Error::OriginNotAllowed);
+        }
+        if session.contact_id.is_none() && auth.settings.enabled && auth.settings.on_failure == OnFailure::Block {
+            let failure = super::session::public_failure(AuthErrorCode::TokenRequired);
+            return Err(Error::AuthFailed { code: failure.code, message: failure.message });
         }
         Ok(session)
     }

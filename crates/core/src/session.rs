@@ -64,7 +64,7 @@ fn shutting_down() -> anyhow::Error {
 /// What the end user's browser is told about a failure. The details (status codes, host
 /// names, field names) are for the customer's developers: they are in the attempt log and
 /// the testing panel, not in every visitor's console.
-fn public_failure(code: AuthErrorCode) -> AuthFailure {
+pub(crate) fn public_failure(code: AuthErrorCode) -> AuthFailure {
     let message = match code {
         AuthErrorCode::TokenRequired => "Sign in on the website to chat as yourself.",
         AuthErrorCode::InvalidToken => "Your sign-in could not be confirmed. Sign in again to chat as yourself.",

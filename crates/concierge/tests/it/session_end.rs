@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message as Frame;
 
 use crate::both_backends;
-use crate::inbox::send_as_visitor;
+use crate::inbox::{post_as_visitor, send_as_visitor};
 use crate::utils::{eventually, test_args, Customer, TestApp};
 use crate::widget::{connect, next, next_message, socket_after_logout, Socket};
 
@@ -88,6 +88,34 @@ async fn connect_from(app: &TestApp, token: &str, origin: &str) -> Socket {
     assert_eq!(next(&mut socket).await["type"], "ready");
     socket
 }
+
+/// The bot starts requiring sign-in (Custom Authentication on, blocking on failure): a
+/// session started anonymously before chats no more, over HTTP or on its socket, and hears
+/// why; a signed-in one goes on.
+async fn a_bot_that_starts_requiring_sign_in_ends_anonymous_sessions(app: TestApp) {
+    let customer = Customer::with_users().await;
+    let bot = app.bot_with_auth(&customer.url, json!({})).await;
+    let (_, visitor) = app.start_session(json!({"bot_id": bot})).await;
+    let (_, alice) = app.start_session(json!({"bot_id": bot, "access_token": "tok-alice"})).await;
+    let (visitor, alice) = (visitor["session_token"].as_str().unwrap(), alice["session_token"].as_str().unwrap());
+    send_as_visitor(&app, visitor, "hello").await;
+    let mut socket = connect(&app, visitor, 0).await;
+
+    let block = json!({"enabled": true, "url": customer.url, "on_failure": "block"});
+    let (status, saved) = app.put(&format!("/bots/{bot}/custom-auth"), block).await;
+    assert_eq!(status, 200, "{saved}");
+    let refused = post_as_visitor(&app, visitor, "still there?").await;
+    assert_eq!(refused.status(), 401);
+    let refused: Value = refused.json().await.unwrap();
+    assert_eq!(refused["error"]["code"], "token_required", "{refused}");
+    socket.send(Frame::text(json!({"type": "send", "text": "and here?"}).to_string())).await.unwrap();
+    assert_ended(&mut socket, "token_required").await;
+    send_as_visitor(&app, alice, "I am signed in").await;
+}
+both_backends!(
+    a_bot_that_starts_requiring_sign_in_ends_anonymous_sessions,
+    super::a_bot_that_starts_requiring_sign_in_ends_anonymous_sessions
+);
 
 /// The bot's allowed origins change: a socket from a page no longer allowed ends at once
 /// (4401), one from a page still allowed goes on.

@@ -62,7 +62,9 @@ pub(super) async fn send_backlog(
 pub(super) async fn refuse(tx: &mut Sink, e: Error) -> Result<(), axum::Error> {
     tx.send(error_frame(&e.code(), &e.public_message())).await?;
     let (code, reason) = match e {
-        Error::Unauthorized | Error::OriginNotAllowed => (CLOSE_UNAUTHORIZED, "unauthorized"),
+        Error::Unauthorized | Error::OriginNotAllowed | Error::AuthFailed { .. } => {
+            (CLOSE_UNAUTHORIZED, "unauthorized")
+        }
         _ => (CLOSE_INTERNAL_ERROR, "internal error"),
     };
     tx.send(Frame::Close(Some(CloseFrame { code, reason: Utf8Bytes::from_static(reason) }))).await?;

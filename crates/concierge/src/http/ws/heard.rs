@@ -119,9 +119,13 @@ pub(super) async fn frame(
         tx.send(error_frame("invalid_frame", "Expected {\"type\":\"send\",\"text\":…}.")).await?;
         return Ok(Flow::Continue);
     };
-    // A session that expired since the last ping may not write.
+    // A session that expired since the last ping may not write, nor one the bot stopped
+    // letting chat (it requires sign-in now), as over HTTP.
     if access.expired() {
         return end(tx, Error::Unauthorized).await;
+    }
+    if let Some(e) = access.recheck(s).await {
+        return end(tx, e).await;
     }
     if let Err(e) = s.send_visitor_message(&access.session, &body).await {
         tx.send(error_frame(&e.code(), &e.public_message())).await?;

@@ -170,7 +170,7 @@ impl Access {
     /// was valid, and stays so until proven otherwise.
     async fn recheck(&self, s: &Services) -> Option<Error> {
         match s.widget_session(Some(&self.token), self.origin.as_deref()).await {
-            Err(e @ (Error::Unauthorized | Error::OriginNotAllowed)) => Some(e),
+            Err(e @ (Error::Unauthorized | Error::OriginNotAllowed | Error::AuthFailed { .. })) => Some(e),
             _ => None,
         }
     }
