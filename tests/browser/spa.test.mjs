@@ -168,6 +168,32 @@ describe('single-page app API', { skip: skipReason() }, () => {
     otherTracker.check();
   });
 
+  test('a bot that requires sign-in: a tab without her token does not sign her out of the others', async (t) => {
+    const signin = 'Please sign in to chat with us.';
+    const bot = await f.server.createBot('Acme Members', { greeting: GREETING, rules: ACKNOWLEDGE, signin_text: signin });
+    await f.server.putCustomAuth(bot.id, { enabled: true, url: f.customer.url, on_failure: 'block' });
+    const hers = f.host.page(plainPage({ serverUrl: f.server.url, data: { 'bot-id': bot.id, token: 'tok-alice' } }));
+    const { context, page, tracker, w } = await openPage(f, t, hers);
+    await w.open('Acme Members');
+    await eventually(async () => assert.match(await w.logText(), /^Hi Alice!/), { message: 'Alice' });
+    // A page of the site that gives the widget no token (the chat is refused there).
+    const other = await context.newPage();
+    const otherTracker = trackPage(other).allow(/status of 401/);
+    await other.goto(f.host.page(plainPage({ serverUrl: f.server.url, data: { 'bot-id': bot.id } })));
+    const w2 = widget(other);
+    await w2.open('Acme Members');
+    await eventually(async () => assert.match(await w2.dialog('Acme Members').innerText(), /Please sign in/), {
+      message: 'the other page is refused',
+    });
+    // Alice's tab goes on as Alice.
+    await w.input().fill('Still me?');
+    await w.input().press('Enter');
+    await eventually(async () => assert.match(await w.logText(), /Still me\?[\s\S]*Thanks, Alice!/), { message: 'as Alice' });
+    assert.match(await w.logText(), /^Hi Alice!/);
+    tracker.check();
+    otherTracker.check();
+  });
+
   test('signed out on the site without the JavaScript API: the next page ends her session', async (t) => {
     const bot = await f.server.createBot('Acme Support', { greeting: GREETING, rules: ACKNOWLEDGE });
     await f.server.putCustomAuth(bot.id, { enabled: true, url: f.customer.url });

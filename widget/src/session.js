@@ -6,7 +6,7 @@ import { botId, data } from './embed.js';
 import { beginConversation, clearLog, ingest, lastId, quietUpTo, reset, setAnswering } from './messages.js';
 import { connect, halt, wake } from './realtime.js';
 import { clean, later, noop, oops, safe, warn } from './safe.js';
-import { KEY, sha256, store } from './stored.js';
+import { logoutSignal, sha256, store } from './stored.js';
 import { paint, unmount } from './view.js';
 
 // What proves who the user is: the access token (a call or a signed user token), or the
@@ -249,16 +249,19 @@ export function update(o) {
 }
 
 export function logout() {
-  return signOut(null);
+  return signOut(undefined);
 }
 
-// Logs out; `elsewhere`: the token another tab revoked already, not revoked again.
+// Logs out; `elsewhere`: the token another tab revoked already (not revoked again), when
+// that tab's logout is what this one follows; `undefined` for the page's own logout, which
+// the other tabs are told of.
 function signOut(elsewhere) {
   const mine = sess ? sess.token : (store.read() || {}).token;
   const old = mine !== elsewhere ? mine : null;
   gen++;
   halt();
   store.clear();
+  if (elsewhere === undefined) logoutSignal.send(old);
   sess = null;
   fields = {};
   asked = blocked = false;
@@ -292,14 +295,11 @@ export function begin() {
   if (!dead) {
     enqueue(init);
     window.addEventListener('online', safe(wake));
-    // Another tab of the site logged its user out (it removed the stored session): nothing
-    // of that user stays on screen here either. Only a tab with a user reacts, so the
-    // tabs' fresh anonymous sessions do not set each other off again.
+    // Another tab of the site logged its user out: nothing of that user stays on screen
+    // here either. A tab without a user has nothing to forget.
     window.addEventListener('storage', safe((e) => {
-      if (e.key !== KEY || e.newValue !== null || !(proofOf(fields) || (sess && sess.authenticated))) return;
-      let removed = null;
-      try { removed = JSON.parse(e.oldValue).token; } catch { /* not ours to read */ }
-      signOut(removed);
+      const revoked = logoutSignal.heard(e);
+      if (revoked !== undefined && (proofOf(fields) || (sess && sess.authenticated))) signOut(revoked);
     }));
   }
 }

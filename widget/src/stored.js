@@ -20,6 +20,24 @@ export const store = {
   },
 };
 
+// A logout, told to the site's other tabs: a storage event carries it there (the key is
+// set and removed at once; only the setting says anything). Only a logout sends it, not
+// any other time the stored session goes (a sign-in refused, an unhashable token).
+const LOGOUT = KEY + ':logout';
+export const logoutSignal = {
+  send(revoked) {
+    try {
+      localStorage.setItem(LOGOUT, JSON.stringify({ revoked: revoked || null, at: Date.now() }));
+      localStorage.removeItem(LOGOUT);
+    } catch { /* storage blocked: no other tab shares it */ }
+  },
+  // The session token the other tab revoked (null if none) when `e` is its logout, else undefined.
+  heard(e) {
+    if (e.key !== LOGOUT || e.newValue === null) return undefined;
+    try { return JSON.parse(e.newValue).revoked || null; } catch { return null; }
+  },
+};
+
 // crypto.subtle only exists in secure contexts (https, localhost); without it, null.
 export async function sha256(text) {
   try {

@@ -75,6 +75,7 @@
   const pending = new Map();
   let pause = 0;
   let reading = false;
+  let handlerEvents = 0; // of the open conversation, heard so far
 
   const rank = (handledBy, priority) => (handledBy !== 'waiting' ? 2 : priority === 'high' ? 0 : 1);
   // Which of two states of a conversation is newer: the one with the later message, then
@@ -155,14 +156,16 @@
   async function readList() {
     reading = true;
     pending.clear();
+    const heard = handlerEvents;
     try {
       const res = await api('GET', `/bots/${bot}/conversations`);
       if (!res.ok) return;
       const { items } = await res.json();
       list.replaceChildren();
       items.forEach(place);
+      // Who answers, unless an event said so while the list was on its way: it is newer.
       const shown = items.find((item) => item.conversation_id === open);
-      if (shown) showHandler(shown.handled_by, shown.agent_name, shown.priority);
+      if (shown && heard === handlerEvents) showHandler(shown.handled_by, shown.agent_name, shown.priority);
     } finally {
       reading = false;
       apply();
@@ -215,7 +218,9 @@
   });
   events.addEventListener('handler', (e) => {
     const data = JSON.parse(e.data);
-    if (data.conversation_id === open) showHandler(data.handled_by, data.agent_name, data.priority);
+    if (data.conversation_id !== open) return;
+    handlerEvents += 1;
+    showHandler(data.handled_by, data.agent_name, data.priority);
   });
   // A visitor signed in and their anonymous conversation joined the contact's: show the
   // contact's conversation, where its messages now are.

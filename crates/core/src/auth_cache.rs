@@ -57,6 +57,9 @@ impl AuthCache {
         Self {
             key: rand::random(),
             entries: moka::sync::Cache::builder()
+                // Least recently used out first, as the docs say; moka's default would
+                // rather refuse a new entry (a new user) than drop an old one.
+                .eviction_policy(moka::policy::EvictionPolicy::lru())
                 .weigher(|_, entry: &Entry| entry.weight())
                 .max_capacity(bytes)
                 .time_to_live(Duration::from_secs(concierge_domain::MAX_CACHE_TTL_SECS.into()))

@@ -27,9 +27,11 @@ pub enum Error {
     RateLimited { retry_after_secs: u64 },
     #[error("this website is not allowed to use this bot's widget")]
     OriginNotAllowed,
-    /// Custom Authentication failed and the bot blocks the chat on failure.
+    /// Custom Authentication failed and the bot blocks the chat on failure. `passing`: the
+    /// customer's API did not give a verdict (it did not answer in time, could not be
+    /// reached, or failed on its side), so the same request may succeed in a moment.
     #[error("{message}")]
-    AuthFailed { code: AuthErrorCode, message: String },
+    AuthFailed { code: AuthErrorCode, message: String, passing: bool },
     /// The database does not answer (down, unreachable, or out of connections for the
     /// pool's wait): the same request may succeed in a moment. The cause is logged.
     #[error("the database does not answer")]
@@ -133,7 +135,10 @@ mod tests {
             (Error::Validation(vec![FieldError::new("text", "Too long.")]), "validation_failed"),
             (Error::RateLimited { retry_after_secs: 3 }, "rate_limited"),
             (Error::OriginNotAllowed, "origin_not_allowed"),
-            (Error::AuthFailed { code: AuthErrorCode::InvalidToken, message: "No.".into() }, "invalid_token"),
+            (
+                Error::AuthFailed { code: AuthErrorCode::InvalidToken, message: "No.".into(), passing: false },
+                "invalid_token",
+            ),
             (Error::Internal(anyhow::anyhow!("disk full at /var/lib")), "internal_error"),
             (Error::from(concierge_store::Error::Database(sqlx::Error::PoolTimedOut)), "database_unavailable"),
         ];

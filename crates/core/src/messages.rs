@@ -27,7 +27,7 @@ impl Services {
         }
         if session.contact_id.is_none() && auth.settings.enabled && auth.settings.on_failure == OnFailure::Block {
             let failure = super::session::public_failure(AuthErrorCode::TokenRequired);
-            return Err(Error::AuthFailed { code: failure.code, message: failure.message });
+            return Err(Error::AuthFailed { code: failure.code, message: failure.message, passing: false });
         }
         Ok(session)
     }

@@ -73,6 +73,19 @@ pub(crate) fn public_failure(code: AuthErrorCode) -> AuthFailure {
     AuthFailure { code, message: message.into() }
 }
 
+/// Whether a failure says nothing about the user, so that the same start may succeed in a
+/// moment: the customer's API did not answer in time or could not be reached, failed on
+/// its side (5xx, 429, an answer broken off) or was not called for want of a free slot.
+/// Not an answer it gave on purpose, such as 400, 404 or a redirect for a bad or expired
+/// token or a wrong URL: retrying those only calls it again for the same verdict.
+fn passing(code: AuthErrorCode, answered: Option<u16>) -> bool {
+    match code {
+        AuthErrorCode::AuthTimeout | AuthErrorCode::AuthUnreachable => true,
+        AuthErrorCode::AuthUpstreamError => !matches!(answered, Some(300..=499)) || answered == Some(429),
+        _ => false,
+    }
+}
+
 impl Services {
     pub async fn start_session(&self, req: StartSession, client: ClientInfo) -> Result<SessionStarted> {
         self.limits.check_ip(client.ip).await?;
@@ -96,7 +109,9 @@ impl Services {
             client_ip: Some(client.ip),
             is_test: false,
         };
-        let verified = self.verify(IdentityMode::of(auth), presented).await.result.map_err(|failure| {
+        let verification = self.verify(IdentityMode::of(auth), presented).await;
+        let answered = verification.trace.as_ref().and_then(|t| t.response.as_ref()).map(|r| r.status);
+        let verified = verification.result.map_err(|failure| {
             if failure.code != AuthErrorCode::TokenRequired {
                 tracing::info!(bot_id = %bot.id, code = %failure.code, mode = %auth.identity.mode, "identification failed");
             }
@@ -117,7 +132,8 @@ impl Services {
                 (Some(profile), None)
             }
             Err(failure) if auth.settings.on_failure == OnFailure::Block => {
-                return Err(Error::AuthFailed { code: failure.code, message: failure.message });
+                let passing = passing(failure.code, answered);
+                return Err(Error::AuthFailed { code: failure.code, message: failure.message, passing });
             }
             Err(failure) => (None, Some(failure)),
         };
@@ -234,5 +250,30 @@ impl Services {
     /// The session's conversation, which says who answers it.
     pub async fn widget_conversation(&self, session: &Session) -> Result<Conversation> {
         self.store.get_conversation(&session.conversation_id).await?.ok_or(Error::Unauthorized)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_failures_without_a_verdict_are_passing() {
+        for (code, answered, expected) in [
+            (AuthErrorCode::AuthTimeout, None, true),
+            (AuthErrorCode::AuthUnreachable, None, true),
+            (AuthErrorCode::AuthUpstreamError, Some(503), true),
+            (AuthErrorCode::AuthUpstreamError, Some(429), true),
+            (AuthErrorCode::AuthUpstreamError, Some(200), true), // broken off mid-answer
+            (AuthErrorCode::AuthUpstreamError, None, true),      // no free slot to call it
+            (AuthErrorCode::AuthUpstreamError, Some(404), false),
+            (AuthErrorCode::AuthUpstreamError, Some(400), false),
+            (AuthErrorCode::AuthUpstreamError, Some(302), false),
+            (AuthErrorCode::InvalidToken, Some(401), false),
+            (AuthErrorCode::AuthInvalidResponse, Some(200), false),
+            (AuthErrorCode::TokenRequired, None, false),
+        ] {
+            assert_eq!(passing(code, answered), expected, "{code} {answered:?}");
+        }
     }
 }

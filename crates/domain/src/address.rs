@@ -27,6 +27,16 @@ impl AddressClass {
         }
     }
 
+    /// How much the class keeps out, for the strictest of several readings of an address.
+    fn strictness(self) -> u8 {
+        match self {
+            Self::Public => 0,
+            Self::Loopback | Self::Private | Self::LinkLocal => 1,
+            Self::Unroutable => 2,
+            Self::Metadata => 3,
+        }
+    }
+
     pub fn describe(self) -> &'static str {
         match self {
             Self::Public => "a public address",
@@ -98,10 +108,12 @@ fn classify_v6(ip: Ipv6Addr) -> AddressClass {
     } else if seg[0] == 0 && seg[1..6].iter().all(|s| *s == 0) {
         // IPv4-compatible (::a.b.c.d), deprecated but still routed by some stacks.
         classify_v4(v4_in(seg[6], seg[7]))
-    } else if seg[0] == 0x64 && seg[1] == 0xff9b && (seg[2..6].iter().all(|s| *s == 0) || seg[2] == 1) {
-        // NAT64, the well-known prefix and the local-use 64:ff9b:1::/48: a gateway
-        // translates to the IPv4 address in the last 32 bits, so that one is judged.
+    } else if seg[0] == 0x64 && seg[1] == 0xff9b && seg[2..6].iter().all(|s| *s == 0) {
+        // NAT64's well-known prefix: a gateway translates to the IPv4 address in the last
+        // 32 bits, so that one is judged.
         classify_v4(v4_in(seg[6], seg[7]))
+    } else if seg[0] == 0x64 && seg[1] == 0xff9b && seg[2] == 1 {
+        local_use_nat64(ip.octets())
     } else if seg[0] == 0x2002 {
         // 6to4 (2002:a.b.c.d::/48): a relay forwards to the IPv4 address it carries.
         classify_v4(v4_in(seg[1], seg[2]))
@@ -112,6 +124,25 @@ fn classify_v6(ip: Ipv6Addr) -> AddressClass {
     } else {
         AddressClass::Public
     }
+}
+
+/// The local-use NAT64 prefix 64:ff9b:1::/48 may be deployed at any RFC 6052 length from
+/// 48 to 96 bits, and each puts the IPv4 address elsewhere (never in bits 64–71). The
+/// gateway's length is not known here, so every reading is judged and the strictest holds;
+/// a reading in 0.0.0.0/8 is a placement not in use (its bytes are the padding of another).
+fn local_use_nat64(b: [u8; 16]) -> AddressClass {
+    let readings = [
+        [b[6], b[7], b[9], b[10]],
+        [b[7], b[9], b[10], b[11]],
+        [b[9], b[10], b[11], b[12]],
+        [b[12], b[13], b[14], b[15]],
+    ];
+    readings
+        .into_iter()
+        .filter(|r| r[0] != 0)
+        .map(|r| classify_v4(Ipv4Addr::from(r)))
+        .max_by_key(|class| class.strictness())
+        .unwrap_or(AddressClass::Unroutable)
 }
 
 /// The IPv4 address that two 16-bit segments of an IPv6 address carry.
@@ -163,6 +194,11 @@ mod tests {
             ("64:ff9b::8.8.8.8", AddressClass::Public),
             ("64:ff9b:1::7f00:1", AddressClass::Loopback),
             ("64:ff9b:1::a9fe:a9fe", AddressClass::Metadata),
+            ("64:ff9b:1::8.8.8.8", AddressClass::Public),
+            // Read at /96 it is 1.1.1.1; a gateway on a /64 translates it to 10.0.0.1.
+            ("64:ff9b:1:0:a:0:101:101", AddressClass::Private),
+            // At /48, 169.254.169.254, wherever the rest points.
+            ("64:ff9b:1:a9fe:a9:fe00:808:808", AddressClass::Metadata),
             ("168.63.129.16", AddressClass::Metadata),
             ("::ffff:168.63.129.16", AddressClass::Metadata),
             ("2002:7f00:1::", AddressClass::Loopback),

@@ -64,13 +64,6 @@ impl AuthErrorCode {
         }
     }
 
-    /// Whether the same request may well succeed in a moment: the customer's API did not
-    /// answer in time, could not be reached, or failed on its side. Not a verdict on who the
-    /// user is, so a client retries it rather than asking the user to sign in.
-    pub fn is_passing(self) -> bool {
-        matches!(self, Self::AuthTimeout | Self::AuthUnreachable | Self::AuthUpstreamError)
-    }
-
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|c| c.as_str() == s)
     }

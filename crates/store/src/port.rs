@@ -31,6 +31,9 @@ pub trait Accounts: Send + Sync {
     /// Stores `sealed` (something the secret key sealed) as the database's key check unless
     /// one is stored already, also under concurrent callers; returns the one stored.
     async fn key_check(&self, sealed: &str) -> Result<String>;
+    /// Up to `limit` of the secrets stored sealed (bots' signing secrets), for a key to be
+    /// tried on before it is taken as the database's.
+    async fn sealed_samples(&self, limit: u32) -> Result<Vec<String>>;
     /// `Error::Conflict("workspace_name")` when the name is taken.
     async fn create_workspace(&self, name: &str) -> Result<Workspace>;
     async fn find_workspace_by_name(&self, name: &str) -> Result<Option<Workspace>>;
@@ -214,8 +217,8 @@ pub trait Conversations: Send + Sync {
     /// more (each page load of a visitor who never chats leaves one); returns how many.
     async fn purge_abandoned_conversations(&self) -> Result<u64>;
     /// Up to `limit` conversations the bot handles whose newest message is a visitor's,
-    /// written at `written_from` or later and before `written_before`: a visitor waiting
-    /// for a bot turn that never ended. Oldest first.
+    /// written at `written_from` or later and before `written_before`, that have not
+    /// changed hands since: a visitor waiting for a bot turn that never ended. Oldest first.
     async fn awaiting_the_bot(&self, written_from: i64, written_before: i64, limit: u32) -> Result<Vec<Conversation>>;
 }
 

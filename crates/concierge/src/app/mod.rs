@@ -47,17 +47,33 @@ pub async fn open_store(storage: &StorageConfig) -> anyhow::Result<Arc<dyn Store
 /// What every instance's key must open, sealed by the first instance to start.
 const KEY_CHECK: &str = "concierge-key-check";
 
+/// Bots' sealed secrets a key is tried on before the database takes it as its own.
+const KEY_SAMPLES: u32 = 20;
+
 /// Refuses to start with a secret key other than the one the database's secrets are
 /// sealed with: such an instance could open no bot's signing secret or headers, and would
-/// fail a share of every bot's sessions behind the balancer, not at start.
+/// fail a share of every bot's sessions behind the balancer, not at start. The first key
+/// the database takes is one that opens its sealed secrets (any key, while it has none),
+/// so that a process started by mistake with another key cannot lock the right one out.
 async fn same_key_as_the_database(sealer: &Sealer, store: &dyn Store) -> anyhow::Result<()> {
+    const FIX: &str = "give every instance the same CONCIERGE_SECRET_KEY (or the same secret.key file) — see \
+                       docs/deploy.md, \"One secret key\"";
+    let samples = store.sealed_samples(KEY_SAMPLES).await.context("cannot read the sealed secrets")?;
+    let opened = samples.iter().filter(|sealed| sealer.open(sealed).is_ok()).count();
+    if opened == 0 && !samples.is_empty() {
+        anyhow::bail!("this instance's secret key opens none of the database's sealed secrets: {FIX}");
+    }
+    if opened < samples.len() {
+        tracing::warn!(
+            opened,
+            tried = samples.len(),
+            "some bots' secrets are sealed with another key (instances ran with different keys): this instance \
+             cannot open those bots' settings"
+        );
+    }
     let stored = store.key_check(&sealer.seal(KEY_CHECK)).await.context("cannot read the secret key's check")?;
     if sealer.open(&stored).ok().as_deref() != Some(KEY_CHECK) {
-        anyhow::bail!(
-            "this instance's secret key is not the one the database's secrets are sealed with: give every \
-             instance the same CONCIERGE_SECRET_KEY (or the same secret.key file) — see docs/deploy.md, \"One \
-             secret key\""
-        );
+        anyhow::bail!("this instance's secret key is not the one the database's secrets are sealed with: {FIX}");
     }
     Ok(())
 }

@@ -69,7 +69,7 @@ impl IntoResponse for ApiError {
         };
         let status = match &e {
             // The customer's API failed to answer: no verdict on the user, so not 401.
-            Error::AuthFailed { code, .. } if code.is_passing() => StatusCode::SERVICE_UNAVAILABLE,
+            Error::AuthFailed { passing: true, .. } => StatusCode::SERVICE_UNAVAILABLE,
             Error::Unauthorized | Error::AuthFailed { .. } => StatusCode::UNAUTHORIZED,
             Error::Forbidden(_) | Error::OriginNotAllowed => StatusCode::FORBIDDEN,
             Error::NotFound(_) => StatusCode::NOT_FOUND,
@@ -99,7 +99,7 @@ impl IntoResponse for ApiError {
             Error::Unavailable(_) => {
                 response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(UNAVAILABLE_RETRY_SECS));
             }
-            Error::AuthFailed { code, .. } if code.is_passing() => {
+            Error::AuthFailed { passing: true, .. } => {
                 response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(AUTH_RETRY_SECS));
             }
             _ => {}

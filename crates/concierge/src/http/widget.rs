@@ -18,9 +18,9 @@ use concierge_core::{Error, Services};
         (status = 201, body = SessionDto, description = "A session; `authenticated` tells whether the user was identified."),
         (status = 401, body = ErrorBody, description = "Authentication failed and the bot blocks the chat on failure."),
         (status = 503, body = ErrorBody, headers(("retry-after" = u64, description = "Seconds to wait")),
-            description = "The bot blocks the chat on failure and the customer's Authentication URL did not answer \
-                           (`auth_timeout`, `auth_unreachable`, `auth_upstream_error`): no verdict on the user; \
-                           try again later."),
+            description = "The bot blocks the chat on failure and the customer's Authentication URL gave no verdict \
+                           (`auth_timeout`, `auth_unreachable`, or `auth_upstream_error` for a 5xx, a 429 or a \
+                           broken answer): nothing said about the user; try again later."),
         (status = 403, body = ErrorBody, description = "The page's origin is not allowed."),
         (status = 404, body = ErrorBody, description = "`bot_id` names no bot."),
         (status = 429, response = TooManyRequests), JsonErrors))]

@@ -115,9 +115,10 @@ async fn failures_block_the_chat_when_the_bot_says_so(app: TestApp) {
     let mut shown = Vec::new();
     for (token, code) in CASES.iter().chain(&[("", "token_required")]) {
         let (status, s) = app.start_session(json!({"bot_id": bot, "access_token": token})).await;
-        // The API failing to answer says nothing about the user: the widget is to try again,
-        // not to ask them to sign in. Every other failure is a verdict.
-        let passing = ["auth_upstream_error", "auth_timeout", "auth_unreachable"].contains(code);
+        // The API failing to answer (500, too slow) says nothing about the user: the widget
+        // is to try again, not to ask them to sign in. Every other failure is a verdict, a
+        // redirect included.
+        let passing = ["500", "sleep"].contains(token);
         assert_eq!(status, if passing { 503 } else { 401 }, "{token}: {s}");
         assert_eq!(s["error"]["code"], *code, "{token}: {s}");
         assert!(s.get("session_token").is_none());

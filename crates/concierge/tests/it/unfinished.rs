@@ -60,6 +60,15 @@ async fn a_turn_never_finished_goes_to_the_team(app: TestApp) {
     let taken = asked(&app, &bot, "I need a person", 6 * MINUTE).await;
     let (status, _) = app.admin(Method::POST, &format!("/conversations/{taken}/takeover"), None).await;
     assert_eq!(status, 200);
+    // A person answered, the visitor said thanks, and the person handed it back to the bot:
+    // no turn of the bot's was left undone.
+    let resolved = asked(&app, &bot, "Can I pay by invoice?", 20 * MINUTE).await;
+    let (status, _) = app.admin(Method::POST, &format!("/conversations/{resolved}/takeover"), None).await;
+    assert_eq!(status, 200);
+    write(&app, &resolved, Author::Agent, "Yes, from 10 seats.", 19 * MINUTE).await;
+    write(&app, &resolved, Author::Visitor, "Thanks, that's all!", 18 * MINUTE).await;
+    let (status, _) = app.admin(Method::POST, &format!("/conversations/{resolved}/handback"), None).await;
+    assert_eq!(status, 200);
 
     assert_eq!(app.services.hand_over_unfinished_turns().await.unwrap(), 1);
     let (handler, messages) = state(&app, &bot, &forgotten).await;
@@ -75,6 +84,8 @@ async fn a_turn_never_finished_goes_to_the_team(app: TestApp) {
     );
     let (handler, messages) = state(&app, &bot, &taken).await;
     assert_eq!((handler.as_str(), messages.len()), ("agent", 1));
+    let (handler, messages) = state(&app, &bot, &resolved).await;
+    assert_eq!((handler.as_str(), messages.len()), ("bot", 3), "the resolved conversation is left alone");
     // Once: the next housekeeping (on this or another instance) finds nothing more.
     assert_eq!(app.services.hand_over_unfinished_turns().await.unwrap(), 0);
     assert_eq!(state(&app, &bot, &forgotten).await.1.len(), 2);

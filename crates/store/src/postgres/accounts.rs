@@ -20,6 +20,11 @@ impl Accounts for PostgresStore {
     }
 
     #[tracing::instrument(skip_all)]
+    async fn sealed_samples(&self, limit: u32) -> Result<Vec<String>> {
+        sql::accounts::sealed_samples(&self.pool, limit).await
+    }
+
+    #[tracing::instrument(skip_all)]
     async fn default_workspace(&self) -> Result<Workspace> {
         sql::accounts::default_workspace(&self.pool).await
     }

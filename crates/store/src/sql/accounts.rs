@@ -23,6 +23,12 @@ pub(crate) async fn key_check<DB: Backend>(db: impl Db<'_, DB> + Copy, sealed: &
     Ok(stored)
 }
 
+pub(crate) async fn sealed_samples<DB: Backend>(db: impl Db<'_, DB>, limit: u32) -> Result<Vec<String>> {
+    let select = "SELECT signing_secret_sealed FROM custom_auth ORDER BY bot_id LIMIT $1";
+    let rows: Vec<(String,)> = DB::all(db, sqlx::query(select).arg(i64::from(limit))).await?;
+    Ok(rows.into_iter().map(|(sealed,)| sealed).collect())
+}
+
 pub(crate) async fn default_workspace<DB: Backend>(db: impl Db<'_, DB> + Copy) -> Result<Workspace> {
     let insert = format!("INSERT INTO workspaces ({WORKSPACE_COLUMNS}) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING");
     let now = now_millis();

@@ -269,8 +269,11 @@ pub(crate) async fn purge_abandoned_conversations<DB: Backend>(db: impl Db<'_, D
     DB::execute(db, sqlx::query(delete)).await
 }
 
-/// See [`crate::Conversations::awaiting_the_bot`]. A conversation's `updated_at` is at least
-/// its newest message's time, so it rules most conversations out before their message is read.
+/// See [`crate::Conversations::awaiting_the_bot`]. Writing a message sets its
+/// conversation's `updated_at` to the message's time, and changing who handles it sets it
+/// to the time of the change: a conversation still at its visitor's message's time has
+/// not changed hands since (a person who answered and handed it back to the bot after the
+/// visitor's "thanks" left no turn to the bot).
 pub(crate) async fn awaiting_the_bot<DB: Backend>(
     db: impl Db<'_, DB>,
     written_from: i64,
@@ -279,10 +282,10 @@ pub(crate) async fn awaiting_the_bot<DB: Backend>(
 ) -> Result<Vec<Conversation>> {
     let select = format!(
         "SELECT {CONVERSATION_COLUMNS} FROM conversations
-         WHERE handled_by = 'bot' AND updated_at >= $1
+         WHERE handled_by = 'bot' AND updated_at >= $1 AND updated_at < $2
            AND EXISTS (SELECT 1 FROM messages m
                        WHERE m.seq = conversations.last_seq AND m.author = 'visitor'
-                         AND m.created_at >= $1 AND m.created_at < $2)
+                         AND m.created_at >= conversations.updated_at)
          ORDER BY last_seq
          LIMIT $3"
     );

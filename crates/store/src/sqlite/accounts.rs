@@ -21,6 +21,11 @@ impl Accounts for SqliteStore {
     }
 
     #[tracing::instrument(skip_all)]
+    async fn sealed_samples(&self, limit: u32) -> Result<Vec<String>> {
+        sql::accounts::sealed_samples(&self.reader, limit).await
+    }
+
+    #[tracing::instrument(skip_all)]
     async fn default_workspace(&self) -> Result<Workspace> {
         sql::accounts::default_workspace(&self.writer).await
     }
