@@ -111,6 +111,45 @@ describe('server outages', { skip: skipReason() }, () => {
     tracker.check();
   });
 
+  test('a message that reaches the server only after its retry is stored and answered once', async (t) => {
+    const bot = await f.server.createBot('Acme Support', { rules: ACKNOWLEDGE });
+    await f.server.putCustomAuth(bot.id, { enabled: true, url: f.customer.url });
+    const url = f.host.page(plainPage({ serverUrl: f.server.url, data: { 'bot-id': bot.id, token: 'tok-carol' } }));
+    // The first send of a message is held on a slow network past the widget's 10 s
+    // timeout, and delivered after the widget has sent it again.
+    let late = null;
+    const { page, tracker, w } = await openPage(f, t, url, {
+      before: (p) => p.route(`${f.server.url}/api/widget/v1/messages`, async (route) => {
+        const request = route.request();
+        if (request.method() !== 'POST' || late) return route.continue();
+        const headers = { authorization: await request.headerValue('authorization'), 'content-type': 'application/json' };
+        late = new Promise((resolve) => setTimeout(resolve, 12_000)).then(() =>
+          fetch(request.url(), { method: 'POST', headers, body: request.postData() }));
+        await late.catch(() => {});
+        return route.abort().catch(() => {});
+      }),
+    });
+    tracker.allow(...NETWORK_NOISE, /ERR_FAILED|ERR_ABORTED/);
+    await w.open('Acme Support');
+    const turns = await f.server.metric('concierge_bot_turns_total');
+    await w.input().fill('Has my order shipped?');
+    await w.input().press('Enter');
+    await eventually(async () => assert.match(await w.logText(), /Thanks, Carol! We have your message/), {
+      message: 'answered after the retry', timeout: 30_000,
+    });
+    const delivered = await late;
+    assert.ok(delivered.status < 300, `the late one reached the server: ${delivered.status}`);
+    await eventually(async () => assert.ok((await f.server.metric('concierge_bot_turns_total')) > turns));
+    await page.waitForTimeout(1_500); // a second turn, were there one, would have answered by now
+    const session = await f.server.widgetSession({ bot_id: bot.id, access_token: 'tok-carol' });
+    const stored = await f.server.widgetMessages(session.session_token);
+    assert.deepEqual(stored.map((m) => [m.author, m.text.slice(0, 22)]), [
+      ['visitor', 'Has my order shipped?'], ['bot', 'Thanks, Carol! We have'],
+    ], 'stored once, answered once');
+    assert.equal(occurrences(await w.logText(), 'Has my order shipped?'), 1, 'shown once');
+    tracker.check();
+  });
+
   test('the server is down when the page loads: the page works, the widget is offline, then recovers', async (t) => {
     const bot = await f.server.createBot('Acme Support', { rules: ACKNOWLEDGE });
     await f.server.putCustomAuth(bot.id, { enabled: true, url: f.customer.url });

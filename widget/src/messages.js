@@ -14,7 +14,7 @@ let quiet = 0; // messages up to this id were there before: never "unread"
 export let unread = 0;
 export let answering = null; // who answers the conversation: {handled_by: bot|waiting|agent, agent_name}
 const shown = new Map(); // message id -> bubble
-let pending = []; // visitor messages not yet stored: {text, el, tried}
+let pending = []; // visitor messages not yet stored: {text, el, id, tried}
 const drafts = new Map(); // stream id -> bubble of a bot answer still being written
 let flushing = false, flushTimer = 0;
 
@@ -69,8 +69,9 @@ export const flush = safe(async () => {
         if (pending[0] !== p) continue;
       }
       p.tried = true;
-      const r = await call('POST', '/messages', { text: p.text }, s.token);
-      if (r.status === 201) settle(p, r.data);
+      // The same id with every try: a retry of a message stored already is that message.
+      const r = await call('POST', '/messages', { text: p.text, client_id: p.id }, s.token);
+      if (r.status === 201 || r.status === 200) settle(p, r.data);
       else if (r.status === 401) { renew(s); break; }
       else if (r.status === 429 || r.status >= 500) { redo = true; break; }
       else fail(p);
@@ -159,12 +160,22 @@ export function submit() {
   send(text);
 }
 
+// An id of the widget's own for a message it sends; random enough that two never meet in
+// one conversation.
+function messageId() {
+  try {
+    return crypto.randomUUID();
+  } catch {
+    return Date.now().toString(36) + '-' + Math.random().toString(36).slice(2) + Math.random().toString(36).slice(2);
+  }
+}
+
 export function send(text) {
   const b = bubble('visitor', text);
   b.classList.add('pending');
   ui.log.insertBefore(b, ui.typing);
   ui.log.scrollTop = ui.log.scrollHeight;
-  pending.push({ text, el: b });
+  pending.push({ text, el: b, id: messageId() });
   flush();
 }
 

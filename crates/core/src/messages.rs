@@ -1,14 +1,27 @@
 //! The visitor's side of a conversation: sending and reading history.
 
 use concierge_domain::{
-    hash_token, parse_message_text, AuthErrorCode, Author, BotId, ConversationId, OnFailure, StyleRange,
+    hash_token, parse_message_text, AuthErrorCode, Author, BotId, ConversationId, FieldError, OnFailure, StyleRange,
 };
-use concierge_store::{Ended, EndedSessions, Message, NewMessage, Session};
+use concierge_store::{Added, Ended, EndedSessions, Message, NewMessage, Posted, Session};
 
 use super::{now_ms, Error, Result, Services};
 use crate::bus::{Event, Topic};
 
 const PAGE: u32 = 200;
+
+/// The longest id a widget may give its message.
+const MAX_CLIENT_ID: usize = 64;
+
+/// Why a widget's id for its message is refused, if it is: 1 to 64 letters, digits, `-`
+/// or `_` (a UUID, say).
+fn client_id_refused(id: &str) -> Option<FieldError> {
+    let fine = (1..=MAX_CLIENT_ID).contains(&id.len())
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    (!fine).then(|| {
+        FieldError::new("client_id", format!("1 to {MAX_CLIENT_ID} letters, digits, '-' or '_' (a UUID, say)."))
+    })
+}
 
 /// A message as written by a visitor or an agent; see [`parse_message_text`].
 pub(super) fn message_text(text: &str) -> Result<String> {
@@ -58,20 +71,37 @@ impl Services {
     }
 
     /// Stores the visitor's message, delivers it to every socket of the conversation, and
-    /// lets the bot answer.
-    pub async fn send_visitor_message(&self, session: &Session, text: &str) -> Result<Message> {
+    /// lets the bot answer. With the widget's `client_id` for it, once: the same id again
+    /// (a retry whose first answer was lost) gives the message stored then, `false`, and
+    /// neither delivers it again nor lets the bot answer it twice.
+    pub async fn send_visitor_message(
+        &self,
+        session: &Session,
+        text: &str,
+        client_id: Option<&str>,
+    ) -> Result<(Message, bool)> {
         let text = message_text(text)?;
+        if let Some(refused) = client_id.and_then(client_id_refused) {
+            return Err(Error::Validation(vec![refused]));
+        }
         self.limits.check_message(&session.conversation_id).await?;
-        let message = self
-            .post(
-                &BotId::from(session.bot_id.as_str()),
-                &ConversationId::from(session.conversation_id.as_str()),
-                Author::Visitor,
-                None,
-                &text,
-                &[],
-            )
-            .await?;
+        let bot_id = BotId::from(session.bot_id.as_str());
+        let new = NewMessage {
+            conversation_id: &session.conversation_id,
+            author: Author::Visitor,
+            author_name: None,
+            text: &text,
+            styles: None,
+            only_while: None,
+            now: now_ms(),
+        };
+        let message = match client_id {
+            None => self.post_message(&bot_id, new).await?,
+            Some(client_id) => match self.store.add_message_once(new, client_id).await? {
+                Added::Posted(posted) => self.announce_posted(&bot_id, posted),
+                Added::Repeated(message) => return Ok((message, false)),
+            },
+        };
         let services = self.clone();
         let session = session.clone();
         let seq = message.seq;
@@ -87,7 +117,7 @@ impl Services {
             metrics::counter!("concierge_bot_turns_total", "outcome" => outcome).increment(1);
             services.bot_turns.send_modify(|turns| *turns += 1);
         });
-        Ok(message)
+        Ok((message, true))
     }
 
     /// Lets the bot finish the turns it has begun, for at most `grace`, and starts no
@@ -135,11 +165,16 @@ impl Services {
 
     /// Stores `new` and tells the conversation's sockets and the bot's inbox.
     pub(super) async fn post_message(&self, bot_id: &BotId, new: NewMessage<'_>) -> Result<Message> {
-        let conversation_id = ConversationId::from(new.conversation_id);
         let posted = self.store.add_message(new).await?;
+        Ok(self.announce_posted(bot_id, posted))
+    }
+
+    /// Tells the conversation's sockets and the bot's inbox of a message just stored.
+    fn announce_posted(&self, bot_id: &BotId, posted: Posted) -> Message {
         let message = posted.message.clone();
+        let conversation_id = ConversationId::from(message.conversation_id.as_str());
         self.bus.publish_conversation(bot_id, &conversation_id, Event::Message(posted));
-        Ok(message)
+        message
     }
 
     pub async fn messages_after(&self, session: &Session, after: i64) -> Result<Vec<Message>> {

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use concierge_domain::{BotId, IdentifyMethod, WorkspaceId};
 
 use crate::{
-    AnswerWithArticle, AnsweredWith, ApiToken, ApiTokenOwner, Article, ArticleChange, Attempt, AttemptCount,
+    Added, AnswerWithArticle, AnsweredWith, ApiToken, ApiTokenOwner, Article, ArticleChange, Attempt, AttemptCount,
     AttemptFilter, Bot, BotUpdate, Contact, ContactUpsert, Conversation, CustomAuthRecord, HandlerChange,
     IdentitySecrets, InboxItem, LlmRecord, Message, NewApiToken, NewArticle, NewAttempt, NewLogin, NewMessage,
     NewStart, NewUnansweredQuestion, NewUser, OpenSession, OpenedSession, Page, Posted, Result, Session,
@@ -175,6 +175,10 @@ pub trait Conversations: Send + Sync {
     /// Stores the message as the conversation's newest, which makes the conversation
     /// active at `message.now`; `Error::NotFound("conversation")` when it does not exist.
     async fn add_message(&self, message: NewMessage<'_>) -> Result<Posted>;
+    /// [`Conversations::add_message`] once per `client_id` in the conversation: the same id
+    /// again (a retry whose first answer was lost) gives the message stored then, and
+    /// writes nothing.
+    async fn add_message_once(&self, message: NewMessage<'_>, client_id: &str) -> Result<Added>;
     /// Oldest first, those with a sequence number greater than `after`.
     async fn list_messages(&self, conversation_id: &str, after: i64, limit: u32) -> Result<Vec<Message>>;
     /// A bot's conversations that have messages, each with its contact's name and latest

@@ -117,6 +117,7 @@ on_both_backends!(
     messages::the_newest_messages_come_oldest_first,
     messages::messages_keep_their_authors_names,
     messages::bot_messages_keep_their_emphasis,
+    messages::a_message_sent_again_with_its_client_id_is_written_once,
     handoff::the_bot_hands_off_only_while_it_handles_the_conversation,
     handoff::the_bot_answers_only_while_it_handles_the_conversation,
     handoff::one_of_concurrent_takers_wins,

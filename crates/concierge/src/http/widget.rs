@@ -62,17 +62,19 @@ pub async fn end_session(State(s): State<Services>, headers: axum::http::HeaderM
 }
 
 /// Send a message as the visitor.
-#[utoipa::path(post, path = "/api/widget/v1/messages", tag = "widget", request_body = MessageBody,
+#[utoipa::path(post, path = "/api/widget/v1/messages", tag = "widget", request_body = VisitorMessageBody,
     security(("session" = [])),
-    responses((status = 201, body = MessageDto), SessionErrors, JsonErrors,
-        (status = 429, response = TooManyRequests)))]
+    responses((status = 201, body = MessageDto),
+        (status = 200, body = MessageDto, description = "Sent before with the same `client_id`: the message stored \
+                                                         then; nothing was written."),
+        SessionErrors, JsonErrors, (status = 429, response = TooManyRequests)))]
 pub async fn post_message(
     State(s): State<Services>,
     WidgetSession(session): WidgetSession,
-    ApiJson(body): ApiJson<MessageBody>,
+    ApiJson(body): ApiJson<VisitorMessageBody>,
 ) -> ApiResult<(StatusCode, Json<MessageDto>)> {
-    let message = s.send_visitor_message(&session, &body.text).await?;
-    Ok((StatusCode::CREATED, Json(message.into())))
+    let (message, new) = s.send_visitor_message(&session, &body.text, body.client_id.as_deref()).await?;
+    Ok((if new { StatusCode::CREATED } else { StatusCode::OK }, Json(message.into())))
 }
 
 /// The conversation's messages after `after`, oldest first.

@@ -298,3 +298,41 @@ async fn the_longest_message_passes_the_socket_and_a_larger_frame_ends_it() {
     };
     tokio::time::timeout(DEADLINE, ended).await.expect("the socket ends");
 }
+
+/// The widget gives each message an id of its own and sends it again with every retry: a
+/// retry whose first answer was lost (stored, but the response never came) is the same
+/// message, stored once and answered once. A malformed id is refused.
+async fn a_message_retried_with_its_client_id_is_stored_and_answered_once(app: TestApp) {
+    let bot = app.bot().await;
+    let (_, started) = app.start_session(json!({"bot_id": bot})).await;
+    let token = started["session_token"].as_str().unwrap();
+    let send = |body: Value| app.http.post(app.url("/api/widget/v1/messages")).bearer_auth(token).json(&body).send();
+    let body = json!({"text": "Hello, anyone there?", "client_id": "4f1c2a9e-7b3d-4e11-9c0a-2d5e8f6a1b3c"});
+
+    let first = send(body.clone()).await.unwrap();
+    assert_eq!(first.status(), 201);
+    let first: Value = first.json().await.unwrap();
+    let again = send(body).await.unwrap();
+    assert_eq!(again.status(), 200, "the same message again");
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(again, first);
+    let long = "x".repeat(65);
+    for bad in ["", "two words", long.as_str(), "ümlaut"] {
+        let refused = send(json!({"text": "Hi", "client_id": bad})).await.unwrap();
+        assert_eq!(refused.status(), 422, "{bad:?}");
+        let refused: Value = refused.json().await.unwrap();
+        assert_eq!(refused["error"]["fields"][0]["field"], "client_id", "{refused}");
+    }
+
+    app.bot_done_with(1).await;
+    let listed = app.http.get(app.url("/api/widget/v1/messages?after=0")).bearer_auth(token).send().await.unwrap();
+    let listed: Value = listed.json().await.unwrap();
+    let authors: Vec<&str> =
+        listed["items"].as_array().unwrap().iter().map(|m| m["author"].as_str().unwrap()).collect();
+    assert_eq!(authors, ["visitor", "bot"], "stored once, answered once: {listed}");
+    assert_eq!(*app.services.bot_turns().borrow(), 1, "one turn of the bot's");
+}
+both_backends!(
+    a_message_retried_with_its_client_id_is_stored_and_answered_once,
+    super::a_message_retried_with_its_client_id_is_stored_and_answered_once
+);

@@ -225,6 +225,15 @@ pub struct Posted {
     pub inbox: InboxItem,
 }
 
+/// What [`crate::Conversations::add_message_once`] did.
+#[derive(Debug, Clone)]
+pub enum Added {
+    /// Stored now.
+    Posted(Posted),
+    /// Stored before, under the same client id: nothing was written.
+    Repeated(Message),
+}
+
 /// A conversation as the inbox lists it: who it is with and its latest message.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
 pub struct InboxItem {

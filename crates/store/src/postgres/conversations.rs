@@ -5,8 +5,8 @@ use async_trait::async_trait;
 use super::{PostgresStore, ROW_LOCK};
 use crate::sql;
 use crate::{
-    Conversation, Conversations, HandlerChange, InboxItem, Message, NewMessage, NewStart, OpenSession, OpenedSession,
-    Posted, Result, Session, StartedSession,
+    Added, Conversation, Conversations, Error, HandlerChange, InboxItem, Message, NewMessage, NewStart, OpenSession,
+    OpenedSession, Posted, Result, Session, StartedSession,
 };
 
 #[async_trait]
@@ -28,7 +28,16 @@ impl Conversations for PostgresStore {
 
     #[tracing::instrument(skip_all, fields(conversation_id = %message.conversation_id))]
     async fn add_message(&self, message: NewMessage<'_>) -> Result<Posted> {
-        sql::conversations::add_message(self.pool.begin().await?, &message, ROW_LOCK).await
+        match sql::conversations::add_message(self.pool.begin().await?, &message, None, ROW_LOCK).await? {
+            Added::Posted(posted) => Ok(posted),
+            // Without a client id nothing is a repeat.
+            Added::Repeated(_) => Err(Error::Conflict("client_id")),
+        }
+    }
+
+    #[tracing::instrument(skip_all, fields(conversation_id = %message.conversation_id))]
+    async fn add_message_once(&self, message: NewMessage<'_>, client_id: &str) -> Result<Added> {
+        sql::conversations::add_message(self.pool.begin().await?, &message, Some(client_id), ROW_LOCK).await
     }
 
     #[tracing::instrument(skip_all, fields(conversation_id = %conversation_id))]

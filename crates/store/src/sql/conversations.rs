@@ -8,8 +8,8 @@ use sqlx::Transaction;
 
 use super::{Arg, Backend, Db};
 use crate::{
-    clamp_limit, Conversation, Error, HandlerChange, HeldConversation, InboxItem, Message, NewMessage, Posted, Result,
-    Session,
+    clamp_limit, Added, Conversation, Error, HandlerChange, HeldConversation, InboxItem, Message, NewMessage, Posted,
+    Result, Session,
 };
 
 pub(super) const CONVERSATION_COLUMNS: &str =
@@ -25,8 +25,9 @@ pub(super) const MESSAGE_COLUMNS: &str = "seq, conversation_id, author, author_n
 pub(crate) async fn add_message<DB: Backend>(
     mut tx: Transaction<'_, DB>,
     new: &NewMessage<'_>,
+    client_id: Option<&str>,
     row_lock: &str,
-) -> Result<Posted> {
+) -> Result<Added> {
     let select = format!(
         "SELECT {CONVERSATION_COLUMNS},
                 (SELECT name FROM contacts WHERE contacts.id = c.contact_id) AS contact_name,
@@ -41,8 +42,9 @@ pub(crate) async fn add_message<DB: Backend>(
         return Err(Error::Conflict("handler"));
     }
     let insert = sqlx::query(
-        "INSERT INTO messages (conversation_id, author, author_name, text, styles, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6)
+        "INSERT INTO messages (conversation_id, author, author_name, text, styles, created_at, client_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (conversation_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
          RETURNING seq",
     )
     .arg(new.conversation_id)
@@ -50,8 +52,14 @@ pub(crate) async fn add_message<DB: Backend>(
     .arg(new.author_name)
     .arg(new.text)
     .arg(new.styles.map(Json))
-    .arg(new.now);
-    let (seq,): (i64,) = DB::one(DB::on(&mut *tx), insert).await?;
+    .arg(new.now)
+    .arg(client_id);
+    let Some((seq,)): Option<(i64,)> = DB::optional(DB::on(&mut *tx), insert).await? else {
+        // Only a client id conflicts: the message is there already, read under the lock.
+        let select = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 AND client_id = $2");
+        let statement = sqlx::query(&select).arg(new.conversation_id).arg(client_id);
+        return Ok(Added::Repeated(DB::one(DB::on(&mut *tx), statement).await?));
+    };
     tx.commit().await?;
     let message = Message {
         seq,
@@ -77,7 +85,7 @@ pub(crate) async fn add_message<DB: Backend>(
         last_text: new.text.to_owned(),
         last_seq: seq,
     };
-    Ok(Posted { message, prev_seq: held.prev_seq, inbox })
+    Ok(Added::Posted(Posted { message, prev_seq: held.prev_seq, inbox }))
 }
 
 /// Oldest first, those after `after`.

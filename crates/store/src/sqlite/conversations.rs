@@ -6,8 +6,8 @@ use async_trait::async_trait;
 use super::{SqliteStore, BEGIN, ROW_LOCK};
 use crate::sql;
 use crate::{
-    Conversation, Conversations, HandlerChange, InboxItem, Message, NewMessage, NewStart, OpenSession, OpenedSession,
-    Posted, Result, Session, StartedSession,
+    Added, Conversation, Conversations, Error, HandlerChange, InboxItem, Message, NewMessage, NewStart, OpenSession,
+    OpenedSession, Posted, Result, Session, StartedSession,
 };
 
 #[async_trait]
@@ -29,7 +29,16 @@ impl Conversations for SqliteStore {
 
     #[tracing::instrument(skip_all, fields(conversation_id = %message.conversation_id))]
     async fn add_message(&self, message: NewMessage<'_>) -> Result<Posted> {
-        sql::conversations::add_message(self.writer.begin_with(BEGIN).await?, &message, ROW_LOCK).await
+        match sql::conversations::add_message(self.writer.begin_with(BEGIN).await?, &message, None, ROW_LOCK).await? {
+            Added::Posted(posted) => Ok(posted),
+            // Without a client id nothing is a repeat.
+            Added::Repeated(_) => Err(Error::Conflict("client_id")),
+        }
+    }
+
+    #[tracing::instrument(skip_all, fields(conversation_id = %message.conversation_id))]
+    async fn add_message_once(&self, message: NewMessage<'_>, client_id: &str) -> Result<Added> {
+        sql::conversations::add_message(self.writer.begin_with(BEGIN).await?, &message, Some(client_id), ROW_LOCK).await
     }
 
     #[tracing::instrument(skip_all, fields(conversation_id = %conversation_id))]

@@ -165,3 +165,25 @@ pub async fn bot_messages_keep_their_emphasis(h: &Harness) {
     assert_eq!(h.store.list_messages(&a.id, 0, 0).await.expect("list"), added, "styles and their absence are kept");
     assert_eq!(h.store.latest_messages(&a.id, 10).await.expect("latest"), added);
 }
+
+/// The widget sends its own id with a message and again with every retry: a retry whose
+/// first answer was lost, or that overtook it, is the same message, written once.
+pub async fn a_message_sent_again_with_its_client_id_is_written_once(h: &Harness) {
+    let bot = bot(h.store.as_ref()).await;
+    let a = conversation(h, &bot.id, "a").await;
+    let b = conversation(h, &bot.id, "b").await;
+    let once = |conversation, text, now| h.store.add_message_once(message(conversation, text, now), "id-1");
+
+    let concierge_store::Added::Posted(first) = once(&a, "where is my order?", NOW).await.expect("add") else {
+        panic!("the first is written");
+    };
+    let again = once(&a, "where is my order?", NOW + 5).await.expect("again");
+    let concierge_store::Added::Repeated(repeated) = again else { panic!("the retry is the same message") };
+    assert_eq!(repeated, first.message, "as stored the first time");
+    // The id is the widget's, unique within a conversation only; without one, nothing repeats.
+    assert!(matches!(once(&b, "where is my order?", NOW).await.expect("b"), concierge_store::Added::Posted(_)));
+    h.store.add_message(message(&a, "where is my order?", NOW + 6)).await.expect("without an id");
+    let texts: Vec<i64> =
+        h.store.list_messages(&a.id, 0, 10).await.expect("list").iter().map(|m| m.created_at).collect();
+    assert_eq!(texts, [NOW, NOW + 6], "the retry wrote nothing");
+}

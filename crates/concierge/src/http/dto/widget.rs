@@ -196,7 +196,17 @@ impl From<SessionStarted> for SessionDto {
     }
 }
 
-message_body!(MessageBody);
+/// A visitor's message.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VisitorMessageBody {
+    #[schema(schema_with = super::schema::message_text)]
+    pub text: String,
+    /// The widget's own id for the message (1 to 64 letters, digits, `-`, `_`): sent again
+    /// with a retry, it makes the retry the same message, not a second one.
+    #[schema(min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9_-]{1,64}$")]
+    pub client_id: Option<String>,
+}
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]

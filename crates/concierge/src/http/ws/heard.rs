@@ -127,7 +127,7 @@ pub(super) async fn frame(
     if let Some(e) = access.recheck(s).await {
         return end(tx, e).await;
     }
-    if let Err(e) = s.send_visitor_message(&access.session, &body).await {
+    if let Err(e) = s.send_visitor_message(&access.session, &body, None).await {
         tx.send(error_frame(&e.code(), &e.public_message())).await?;
     }
     Ok(Flow::Continue)
