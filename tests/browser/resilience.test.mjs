@@ -150,6 +150,36 @@ describe('server outages', { skip: skipReason() }, () => {
     tracker.check();
   });
 
+  test('an instance from before message ids (a rolling upgrade) still takes the message', async (t) => {
+    const bot = await f.server.createBot('Acme Support', { rules: ACKNOWLEDGE });
+    await f.server.putCustomAuth(bot.id, { enabled: true, url: f.customer.url });
+    const url = f.host.page(plainPage({ serverUrl: f.server.url, data: { 'bot-id': bot.id, token: 'tok-bob' } }));
+    // The older instance refuses a body with a field it does not know, as it did.
+    const refused = [];
+    const { tracker, w } = await openPage(f, t, url, {
+      before: (p) => p.route(`${f.server.url}/api/widget/v1/messages`, (route) => {
+        const body = route.request().method() === 'POST' ? JSON.parse(route.request().postData()) : {};
+        if (!('client_id' in body)) return route.continue();
+        refused.push(body);
+        return route.fulfill({
+          status: 422,
+          contentType: 'application/json',
+          body: JSON.stringify({ error: { code: 'invalid_body', message: 'unknown field `client_id`' } }),
+        });
+      }),
+    });
+    tracker.allow(/status of 422/);
+    await w.open('Acme Support');
+    await w.input().fill('Do you ship to Norway?');
+    await w.input().press('Enter');
+    await eventually(async () => assert.match(await w.logText(), /Do you ship to Norway\?[\s\S]*Thanks, Bob!/), {
+      message: 'sent without the id, and answered',
+    });
+    assert.equal(refused.length, 1, 'tried once with the id');
+    assert.doesNotMatch(await w.logText(), /Not sent/);
+    tracker.check();
+  });
+
   test('the server is down when the page loads: the page works, the widget is offline, then recovers', async (t) => {
     const bot = await f.server.createBot('Acme Support', { rules: ACKNOWLEDGE });
     await f.server.putCustomAuth(bot.id, { enabled: true, url: f.customer.url });

@@ -194,27 +194,6 @@ describe('single-page app API', { skip: skipReason() }, () => {
     otherTracker.check();
   });
 
-  test('signed out on the site without the JavaScript API: the next page ends her session', async (t) => {
-    const bot = await f.server.createBot('Acme Support', { greeting: GREETING, rules: ACKNOWLEDGE });
-    await f.server.putCustomAuth(bot.id, { enabled: true, url: f.customer.url });
-    const signedIn = f.host.page(plainPage({ serverUrl: f.server.url, data: { 'bot-id': bot.id, token: 'tok-alice' } }));
-    const { page, tracker, w } = await openPage(f, t, signedIn);
-    await w.open('Acme Support');
-    await w.input().fill('My order number is 4711');
-    await w.input().press('Enter');
-    await eventually(async () => assert.match(await w.logText(), /Thanks, Alice!/), { message: 'Alice' });
-    const [[, stored]] = conciergeKeys(await localStorageEntries(page));
-    const hers = JSON.parse(stored).token;
-
-    // The site signs her out server-side; its next page has no token.
-    await page.goto(f.host.page(plainPage({ serverUrl: f.server.url, data: { 'bot-id': bot.id } })));
-    await w.open('Acme Support');
-    await eventually(async () => assert.match(await w.logText(), /^Hi! How can we help\?/), { message: 'anonymous' });
-    assert.doesNotMatch(await w.logText(), /Alice|4711/);
-    await eventually(() => assert.rejects(f.server.widgetMessages(hers), /401/), { message: 'her session ended' });
-    tracker.check();
-  });
-
   test('an expired token: the widget asks the token provider once and ends up authenticated', async (t) => {
     const bot = await f.server.createBot('Acme Support', { greeting: GREETING, rules: ACKNOWLEDGE });
     await f.server.putCustomAuth(bot.id, { enabled: true, url: f.customer.url });

@@ -70,8 +70,12 @@ export const flush = safe(async () => {
       }
       p.tried = true;
       // The same id with every try: a retry of a message stored already is that message.
-      const r = await call('POST', '/messages', { text: p.text, client_id: p.id }, s.token);
+      // A server from before ids (an instance not yet upgraded) refuses the field: the
+      // message goes again without it, as it went then.
+      const body = p.id ? { text: p.text, client_id: p.id } : { text: p.text };
+      const r = await call('POST', '/messages', body, s.token);
       if (r.status === 201 || r.status === 200) settle(p, r.data);
+      else if (r.status === 422 && p.id && (r.data.error || {}).code === 'invalid_body') { p.id = null; p.tried = false; }
       else if (r.status === 401) { renew(s); break; }
       else if (r.status === 429 || r.status >= 500) { redo = true; break; }
       else fail(p);

@@ -129,9 +129,6 @@ async function init(g) {
     paint();
     return connect();
   }
-  // The page no longer names the user this browser's session is signed in as (the site
-  // signed them out without telling the widget): that session ends on the server too.
-  if (st && st.authenticated) call('DELETE', '/session', null, st.token).catch(oops);
   return start(g, carried(st, identity), false);
 }
 

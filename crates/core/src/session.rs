@@ -75,13 +75,17 @@ pub(crate) fn public_failure(code: AuthErrorCode) -> AuthFailure {
 
 /// Whether a failure says nothing about the user, so that the same start may succeed in a
 /// moment: the customer's API did not answer in time or could not be reached, failed on
-/// its side (5xx, 429, an answer broken off) or was not called for want of a free slot.
-/// Not an answer it gave on purpose, such as 400, 404 or a redirect for a bad or expired
-/// token or a wrong URL: retrying those only calls it again for the same verdict.
+/// its side (5xx, 429, an answer broken off) or was not called for want of a free slot,
+/// or an introspection endpoint refused Concierge's own credentials (401/403 as
+/// `auth_upstream_error`: the operator's to fix; a user's refused token is
+/// `invalid_token`). Not an answer given on purpose, such as 400, 404 or a redirect for a
+/// bad or expired token or a wrong URL: retrying those only asks again for the same verdict.
 fn passing(code: AuthErrorCode, answered: Option<u16>) -> bool {
     match code {
         AuthErrorCode::AuthTimeout | AuthErrorCode::AuthUnreachable => true,
-        AuthErrorCode::AuthUpstreamError => !matches!(answered, Some(300..=499)) || answered == Some(429),
+        AuthErrorCode::AuthUpstreamError => {
+            !matches!(answered, Some(300..=499)) || matches!(answered, Some(401 | 403 | 429))
+        }
         _ => false,
     }
 }
@@ -269,6 +273,7 @@ mod tests {
             (AuthErrorCode::AuthUpstreamError, Some(404), false),
             (AuthErrorCode::AuthUpstreamError, Some(400), false),
             (AuthErrorCode::AuthUpstreamError, Some(302), false),
+            (AuthErrorCode::AuthUpstreamError, Some(401), true), // our introspection credentials
             (AuthErrorCode::InvalidToken, Some(401), false),
             (AuthErrorCode::AuthInvalidResponse, Some(200), false),
             (AuthErrorCode::TokenRequired, None, false),

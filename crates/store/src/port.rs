@@ -28,11 +28,8 @@ pub trait Accounts: Send + Sync {
     /// The workspace created on first start; created here if missing (idempotent, also
     /// under concurrent callers).
     async fn default_workspace(&self) -> Result<Workspace>;
-    /// Stores `sealed` (something the secret key sealed) as the database's key check unless
-    /// one is stored already, also under concurrent callers; returns the one stored.
-    async fn key_check(&self, sealed: &str) -> Result<String>;
-    /// Up to `limit` of the secrets stored sealed (bots' signing secrets), for a key to be
-    /// tried on before it is taken as the database's.
+    /// Up to `limit` of the secrets stored sealed (bots' signing secrets), for an
+    /// instance's key to be tried on at start.
     async fn sealed_samples(&self, limit: u32) -> Result<Vec<String>>;
     /// `Error::Conflict("workspace_name")` when the name is taken.
     async fn create_workspace(&self, name: &str) -> Result<Workspace>;

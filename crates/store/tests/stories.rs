@@ -102,6 +102,7 @@ on_both_backends!(
     sign_in::an_empty_visitor_conversation_never_hides_the_history,
     sign_in::a_refused_sign_in_continues_the_visitor_conversation_but_proves_nothing,
     sign_in::the_same_access_token_proves_the_conversation_it_was_refused_in,
+    sign_in::a_repeated_client_id_does_not_stop_a_sign_in,
     sign_in::abandoned_anonymous_conversations_are_purged,
     sessions::contact_returns_to_the_latest_conversation,
     sessions::foreign_expired_and_identified_visitor_tokens_are_ignored,

@@ -44,38 +44,31 @@ pub async fn open_store(storage: &StorageConfig) -> anyhow::Result<Arc<dyn Store
     })
 }
 
-/// What every instance's key must open, sealed by the first instance to start.
-const KEY_CHECK: &str = "concierge-key-check";
-
-/// Bots' sealed secrets a key is tried on before the database takes it as its own.
+/// Bots' sealed secrets an instance's key is tried on at start.
 const KEY_SAMPLES: u32 = 20;
 
-/// Refuses to start with a secret key other than the one the database's secrets are
-/// sealed with: such an instance could open no bot's signing secret or headers, and would
-/// fail a share of every bot's sessions behind the balancer, not at start. The first key
-/// the database takes is one that opens its sealed secrets (any key, while it has none),
-/// so that a process started by mistake with another key cannot lock the right one out.
-async fn same_key_as_the_database(sealer: &Sealer, store: &dyn Store) -> anyhow::Result<()> {
-    const FIX: &str = "give every instance the same CONCIERGE_SECRET_KEY (or the same secret.key file) — see \
-                       docs/deploy.md, \"One secret key\"";
-    let samples = store.sealed_samples(KEY_SAMPLES).await.context("cannot read the sealed secrets")?;
-    let opened = samples.iter().filter(|sealed| sealer.open(sealed).is_ok()).count();
-    if opened == 0 && !samples.is_empty() {
-        anyhow::bail!("this instance's secret key opens none of the database's sealed secrets: {FIX}");
-    }
-    if opened < samples.len() {
-        tracing::warn!(
+/// Says loudly, at start, when this instance's secret key opens none or only some of the
+/// bots' sealed secrets: instances given different keys fail a share of those bots'
+/// sessions behind the balancer, not at start. Not refused: a key lost and replaced (the
+/// secrets then entered again) must be able to start.
+async fn check_the_secret_key(sealer: &Sealer, store: &dyn Store) -> anyhow::Result<()> {
+    let (opened, tried) = secrets_the_key_opens(sealer, store).await?;
+    if opened < tried {
+        tracing::error!(
             opened,
-            tried = samples.len(),
-            "some bots' secrets are sealed with another key (instances ran with different keys): this instance \
-             cannot open those bots' settings"
+            tried,
+            "this instance's secret key cannot open some bots' sealed secrets: their Custom Authentication \
+             fails on this instance. Give every instance the same CONCIERGE_SECRET_KEY (or the same secret.key \
+             file); if the key was lost, enter those bots' secrets again (docs/deploy.md, \"One secret key\")"
         );
     }
-    let stored = store.key_check(&sealer.seal(KEY_CHECK)).await.context("cannot read the secret key's check")?;
-    if sealer.open(&stored).ok().as_deref() != Some(KEY_CHECK) {
-        anyhow::bail!("this instance's secret key is not the one the database's secrets are sealed with: {FIX}");
-    }
     Ok(())
+}
+
+/// Of some of the bots' sealed secrets, how many `sealer` opens, and how many it tried.
+pub async fn secrets_the_key_opens(sealer: &Sealer, store: &dyn Store) -> anyhow::Result<(usize, usize)> {
+    let samples = store.sealed_samples(KEY_SAMPLES).await.context("cannot read the sealed secrets")?;
+    Ok((samples.iter().filter(|sealed| sealer.open(sealed).is_ok()).count(), samples.len()))
 }
 
 pub async fn services(config: Config) -> anyhow::Result<Services> {
@@ -88,7 +81,7 @@ pub async fn services_with(config: Config, lookup: Lookup) -> anyhow::Result<Ser
     let store = open_store(&config.storage).await?;
     store.default_workspace().await.context("cannot create the default workspace")?;
     let sealer = Sealer::load(config.secret_key.as_deref(), &config.storage.data_dir)?;
-    same_key_as_the_database(&sealer, store.as_ref()).await?;
+    check_the_secret_key(&sealer, store.as_ref()).await?;
     let policy = UpstreamPolicy {
         allow_private: config.settings.allow_private_upstreams,
         allow_http: config.settings.allow_http_upstreams,

@@ -1,7 +1,8 @@
 //! A bot turn the process never finished: it was killed after the visitor's message was
 //! stored and before the bot answered. The visitor must not wait for ever, unseen.
 
-use concierge_domain::Author;
+use concierge_domain::{Author, Handler, Priority};
+use concierge_store::HandlerChange;
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -67,8 +68,15 @@ async fn a_turn_never_finished_goes_to_the_team(app: TestApp) {
     assert_eq!(status, 200);
     write(&app, &resolved, Author::Agent, "Yes, from 10 seats.", 19 * MINUTE).await;
     write(&app, &resolved, Author::Visitor, "Thanks, that's all!", 18 * MINUTE).await;
-    let (status, _) = app.admin(Method::POST, &format!("/conversations/{resolved}/handback"), None).await;
-    assert_eq!(status, 200);
+    // Handed back 17 minutes ago: inside the window the forgotten turns are looked for in.
+    let back = HandlerChange {
+        handled_by: Handler::Bot,
+        priority: Priority::Normal,
+        agent_name: None,
+        expected: Some(Handler::Agent),
+        now: concierge_core::now_ms() - 17 * MINUTE,
+    };
+    app.services.store.set_conversation_handler(&resolved, &back).await.unwrap().expect("handed back");
 
     assert_eq!(app.services.hand_over_unfinished_turns().await.unwrap(), 1);
     let (handler, messages) = state(&app, &bot, &forgotten).await;

@@ -15,11 +15,6 @@ impl Accounts for PostgresStore {
     }
 
     #[tracing::instrument(skip_all)]
-    async fn key_check(&self, sealed: &str) -> Result<String> {
-        sql::accounts::key_check(&self.pool, sealed).await
-    }
-
-    #[tracing::instrument(skip_all)]
     async fn sealed_samples(&self, limit: u32) -> Result<Vec<String>> {
         sql::accounts::sealed_samples(&self.pool, limit).await
     }

@@ -16,13 +16,6 @@ const USER_COLUMNS: &str = "u.id, u.workspace_id, u.email, u.password_hash, u.na
 /// connection, after any concurrent caller's insert; on PostgreSQL a concurrent insert
 /// makes this one wait for it and then do nothing. Either way the select sees the one
 /// default workspace.
-pub(crate) async fn key_check<DB: Backend>(db: impl Db<'_, DB> + Copy, sealed: &str) -> Result<String> {
-    let insert = "INSERT INTO key_check (id, sealed) VALUES (1, $1) ON CONFLICT (id) DO NOTHING";
-    DB::execute(db, sqlx::query(insert).arg(sealed)).await?;
-    let (stored,): (String,) = DB::one(db, sqlx::query("SELECT sealed FROM key_check WHERE id = 1")).await?;
-    Ok(stored)
-}
-
 pub(crate) async fn sealed_samples<DB: Backend>(db: impl Db<'_, DB>, limit: u32) -> Result<Vec<String>> {
     let select = "SELECT signing_secret_sealed FROM custom_auth ORDER BY bot_id LIMIT $1";
     let rows: Vec<(String,)> = DB::all(db, sqlx::query(select).arg(i64::from(limit))).await?;

@@ -139,8 +139,16 @@ async fn sign_in<DB: Backend>(
         let conversation = hand_over(tx, &visitor.id, contact_id, now).await?.ok_or(Error::NotFound("conversation"))?;
         return Ok((conversation, VisitorOutcome::HandedOver));
     };
-    let update =
-        format!("UPDATE messages SET conversation_id = $1 WHERE conversation_id = $2 RETURNING {MESSAGE_COLUMNS}");
+    // A widget's id for a message is unique per conversation: one the contact's conversation
+    // has already (only a client that chose to repeat it) is dropped from the moved
+    // message rather than make the sign-in fail.
+    let update = format!(
+        "UPDATE messages SET conversation_id = $1,
+             client_id = CASE WHEN EXISTS (SELECT 1 FROM messages other
+                                           WHERE other.conversation_id = $1 AND other.client_id = messages.client_id)
+                              THEN NULL ELSE client_id END
+         WHERE conversation_id = $2 RETURNING {MESSAGE_COLUMNS}"
+    );
     let statement = sqlx::query(&update).arg(target.id.as_str()).arg(visitor.id.as_str());
     let mut messages: Vec<Message> = DB::all(DB::on(&mut **tx), statement).await?;
     messages.sort_by_key(|m| m.seq);

@@ -298,3 +298,36 @@ pub async fn abandoned_anonymous_conversations_are_purged(h: &Harness) {
         assert!(store.get_conversation(&kept.id).await.expect("get").is_some(), "{kept:?}");
     }
 }
+
+/// A visitor's message sent with the widget's id "same-id".
+async fn say_once(store: &dyn Store, conversation: &Conversation, text: &str, now: i64) -> concierge_store::Added {
+    let new = concierge_store::NewMessage {
+        conversation_id: &conversation.id,
+        author: "visitor".parse().expect("an author"),
+        author_name: None,
+        text,
+        styles: None,
+        only_while: None,
+        now,
+    };
+    store.add_message_once(new, "same-id").await.expect("add")
+}
+
+/// A client that gave a message in its anonymous conversation the same id as one in the
+/// contact's conversation still signs in: the moved message gives its id up.
+pub async fn a_repeated_client_id_does_not_stop_a_sign_in(h: &Harness) {
+    let bot = bot(h.store.as_ref()).await;
+    let ann = contact(h.store.as_ref(), &bot.id, "ann").await;
+    let store = h.store.as_ref();
+    let laptop = store.open_session(session(&bot.id, Some(&ann.id), "laptop", None, NOW)).await.expect("laptop");
+    let phone = store.open_session(session(&bot.id, None, "phone", None, NOW)).await.expect("phone");
+    say_once(store, &laptop.conversation, "from the laptop", NOW + 1).await;
+    say_once(store, &phone.conversation, "from the phone", NOW + 2).await;
+
+    let signed_in =
+        store.open_session(session(&bot.id, Some(&ann.id), "phone-ann", Some("phone"), NOW + 3)).await.expect("in");
+    assert!(matches!(signed_in.visitor, VisitorOutcome::Merged { .. }), "{:?}", signed_in.visitor);
+    assert_eq!(texts(store, &laptop.conversation.id).await, ["from the laptop", "from the phone"]);
+    let again = say_once(store, &laptop.conversation, "from the laptop", NOW + 4).await;
+    assert!(matches!(again, concierge_store::Added::Repeated(ref m) if m.text == "from the laptop"), "{again:?}");
+}
