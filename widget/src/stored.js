@@ -3,7 +3,7 @@
 
 import { botId } from './embed.js';
 
-export const KEY = 'concierge:' + botId;
+const KEY = 'concierge:' + botId;
 
 export const store = {
   read() {

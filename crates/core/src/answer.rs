@@ -82,10 +82,7 @@ impl Services {
             &Topic::Conversation(ConversationId::from(session.conversation_id.as_str())),
             Event::Typing { author: Author::Bot },
         );
-        let contact = match &session.contact_id {
-            Some(id) => self.store.get_contact(id).await?.map(|c| decide::facts(&c)),
-            None => None,
-        };
+        let contact = self.contact_facts(session.contact_id.as_deref()).await?;
         let knowledge = self.knowledge(&bot).await?;
         let llm = self.llm_config(&bot.id).await?;
         let decision = self.decide(&bot, &knowledge, contact.as_ref(), text, llm.is_some()).await;
@@ -161,6 +158,15 @@ impl Services {
 
     pub(super) async fn bot_handles(&self, conversation_id: &str) -> Result<bool> {
         Ok(self.store.get_conversation(conversation_id).await?.is_some_and(|c| c.handled_by == Handler::Bot))
+    }
+
+    /// The verified facts of the contact `contact_id` (none for an anonymous visitor), as
+    /// templates and rules read them.
+    pub(super) async fn contact_facts(&self, contact_id: Option<&str>) -> Result<Option<ContactFacts>> {
+        Ok(match contact_id {
+            Some(id) => self.store.get_contact(id).await?.map(|c| decide::facts(&c)),
+            None => None,
+        })
     }
 
     /// Puts the conversation in "waiting for an agent", only if the bot still handles it;

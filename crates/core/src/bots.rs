@@ -132,9 +132,7 @@ impl Services {
     pub async fn public_bot(&self, bot_id: &str) -> Result<PublicBot> {
         let bot = self.store.get_bot(bot_id).await?.ok_or(Error::NotFound("bot"))?;
         let auth = self.load_bot_auth(bot_id).await?;
-        let identifies = auth.settings.enabled;
-        let signin_required = identifies && auth.settings.on_failure == concierge_domain::OnFailure::Block;
-        Ok(PublicBot { bot, identifies, signin_required })
+        Ok(PublicBot { bot, identifies: auth.settings.enabled, signin_required: auth.settings.signin_required() })
     }
 
     pub async fn bot_auth_for(&self, who: &Principal, bot_id: &str) -> Result<BotAuth> {

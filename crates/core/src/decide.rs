@@ -102,6 +102,11 @@ pub fn render(source: &str, contact: Option<&ContactFacts>) -> Option<StyledText
 }
 
 /// A rendered template, or `None` with the failure logged.
+/// What the bot says when it hands the conversation to the team, for `contact`.
+pub(crate) fn handoff_text(bot: &Bot, contact: Option<&ContactFacts>) -> StyledText {
+    render(&bot.handoff_text, contact).unwrap_or_default()
+}
+
 fn logged(rendered: Result<StyledText, TemplateError>) -> Option<StyledText> {
     rendered.inspect_err(|e| tracing::warn!(error = %e, "a template failed to render")).ok()
 }
@@ -113,7 +118,7 @@ fn early(bot: &Bot, contact: Option<&ContactFacts>, message: &str) -> Option<Dec
     let rules = rules(bot);
     let rule = first_match(&rules, contact, message);
     let rule_name = rule.map(|r| r.name.clone());
-    let handoff_text = || render(&bot.handoff_text, contact).unwrap_or_default();
+    let handoff_text = || handoff_text(bot, contact);
     let kind = intent(message);
 
     if kind == Intent::Human {

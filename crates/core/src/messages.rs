@@ -1,7 +1,7 @@
 //! The visitor's side of a conversation: sending and reading history.
 
 use concierge_domain::{
-    hash_token, parse_message_text, AuthErrorCode, Author, BotId, ConversationId, FieldError, OnFailure, StyleRange,
+    hash_token, parse_message_text, AuthErrorCode, Author, BotId, ConversationId, FieldError, StyleRange,
 };
 use concierge_store::{Added, Ended, EndedSessions, Message, NewMessage, Posted, Session};
 
@@ -38,7 +38,7 @@ impl Services {
         if !auth.settings.allows_origin(origin) {
             return Err(Error::OriginNotAllowed);
         }
-        if session.contact_id.is_none() && auth.settings.enabled && auth.settings.on_failure == OnFailure::Block {
+        if session.contact_id.is_none() && auth.settings.signin_required() {
             let failure = super::session::public_failure(AuthErrorCode::TokenRequired);
             return Err(Error::AuthFailed { code: failure.code, message: failure.message, passing: false });
         }

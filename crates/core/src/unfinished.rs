@@ -34,11 +34,8 @@ impl Services {
             if !self.hand_to_team(&bot, &conversation.id, Priority::Normal).await? {
                 continue;
             }
-            let contact = match &conversation.contact_id {
-                Some(id) => self.store.get_contact(id).await?.map(|c| decide::facts(&c)),
-                None => None,
-            };
-            let text = decide::render(&bot.handoff_text, contact.as_ref()).unwrap_or_default();
+            let contact = self.contact_facts(conversation.contact_id.as_deref()).await?;
+            let text = decide::handoff_text(&bot, contact.as_ref());
             self.bot_says(&bot, &conversation.id, &text, Handler::Waiting).await?;
             tracing::warn!(
                 bot_id = %bot.id,

@@ -78,6 +78,12 @@ impl CustomAuthSettings {
         self.additional_fields.contains(&field)
     }
 
+    /// Whether identification is on and blocks the chat when it fails: only a signed-in
+    /// visitor may chat.
+    pub fn signin_required(&self) -> bool {
+        self.enabled && self.on_failure == OnFailure::Block
+    }
+
     /// Whether a page of `origin` may use this bot's widget.
     pub fn allows_origin(&self, origin: Option<&str>) -> bool {
         origin_allowed(&self.allowed_origins, origin)

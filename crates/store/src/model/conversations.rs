@@ -234,6 +234,16 @@ pub enum Added {
     Repeated(Message),
 }
 
+impl Added {
+    /// The message written, for a write without a client id, which is never a repeat.
+    pub(crate) fn posted(self) -> crate::Result<Posted> {
+        match self {
+            Added::Posted(posted) => Ok(posted),
+            Added::Repeated(_) => Err(crate::Error::Conflict("client_id")),
+        }
+    }
+}
+
 /// A conversation as the inbox lists it: who it is with and its latest message.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
 pub struct InboxItem {

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use super::{PostgresStore, ROW_LOCK};
 use crate::sql;
 use crate::{
-    Added, Conversation, Conversations, Error, HandlerChange, InboxItem, Message, NewMessage, NewStart, OpenSession,
+    Added, Conversation, Conversations, HandlerChange, InboxItem, Message, NewMessage, NewStart, OpenSession,
     OpenedSession, Posted, Result, Session, StartedSession,
 };
 
@@ -28,11 +28,7 @@ impl Conversations for PostgresStore {
 
     #[tracing::instrument(skip_all, fields(conversation_id = %message.conversation_id))]
     async fn add_message(&self, message: NewMessage<'_>) -> Result<Posted> {
-        match sql::conversations::add_message(self.pool.begin().await?, &message, None, ROW_LOCK).await? {
-            Added::Posted(posted) => Ok(posted),
-            // Without a client id nothing is a repeat.
-            Added::Repeated(_) => Err(Error::Conflict("client_id")),
-        }
+        sql::conversations::add_message(self.pool.begin().await?, &message, None, ROW_LOCK).await?.posted()
     }
 
     #[tracing::instrument(skip_all, fields(conversation_id = %message.conversation_id))]

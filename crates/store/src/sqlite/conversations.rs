@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use super::{SqliteStore, BEGIN, ROW_LOCK};
 use crate::sql;
 use crate::{
-    Added, Conversation, Conversations, Error, HandlerChange, InboxItem, Message, NewMessage, NewStart, OpenSession,
+    Added, Conversation, Conversations, HandlerChange, InboxItem, Message, NewMessage, NewStart, OpenSession,
     OpenedSession, Posted, Result, Session, StartedSession,
 };
 
@@ -29,11 +29,7 @@ impl Conversations for SqliteStore {
 
     #[tracing::instrument(skip_all, fields(conversation_id = %message.conversation_id))]
     async fn add_message(&self, message: NewMessage<'_>) -> Result<Posted> {
-        match sql::conversations::add_message(self.writer.begin_with(BEGIN).await?, &message, None, ROW_LOCK).await? {
-            Added::Posted(posted) => Ok(posted),
-            // Without a client id nothing is a repeat.
-            Added::Repeated(_) => Err(Error::Conflict("client_id")),
-        }
+        sql::conversations::add_message(self.writer.begin_with(BEGIN).await?, &message, None, ROW_LOCK).await?.posted()
     }
 
     #[tracing::instrument(skip_all, fields(conversation_id = %message.conversation_id))]
