@@ -7,7 +7,7 @@ use concierge_domain::{
 };
 use concierge_store::{CustomAuthRecord, SealedKey, SigningSecrets};
 
-use super::{now_ms, Error, Principal, Result, Services};
+use super::{now_ms, Error, Principal, Result, Retired, Services};
 use crate::bus::{Event, Topic};
 
 /// Settings plus signing secrets of one bot.
@@ -16,8 +16,8 @@ pub struct BotAuth {
     pub bot_id: String,
     pub settings: CustomAuthSettings,
     pub secret: SigningSecret,
-    /// The secret before the last rotation and when it stops signing.
-    pub previous: Option<(SigningSecret, i64)>,
+    /// The secrets rotations retired, which keep signing for their grace period.
+    pub previous: Retired<SigningSecret>,
     /// The stored settings' revision: cached authentication results of another are stale.
     pub revision: i64,
     /// The identity mode and the settings of every mode.
@@ -27,8 +27,9 @@ pub struct BotAuth {
     /// The key of identity hashes. Settings stored before identity modes existed have
     /// none (nor JWT keys) until the identity settings are first read or saved.
     pub hash_secret: Option<GeneratedKey>,
-    /// The identity hash key before the last rotation and when it stops verifying.
-    pub hash_previous: Option<(GeneratedKey, i64)>,
+    /// The identity hash keys rotations retired, which keep verifying for their grace
+    /// period.
+    pub hash_previous: Retired<GeneratedKey>,
     /// The client secret of the introspection endpoint, as the customer gave it.
     pub introspection_secret: Option<ClientSecret>,
 }
@@ -48,16 +49,10 @@ impl JwtKey {
 }
 
 impl BotAuth {
-    /// Secrets that sign a call made at `now`: the current one, plus the previous one
-    /// during its grace period.
+    /// Secrets that sign a call made at `now`: the current one, plus those retired whose
+    /// grace period lasts.
     pub fn signing_secrets(&self, now: i64) -> Vec<SigningSecret> {
-        let mut secrets = vec![self.secret.clone()];
-        if let Some((previous, until)) = &self.previous {
-            if *until > now {
-                secrets.push(previous.clone());
-            }
-        }
-        secrets
+        std::iter::once(&self.secret).chain(self.previous.live(now)).cloned().collect()
     }
 }
 
@@ -83,12 +78,12 @@ impl Services {
                     bot_id: bot_id.to_owned(),
                     settings: CustomAuthSettings::default(),
                     secret: SigningSecret::generate(),
-                    previous: None,
+                    previous: Retired::default(),
                     revision: 0,
                     identity: IdentitySettings::default(),
                     jwt_keys: vec![JwtKey::generate()],
                     hash_secret: Some(GeneratedKey::generate()),
-                    hash_previous: None,
+                    hash_previous: Retired::default(),
                     introspection_secret: None,
                 };
                 self.save_bot_auth(&auth).await?;
@@ -106,6 +101,8 @@ impl Services {
     /// given, in the same statement.
     pub(super) async fn write_bot_auth(&self, auth: &BotAuth, client_secret: Option<&ClientSecret>) -> Result<()> {
         let s = &auth.settings;
+        let (previous_secret_sealed, previous_secret_expires_at, earlier_secrets) =
+            auth.previous.seal(|p| self.sealer.seal(p.expose()));
         let record = CustomAuthRecord {
             bot_id: auth.bot_id.clone(),
             enabled: s.enabled,
@@ -117,8 +114,9 @@ impl Services {
             headers: s.headers.iter().map(|h| (h.name.clone(), self.sealer.seal(&h.value))).collect(),
             allowed_origins: s.allowed_origins.clone(),
             signing_secret_sealed: self.sealer.seal(auth.secret.expose()),
-            previous_secret_sealed: auth.previous.as_ref().map(|(p, _)| self.sealer.seal(p.expose())),
-            previous_secret_expires_at: auth.previous.as_ref().map(|(_, until)| *until),
+            previous_secret_sealed,
+            previous_secret_expires_at,
+            earlier_secrets,
             updated_at: now_ms(),
             cache_ttl_secs: s.cache_ttl_secs.into(),
             revision: auth.revision,
@@ -128,6 +126,7 @@ impl Services {
             introspection_secret_sealed: client_secret.map(|s| self.sealer.seal(s.expose())),
             identity_hash_previous_sealed: None,
             identity_hash_previous_expires_at: None,
+            identity_hash_earlier: Vec::new(),
         };
         let saved = self.store.put_custom_auth(&record).await;
         self.forget_bot_config(&auth.bot_id);
@@ -155,10 +154,8 @@ impl Services {
             .map(|k| Ok(JwtKey { kid: k.kid.clone(), secret: key(&k.secret_sealed)?, created_at: k.created_at }))
             .collect::<Result<Vec<_>>>()?;
         let hash_secret = r.identity_hash_secret_sealed.as_deref().map(key).transpose()?;
-        let hash_previous = match (&r.identity_hash_previous_sealed, r.identity_hash_previous_expires_at) {
-            (Some(sealed), Some(until)) => Some((key(sealed)?, until)),
-            _ => None,
-        };
+        let hash_newest = r.identity_hash_previous_sealed.as_deref().zip(r.identity_hash_previous_expires_at);
+        let hash_previous = Retired::open(hash_newest, &r.identity_hash_earlier, key)?;
         let secret = |sealed: &str| -> Result<SigningSecret> {
             SigningSecret::parse(&self.sealer.open(sealed)?).ok_or_else(|| corrupt("signing secret"))
         };
@@ -176,10 +173,8 @@ impl Services {
             .iter()
             .map(|(name, sealed)| Ok(StaticHeader { name: name.clone(), value: self.sealer.open(sealed)? }))
             .collect::<Result<_>>()?;
-        let previous = match (&r.previous_secret_sealed, r.previous_secret_expires_at) {
-            (Some(sealed), Some(until)) => Some((secret(sealed)?, until)),
-            _ => None,
-        };
+        let newest = r.previous_secret_sealed.as_deref().zip(r.previous_secret_expires_at);
+        let previous = Retired::open(newest, &r.earlier_secrets, secret)?;
         Ok(BotAuth {
             bot_id: r.bot_id.clone(),
             settings: CustomAuthSettings {
@@ -241,18 +236,24 @@ impl Services {
 
     /// A new signing secret; the old one keeps signing during the grace period so the
     /// customer can deploy the new one without failed logins.
+    /// When a secret retired at `now` stops working.
+    pub(super) fn grace_ends(&self, now: i64) -> i64 {
+        let grace = i64::try_from(self.settings.secret_rotation_grace.as_millis()).unwrap_or(i64::MAX);
+        now.saturating_add(grace)
+    }
+
     pub async fn rotate_secret(&self, bot_id: &str) -> Result<BotAuth> {
         let mut auth = self.load_bot_auth(bot_id).await?;
-        let grace = i64::try_from(self.settings.secret_rotation_grace.as_millis()).unwrap_or(i64::MAX);
         let old = std::mem::replace(&mut auth.secret, SigningSecret::generate());
         let now = now_ms();
-        auth.previous = (grace > 0).then(|| (old, now.saturating_add(grace)));
+        auth.previous.retire(old, self.grace_ends(now), now);
         let current_sealed = self.sealer.seal(auth.secret.expose());
-        let previous_sealed = auth.previous.as_ref().map(|(p, _)| self.sealer.seal(p.expose()));
+        let (previous_sealed, previous_expires_at, earlier) = auth.previous.seal(|p| self.sealer.seal(p.expose()));
         let secrets = SigningSecrets {
             current_sealed: &current_sealed,
             previous_sealed: previous_sealed.as_deref(),
-            previous_expires_at: auth.previous.as_ref().map(|(_, until)| *until),
+            previous_expires_at,
+            earlier: &earlier,
             now,
         };
         let rotated = self.store.set_signing_secrets(bot_id, secrets).await;

@@ -149,10 +149,11 @@ impl Services {
     /// during the rotation grace period, so the customer can deploy the new one without
     /// failed sign-ins.
     pub async fn rotate_identity_hash_secret(&self, bot_id: &str) -> Result<BotAuth> {
-        let grace = i64::try_from(self.settings.secret_rotation_grace.as_millis()).unwrap_or(i64::MAX);
         self.change_identity_secrets(bot_id, |auth| {
-            let old = auth.hash_secret.replace(concierge_domain::GeneratedKey::generate());
-            auth.hash_previous = old.filter(|_| grace > 0).map(|old| (old, now_ms().saturating_add(grace)));
+            let now = now_ms();
+            if let Some(old) = auth.hash_secret.replace(concierge_domain::GeneratedKey::generate()) {
+                auth.hash_previous.retire(old, self.grace_ends(now), now);
+            }
             Ok(())
         })
         .await
@@ -191,12 +192,14 @@ impl Services {
             }
             let jwt_keys = self.seal_jwt_keys(&auth.jwt_keys);
             let hash_sealed = auth.hash_secret.as_ref().map(|k| self.sealer.seal(k.expose()));
-            let previous_sealed = auth.hash_previous.as_ref().map(|(k, _)| self.sealer.seal(k.expose()));
+            let (previous_sealed, previous_expires_at, earlier) =
+                auth.hash_previous.seal(|k| self.sealer.seal(k.expose()));
             let secrets = IdentitySecrets {
                 jwt_keys: &jwt_keys,
                 identity_hash_secret_sealed: hash_sealed.as_deref(),
                 identity_hash_previous_sealed: previous_sealed.as_deref(),
-                identity_hash_previous_expires_at: auth.hash_previous.as_ref().map(|(_, until)| *until),
+                identity_hash_previous_expires_at: previous_expires_at,
+                identity_hash_earlier: &earlier,
                 revision: auth.revision,
                 now: now_ms(),
             };

@@ -125,17 +125,24 @@ impl Services {
     pub async fn create_article(&self, who: &Principal, bot_id: &str, input: &ArticleInput) -> Result<Article> {
         let (title, body, asked_as) = input.validate()?;
         let asked_as = asked_as.unwrap_or_default();
-        let bot = self.bot_for(who, bot_id).await?;
-        // Counted on the bot's knowledge, which its next answer needs anyway (and which is
-        // usually cached), rather than by reading every article again.
-        if self.knowledge(&bot).await?.articles.len() >= MAX_ARTICLES {
-            return Err(Error::BadRequest {
-                code: "knowledge_base_full",
-                message: format!("A bot has at most {MAX_ARTICLES} articles; remove or merge some first."),
-            });
-        }
-        let new = NewArticle { bot_id, title: &title, body: &body, asked_as: &asked_as, now: now_ms() };
-        let article = self.store.create_article(new).await?;
+        self.bot_for(who, bot_id).await?;
+        let new = NewArticle {
+            bot_id,
+            title: &title,
+            body: &body,
+            asked_as: &asked_as,
+            at_most: MAX_ARTICLES,
+            now: now_ms(),
+        };
+        let article = match self.store.create_article(new).await {
+            Err(concierge_store::Error::Conflict("article_limit")) => {
+                return Err(Error::BadRequest {
+                    code: "knowledge_base_full",
+                    message: format!("A bot has at most {MAX_ARTICLES} articles; remove or merge some first."),
+                })
+            }
+            created => created?,
+        };
         self.embed_article(&article.bot_id, &as_indexed(&article)).await;
         Ok(article)
     }

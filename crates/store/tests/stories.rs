@@ -73,6 +73,7 @@ on_both_backends!(
     bots::llm_settings_keep_or_replace_the_key,
     knowledge::articles_are_written_and_each_write_bumps_the_revision,
     knowledge::concurrent_article_writes_all_bump_the_revision,
+    knowledge::concurrent_article_writes_stop_at_the_cap,
     knowledge::articles_and_llm_settings_go_with_their_bot,
     knowledge::article_embeddings_round_trip_per_bot_and_model,
     knowledge::a_new_article_embedding_replaces_the_old,

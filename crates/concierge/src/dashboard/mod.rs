@@ -116,6 +116,30 @@ pub async fn favicon_ico() -> Response {
     ([(header::CONTENT_TYPE, "image/x-icon"), (header::CACHE_CONTROL, ICON_CACHE)], FAVICON_ICO).into_response()
 }
 
+/// A request the dashboard could not read (a query, path or form that does not parse, a
+/// body too large) is answered by axum or tower-http in plain text; a person sees it as
+/// a page that says what was wrong, with the same status.
+async fn unreadable_as_page(response: Response) -> Response {
+    let status = response.status();
+    let plain = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/plain"));
+    if !status.is_client_error() || !plain {
+        return response;
+    }
+    let why = match axum::body::to_bytes(response.into_body(), 4096).await {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        Err(_) => String::new(),
+    };
+    message(
+        status,
+        "This request could not be read",
+        &format!("{}. Check the address, or go back and try again.", why.trim_end_matches('.')),
+    )
+}
+
 /// Every dashboard route, with the pages' security headers.
 pub fn routes() -> OpenApiRouter<Services> {
     let routes = OpenApiRouter::new()
@@ -127,6 +151,7 @@ pub fn routes() -> OpenApiRouter<Services> {
         .merge(bots::routes())
         .merge(bot_detail::routes())
         .merge(records::routes())
-        .merge(inbox::routes());
+        .merge(inbox::routes())
+        .layer(axum::middleware::map_response(unreadable_as_page));
     crate::http::security::pages(routes)
 }

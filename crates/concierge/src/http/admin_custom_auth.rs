@@ -37,7 +37,8 @@ pub async fn put_custom_auth(
     Ok(Json((&s.put_custom_auth(&id, body.into()).await?).into()))
 }
 
-/// Generate a new signing secret; the previous one keeps signing during the grace period.
+/// Generate a new signing secret; the one it replaces keeps signing during the grace
+/// period, and so do those an earlier rotation within their grace period replaced.
 #[utoipa::path(post, path = "/api/admin/v1/bots/{id}/custom-auth/rotate-secret", tag = "custom-auth",
     security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = CustomAuthDto), AdminErrors, LookupErrors))]

@@ -110,6 +110,35 @@ both_backends!(
     super::a_rotated_secret_and_the_previous_one_both_sign_during_the_grace_period
 );
 
+/// Rotate clicked twice, or a second rotation before the first new secret was deployed:
+/// the secret the customer's server still holds keeps signing.
+async fn a_second_rotation_within_the_grace_period_keeps_the_first_secret_signing(app: TestApp) {
+    let customer = Customer::with_users().await;
+    let bot = app.bot_with_auth(&customer.url, json!({})).await;
+    let (_, deployed) = app.get(&format!("/bots/{bot}/custom-auth")).await;
+    let path = format!("/bots/{bot}/custom-auth/rotate-secret");
+    let rotate = || app.post(&path, json!({}));
+    let (_, between) = rotate().await;
+    let (status, newest) = rotate().await;
+    assert_eq!(status, 200, "{newest}");
+    let (_, s) = app.start_session(json!({"bot_id": bot, "access_token": "tok-alice"})).await;
+    assert_eq!(s["authenticated"], true, "{s}");
+    let r = &customer.received()[0];
+    assert_eq!(r.headers["webhook-signature"].to_str().unwrap().split(' ').count(), 3);
+    for secret in [&deployed, &between, &newest].map(|s| s["signing_secret"].as_str().unwrap()) {
+        standardwebhooks::Webhook::new(secret).unwrap().verify(&r.raw, &r.headers).expect("verifies");
+    }
+    let (_, read) = app.get(&format!("/bots/{bot}/custom-auth")).await;
+    assert_eq!(read["previous_secret_expires_at"], newest["previous_secret_expires_at"]);
+    for secret in [&deployed, &between].map(|s| s["signing_secret"].as_str().unwrap()) {
+        app.assert_not_stored(secret).await;
+    }
+}
+both_backends!(
+    a_second_rotation_within_the_grace_period_keeps_the_first_secret_signing,
+    super::a_second_rotation_within_the_grace_period_keeps_the_first_secret_signing
+);
+
 fn one_second_of_grace() -> ServeArgs {
     ServeArgs { secret_rotation_grace_secs: Some(1), ..crate::utils::test_args() }
 }

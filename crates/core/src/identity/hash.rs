@@ -48,15 +48,14 @@ fn check(
         return Err(mismatch("This bot has no identity hash key yet: open its Identity settings.".into()));
     };
     let given = hex::decode(hash).map_err(|_| mismatch("user_hash must be the HMAC-SHA256 in hex.".into()))?;
-    // The key before the last rotation verifies too, during the grace period.
-    let previous = auth.hash_previous.as_ref().filter(|(_, until)| *until > now_ms()).map(|(k, _)| k);
     let matches = |key: &GeneratedKey| {
         let mut mac = Hmac::<Sha256>::new_from_slice(key.expose().as_bytes()).expect("HMAC takes any key length");
         mac.update(value.as_bytes());
         // verify_slice compares in constant time.
         mac.verify_slice(&given).is_ok()
     };
-    if !matches(key) && !previous.is_some_and(matches) {
+    // Keys retired by rotations verify too, during their grace period.
+    if !matches(key) && !auth.hash_previous.live(now_ms()).any(matches) {
         return Err(mismatch(format!(
             "user_hash is not the HMAC-SHA256 of this {field} under the bot's identity hash key."
         )));

@@ -20,6 +20,9 @@ pub struct NewArticle<'a> {
     pub title: &'a str,
     pub body: &'a str,
     pub asked_as: &'a Vec<String>,
+    /// The most articles the bot may have: at that many, the write is refused with
+    /// `Conflict("article_limit")`, counted in the write's own transaction.
+    pub at_most: usize,
     pub now: i64,
 }
 

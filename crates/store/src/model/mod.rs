@@ -170,6 +170,10 @@ pub struct CustomAuthRecord {
     /// The secret before the last rotation, which keeps signing until `previous_secret_expires_at`.
     pub previous_secret_sealed: Option<String>,
     pub previous_secret_expires_at: Option<i64>,
+    /// Secrets retired before the previous one and still in their grace period, newest
+    /// first; written only by [`crate::Bots::set_signing_secrets`].
+    #[sqlx(json)]
+    pub earlier_secrets: Vec<RetiredSecret>,
     pub updated_at: i64,
     /// Seconds a verified answer is reused for the same token and fields; 0: never.
     pub cache_ttl_secs: i64,
@@ -191,9 +195,20 @@ pub struct CustomAuthRecord {
     /// `identity_hash_previous_expires_at`.
     pub identity_hash_previous_sealed: Option<String>,
     pub identity_hash_previous_expires_at: Option<i64>,
+    /// Identity hash keys retired before the previous one and still in their grace period,
+    /// newest first; written only by [`crate::Bots::set_identity_secrets`].
+    #[sqlx(json)]
+    pub identity_hash_earlier: Vec<RetiredSecret>,
     /// The client secret of the introspection endpoint, sealed. Written by
     /// [`crate::Bots::put_custom_auth`] only when `Some`: a save without it keeps it.
     pub introspection_secret_sealed: Option<String>,
+}
+
+/// A secret retired by a rotation, sealed by the caller, that keeps working until `until`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RetiredSecret {
+    pub sealed: String,
+    pub until: i64,
 }
 
 /// A generated key of a bot, sealed by the caller, named by `kid`.
@@ -212,6 +227,8 @@ pub struct IdentitySecrets<'a> {
     pub identity_hash_secret_sealed: Option<&'a str>,
     pub identity_hash_previous_sealed: Option<&'a str>,
     pub identity_hash_previous_expires_at: Option<i64>,
+    /// Keys retired before the previous one, still verifying.
+    pub identity_hash_earlier: &'a [RetiredSecret],
     pub revision: i64,
     pub now: i64,
 }
@@ -353,5 +370,7 @@ pub struct SigningSecrets<'a> {
     /// The secret that keeps signing until `previous_expires_at`.
     pub previous_sealed: Option<&'a str>,
     pub previous_expires_at: Option<i64>,
+    /// Secrets retired before the previous one, still signing.
+    pub earlier: &'a [RetiredSecret],
     pub now: i64,
 }

@@ -16,7 +16,8 @@ use sqlx::{Database, Encode, Executor, FromRow, IntoArguments, Type};
 
 use crate::{
     ApiTokenOwner, Article, Attempt, AttemptCount, Bot, Contact, Conversation, CustomAuthRecord, HeldConversation,
-    InboxItem, LlmRecord, Message, Result, SealedKey, Session, StoredEmbedding, UnansweredQuestion, User, Workspace,
+    InboxItem, LlmRecord, Message, Result, RetiredSecret, SealedKey, Session, StoredEmbedding, UnansweredQuestion,
+    User, Workspace,
 };
 
 /// Boxed, because the compiler cannot yet prove an unboxed generic future `Send` for the
@@ -41,6 +42,7 @@ pub(crate) trait Backend:
     + for<'q> Bind<'q, Option<Json<&'q [StyleRange]>>>
     + for<'q> Bind<'q, Json<&'q IdentitySettings>>
     + for<'q> Bind<'q, Json<&'q [SealedKey]>>
+    + for<'q> Bind<'q, Json<&'q [RetiredSecret]>>
     + for<'q> Bind<'q, &'q [u8]>
     + Read<Workspace>
     + Read<User>

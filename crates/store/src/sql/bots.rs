@@ -80,9 +80,9 @@ pub(crate) async fn get_custom_auth<DB: Backend>(
 ) -> Result<Option<CustomAuthRecord>> {
     let select = "SELECT bot_id, enabled, url, additional_fields, identify_method, timeout_ms, on_failure,
                          headers, allowed_origins, signing_secret_sealed, previous_secret_sealed,
-                         previous_secret_expires_at, updated_at, cache_ttl_secs, revision, identity,
-                         jwt_keys, identity_hash_secret_sealed, identity_hash_previous_sealed,
-                         identity_hash_previous_expires_at, introspection_secret_sealed
+                         previous_secret_expires_at, earlier_secrets, updated_at, cache_ttl_secs, revision,
+                         identity, jwt_keys, identity_hash_secret_sealed, identity_hash_previous_sealed,
+                         identity_hash_previous_expires_at, identity_hash_earlier, introspection_secret_sealed
                   FROM custom_auth WHERE bot_id = $1";
     DB::optional(db, sqlx::query(select).arg(bot_id)).await
 }
@@ -147,12 +147,13 @@ pub(crate) async fn set_signing_secrets<DB: Backend>(
 ) -> Result<bool> {
     let statement = sqlx::query(
         "UPDATE custom_auth SET signing_secret_sealed = $1, previous_secret_sealed = $2,
-                previous_secret_expires_at = $3, updated_at = $4, revision = revision + 1
-         WHERE bot_id = $5",
+                previous_secret_expires_at = $3, earlier_secrets = $4, updated_at = $5, revision = revision + 1
+         WHERE bot_id = $6",
     )
     .arg(secrets.current_sealed)
     .arg(secrets.previous_sealed)
     .arg(secrets.previous_expires_at)
+    .arg(Json(secrets.earlier))
     .arg(secrets.now)
     .arg(bot_id);
     Ok(DB::execute(db, statement).await? > 0)
@@ -166,13 +167,15 @@ pub(crate) async fn set_identity_secrets<DB: Backend>(
 ) -> Result<bool> {
     let statement = sqlx::query(
         "UPDATE custom_auth SET jwt_keys = $1, identity_hash_secret_sealed = $2, identity_hash_previous_sealed = $3,
-                identity_hash_previous_expires_at = $4, updated_at = $5, revision = revision + 1
-         WHERE bot_id = $6 AND revision = $7",
+                identity_hash_previous_expires_at = $4, identity_hash_earlier = $5, updated_at = $6,
+                revision = revision + 1
+         WHERE bot_id = $7 AND revision = $8",
     )
     .arg(Json(secrets.jwt_keys))
     .arg(secrets.identity_hash_secret_sealed)
     .arg(secrets.identity_hash_previous_sealed)
     .arg(secrets.identity_hash_previous_expires_at)
+    .arg(Json(secrets.identity_hash_earlier))
     .arg(secrets.now)
     .arg(bot_id)
     .arg(secrets.revision);

@@ -23,11 +23,18 @@ pub(crate) async fn create_article<DB: Backend>(mut tx: Transaction<'_, DB>, new
         created_at: new.now,
         updated_at: new.now,
     };
+    // The revision's update comes first: it locks the bot's row (PostgreSQL; SQLite has one
+    // writer), so writers of the same bot count one after another and none passes the cap.
+    bump_revision(DB::on(&mut *tx), new.bot_id).await?;
+    let count = sqlx::query("SELECT COUNT(*) FROM articles WHERE bot_id = $1").arg(new.bot_id);
+    let (count,): (i64,) = DB::one(DB::on(&mut *tx), count).await?;
+    if usize::try_from(count).unwrap_or(usize::MAX) >= new.at_most {
+        return Err(Error::Conflict("article_limit"));
+    }
     let insert = format!("INSERT INTO articles ({ARTICLE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $6)");
     let statement = sqlx::query(&insert).arg(article.id.as_str()).arg(new.bot_id).arg(new.title).arg(new.body);
     let statement = statement.arg(Json(new.asked_as)).arg(new.now);
     DB::execute(DB::on(&mut *tx), statement).await.on_foreign_key("bot")?;
-    bump_revision(DB::on(&mut *tx), new.bot_id).await?;
     tx.commit().await?;
     Ok(article)
 }

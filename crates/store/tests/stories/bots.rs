@@ -1,6 +1,7 @@
 use concierge_domain::{IdentityKind, IdentitySettings, JwtAlgorithm, JwtSettings, WorkspaceId};
 use concierge_store::{
-    Bot, BotUpdate, CustomAuthRecord, Error, IdentitySecrets, LlmRecord, SealedKey, SigningSecrets, DEFAULT_GREETING,
+    Bot, BotUpdate, CustomAuthRecord, Error, IdentitySecrets, LlmRecord, RetiredSecret, SealedKey, SigningSecrets,
+    DEFAULT_GREETING,
 };
 use serde_json::json;
 
@@ -65,6 +66,7 @@ fn settings(bot_id: &str) -> CustomAuthRecord {
         signing_secret_sealed: "sealed:v1:new".to_owned(),
         previous_secret_sealed: Some("sealed:v1:old".to_owned()),
         previous_secret_expires_at: Some(NOW + 86_400_000),
+        earlier_secrets: Vec::new(),
         updated_at: NOW,
         cache_ttl_secs: 300,
         revision: 0,
@@ -82,6 +84,7 @@ fn settings(bot_id: &str) -> CustomAuthRecord {
         identity_hash_secret_sealed: Some("sealed:v1:hash".to_owned()),
         identity_hash_previous_sealed: None,
         identity_hash_previous_expires_at: None,
+        identity_hash_earlier: Vec::new(),
         introspection_secret_sealed: Some("sealed:v1:client".to_owned()),
     }
 }
@@ -116,6 +119,7 @@ pub async fn custom_auth_round_trips_and_is_replaced(h: &Harness) {
     };
     let with_other_secrets = CustomAuthRecord {
         signing_secret_sealed: "sealed:stale".into(),
+        earlier_secrets: vec![RetiredSecret { sealed: "sealed:stale".into(), until: NOW + HOUR }],
         jwt_keys: vec![key("stale")],
         identity_hash_secret_sealed: Some("sealed:stale".into()),
         introspection_secret_sealed: None,
@@ -148,10 +152,12 @@ pub async fn custom_auth_round_trips_and_is_replaced(h: &Harness) {
     );
     assert_eq!(stored.revision, 2);
 
+    let earlier = [RetiredSecret { sealed: "sealed:older".to_owned(), until: NOW + 90 }];
     let rotated = SigningSecrets {
         current_sealed: "sealed:new",
         previous_sealed: Some(&first.signing_secret_sealed),
         previous_expires_at: Some(NOW + 100),
+        earlier: &earlier,
         now: NOW + 2,
     };
     assert!(h.store.set_signing_secrets(&bot.id, rotated).await.expect("rotate"));
@@ -160,11 +166,18 @@ pub async fn custom_auth_round_trips_and_is_replaced(h: &Harness) {
     let stored = h.store.get_custom_auth(&bot.id).await.expect("get").expect("stored");
     assert_eq!(stored.signing_secret_sealed, "sealed:new");
     assert_eq!(stored.previous_secret_sealed.as_deref(), Some(first.signing_secret_sealed.as_str()));
+    assert_eq!(stored.earlier_secrets, earlier, "the secrets retired before, kept by the save too");
     assert_eq!(stored.revision, 4, "a rotation and a save each bump the revision");
     assert!(h.store.bump_custom_auth_revision(&bot.id).await.expect("bump"));
     assert_eq!(h.store.get_custom_auth(&bot.id).await.expect("get").expect("stored").revision, 5);
     assert!(!h.store.bump_custom_auth_revision("no-such-bot").await.expect("bump"));
-    let unknown = SigningSecrets { current_sealed: "x", previous_sealed: None, previous_expires_at: None, now: NOW };
+    let unknown = SigningSecrets {
+        current_sealed: "x",
+        previous_sealed: None,
+        previous_expires_at: None,
+        earlier: &[],
+        now: NOW,
+    };
     assert!(!h.store.set_signing_secrets("no-such-bot", unknown).await.expect("rotate"));
 
     let err = h.store.put_custom_auth(&settings("no-such-bot")).await.expect_err("no bot");
@@ -181,6 +194,7 @@ pub async fn identity_secrets_change_only_at_the_revision_read(h: &Harness) {
         identity_hash_secret_sealed: None,
         identity_hash_previous_sealed: None,
         identity_hash_previous_expires_at: None,
+        identity_hash_earlier: &[],
         revision: 0,
         now: NOW,
     };
@@ -189,11 +203,13 @@ pub async fn identity_secrets_change_only_at_the_revision_read(h: &Harness) {
     let read = h.store.get_custom_auth(&bot.id).await.expect("get").expect("stored");
 
     let first = [key("k1"), key("k2")];
+    let earlier = [RetiredSecret { sealed: "sealed:v1:hash0".to_owned(), until: NOW + HOUR - 1 }];
     let rotation = |keys| IdentitySecrets {
         jwt_keys: keys,
         identity_hash_secret_sealed: Some("sealed:v1:hash2"),
         identity_hash_previous_sealed: Some("sealed:v1:hash"),
         identity_hash_previous_expires_at: Some(NOW + HOUR),
+        identity_hash_earlier: &earlier,
         revision: read.revision,
         now: NOW + 1,
     };
@@ -210,6 +226,7 @@ pub async fn identity_secrets_change_only_at_the_revision_read(h: &Harness) {
         (Some("sealed:v1:hash"), Some(NOW + HOUR)),
         "the previous hash key and its end, kept by the save too"
     );
+    assert_eq!(stored.identity_hash_earlier, earlier, "and the keys retired before it");
     assert_eq!(stored.revision, read.revision + 2, "the rotation and the save each bump the revision");
 }
 

@@ -5,7 +5,7 @@ use super::support::{bot, Harness, NOW};
 pub const NOT_ASKED: &Vec<String> = &Vec::new();
 
 fn article<'a>(bot_id: &'a str, title: &'a str, now: i64) -> NewArticle<'a> {
-    NewArticle { bot_id, title, body: "Refunds take 5 to 10 business days.", asked_as: NOT_ASKED, now }
+    NewArticle { bot_id, title, body: "Refunds take 5 to 10 business days.", asked_as: NOT_ASKED, at_most: 1_000, now }
 }
 
 fn change<'a>(title: &'a str, body: &'a str, asked_as: Option<&'a Vec<String>>, now: i64) -> ArticleChange<'a> {
@@ -122,6 +122,28 @@ pub async fn concurrent_article_writes_all_bump_the_revision(h: &Harness) {
     }
     assert_eq!(h.store.list_articles(&bot.id).await.expect("list").len(), 20);
     assert_eq!(revision(h.store.as_ref(), &bot.id).await, 20);
+}
+
+/// Two instances adding articles to a bot near its cap at once: the cap holds, and each
+/// refused write leaves nothing behind.
+pub async fn concurrent_article_writes_stop_at_the_cap(h: &Harness) {
+    let bot = bot(h.store.as_ref()).await;
+    let writes = h
+        .race(12, |store, i| {
+            let bot_id = bot.id.clone();
+            async move {
+                let title = format!("Article {i}");
+                store.create_article(NewArticle { at_most: 5, ..article(&bot_id, &title, NOW) }).await
+            }
+        })
+        .await;
+    let (written, refused): (Vec<_>, Vec<_>) = writes.into_iter().partition(Result::is_ok);
+    assert_eq!((written.len(), refused.len()), (5, 7));
+    for refused in refused {
+        assert!(matches!(refused, Err(Error::Conflict("article_limit"))), "{refused:?}");
+    }
+    assert_eq!(h.store.list_articles(&bot.id).await.expect("list").len(), 5);
+    assert_eq!(revision(h.store.as_ref(), &bot.id).await, 5, "a refused write does not bump the revision");
 }
 
 /// Bots are not deleted through the store yet; when one is, its knowledge base and its

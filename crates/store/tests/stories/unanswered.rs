@@ -27,7 +27,7 @@ fn unanswered<'a>(message: &Message, bot_id: &'a str, closest: Option<(&'a str, 
 }
 
 async fn article(h: &Harness, bot_id: &str, title: &str, body: &str) -> Article {
-    let new = NewArticle { bot_id, title, body, asked_as: NOT_ASKED, now: NOW };
+    let new = NewArticle { bot_id, title, body, asked_as: NOT_ASKED, at_most: 1_000, now: NOW };
     h.store.create_article(new).await.expect("create an article")
 }
 

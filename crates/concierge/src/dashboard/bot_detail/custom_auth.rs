@@ -103,8 +103,7 @@ pub async fn custom_auth_page(State(s): State<Services>, page: BotPage) -> Serve
         .iter()
         .map(|m| context! { value => m.as_str(), label => m.label(), field => m.response_field(), selected => *m == st.identify_method })
         .collect();
-    let previous_expires_at =
-        auth.previous.as_ref().filter(|(_, until)| *until > now_ms()).map(|(_, until)| rfc3339(*until));
+    let previous_expires_at = auth.previous.until(now_ms()).map(rfc3339);
     let ctx = context! {
         settings => context! {
             enabled => st.enabled,

@@ -33,7 +33,8 @@ pub struct CustomAuthDto {
     pub cache_ttl_secs: u32,
     /// The Standard Webhooks secret that signs every call (`whsec_…`).
     pub signing_secret: String,
-    /// While set, the secret before the last rotation also signs, until this time.
+    /// While set, secrets retired by rotations also sign, the last of them until this time
+    /// (each retired secret signs for the grace period after its rotation; up to four do).
     pub previous_secret_expires_at: Option<String>,
 }
 
@@ -51,11 +52,7 @@ impl From<&BotAuth> for CustomAuthDto {
             allowed_origins: s.allowed_origins.clone(),
             cache_ttl_secs: s.cache_ttl_secs,
             signing_secret: a.secret.expose().to_owned(),
-            previous_secret_expires_at: a
-                .previous
-                .as_ref()
-                .filter(|(_, until)| *until > concierge_core::now_ms())
-                .map(|(_, until)| rfc3339(*until)),
+            previous_secret_expires_at: a.previous.until(concierge_core::now_ms()).map(rfc3339),
         }
     }
 }

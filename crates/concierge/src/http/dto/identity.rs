@@ -129,8 +129,8 @@ pub struct IdentityHashDto {
     pub field: String,
     /// The HMAC-SHA256 key of `user_hash` (64 hex digits).
     pub secret: String,
-    /// While set, hashes made with the key before the last rotation are accepted too, until
-    /// this time.
+    /// While set, hashes made with keys retired by rotations are accepted too, the last of
+    /// them until this time (each for the grace period after its rotation; up to four).
     pub previous_secret_expires_at: Option<String>,
 }
 
@@ -183,11 +183,7 @@ impl From<&BotAuth> for IdentityDto {
             identity_hash: IdentityHashDto {
                 field: field.to_owned(),
                 secret: a.hash_secret.as_ref().map(|k| k.expose().to_owned()).unwrap_or_default(),
-                previous_secret_expires_at: a
-                    .hash_previous
-                    .as_ref()
-                    .filter(|(_, until)| *until > concierge_core::now_ms())
-                    .map(|(_, until)| rfc3339(*until)),
+                previous_secret_expires_at: a.hash_previous.until(concierge_core::now_ms()).map(rfc3339),
             },
             oidc_userinfo: OidcDto {
                 issuer: a.identity.oidc_userinfo.issuer.as_ref().map(|u| u.to_string()),

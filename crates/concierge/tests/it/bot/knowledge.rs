@@ -277,6 +277,7 @@ async fn a_flood_of_messages_is_refused_and_a_full_knowledge_base_says_so() {
             title: &title,
             body: "Some answer.",
             asked_as: &Vec::new(),
+            at_most: 1_000,
             now: i,
         };
         store.create_article(new).await.unwrap();

@@ -363,3 +363,28 @@ async fn the_greeting_is_a_template_whose_mistakes_are_shown_next_to_it() {
     assert!(error.contains("template"), "{error}");
     assert_ne!(app.get(&format!("/bots/{bot}")).await.1["greeting"], "Hi {{ contact.name ");
 }
+
+#[tokio::test]
+async fn an_address_or_form_the_dashboard_cannot_read_gets_a_page_that_says_why() {
+    let Some(app) = TestApp::spawn(crate::utils::Backend::Sqlite).await else { return };
+    let me = Signed::first_user(&app).await;
+    let bot = app.bot().await;
+    let resp = me.http.get(app.url(&format!("/bots/{bot}/unanswered?before=abc"))).header("cookie", &me.cookie);
+    let resp = resp.send().await.unwrap();
+    assert_eq!(resp.status(), 400);
+    assert!(resp.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(resp.headers()["content-security-policy"].to_str().unwrap().contains("default-src 'none'"));
+    let page = unescaped(resp.text().await.unwrap());
+    assert!(page.contains("<h1>This request could not be read</h1>"), "{page}");
+    assert!(page.contains("before: invalid digit"), "says which part is wrong: {page}");
+
+    // A form sent as something other than a form (a script posting JSON, say).
+    let json = serde_json::json!({"title": "Refunds", "body": "Within 30 days.", "csrf": me.csrf});
+    let resp = me.http.post(app.url(&format!("/bots/{bot}/knowledge"))).header("cookie", &me.cookie).json(&json);
+    let resp = resp.send().await.unwrap();
+    assert_eq!(resp.status(), 415);
+    let page = unescaped(resp.text().await.unwrap());
+    assert!(page.contains("<h1>This request could not be read</h1>"), "{page}");
+    assert!(page.contains("application/x-www-form-urlencoded"), "says what it takes: {page}");
+    assert!(articles(&app, &bot).await.is_empty(), "nothing was written");
+}

@@ -88,6 +88,15 @@ async fn hashes_from_node_and_python_verify_the_identifier_and_nothing_else() {
     assert!(rotated["identity_hash"]["previous_secret_expires_at"].is_string(), "{rotated}");
     let (_, s) = app.start_session(json!({"bot_id": bot, "user_id": "u-1", "user_hash": node_hash})).await;
     assert_eq!(s["authenticated"], true, "the old key, during the grace period: {s}");
+    // Rotated again before the servers moved: the key they still hold keeps verifying.
+    let (_, again) = app.post(&format!("/bots/{bot}/identity/identity-hash/rotate-secret"), json!({})).await;
+    let (_, s) = app.start_session(json!({"bot_id": bot, "user_id": "u-1", "user_hash": node_hash})).await;
+    assert_eq!(s["authenticated"], true, "the first key, after a second rotation: {s}");
+    let (_, s) = app
+        .start_session(json!({"bot_id": bot, "user_id": "u-1", "user_hash": hmac("node", fresh, "u-1").await}))
+        .await;
+    assert_eq!(s["authenticated"], true, "the key between: {s}");
+    let fresh = again["identity_hash"]["secret"].as_str().unwrap();
     let (_, s) = app
         .start_session(json!({"bot_id": bot, "user_id": "u-1", "user_hash": hmac("node", fresh, "u-1").await}))
         .await;
