@@ -115,6 +115,14 @@ describe('bot pages and Custom Authentication', { skip: skipReason() }, () => {
     await page.getByLabel('Header value').last().fill('k-123');
     // Unsaved changes: the test would not use them, so it cannot be sent.
     assert.equal(await page.getByRole('button', { name: 'Send test request' }).isDisabled(), true);
+    // Meanwhile a colleague limits the widget to the shop on the Settings page, in a tab of
+    // their own: this page, loaded before, must not bring "any origin" back when it saves.
+    const colleague = await context.newPage();
+    await colleague.goto(bot());
+    await colleague.getByLabel('Allowed widget origins').fill('https://shop.example');
+    await colleague.getByRole('button', { name: 'Save settings' }).click();
+    await colleague.getByRole('status').filter({ hasText: 'Saved' }).waitFor();
+    await colleague.close();
     await page.getByRole('button', { name: 'Save', exact: true }).click();
     await page.locator('#save-status', { hasText: 'Saved' }).waitFor();
     assert.equal(await urlError.isHidden(), true, 'the old error is gone');
@@ -124,6 +132,8 @@ describe('bot pages and Custom Authentication', { skip: skipReason() }, () => {
     assert.deepEqual(saved.additional_fields, ['user_id']);
     assert.equal(saved.timeout_ms, 3000);
     assert.deepEqual(saved.headers, { 'X-Api-Key': '********' });
+    assert.deepEqual(saved.allowed_origins, ['https://shop.example'], "the colleague's origins stay");
+    await f.server.admin('PUT', `/bots/${botId}/custom-auth`, { ...saved, allowed_origins: [] });
     // The value is write-only: the form shows a placeholder, and saving again keeps it.
     const value = page.locator('.header-row [data-h=value]').last();
     assert.equal(await value.inputValue(), '');

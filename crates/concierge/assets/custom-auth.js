@@ -21,7 +21,6 @@
   const dirtyHint = $('#test-dirty');
   const saveStatus = $('#save-status');
   const formAlert = $('#form-alert');
-  let allowedOrigins = JSON.parse(form.dataset.allowedOrigins || '[]');
 
   /** The PUT body the form stands for. */
   function collect() {
@@ -43,8 +42,8 @@
       timeout_ms: timeout === '' ? null : Number(timeout),
       cache_ttl_secs: cacheTtl === '' ? null : Number(cacheTtl),
       on_failure: $('input[name=on_failure]:checked', form)?.value ?? 'anonymous',
+      // The allowed origins are the Settings page's: left out, the stored list stays.
       headers,
-      allowed_origins: allowedOrigins,
     };
   }
 
@@ -129,7 +128,6 @@
     $('#url').value = dto.url ?? '';
     $('#timeout_ms').value = dto.timeout_ms;
     $('#cache_ttl_secs').value = dto.cache_ttl_secs;
-    allowedOrigins = dto.allowed_origins;
     for (const row of $$('.header-row', headerRows)) {
       const name = $('[data-h=name]', row).value.trim();
       if (!(name in dto.headers)) {

@@ -95,7 +95,7 @@
     if (item.conversation_id === open) a.setAttribute('aria-current', 'true');
     const who = document.createElement('span');
     who.className = 'conv-who';
-    who.textContent = item.contact_name || item.contact_email || 'Visitor';
+    who.textContent = item.contact_name || item.contact_email || item.contact_identifier || 'Visitor';
     const last = document.createElement('span');
     last.className = 'conv-last';
     last.textContent = item.last_text;

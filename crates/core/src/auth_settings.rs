@@ -202,8 +202,9 @@ impl Services {
         })
     }
 
-    /// Replaces a bot's settings (PUT semantics: a missing field takes its default; a
-    /// header sent without a value keeps its stored value). The signing secret stays.
+    /// Replaces a bot's settings (PUT semantics: a missing field takes its default, but
+    /// missing allowed origins and cache time keep theirs, and a header sent without a value
+    /// keeps its stored value). The signing secret stays.
     pub async fn put_custom_auth(&self, bot_id: &str, mut input: CustomAuthInput) -> Result<BotAuth> {
         let mut auth = self.load_bot_auth(bot_id).await?;
         input.url_optional = auth.identity.mode != concierge_domain::IdentityKind::CustomAuth;

@@ -95,6 +95,15 @@ impl Services {
             }
             other => other.map(ClientSecret::new),
         };
+        // A stored client secret goes only where it was entered for: a new endpoint or issuer
+        // needs it again, or whoever may edit the bot could send it to a server of theirs.
+        let (was, now) = (&auth.identity.introspection, &identity.introspection);
+        let moved = (&was.endpoint, &was.issuer) != (&now.endpoint, &now.issuer)
+            && (now.endpoint.is_some() || now.issuer.is_some());
+        if moved && client_secret.is_none() && auth.introspection_secret.is_some() {
+            let message = "The introspection endpoint or issuer changed: enter the client secret again.";
+            errors.push(FieldError::new("introspection.client_secret", message));
+        }
         let enabled = request.enabled.unwrap_or(auth.settings.enabled);
         if enabled {
             let has_secret = client_secret.is_some() || auth.introspection_secret.is_some();

@@ -62,7 +62,9 @@ pub use decide::{Decision, HandoffReason, Reply};
 pub use error::{Error, Result, INTERNAL_MESSAGE};
 pub use identity::{Identified, IdentityMode, Presented, TokenReport, Verification};
 pub use identity_settings::{IdentityRequest, MAX_JWT_KEYS};
-pub use knowledge::{one_line, ArticleInput, MAX_ARTICLE_BODY, MAX_ARTICLE_TITLE, MAX_ASKED_AS, MAX_ASKED_AS_CHARS};
+pub use knowledge::{
+    one_line, ArticleInput, MAX_ARTICLES, MAX_ARTICLE_BODY, MAX_ARTICLE_TITLE, MAX_ASKED_AS, MAX_ASKED_AS_CHARS,
+};
 pub use limits::Limits;
 pub use llm_settings::{LlmInput, LlmView};
 pub use meaning::Meaning;
@@ -104,6 +106,8 @@ pub struct Parts {
     bot_turns: Arc<tokio::sync::watch::Sender<u64>>,
     /// The bot's turns under way, which a stopping process finishes first.
     bot_tasks: tokio_util::task::TaskTracker,
+    /// Cancelled when the process begins to stop: see [`Services::stopping`].
+    stopping: tokio_util::sync::CancellationToken,
     attempt_log: attempts::AttemptLog,
     auth_cache: Arc<auth_cache::AuthCache>,
     /// The public keys at the bots' JWKS URLs.
@@ -153,10 +157,22 @@ impl Services {
                 .build(),
             bot_turns: Arc::new(tokio::sync::watch::Sender::new(0)),
             bot_tasks: tokio_util::task::TaskTracker::new(),
+            stopping: tokio_util::sync::CancellationToken::new(),
             embedder: None,
             backfills: Arc::default(),
             measuring_meaning: Arc::default(),
         }))
+    }
+
+    /// Completes once the process begins to stop. Answers that never end by themselves (the
+    /// inbox's event streams) end then: a graceful stop waits for every answer, and would
+    /// otherwise wait for them until the supervisor kills the process.
+    pub fn stopping(&self) -> tokio_util::sync::WaitForCancellationFutureOwned {
+        self.0.stopping.clone().cancelled_owned()
+    }
+
+    pub fn begin_stopping(&self) {
+        self.0.stopping.cancel();
     }
 
     /// These services with `change` made to their parts: while they are being set up,

@@ -98,7 +98,7 @@ impl Services {
         let message = match client_id {
             None => self.post_message(&bot_id, new).await?,
             Some(client_id) => match self.store.add_message_once(new, client_id).await? {
-                Added::Posted(posted) => self.announce_posted(&bot_id, posted),
+                Added::Posted(posted) => self.announce_posted(&bot_id, *posted),
                 Added::Repeated(message) => return Ok((message, false)),
             },
         };

@@ -109,7 +109,7 @@ async fn inbox(s: &Services, who: &SignedIn, q: InboxQuery) -> Result<Response, 
             };
             context! {
                 id => i.id, handled_by => i.handled_by, priority => i.priority, agent_name => i.agent_name,
-                last_text => i.last_text, who => who_label(i.contact_name.as_deref(), i.contact_email.as_deref()),
+                last_text => i.last_text, who => who_label(i.contact_name.as_deref(), i.contact_email.as_deref().or(i.contact_identifier.as_deref())),
                 rank, updated => rfc3339(i.updated_at), last => i.last_seq,
             }
         })

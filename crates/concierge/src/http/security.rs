@@ -6,7 +6,8 @@
 
 use axum::extract::{Request, State};
 use axum::http::header::{
-    CONTENT_SECURITY_POLICY, REFERRER_POLICY, STRICT_TRANSPORT_SECURITY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
+    CACHE_CONTROL, CONTENT_SECURITY_POLICY, REFERRER_POLICY, STRICT_TRANSPORT_SECURITY, X_CONTENT_TYPE_OPTIONS,
+    X_FRAME_OPTIONS,
 };
 use axum::http::HeaderValue;
 use axum::middleware::Next;
@@ -29,9 +30,12 @@ pub const PAGE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'se
 /// are not ours to decide for.
 const HSTS: &str = "max-age=31536000";
 
-/// The headers of every response, API and assets included.
+/// The headers of every response, API and assets included. What does not say how to cache
+/// it (pages, answers with session tokens or signing secrets, contacts) is not stored: not
+/// by a proxy, and not by the browser for its Back button after a sign-out.
 pub fn every_response(router: Router<Services>, services: Services) -> Router<Services> {
     router
+        .layer(SetResponseHeaderLayer::if_not_present(CACHE_CONTROL, HeaderValue::from_static("no-store")))
         .layer(SetResponseHeaderLayer::overriding(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(axum::middleware::from_fn_with_state(services, strict_transport))
 }

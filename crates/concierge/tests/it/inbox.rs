@@ -1,6 +1,7 @@
 //! The inbox over HTTP: agent replies reach the widget live, take over keeps the bot
 //! silent, hand back lets it answer again, and the dashboard's event stream sees it all.
 
+use axum::response::IntoResponse;
 use futures::StreamExt;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -193,3 +194,25 @@ both_backends!(
     the_event_stream_carries_each_changed_conversation_as_listed,
     super::the_event_stream_carries_each_changed_conversation_as_listed
 );
+
+/// A person the customer's API names by an id alone is listed by it, live and on a read,
+/// not taken for an anonymous visitor.
+async fn a_contact_known_by_its_id_alone_is_listed_by_it(app: TestApp) {
+    let customer =
+        Customer::start(|_| async move { axum::Json(json!({"data": {"id": "member-4711"}})).into_response() }).await;
+    let bot = app.bot_with_auth(&customer.url, json!({})).await;
+    let mut events = BotEvents::new(bot_events(&app, &bot).await);
+    let (_, s) = app.start_session(json!({"bot_id": bot, "access_token": "any"})).await;
+    assert_eq!(s["authenticated"], true, "{s}");
+    send_as_visitor(&app, s["session_token"].as_str().unwrap(), "Where is my order?").await;
+    let listed = loop {
+        let (kind, data) = events.next().await;
+        if kind == "conversation" {
+            break data;
+        }
+    };
+    assert_eq!((&listed["contact_name"], &listed["contact_identifier"]), (&json!(null), &json!("member-4711")));
+    let (_, inbox) = app.get(&format!("/bots/{bot}/conversations")).await;
+    assert_eq!(inbox["items"][0]["contact_identifier"], "member-4711", "{inbox}");
+}
+both_backends!(a_contact_known_by_its_id_alone_is_listed_by_it, super::a_contact_known_by_its_id_alone_is_listed_by_it);

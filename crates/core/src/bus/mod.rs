@@ -213,6 +213,7 @@ mod tests {
             updated_at: 0,
             contact_name: None,
             contact_email: None,
+            contact_identifier: None,
             last_author: Author::Visitor,
             last_text: "hi".into(),
             last_seq: seq,

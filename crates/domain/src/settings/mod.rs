@@ -144,6 +144,9 @@ pub struct CustomAuthInput {
     /// Header name → new value, or `None` to keep the value currently stored under that
     /// name (values are write-only, so a client cannot send them back).
     pub headers: Option<BTreeMap<String, Option<String>>>,
+    /// Beyond the reference's body, like `cache_ttl_secs`: absent keeps what is stored, so
+    /// a client that sends the reference's fields (or a page that does not show these)
+    /// cannot reset them by leaving them out.
     pub allowed_origins: Option<Vec<String>>,
     pub cache_ttl_secs: Option<i64>,
     /// The bot identifies visitors by another mode than the call: the Authentication URL
@@ -236,7 +239,7 @@ impl CustomAuthInput {
         }
 
         let mut allowed_origins = Vec::new();
-        let origins = self.allowed_origins.unwrap_or_default();
+        let origins = self.allowed_origins.unwrap_or_else(|| current.allowed_origins.clone());
         if origins.len() > MAX_ORIGINS {
             err("allowed_origins", format!("At most {MAX_ORIGINS} origins are allowed."));
         }
@@ -249,7 +252,7 @@ impl CustomAuthInput {
         }
 
         let cache_ttl_secs = match self.cache_ttl_secs {
-            None => 0,
+            None => current.cache_ttl_secs,
             Some(t) if (0..=i64::from(MAX_CACHE_TTL_SECS)).contains(&t) => t as u32,
             Some(t) => {
                 err(

@@ -33,6 +33,31 @@ fn the_cache_lasts_at_most_an_hour() {
     }
 }
 
+/// A client that sends the reference's body, or a page that does not show them, leaves the
+/// allowed origins and the cache as they are; an empty list still allows every origin.
+#[test]
+fn fields_beyond_the_reference_are_kept_when_left_out() {
+    let current = CustomAuthInput {
+        allowed_origins: Some(vec!["https://shop.example".into()]),
+        cache_ttl_secs: Some(600),
+        ..input("https://api.shop.example/auth")
+    }
+    .validate(&Default::default(), CLOSED)
+    .unwrap();
+    let kept = input("https://api.shop.example/v2/auth").validate(&current, CLOSED).unwrap();
+    assert_eq!(
+        (kept.allowed_origins.as_slice(), kept.cache_ttl_secs),
+        (["https://shop.example".to_owned()].as_slice(), 600)
+    );
+    let emptied = CustomAuthInput {
+        allowed_origins: Some(Vec::new()),
+        cache_ttl_secs: Some(0),
+        ..input("https://api.shop.example/auth")
+    };
+    let emptied = emptied.validate(&current, CLOSED).unwrap();
+    assert_eq!((emptied.allowed_origins.len(), emptied.cache_ttl_secs), (0, 0));
+}
+
 #[test]
 fn url_rules() {
     assert!(url_error("http://api.shop.example/auth", CLOSED).contains("https"));

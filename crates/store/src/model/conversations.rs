@@ -228,8 +228,8 @@ pub struct Posted {
 /// What [`crate::Conversations::add_message_once`] did.
 #[derive(Debug, Clone)]
 pub enum Added {
-    /// Stored now.
-    Posted(Posted),
+    /// Stored now. Boxed: a posted message carries its conversation's inbox entry too.
+    Posted(Box<Posted>),
     /// Stored before, under the same client id: nothing was written.
     Repeated(Message),
 }
@@ -238,7 +238,7 @@ impl Added {
     /// The message written, for a write without a client id, which is never a repeat.
     pub(crate) fn posted(self) -> crate::Result<Posted> {
         match self {
-            Added::Posted(posted) => Ok(posted),
+            Added::Posted(posted) => Ok(*posted),
             Added::Repeated(_) => Err(crate::Error::Conflict("client_id")),
         }
     }
@@ -256,6 +256,9 @@ pub struct InboxItem {
     pub updated_at: i64,
     pub contact_name: Option<String>,
     pub contact_email: Option<String>,
+    /// How the contact was identified (an id, an email, a phone number): what names a
+    /// contact known by nothing else.
+    pub contact_identifier: Option<String>,
     pub last_author: Author,
     pub last_text: String,
     pub last_seq: i64,
@@ -269,5 +272,6 @@ pub(crate) struct HeldConversation {
     pub conversation: Conversation,
     pub contact_name: Option<String>,
     pub contact_email: Option<String>,
+    pub contact_identifier: Option<String>,
     pub prev_seq: i64,
 }

@@ -32,6 +32,7 @@ pub(crate) async fn add_message<DB: Backend>(
         "SELECT {CONVERSATION_COLUMNS},
                 (SELECT name FROM contacts WHERE contacts.id = c.contact_id) AS contact_name,
                 (SELECT email FROM contacts WHERE contacts.id = c.contact_id) AS contact_email,
+                (SELECT identifier FROM contacts WHERE contacts.id = c.contact_id) AS contact_identifier,
                 COALESCE(c.last_seq, 0) AS prev_seq
          FROM conversations c WHERE c.id = $1{row_lock}"
     );
@@ -81,11 +82,12 @@ pub(crate) async fn add_message<DB: Backend>(
         updated_at: new.now,
         contact_name: held.contact_name,
         contact_email: held.contact_email,
+        contact_identifier: held.contact_identifier,
         last_author: new.author,
         last_text: new.text.to_owned(),
         last_seq: seq,
     };
-    Ok(Added::Posted(Posted { message, prev_seq: held.prev_seq, inbox }))
+    Ok(Added::Posted(Box::new(Posted { message, prev_seq: held.prev_seq, inbox })))
 }
 
 /// Oldest first, those after `after`.
@@ -219,6 +221,7 @@ pub(crate) async fn set_conversation_handler<DB: Backend>(
 /// key.
 const INBOX_SELECT: &str = "SELECT c.id, c.bot_id, c.contact_id, c.handled_by, c.priority, c.agent_name, c.updated_at,
                                    ct.name AS contact_name, ct.email AS contact_email,
+                                   ct.identifier AS contact_identifier,
                                    m.author AS last_author, m.text AS last_text, m.seq AS last_seq
                             FROM conversations c
                             JOIN messages m ON m.seq = c.last_seq

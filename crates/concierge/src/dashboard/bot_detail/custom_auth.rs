@@ -114,7 +114,6 @@ pub async fn custom_auth_page(State(s): State<Services>, page: BotPage) -> Serve
             headers => st.headers.iter().map(|h| h.name.clone()).collect::<Vec<_>>(),
             // The JSON API replaces every setting; the origins are edited on the settings
             // page, so the script sends them back unchanged.
-            allowed_origins_json => serde_json::to_string(&st.allowed_origins).unwrap_or_else(|_| "[]".into()),
         },
         fields, methods,
         secret => auth.secret.expose(),

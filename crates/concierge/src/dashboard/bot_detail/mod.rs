@@ -105,6 +105,11 @@ async fn after_save<T>(
 ) -> Response {
     match saved {
         Err(Error::Validation(errors)) => refused(errors).await,
+        // Refused as a whole (a full knowledge base, say): said above the form, which keeps
+        // what was typed.
+        Err(Error::BadRequest { message, .. } | Error::NotNow { message, .. }) => {
+            refused(vec![FieldError::new("", message)]).await
+        }
         done => back_to(done, to),
     }
 }

@@ -73,8 +73,9 @@ pub struct CustomAuthBody {
     #[schema(schema_with = on_failure)]
     pub on_failure: Option<String>,
     pub headers: Option<BTreeMap<String, Option<String>>>,
+    /// Page origins allowed to use the widget; empty: any. Left out: the stored list stays.
     pub allowed_origins: Option<Vec<String>>,
-    /// 0 (default: no cache) to 3600.
+    /// 0 (no cache, the first default) to 3600. Left out: the stored time stays.
     #[schema(minimum = 0, maximum = 3600)]
     pub cache_ttl_secs: Option<i64>,
     /// Read-only; accepted so that a GET answer can be sent back as it is.

@@ -13,6 +13,9 @@ pub struct InboxItemDto {
     pub contact_id: Option<String>,
     pub contact_name: Option<String>,
     pub contact_email: Option<String>,
+    /// What the contact was identified by (its id, email or phone number, as the bot's
+    /// identify method says): it names a contact without a name or email.
+    pub contact_identifier: Option<String>,
     /// `bot`, `waiting` (handed to the team, nobody joined yet) or `agent`.
     pub handled_by: Handler,
     /// `normal` or `high` (set by a handoff rule).
@@ -32,6 +35,7 @@ impl From<concierge_store::InboxItem> for InboxItemDto {
             contact_id: i.contact_id,
             contact_name: i.contact_name,
             contact_email: i.contact_email,
+            contact_identifier: i.contact_identifier,
             handled_by: i.handled_by,
             priority: i.priority,
             agent_name: i.agent_name,

@@ -269,19 +269,7 @@ async fn a_flood_of_messages_is_refused_and_a_full_knowledge_base_says_so() {
     assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 30, "{statuses:?}");
     assert_eq!(&statuses[30..], [429, 429]);
 
-    let store = app.services.store.as_ref();
-    for i in 0..1000 {
-        let title = format!("Article {i}");
-        let new = concierge_store::NewArticle {
-            bot_id: &bot,
-            title: &title,
-            body: "Some answer.",
-            asked_as: &Vec::new(),
-            at_most: 1_000,
-            now: i,
-        };
-        store.create_article(new).await.unwrap();
-    }
+    app.fill_knowledge_base(&bot).await;
     let (status, e) = app.post(&format!("/bots/{bot}/articles"), json!({"title": "One more", "body": "Text."})).await;
     assert_eq!((status, e["error"]["code"].as_str()), (400, Some("knowledge_base_full")), "{e}");
 }

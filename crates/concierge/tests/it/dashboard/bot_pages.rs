@@ -388,3 +388,17 @@ async fn an_address_or_form_the_dashboard_cannot_read_gets_a_page_that_says_why(
     assert!(page.contains("application/x-www-form-urlencoded"), "says what it takes: {page}");
     assert!(articles(&app, &bot).await.is_empty(), "nothing was written");
 }
+
+#[tokio::test]
+async fn a_full_knowledge_base_is_said_on_the_form_which_keeps_the_article() {
+    let Some(app) = TestApp::spawn(crate::utils::Backend::Sqlite).await else { return };
+    let me = Signed::first_user(&app).await;
+    let bot = app.bot().await;
+    app.fill_knowledge_base(&bot).await;
+    let typed = [("title", "Gift cards"), ("body", "Gift cards never expire.")];
+    let (status, page) = me.post(&app, &format!("/bots/{bot}/knowledge"), &typed).await;
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains("A bot has at most 1000 articles"), "{page}");
+    assert!(page.contains("value=\"Gift cards\"") && page.contains("Gift cards never expire.</textarea>"), "{page}");
+    assert_eq!(articles(&app, &bot).await.len(), 1000);
+}

@@ -102,8 +102,12 @@ async fn every_dashboard_page_has_a_strict_csp_and_cannot_be_framed() {
         assert!(resp.status().as_u16() < 500, "{path}: {}", resp.status());
         assert_page_headers(&path, resp.headers());
         let html = resp.headers().get("content-type").is_some_and(|t| t.to_str().unwrap().starts_with("text/html"));
+        let cache = resp.headers().get("cache-control").map(|v| v.to_str().unwrap().to_owned());
         let body = resp.text().await.unwrap();
         if html {
+            // Secrets on the Identity page, contacts elsewhere: neither the browser's Back
+            // after signing out nor a proxy may show a stored copy.
+            assert_eq!(cache.as_deref(), Some("no-store"), "{path}");
             html_pages += 1;
             assert_csp_clean(&path, &body);
         }
@@ -148,6 +152,14 @@ async fn the_widget_and_the_apis_say_nosniff_without_the_page_headers_and_cors_s
     let widget = app.http.get(app.url("/widget.js")).send().await.unwrap();
     assert_eq!(widget.headers()["cross-origin-resource-policy"], "cross-origin");
     let admin = app.http.get(app.url("/api/admin/v1/bots")).send().await.unwrap();
+    let secrets =
+        app.http.get(app.url(&format!("/api/admin/v1/bots/{bot}/custom-auth"))).bearer_auth(crate::utils::ADMIN_TOKEN);
+    let secrets = secrets.send().await.unwrap();
+    assert_eq!(secrets.status(), 200);
+    for (what, resp) in [("session", &session), ("signing secret", &secrets)] {
+        assert_eq!(resp.headers()["cache-control"], "no-store", "{what}: tokens and secrets are never stored");
+    }
+    assert!(widget.headers()["cache-control"].to_str().unwrap().contains("max-age"), "the script is still cached");
     let missing = app.http.get(app.url("/no/such/thing")).send().await.unwrap();
     for (what, resp) in
         [("preflight", &preflight), ("session", &session), ("widget.js", &widget), ("admin", &admin), ("404", &missing)]

@@ -163,6 +163,19 @@ async fn introspection_asks_whether_the_token_is_active_and_whose() {
     assert_eq!(s["auth_error"]["code"], "auth_upstream_error", "{s}");
     let attempt = &app.attempts(&bot, "").await[0];
     assert!(attempt["reason"].as_str().unwrap().contains("client credentials"), "{attempt}");
+
+    // Pointed at another server, the stored secret does not go along: it is asked for again,
+    // and nothing changes until it is given.
+    let elsewhere =
+        json!({"introspection": {"endpoint": "http://127.0.0.1:9/introspect", "client_id": "concierge-test"}});
+    let (status, e) = app.put(&format!("/bots/{bot}/identity"), elsewhere).await;
+    assert_eq!(status, 422, "{e}");
+    assert_eq!(e["error"]["fields"][0]["field"], "introspection.client_secret", "{e}");
+    let (_, read) = app.get(&format!("/bots/{bot}/identity")).await;
+    assert_eq!(read["introspection"]["endpoint"], json!(null), "still the issuer's endpoint: {read}");
+    let (_, s) = start(&app, &bot, &provider.token("ada", SCOPE).await, json!({})).await;
+    assert_eq!(s["auth_error"]["code"], "auth_upstream_error", "still the stored (wrong) secret: {s}");
+
     app.services.flush_attempts().await;
     app.assert_not_stored(CLIENT_SECRET).await;
     app.assert_not_stored("not-the-secret").await;

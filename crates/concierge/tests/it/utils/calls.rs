@@ -49,6 +49,23 @@ impl TestApp {
         bot["id"].as_str().expect("id").to_owned()
     }
 
+    /// Fills the bot's knowledge base to its cap, straight through the store (the admin
+    /// API's rate limit would take minutes).
+    pub async fn fill_knowledge_base(&self, bot: &str) {
+        for i in 0..concierge_core::MAX_ARTICLES {
+            let title = format!("Article {i}");
+            let new = concierge_store::NewArticle {
+                bot_id: bot,
+                title: &title,
+                body: "Some answer.",
+                asked_as: &Vec::new(),
+                at_most: concierge_core::MAX_ARTICLES,
+                now: i as i64,
+            };
+            self.services.store.create_article(new).await.expect("an article below the cap");
+        }
+    }
+
     /// A bot with Custom Authentication enabled against `url`, plus `extra` settings.
     pub async fn bot_with_auth(&self, url: &str, extra: Value) -> String {
         let bot = self.bot().await;
