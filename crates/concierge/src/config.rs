@@ -271,6 +271,7 @@ fn validate(keys: Keys) -> anyhow::Result<Config> {
         "json" => LogFormat::Json,
         other => bail!("log_format must be pretty or json, got {other:?}"),
     };
+    check_log_level(&keys.log_level)?;
     let admin_token = keys.admin_token.clone().filter(|t| !t.is_empty());
     if admin_token.as_ref().is_some_and(|t| t.len() < MIN_ADMIN_TOKEN_LEN) {
         bail!("admin_token must be at least {MIN_ADMIN_TOKEN_LEN} characters long");
@@ -380,13 +381,34 @@ fn embeddings_source(keys: &Keys) -> anyhow::Result<Option<EmbeddingsSource>> {
 }
 
 /// `postgres://user:pw@host/db` → `postgres://user:****@host/db`.
-pub fn redact_url(raw: &str) -> String {
-    match url::Url::parse(raw) {
-        Ok(mut url) if url.password().is_some() => {
-            let _ = url.set_password(Some("****"));
-            url.to_string()
+/// A filter as `RUST_LOG` takes it, whose bare words are levels: a bare word is also a
+/// valid directive naming a module, so a misspelt level (`warning`) would silence every log.
+fn check_log_level(raw: &str) -> anyhow::Result<()> {
+    const LEVELS: [&str; 6] = ["trace", "debug", "info", "warn", "error", "off"];
+    for directive in raw.split(',').map(str::trim).filter(|d| !d.is_empty()) {
+        if !directive.contains('=') && !LEVELS.contains(&directive.to_ascii_lowercase().as_str()) {
+            bail!(
+                "log_level {directive:?} is not a level: use trace, debug, info, warn, error or off \
+                 (or module=level for one module)"
+            );
         }
-        Ok(url) => url.to_string(),
-        Err(_) => "<unparseable url>".into(),
     }
+    tracing_subscriber::EnvFilter::try_new(raw).map(drop).with_context(|| format!("log_level {raw:?}"))
+}
+
+pub fn redact_url(raw: &str) -> String {
+    let Ok(mut url) = url::Url::parse(raw) else { return "<unparseable url>".into() };
+    if url.password().is_some() {
+        let _ = url.set_password(Some("****"));
+    }
+    // libpq and sqlx also take the password (and a client key's) as query parameters.
+    let secret = |key: &str| key.to_ascii_lowercase().contains("password");
+    if url.query_pairs().any(|(k, _)| secret(&k)) {
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(k, v)| (k.to_string(), if secret(&k) { "****".to_owned() } else { v.to_string() }))
+            .collect();
+        url.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    url.to_string()
 }

@@ -114,12 +114,12 @@ impl Limits {
 
     /// Counts one session start from `ip`; checked before anything touches the database.
     pub async fn check_ip(&self, ip: IpAddr) -> Result<()> {
-        self.count("start_ip", &ip, self.per_ip_per_minute, &self.per_ip).await
+        self.count("start_ip", &sender(ip), self.per_ip_per_minute, &self.per_ip).await
     }
 
     /// Counts one dashboard sign-in attempt from `ip`.
     pub async fn check_sign_in(&self, ip: IpAddr) -> Result<()> {
-        self.count("sign_in", &ip, SIGN_INS_PER_MINUTE, &self.sign_ins).await
+        self.count("sign_in", &sender(ip), SIGN_INS_PER_MINUTE, &self.sign_ins).await
     }
 
     /// Counts one session start for a bot that exists.
@@ -143,5 +143,34 @@ impl Limits {
         self.per_ip.shrink_to_fit();
         self.messages.shrink_to_fit();
         self.per_bot.shrink_to_fit();
+    }
+}
+
+/// Whom a per-address limit counts an address as: an IPv4 address itself (an IPv4 address
+/// written as IPv6 too), an IPv6 address by its /64, which one subscriber or host holds
+/// whole, so that walking through its addresses does not escape the limit.
+fn sender(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(std::net::Ipv6Addr::from(u128::from(v6) & !u128::from(u64::MAX))),
+        },
+        v4 => v4,
+    }
+}
+
+#[cfg(test)]
+mod sender_tests {
+    use super::*;
+
+    #[test]
+    fn an_ipv6_network_counts_as_one_sender_and_ipv4_as_itself() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert_eq!(sender(ip("2001:db8:1:2:aaaa::1")), sender(ip("2001:db8:1:2:ffff::9")));
+        assert_eq!(sender(ip("2001:db8:1:2:aaaa::1")), ip("2001:db8:1:2::"));
+        assert_ne!(sender(ip("2001:db8:1:2::1")), sender(ip("2001:db8:1:3::1")));
+        assert_eq!(sender(ip("::ffff:203.0.113.7")), ip("203.0.113.7"));
+        assert_eq!(sender(ip("203.0.113.7")), ip("203.0.113.7"));
+        assert_ne!(sender(ip("203.0.113.7")), sender(ip("203.0.113.8")));
     }
 }

@@ -23,6 +23,8 @@ use concierge_core::Services;
 use concierge_domain::hash_token;
 
 const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(600);
+/// How often histogram samples are folded into their buckets (see `serve`).
+const METRICS_UPKEEP_EVERY: Duration = Duration::from_secs(5);
 
 /// How long a stopping process lets the bot finish its turns: an answer from the words
 /// takes under a second, a language model's at most its timeout (60 s); within the 30 s
@@ -173,9 +175,24 @@ pub async fn serve(
             }
         })
     };
+    // Histogram samples pile up until folded into their buckets, which a scrape of /metrics
+    // does; a deployment that never scrapes would keep every one.
+    let metrics_upkeep = tokio::spawn(async {
+        let mut tick = tokio::time::interval(METRICS_UPKEEP_EVERY);
+        loop {
+            tick.tick().await;
+            crate::http::metrics_handle().run_upkeep();
+        }
+    });
     let app = crate::http::router(services.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    let stop = services.clone();
+    let shutdown = async move {
+        shutdown.await;
+        stop.begin_stopping();
+    };
     let result = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     housekeeping.abort();
+    metrics_upkeep.abort();
     // A visitor whose message was stored is answered before the process goes.
     services.finish_bot_turns(BOT_TURNS_GRACE).await;
     // The requests have answered; what they logged is written before the process ends.

@@ -94,6 +94,9 @@ pub async fn events(
 ) -> ApiResult<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>> {
     let id = bot.id;
     let receiver = s.bus.subscribe(&Topic::Bot(id.as_str().into()));
+    // A stopping server ends the stream; the page's EventSource reconnects (to another
+    // instance, or to this one restarted) and reads what it missed.
+    let stopping = s.stopping();
     let mut recheck = tokio::time::interval(RECHECK_EVERY);
     recheck.tick().await;
     let state = (receiver, recheck, s, headers, id);
@@ -124,7 +127,7 @@ pub async fn events(
             }
         }
     });
-    let stream = stream.flat_map(|events| futures::stream::iter(events.into_iter().map(Ok)));
+    let stream = stream.take_until(stopping).flat_map(|events| futures::stream::iter(events.into_iter().map(Ok)));
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 

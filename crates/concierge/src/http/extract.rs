@@ -126,22 +126,53 @@ impl FromRequestParts<Services> for Client {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, services: &Services) -> Result<Self, Self::Rejection> {
-        let forwarded = services
-            .settings
-            .trust_proxy_headers
-            // The proxy appends the address it saw; anything to its left came from the client.
-            .then(|| {
-                parts.headers.get("x-forwarded-for")?.to_str().ok()?.rsplit(',').next()?.trim().parse::<IpAddr>().ok()
-            })
-            .flatten();
+        let forwarded = services.settings.trust_proxy_headers.then(|| forwarded_for(&parts.headers)).flatten();
         let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
         let ip = forwarded.or(peer).unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
         Ok(Client(ClientInfo { ip, origin: origin(&parts.headers).map(str::to_owned) }))
     }
 }
 
+/// The address the proxy in front saw: the last entry of the last `X-Forwarded-For` line.
+/// The proxy appends it; anything before it, on that line or on a line of its own (HAProxy
+/// adds one), came from the client and proves nothing. A port after it (as some load
+/// balancers write) is dropped.
+fn forwarded_for(headers: &axum::http::HeaderMap) -> Option<IpAddr> {
+    let last = headers.get_all("x-forwarded-for").iter().next_back()?.to_str().ok()?.rsplit(',').next()?.trim();
+    if let Ok(ip) = last.parse::<IpAddr>() {
+        return Some(ip);
+    }
+    last.parse::<SocketAddr>().ok().map(|a| a.ip())
+}
+
 /// The page origin the browser claims (`Origin`), which a bot's `allowed_origins` is held
 /// to.
 pub fn origin(headers: &axum::http::HeaderMap) -> Option<&str> {
     headers.get(ORIGIN).and_then(|o| o.to_str().ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn forwarded(lines: &[&str]) -> Option<IpAddr> {
+        let mut headers = axum::http::HeaderMap::new();
+        for line in lines {
+            headers.append("x-forwarded-for", line.parse().unwrap());
+        }
+        forwarded_for(&headers)
+    }
+
+    #[test]
+    fn the_address_the_proxy_appended_is_taken_and_nothing_the_client_wrote() {
+        let ip = |s: &str| Some(s.parse::<IpAddr>().unwrap());
+        assert_eq!(forwarded(&["203.0.113.7"]), ip("203.0.113.7"));
+        assert_eq!(forwarded(&["6.6.6.6, 203.0.113.7"]), ip("203.0.113.7"), "the client wrote the first");
+        assert_eq!(forwarded(&["6.6.6.6", "203.0.113.7"]), ip("203.0.113.7"), "a line of the proxy's own");
+        assert_eq!(forwarded(&["203.0.113.7:51234"]), ip("203.0.113.7"), "a port is dropped");
+        assert_eq!(forwarded(&["[2001:db8::7]:443"]), ip("2001:db8::7"));
+        assert_eq!(forwarded(&["2001:db8::7"]), ip("2001:db8::7"));
+        assert_eq!(forwarded(&["203.0.113.7, not an address"]), None, "the peer's address is used then");
+        assert_eq!(forwarded(&[]), None);
+    }
 }

@@ -140,7 +140,13 @@ async fn an_operator_sets_up_users_and_tokens_and_no_secret_reaches_disk_or_logs
     let reveal_url = format!("{url}/api/admin/v1/bots/{bot}/custom-auth/headers/reveal");
     let revealed = send(Method::POST, reveal_url, Some(&token), json!({})).await;
     assert_eq!(revealed["headers"][0]["value"], "hdr-secret-value");
+    // An agent's inbox is open: its event stream never ends by itself, and must not keep
+    // the server from stopping.
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let inbox = http.get(format!("{url}/api/admin/v1/bots/{bot}/events")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(inbox.status(), 200);
     let status = terminate(child);
+    drop(inbox);
     assert!(status.success(), "graceful shutdown exits 0: {status:?}");
 
     let mut haystack = std::fs::read(&log).unwrap();
@@ -191,6 +197,22 @@ fn bad_configuration_is_refused_at_start_with_a_clear_message() {
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("at least 16"));
+    // "warning" would be read as a module named so, and every log would go silent.
+    let out = Command::new(BIN).args(["serve", "--log-level", "warning", "--data-dir"]).arg(&dir).output().unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("\"warning\" is not a level"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A password given as a query parameter is masked in what is said.
+    let out = Command::new(BIN)
+        .args(["serve", "--database-url", "mysql://u@db.invalid/c?password=query-secret-9", "--data-dir"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("password=****") && !said.contains("query-secret-9"), "{said}");
     // A command that only touches storage does not judge the server's settings.
     let mut workspace = Command::new(BIN);
     workspace.args(["workspace", "create", "--name", "Acme", "--data-dir"]).arg(&dir);

@@ -258,3 +258,31 @@ async fn behind_a_trusted_proxy_the_client_ip_is_the_one_the_proxy_appended() {
     let attempts = app.attempts(&bot, "").await;
     assert_eq!(attempts[0]["client_ip"], "203.0.113.9", "the client's own claim (leftmost) is ignored");
 }
+
+/// Managed PostgreSQL services refuse connections without TLS: a URL that asks for it
+/// (`sslmode=require`) is honoured, and every connection the instance holds is encrypted.
+#[tokio::test]
+async fn a_database_url_that_requires_tls_gets_encrypted_connections() {
+    let Some(plain) = TestApp::spawn(crate::utils::Backend::Postgres).await else { return };
+    let app = plain
+        .sibling_tuned(crate::utils::test_args(), |c| {
+            if let concierge::config::Database::Postgres { url, .. } = &mut c.storage.database {
+                url.push_str(if url.contains('?') { "&sslmode=require" } else { "?sslmode=require" });
+            }
+        })
+        .await;
+    let bot = app.bot().await;
+    let (status, s) = app.start_session(json!({"bot_id": bot})).await;
+    assert_eq!(status, 201, "{s}");
+    // Both instances' connections (the first one's URL leaves TLS to the server, which
+    // offers it), psql's own aside.
+    let connections = app
+        .psql(
+            "SELECT count(*), bool_and(ssl) FROM pg_stat_ssl JOIN pg_stat_activity USING (pid)
+             WHERE datname = current_database() AND application_name <> 'psql'",
+        )
+        .await;
+    let (count, encrypted) = connections[0].split_once('|').expect("a row");
+    assert!(count.parse::<u32>().unwrap() >= 1, "{connections:?}");
+    assert_eq!(encrypted, "t", "every connection is encrypted: {connections:?}");
+}

@@ -168,6 +168,35 @@ async fn when_redis_returns_the_other_instances_catch_up() {
     }
 }
 
+/// B's connections to Redis fall silent without closing (its link died, a middlebox forgot
+/// the flow): B finds out because it hears nothing, not even the instances' beats, subscribes
+/// again, and its widget gets what A published meanwhile, then live events again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_connection_that_falls_silent_is_found_out_and_replaced() {
+    let Some(redis) = redis_url().await else { return };
+    let proxy = Cuttable::start(&address(&redis)).await;
+    let Some(a) = TestApp::spawn_with(Backend::Postgres, clustered(&redis)).await else { return };
+    let b = a.sibling(clustered(&format!("redis://{}", proxy.addr))).await;
+    let bot = a.bot().await;
+    let (_, s) = a.start_session(json!({"bot_id": bot})).await;
+    let token = s["session_token"].as_str().unwrap().to_owned();
+    let mut on_b = connect(&b, &token, 0).await;
+    send_as_visitor(&a, &token, "before").await;
+    assert_eq!(next_message(&mut on_b).await["text"], "before");
+    assert_eq!(next_message(&mut on_b).await["author"], "bot");
+
+    proxy.stall();
+    send_as_visitor(&a, &token, "during").await;
+    // Within the silence B tolerates and a beat (20 s), well inside the frame deadline.
+    assert_eq!(next_message(&mut on_b).await["text"], "during");
+    let metrics = b.http.get(b.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    let reconnects = metrics.lines().find(|l| l.starts_with("concierge_bus_reconnects_total"));
+    assert!(reconnects.is_some_and(|l| !l.ends_with(" 0")), "{reconnects:?}");
+    assert_eq!(readyz(&b).await, "ready");
+    send_as_visitor(&a, &token, "after").await;
+    assert_eq!(next_message(&mut on_b).await["text"], "after", "live again");
+}
+
 /// One person signing in on many devices at once, the starts spread by the balancer over
 /// three instances: one contact, one conversation.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -14,6 +14,8 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use redis::aio::ConnectionManager;
+use redis::io::tcp::{socket2, TcpSettings};
+use redis::IntoConnectionInfo;
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
@@ -22,6 +24,16 @@ use super::{Event, LocalBus, Topic};
 /// Events waiting to be published while Redis is slow; past this they are dropped (and
 /// counted): the database still has every message, only the live push of those is lost.
 const OUTBOX: usize = 10_000;
+
+/// How often an instance publishes a beat to itself through Redis, proving that its
+/// subscription still hears the channel.
+const BEAT_EVERY: Duration = Duration::from_secs(5);
+/// A subscription that heard nothing for this long, this instance's own beats included, is
+/// taken for dead (a host gone, a connection a middlebox dropped without a word, a Redis that
+/// stopped answering): it is replaced, and every local subscriber catches up.
+const SILENT_FOR: Duration = Duration::from_secs(15);
+/// What a beat says, before the instance's id; never an event.
+const BEAT: &str = "beat:";
 
 /// What travels between instances. `from` lets an instance skip its own events, which it
 /// delivered already.
@@ -71,7 +83,7 @@ impl RedisBus {
     /// deployment: instances of one database share it, and another deployment on the same
     /// Redis hears nothing of theirs.
     pub async fn connect(url: &str, namespace: &str) -> anyhow::Result<Self> {
-        let client = redis::Client::open(url)?;
+        let client = redis::Client::open(url.into_connection_info()?.set_tcp_settings(tcp_settings()))?;
         let publisher = ConnectionManager::new(client.clone()).await?;
         let channel = format!("concierge:{namespace}:bus");
         let subscriber = subscribe(&client, &channel).await?;
@@ -81,7 +93,9 @@ impl RedisBus {
         health.connected.store(true, Ordering::Relaxed);
         let (outbox, queued) = mpsc::channel(OUTBOX);
         tokio::spawn(publish_all(publisher.clone(), channel.clone(), queued));
-        tokio::spawn(listen(client, channel, subscriber, local.clone(), instance.clone(), health.clone()));
+        let listening =
+            Listening { client, channel, local: local.clone(), instance: instance.clone(), health: health.clone() };
+        tokio::spawn(listen(listening, subscriber, publisher.clone()));
         Ok(Self { local, namespace: namespace.to_owned(), publisher, instance, outbox, health })
     }
 
@@ -114,6 +128,21 @@ impl RedisBus {
     }
 }
 
+/// A connection whose peer is gone without a word (a host that died, a flow a middlebox
+/// dropped) fails within about half a minute instead of waiting forever: keepalive probes
+/// while it is idle, and a limit on how long sent data may stay unacknowledged. Both
+/// connections then reconnect by themselves.
+fn tcp_settings() -> TcpSettings {
+    let keepalive =
+        socket2::TcpKeepalive::new().with_time(Duration::from_secs(10)).with_interval(Duration::from_secs(5));
+    #[cfg(target_os = "linux")]
+    let keepalive = keepalive.with_retries(3);
+    let settings = TcpSettings::default().set_nodelay(true).set_keepalive(keepalive);
+    #[cfg(target_os = "linux")]
+    let settings = settings.set_user_timeout(Duration::from_secs(20));
+    settings
+}
+
 async fn subscribe(client: &redis::Client, channel: &str) -> redis::RedisResult<redis::aio::PubSub> {
     let mut pubsub = client.get_async_pubsub().await?;
     pubsub.subscribe(channel).await?;
@@ -144,33 +173,76 @@ async fn publish_all(mut connection: ConnectionManager, channel: String, mut que
     }
 }
 
-/// Delivers the other instances' events here, reconnecting with backoff when Redis goes
-/// away. After a reconnect, every local subscriber is told to catch up from the database:
-/// what was published meanwhile did not reach this instance.
-async fn listen(
+/// What the listening task needs besides its connections.
+struct Listening {
     client: redis::Client,
     channel: String,
-    mut pubsub: redis::aio::PubSub,
     local: Arc<LocalBus>,
     instance: String,
     health: Arc<RedisHealth>,
-) {
+}
+
+impl Listening {
+    fn deliver(&self, payload: &str) {
+        if payload.starts_with(BEAT) {
+            return;
+        }
+        match serde_json::from_str::<Incoming>(payload) {
+            Ok(incoming) if incoming.from != self.instance => self.local.publish(&incoming.topic, incoming.event),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "an unreadable event on the bus was dropped"),
+        }
+    }
+
+    /// One beat, sent to every instance's subscription and heard back by this one's.
+    async fn beat(&self, publisher: &mut ConnectionManager) {
+        let beat = format!("{BEAT}{}", self.instance);
+        let sent: redis::RedisResult<i64> =
+            redis::cmd("PUBLISH").arg(&self.channel).arg(beat).query_async(publisher).await;
+        if let Err(e) = sent {
+            tracing::debug!(error = %e, "a beat did not reach Redis");
+        }
+    }
+}
+
+/// Delivers the other instances' events here, reconnecting with backoff when Redis goes
+/// away or the subscription falls silent. After a reconnect, every local subscriber is told
+/// to catch up from the database: what was published meanwhile did not reach this instance.
+async fn listen(l: Listening, mut pubsub: redis::aio::PubSub, mut publisher: ConnectionManager) {
     loop {
         let mut messages = pubsub.into_on_message();
-        while let Some(message) = messages.next().await {
-            let Ok(payload) = message.get_payload::<String>() else { continue };
-            match serde_json::from_str::<Incoming>(&payload) {
-                Ok(incoming) if incoming.from != instance => local.publish(&incoming.topic, incoming.event),
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "an unreadable event on the bus was dropped"),
+        let mut beats = tokio::time::interval(BEAT_EVERY);
+        let mut heard = tokio::time::Instant::now();
+        loop {
+            tokio::select! {
+                message = messages.next() => {
+                    let Some(message) = message else {
+                        tracing::warn!("the Redis bus connection was lost; reconnecting");
+                        break;
+                    };
+                    heard = tokio::time::Instant::now();
+                    if let Ok(payload) = message.get_payload::<String>() {
+                        l.deliver(&payload);
+                    }
+                }
+                _ = beats.tick() => {
+                    if heard.elapsed() >= SILENT_FOR {
+                        tracing::warn!(
+                            silent_secs = heard.elapsed().as_secs(),
+                            "the Redis bus subscription heard nothing, not even this instance's beats; reconnecting"
+                        );
+                        break;
+                    }
+                    l.beat(&mut publisher).await;
+                }
             }
         }
-        health.connected.store(false, Ordering::Relaxed);
-        tracing::warn!("the Redis bus connection was lost; reconnecting");
+        drop(messages);
+        l.health.connected.store(false, Ordering::Relaxed);
         let mut wait = Duration::from_millis(100);
         pubsub = loop {
             tokio::time::sleep(wait).await;
-            match subscribe(&client, &channel).await {
+            match subscribe(&l.client, &l.channel).await {
                 Ok(pubsub) => break pubsub,
                 Err(e) => {
                     tracing::debug!(error = %e, "Redis is still unreachable");
@@ -178,10 +250,10 @@ async fn listen(
                 }
             }
         };
-        health.connected.store(true, Ordering::Relaxed);
-        health.reconnects.fetch_add(1, Ordering::Relaxed);
+        l.health.connected.store(true, Ordering::Relaxed);
+        l.health.reconnects.fetch_add(1, Ordering::Relaxed);
         metrics::counter!("concierge_bus_reconnects_total").increment(1);
         tracing::info!("the Redis bus is connected again");
-        local.resync_all();
+        l.local.resync_all();
     }
 }

@@ -1,6 +1,7 @@
 //! A TCP proxy in front of a real server (PostgreSQL, Redis) that a test can cut and
 //! restore: the server going away and coming back, without touching the machine's server
-//! that other tests use.
+//! that other tests use. Or stall: its connections fall silent without closing, as a
+//! connection does whose host died or whose flow a middlebox dropped.
 
 use std::net::SocketAddr;
 
@@ -11,6 +12,8 @@ pub struct Cuttable {
     /// Where clients connect instead of the server.
     pub addr: SocketAddr,
     cut: watch::Sender<bool>,
+    /// Bumped by each stall: connections opened before it carry nothing more.
+    stalls: watch::Sender<u64>,
 }
 
 impl Cuttable {
@@ -19,8 +22,15 @@ impl Cuttable {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let (cut, watching) = watch::channel(false);
-        tokio::spawn(serve(listener, upstream.to_owned(), watching));
-        Self { addr, cut }
+        let (stalls, stalled) = watch::channel(0);
+        tokio::spawn(serve(listener, upstream.to_owned(), watching, stalled));
+        Self { addr, cut, stalls }
+    }
+
+    /// Every open connection falls silent for good, still open: nothing it carries arrives
+    /// any more, and nothing says so. New connections work.
+    pub fn stall(&self) {
+        self.stalls.send_modify(|n| *n += 1);
     }
 
     /// Cut: every connection closes, and new ones are refused (the port is closed, as a
@@ -34,14 +44,21 @@ impl Cuttable {
     }
 }
 
-async fn serve(mut listener: TcpListener, upstream: String, mut cut: watch::Receiver<bool>) {
+async fn serve(
+    mut listener: TcpListener,
+    upstream: String,
+    mut cut: watch::Receiver<bool>,
+    stalled: watch::Receiver<u64>,
+) {
     let addr = listener.local_addr().expect("addr");
     let for_pipes = cut.clone();
     loop {
         tokio::select! {
             accepted = listener.accept() => {
                 let Ok((client, _)) = accepted else { return };
-                tokio::spawn(pipe(client, upstream.clone(), for_pipes.clone()));
+                let mut stalled = stalled.clone();
+                stalled.mark_unchanged();
+                tokio::spawn(pipe(client, upstream.clone(), for_pipes.clone(), stalled));
             }
             watching = async { cut.wait_for(|cut| *cut).await.is_ok() } => {
                 if !watching {
@@ -58,10 +75,21 @@ async fn serve(mut listener: TcpListener, upstream: String, mut cut: watch::Rece
     }
 }
 
-async fn pipe(mut client: TcpStream, upstream: String, mut cut: watch::Receiver<bool>) {
+async fn pipe(
+    mut client: TcpStream,
+    upstream: String,
+    mut cut: watch::Receiver<bool>,
+    mut stalled: watch::Receiver<u64>,
+) {
     let Ok(mut server) = TcpStream::connect(&upstream).await else { return };
-    tokio::select! {
-        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
-        _ = cut.wait_for(|cut| *cut) => {}
+    let stall = tokio::select! {
+        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => false,
+        _ = cut.wait_for(|cut| *cut) => false,
+        _ = stalled.changed() => true,
+    };
+    if stall {
+        // Both ends stay open and unread until the proxy is cut.
+        let _ = cut.wait_for(|cut| *cut).await;
     }
+    drop((client, server));
 }
