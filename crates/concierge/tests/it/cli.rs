@@ -246,3 +246,77 @@ async fn a_second_instance_on_one_sqlite_data_dir_is_refused_with_the_way_to_sca
     assert!(terminate(again).success());
     std::fs::remove_dir_all(dir).ok();
 }
+
+/// Redis over TLS (`rediss://`), its certificate checked against the system's store, or
+/// against `SSL_CERT_FILE` as for a private CA: refused at start while untrusted, connected
+/// once trusted.
+#[tokio::test]
+async fn redis_over_tls_is_connected_once_its_certificate_is_trusted() {
+    let Some(postgres) = concierge_store::testing::TempPostgres::create().await else { return };
+    let dir = tmp_dir();
+    std::fs::create_dir_all(&dir).unwrap();
+    // A private CA made now, and Redis's certificate for 127.0.0.1 signed by it.
+    let (ca, cert, key) = (dir.join("ca.pem"), dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(dir.join("leaf.ext"), "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n").unwrap();
+    let steps = [
+        "req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=Concierge-test-CA -keyout ca.key -out ca.pem",
+        "req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout key.pem -out leaf.csr",
+        "x509 -req -in leaf.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 1 -extfile leaf.ext -out cert.pem",
+    ];
+    for step in steps {
+        let made = Command::new("openssl").args(step.split(' ')).current_dir(&dir).output().expect("openssl runs");
+        assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
+    let _redis = Stopped(
+        Command::new("redis-server")
+            .args(["--port", "0", "--bind", "127.0.0.1", "--tls-port", &port, "--tls-auth-clients", "no"])
+            .args(["--save", "", "--appendonly", "no", "--tls-cert-file"])
+            .arg(&cert)
+            .arg("--tls-key-file")
+            .arg(&key)
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("redis-server runs"),
+    );
+    crate::utils::eventually("the TLS Redis listens", || async {
+        tokio::net::TcpStream::connect(format!("127.0.0.1:{port}")).await.ok().map(drop)
+    })
+    .await;
+    let redis_url = format!("rediss://127.0.0.1:{port}");
+    let data = dir.join("data");
+    let env = |trusted: bool| {
+        let mut env =
+            vec![("CONCIERGE_DATABASE_URL", postgres.url.clone()), ("CONCIERGE_REDIS_URL", redis_url.clone())];
+        if trusted {
+            env.push(("SSL_CERT_FILE", ca.display().to_string()));
+        }
+        env
+    };
+
+    let mut untrusted = Command::new(BIN);
+    untrusted.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"]).arg(&data);
+    let untrusted = untrusted.envs(env(false)).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    let said = tokio::task::spawn_blocking(move || untrusted.wait_with_output().unwrap()).await.unwrap();
+    let said = String::from_utf8_lossy(&said.stderr).into_owned();
+    assert!(said.contains("cannot connect to Redis at rediss://127.0.0.1"), "{said}");
+    assert!(said.to_lowercase().contains("certificate"), "says why: {said}");
+
+    let trusted: Vec<(&str, String)> = env(true);
+    let trusted: Vec<(&str, &str)> = trusted.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (child, url) = serve(&data, &dir.join("server.log"), &trusted);
+    let ready = reqwest::Client::builder().no_proxy().build().unwrap().get(format!("{url}/readyz")).send().await;
+    assert_eq!(ready.unwrap().text().await.unwrap(), "ready", "the bus is connected over TLS");
+    assert!(terminate(child).success());
+    std::fs::remove_dir_all(dir).ok();
+}
+
+/// A child process stopped when the test ends, passed or not.
+struct Stopped(Child);
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        self.0.kill().ok();
+        self.0.wait().ok();
+    }
+}
