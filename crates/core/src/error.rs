@@ -46,21 +46,27 @@ impl From<concierge_store::Error> for Error {
             concierge_store::Error::Conflict(what) => Error::Conflict(what),
             concierge_store::Error::NotFound(what) => Error::NotFound(what),
             other if other.is_unavailable() => Error::Unavailable(other.into()),
+            other if other.is_unstorable_text() => unstorable_text(),
             other => Error::Internal(other.into()),
         }
     }
 }
 
+fn unstorable_text() -> Error {
+    Error::BadRequest {
+        code: "invalid_text",
+        message: "The request holds a character that cannot be stored (the NUL character, \\u0000).".into(),
+    }
+}
+
 /// A store error that reached a use case wrapped in context is still an unavailable
-/// database, not an internal error.
+/// database, or the caller's text, not an internal error.
 impl From<anyhow::Error> for Error {
     fn from(e: anyhow::Error) -> Self {
-        let unavailable =
-            e.chain().any(|cause| cause.downcast_ref::<concierge_store::Error>().is_some_and(|s| s.is_unavailable()));
-        if unavailable {
-            Error::Unavailable(e)
-        } else {
-            Error::Internal(e)
+        match e.chain().find_map(|cause| cause.downcast_ref::<concierge_store::Error>()) {
+            Some(s) if s.is_unavailable() => Error::Unavailable(e),
+            Some(s) if s.is_unstorable_text() => unstorable_text(),
+            _ => Error::Internal(e),
         }
     }
 }

@@ -17,6 +17,13 @@ pub enum Error {
 }
 
 impl Error {
+    /// The statement carried text the database cannot hold (a NUL character, on
+    /// PostgreSQL): the caller's input, not the database's failure.
+    pub fn is_unstorable_text(&self) -> bool {
+        matches!(self, Error::Database(sqlx::Error::Database(db))
+            if db.code().is_some_and(|code| UNSTORABLE_TEXT_CODES.contains(&code.as_ref())))
+    }
+
     /// The database did not answer: it is down or unreachable, a connection broke, or no
     /// connection came free within the pool's wait. Unlike a refused statement, the same
     /// request may well succeed in a moment.
@@ -27,6 +34,10 @@ impl Error {
         }
     }
 }
+
+/// PostgreSQL refuses text it cannot hold: the NUL character (22021), or bytes outside the
+/// database's encoding (22P05). SQLite stores them.
+const UNSTORABLE_TEXT_CODES: [&str; 2] = ["22021", "22P05"];
 
 /// SQLSTATE classes and codes that mean "not now" rather than "not this": connection
 /// exceptions (class 08), the server shutting down or starting (57P01–57P03), and SQLite's

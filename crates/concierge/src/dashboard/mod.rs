@@ -82,6 +82,9 @@ pub fn failed(e: concierge_core::Error) -> Response {
                 "The database does not answer right now. Nothing you saved is lost; reload this page in a moment.",
             )
         }
+        concierge_core::Error::BadRequest { message: text, .. } => {
+            message(StatusCode::BAD_REQUEST, "This request could not be done", &text)
+        }
         other => crate::http::error::ApiError::from(other).into_response(),
     }
 }

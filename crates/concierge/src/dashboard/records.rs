@@ -36,7 +36,12 @@ pub struct ContactsQuery {
     bot: Option<String>,
     /// Part of a name, email, phone number or id.
     search: Option<String>,
+    /// The page after the one that gave this cursor (a contact's id).
+    before: Option<String>,
 }
+
+/// Rows of the contacts and the authentication log shown at once; the rest are a page away.
+const PAGE_ROWS: u32 = 200;
 
 /// Contacts of a bot, searchable.
 #[utoipa::path(get, path = "/contacts", tag = "dashboard", security(("login" = [])), params(ContactsQuery),
@@ -47,11 +52,12 @@ pub async fn contacts_page(State(s): State<Services>, who: SignedIn, Query(q): Q
     let search = q.search.unwrap_or_default();
     let contacts = match &bot {
         Some(bot) => {
-            let page = Page { before: None, limit: 200, search: Some(search.as_str()) };
+            let page = Page { before: q.before.as_deref(), limit: PAGE_ROWS, search: Some(search.as_str()) };
             s.list_contacts(&principal(&who), &bot.id, page).await.map_err(failed)?
         }
         None => Vec::new(),
     };
+    let next = (contacts.len() == PAGE_ROWS as usize).then(|| contacts.last().map(|c| c.id.clone())).flatten();
     let contacts: Vec<_> = contacts
         .into_iter()
         .map(|c| {
@@ -67,7 +73,7 @@ pub async fn contacts_page(State(s): State<Services>, who: SignedIn, Query(q): Q
         "contacts.html",
         context! {
             bots => bot_options(&bots), bot_id => bot.as_ref().map(|b| b.id.clone()), search, contacts,
-            ..who.layout("contacts")
+            next, paged => q.before.is_some(), ..who.layout("contacts")
         },
     ))
 }
@@ -112,6 +118,8 @@ pub struct AuthLogQuery {
     outcome: Option<String>,
     /// `24h` (default), `7d` or `30d`.
     period: Option<String>,
+    /// The page after the one that gave this cursor (an attempt's id).
+    before: Option<String>,
 }
 
 /// The authentication attempts of a bot, with a chart of outcomes over time.
@@ -133,7 +141,7 @@ pub async fn auth_log_page(State(s): State<Services>, who: SignedIn, Query(q): Q
     };
     let start = (now_ms() / bucket_ms + 1 - buckets) * bucket_ms;
     let outcome = q.outcome.and_then(|o| o.parse::<concierge_domain::AttemptOutcome>().ok());
-    let (chart, attempts) = match &bot {
+    let (chart, attempts, next) = match &bot {
         Some(bot) => {
             let who_p = principal(&who);
             let counts = s.attempt_counts(&who_p, &bot.id, start, bucket_ms).await.map_err(failed)?;
@@ -142,11 +150,11 @@ pub async fn auth_log_page(State(s): State<Services>, who: SignedIn, Query(q): Q
                 DateTime::<Utc>::from_timestamp_millis(t).map(|d| d.format(format).to_string()).unwrap_or_default()
             };
             let chart = chart::build(&counts, start, bucket_ms, buckets as usize, label);
-            let filter = AttemptFilter { outcome, since: Some(start), before: None, limit: 200 };
-            let attempts = s.list_attempts(&who_p, &bot.id, filter).await.map_err(failed)?.items;
-            (Some(chart), attempts)
+            let filter = AttemptFilter { outcome, since: Some(start), before: q.before.as_deref(), limit: PAGE_ROWS };
+            let page = s.list_attempts(&who_p, &bot.id, filter).await.map_err(failed)?;
+            (Some(chart), page.items, page.next_cursor)
         }
-        None => (None, Vec::new()),
+        None => (None, Vec::new(), None),
     };
     let attempts: Vec<_> = attempts
         .into_iter()
@@ -166,7 +174,7 @@ pub async fn auth_log_page(State(s): State<Services>, who: SignedIn, Query(q): Q
         context! {
             bots => bot_options(&bots), bot_id => bot.as_ref().map(|b| b.id.clone()),
             period, outcome, outcomes, chart => minijinja::Value::from_serialize(&chart), attempts,
-            ..who.layout("auth-log")
+            next, paged => q.before.is_some(), ..who.layout("auth-log")
         },
     ))
 }

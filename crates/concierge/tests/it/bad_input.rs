@@ -83,3 +83,22 @@ async fn a_body_over_the_limit_names_the_real_limit() {
     assert_eq!(e["error"]["code"], "payload_too_large");
     assert_eq!(e["error"]["message"], "The body is larger than 256 KiB.");
 }
+
+/// PostgreSQL cannot hold the NUL character: text with one, in a body, a path or a query,
+/// is the caller's mistake, said with a stable code, never a 500, and nothing is written.
+#[tokio::test]
+async fn the_nul_character_is_refused_as_input_on_postgresql() {
+    let Some(app) = TestApp::spawn(crate::utils::Backend::Postgres).await else { return };
+    let bot = app.bot().await;
+    let refused = |(status, e): (u16, Value)| {
+        assert_eq!((status, e["error"]["code"].as_str()), (400, Some("invalid_text")), "{e}");
+    };
+    refused(app.post("/bots", json!({"name": "Shop\u{0}"})).await);
+    refused(app.get("/bots/%00").await);
+    refused(app.post(&format!("/bots/{bot}/articles"), json!({"title": "Refunds\u{0}", "body": "Five days."})).await);
+    refused(app.get(&format!("/bots/{bot}/contacts?search=a%00")).await);
+    let (_, bots) = app.get("/bots").await;
+    assert_eq!(bots["items"].as_array().map(Vec::len), Some(1), "{bots}");
+    let (_, articles) = app.get(&format!("/bots/{bot}/articles")).await;
+    assert_eq!(articles["items"], json!([]));
+}
