@@ -45,8 +45,10 @@
     return b;
   }
 
-  function append(m) {
+  // `keepView`: earlier messages go in above what the agent reads, which stays in place.
+  function append(m, keepView = false) {
     if (!thread || thread.querySelector(`[data-id="${m.id}"]`)) return;
+    const fromBottom = thread.scrollHeight - thread.scrollTop;
     const li = document.createElement('li');
     li.className = `msg ${m.author}`;
     li.dataset.id = m.id;
@@ -63,7 +65,7 @@
     // In id order: messages merged from a visitor's earlier conversation can be older.
     const later = [...thread.children].find((c) => Number(c.dataset.id) > m.id);
     thread.insertBefore(li, later || null);
-    thread.scrollTop = thread.scrollHeight;
+    thread.scrollTop = keepView ? thread.scrollHeight - fromBottom : thread.scrollHeight;
   }
 
   // The conversation list, kept up to date in place: each `conversation` event is one
@@ -71,7 +73,9 @@
   // short pause. The whole list is read only when the event stream (re)opens, as events
   // from before that are not replayed.
   const LIST_LIMIT = 100;
+  let listLimit = LIST_LIMIT; // grows with each older page shown
   const PAUSE_MS = 150;
+  const THREAD_PAGE = 200; // messages a read of a thread gives at most
   const pending = new Map();
   let pause = 0;
   let reading = false;
@@ -136,7 +140,7 @@
     sorted.forEach((li, i) => {
       if (list.children[i] !== li) list.insertBefore(li, list.children[i] || null);
     });
-    sorted.slice(LIST_LIMIT).forEach((li) => li.remove());
+    sorted.slice(listLimit).forEach((li) => li.remove());
     document.getElementById('no-conversations').hidden = list.children.length > 0;
   }
 
@@ -160,8 +164,10 @@
     try {
       const res = await api('GET', `/bots/${bot}/conversations`);
       if (!res.ok) return;
-      const { items } = await res.json();
+      const { items, next_cursor: next } = await res.json();
       list.replaceChildren();
+      listLimit = LIST_LIMIT;
+      olderButton.hidden = !next;
       items.forEach(place);
       // Who answers, unless an event said so while the list was on its way: it is newer.
       const shown = items.find((item) => item.conversation_id === open);
@@ -171,6 +177,39 @@
       apply();
     }
   }
+
+  // Older conversations, a page at a time, after the last one shown (its place in the
+  // list's order is the cursor, so that one trimmed or moved meanwhile is not skipped).
+  const olderButton = document.getElementById('older-conversations');
+  olderButton.addEventListener('click', async () => {
+    const last = [...list.querySelectorAll('a[data-id]')].pop()?.dataset;
+    if (!last) return;
+    const cursor = `${last.rank}.${Date.parse(last.updated)}.${last.id}`;
+    const res = await api('GET', `/bots/${bot}/conversations?before=${encodeURIComponent(cursor)}`);
+    if (!res.ok) return;
+    const { items, next_cursor: next } = await res.json();
+    listLimit = list.children.length + items.length;
+    items.forEach(place);
+    arrange();
+    olderButton.hidden = !next;
+  });
+
+  // Earlier messages of a long conversation, a page at a time, above the first shown.
+  const earlierButton = document.getElementById('earlier-messages');
+  earlierButton?.addEventListener('click', async () => {
+    const first = thread.querySelector('li[data-id]')?.dataset.id;
+    if (!first) return;
+    const res = await api('GET', `/conversations/${encodeURIComponent(open)}/messages?before=${first}`);
+    if (!res.ok) return;
+    const { items } = await res.json();
+    items.reverse().forEach((m) => append(m, true));
+    if (items.length < THREAD_PAGE) {
+      // Said in the button's place, so that nothing the agent reads moves.
+      earlierButton.disabled = true;
+      earlierButton.textContent = 'Start of the conversation';
+      thread.focus();
+    }
+  });
 
   // Who answers the open conversation: the bot, nobody yet (waiting), or a named person.
   function showHandler(handledBy, agentName, priority) {

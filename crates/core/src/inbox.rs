@@ -2,7 +2,7 @@
 //! conversation over from the bot and handing it back.
 
 use concierge_domain::{Author, BotId, ConversationId, Handler, Priority};
-use concierge_store::{Conversation, HandlerChange, InboxItem, Message};
+use concierge_store::{Conversation, HandlerChange, InboxItem, InboxPlace, Message};
 
 use super::{now_ms, Error, Principal, Result, Services};
 use crate::bus::{Event, Topic};
@@ -10,10 +10,47 @@ use crate::bus::{Event, Topic};
 /// Who answers for the admin token, which belongs to no person.
 const TEAM: &str = "Support team";
 
+/// Conversations a page of the inbox lists; messages a read of a thread gives.
+pub const INBOX_PAGE: u32 = 100;
+pub const THREAD_PAGE: u32 = 200;
+
+/// A page of the inbox, and where the next one starts if there may be one.
+pub struct InboxPage {
+    pub items: Vec<InboxItem>,
+    pub next_cursor: Option<String>,
+}
+
+/// The cursor of the page after `item`: its place in the inbox's order, written out.
+fn cursor(item: &InboxItem) -> String {
+    let place = item.place();
+    format!("{}.{}.{}", place.rank, place.updated_at, place.id)
+}
+
+fn place(cursor: &str) -> Result<InboxPlace> {
+    let refused = || Error::BadRequest {
+        code: "invalid_query",
+        message: "before is not a cursor this list gave (next_cursor).".into(),
+    };
+    let mut parts = cursor.splitn(3, '.');
+    let (Some(rank), Some(updated_at), Some(id)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(refused());
+    };
+    let rank = rank.parse().ok().filter(|r| (0..=2).contains(r)).ok_or_else(refused)?;
+    let updated_at = updated_at.parse().map_err(|_| refused())?;
+    if id.is_empty() {
+        return Err(refused());
+    }
+    Ok(InboxPlace { rank, updated_at, id: id.to_owned() })
+}
+
 impl Services {
-    pub async fn inbox(&self, who: &Principal, bot_id: &str) -> Result<Vec<InboxItem>> {
+    /// A page of the bot's inbox: the first, or the one after `before` (a `next_cursor`).
+    pub async fn inbox(&self, who: &Principal, bot_id: &str, before: Option<&str>) -> Result<InboxPage> {
+        let after = before.map(place).transpose()?;
         self.bot_for(who, bot_id).await?;
-        Ok(self.store.list_inbox(bot_id, 100).await?)
+        let items = self.store.list_inbox(bot_id, after.as_ref(), INBOX_PAGE).await?;
+        let next_cursor = (items.len() == INBOX_PAGE as usize).then(|| items.last().map(cursor)).flatten();
+        Ok(InboxPage { items, next_cursor })
     }
 
     /// The conversation, if the caller may see its bot; otherwise `conversation_not_found`.
@@ -37,17 +74,20 @@ impl Services {
         }
     }
 
+    /// A conversation's messages, oldest first: the newest, those after `after` (to catch
+    /// up), or those just before `before` (to read further back).
     pub async fn conversation_messages(
         &self,
         who: &Principal,
         conversation_id: &str,
         after: i64,
+        before: Option<i64>,
     ) -> Result<Vec<Message>> {
         let conversation = self.conversation_for(who, conversation_id).await?;
-        // A first look shows the newest messages; later calls continue after the last seen.
-        Ok(match after {
-            0 => self.store.latest_messages(&conversation.id, 200).await?,
-            _ => self.store.list_messages(&conversation.id, after, 200).await?,
+        Ok(match (after, before) {
+            (_, Some(before)) => self.store.messages_before(&conversation.id, before, THREAD_PAGE).await?,
+            (0, None) => self.store.latest_messages(&conversation.id, THREAD_PAGE).await?,
+            (after, None) => self.store.list_messages(&conversation.id, after, THREAD_PAGE).await?,
         })
     }
 

@@ -62,6 +62,7 @@ pub use decide::{Decision, HandoffReason, Reply};
 pub use error::{Error, Result, INTERNAL_MESSAGE};
 pub use identity::{Identified, IdentityMode, Presented, TokenReport, Verification};
 pub use identity_settings::{IdentityRequest, MAX_JWT_KEYS};
+pub use inbox::{InboxPage, INBOX_PAGE, THREAD_PAGE};
 pub use knowledge::{
     one_line, ArticleInput, MAX_ARTICLES, MAX_ARTICLE_BODY, MAX_ARTICLE_TITLE, MAX_ASKED_AS, MAX_ASKED_AS_CHARS,
 };

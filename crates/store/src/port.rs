@@ -10,8 +10,8 @@ use concierge_domain::{BotId, IdentifyMethod, WorkspaceId};
 use crate::{
     Added, AnswerWithArticle, AnsweredWith, ApiToken, ApiTokenOwner, Article, ArticleChange, Attempt, AttemptCount,
     AttemptFilter, Bot, BotUpdate, Contact, ContactUpsert, Conversation, CustomAuthRecord, HandlerChange,
-    IdentitySecrets, InboxItem, LlmRecord, Message, NewApiToken, NewArticle, NewAttempt, NewLogin, NewMessage,
-    NewStart, NewUnansweredQuestion, NewUser, OpenSession, OpenedSession, Page, Posted, Result, Session,
+    IdentitySecrets, InboxItem, InboxPlace, LlmRecord, Message, NewApiToken, NewArticle, NewAttempt, NewLogin,
+    NewMessage, NewStart, NewUnansweredQuestion, NewUser, OpenSession, OpenedSession, Page, Posted, Result, Session,
     SigningSecrets, StartedSession, StoredEmbedding, UnansweredQuestion, UpsertedContact, User, Workspace,
 };
 
@@ -181,7 +181,9 @@ pub trait Conversations: Send + Sync {
     /// A bot's conversations that have messages, each with its contact's name and latest
     /// message: first those waiting for an agent (high priority before normal), then the
     /// others, each group most recently active first.
-    async fn list_inbox(&self, bot_id: &str, limit: u32) -> Result<Vec<InboxItem>>;
+    /// With `after`, the conversations that come after that place in this order (the next
+    /// page).
+    async fn list_inbox(&self, bot_id: &str, after: Option<&InboxPlace>, limit: u32) -> Result<Vec<InboxItem>>;
     /// One conversation as [`Conversations::list_inbox`] would list it; `None` when it does
     /// not exist or has no messages.
     async fn inbox_item(&self, conversation_id: &str) -> Result<Option<InboxItem>>;
@@ -212,6 +214,9 @@ pub trait Conversations: Send + Sync {
     async fn set_page_fields(&self, conversation_id: &str, fields: &serde_json::Value) -> Result<bool>;
     /// The newest `limit` (at most 200) messages of a conversation, oldest first.
     async fn latest_messages(&self, conversation_id: &str, limit: u32) -> Result<Vec<Message>>;
+    /// The newest `limit` (at most 200) messages before the one numbered `before`, oldest
+    /// first: the page above those shown.
+    async fn messages_before(&self, conversation_id: &str, before: i64, limit: u32) -> Result<Vec<Message>>;
     /// Deletes sessions that expired before `now`; returns how many.
     async fn purge_sessions(&self, now: i64) -> Result<u64>;
     /// Deletes anonymous conversations that nobody wrote in and no session can reach any

@@ -194,6 +194,7 @@ pub struct PlanInputs<'a> {
 }
 
 /// A value bound to a statement's placeholder.
+#[derive(Clone)]
 enum Param {
     Text(String),
     Int(i64),
@@ -212,9 +213,27 @@ fn dashboard_statements(inputs: &PlanInputs<'_>) -> Vec<(&'static str, String, V
     let one_outcome = AttemptFilter { outcome: Some(concierge_domain::AttemptOutcome::Ok), ..log };
     let next_page = AttemptFilter { before: Some(inputs.attempt_id), ..log };
     vec![
-        ("inbox", conversations::inbox_sql(), vec![bot(), Param::Int(100)]),
+        (
+            "inbox",
+            conversations::inbox_sql(),
+            vec![bot(), Param::Int(-1), Param::Int(i64::MAX), text(""), Param::Int(100)],
+        ),
+        (
+            "inbox, next page",
+            conversations::inbox_sql(),
+            vec![bot(), Param::Int(2), Param::Int(inputs.since), text(inputs.conversation_id), Param::Int(100)],
+        ),
         ("inbox item", conversations::inbox_item_sql(), vec![text(inputs.conversation_id)]),
-        ("open conversation", conversations::latest_messages_sql(), vec![text(inputs.conversation_id), page]),
+        (
+            "open conversation",
+            conversations::messages_before_sql(),
+            vec![text(inputs.conversation_id), Param::Int(i64::MAX), page.clone()],
+        ),
+        (
+            "earlier messages",
+            conversations::messages_before_sql(),
+            vec![text(inputs.conversation_id), Param::Int(1_000), page],
+        ),
         ("contact's conversations", conversations::contact_conversations_sql(), vec![text(inputs.contact_id)]),
         ("contact's messages", conversations::contact_messages_sql(), vec![text(inputs.contact_id), Param::Int(50)]),
         ("contacts", contacts::list_contacts_sql(false, false), vec![bot(), Param::Int(200)]),

@@ -129,6 +129,7 @@ on_both_backends!(
     inbox::a_contacts_history_is_the_newest_messages_of_each_conversation,
     inbox::the_auth_log_pages_by_time,
     inbox::dashboard_statements_are_served_by_indexes,
+    inbox::the_inbox_and_a_thread_page_to_their_oldest,
     attempts::attempts_are_filtered_paged_and_purged,
     attempts::page_sizes_are_clamped,
     attempts::attempts_are_counted_per_outcome_and_bucket,

@@ -66,9 +66,12 @@ pub async fn inbox_page(State(s): State<Services>, who: SignedIn, Query(q): Quer
 async fn inbox(s: &Services, who: &SignedIn, q: InboxQuery) -> Result<Response, Error> {
     let me = principal(who);
     let (bots, bot) = pick_bot(s, who, q.bot.as_deref()).await?;
-    let items = match &bot {
-        Some(bot) => s.inbox(&me, &bot.id).await?,
-        None => Vec::new(),
+    let (items, next) = match &bot {
+        Some(bot) => {
+            let page = s.inbox(&me, &bot.id, None).await?;
+            (page.items, page.next_cursor)
+        }
+        None => (Vec::new(), None),
     };
     let open = match q.c.as_deref() {
         Some(id) => Some(s.conversation_for(&me, id).await?),
@@ -84,7 +87,7 @@ async fn inbox(s: &Services, who: &SignedIn, q: InboxQuery) -> Result<Response, 
         None => (None, None),
     };
     let messages = match &open {
-        Some(c) => s.conversation_messages(&me, &c.id, 0).await?,
+        Some(c) => s.conversation_messages(&me, &c.id, 0, None).await?,
         None => Vec::new(),
     };
     let page_fields: Vec<_> = match &open {
@@ -123,6 +126,8 @@ async fn inbox(s: &Services, who: &SignedIn, q: InboxQuery) -> Result<Response, 
         );
         context! { id => c.id, handled_by => c.handled_by, priority => c.priority, agent_name => c.agent_name, who => label }
     });
+    // A full page: there may be earlier messages, a button away.
+    let earlier = messages.len() == concierge_core::THREAD_PAGE as usize;
     let messages: Vec<_> = messages
         .into_iter()
         .map(|m| {
@@ -145,7 +150,7 @@ async fn inbox(s: &Services, who: &SignedIn, q: InboxQuery) -> Result<Response, 
         "inbox.html",
         context! {
             bots => bot_options(&bots), bot_id => bot.map(|b| b.id), items, conversation, messages, contact, metadata,
-            page_fields,
+            page_fields, next, earlier,
             me_name, ..who.layout("inbox")
         },
     ))

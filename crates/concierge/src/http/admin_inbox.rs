@@ -13,7 +13,8 @@ use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::dto::{
-    ConversationDto, ConversationMessagesDto, InboxAfterQuery, InboxDto, InboxItemDto, MessageDto, ReplyBody,
+    ConversationDto, ConversationMessagesDto, InboxAfterQuery, InboxDto, InboxItemDto, InboxPageQuery, MessageDto,
+    ReplyBody,
 };
 use super::error::ApiResult;
 use super::extract::{admin_principal, AdminBot, AdminPath, ApiJson, ApiQuery};
@@ -27,12 +28,17 @@ use concierge_store::{InboxItem, Posted};
 const RECHECK_EVERY: Duration = Duration::from_secs(15);
 
 /// A bot's conversations that have messages: those waiting for an agent first (high
-/// priority before normal), then the rest, each group most recently active first.
+/// priority before normal), then the rest, each group most recently active first; 100 at a
+/// time.
 #[utoipa::path(get, path = "/api/admin/v1/bots/{id}/conversations", tag = "inbox", security(("bearer" = [])),
-    params(("id" = String, Path)), responses((status = 200, body = InboxDto), AdminErrors, LookupErrors))]
-pub async fn inbox(State(s): State<Services>, AdminPath { who, id }: AdminPath) -> ApiResult<Json<InboxDto>> {
-    let items = s.inbox(&who, &id).await?.into_iter().map(Into::into).collect();
-    Ok(Json(InboxDto { items }))
+    params(("id" = String, Path), InboxPageQuery), responses((status = 200, body = InboxDto), AdminErrors, LookupErrors))]
+pub async fn inbox(
+    State(s): State<Services>,
+    AdminPath { who, id }: AdminPath,
+    ApiQuery(q): ApiQuery<InboxPageQuery>,
+) -> ApiResult<Json<InboxDto>> {
+    let page = s.inbox(&who, &id, q.before.as_deref()).await?;
+    Ok(Json(InboxDto { items: page.items.into_iter().map(Into::into).collect(), next_cursor: page.next_cursor }))
 }
 
 /// A conversation's messages, oldest first.
@@ -44,7 +50,7 @@ pub async fn messages(
     AdminPath { who, id }: AdminPath,
     ApiQuery(q): ApiQuery<InboxAfterQuery>,
 ) -> ApiResult<Json<ConversationMessagesDto>> {
-    let items = s.conversation_messages(&who, &id, q.after.unwrap_or(0).max(0)).await?;
+    let items = s.conversation_messages(&who, &id, q.after.unwrap_or(0).max(0), q.before).await?;
     Ok(Json(ConversationMessagesDto { items: items.into_iter().map(Into::into).collect() }))
 }
 

@@ -216,3 +216,52 @@ async fn a_contact_known_by_its_id_alone_is_listed_by_it(app: TestApp) {
     assert_eq!(inbox["items"][0]["contact_identifier"], "member-4711", "{inbox}");
 }
 both_backends!(a_contact_known_by_its_id_alone_is_listed_by_it, super::a_contact_known_by_its_id_alone_is_listed_by_it);
+
+/// A busy inbox and a long thread, read a page at a time: 100 conversations, then the rest
+/// after `next_cursor`; the newest 200 messages, then those before the first shown.
+async fn the_inbox_and_a_long_thread_are_read_a_page_at_a_time(app: TestApp) {
+    let bot = app.bot().await;
+    let mut conversations = Vec::new();
+    for i in 0..103 {
+        let (_, s) = app.start_session(json!({"bot_id": bot})).await;
+        send_as_visitor(&app, s["session_token"].as_str().unwrap(), &format!("question {i}")).await;
+        conversations.push(s["conversation"]["id"].as_str().unwrap().to_owned());
+    }
+    app.bot_done_with(103).await;
+    let (status, first) = app.get(&format!("/bots/{bot}/conversations")).await;
+    assert_eq!(status, 200, "{first}");
+    let cursor = first["next_cursor"].as_str().expect("more to read").to_owned();
+    let (_, rest) = app.get(&format!("/bots/{bot}/conversations?before={cursor}")).await;
+    assert_eq!(rest["next_cursor"], json!(null), "{rest}");
+    let listed: Vec<&str> = [&first, &rest]
+        .iter()
+        .flat_map(|page| page["items"].as_array().unwrap())
+        .map(|item| item["conversation_id"].as_str().unwrap())
+        .collect();
+    assert_eq!((first["items"].as_array().unwrap().len(), listed.len()), (100, 103));
+    let mut sorted = listed.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    assert_eq!(sorted.len(), 103, "each conversation once");
+    let (status, e) = app.get(&format!("/bots/{bot}/conversations?before=not-a-cursor")).await;
+    assert_eq!((status, e["error"]["code"].as_str()), (400, Some("invalid_query")), "{e}");
+
+    let thread = &conversations[0];
+    for i in 0..205 {
+        let (status, body) =
+            app.post(&format!("/conversations/{thread}/messages"), json!({"text": format!("reply {i}")})).await;
+        assert_eq!(status, 201, "{body}");
+    }
+    let (_, newest) = app.get(&format!("/conversations/{thread}/messages")).await;
+    let newest = newest["items"].as_array().unwrap().clone();
+    assert_eq!((newest.len(), newest[199]["text"].as_str()), (200, Some("reply 204")));
+    let first_shown = newest[0]["id"].as_i64().unwrap();
+    let (_, earlier) = app.get(&format!("/conversations/{thread}/messages?before={first_shown}")).await;
+    let texts: Vec<&str> = earlier["items"].as_array().unwrap().iter().map(|m| m["text"].as_str().unwrap()).collect();
+    assert_eq!(texts.len(), 7, "the question, the bot's handoff and the first five replies: {texts:?}");
+    assert_eq!((texts[0], texts[6]), ("question 0", "reply 4"));
+}
+both_backends!(
+    the_inbox_and_a_long_thread_are_read_a_page_at_a_time,
+    super::the_inbox_and_a_long_thread_are_read_a_page_at_a_time
+);

@@ -264,6 +264,26 @@ pub struct InboxItem {
     pub last_seq: i64,
 }
 
+/// Where a conversation stands in the inbox's order, which a next page starts after.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboxPlace {
+    /// 0: waiting at high priority, 1: waiting, 2: the others.
+    pub rank: i64,
+    pub updated_at: i64,
+    pub id: String,
+}
+
+impl InboxItem {
+    pub fn place(&self) -> InboxPlace {
+        let rank = match (self.handled_by, self.priority) {
+            (Handler::Waiting, Priority::High) => 0,
+            (Handler::Waiting, Priority::Normal) => 1,
+            _ => 2,
+        };
+        InboxPlace { rank, updated_at: self.updated_at, id: self.id.clone() }
+    }
+}
+
 /// The conversation a message is being added to, as its writer holds it: with what the
 /// inbox shows of its contact, and the seq of its newest message so far (0: none).
 #[derive(sqlx::FromRow)]

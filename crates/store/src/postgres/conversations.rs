@@ -5,8 +5,8 @@ use async_trait::async_trait;
 use super::{PostgresStore, ROW_LOCK};
 use crate::sql;
 use crate::{
-    Added, Conversation, Conversations, HandlerChange, InboxItem, Message, NewMessage, NewStart, OpenSession,
-    OpenedSession, Posted, Result, Session, StartedSession,
+    Added, Conversation, Conversations, HandlerChange, InboxItem, InboxPlace, Message, NewMessage, NewStart,
+    OpenSession, OpenedSession, Posted, Result, Session, StartedSession,
 };
 
 #[async_trait]
@@ -42,8 +42,8 @@ impl Conversations for PostgresStore {
     }
 
     #[tracing::instrument(skip_all)]
-    async fn list_inbox(&self, bot_id: &str, limit: u32) -> Result<Vec<InboxItem>> {
-        sql::conversations::list_inbox(&self.pool, bot_id, limit).await
+    async fn list_inbox(&self, bot_id: &str, after: Option<&InboxPlace>, limit: u32) -> Result<Vec<InboxItem>> {
+        sql::conversations::list_inbox(&self.pool, bot_id, after, limit).await
     }
 
     #[tracing::instrument(skip_all)]
@@ -91,7 +91,12 @@ impl Conversations for PostgresStore {
 
     #[tracing::instrument(skip_all)]
     async fn latest_messages(&self, conversation_id: &str, limit: u32) -> Result<Vec<Message>> {
-        sql::conversations::latest_messages(&self.pool, conversation_id, limit).await
+        sql::conversations::messages_before(&self.pool, conversation_id, i64::MAX, limit).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn messages_before(&self, conversation_id: &str, before: i64, limit: u32) -> Result<Vec<Message>> {
+        sql::conversations::messages_before(&self.pool, conversation_id, before, limit).await
     }
 
     #[tracing::instrument(skip_all)]

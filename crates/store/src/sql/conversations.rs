@@ -8,8 +8,8 @@ use sqlx::Transaction;
 
 use super::{Arg, Backend, Db};
 use crate::{
-    clamp_limit, Added, Conversation, Error, HandlerChange, HeldConversation, InboxItem, Message, NewMessage, Posted,
-    Result, Session,
+    clamp_limit, Added, Conversation, Error, HandlerChange, HeldConversation, InboxItem, InboxPlace, Message,
+    NewMessage, Posted, Result, Session,
 };
 
 pub(super) const CONVERSATION_COLUMNS: &str =
@@ -126,18 +126,21 @@ pub(crate) async fn set_page_fields<DB: Backend>(
     Ok(DB::execute(db, update).await? > 0)
 }
 
-pub(crate) async fn latest_messages<DB: Backend>(
+pub(crate) async fn messages_before<DB: Backend>(
     db: impl Db<'_, DB>,
     conversation_id: &str,
+    before: i64,
     limit: u32,
 ) -> Result<Vec<Message>> {
-    DB::all(db, sqlx::query(&latest_messages_sql()).arg(conversation_id).arg(clamp_limit(limit))).await
+    let select = messages_before_sql();
+    let statement = sqlx::query(&select).arg(conversation_id).arg(before).arg(clamp_limit(limit));
+    DB::all(db, statement).await
 }
 
-pub(crate) fn latest_messages_sql() -> String {
+pub(crate) fn messages_before_sql() -> String {
     format!(
         "SELECT {MESSAGE_COLUMNS} FROM (
-             SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 ORDER BY seq DESC LIMIT $2
+             SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3
          ) AS recent ORDER BY seq"
     )
 }
@@ -230,17 +233,29 @@ const INBOX_SELECT: &str = "SELECT c.id, c.bot_id, c.contact_id, c.handled_by, c
 /// Waiting conversations first, high priority before normal; then the others. Each group
 /// most recently active first: the order of the index `conversations_inbox`, whose first
 /// entries in the bot's range are the page.
+/// A next page starts after `after` in that order; the first page after a place before
+/// every conversation (rank −1).
 pub(crate) fn inbox_sql() -> String {
     format!(
         "{INBOX_SELECT}
          WHERE c.bot_id = $1 AND c.last_seq IS NOT NULL
+           AND (c.inbox_rank > $2
+                OR (c.inbox_rank = $2 AND (c.updated_at < $3 OR (c.updated_at = $3 AND c.id < $4))))
          ORDER BY c.inbox_rank, c.updated_at DESC, c.id DESC
-         LIMIT $2"
+         LIMIT $5"
     )
 }
 
-pub(crate) async fn list_inbox<DB: Backend>(db: impl Db<'_, DB>, bot_id: &str, limit: u32) -> Result<Vec<InboxItem>> {
-    DB::all(db, sqlx::query(&inbox_sql()).arg(bot_id).arg(clamp_limit(limit))).await
+pub(crate) async fn list_inbox<DB: Backend>(
+    db: impl Db<'_, DB>,
+    bot_id: &str,
+    after: Option<&InboxPlace>,
+    limit: u32,
+) -> Result<Vec<InboxItem>> {
+    let (rank, updated_at, id) = after.map_or((-1, i64::MAX, ""), |p| (p.rank, p.updated_at, p.id.as_str()));
+    let select = inbox_sql();
+    let statement = sqlx::query(&select).arg(bot_id).arg(rank).arg(updated_at).arg(id);
+    DB::all(db, statement.arg(clamp_limit(limit))).await
 }
 
 /// `None` also for a conversation without messages, which the inbox does not list.

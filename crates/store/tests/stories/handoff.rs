@@ -107,7 +107,7 @@ pub async fn the_inbox_lists_waiting_conversations_first(h: &Harness) {
     set(&c[3].id, "waiting", "high", NOW + 31).await;
     set(&c[4].id, "waiting", "normal", NOW + 41).await;
 
-    let inbox = h.store.list_inbox(&bot.id, 50).await.expect("inbox");
+    let inbox = h.store.list_inbox(&bot.id, None, 50).await.expect("inbox");
     let order: Vec<_> = inbox.iter().map(|i| i.last_text.as_str()).collect();
     assert_eq!(order, ["d", "b", "e", "a", "f", "c"]);
     let d = &inbox[0];
@@ -115,7 +115,7 @@ pub async fn the_inbox_lists_waiting_conversations_first(h: &Harness) {
 
     let take = HandlerChange { agent_name: Some("Bea"), ..change("agent", Some("waiting"), NOW + 60) };
     h.store.set_conversation_handler(&c[3].id, &take).await.expect("take").expect("was waiting");
-    let inbox = h.store.list_inbox(&bot.id, 50).await.expect("inbox");
+    let inbox = h.store.list_inbox(&bot.id, None, 50).await.expect("inbox");
     let order: Vec<_> = inbox.iter().map(|i| i.last_text.as_str()).collect();
     assert_eq!(order, ["b", "e", "a", "d", "f", "c"], "a taken conversation joins the others");
     assert_eq!((inbox[3].handled_by.as_str(), inbox[3].agent_name.as_deref()), ("agent", Some("Bea")));

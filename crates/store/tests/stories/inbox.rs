@@ -29,7 +29,7 @@ pub async fn each_message_tells_the_inbox_how_it_lists_the_conversation(h: &Harn
         ("under Billing", second.message.seq, NOW + 2)
     );
     // What the message carried is what the inbox lists, and what a tab opened later reads.
-    assert_eq!(store.list_inbox(&bot.id, 50).await.expect("inbox"), std::slice::from_ref(item));
+    assert_eq!(store.list_inbox(&bot.id, None, 50).await.expect("inbox"), std::slice::from_ref(item));
     assert_eq!(store.inbox_item(&signed.conversation.id).await.expect("item").as_ref(), Some(item));
 
     let wait = HandlerChange {
@@ -70,7 +70,7 @@ pub async fn the_latest_message_follows_merged_messages(h: &Harness) {
         let next = say(store, &laptop, "bot", "welcome back", NOW + 4).await;
         assert_eq!(next.prev_seq, newest.seq, "{name}: the next message follows the newest of both");
     }
-    let listed = store.list_inbox(&bot.id, 50).await.expect("inbox");
+    let listed = store.list_inbox(&bot.id, None, 50).await.expect("inbox");
     assert_eq!(listed.len(), 2, "the visitors' conversations are gone: {listed:?}");
     assert!(listed.iter().all(|i| i.last_text == "welcome back"));
 }
@@ -222,11 +222,60 @@ pub const OLD_CONVERSATIONS: &str = "
 /// Migration 0009 found each conversation's newest message: the inbox lists them, and the
 /// next message follows it.
 pub async fn assert_backfilled(store: &dyn Store) {
-    let listed = store.list_inbox("b", 50).await.expect("inbox");
+    let listed = store.list_inbox("b", None, 50).await.expect("inbox");
     let rows: Vec<_> = listed.iter().map(|i| (i.id.as_str(), i.last_text.as_str(), i.last_seq)).collect();
     assert_eq!(rows, [("one", "anyone?", 3), ("two", "hi there", 2)]);
     let conversation = store.get_conversation("two").await.expect("get").expect("kept");
     let next = say(store, &conversation, "visitor", "thanks", NOW).await;
     assert_eq!((next.prev_seq, next.message.seq), (2, 4));
     assert_eq!(store.inbox_item("none").await.expect("item"), None);
+}
+
+/// A busy inbox read a page at a time: each page starts after the last conversation of the
+/// one before, in the inbox's order, until every conversation was listed once; a long thread
+/// read upwards from its newest message likewise.
+pub async fn the_inbox_and_a_thread_page_to_their_oldest(h: &Harness) {
+    let store = h.store.as_ref();
+    let bot = bot(store).await;
+    let mut conversations = Vec::new();
+    for i in 0..7 {
+        let opened =
+            store.open_session(session(&bot.id, None, &format!("visitor-{i}"), None, NOW)).await.expect("open");
+        // Two share a time: the id orders them.
+        say(store, &opened.conversation, "visitor", &format!("question {i}"), NOW + 10 + i.min(5)).await;
+        conversations.push(opened.conversation);
+    }
+    let wait =
+        |priority, now| HandlerChange { handled_by: Handler::Waiting, priority, agent_name: None, expected: None, now };
+    store.set_conversation_handler(&conversations[1].id, &wait(Priority::Normal, NOW + 20)).await.expect("wait");
+    store.set_conversation_handler(&conversations[4].id, &wait(Priority::High, NOW + 21)).await.expect("wait");
+
+    let whole = store.list_inbox(&bot.id, None, 50).await.expect("inbox");
+    assert_eq!(whole.len(), 7);
+    assert_eq!(
+        (whole[0].id.as_str(), whole[1].id.as_str()),
+        (conversations[4].id.as_str(), conversations[1].id.as_str())
+    );
+    let mut paged = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store.list_inbox(&bot.id, after.as_ref(), 2).await.expect("page");
+        let Some(last) = page.last() else { break };
+        after = Some(last.place());
+        paged.extend(page);
+    }
+    assert_eq!(paged, whole, "every conversation once, in the same order");
+
+    let thread = &conversations[0];
+    let mut seqs = Vec::new();
+    for i in 0..9 {
+        seqs.push(say(store, thread, "visitor", &format!("line {i}"), NOW + 30 + i).await.message.seq);
+    }
+    let newest = store.latest_messages(&thread.id, 4).await.expect("latest");
+    let above = store.messages_before(&thread.id, newest[0].seq, 4).await.expect("above");
+    let top = store.messages_before(&thread.id, above[0].seq, 4).await.expect("top");
+    let read: Vec<i64> = top.iter().chain(&above).chain(&newest).map(|m| m.seq).collect();
+    assert_eq!(read.len(), 10, "the first question and the nine lines");
+    assert!(read.windows(2).all(|w| w[0] < w[1]) && read.ends_with(&seqs));
+    assert_eq!(store.messages_before(&thread.id, top[0].seq, 4).await.expect("none above"), []);
 }

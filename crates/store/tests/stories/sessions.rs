@@ -193,7 +193,7 @@ pub async fn the_inbox_lists_active_conversations_with_their_latest_message(h: &
         };
         h.store.add_message(message).await.expect("message");
     }
-    let inbox = h.store.list_inbox(&bot.id, 50).await.expect("inbox");
+    let inbox = h.store.list_inbox(&bot.id, None, 50).await.expect("inbox");
     let rows: Vec<_> = inbox.iter().map(|i| (i.id.as_str(), i.last_text.as_str(), i.contact_name.is_some())).collect();
     assert_eq!(
         rows,

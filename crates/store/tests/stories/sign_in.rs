@@ -110,7 +110,7 @@ pub async fn signing_in_joins_the_visitors_messages_to_the_contacts_conversation
     assert_eq!(reloaded.conversation.id, laptop.conversation.id);
     assert_eq!(store.get_conversation(&phone.conversation.id).await.expect("get"), None, "the anonymous one is gone");
     assert_eq!(store.list_messages(&phone.conversation.id, 0, 200).await.expect("list"), []);
-    let inbox = store.list_inbox(&bot.id, 50).await.expect("inbox");
+    let inbox = store.list_inbox(&bot.id, None, 50).await.expect("inbox");
     assert_eq!(inbox.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(), [laptop.conversation.id.as_str()]);
     assert_eq!(inbox[0].last_text, "and my refund?");
     assert_eq!(store.contact_history(&ann.id, 1).await.expect("list").len(), 1);

@@ -50,6 +50,16 @@ impl From<concierge_store::InboxItem> for InboxItemDto {
 #[derive(Serialize, ToSchema)]
 pub struct InboxDto {
     pub items: Vec<InboxItemDto>,
+    /// Where the next page starts (`?before=`), while there may be more.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct InboxPageQuery {
+    /// The page after the one that gave this `next_cursor`.
+    pub before: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -93,4 +103,7 @@ message_body!(ReplyBody);
 pub struct InboxAfterQuery {
     /// Only messages after this id.
     pub after: Option<i64>,
+    /// Only the newest 200 messages before this id: the page above those shown.
+    #[param(minimum = 1)]
+    pub before: Option<i64>,
 }
