@@ -40,7 +40,7 @@
       additional_fields: $$('input[name=additional_fields]:checked', form).map((i) => i.value),
       identify_method: $('#identify_method').value,
       timeout_ms: timeout === '' ? null : Number(timeout),
-      cache_ttl_secs: cacheTtl === '' ? null : Number(cacheTtl),
+      cache_ttl_secs: cacheTtl === '' ? 0 : Number(cacheTtl),
       on_failure: $('input[name=on_failure]:checked', form)?.value ?? 'anonymous',
       // The allowed origins are the Settings page's: left out, the stored list stays.
       headers,

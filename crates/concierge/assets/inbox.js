@@ -157,7 +157,9 @@
     if (!pause) pause = setTimeout(apply, PAUSE_MS);
   }
 
+  let reads = 0; // of the whole list: an older page asked for before the last one is dropped
   async function readList() {
+    reads += 1;
     reading = true;
     pending.clear();
     const heard = handlerEvents;
@@ -185,9 +187,11 @@
     const last = [...list.querySelectorAll('a[data-id]')].pop()?.dataset;
     if (!last) return;
     const cursor = `${last.rank}.${Date.parse(last.updated)}.${last.id}`;
+    const asked = reads;
     const res = await api('GET', `/bots/${bot}/conversations?before=${encodeURIComponent(cursor)}`);
     if (!res.ok) return;
     const { items, next_cursor: next } = await res.json();
+    if (asked !== reads || reading) return; // the list was read again meanwhile: it starts over
     listLimit = list.children.length + items.length;
     items.forEach(place);
     arrange();
@@ -242,7 +246,7 @@
     const res = await api('GET', `/conversations/${encodeURIComponent(open)}/messages`);
     if (!res.ok) return;
     const { items } = await res.json();
-    items.forEach(append);
+    items.forEach((m) => append(m));
   }
 
   // Events from before the stream (re)opened are not replayed: what happened before it
@@ -269,7 +273,7 @@
       location.replace(`/inbox?bot=${encodeURIComponent(bot)}&c=${encodeURIComponent(data.into)}`);
       return;
     }
-    if (data.into === open) data.messages.forEach(append);
+    if (data.into === open) data.messages.forEach((m) => append(m));
     pending.delete(data.from);
     entry(data.from)?.parentElement.remove();
   });

@@ -10,6 +10,9 @@ use concierge_store::{CustomAuthRecord, SealedKey, SigningSecrets};
 use super::{now_ms, Error, Principal, Result, Retired, Services};
 use crate::bus::{Event, Topic};
 
+/// How often a rotation reads the settings again when another write came first.
+const ROTATION_ATTEMPTS: usize = 5;
+
 /// Settings plus signing secrets of one bot.
 #[derive(Debug, Clone)]
 pub struct BotAuth {
@@ -235,33 +238,38 @@ impl Services {
         Ok(())
     }
 
-    /// A new signing secret; the old one keeps signing during the grace period so the
-    /// customer can deploy the new one without failed logins.
     /// When a secret retired at `now` stops working.
     pub(super) fn grace_ends(&self, now: i64) -> i64 {
         let grace = i64::try_from(self.settings.secret_rotation_grace.as_millis()).unwrap_or(i64::MAX);
         now.saturating_add(grace)
     }
 
+    /// A new signing secret; the old one keeps signing during the grace period so the
+    /// customer can deploy the new one without failed logins. Written only at the settings'
+    /// revision read: of two rotations at once (two admins, a retry, two instances), the
+    /// second reads again and retires the first one's secret rather than dropping it.
     pub async fn rotate_secret(&self, bot_id: &str) -> Result<BotAuth> {
-        let mut auth = self.load_bot_auth(bot_id).await?;
-        let old = std::mem::replace(&mut auth.secret, SigningSecret::generate());
-        let now = now_ms();
-        auth.previous.retire(old, self.grace_ends(now), now);
-        let current_sealed = self.sealer.seal(auth.secret.expose());
-        let (previous_sealed, previous_expires_at, earlier) = auth.previous.seal(|p| self.sealer.seal(p.expose()));
-        let secrets = SigningSecrets {
-            current_sealed: &current_sealed,
-            previous_sealed: previous_sealed.as_deref(),
-            previous_expires_at,
-            earlier: &earlier,
-            now,
-        };
-        let rotated = self.store.set_signing_secrets(bot_id, secrets).await;
-        self.forget_bot_config(bot_id);
-        if !rotated? {
-            return Err(Error::NotFound("bot"));
+        for _ in 0..ROTATION_ATTEMPTS {
+            let mut auth = self.load_bot_auth(bot_id).await?;
+            let old = std::mem::replace(&mut auth.secret, SigningSecret::generate());
+            let now = now_ms();
+            auth.previous.retire(old, self.grace_ends(now), now);
+            let current_sealed = self.sealer.seal(auth.secret.expose());
+            let (previous_sealed, previous_expires_at, earlier) = auth.previous.seal(|p| self.sealer.seal(p.expose()));
+            let secrets = SigningSecrets {
+                current_sealed: &current_sealed,
+                previous_sealed: previous_sealed.as_deref(),
+                previous_expires_at,
+                earlier: &earlier,
+                revision: auth.revision,
+                now,
+            };
+            let rotated = self.store.set_signing_secrets(bot_id, secrets).await;
+            self.forget_bot_config(bot_id);
+            if rotated? {
+                return self.load_bot_auth(bot_id).await;
+            }
         }
-        Ok(auth)
+        Err(Error::Conflict("signing_secret_write"))
     }
 }

@@ -213,16 +213,13 @@ fn dashboard_statements(inputs: &PlanInputs<'_>) -> Vec<(&'static str, String, V
     let one_outcome = AttemptFilter { outcome: Some(concierge_domain::AttemptOutcome::Ok), ..log };
     let next_page = AttemptFilter { before: Some(inputs.attempt_id), ..log };
     vec![
-        (
-            "inbox",
-            conversations::inbox_sql(),
-            vec![bot(), Param::Int(-1), Param::Int(i64::MAX), text(""), Param::Int(100)],
-        ),
+        ("inbox", conversations::inbox_sql(), vec![bot(), Param::Int(-1), Param::Int(100)]),
         (
             "inbox, next page",
-            conversations::inbox_sql(),
-            vec![bot(), Param::Int(2), Param::Int(inputs.since), text(inputs.conversation_id), Param::Int(100)],
+            conversations::inbox_same_rank_sql(),
+            vec![bot(), Param::Int(1), Param::Int(inputs.since), text(inputs.conversation_id), Param::Int(100)],
         ),
+        ("inbox, the ranks after", conversations::inbox_sql(), vec![bot(), Param::Int(1), Param::Int(100)]),
         ("inbox item", conversations::inbox_item_sql(), vec![text(inputs.conversation_id)]),
         (
             "open conversation",

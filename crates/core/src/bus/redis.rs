@@ -32,8 +32,6 @@ const BEAT_EVERY: Duration = Duration::from_secs(5);
 /// taken for dead (a host gone, a connection a middlebox dropped without a word, a Redis that
 /// stopped answering): it is replaced, and every local subscriber catches up.
 const SILENT_FOR: Duration = Duration::from_secs(15);
-/// What a beat says, before the instance's id; never an event.
-const BEAT: &str = "beat:";
 
 /// What travels between instances. `from` lets an instance skip its own events, which it
 /// delivered already.
@@ -86,15 +84,23 @@ impl RedisBus {
         let client = redis::Client::open(url.into_connection_info()?.set_tcp_settings(tcp_settings()))?;
         let publisher = ConnectionManager::new(client.clone()).await?;
         let channel = format!("concierge:{namespace}:bus");
-        let subscriber = subscribe(&client, &channel).await?;
+        // Beats on a channel of their own: instances from before them never see one.
+        let beats = format!("concierge:{namespace}:beat");
+        let subscriber = subscribe(&client, &channel, &beats).await?;
         let local = Arc::new(LocalBus::default());
         let instance = uuid::Uuid::now_v7().to_string();
         let health = Arc::new(RedisHealth::default());
         health.connected.store(true, Ordering::Relaxed);
         let (outbox, queued) = mpsc::channel(OUTBOX);
         tokio::spawn(publish_all(publisher.clone(), channel.clone(), queued));
-        let listening =
-            Listening { client, channel, local: local.clone(), instance: instance.clone(), health: health.clone() };
+        let listening = Listening {
+            client,
+            channel,
+            beats,
+            local: local.clone(),
+            instance: instance.clone(),
+            health: health.clone(),
+        };
         tokio::spawn(listen(listening, subscriber, publisher.clone()));
         Ok(Self { local, namespace: namespace.to_owned(), publisher, instance, outbox, health })
     }
@@ -143,9 +149,9 @@ fn tcp_settings() -> TcpSettings {
     settings
 }
 
-async fn subscribe(client: &redis::Client, channel: &str) -> redis::RedisResult<redis::aio::PubSub> {
+async fn subscribe(client: &redis::Client, channel: &str, beats: &str) -> redis::RedisResult<redis::aio::PubSub> {
     let mut pubsub = client.get_async_pubsub().await?;
-    pubsub.subscribe(channel).await?;
+    pubsub.subscribe(&[channel, beats]).await?;
     Ok(pubsub)
 }
 
@@ -177,17 +183,20 @@ async fn publish_all(mut connection: ConnectionManager, channel: String, mut que
 struct Listening {
     client: redis::Client,
     channel: String,
+    /// Where the instances' beats go, which only prove that the subscription hears.
+    beats: String,
     local: Arc<LocalBus>,
     instance: String,
     health: Arc<RedisHealth>,
 }
 
 impl Listening {
-    fn deliver(&self, payload: &str) {
-        if payload.starts_with(BEAT) {
+    fn deliver(&self, message: &redis::Msg) {
+        if message.get_channel_name() == self.beats {
             return;
         }
-        match serde_json::from_str::<Incoming>(payload) {
+        let Ok(payload) = message.get_payload::<String>() else { return };
+        match serde_json::from_str::<Incoming>(&payload) {
             Ok(incoming) if incoming.from != self.instance => self.local.publish(&incoming.topic, incoming.event),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "an unreadable event on the bus was dropped"),
@@ -196,9 +205,8 @@ impl Listening {
 
     /// One beat, sent to every instance's subscription and heard back by this one's.
     async fn beat(&self, publisher: &mut ConnectionManager) {
-        let beat = format!("{BEAT}{}", self.instance);
         let sent: redis::RedisResult<i64> =
-            redis::cmd("PUBLISH").arg(&self.channel).arg(beat).query_async(publisher).await;
+            redis::cmd("PUBLISH").arg(&self.beats).arg(&self.instance).query_async(publisher).await;
         if let Err(e) = sent {
             tracing::debug!(error = %e, "a beat did not reach Redis");
         }
@@ -221,9 +229,7 @@ async fn listen(l: Listening, mut pubsub: redis::aio::PubSub, mut publisher: Con
                         break;
                     };
                     heard = tokio::time::Instant::now();
-                    if let Ok(payload) = message.get_payload::<String>() {
-                        l.deliver(&payload);
-                    }
+                    l.deliver(&message);
                 }
                 _ = beats.tick() => {
                     if heard.elapsed() >= SILENT_FOR {
@@ -242,7 +248,7 @@ async fn listen(l: Listening, mut pubsub: redis::aio::PubSub, mut publisher: Con
         let mut wait = Duration::from_millis(100);
         pubsub = loop {
             tokio::time::sleep(wait).await;
-            match subscribe(&l.client, &l.channel).await {
+            match subscribe(&l.client, &l.channel, &l.beats).await {
                 Ok(pubsub) => break pubsub,
                 Err(e) => {
                     tracing::debug!(error = %e, "Redis is still unreachable");

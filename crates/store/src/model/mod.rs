@@ -372,5 +372,8 @@ pub struct SigningSecrets<'a> {
     pub previous_expires_at: Option<i64>,
     /// Secrets retired before the previous one, still signing.
     pub earlier: &'a [RetiredSecret],
+    /// Written only if the settings are still at this revision (`false` otherwise: read
+    /// them again and retry), so two rotations at once cannot lose a secret.
+    pub revision: i64,
     pub now: i64,
 }

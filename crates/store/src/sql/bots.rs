@@ -139,7 +139,8 @@ pub(crate) async fn bump_custom_auth_revision<DB: Backend>(db: impl Db<'_, DB>, 
     Ok(DB::execute(db, statement).await? > 0)
 }
 
-/// Only the secret columns, so a concurrent settings save cannot undo a rotation.
+/// Only the secret columns, so a concurrent settings save cannot undo a rotation, and only
+/// at the revision the caller read.
 pub(crate) async fn set_signing_secrets<DB: Backend>(
     db: impl Db<'_, DB>,
     bot_id: &str,
@@ -148,14 +149,15 @@ pub(crate) async fn set_signing_secrets<DB: Backend>(
     let statement = sqlx::query(
         "UPDATE custom_auth SET signing_secret_sealed = $1, previous_secret_sealed = $2,
                 previous_secret_expires_at = $3, earlier_secrets = $4, updated_at = $5, revision = revision + 1
-         WHERE bot_id = $6",
+         WHERE bot_id = $6 AND revision = $7",
     )
     .arg(secrets.current_sealed)
     .arg(secrets.previous_sealed)
     .arg(secrets.previous_expires_at)
     .arg(Json(secrets.earlier))
     .arg(secrets.now)
-    .arg(bot_id);
+    .arg(bot_id)
+    .arg(secrets.revision);
     Ok(DB::execute(db, statement).await? > 0)
 }
 

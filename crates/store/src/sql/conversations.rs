@@ -231,31 +231,53 @@ const INBOX_SELECT: &str = "SELECT c.id, c.bot_id, c.contact_id, c.handled_by, c
                             LEFT JOIN contacts ct ON ct.id = c.contact_id";
 
 /// Waiting conversations first, high priority before normal; then the others. Each group
-/// most recently active first: the order of the index `conversations_inbox`, whose first
-/// entries in the bot's range are the page.
-/// A next page starts after `after` in that order; the first page after a place before
-/// every conversation (rank −1).
+/// most recently active first: the order of the index `conversations_inbox`. A page is the
+/// rest of the rank it starts in, then the ranks after: each a range of that index, read
+/// from where the page starts (a condition with OR between them would read the bot's
+/// range from its start).
+const INBOX_ORDER: &str = "ORDER BY c.inbox_rank, c.updated_at DESC, c.id DESC";
+
+/// The conversations of rank `$2` after the place (`$3`, `$4`) in the inbox's order.
+pub(crate) fn inbox_same_rank_sql() -> String {
+    format!(
+        "{INBOX_SELECT}
+         WHERE c.bot_id = $1 AND c.last_seq IS NOT NULL AND c.inbox_rank = $2
+           AND c.updated_at <= $3 AND (c.updated_at < $3 OR c.id < $4)
+         {INBOX_ORDER} LIMIT $5"
+    )
+}
+
+/// The conversations of the ranks after `$2`; the first page is those after rank −1.
 pub(crate) fn inbox_sql() -> String {
     format!(
         "{INBOX_SELECT}
-         WHERE c.bot_id = $1 AND c.last_seq IS NOT NULL
-           AND (c.inbox_rank > $2
-                OR (c.inbox_rank = $2 AND (c.updated_at < $3 OR (c.updated_at = $3 AND c.id < $4))))
-         ORDER BY c.inbox_rank, c.updated_at DESC, c.id DESC
-         LIMIT $5"
+         WHERE c.bot_id = $1 AND c.last_seq IS NOT NULL AND c.inbox_rank > $2
+         {INBOX_ORDER} LIMIT $3"
     )
 }
 
 pub(crate) async fn list_inbox<DB: Backend>(
-    db: impl Db<'_, DB>,
+    db: impl Db<'_, DB> + Copy,
     bot_id: &str,
     after: Option<&InboxPlace>,
     limit: u32,
 ) -> Result<Vec<InboxItem>> {
-    let (rank, updated_at, id) = after.map_or((-1, i64::MAX, ""), |p| (p.rank, p.updated_at, p.id.as_str()));
-    let select = inbox_sql();
-    let statement = sqlx::query(&select).arg(bot_id).arg(rank).arg(updated_at).arg(id);
-    DB::all(db, statement.arg(clamp_limit(limit))).await
+    let limit = clamp_limit(limit);
+    let mut items: Vec<InboxItem> = match after {
+        Some(place) => {
+            let select = inbox_same_rank_sql();
+            let statement = sqlx::query(&select).arg(bot_id).arg(place.rank).arg(place.updated_at);
+            DB::all(db, statement.arg(place.id.as_str()).arg(limit)).await?
+        }
+        None => Vec::new(),
+    };
+    let left = limit - items.len() as i64;
+    if left > 0 {
+        let select = inbox_sql();
+        let rank = after.map_or(-1, |place| place.rank);
+        items.extend(DB::all::<InboxItem>(db, sqlx::query(&select).arg(bot_id).arg(rank).arg(left)).await?);
+    }
+    Ok(items)
 }
 
 /// `None` also for a conversation without messages, which the inbox does not list.

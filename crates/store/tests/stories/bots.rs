@@ -158,8 +158,11 @@ pub async fn custom_auth_round_trips_and_is_replaced(h: &Harness) {
         previous_sealed: Some(&first.signing_secret_sealed),
         previous_expires_at: Some(NOW + 100),
         earlier: &earlier,
+        revision: 2,
         now: NOW + 2,
     };
+    let stale = SigningSecrets { current_sealed: "sealed:lost", revision: 1, ..rotated };
+    assert!(!h.store.set_signing_secrets(&bot.id, stale).await.expect("rotate"), "read before the last write");
     assert!(h.store.set_signing_secrets(&bot.id, rotated).await.expect("rotate"));
     // A save that loaded the settings before the rotation does not bring the old secret back.
     h.store.put_custom_auth(&with_other_secrets).await.expect("late save");
@@ -176,6 +179,7 @@ pub async fn custom_auth_round_trips_and_is_replaced(h: &Harness) {
         previous_sealed: None,
         previous_expires_at: None,
         earlier: &[],
+        revision: 0,
         now: NOW,
     };
     assert!(!h.store.set_signing_secrets("no-such-bot", unknown).await.expect("rotate"));

@@ -166,8 +166,11 @@ pub async fn dashboard_statements_are_served_by_indexes(h: &Harness) {
     // The index each statement must use; the statements that page in an index's order.
     let expected = [
         ("inbox", Some("conversations_inbox"), true),
+        ("inbox, next page", Some("conversations_inbox"), true),
+        ("inbox, the ranks after", Some("conversations_inbox"), true),
         ("inbox item", None, false),
         ("open conversation", Some("messages_conversation"), false),
+        ("earlier messages", Some("messages_conversation"), false),
         ("contact's conversations", Some("conversations_contact"), false),
         ("contact's messages", Some("messages_conversation"), false),
         ("contacts", Some("contacts_bot"), true),

@@ -106,6 +106,10 @@ pub async fn custom_auth_page(State(s): State<Services>, page: BotPage) -> Serve
     let previous_expires_at = auth.previous.until(now_ms()).map(rfc3339);
     let ctx = context! {
         settings => context! {
+            // Read by the page's script before it stopped sending the origins, which a browser
+            // may still have cached for a few minutes after an upgrade: it sends them back
+            // as they are rather than an empty list.
+            allowed_origins_json => serde_json::to_string(&st.allowed_origins).unwrap_or_else(|_| "[]".into()),
             enabled => st.enabled,
             url => st.url.as_ref().map(|u| u.to_string()).unwrap_or_default(),
             timeout_ms => st.timeout_ms,
