@@ -37,7 +37,7 @@ pub async fn inbox(
     AdminPath { who, id }: AdminPath,
     ApiQuery(q): ApiQuery<InboxPageQuery>,
 ) -> ApiResult<Json<InboxDto>> {
-    let page = s.inbox(&who, &id, q.before.as_deref()).await?;
+    let page = s.inbox(&who, &id, q.before.as_deref().filter(|b| !b.is_empty())).await?;
     Ok(Json(InboxDto { items: page.items.into_iter().map(Into::into).collect(), next_cursor: page.next_cursor }))
 }
 

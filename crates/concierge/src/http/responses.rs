@@ -117,8 +117,8 @@ impl IntoResponses for LookupErrors {
     }
 }
 
-/// A dashboard answer: an HTML page (or axum's plain-text refusal of a form or query it
-/// could not read), never the JSON error body.
+/// A dashboard answer: an HTML page (a request it could not read gets a page that says
+/// why), never the JSON error body.
 fn page_response(description: &str, content_types: &[&str]) -> RefOr<Response> {
     content_types
         .iter()
@@ -139,8 +139,11 @@ pub struct SignInRequired;
 
 impl IntoResponses for SignInRequired {
     fn responses() -> BTreeMap<String, RefOr<Response>> {
-        let mut responses =
-            pages(&[("400", "The query or path could not be read.", &["text/plain", "application/json"])]);
+        let mut responses = pages(&[(
+            "400",
+            "The query or path could not be read, or holds what cannot be stored: a page that says why.",
+            &["text/html"],
+        )]);
         let redirect = ResponseBuilder::new()
             .description("Not signed in (or the sign-in expired): to the sign-in page.")
             .header("location", HeaderBuilder::new().schema(ObjectBuilder::new().schema_type(Type::String)).build());
@@ -149,8 +152,8 @@ impl IntoResponses for SignInRequired {
     }
 }
 
-/// Every dashboard form post: a body that is not a form or lacks fields is refused by the
-/// form reader in plain text; refused values come back as the form with messages.
+/// Every dashboard form post: a body that is not a form or lacks fields gets a page that
+/// says why; refused values come back as the form with messages.
 pub struct FormErrors;
 
 impl IntoResponses for FormErrors {
@@ -161,13 +164,13 @@ impl IntoResponses for FormErrors {
                 "Refused: the form was not sent from the dashboard (another origin, or a missing or wrong CSRF token).",
                 &["text/html"],
             ),
-            ("413", "The form is larger than the server accepts (256 KiB).", &["text/plain"]),
-            ("415", "The body is not `application/x-www-form-urlencoded`.", &["text/plain"]),
+            ("413", "The form is larger than the server accepts (256 KiB).", &["text/html"]),
+            ("415", "The body is not `application/x-www-form-urlencoded`.", &["text/html"]),
             (
                 "422",
-                "Fields are missing or of the wrong type (plain text), or their values are refused (the form again, \
-                 with a message by each).",
-                &["text/plain", "text/html"],
+                "Fields are missing or of the wrong type (a page that says so), or their values are refused (the \
+                 form again, with a message by each).",
+                &["text/html"],
             ),
         ])
     }

@@ -243,6 +243,8 @@ async fn the_inbox_and_a_long_thread_are_read_a_page_at_a_time(app: TestApp) {
     sorted.sort_unstable();
     sorted.dedup();
     assert_eq!(sorted.len(), 103, "each conversation once");
+    let (_, again) = app.get(&format!("/bots/{bot}/conversations?before=")).await;
+    assert_eq!(again["items"], first["items"], "an empty cursor is the first page");
     let (status, e) = app.get(&format!("/bots/{bot}/conversations?before=not-a-cursor")).await;
     assert_eq!((status, e["error"]["code"].as_str()), (400, Some("invalid_query")), "{e}");
 

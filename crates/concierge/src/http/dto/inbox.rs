@@ -58,7 +58,8 @@ pub struct InboxDto {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct InboxPageQuery {
-    /// The page after the one that gave this `next_cursor`.
+    /// The page after the one that gave this `next_cursor`; empty: the first page.
+    #[param(pattern = r"^([0-2]\.-?[0-9]{1,18}\..+)?$")]
     pub before: Option<String>,
 }
 
@@ -104,6 +105,5 @@ pub struct InboxAfterQuery {
     /// Only messages after this id.
     pub after: Option<i64>,
     /// Only the newest 200 messages before this id: the page above those shown.
-    #[param(minimum = 1)]
     pub before: Option<i64>,
 }
