@@ -2,6 +2,7 @@
 //! environment → flags, validated once at start.
 
 mod layers;
+mod redact;
 #[cfg(test)]
 mod tests;
 
@@ -20,6 +21,7 @@ use concierge_core::{Settings, HELLO_WITHIN, JWKS_REFETCH_AFTER, SOCKET_CHECK_EV
 
 use crate::cli::{ServeArgs, StorageArgs};
 use layers::Layer;
+pub use redact::redact_url;
 
 /// Every setting by key, with its default below. The key is the TOML key; the flag
 /// (cli.rs) and the environment variable are spelt from it. A new setting is a field here
@@ -271,7 +273,7 @@ fn validate(keys: Keys) -> anyhow::Result<Config> {
         "json" => LogFormat::Json,
         other => bail!("log_format must be pretty or json, got {other:?}"),
     };
-    check_log_level(&keys.log_level)?;
+    crate::telemetry::check_level(&keys.log_level).context("log_level")?;
     let admin_token = keys.admin_token.clone().filter(|t| !t.is_empty());
     if admin_token.as_ref().is_some_and(|t| t.len() < MIN_ADMIN_TOKEN_LEN) {
         bail!("admin_token must be at least {MIN_ADMIN_TOKEN_LEN} characters long");
@@ -378,37 +380,4 @@ fn embeddings_source(keys: &Keys) -> anyhow::Result<Option<EmbeddingsSource>> {
             }))
         }
     }
-}
-
-/// `postgres://user:pw@host/db` → `postgres://user:****@host/db`.
-/// A filter as `RUST_LOG` takes it, whose bare words are levels: a bare word is also a
-/// valid directive naming a module, so a misspelt level (`warning`) would silence every log.
-fn check_log_level(raw: &str) -> anyhow::Result<()> {
-    const LEVELS: [&str; 6] = ["trace", "debug", "info", "warn", "error", "off"];
-    for directive in raw.split(',').map(str::trim).filter(|d| !d.is_empty()) {
-        if !directive.contains('=') && !LEVELS.contains(&directive.to_ascii_lowercase().as_str()) {
-            bail!(
-                "log_level {directive:?} is not a level: use trace, debug, info, warn, error or off \
-                 (or module=level for one module)"
-            );
-        }
-    }
-    tracing_subscriber::EnvFilter::try_new(raw).map(drop).with_context(|| format!("log_level {raw:?}"))
-}
-
-pub fn redact_url(raw: &str) -> String {
-    let Ok(mut url) = url::Url::parse(raw) else { return "<unparseable url>".into() };
-    if url.password().is_some() {
-        let _ = url.set_password(Some("****"));
-    }
-    // libpq and sqlx also take the password (and a client key's) as query parameters.
-    let secret = |key: &str| key.to_ascii_lowercase().contains("password");
-    if url.query_pairs().any(|(k, _)| secret(&k)) {
-        let pairs: Vec<(String, String)> = url
-            .query_pairs()
-            .map(|(k, v)| (k.to_string(), if secret(&k) { "****".to_owned() } else { v.to_string() }))
-            .collect();
-        url.query_pairs_mut().clear().extend_pairs(pairs);
-    }
-    url.to_string()
 }

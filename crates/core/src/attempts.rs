@@ -168,7 +168,7 @@ impl Services {
         self.flush_attempts().await;
         let limit = if filter.limit == 0 { 50 } else { filter.limit.min(200) };
         let items = self.store.list_attempts(bot_id, AttemptFilter { limit, ..filter }).await?;
-        let next_cursor = (items.len() == limit as usize).then(|| items.last().map(|a| a.id.clone())).flatten();
+        let next_cursor = super::paging::next_cursor(&items, limit, |a| a.id.clone());
         Ok(AttemptPage { items, next_cursor })
     }
 }

@@ -2,11 +2,20 @@ use concierge_store::{Contact, Conversation, Message, Page};
 
 use super::{Error, Principal, Result, Services};
 
+/// A page of a bot's contacts, most recently created first.
+pub struct ContactPage {
+    pub items: Vec<Contact>,
+    /// Pass as `before` to get the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
 impl Services {
-    pub async fn list_contacts(&self, who: &Principal, bot_id: &str, page: Page<'_>) -> Result<Vec<Contact>> {
+    pub async fn list_contacts(&self, who: &Principal, bot_id: &str, page: Page<'_>) -> Result<ContactPage> {
         self.bot_for(who, bot_id).await?;
         let limit = if page.limit == 0 { 50 } else { page.limit.min(200) };
-        Ok(self.store.list_contacts(bot_id, Page { limit, ..page }).await?)
+        let items = self.store.list_contacts(bot_id, Page { limit, ..page }).await?;
+        let next_cursor = super::paging::next_cursor(&items, limit, |c| c.id.clone());
+        Ok(ContactPage { items, next_cursor })
     }
 
     /// The contact, if the caller may see its bot; otherwise `contact_not_found`.

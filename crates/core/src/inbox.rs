@@ -49,7 +49,7 @@ impl Services {
         let after = before.map(place).transpose()?;
         self.bot_for(who, bot_id).await?;
         let items = self.store.list_inbox(bot_id, after.as_ref(), INBOX_PAGE).await?;
-        let next_cursor = (items.len() == INBOX_PAGE as usize).then(|| items.last().map(cursor)).flatten();
+        let next_cursor = super::paging::next_cursor(&items, INBOX_PAGE, cursor);
         Ok(InboxPage { items, next_cursor })
     }
 

@@ -5,7 +5,7 @@
 use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use concierge_domain::{AdditionalField, Author, Handler, Priority};
+use concierge_domain::{AdditionalField, Author};
 use minijinja::context;
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
@@ -105,11 +105,7 @@ async fn inbox(s: &Services, who: &SignedIn, q: InboxQuery) -> Result<Response, 
         .into_iter()
         .map(|i| {
             // The order and version the page's script keeps the list in (see inbox.js).
-            let rank = match (i.handled_by, i.priority) {
-                (Handler::Waiting, Priority::High) => 0,
-                (Handler::Waiting, Priority::Normal) => 1,
-                _ => 2,
-            };
+            let rank = i.rank();
             context! {
                 id => i.id, handled_by => i.handled_by, priority => i.priority, agent_name => i.agent_name,
                 last_text => i.last_text, who => who_label(i.contact_name.as_deref(), i.contact_email.as_deref().or(i.contact_identifier.as_deref())),

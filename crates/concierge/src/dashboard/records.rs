@@ -50,14 +50,14 @@ const PAGE_ROWS: u32 = 200;
 pub async fn contacts_page(State(s): State<Services>, who: SignedIn, Query(q): Query<ContactsQuery>) -> Served {
     let (bots, bot) = pick_bot(&s, &who, q.bot.as_deref()).await.map_err(failed)?;
     let search = q.search.unwrap_or_default();
-    let contacts = match &bot {
+    let (contacts, next) = match &bot {
         Some(bot) => {
             let page = Page { before: q.before.as_deref(), limit: PAGE_ROWS, search: Some(search.as_str()) };
-            s.list_contacts(&principal(&who), &bot.id, page).await.map_err(failed)?
+            let page = s.list_contacts(&principal(&who), &bot.id, page).await.map_err(failed)?;
+            (page.items, page.next_cursor)
         }
-        None => Vec::new(),
+        None => (Vec::new(), None),
     };
-    let next = (contacts.len() == PAGE_ROWS as usize).then(|| contacts.last().map(|c| c.id.clone())).flatten();
     let contacts: Vec<_> = contacts
         .into_iter()
         .map(|c| {

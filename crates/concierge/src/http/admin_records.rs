@@ -20,10 +20,9 @@ pub async fn list_contacts(
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<ContactPageDto>> {
     let limit = q.limit.unwrap_or(50).clamp(1, 200);
-    let items =
+    let page =
         s.list_contacts(&who, &id, Page { before: q.before.as_deref(), limit, search: q.search.as_deref() }).await?;
-    let next_cursor = (items.len() == limit as usize).then(|| items.last().map(|c| c.id.clone())).flatten();
-    Ok(Json(ContactPageDto { items: items.into_iter().map(Into::into).collect(), next_cursor }))
+    Ok(Json(ContactPageDto { items: page.items.into_iter().map(Into::into).collect(), next_cursor: page.next_cursor }))
 }
 
 /// One contact with its verified profile and metadata.

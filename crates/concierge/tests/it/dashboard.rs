@@ -3,6 +3,8 @@
 
 mod bot_pages;
 mod headers;
+mod records;
+mod signed;
 
 use serde_json::{json, Value};
 

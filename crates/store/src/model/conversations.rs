@@ -274,13 +274,18 @@ pub struct InboxPlace {
 }
 
 impl InboxItem {
-    pub fn place(&self) -> InboxPlace {
-        let rank = match (self.handled_by, self.priority) {
+    /// The group it is listed in: 0 waiting at high priority, 1 waiting, 2 the others (the
+    /// database's `inbox_rank`).
+    pub fn rank(&self) -> i64 {
+        match (self.handled_by, self.priority) {
             (Handler::Waiting, Priority::High) => 0,
             (Handler::Waiting, Priority::Normal) => 1,
             _ => 2,
-        };
-        InboxPlace { rank, updated_at: self.updated_at, id: self.id.clone() }
+        }
+    }
+
+    pub fn place(&self) -> InboxPlace {
+        InboxPlace { rank: self.rank(), updated_at: self.updated_at, id: self.id.clone() }
     }
 }
 

@@ -87,7 +87,7 @@ fn stored_rules(bot: &Bot) -> Option<Vec<Rule>> {
 async fn suggested_paths(s: &Services, who: &Principal, bot_id: &str) -> Vec<String> {
     let page = Page { before: None, limit: SAMPLED_CONTACTS, search: None };
     let keys: BTreeSet<String> = match s.list_contacts(who, bot_id, page).await {
-        Ok(contacts) => contacts.iter().flat_map(|c| c.metadata.keys().cloned()).collect(),
+        Ok(contacts) => contacts.items.iter().flat_map(|c| c.metadata.keys().cloned()).collect(),
         Err(_) => BTreeSet::new(),
     };
     let mut paths: Vec<String> = COMMON_PATHS.iter().map(|p| (*p).to_owned()).collect();

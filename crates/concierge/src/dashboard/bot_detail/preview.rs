@@ -21,7 +21,7 @@ pub(super) async fn try_question(
     contact: Option<&str>,
 ) -> Result<Value> {
     let page = Page { before: None, limit: RECENT_CONTACTS, search: None };
-    let mut recent = s.list_contacts(who, bot_id, page).await?;
+    let mut recent = s.list_contacts(who, bot_id, page).await?.items;
     let contact = contact.filter(|c| !c.is_empty());
     // A question from Unanswered questions comes with its asker, who may not be recent.
     if let Some(id) = contact.filter(|id| !recent.iter().any(|c| c.id == *id)) {

@@ -4,69 +4,8 @@
 
 use serde_json::Value;
 
+use super::signed::{unescaped, Signed};
 use crate::utils::TestApp;
-
-/// A signed-in dashboard user: the cookie and the CSRF token its forms carry.
-struct Signed {
-    http: reqwest::Client,
-    cookie: String,
-    csrf: String,
-}
-
-fn no_redirects() -> reqwest::Client {
-    reqwest::Client::builder().no_proxy().redirect(reqwest::redirect::Policy::none()).build().unwrap()
-}
-
-impl Signed {
-    fn from_response(http: reqwest::Client, resp: &reqwest::Response) -> Signed {
-        let cookie = resp.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
-        let csrf = concierge_core::csrf_token(cookie.split_once('=').unwrap().1);
-        Signed { http, cookie, csrf }
-    }
-
-    /// The first account, through the setup link; it belongs to the default workspace,
-    /// where `app.bot()` creates bots.
-    async fn first_user(app: &TestApp) -> Signed {
-        let link = app.services.setup_link_if_needed().await.unwrap().expect("a link");
-        let http = no_redirects();
-        let form = [("token", link.as_str()), ("email", "owner@example.com"), ("password", "a long password")];
-        let resp = http.post(app.url("/setup")).form(&form).send().await.unwrap();
-        assert_eq!(resp.status(), 303);
-        Signed::from_response(http, &resp)
-    }
-
-    async fn sign_in(app: &TestApp, email: &str) -> Signed {
-        let http = no_redirects();
-        let form = [("email", email), ("password", "a long password"), ("next", "/bots")];
-        let resp = http.post(app.url("/login")).form(&form).send().await.unwrap();
-        assert_eq!(resp.status(), 303);
-        Signed::from_response(http, &resp)
-    }
-
-    async fn page(&self, app: &TestApp, path: &str) -> (u16, String) {
-        let resp = self.http.get(app.url(path)).header("cookie", &self.cookie).send().await.unwrap();
-        (resp.status().as_u16(), unescaped(resp.text().await.unwrap()))
-    }
-
-    /// Posts a form with the CSRF token; the status and the redirect or the page.
-    async fn post(&self, app: &TestApp, path: &str, fields: &[(&str, &str)]) -> (u16, String) {
-        let mut form: Vec<(&str, &str)> = fields.to_vec();
-        form.push(("csrf", &self.csrf));
-        self.post_raw(app, path, &form).await
-    }
-
-    async fn post_raw(&self, app: &TestApp, path: &str, form: &[(&str, &str)]) -> (u16, String) {
-        let resp = self.http.post(app.url(path)).header("cookie", &self.cookie).form(form).send().await.unwrap();
-        let status = resp.status().as_u16();
-        let location = resp.headers().get("location").map(|l| l.to_str().unwrap().to_owned());
-        (status, location.unwrap_or(unescaped(resp.text().await.unwrap())))
-    }
-}
-
-/// minijinja escapes `/`, quotes and `&` in text; the assertions read the page as a person does.
-fn unescaped(html: String) -> String {
-    html.replace("&#x2f;", "/").replace("&quot;", "\"").replace("&#x27;", "'").replace("&amp;", "&")
-}
 
 async fn articles(app: &TestApp, bot: &str) -> Vec<Value> {
     let (status, body) = app.get(&format!("/bots/{bot}/articles")).await;
@@ -401,68 +340,4 @@ async fn a_full_knowledge_base_is_said_on_the_form_which_keeps_the_article() {
     assert!(page.contains("A bot has at most 1000 articles"), "{page}");
     assert!(page.contains("value=\"Gift cards\"") && page.contains("Gift cards never expire.</textarea>"), "{page}");
     assert_eq!(articles(&app, &bot).await.len(), 1000);
-}
-
-/// Past a page of rows, the contacts and the authentication log lead to the older ones,
-/// keeping the search and the filters; nothing is out of reach.
-#[tokio::test]
-async fn contacts_and_the_authentication_log_page_to_their_oldest_rows() {
-    let Some(app) = TestApp::spawn(crate::utils::Backend::Sqlite).await else { return };
-    let me = Signed::first_user(&app).await;
-    let bot = app.bot().await;
-    let now = concierge_core::now_ms();
-    let metadata = serde_json::Map::new();
-    for i in 0..205 {
-        let (identifier, name) = (format!("u-{i}"), format!("Member {i:03}"));
-        let upsert = concierge_store::ContactUpsert {
-            bot_id: &bot,
-            identify_method: concierge_domain::IdentifyMethod::Id,
-            identifier: &identifier,
-            external_id: Some(&identifier),
-            email: None,
-            name: Some(&name),
-            phone_number: None,
-            metadata: &metadata,
-            now: now + i,
-        };
-        app.services.store.upsert_contact(upsert).await.unwrap();
-    }
-    let attempts: Vec<_> = (0..205)
-        .map(|i| concierge_store::NewAttempt {
-            bot_id: &bot,
-            outcome: concierge_domain::AttemptOutcome::Ok,
-            reason: None,
-            latency_ms: i,
-            identifier: Some("u-1"),
-            upstream_status: Some(200),
-            client_ip: None,
-            is_test: false,
-            cached: false,
-            mode: concierge_domain::IdentityKind::CustomAuth,
-            now: now - 1_000 + i,
-        })
-        .collect();
-    app.services.store.record_attempts(&attempts).await.unwrap();
-
-    let link = |page: &str, text: &str| {
-        let end = page.find(&format!("\">{text}</a>"))?;
-        let start = page[..end].rfind("href=\"")? + 6;
-        Some(page[start..end].to_owned())
-    };
-    let (_, first) = me.page(&app, &format!("/contacts?bot={bot}&search=member")).await;
-    assert!(first.contains("Member 204") && !first.contains("Member 004"), "newest first");
-    let older = link(&first, "Older contacts").expect("a link to the older contacts");
-    assert!(older.contains("search=member"), "{older}");
-    let (status, second) = me.page(&app, &older).await;
-    assert_eq!(status, 200);
-    assert!(second.contains("Member 004") && second.contains("Member 000"), "the rest");
-    assert!(link(&second, "Older contacts").is_none() && link(&second, "Newest").is_some());
-
-    let (_, log) = me.page(&app, &format!("/auth-log?bot={bot}&outcome=ok")).await;
-    assert_eq!(log.matches("<td class=\"nowrap\">").count(), 200, "a page of attempts");
-    let older = link(&log, "Older attempts").expect("a link to the older attempts");
-    assert!(older.contains("outcome=ok"), "{older}");
-    let (_, rest) = me.page(&app, &older).await;
-    assert_eq!(rest.matches("<td class=\"nowrap\">").count(), 5, "the five oldest");
-    assert!(link(&rest, "Older attempts").is_none());
 }

@@ -6,11 +6,8 @@
 use reqwest::header::HeaderMap;
 use serde_json::{json, Value};
 
+use super::no_redirects;
 use crate::utils::{Customer, TestApp};
-
-fn no_redirects() -> reqwest::Client {
-    reqwest::Client::builder().no_proxy().redirect(reqwest::redirect::Policy::none()).build().unwrap()
-}
 
 /// The dashboard pages as `(template, concrete path)`, straight from the OpenAPI document,
 /// so a page added later is checked without touching this test.
