@@ -252,6 +252,10 @@ async fn a_second_instance_on_one_sqlite_data_dir_is_refused_with_the_way_to_sca
 /// once trusted.
 #[tokio::test]
 async fn redis_over_tls_is_connected_once_its_certificate_is_trusted() {
+    if concierge_store::testing::skip_requested("CONCIERGE_TEST_SKIP_REDIS") {
+        eprintln!("skipping a Redis test: CONCIERGE_TEST_SKIP_REDIS is set");
+        return;
+    }
     let Some(postgres) = concierge_store::testing::TempPostgres::create().await else { return };
     let dir = tmp_dir();
     std::fs::create_dir_all(&dir).unwrap();
