@@ -220,6 +220,9 @@
     const status = document.getElementById('handler');
     if (!status) return;
     const focused = document.activeElement;
+    // A refused take-over said who answered then; once nobody does, it is stale.
+    const error = document.getElementById('reply-error');
+    if (handledBy !== 'agent' && error.dataset.about === 'handler') error.hidden = true;
     status.className = `small handler ${handledBy}`;
     status.textContent =
       handledBy === 'agent'
@@ -295,6 +298,7 @@
     if (res.ok) {
       box.value = '';
       error.hidden = true;
+      delete error.dataset.about;
       const message = await res.json();
       append(message);
       showHandler('agent', message.author_name || me);
@@ -302,6 +306,7 @@
       const body = await res.json().catch(() => ({}));
       error.textContent = body.error?.message || 'The reply could not be sent.';
       error.hidden = false;
+      error.dataset.about = 'reply';
     }
   });
   document.getElementById('reply-text')?.addEventListener('keydown', (e) => {
@@ -311,10 +316,20 @@
     }
   });
   async function setHandler(action) {
+    const error = document.getElementById('reply-error');
     const res = await api('POST', `/conversations/${open}/${action}`);
-    if (!res.ok) return;
-    const c = await res.json();
-    showHandler(c.handled_by, c.agent_name, c.priority);
+    if (res.ok) {
+      if (error.dataset.about === 'handler') error.hidden = true;
+      const c = await res.json();
+      showHandler(c.handled_by, c.agent_name, c.priority);
+      return;
+    }
+    // Refused (a colleague took it a moment ago, say): say why, and show who answers now.
+    const body = await res.json().catch(() => ({}));
+    error.textContent = body.error?.message || 'That did not work; try again.';
+    error.hidden = false;
+    error.dataset.about = 'handler';
+    await readList();
   }
   document.getElementById('take-over')?.addEventListener('click', () => setHandler('takeover'));
   document.getElementById('hand-back')?.addEventListener('click', () => setHandler('handback'));

@@ -111,8 +111,43 @@ impl Services {
         .await
     }
 
-    /// Takes the conversation over from the bot (`Agent`), or resolves it and hands it back
-    /// to the bot (`Bot`), which also drops its priority.
+    /// Takes the conversation over from the bot or from the queue. A conversation a
+    /// colleague already answers stays theirs: two agents who both clicked "Take over" on
+    /// one waiting conversation must not both believe it is theirs and answer the visitor
+    /// twice. The loser is told who has it (`conversation_taken`); replying still takes it
+    /// over deliberately (see [`Services::agent_reply`]).
+    pub async fn take_over(&self, who: &Principal, conversation_id: &str) -> Result<Conversation> {
+        let name = self.agent_name(who).await?;
+        // Each round reads the state and writes only over that state; losing a race means
+        // the state changed, and the next round reads what it became.
+        for _ in 0..3 {
+            let conversation = self.conversation_for(who, conversation_id).await?;
+            if conversation.handled_by == Handler::Agent {
+                return match conversation.agent_name.as_deref() {
+                    Some(holder) if holder == name => Ok(conversation),
+                    holder => Err(taken(holder)),
+                };
+            }
+            let change = HandlerChange {
+                handled_by: Handler::Agent,
+                priority: conversation.priority,
+                agent_name: Some(&name),
+                expected: Some(conversation.handled_by),
+                now: now_ms(),
+            };
+            if let Some(updated) = self.store.set_conversation_handler(&conversation.id, &change).await? {
+                self.announce_handler(&updated.bot_id, &updated).await;
+                return Ok(updated);
+            }
+        }
+        Err(Error::NotNow {
+            code: "conversation_busy",
+            message: "The conversation kept changing hands; try again in a moment.".into(),
+        })
+    }
+
+    /// Takes the conversation over whoever handles it (`Agent`), or resolves it and hands
+    /// it back to the bot (`Bot`), which also drops its priority.
     pub async fn set_handler(&self, who: &Principal, conversation_id: &str, handler: Handler) -> Result<Conversation> {
         let conversation = self.conversation_for(who, conversation_id).await?;
         let name = match handler {
@@ -170,5 +205,14 @@ impl Services {
         let Some(user) = self.store.get_user(user_id).await? else { return Ok(TEAM.to_owned()) };
         let name = user.name.as_deref().map(str::trim).filter(|n| !n.is_empty());
         Ok(name.map_or_else(|| user.email.split('@').next().unwrap_or(&user.email).to_owned(), str::to_owned))
+    }
+}
+
+/// The refusal of a take-over of a conversation a colleague answers.
+fn taken(holder: Option<&str>) -> Error {
+    let holder = holder.unwrap_or("A colleague");
+    Error::NotNow {
+        code: "conversation_taken",
+        message: format!("{holder} is answering this conversation. Replying takes it over from them."),
     }
 }

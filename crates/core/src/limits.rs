@@ -7,7 +7,7 @@ use std::hash::Hash;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -19,6 +19,10 @@ use crate::Settings;
 
 /// How long a limit waits for Redis before this instance's own count decides.
 const CLUSTER_WAIT: Duration = Duration::from_millis(250);
+/// After Redis failed to answer a count, how long this instance's own counts decide
+/// without asking it: during an outage, every request would otherwise wait
+/// [`CLUSTER_WAIT`] first.
+const CLUSTER_PAUSE: Duration = Duration::from_secs(5);
 
 /// How long a call waits for a free slot before it fails fast.
 const CALL_SLOT_WAIT: Duration = Duration::from_millis(250);
@@ -36,6 +40,8 @@ pub struct Limits {
     /// Set when several instances share Redis: the limits below then hold for all of
     /// them, and the per-instance limiters stand in while Redis does not answer.
     cluster: OnceLock<ClusterLimiter>,
+    /// Until when Redis is not asked, after it failed to answer.
+    cluster_paused_until: std::sync::Mutex<Option<Instant>>,
     per_ip_per_minute: u32,
     per_bot_per_minute: u32,
     per_ip: DefaultKeyedRateLimiter<IpAddr>,
@@ -59,6 +65,7 @@ impl Limits {
     pub fn new(settings: &Settings) -> Self {
         Self {
             cluster: OnceLock::new(),
+            cluster_paused_until: std::sync::Mutex::new(None),
             per_ip_per_minute: settings.session_rate_per_ip,
             per_bot_per_minute: settings.session_rate_per_bot,
             per_ip: RateLimiter::keyed(per_minute(settings.session_rate_per_ip)),
@@ -92,13 +99,31 @@ impl Limits {
         local: &DefaultKeyedRateLimiter<K>,
     ) -> Result<()> {
         if let Some(cluster) = self.cluster.get() {
-            match tokio::time::timeout(CLUSTER_WAIT, cluster.check(kind, &key.to_string(), per_minute)).await {
-                Ok(Ok(None)) => return Ok(()),
-                Ok(Ok(Some(wait))) => return Err(refused(wait)),
-                Ok(Err(_)) | Err(_) => metrics::counter!("concierge_rate_limit_fallbacks_total").increment(1),
+            if self.cluster_paused() {
+                metrics::counter!("concierge_rate_limit_fallbacks_total").increment(1);
+            } else {
+                match tokio::time::timeout(CLUSTER_WAIT, cluster.check(kind, &key.to_string(), per_minute)).await {
+                    Ok(Ok(None)) => return Ok(()),
+                    Ok(Ok(Some(wait))) => return Err(refused(wait)),
+                    Ok(Err(_)) | Err(_) => {
+                        self.pause_cluster();
+                        metrics::counter!("concierge_rate_limit_redis_unanswered_total").increment(1);
+                        metrics::counter!("concierge_rate_limit_fallbacks_total").increment(1);
+                    }
+                }
             }
         }
         local.check_key(key).map_err(|n| refused(n.wait_time_from(DefaultClock::default().now())))
+    }
+
+    fn cluster_paused(&self) -> bool {
+        let paused = self.cluster_paused_until.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        paused.is_some_and(|until| Instant::now() < until)
+    }
+
+    fn pause_cluster(&self) {
+        let mut paused = self.cluster_paused_until.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        *paused = Some(Instant::now() + CLUSTER_PAUSE);
     }
 
     /// Counts one visitor message in `conversation_id`.

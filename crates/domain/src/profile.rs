@@ -55,6 +55,11 @@ pub fn profile_from_data(
     data: &Map<String, Value>,
     method: IdentifyMethod,
 ) -> Result<(VerifiedProfile, Identifier), AnswerError> {
+    if let Some(path) = nul_at(data, "data") {
+        return Err(AnswerError::invalid(format!(
+            "{path} holds the NUL character (\\u0000), which no contact field may hold."
+        )));
+    }
     let profile = VerifiedProfile {
         id: id_field(data)?,
         email: text_field(data, "email")?,
@@ -78,6 +83,28 @@ pub fn profile_from_data(
         other => AnswerError::invalid(format!("data.{field} {other}.")),
     })?;
     Ok((profile, identifier))
+}
+
+/// Where the NUL character first occurs in `data`, a key or a text, if anywhere. It cannot
+/// be stored (PostgreSQL refuses it in text and jsonb), and it must not be dropped either:
+/// "a\u0000b" and "ab" are different identifiers.
+fn nul_at(data: &Map<String, Value>, path: &str) -> Option<String> {
+    data.iter().find_map(|(key, value)| {
+        if key.contains('\0') {
+            // Not the key itself: the message goes to the attempt log, which cannot hold it.
+            return Some(format!("a key of {path}"));
+        }
+        value_nul_at(value, &format!("{path}.{key}"))
+    })
+}
+
+fn value_nul_at(value: &Value, path: &str) -> Option<String> {
+    match value {
+        Value::String(s) if s.contains('\0') => Some(path.to_owned()),
+        Value::Object(m) => nul_at(m, path),
+        Value::Array(items) => items.iter().enumerate().find_map(|(i, v)| value_nul_at(v, &format!("{path}[{i}]"))),
+        _ => None,
+    }
 }
 
 fn kind(v: &Value) -> &'static str {
@@ -175,6 +202,9 @@ mod tests {
             (r#"{"data":{"id":"1","email":5}}"#, "data.email must be a string or null"),
             (r#"{"data":{"id":"1","metadata":"x"}}"#, "data.metadata must be an object"),
             (r#"{"data":{"email":"nobody"}}"#, "data.email is not an email address"),
+            (r#"{"data":{"id":"a\u0000b"}}"#, "data.id holds the NUL character (\\u0000)"),
+            (r#"{"data":{"id":"1","metadata":{"tags":["x","\u0000"]}}}"#, "data.metadata.tags[1] holds the NUL"),
+            (r#"{"data":{"id":"1","metadata":{"a":{"k\u0000":1}}}}"#, "a key of data.metadata.a holds the NUL"),
         ] {
             let method = if body.contains("nobody") { IdentifyMethod::Email } else { IdentifyMethod::Id };
             let err = parse(body, method).unwrap_err();

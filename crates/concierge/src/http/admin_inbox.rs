@@ -18,7 +18,7 @@ use super::dto::{
 };
 use super::error::ApiResult;
 use super::extract::{admin_principal, AdminBot, AdminPath, ApiJson, ApiQuery};
-use super::responses::{AdminErrors, JsonErrors, LookupErrors};
+use super::responses::{AdminErrors, JsonErrors, LookupErrors, StateErrors};
 use concierge_core::bus::{Event, Topic};
 use concierge_core::Services;
 use concierge_domain::Handler;
@@ -67,14 +67,18 @@ pub async fn reply(
     Ok((StatusCode::CREATED, Json(message.into())))
 }
 
-/// Take the conversation over from the bot: the bot stays silent until it is handed back.
+/// Take the conversation over from the bot, or from the queue: the bot stays silent until
+/// it is handed back. Taking over a conversation that is already yours changes nothing; one
+/// a colleague answers is refused (`409 conversation_taken`, naming them): replying takes
+/// it over from them.
 #[utoipa::path(post, path = "/api/admin/v1/conversations/{id}/takeover", tag = "inbox", security(("bearer" = [])),
-    params(("id" = String, Path)), responses((status = 200, body = ConversationDto), AdminErrors, LookupErrors))]
+    params(("id" = String, Path)),
+    responses((status = 200, body = ConversationDto), AdminErrors, LookupErrors, StateErrors))]
 pub async fn take_over(
     State(s): State<Services>,
     AdminPath { who, id }: AdminPath,
 ) -> ApiResult<Json<ConversationDto>> {
-    Ok(Json(s.set_handler(&who, &id, Handler::Agent).await?.into()))
+    Ok(Json(s.take_over(&who, &id).await?.into()))
 }
 
 /// Resolve the conversation: it goes back to the bot, at normal priority.

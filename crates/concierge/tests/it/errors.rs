@@ -24,6 +24,7 @@ async fn misbehaving_customer() -> Customer {
             "not-json" => (StatusCode::OK, "<html>hello</html>").into_response(),
             "no-data" => axum::Json(json!({"user": {"id": "1"}})).into_response(),
             "wrong-types" => axum::Json(json!({"data": {"id": "1", "email": ["a@b.c"]}})).into_response(),
+            "nul" => axum::Json(json!({"data": {"id": "7", "name": "Al\u{0}ice"}})).into_response(),
             "no-id" => axum::Json(json!({"data": {"email": "a@b.c"}})).into_response(),
             "empty-id" => axum::Json(json!({"data": {"id": "  "}})).into_response(),
             "huge" => {
@@ -45,6 +46,8 @@ const CASES: &[(&str, &str)] = &[
     ("not-json", "auth_invalid_response"),
     ("no-data", "auth_invalid_response"),
     ("wrong-types", "auth_invalid_response"),
+    // Not the visitor's text: the customer's answer, which no database can store as is.
+    ("nul", "auth_invalid_response"),
     ("no-id", "auth_missing_identifier"),
     ("empty-id", "auth_missing_identifier"),
     ("huge", "auth_response_too_large"),
@@ -98,6 +101,8 @@ async fn failures_continue_anonymously_by_default(app: TestApp) {
     assert!(timeout["reason"].as_str().unwrap().contains("1500 ms"), "{timeout}");
     // A timeout never fires early, so the logged latency covers it.
     assert!(timeout["latency_ms"].as_i64().unwrap() >= 1500, "{timeout}");
+    let nul = attempts.iter().find(|a| a["reason"].as_str().unwrap_or_default().contains("NUL")).unwrap();
+    assert!(nul["reason"].as_str().unwrap().starts_with("data.name holds the NUL character"), "{nul}");
     let missing = attempts.iter().find(|a| a["outcome"] == "auth_missing_identifier").unwrap();
     assert!(missing["reason"].as_str().unwrap().contains("data.id"), "{missing}");
     let upstream = attempts.iter().find(|a| a["upstream_status"] == 500).unwrap();

@@ -168,6 +168,36 @@ async fn when_redis_returns_the_other_instances_catch_up() {
     }
 }
 
+/// An instance restarted while Redis is down (a deploy during an outage) starts and serves
+/// its visitors, its bus degraded; when Redis returns it joins the others, live.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instance_started_while_redis_is_down_serves_and_joins_when_it_returns() {
+    let Some(redis) = redis_url().await else { return };
+    let proxy = Cuttable::start(&address(&redis)).await;
+    let Some(a) = TestApp::spawn_with(Backend::Postgres, clustered(&redis)).await else { return };
+    proxy.cut();
+    let b = a.sibling(clustered(&format!("redis://{}", proxy.addr))).await;
+    assert!(readyz(&b).await.contains("bus degraded"), "B says what it lacks");
+    let bot = a.bot().await;
+    let (status, s) = b.start_session(json!({"bot_id": bot})).await;
+    assert_eq!(status, 201, "B serves visitors meanwhile: {s}");
+    let token = s["session_token"].as_str().unwrap().to_owned();
+    let mut on_b = connect(&b, &token, 0).await;
+    send_as_visitor(&b, &token, "while Redis is down").await;
+    assert_eq!(next_message(&mut on_b).await["text"], "while Redis is down");
+    assert_eq!(next_message(&mut on_b).await["author"], "bot");
+
+    proxy.restore();
+    crate::utils::eventually("B's bus connects", || async { (readyz(&b).await == "ready").then_some(()) }).await;
+    send_as_visitor(&a, &token, "through A").await;
+    loop {
+        let frame = next(&mut on_b).await;
+        if frame["type"] == "message" && frame["message"]["text"] == "through A" {
+            break;
+        }
+    }
+}
+
 /// B's connections to Redis fall silent without closing (its link died, a middlebox forgot
 /// the flow): B finds out because it hears nothing, not even the instances' beats, subscribes
 /// again, and its widget gets what A published meanwhile, then live events again.
@@ -268,7 +298,8 @@ async fn the_per_bot_session_limit_holds_for_the_cluster() {
 
 /// While Redis is away, each instance counts on its own: the limit still holds per
 /// instance (a cluster of two allows at most twice the limit), and nothing is refused for
-/// want of Redis.
+/// want of Redis. Nor does every request wait for Redis first: once it failed to answer, an
+/// instance stops asking it for a while.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_redis_each_instance_holds_the_limit_on_its_own() {
     let Some(redis) = redis_url().await else { return };
@@ -278,6 +309,7 @@ async fn without_redis_each_instance_holds_the_limit_on_its_own() {
     let Some(a) = TestApp::spawn_with(Backend::Postgres, five_per_minute()).await else { return };
     let b = a.sibling(five_per_minute()).await;
     let bot = a.bot().await;
+    let unanswered_before = unanswered_limit_checks(&a).await;
     proxy.cut();
     for instance in [&a, &b] {
         let mut statuses = Vec::new();
@@ -288,6 +320,16 @@ async fn without_redis_each_instance_holds_the_limit_on_its_own() {
     }
     let metrics = a.http.get(a.url("/metrics")).send().await.unwrap().text().await.unwrap();
     assert!(metrics.contains("concierge_rate_limit_fallbacks_total"), "{metrics}");
+    // 28 counts (a start counts per client and per bot); Redis was asked about one on each
+    // instance, give or take another test's outage (the metrics are the process's).
+    let asked = unanswered_limit_checks(&a).await - unanswered_before;
+    assert!((2..=6).contains(&asked), "Redis asked {asked} times while away");
+}
+
+async fn unanswered_limit_checks(app: &TestApp) -> u64 {
+    let metrics = app.http.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    let line = metrics.lines().find(|l| l.starts_with("concierge_rate_limit_redis_unanswered_total "));
+    line.and_then(|l| l.rsplit(' ').next()?.parse().ok()).unwrap_or(0)
 }
 
 /// The knowledge index each instance keeps in memory follows an article edited on another

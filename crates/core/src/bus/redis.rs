@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
-use redis::aio::ConnectionManager;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::io::tcp::{socket2, TcpSettings};
 use redis::IntoConnectionInfo;
 use serde::{Deserialize, Serialize};
@@ -76,21 +76,35 @@ pub struct RedisBus {
 }
 
 impl RedisBus {
-    /// Connects to Redis at `url` (both connections must open now: a wrong URL stops the
-    /// start) and starts the publishing and the listening tasks. `namespace` names the
+    /// Starts the publishing and the listening tasks on Redis at `url`. A URL that cannot
+    /// be read, or a Redis that refuses this instance (an untrusted certificate, a wrong
+    /// password), stops the start. A Redis that cannot be reached does not: the instance
+    /// starts with the bus degraded, as a running one carries on when Redis goes away, and
+    /// joins the others once it answers. An instance restarted during a Redis outage (a
+    /// deploy, a crash) must not stay down for as long as Redis. `namespace` names the
     /// deployment: instances of one database share it, and another deployment on the same
     /// Redis hears nothing of theirs.
     pub async fn connect(url: &str, namespace: &str) -> anyhow::Result<Self> {
         let client = redis::Client::open(url.into_connection_info()?.set_tcp_settings(tcp_settings()))?;
-        let publisher = ConnectionManager::new(client.clone()).await?;
+        let publisher = ConnectionManager::new_lazy_with_config(client.clone(), ConnectionManagerConfig::new())?;
         let channel = format!("concierge:{namespace}:bus");
         // Beats on a channel of their own: instances from before them never see one.
         let beats = format!("concierge:{namespace}:beat");
-        let subscriber = subscribe(&client, &channel, &beats).await?;
+        let subscriber = match subscribe(&client, &channel, &beats).await {
+            Ok(subscriber) => Some(subscriber),
+            Err(e) if !unreachable(&e) => return Err(e.into()),
+            Err(e) => {
+                tracing::warn!(
+                    error = %e,
+                    "Redis does not answer; serving with the bus degraded until it does"
+                );
+                None
+            }
+        };
         let local = Arc::new(LocalBus::default());
         let instance = uuid::Uuid::now_v7().to_string();
         let health = Arc::new(RedisHealth::default());
-        health.connected.store(true, Ordering::Relaxed);
+        health.connected.store(subscriber.is_some(), Ordering::Relaxed);
         let (outbox, queued) = mpsc::channel(OUTBOX);
         tokio::spawn(publish_all(publisher.clone(), channel.clone(), queued));
         let listening = Listening {
@@ -149,6 +163,19 @@ fn tcp_settings() -> TcpSettings {
     settings
 }
 
+/// Whether Redis could not be reached at all (down, restarting, not listening yet), as
+/// opposed to a setting that can never work (an untrusted certificate, a wrong password, a
+/// host name that does not resolve), which must stop the start rather than degrade it.
+fn unreachable(e: &redis::RedisError) -> bool {
+    use std::io::ErrorKind::{HostUnreachable, NetworkUnreachable};
+    e.is_connection_refusal()
+        || e.is_timeout()
+        || e.is_connection_dropped()
+        || std::error::Error::source(e)
+            .and_then(|cause| cause.downcast_ref::<std::io::Error>())
+            .is_some_and(|io| matches!(io.kind(), HostUnreachable | NetworkUnreachable))
+}
+
 async fn subscribe(client: &redis::Client, channel: &str, beats: &str) -> redis::RedisResult<redis::aio::PubSub> {
     let mut pubsub = client.get_async_pubsub().await?;
     pubsub.subscribe(&[channel, beats]).await?;
@@ -203,6 +230,28 @@ impl Listening {
         }
     }
 
+    /// Subscribes, with backoff, until Redis answers; then every local subscriber catches
+    /// up from the database.
+    async fn subscribe_again(&self) -> redis::aio::PubSub {
+        let mut wait = Duration::from_millis(100);
+        let pubsub = loop {
+            tokio::time::sleep(wait).await;
+            match subscribe(&self.client, &self.channel, &self.beats).await {
+                Ok(pubsub) => break pubsub,
+                Err(e) => {
+                    tracing::debug!(error = %e, "Redis is still unreachable");
+                    wait = (wait * 2).min(Duration::from_secs(5));
+                }
+            }
+        };
+        self.health.connected.store(true, Ordering::Relaxed);
+        self.health.reconnects.fetch_add(1, Ordering::Relaxed);
+        metrics::counter!("concierge_bus_reconnects_total").increment(1);
+        tracing::info!("the Redis bus is connected");
+        self.local.resync_all();
+        pubsub
+    }
+
     /// One beat, sent to every instance's subscription and heard back by this one's.
     async fn beat(&self, publisher: &mut ConnectionManager) {
         let sent: redis::RedisResult<i64> =
@@ -214,9 +263,14 @@ impl Listening {
 }
 
 /// Delivers the other instances' events here, reconnecting with backoff when Redis goes
-/// away or the subscription falls silent. After a reconnect, every local subscriber is told
-/// to catch up from the database: what was published meanwhile did not reach this instance.
-async fn listen(l: Listening, mut pubsub: redis::aio::PubSub, mut publisher: ConnectionManager) {
+/// away or the subscription falls silent (or subscribing first, if Redis did not answer at
+/// the start). After a reconnect, every local subscriber is told to catch up from the
+/// database: what was published meanwhile did not reach this instance.
+async fn listen(l: Listening, subscribed: Option<redis::aio::PubSub>, mut publisher: ConnectionManager) {
+    let mut pubsub = match subscribed {
+        Some(pubsub) => pubsub,
+        None => l.subscribe_again().await,
+    };
     loop {
         let mut messages = pubsub.into_on_message();
         let mut beats = tokio::time::interval(BEAT_EVERY);
@@ -245,21 +299,6 @@ async fn listen(l: Listening, mut pubsub: redis::aio::PubSub, mut publisher: Con
         }
         drop(messages);
         l.health.connected.store(false, Ordering::Relaxed);
-        let mut wait = Duration::from_millis(100);
-        pubsub = loop {
-            tokio::time::sleep(wait).await;
-            match subscribe(&l.client, &l.channel, &l.beats).await {
-                Ok(pubsub) => break pubsub,
-                Err(e) => {
-                    tracing::debug!(error = %e, "Redis is still unreachable");
-                    wait = (wait * 2).min(Duration::from_secs(5));
-                }
-            }
-        };
-        l.health.connected.store(true, Ordering::Relaxed);
-        l.health.reconnects.fetch_add(1, Ordering::Relaxed);
-        metrics::counter!("concierge_bus_reconnects_total").increment(1);
-        tracing::info!("the Redis bus is connected again");
-        l.local.resync_all();
+        pubsub = l.subscribe_again().await;
     }
 }

@@ -98,3 +98,65 @@ async fn asking_for_a_person_hands_off_until_resolved(app: TestApp) {
     assert!(answer["text"].as_str().unwrap().starts_with("You can reset your password"), "{answer}");
 }
 both_backends!(asking_for_a_person_hands_off_until_resolved, super::asking_for_a_person_hands_off_until_resolved);
+
+/// Two colleagues click "Take over" on one waiting conversation at once: one gets it, the
+/// other is told who has it, and the visitor sees one person join, not two.
+async fn of_two_agents_taking_over_at_once_one_gets_it(app: TestApp) {
+    let bot = bot_with_articles(&app, None).await;
+    let store = app.services.store.as_ref();
+    let mut agents = Vec::new();
+    for (email, name) in [("bea@example.com", "Bea Ortiz"), ("sam@example.com", "Sam Jones")] {
+        concierge_core::create_user(store, email, Some(name), "a long password", None).await.unwrap();
+        agents.push(concierge_core::create_api_token(store, email, "t").await.unwrap());
+    }
+    let (token, _) = session(&app, json!({"bot_id": bot})).await;
+    let conversation = handled_by(&app, &token).await["id"].as_str().unwrap().to_owned();
+    let mut socket = listen(&app, &token).await;
+    send(&app, &token, "Can I talk to a human please").await;
+    until_bot_message(&mut socket).await;
+
+    let take = |agent: &str| {
+        let path = format!("/conversations/{conversation}/takeover");
+        let agent = agent.to_owned();
+        let app = &app;
+        async move { app.admin_as(&agent, reqwest::Method::POST, &path, None).await }
+    };
+    let (a, b) = tokio::join!(take(&agents[0]), take(&agents[1]));
+    let (won, lost) = if a.0 == 200 { (a, b) } else { (b, a) };
+    assert_eq!(won.0, 200, "{won:?}");
+    let winner = won.1["agent_name"].as_str().unwrap().to_owned();
+    assert_eq!((lost.0, lost.1["error"]["code"].as_str()), (409, Some("conversation_taken")), "{lost:?}");
+    let told = lost.1["error"]["message"].as_str().unwrap();
+    assert!(told.starts_with(&format!("{winner} is answering")), "the loser learns who has it: {told}");
+    let handler = || async { app.get(&format!("/bots/{bot}/conversations")).await.1["items"][0]["agent_name"].clone() };
+    assert_eq!(handler().await, winner.as_str());
+
+    // The winner clicking again changes nothing; the visitor saw one person join.
+    let winner_token = if winner == "Bea Ortiz" { &agents[0] } else { &agents[1] };
+    let (status, again) = take(winner_token).await;
+    assert_eq!((status, again["agent_name"].as_str()), (200, Some(winner.as_str())), "{again}");
+    send(&app, &token, "hello?").await;
+    let mut joined = Vec::new();
+    loop {
+        let frame = next(&mut socket).await;
+        if frame["type"] == "message" {
+            assert_eq!(frame["message"]["text"], "hello?");
+            break;
+        }
+        joined.push(frame);
+    }
+    assert_eq!(joined.len(), 1, "one person joined: {joined:?}");
+    assert_eq!((joined[0]["type"].as_str(), joined[0]["agent_name"].as_str()), (Some("handler"), Some(&*winner)));
+    let reply = bot_stayed_silent(&app, &mut socket, &conversation, 2, winner_token).await;
+    assert_eq!(reply["author_name"].as_str(), Some(winner.as_str()));
+    assert_eq!(handler().await, winner.as_str(), "the loser took nothing");
+
+    // Replying is deliberate: the other agent's reply takes the conversation over.
+    let loser_token = if winner == "Bea Ortiz" { &agents[1] } else { &agents[0] };
+    let path = format!("/conversations/{conversation}/messages");
+    let (status, m) =
+        app.admin_as(loser_token, reqwest::Method::POST, &path, Some(json!({"text": "I'll take this one."}))).await;
+    assert_eq!(status, 201, "{m}");
+    assert_eq!(handler().await, m["author_name"]);
+}
+both_backends!(of_two_agents_taking_over_at_once_one_gets_it, super::of_two_agents_taking_over_at_once_one_gets_it);
