@@ -16,15 +16,17 @@ export const USERS = {
 /**
  * A customer Authentication API on 127.0.0.1: knows users by access token, answers 401 to
  * everything else, and records every request (parsed body and headers). While `down` is
- * set it answers every request 503, as an API in an outage does.
+ * set it answers every request 503, as an API in an outage does; `delayMs` makes it answer
+ * that much later, as a slow one does.
  */
 export async function startCustomer(users = USERS) {
   const requests = [];
-  const customer = { requests, down: false };
+  const customer = { requests, down: false, delayMs: 0 };
   const server = http.createServer((req, res) => {
     let raw = '';
     req.on('data', (c) => (raw += c));
-    req.on('end', () => {
+    req.on('end', async () => {
+      if (customer.delayMs) await new Promise((r) => setTimeout(r, customer.delayMs));
       let body = null;
       try {
         body = JSON.parse(raw);

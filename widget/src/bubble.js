@@ -20,6 +20,9 @@ export function bubble(author, text, who, styles) {
 // out of bounds, of an unknown style, or crossing another is ignored.
 export function styled(text, styles) {
   const root = el('span');
+  // Its own direction, from its first strong character: Arabic or Hebrew on a
+  // left-to-right site (or the reverse) keeps its punctuation and numbers in place.
+  root.dir = 'auto';
   const open = [{ n: root, end: text.length }];
   let at = 0;
   const put = (to) => {

@@ -6,6 +6,10 @@ import { isOpen, paint } from './view.js';
 
 export const API = '/api/widget/v1';
 export const TIMEOUT = 10000; // slower than this counts as "server down"
+// A session start waits for the customer's API too, for as long as the bot allows it
+// (up to 30 s): cut at TIMEOUT, a slow API would never sign anyone in, and every retry
+// would ask it again.
+export const START_TIMEOUT = 35000;
 
 export let offline = false;
 
@@ -19,9 +23,9 @@ export function setOffline(v) {
 // all come back in the same second. Capped lower while the panel is open: someone waits.
 export const backoff = (n) => Math.random() * Math.min(isOpen ? 5000 : 30000, 500 * 2 ** n);
 
-export async function call(method, path, body, token) {
+export async function call(method, path, body, token, wait = TIMEOUT) {
   const ctl = new AbortController();
-  const t = setTimeout(() => ctl.abort(), TIMEOUT);
+  const t = setTimeout(() => ctl.abort(), wait);
   try {
     const headers = {};
     if (body) headers['content-type'] = 'application/json';

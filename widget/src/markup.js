@@ -19,7 +19,7 @@ export const HTML = `
     <p class="status" hidden>${OFFLINE}…</p>
     <div class="ask" hidden><button class="human" type="button">Talk to a person</button></div>
     <div class="compose">
-      <textarea rows="1" aria-label="Message" placeholder="Write a message…" maxlength="4000"></textarea>
+      <textarea rows="1" aria-label="Message" placeholder="Write a message…" dir="auto"></textarea>
       <button class="send" type="button">Send</button>
     </div>
     <p class="signin" hidden></p>

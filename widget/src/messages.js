@@ -11,6 +11,10 @@ import { grow, isOpen, nearEnd, paint, typingOn, ui } from './view.js';
 
 export let lastId = 0; // largest message id received in this session's conversation
 let quiet = 0; // messages up to this id were there before: never "unread"
+// Messages up to this id were seen (the panel open, or opened since): kept across page
+// loads apart from lastId, so that a reply that came while the panel was closed is still
+// unread on the site's next page.
+export let readId = 0;
 export let unread = 0;
 export let answering = null; // who answers the conversation: {handled_by: bot|waiting|agent, agent_name}
 const shown = new Map(); // message id -> bubble
@@ -24,23 +28,28 @@ export function setAnswering(a) {
 
 export function markRead() {
   unread = 0;
+  if (lastId > readId) {
+    readId = lastId;
+    save();
+  }
 }
 
-// A session reused after a reload: what it had received is not news.
+// A session reused after a reload: what the visitor had seen is not news.
 export function quietUpTo(id) {
-  quiet = Number(id) || 0;
+  quiet = readId = Number(id) || 0;
 }
 
 // A new session's conversation: its history is not news, and the socket starts from 0.
 export function beginConversation(history) {
   lastId = 0;
   for (const m of history) if (m && m.id > quiet) quiet = m.id;
+  readId = quiet;
 }
 
 // Logout: nothing of this user's conversation stays, not even the text being typed.
 export function reset() {
   pending = [];
-  unread = lastId = quiet = 0;
+  unread = lastId = quiet = readId = 0;
   answering = null;
   clearLog(true);
   if (ui) ui.text.value = '';
@@ -78,7 +87,7 @@ export const flush = safe(async () => {
       else if (r.status === 422 && p.id && (r.data.error || {}).code === 'invalid_body') { p.id = null; p.tried = false; }
       else if (r.status === 401) { renew(s); break; }
       else if (r.status === 429 || r.status >= 500) { redo = true; break; }
-      else fail(p);
+      else fail(p, r.data.error);
     }
   } catch {
     redo = true;
@@ -95,6 +104,7 @@ export function ingest(m) {
   if (!m || !(m.id > 0) || typeof m.text !== 'string' || !ui) return;
   if (m.id > lastId) {
     lastId = m.id;
+    if (isOpen) readId = m.id;
     save();
   }
   if (shown.has(m.id)) return;
@@ -150,14 +160,28 @@ function settle(p, m) {
   place(p.el, m.id);
 }
 
-function fail(p) {
+// Refused (too long, say): the bubble says why, and what was typed goes back in the box
+// to be mended, unless something else is being typed there now.
+function fail(p, error) {
   pending.splice(pending.indexOf(p), 1);
   p.el.classList.replace('pending', 'failed');
-  p.el.append(el('span', 'note', 'Not sent'));
+  const field = error && Array.isArray(error.fields) && error.fields[0];
+  const why = clean((field && field.message) || (error && error.message));
+  p.el.append(el('span', 'note', why ? 'Not sent: ' + why : 'Not sent'));
+  if (ui && !ui.text.value.trim()) {
+    ui.text.value = p.text;
+    grow();
+  }
+  // The box grew: the reason, at the bubble's end, stays in sight.
+  if (ui) ui.log.scrollTop = ui.log.scrollHeight;
 }
 
+// What a paste from a word processor brings along: page and line tabulations become line
+// breaks, other control characters (which the server refuses) go.
+const tidy = (s) => s.replace(/[\u000B\u000C\u0085]/g, '\n').replace(/[\u0000-\u0008\u000E-\u001F\u007F-\u009F]/g, '');
+
 export function submit() {
-  const text = ui.text.value.trim();
+  const text = tidy(ui.text.value).trim();
   if (!text || blocked) return;
   ui.text.value = '';
   grow();

@@ -1,9 +1,9 @@
 // The visitor's session: who the page says the user is, starting and reusing sessions,
 // login, update, logout, and renewing an expired session without disturbing the user.
 
-import { backoff, call, TIMEOUT } from './connection.js';
+import { backoff, call, START_TIMEOUT, TIMEOUT } from './connection.js';
 import { botId, data } from './embed.js';
-import { beginConversation, clearLog, ingest, lastId, quietUpTo, reset, setAnswering } from './messages.js';
+import { beginConversation, clearLog, ingest, lastId, quietUpTo, readId, reset, setAnswering } from './messages.js';
 import { connect, halt, wake } from './realtime.js';
 import { clean, later, noop, oops, safe, warn } from './safe.js';
 import { logoutSignal, sha256, store } from './stored.js';
@@ -25,6 +25,11 @@ function withFields(o, base) {
   return next;
 }
 let fields = withFields(data, {});
+// The session start's body fields, by what the page calls them.
+const WIRE = {
+  access_token: 'token', user_id: 'userId', user_hash: 'userHash', email: 'email', name: 'name',
+  phone_number: 'phoneNumber', visitor_token: 'visitor',
+};
 
 export let bot = null; // appearance, from GET /bots/{id}
 export let sess = null; // {token, authenticated, identity, signed, contact, greeting, gs, refused}
@@ -54,8 +59,12 @@ export function save() {
   // Unhashable token (no crypto.subtle): a stored session could not be told apart from
   // another user's, so none is kept.
   if (sess.signed && !sess.identity) return store.clear();
+  // Another tab of the same session may have seen more.
+  const before = store.read();
+  const seen = Math.max(readId, before && before.token === sess.token ? Number(before.read_id) || 0 : 0);
   store.write({
-    token: sess.token, authenticated: sess.authenticated, identity: sess.identity, last_id: lastId, refused: sess.refused,
+    token: sess.token, authenticated: sess.authenticated, identity: sess.identity, last_id: lastId, read_id: seen,
+    refused: sess.refused,
   });
 }
 
@@ -125,7 +134,8 @@ async function init(g) {
     // and a 401 there starts a new session. History comes from after=0.
     const refused = st.refused;
     sess = { token: st.token, authenticated: !!st.authenticated, identity, signed: !!proof, contact: null, refused };
-    quietUpTo(st.last_id);
+    // Stored before read_id was: what had arrived counts as seen, as it did then.
+    quietUpTo(st.read_id ?? st.last_id);
     paint();
     return connect();
   }
@@ -140,7 +150,7 @@ async function start(g, visitor, keep) {
   const r = await call('POST', '/sessions', {
     bot_id: botId, access_token: f.token, user_id: f.userId, user_hash: f.userHash, email: f.email, name: f.name,
     phone_number: f.phoneNumber, visitor_token: visitor,
-  });
+  }, undefined, proofOf(f) ? START_TIMEOUT : TIMEOUT);
   if (dead || g !== gen) return;
   const d = r.data;
   const code = (d.error || d.auth_error || {}).code;
@@ -153,6 +163,19 @@ async function start(g, visitor, keep) {
   if (r.status === 201 && d.session_token) return adopt(d, { identity, signed: !!proofOf(f) }, keep);
   if (r.status === 401) return block();
   if (r.status === 429 || r.status >= 500) throw new Error('session: ' + r.status);
+  if (r.status === 422 && fields === f) {
+    // A token or a field the server cannot take (a token over 8 KiB, a name over 1 KiB):
+    // the page's mistake must not take the chat off it. Without them, the bot decides as
+    // for anyone it cannot sign in: a visitor, or the sign-in text.
+    const given = (k) => (k === 'visitor' ? visitor : f[k] !== undefined && f[k] !== null);
+    const refused = ((d.error || {}).fields || []).map((e) => WIRE[e.field]).filter((k) => k && given(k));
+    if (refused.length) {
+      warn(`the page's ${refused.join(', ')} refused (${(d.error || {}).message || r.status}): the chat goes on without`);
+      fields = { ...f };
+      for (const k of refused) delete fields[k];
+      return start(g, refused.includes('visitor') ? undefined : visitor, keep);
+    }
+  }
   // Origin not allowed, bot deleted, invalid field: the page's setup, not a passing failure.
   stop(`cannot start a chat session (${r.status} ${code || ''}): the chat is not shown`);
 }
@@ -229,7 +252,17 @@ function switchUser() {
     // The same user again (an app that calls login on every page load): keep the session.
     if (g !== gen || (sess && sess.authenticated && identity && sess.identity === identity)) return;
     halt();
-    return start(g, carried(sess || store.read(), identity), false);
+    const before = sess || store.read();
+    const visitor = carried(before, identity);
+    // Another user's conversation does not go on: nothing of theirs stays, neither what they
+    // typed nor what waits to be sent (it would be sent as the new user); and what the new
+    // user types meanwhile waits for their session rather than going out in the old one.
+    if (before && !visitor) {
+      sess = null;
+      reset();
+      paint();
+    }
+    return start(g, visitor, false);
   }).then(noop);
 }
 

@@ -91,7 +91,9 @@ function mount() {
   on(ui.text, 'input', grow);
   on($('.human'), 'click', () => send("I'd like to talk to a person."));
   on(ui.text, 'keydown', (e) => {
-    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+    // keyCode 229: Safari's Enter that ends an input method's composition (Japanese,
+    // Chinese), which it does not mark isComposing. It picks the word; it must not send.
+    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
       e.preventDefault();
       submit();
     }
