@@ -195,6 +195,15 @@ impl Services {
                     "This bot has no JWKS URL to verify the token with.",
                 ));
             };
+            // Settings saved before an audience was required: a token the provider issued
+            // to any of its applications would verify, so none is taken until one is set.
+            if settings.audience.is_none() {
+                return Err(failure(
+                    AuthErrorCode::TokenClaimsInvalid,
+                    "This bot names no audience (aud) for tokens verified with its JWKS URL; set it on the \
+                     Identity page.",
+                ));
+            }
             let set = self.jwks.keys(&self.auth_client, url, kid).await;
             let keys: Vec<DecodingKey> = set.candidates(alg, kid).into_iter().map(|k| k.key.clone()).collect();
             if let (true, Some(why)) = (keys.is_empty(), &set.failure) {

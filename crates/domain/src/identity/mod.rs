@@ -238,6 +238,17 @@ impl JwtInput {
         };
         let issuer = text("issuer", self.issuer);
         let audience = text("audience", self.audience);
+        // A provider's keys sign the tokens of every application it serves: without an
+        // audience, a token another application obtained for the user would sign them in
+        // here. HMAC secrets are this bot's own; tokens they verify were made for it.
+        if jwks_url.is_some() && audience.is_none() {
+            err(
+                "audience",
+                "Tokens verified with a JWKS URL need the audience they were issued for (aud), such as your \
+                 client id: the provider's keys also sign tokens for its other applications."
+                    .into(),
+            );
+        }
 
         let mut seconds = |field: &str, value: Option<i64>, default: u32, range: (u32, u32)| -> u32 {
             match value {
@@ -335,6 +346,11 @@ mod tests {
         assert_eq!(fields(&errors), ["jwt.jwks_url"], "{errors:?}");
         assert!(errors[0].message.contains("--allow-private-upstreams"), "{errors:?}");
         let allowed = UpstreamPolicy { allow_private: true, allow_http: false };
+        let errors = IdentityInput { jwt: Some(jwt.clone()), ..Default::default() }
+            .validate(&IdentitySettings::default(), allowed)
+            .unwrap_err();
+        assert_eq!(fields(&errors), ["jwt.audience"], "a provider's keys sign for its other applications too");
+        let jwt = JwtInput { audience: Some("my-client-id".into()), ..jwt };
         let ok = IdentityInput { jwt: Some(jwt), ..Default::default() }
             .validate(&IdentitySettings::default(), allowed)
             .unwrap();

@@ -8,7 +8,7 @@ use crate::utils::{Backend, TestApp};
 
 fn claims(sub: &str) -> Value {
     json!({"sub": sub, "email": "Ada@Example.com", "name": "Ada Lovelace", "iat": now(), "exp": now() + 600,
-           "metadata": {"plan": "pro"}})
+           "aud": "concierge", "metadata": {"plan": "pro"}})
 }
 
 #[tokio::test]
@@ -196,9 +196,8 @@ async fn asymmetric_tokens_verify_against_the_jwks_and_follow_a_rotation() {
     for alg in ["RS256", "ES256", "EdDSA"] {
         let first = key_pair(alg, &format!("{alg}-1")).await;
         jwks.publish(vec![first["jwk"].clone()]);
-        let settings =
-            json!({"enabled": true, "mode": "jwt", "jwt": {"algorithms": [alg, "HS256"], "jwks_url": jwks.url}});
-        let (bot, _) = bot_with_identity(&app, settings).await;
+        let jwt = json!({"algorithms": [alg, "HS256"], "jwks_url": jwks.url, "audience": "concierge"});
+        let (bot, _) = bot_with_identity(&app, json!({"enabled": true, "mode": "jwt", "jwt": jwt})).await;
         let private = first["private_pem"].as_str().unwrap();
         let libs: &[&str] = if alg == "EdDSA" { &["jose", "pyjwt"] } else { &["jose", "jsonwebtoken", "pyjwt"] };
         for lib in libs {
@@ -218,6 +217,14 @@ async fn asymmetric_tokens_verify_against_the_jwks_and_follow_a_rotation() {
         let (_, s) = start(&app, &bot, confused["token"].as_str().unwrap(), json!({})).await;
         assert_eq!(s["auth_error"]["code"], "token_signature_invalid", "{alg}: {s}");
 
+        // A token the same provider issued to another of its applications (another aud),
+        // which that application could replay here, signs nobody in.
+        let mut elsewhere = claims("ada");
+        elsewhere["aud"] = json!("another-app");
+        let token = sign("jose", alg, private, Some(&format!("{alg}-1")), elsewhere).await;
+        let (_, s) = start(&app, &bot, &token, json!({})).await;
+        assert_eq!(s["auth_error"]["code"], "token_claims_invalid", "{alg}: {s}");
+
         // A rotation: a token signed with a key the set does not have yet is refused; once
         // the customer publishes the key, the next token is accepted.
         let second = key_pair(alg, &format!("{alg}-2")).await;
@@ -231,6 +238,35 @@ async fn asymmetric_tokens_verify_against_the_jwks_and_follow_a_rotation() {
     }
 }
 
+/// Settings saved before an audience was required for a JWKS (written here straight to the
+/// database, as such a deployment has them) sign nobody in with the provider's tokens, and
+/// the attempt log says what to set.
+#[tokio::test]
+async fn jwks_settings_without_an_audience_from_before_sign_nobody_in() {
+    if !signers::available() {
+        return;
+    }
+    let Some(app) = TestApp::spawn(Backend::Postgres).await else { return };
+    let jwks = JwksServer::start().await;
+    let pair = key_pair("ES256", "k1").await;
+    jwks.publish(vec![pair["jwk"].clone()]);
+    let jwt = json!({"algorithms": ["ES256"], "jwks_url": jwks.url, "audience": "concierge"});
+    let (bot, _) = bot_with_identity(&app, json!({"enabled": true, "mode": "jwt", "jwt": jwt})).await;
+    let token = sign("jose", "ES256", pair["private_pem"].as_str().unwrap(), Some("k1"), claims("ada")).await;
+    assert_eq!(start(&app, &bot, &token, json!({})).await.1["authenticated"], true);
+
+    let store = app.services.store.as_ref();
+    let mut record = store.get_custom_auth(&bot).await.unwrap().expect("saved");
+    record.identity.jwt.audience = None;
+    record.revision += 1;
+    store.put_custom_auth(&record).await.unwrap();
+    let (_, s) = start(&app, &bot, &token, json!({})).await;
+    assert_eq!(s["auth_error"]["code"], "token_claims_invalid", "{s}");
+    app.services.flush_attempts().await;
+    let attempts = app.attempts(&bot, "").await;
+    assert!(attempts[0]["reason"].as_str().unwrap().contains("names no audience"), "{attempts:?}");
+}
+
 #[tokio::test]
 async fn unknown_key_ids_fetch_the_key_set_at_most_once_a_minute() {
     if !signers::available() {
@@ -240,7 +276,8 @@ async fn unknown_key_ids_fetch_the_key_set_at_most_once_a_minute() {
     let jwks = JwksServer::start().await;
     let pair = key_pair("ES256", "k1").await;
     jwks.publish(vec![pair["jwk"].clone()]);
-    let settings = json!({"enabled": true, "mode": "jwt", "jwt": {"algorithms": ["ES256"], "jwks_url": jwks.url}});
+    let jwt = json!({"algorithms": ["ES256"], "jwks_url": jwks.url, "audience": "concierge"});
+    let settings = json!({"enabled": true, "mode": "jwt", "jwt": jwt});
     let (bot, _) = bot_with_identity(&app, settings).await;
     let private = pair["private_pem"].as_str().unwrap();
     let (_, s) = start(&app, &bot, &sign("jose", "ES256", private, Some("k1"), claims("ada")).await, json!({})).await;

@@ -30,6 +30,10 @@ async fn identity_settings_are_validated_and_keep_what_is_not_sent() {
     let fields: Vec<&str> =
         e["error"]["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
     assert_eq!(fields, ["mode", "jwt.algorithms", "jwt.jwks_url"], "{e}");
+    // Keys from a provider's JWKS without an audience: any of its applications' tokens.
+    let jwks = json!({"jwt": {"algorithms": ["RS256"], "jwks_url": "https://login.example/jwks"}});
+    let (status, e) = app.put(&format!("/bots/{bot}/identity"), jwks).await;
+    assert_eq!((status, e["error"]["fields"][0]["field"].as_str()), (422, Some("jwt.audience")), "{e}");
     let (status, same) = app.put(&format!("/bots/{bot}/identity"), read.clone()).await;
     assert_eq!((status, &same), (200, &read), "a GET answer sent back as it is changes nothing");
 
