@@ -237,6 +237,31 @@ describe('the bot', { skip: skipReason() }, () => {
       assert.equal((await w.logText()).split('Orders ship within 2 business days.').length, answers + 1));
   });
 
+  test('a reload in the middle of an answer shows it whole, never from the middle of a sentence', async (t) => {
+    // Words of its own: the conversation goes on in the tests after this one.
+    const pieces = ['Hi Alice! ', 'Your orders are ', 'under Account → Orders, ', 'newest first, ', 'with tracking links.'];
+    const model = await startModel(pieces, 700);
+    t.after(() => model.close());
+    await f.server.admin('PUT', `/bots/${bot.id}/llm`, {
+      enabled: true, base_url: model.baseUrl, model: 'test-model', api_key: 'sk-browser-test', timeout_ms: 10_000,
+    });
+    t.after(() => f.server.admin('PUT', `/bots/${bot.id}/llm`, { enabled: false }));
+    const { page, w } = await openPage(f, t, pageFor('tok-alice'));
+    await w.open('Acme Support');
+    await ask(w, 'Where do I see my orders?');
+    await eventually(async () => assert.ok((await w.logText()).includes('under Account → Orders,')));
+    await page.reload();
+    await w.open('Acme Support');
+    // What a half-written answer looks like after the reload, until the stored one arrives.
+    const seen = new Set();
+    await eventually(async () => {
+      for (const text of await page.locator('concierge-chat .b.draft span[dir="auto"]').allInnerTexts()) seen.add(text.trim());
+      assert.ok((await w.logText()).includes(pieces.join('').trim()), 'the stored answer');
+    }, { interval: 50 });
+    for (const text of seen) assert.ok(text.startsWith('Hi Alice!'), `a draft from the middle: "${text}"`);
+    assert.equal((await w.logText()).split(pieces.join('').trim()).length - 1, 1, 'shown once');
+  });
+
   test("a language model's answer appears piece by piece, then stays as one message", async (t) => {
     const pieces = ['Hi Alice! ', 'Open Settings → Security, ', 'choose Reset password, ', 'and check your email.'];
     const model = await startModel(pieces, 400);

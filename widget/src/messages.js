@@ -207,11 +207,21 @@ export function send(text) {
   flush();
 }
 
-// A bot answer streaming in, token by token; the stored message replaces it.
-export function draft(id, text) {
+// A bot answer streaming in, token by token; the stored message replaces it. Only a
+// stream seen from its start and without a gap (`at`, where the piece starts) is shown: one
+// joined mid-answer (a reload) or with a piece missed (a blip) would show an answer that
+// starts mid-sentence or has a hole; its stored message follows whole. A server from
+// before `at` sends none: its pieces are shown as they come.
+export function draft(id, text, at) {
   if (!ui || typeof id !== 'string' || typeof text !== 'string') return;
   const stick = nearEnd();
   let b = drafts.get(id);
+  if (typeof at === 'number' && at !== (b ? b.lastChild.textContent.length : 0)) {
+    if (b) b.remove();
+    drafts.set(id, null);
+    return;
+  }
+  if (b === null) return;
   if (!b) {
     typingOn(false);
     b = bubble('bot', '');
@@ -226,7 +236,7 @@ export function draft(id, text) {
 export function dropDrafts(id) {
   for (const [k, b] of drafts) {
     if (id === undefined || k === id) {
-      b.remove();
+      if (b) b.remove();
       drafts.delete(k);
     }
   }

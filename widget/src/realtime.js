@@ -77,7 +77,7 @@ function openSocket() {
     } else if (f.type === 'message') ingest(f.message);
     else if (f.type === 'typing' && f.author !== 'visitor') typingOn(true, f.author);
     else if (f.type === 'handler') { setAnswering(f); paint(); }
-    else if (f.type === 'delta') draft(f.stream, f.text);
+    else if (f.type === 'delta') draft(f.stream, f.text, f.at);
     else if (f.type === 'stream_end') dropDrafts(f.stream);
   });
   sock.onclose = safe((e) => {

@@ -230,13 +230,16 @@ impl Services {
         };
         let streamed = async {
             let mut pieces = self.llm_client.stream(config, messages).await?;
+            let mut written = 0;
             while let Some(piece) = pieces.next().await {
                 let piece = piece?;
                 if piece.is_empty() {
                     continue;
                 }
                 answer.push_str(&piece);
-                self.bus.publish(conversation, Event::Delta { stream: stream_id.clone(), text: piece });
+                let at = written;
+                written += piece.encode_utf16().count();
+                self.bus.publish(conversation, Event::Delta { stream: stream_id.clone(), text: piece, at });
             }
             Ok::<(), concierge_bot::LlmError>(())
         };

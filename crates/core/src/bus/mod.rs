@@ -62,8 +62,16 @@ pub enum Event {
     Typing { author: Author },
     /// The conversation is now handled by `handled_by`.
     Handler { conversation_id: String, handled_by: Handler, agent_name: Option<String>, priority: Priority },
-    /// A piece of a bot answer that a language model is writing; `stream` names the answer.
-    Delta { stream: String, text: String },
+    /// A piece of a bot answer that a language model is writing; `stream` names the answer,
+    /// `at` is where in it the piece starts, in UTF-16 code units (as JavaScript counts), so
+    /// that a widget that joins mid-answer (a reload) or missed a piece does not show an
+    /// answer that starts mid-sentence or has a hole. 0 from instances before it.
+    Delta {
+        stream: String,
+        text: String,
+        #[serde(default)]
+        at: usize,
+    },
     /// The answer `stream` is complete or abandoned; its stored message follows.
     StreamEnd { stream: String },
     /// A conversation as the inbox lists it changed other than by a message (who answers,
@@ -289,7 +297,7 @@ mod tests {
                 agent_name: Some("Sam".into()),
                 priority: Priority::High,
             },
-            Event::Delta { stream: "s".into(), text: "Hel".into() },
+            Event::Delta { stream: "s".into(), text: "Hel".into(), at: 0 },
             Event::StreamEnd { stream: "s".into() },
             Event::Merged { from: "a".into(), into: "c".into(), messages: vec![] },
             Event::Listed(listed(7)),

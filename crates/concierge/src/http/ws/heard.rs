@@ -58,8 +58,8 @@ pub(super) async fn event(
         Ok(Event::Handler { handled_by, agent_name, priority, .. }) => {
             tx.send(handler_frame(handled_by, agent_name.as_deref(), priority)).await?;
         }
-        Ok(Event::Delta { stream, text: piece }) => {
-            tx.send(text(json!({"type": "delta", "stream": stream, "text": piece}))).await?;
+        Ok(Event::Delta { stream, text: piece, at }) => {
+            tx.send(text(json!({"type": "delta", "stream": stream, "text": piece, "at": at}))).await?;
         }
         Ok(Event::StreamEnd { stream }) => tx.send(text(json!({"type": "stream_end", "stream": stream}))).await?,
         Ok(Event::Merged { messages, .. }) => {

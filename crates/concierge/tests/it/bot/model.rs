@@ -43,6 +43,8 @@ async fn the_model_answer_streams_to_the_widget(app: TestApp) {
         ["Hi Alice", "! Go to **", "Settings → Security**", " and choose *Reset password*."],
         "token by token, as the model writes them"
     );
+    let at: Vec<u64> = frames.iter().filter(|f| f["type"] == "delta").filter_map(|f| f["at"].as_u64()).collect();
+    assert_eq!(at, [0, 8, 18, 39], "where each piece starts, in UTF-16 code units (→ is one)");
     let end = frames.iter().position(|f| f["type"] == "stream_end").expect("the stream ends");
     assert!(end > frames.iter().rposition(|f| f["type"] == "delta").unwrap());
     assert_eq!(answer["text"], "Hi Alice! Go to Settings → Security and choose Reset password.");
