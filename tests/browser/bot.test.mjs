@@ -278,6 +278,9 @@ describe('the bot', { skip: skipReason() }, () => {
     await eventually(async () => {
       const text = await w.logText();
       assert.ok(text.includes('Open Settings → Security,') && !text.includes('check your email'), text);
+      // A screen reader is not read the answer piece by piece: the draft is hidden from it.
+      const hidden = await page.locator('concierge-chat .b.draft').evaluateAll((bs) => bs.map((b) => b.ariaHidden));
+      assert.deepEqual(hidden, ['true']);
     });
     await screenshot(page, 'bot-streaming');
     await eventually(async () => assert.ok((await w.logText()).includes(pieces.join(''))));

@@ -226,6 +226,9 @@ export function draft(id, text, at) {
     typingOn(false);
     b = bubble('bot', '');
     b.classList.add('draft');
+    // Not read out piece by piece (the log is a live region): the stored message, which
+    // replaces it, is announced once, whole.
+    b.setAttribute('aria-hidden', 'true');
     ui.log.insertBefore(b, ui.typing);
     drafts.set(id, b);
   }
