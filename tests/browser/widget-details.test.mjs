@@ -1,7 +1,7 @@
 // The widget in the details of how people use it: a customer API that takes its time to
 // say who the user is, a reply that came while the visitor was on another page, a second
 // person signing in at the same computer, a token the server cannot take, text pasted
-// from a word processor, and a message in Hebrew.
+// from a word processor, a site that enforces Trusted Types, and a message in Hebrew.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -147,6 +147,20 @@ describe('the widget in the details', { skip: skipReason() }, () => {
     assert.equal(await w.input().inputValue(), long.trim(), 'what was typed is back in the box');
     await screenshot(page, 'widget-message-too-long');
     tracker.allow(/status of 422/).check();
+  });
+
+  test('a site that enforces Trusted Types shows the chat, and it works', async (t) => {
+    const bot = await f.server.createBot('Acme Support', { rules: ACKNOWLEDGE });
+    // Every HTML string given to the DOM is refused on this page (innerHTML included).
+    const head = `<meta http-equiv="Content-Security-Policy" content="require-trusted-types-for 'script'">`;
+    const url = f.host.page(plainPage({ serverUrl: f.server.url, data: { 'bot-id': bot.id }, head }));
+    const { page, tracker, w } = await openPage(f, t, url);
+    await w.open('Acme Support');
+    await w.input().fill('Hello from a strict site');
+    await w.input().press('Enter');
+    await eventually(async () => assert.match(await w.logText(), /We have your message/), { message: 'answered' });
+    assert.equal(await page.evaluate(() => document.querySelectorAll('concierge-chat').length), 1);
+    tracker.check();
   });
 
   test('a message in Hebrew reads right to left in its bubble', async (t) => {

@@ -178,7 +178,7 @@ function fail(p, error) {
 
 // What a paste from a word processor brings along: page and line tabulations become line
 // breaks, other control characters (which the server refuses) go.
-const tidy = (s) => s.replace(/[\u000B\u000C\u0085]/g, '\n').replace(/[\u0000-\u0008\u000E-\u001F\u007F-\u009F]/g, '');
+const tidy = (s) => s.replace(/[\v\f\x85]/g, '\n').replace(/[\0-\b\x0e-\x1f\x7f-\x9f]/g, '');
 
 export function submit() {
   const text = tidy(ui.text.value).trim();

@@ -25,10 +25,10 @@ function withFields(o, base) {
   return next;
 }
 let fields = withFields(data, {});
-// The session start's body fields, by what the page calls them.
+// The session start's body fields, and what the page calls them.
 const WIRE = {
   access_token: 'token', user_id: 'userId', user_hash: 'userHash', email: 'email', name: 'name',
-  phone_number: 'phoneNumber', visitor_token: 'visitor',
+  phone_number: 'phoneNumber',
 };
 
 export let bot = null; // appearance, from GET /bots/{id}
@@ -147,10 +147,9 @@ async function start(g, visitor, keep) {
   if (dead || g !== gen) return;
   const f = fields;
   const identity = proofOf(f) ? await sha256(proofOf(f)) : null;
-  const r = await call('POST', '/sessions', {
-    bot_id: botId, access_token: f.token, user_id: f.userId, user_hash: f.userHash, email: f.email, name: f.name,
-    phone_number: f.phoneNumber, visitor_token: visitor,
-  }, undefined, proofOf(f) ? START_TIMEOUT : TIMEOUT);
+  const body = { bot_id: botId, visitor_token: visitor };
+  for (const w in WIRE) body[w] = f[WIRE[w]];
+  const r = await call('POST', '/sessions', body, undefined, proofOf(f) ? START_TIMEOUT : TIMEOUT);
   if (dead || g !== gen) return;
   const d = r.data;
   const code = (d.error || d.auth_error || {}).code;
@@ -167,13 +166,13 @@ async function start(g, visitor, keep) {
     // A token or a field the server cannot take (a token over 8 KiB, a name over 1 KiB):
     // the page's mistake must not take the chat off it. Without them, the bot decides as
     // for anyone it cannot sign in: a visitor, or the sign-in text.
-    const given = (k) => (k === 'visitor' ? visitor : f[k] !== undefined && f[k] !== null);
-    const refused = ((d.error || {}).fields || []).map((e) => WIRE[e.field]).filter((k) => k && given(k));
-    if (refused.length) {
-      warn(`the page's ${refused.join(', ')} refused (${(d.error || {}).message || r.status}): the chat goes on without`);
+    const refused = ((d.error || {}).fields || []).map((e) => e.field === 'visitor_token' ? 'visitor' : WIRE[e.field]);
+    const kept = refused.filter((k) => (k === 'visitor' ? visitor : f[k] != null));
+    if (kept.length) {
+      warn(`${kept} refused (${(d.error || {}).message}): going on without`);
       fields = { ...f };
-      for (const k of refused) delete fields[k];
-      return start(g, refused.includes('visitor') ? undefined : visitor, keep);
+      for (const k of kept) delete fields[k];
+      return start(g, kept.includes('visitor') ? undefined : visitor, keep);
     }
   }
   // Origin not allowed, bot deleted, invalid field: the page's setup, not a passing failure.

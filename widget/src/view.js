@@ -6,11 +6,11 @@ import { styled } from './bubble.js';
 import { fade, luminance } from './contrast.js';
 import { offline } from './connection.js';
 import { el, put } from './dom.js';
-import { HTML, OFFLINE } from './markup.js';
+import { markup, OFFLINE } from './markup.js';
 import { answering, markRead, send, submit, unread, writer } from './messages.js';
 import { wake } from './realtime.js';
 import { clean, later, safe } from './safe.js';
-import { blocked, bot, dead, sess } from './session.js';
+import { blocked, bot, dead, sess, stop } from './session.js';
 import CSS from './widget.css';
 
 export let ui = null;
@@ -67,7 +67,7 @@ export function close() {
 function mount() {
   const host = document.createElement('concierge-chat');
   const root = host.attachShadow({ mode: 'open' });
-  root.innerHTML = HTML;
+  root.append(markup());
   // A constructed stylesheet is not blocked by a strict Content-Security-Policy
   // (style-src without 'unsafe-inline'); a <style> element is the fallback.
   try {
@@ -136,7 +136,15 @@ export function unmount() {
 // Brings the UI in line with the state; cheap, so called whenever something changes.
 export function paint() {
   if (dead || (!bot && !offline)) return; // nothing to show until the bot is known (or the server is down)
-  if (!ui) mount();
+  if (!ui) {
+    // A page that does not let it be shown would otherwise be tried again and again, each
+    // time with a new session: said once, and given up.
+    try {
+      mount();
+    } catch (e) {
+      return stop(`cannot show the chat here (${e}): it is not shown`);
+    }
+  }
   const b = bot || {};
   const name = clean(b.name) || 'Chat';
   const color = /^#[0-9a-f]{6}$/i.test(b.color) ? b.color : bot ? '#2563eb' : '#6b7280';
