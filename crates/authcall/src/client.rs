@@ -252,7 +252,7 @@ fn status_error(status: StatusCode, headers: &HeaderMap) -> CallError {
     if status.is_redirection() {
         let target = headers
             .get(LOCATION)
-            .map(|l| format!("redirecting to {}", String::from_utf8_lossy(l.as_bytes())))
+            .map(|l| format!("redirecting to {}", redirect_target(&String::from_utf8_lossy(l.as_bytes()))))
             .unwrap_or_else(|| "a redirect without a Location".to_owned());
         return CallError::new(
             AuthErrorCode::AuthUpstreamError,
@@ -270,6 +270,33 @@ fn status_error(status: StatusCode, headers: &HeaderMap) -> CallError {
              or 401/403 when the token is refused."
         ),
     )
+}
+
+/// Where a redirect points, fit for the attempt log: scheme, host and path. Gateways put
+/// tokens in the query (`/login?token=…`, `next=…`), the fragment or the user info, and no
+/// secret may reach the log.
+fn redirect_target(location: &str) -> String {
+    if let Ok(mut url) = Url::parse(location) {
+        let query = url.query().is_some() || url.fragment().is_some();
+        let credentials = !url.username().is_empty() || url.password().is_some();
+        url.set_query(None);
+        url.set_fragment(None);
+        // Fails only for URLs that cannot have credentials, which then have none.
+        let _ = url.set_username("");
+        let _ = url.set_password(None);
+        let note = match (credentials, query) {
+            (false, false) => "",
+            (false, true) => " (query left out)",
+            (true, false) => " (credentials left out)",
+            (true, true) => " (credentials and query left out)",
+        };
+        return format!("{url}{note}");
+    }
+    // A relative reference: everything from the first `?` or `#` is query or fragment.
+    match location.split_once(['?', '#']) {
+        Some((path, _)) => format!("{path} (query left out)"),
+        None => location.to_owned(),
+    }
 }
 
 fn timed_out(timeout: Duration) -> CallError {
@@ -338,4 +365,23 @@ fn body_failed(error: &reqwest::Error, timeout: Duration) -> CallError {
         AuthErrorCode::AuthUpstreamError,
         format!("The Authentication URL broke off its answer ({}).", root_cause(error)),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redirect_target;
+
+    #[test]
+    fn a_redirect_target_keeps_scheme_host_and_path_only() {
+        for (location, shown) in [
+            ("https://sso.example/login?token=SECRET#SECRET", "https://sso.example/login (query left out)"),
+            ("https://me:SECRET@sso.example/login", "https://sso.example/login (credentials left out)"),
+            ("https://sso.example/login", "https://sso.example/login"),
+            ("/login?next=/auth%3Ftoken%3DSECRET", "/login (query left out)"),
+            ("//sso.example/login#SECRET", "//sso.example/login (query left out)"),
+            ("login", "login"),
+        ] {
+            assert_eq!(redirect_target(location), shown, "{location}");
+        }
+    }
 }

@@ -93,7 +93,8 @@ pub struct ServeArgs {
     /// Session starts allowed per bot per minute.
     #[arg(long)]
     pub session_rate_per_bot: Option<u32>,
-    /// Concurrent calls to one bot's Authentication URL; more wait briefly, then fail.
+    /// Concurrent calls to one bot's Authentication URL from this instance (each instance
+    /// counts its own); more wait briefly, then fail.
     #[arg(long)]
     pub max_concurrent_calls_per_bot: Option<u32>,
     /// How long the previous signing secret keeps signing after a rotation, in seconds.

@@ -67,11 +67,9 @@ impl AuthCache {
         }
     }
 
-    /// The keyed hash of what the call would send; `None` when the bot does not cache.
-    pub(crate) fn key(&self, auth: &BotAuth, access_token: &str, fields: &WidgetFields) -> Option<[u8; 32]> {
-        if auth.settings.cache_ttl_secs == 0 {
-            return None;
-        }
+    /// The keyed hash of what the call would send. Also names the call while it is in
+    /// flight (`auth_flight`), whether or not the bot caches.
+    pub(crate) fn key(&self, auth: &BotAuth, access_token: &str, fields: &WidgetFields) -> [u8; 32] {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes any key length");
         mac.update(auth.bot_id.as_bytes());
         mac.update(&[0]);
@@ -80,7 +78,7 @@ impl AuthCache {
         // what the customer's answer depended on.
         let body = serde_json::Value::Object(request_body(auth, access_token, fields));
         mac.update(body.to_string().as_bytes());
-        Some(mac.finalize().into_bytes().into())
+        mac.finalize().into_bytes().into()
     }
 
     pub(crate) fn get(&self, key: &[u8; 32]) -> Option<(VerifiedProfile, Identifier)> {

@@ -2,16 +2,20 @@
 //! identical code path: build the body, take a call slot, call, log the attempt.
 
 use std::net::IpAddr;
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use concierge_authcall::{CallRequest, CallTrace};
 use concierge_domain::{
     check_access_token, check_page_field, AdditionalField, AttemptOutcome, AuthErrorCode, FieldError, Identifier,
     IdentityKind, VerifiedProfile,
 };
+use futures::future::{BoxFuture, FutureExt};
 use serde_json::{Map, Value};
+use tracing::Instrument;
 
 use super::attempts::AttemptNote;
+use super::auth_flight::Boarding;
 use super::{now_ms, BotAuth, Services};
 
 /// The optional `data-*` values the widget sent. Unverified: only ever forwarded.
@@ -69,7 +73,8 @@ pub struct AuthFailure {
     pub message: String,
 }
 
-/// The result of one call-out; `trace` is absent when no request was sent.
+/// The result of one call-out; `trace` is that of the call that answered (shared by the
+/// starts that joined it), absent when no request was sent.
 pub struct CallOutcome {
     pub result: Result<(VerifiedProfile, Identifier), AuthFailure>,
     pub trace: Option<CallTrace>,
@@ -88,6 +93,12 @@ pub fn request_body(auth: &BotAuth, access_token: &str, fields: &WidgetFields) -
 }
 
 impl Services {
+    /// One start's (or test's) call, logged. Starts presenting the same token and fields
+    /// at the same time share one call (`auth_flight`).
+    ///
+    /// The attempt log shows what the customer's API saw: one call is one row with
+    /// `cached: false`, and every start answered without a call of its own (from the cache,
+    /// or by an identical call already in flight) has its own row with `cached: true`.
     pub(super) async fn call_out(
         &self,
         auth: &BotAuth,
@@ -96,47 +107,97 @@ impl Services {
         client_ip: Option<IpAddr>,
         is_test: bool,
     ) -> CallOutcome {
-        let started = std::time::Instant::now();
+        let started = Instant::now();
         // The testing panel always calls: it is there to show what the API answers now.
-        let cache_key = if is_test { None } else { self.auth_cache.key(auth, access_token, fields) };
-        if let Some((profile, identifier)) = cache_key.as_ref().and_then(|key| self.auth_cache.get(key)) {
-            self.record_attempt(AttemptNote {
-                bot_id: &auth.bot_id,
-                mode: IdentityKind::CustomAuth,
-                outcome: AttemptOutcome::Ok,
-                reason: None,
-                latency: started.elapsed(),
-                identifier: Some(identifier.value()),
-                upstream_status: None,
-                client_ip,
-                is_test: false,
-                cached: true,
-            });
-            return CallOutcome { result: Ok((profile, identifier)), trace: None };
+        if is_test {
+            let outcome = self.call_out_unlogged(auth, access_token, fields).await;
+            self.note_call(auth, &outcome, started, client_ip, true, false);
+            return outcome;
         }
-        let outcome = self.call_out_unlogged(auth, access_token, fields).await;
-        if let (Some(key), Ok((profile, identifier))) = (cache_key, &outcome.result) {
-            self.auth_cache.put(key, auth.settings.cache_ttl_secs, profile, identifier);
+        let key = self.auth_cache.key(auth, access_token, fields);
+        let cached = || (auth.settings.cache_ttl_secs > 0).then(|| self.auth_cache.get(&key)).flatten();
+        let boarding = match cached() {
+            Some(answer) => Boarding::Found(answer),
+            None => {
+                self.flights.board(key, cached, || self.take_off(key, auth, access_token, fields, client_ip, started))
+            }
+        };
+        let (flight, led) = match boarding {
+            Boarding::Found((profile, identifier)) => {
+                let outcome = CallOutcome { result: Ok((profile, identifier)), trace: None };
+                self.note_call(auth, &outcome, started, client_ip, false, true);
+                return outcome;
+            }
+            Boarding::Led(flight) => (flight, true),
+            Boarding::Joined(flight) => (flight, false),
+        };
+        let landed = flight.await;
+        let outcome = CallOutcome { result: landed.result.clone(), trace: landed.trace.clone() };
+        if !led {
+            self.note_call(auth, &outcome, started, client_ip, false, true);
         }
-        let latency = started.elapsed();
-        let (outcome_code, reason, identifier) = match &outcome.result {
+        outcome
+    }
+
+    /// Begins the call under `key`, logged as the call of the start that began it.
+    fn take_off(
+        &self,
+        key: [u8; 32],
+        auth: &BotAuth,
+        access_token: &str,
+        fields: &WidgetFields,
+        client_ip: Option<IpAddr>,
+        started: Instant,
+    ) -> BoxFuture<'static, Arc<CallOutcome>> {
+        let (services, auth, access_token, fields) =
+            (self.clone(), auth.clone(), access_token.to_owned(), fields.clone());
+        // A task of its own: the starts that joined wait for the call whether or not the
+        // start that began it is still there, and the call the API saw is logged either way.
+        let call = tokio::spawn(
+            async move {
+                let landing = services.flights.landing(key);
+                let outcome = services.call_out_unlogged(&auth, &access_token, &fields).await;
+                if let (true, Ok((profile, identifier))) = (auth.settings.cache_ttl_secs > 0, &outcome.result) {
+                    services.auth_cache.put(key, auth.settings.cache_ttl_secs, profile, identifier);
+                }
+                // After the answer is cached: a start that finds no flight finds the answer.
+                drop(landing);
+                services.note_call(&auth, &outcome, started, client_ip, false, false);
+                Arc::new(outcome)
+            }
+            .in_current_span(),
+        );
+        async move { call.await.unwrap_or_else(|e| panic!("the authentication call's task failed: {e}")) }.boxed()
+    }
+
+    /// Logs one start's call, or with `shared` a start answered without a call of its own,
+    /// whose upstream status belongs to the row of the call that answered it.
+    fn note_call(
+        &self,
+        auth: &BotAuth,
+        call: &CallOutcome,
+        started: Instant,
+        client_ip: Option<IpAddr>,
+        is_test: bool,
+        shared: bool,
+    ) {
+        let (outcome, reason, identifier) = match &call.result {
             Ok((_, id)) => (AttemptOutcome::Ok, None, Some(id.value())),
             Err(f) => (AttemptOutcome::Failed(f.code), Some(f.message.as_str()), None),
         };
-        let upstream_status = outcome.trace.as_ref().and_then(|t| t.response.as_ref()).map(|r| i64::from(r.status));
+        let status = call.trace.as_ref().and_then(|t| t.response.as_ref()).map(|r| i64::from(r.status));
         self.record_attempt(AttemptNote {
             bot_id: &auth.bot_id,
             mode: IdentityKind::CustomAuth,
-            outcome: outcome_code,
+            outcome,
             reason,
-            latency,
+            latency: started.elapsed(),
             identifier,
-            upstream_status,
+            upstream_status: status.filter(|_| !shared),
             client_ip,
             is_test,
-            cached: false,
+            cached: shared,
         });
-        outcome
     }
 
     async fn call_out_unlogged(&self, auth: &BotAuth, access_token: &str, fields: &WidgetFields) -> CallOutcome {

@@ -11,6 +11,7 @@ mod accounts;
 mod answer;
 mod attempts;
 mod auth_cache;
+mod auth_flight;
 mod auth_flow;
 mod auth_settings;
 mod auth_test;
@@ -113,6 +114,8 @@ pub struct Parts {
     stopping: tokio_util::sync::CancellationToken,
     attempt_log: attempts::AttemptLog,
     auth_cache: Arc<auth_cache::AuthCache>,
+    /// The calls to customers' APIs in flight, which identical starts share.
+    flights: Arc<auth_flight::Flights>,
     /// The public keys at the bots' JWKS URLs.
     jwks: Arc<identity::jwks::Jwks>,
     /// The discovery documents of the bots' OpenID Connect issuers.
@@ -141,6 +144,7 @@ impl Services {
         Self(Arc::new(Parts {
             attempt_log,
             auth_cache: Arc::default(),
+            flights: Arc::default(),
             jwks: Arc::new(identity::jwks::Jwks::new(settings.jwks_refetch_after)),
             discoveries: identity::oauth::discoveries(),
             bot_configs: Arc::new(bot_config::BotConfigs::shared()),

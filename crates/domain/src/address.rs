@@ -49,24 +49,35 @@ impl AddressClass {
     }
 }
 
-/// Classifies an address. IPv4-mapped and IPv4-compatible IPv6 addresses are judged as the
-/// IPv4 address they carry, so `[::ffff:127.0.0.1]` is loopback.
+/// Classifies an address. IPv4-mapped, IPv4-translated and IPv4-compatible IPv6 addresses
+/// are judged as the IPv4 address they carry, so `[::ffff:127.0.0.1]` is loopback.
 pub fn classify(ip: IpAddr) -> AddressClass {
     match ip {
         IpAddr::V4(v4) => classify_v4(v4),
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped().or_else(|| ipv4_translated(v6)) {
             Some(v4) => classify_v4(v4),
             None => classify_v6(v6),
         },
     }
 }
 
+/// The IPv4 address in an IPv4-translated address (`::ffff:0:a.b.c.d`, RFC 2765's SIIT),
+/// which a translator delivers to that IPv4 address as a mapped one would be.
+fn ipv4_translated(ip: Ipv6Addr) -> Option<Ipv4Addr> {
+    match ip.segments() {
+        [0, 0, 0, 0, 0xffff, 0, high, low] => Some(v4_in(high, low)),
+        _ => None,
+    }
+}
+
 fn classify_v4(ip: Ipv4Addr) -> AddressClass {
     let [a, b, c, _] = ip.octets();
-    // AWS, GCP and Azure IMDS; ECS task credentials; Alibaba; Azure's WireServer, which
-    // every Azure VM reaches and which serves its configuration.
+    // AWS, GCP and Azure IMDS; ECS task credentials; the EKS Pod Identity agent, which
+    // hands out a pod's role credentials; Alibaba; Azure's WireServer, which every Azure VM
+    // reaches and which serves its configuration.
     if ip == Ipv4Addr::new(169, 254, 169, 254)
         || ip == Ipv4Addr::new(169, 254, 170, 2)
+        || ip == Ipv4Addr::new(169, 254, 170, 23)
         || ip == Ipv4Addr::new(100, 100, 100, 200)
         || ip == Ipv4Addr::new(168, 63, 129, 16)
     {
@@ -94,7 +105,8 @@ fn classify_v4(ip: Ipv4Addr) -> AddressClass {
 
 fn classify_v6(ip: Ipv6Addr) -> AddressClass {
     let seg = ip.segments();
-    if seg == [0xfd00, 0x0ec2, 0, 0, 0, 0, 0, 0x0254] {
+    // AWS's IMDS and EKS Pod Identity agent over IPv6.
+    if seg == [0xfd00, 0x0ec2, 0, 0, 0, 0, 0, 0x0254] || seg == [0xfd00, 0x0ec2, 0, 0, 0, 0, 0, 0x0023] {
         return AddressClass::Metadata;
     }
     if ip.is_loopback() {
@@ -184,6 +196,18 @@ mod tests {
             ("fd00:ec2::254", AddressClass::Metadata),
             ("100.100.100.200", AddressClass::Metadata),
             ("169.254.170.2", AddressClass::Metadata),
+            ("169.254.170.23", AddressClass::Metadata),
+            ("fd00:ec2::23", AddressClass::Metadata),
+            ("::ffff:169.254.170.23", AddressClass::Metadata),
+            ("169.254.170.3", AddressClass::LinkLocal),
+            ("fd00:ec2::24", AddressClass::Private),
+            // IPv4-translated (::ffff:0:0:0/96): the IPv4 address it carries.
+            ("::ffff:0:127.0.0.1", AddressClass::Loopback),
+            ("::ffff:0:10.0.0.1", AddressClass::Private),
+            ("::ffff:0:169.254.169.254", AddressClass::Metadata),
+            ("::ffff:0:169.254.170.23", AddressClass::Metadata),
+            ("::ffff:0:0.0.0.0", AddressClass::Unroutable),
+            ("::ffff:0:8.8.8.8", AddressClass::Public),
             ("0.0.0.0", AddressClass::Unroutable),
             ("::", AddressClass::Unroutable),
             ("255.255.255.255", AddressClass::Unroutable),

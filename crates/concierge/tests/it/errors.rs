@@ -10,6 +10,8 @@ use concierge_authcall::testing::{raw_server, Hangup};
 use crate::both_backends;
 use crate::utils::{Customer, TestApp};
 
+const REDIRECT_TO: &str = "http://127.0.0.1:9/elsewhere?token=loc-secret&next=%2Fauth#loc-secret";
+
 /// One customer server that misbehaves according to the access token it receives.
 async fn misbehaving_customer() -> Customer {
     Customer::start(|r| async move {
@@ -18,7 +20,8 @@ async fn misbehaving_customer() -> Customer {
             "401" => StatusCode::UNAUTHORIZED.into_response(),
             "403" => StatusCode::FORBIDDEN.into_response(),
             "500" => (StatusCode::INTERNAL_SERVER_ERROR, "boom").into_response(),
-            "redirect" => (StatusCode::FOUND, [(header::LOCATION, "http://127.0.0.1:9/elsewhere")]).into_response(),
+            // Gateways put tokens into the address they send the caller to.
+            "redirect" => (StatusCode::FOUND, [(header::LOCATION, REDIRECT_TO)]).into_response(),
             // Never answers: only the bot's timeout ends the call.
             "sleep" => std::future::pending().await,
             "not-json" => (StatusCode::OK, "<html>hello</html>").into_response(),
@@ -107,10 +110,18 @@ async fn failures_continue_anonymously_by_default(app: TestApp) {
     assert!(missing["reason"].as_str().unwrap().contains("data.id"), "{missing}");
     let upstream = attempts.iter().find(|a| a["upstream_status"] == 500).unwrap();
     assert_eq!(upstream["outcome"], "auth_upstream_error");
+    let redirect = attempts.iter().find(|a| a["upstream_status"] == 302).unwrap();
+    let reason = redirect["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("http://127.0.0.1:9/elsewhere (query left out)"),
+        "where it points, not its query: {reason}"
+    );
     let log = serde_json::to_string(&attempts).unwrap();
     assert!(!log.contains("wrong-types") && !log.contains("empty-id"), "tokens stay out of the log");
+    assert!(!log.contains("loc-secret"), "nor a redirect's query: {log}");
     assert_generic(&shown, &attempts);
     app.assert_not_stored("wrong-types").await;
+    app.assert_not_stored("loc-secret").await;
 }
 both_backends!(failures_continue_anonymously_by_default, super::failures_continue_anonymously_by_default);
 

@@ -96,14 +96,15 @@ async fn busy_upstreams_fail_fast_past_the_concurrency_cap(app: TestApp) {
     let app = Arc::new(app);
     let first = tokio::spawn({
         let (app, bot) = (app.clone(), bot.clone());
-        async move { app.start_session(json!({"bot_id": bot, "access_token": "t"})).await.1 }
+        async move { app.start_session(json!({"bot_id": bot, "access_token": "t-0"})).await.1 }
     });
     eventually("the first call reaches the customer", || async { (customer.received().len() == 1).then_some(()) })
         .await;
 
     // While it is held, more starts fail without calling (and so without waiting for it).
-    for _ in 0..2 {
-        let (_, s) = app.start_session(json!({"bot_id": bot, "access_token": "t"})).await;
+    // Other tokens: a start with the same one would share the call in flight.
+    for token in ["t-1", "t-2"] {
+        let (_, s) = app.start_session(json!({"bot_id": bot, "access_token": token})).await;
         assert_eq!(s["auth_error"]["code"], "auth_upstream_error", "{s}");
     }
     assert_eq!(customer.received().len(), 1, "nothing more was sent");

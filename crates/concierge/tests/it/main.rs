@@ -4,6 +4,7 @@
 
 mod admin;
 mod auth_cache;
+mod auth_single_flight;
 mod auth_test;
 mod bad_input;
 mod bot;

@@ -201,7 +201,11 @@ both_backends!(
 );
 
 async fn two_hundred_concurrent_starts_on_two_instances_make_one_contact(app: TestApp) {
-    let customer = Customer::with_users().await;
+    // Every token is Alice's (her devices and tabs): each start makes its own call, since
+    // identical ones would share a call in flight, and all of them race for her contact.
+    let customer =
+        Customer::start(|_| async { axum::Json(json!({"data": {"email": " Alice@Example.COM "}})).into_response() })
+            .await;
     let bot = app.bot_with_auth(&customer.url, json!({"identify_method": "email"})).await;
     let second = app.sibling(crate::utils::test_args()).await;
     let instances = [Arc::new(app), Arc::new(second)];
@@ -210,7 +214,7 @@ async fn two_hundred_concurrent_starts_on_two_instances_make_one_contact(app: Te
         let instance = instances[i % 2].clone();
         let bot = bot.clone();
         tasks.push(tokio::spawn(async move {
-            instance.start_session(json!({"bot_id": bot, "access_token": "tok-alice"})).await
+            instance.start_session(json!({"bot_id": bot, "access_token": format!("tok-alice-{i}")})).await
         }));
     }
     let mut contact_ids = std::collections::HashSet::new();
