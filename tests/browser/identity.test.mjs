@@ -43,7 +43,7 @@ async function startProvider() {
         return json(200, { issuer: base, userinfo_endpoint: `${base}/userinfo`, introspection_endpoint: `${base}/introspect` });
       }
       if (req.url === '/userinfo') return token === 'oauth-ivy' ? json(200, ivy) : json(401, { error: 'invalid_token' });
-      json(200, token === 'oauth-ivy' ? { active: true, scope: 'chat', ...ivy } : { active: false });
+      json(200, token === 'oauth-ivy' ? { active: true, scope: 'chat', client_id: 'shop-web', ...ivy } : { active: false });
     });
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
@@ -326,6 +326,16 @@ describe('the Identity page', { skip: skipReason() }, () => {
     assert.match(result, /"active": true/, "the provider's answer, pretty-printed");
     assert.doesNotMatch(result, /s3cret|oauth-ivy/, 'neither the secret nor the token is shown');
     assert.equal(provider.requests.at(-1).authorization, `Basic ${Buffer.from('concierge:s3cret').toString('base64')}`);
+
+    // Only the shop's own tokens: the panel says why another application's is refused.
+    await page.getByLabel('Only tokens issued to').fill('shop-app');
+    await save();
+    await page.locator('#save-status', { hasText: 'Saved' }).waitFor();
+    assert.equal((await stored()).introspection.token_client_id, 'shop-app');
+    await sendTest();
+    await page.locator('#test-result', { hasText: 'The token was issued to "shop-web", not to "shop-app"' }).waitFor();
+    await page.getByLabel('Only tokens issued to').scrollIntoViewIfNeeded();
+    await screenshot(page, 'dashboard-identity-introspection');
     tracker.check();
   });
 

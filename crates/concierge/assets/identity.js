@@ -62,6 +62,7 @@
       client_secret: input('introspection.client_secret').value || null,
       auth_method: input('introspection.auth_method').value,
       required_scope: text('introspection.required_scope'),
+      token_client_id: text('introspection.token_client_id'),
       timeout_ms: whole('introspection.timeout_ms'),
     }),
   };
@@ -78,7 +79,7 @@
     set('oidc_userinfo.issuer', dto.oidc_userinfo.issuer);
     set('oidc_userinfo.timeout_ms', dto.oidc_userinfo.timeout_ms);
     input('oidc_userinfo.require_email_verified').checked = dto.oidc_userinfo.require_email_verified;
-    for (const f of ['endpoint', 'issuer', 'client_id', 'auth_method', 'required_scope', 'timeout_ms']) set(`introspection.${f}`, dto.introspection[f]);
+    for (const f of ['endpoint', 'issuer', 'client_id', 'auth_method', 'required_scope', 'token_client_id', 'timeout_ms']) set(`introspection.${f}`, dto.introspection[f]);
     const secret = input('introspection.client_secret');
     secret.value = '';
     secret.placeholder = dto.introspection.client_secret_set ? '•••••• (stored)' : '';

@@ -240,6 +240,23 @@ impl Services {
                 ));
             }
         }
+        if let Some(wanted) = &settings.token_client_id {
+            let client = claims.get("client_id").and_then(Value::as_str);
+            let audience = match claims.get("aud") {
+                Some(Value::String(one)) => vec![one.as_str()],
+                Some(Value::Array(many)) => many.iter().filter_map(Value::as_str).collect(),
+                _ => Vec::new(),
+            };
+            if client != Some(wanted.as_str()) && !audience.contains(&wanted.as_str()) {
+                return Err(failure(
+                    AuthErrorCode::TokenClaimsInvalid,
+                    format!(
+                        "The token was issued to {:?}, not to {wanted:?} (client_id, aud).",
+                        client.unwrap_or("an unnamed client")
+                    ),
+                ));
+            }
+        }
         let id = claims.get("sub").or_else(|| claims.get("username"));
         identify(standard_fields(claims, id, true), auth.settings.identify_method, what)
     }

@@ -51,6 +51,11 @@ pub struct IntrospectionSettings {
     pub auth_method: ClientAuthMethod,
     /// A scope the token must have been granted, when set.
     pub required_scope: Option<String>,
+    /// The application the token must have been issued to (the answer's `client_id`, or
+    /// one of its `aud`), when set. A provider answers for the tokens of all its
+    /// applications: without it, a token another of them obtained for the user, which that
+    /// application could replay here, signs the user in.
+    pub token_client_id: Option<String>,
     pub timeout_ms: u32,
 }
 
@@ -62,6 +67,7 @@ impl Default for IntrospectionSettings {
             client_id: None,
             auth_method: ClientAuthMethod::default(),
             required_scope: None,
+            token_client_id: None,
             timeout_ms: DEFAULT_TIMEOUT_MS,
         }
     }
@@ -82,6 +88,7 @@ pub struct IntrospectionInput {
     pub client_id: Option<String>,
     pub auth_method: Option<String>,
     pub required_scope: Option<String>,
+    pub token_client_id: Option<String>,
     pub timeout_ms: Option<i64>,
 }
 
@@ -144,6 +151,7 @@ impl IntrospectionInput {
             client_id: errors.text("client_id", self.client_id),
             auth_method,
             required_scope: errors.text("required_scope", self.required_scope),
+            token_client_id: errors.text("token_client_id", self.token_client_id),
             timeout_ms: errors.timeout(self.timeout_ms),
         }
     }

@@ -53,6 +53,10 @@ pub struct IntrospectionDto {
     pub auth_method: String,
     /// A scope the token must have been granted, when set.
     pub required_scope: Option<String>,
+    /// The application the token must have been issued to (the answer's `client_id`, or
+    /// one of its `aud`), when set; null accepts tokens of any of the provider's
+    /// applications.
+    pub token_client_id: Option<String>,
     pub timeout_ms: u32,
     /// Whether a client secret is stored; the secret itself is write-only.
     pub client_secret_set: bool,
@@ -67,6 +71,7 @@ pub struct IntrospectionBody {
     #[schema(schema_with = client_auth_method)]
     pub auth_method: Option<String>,
     pub required_scope: Option<String>,
+    pub token_client_id: Option<String>,
     #[schema(minimum = 100, maximum = 30_000)]
     pub timeout_ms: Option<i64>,
     /// Write-only: a new client secret; null or absent keeps the stored one.
@@ -198,6 +203,7 @@ impl From<&BotAuth> for IdentityDto {
                     client_id: i.client_id.clone(),
                     auth_method: i.auth_method.as_str().to_owned(),
                     required_scope: i.required_scope.clone(),
+                    token_client_id: i.token_client_id.clone(),
                     timeout_ms: i.timeout_ms,
                     client_secret_set: a.introspection_secret.is_some(),
                 }
@@ -283,6 +289,7 @@ impl From<IdentityBody> for IdentityRequest {
                     client_id: i.client_id,
                     auth_method: i.auth_method,
                     required_scope: i.required_scope,
+                    token_client_id: i.token_client_id,
                     timeout_ms: i.timeout_ms,
                 }),
                 i.client_secret,

@@ -58,6 +58,20 @@ impl Provider {
         node(&["token.mjs", &self.issuer, account, scope]).await["access_token"].as_str().expect("a token").to_owned()
     }
 
+    /// The same, issued to the provider's other application.
+    async fn token_of_another_app(&self, account: &str, scope: &str) -> String {
+        let out = tokio::process::Command::new("node")
+            .args(["token.mjs", &self.issuer, account, scope])
+            .env("OIDC_CLIENT_ID", "concierge-test-post")
+            .current_dir(dir())
+            .output()
+            .await
+            .expect("node runs");
+        assert!(out.status.success(), "token.mjs: {}", String::from_utf8_lossy(&out.stderr));
+        let answer: Value = serde_json::from_slice(&out.stdout).expect("a JSON line");
+        answer["access_token"].as_str().expect("a token").to_owned()
+    }
+
     async fn revoke(&self, token: &str) {
         assert_eq!(node(&["revoke.mjs", &self.issuer, token]).await["revoked"], true);
     }
@@ -148,6 +162,20 @@ async fn introspection_asks_whether_the_token_is_active_and_whose() {
     let chat = provider.token("ada", "openid chat:read").await;
     let (_, s) = start(&app, &bot, &chat, json!({})).await;
     assert_eq!(s["authenticated"], true, "{s}");
+
+    // Only tokens issued to the website's application: another application's token for
+    // the same person (which it could replay here) is refused.
+    let ours = json!({"introspection": {"issuer": provider.issuer, "client_id": "concierge-test",
+                                         "token_client_id": "concierge-test"}});
+    assert_eq!(app.put(&format!("/bots/{bot}/identity"), ours).await.0, 200);
+    let elsewhere = provider.token_of_another_app("ada", SCOPE).await;
+    let (_, s) = start(&app, &bot, &elsewhere, json!({})).await;
+    assert_eq!(s["auth_error"]["code"], "token_claims_invalid", "{s}");
+    app.services.flush_attempts().await;
+    let reason = app.attempts(&bot, "").await[0]["reason"].as_str().unwrap().to_owned();
+    assert!(reason.contains("issued to \"concierge-test-post\""), "{reason}");
+    let (_, s) = start(&app, &bot, &chat, json!({})).await;
+    assert_eq!(s["authenticated"], true, "a token issued to the website: {s}");
 
     // Revoked: inactive.
     provider.revoke(&chat).await;
