@@ -231,11 +231,6 @@ fn dashboard_statements(inputs: &PlanInputs<'_>) -> Vec<(&'static str, String, V
             conversations::messages_before_sql(),
             vec![text(inputs.conversation_id), Param::Int(1_000), page],
         ),
-        (
-            "a widget catching up",
-            conversations::list_messages_sql(),
-            vec![text(inputs.conversation_id), Param::Int(1_000), Param::Int(200)],
-        ),
         ("contact's conversations", conversations::contact_conversations_sql(), vec![text(inputs.contact_id)]),
         ("contact's messages", conversations::contact_messages_sql(), vec![text(inputs.contact_id), Param::Int(50)]),
         ("contacts", contacts::list_contacts_sql(false, false), vec![bot(), Param::Int(200)]),

@@ -90,32 +90,16 @@ pub(crate) async fn add_message<DB: Backend>(
     Ok(Added::Posted(Box::new(Posted { message, prev_seq: held.prev_seq, inbox })))
 }
 
-/// Oldest first, those after `after`; and those a sign-in moved in that a reader who had
-/// read up to `after` had not seen (migration 0018): they keep their older seq.
+/// Oldest first, those after `after`.
 pub(crate) async fn list_messages<DB: Backend>(
     db: impl Db<'_, DB>,
     conversation_id: &str,
     after: i64,
     limit: u32,
 ) -> Result<Vec<Message>> {
-    let select = list_messages_sql();
+    let select =
+        format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 AND seq > $2 ORDER BY seq LIMIT $3");
     DB::all(db, sqlx::query(&select).arg(conversation_id).arg(after).arg(clamp_limit(limit))).await
-}
-
-/// Two ranges, each of an index in order: the messages after `$2`, and those moved in on
-/// top of it (few, and only after a sign-in joined two conversations). `+seq` keeps SQLite
-/// from reading the second by `seq`, every older message of the conversation.
-pub(crate) fn list_messages_sql() -> String {
-    format!(
-        "SELECT {MESSAGE_COLUMNS} FROM (
-             SELECT {MESSAGE_COLUMNS} FROM (
-                 SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 AND seq > $2 ORDER BY seq LIMIT $3
-             ) AS newer
-             UNION ALL
-             SELECT {MESSAGE_COLUMNS} FROM messages
-             WHERE conversation_id = $1 AND joined_after_seq >= $2 AND +seq <= $2
-         ) AS caught_up ORDER BY seq LIMIT $3"
-    )
 }
 
 /// The newest `limit` messages, oldest first.

@@ -139,23 +139,17 @@ async fn sign_in<DB: Backend>(
         let conversation = hand_over(tx, &visitor.id, contact_id, now).await?.ok_or(Error::NotFound("conversation"))?;
         return Ok((conversation, VisitorOutcome::HandedOver));
     };
-    // The contact's conversation as the person's other devices may have read it: its row
-    // locked from here (an UPDATE locks on both databases), so that no message of theirs
-    // commits between this read and the move.
-    let read_up_to = "UPDATE conversations SET updated_at = $1 WHERE id = $2 RETURNING COALESCE(last_seq, 0)";
-    let statement = sqlx::query(read_up_to).arg(now).arg(target.id.as_str());
-    let (joined_after,): (i64,) = DB::one(DB::on(&mut **tx), statement).await?;
     // A widget's id for a message is unique per conversation: one the contact's conversation
     // has already (only a client that chose to repeat it) is dropped from the moved
     // message rather than make the sign-in fail.
     let update = format!(
-        "UPDATE messages SET conversation_id = $1, joined_after_seq = $3,
+        "UPDATE messages SET conversation_id = $1,
              client_id = CASE WHEN EXISTS (SELECT 1 FROM messages other
                                            WHERE other.conversation_id = $1 AND other.client_id = messages.client_id)
                               THEN NULL ELSE client_id END
          WHERE conversation_id = $2 RETURNING {MESSAGE_COLUMNS}"
     );
-    let statement = sqlx::query(&update).arg(target.id.as_str()).arg(visitor.id.as_str()).arg(joined_after);
+    let statement = sqlx::query(&update).arg(target.id.as_str()).arg(visitor.id.as_str());
     let mut messages: Vec<Message> = DB::all(DB::on(&mut **tx), statement).await?;
     messages.sort_by_key(|m| m.seq);
     let handler = target.merged_handler(&visitor);
