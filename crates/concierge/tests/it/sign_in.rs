@@ -184,3 +184,47 @@ both_backends!(
     a_refused_token_keeps_the_visitor_chatting_and_proves_nothing,
     super::a_refused_token_keeps_the_visitor_chatting_and_proves_nothing
 );
+
+/// A phone that had read further than what a laptop wrote before signing in still gets it
+/// when it catches up, by a read or on its socket: asleep at the sign-in, it heard nothing
+/// live. What joined comes after what the phone had, as the newest messages.
+async fn a_device_asleep_at_the_sign_in_catches_up_with_what_joined(app: TestApp) {
+    let customer = Customer::with_users().await;
+    let bot = acknowledging_bot(&app, &customer).await;
+    let (_, phone) = app.start_session(json!({"bot_id": bot, "access_token": "tok-alice"})).await;
+    let phone_token = phone["session_token"].as_str().unwrap().to_owned();
+    say(&app, &phone_token, "Asked on the phone").await;
+    let (_, laptop_page) = app.start_session(json!({"bot_id": bot})).await;
+    let laptop_page_token = laptop_page["session_token"].as_str().unwrap().to_owned();
+    say(&app, &laptop_page_token, "Asked on the laptop before signing in").await;
+    say(&app, &phone_token, "Asked on the phone again").await;
+    let resp = app.http.get(app.url("/api/widget/v1/messages?after=0")).bearer_auth(&phone_token).send().await.unwrap();
+    let read: Value = resp.json().await.unwrap();
+    let read_up_to = read["items"].as_array().unwrap().iter().filter_map(|m| m["id"].as_i64()).max().unwrap();
+
+    let (_, laptop) = app
+        .start_session(json!({"bot_id": bot, "access_token": "tok-alice", "visitor_token": laptop_page_token}))
+        .await;
+    assert_eq!(laptop["conversation"]["id"], phone["conversation"]["id"]);
+
+    let url = app.url(&format!("/api/widget/v1/messages?after={read_up_to}"));
+    let caught: Value = app.http.get(url).bearer_auth(&phone_token).send().await.unwrap().json().await.unwrap();
+    assert_eq!(
+        texts(&caught["items"]),
+        said(&[("visitor", "Asked on the laptop before signing in"), ("bot", "Noted.")]),
+        "a read after what the phone had"
+    );
+    let mut socket = connect(&app, &phone_token, read_up_to).await;
+    assert_eq!(next_message(&mut socket).await["text"], "Asked on the laptop before signing in", "on its socket");
+    assert_eq!(next_message(&mut socket).await["text"], "Noted.");
+    // What came after the sign-in is read as ever, and what joined is not read again.
+    let newest = caught["items"].as_array().unwrap().iter().filter_map(|m| m["id"].as_i64()).max().unwrap();
+    say(&app, &phone_token, "Thanks").await;
+    let url = app.url(&format!("/api/widget/v1/messages?after={newest}"));
+    let later: Value = app.http.get(url).bearer_auth(&phone_token).send().await.unwrap().json().await.unwrap();
+    assert_eq!(texts(&later["items"]), said(&[("visitor", "Thanks"), ("bot", "Noted.")]), "{later}");
+}
+both_backends!(
+    a_device_asleep_at_the_sign_in_catches_up_with_what_joined,
+    super::a_device_asleep_at_the_sign_in_catches_up_with_what_joined
+);

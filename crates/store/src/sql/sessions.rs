@@ -139,19 +139,7 @@ async fn sign_in<DB: Backend>(
         let conversation = hand_over(tx, &visitor.id, contact_id, now).await?.ok_or(Error::NotFound("conversation"))?;
         return Ok((conversation, VisitorOutcome::HandedOver));
     };
-    // A widget's id for a message is unique per conversation: one the contact's conversation
-    // has already (only a client that chose to repeat it) is dropped from the moved
-    // message rather than make the sign-in fail.
-    let update = format!(
-        "UPDATE messages SET conversation_id = $1,
-             client_id = CASE WHEN EXISTS (SELECT 1 FROM messages other
-                                           WHERE other.conversation_id = $1 AND other.client_id = messages.client_id)
-                              THEN NULL ELSE client_id END
-         WHERE conversation_id = $2 RETURNING {MESSAGE_COLUMNS}"
-    );
-    let statement = sqlx::query(&update).arg(target.id.as_str()).arg(visitor.id.as_str());
-    let mut messages: Vec<Message> = DB::all(DB::on(&mut **tx), statement).await?;
-    messages.sort_by_key(|m| m.seq);
+    let messages = join_messages(tx, &visitor.id, &target.id).await?;
     let handler = target.merged_handler(&visitor);
     let update = format!(
         "UPDATE conversations SET handled_by = $1, priority = $2, agent_name = $3, updated_at = $4
@@ -163,6 +151,40 @@ async fn sign_in<DB: Backend>(
     let conversation = DB::one(DB::on(&mut **tx), statement).await?;
     delete_conversation(tx, &visitor.id).await?;
     Ok((conversation, VisitorOutcome::Merged { from: visitor.id, messages, handler_changed: handler.changed }))
+}
+
+/// Writes the visitor conversation's messages into the contact's, in their order, as its
+/// newest: each gets a new seq. Kept, their older seqs would sit below what the person's
+/// other devices have read already, and a device that was asleep at the sign-in, catching
+/// up "after" its last seq, would never get them. The originals go with their conversation;
+/// an unanswered question follows its message. The contact's conversation is locked first
+/// (an UPDATE locks on both databases), as a message written to it is, so that the copies'
+/// seqs follow every message committed to it.
+async fn join_messages<DB: Backend>(tx: &mut Transaction<'_, DB>, from: &str, into: &str) -> Result<Vec<Message>> {
+    let lock = sqlx::query("UPDATE conversations SET last_seq = last_seq WHERE id = $1").arg(into);
+    DB::execute(DB::on(&mut **tx), lock).await?;
+    let old = sqlx::query("SELECT seq FROM messages WHERE conversation_id = $1 ORDER BY seq").arg(from);
+    let seqs: Vec<(i64,)> = DB::all(DB::on(&mut **tx), old).await?;
+    // A widget's id for a message is unique per conversation: one the contact's conversation
+    // has already (only a client that chose to repeat it) is dropped from the copy rather
+    // than make the sign-in fail.
+    let copy = format!(
+        "INSERT INTO messages (conversation_id, author, author_name, text, styles, created_at, client_id)
+         SELECT $1, author, author_name, text, styles, created_at,
+                CASE WHEN EXISTS (SELECT 1 FROM messages other WHERE other.conversation_id = $1
+                                                                AND other.client_id = old.client_id)
+                     THEN NULL ELSE client_id END
+         FROM messages old WHERE seq = $2
+         RETURNING {MESSAGE_COLUMNS}"
+    );
+    let mut joined = Vec::with_capacity(seqs.len());
+    for (seq,) in seqs {
+        let message: Message = DB::one(DB::on(&mut **tx), sqlx::query(&copy).arg(into).arg(seq)).await?;
+        let follow = sqlx::query("UPDATE unanswered_questions SET message_seq = $1 WHERE message_seq = $2");
+        DB::execute(DB::on(&mut **tx), follow.arg(message.seq).arg(seq)).await?;
+        joined.push(message);
+    }
+    Ok(joined)
 }
 
 /// Deletes a conversation with its sessions and messages (by cascade).

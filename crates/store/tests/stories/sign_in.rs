@@ -2,7 +2,10 @@
 //! see one continuous conversation on every device, and nobody else's.
 
 use concierge_domain::{Handler, Priority};
-use concierge_store::{Conversation, Ended, EndedSessions, HandlerChange, Message, OpenSession, Store, VisitorOutcome};
+use concierge_store::{
+    Conversation, Ended, EndedSessions, HandlerChange, Message, NewUnansweredQuestion, OpenSession, Store,
+    VisitorOutcome,
+};
 
 use super::support::{bot, contact, session, Harness, HOUR, NOW};
 
@@ -75,7 +78,18 @@ pub async fn signing_in_joins_the_visitors_messages_to_the_contacts_conversation
     say(store, &laptop.conversation, "bot", "under Billing", NOW + 2).await;
     // Device 3: an anonymous visitor writes, and asks for a person.
     let phone = store.open_session(session(&bot.id, None, "phone", None, NOW + 3)).await.expect("phone");
-    say(store, &phone.conversation, "visitor", "and my refund?", NOW + 4).await;
+    let refund = say(store, &phone.conversation, "visitor", "and my refund?", NOW + 4).await;
+    // The bot had no answer to it: the operator's list of unanswered questions has it.
+    let question = NewUnansweredQuestion {
+        message_seq: refund.seq,
+        bot_id: &bot.id,
+        closest_article_id: None,
+        closest_confidence: None,
+        now: NOW + 4,
+    };
+    assert!(store.record_unanswered(question).await.expect("record"));
+    // Device 1 reads on, past the visitor's message.
+    let read = say(store, &laptop.conversation, "visitor", "thanks", NOW + 4).await;
     let wait = HandlerChange {
         handled_by: Handler::Waiting,
         priority: Priority::High,
@@ -93,6 +107,15 @@ pub async fn signing_in_joins_the_visitors_messages_to_the_contacts_conversation
     assert_eq!(from, &phone.conversation.id);
     assert_eq!(messages.iter().map(|m| m.text.as_str()).collect::<Vec<_>>(), ["and my refund?"]);
     assert!(messages.iter().all(|m| m.conversation_id == laptop.conversation.id));
+    // The newest of the conversation now: device 1, catching up after what it had read,
+    // gets it; and the unanswered question is still there, with its message.
+    assert!(messages[0].seq > read.seq, "{messages:?} after {read:?}");
+    let caught: Vec<_> = store.list_messages(&laptop.conversation.id, read.seq, 200).await.expect("catch up");
+    assert_eq!(caught, messages.clone());
+    let unanswered = store.list_unanswered(&bot.id, None, 10).await.expect("unanswered");
+    let listed: Vec<_> =
+        unanswered.iter().map(|q| (q.message_seq, q.text.as_str(), q.conversation_id.as_str())).collect();
+    assert_eq!(listed, [(messages[0].seq, "and my refund?", laptop.conversation.id.as_str())]);
     assert!(handler_changed);
     assert_eq!(signed_in.conversation.id, laptop.conversation.id);
     assert_eq!(signed_in.conversation.contact_id.as_deref(), Some(ann.id.as_str()));
@@ -102,8 +125,8 @@ pub async fn signing_in_joins_the_visitors_messages_to_the_contacts_conversation
     );
     assert_eq!(signed_in.conversation.updated_at, NOW + 6);
 
-    // One conversation, in the order things were said, for both devices and the inbox.
-    let all = ["where is my invoice?", "under Billing", "and my refund?"];
+    // One conversation for both devices and the inbox, what joined it last.
+    let all = ["where is my invoice?", "under Billing", "thanks", "and my refund?"];
     assert_eq!(texts(store, &laptop.conversation.id).await, all);
     let reloaded =
         store.open_session(session(&bot.id, Some(&ann.id), "laptop-2", None, NOW + 7)).await.expect("reload");
