@@ -35,12 +35,18 @@ describe('the widget in the details', { skip: skipReason() }, () => {
     t.after(() => { f.customer.delayMs = 0; });
     const asked = f.customer.requests.length;
     const url = f.host.page(plainPage({ serverUrl: f.server.url, data: { 'bot-id': bot.id, token: 'tok-alice' } }));
-    const { tracker, w } = await openPage(f, t, url);
+    // The session starts the widget sends: one, that waits, not one abandoned every 10 s.
+    const starts = [];
+    const { page, tracker, w } = await openPage(f, t, null, {
+      before: (p) => p.on('request', (r) => r.method() === 'POST' && r.url().endsWith('/sessions') && starts.push(r)),
+    });
+    await page.goto(url);
     await w.open('Acme Support');
     await eventually(async () => assert.match(await w.logText(), /^Hi Alice! How can we help\?/), {
       message: 'greeted by name', timeout: 30_000,
     });
-    assert.equal(f.customer.requests.length - asked, 1, 'the API was asked once, not again by impatient retries');
+    assert.equal(starts.length, 1, 'one session start, waited for');
+    assert.equal(f.customer.requests.length - asked, 1, 'the API was asked once');
     tracker.check();
   });
 

@@ -276,6 +276,15 @@ fn status_error(status: StatusCode, headers: &HeaderMap) -> CallError {
 /// tokens in the query (`/login?token=…`, `next=…`), the fragment or the user info, and no
 /// secret may reach the log.
 fn redirect_target(location: &str) -> String {
+    // A scheme-relative reference (`//user:pass@host/path`) has an authority, and so may
+    // carry credentials: read as a URL, its scheme then left off again.
+    if let Some(authority) = location.strip_prefix("//") {
+        let shown = redirect_target(&format!("https://{authority}"));
+        return match shown.strip_prefix("https:") {
+            Some(rest) => rest.to_owned(),
+            None => shown,
+        };
+    }
     if let Ok(mut url) = Url::parse(location) {
         let query = url.query().is_some() || url.fragment().is_some();
         let credentials = !url.username().is_empty() || url.password().is_some();
@@ -379,6 +388,7 @@ mod tests {
             ("https://sso.example/login", "https://sso.example/login"),
             ("/login?next=/auth%3Ftoken%3DSECRET", "/login (query left out)"),
             ("//sso.example/login#SECRET", "//sso.example/login (query left out)"),
+            ("//me:SECRET@sso.example/login?next=SECRET", "//sso.example/login (credentials and query left out)"),
             ("login", "login"),
         ] {
             assert_eq!(redirect_target(location), shown, "{location}");

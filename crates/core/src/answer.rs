@@ -239,7 +239,7 @@ impl Services {
                 answer.push_str(&piece);
                 let at = written;
                 written += piece.encode_utf16().count();
-                self.bus.publish(conversation, Event::Delta { stream: stream_id.clone(), text: piece, at });
+                self.bus.publish(conversation, Event::Delta { stream: stream_id.clone(), text: piece, at: Some(at) });
             }
             Ok::<(), concierge_bot::LlmError>(())
         };

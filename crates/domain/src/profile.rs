@@ -55,7 +55,11 @@ pub fn profile_from_data(
     data: &Map<String, Value>,
     method: IdentifyMethod,
 ) -> Result<(VerifiedProfile, Identifier), AnswerError> {
-    if let Some(path) = nul_at(data, "data") {
+    // Only what Concierge takes: a field it ignores may hold anything.
+    let taken = ["id", "email", "name", "phone_number", "metadata"];
+    let taken: Map<String, Value> =
+        data.iter().filter(|(k, _)| taken.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
+    if let Some(path) = nul_at(&taken, "data") {
         return Err(AnswerError::invalid(format!(
             "{path} holds the NUL character (\\u0000), which no contact field may hold."
         )));
@@ -205,6 +209,7 @@ mod tests {
             (r#"{"data":{"id":"a\u0000b"}}"#, "data.id holds the NUL character (\\u0000)"),
             (r#"{"data":{"id":"1","metadata":{"tags":["x","\u0000"]}}}"#, "data.metadata.tags[1] holds the NUL"),
             (r#"{"data":{"id":"1","metadata":{"a":{"k\u0000":1}}}}"#, "a key of data.metadata.a holds the NUL"),
+            (r#"{"data":{"id":"1","bio":"\u0000","email":"nobody"}}"#, "data.email is not an email address"),
         ] {
             let method = if body.contains("nobody") { IdentifyMethod::Email } else { IdentifyMethod::Id };
             let err = parse(body, method).unwrap_err();

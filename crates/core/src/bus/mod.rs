@@ -65,12 +65,13 @@ pub enum Event {
     /// A piece of a bot answer that a language model is writing; `stream` names the answer,
     /// `at` is where in it the piece starts, in UTF-16 code units (as JavaScript counts), so
     /// that a widget that joins mid-answer (a reload) or missed a piece does not show an
-    /// answer that starts mid-sentence or has a hole. 0 from instances before it.
+    /// answer that starts mid-sentence or has a hole. None from instances before it, whose
+    /// pieces the widget shows as they come.
     Delta {
         stream: String,
         text: String,
-        #[serde(default)]
-        at: usize,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        at: Option<usize>,
     },
     /// The answer `stream` is complete or abandoned; its stored message follows.
     StreamEnd { stream: String },
@@ -297,7 +298,7 @@ mod tests {
                 agent_name: Some("Sam".into()),
                 priority: Priority::High,
             },
-            Event::Delta { stream: "s".into(), text: "Hel".into(), at: 0 },
+            Event::Delta { stream: "s".into(), text: "Hel".into(), at: Some(0) },
             Event::StreamEnd { stream: "s".into() },
             Event::Merged { from: "a".into(), into: "c".into(), messages: vec![] },
             Event::Listed(listed(7)),
@@ -315,5 +316,15 @@ mod tests {
             assert_eq!(serde_json::from_str::<Topic>(&json).unwrap(), topic);
         }
         assert_eq!(conversation("c").channel(), "conversation:c");
+    }
+
+    /// A piece from an instance from before `at` (a rolling upgrade) says nothing of where it
+    /// starts, rather than that every piece starts the answer.
+    #[test]
+    fn a_piece_from_an_older_instance_has_no_place() {
+        let older = r#"{"type":"delta","stream":"s","text":"Hel"}"#;
+        let piece = serde_json::from_str::<Event>(older).unwrap();
+        assert_eq!(piece, Event::Delta { stream: "s".into(), text: "Hel".into(), at: None });
+        assert_eq!(serde_json::to_string(&piece).unwrap(), older, "nor does it say one to older instances");
     }
 }

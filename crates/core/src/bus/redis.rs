@@ -238,9 +238,15 @@ impl Listening {
             tokio::time::sleep(wait).await;
             match subscribe(&self.client, &self.channel, &self.beats).await {
                 Ok(pubsub) => break pubsub,
-                Err(e) => {
+                Err(e) if unreachable(&e) => {
                     tracing::debug!(error = %e, "Redis is still unreachable");
                     wait = (wait * 2).min(Duration::from_secs(5));
+                }
+                // Redis answers but refuses this instance (a wrong password, an untrusted
+                // certificate): a setting to fix, which waiting will not.
+                Err(e) => {
+                    tracing::error!(error = %e, "Redis refuses this instance; the bus stays degraded until it is fixed");
+                    wait = Duration::from_secs(30);
                 }
             }
         };

@@ -241,7 +241,7 @@ impl JwtInput {
         // A provider's keys sign the tokens of every application it serves: without an
         // audience, a token another application obtained for the user would sign them in
         // here. HMAC secrets are this bot's own; tokens they verify were made for it.
-        if jwks_url.is_some() && audience.is_none() {
+        if jwks_url.is_some() && algorithms.iter().any(|a| !a.is_hmac()) && audience.is_none() {
             err(
                 "audience",
                 "Tokens verified with a JWKS URL need the audience they were issued for (aud), such as your \

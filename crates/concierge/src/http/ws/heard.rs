@@ -59,7 +59,11 @@ pub(super) async fn event(
             tx.send(handler_frame(handled_by, agent_name.as_deref(), priority)).await?;
         }
         Ok(Event::Delta { stream, text: piece, at }) => {
-            tx.send(text(json!({"type": "delta", "stream": stream, "text": piece, "at": at}))).await?;
+            let mut frame = json!({"type": "delta", "stream": stream, "text": piece});
+            if let Some(at) = at {
+                frame["at"] = at.into();
+            }
+            tx.send(text(frame)).await?;
         }
         Ok(Event::StreamEnd { stream }) => tx.send(text(json!({"type": "stream_end", "stream": stream}))).await?,
         Ok(Event::Merged { messages, .. }) => {
