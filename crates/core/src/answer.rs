@@ -176,6 +176,7 @@ impl Services {
             handled_by: Handler::Waiting,
             priority,
             agent_name: None,
+            agent_id: None,
             expected: Some(Handler::Bot),
             now: now_ms(),
         };

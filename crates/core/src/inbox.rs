@@ -97,7 +97,7 @@ impl Services {
         let text = super::messages::message_text(text)?;
         let conversation = self.conversation_for(who, conversation_id).await?;
         let name = self.agent_name(who).await?;
-        if conversation.handled_by != Handler::Agent || conversation.agent_name.as_deref() != Some(name.as_str()) {
+        if conversation.handled_by != Handler::Agent || !answered_by(&conversation, who, &name) {
             self.set_handler(who, conversation_id, Handler::Agent).await?;
         }
         self.post(
@@ -123,15 +123,16 @@ impl Services {
         for _ in 0..3 {
             let conversation = self.conversation_for(who, conversation_id).await?;
             if conversation.handled_by == Handler::Agent {
-                return match conversation.agent_name.as_deref() {
-                    Some(holder) if holder == name => Ok(conversation),
-                    holder => Err(taken(holder)),
-                };
+                if answered_by(&conversation, who, &name) {
+                    return Ok(conversation);
+                }
+                return Err(taken(conversation.agent_name.as_deref()));
             }
             let change = HandlerChange {
                 handled_by: Handler::Agent,
                 priority: conversation.priority,
                 agent_name: Some(&name),
+                agent_id: Some(agent_id(who)),
                 expected: Some(conversation.handled_by),
                 now: now_ms(),
             };
@@ -161,6 +162,7 @@ impl Services {
                 Handler::Bot => Priority::Normal,
             },
             agent_name: name.as_deref(),
+            agent_id: name.is_some().then(|| agent_id(who)),
             expected: None,
             now: now_ms(),
         };
@@ -205,6 +207,24 @@ impl Services {
         let Some(user) = self.store.get_user(user_id).await? else { return Ok(TEAM.to_owned()) };
         let name = user.name.as_deref().map(str::trim).filter(|n| !n.is_empty());
         Ok(name.map_or_else(|| user.email.split('@').next().unwrap_or(&user.email).to_owned(), str::to_owned))
+    }
+}
+
+/// Who answers, by account: names may repeat (two agents called Sam; everyone on the admin
+/// token is the support team, one account).
+fn agent_id(who: &Principal) -> &str {
+    match who {
+        Principal::Admin => "admin",
+        Principal::Member { user_id, .. } => user_id,
+    }
+}
+
+/// Whether `who` (named `name`) is who answers the conversation; by name for a conversation
+/// taken before accounts were recorded.
+fn answered_by(conversation: &Conversation, who: &Principal, name: &str) -> bool {
+    match &conversation.agent_id {
+        Some(id) => id == agent_id(who),
+        None => conversation.agent_name.as_deref() == Some(name),
     }
 }
 

@@ -73,6 +73,7 @@ async fn a_turn_never_finished_goes_to_the_team(app: TestApp) {
         handled_by: Handler::Bot,
         priority: Priority::Normal,
         agent_name: None,
+        agent_id: None,
         expected: Some(Handler::Agent),
         now: concierge_core::now_ms() - 17 * MINUTE,
     };

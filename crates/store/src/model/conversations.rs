@@ -73,6 +73,8 @@ pub struct Conversation {
     pub priority: Priority,
     /// The person answering, shown in the widget.
     pub agent_name: Option<String>,
+    /// Their account (a user's id, or `admin` for the admin token): names may repeat.
+    pub agent_id: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -82,6 +84,7 @@ pub(crate) struct MergedHandler {
     pub handled_by: Handler,
     pub priority: Priority,
     pub agent_name: Option<String>,
+    pub agent_id: Option<String>,
     /// Any of the three differs from what the conversation had.
     pub changed: bool,
 }
@@ -100,7 +103,13 @@ impl Conversation {
         let priority = self.priority.max(visitor.priority);
         let changed =
             lead.handled_by != self.handled_by || lead.agent_name != self.agent_name || priority != self.priority;
-        MergedHandler { handled_by: lead.handled_by, priority, agent_name: lead.agent_name.clone(), changed }
+        MergedHandler {
+            handled_by: lead.handled_by,
+            priority,
+            agent_name: lead.agent_name.clone(),
+            agent_id: lead.agent_id.clone(),
+            changed,
+        }
     }
 }
 
@@ -110,6 +119,7 @@ pub struct HandlerChange<'a> {
     pub handled_by: Handler,
     pub priority: Priority,
     pub agent_name: Option<&'a str>,
+    pub agent_id: Option<&'a str>,
     /// Only change a conversation whose handled_by is this (compare-and-set), e.g. the bot
     /// hands off only while it still handles the conversation.
     pub expected: Option<Handler>,

@@ -13,7 +13,7 @@ use crate::{
 };
 
 pub(super) const CONVERSATION_COLUMNS: &str =
-    "id, bot_id, contact_id, handled_by, priority, agent_name, created_at, updated_at";
+    "id, bot_id, contact_id, handled_by, priority, agent_name, agent_id, created_at, updated_at";
 pub(super) const MESSAGE_COLUMNS: &str = "seq, conversation_id, author, author_name, text, styles, created_at";
 
 /// Holding the conversation from before the message gets its seq until commit (on
@@ -211,13 +211,14 @@ pub(crate) async fn set_conversation_handler<DB: Backend>(
     change: &HandlerChange<'_>,
 ) -> Result<Option<Conversation>> {
     let update = format!(
-        "UPDATE conversations SET handled_by = $1, priority = $2, agent_name = $3, updated_at = $4
+        "UPDATE conversations SET handled_by = $1, priority = $2, agent_name = $3, updated_at = $4, agent_id = $7
          WHERE id = $5 AND handled_by = COALESCE($6, handled_by)
          RETURNING {CONVERSATION_COLUMNS}"
     );
     let statement =
         sqlx::query(&update).arg(change.handled_by.as_str()).arg(change.priority.as_str()).arg(change.agent_name);
-    DB::optional(db, statement.arg(change.now).arg(conversation_id).arg(change.expected.map(Handler::as_str))).await
+    let statement = statement.arg(change.now).arg(conversation_id).arg(change.expected.map(Handler::as_str));
+    DB::optional(db, statement.arg(change.agent_id)).await
 }
 
 /// A conversation as the inbox shows it: its latest message and contact, each found by its

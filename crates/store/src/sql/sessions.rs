@@ -142,12 +142,13 @@ async fn sign_in<DB: Backend>(
     let messages = join_messages(tx, &visitor.id, &target.id).await?;
     let handler = target.merged_handler(&visitor);
     let update = format!(
-        "UPDATE conversations SET handled_by = $1, priority = $2, agent_name = $3, updated_at = $4
+        "UPDATE conversations SET handled_by = $1, priority = $2, agent_name = $3, updated_at = $4, agent_id = $6
          WHERE id = $5
          RETURNING {CONVERSATION_COLUMNS}"
     );
     let statement = sqlx::query(&update).arg(handler.handled_by.as_str()).arg(handler.priority.as_str());
     let statement = statement.arg(handler.agent_name.as_deref()).arg(now).arg(target.id.as_str());
+    let statement = statement.arg(handler.agent_id.as_deref());
     let conversation = DB::one(DB::on(&mut **tx), statement).await?;
     delete_conversation(tx, &visitor.id).await?;
     Ok((conversation, VisitorOutcome::Merged { from: visitor.id, messages, handler_changed: handler.changed }))
@@ -247,6 +248,7 @@ async fn new_conversation<DB: Backend>(
         handled_by: Handler::Bot,
         priority: Priority::Normal,
         agent_name: None,
+        agent_id: None,
         created_at: now,
         updated_at: now,
     };

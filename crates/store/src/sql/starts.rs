@@ -56,6 +56,7 @@ pub(crate) async fn start_sessions<DB: Backend>(
                     handled_by: Handler::Bot,
                     priority: Priority::Normal,
                     agent_name: None,
+                    agent_id: None,
                     created_at: start.now,
                     updated_at: start.now,
                 };

@@ -9,6 +9,7 @@ fn change<'a>(handled_by: &str, expected: Option<&str>, now: i64) -> HandlerChan
         handled_by: state(handled_by),
         priority: Priority::Normal,
         agent_name: None,
+        agent_id: None,
         expected: expected.map(state),
         now,
     }
@@ -48,7 +49,7 @@ pub async fn the_bot_hands_off_only_while_it_handles_the_conversation(h: &Harnes
     assert_eq!(h.store.get_conversation(&conversation.id).await.expect("get"), Some(expected.clone()));
 
     // An agent takes it; the bot, late, must not hand it off again.
-    let take = HandlerChange { agent_name: Some("Bea"), ..change("agent", None, NOW + 2) };
+    let take = HandlerChange { agent_name: Some("Bea"), agent_id: None, ..change("agent", None, NOW + 2) };
     let taken = h.store.set_conversation_handler(&conversation.id, &take).await.expect("take").expect("exists");
     assert_eq!((taken.handled_by.as_str(), taken.priority.as_str()), ("agent", "normal"));
     assert_eq!(taken.agent_name.as_deref(), Some("Bea"));
@@ -75,7 +76,11 @@ pub async fn one_of_concurrent_takers_wins(h: &Harness) {
             let id = conversation.id.clone();
             async move {
                 let name = format!("agent {i}");
-                let take = HandlerChange { agent_name: Some(&name), ..change("agent", Some("waiting"), NOW + 2) };
+                let take = HandlerChange {
+                    agent_name: Some(&name),
+                    agent_id: None,
+                    ..change("agent", Some("waiting"), NOW + 2)
+                };
                 store.set_conversation_handler(&id, &take).await.expect("take")
             }
         })
@@ -113,7 +118,7 @@ pub async fn the_inbox_lists_waiting_conversations_first(h: &Harness) {
     let d = &inbox[0];
     assert_eq!((d.handled_by.as_str(), d.priority.as_str(), d.agent_name.as_deref()), ("waiting", "high", None));
 
-    let take = HandlerChange { agent_name: Some("Bea"), ..change("agent", Some("waiting"), NOW + 60) };
+    let take = HandlerChange { agent_name: Some("Bea"), agent_id: None, ..change("agent", Some("waiting"), NOW + 60) };
     h.store.set_conversation_handler(&c[3].id, &take).await.expect("take").expect("was waiting");
     let inbox = h.store.list_inbox(&bot.id, None, 50).await.expect("inbox");
     let order: Vec<_> = inbox.iter().map(|i| i.last_text.as_str()).collect();
@@ -137,7 +142,7 @@ pub async fn the_bot_answers_only_while_it_handles_the_conversation(h: &Harness)
 
     // A person takes over while the bot thinks about the next one: its answer is refused,
     // under the same lock as the write, and nothing is written.
-    let take = HandlerChange { agent_name: Some("Bea"), ..change("agent", None, NOW + 2) };
+    let take = HandlerChange { agent_name: Some("Bea"), agent_id: None, ..change("agent", None, NOW + 2) };
     h.store.set_conversation_handler(&conversation.id, &take).await.expect("take").expect("exists");
     let late = h.store.add_message(answer("Here is how to reset it.", NOW + 3)).await;
     assert!(matches!(late, Err(concierge_store::Error::Conflict("handler"))), "{late:?}");

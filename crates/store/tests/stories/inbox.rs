@@ -36,6 +36,7 @@ pub async fn each_message_tells_the_inbox_how_it_lists_the_conversation(h: &Harn
         handled_by: Handler::Waiting,
         priority: Priority::High,
         agent_name: None,
+        agent_id: None,
         expected: None,
         now: NOW + 3,
     };
@@ -253,8 +254,14 @@ pub async fn the_inbox_and_a_thread_page_to_their_oldest(h: &Harness) {
         say(store, &opened.conversation, "visitor", &format!("question {i}"), NOW + 10 + i.min(5)).await;
         conversations.push(opened.conversation);
     }
-    let wait =
-        |priority, now| HandlerChange { handled_by: Handler::Waiting, priority, agent_name: None, expected: None, now };
+    let wait = |priority, now| HandlerChange {
+        handled_by: Handler::Waiting,
+        priority,
+        agent_name: None,
+        agent_id: None,
+        expected: None,
+        now,
+    };
     store.set_conversation_handler(&conversations[1].id, &wait(Priority::Normal, NOW + 20)).await.expect("wait");
     store.set_conversation_handler(&conversations[4].id, &wait(Priority::High, NOW + 21)).await.expect("wait");
 

@@ -92,6 +92,7 @@ pub async fn message_to_a_missing_conversation_is_not_found(h: &Harness) {
         handled_by: Handler::Bot,
         priority: Priority::Normal,
         agent_name: None,
+        agent_id: None,
         created_at: NOW,
         updated_at: NOW,
     };

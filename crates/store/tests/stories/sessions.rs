@@ -207,6 +207,7 @@ pub async fn the_inbox_lists_active_conversations_with_their_latest_message(h: &
         handled_by: Handler::Agent,
         priority: Priority::Normal,
         agent_name: None,
+        agent_id: None,
         expected: None,
         now: NOW + 4,
     };

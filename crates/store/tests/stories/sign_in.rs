@@ -94,6 +94,7 @@ pub async fn signing_in_joins_the_visitors_messages_to_the_contacts_conversation
         handled_by: Handler::Waiting,
         priority: Priority::High,
         agent_name: None,
+        agent_id: None,
         expected: None,
         now: NOW + 5,
     };
@@ -149,6 +150,7 @@ pub async fn a_person_answering_stays_when_a_visitor_joins(h: &Harness) {
         handled_by: Handler::Agent,
         priority: Priority::Normal,
         agent_name: Some("Bea"),
+        agent_id: None,
         expected: None,
         now: NOW + 2,
     };
@@ -173,7 +175,7 @@ pub async fn a_higher_priority_alone_changes_the_handler(h: &Harness) {
     let store = h.store.as_ref();
     let wait = |priority: &str, now| {
         let priority = priority.parse().expect("a priority");
-        HandlerChange { handled_by: Handler::Waiting, priority, agent_name: None, expected: None, now }
+        HandlerChange { handled_by: Handler::Waiting, priority, agent_name: None, agent_id: None, expected: None, now }
     };
     let laptop = store.open_session(session(&bot.id, Some(&ann.id), "laptop", None, NOW)).await.expect("laptop");
     say(store, &laptop.conversation, "visitor", "hi", NOW + 1).await;

@@ -150,6 +150,12 @@ async fn of_two_agents_taking_over_at_once_one_gets_it(app: TestApp) {
     let reply = bot_stayed_silent(&app, &mut socket, &conversation, 2, winner_token).await;
     assert_eq!(reply["author_name"].as_str(), Some(winner.as_str()));
     assert_eq!(handler().await, winner.as_str(), "the loser took nothing");
+    // Another colleague of the same name is another person all the same.
+    let twin_email = "twin@example.com";
+    concierge_core::create_user(store, twin_email, Some(&winner), "a long password", None).await.unwrap();
+    let twin = concierge_core::create_api_token(store, twin_email, "t").await.unwrap();
+    let (status, e) = take(&twin).await;
+    assert_eq!((status, e["error"]["code"].as_str()), (409, Some("conversation_taken")), "{e}");
 
     // Replying is deliberate: the other agent's reply takes the conversation over.
     let loser_token = if winner == "Bea Ortiz" { &agents[1] } else { &agents[0] };
