@@ -13,23 +13,23 @@ import { paint, unmount } from './view.js';
 // identity hash of the user id or email.
 const proofOf = (f) => f.token || f.userHash;
 
+// The session start's body fields, and what the page calls them.
+const WIRE = {
+  access_token: 'token', user_id: 'userId', user_hash: 'userHash', email: 'email', name: 'name',
+  phone_number: 'phoneNumber',
+};
+
 // What the next session start sends. Replaced (never mutated) by login/update/logout, so
 // a slow token provider can tell that the user changed while it was running.
-const FIELDS = ['token', 'userId', 'userHash', 'email', 'name', 'phoneNumber'];
 function withFields(o, base) {
   const next = { ...base };
-  for (const k of FIELDS) {
+  for (const k of Object.values(WIRE)) {
     const v = k === 'phoneNumber' && o.phoneNumber === undefined ? o.phone : o[k];
     if (v !== undefined) next[k] = clean(v); // null or '' clears, undefined keeps
   }
   return next;
 }
 let fields = withFields(data, {});
-// The session start's body fields, and what the page calls them.
-const WIRE = {
-  access_token: 'token', user_id: 'userId', user_hash: 'userHash', email: 'email', name: 'name',
-  phone_number: 'phoneNumber',
-};
 
 export let bot = null; // appearance, from GET /bots/{id}
 export let sess = null; // {token, authenticated, identity, signed, contact, greeting, gs, refused}

@@ -57,9 +57,8 @@ pub fn profile_from_data(
 ) -> Result<(VerifiedProfile, Identifier), AnswerError> {
     // Only what Concierge takes: a field it ignores may hold anything.
     let taken = ["id", "email", "name", "phone_number", "metadata"];
-    let taken: Map<String, Value> =
-        data.iter().filter(|(k, _)| taken.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
-    if let Some(path) = nul_at(&taken, "data") {
+    let nul = taken.iter().find_map(|k| data.get(*k).and_then(|v| value_nul_at(v, &format!("data.{k}"))));
+    if let Some(path) = nul {
         return Err(AnswerError::invalid(format!(
             "{path} holds the NUL character (\\u0000), which no contact field may hold."
         )));

@@ -4,11 +4,11 @@
 use concierge_domain::{Handler, Priority};
 use sqlx::Transaction;
 
-use super::conversations::{CONVERSATION_COLUMNS, MESSAGE_COLUMNS};
+use super::conversations::{set_conversation_handler, CONVERSATION_COLUMNS, MESSAGE_COLUMNS};
 use super::{Arg, Backend};
 use crate::{
-    new_id, Conversation, Ended, EndedSessions, Error, Message, OpenSession, OpenedSession, Result, ResultExt, Session,
-    VisitorOutcome,
+    new_id, Conversation, Ended, EndedSessions, Error, HandlerChange, Message, OpenSession, OpenedSession, Result,
+    ResultExt, Session, VisitorOutcome,
 };
 
 /// In `tx`, which the backend began and this commits. `row_lock` is the clause that locks
@@ -141,15 +141,17 @@ async fn sign_in<DB: Backend>(
     };
     let messages = join_messages(tx, &visitor.id, &target.id).await?;
     let handler = target.merged_handler(&visitor);
-    let update = format!(
-        "UPDATE conversations SET handled_by = $1, priority = $2, agent_name = $3, updated_at = $4, agent_id = $6
-         WHERE id = $5
-         RETURNING {CONVERSATION_COLUMNS}"
-    );
-    let statement = sqlx::query(&update).arg(handler.handled_by.as_str()).arg(handler.priority.as_str());
-    let statement = statement.arg(handler.agent_name.as_deref()).arg(now).arg(target.id.as_str());
-    let statement = statement.arg(handler.agent_id.as_deref());
-    let conversation = DB::one(DB::on(&mut **tx), statement).await?;
+    let change = HandlerChange {
+        handled_by: handler.handled_by,
+        priority: handler.priority,
+        agent_name: handler.agent_name.as_deref(),
+        agent_id: handler.agent_id.as_deref(),
+        expected: None,
+        now,
+    };
+    let conversation = set_conversation_handler(DB::on(&mut **tx), &target.id, &change)
+        .await?
+        .ok_or(Error::NotFound("conversation"))?;
     delete_conversation(tx, &visitor.id).await?;
     Ok((conversation, VisitorOutcome::Merged { from: visitor.id, messages, handler_changed: handler.changed }))
 }

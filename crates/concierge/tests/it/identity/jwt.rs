@@ -238,6 +238,17 @@ async fn asymmetric_tokens_verify_against_the_jwks_and_follow_a_rotation() {
     }
 }
 
+/// A bot that verifies ES256 tokens (audience `concierge`) with the keys of a JWKS the
+/// returned server publishes: one key, `k1`, of the returned pair.
+async fn es256_bot(app: &TestApp) -> (String, JwksServer, Value) {
+    let jwks = JwksServer::start().await;
+    let pair = key_pair("ES256", "k1").await;
+    jwks.publish(vec![pair["jwk"].clone()]);
+    let jwt = json!({"algorithms": ["ES256"], "jwks_url": jwks.url, "audience": "concierge"});
+    let (bot, _) = bot_with_identity(app, json!({"enabled": true, "mode": "jwt", "jwt": jwt})).await;
+    (bot, jwks, pair)
+}
+
 /// Settings saved before an audience was required for a JWKS (written here straight to the
 /// database, as such a deployment has them) sign nobody in with the provider's tokens, and
 /// the attempt log says what to set.
@@ -247,11 +258,7 @@ async fn jwks_settings_without_an_audience_from_before_sign_nobody_in() {
         return;
     }
     let Some(app) = TestApp::spawn(Backend::Postgres).await else { return };
-    let jwks = JwksServer::start().await;
-    let pair = key_pair("ES256", "k1").await;
-    jwks.publish(vec![pair["jwk"].clone()]);
-    let jwt = json!({"algorithms": ["ES256"], "jwks_url": jwks.url, "audience": "concierge"});
-    let (bot, _) = bot_with_identity(&app, json!({"enabled": true, "mode": "jwt", "jwt": jwt})).await;
+    let (bot, _jwks, pair) = es256_bot(&app).await;
     let token = sign("jose", "ES256", pair["private_pem"].as_str().unwrap(), Some("k1"), claims("ada")).await;
     assert_eq!(start(&app, &bot, &token, json!({})).await.1["authenticated"], true);
 
@@ -273,12 +280,7 @@ async fn unknown_key_ids_fetch_the_key_set_at_most_once_a_minute() {
         return;
     }
     let Some(app) = TestApp::spawn(Backend::Sqlite).await else { return };
-    let jwks = JwksServer::start().await;
-    let pair = key_pair("ES256", "k1").await;
-    jwks.publish(vec![pair["jwk"].clone()]);
-    let jwt = json!({"algorithms": ["ES256"], "jwks_url": jwks.url, "audience": "concierge"});
-    let settings = json!({"enabled": true, "mode": "jwt", "jwt": jwt});
-    let (bot, _) = bot_with_identity(&app, settings).await;
+    let (bot, jwks, pair) = es256_bot(&app).await;
     let private = pair["private_pem"].as_str().unwrap();
     let (_, s) = start(&app, &bot, &sign("jose", "ES256", private, Some("k1"), claims("ada")).await, json!({})).await;
     assert_eq!(s["authenticated"], true, "{s}");
